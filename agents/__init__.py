@@ -1,0 +1,3 @@
+"""agents package of Taorui (see DESIGN.md)."""
+
+__all__: list[str] = []

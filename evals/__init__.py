@@ -1,0 +1,3 @@
+"""evals package of Taorui (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""guardrails package of Taorui (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,64 @@
+"""The ``taorui`` command. Each command group lives in its own module with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from taorui.cli._common import EXIT_INVALID, error_exit
+from taorui.context import AppContext
+from taorui.settings import load_settings
+from taorui_engines.errors import InvalidArgumentError, TaoruiError
+
+__all__ = ["build_parser", "main"]
+
+#: Command-group modules, each exposing ``register(subparsers)``.
+GROUPS: tuple[str, ...] = ("taorui.cli.data", "taorui.cli.tour")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with our status 2 and, under --json, a JSON error object."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        wants_json = "--json" in sys.argv
+        err = InvalidArgumentError(f"{self.prog}: {message}")
+        error_exit(argparse.Namespace(json=wants_json), err)
+        if not wants_json:
+            self.print_usage(sys.stderr)
+        raise SystemExit(EXIT_INVALID)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every command group registered."""
+    parser = _Parser(prog="taorui", description="Taorui: LLM agents for quant research.")
+    parser.add_argument("--home", help="TAORUI_HOME for this call (stores, runs, logs)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
+    for name in GROUPS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``taorui`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {"home": args.home} if args.home else {}
+    try:
+        settings = load_settings(**overrides)
+    except ValidationError as exc:
+        return error_exit(args, InvalidArgumentError(f"bad TAORUI_* setting: {exc}"))
+    level = logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else settings.log_level
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx = AppContext(settings=settings)
+    try:
+        return int(args.func(args, ctx))
+    except TaoruiError as exc:
+        return error_exit(args, exc)
+    except ValidationError as exc:
+        return error_exit(args, InvalidArgumentError(str(exc)))
