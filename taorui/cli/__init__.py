@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from taorui.cli._common import EXIT_INVALID, error_exit
+from taorui.cli._common import error_exit
 from taorui.context import AppContext
 from taorui.settings import load_settings
 from taorui_engines.errors import InvalidArgumentError, TaoruiError
@@ -21,16 +21,19 @@ __all__ = ["build_parser", "main"]
 GROUPS: tuple[str, ...] = ("taorui.cli.data", "taorui.cli.tour")
 
 
+class _UsageError(Exception):
+    """Raised by the parser instead of printing, so ``main`` can answer in JSON."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with our status 2 and, under --json, a JSON error object."""
+    """argparse whose errors reach ``main`` (exit status 2, JSON under --json)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        wants_json = "--json" in sys.argv
-        err = InvalidArgumentError(f"{self.prog}: {message}")
-        error_exit(argparse.Namespace(json=wants_json), err)
-        if not wants_json:
-            self.print_usage(sys.stderr)
-        raise SystemExit(EXIT_INVALID)
+        raise _UsageError(self, f"{self.prog}: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,8 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taorui`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        wants_json = "--json" in argv
+        if not wants_json:
+            exc.parser.print_usage(sys.stderr)
+        return error_exit(argparse.Namespace(json=wants_json), InvalidArgumentError(str(exc)))
     overrides = {"home": args.home} if args.home else {}
     try:
         settings = load_settings(**overrides)

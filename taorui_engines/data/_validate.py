@@ -78,7 +78,7 @@ def parse_range(start: object, end: object) -> tuple[pd.Timestamp, pd.Timestamp]
 
 
 def _examples(index: Iterable[object]) -> str:
-    items = [str(getattr(i, "date", lambda: i)()) if freq_is_day(i) else str(i) for i in index]
+    items = [str(i.date()) if isinstance(i, pd.Timestamp) and freq_is_day(i) else str(i) for i in index]
     more = "" if len(items) <= _MAX_EXAMPLES else f" (+{len(items) - _MAX_EXAMPLES} more)"
     return ", ".join(items[:_MAX_EXAMPLES]) + more
 
