@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from taorui.cli._common import error_exit
 from taorui.context import AppContext
-from taorui.settings import load_settings
+from taorui.settings import Settings, load_settings
 from taorui_engines.errors import InvalidArgumentError, TaoruiError
 
 __all__ = ["build_parser", "main"]
@@ -47,6 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(settings: Settings, verbose: int) -> None:
+    """Console at the chosen level; everything from INFO up also in $TAORUI_HOME/logs."""
+    console = logging.StreamHandler(sys.stderr)
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else settings.log_level
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [console]
+    try:
+        settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(settings.logs_dir / "taorui.log", encoding="utf-8")
+        to_file.setLevel(logging.INFO)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(to_file)
+    except OSError as exc:  # a read-only home must not stop a read-only command
+        console.handleError(logging.makeLogRecord({"msg": f"no log file: {exc}"}))
+    root_level = logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=root_level, handlers=handlers, force=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taorui`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -63,8 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(**overrides)
     except ValidationError as exc:
         return error_exit(args, InvalidArgumentError(f"bad TAORUI_* setting: {exc}"))
-    level = logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else settings.log_level
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(settings, args.verbose)
     ctx = AppContext(settings=settings)
     try:
         return int(args.func(args, ctx))
