@@ -9,10 +9,12 @@
     │   ├── InvalidDataError         a CSV/DataFrame that cannot be ingested (columns, dates, prices)
     │   ├── InvalidExpressionError   a factor expression that does not parse or type-check
     │   ├── InvalidArgumentError     a tool or command argument out of range / wrong kind
-    │   └── NotFoundError            a run, record or request id that does not exist
+    │   ├── NotFoundError            a run, record or request id that does not exist
+    │   └── DuplicateOrderKeyError   an order idempotency key the broker has already seen
     ├── UnsafeError                  refused for safety: refuse, audit, never retry blindly
     │   ├── UnsafeExpressionError    an expression that tries to reach outside the grammar
-    │   └── OrderRejectedError       the guardrail gate refused an order
+    │   ├── OrderRejectedError       the guardrail gate refused an order
+    │   └── BudgetExceededError      a spending budget (LLM tokens or money) ran out: stop cleanly
     ├── UnavailableError             temporarily unavailable: retry with backoff (tenacity)
     └── InternalError                a bug or a broken invariant in Taorui itself
 
@@ -24,6 +26,8 @@ a short ``type`` name used in JSON error objects (``{"error": {"type", "message"
 from __future__ import annotations
 
 __all__ = [
+    "BudgetExceededError",
+    "DuplicateOrderKeyError",
     "InternalError",
     "InvalidArgumentError",
     "InvalidDataError",
@@ -135,3 +139,22 @@ class InternalError(TaoruiError):
     """A bug or broken invariant inside Taorui. Please report it."""
 
     type_name = "InternalError"
+
+
+class BudgetExceededError(UnsafeError):
+    """A per-instruction budget (LLM tokens or money) is spent; the run stops, it is not retried."""
+
+    type_name = "BudgetExceeded"
+
+
+class DuplicateOrderKeyError(InvalidInputError):
+    """A broker already saw this idempotency key: the order was sent before, never send it twice.
+
+    Nothing changes at the broker; ``key`` names the order so a resumed caller can look it up.
+    """
+
+    type_name = "DuplicateOrderKey"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"order key {key!r} was already submitted to this broker; it is not sent again")

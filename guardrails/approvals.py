@@ -1,0 +1,157 @@
+"""Durable approval requests: created by the gate, decided by a person, executed once.
+
+Life cycle::
+
+    pending --approve--> approved --execute_approved--> executed | failed
+       |  \\--reject---> rejected
+       \\--(expires passes)--> expired        (cannot be approved any more)
+
+Every transition is a conditional UPDATE inside one durable transaction, so two people (or
+a person and the graph) racing on one request cannot both win, and a killed process loses
+no request it created. Times are wall-clock UTC: expiry measures a person's reaction time.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from guardrails._db import Database
+from guardrails.models import ApprovalRequest, ApprovalStatus, Reason
+from taorui_engines.brokers.models import Order
+from taorui_engines.errors import InvalidArgumentError, NotFoundError
+
+__all__ = ["ApprovalStore", "new_approval_id"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY,
+    order_key TEXT NOT NULL,
+    order_json TEXT NOT NULL,
+    reasons_json TEXT NOT NULL,
+    policy_hash TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    status TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at REAL,
+    decision_reason TEXT,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_key ON approvals (order_key);
+CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);
+"""
+
+_OPEN = (ApprovalStatus.PENDING.value, ApprovalStatus.APPROVED.value)
+
+
+def new_approval_id() -> str:
+    """A short random request id such as ``apr-3f9c0a1b2c3d``."""
+    return f"apr-{secrets.token_hex(6)}"
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _request(row: sqlite3.Row, now: datetime) -> ApprovalRequest:
+    status = ApprovalStatus(row["status"])
+    if status is ApprovalStatus.PENDING and now.timestamp() > row["expires"]:
+        status = ApprovalStatus.EXPIRED
+    return ApprovalRequest(
+        id=row["id"], order=Order.model_validate_json(row["order_json"]),
+        reasons=tuple(Reason.model_validate(r) for r in json.loads(row["reasons_json"])),
+        policy_hash=row["policy_hash"], created=datetime.fromtimestamp(row["created"], UTC),
+        expires=datetime.fromtimestamp(row["expires"], UTC),
+        status=status, decided_by=row["decided_by"], decided_at=_dt(row["decided_at"]),
+        decision_reason=row["decision_reason"], result=row["result"],
+    )
+
+
+class ApprovalStore:
+    """Approval requests in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = Database(path, _SCHEMA)
+
+    def create(
+        self, order: Order, reasons: Sequence[Reason], policy_hash: str, created: datetime, expires: datetime,
+    ) -> ApprovalRequest:
+        """Store a new pending request (durably) and return it."""
+        request_id = new_approval_id()
+        reasons_json = json.dumps([r.model_dump(mode="json") for r in reasons])
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT INTO approvals (id, order_key, order_json, reasons_json, policy_hash, created, expires,"
+                " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (request_id, order.key, order.model_dump_json(), reasons_json, policy_hash,
+                 created.timestamp(), expires.timestamp(), ApprovalStatus.PENDING.value),
+            )
+        return self.get(request_id, created)
+
+    def get(self, request_id: str, now: datetime) -> ApprovalRequest:
+        """One request (status EXPIRED if pending past its expiry); NotFoundError if none."""
+        rows = self._db.read("SELECT * FROM approvals WHERE id = ?", (request_id,))
+        if not rows:
+            raise NotFoundError(f"no approval request {request_id!r} (`taorui approvals list` shows them)")
+        return _request(rows[0], now)
+
+    def list(self, now: datetime, status: ApprovalStatus | None = None, limit: int = 200) -> list[ApprovalRequest]:
+        """Requests, newest first, optionally of one status (expiry applied)."""
+        rows = self._db.read("SELECT * FROM approvals ORDER BY created DESC LIMIT ?", (limit,))
+        out = [_request(r, now) for r in rows]
+        return [r for r in out if status is None or r.status is status]
+
+    def open_for_key(self, order_key: str, now: datetime) -> ApprovalRequest | None:
+        """The pending or approved request for this order key, if any (expired ones excluded)."""
+        rows = self._db.read(
+            "SELECT * FROM approvals WHERE order_key = ? AND status IN (?, ?) ORDER BY created DESC",
+            (order_key, *_OPEN),
+        )
+        open_ = [r for r in (_request(row, now) for row in rows) if r.status is not ApprovalStatus.EXPIRED]
+        return open_[0] if open_ else None
+
+    def decide(self, request_id: str, approve: bool, by: str, reason: str, now: datetime) -> ApprovalRequest:
+        """A person's decision on a pending request. Expired or decided requests are refused."""
+        current = self.get(request_id, now)
+        if current.status is not ApprovalStatus.PENDING:
+            raise InvalidArgumentError(_not_pending(current))
+        status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+        with self._db.write() as conn:
+            changed = conn.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?"
+                " WHERE id = ? AND status = ? AND expires >= ?",
+                (status.value, by, now.timestamp(), reason, request_id, ApprovalStatus.PENDING.value,
+                 now.timestamp()),
+            ).rowcount
+        if changed != 1:
+            raise InvalidArgumentError(_not_pending(self.get(request_id, now)))
+        return self.get(request_id, now)
+
+    def finish(
+        self, request_id: str, status: ApprovalStatus, result: str,
+        expected: ApprovalStatus = ApprovalStatus.APPROVED,
+    ) -> bool:
+        """``expected`` -> ``status`` (approved -> executed/failed); False if another caller moved it first."""
+        with self._db.write() as conn:
+            changed = conn.execute(
+                "UPDATE approvals SET status = ?, result = ? WHERE id = ? AND status = ?",
+                (status.value, result, request_id, expected.value),
+            ).rowcount
+        return changed == 1
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+
+def _not_pending(request: ApprovalRequest) -> str:
+    if request.status is ApprovalStatus.EXPIRED:
+        return (f"approval request {request.id} expired at {request.expires:%Y-%m-%d %H:%M:%S} UTC; "
+                "it can no longer be approved (the agent must propose the order again)")
+    who = f" by {request.decided_by}" if request.decided_by else ""
+    return f"approval request {request.id} is already {request.status.value}{who}; only pending requests can be decided"

@@ -1,0 +1,617 @@
+"""The gate: the one path from an agent's order proposal to the broker.
+
+API (what the agent graph and the CLI call)::
+
+    gate = Gate(policy, broker, reference, state_dir, clock=..., wall_clock=...)
+
+    gate.propose(order, attribution) -> GateOutcome
+        order: an Order, or a raw dict / JSON text (malformed input is a rejection with
+        reasons, never an exception). Runs mark-to-market (loss limits may change the
+        trading state), the pre-trade checks, and then:
+          allow           -> submitted to the broker with the order's idempotency key;
+                             outcome.order_state / outcome.fills say what the broker did
+          needs_approval  -> a durable approval request; outcome.approval_id names it.
+                             Nothing reached the broker. The graph raises its interrupt
+                             here and, once a person decided, calls execute_approved.
+          reject          -> outcome.reasons say why (code + message); nothing was sent.
+        Proposing again with the same key while its request is open returns that same
+        request (a replayed graph step creates no second request); a key already sent is
+        rejected as duplicate_key with the broker's state of the first order attached.
+
+    gate.approve(approval_id, approver, reason="") -> ApprovalRequest   (a person)
+    gate.reject(approval_id, approver, reason)     -> ApprovalRequest   (a person)
+        Only pending, unexpired requests can be decided (InvalidArgumentError otherwise;
+        NotFoundError for an unknown id).
+
+    gate.execute_approved(approval_id) -> GateOutcome
+        Re-checks the approved order against the state and limits *now* (approval rules
+        excepted: a person already approved), then submits it with its idempotency key.
+        Calling it again (or after a crash) never submits twice: it returns the broker's
+        state of the one submission. A rejected/expired/pending request gives a reject
+        outcome (not_approved / expired_request) with nothing sent.
+
+    gate.check(order, attribution) -> CheckResult        dry run: no state change, no order
+    gate.cancel(key, attribution) -> OrderState          always allowed (reduces risk)
+    gate.mark_to_market() -> list[StateChange]           loss limits + fill audit; the
+                                                         trading cycle calls it after fills
+    gate.status() -> RiskStatus, gate.account() -> AccountView, gate.approvals(...)
+    gate.halt(reason, by), gate.resume(reason, by)       people only (the CLI); agents'
+                                                         tools expose neither
+
+Every proposal, decision, approval, submission, fill, cancel and state change is appended
+to the hash-chained audit log (``state_dir/audit.sqlite``) with the order, the policy hash,
+the market-clock time (``as_of``) and the attribution (agent, thread, instruction,
+approver). Trading state, the gate's order ledger and approval requests live in
+``state_dir/guardrails.sqlite``. The broker is held privately: nothing the gate returns
+contains it, and agents get only the gate's tools (``tools.order_tools``).
+
+Two clocks are injected: ``clock`` is market time (reference prices, staleness, rate
+windows, trading days; a replay clock in a backtest-style cycle), ``wall_clock`` is a
+person's time (approval expiry, audit row times).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guardrails._db import file_lock
+from guardrails.approvals import ApprovalStore
+from guardrails.audit import AuditKind, AuditLog
+from guardrails.checks import Book, CheckInputs, evaluate, loss_breaches, parse_order
+from guardrails.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    CheckResult,
+    Decision,
+    GateOutcome,
+    PriceQuote,
+    Reason,
+    ReasonCode,
+    RiskStatus,
+    StateChange,
+    TradingState,
+)
+from guardrails.policy import Policy
+from guardrails.reference import Clock, ReferenceData, as_utc, system_clock
+from guardrails.state import Marks, Submission, TradingStateStore, severity
+from taorui_engines.brokers.models import Attribution, Broker, Fill, Order, OrderState, Position
+from taorui_engines.errors import (
+    DuplicateOrderKeyError,
+    InvalidArgumentError,
+    TaoruiError,
+    UnavailableError,
+    UnknownSymbolError,
+)
+
+__all__ = ["AUDIT_FILE", "STATE_FILE", "AccountView", "Gate"]
+
+logger = logging.getLogger(__name__)
+
+#: File names under the state folder.
+STATE_FILE = "guardrails.sqlite"
+AUDIT_FILE = "audit.sqlite"
+_LOCK_FILE = "guardrails.lock"
+_GATE = "guardrails"
+
+
+class AccountView(BaseModel):
+    """The account as agents may see it: numbers only, never the broker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: datetime
+    cash: float
+    equity: float = Field(description="Cash plus positions at their last prices.")
+    positions: tuple[Position, ...]
+    open_orders: tuple[OrderState, ...]
+
+
+class Gate:
+    """Propose -> check -> (approve) -> submit -> audit. See the module docstring."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        broker: Broker | None,
+        reference: ReferenceData,
+        state_dir: Path,
+        clock: Clock = system_clock,
+        wall_clock: Clock = system_clock,
+    ) -> None:
+        self._policy = policy
+        self.__broker = broker
+        self._reference = reference
+        self._clock, self._wall = clock, wall_clock
+        self._state_dir = Path(state_dir)
+        self._state = TradingStateStore(self._state_dir / STATE_FILE)
+        self._approvals = ApprovalStore(self._state_dir / STATE_FILE)
+        self._audit = AuditLog(self._state_dir / AUDIT_FILE, clock=wall_clock)
+        self._lock = threading.RLock()
+        self._allowed: frozenset[str] | None = None
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force (fixed for the gate's life; build a new gate to change it)."""
+        return self._policy
+
+    @property
+    def policy_hash(self) -> str:
+        """Version hash of the policy in force."""
+        return self.policy.version_hash
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The audit log (read it with ``tail``/``verify``; the gate does the appending)."""
+        return self._audit
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    @contextmanager
+    def _serial(self) -> Iterator[None]:
+        """One decision at a time across threads and processes (rate and exposure limits)."""
+        with self._lock, file_lock(self._state_dir / _LOCK_FILE):
+            yield
+
+    # proposals ------------------------------------------------------------------------
+    def propose(self, order: object, attribution: Attribution | None = None) -> GateOutcome:
+        """Check an order and send it, ask for approval, or reject it (see module docs)."""
+        with self._serial():
+            parsed, attrib = _attributed(order, attribution)
+            now = self._now()
+            self._record(AuditKind.PROPOSAL, now, attrib, order=parsed or order)
+            self._mark(now)
+            if parsed is not None:
+                replay = self._replayed_request(parsed, now, attrib)
+                if replay is not None:
+                    return replay
+            result = self._evaluate(parsed or order, now)
+            self._record(AuditKind.DECISION, now, attrib, order=parsed or order, decision=result.decision,
+                         reasons=result.reasons, reference_price=result.reference_price)
+            return self._act(result, now, attrib)
+
+    def _act(self, result: CheckResult, now: datetime, attrib: Attribution) -> GateOutcome:
+        if result.decision is Decision.ALLOW and result.order is not None:
+            return self._submit(result.order, now, approval_id=None)
+        if result.decision is Decision.NEEDS_APPROVAL and result.order is not None:
+            return self._request_approval(result, now, attrib)
+        return self._outcome(result.decision, result.reasons, result.order, order_state=self._broker_state(result))
+
+    def _broker_state(self, result: CheckResult) -> OrderState | None:
+        """For a duplicate key, what the broker did with the first order of that key."""
+        if result.order is None or not any(r.code is ReasonCode.DUPLICATE_KEY for r in result.reasons):
+            return None
+        return self._order_state(result.order.key)
+
+    def _request_approval(self, result: CheckResult, now: datetime, attrib: Attribution) -> GateOutcome:
+        assert result.order is not None
+        created = as_utc(self._wall())
+        expires = created + timedelta(minutes=self.policy.approvals.expires_after_minutes)
+        request = self._approvals.create(result.order, result.reasons, self.policy_hash, created, expires)
+        self._record(AuditKind.APPROVAL_REQUESTED, now, attrib, order=result.order, approval_id=request.id,
+                     reasons=request.reasons, expires=request.expires)
+        return self._outcome(Decision.NEEDS_APPROVAL, request.reasons, request.order, approval_id=request.id)
+
+    def _replayed_request(self, order: Order, now: datetime, attrib: Attribution) -> GateOutcome | None:
+        """A proposal repeating an open request (same key, same order) returns that request."""
+        request = self._approvals.open_for_key(order.key, as_utc(self._wall()))
+        if request is None or not _same_order(request.order, order):
+            return None
+        self._record(AuditKind.DECISION, now, attrib, order=order, decision=Decision.NEEDS_APPROVAL,
+                     reasons=request.reasons, approval_id=request.id, replay=True)
+        return self._outcome(Decision.NEEDS_APPROVAL, request.reasons, request.order, approval_id=request.id)
+
+    def check(self, order: object, attribution: Attribution | None = None) -> CheckResult:
+        """Dry run: the decision ``propose`` would reach now, without sending or storing anything
+        (loss limits are applied to a copy of the state). Audited as a ``check`` row."""
+        with self._serial():
+            parsed, attrib = _attributed(order, attribution)
+            now = self._now()
+            state = self._projected_state(now)
+            result = self._evaluate(parsed or order, now, state=state)
+            self._record(AuditKind.CHECK, now, attrib, order=parsed or order, decision=result.decision,
+                         reasons=result.reasons, trading_state=state)
+            return result
+
+    # approvals ------------------------------------------------------------------------
+    def approvals(self, status: ApprovalStatus | None = None) -> list[ApprovalRequest]:
+        """Approval requests, newest first (``status`` filters; expiry applied)."""
+        return self._approvals.list(as_utc(self._wall()), status)
+
+    def approval(self, approval_id: str) -> ApprovalRequest:
+        """One request by id."""
+        return self._approvals.get(approval_id, as_utc(self._wall()))
+
+    def approve(self, approval_id: str, approver: str, reason: str = "") -> ApprovalRequest:
+        """A person approves a pending request (it is re-checked when executed)."""
+        return self._decide(approval_id, True, approver, reason)
+
+    def reject(self, approval_id: str, approver: str, reason: str) -> ApprovalRequest:
+        """A person rejects a pending request; a reason is required."""
+        if not reason.strip():
+            raise InvalidArgumentError("a rejection needs a reason (--reason)")
+        return self._decide(approval_id, False, approver, reason)
+
+    def _decide(self, approval_id: str, approve: bool, approver: str, reason: str) -> ApprovalRequest:
+        if not approver.strip():
+            raise InvalidArgumentError("say who decides (an approver name)")
+        request = self._approvals.decide(approval_id, approve, approver, reason, as_utc(self._wall()))
+        kind = AuditKind.APPROVAL_GRANTED if approve else AuditKind.APPROVAL_REJECTED
+        attrib = request.order.attribution.model_copy(update={"approver": approver})
+        self._record(kind, self._now(), attrib, order=request.order, approval_id=request.id, reason=reason)
+        return request
+
+    def execute_approved(self, approval_id: str) -> GateOutcome:
+        """Re-check an approved order and submit it once (see module docs)."""
+        with self._serial():
+            request = self._approvals.get(approval_id, as_utc(self._wall()))
+            order = _with_approver(request)
+            now = self._now()
+            if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED) or self._was_sent(order.key):
+                return self._already_executed(request, order)
+            if request.status is not ApprovalStatus.APPROVED:
+                return self._not_approved(request, order, now)
+            self._mark(now)
+            result = self._evaluate(order, now, approved=True, exclude_approval=request.id)
+            self._record(AuditKind.DECISION, now, order.attribution, order=order, decision=result.decision,
+                         reasons=result.reasons, approval_id=request.id, reference_price=result.reference_price)
+            if result.decision is not Decision.ALLOW:
+                self._approvals.finish(request.id, ApprovalStatus.FAILED, _reasons_text(result.reasons))
+                return self._outcome(Decision.REJECT, result.reasons, order, approval_id=request.id)
+            if not self._approvals.finish(request.id, ApprovalStatus.EXECUTED, "submitted"):
+                return self._already_executed(self.approval(request.id), order)
+            return self._submit(order, now, approval_id=request.id)
+
+    def _already_executed(self, request: ApprovalRequest, order: Order) -> GateOutcome:
+        state = self._order_state(order.key)
+        if request.status is ApprovalStatus.APPROVED:
+            self._approvals.finish(request.id, ApprovalStatus.EXECUTED, "found at the broker after a restart")
+        if state is None:
+            reasons = (Reason(code=ReasonCode.NOT_APPROVED,
+                              message=f"request {request.id} ended {request.status.value}: {request.result}"),)
+            return self._outcome(Decision.REJECT, reasons, order, approval_id=request.id)
+        return self._outcome(Decision.ALLOW, (), order, approval_id=request.id, order_state=state,
+                             fills=self._fills_of(order.key))
+
+    def _not_approved(self, request: ApprovalRequest, order: Order, now: datetime) -> GateOutcome:
+        code = ReasonCode.APPROVAL_EXPIRED if request.status is ApprovalStatus.EXPIRED else ReasonCode.NOT_APPROVED
+        by = f" by {request.decided_by}: {request.decision_reason}" if request.decided_by else ""
+        reasons = (Reason(code=code, message=f"approval request {request.id} is {request.status.value}{by}; "
+                                             "nothing was sent"),)
+        self._record(AuditKind.DECISION, now, order.attribution, order=order, decision=Decision.REJECT,
+                     reasons=reasons, approval_id=request.id)
+        return self._outcome(Decision.REJECT, reasons, order, approval_id=request.id)
+
+    # submission -----------------------------------------------------------------------
+    def _submit(self, order: Order, now: datetime, approval_id: str | None) -> GateOutcome:
+        broker = self.__broker
+        assert broker is not None  # an allowed order had an account, hence a broker
+        if order.created is None:  # the broker sees the market time the gate decided at
+            order = order.model_copy(update={"created": now})
+        self._state.record_submission(Submission(key=order.key, symbol=order.symbol, side=order.side.value,
+                                                 qty=order.qty, time=now.timestamp(), approval_id=approval_id))
+        try:
+            state = broker.submit(order)
+        except DuplicateOrderKeyError:
+            return self._already_sent(order, approval_id)
+        except Exception as exc:  # any broker failure: say so, never pretend it was sent
+            return self._submit_failed(order, now, approval_id, exc)
+        self._record(AuditKind.SUBMISSION, now, order.attribution, order=order, approval_id=approval_id,
+                     order_state=state)
+        self._sync_fills(now)
+        return self._outcome(Decision.ALLOW, (), order, approval_id=approval_id, order_state=state,
+                             fills=self._fills_of(order.key), submitted=True)
+
+    def _already_sent(self, order: Order, approval_id: str | None) -> GateOutcome:
+        reasons = (Reason(code=ReasonCode.DUPLICATE_KEY,
+                          message=f"the broker already holds an order with key {order.key!r}; not sent again"),)
+        return self._outcome(Decision.REJECT, reasons, order, approval_id=approval_id,
+                             order_state=self._order_state(order.key))
+
+    def _submit_failed(self, order: Order, now: datetime, approval_id: str | None, exc: Exception) -> GateOutcome:
+        message = exc.message if isinstance(exc, TaoruiError) else f"{type(exc).__name__}: {exc}"
+        logger.warning("broker refused order %s: %s", order.key, message)
+        self._record(AuditKind.SUBMISSION_FAILED, now, order.attribution, order=order, approval_id=approval_id,
+                     error=message)
+        reasons = (Reason(code=ReasonCode.BROKER_REJECTED, message=f"the broker refused the order: {message}"),)
+        if approval_id is not None:
+            self._approvals.finish(approval_id, ApprovalStatus.FAILED, f"broker refused: {message}",
+                                   expected=ApprovalStatus.EXECUTED)
+        return self._outcome(Decision.REJECT, reasons, order, approval_id=approval_id)
+
+    def cancel(self, key: str, attribution: Attribution | None = None) -> OrderState:
+        """Cancel an open order (always allowed: it only lowers risk). Audited."""
+        broker = self._require_broker()
+        with self._serial():
+            state = broker.cancel(key)
+            self._record(AuditKind.CANCEL, self._now(), attribution or Attribution(), order_key=key,
+                         order_state=state)
+            return state
+
+    # marks, fills and state -----------------------------------------------------------
+    def mark_to_market(self) -> list[StateChange]:
+        """Mark equity (high-water mark, day start), apply loss limits, audit new fills."""
+        with self._serial():
+            return self._mark(self._now())
+
+    def _mark(self, now: datetime) -> list[StateChange]:
+        equity = self._equity()
+        if equity is None:
+            return []
+        # A broken equity (NaN, <= 0) halts without being stored as a mark.
+        breaches = loss_breaches(Marks(last_equity=equity), self.policy)
+        if not breaches:
+            breaches = loss_breaches(self._state.mark(equity, now), self.policy)
+        changes = [c for state, why in breaches if (c := self._escalate(state, why, _GATE, now)) is not None]
+        self._sync_fills(now)
+        return changes
+
+    def _projected_state(self, now: datetime) -> TradingState:
+        """The state a mark-to-market would leave, computed without writing anything."""
+        state, equity, marks = self._state.current().state, self._equity(), self._state.marks()
+        if equity is None:
+            return state
+        same_day = marks.day == now.date().isoformat() and marks.day_start_equity is not None
+        hwm = max(marks.high_water_mark or equity, equity) if math.isfinite(equity) else marks.high_water_mark
+        projected = Marks(high_water_mark=hwm, day=now.date().isoformat(), last_equity=equity,
+                          day_start_equity=marks.day_start_equity if same_day else equity)
+        for breach, _ in loss_breaches(projected, self.policy):
+            state = breach if severity(breach) > severity(state) else state
+        return state
+
+    def _escalate(self, state: TradingState, reason: str, by: str, now: datetime) -> StateChange | None:
+        change = self._state.escalate(state, reason, by, now)
+        if change is not None:
+            logger.warning("trading state %s -> %s: %s", change.previous.value, change.state.value, reason)
+            self._record(AuditKind.STATE_CHANGE, now, Attribution(agent=by), change=change)
+        return change
+
+    def halt(self, reason: str, by: str) -> StateChange | None:
+        """The kill switch: HALTED until a person resumes. None if already halted."""
+        if not reason.strip() or not by.strip():
+            raise InvalidArgumentError("halting needs a reason and who halts")
+        with self._serial():
+            return self._escalate(TradingState.HALTED, reason, by, self._now())
+
+    def resume(self, reason: str, by: str) -> StateChange:
+        """A person puts trading back to ACTIVE and re-bases the loss marks at today's equity
+        (otherwise the same breach would fire again at once)."""
+        if not by.strip():
+            raise InvalidArgumentError("say who resumes trading (a person's name)")
+        with self._serial():
+            current = self._state.current()
+            if current.state is TradingState.ACTIVE:
+                raise InvalidArgumentError("trading is already ACTIVE; there is nothing to resume")
+            now = self._now()
+            change = self._state.resume(reason or "resumed", by, now, self._equity())
+            self._record(AuditKind.STATE_CHANGE, now, Attribution(agent="person", approver=by), change=change)
+            return change
+
+    def _sync_fills(self, now: datetime) -> None:
+        """Audit broker fills not yet in the log (at least once: audit, then mark seen)."""
+        broker = self.__broker
+        if broker is None:
+            return
+        try:
+            fills = broker.fills()
+        except Exception as exc:  # reading fills must not block a decision; it is retried next time
+            logger.warning("could not read fills from the broker: %s", exc)
+            return
+        by_id = {f.fill_id: f for f in fills}
+        for fill_id in self._state.unseen_fills(list(by_id)):
+            self._record(AuditKind.FILL, now, Attribution(agent=_GATE), fill=by_id[fill_id])
+            self._state.mark_fill_seen(fill_id)
+
+    # reads ----------------------------------------------------------------------------
+    def status(self) -> RiskStatus:
+        """Trading state, equity marks, order counts (read-only)."""
+        now, record, marks = self._now(), self._state.current(), self._state.marks()
+        equity, cash, error = self._account_numbers()
+        hwm = max(marks.high_water_mark or 0.0, equity or 0.0) or None
+        sent = self._state.submissions_since(now.replace(hour=0, minute=0, second=0, microsecond=0))
+        start = marks.day_start_equity if marks.day == now.date().isoformat() else equity
+        return RiskStatus(
+            state=record.state, state_reason=record.reason, state_changed_by=record.changed_by,
+            state_changed_at=record.changed_at, policy_hash=self.policy_hash, as_of=now, equity=equity, cash=cash,
+            high_water_mark=hwm, drawdown_pct=_pct_below(hwm, equity), day_start_equity=start,
+            daily_loss_pct=_pct_below(start, equity),
+            orders_last_minute=sum(1 for s in sent if s.time > now.timestamp() - 60), orders_today=len(sent),
+            pending_approvals=len(self._approvals.list(as_utc(self._wall()), ApprovalStatus.PENDING)),
+            account_error=error,
+        )
+
+    def account(self) -> AccountView:
+        """Cash, equity, positions and open orders (for read tools; no broker handle)."""
+        broker = self._require_broker()
+        return AccountView(as_of=self._now(), cash=broker.cash(), equity=broker.value(),
+                           positions=tuple(broker.positions()), open_orders=tuple(broker.orders(open_only=True)))
+
+    def _require_broker(self) -> Broker:
+        if self.__broker is None:
+            raise UnavailableError("no broker is configured: trading is disabled")
+        return self.__broker
+
+    def _account_numbers(self) -> tuple[float | None, float | None, str | None]:
+        if self.__broker is None:
+            return None, None, "no broker is configured"
+        try:
+            return self.__broker.value(), self.__broker.cash(), None
+        except Exception as exc:  # status must report a broken account, not crash
+            return None, None, f"{type(exc).__name__}: {exc}"
+
+    def _equity(self) -> float | None:
+        return self._account_numbers()[0]
+
+    def _was_sent(self, key: str) -> bool:
+        broker = self.__broker
+        return self._state.has_key(key) or (broker is not None and _safe_has_key(broker, key))
+
+    def _order_state(self, key: str) -> OrderState | None:
+        broker = self.__broker
+        if broker is None:
+            return None
+        try:
+            return next((s for s in broker.orders() if s.order.key == key), None)
+        except Exception:  # informational only
+            return None
+
+    def _fills_of(self, key: str) -> tuple[Fill, ...]:
+        broker = self.__broker
+        try:
+            return tuple(f for f in broker.fills() if f.order_key == key) if broker is not None else ()
+        except Exception:  # informational only
+            return ()
+
+    # inputs ---------------------------------------------------------------------------
+    def _evaluate(
+        self, order: object, now: datetime, approved: bool = False, exclude_approval: str | None = None,
+        state: TradingState | None = None,
+    ) -> CheckResult:
+        if not isinstance(order, Order):  # malformed: rejected before any input is looked at
+            blank = CheckInputs(now=now, state=TradingState.HALTED, allowed=frozenset(), quote=None)
+            return evaluate(order, blank, self.policy)
+        inputs = self._gather(order, now, exclude_approval, state)
+        return evaluate(order, inputs, self.policy, approved=approved)
+
+    def _gather(
+        self, order: Order, now: datetime, exclude_approval: str | None, state: TradingState | None,
+    ) -> CheckInputs:
+        quote, quote_problem = self._quote(order.symbol, now)
+        book, book_problem = self._book(order, now, quote.price if quote else None)
+        window = max(60.0, self.policy.orders.duplicate_window_s)
+        since = min(now.replace(hour=0, minute=0, second=0, microsecond=0), now - timedelta(seconds=window))
+        held = frozenset(s for s, q in (book.positions.items() if book else ()) if abs(q) > 0)
+        return CheckInputs(
+            now=now, state=state or self._state.current().state, allowed=self._allowed_symbols(),
+            quote=quote, quote_problem=quote_problem, book=book, book_problem=book_problem,
+            recent=tuple(self._state.submissions_since(since)), key_seen=self._key_seen(order.key, exclude_approval),
+            known_symbols=self._state.symbols_sent() | held,
+        )
+
+    def _quote(self, symbol: str, now: datetime) -> tuple[PriceQuote | None, Reason | None]:
+        try:
+            return self._reference.last_price(symbol, now), None
+        except UnknownSymbolError as exc:
+            return None, Reason(code=ReasonCode.UNKNOWN_INSTRUMENT, message=exc.message)
+        except Exception as exc:  # a failing price source is a missing price: fail closed
+            logger.warning("price source failed for %s: %s", symbol, exc)
+            return None, Reason(code=ReasonCode.NO_REFERENCE_PRICE,
+                                message=f"the price source failed for {symbol}: {_describe(exc)}")
+
+    def _book(self, order: Order, now: datetime, price: float | None) -> tuple[Book | None, str | None]:
+        broker = self.__broker
+        if broker is None:
+            return None, "no broker is configured"
+        try:
+            positions = {p.symbol: p for p in broker.positions()}
+            open_orders = tuple(broker.orders(open_only=True))
+            cash, equity = broker.cash(), broker.value()
+        except Exception as exc:  # an unreadable account is no account: fail closed
+            return None, f"the broker could not be read: {_describe(exc)}"
+        symbols = set(positions) | {s.order.symbol for s in open_orders}
+        marks = {s: self._mark_price(positions.get(s), s, now) for s in symbols}
+        if price is not None:
+            marks[order.symbol] = price
+        return Book(cash=cash, equity=equity, positions={s: p.qty for s, p in positions.items()},
+                    open_orders=open_orders, marks=marks), None
+
+    def _mark_price(self, position: Position | None, symbol: str, now: datetime) -> float | None:
+        if position is not None and position.last_price is not None:
+            return position.last_price
+        try:
+            quote = self._reference.last_price(symbol, now)
+        except Exception:  # unpriced: the exposure check fails closed on it
+            return None
+        return quote.price if quote is not None else None
+
+    def _key_seen(self, key: str, exclude_approval: str | None) -> str | None:
+        if self._state.has_key(key):
+            return "the gate already sent an order with this key"
+        broker = self.__broker
+        if broker is not None and _safe_has_key(broker, key):
+            return "the broker already holds an order with this key"
+        request = self._approvals.open_for_key(key, as_utc(self._wall()))
+        if request is not None and request.id != exclude_approval:
+            return f"approval request {request.id} ({request.status.value}) holds a different order with this key"
+        return None
+
+    def _allowed_symbols(self) -> frozenset[str]:
+        if self._allowed is None:
+            rules, members = self.policy.instruments, set()
+            for universe in rules.allowed_universes:
+                try:
+                    members |= set(self._reference.universe_members(universe))
+                except TaoruiError as exc:  # fail closed: its members stay not allowed
+                    logger.warning("policy universe %s unavailable: %s", universe, exc.message)
+            self._allowed = frozenset({s.upper() for s in rules.allowed_symbols} | members)
+        return self._allowed
+
+    # outcome and audit ----------------------------------------------------------------
+    def _outcome(
+        self, decision: Decision, reasons: tuple[Reason, ...] | list[Reason], order: Order | None,
+        approval_id: str | None = None, order_state: OrderState | None = None, fills: tuple[Fill, ...] = (),
+        submitted: bool = False,
+    ) -> GateOutcome:
+        return GateOutcome(decision=decision, reasons=tuple(reasons), policy_hash=self.policy_hash,
+                           trading_state=self._state.current().state, order=order, approval_id=approval_id,
+                           order_state=order_state, fills=fills, submitted=submitted)
+
+    def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, **payload: Any) -> None:
+        self._audit.append(kind, {"as_of": now, "policy_hash": self.policy_hash,
+                                  "attribution": attribution, **payload})
+
+    def close(self) -> None:
+        """Close the state files."""
+        self._state.close()
+        self._approvals.close()
+        self._audit.close()
+
+
+def _attributed(order: object, attribution: Attribution | None) -> tuple[Order | None, Attribution]:
+    """The parsed order carrying ``attribution`` (when given) and that attribution."""
+    parsed, _ = parse_order(order)
+    if parsed is None:
+        return None, attribution or Attribution()
+    if attribution is not None:
+        parsed = parsed.model_copy(update={"attribution": attribution})
+    return parsed, parsed.attribution
+
+
+def _with_approver(request: ApprovalRequest) -> Order:
+    attrib = request.order.attribution.model_copy(update={"approver": request.decided_by})
+    return request.order.model_copy(update={"attribution": attrib})
+
+
+def _same_order(a: Order, b: Order) -> bool:
+    skip = {"attribution", "created"}
+    return a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+
+
+def _safe_has_key(broker: Broker, key: str) -> bool:
+    try:
+        return broker.has_key(key)
+    except Exception:  # unknown counts as seen: never risk a double send
+        return True
+
+
+def _pct_below(reference: float | None, value: float | None) -> float | None:
+    if not reference or value is None:
+        return None
+    return max(0.0, (reference - value) / reference * 100)
+
+
+def _reasons_text(reasons: tuple[Reason, ...]) -> str:
+    return "; ".join(f"{r.code.value}: {r.message}" for r in reasons)
+
+
+def _describe(exc: Exception) -> str:
+    return exc.message if isinstance(exc, TaoruiError) else f"{type(exc).__name__}: {exc}"

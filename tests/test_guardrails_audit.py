@@ -1,0 +1,170 @@
+"""The audit log: a hash chain that verifies, names the first tampered row, and survives a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from guardrails import AuditKind, AuditLog
+from guardrails.approvals import ApprovalStore
+from guardrails.audit import GENESIS_HASH, _row_hash
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    for i in range(1, 7):
+        audit.append(AuditKind.DECISION, {"n": i, "order": {"symbol": "SP500", "qty": i}})
+    return audit
+
+
+def tamper(path: Path, *statements: str) -> None:
+    """What someone with the sqlite3 shell could do: drop the guards, then edit."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+def test_an_untouched_log_verifies(log: AuditLog) -> None:
+    report = log.verify()
+    assert (report.ok, report.records, report.first_bad) == (True, 6, None)
+
+
+def test_an_empty_log_verifies(tmp_path: Path) -> None:
+    report = AuditLog(tmp_path / "empty.sqlite").verify()
+    assert (report.ok, report.records, report.first_bad) == (True, 0, None)
+
+
+def test_rows_are_chained_from_the_genesis_hash(log: AuditLog) -> None:
+    rows = log.records()
+    assert rows[0].prev_hash == GENESIS_HASH
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_log_refuses_updates_and_deletes(log: AuditLog) -> None:
+    conn = sqlite3.connect(log.path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE audit SET payload = '{}' WHERE seq = 2")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM audit WHERE seq = 2")
+    conn.close()
+    assert log.verify().ok
+
+
+def test_an_edited_row_is_reported(log: AuditLog) -> None:
+    tamper(log.path, "UPDATE audit SET payload = replace(payload, '\"qty\":3', '\"qty\":300') WHERE seq = 3")
+    report = log.verify()
+    assert (report.ok, report.first_bad) == (False, 3)
+    assert "edited" in (report.problem or "")
+
+
+def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(log: AuditLog) -> None:
+    row = sqlite3.connect(log.path).execute("SELECT time, kind, prev_hash FROM audit WHERE seq = 3").fetchone()
+    payload = '{"n":3,"order":{"qty":300,"symbol":"SP500"}}'
+    forged = _row_hash(row[2], 3, row[0], row[1], payload)
+    tamper(log.path, f"UPDATE audit SET payload = '{payload}', hash = '{forged}' WHERE seq = 3")
+    report = log.verify()
+    assert (report.ok, report.first_bad) == (False, 4)
+
+
+def test_a_deleted_row_is_reported(log: AuditLog) -> None:
+    tamper(log.path, "DELETE FROM audit WHERE seq = 4")
+    report = log.verify()
+    assert (report.ok, report.records, report.first_bad) == (False, 5, 4)
+    assert "missing" in (report.problem or "")
+
+
+def test_a_deleted_last_row_is_reported(log: AuditLog) -> None:
+    tamper(log.path, "DELETE FROM audit WHERE seq = 6")
+    report = log.verify()
+    assert (report.ok, report.first_bad) == (False, 6)
+
+
+def test_swapped_rows_are_reported(log: AuditLog) -> None:
+    tamper(
+        log.path,
+        "UPDATE audit SET seq = -2 WHERE seq = 2",
+        "UPDATE audit SET seq = 2 WHERE seq = 3",
+        "UPDATE audit SET seq = 3 WHERE seq = -2",
+    )
+    report = log.verify()
+    assert (report.ok, report.first_bad) == (False, 2)
+
+
+def test_a_row_added_behind_the_logs_back_is_reported(log: AuditLog) -> None:
+    last = log.records()[-1]
+    forged = _row_hash(last.hash, 7, last.time.isoformat(), "decision", "{}")
+    tamper(log.path, f"INSERT INTO audit VALUES (7, '{last.time.isoformat()}', 'decision', '{{}}', "
+                     f"'{last.hash}', '{forged}')")
+    report = log.verify()
+    assert (report.ok, report.first_bad) == (False, 7)
+
+
+def test_payloads_with_non_finite_numbers_and_odd_objects_are_stored(tmp_path: Path) -> None:
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    record = audit.append(AuditKind.PROPOSAL, {"order": {"qty": float("nan")}, "blob": object(), "t": (1, 2)})
+    assert record.payload["order"]["qty"] == "nan"
+    assert audit.verify().ok
+
+
+def test_tail_returns_the_last_rows_oldest_first(log: AuditLog) -> None:
+    assert [r.seq for r in log.tail(3)] == [4, 5, 6]
+    assert [r.payload["n"] for r in log.tail(2, AuditKind.DECISION)] == [5, 6]
+
+
+def test_appends_continue_the_chain_after_reopening(log: AuditLog) -> None:
+    again = AuditLog(log.path)
+    again.append(AuditKind.STATE_CHANGE, {"state": "halted"})
+    assert again.verify().ok
+    assert again.count() == 7
+
+
+_CHILD = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from guardrails import default_policy, Policy
+    from tests.test_guardrails_fakes import make_gate, order
+
+    data = default_policy().model_dump(mode="json")
+    data["approvals"]["always"] = True
+    gate, broker, reference, clock = make_gate(Path(sys.argv[1]), policy=Policy.model_validate(data))
+    while True:
+        outcome = gate.propose(order(symbol="SP500", qty=1))
+        print(outcome.approval_id, gate.audit_log.count(), flush=True)
+""")
+
+
+def test_a_killed_process_loses_no_audit_row_and_no_approval_request(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    assert child.stdout is not None
+    reported = [child.stdout.readline().split() for _ in range(25)]
+    os.kill(child.pid, signal.SIGKILL)
+    rest, err = child.communicate(timeout=60)
+    reported += [line.split() for line in rest.splitlines() if line.strip()]
+    assert all(len(r) == 2 for r in reported), err[-2000:]
+
+    audit = AuditLog(tmp_path / "state" / "audit.sqlite")
+    store = ApprovalStore(tmp_path / "state" / "guardrails.sqlite")
+    from datetime import UTC, datetime
+
+    stored_ids = {r.id for r in store.list(datetime.now(UTC), limit=10_000)}
+    assert {approval_id for approval_id, _ in reported} <= stored_ids
+    assert audit.count() >= max(int(count) for _, count in reported)
+    report = audit.verify()
+    assert report.ok, report.problem
