@@ -1,0 +1,141 @@
+"""One simulation on Backtrader: bars in, equity curve, fills and trades out. No files, no Qlib.
+
+This module owns Backtrader: it builds the Cerebro, the broker's commission and slippage,
+and turns Backtrader's failures into our errors. The runner (files, pictures) and the
+parameter search (processes) sit on top of :func:`simulate`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import backtrader as bt
+import pandas as pd
+
+from taorui_engines.backtest._bars import OHLCV, BarSet
+from taorui_engines.backtest._metrics import compute_metrics
+from taorui_engines.backtest._models import BacktestMetrics, BacktestSpec, TradeRecord
+from taorui_engines.backtest._params import SignalParams, strategy_info, validate_params
+from taorui_engines.backtest._signals import target_weights
+from taorui_engines.backtest._strategies import Recorder, RuleStrategy, SignalStrategy, StrategyContext
+from taorui_engines.errors import InternalError, InvalidArgumentError
+from taorui_engines.progress import ProgressEvent, ProgressReporter
+
+__all__ = ["SimOutput", "simulate"]
+
+logger = logging.getLogger(__name__)
+
+#: Progress is reported about this many times per run.
+_PROGRESS_STEPS = 50
+
+
+class _PercentCommission(bt.CommInfoBase):  # type: ignore[misc]
+    """Stock-like commission: ``commission`` x |size| x price, in absolute fraction."""
+
+    params = (("stocklike", True), ("commtype", bt.CommInfoBase.COMM_PERC), ("percabs", True))
+
+
+@dataclass(frozen=True)
+class SimOutput:
+    """What one simulation produced."""
+
+    equity: pd.DataFrame
+    trades: tuple[TradeRecord, ...]
+    fills: pd.DataFrame
+    metrics: BacktestMetrics
+    lot: int
+
+
+def simulate(
+    spec: BacktestSpec,
+    bars: BarSet,
+    signals: pd.DataFrame | None = None,
+    trade_start: date | None = None,
+    progress: ProgressReporter | None = None,
+) -> SimOutput:
+    """Run ``spec`` on ``bars``. Trading (and the equity curve) starts at ``trade_start``,
+    by default the window's start; earlier bars only feed the indicators."""
+    ctx = _context(spec, bars, signals, trade_start or bars.start.date())
+    total = sum(len(f) for f in bars.frames.values()) // max(len(bars.frames), 1)
+    if progress is not None:
+        ctx.on_bar = _progress_hook(progress, f"backtest {spec.strategy}", total)
+    cerebro = _cerebro(spec, bars, ctx)
+    try:
+        cerebro.run()
+    except (IndexError, ValueError, ZeroDivisionError, TypeError, AttributeError) as exc:
+        raise InternalError(f"Backtrader failed while running {spec.strategy}: {type(exc).__name__}: {exc}") from exc
+    return _output(spec, bars, ctx)
+
+
+def _context(spec: BacktestSpec, bars: BarSet, signals: pd.DataFrame | None, start: date) -> StrategyContext:
+    params = validate_params(spec.strategy, spec.params)
+    targets = None
+    if strategy_info(spec.strategy).kind == "signal":
+        if signals is None:
+            raise InvalidArgumentError("the signal strategy needs a signal frame (dates x symbols)")
+        assert isinstance(params, SignalParams)
+        targets = target_weights(signals, params, bars)
+    return StrategyContext(
+        name=spec.strategy, params=params, sizing=spec.resolved_sizing(), commission=spec.commission,
+        slippage=spec.slippage, lot=spec.lot_size or bars.default_lot(), trade_start=start,
+        recorder=Recorder(), stop_loss=spec.stop_loss, take_profit=spec.take_profit, targets=targets,
+    )
+
+
+def _cerebro(spec: BacktestSpec, bars: BarSet, ctx: StrategyContext) -> bt.Cerebro:
+    cerebro = bt.Cerebro(stdstats=False, cheat_on_open=False, quicknotify=False)
+    for symbol, frame in bars.frames.items():
+        feed_frame = frame.loc[frame.index <= bars.end, list(OHLCV)]
+        cerebro.adddata(bt.feeds.PandasData(dataname=feed_frame, name=symbol, openinterest=None))
+    broker = cerebro.getbroker()
+    broker.setcash(spec.cash)
+    broker.addcommissioninfo(_PercentCommission(commission=spec.commission))
+    if spec.slippage > 0:
+        broker.set_slippage_perc(spec.slippage, slip_open=True, slip_limit=True, slip_match=True, slip_out=False)
+    kind = strategy_info(spec.strategy).kind
+    cerebro.addstrategy(SignalStrategy if kind == "signal" else RuleStrategy, ctx=ctx)
+    return cerebro
+
+
+def _progress_hook(progress: ProgressReporter, task: str, total: int) -> Callable[[int], None]:
+    step = max(1, total // _PROGRESS_STEPS)
+
+    def on_bar(done: int) -> None:
+        if done % step == 0 or done == total:
+            progress.update(ProgressEvent(task, min(done, total), total))
+
+    return on_bar
+
+
+def _output(spec: BacktestSpec, bars: BarSet, ctx: StrategyContext) -> SimOutput:
+    rec = ctx.recorder
+    if not rec.equity:
+        raise InvalidArgumentError(f"no bars between {ctx.trade_start} and {bars.end.date()} to trade on")
+    equity = pd.DataFrame(rec.equity, columns=["date", "value", "cash", "gross"]).set_index("date")
+    equity.index = pd.DatetimeIndex(equity.index, name="date")
+    trades = (*rec.trades, *_open_trades(rec, bars))
+    fills = pd.DataFrame(rec.orders, columns=["date", "symbol", "side", "size", "price", "commission"])
+    metrics = compute_metrics(equity, spec.cash, trades, rec.n_orders, rec.n_unfilled, rec.commission)
+    return SimOutput(equity=equity, trades=trades, fills=fills, metrics=metrics, lot=ctx.lot)
+
+
+def _open_trades(rec: Recorder, bars: BarSet) -> list[TradeRecord]:
+    """Positions still open at the end, marked at their last close (exit commission not paid)."""
+    out = []
+    for symbol, trade in rec.open_trades.items():
+        frame = bars.frames[symbol]
+        last = float(frame.loc[frame.index <= bars.end, "close"].iloc[-1])
+        gross = trade.pnl + trade.size * (last - trade.price)
+        if not math.isfinite(gross):
+            raise InternalError(f"open trade of {symbol} has a non-finite P&L")
+        out.append(TradeRecord(
+            symbol=symbol, entry_date=bt.num2date(trade.dtopen).date(), exit_date=None,
+            size=rec.max_size.get(symbol, trade.size), entry_price=trade.price, exit_price=None,
+            pnl=gross - trade.commission, pnl_gross=gross, commission=trade.commission,
+            bars=trade.barlen, open=True,
+        ))
+    return out
