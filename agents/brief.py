@@ -1,0 +1,90 @@
+"""The brief an agent receives: the instruction plus a JSON context block.
+
+The graph writes one brief per agent turn (instruction, language, task, the store's catalog
+with synthetic series marked, what memory recalled, and a hand-over from another agent).
+An LLM reads it as text; the offline planner reads the JSON block back with
+:func:`read_brief`, so both backends see exactly the same facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["Brief", "CatalogEntry", "MemoryHit", "read_brief", "render_brief"]
+
+_BLOCK = re.compile(r"```json\s*(\{.*\})\s*```", re.S)
+
+
+class CatalogEntry(BaseModel):
+    """One instrument or universe of the data store."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Symbol or universe name.")
+    kind: Literal["instrument", "universe"]
+    market: str
+    start: str = Field(description="First bar (YYYY-MM-DD).")
+    end: str = Field(description="Last bar (YYYY-MM-DD).")
+    synthetic: bool = Field(description="True when the data was generated, not observed.")
+    members: int | None = Field(default=None, description="Universe size.")
+    lot_size: int = Field(default=1, ge=1, description="Units per lot (100 in A-share-like markets).")
+    source: str = ""
+
+
+class MemoryHit(BaseModel):
+    """Something memory recalled for this instruction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    kind: str
+    text: str
+    score: float | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Brief(BaseModel):
+    """Everything an agent is told at the start of its turn."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instruction: str
+    language: Literal["en", "zh"]
+    role: str
+    task: str = ""
+    earlier: tuple[str, ...] = Field(default=(), description="Earlier instructions of a clarification.")
+    catalog: tuple[CatalogEntry, ...] = ()
+    memory: tuple[MemoryHit, ...] = ()
+    handover: dict[str, Any] | None = Field(default=None, description="From the previous agent.")
+    thread_id: str = ""
+
+    def entry(self, name: str) -> CatalogEntry | None:
+        """The catalog entry called ``name`` (case-insensitive)."""
+        return next((e for e in self.catalog if e.name.lower() == name.lower()), None)
+
+
+def render_brief(brief: Brief) -> str:
+    """The brief as a human message: instruction first, then the JSON context block."""
+    body = brief.model_dump(mode="json")
+    lines = [f"Instruction: {brief.instruction}"]
+    if brief.earlier:
+        lines.append("Earlier in this conversation: " + " / ".join(brief.earlier))
+    if brief.task:
+        lines.append(f"Task: {brief.task}")
+    lines += ["", "Context:", "```json", json.dumps(body, ensure_ascii=False, indent=1), "```"]
+    return "\n".join(lines)
+
+
+def read_brief(text: str) -> Brief | None:
+    """The brief inside a message written by :func:`render_brief`, or None."""
+    match = _BLOCK.search(text)
+    if not match:
+        return None
+    try:
+        return Brief.model_validate_json(match.group(1))
+    except (ValidationError, ValueError):
+        return None

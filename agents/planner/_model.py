@@ -1,0 +1,88 @@
+"""The offline planner as a LangChain chat model that emits real tool calls.
+
+It plugs into the graph exactly where an OpenAI-compatible model would: ``bind_tools``
+then ``invoke(messages)`` returning an ``AIMessage`` with ``tool_calls`` (or a final answer).
+Deterministic: the same conversation always gives the same message, so the whole graph runs
+with no key, no network and no GPU, and its behaviour is testable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agents.control import ASK_USER, HANDOVER, ROUTE
+from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Route, ToolCall
+from agents.planner._defaults import PlannerDefaults
+from agents.planner._plan import decide
+
+__all__ = ["OfflinePlanner"]
+
+
+def _tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:
+    return [t["function"]["name"] for t in tools or [] if isinstance(t, dict) and "function" in t]
+
+
+def _as_calls(action: Action, names: set[str]) -> tuple[list[ToolCall], str]:
+    """Tool calls for the action (control tools only when bound), else a text answer."""
+    if isinstance(action, CallTools):
+        return list(action.calls), ""
+    if isinstance(action, Handover) and HANDOVER in names:
+        args = {"to": action.to, "note": action.note, "run_id": action.run_id, "payload": action.payload}
+        return [ToolCall(HANDOVER, args)], ""
+    if isinstance(action, Route) and ROUTE in names:
+        return [ToolCall(ROUTE, {"agent": action.agent, "task": action.task})], ""
+    if isinstance(action, Ask) and ASK_USER in names:
+        return [ToolCall(ASK_USER, {"question": action.question})], ""
+    if isinstance(action, Answer | Ask):
+        return [], action.text if isinstance(action, Answer) else action.question
+    if isinstance(action, Handover):
+        return [], action.note
+    return [], f"route to {action.agent}: {action.task}" if isinstance(action, Route) else ""
+
+
+class OfflinePlanner(BaseChatModel):
+    """Deterministic bilingual planner. ``defaults`` are the values it states when it takes them."""
+
+    defaults: PlannerDefaults = PlannerDefaults()
+
+    @property
+    def _llm_type(self) -> str:
+        return "taorui-offline-planner"
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Remember the tools (as OpenAI schemas) for :meth:`_generate`."""
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        names = _tool_names(kwargs.get("tools"))
+        action = decide(messages, [n for n in names if n not in (ROUTE, ASK_USER, HANDOVER)], self.defaults)
+        calls, text = _as_calls(action, set(names))
+        turn = sum(1 for m in messages if isinstance(m, AIMessage))
+        seed = hashlib.sha1(str(messages[1].content if len(messages) > 1 else "").encode()).hexdigest()[:6]
+        tool_calls = [{"name": c.name, "args": c.args, "id": f"call_{seed}_{turn}_{i}", "type": "tool_call"}
+                      for i, c in enumerate(calls)]
+        message = AIMessage(content=text, tool_calls=tool_calls,
+                            usage_metadata={"input_tokens": 0, "output_tokens": 0, "total_tokens": 0})
+        return ChatResult(generations=[ChatGeneration(message=message)])

@@ -1,0 +1,265 @@
+"""Trader recipes: account and risk state, direct orders, orders from a hand-over signal.
+
+Orders go only through ``place_order`` (the gate's tool). The trader never decides that an
+order was filled: it reports what the gate returned, and after a person's decision what
+the approval note says.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agents.planner._actions import Action, Answer, CallTools, ToolCall
+from agents.planner._advisor import failure_answer
+from agents.planner._context import PlanContext
+from agents.planner._observe import APPROVAL_MESSAGE, Observation
+from agents.planner._text import fmt_num, pick
+
+__all__ = ["TRADER_RECIPES", "signal_recipe"]
+
+
+def _lot(ctx: PlanContext, symbol: str) -> int:
+    entry = ctx.brief.entry(symbol)
+    return entry.lot_size if entry is not None else 1
+
+
+def account_recipe(ctx: PlanContext) -> Action:
+    """get_account and risk_status, then a summary."""
+    wanted = [n for n in ("get_account", "risk_status") if ctx.may(n)]
+    if wanted:
+        return CallTools(tuple(ToolCall(n, {}) for n in wanted))
+    account, risk = ctx.last("get_account"), ctx.last("risk_status")
+    if account is None and risk is None:
+        return Answer(pick(ctx.language, "No account tools are available: trading is not configured.",
+                           "没有可用的账户工具：交易功能未配置。"))
+    return Answer(account_answer(ctx, account, risk))
+
+
+def account_answer(ctx: PlanContext, account: Observation | None, risk: Observation | None) -> str:
+    """Cash, equity, positions, and the trading state."""
+    lang, lines = ctx.language, []
+    if account is not None and account.ok:
+        a = account.result
+        lines.append(pick(lang, f"Account: equity {fmt_num(a.get('equity'))}, cash {fmt_num(a.get('cash'))}.",
+                          f"账户：总资产 {fmt_num(a.get('equity'))}，现金 {fmt_num(a.get('cash'))}。"))
+        for p in a.get("positions") or []:
+            lines.append(f"- {p.get('symbol')}: {fmt_num(p.get('qty'), 0)} @ {fmt_num(p.get('avg_price'))}")
+        if not a.get("positions"):
+            lines.append(pick(lang, "No positions.", "当前无持仓。"))
+    elif account is not None:
+        lines.append(failure_answer(ctx, account).text)
+    if risk is not None and risk.ok:
+        r = risk.result.get("status") or risk.result
+        lines.append(pick(lang, f"Trading state: {r.get('state')} ({r.get('state_reason', '')}); drawdown "
+                                f"{fmt_num(r.get('drawdown_pct'))}%, orders today {r.get('orders_today')}, pending approvals "
+                                f"{r.get('pending_approvals')}.",
+                          f"交易状态：{r.get('state')}（{r.get('state_reason', '')}）；回撤 {fmt_num(r.get('drawdown_pct'))}%，"
+                          f"今日订单 {r.get('orders_today')}，待审批 {r.get('pending_approvals')}。"))
+    return "\n".join(lines)
+
+
+def _order_args(symbol: str, side: str, qty: float) -> dict[str, Any]:
+    return {"symbol": symbol, "side": side, "qty": qty}
+
+
+def order_recipe(ctx: PlanContext) -> Action:
+    """One order from the instruction: place_order, then report the gate's outcome."""
+    slots = ctx.parsed.slots
+    symbol, lot = slots.assets[0], _lot(ctx, slots.assets[0])
+    qty = float(slots.quantity or 0) * (lot if slots.unit == "lot" else 1)
+    if slots.unit == "lot" and lot > 1:
+        ctx.said.add(f"1 lot of {symbol} = {lot} units", f"{symbol} 每手 {lot} 股")
+    if ctx.last("place_order") is None:
+        if "place_order" not in ctx.tools:
+            return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
+                               "此处未配置交易：没有 place_order 工具。"))
+        return CallTools((ToolCall("place_order", _order_args(symbol, slots.side or "buy", qty)),))
+    return Answer(orders_answer(ctx, {}))
+
+
+# --- orders from a signal -----------------------------------------------------------------
+def _picks(ctx: PlanContext, handover: dict[str, Any]) -> list[dict[str, Any]]:
+    """The signal's names ranked by score, cut by the selection rule (top N% or top k)."""
+    payload = handover.get("payload") or {}
+    signal = payload.get("signal") or {}
+    scores = signal.get("scores") if isinstance(signal, dict) else signal
+    if isinstance(scores, dict):
+        ranked = sorted(({"symbol": s, "score": v} for s, v in scores.items()), key=lambda x: -float(x["score"]))
+    else:
+        ranked = sorted((dict(x) for x in scores or []), key=lambda x: -float(x.get("score", 0)))
+    rule = payload.get("selection") or {}
+    if rule.get("top_pct"):
+        count = max(1, math.ceil(len(ranked) * float(rule["top_pct"]) / 100))
+    else:
+        count = int(rule.get("top_k") or 1)
+    return [{**x, "rank": i + 1, "of": len(ranked)} for i, x in enumerate(ranked[:count])]
+
+
+def _last_closes(ctx: PlanContext) -> dict[str, float]:
+    seen = ctx.last("get_price")
+    rows = (seen.result.get("rows") or seen.result.get("bars") or []) if seen and seen.ok else []
+    closes: dict[str, float] = {}
+    for row in rows:  # rows are sorted by date: the last one per symbol wins
+        if isinstance(row, dict) and row.get("close") is not None:
+            closes[str(row.get("symbol"))] = float(row["close"])
+    return closes
+
+
+def _size(ctx: PlanContext, picks: list[dict[str, Any]], equity: float, closes: dict[str, float]) -> list[ToolCall]:
+    budget = equity * ctx.defaults.trade_budget_pct / 100
+    ctx.said.add(f"{ctx.defaults.trade_budget_pct:g}% of account value ({fmt_num(budget)}) split equally over "
+                 f"{len(picks)} names, whole lots", f"账户价值的 {ctx.defaults.trade_budget_pct:g}%（{fmt_num(budget)}）"
+                 f"平均分配给 {len(picks)} 只股票，按整手下单")
+    calls = []
+    for pick_ in picks:
+        symbol, price = pick_["symbol"], closes.get(pick_["symbol"])
+        lot = _lot(ctx, symbol)
+        qty = math.floor(budget / len(picks) / price / lot) * lot if price else 0
+        if qty > 0:
+            calls.append(ToolCall("place_order", _order_args(symbol, "buy", float(qty))))
+    return calls
+
+
+def _skipped(ctx: PlanContext, picks: dict[str, dict[str, Any]]) -> list[str]:
+    """Picks without an order, and why (no price, or one lot costs more than their share)."""
+    ordered = {str(o.args.get("symbol")) for o in ctx.all("place_order")}
+    closes = _last_closes(ctx)
+    out = []
+    for symbol in picks:
+        if symbol in ordered:
+            continue
+        price = closes.get(symbol)
+        out.append(pick(ctx.language, f"- {symbol}: no order (" + (f"one lot of {_lot(ctx, symbol)} costs "
+                                                                    f"{fmt_num(price * _lot(ctx, symbol))}, more than its share of the budget)"
+                                                                    if price else "no recent price)"),
+                        f"- {symbol}：未下单（" + (f"一手 {_lot(ctx, symbol)} 股需 {fmt_num(price * _lot(ctx, symbol))}，超过其预算份额）"
+                                                  if price else "没有最近价格）")))
+    return out
+
+
+def signal_recipe(ctx: PlanContext) -> Action:
+    """Account, last prices of the picks, one order per pick, then fills and reasons."""
+    handover = ctx.brief.handover or {}
+    picks = _picks(ctx, handover)
+    if not picks:
+        return Answer(pick(ctx.language, "The hand-over carried no signal to trade on; no order was proposed.",
+                           "交接中没有可交易的信号；没有提出任何订单。"))
+    if ctx.may("get_account"):
+        return CallTools((ToolCall("get_account", {}),))
+    account = ctx.last("get_account")
+    if account is not None and not account.ok:
+        return failure_answer(ctx, account)
+    if ctx.may("get_price"):
+        end = ctx.brief.entry(picks[0]["symbol"])
+        last = end.end if end else None
+        return CallTools((ToolCall("get_price", {"symbols": [p["symbol"] for p in picks],
+                                                 "start": _days_before(last, 14), "end": last}),))
+    if ctx.last("place_order") is None and ctx.can_call:
+        equity = float((account.result if account else {}).get("equity") or 0)
+        calls = _size(ctx, picks, equity, _last_closes(ctx))
+        if not calls:
+            return Answer(pick(ctx.language, "The budget buys no whole lot of any pick; no order was proposed.",
+                               "预算不足以买入任何一只股票的整手；没有提出订单。"))
+        return CallTools(tuple(calls))
+    return Answer(orders_answer(ctx, {p["symbol"]: p for p in picks}))
+
+
+def _days_before(day: str | None, days: int) -> str | None:
+    if day is None:
+        return None
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+
+
+# --- reporting ----------------------------------------------------------------------------
+def _decisions(ctx: PlanContext) -> dict[str, dict[str, Any]]:
+    """Approval outcomes by approval id / order key (from the approval notes)."""
+    out: dict[str, dict[str, Any]] = {}
+    for note in ctx.all(APPROVAL_MESSAGE):
+        for item in note.result.get("orders") or []:
+            for key in (item.get("approval_id"), item.get("key")):
+                if key:
+                    out[str(key)] = {**item, "decision": note.result.get("decision"), "by": note.result.get("by"),
+                                     "reason": note.result.get("reason")}
+    return out
+
+
+def _fill_text(lang: str, outcome: dict[str, Any]) -> str:
+    fills = outcome.get("fills") or []
+    if not fills:
+        state = (outcome.get("order_state") or {}).get("status")
+        return pick(lang, f"sent, not filled yet (broker status {state})" if state else "not sent",
+                    f"已发送，尚未成交（券商状态 {state}）" if state else "未发送")
+    qty = sum(float(f.get("qty", 0)) for f in fills)
+    value = sum(float(f.get("qty", 0)) * float(f.get("price", 0)) for f in fills)
+    fee = sum(float(f.get("commission", 0)) for f in fills)
+    avg = value / qty if qty else float("nan")
+    return pick(lang, f"filled {fmt_num(qty, 0)} @ {fmt_num(avg)} (commission {fmt_num(fee)})",
+                f"成交 {fmt_num(qty, 0)} @ {fmt_num(avg)}（佣金 {fmt_num(fee)}）")
+
+
+def _reasons(outcome: dict[str, Any]) -> str:
+    return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in outcome.get("reasons") or [])
+
+
+def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[str, Any]]) -> str:
+    lang, r = ctx.language, obs.result
+    order = r.get("order") or obs.args
+    head = f"- {str(order.get('side', '')).upper()} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}: "
+    if not obs.ok:
+        return head + pick(lang, f"refused ({obs.error.get('message')})", f"被拒绝（{obs.error.get('message')}）")
+    decision = r.get("decision")
+    later = decisions.get(str(r.get("approval_id"))) or decisions.get(str(order.get("key")))
+    if later is not None:
+        outcome = later.get("outcome") or {}
+        verdict = later.get("decision")
+        if verdict == "approved" and outcome.get("decision") == "allow":
+            return head + pick(lang, f"approved by {later.get('by')}, ", f"经 {later.get('by')} 批准，") + _fill_text(lang, outcome)
+        if verdict == "approved":
+            return head + pick(lang, f"approved by {later.get('by')}, but the gate refused it when re-checked "
+                                     f"({_reasons(outcome)}); nothing was sent",
+                               f"经 {later.get('by')} 批准，但风控复核时拒绝（{_reasons(outcome)}）；未发送")
+        why = later.get("reason") or _reasons(outcome)
+        zh = {"rejected": "被拒绝", "expired": "审批已过期"}.get(str(verdict), str(verdict))
+        return head + pick(lang, f"{verdict} ({why}); nothing was sent", f"{zh}（{why}）；未发送")
+    if decision == "allow":
+        return head + _fill_text(lang, r)
+    if decision == "needs_approval":
+        return head + pick(lang, f"waiting for approval ({_reasons(r)})", f"等待审批（{_reasons(r)}）")
+    return head + pick(lang, f"rejected by the gate ({_reasons(r)})", f"被风控拒绝（{_reasons(r)}）")
+
+
+def _outcomes(ctx: PlanContext, decisions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every gate outcome seen: direct results and those after a person's decision."""
+    direct = [o.result for o in ctx.all("place_order") if o.ok]
+    return direct + [d.get("outcome") or {} for d in decisions.values()]
+
+
+def orders_answer(ctx: PlanContext, picks: dict[str, dict[str, Any]]) -> str:
+    """Each order with the gate's decision and fills, then why these names."""
+    lang = ctx.language
+    decisions = _decisions(ctx)
+    research = ((ctx.brief.handover or {}).get("payload") or {}).get("research")
+    lines = [research, ""] if research else []
+    lines.append(pick(lang, "Orders (every one through the guardrail gate):", "订单（全部经过风控闸门）："))
+    lines += [_order_line(ctx, obs, decisions) for obs in ctx.all("place_order")]
+    lines += _skipped(ctx, picks)
+    rules = sorted({str(o.get("fill_rule")) for o in _outcomes(ctx, decisions) if o.get("fill_rule")})
+    if rules:
+        lines.append(pick(lang, "Fill rule: ", "成交规则：") + "; ".join(rules))
+    if picks:
+        signal = ((ctx.brief.handover or {}).get("payload") or {}).get("signal") or {}
+        as_of = signal.get("as_of") if isinstance(signal, dict) else None
+        lines.append(pick(lang, f"Why these stocks (the model's scores as of {as_of}, highest first):",
+                          f"为什么选这些股票（模型 {as_of} 的打分，从高到低）："))
+        for p in picks.values():
+            lines.append(pick(lang, f"- {p['symbol']}: rank {p['rank']} of {p['of']} by the model's latest score "
+                                    f"({fmt_num(p.get('score'), 4)})",
+                              f"- {p['symbol']}：模型最新打分 {fmt_num(p.get('score'), 4)}，排名 {p['rank']}/{p['of']}"))
+    lines.append(ctx.said.render(lang))
+    return "\n".join(line for line in lines if line is not None).strip()
+
+
+TRADER_RECIPES = {"place_order": order_recipe, "account_status": account_recipe}

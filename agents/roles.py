@@ -1,0 +1,74 @@
+"""The agent roles: instructions (prompt files), tools, hand-over targets, step budgets."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.control import ASK_USER, HANDOVER, ROUTE
+
+__all__ = ["AGENTS", "ROLES", "SUPERVISOR", "AgentName", "Role", "load_prompt", "role"]
+
+AgentName = Literal["strategy_advisor", "factor_miner", "trader"]
+AGENTS: tuple[AgentName, ...] = ("strategy_advisor", "factor_miner", "trader")
+_PROMPTS = Path(__file__).parent / "prompts"
+
+
+class Role(BaseModel):
+    """One role: who it is, what it may call, to whom it may hand over, and its budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    title: str
+    tools: tuple[str, ...] = Field(description="Names of the tools this role may call.")
+    control: tuple[str, ...] = Field(description="Control tools (route, ask, handover).")
+    handover_to: tuple[AgentName, ...] = ()
+    max_steps: int = Field(ge=1, le=50, description="Model turns with tool calls before it must answer.")
+    returns: str = Field(description="What the role's final answer must contain.")
+
+
+SUPERVISOR = Role(
+    name="supervisor", title="Supervisor", tools=(), control=(ROUTE, ASK_USER), max_steps=1,
+    returns="a route to one agent, or one clarifying question",
+)
+
+ROLES: dict[AgentName, Role] = {
+    "strategy_advisor": Role(
+        name="strategy_advisor", title="Strategy advisor",
+        tools=("get_price", "train_rl_agent", "evaluate_rl_agent", "rl_next_action",
+               "train_qlib_model", "backtest_signal", "list_strategies", "backtest_strategy",
+               "optimize_strategy", "search_memory", "recall_run"),
+        control=(HANDOVER,), handover_to=("trader", "factor_miner"), max_steps=10,
+        returns="metrics out of sample with costs against a benchmark, a recommendation, and "
+                "(when asked) a next-period suggestion with its rationale and supporting backtest",
+    ),
+    "factor_miner": Role(
+        name="factor_miner", title="Factor miner",
+        tools=("evaluate_factors", "get_price", "search_memory", "recall_run"),
+        control=(HANDOVER,), handover_to=("strategy_advisor",), max_steps=8,
+        returns="IC / Rank IC / ICIR per factor with universe, window and horizon; duplicates named",
+    ),
+    "trader": Role(
+        name="trader", title="Trader",
+        tools=("get_account", "risk_status", "get_price", "place_order", "search_memory"),
+        control=(), max_steps=10,
+        returns="the orders proposed, the gate's decisions, fills with prices, and why these orders",
+    ),
+}
+
+
+def role(name: str) -> Role:
+    """The role called ``name`` (``supervisor`` included)."""
+    if name == "supervisor":
+        return SUPERVISOR
+    return ROLES[name]  # type: ignore[index]
+
+
+@cache
+def load_prompt(name: str) -> str:
+    """The instructions of a role, from ``agents/prompts/<name>.md``."""
+    return (_PROMPTS / f"{name}.md").read_text(encoding="utf-8")

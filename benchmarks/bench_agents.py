@@ -1,0 +1,137 @@
+"""Benchmark of the agent side: parsing, planner turns, graph overhead, the gold seed flow.
+
+Run: ``.venv/bin/python benchmarks/bench_agents.py [--skip-flow]``. Builds a temporary home
+with the sample store and the same wiring as ``taorui ask`` (gate on the session clock, paper
+fills), except memory, which is left out: its embedding-model load and queries are measured
+by the memory benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import yaml  # noqa: E402
+from langchain_core.messages import HumanMessage, SystemMessage  # noqa: E402
+
+from agents import Brief, control_schema, load_prompt, render_brief  # noqa: E402
+from agents.planner import OfflinePlanner, parse_instruction  # noqa: E402
+from benchmarks._report import write_section  # noqa: E402
+from graphs import ApprovalDecision, Orchestrator, build_catalog, open_checkpointer  # noqa: E402
+from taorui.cli.ask import build_deps  # noqa: E402
+from taorui.context import AppContext  # noqa: E402
+from taorui.settings import Settings  # noqa: E402
+from taorui_engines.data import DataCenter, ensure_sample_store  # noqa: E402
+
+CASES = Path(__file__).resolve().parents[1] / "tests" / "test_planner_cases.yaml"  # data, not code
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _p(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+def bench_parse() -> str:
+    texts = [c["text"] for c in yaml.safe_load(CASES.read_text())]
+    rounds = 20
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            parse_instruction(text)
+    elapsed = time.perf_counter() - start
+    return f"| parse an instruction (parse table, {len(texts)} x {rounds}) | {len(texts) * rounds / elapsed:,.0f} / s | {elapsed / (len(texts) * rounds) * 1e3:.2f} ms |"
+
+
+def bench_turn(data: DataCenter) -> str:
+    brief = Brief(instruction="用最近5年黄金价格训练一个强化学习策略，并给出下周操作建议", language="zh", role="supervisor",
+                  catalog=tuple(build_catalog(data)))
+    messages = [SystemMessage(content=load_prompt("supervisor")), HumanMessage(content=render_brief(brief))]
+    model = OfflinePlanner().bind_tools([control_schema("route_to_agent"), control_schema("ask_user")])
+    times = _timed(lambda: model.invoke(messages), 50)
+    return f"| offline planner: one supervisor turn (brief with the full catalog) | p50 {statistics.median(times) * 1e3:.1f} ms | p95 {_p(times, 0.95) * 1e3:.1f} ms |"
+
+
+def _orchestrator(home: Path) -> Orchestrator:
+    """The CLI's wiring on ``home``, without memory (see the module docstring)."""
+    deps = build_deps(AppContext(settings=Settings(home=home), quiet=True), "offline")
+    deps.memory = None
+    return Orchestrator(deps, open_checkpointer(home / "state"))
+
+
+def _cheap_member(data: DataCenter) -> str:
+    members = list(data.universes()["csi_syn"].members)
+    end = data.info(members[0]).end
+    bars = data.get_price(members, "2025-12-01", end, fields=["close"])
+    closes = bars.groupby("symbol")["close"].last().sort_values()
+    return str(next(s for s, price in closes.items() if 100 * price < 20_000))
+
+
+def bench_graph(home: Path, data: DataCenter) -> list[str]:
+    orch = _orchestrator(home)
+    account = _timed(lambda: orch.ask("show my positions"), 10)
+    symbol = _cheap_member(data)
+    asks, resumes = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        waiting = orch.ask(f"buy 100 {symbol}, ask me before ordering")
+        asks.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        orch.resume(waiting.thread_id, ApprovalDecision(approve=True, by="bench"))
+        resumes.append(time.perf_counter() - start)
+    return [
+        f"| graph, account question (prepare, supervisor, trader, 2 read tools, finish; checkpointed) | p50 {statistics.median(account) * 1e3:.0f} ms | max {max(account) * 1e3:.0f} ms |",
+        f"| graph, order held for approval up to the interrupt | p50 {statistics.median(asks) * 1e3:.0f} ms | max {max(asks) * 1e3:.0f} ms |",
+        f"| resume after approval: gate re-check, submit, paper fill, answer | p50 {statistics.median(resumes) * 1e3:.0f} ms | max {max(resumes) * 1e3:.0f} ms |",
+    ]
+
+
+def bench_flow(home: Path) -> str:
+    orch = _orchestrator(home)
+    start = time.perf_counter()
+    result = orch.ask("用最近5年黄金价格训练一个强化学习策略，并给出下周操作建议")
+    elapsed = time.perf_counter() - start
+    return f"| seed flow: gold RL instruction, PPO 5,000 timesteps, end to end ({result.status}) | {elapsed:.1f} s | |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-flow", action="store_true", help="leave out the RL seed flow (about a minute)")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="taorui-bench-agents-"))
+    data = DataCenter(home / "data")
+    ensure_sample_store(data)
+    rows = [bench_parse(), bench_turn(data), *bench_graph(home, data)]
+    if not args.skip_flow:
+        rows.append(bench_flow(home))
+    load = os.getloadavg()[0]
+    body = "\n".join([
+        "| what | figure | spread |", "| --- | --- | --- |", *rows, "",
+        f"Load average when run: {load:.1f} on {os.cpu_count()} cores"
+        + (" (the machine was shared with other jobs: figures are taken under load)." if load > 1.5 else "."),
+        "Memory (Chroma, embeddings) is not used in these runs; with it, each instruction adds a recall "
+        "before planning and a write after answering.",
+    ])
+    write_section("agents", "Agent graph and offline planner", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()

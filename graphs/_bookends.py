@@ -1,0 +1,134 @@
+"""The first and last nodes: prepare (catalog, memory, run folder) and finish (answer, records).
+
+Memory is consulted in ``prepare`` (before any planning) and written in ``finish`` (after the
+answer); the instruction's own run folder is opened in ``prepare`` and closed in ``finish``,
+so a thread waiting for approval shows up as a running instruction.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents import CatalogEntry
+from agents.planner import parse_conversation
+from graphs._deps import GraphDeps, InstructionRecord
+from graphs._messages import last_ai
+from graphs.state import GraphState
+from taorui_engines.data import DataCenter
+from taorui_engines.errors import TaoruiError
+from taorui_engines.runs import RunFolder, open_run
+
+__all__ = ["build_catalog", "finish_node", "prepare_node"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_catalog(data: DataCenter) -> list[CatalogEntry]:
+    """What the store holds, with synthetic series marked and lot sizes by market region."""
+    universes = data.universes()
+    members = {m for u in universes.values() for m in u.members}
+    # Stocks of an A-share-like (region cn) market trade in lots of 100; other series in units.
+    lots = {m: 100 if (meta := data.market_meta(m)) is not None and meta.region == "cn" else 1
+            for m in data.markets()}
+    entries = [CatalogEntry(name=i.symbol, kind="instrument", market=i.market, start=i.start, end=i.end,
+                            synthetic=i.synthetic, source=i.source,
+                            lot_size=lots.get(i.market, 1) if i.symbol in members else 1)
+               for i in data.list_instruments()]
+    for name, u in universes.items():
+        infos = [data.info(s) for s in u.members[:1]]
+        start, end = (infos[0].start, infos[0].end) if infos else ("", "")
+        entries.append(CatalogEntry(name=name, kind="universe", market=u.market, start=start, end=end,
+                                    synthetic=u.synthetic, members=len(u.members), lot_size=lots.get(u.market, 1)))
+    # Universe members are listed too (the trader sizes their orders), without their source.
+    return [e if e.name not in members else e.model_copy(update={"source": ""}) for e in entries]
+
+
+def prepare_node(deps: GraphDeps) -> Any:
+    """Read the instruction, list the store, recall memory, open the instruction's run folder."""
+
+    def prepare(state: GraphState) -> dict[str, Any]:
+        text, earlier = state["instruction"], list(state.get("earlier") or [])
+        entries = build_catalog(deps.tool_context.data)
+        parsed = parse_conversation([*earlier, text], [e.name for e in entries if e.kind == "instrument"])
+        catalog = [e.model_dump(mode="json") for e in entries]
+        hits = []
+        if deps.memory is not None:
+            try:
+                hits = [h.model_dump(mode="json") for h in deps.memory.recall(" ".join([*earlier, text]), deps.memory_hits)]
+            except TaoruiError as exc:  # memory is advice, not a precondition: say so in the log
+                logger.warning("memory recall failed: %s", exc.message)
+        run = RunFolder.create(deps.tool_context.runs_dir, "instruction", {
+            "instruction": text, "earlier": earlier, "thread_id": state.get("thread_id"),
+            "instruction_id": state["instruction_id"], "backend": deps.llm.backend, "model": deps.llm.model,
+            "language": parsed.language})
+        return {"language": parsed.language, "catalog": catalog, "memory": hits, "active": None, "task": "",
+                "handover": None, "hops": 0, "pending_approvals": [], "usage": {}, "status": "running",
+                "answer": "", "agent": None, "error": None, "run_dir": str(run.path),
+                "require_approval": parsed.slots.ask_approval}
+
+    return prepare
+
+
+def _answer(state: GraphState) -> str:
+    if state.get("answer"):
+        return str(state["answer"])
+    agent = state.get("active") or ""
+    message: AIMessage | None = last_ai(state.get("messages") or [], state["instruction_id"], agent)
+    return str(message.content).strip() if message is not None else ""
+
+
+def _metrics(state: GraphState, status: str) -> dict[str, Any]:
+    iid = state["instruction_id"]
+    calls = [c for c in state.get("tool_calls") or [] if c["instruction_id"] == iid]
+    usage = state.get("usage") or {}
+    return {"status": status, "tool_calls": len(calls), "tool_errors": sum(1 for c in calls if not c["ok"]),
+            "llm_calls": usage.get("calls", 0), "input_tokens": usage.get("input_tokens", 0),
+            "output_tokens": usage.get("output_tokens", 0), "cost_usd": usage.get("cost_usd"),
+            "run_ids": [r["run_id"] for r in state.get("run_ids") or [] if r["instruction_id"] == iid]}
+
+
+def _close_run(deps: GraphDeps, state: GraphState, status: str, answer: str) -> None:
+    if not state.get("run_dir"):
+        return
+    from pathlib import Path
+
+    run = open_run(deps.tool_context.runs_dir, Path(str(state["run_dir"])).name)
+    run.write_metrics({**_metrics(state, status), "summary": answer[:2000]})
+    run.file("answer.md").write_text(answer + "\n", encoding="utf-8")
+    if status == "failed":
+        run.fail((state.get("error") or {}).get("message", "failed"))
+    else:
+        run.finish()
+
+
+def _remember(deps: GraphDeps, state: GraphState, status: str, answer: str) -> None:
+    if deps.memory is None:
+        return
+    metrics = _metrics(state, status)
+    iid = state["instruction_id"]
+    record = InstructionRecord(
+        instruction_id=iid, thread_id=state.get("thread_id", ""), instruction=state["instruction"],
+        language=state.get("language", "en"), agent=state.get("agent"), status=status, answer=answer,
+        tools=tuple(c["name"] for c in state.get("tool_calls") or [] if c["instruction_id"] == iid),
+        run_ids=tuple(metrics["run_ids"]), run_dir=state.get("run_dir"), metrics=metrics)
+    try:
+        deps.memory.remember(record)
+    except TaoruiError as exc:
+        logger.warning("could not write the instruction to memory: %s", exc.message)
+
+
+def finish_node(deps: GraphDeps) -> Any:
+    """Settle the status and answer; close the run folder; remember the instruction."""
+
+    def finish(state: GraphState) -> dict[str, Any]:
+        status = state.get("status") or "done"
+        status = "done" if status == "running" else status
+        answer = _answer(state)
+        _close_run(deps, state, status, answer)
+        _remember(deps, state, status, answer)
+        return {"status": status, "answer": answer, "agent": state.get("agent") or state.get("active")}
+
+    return finish

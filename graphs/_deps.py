@@ -1,0 +1,101 @@
+"""What the graph is built with: the chat model, the tools, the gate's approval desk, memory.
+
+Nothing here is in the graph's state (state must be plain data for the checkpointer); the
+nodes close over one :class:`GraphDeps`. The gate and memory are reached through two small
+protocols so the graph does not depend on how those packages store things.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from langchain_core.language_models import BaseChatModel
+
+from agents.brief import MemoryHit
+from agents.llm import LLMConfig
+from tools import Tool, ToolContext
+
+__all__ = ["ApprovalDesk", "GraphDeps", "InstructionRecord", "MemoryPort", "PaperMarket"]
+
+
+@runtime_checkable
+class ApprovalDesk(Protocol):
+    """The gate's side of an approval: a person's decision, re-checked and executed once."""
+
+    def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> dict[str, Any]:
+        """Approve (re-check, submit with the order's idempotency key) or reject one request.
+
+        Returns the gate's outcome as JSON-able data (decision, reasons, fills, ...). Must be
+        idempotent: deciding a request that was already executed returns its outcome again
+        instead of submitting twice (a replayed graph step calls it a second time).
+        """
+
+    def status(self, approval_id: str) -> dict[str, Any]:
+        """The request as stored (id, order, reasons, status, expires, result)."""
+
+
+@runtime_checkable
+class PaperMarket(Protocol):
+    """Where a sent paper order gets its fills (the app decides the fill rule)."""
+
+    def execute(self, order_key: str) -> dict[str, Any]:
+        """Fill what can be filled now; returns ``{"fills": [...], "rule": "..."}``.
+
+        Idempotent: an order already filled returns its fills and fills nothing again.
+        """
+
+
+@dataclass(frozen=True)
+class InstructionRecord:
+    """What memory keeps of one instruction once it is answered."""
+
+    instruction_id: str
+    thread_id: str
+    instruction: str
+    language: str
+    agent: str | None
+    status: str
+    answer: str
+    tools: tuple[str, ...]
+    run_ids: tuple[str, ...]
+    run_dir: str | None
+    metrics: dict[str, Any]
+
+
+@runtime_checkable
+class MemoryPort(Protocol):
+    """Memory as the graph uses it: recall before planning, remember after answering."""
+
+    def recall(self, text: str, limit: int) -> list[MemoryHit]:
+        """Items related to ``text``, best first."""
+
+    def remember(self, record: InstructionRecord) -> None:
+        """Store the instruction's record (idempotent by ``instruction_id``)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class GraphDeps:
+    """Everything the nodes need besides the state."""
+
+    model: BaseChatModel
+    llm: LLMConfig
+    tool_context: ToolContext
+    tools: Mapping[str, Tool]  # type: ignore[type-arg]
+    desk: ApprovalDesk | None = None
+    memory: MemoryPort | None = None
+    market: PaperMarket | None = None
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    max_handovers: int = 3
+    memory_hits: int = 3
+    approval_ttl_minutes: float = 60.0
+    #: Per-agent tool-turn budgets overriding the roles' own (``Role.max_steps``).
+    step_budgets: Mapping[str, int] = field(default_factory=dict)

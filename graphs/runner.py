@@ -1,0 +1,224 @@
+"""Running instructions on the graph: ask, resume after an approval, preview a plan.
+
+The runner owns the thread bookkeeping the CLI and the API share: new thread and
+instruction ids, refusing a new instruction on a thread that waits for approval, folding a
+reply into the instruction it clarifies, resuming by interrupt id (never by position), and
+turning the final state into one :class:`AskResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents import ASK_USER, ROUTE, control_schema
+from agents.planner import parse_conversation
+from graphs._agents import _client, tool_schemas
+from graphs._approval import ApprovalDecision
+from graphs._bookends import build_catalog
+from graphs._deps import GraphDeps
+from graphs._messages import conversation
+from graphs.builder import compile_graph
+from graphs.state import GraphState
+from taorui_engines.errors import InvalidArgumentError, NotFoundError
+
+__all__ = ["AskResult", "GraphEvent", "Orchestrator", "PlanPreview", "ToolCallView", "new_thread_id"]
+
+logger = logging.getLogger(__name__)
+
+#: Supersteps allowed per invocation (agents have their own step budgets well below this).
+RECURSION_LIMIT = 150
+
+
+def new_thread_id() -> str:
+    """``t-<UTC timestamp>-<random>``."""
+    return f"t-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _instruction_id() -> str:
+    return f"ins-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class ToolCallView(BaseModel):
+    """A tool call as reported to the person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    agent: str
+    error: str | None = None
+    note: str | None = None
+
+
+class AskResult(BaseModel):
+    """The outcome of ``taorui ask`` / ``taorui resume``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    thread_id: str
+    instruction_id: str
+    status: Literal["running", "done", "needs_approval", "needs_clarification", "failed"]
+    agent: str | None
+    tool_calls: list[ToolCallView]
+    answer: str
+    language: str
+    run_ids: list[str]
+    approvals: list[dict[str, Any]] = Field(description="Pending requests (needs_approval) and decisions made.")
+    fills: list[dict[str, Any]] = Field(default_factory=list, description="Paper fills of this instruction's orders.")
+    usage: dict[str, Any]
+    error: dict[str, str] | None = None
+    run_dir: str | None = None
+
+
+class PlanPreview(BaseModel):
+    """What the planner would do first, with nothing executed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: str | None
+    intent: str
+    slots: dict[str, Any]
+    tool_calls: list[dict[str, Any]]
+    language: str
+    question: str | None = None
+
+
+class GraphEvent(BaseModel):
+    """One node finished: which node and a line saying what it did."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    node: str
+    text: str
+
+
+def _describe(node: str, update: dict[str, Any]) -> str:
+    if node == "supervisor":
+        return f"routed to {update['active']}" if update.get("active") else str(update.get("status", ""))
+    if node == "tools":
+        return ", ".join(f"{c['name']} {'ok' if c['ok'] else 'failed'}" for c in update.get("tool_calls") or [])
+    if node == "approval":
+        return ", ".join(f"{a['approval_id']}: {a['decision']}" for a in update.get("approvals") or [])
+    messages = update.get("messages") or []
+    calls = [c["name"] for m in messages for c in getattr(m, "tool_calls", [])]
+    if calls:
+        return "calls " + ", ".join(calls)
+    return "answered" if messages else str(update.get("status") or "")
+
+
+class Orchestrator:
+    """The compiled graph with its checkpointer, and the operations on threads."""
+
+    def __init__(self, deps: GraphDeps, checkpointer: Any) -> None:
+        self.deps = deps
+        self.graph = compile_graph(deps, checkpointer)
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+
+    def _stream(self, payload: Any, thread_id: str, on_event: Callable[[GraphEvent], None] | None) -> None:
+        for chunk in self.graph.stream(payload, self._config(thread_id), stream_mode="updates"):
+            for node, update in chunk.items():
+                if node == "__interrupt__":
+                    text = "waiting for a person's approval"
+                elif isinstance(update, dict):
+                    text = _describe(node, update)
+                else:
+                    text = ""
+                logger.info("%s: %s", node, text)
+                if on_event is not None:
+                    on_event(GraphEvent(node=node, text=text))
+
+    def ask(self, instruction: str, thread_id: str | None = None,
+            on_event: Callable[[GraphEvent], None] | None = None) -> AskResult:
+        """Run one instruction on a new or existing thread."""
+        if not instruction.strip():
+            raise InvalidArgumentError("the instruction is empty")
+        thread_id = thread_id or new_thread_id()
+        snapshot = self.graph.get_state(self._config(thread_id))
+        earlier: list[str] = []
+        if snapshot.values:
+            if snapshot.interrupts:
+                raise InvalidArgumentError(
+                    f"thread {thread_id} is waiting for an approval: answer it with "
+                    f"`taorui resume --thread {thread_id} --approve` or `--reject --reason ...`")
+            if snapshot.values.get("status") == "needs_clarification":
+                earlier = [*snapshot.values.get("earlier", []), snapshot.values["instruction"]]
+        payload = {"thread_id": thread_id, "instruction": instruction, "instruction_id": _instruction_id(),
+                   "earlier": earlier}
+        self._stream(payload, thread_id, on_event)
+        return self.result(thread_id)
+
+    def pending(self, thread_id: str) -> list[Any]:
+        """The interrupts a thread waits on (empty when it waits on nothing)."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if not snapshot.values:
+            raise NotFoundError(f"no thread {thread_id!r} (threads are listed in `taorui ask` results)")
+        return list(snapshot.interrupts)
+
+    def resume(self, thread_id: str, decision: ApprovalDecision,
+               on_event: Callable[[GraphEvent], None] | None = None) -> AskResult:
+        """Answer the thread's approval interrupt (by its id) and run on."""
+        waiting = self.pending(thread_id)
+        if not waiting:
+            raise InvalidArgumentError(f"thread {thread_id} is not waiting for an approval")
+        if not decision.approve and not decision.reason.strip():
+            raise InvalidArgumentError("a rejection needs a reason (--reason)")
+        self._stream(Command(resume={waiting[0].id: decision.model_dump()}), thread_id, on_event)
+        return self.result(thread_id)
+
+    def result(self, thread_id: str) -> AskResult:
+        """The thread's latest instruction as one result."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values: GraphState = snapshot.values
+        if not values:
+            raise NotFoundError(f"no thread {thread_id!r}")
+        iid = values["instruction_id"]
+        status = "needs_approval" if snapshot.interrupts else values.get("status", "running")
+        approvals: list[dict[str, Any]] = [dict(a) for a in values.get("approvals") or [] if a["instruction_id"] == iid]
+        for waiting in snapshot.interrupts:
+            approvals += [{**r, "decision": "pending", "interrupt_id": waiting.id}
+                          for r in (waiting.value or {}).get("requests", [])]
+        calls = [ToolCallView(name=c["name"], args=c["args"], ok=c["ok"], agent=c["agent"], error=c["error"],
+                              note=c["note"]) for c in values.get("tool_calls") or [] if c["instruction_id"] == iid]
+        fills = [f for c in values.get("tool_calls") or [] if c["instruction_id"] == iid for f in c.get("fills") or []]
+        fills += [f for a in approvals for f in (a.get("outcome") or {}).get("fills") or []]
+        answer = values.get("answer") or ("Waiting for your approval of the orders listed."
+                                          if status == "needs_approval" else "")
+        return AskResult(
+            thread_id=thread_id, instruction_id=iid, status=status, agent=values.get("agent") or values.get("active"),
+            tool_calls=calls, answer=answer, language=values.get("language", "en"),
+            run_ids=[r["run_id"] for r in values.get("run_ids") or [] if r["instruction_id"] == iid],
+            approvals=approvals, fills=fills, usage=values.get("usage") or {}, error=values.get("error"),
+            run_dir=values.get("run_dir"))
+
+    def plan_only(self, instruction: str) -> PlanPreview:
+        """The first routing and tool calls the backend would make; nothing is executed."""
+        entries = build_catalog(self.deps.tool_context.data)
+        parsed = parse_conversation([instruction], [e.name for e in entries if e.kind == "instrument"])
+        state: GraphState = {
+            "thread_id": "plan-only", "instruction": instruction, "instruction_id": "plan", "earlier": [],
+            "language": parsed.language, "messages": [], "memory": [], "task": "",
+            "catalog": [e.model_dump(mode="json") for e in entries]}
+        client = _client(self.deps, state)
+        routed = client.complete(conversation(state, "supervisor"), [control_schema(ROUTE), control_schema(ASK_USER)])
+        route = next((c for c in routed.message.tool_calls if c["name"] == ROUTE), None)
+        slots = parsed.slots.model_dump(mode="json", exclude_defaults=True)
+        if route is None:
+            asked = next((c["args"].get("question") for c in routed.message.tool_calls if c["name"] == ASK_USER), None)
+            return PlanPreview(agent=None, intent=parsed.intent, slots=slots, tool_calls=[], language=parsed.language,
+                               question=asked or parsed.question)
+        agent = str(route["args"].get("agent"))
+        state = {**state, "active": agent, "task": str(route["args"].get("task", ""))}  # type: ignore[typeddict-item]
+        first = client.complete(conversation(state, agent), tool_schemas(self.deps, agent))
+        calls = [{"name": c["name"], "args": c["args"]} for c in first.message.tool_calls]
+        return PlanPreview(agent=agent, intent=parsed.intent, slots=slots, tool_calls=calls, language=parsed.language,
+                           question=parsed.question)

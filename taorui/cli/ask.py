@@ -1,0 +1,169 @@
+"""``taorui ask`` and ``taorui resume``: instructions to the agent graph, and approvals.
+
+    taorui ask "用最近5年黄金价格训练一个强化学习策略，并给出下周操作建议"
+    taorui ask "Train a LightGBM model on csi_syn, buy the top 5%, and ask me before ordering" --json
+    taorui ask "buy 10 SP500" --plan-only --json
+    taorui resume --thread t-... --approve            (or --reject --reason "too big")
+
+Orders go to the paper account through the guardrail gate on a *session market clock*:
+the close of the newest bar in the store, so prices are fresh for the newest series and a
+series that ended years ago is refused as stale. A sent order fills at that last close
+(see ``graphs.adapters.LastCloseMarket``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from agents.llm import LLMConfig, build_chat_model
+from graphs import ApprovalDecision, AskResult, GraphDeps, GraphEvent, Orchestrator, open_checkpointer
+from graphs.adapters import GateDesk, LastCloseMarket, MemoryAdapter
+from guardrails import FixedClock, Gate
+from taorui.cli._common import add_json_flag, emit
+from taorui.context import AppContext
+from taorui_engines.errors import InvalidArgumentError
+
+__all__ = ["build_deps", "build_orchestrator", "make_graph", "register", "session_clock"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``ask`` and ``resume``."""
+    p = sub.add_parser("ask", help="give the agents an instruction (English or Chinese)")
+    p.add_argument("instruction", help="what to do, e.g. 'train a gold RL strategy'")
+    p.add_argument("--thread", help="continue this thread (answer a question, or a new instruction)")
+    p.add_argument("--backend", choices=["offline", "openai"], help="LLM backend (default: TAORUI_LLM_BACKEND)")
+    p.add_argument("--plan-only", action="store_true", help="print what would be done first; execute nothing")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("resume", help="approve or reject the orders a thread waits on")
+    p.add_argument("--thread", required=True, help="thread id printed by `taorui ask`")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", action="store_true", help="approve the orders (the gate re-checks them)")
+    decision.add_argument("--reject", action="store_true", help="reject the orders (needs --reason)")
+    p.add_argument("--reason", default="", help="why (required with --reject)")
+    p.add_argument("--by", default=None, help="who decides (default: the login name)")
+    p.add_argument("--backend", choices=["offline", "openai"], help="LLM backend for the rest of the thread")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_resume)
+
+
+def _llm_config(ctx: AppContext, backend: str | None) -> LLMConfig:
+    s = ctx.settings
+    chosen: Literal["offline", "openai"] = "openai" if (backend or s.llm_backend) == "openai" else "offline"
+    return LLMConfig(backend=chosen, base_url=s.llm_base_url, model=s.llm_model,
+                     api_key=s.llm_api_key, timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries,
+                     token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd)
+
+
+def session_clock(ctx: AppContext) -> FixedClock:
+    """Market time of an ask session: just after the close of the newest bar in the store."""
+    newest = max(i.end for i in ctx.data.list_instruments())
+    return FixedClock(datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5))
+
+
+def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
+    """The graph's dependencies for this home: tools, gate on the session clock, paper fills, memory."""
+    from taorui_engines.brokers.paper import PaperBroker
+    from tools.order_tools import EXECUTE_TOOLS, DataCenterReference
+    from tools.registry import all_tools
+
+    config = _llm_config(ctx, backend)
+    clock = session_clock(ctx)
+    reference = DataCenterReference(ctx.data)
+    broker = PaperBroker(ctx.settings.state_dir / "paper_broker.sqlite", ctx.data, clock=clock)
+    gate = Gate(ctx.risk_policy, broker, reference, ctx.settings.state_dir, clock=clock)
+    tool_ctx = ctx.tool_context()
+    tool_ctx.gate = gate
+    return GraphDeps(model=build_chat_model(config), llm=config, tool_context=tool_ctx,
+                     tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
+                     memory=MemoryAdapter(ctx.memory, ctx.settings.runs_dir),
+                     market=LastCloseMarket(broker, reference, clock),
+                     approval_ttl_minutes=ctx.risk_policy.approvals.expires_after_minutes)
+
+
+def build_orchestrator(ctx: AppContext, backend: str | None = None) -> Orchestrator:
+    """The graph wired to this home, with the SQLite checkpointer under ``state_dir``."""
+    return Orchestrator(build_deps(ctx, backend), open_checkpointer(ctx.settings.state_dir))
+
+
+def make_graph(config: Any = None) -> Any:
+    """The compiled graph for the standard LangGraph tooling (``langgraph.json``).
+
+    Settings come from the environment (TAORUI_HOME, TAORUI_LLM_*); no checkpointer is
+    attached because a LangGraph server brings its own persistence.
+    """
+    from graphs import compile_graph
+    from taorui.settings import load_settings
+
+    return compile_graph(build_deps(AppContext(settings=load_settings(), quiet=True)))
+
+
+def _echo(json_mode: bool) -> Any:
+    def show(event: GraphEvent) -> None:
+        if not json_mode and sys.stderr.isatty():
+            sys.stderr.write(f"· {event.node}: {event.text}\n")
+
+    return show
+
+
+def _payload(result: AskResult) -> dict[str, Any]:
+    return {
+        "thread_id": result.thread_id, "status": result.status, "agent": result.agent,
+        "tool_calls": [{"name": c.name, "args": c.args, "ok": c.ok, **({"error": c.error} if c.error else {})}
+                       for c in result.tool_calls],
+        "answer": result.answer, "language": result.language, "run_ids": result.run_ids,
+        "approvals": result.approvals, "fills": result.fills, "usage": result.usage, "instruction_id": result.instruction_id,
+        "error": result.error,
+    }
+
+
+def _text(result: AskResult) -> str:
+    lines = [result.answer, ""]
+    if result.status == "needs_approval":
+        for a in result.approvals:
+            order = a.get("order") or {}
+            why = "; ".join(r.get("message", "") for r in a.get("reasons") or [])
+            lines.append(f"  needs approval: {order.get('side')} {order.get('qty')} {order.get('symbol')} ({why})")
+        lines.append(f"Approve: taorui resume --thread {result.thread_id} --approve")
+        lines.append(f"Reject:  taorui resume --thread {result.thread_id} --reject --reason '...'")
+    elif result.status == "needs_clarification":
+        lines.append(f"Answer with: taorui ask \"...\" --thread {result.thread_id}")
+    lines.append(f"[{result.status}] thread {result.thread_id}" + (f", runs: {', '.join(result.run_ids)}"
+                                                                   if result.run_ids else ""))
+    return "\n".join(lines)
+
+
+def _finish(args: argparse.Namespace, result: AskResult) -> int:
+    emit(args, _payload(result), _text(result))
+    return 1 if result.status == "failed" else 0
+
+
+def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Run (or preview) one instruction."""
+    # Engines' libraries print to stdout (Qlib does); --json promises one object there.
+    with contextlib.redirect_stdout(sys.stderr):
+        orchestrator = build_orchestrator(ctx, args.backend)
+        if args.plan_only:
+            preview = orchestrator.plan_only(args.instruction)
+        else:
+            result = orchestrator.ask(args.instruction, args.thread, on_event=_echo(args.json))
+    if args.plan_only:
+        return emit(args, preview.model_dump(mode="json"))
+    return _finish(args, result)
+
+
+def cmd_resume(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Answer a thread's approval interrupt."""
+    if args.reject and not args.reason.strip():
+        raise InvalidArgumentError("--reject needs --reason")
+    decision = ApprovalDecision(approve=bool(args.approve), by=args.by or getpass.getuser() or "person",
+                                reason=args.reason)
+    with contextlib.redirect_stdout(sys.stderr):
+        result = build_orchestrator(ctx, args.backend).resume(args.thread, decision, on_event=_echo(args.json))
+    return _finish(args, result)

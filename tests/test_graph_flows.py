@@ -1,0 +1,140 @@
+"""The graph end to end with the offline planner: research, orders, approvals, questions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agents.planner import OfflinePlanner, PlannerDefaults
+from graphs import ApprovalDecision
+from taorui_engines.errors import InvalidArgumentError
+from tests._graph_env import GraphEnv, build_env, cheap_member
+
+TINY = PlannerDefaults(rl_timesteps=300)
+
+
+@pytest.fixture
+def env(home: Path) -> GraphEnv:
+    return build_env(home, OfflinePlanner(defaults=TINY))
+
+
+def test_gold_rl_instruction_in_chinese_trains_on_five_years_and_suggests_next_week(env: GraphEnv) -> None:
+    result = env.orchestrator.ask("用最近5年黄金价格训练一个强化学习策略，并给出下周操作建议")
+    assert result.status == "done" and result.agent == "strategy_advisor" and result.language == "zh"
+    call = result.tool_calls[0]
+    assert (call.name, call.ok, call.args["asset"]) == ("train_rl_agent", True, "GOLD")
+    assert call.args["train"]["start"] == "2021-01-01" and call.args["test"]["end"] == "2025-12-31"
+    assert "夏普" in result.answer and "买入持有" in result.answer and "最大回撤" in result.answer
+    assert "下周建议" in result.answer and "理由" in result.answer
+    assert "合成数据" in result.answer
+    config = json.loads((env.home / "runs" / result.run_ids[0] / "config.json").read_text())
+    assert config["assets"] == ["GOLD"] and config["timesteps"] == 300
+
+
+def test_the_instruction_leaves_a_finished_run_folder_with_its_answer(env: GraphEnv) -> None:
+    result = env.orchestrator.ask("show my positions")
+    folder = Path(str(result.run_dir))
+    assert json.loads((folder / "status.json").read_text())["state"] == "done"
+    assert (folder / "answer.md").read_text().strip() == result.answer.strip()
+    assert json.loads((folder / "metrics.json").read_text())["tool_calls"] == 2
+
+
+def test_an_order_the_policy_rejects_is_never_sent_to_the_broker(env: GraphEnv) -> None:
+    result = env.orchestrator.ask("buy 10 SP500")
+    assert result.status == "done"
+    assert "stale_price" in result.answer  # SP500's last bar is from 2018: the gate refuses its price
+    assert env.broker.orders() == []
+
+
+def test_an_order_waits_for_approval_and_nothing_is_sent_before_it(env: GraphEnv) -> None:
+    symbol, _ = cheap_member(env.data)
+    result = env.orchestrator.ask(f"buy 100 {symbol}, ask me before ordering")
+    assert result.status == "needs_approval"
+    assert result.approvals[0]["order"]["symbol"] == symbol and result.approvals[0]["decision"] == "pending"
+    assert env.broker.orders() == []
+
+
+def test_an_approved_order_is_rechecked_sent_and_filled_exactly_once(env: GraphEnv) -> None:
+    symbol, price = cheap_member(env.data)
+    waiting = env.orchestrator.ask(f"buy 100 {symbol}, ask me before ordering")
+    done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    assert done.status == "done"
+    fills = env.broker.fills()
+    assert [(f.symbol, f.qty) for f in fills] == [(symbol, 100.0)]
+    assert fills[0].price == pytest.approx(price)
+    assert "approved by ana" in done.answer and "filled 100" in done.answer
+    with pytest.raises(InvalidArgumentError, match="not waiting"):
+        env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    assert len(env.broker.fills()) == 1
+
+
+def test_a_rejected_order_is_not_sent_and_the_answer_says_why(env: GraphEnv) -> None:
+    symbol, _ = cheap_member(env.data)
+    waiting = env.orchestrator.ask(f"买入100股{symbol}，下单前问我")
+    done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=False, by="ana", reason="太贵了"))
+    assert done.status == "done" and env.broker.orders() == []
+    assert "太贵了" in done.answer and done.approvals[0]["decision"] == "rejected"
+
+
+def test_an_approval_given_after_it_expired_sends_nothing(home: Path) -> None:
+    now = [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
+    env = build_env(home, OfflinePlanner(defaults=TINY), clock=lambda: now[0], approval_ttl_minutes=30)
+    symbol, _ = cheap_member(env.data)
+    waiting = env.orchestrator.ask(f"buy 100 {symbol}, ask me before ordering")
+    now[0] += timedelta(minutes=31)
+    done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    assert done.approvals[0]["decision"] == "expired"
+    assert env.broker.orders() == []
+
+
+def test_a_new_instruction_is_refused_while_the_thread_waits_for_approval(env: GraphEnv) -> None:
+    symbol, _ = cheap_member(env.data)
+    waiting = env.orchestrator.ask(f"buy 100 {symbol}, ask me before ordering")
+    with pytest.raises(InvalidArgumentError, match="waiting for an approval"):
+        env.orchestrator.ask("show my positions", thread_id=waiting.thread_id)
+
+
+def test_a_missing_quantity_is_asked_for_and_the_reply_continues_the_instruction(env: GraphEnv) -> None:
+    asked = env.orchestrator.ask("buy some gold")
+    assert asked.status == "needs_clarification" and "how many" in asked.answer and asked.tool_calls == []
+    answered = env.orchestrator.ask("2", thread_id=asked.thread_id)
+    assert [(c.name, c.args["symbol"], c.args["qty"]) for c in answered.tool_calls] == [("place_order", "GOLD", 2.0)]
+
+
+def test_a_factor_instruction_goes_to_the_factor_miner(env: GraphEnv) -> None:
+    result = env.orchestrator.ask('evaluate the factor "Mean($close, 5) / $close" on csi_syn')
+    assert result.agent == "factor_miner"
+
+
+def test_model_instruction_trains_hands_over_and_the_trader_fills_after_approval(env: GraphEnv) -> None:
+    waiting = env.orchestrator.ask("Train a LightGBM model on csi_syn with custom features from 2023 to 2025, "
+                                   "buy the top 5%, and ask me before ordering")
+    names = [c.name for c in waiting.tool_calls]
+    assert names[:4] == ["train_qlib_model", "handover", "get_account", "get_price"]
+    assert waiting.status == "needs_approval" and waiting.agent == "trader"
+    assert env.broker.orders() == []
+    proposed = [a["order"]["symbol"] for a in waiting.approvals]
+    done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    assert done.status == "done"
+    assert sorted(f.symbol for f in env.broker.fills()) == sorted(proposed)
+    assert sorted(f["symbol"] for f in done.fills) == sorted(proposed)
+    assert "Why these stocks" in done.answer and "rank 1 of 120" in done.answer
+    assert all(f"filled {int(a['order']['qty'])}" in done.answer for a in waiting.approvals)
+    assert "SYNTHETIC" in done.answer and "Information ratio".lower() in done.answer.lower()
+
+
+def test_memory_is_consulted_before_planning_and_written_after_answering(home: Path, tmp_path: Path) -> None:
+    from graphs.adapters import MemoryAdapter
+    from memory import MemoryConfig, MemoryStore
+
+    store = MemoryStore(MemoryConfig(path=tmp_path / "memory"))
+    env = build_env(home, OfflinePlanner(defaults=TINY), memory=MemoryAdapter(store, home / "runs"))
+    first = env.orchestrator.ask("show my positions")
+    remembered = store.get(f"run:{Path(str(first.run_dir)).name}")
+    assert "show my positions" in remembered.text and "get_account" in remembered.text
+    second = env.orchestrator.ask("what are my positions now?")
+    recalled = env.orchestrator.graph.get_state({"configurable": {"thread_id": second.thread_id}}).values["memory"]
+    assert f"run:{Path(str(first.run_dir)).name}" in [hit["id"] for hit in recalled]
