@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from guardrails import AUDIT_FILE, AuditLog, Clock, Gate, Policy, load_policy, system_clock
+from memory import MemoryConfig, MemoryStore
 from taorui.settings import Settings
+from taorui_engines.brokers.models import Broker
 from taorui_engines.data import DataCenter, ensure_sample_store
 from taorui_engines.progress import ProgressReporter, TerminalProgress
 from tools._context import ToolContext
@@ -32,6 +35,45 @@ class AppContext:
         ensure_sample_store(center, self.progress)
         return center
 
+    @cached_property
+    def risk_policy(self) -> Policy:
+        """The risk policy in force: TAORUI_RISK_POLICY_FILE, else the one shipped in guardrails."""
+        return load_policy(self.settings.risk_policy_file)
+
+    @cached_property
+    def broker(self) -> Broker:
+        """The paper broker at ``state_dir/paper_broker.sqlite``: for the gate and a person's `broker` commands,
+        never for agents."""
+        from taorui_engines.brokers.paper import PaperBroker
+
+        return PaperBroker(self.settings.state_dir / "paper_broker.sqlite", self.data)
+
+    @cached_property
+    def gate(self) -> Gate:
+        """The guardrail gate in front of the paper broker, on the wall clock."""
+        return self.make_gate()
+
+    def make_gate(self, policy: Policy | None = None, clock: Clock | None = None) -> Gate:
+        """A gate over the paper broker with another policy or market clock (``risk check --as-of``)."""
+        from tools.order_tools import DataCenterReference
+
+        return Gate(policy or self.risk_policy, self.broker, DataCenterReference(lambda: self.data),
+                    self.settings.state_dir, clock=clock or system_clock)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The guardrails' hash-chained audit log (read by ``taorui audit``)."""
+        return AuditLog(self.settings.state_dir / AUDIT_FILE)
+
+    @cached_property
+    def memory(self) -> MemoryStore:
+        """Long-term memory: a Chroma server when TAORUI_CHROMA_HOST is set, else ``home/memory``.
+
+        Cheap to build: Chroma and the embedding model load on the first operation.
+        """
+        return MemoryStore(MemoryConfig(path=self.settings.memory_dir, host=self.settings.chroma_host,
+                                        port=self.settings.chroma_port))
+
     def tool_context(self, agent: str = "user") -> ToolContext:
         """The dependencies injected into tools."""
         return ToolContext(
@@ -39,5 +81,6 @@ class AppContext:
             runs_dir=self.settings.runs_dir,
             state_dir=self.settings.state_dir,
             progress=self.progress,
+            memory=self.memory,
             agent=agent,
         )

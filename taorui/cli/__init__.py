@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from taorui.cli._common import error_exit
+from taorui.cli.memory import remember_new_work, work_snapshot
 from taorui.context import AppContext
 from taorui.settings import Settings, load_settings
 from taorui_engines.errors import InvalidArgumentError, TaoruiError
@@ -18,7 +19,7 @@ from taorui_engines.errors import InvalidArgumentError, TaoruiError
 __all__ = ["build_parser", "main"]
 
 #: Command-group modules, each exposing ``register(subparsers)``.
-GROUPS: tuple[str, ...] = ("taorui.cli.data", "taorui.cli.tour")
+GROUPS: tuple[str, ...] = ("taorui.cli.data", "taorui.cli.tour", "taorui.cli.rl", "taorui.cli.risk", "taorui.cli.approvals", "taorui.cli.audit", "taorui.cli.bt", "taorui.cli.broker", "taorui.cli.memory", "taorui.cli.ask", "taorui.cli.factor", "taorui.cli.model")
 
 
 class _UsageError(Exception):
@@ -84,9 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error_exit(args, InvalidArgumentError(f"bad TAORUI_* setting: {exc}"))
     _configure_logging(settings, args.verbose)
     ctx = AppContext(settings=settings)
+    before = work_snapshot(ctx)
     try:
         return int(args.func(args, ctx))
     except TaoruiError as exc:
         return error_exit(args, exc)
     except ValidationError as exc:
         return error_exit(args, InvalidArgumentError(str(exc)))
+    finally:
+        remember_new_work(ctx, before)  # memory: index new run folders and audit rows

@@ -1,0 +1,110 @@
+"""``taorui factor ...``: check, describe and evaluate factor expressions."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from taorui.cli._common import add_json_flag, emit
+from taorui.context import AppContext
+from taorui_engines.errors import InvalidArgumentError
+from taorui_engines.expressions import MAX_WINDOW, OPERATORS, parse_expression
+from taorui_engines.qlib_engine import FactorEvalRequest, FactorEvaluation, evaluate_factors
+from tools._base import format_validation_error
+
+__all__ = ["register", "validated"]
+
+T = TypeVar("T")
+
+
+def validated(build: Callable[[], T]) -> T:
+    """Build a request model; a validation failure becomes an InvalidArgument error (exit 2)."""
+    try:
+        return build()
+    except ValidationError as exc:
+        raise InvalidArgumentError(format_validation_error(exc)) from exc
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``factor`` group."""
+    factor = sub.add_parser("factor", help="factor expressions: evaluate, describe, list operators")
+    cmds = factor.add_subparsers(dest="cmd", required=True, parser_class=type(factor))
+
+    p = cmds.add_parser("eval", help="IC / Rank IC of expressions against forward returns")
+    p.add_argument("expressions", nargs="+", metavar="EXPR", help="Qlib factor expression(s), quoted")
+    p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols (default csi_syn)")
+    p.add_argument("--start", required=True, type=date.fromisoformat, help="first day YYYY-MM-DD")
+    p.add_argument("--end", required=True, type=date.fromisoformat, help="last day YYYY-MM-DD")
+    p.add_argument("--horizon", type=int, default=5, help="forward-return horizon in trading days (default 5)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = cmds.add_parser("describe", help="check an expression: canonical form, meaning, history needed")
+    p.add_argument("expression", metavar="EXPR")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_describe)
+
+    p = cmds.add_parser("ops", help="the operators an expression may use")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_ops)
+
+
+def _universe(text: str) -> str | tuple[str, ...]:
+    parts = tuple(s.strip() for s in text.split(",") if s.strip())
+    return parts[0] if len(parts) == 1 else parts
+
+
+def cmd_eval(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Evaluate the expressions and print one line (or one JSON object) per result."""
+    request = validated(lambda: FactorEvalRequest(
+        expressions=tuple(args.expressions), universe=_universe(args.universe),
+        start=args.start, end=args.end, horizon=args.horizon,
+    ))
+    evaluation = evaluate_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress)
+    return emit(args, evaluation.model_dump(mode="json"), _eval_text(evaluation))
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:+.{digits}f}"
+
+
+def _eval_text(evaluation: FactorEvaluation) -> str:
+    note = "  [SYNTHETIC data]" if evaluation.synthetic else ""
+    lines = [
+        f"{evaluation.universe} ({evaluation.n_symbols} symbols) {evaluation.start}..{evaluation.end}, "
+        f"horizon {evaluation.horizon}: forward return = {evaluation.forward_return}{note}",
+        f"{'IC':>8} {'RankIC':>8} {'RankICIR':>9} {'pos%':>6} {'cover':>6} {'days':>5}  decay(1/5/10/20)  expression",
+    ]
+    for r in evaluation.results:
+        decay = "/".join("n/a" if v is None else f"{v:+.3f}" for v in r.decay.values())
+        positive = "n/a" if r.positive_ratio is None else f"{r.positive_ratio:.0%}"
+        lines.append(f"{_num(r.ic_mean):>8} {_num(r.rank_ic_mean):>8} {_num(r.rank_icir, 3):>9} {positive:>6} "
+                     f"{r.coverage:>6.1%} {r.n_days:>5}  {decay}  {r.canonical}")
+    lines.append(f"run {evaluation.run_id}: {evaluation.run_dir}")
+    return "\n".join(lines)
+
+
+def cmd_describe(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Parse without evaluating."""
+    parsed = parse_expression(args.expression)
+    text = (f"canonical: {parsed.canonical}\nmeaning:   {parsed.description}\n"
+            f"fields:    {', '.join(parsed.fields)}\noperators: {', '.join(parsed.operators)}\n"
+            f"history:   {parsed.lookback} trading days")
+    return emit(args, parsed.model_dump(mode="json"), text)
+
+
+def cmd_ops(args: argparse.Namespace, ctx: AppContext) -> int:
+    """List the whitelist."""
+    ops: list[dict[str, Any]] = [
+        {"name": s.name, "args": list(s.args), "result": s.result, "symbol": s.symbol,
+         "min_window": s.min_window if "window" in s.args else None, "summary": s.summary}
+        for s in OPERATORS.values()
+    ]
+    lines = [f"{o['name']:<9} ({', '.join(o['args'])}){' ' + o['symbol'] if o['symbol'] else ''}: {o['summary']}"
+             for o in ops]
+    lines.append(f"windows: whole trading days up to {MAX_WINDOW}; Ref looks back only")
+    return emit(args, {"operators": ops, "max_window": MAX_WINDOW}, "\n".join(lines))
