@@ -17,6 +17,7 @@ Run: .venv/bin/python benchmarks/bench_memory.py [--levels 1000,10000,100000] [-
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -137,12 +138,15 @@ def main() -> None:
         rows: list[tuple[int, str, list[float]]] = []
         fills: list[str] = []
         stored = 0
+        loads = [os.getloadavg()[0]]
         for level in levels:
             rate = fill(store, pool, stored, level, rng)
             fills.append(f"{stored:,}->{level:,}: {rate:,.0f} records/s")
             stored = level
             assert store.stats().counts["factors"] == level
+            loads.append(os.getloadavg()[0])
             rows += [(level, name, values) for name, values in measure(store, level, rng).items()]
+            loads.append(os.getloadavg()[0])
             print(f"measured at {level:,}", flush=True)
         store.close()
     total = time.perf_counter() - began
@@ -153,7 +157,9 @@ def main() -> None:
         "(so a 100k fill through the model would take "
         f"{100_000 / docs_per_s / 60:.0f} min); fillers used {args.pool} real embeddings plus noise.",
         f"- filler upserts (Chroma only, batches of 1000): {'; '.join(fills)}.",
-        f"- whole benchmark: {total / 60:.1f} min.",
+        f"- whole benchmark: {total / 60:.1f} min; 1-minute load average during it "
+        f"{min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores (this benchmark itself is about 1; "
+        "the rest is other jobs on a shared machine).",
         *([f"- {args.note}"] if args.note else []),
     ])
     print(body)

@@ -133,3 +133,15 @@ def test_trader_sizes_orders_from_a_handover_signal_in_whole_lots() -> None:
     orders = _turn(planner, messages, tools)
     assert [(c["name"], c["args"]) for c in orders.tool_calls] == [
         ("place_order", {"symbol": "SYN001", "side": "buy", "qty": 400.0})]  # 50k / 120 -> 416 -> 4 lots
+
+
+def test_advisor_backtests_the_same_selection_the_person_asked_to_buy() -> None:
+    tools = [_schema("train_qlib_model"), _schema("backtest_signal")]
+
+    top_pct = _turn(OfflinePlanner(), _start("strategy_advisor", "Train a LightGBM model on csi_syn, buy the top 5%"), tools)
+    top_k = _turn(OfflinePlanner(), _start("strategy_advisor", "Train a LightGBM model on csi_syn and buy the top 3 stocks"), tools)
+    plain = _turn(OfflinePlanner(), _start("strategy_advisor", "Train a LightGBM model on csi_syn"), tools)
+
+    assert top_pct.tool_calls[0]["args"]["topk"] == 6  # ceil(120 members x 5%)
+    assert top_k.tool_calls[0]["args"]["topk"] == 3
+    assert plain.tool_calls[0]["args"]["topk"] == PlannerDefaults().topk_backtest

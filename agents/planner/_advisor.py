@@ -198,14 +198,27 @@ def _model_args(ctx: PlanContext) -> dict[str, Any] | Answer:
                  f"test {windows.test.label()}",
                  f"训练 {windows.train.label()}，验证 {windows.valid.label() if windows.valid else '-'}，"
                  f"测试 {windows.test.label()}")
-    ctx.said.add(f"backtest holding the top {d.topk_backtest} names", f"回测持有排名前 {d.topk_backtest} 的股票")
+    topk = _backtest_topk(ctx, universe)
+    ctx.said.add(f"backtest holding the top {topk} names", f"回测持有排名前 {topk} 的股票")
     args: dict[str, Any] = {"model": slots.model or d.model, "features": features, "universe": universe,
-                            "topk": d.topk_backtest, **_spans(windows)}
+                            "topk": topk, **_spans(windows)}
     if features == "custom":
         args["expressions"] = list(slots.expressions or CUSTOM_FEATURES)
         if not slots.expressions:
             ctx.said.add("custom features: " + "; ".join(CUSTOM_FEATURES), "自定义特征：" + "；".join(CUSTOM_FEATURES))
     return args
+
+
+def _backtest_topk(ctx: PlanContext, universe: str) -> int:
+    """Back-test the selection the person asked to trade (top k or top x%), so the backtest
+    supports the orders that follow; the default only when no selection was given."""
+    slots, default = ctx.parsed.slots, ctx.defaults.topk_backtest
+    if slots.top_k is not None:
+        return int(slots.top_k)
+    entry = ctx.brief.entry(universe) if universe else None
+    if slots.top_pct is not None and entry is not None and entry.members:
+        return max(1, math.ceil(entry.members * float(slots.top_pct) / 100))
+    return default
 
 
 def _wants_trade(ctx: PlanContext) -> bool:
