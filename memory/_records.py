@@ -96,8 +96,11 @@ def _render_pairs(values: Mapping[str, Any], prefix: str = "", cap: int = 20) ->
     return items[:cap]
 
 
-def _numbers_text(values: Mapping[str, float]) -> str:
-    return "; ".join(f"{k}={v:.4g}" for k, v in values.items())
+def _numbers_text(values: Mapping[str, float], cap: int = 12) -> str:
+    """``k=v`` pairs for the text; the model reads 256 word pieces, the rest stays in metadata."""
+    items = [f"{k}={v:.4g}" for k, v in list(values.items())[:cap]]
+    more = f" (+{len(values) - cap} more)" if len(values) > cap else ""
+    return "; ".join(items) + more
 
 
 def _now() -> datetime:
