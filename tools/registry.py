@@ -15,7 +15,14 @@ from tools._base import Tool
 __all__ = ["TOOL_MODULES", "all_tools", "get_tool"]
 
 #: Modules holding ``TOOLS``; each engine's tools module adds itself here.
-TOOL_MODULES: tuple[str, ...] = ("tools.rl_tools", "tools.order_tools", "tools.bt_tools", "tools.memory_tools", "tools.data_tools", "tools.qlib_tools")
+TOOL_MODULES: tuple[str, ...] = (
+    "tools.rl_tools",
+    "tools.order_tools",
+    "tools.bt_tools",
+    "tools.memory_tools",
+    "tools.data_tools",
+    "tools.qlib_tools",
+)
 
 
 def all_tools() -> dict[str, Tool]:  # type: ignore[type-arg]

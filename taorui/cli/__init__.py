@@ -19,7 +19,20 @@ from taorui_engines.errors import InvalidArgumentError, TaoruiError
 __all__ = ["build_parser", "main"]
 
 #: Command-group modules, each exposing ``register(subparsers)``.
-GROUPS: tuple[str, ...] = ("taorui.cli.data", "taorui.cli.tour", "taorui.cli.rl", "taorui.cli.risk", "taorui.cli.approvals", "taorui.cli.audit", "taorui.cli.bt", "taorui.cli.broker", "taorui.cli.memory", "taorui.cli.ask", "taorui.cli.factor", "taorui.cli.model")
+GROUPS: tuple[str, ...] = (
+    "taorui.cli.data",
+    "taorui.cli.tour",
+    "taorui.cli.rl",
+    "taorui.cli.risk",
+    "taorui.cli.approvals",
+    "taorui.cli.audit",
+    "taorui.cli.bt",
+    "taorui.cli.broker",
+    "taorui.cli.memory",
+    "taorui.cli.ask",
+    "taorui.cli.factor",
+    "taorui.cli.model",
+)
 
 
 class _UsageError(Exception):
