@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--market", default="custom", help="market (one calendar) to write into")
     p.add_argument("--region", choices=["us", "cn"], help="Qlib region settings of a new market")
     p.add_argument("--freq", default="day", choices=["day", "1min"])
+    p.add_argument(
+        "--date-format",
+        help="strftime pattern of the CSV dates, e.g. '%%d/%%m/%%Y' (default: ISO YYYY-MM-DD, "
+        "or one unambiguous format for the whole file)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true", help="replace existing symbols")
     mode.add_argument("--append", action="store_true", help="merge into existing symbols")
@@ -98,7 +103,9 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
 def cmd_ingest(args: argparse.Namespace, ctx: AppContext) -> int:
     """Ingest one CSV or a folder of CSVs."""
     if_exists = "replace" if args.replace else "append" if args.append else "error"
-    kwargs: dict[str, Any] = {"freq": args.freq, "if_exists": if_exists, "region": args.region}
+    kwargs: dict[str, Any] = {
+        "freq": args.freq, "if_exists": if_exists, "region": args.region, "date_format": args.date_format,
+    }
     if args.csv is not None:
         if not args.symbol:
             raise InvalidArgumentError("--csv needs --symbol")

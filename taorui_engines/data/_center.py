@@ -13,6 +13,7 @@ import difflib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -26,15 +27,17 @@ from taorui_engines.data._models import (
     Region,
     UniverseInfo,
 )
-from taorui_engines.data._store import MarketStore, exclusive_lock
+from taorui_engines.data._store import MarketStore
 from taorui_engines.data._validate import (
     BAR_FIELDS,
     Freq,
+    Today,
     check_freq,
     clean_bars,
     normalize_symbol,
     parse_range,
     read_bar_csv,
+    utc_today,
 )
 from taorui_engines.errors import (
     InvalidArgumentError,
@@ -43,6 +46,7 @@ from taorui_engines.errors import (
     InvalidExpressionError,
     UnknownSymbolError,
 )
+from taorui_engines.locks import file_lock
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
 
 logger = logging.getLogger(__name__)
@@ -67,6 +71,10 @@ class DataCenter:
     ``expression_check`` stands in front of every Qlib expression (see the Qlib engine's
     safe-expression parser); it receives the user's expression and returns the text that
     Qlib may evaluate, or raises ``InvalidExpressionError``/``UnsafeExpressionError``.
+
+    ``today`` is the clock of ingestion: rows dated after the day it returns (plus one day
+    for time zones) are refused. It defaults to the system's UTC date; tests and replays
+    inject their own so "the future" does not depend on when they run.
     """
 
     def __init__(
@@ -74,10 +82,12 @@ class DataCenter:
         data_dir: Path,
         expression_check: ExpressionCheck | None = None,
         progress: ProgressReporter | None = None,
+        today: Today | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._expression_check = expression_check or _default_expression_check()
         self._progress = default_progress(progress)
+        self._today: Today = today or utc_today
         self._meta_cache: dict[str, tuple[Path, MarketMeta]] = {}
 
     # catalog ---------------------------------------------------------------------------
@@ -306,12 +316,14 @@ class DataCenter:
         if_exists: IfExists = "error",
         region: Region | None = None,
         sample_version: int | None = None,
+        date_format: str | None = None,
         _before_swap: object = None,
     ) -> list[InstrumentInfo]:
         """Validate every frame, then write them into ``market`` as one new store version.
 
         All-or-nothing: one bad frame and nothing is written. ``if_exists`` decides what
         happens to a symbol already in the market (``append`` merges, new rows win).
+        ``date_format`` (strftime) reads text date columns that are not ISO.
         """
         freq = check_freq(freq)
         _check_name(market, "market")
@@ -319,9 +331,10 @@ class DataCenter:
             _check_name(universe, "universe")
         if not frames:
             raise InvalidDataError("no frames to ingest")
-        cleaned = self._clean_all(frames, freq)
+        today = self._today()
+        cleaned = self._clean_all(frames, freq, today, date_format)
         store = self._store(market)
-        with exclusive_lock(self.data_dir / ".ingest.lock"):
+        with file_lock(self.data_dir / ".ingest.lock"):
             self._meta_cache.clear()
             meta = store.meta() or MarketMeta(market=market, region=region or "us")
             if region is not None and meta.instruments and region != meta.region:
@@ -329,7 +342,7 @@ class DataCenter:
                     f"market {market!r} is region {meta.region!r}, not {region!r}"
                 )
             self._refuse_other_markets(cleaned, market)
-            cleaned = self._apply_if_exists(store, meta, cleaned, if_exists)
+            cleaned = self._apply_if_exists(store, meta, cleaned, if_exists, today)
             new_meta, written = self._next_meta(
                 meta, cleaned, provenance, freq, universe, universe_description, region
             )
@@ -355,36 +368,44 @@ class DataCenter:
         return self.ingest_frames({symbol: frame}, market, prov, **kwargs)[0]  # type: ignore[arg-type]
 
     def ingest_csv(
-        self, path: Path, symbol: str, market: str = "custom", **kwargs: object
+        self, path: Path, symbol: str, market: str = "custom", date_format: str | None = None,
+        **kwargs: object,
     ) -> InstrumentInfo:
-        """Ingest one CSV file of bars as ``symbol``."""
+        """Ingest one CSV file of bars as ``symbol`` (``date_format``: strftime of its dates)."""
         freq = check_freq(str(kwargs.pop("freq", "day")))
-        bars = read_bar_csv(Path(path), freq)
+        bars = read_bar_csv(Path(path), freq, today=self._today(), date_format=date_format)
         prov = Provenance(source=f"csv:{Path(path).resolve()}", synthetic=False)
         return self.ingest_frames({symbol: bars}, market, prov, freq=freq, **kwargs)[0]  # type: ignore[arg-type]
 
     def ingest_folder(
-        self, folder: Path, universe: str, market: str = "custom", **kwargs: object
+        self, folder: Path, universe: str, market: str = "custom", date_format: str | None = None,
+        **kwargs: object,
     ) -> list[InstrumentInfo]:
-        """Ingest every ``*.csv`` of a folder (symbol = file stem) as one universe."""
+        """Ingest every ``*.csv`` of a folder (symbol = file stem) as one universe.
+
+        ``date_format`` (strftime) applies to every file's dates.
+        """
         folder = Path(folder)
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         if not files:
             raise InvalidDataError(f"no CSV files in {folder}")
         freq = check_freq(str(kwargs.pop("freq", "day")))
-        frames = {f.stem: read_bar_csv(f, freq) for f in files}
+        today = self._today()
+        frames = {f.stem: read_bar_csv(f, freq, today=today, date_format=date_format) for f in files}
         prov = {normalize_symbol(f.stem): Provenance(source=f"csv:{f.resolve()}", synthetic=False)
                 for f in files}
         return self.ingest_frames(frames, market, prov, freq=freq, universe=universe, **kwargs)  # type: ignore[arg-type]
 
-    def _clean_all(self, frames: Mapping[str, pd.DataFrame], freq: Freq) -> dict[str, pd.DataFrame]:
+    def _clean_all(
+        self, frames: Mapping[str, pd.DataFrame], freq: Freq, today: date, date_format: str | None
+    ) -> dict[str, pd.DataFrame]:
         cleaned: dict[str, pd.DataFrame] = {}
         for symbol, frame in frames.items():
             canonical = normalize_symbol(symbol)
             if canonical in cleaned:
                 raise InvalidDataError(f"symbol {canonical} given twice")
             try:
-                cleaned[canonical] = clean_bars(frame, freq)
+                cleaned[canonical] = clean_bars(frame, freq, today=today, date_format=date_format)
             except InvalidDataError as exc:
                 raise InvalidDataError(f"{canonical}: {exc.message}") from exc
         if self.universes().keys() & {s.lower() for s in cleaned}:
@@ -404,7 +425,8 @@ class DataCenter:
 
     @staticmethod
     def _apply_if_exists(
-        store: MarketStore, meta: MarketMeta, cleaned: dict[str, pd.DataFrame], mode: IfExists
+        store: MarketStore, meta: MarketMeta, cleaned: dict[str, pd.DataFrame], mode: IfExists,
+        today: date,
     ) -> dict[str, pd.DataFrame]:
         existing = sorted(set(cleaned) & set(meta.instruments))
         if not existing or mode == "replace":
@@ -422,7 +444,10 @@ class DataCenter:
         for symbol in existing:
             old = store.read_series(version, meta.instruments[symbol])
             merged = out[symbol].combine_first(old)
-            out[symbol] = clean_bars(merged[[c for c in merged.columns]], meta.instruments[symbol].freq)  # type: ignore[arg-type]
+            out[symbol] = clean_bars(
+                merged[[c for c in merged.columns]], meta.instruments[symbol].freq,  # type: ignore[arg-type]
+                today=today,
+            )
         return out
 
     @staticmethod

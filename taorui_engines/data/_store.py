@@ -20,11 +20,10 @@ Unchanged files are hard-linked, not copied, when the calendar did not move.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -37,18 +36,6 @@ logger = logging.getLogger(__name__)
 
 _KEEP_VERSIONS = 2
 _CAL_FMT = {"day": "%Y-%m-%d", "1min": "%Y-%m-%d %H:%M:%S"}
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """An advisory process lock so two ingests never build versions at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fsync_dir(path: Path) -> None:
