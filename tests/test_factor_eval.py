@@ -319,3 +319,13 @@ def test_get_price_tool_names_an_unknown_symbol(tool_ctx: ToolContext) -> None:
 
     assert outcome.error is not None and outcome.error.type == "UnknownSymbol"
     assert "GOLD" in outcome.error.message
+
+
+def test_infinite_factor_values_count_as_missing_not_as_coverage(data_center: DataCenter) -> None:
+    request = FactorEvalRequest(expressions=("$close/($close-$close)",), universe=SUBSET,
+                                start="2022-01-01", end="2022-12-31")
+
+    (result,) = evaluate_factors(data_center, request).results
+
+    assert result.coverage == 0.0
+    assert result.n_days == 0

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -166,6 +167,8 @@ def _one(
 ) -> tuple[FactorResult, pd.DataFrame]:
     """Statistics of one canonical expression, and its daily IC frame."""
     info = next(p for p in parsed if p.canonical == text)
+    # +-inf (a division by zero, a log of 0) is no signal: it is missing, not an extreme rank.
+    factor = factor.mask(~np.isfinite(factor))
     ic = _ic.daily_ic(factor, returns[request.horizon], request.min_count)
     rank_ic = _ic.daily_rank_ic(factor, returns[request.horizon], request.min_count)
     ic_stats, rank_stats = _ic.summarize(ic), _ic.summarize(rank_ic)
