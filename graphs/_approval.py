@@ -54,7 +54,8 @@ def _gate_decision(deps: GraphDeps, approval_id: str, decision: ApprovalDecision
         return {"decision": "reject", "reasons": [{"code": "no_gate", "message": "no approval desk configured"}]}
     outcome = deps.desk.decide(approval_id, decision.approve, decision.by, decision.reason)
     key = (outcome.get("order") or {}).get("key")
-    if outcome.get("decision") == "allow" and deps.market is not None and key:
+    # Only an approval moves the paper market; a rejection that came too late fills nothing.
+    if decision.approve and outcome.get("decision") == "allow" and deps.market is not None and key:
         outcome = {**outcome, **deps.market.execute(str(key))}
     return outcome
 
@@ -78,14 +79,17 @@ def _person_approved(deps: GraphDeps, state: GraphState, agent: str, item: Pendi
 def _settle(deps: GraphDeps, state: GraphState, agent: str, item: PendingApproval,
             decision: ApprovalDecision) -> tuple[Literal["approved", "rejected", "expired"], dict[str, Any]]:
     approval_id = item["approval_id"]
+    if not approval_id.startswith("person:"):  # the gate knows the expiry and audits every attempt
+        outcome = _gate_decision(deps, approval_id, decision)
+        if (outcome.get("settlement") or {}).get("status") == "expired":
+            return "expired", outcome
+        return ("approved" if decision.approve else "rejected"), outcome
     if _expired(deps, item):
         return "expired", {"decision": "reject", "reasons": [{"code": "expired_request",
                                                                "message": f"the approval expired at {item['expires']}"}]}
-    if approval_id.startswith("person:"):
-        if not decision.approve:
-            return "rejected", {"decision": "reject", "reasons": [{"code": "not_approved", "message": decision.reason}]}
-        return "approved", _person_approved(deps, state, agent, item, decision)
-    return ("approved" if decision.approve else "rejected"), _gate_decision(deps, approval_id, decision)
+    if not decision.approve:
+        return "rejected", {"decision": "reject", "reasons": [{"code": "not_approved", "message": decision.reason}]}
+    return "approved", _person_approved(deps, state, agent, item, decision)
 
 
 def approval_node(deps: GraphDeps) -> Any:

@@ -1,13 +1,16 @@
-"""Adapters from the graph's small ports to the real services: gate, paper broker, memory.
+"""Adapters from the graph's small ports to the real services: the gate and memory.
 
 The app builds these (it holds the broker; agents never do) and passes them in
-:class:`~graphs.GraphDeps`.
+:class:`~graphs.GraphDeps`. The graph never sees a broker: submissions *and fills* go
+through the gate, which audits each as it happens.
 
-- :class:`GateDesk`: a person's decision on a gate approval request, re-checked and
-  executed once by the gate (``approve``/``reject`` then ``execute_approved``).
-- :class:`LastCloseMarket`: the paper market of ``taorui ask``. The store ends at a last bar
-  and there is no next bar to fill at, so a sent order is filled at the reference price the
-  gate checked (the last close known at the session's market clock), with the broker's
+- :class:`GateDesk`: a person's decision on a gate approval request, settled by the gate in
+  one serialised step (decide, and for an approval execute once). A decision that loses a
+  race (another person decided first, the order was already sent) sends nothing and the
+  outcome says what actually happened.
+- :class:`GateMarket`: the paper market of ``taorui ask``. The store ends at a last bar and
+  there is no next bar to fill at, so the gate fills a sent order at the reference price it
+  checked (the last close known at the session's market clock), with the broker's
   commission; the rule is named in every result. Idempotent: a filled order is not filled again.
 - :class:`MemoryAdapter`: recall = semantic search over every kind; remember = the
   instruction's run folder and the engine runs it caused, with the instruction, agent and tools.
@@ -21,12 +24,9 @@ from typing import Any
 
 from agents import MemoryHit
 from graphs._deps import InstructionRecord
-from guardrails import ApprovalStatus, Gate, GateOutcome, ReferenceData
-from guardrails.reference import Clock
-from taorui_engines.brokers.paper import PaperBroker
-from taorui_engines.errors import InvalidArgumentError, NotFoundError, TaoruiError
+from guardrails import ApprovalSettlement, Gate, GateOutcome
 
-__all__ = ["GateDesk", "LastCloseMarket", "MemoryAdapter"]
+__all__ = ["GateDesk", "GateMarket", "MemoryAdapter"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,20 @@ logger = logging.getLogger(__name__)
 def _outcome_dict(outcome: GateOutcome) -> dict[str, Any]:
     data = outcome.model_dump(mode="json")
     data["order_key"] = outcome.order.key if outcome.order else None
+    return data
+
+
+def _settlement_dict(settlement: ApprovalSettlement) -> dict[str, Any]:
+    """The outcome the graph records: the execution (if any) plus what the decision did."""
+    report, request = settlement.decision, settlement.decision.request
+    data: dict[str, Any] = _outcome_dict(settlement.outcome) if settlement.outcome is not None else {
+        "decision": "reject", "order": request.order.model_dump(mode="json"), "order_key": request.order.key,
+        "reasons": [{"code": "not_approved", "message": report.message}], "fills": []}
+    data["settlement"] = {
+        "applied": report.applied, "wanted": report.wanted, "by": report.by, "veto_of": report.veto_of,
+        "status": request.status.value, "decided_by": request.decided_by,
+        "decision_reason": request.decision_reason, "sent": settlement.sent,
+        "sent_by_this_call": settlement.sent_by_this_call, "message": settlement.message}
     return data
 
 
@@ -48,44 +62,24 @@ class GateDesk:
         return self._gate.approval(approval_id).model_dump(mode="json")
 
     def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> dict[str, Any]:
-        """Decide once (a replay finds the decision made) and execute an approval once."""
-        request = self._gate.approval(approval_id)
-        if request.status is ApprovalStatus.PENDING:
-            try:
-                if approve:
-                    self._gate.approve(approval_id, by, reason)
-                else:
-                    self._gate.reject(approval_id, by, reason or "rejected")
-            except InvalidArgumentError as exc:  # expired between the read and the decision
-                logger.info("approval %s could not be decided: %s", approval_id, exc.message)
-        return _outcome_dict(self._gate.execute_approved(approval_id))
+        """Settle a person's decision once; a replay finds the decision made and the order sent."""
+        settlement = self._gate.settle_approval(approval_id, approve, by, reason or ("" if approve else "rejected"))
+        logger.info("approval %s: %s", approval_id, settlement.message)
+        return _settlement_dict(settlement)
 
 
-class LastCloseMarket:
-    """Fills sent paper orders at the gate's reference price (see the module docstring)."""
+class GateMarket:
+    """Fills sent paper orders through the gate at its reference price (see the module docstring)."""
 
-    def __init__(self, broker: PaperBroker, reference: ReferenceData, clock: Clock) -> None:
-        self._broker = broker
-        self._reference = reference
-        self._clock = clock
+    def __init__(self, gate: Gate) -> None:
+        self._gate = gate
 
     def execute(self, order_key: str) -> dict[str, Any]:
         """Fill the order if it is open; return its fills and the rule used."""
-        try:
-            state = self._broker.order(order_key)
-        except NotFoundError:
-            return {"fills": [], "fill_rule": "the order is not at the broker"}
-        now = self._clock()
-        quote = self._reference.last_price(state.order.symbol, now)
-        rule = (f"paper fill at the last close known at {now:%Y-%m-%d %H:%M} UTC"
-                + (f" ({quote.source})" if quote is not None else ""))
-        if state.status.value in ("accepted", "partially_filled") and quote is not None:
-            try:
-                self._broker.fill_at(order_key, quote.price, now)
-            except TaoruiError as exc:
-                rule += f"; not filled: {exc.message}"
-        fills = [f.model_dump(mode="json") for f in self._broker.fills() if f.order_key == order_key]
-        return {"fills": fills, "fill_rule": rule, "status": self._broker.order(order_key).status.value}
+        report = self._gate.fill_at_reference(order_key)
+        rule = report.fill_rule + (f"; not filled: {report.problem}" if report.problem else "")
+        return {"fills": [f.model_dump(mode="json") for f in report.fills], "fill_rule": rule,
+                "status": report.status}
 
 
 class MemoryAdapter:

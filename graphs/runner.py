@@ -8,10 +8,14 @@ turning the final state into one :class:`AskResult`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.types import Command
@@ -27,6 +31,7 @@ from graphs._messages import conversation
 from graphs.builder import compile_graph
 from graphs.state import GraphState
 from taorui_engines.errors import InvalidArgumentError, NotFoundError
+from taorui_engines.locks import file_lock
 
 __all__ = ["AskResult", "GraphEvent", "Orchestrator", "PlanPreview", "ToolCallView", "new_thread_id"]
 
@@ -115,11 +120,32 @@ def _describe(node: str, update: dict[str, Any]) -> str:
 
 
 class Orchestrator:
-    """The compiled graph with its checkpointer, and the operations on threads."""
+    """The compiled graph with its checkpointer, and the operations on threads.
 
-    def __init__(self, deps: GraphDeps, checkpointer: Any) -> None:
+    ``lock_dir`` (the state folder) serialises work on one thread across processes: two
+    people resuming the same approval at once cannot both run it; the second finds the
+    thread answered and is told by whom and with what result.
+    """
+
+    def __init__(self, deps: GraphDeps, checkpointer: Any, lock_dir: Path | None = None) -> None:
         self.deps = deps
         self.graph = compile_graph(deps, checkpointer)
+        self._lock_dir = lock_dir
+        self._guard = threading.Lock()
+        self._local: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def _thread_lock(self, thread_id: str) -> Iterator[None]:
+        """One ask/resume per thread at a time (in this process, and across processes)."""
+        with self._guard:
+            local = self._local.setdefault(thread_id, threading.Lock())
+        with local:
+            if self._lock_dir is None:
+                yield
+                return
+            digest = hashlib.sha256(thread_id.encode()).hexdigest()[:24]
+            with file_lock(self._lock_dir / "threads" / f"{digest}.lock"):
+                yield
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
@@ -143,6 +169,10 @@ class Orchestrator:
         if not instruction.strip():
             raise InvalidArgumentError("the instruction is empty")
         thread_id = thread_id or new_thread_id()
+        with self._thread_lock(thread_id):
+            return self._ask(instruction, thread_id, on_event)
+
+    def _ask(self, instruction: str, thread_id: str, on_event: Callable[[GraphEvent], None] | None) -> AskResult:
         snapshot = self.graph.get_state(self._config(thread_id))
         earlier: list[str] = []
         if snapshot.values:
@@ -167,13 +197,26 @@ class Orchestrator:
     def resume(self, thread_id: str, decision: ApprovalDecision,
                on_event: Callable[[GraphEvent], None] | None = None) -> AskResult:
         """Answer the thread's approval interrupt (by its id) and run on."""
-        waiting = self.pending(thread_id)
-        if not waiting:
-            raise InvalidArgumentError(f"thread {thread_id} is not waiting for an approval")
         if not decision.approve and not decision.reason.strip():
             raise InvalidArgumentError("a rejection needs a reason (--reason)")
-        self._stream(Command(resume={waiting[0].id: decision.model_dump()}), thread_id, on_event)
-        return self.result(thread_id)
+        with self._thread_lock(thread_id):
+            waiting = self.pending(thread_id)
+            if not waiting:
+                raise InvalidArgumentError(f"thread {thread_id} is not waiting for an approval{self._answered(thread_id)}")
+            self._stream(Command(resume={waiting[0].id: decision.model_dump()}), thread_id, on_event)
+            return self.result(thread_id)
+
+    def _answered(self, thread_id: str) -> str:
+        """How the thread's last approvals were answered (for a resume that came second)."""
+        values = self.graph.get_state(self._config(thread_id)).values or {}
+        iid = values.get("instruction_id")
+        done = [a for a in values.get("approvals") or [] if a.get("instruction_id") == iid]
+        if not done:
+            return ""
+        said = "; ".join(f"{a['approval_id']} {a['decision']} by {a['by']}: "
+                         f"{(a.get('outcome') or {}).get('settlement', {}).get('message') or a['decision']}"
+                         for a in done)
+        return f": it was already answered ({said})"
 
     def result(self, thread_id: str) -> AskResult:
         """The thread's latest instruction as one result."""

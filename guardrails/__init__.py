@@ -4,16 +4,20 @@ and the :class:`Gate` that is the only path from an order proposal to a broker.
 See ``guardrails/gate.py`` for the gate's API and ``docs/guardrails.md`` for the semantics.
 """
 
+from guardrails._crosscheck import AuditVerification, CrossCheckProblem
 from guardrails.approvals import ApprovalStore
 from guardrails.audit import AuditKind, AuditLog, AuditRecord, VerifyReport
 from guardrails.checks import Book, CheckInputs, evaluate, loss_breaches, parse_order
 from guardrails.gate import AUDIT_FILE, STATE_FILE, AccountView, Gate
 from guardrails.models import (
     APPROVAL_CODES,
+    ApprovalDecisionReport,
     ApprovalRequest,
+    ApprovalSettlement,
     ApprovalStatus,
     CheckResult,
     Decision,
+    FillReport,
     GateOutcome,
     PriceQuote,
     Reason,
@@ -27,6 +31,7 @@ from guardrails.reference import (
     Clock,
     FixedClock,
     ReferenceData,
+    SessionClock,
     as_utc,
     system_clock,
 )
@@ -37,18 +42,23 @@ __all__ = [
     "AUDIT_FILE",
     "STATE_FILE",
     "AccountView",
+    "ApprovalDecisionReport",
     "ApprovalRequest",
+    "ApprovalSettlement",
     "ApprovalStatus",
     "ApprovalStore",
     "AuditKind",
     "AuditLog",
     "AuditRecord",
+    "AuditVerification",
     "Book",
     "BreachAction",
     "CheckInputs",
     "CheckResult",
     "Clock",
+    "CrossCheckProblem",
     "Decision",
+    "FillReport",
     "FixedClock",
     "Gate",
     "GateOutcome",
@@ -57,6 +67,7 @@ __all__ = [
     "Reason",
     "ReasonCode",
     "ReferenceData",
+    "SessionClock",
     "RiskStatus",
     "StateChange",
     "TradingState",

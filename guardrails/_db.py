@@ -8,7 +8,6 @@ interleave inside one write. SQLite errors become our error types.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from taorui_engines.errors import InternalError, UnavailableError
+from taorui_engines.locks import file_lock
 
 __all__ = ["Database", "file_lock"]
 
@@ -93,15 +93,3 @@ def _translated(path: Path) -> Iterator[None]:
         raise InternalError(f"guardrail store {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise InternalError(f"guardrail store {path} is damaged or not a database: {exc}") from exc
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` held for the block (across processes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -2,17 +2,25 @@
 
 Life cycle::
 
-    pending --approve--> approved --execute_approved--> executed | failed
-       |  \\--reject---> rejected
+    pending --approve--> approved --execute--> submitting --broker took it--> executed
+       |                   |                      |  \\--broker refused / re-check failed--> failed
+       |                   |                      \\--crash before it reached the broker--> approved
+       |  \\--reject---> rejected <--reject (veto, before anything was sent)
        \\--(expires passes)--> expired        (cannot be approved any more)
 
 Every transition is a conditional UPDATE inside one durable transaction, so two people (or
 a person and the graph) racing on one request cannot both win, and a killed process loses
-no request it created. Times are wall-clock UTC: expiry measures a person's reaction time.
+no request it created. A rejection of an approved request that has not been sent is a
+veto: a second person saying no before anything reaches the broker stops the order.
+``submitting`` is written before the broker is called; a crash leaves it there and the
+gate's recovery settles it from the broker's idempotency keys (sent -> executed, never
+arrived -> approved again, to be re-checked and executed once). Times are wall-clock UTC:
+expiry measures a person's reaction time.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import sqlite3
@@ -23,9 +31,9 @@ from pathlib import Path
 from guardrails._db import Database
 from guardrails.models import ApprovalRequest, ApprovalStatus, Reason
 from taorui_engines.brokers.models import Order
-from taorui_engines.errors import InvalidArgumentError, NotFoundError
+from taorui_engines.errors import NotFoundError
 
-__all__ = ["ApprovalStore", "new_approval_id"]
+__all__ = ["ApprovalStore", "new_approval_id", "not_open_message"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS approvals (
@@ -46,7 +54,7 @@ CREATE INDEX IF NOT EXISTS approvals_key ON approvals (order_key);
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);
 """
 
-_OPEN = (ApprovalStatus.PENDING.value, ApprovalStatus.APPROVED.value)
+_OPEN = (ApprovalStatus.PENDING.value, ApprovalStatus.APPROVED.value, ApprovalStatus.SUBMITTING.value)
 
 
 def new_approval_id() -> str:
@@ -107,30 +115,43 @@ class ApprovalStore:
         return [r for r in out if status is None or r.status is status]
 
     def open_for_key(self, order_key: str, now: datetime) -> ApprovalRequest | None:
-        """The pending or approved request for this order key, if any (expired ones excluded)."""
+        """The pending, approved or submitting request for this key, if any (expired ones excluded)."""
         rows = self._db.read(
-            "SELECT * FROM approvals WHERE order_key = ? AND status IN (?, ?) ORDER BY created DESC",
+            "SELECT * FROM approvals WHERE order_key = ? AND status IN (?, ?, ?) ORDER BY created DESC",
             (order_key, *_OPEN),
         )
         open_ = [r for r in (_request(row, now) for row in rows) if r.status is not ApprovalStatus.EXPIRED]
         return open_[0] if open_ else None
 
-    def decide(self, request_id: str, approve: bool, by: str, reason: str, now: datetime) -> ApprovalRequest:
-        """A person's decision on a pending request. Expired or decided requests are refused."""
-        current = self.get(request_id, now)
-        if current.status is not ApprovalStatus.PENDING:
-            raise InvalidArgumentError(_not_pending(current))
+    def decide(
+        self, request_id: str, approve: bool, by: str, reason: str, now: datetime,
+    ) -> tuple[ApprovalRequest, bool, ApprovalRequest]:
+        """Apply a person's decision if the request is still open to it.
+
+        Returns ``(request before, applied, request after)``. An approval applies to a
+        pending, unexpired request; a rejection also to an approved one that was not sent
+        yet (a veto). Anything else leaves the request unchanged (``applied`` False).
+        """
+        before = self.get(request_id, now)
         status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         with self._db.write() as conn:
             changed = conn.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?"
-                " WHERE id = ? AND status = ? AND expires >= ?",
+                " WHERE id = ? AND ((status = ? AND expires >= ?) OR (? AND status = ?))",
                 (status.value, by, now.timestamp(), reason, request_id, ApprovalStatus.PENDING.value,
-                 now.timestamp()),
+                 now.timestamp(), 0 if approve else 1, ApprovalStatus.APPROVED.value),
             ).rowcount
-        if changed != 1:
-            raise InvalidArgumentError(_not_pending(self.get(request_id, now)))
-        return self.get(request_id, now)
+        return before, changed == 1, self.get(request_id, now)
+
+    def in_status(self, status: ApprovalStatus) -> builtins.list[ApprovalRequest]:
+        """Every request stored with ``status`` (no expiry applied), oldest first."""
+        rows = self._db.read("SELECT * FROM approvals WHERE status = ? ORDER BY created", (status.value,))
+        return [_request(r, datetime.fromtimestamp(0, UTC)) for r in rows]
+
+    def all(self) -> builtins.list[ApprovalRequest]:
+        """Every request as stored (for the audit cross-check), oldest first."""
+        rows = self._db.read("SELECT * FROM approvals ORDER BY created")
+        return [_request(r, datetime.fromtimestamp(0, UTC)) for r in rows]
 
     def finish(
         self, request_id: str, status: ApprovalStatus, result: str,
@@ -149,7 +170,8 @@ class ApprovalStore:
         self._db.close()
 
 
-def _not_pending(request: ApprovalRequest) -> str:
+def not_open_message(request: ApprovalRequest) -> str:
+    """Why a decision on ``request`` could not be applied."""
     if request.status is ApprovalStatus.EXPIRED:
         return (f"approval request {request.id} expired at {request.expires:%Y-%m-%d %H:%M:%S} UTC; "
                 "it can no longer be approved (the agent must propose the order again)")

@@ -12,13 +12,21 @@ holds the last sequence number and hash, written in the same transaction. So:
 UPDATE and DELETE so the log cannot be changed by mistake; someone who drops them on
 purpose is caught by ``verify``. Each append is its own durable transaction (WAL,
 ``synchronous=FULL``): a killed process loses no row it has written.
+
+The chain is pinned from outside the database (``guardrails/_anchor.py``): every row also
+carries ``mac = HMAC(key, hash)`` with a key kept in the anchor folder, and an anchor file
+there records the log's id and its newest row. So truncating the tail, emptying or replacing
+the file, or re-chaining edited rows is found by :meth:`AuditLog.verify` even by someone
+who also rewrote the head table.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
+import secrets
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -27,10 +35,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from guardrails._anchor import AnchorRecord, AuditAnchor, row_mac
 from guardrails._db import Database
 from guardrails.reference import Clock, system_clock
 
-__all__ = ["GENESIS_HASH", "AuditKind", "AuditLog", "AuditRecord", "VerifyReport", "canonical_json"]
+__all__ = ["GENESIS_HASH", "AuditKind", "AuditLog", "AuditRecord", "VerifyReport", "canonical_json", "default_anchor_dir"]
 
 #: ``prev_hash`` of the first row.
 GENESIS_HASH = "0" * 64
@@ -42,12 +51,17 @@ CREATE TABLE IF NOT EXISTS audit (
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    mac TEXT
 );
 CREATE TABLE IF NOT EXISTS audit_head (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    log_id TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -62,6 +76,7 @@ class AuditKind(StrEnum):
     PROPOSAL = "proposal"
     DECISION = "decision"
     CHECK = "check"
+    DECISION_REFUSED = "decision_refused"
     APPROVAL_REQUESTED = "approval_requested"
     APPROVAL_GRANTED = "approval_granted"
     APPROVAL_REJECTED = "approval_rejected"
@@ -69,6 +84,7 @@ class AuditKind(StrEnum):
     SUBMISSION_FAILED = "submission_failed"
     FILL = "fill"
     CANCEL = "cancel"
+    ACCOUNT_RESET = "account_reset"
     STATE_CHANGE = "state_change"
 
 
@@ -83,6 +99,7 @@ class AuditRecord(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    mac: str | None = Field(default=None, description="HMAC of hash with the key kept apart (None on legacy rows).")
 
 
 class VerifyReport(BaseModel):
@@ -94,19 +111,30 @@ class VerifyReport(BaseModel):
     records: int = Field(description="Rows present in the log.")
     first_bad: int | None = Field(description="seq of the first row that fails (or is missing).")
     problem: str | None = Field(default=None, description="What is wrong at first_bad.")
+    anchored_seq: int | None = Field(default=None, description="Newest row recorded by the anchor outside the log.")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready data; non-finite floats and unknown objects become strings, never errors."""
+#: Nesting kept in a payload; deeper hostile structures are cut (and say so) rather than
+#: overflowing the stack of the writer that must record them.
+MAX_DEPTH = 12
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """JSON-ready data; non-finite floats, unknown objects and over-deep nesting become
+    strings, never errors."""
+    if depth > MAX_DEPTH:
+        return f"<cut: nested deeper than {MAX_DEPTH} levels>"
     if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="json"))
+        return _plain(value.model_dump(mode="json"), depth)
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k)[:200]: _plain(v, depth + 1) for k, v in list(value.items())[:200]}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
+        return [_plain(v, depth + 1) for v in list(value)[:200]]
+    if isinstance(value, str):
+        return value[:10_000]
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, datetime):
         return value.isoformat()
@@ -124,25 +152,57 @@ def _row_hash(prev_hash: str, seq: int, time: str, kind: str, payload: str) -> s
 
 
 class AuditLog:
-    """Append-only hash-chained log in one SQLite file."""
+    """Append-only hash-chained log in one SQLite file, anchored in ``anchor_dir``.
 
-    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+    ``anchor_dir`` holds the MAC key and the anchor (default: ``audit_anchor`` beside the
+    state folder, i.e. ``$TAORUI_HOME/audit_anchor``); see ``guardrails/_anchor.py``.
+    """
+
+    def __init__(self, path: Path, clock: Clock = system_clock, anchor_dir: Path | None = None) -> None:
         self._db = Database(path, _SCHEMA)
         self._clock = clock
         self.path = self._db.path
+        self._anchor = AuditAnchor(anchor_dir or default_anchor_dir(self.path), self.path)
+        self._key = self._anchor.key
+        self.log_id = self._open_meta()
+
+    def _open_meta(self) -> str:
+        """The log's id (made on first open) and the anchor of a log that has none yet."""
+        with self._db.write() as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+            if "mac" not in columns:  # a log written before rows carried MACs
+                conn.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
+            row = conn.execute("SELECT log_id FROM audit_meta WHERE id = 1").fetchone()
+            log_id = row[0] if row is not None else f"log-{secrets.token_hex(8)}"
+            if row is None:
+                conn.execute("INSERT INTO audit_meta VALUES (1, ?)", (log_id,))
+            head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            legacy = conn.execute("SELECT COUNT(*) FROM audit WHERE mac IS NULL").fetchone()[0]
+        if self._anchor.read() is None:
+            seq, digest = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
+            self._anchor.advance(log_id, seq, digest, legacy_rows=int(legacy))
+        return str(log_id)
+
+    @property
+    def anchor_path(self) -> Path:
+        """The anchor file of this log."""
+        return self._anchor.path
 
     def append(self, kind: AuditKind, payload: Mapping[str, Any]) -> AuditRecord:
-        """Write one row (durably) and return it."""
+        """Write one row (durably), move the anchor, and return the row."""
         text = canonical_json(payload)
         time = self._clock().isoformat()
         with self._db.write() as conn:
             head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
             seq, prev = (head[0] + 1, head[1]) if head is not None else (1, GENESIS_HASH)
             digest = _row_hash(prev, seq, time, kind.value, text)
-            conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", (seq, time, kind.value, text, prev, digest))
+            mac = row_mac(self._key, digest)
+            conn.execute("INSERT INTO audit (seq, time, kind, payload, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (seq, time, kind.value, text, prev, digest, mac))
             conn.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", (seq, digest))
+        self._anchor.advance(self.log_id, seq, digest)
         return AuditRecord(seq=seq, time=datetime.fromisoformat(time), kind=kind,
-                           payload=json.loads(text), prev_hash=prev, hash=digest)
+                           payload=json.loads(text), prev_hash=prev, hash=digest, mac=mac)
 
     def count(self) -> int:
         """Rows in the log."""
@@ -154,41 +214,79 @@ class AuditLog:
         rows = self._db.read(f"SELECT * FROM audit {where} ORDER BY seq DESC LIMIT ?", params)
         return [_record(r) for r in reversed(rows)]
 
-    def records(self, after: int = 0) -> list[AuditRecord]:
-        """Every row with ``seq > after``, oldest first."""
-        return [_record(r) for r in self._db.read("SELECT * FROM audit WHERE seq > ? ORDER BY seq", (after,))]
+    def records(self, after: int = 0, kinds: tuple[AuditKind, ...] = ()) -> list[AuditRecord]:
+        """Every row with ``seq > after`` (of ``kinds`` when given), oldest first."""
+        if kinds:
+            marks = ", ".join("?" * len(kinds))
+            rows = self._db.read(f"SELECT * FROM audit WHERE seq > ? AND kind IN ({marks}) ORDER BY seq",
+                                 (after, *[k.value for k in kinds]))
+        else:
+            rows = self._db.read("SELECT * FROM audit WHERE seq > ? ORDER BY seq", (after,))
+        return [_record(r) for r in rows]
 
     def verify(self) -> VerifyReport:
-        """Walk the chain; report the first row that is edited, missing or out of place."""
-        rows = self._db.read("SELECT seq, time, kind, payload, prev_hash, hash FROM audit ORDER BY seq")
+        """Walk the chain and check it against its MACs and its anchor; report the first row
+        that is edited, forged, missing or out of place."""
+        rows = self._db.read("SELECT seq, time, kind, payload, prev_hash, hash, mac FROM audit ORDER BY seq")
         head = self._db.read("SELECT seq, hash FROM audit_head WHERE id = 1")
-        problem = _first_problem(iter(rows))
+        anchor = self._anchor.read()
+        legacy = anchor.legacy_rows if anchor is not None else 0
+        problem = _first_problem(iter(rows), self._key, legacy)
         if problem is None:
             problem = _head_problem(rows, head[0] if head else None)
         if problem is None:
-            return VerifyReport(ok=True, records=len(rows), first_bad=None)
-        return VerifyReport(ok=False, records=len(rows), first_bad=problem[0], problem=problem[1])
+            problem = self._anchor_problem(rows, anchor)
+        anchored = anchor.seq if anchor is not None else None
+        if problem is None:
+            return VerifyReport(ok=True, records=len(rows), first_bad=None, anchored_seq=anchored)
+        return VerifyReport(ok=False, records=len(rows), first_bad=problem[0], problem=problem[1],
+                            anchored_seq=anchored)
+
+    def _anchor_problem(self, rows: list[Any], anchor: AnchorRecord | None) -> tuple[int, str] | None:
+        """A log behind its anchor was truncated; one with another id was replaced."""
+        last = rows[-1][0] if rows else 0
+        if anchor is None:
+            return (1, f"the anchor {self._anchor.path} is missing: the log cannot be checked for truncation")
+        if not self._anchor.authentic(anchor):
+            return (anchor.seq, f"the anchor {self._anchor.path} was not written with the audit key (forged)")
+        if anchor.log_id != self.log_id:
+            return (1, f"this log ({self.log_id}, {last} rows) is not the one anchored ({anchor.log_id}, "
+                       f"{anchor.seq} rows): the audit log was replaced or emptied")
+        if anchor.seq > last:
+            return (last + 1, f"rows {last + 1}..{anchor.seq} are missing: the anchor records {anchor.seq} rows "
+                              f"and the log ends at {last} (truncated)")
+        if anchor.seq > 0 and rows[anchor.seq - 1][5] != anchor.hash:
+            return (anchor.seq, f"row {anchor.seq} does not match the anchor's hash (replaced)")
+        return None
 
     def close(self) -> None:
         """Close the file."""
         self._db.close()
 
 
+def default_anchor_dir(log_path: Path) -> Path:
+    """``audit_anchor`` beside the folder holding the log (``$TAORUI_HOME/audit_anchor``)."""
+    return Path(log_path).resolve().parent.parent / "audit_anchor"
+
+
 def _record(row: Any) -> AuditRecord:
     return AuditRecord(seq=row["seq"], time=datetime.fromisoformat(row["time"]), kind=AuditKind(row["kind"]),
-                       payload=json.loads(row["payload"]), prev_hash=row["prev_hash"], hash=row["hash"])
+                       payload=json.loads(row["payload"]), prev_hash=row["prev_hash"], hash=row["hash"],
+                       mac=row["mac"])
 
 
-def _first_problem(rows: Iterator[Any]) -> tuple[int, str] | None:
-    """(seq, what) of the first broken link, walking from the genesis row."""
+def _first_problem(rows: Iterator[Any], key: bytes, legacy_rows: int) -> tuple[int, str] | None:
+    """(seq, what) of the first broken link or bad MAC, walking from the genesis row."""
     expected_seq, prev = 1, GENESIS_HASH
-    for seq, time, kind, payload, prev_hash, digest in rows:
+    for seq, time, kind, payload, prev_hash, digest, mac in rows:
         if seq != expected_seq:
             return expected_seq, f"row {expected_seq} is missing (next row present is {seq})"
         if prev_hash != prev:
             return seq, f"row {seq} does not follow row {seq - 1} (chain link broken: moved or replaced)"
         if _row_hash(prev_hash, seq, time, kind, payload) != digest:
             return seq, f"row {seq} was edited (its content no longer matches its hash)"
+        if seq > legacy_rows and (mac is None or not hmac.compare_digest(mac, row_mac(key, digest))):
+            return seq, f"row {seq} has no valid MAC: it was forged or re-chained without the audit key"
         expected_seq, prev = seq + 1, digest
     return None
 

@@ -185,6 +185,17 @@ def _check_price(order: Order, quote: PriceQuote) -> float:
     return order.limit_price if order.type is OrderType.LIMIT and order.limit_price else quote.price
 
 
+def _qty_reasons(order: Order, policy: Policy) -> list[Reason]:
+    """Dust and fractional quantities: refused here rather than by the broker after counting."""
+    limits, out = policy.orders, []
+    if order.qty < limits.min_qty * (1 - _EPS):
+        out.append(_reason(ReasonCode.MIN_QTY, f"qty {order.qty:g} is below min_qty {limits.min_qty:g}"))
+    if not limits.allow_fractional and abs(order.qty - round(order.qty)) > _EPS * max(1.0, order.qty):
+        out.append(_reason(ReasonCode.FRACTIONAL_QTY,
+                           f"qty {order.qty:g} is not a whole number of units; the policy trades whole units only"))
+    return out
+
+
 def _size_reasons(order: Order, quote: PriceQuote, policy: Policy) -> list[Reason]:
     limits, out = policy.orders, []
     notional = order.qty * _check_price(order, quote)
@@ -312,13 +323,39 @@ def _duplicate_reasons(order: Order, inputs: CheckInputs, policy: Policy) -> lis
     return out
 
 
+def _aggregate(order: Order, inputs: CheckInputs, policy: Policy, price: float) -> tuple[float, int]:
+    """Notional and count of same-symbol, same-side orders sent within the aggregation window."""
+    window = policy.approvals.aggregation_window_minutes * 60
+    if window <= 0:
+        return 0.0, 0
+    since = inputs.now.timestamp() - window
+    same = [s for s in inputs.recent
+            if s.symbol == order.symbol and s.side == order.side.value and s.time > since and s.key != order.key]
+    return sum(s.notional if s.notional is not None else s.qty * price for s in same), len(same)
+
+
+def _notional_reasons(order: Order, notional: float, inputs: CheckInputs, policy: Policy) -> list[Reason]:
+    threshold = policy.approvals.above_notional
+    if threshold is None:
+        return []
+    if notional > threshold:
+        return [_reason(ReasonCode.APPROVAL_NOTIONAL,
+                        f"notional {notional:,.2f} is above the approval threshold {threshold:,.2f}")]
+    earlier, n = _aggregate(order, inputs, policy, notional / order.qty)
+    if n and notional + earlier > threshold:
+        minutes = policy.approvals.aggregation_window_minutes
+        return [_reason(ReasonCode.APPROVAL_AGGREGATE_NOTIONAL,
+                        f"with {n} earlier {order.side.value} order(s) of {order.symbol} sent in the last {minutes:g} "
+                        f"min ({earlier:,.2f}), this order brings the total to {notional + earlier:,.2f}, above "
+                        f"the approval threshold {threshold:,.2f}")]
+    return []
+
+
 def _approval_reasons(order: Order, notional: float, inputs: CheckInputs, policy: Policy) -> list[Reason]:
     rules, out = policy.approvals, []
     if rules.always:
         out.append(_reason(ReasonCode.APPROVAL_ALWAYS, "the policy asks a person to approve every order"))
-    if rules.above_notional is not None and notional > rules.above_notional:
-        out.append(_reason(ReasonCode.APPROVAL_NOTIONAL,
-                           f"notional {notional:,.2f} is above the approval threshold {rules.above_notional:,.2f}"))
+    out += _notional_reasons(order, notional, inputs, policy)
     if rules.new_symbol and order.symbol not in inputs.known_symbols:
         out.append(_reason(ReasonCode.APPROVAL_NEW_SYMBOL,
                            f"{order.symbol} is not held and was never traded through the gate"))
@@ -339,7 +376,7 @@ def evaluate(raw: object, inputs: CheckInputs, policy: Policy, approved: bool = 
         return CheckResult(decision=Decision.REJECT, reasons=tuple(malformed), policy_hash=policy.version_hash)
     reducing = is_risk_reducing(order, inputs.book)
     rejects = _state_reasons(inputs.state, reducing) + _instrument_reasons(order, inputs, policy)
-    rejects += _price_reasons(order, inputs, policy)
+    rejects += _qty_reasons(order, policy) + _price_reasons(order, inputs, policy)
     quote = inputs.quote if not any(r.code is ReasonCode.STALE_PRICE for r in rejects) else None
     notional = order.qty * _check_price(order, quote) if quote is not None else None
     if quote is not None:

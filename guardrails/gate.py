@@ -18,10 +18,18 @@ API (what the agent graph and the CLI call)::
         request (a replayed graph step creates no second request); a key already sent is
         rejected as duplicate_key with the broker's state of the first order attached.
 
-    gate.approve(approval_id, approver, reason="") -> ApprovalRequest   (a person)
-    gate.reject(approval_id, approver, reason)     -> ApprovalRequest   (a person)
-        Only pending, unexpired requests can be decided (InvalidArgumentError otherwise;
-        NotFoundError for an unknown id).
+    gate.decide(approval_id, approve, by, reason) -> ApprovalDecisionReport   (a person)
+        Applies the decision if the request is still open to it and says what happened
+        when it is not (another person decided first, it expired, it was sent). A rejection
+        of an approved request not yet sent is a veto. Every attempt is audited.
+    gate.approve(...) / gate.reject(...) -> ApprovalRequest
+        The same, raising InvalidArgumentError when the decision could not be applied
+        (NotFoundError for an unknown id) - for the CLI's `approve` / `reject`.
+
+    gate.settle_approval(approval_id, approve, by, reason) -> ApprovalSettlement
+        A person's answer to an approval interrupt, as one serialised step: decide, and for
+        an approval execute the order once. A decision that loses a race sends nothing of
+        its own and the settlement says what actually happened.
 
     gate.execute_approved(approval_id) -> GateOutcome
         Re-checks the approved order against the state and limits *now* (approval rules
@@ -29,6 +37,15 @@ API (what the agent graph and the CLI call)::
         Calling it again (or after a crash) never submits twice: it returns the broker's
         state of the one submission. A rejected/expired/pending request gives a reject
         outcome (not_approved / expired_request) with nothing sent.
+
+    gate.fill_at_reference(key) -> FillReport   a simulated broker fills an open order at the
+                                                reference price known at the market clock
+    gate.settle(asof) -> list[Fill]             a simulated broker fills from bars up to asof
+    gate.sync() -> list[Fill]                   audit fills a broker reported by itself
+    gate.reset_account(by, cash)                a person empties the paper account (fills audited first)
+    gate.recover() -> list[str]                 settle what a killed process left in flight
+    gate.verify() -> AuditVerification          the chain, its anchor, and the ledger, approvals,
+                                                broker orders and fills cross-checked against the log
 
     gate.check(order, attribution) -> CheckResult        dry run: no state change, no order
     gate.cancel(key, attribution) -> OrderState          always allowed (reduces risk)
@@ -39,15 +56,25 @@ API (what the agent graph and the CLI call)::
                                                          tools expose neither
 
 Every proposal, decision, approval, submission, fill, cancel and state change is appended
-to the hash-chained audit log (``state_dir/audit.sqlite``) with the order, the policy hash,
+to the hash-chained audit log when it happens (``state_dir/audit.sqlite``) with the order, the policy hash,
 the market-clock time (``as_of``) and the attribution (agent, thread, instruction,
 approver). Trading state, the gate's order ledger and approval requests live in
 ``state_dir/guardrails.sqlite``. The broker is held privately: nothing the gate returns
 contains it, and agents get only the gate's tools (``tools.order_tools``).
 
 Two clocks are injected: ``clock`` is market time (reference prices, staleness, rate
-windows, trading days; a replay clock in a backtest-style cycle), ``wall_clock`` is a
-person's time (approval expiry, audit row times).
+windows, trading days, the time stamped on every order; a replay clock in a backtest-style
+cycle), ``wall_clock`` is a person's time (approval expiry, audit row times). A time on the
+order itself is never trusted: the gate stamps its own.
+
+Crash safety: a submission is written to the ledger (``sending``) and its request marked
+``submitting`` before the broker is called, and settled afterwards. Whatever a killed
+process leaves in flight is settled at the start of the next gate operation (in any
+process) from the broker's idempotency keys: an order that reached the broker is recorded
+and audited as sent, one that did not is recorded as not sent and its approval can be
+executed again. Fills are audited when the gate makes them and, after a crash, by the same
+recovery. So nothing is sent twice, nothing is claimed sent that was not, and every
+submission and fill ends up in the log.
 """
 
 from __future__ import annotations
@@ -63,15 +90,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from guardrails._crosscheck import AuditVerification, cross_check
 from guardrails._db import file_lock
-from guardrails.approvals import ApprovalStore
+from guardrails.approvals import ApprovalStore, not_open_message
 from guardrails.audit import AuditKind, AuditLog
 from guardrails.checks import Book, CheckInputs, evaluate, loss_breaches, parse_order
 from guardrails.models import (
+    ApprovalDecisionReport,
     ApprovalRequest,
+    ApprovalSettlement,
     ApprovalStatus,
     CheckResult,
     Decision,
+    FillReport,
     GateOutcome,
     PriceQuote,
     Reason,
@@ -82,8 +113,17 @@ from guardrails.models import (
 )
 from guardrails.policy import Policy
 from guardrails.reference import Clock, ReferenceData, as_utc, system_clock
-from guardrails.state import Marks, Submission, TradingStateStore, severity
-from taorui_engines.brokers.models import Attribution, Broker, Fill, Order, OrderState, Position
+from guardrails.state import Marks, Submission, SubmissionStatus, TradingStateStore, severity
+from taorui_engines.brokers.models import (
+    Attribution,
+    Broker,
+    Fill,
+    Order,
+    OrderState,
+    OrderStatus,
+    Position,
+    SimulatedBroker,
+)
 from taorui_engines.errors import (
     DuplicateOrderKeyError,
     InvalidArgumentError,
@@ -92,7 +132,7 @@ from taorui_engines.errors import (
     UnknownSymbolError,
 )
 
-__all__ = ["AUDIT_FILE", "STATE_FILE", "AccountView", "Gate"]
+__all__ = ["AUDIT_FILE", "STATE_FILE", "AccountView", "AuditVerification", "Gate"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +141,8 @@ STATE_FILE = "guardrails.sqlite"
 AUDIT_FILE = "audit.sqlite"
 _LOCK_FILE = "guardrails.lock"
 _GATE = "guardrails"
+#: Statuses of a request whose order reached the broker or is on its way.
+_SENT = (ApprovalStatus.SUBMITTING, ApprovalStatus.EXECUTED)
 
 
 class AccountView(BaseModel):
@@ -116,7 +158,7 @@ class AccountView(BaseModel):
 
 
 class Gate:
-    """Propose -> check -> (approve) -> submit -> audit. See the module docstring."""
+    """Propose -> check -> (approve) -> submit -> fill -> audit. See the module docstring."""
 
     def __init__(
         self,
@@ -126,6 +168,7 @@ class Gate:
         state_dir: Path,
         clock: Clock = system_clock,
         wall_clock: Clock = system_clock,
+        anchor_dir: Path | None = None,
     ) -> None:
         self._policy = policy
         self.__broker = broker
@@ -134,9 +177,14 @@ class Gate:
         self._state_dir = Path(state_dir)
         self._state = TradingStateStore(self._state_dir / STATE_FILE)
         self._approvals = ApprovalStore(self._state_dir / STATE_FILE)
-        self._audit = AuditLog(self._state_dir / AUDIT_FILE, clock=wall_clock)
+        self._audit = AuditLog(self._state_dir / AUDIT_FILE, clock=wall_clock, anchor_dir=anchor_dir)
         self._lock = threading.RLock()
+        self._depth = 0
+        self._recovered: list[str] = []
         self._allowed: frozenset[str] | None = None
+        if broker is not None:  # a new process after a crash: settle what the last one left
+            with self._serial():
+                self._sync_fills(self._now())
 
     @property
     def policy(self) -> Policy:
@@ -158,9 +206,26 @@ class Gate:
 
     @contextmanager
     def _serial(self) -> Iterator[None]:
-        """One decision at a time across threads and processes (rate and exposure limits)."""
-        with self._lock, file_lock(self._state_dir / _LOCK_FILE):
-            yield
+        """One decision at a time across threads and processes (rate and exposure limits).
+
+        Re-entrant within a thread; the outermost entry first settles whatever a killed
+        process left in flight, so no decision is taken on a half-finished submission.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with file_lock(self._state_dir / _LOCK_FILE):
+                self._depth = 1
+                try:
+                    self._recover_in_flight()
+                    yield
+                finally:
+                    self._depth = 0
 
     # proposals ------------------------------------------------------------------------
     def propose(self, order: object, attribution: Attribution | None = None) -> GateOutcome:
@@ -181,7 +246,7 @@ class Gate:
 
     def _act(self, result: CheckResult, now: datetime, attrib: Attribution) -> GateOutcome:
         if result.decision is Decision.ALLOW and result.order is not None:
-            return self._submit(result.order, now, approval_id=None)
+            return self._submit(result.order, now, approval_id=None, notional=result.notional)
         if result.decision is Decision.NEEDS_APPROVAL and result.order is not None:
             return self._request_approval(result, now, attrib)
         return self._outcome(result.decision, result.reasons, result.order, order_state=self._broker_state(result))
@@ -196,8 +261,9 @@ class Gate:
         assert result.order is not None
         created = as_utc(self._wall())
         expires = created + timedelta(minutes=self.policy.approvals.expires_after_minutes)
-        request = self._approvals.create(result.order, result.reasons, self.policy_hash, created, expires)
-        self._record(AuditKind.APPROVAL_REQUESTED, now, attrib, order=result.order, approval_id=request.id,
+        order = result.order.model_copy(update={"created": None})  # the gate stamps it when it sends it
+        request = self._approvals.create(order, result.reasons, self.policy_hash, created, expires)
+        self._record(AuditKind.APPROVAL_REQUESTED, now, attrib, order=order, approval_id=request.id,
                      reasons=request.reasons, expires=request.expires)
         return self._outcome(Decision.NEEDS_APPROVAL, request.reasons, request.order, approval_id=request.id)
 
@@ -233,22 +299,61 @@ class Gate:
 
     def approve(self, approval_id: str, approver: str, reason: str = "") -> ApprovalRequest:
         """A person approves a pending request (it is re-checked when executed)."""
-        return self._decide(approval_id, True, approver, reason)
+        return _applied_or_raise(self.decide(approval_id, True, approver, reason))
 
     def reject(self, approval_id: str, approver: str, reason: str) -> ApprovalRequest:
-        """A person rejects a pending request; a reason is required."""
-        if not reason.strip():
-            raise InvalidArgumentError("a rejection needs a reason (--reason)")
-        return self._decide(approval_id, False, approver, reason)
+        """A person rejects a pending request, or vetoes an approved one not yet sent."""
+        return _applied_or_raise(self.decide(approval_id, False, approver, reason))
 
-    def _decide(self, approval_id: str, approve: bool, approver: str, reason: str) -> ApprovalRequest:
-        if not approver.strip():
+    def decide(self, approval_id: str, approve: bool, by: str, reason: str = "") -> ApprovalDecisionReport:
+        """A person's decision, applied if the request is still open to it (see module docs)."""
+        if not by.strip():
             raise InvalidArgumentError("say who decides (an approver name)")
-        request = self._approvals.decide(approval_id, approve, approver, reason, as_utc(self._wall()))
-        kind = AuditKind.APPROVAL_GRANTED if approve else AuditKind.APPROVAL_REJECTED
-        attrib = request.order.attribution.model_copy(update={"approver": approver})
-        self._record(kind, self._now(), attrib, order=request.order, approval_id=request.id, reason=reason)
-        return request
+        if not approve and not reason.strip():
+            raise InvalidArgumentError("a rejection needs a reason (--reason)")
+        with self._serial():
+            before, applied, after = self._approvals.decide(approval_id, approve, by, reason, as_utc(self._wall()))
+            veto = before.decided_by if applied and before.status is ApprovalStatus.APPROVED else None
+            report = ApprovalDecisionReport(
+                approval_id=approval_id, wanted="approve" if approve else "reject", by=by, applied=applied,
+                previous_status=before.status, request=after, veto_of=veto,
+                message=_decision_message(approve, by, applied, before, after, veto))
+            self._audit_decision(report, reason)
+            return report
+
+    def _audit_decision(self, report: ApprovalDecisionReport, reason: str) -> None:
+        request = report.request
+        attrib = request.order.attribution.model_copy(update={"approver": report.by})
+        if report.applied:
+            kind = AuditKind.APPROVAL_GRANTED if report.wanted == "approve" else AuditKind.APPROVAL_REJECTED
+            self._record(kind, self._now(), attrib, order=request.order, approval_id=request.id, reason=reason,
+                         previous_status=report.previous_status, veto_of=report.veto_of)
+            return
+        self._record(AuditKind.DECISION_REFUSED, self._now(), attrib, order=request.order, approval_id=request.id,
+                     wanted=report.wanted, reason=reason, found_status=request.status,
+                     decided_by=request.decided_by, message=report.message)
+
+    def settle_approval(self, approval_id: str, approve: bool, by: str, reason: str = "") -> ApprovalSettlement:
+        """Decide and, for an approval, execute once - in one serialised step (see module docs)."""
+        with self._serial():
+            report = self.decide(approval_id, approve, by, reason)
+            request = report.request
+            if not approve or request.status not in (ApprovalStatus.APPROVED, *_SENT):
+                sent = request.status in _SENT
+                return ApprovalSettlement(decision=report, outcome=self._sent_outcome(request) if sent else None,
+                                          sent=sent, sent_by_this_call=False, message=report.message)
+            outcome = self.execute_approved(approval_id)
+            final = self.approval(approval_id)
+            by_me = outcome.submitted
+            sent = final.status in _SENT and outcome.decision is Decision.ALLOW
+            return ApprovalSettlement(decision=report, outcome=outcome, sent=sent, sent_by_this_call=by_me,
+                                      message=_settlement_message(report, outcome, final, by_me))
+
+    def _sent_outcome(self, request: ApprovalRequest) -> GateOutcome:
+        """What the broker holds for a request sent earlier (by another decision or process)."""
+        state = self._order_state(request.order.key)
+        return self._outcome(Decision.ALLOW, (), _with_approver(request), approval_id=request.id, order_state=state,
+                             fills=self._fills_of(request.order.key))
 
     def execute_approved(self, approval_id: str) -> GateOutcome:
         """Re-check an approved order and submit it once (see module docs)."""
@@ -256,7 +361,7 @@ class Gate:
             request = self._approvals.get(approval_id, as_utc(self._wall()))
             order = _with_approver(request)
             now = self._now()
-            if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED) or self._was_sent(order.key):
+            if request.status in (*_SENT, ApprovalStatus.FAILED) or self._was_sent(order.key):
                 return self._already_executed(request, order)
             if request.status is not ApprovalStatus.APPROVED:
                 return self._not_approved(request, order, now)
@@ -267,14 +372,10 @@ class Gate:
             if result.decision is not Decision.ALLOW:
                 self._approvals.finish(request.id, ApprovalStatus.FAILED, _reasons_text(result.reasons))
                 return self._outcome(Decision.REJECT, result.reasons, order, approval_id=request.id)
-            if not self._approvals.finish(request.id, ApprovalStatus.EXECUTED, "submitted"):
-                return self._already_executed(self.approval(request.id), order)
-            return self._submit(order, now, approval_id=request.id)
+            return self._submit(order, now, approval_id=request.id, notional=result.notional)
 
     def _already_executed(self, request: ApprovalRequest, order: Order) -> GateOutcome:
         state = self._order_state(order.key)
-        if request.status is ApprovalStatus.APPROVED:
-            self._approvals.finish(request.id, ApprovalStatus.EXECUTED, "found at the broker after a restart")
         if state is None:
             reasons = (Reason(code=ReasonCode.NOT_APPROVED,
                               message=f"request {request.id} ended {request.status.value}: {request.result}"),)
@@ -292,40 +393,63 @@ class Gate:
         return self._outcome(Decision.REJECT, reasons, order, approval_id=request.id)
 
     # submission -----------------------------------------------------------------------
-    def _submit(self, order: Order, now: datetime, approval_id: str | None) -> GateOutcome:
+    def _submit(self, order: Order, now: datetime, approval_id: str | None, notional: float | None) -> GateOutcome:
+        """Ledger (sending) -> request (submitting) -> broker -> audit -> ledger/request settled."""
         broker = self.__broker
         assert broker is not None  # an allowed order had an account, hence a broker
-        if order.created is None:  # the broker sees the market time the gate decided at
-            order = order.model_copy(update={"created": now})
-        self._state.record_submission(Submission(key=order.key, symbol=order.symbol, side=order.side.value,
-                                                 qty=order.qty, time=now.timestamp(), approval_id=approval_id))
+        order = order.model_copy(update={"created": now})  # the gate's market time, never the caller's
+        self._state.begin_submission(Submission(key=order.key, symbol=order.symbol, side=order.side.value,
+                                                qty=order.qty, time=now.timestamp(), approval_id=approval_id,
+                                                notional=notional))
+        if approval_id is not None:
+            self._approvals.finish(approval_id, ApprovalStatus.SUBMITTING, "sending to the broker")
         try:
             state = broker.submit(order)
         except DuplicateOrderKeyError:
-            return self._already_sent(order, approval_id)
+            return self._already_sent(order, approval_id, now)
         except Exception as exc:  # any broker failure: say so, never pretend it was sent
             return self._submit_failed(order, now, approval_id, exc)
         self._record(AuditKind.SUBMISSION, now, order.attribution, order=order, approval_id=approval_id,
                      order_state=state)
+        self._settle_submission(order.key, approval_id, state)
         self._sync_fills(now)
+        state = self._order_state(order.key) or state
         return self._outcome(Decision.ALLOW, (), order, approval_id=approval_id, order_state=state,
                              fills=self._fills_of(order.key), submitted=True)
 
-    def _already_sent(self, order: Order, approval_id: str | None) -> GateOutcome:
+    def _settle_submission(self, key: str, approval_id: str | None, state: OrderState) -> None:
+        refused = state.status is OrderStatus.REJECTED
+        self._state.end_submission(key, SubmissionStatus.REFUSED if refused else SubmissionStatus.SENT)
+        if approval_id is not None:
+            status = ApprovalStatus.FAILED if refused else ApprovalStatus.EXECUTED
+            result = f"the broker rejected it: {state.reason}" if refused else f"sent: {state.status.value}"
+            self._approvals.finish(approval_id, status, result, expected=ApprovalStatus.SUBMITTING)
+
+    def _already_sent(self, order: Order, approval_id: str | None, now: datetime) -> GateOutcome:
+        """The broker holds the key already: ours (sent before the ledger knew) or someone else's."""
+        held = self._order_state(order.key)
+        ours = held is not None and _same_order(held.order, order)
+        self._state.end_submission(order.key, SubmissionStatus.SENT)
+        if approval_id is not None:
+            status, result = ((ApprovalStatus.EXECUTED, "found at the broker") if ours else
+                              (ApprovalStatus.FAILED, "the broker holds a different order with this key"))
+            self._approvals.finish(approval_id, status, result, expected=ApprovalStatus.SUBMITTING)
         reasons = (Reason(code=ReasonCode.DUPLICATE_KEY,
                           message=f"the broker already holds an order with key {order.key!r}; not sent again"),)
-        return self._outcome(Decision.REJECT, reasons, order, approval_id=approval_id,
-                             order_state=self._order_state(order.key))
+        self._record(AuditKind.SUBMISSION_FAILED, now, order.attribution, order=order, approval_id=approval_id,
+                     error=reasons[0].message, order_state=held)
+        return self._outcome(Decision.REJECT, reasons, order, approval_id=approval_id, order_state=held)
 
     def _submit_failed(self, order: Order, now: datetime, approval_id: str | None, exc: Exception) -> GateOutcome:
         message = exc.message if isinstance(exc, TaoruiError) else f"{type(exc).__name__}: {exc}"
         logger.warning("broker refused order %s: %s", order.key, message)
         self._record(AuditKind.SUBMISSION_FAILED, now, order.attribution, order=order, approval_id=approval_id,
                      error=message)
+        self._state.end_submission(order.key, SubmissionStatus.REFUSED)
         reasons = (Reason(code=ReasonCode.BROKER_REJECTED, message=f"the broker refused the order: {message}"),)
         if approval_id is not None:
             self._approvals.finish(approval_id, ApprovalStatus.FAILED, f"broker refused: {message}",
-                                   expected=ApprovalStatus.EXECUTED)
+                                   expected=ApprovalStatus.SUBMITTING)
         return self._outcome(Decision.REJECT, reasons, order, approval_id=approval_id)
 
     def cancel(self, key: str, attribution: Attribution | None = None) -> OrderState:
@@ -337,13 +461,184 @@ class Gate:
                          order_state=state)
             return state
 
-    # marks, fills and state -----------------------------------------------------------
+    # recovery -------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Settle what a killed process left in flight and audit unaudited fills (what was done)."""
+        with self._serial():  # the outermost entry already settled submissions in flight
+            done = list(self._recovered)
+            done += [f"audited fill {f.fill_id} found at the broker" for f in self._sync_fills(self._now())]
+            return done
+
+    def _recover_in_flight(self) -> None:
+        """Ask the broker whether each ``sending`` submission arrived (its idempotency key)."""
+        self._recovered = []
+        broker = self.__broker
+        in_flight = self._state.in_flight()
+        if broker is None or (not in_flight and not self._approvals.in_status(ApprovalStatus.SUBMITTING)):
+            return
+        for sub in in_flight:
+            try:
+                arrived = broker.has_key(sub.key)
+            except Exception as exc:  # unreadable: leave it in flight (it keeps counting; fail closed)
+                logger.warning("recovery could not ask the broker about %s: %s", sub.key, exc)
+                continue
+            self._recovered.append(self._resolve(sub, arrived))
+        for request in self._approvals.in_status(ApprovalStatus.SUBMITTING):  # ledger settled, request not
+            self._settle_stuck(request, broker)
+        self._sync_fills(self._now())  # a crash mid-submission may also have left fills unaudited
+
+    def _settle_stuck(self, request: ApprovalRequest, broker: Broker) -> None:
+        """A request left ``submitting`` after its ledger row was settled: follow the ledger."""
+        sub = self._state.submission(request.order.key)
+        if sub is not None and sub.status is SubmissionStatus.SENDING:
+            return  # the broker could not be asked above; try again next time
+        if sub is not None and sub.status is SubmissionStatus.REFUSED:
+            status, result = ApprovalStatus.FAILED, "the broker refused it"
+        elif sub is not None and sub.status is SubmissionStatus.SENT:
+            status, result = ApprovalStatus.EXECUTED, "sent (confirmed after an interruption)"
+        else:
+            try:
+                arrived = broker.has_key(request.order.key)
+            except Exception:  # unreadable: leave it submitting (it blocks a second send); retried next time
+                return
+            status, result = ((ApprovalStatus.EXECUTED, "sent (confirmed after an interruption)") if arrived
+                              else (ApprovalStatus.APPROVED, _INTERRUPTED))
+        self._approvals.finish(request.id, status, result, expected=ApprovalStatus.SUBMITTING)
+
+    def _resolve(self, sub: Submission, arrived: bool) -> str:
+        now = self._now()
+        state = self._order_state(sub.key) if arrived else None
+        order = state.order if state is not None else None
+        attrib = order.attribution if order is not None else Attribution(agent=_GATE)
+        if arrived and state is not None:
+            self._record(AuditKind.SUBMISSION, now, attrib, order=order, approval_id=sub.approval_id,
+                         order_state=state, recovered=True)
+            self._settle_submission(sub.key, sub.approval_id, state)
+            logger.warning("recovered order %s: it reached the broker before the crash", sub.key)
+            return f"order {sub.key} reached the broker before an interruption: recorded as sent"
+        self._record(AuditKind.SUBMISSION_FAILED, now, attrib, order_key=sub.key, approval_id=sub.approval_id,
+                     error="interrupted before it reached the broker; nothing was sent", recovered=True)
+        self._state.end_submission(sub.key, SubmissionStatus.NOT_SENT)
+        if sub.approval_id is not None:
+            self._approvals.finish(sub.approval_id, ApprovalStatus.APPROVED, _INTERRUPTED,
+                                   expected=ApprovalStatus.SUBMITTING)
+        logger.warning("recovered order %s: it never reached the broker", sub.key)
+        return f"order {sub.key} never reached the broker: recorded as not sent"
+
+    # fills ----------------------------------------------------------------------------
+    def fill_at_reference(self, key: str) -> FillReport:
+        """Fill an open order of a simulated broker at the reference price known now (market clock).
+
+        The paper market of ``taorui ask``: there is no later bar to fill at, so the last close
+        the checks used is the price; the rule is stated in the report. Idempotent: a filled
+        order is not filled again. Each fill is audited as it happens.
+        """
+        with self._serial():
+            now = self._now()
+            self._sync_fills(now)
+            state = self._order_state(key)
+            if state is None:
+                return FillReport(order_key=key, status=None, fill_rule="none", problem="the order is not at the broker")
+            quote, rule = self._fill_quote(state.order.symbol, now)
+            before = {f.fill_id for f in self._fills_of(key)}
+            problem = self._try_fill(state, quote, now)
+            after = self._order_state(key)
+            fills = self._fills_of(key)
+            new = tuple(f for f in fills if f.fill_id not in before)
+            return FillReport(order_key=key, status=after.status.value if after else None, fills=fills,
+                              new_fills=new, fill_rule=rule, problem=problem)
+
+    def _fill_quote(self, symbol: str, now: datetime) -> tuple[PriceQuote | None, str]:
+        try:
+            quote = self._reference.last_price(symbol, now)
+        except Exception as exc:  # no price, no fill: say why
+            return None, f"no fill: the price source failed ({_describe(exc)})"
+        rule = f"paper fill at the last close known at {now:%Y-%m-%d %H:%M} UTC"
+        return quote, rule + (f" ({quote.source})" if quote is not None else "")
+
+    def _try_fill(self, state: OrderState, quote: PriceQuote | None, now: datetime) -> str | None:
+        """Fill what is open at ``quote``; the reason nothing was filled, or None."""
+        if state.status not in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
+            return None if state.status is OrderStatus.FILLED else f"the order is {state.status.value}"
+        if quote is None:
+            return f"no reference price for {state.order.symbol}"
+        broker = self.__broker
+        if not isinstance(broker, SimulatedBroker):
+            return "the broker fills orders itself; its fills are audited when the gate syncs"
+        try:
+            fill = broker.fill_at(state.order.key, quote.price, now)
+        except TaoruiError as exc:
+            return exc.message
+        self._audit_fill(fill, now)
+        return None
+
+    def settle(self, asof: datetime | None = None) -> list[Fill]:
+        """A simulated broker fills open orders on its bars up to ``asof`` (default: now); each
+        fill is audited as it happens. Returns the new fills."""
+        broker = self._require_broker()
+        if not isinstance(broker, SimulatedBroker):
+            raise InvalidArgumentError(f"{type(broker).__name__} fills orders itself; use sync() to audit its fills")
+        with self._serial():
+            now = self._now()
+            self._sync_fills(now)
+            fills = broker.settle(asof or now)
+            for fill in fills:
+                self._audit_fill(fill, now)
+            self._mark(now)
+            return fills
+
+    def sync(self) -> list[Fill]:
+        """Audit fills the broker made by itself (a live broker); returns those newly audited."""
+        with self._serial():
+            return self._sync_fills(self._now())
+
+    def _audit_fill(self, fill: Fill, now: datetime) -> None:
+        if self._state.unseen_fills([fill.fill_id]):
+            self._record(AuditKind.FILL, now, Attribution(agent=_GATE), fill=fill)
+            self._state.mark_fill_seen(fill.fill_id)
+
+    def _sync_fills(self, now: datetime) -> list[Fill]:
+        """Audit broker fills not yet in the log (at least once: audit, then mark seen)."""
+        broker = self.__broker
+        if broker is None:
+            return []
+        try:
+            fills = broker.fills()
+        except Exception as exc:  # reading fills must not block a decision; it is retried next time
+            logger.warning("could not read fills from the broker: %s", exc)
+            return []
+        by_id = {f.fill_id: f for f in fills}
+        audited = []
+        for fill_id in self._state.unseen_fills(list(by_id)):
+            self._record(AuditKind.FILL, now, Attribution(agent=_GATE), fill=by_id[fill_id], synced=True)
+            self._state.mark_fill_seen(fill_id)
+            audited.append(by_id[fill_id])
+        return audited
+
+    def reset_account(self, by: str, initial_cash: float | None = None) -> None:
+        """A person empties the simulated account; its fills are audited first, the reset after."""
+        broker = self._require_broker()
+        if not by.strip():
+            raise InvalidArgumentError("say who resets the account (a person's name)")
+        if not isinstance(broker, SimulatedBroker):
+            raise InvalidArgumentError(f"{type(broker).__name__} is not a simulated account; it cannot be reset")
+        with self._serial():
+            now = self._now()
+            self._sync_fills(now)
+            before = {"cash": broker.cash(), "positions": broker.positions(), "fills": len(broker.fills()),
+                      "open_orders": len(broker.orders(open_only=True))}
+            broker.reset(initial_cash)
+            self._record(AuditKind.ACCOUNT_RESET, now, Attribution(agent="person", approver=by), before=before,
+                         cash=broker.cash())
+
+    # marks and state ------------------------------------------------------------------
     def mark_to_market(self) -> list[StateChange]:
         """Mark equity (high-water mark, day start), apply loss limits, audit new fills."""
         with self._serial():
             return self._mark(self._now())
 
     def _mark(self, now: datetime) -> list[StateChange]:
+        self._sync_fills(now)
         equity = self._equity()
         if equity is None:
             return []
@@ -351,9 +646,7 @@ class Gate:
         breaches = loss_breaches(Marks(last_equity=equity), self.policy)
         if not breaches:
             breaches = loss_breaches(self._state.mark(equity, now), self.policy)
-        changes = [c for state, why in breaches if (c := self._escalate(state, why, _GATE, now)) is not None]
-        self._sync_fills(now)
-        return changes
+        return [c for state, why in breaches if (c := self._escalate(state, why, _GATE, now)) is not None]
 
     def _projected_state(self, now: datetime) -> TradingState:
         """The state a mark-to-market would leave, computed without writing anything."""
@@ -396,20 +689,22 @@ class Gate:
             self._record(AuditKind.STATE_CHANGE, now, Attribution(agent="person", approver=by), change=change)
             return change
 
-    def _sync_fills(self, now: datetime) -> None:
-        """Audit broker fills not yet in the log (at least once: audit, then mark seen)."""
-        broker = self.__broker
-        if broker is None:
-            return
-        try:
-            fills = broker.fills()
-        except Exception as exc:  # reading fills must not block a decision; it is retried next time
-            logger.warning("could not read fills from the broker: %s", exc)
-            return
-        by_id = {f.fill_id: f for f in fills}
-        for fill_id in self._state.unseen_fills(list(by_id)):
-            self._record(AuditKind.FILL, now, Attribution(agent=_GATE), fill=by_id[fill_id])
-            self._state.mark_fill_seen(fill_id)
+    # verification ---------------------------------------------------------------------
+    def verify(self) -> AuditVerification:
+        """The audit chain and its anchor, and the ledger, approvals and broker cross-checked
+        against the log: a submission, fill or decision missing from the log is named."""
+        with self._lock:
+            chain = self._audit.verify()
+            broker = self.__broker
+            orders, fills, problem = None, None, None
+            if broker is not None:
+                try:
+                    orders, fills = broker.orders(), broker.fills()
+                except Exception as exc:  # report, do not crash: the chain check still stands
+                    problem = f"the broker could not be read: {_describe(exc)}"
+            return cross_check(chain, self._audit.records(), self._state.all_submissions(), self._approvals.all(),
+                               orders, fills, broker_problem=problem,
+                               has_key=(lambda k: _safe_has_key(broker, k)) if broker is not None else None)
 
     # reads ----------------------------------------------------------------------------
     def status(self) -> RiskStatus:
@@ -607,6 +902,41 @@ def _pct_below(reference: float | None, value: float | None) -> float | None:
     if not reference or value is None:
         return None
     return max(0.0, (reference - value) / reference * 100)
+
+
+_INTERRUPTED = "interrupted before it reached the broker; not sent (executing it again re-checks it first)"
+
+
+def _applied_or_raise(report: ApprovalDecisionReport) -> ApprovalRequest:
+    if not report.applied:
+        raise InvalidArgumentError(report.message)
+    return report.request
+
+
+def _decision_message(approve: bool, by: str, applied: bool, before: ApprovalRequest, after: ApprovalRequest,
+                      veto: str | None) -> str:
+    """One sentence saying what a person's decision did."""
+    rid = after.id
+    if applied and veto:
+        return f"{rid} rejected by {by}, overriding {veto}'s approval before anything was sent; nothing was sent"
+    if applied:
+        return f"{rid} {'approved' if approve else 'rejected'} by {by}"
+    if approve and after.status is ApprovalStatus.APPROVED:
+        return f"{rid} was already approved by {after.decided_by}; no second approval was recorded"
+    if after.status in _SENT:
+        return (f"{rid} was already approved by {after.decided_by} and sent to the broker; "
+                f"{by}'s {'approval' if approve else 'rejection'} came too late to change it")
+    return not_open_message(after).replace("only pending requests can be decided",
+                                           f"{by}'s {'approval' if approve else 'rejection'} was not applied")
+
+
+def _settlement_message(report: ApprovalDecisionReport, outcome: GateOutcome, final: ApprovalRequest,
+                        by_me: bool) -> str:
+    who = final.decided_by or report.by
+    if outcome.decision is Decision.ALLOW:
+        how = "sent by this decision" if by_me else "already sent earlier; not sent again"
+        return f"{final.id} approved by {who}; {how}"
+    return f"{final.id} approved by {who}, but not sent: {_reasons_text(outcome.reasons)}"
 
 
 def _reasons_text(reasons: tuple[Reason, ...]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,10 +17,13 @@ from taorui_engines.brokers.models import Attribution, Fill, Order, OrderState
 
 __all__ = [
     "APPROVAL_CODES",
+    "ApprovalDecisionReport",
     "ApprovalRequest",
+    "ApprovalSettlement",
     "ApprovalStatus",
     "CheckResult",
     "Decision",
+    "FillReport",
     "GateOutcome",
     "PriceQuote",
     "Reason",
@@ -69,11 +73,14 @@ class ReasonCode(StrEnum):
     RATE_PER_DAY = "rate_per_day"
     DUPLICATE_KEY = "duplicate_key"
     DUPLICATE_ORDER = "duplicate_order"
+    MIN_QTY = "min_qty"
+    FRACTIONAL_QTY = "fractional_qty"
     NOT_APPROVED = "not_approved"
     APPROVAL_EXPIRED = "expired_request"
     BROKER_REJECTED = "broker_rejected"
     APPROVAL_ALWAYS = "approval_always"
     APPROVAL_NOTIONAL = "approval_notional"
+    APPROVAL_AGGREGATE_NOTIONAL = "approval_aggregate_notional"
     APPROVAL_NEW_SYMBOL = "approval_new_symbol"
     APPROVAL_WHILE_REDUCING = "approval_while_reducing"
     APPROVAL_FIRST_ORDER_OF_DAY = "approval_first_order_of_day"
@@ -83,6 +90,7 @@ class ReasonCode(StrEnum):
 APPROVAL_CODES: frozenset[ReasonCode] = frozenset({
     ReasonCode.APPROVAL_ALWAYS,
     ReasonCode.APPROVAL_NOTIONAL,
+    ReasonCode.APPROVAL_AGGREGATE_NOTIONAL,
     ReasonCode.APPROVAL_NEW_SYMBOL,
     ReasonCode.APPROVAL_WHILE_REDUCING,
     ReasonCode.APPROVAL_FIRST_ORDER_OF_DAY,
@@ -150,6 +158,7 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    SUBMITTING = "submitting"
     EXECUTED = "executed"
     FAILED = "failed"
 
@@ -175,6 +184,51 @@ class ApprovalRequest(BaseModel):
     def attribution(self) -> Attribution:
         """Who proposed it (and, once approved, who approved it)."""
         return self.order.attribution
+
+
+class ApprovalDecisionReport(BaseModel):
+    """What a person's approve/reject actually did: the decision may lose a race.
+
+    ``applied`` is False when the request was no longer open to this decision (another
+    person decided first, it expired, it was already sent); ``message`` says what happened
+    instead. Every attempt, applied or not, is in the audit log.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approval_id: str
+    wanted: Literal["approve", "reject"] = Field(description="What this person asked for.")
+    by: str = Field(description="Who asked.")
+    applied: bool = Field(description="True if this decision took effect.")
+    previous_status: ApprovalStatus = Field(description="The request's status when the decision arrived.")
+    request: ApprovalRequest = Field(description="The request after the decision.")
+    veto_of: str | None = Field(default=None, description="Whose approval this rejection overrode (not yet sent).")
+    message: str = Field(description="What happened, in one sentence.")
+
+
+class ApprovalSettlement(BaseModel):
+    """A person's decision and, for an approval, the one execution that followed (if any)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: ApprovalDecisionReport
+    outcome: GateOutcome | None = Field(default=None, description="The execution outcome, when one was attempted.")
+    sent: bool = Field(description="True if the order is at the broker (sent by this call or before).")
+    sent_by_this_call: bool = Field(description="True if this call sent it.")
+    message: str = Field(description="What happened, in one sentence.")
+
+
+class FillReport(BaseModel):
+    """Fills the gate asked the broker for, each audited as it happened."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_key: str
+    status: str | None = Field(description="The order's broker status afterwards (None if unknown).")
+    fills: tuple[Fill, ...] = Field(default=(), description="Every fill of this order so far.")
+    new_fills: tuple[Fill, ...] = Field(default=(), description="Fills made by this call.")
+    fill_rule: str = Field(description="How the price was chosen.")
+    problem: str | None = Field(default=None, description="Why nothing (more) was filled, if so.")
 
 
 class StateChange(BaseModel):

@@ -43,7 +43,8 @@ DEFAULT_POLICY_RESOURCE = "default_policy.yaml"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A limit of inf or NaN is no limit: refuse it rather than let it switch a check off.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BreachAction(StrEnum):
@@ -83,6 +84,12 @@ class OrderLimits(_Section):
     duplicate_window_s: float = Field(
         ge=0, description="Same symbol, side and qty again within this many seconds is refused."
     )
+    min_qty: float = Field(
+        default=1.0, gt=0, description="Smallest quantity of one order (units); dust below it is refused."
+    )
+    allow_fractional: bool = Field(
+        default=False, description="May a quantity be fractional? Off: whole units only (most brokers)."
+    )
 
 
 class RateLimits(_Section):
@@ -114,7 +121,13 @@ class ApprovalRules(_Section):
     """When a person must approve an order that passed every limit."""
 
     always: bool = Field(default=False, description="Every order needs approval.")
-    above_notional: float | None = Field(default=None, gt=0, description="Orders above this notional.")
+    above_notional: float | None = Field(
+        default=None, gt=0,
+        description="Orders above this notional, counting same-symbol, same-side orders sent within "
+                    "aggregation_window_minutes (so splitting an order does not dodge it).")
+    aggregation_window_minutes: float = Field(
+        default=60, ge=0, le=60 * 24 * 7,
+        description="Market-clock window over which above_notional adds up one symbol and side (0: per order).")
     new_symbol: bool = Field(default=True, description="A symbol not held and never sent before.")
     while_reducing: bool = Field(default=True, description="Any order while REDUCING.")
     first_order_of_day: bool = Field(default=False, description="The first order of each day.")
@@ -124,7 +137,7 @@ class ApprovalRules(_Section):
 class Policy(BaseModel):
     """The whole risk policy. Build it with :func:`load_policy` or :func:`default_policy`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=64)
     description: str = ""

@@ -3,13 +3,21 @@
 Breaches only ever *escalate* the state (ACTIVE -> REDUCING -> HALTED); the way back to
 ACTIVE is :meth:`TradingStateStore.resume`, which the gate exposes to people (the CLI) and
 never to agents. The ledger lists every order the gate sent (for rate limits, duplicate
-windows and the "new symbol" rule); times are epoch seconds of the gate's market clock.
+windows, the approval aggregation window and the "new symbol" rule); times are epoch seconds
+of the gate's market clock.
+
+A ledger row is written *before* the broker is called, with status ``sending``, and moved to
+``sent`` (the broker took it), ``refused`` (the broker raised or recorded it as rejected) or
+``not_sent`` (a crash interrupted the call and the broker never saw the key) afterwards. A
+``sending`` row left by a killed process is resolved by the gate's recovery from the
+broker's idempotency keys; until then it counts towards every limit (fail closed).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -17,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from guardrails._db import Database
 from guardrails.models import StateChange, TradingState
 
-__all__ = ["Marks", "StateRecord", "Submission", "TradingStateStore", "severity"]
+__all__ = ["COUNTED", "Marks", "StateRecord", "Submission", "SubmissionStatus", "TradingStateStore", "severity"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trading_state (
@@ -30,11 +38,24 @@ CREATE TABLE IF NOT EXISTS marks (
 );
 CREATE TABLE IF NOT EXISTS submissions (
     key TEXT PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL NOT NULL,
-    time REAL NOT NULL, approval_id TEXT
+    time REAL NOT NULL, approval_id TEXT, status TEXT NOT NULL DEFAULT 'sent', notional REAL
 );
 CREATE INDEX IF NOT EXISTS submissions_time ON submissions (time);
 CREATE TABLE IF NOT EXISTS seen_fills (fill_id TEXT PRIMARY KEY);
 """
+
+class SubmissionStatus(StrEnum):
+    """Where a ledger row stands (see the module docstring)."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    REFUSED = "refused"
+    NOT_SENT = "not_sent"
+
+
+#: Rows that count towards rate limits, duplicate windows and key reuse.
+COUNTED = (SubmissionStatus.SENDING.value, SubmissionStatus.SENT.value)
+_COUNTED_SQL = "status IN ('sending', 'sent')"
 
 _RANK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
@@ -77,6 +98,8 @@ class Submission(BaseModel):
     qty: float
     time: float
     approval_id: str | None = None
+    status: SubmissionStatus = SubmissionStatus.SENDING
+    notional: float | None = None
 
 
 def _ts(moment: datetime) -> float:
@@ -88,6 +111,12 @@ class TradingStateStore:
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path, _SCHEMA)
+        with self._db.write() as conn:  # ledgers written before rows had a status
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(submissions)")}
+            if "status" not in columns:
+                conn.execute("ALTER TABLE submissions ADD COLUMN status TEXT NOT NULL DEFAULT 'sent'")
+            if "notional" not in columns:
+                conn.execute("ALTER TABLE submissions ADD COLUMN notional REAL")
 
     # state -----------------------------------------------------------------------------
     def current(self) -> StateRecord:
@@ -149,28 +178,59 @@ class TradingStateStore:
         return Marks(high_water_mark=hwm, day=day, day_start_equity=start, last_equity=equity)
 
     # ledger ----------------------------------------------------------------------------
-    def record_submission(self, sub: Submission) -> None:
-        """Add an order to the ledger (before it is sent: a crash counts it, fail closed)."""
+    def begin_submission(self, sub: Submission) -> None:
+        """Write the row ``sending`` before the broker is called (a crash counts it: fail closed).
+
+        A key whose earlier attempt ended ``not_sent`` or ``refused`` may be attempted again.
+        """
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?, ?, ?, ?)",
-                (sub.key, sub.symbol, sub.side, sub.qty, sub.time, sub.approval_id),
+                "INSERT INTO submissions (key, symbol, side, qty, time, approval_id, status, notional)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT(key) DO UPDATE SET"
+                " symbol = excluded.symbol, side = excluded.side, qty = excluded.qty, time = excluded.time,"
+                " approval_id = excluded.approval_id, status = 'sending', notional = excluded.notional"
+                " WHERE submissions.status NOT IN ('sending', 'sent')",
+                (sub.key, sub.symbol, sub.side, sub.qty, sub.time, sub.approval_id, sub.notional),
             )
 
-    def submissions_since(self, since: datetime) -> list[Submission]:
-        """Ledger rows at or after ``since``, oldest first."""
-        rows = self._db.read("SELECT * FROM submissions WHERE time >= ? ORDER BY time", (_ts(since),))
+    def end_submission(self, key: str, status: SubmissionStatus) -> None:
+        """Record how the broker call ended."""
+        with self._db.write() as conn:
+            conn.execute("UPDATE submissions SET status = ? WHERE key = ?", (status.value, key))
+
+    def submission(self, key: str) -> Submission | None:
+        """The ledger row of ``key``, if any."""
+        rows = self._db.read("SELECT * FROM submissions WHERE key = ?", (key,))
+        return Submission(**dict(rows[0])) if rows else None
+
+    def in_flight(self) -> list[Submission]:
+        """Rows still ``sending``: a process died between the ledger write and the outcome."""
+        rows = self._db.read("SELECT * FROM submissions WHERE status = 'sending' ORDER BY time")
         return [Submission(**dict(r)) for r in rows]
 
+    def submissions_since(self, since: datetime) -> list[Submission]:
+        """Counted ledger rows (sending or sent) at or after ``since``, oldest first."""
+        rows = self._db.read(f"SELECT * FROM submissions WHERE time >= ? AND {_COUNTED_SQL} ORDER BY time",
+                             (_ts(since),))
+        return [Submission(**dict(r)) for r in rows]
+
+    def all_submissions(self) -> list[Submission]:
+        """Every ledger row, oldest first (for the audit cross-check)."""
+        return [Submission(**dict(r)) for r in self._db.read("SELECT * FROM submissions ORDER BY time")]
+
     def has_key(self, key: str) -> bool:
-        """True if the gate ever sent an order with this key."""
-        return bool(self._db.read("SELECT 1 FROM submissions WHERE key = ?", (key,)))
+        """True if the gate sent (or is sending) an order with this key."""
+        return bool(self._db.read(f"SELECT 1 FROM submissions WHERE key = ? AND {_COUNTED_SQL}", (key,)))
 
     def symbols_sent(self) -> frozenset[str]:
         """Every symbol the gate ever sent an order for."""
-        return frozenset(r[0] for r in self._db.read("SELECT DISTINCT symbol FROM submissions"))
+        return frozenset(r[0] for r in self._db.read(f"SELECT DISTINCT symbol FROM submissions WHERE {_COUNTED_SQL}"))
 
     # fills -----------------------------------------------------------------------------
+    def seen_fills(self) -> frozenset[str]:
+        """Every fill id recorded as audited."""
+        return frozenset(r[0] for r in self._db.read("SELECT fill_id FROM seen_fills"))
+
     def unseen_fills(self, fill_ids: list[str]) -> list[str]:
         """The ids among ``fill_ids`` not yet recorded as audited."""
         seen = {r[0] for r in self._db.read("SELECT fill_id FROM seen_fills")}

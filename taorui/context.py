@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from guardrails import AUDIT_FILE, AuditLog, Clock, Gate, Policy, load_policy, system_clock
+from guardrails import AUDIT_FILE, AuditLog, Clock, Gate, Policy, SessionClock, load_policy, system_clock
 from memory import MemoryConfig, MemoryStore
 from taorui.settings import Settings
 from taorui_engines.brokers.models import Broker
@@ -41,29 +42,42 @@ class AppContext:
         return load_policy(self.settings.risk_policy_file)
 
     @cached_property
+    def session_clock(self) -> SessionClock:
+        """Market time of the replay session: just after the close of the newest bar in the
+        store, advancing with the wall clock (shared by every process of this home)."""
+        newest = max(i.end for i in self.data.list_instruments())
+        anchor = datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5)
+        return SessionClock(anchor, self.settings.state_dir / "session_clock.json")
+
+    @cached_property
     def broker(self) -> Broker:
         """The paper broker at ``state_dir/paper_broker.sqlite``: for the gate and a person's `broker` commands,
-        never for agents."""
+        never for agents. Its clock is the session's market clock."""
         from taorui_engines.brokers.paper import PaperBroker
 
-        return PaperBroker(self.settings.state_dir / "paper_broker.sqlite", self.data)
+        return PaperBroker(self.settings.state_dir / "paper_broker.sqlite", self.data, clock=self.session_clock)
 
     @cached_property
     def gate(self) -> Gate:
-        """The guardrail gate in front of the paper broker, on the wall clock."""
+        """The guardrail gate in front of the paper broker, on the wall clock (``risk`` commands)."""
         return self.make_gate()
+
+    @cached_property
+    def session_gate(self) -> Gate:
+        """The gate on the session's market clock: what ``ask``, ``resume`` and approvals use."""
+        return self.make_gate(clock=self.session_clock)
 
     def make_gate(self, policy: Policy | None = None, clock: Clock | None = None) -> Gate:
         """A gate over the paper broker with another policy or market clock (``risk check --as-of``)."""
         from tools.order_tools import DataCenterReference
 
         return Gate(policy or self.risk_policy, self.broker, DataCenterReference(lambda: self.data),
-                    self.settings.state_dir, clock=clock or system_clock)
+                    self.settings.state_dir, clock=clock or system_clock, anchor_dir=self.settings.anchor_dir)
 
     @cached_property
     def audit_log(self) -> AuditLog:
         """The guardrails' hash-chained audit log (read by ``taorui audit``)."""
-        return AuditLog(self.settings.state_dir / AUDIT_FILE)
+        return AuditLog(self.settings.state_dir / AUDIT_FILE, anchor_dir=self.settings.anchor_dir)
 
     @cached_property
     def memory(self) -> MemoryStore:

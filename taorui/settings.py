@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     # Guardrails.
     risk_policy_file: Path | None = None
+    audit_anchor_dir: Path | None = Field(
+        default=None, description="Where the audit key and anchor live (default home/audit_anchor); put it where "
+                                  "whoever can write the state folder cannot.")
 
     @property
     def data_dir(self) -> Path:
@@ -67,6 +70,11 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """SQLite state: broker, trading state, approvals, audit log, checkpoints."""
         return self.home / "state"
+
+    @property
+    def anchor_dir(self) -> Path:
+        """The audit log's key and anchor, kept apart from the state folder they protect."""
+        return self.audit_anchor_dir or self.home / "audit_anchor"
 
     @property
     def memory_dir(self) -> Path:

@@ -18,8 +18,8 @@ from langchain_core.language_models import BaseChatModel
 
 from agents.llm import LLMConfig
 from graphs import GraphDeps, Orchestrator, open_checkpointer
-from graphs.adapters import GateDesk, LastCloseMarket
-from guardrails import FixedClock, Gate, load_policy
+from graphs.adapters import GateDesk, GateMarket
+from guardrails import Gate, SessionClock, load_policy
 from taorui_engines.brokers.paper import PaperBroker
 from taorui_engines.data import DataCenter
 from tools import ToolContext
@@ -36,21 +36,23 @@ class GraphEnv:
     gate: Gate
     data: DataCenter
     home: Path
-    clock: FixedClock
+    clock: SessionClock
 
 
-def session_clock(data: DataCenter) -> FixedClock:
-    """Just after the close of the newest bar in the store (as the CLI does)."""
+def session_clock(data: DataCenter, state: Path) -> SessionClock:
+    """Just after the close of the newest bar in the store, moving with the wall clock, shared
+    with every ``taorui`` process of the same home (as the CLI does)."""
     newest = max(i.end for i in data.list_instruments())
-    return FixedClock(datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5))
+    anchor = datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5)
+    return SessionClock(anchor, state / "session_clock.json")
 
 
 def build_env(home: Path, model: BaseChatModel, llm: LLMConfig | None = None,
               wall_clock: Callable[[], datetime] | None = None, **deps: Any) -> GraphEnv:
     """An orchestrator over ``home`` with ``model`` as the chat model."""
     data = DataCenter(home / "data")
-    clock = session_clock(data)
     state = home / "state"
+    clock = session_clock(data, state)
     reference = DataCenterReference(data)
     broker = PaperBroker(state / "paper_broker.sqlite", data, clock=clock)
     gate = Gate(load_policy(None), broker, reference, state, clock=clock,
@@ -58,8 +60,9 @@ def build_env(home: Path, model: BaseChatModel, llm: LLMConfig | None = None,
     ctx = ToolContext(data=data, runs_dir=home / "runs", state_dir=state, gate=gate)
     graph_deps = GraphDeps(model=model, llm=llm or LLMConfig(), tool_context=ctx,
                            tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
-                           market=LastCloseMarket(broker, reference, clock), **deps)
-    return GraphEnv(Orchestrator(graph_deps, open_checkpointer(state)), broker, gate, data, home, clock)
+                           market=GateMarket(gate), **deps)
+    return GraphEnv(Orchestrator(graph_deps, open_checkpointer(state), lock_dir=state), broker, gate, data, home,
+                    clock)
 
 
 def cheap_member(data: DataCenter, budget: float = 20_000.0) -> tuple[str, float]:

@@ -11,12 +11,11 @@ import pytest
 
 from agents.planner import OfflinePlanner
 from graphs import ApprovalDecision
-from graphs.adapters import GateDesk, LastCloseMarket
+from graphs.adapters import GateDesk, GateMarket
 from taorui_engines.brokers.paper import PaperBroker
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InvalidArgumentError
 from tests._graph_env import build_env, cheap_member, session_clock
-from tools.order_tools import DataCenterReference
 
 TAORUI = str(Path(sys.executable).with_name("taorui"))
 # Runs `taorui ask`, says it is waiting, then hangs until killed (as a process would that
@@ -26,7 +25,7 @@ HOLD = "import sys, time\nfrom taorui.cli import main\nmain(sys.argv[1:])\nprint
 
 def _fills(home: Path) -> list[tuple[str, float]]:
     data = DataCenter(home / "data")
-    broker = PaperBroker(home / "state" / "paper_broker.sqlite", data, clock=session_clock(data))
+    broker = PaperBroker(home / "state" / "paper_broker.sqlite", data, clock=session_clock(data, home / "state"))
     return [(f.symbol, f.qty) for f in broker.fills()]
 
 
@@ -59,7 +58,7 @@ def test_replaying_an_approval_after_a_crash_never_submits_or_fills_twice(home: 
     waiting = env.orchestrator.ask(f"buy 100 {symbol}")  # the default policy asks for a new symbol
     approval_id = waiting.approvals[0]["approval_id"]
     desk = GateDesk(env.gate)
-    market = LastCloseMarket(env.broker, DataCenterReference(env.data), env.clock)
+    market = GateMarket(env.gate)
     first = desk.decide(approval_id, True, "ana", "")
     market.execute(first["order_key"])
     replay = desk.decide(approval_id, True, "ana", "")  # what a re-run approval node does

@@ -110,13 +110,53 @@ def test_an_expired_request_cannot_be_approved(desk: tuple[Gate, InMemoryBroker,
     assert broker.submitted == []
 
 
-def test_a_request_cannot_be_decided_twice(desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:
+def test_a_request_cannot_be_approved_twice_and_the_second_attempt_is_audited(
+        desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:
     gate, _, _ = desk
     proposed = gate.propose(order(qty=2), WHO)
     assert proposed.approval_id is not None
     gate.approve(proposed.approval_id, "alice")
-    with pytest.raises(InvalidArgumentError, match="already approved"):
-        gate.reject(proposed.approval_id, "mallory", "changed my mind")
+    with pytest.raises(InvalidArgumentError, match="already approved by alice"):
+        gate.approve(proposed.approval_id, "bob")
+    kinds = [r.kind for r in gate.audit_log.records()]
+    assert kinds.count(AuditKind.APPROVAL_GRANTED) == 1
+    refused = gate.audit_log.tail(1, AuditKind.DECISION_REFUSED)[0].payload
+    assert (refused["attribution"]["approver"], refused["wanted"], refused["decided_by"]) == ("bob", "approve", "alice")
+
+
+def test_a_rejected_request_cannot_be_rejected_again(desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:
+    gate, _, _ = desk
+    proposed = gate.propose(order(qty=2), WHO)
+    assert proposed.approval_id is not None
+    gate.reject(proposed.approval_id, "alice", "no")
+    with pytest.raises(InvalidArgumentError, match="already rejected by alice"):
+        gate.reject(proposed.approval_id, "bob", "no either")
+
+
+def test_a_rejection_after_an_approval_not_yet_sent_is_a_veto(desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:
+    gate, broker, _ = desk
+    proposed = gate.propose(order(qty=2), WHO)
+    assert proposed.approval_id is not None
+    gate.approve(proposed.approval_id, "alice")
+    report = gate.decide(proposed.approval_id, False, "bob", "too big today")
+    assert (report.applied, report.veto_of, report.request.status) == (True, "alice", ApprovalStatus.REJECTED)
+    assert gate.execute_approved(proposed.approval_id).reason_codes() == ["not_approved"]
+    assert broker.submitted == []
+    rejected = gate.audit_log.tail(1, AuditKind.APPROVAL_REJECTED)[0].payload
+    assert (rejected["attribution"]["approver"], rejected["veto_of"]) == ("bob", "alice")
+
+
+def test_a_rejection_after_the_order_was_sent_changes_nothing_and_says_so(
+        desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:
+    gate, broker, _ = desk
+    proposed = gate.propose(order(qty=2), WHO)
+    assert proposed.approval_id is not None
+    gate.settle_approval(proposed.approval_id, True, "alice")
+    late = gate.settle_approval(proposed.approval_id, False, "bob", "no")
+    assert (late.decision.applied, late.sent, late.sent_by_this_call) == (False, True, False)
+    assert "too late" in late.message and "alice" in late.message
+    assert broker.submitted == [proposed.order.key if proposed.order else ""]
+    assert gate.audit_log.tail(1, AuditKind.DECISION_REFUSED)[0].payload["wanted"] == "reject"
 
 
 def test_an_unknown_request_id_is_not_found(desk: tuple[Gate, InMemoryBroker, FixedClock]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -72,13 +73,14 @@ def test_an_edited_row_is_reported(log: AuditLog) -> None:
     assert "edited" in (report.problem or "")
 
 
-def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(log: AuditLog) -> None:
+def test_an_edited_row_with_a_recomputed_hash_has_no_valid_mac(log: AuditLog) -> None:
     row = sqlite3.connect(log.path).execute("SELECT time, kind, prev_hash FROM audit WHERE seq = 3").fetchone()
     payload = '{"n":3,"order":{"qty":300,"symbol":"SP500"}}'
     forged = _row_hash(row[2], 3, row[0], row[1], payload)
     tamper(log.path, f"UPDATE audit SET payload = '{payload}', hash = '{forged}' WHERE seq = 3")
     report = log.verify()
-    assert (report.ok, report.first_bad) == (False, 4)
+    assert (report.ok, report.first_bad) == (False, 3)
+    assert "MAC" in (report.problem or "")
 
 
 def test_a_deleted_row_is_reported(log: AuditLog) -> None:
@@ -109,9 +111,60 @@ def test_a_row_added_behind_the_logs_back_is_reported(log: AuditLog) -> None:
     last = log.records()[-1]
     forged = _row_hash(last.hash, 7, last.time.isoformat(), "decision", "{}")
     tamper(log.path, f"INSERT INTO audit VALUES (7, '{last.time.isoformat()}', 'decision', '{{}}', "
-                     f"'{last.hash}', '{forged}')")
+                     f"'{last.hash}', '{forged}', NULL)")
     report = log.verify()
     assert (report.ok, report.first_bad) == (False, 7)
+
+
+def test_rows_deleted_at_the_tail_with_the_head_moved_back_are_found_by_the_anchor(log: AuditLog) -> None:
+    rows = log.records()
+    tamper(log.path, "DELETE FROM audit WHERE seq > 4",
+           f"UPDATE audit_head SET seq = 4, hash = '{rows[3].hash}' WHERE id = 1")
+    report = log.verify()
+    assert (report.ok, report.records, report.first_bad, report.anchored_seq) == (False, 4, 5, 6)
+    assert "truncated" in (report.problem or "")
+
+
+def test_an_emptied_log_does_not_verify(log: AuditLog) -> None:
+    tamper(log.path, "DELETE FROM audit", "DELETE FROM audit_head")
+    report = log.verify()
+    assert (report.ok, report.records) == (False, 0)
+    assert "missing" in (report.problem or "")
+
+
+def test_a_deleted_log_file_replaced_by_a_fresh_one_does_not_verify(log: AuditLog) -> None:
+    path = log.path
+    log.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    report = AuditLog(path).verify()
+    assert (report.ok, report.records) == (False, 0)
+    assert "replaced" in (report.problem or "")
+
+
+def test_a_deleted_anchor_is_reported(log: AuditLog) -> None:
+    log.anchor_path.unlink()
+    report = log.verify()
+    assert not report.ok and "anchor" in (report.problem or "")
+
+
+def test_an_anchor_rewritten_without_the_key_is_reported(log: AuditLog) -> None:
+    text = log.anchor_path.read_text().replace('"seq":6', '"seq":4')
+    log.anchor_path.write_text(text)
+    report = log.verify()
+    assert not report.ok and "forged" in (report.problem or "")
+
+
+def test_a_hostile_deeply_nested_payload_is_cut_and_recorded(tmp_path: Path) -> None:
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    nested: dict[str, object] = {}
+    inner = nested
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    record = audit.append(AuditKind.PROPOSAL, {"order": nested})
+    assert "nested deeper" in json.dumps(record.payload)
+    assert audit.verify().ok
 
 
 def test_payloads_with_non_finite_numbers_and_odd_objects_are_stored(tmp_path: Path) -> None:

@@ -73,10 +73,12 @@ def test_policy_summary_carries_the_hash() -> None:
 
 def test_the_public_surface_is_pinned() -> None:
     assert sorted(guardrails.__all__) == sorted([
-        "APPROVAL_CODES", "AUDIT_FILE", "STATE_FILE", "AccountView", "ApprovalRequest", "ApprovalStatus",
-        "ApprovalStore", "AuditKind", "AuditLog", "AuditRecord", "Book", "BreachAction", "CheckInputs",
-        "CheckResult", "Clock", "Decision", "FixedClock", "Gate", "GateOutcome", "Policy", "PriceQuote", "Reason",
-        "ReasonCode", "ReferenceData", "RiskStatus", "StateChange", "TradingState", "TradingStateStore",
+        "APPROVAL_CODES", "AUDIT_FILE", "STATE_FILE", "AccountView", "ApprovalDecisionReport", "ApprovalRequest",
+        "ApprovalSettlement", "ApprovalStatus", "ApprovalStore", "AuditKind", "AuditLog", "AuditRecord",
+        "AuditVerification", "Book", "BreachAction", "CheckInputs", "CheckResult", "Clock", "CrossCheckProblem",
+        "Decision", "FillReport", "FixedClock", "Gate", "GateOutcome", "Policy", "PriceQuote", "Reason",
+        "ReasonCode", "ReferenceData", "RiskStatus", "SessionClock", "StateChange", "TradingState",
+        "TradingStateStore",
         "VerifyReport", "as_utc", "default_policy", "evaluate", "load_policy", "loss_breaches", "parse_order",
         "policy_from_text", "system_clock",
     ])

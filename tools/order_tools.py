@@ -303,7 +303,7 @@ def _risk_status(args: NoArgs, ctx: ToolContext) -> RiskStatusResult:
 class ListApprovalsArgs(ToolArgs):
     """Which approval requests to list."""
 
-    status: Literal["pending", "approved", "rejected", "expired", "executed", "failed"] | None = Field(
+    status: Literal["pending", "approved", "rejected", "expired", "submitting", "executed", "failed"] | None = Field(
         default=None, description="Only requests in this status; omit for all recent requests.")
 
 

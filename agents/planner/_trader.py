@@ -204,6 +204,48 @@ def _reasons(outcome: dict[str, Any]) -> str:
     return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in outcome.get("reasons") or [])
 
 
+def _decided_text(lang: str, later: dict[str, Any]) -> str:
+    """What a person's decision actually did: the gate's settlement, never the wish alone."""
+    outcome = later.get("outcome") or {}
+    settle = outcome.get("settlement") or {}
+    verdict, by = later.get("decision"), later.get("by")
+    if settle and not settle.get("applied") and verdict != "expired" and settle.get("decided_by") != by:
+        return _lost_race_text(lang, settle, outcome)
+    if verdict == "approved" and outcome.get("decision") == "allow":
+        return pick(lang, f"approved by {by}, ", f"经 {by} 批准，") + _fill_text(lang, outcome)
+    if verdict == "approved":
+        return pick(lang, f"approved by {by}, but the gate refused it when re-checked ({_reasons(outcome)}); "
+                          "nothing was sent",
+                    f"经 {by} 批准，但风控复核时拒绝（{_reasons(outcome)}）；未发送")
+    if settle.get("veto_of"):
+        return pick(lang, f"rejected by {by} ({later.get('reason')}), overriding {settle['veto_of']}'s approval "
+                          "before it was sent; nothing was sent",
+                    f"被 {by} 否决（{later.get('reason')}），撤销了 {settle['veto_of']} 尚未执行的批准；未发送")
+    why = later.get("reason") or _reasons(outcome)
+    zh = {"rejected": "被拒绝", "expired": "审批已过期"}.get(str(verdict), str(verdict))
+    return pick(lang, f"{verdict} ({why}); nothing was sent", f"{zh}（{why}）；未发送")
+
+
+def _lost_race_text(lang: str, settle: dict[str, Any], outcome: dict[str, Any]) -> str:
+    """Another person (or process) decided first: say who, and what reached the broker."""
+    who, status = settle.get("decided_by") or "someone else", str(settle.get("status"))
+    mine = {"approve": pick(lang, "your approval", "您的批准"), "reject": pick(lang, "your rejection", "您的拒绝")}
+    wanted = mine.get(str(settle.get("wanted")), "")
+    if settle.get("sent_by_this_call"):
+        return pick(lang, f"already approved by {who} (no second approval recorded) and sent now; ",
+                    f"已由 {who} 批准（未重复记录批准），现已发送；") + _fill_text(lang, outcome)
+    if settle.get("sent"):
+        return pick(lang, f"already approved by {who} and sent before {wanted} arrived (not applied); ",
+                    f"已由 {who} 批准并发送，{wanted}未生效；") + _fill_text(lang, outcome)
+    if status == "approved":
+        return pick(lang, f"already approved by {who}; {wanted} was not recorded twice; not sent yet",
+                    f"已由 {who} 批准，{wanted}未重复记录；尚未发送")
+    reason = settle.get("decision_reason") or ""
+    zh = {"rejected": "拒绝", "expired": "过期", "failed": "失败"}.get(status, status)
+    return pick(lang, f"already {status} by {who} ({reason}); {wanted} was not applied; nothing was sent",
+                f"已被 {who} {zh}（{reason}），{wanted}未生效；未发送")
+
+
 def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[str, Any]]) -> str:
     lang, r = ctx.language, obs.result
     order = r.get("order") or obs.args
@@ -213,17 +255,7 @@ def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[st
     decision = r.get("decision")
     later = decisions.get(str(r.get("approval_id"))) or decisions.get(str(order.get("key")))
     if later is not None:
-        outcome = later.get("outcome") or {}
-        verdict = later.get("decision")
-        if verdict == "approved" and outcome.get("decision") == "allow":
-            return head + pick(lang, f"approved by {later.get('by')}, ", f"经 {later.get('by')} 批准，") + _fill_text(lang, outcome)
-        if verdict == "approved":
-            return head + pick(lang, f"approved by {later.get('by')}, but the gate refused it when re-checked "
-                                     f"({_reasons(outcome)}); nothing was sent",
-                               f"经 {later.get('by')} 批准，但风控复核时拒绝（{_reasons(outcome)}）；未发送")
-        why = later.get("reason") or _reasons(outcome)
-        zh = {"rejected": "被拒绝", "expired": "审批已过期"}.get(str(verdict), str(verdict))
-        return head + pick(lang, f"{verdict} ({why}); nothing was sent", f"{zh}（{why}）；未发送")
+        return head + _decided_text(lang, later)
     if decision == "allow":
         return head + _fill_text(lang, r)
     if decision == "needs_approval":

@@ -18,6 +18,8 @@ from taorui_engines.errors import InvalidArgumentError, TaoruiError
 
 __all__ = ["build_parser", "main"]
 
+logger = logging.getLogger(__name__)
+
 #: Command-group modules, each exposing ``register(subparsers)``.
 GROUPS: tuple[str, ...] = (
     "taorui.cli.data",
@@ -105,5 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error_exit(args, exc)
     except ValidationError as exc:
         return error_exit(args, InvalidArgumentError(str(exc)))
+    except (RecursionError, MemoryError) as exc:  # hostile input, never a traceback
+        logger.exception("command failed on input it could not hold")
+        return error_exit(args, InvalidArgumentError(f"the input is too deeply nested or too large ({type(exc).__name__})"))
     finally:
         remember_new_work(ctx, before)  # memory: index new run folders and audit rows

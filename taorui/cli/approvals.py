@@ -9,6 +9,7 @@ from guardrails import ApprovalRequest, ApprovalStatus, FixedClock, GateOutcome
 from taorui.cli._common import add_json_flag, emit
 from taorui.cli.risk import parse_as_of, person_name
 from taorui.context import AppContext
+from taorui_engines.errors import InvalidArgumentError
 
 __all__ = ["register"]
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json_flag(p)
     p.set_defaults(func=cmd_approve)
 
-    p = sub.add_parser("reject", help="reject a pending order request")
+    p = sub.add_parser("reject", help="reject a pending order request, or veto an approved one not yet sent")
     p.add_argument("id", help="request id (apr-...)")
     p.add_argument("--reason", required=True, help="why (recorded in the audit log)")
     p.add_argument("--by", help="who rejects (default: the OS user)")
@@ -61,7 +62,7 @@ def _line(r: ApprovalRequest) -> str:
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
     """List requests."""
     status = None if args.all else ApprovalStatus(args.status or "pending")
-    requests = ctx.gate.approvals(status)
+    requests = ctx.session_gate.approvals(status)
     text = "\n".join(_line(r) for r in requests) or "no approval requests"
     return emit(args, {"requests": [_request(r) for r in requests]}, text)
 
@@ -74,20 +75,26 @@ def _outcome(o: GateOutcome) -> dict[str, Any]:
 
 
 def cmd_approve(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Approve (and optionally send) a request."""
-    request = ctx.gate.approve(args.id, person_name(args.by), args.reason)
-    payload: dict[str, Any] = {"approval": _request(request), "outcome": None}
-    text = f"approved {request.id}"
-    if args.submit:
-        gate = ctx.make_gate(clock=FixedClock(args.as_of)) if args.as_of else ctx.gate
-        outcome = gate.execute_approved(request.id)
-        payload["outcome"] = _outcome(outcome)
-        payload["approval"] = _request(ctx.gate.approval(request.id))
-        text += f"; {outcome.decision.value}" + "".join(f"\n  {r.code.value}: {r.message}" for r in outcome.reasons)
+    """Approve (and optionally send) a request. A decision that could not be applied (another
+    person decided first, it expired) is an error that says so, and is audited."""
+    gate = ctx.make_gate(clock=FixedClock(args.as_of)) if args.as_of else ctx.session_gate
+    if not args.submit:
+        request = gate.approve(args.id, person_name(args.by), args.reason)
+        return emit(args, {"approval": _request(request), "outcome": None}, f"approved {request.id}")
+    settled = gate.settle_approval(args.id, True, person_name(args.by), args.reason)
+    if not settled.decision.applied and not settled.sent_by_this_call:
+        raise InvalidArgumentError(settled.message)
+    payload = {"approval": _request(gate.approval(args.id)), "applied": settled.decision.applied,
+               "outcome": _outcome(settled.outcome) if settled.outcome else None, "message": settled.message}
+    reasons = settled.outcome.reasons if settled.outcome else ()
+    text = settled.message + "".join(f"\n  {r.code.value}: {r.message}" for r in reasons)
     return emit(args, payload, text)
 
 
 def cmd_reject(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Reject a request."""
-    request = ctx.gate.reject(args.id, person_name(args.by), args.reason)
-    return emit(args, {"approval": _request(request)}, f"rejected {request.id}: {args.reason}")
+    """Reject a request (or veto an approved one before it is sent)."""
+    report = ctx.session_gate.decide(args.id, False, person_name(args.by), args.reason)
+    if not report.applied:
+        raise InvalidArgumentError(report.message)
+    payload = {"approval": _request(report.request), "veto_of": report.veto_of, "message": report.message}
+    return emit(args, payload, report.message)

@@ -5,10 +5,11 @@
     taorui ask "buy 10 SP500" --plan-only --json
     taorui resume --thread t-... --approve            (or --reject --reason "too big")
 
-Orders go to the paper account through the guardrail gate on a *session market clock*:
-the close of the newest bar in the store, so prices are fresh for the newest series and a
-series that ended years ago is refused as stale. A sent order fills at that last close
-(see ``graphs.adapters.LastCloseMarket``).
+Orders go to the paper account through the guardrail gate on a *session market clock*: it
+starts just after the close of the newest bar in the store and advances with the wall
+clock (``guardrails.SessionClock``), so prices are fresh for the newest series, a series
+that ended years ago is refused as stale, and rate and duplicate windows expire as time
+passes. A sent order fills at that last close, through the gate (``graphs.adapters.GateMarket``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import argparse
 import contextlib
 import getpass
 import sys
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agents.llm import LLMConfig, build_chat_model
 from graphs import ApprovalDecision, AskResult, GraphDeps, GraphEvent, Orchestrator, open_checkpointer
-from graphs.adapters import GateDesk, LastCloseMarket, MemoryAdapter
-from guardrails import FixedClock, Gate
+from graphs.adapters import GateDesk, GateMarket, MemoryAdapter
+from guardrails import SessionClock
 from taorui.cli._common import add_json_flag, emit
 from taorui.context import AppContext
 from taorui_engines.errors import InvalidArgumentError
@@ -61,35 +61,30 @@ def _llm_config(ctx: AppContext, backend: str | None) -> LLMConfig:
                      token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd)
 
 
-def session_clock(ctx: AppContext) -> FixedClock:
-    """Market time of an ask session: just after the close of the newest bar in the store."""
-    newest = max(i.end for i in ctx.data.list_instruments())
-    return FixedClock(datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5))
+def session_clock(ctx: AppContext) -> SessionClock:
+    """Market time of an ask session (see the module docstring)."""
+    return ctx.session_clock
 
 
 def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
     """The graph's dependencies for this home: tools, gate on the session clock, paper fills, memory."""
-    from taorui_engines.brokers.paper import PaperBroker
-    from tools.order_tools import EXECUTE_TOOLS, DataCenterReference
+    from tools.order_tools import EXECUTE_TOOLS
     from tools.registry import all_tools
 
     config = _llm_config(ctx, backend)
-    clock = session_clock(ctx)
-    reference = DataCenterReference(ctx.data)
-    broker = PaperBroker(ctx.settings.state_dir / "paper_broker.sqlite", ctx.data, clock=clock)
-    gate = Gate(ctx.risk_policy, broker, reference, ctx.settings.state_dir, clock=clock)
+    gate = ctx.session_gate
     tool_ctx = ctx.tool_context()
     tool_ctx.gate = gate
     return GraphDeps(model=build_chat_model(config), llm=config, tool_context=tool_ctx,
                      tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
-                     memory=MemoryAdapter(ctx.memory, ctx.settings.runs_dir),
-                     market=LastCloseMarket(broker, reference, clock),
+                     memory=MemoryAdapter(ctx.memory, ctx.settings.runs_dir), market=GateMarket(gate),
                      approval_ttl_minutes=ctx.risk_policy.approvals.expires_after_minutes)
 
 
 def build_orchestrator(ctx: AppContext, backend: str | None = None) -> Orchestrator:
     """The graph wired to this home, with the SQLite checkpointer under ``state_dir``."""
-    return Orchestrator(build_deps(ctx, backend), open_checkpointer(ctx.settings.state_dir))
+    state_dir = ctx.settings.state_dir
+    return Orchestrator(build_deps(ctx, backend), open_checkpointer(state_dir), lock_dir=state_dir)
 
 
 def make_graph(config: Any = None) -> Any:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from taorui.cli._common import add_json_flag, emit
+from taorui.cli.risk import person_name
 from taorui.context import AppContext
 from taorui_engines.brokers.paper import PaperBroker
 from taorui_engines.errors import InvalidArgumentError
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--paper", action="store_true", required=True, help="reset the paper account (the only kind)")
     p.add_argument("--cash", type=float, help="new starting cash (default: the account's current setting)")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    p.add_argument("--by", help="who resets (default: the OS user; recorded in the audit log)")
     add_json_flag(p)
     p.set_defaults(func=cmd_reset)
 
@@ -92,7 +94,8 @@ def cmd_reset(args: argparse.Namespace, ctx: AppContext) -> int:
     broker = _paper(ctx)
     if not args.yes and not _confirmed(str(broker.path)):
         return emit(args, {"reset": False, "path": str(broker.path)}, "not reset")
-    broker.reset(initial_cash=args.cash)
+    # Through the gate: every fill is audited before the account is emptied, then the reset itself.
+    ctx.session_gate.reset_account(person_name(args.by), initial_cash=args.cash)
     payload = {"reset": True, "path": str(broker.path), "cash": broker.cash(),
                "kept_seen_keys": True}
     return emit(args, payload, f"paper account reset: cash {broker.cash():,.2f} (seen order keys are kept)")

@@ -80,7 +80,7 @@ def _order_arg(text: str) -> object:
     """The --order text as data; unparsable text is passed on (the check rejects it with a reason)."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # hostile nesting is malformed, not a crash
         return text
     if isinstance(data, dict) and "key" not in data:
         data["key"] = f"check-{uuid.uuid4().hex[:16]}"

@@ -11,6 +11,7 @@ from taorui_engines.brokers.models import (
     OrderStatus,
     OrderType,
     Position,
+    SimulatedBroker,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "SimulatedBroker",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "SimulatedBroker",
 ]
 
 
@@ -186,3 +187,22 @@ class Broker(Protocol):
 
     def has_key(self, key: str) -> bool:
         """True if an order with this idempotency key was ever submitted."""
+
+
+@runtime_checkable
+class SimulatedBroker(Broker, Protocol):
+    """A broker whose executions Taorui simulates (the paper broker): the gate asks it to fill.
+
+    A live broker reports its own fills (read through ``Broker.fills``); a simulated one fills
+    when told, at a price given (``fill_at``) or from the bars up to a time (``settle``). Only
+    the gate calls these, so every fill is audited as it happens.
+    """
+
+    def fill_at(self, key: str, price: float, when: datetime, qty: float | None = None) -> Fill:
+        """Fill (part of) an open order at ``price``; refuses what the account cannot take."""
+
+    def settle(self, asof: datetime) -> list[Fill]:
+        """Fill open orders on the bars up to ``asof``; returns the new fills."""
+
+    def reset(self, initial_cash: float | None = None) -> None:
+        """Empty the account (orders, fills, positions); seen keys are kept."""
