@@ -119,6 +119,15 @@ def _describe(node: str, update: dict[str, Any]) -> str:
     return "answered" if messages else str(update.get("status") or "")
 
 
+def _answer_line(approval: dict[str, Any]) -> str:
+    """``apr-... approved by ana: sent, filled 100`` for a thread someone already answered."""
+    outcome = approval.get("outcome") or {}
+    filled = sum(float(f.get("qty", 0)) for f in outcome.get("fills") or [])
+    sent = outcome.get("decision") == "allow"
+    what = f"sent, filled {filled:g}" if filled else ("sent, not filled yet" if sent else "nothing was sent")
+    return f"{approval['approval_id']} {approval['decision']} by {approval['by']}: {what}"
+
+
 class Orchestrator:
     """The compiled graph with its checkpointer, and the operations on threads.
 
@@ -213,10 +222,7 @@ class Orchestrator:
         done = [a for a in values.get("approvals") or [] if a.get("instruction_id") == iid]
         if not done:
             return ""
-        said = "; ".join(f"{a['approval_id']} {a['decision']} by {a['by']}: "
-                         f"{(a.get('outcome') or {}).get('settlement', {}).get('message') or a['decision']}"
-                         for a in done)
-        return f": it was already answered ({said})"
+        return f": it was already answered ({'; '.join(_answer_line(a) for a in done)})"
 
     def result(self, thread_id: str) -> AskResult:
         """The thread's latest instruction as one result."""

@@ -164,3 +164,14 @@ def test_audit_verify_names_the_first_tampered_row_and_exits_1(home: Path,
     conn.close()
     code, verified = run(home, capsys, "audit", "verify", "--json")
     assert (code, verified["ok"], verified["records"], verified["first_bad"]) == (1, False, 2, 2)
+
+
+def test_a_deeply_nested_order_on_the_command_line_is_a_rejection_not_a_traceback(
+        home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = '{"symbol": "SP500", "side": "buy", "qty": 1, "x": ' * 5000 + "1" + "}" * 5000
+    code, payload = run(home, capsys, "risk", "check", "--order", deep, "--as-of", AS_OF, "--json")
+    assert code == 0
+    assert payload["decision"] == "reject"
+    assert {r["code"] for r in payload["reasons"]} == {"malformed_order"}
+    code, report = run(home, capsys, "audit", "verify", "--json")
+    assert code == 0 and report["ok"]
