@@ -60,6 +60,7 @@ class Brief(BaseModel):
     catalog: tuple[CatalogEntry, ...] = ()
     memory: tuple[MemoryHit, ...] = ()
     handover: dict[str, Any] | None = Field(default=None, description="From the previous agent.")
+    spec: dict[str, Any] | None = Field(default=None, description="The task spec the supervisor submitted.")
     thread_id: str = ""
 
     def entry(self, name: str) -> CatalogEntry | None:

@@ -10,11 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.draft import TaskDraft
+
 __all__ = [
     "ASK_USER",
     "CONTROL_TOOLS",
     "HANDOVER",
     "ROUTE",
+    "SUBMIT_TASK",
     "AskUserArgs",
     "HandoverArgs",
     "RouteArgs",
@@ -24,6 +27,7 @@ __all__ = [
 ROUTE = "route_to_agent"
 ASK_USER = "ask_user"
 HANDOVER = "handover"
+SUBMIT_TASK = "submit_task"
 
 AgentLiteral = Literal["strategy_advisor", "factor_miner", "trader"]
 
@@ -59,14 +63,25 @@ class HandoverArgs(BaseModel):
 
 
 CONTROL_TOOLS: dict[str, tuple[type[BaseModel], str]] = {
+    SUBMIT_TASK: (TaskDraft, "Submit what the instruction asks as a task: its steps in order with every value the "
+                             "person stated (quote their words in `said`); ask_user instead if a needed value is missing."),
     ROUTE: (RouteArgs, "Route the instruction to strategy_advisor, factor_miner or trader."),
     ASK_USER: (AskUserArgs, "Ask the person one clarifying question when a required value is missing."),
     HANDOVER: (HandoverArgs, "Hand over to another agent (e.g. advisor -> trader with a signal run)."),
 }
 
 
+def _untitled(node: Any) -> Any:
+    """The schema without pydantic's ``title`` keys (they only cost a small model's context)."""
+    if isinstance(node, dict):
+        return {k: _untitled(v) for k, v in node.items() if k != "title" or not isinstance(v, str)}
+    if isinstance(node, list):
+        return [_untitled(v) for v in node]
+    return node
+
+
 def control_schema(name: str) -> dict[str, Any]:
     """OpenAI function-tool schema of a control tool."""
     model, description = CONTROL_TOOLS[name]
     return {"type": "function", "function": {
-        "name": name, "description": description, "parameters": model.model_json_schema()}}
+        "name": name, "description": description, "parameters": _untitled(model.model_json_schema())}}

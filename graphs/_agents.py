@@ -9,7 +9,12 @@ from langchain_core.messages import AIMessage, SystemMessage
 from pydantic import ValidationError
 
 from agents import ASK_USER, ROLES, ROUTE, AskUserArgs, RouteArgs, control_schema
+from agents.control import SUBMIT_TASK
+from agents.draft import draft_to_spec
 from agents.llm import ChatClient, Usage, UsageMeter
+from agents.planner import scope_answer
+from agents.planner._plan import agent_of_step
+from agents.spec import TaskSpec
 from graphs._deps import GraphDeps
 from graphs._messages import ai_id, conversation, turns
 from graphs.state import GraphState
@@ -27,10 +32,14 @@ def failed(exc: TaoruiError, language: str) -> dict[str, Any]:
     return {"status": "failed", "error": exc.to_dict(), "answer": head + exc.message}
 
 
-def _client(deps: GraphDeps, state: GraphState) -> ChatClient:
+def _client(deps: GraphDeps, state: GraphState, model: Any = None) -> ChatClient:
     start = Usage.model_validate(state.get("usage") or {})
     meter = UsageMeter(deps.llm.token_budget, deps.llm.cost_budget_usd, deps.llm.model_price(), start=start)
-    return ChatClient(deps.model, deps.llm, meter, sleep=deps.sleep)
+    return ChatClient(model if model is not None else deps.model, deps.llm, meter, sleep=deps.sleep)
+
+
+#: What the supervisor may call: submit the task (structured output) or ask one question.
+SUPERVISOR_TOOLS = (SUBMIT_TASK, ASK_USER)
 
 
 def tool_schemas(deps: GraphDeps, agent: str) -> list[dict[str, Any]]:
@@ -46,20 +55,71 @@ def supervisor_node(deps: GraphDeps) -> Any:
     def supervisor(state: GraphState) -> dict[str, Any]:
         client = _client(deps, state)
         try:
-            done = client.complete(conversation(state, "supervisor"), [control_schema(ROUTE), control_schema(ASK_USER)])
+            done = client.complete(conversation(state, "supervisor"), [control_schema(t) for t in SUPERVISOR_TOOLS])
         except TaoruiError as exc:
             return {**failed(exc, state.get("language", "en")), "usage": client.meter.usage.model_dump()}
         message = done.message.model_copy(update={"id": ai_id(state["instruction_id"], "supervisor", 0),
                                                   "name": "supervisor"})
         update: dict[str, Any] = {"messages": [message], "usage": client.meter.usage.model_dump()}
-        return {**update, **_routing(message, state)}
+        return {**update, **_routing(message, state, deps.llm.backend)}
 
     return supervisor
 
 
-def _routing(message: AIMessage, state: GraphState) -> dict[str, Any]:
+def _instruction_text(state: GraphState) -> str:
+    return ". ".join([*(state.get("earlier") or []), state["instruction"]])
+
+
+def spec_from_call(args: dict[str, Any], text: str, backend: str) -> TaskSpec:
+    """The spec a ``submit_task`` call carries: a full spec, or a model's draft (ValueError if neither)."""
+    try:
+        return TaskSpec.model_validate(args)
+    except ValidationError:
+        return draft_to_spec(args, text, backend=backend)
+
+
+def needs_person(spec: TaskSpec) -> bool:
+    """Orders wait for a person when asked, or when a size or side was not stated as such."""
+    if spec.approval.value:
+        return True
+    for step in spec.steps:
+        if step.intent != "place_order":
+            continue
+        quantity = step.quantity
+        if quantity is not None and (quantity.value.relative or quantity.value.kind == "notional"
+                                     or quantity.source != "stated"):
+            return True
+        if (step.side is not None and step.side.source != "stated") or any(i.source != "stated" for i in step.instruments):
+            return True
+    return False
+
+
+def _submitted(args: dict[str, Any], state: GraphState, backend: str) -> dict[str, Any]:
+    try:
+        spec = spec_from_call(args, _instruction_text(state), backend)
+    except ValueError as exc:
+        logger.warning("supervisor submitted an unreadable task: %s", exc)
+        return {"status": "failed", "agent": "supervisor", "error": {"type": "MalformedTask", "message": str(exc)},
+                "answer": f"The model's reading of the instruction could not be used: {exc}"}
+    base = {"task_spec": spec.model_dump(mode="json"), "language": spec.language, "agent": "supervisor",
+            "require_approval": needs_person(spec)}
+    if spec.question:
+        return {**base, "status": "needs_clarification", "answer": spec.question}
+    if all(s.intent == "out_of_scope" for s in spec.steps):
+        return {**base, "status": "done", "answer": scope_answer(spec.language)}
+    agent = agent_of_step(spec, 0)
+    if agent is None:
+        return {**base, "status": "failed", "error": {"type": "MalformedTask", "message": "no agent for the first step"},
+                "answer": "The task has no step an agent can run."}
+    logger.info("supervisor submits %s for %s", ", ".join(spec.intents), agent)
+    return {**base, "active": agent, "agent": agent, "task": ", ".join(spec.intents)}
+
+
+def _routing(message: AIMessage, state: GraphState, backend: str = "offline") -> dict[str, Any]:
     for call in message.tool_calls:
         try:
+            if call["name"] == SUBMIT_TASK:
+                return _submitted(dict(call["args"]), state, backend)
             if call["name"] == ROUTE:
                 route = RouteArgs.model_validate(call["args"])
                 logger.info("supervisor routes to %s", route.agent)
@@ -73,7 +133,7 @@ def _routing(message: AIMessage, state: GraphState) -> dict[str, Any]:
     if text:
         return {"status": "done", "answer": text, "agent": "supervisor"}
     return {"status": "failed", "agent": "supervisor", "answer": "The supervisor could not route the instruction.",
-            "error": {"type": "InternalError", "message": "no valid route_to_agent or ask_user call"}}
+            "error": {"type": "InternalError", "message": "no valid submit_task or ask_user call"}}
 
 
 def _budget_note(agent: str, steps: int) -> SystemMessage:
@@ -92,7 +152,7 @@ def agent_node(deps: GraphDeps, agent: str) -> Any:
                     and (m.id or "").startswith(f"{iid}:{agent}:"))
         budget = deps.step_budgets.get(agent, role.max_steps)
         over = steps >= budget
-        client = _client(deps, state)
+        client = _client(deps, state, deps.executor)
         try:
             extra = [_budget_note(agent, budget)] if over else []
             done = client.complete(conversation(state, agent, extra), None if over else tool_schemas(deps, agent))

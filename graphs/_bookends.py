@@ -13,7 +13,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents import CatalogEntry
-from agents.planner import parse_conversation
+from agents.understand import detect_language
 from graphs._deps import GraphDeps, InstructionRecord
 from graphs._messages import last_ai
 from graphs.state import GraphState
@@ -52,7 +52,7 @@ def prepare_node(deps: GraphDeps) -> Any:
     def prepare(state: GraphState) -> dict[str, Any]:
         text, earlier = state["instruction"], list(state.get("earlier") or [])
         entries = build_catalog(deps.tool_context.data)
-        parsed = parse_conversation([*earlier, text], [e.name for e in entries if e.kind == "instrument"])
+        language = detect_language(earlier[0] if earlier else text)
         catalog = [e.model_dump(mode="json") for e in entries]
         hits = []
         if deps.memory is not None:
@@ -63,11 +63,11 @@ def prepare_node(deps: GraphDeps) -> Any:
         run = RunFolder.create(deps.tool_context.runs_dir, "instruction", {
             "instruction": text, "earlier": earlier, "thread_id": state.get("thread_id"),
             "instruction_id": state["instruction_id"], "backend": deps.llm.backend, "model": deps.llm.model,
-            "language": parsed.language})
-        return {"language": parsed.language, "catalog": catalog, "memory": hits, "active": None, "task": "",
+            "language": language})
+        return {"language": language, "catalog": catalog, "memory": hits, "active": None, "task": "",
                 "handover": None, "hops": 0, "pending_approvals": [], "usage": {}, "status": "running",
                 "answer": "", "agent": None, "error": None, "run_dir": str(run.path),
-                "require_approval": parsed.slots.ask_approval}
+                "require_approval": False, "task_spec": None}
 
     return prepare
 

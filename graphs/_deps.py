@@ -99,3 +99,7 @@ class GraphDeps:
     approval_ttl_minutes: float = 60.0
     #: Per-agent tool-turn budgets overriding the roles' own (``Role.max_steps``).
     step_budgets: Mapping[str, int] = field(default_factory=dict)
+    #: Who runs the agents' steps. The task executor (the offline planner) by default, for
+    #: every backend: the model under ``model`` only reads the instruction into a task spec.
+    #: ``None`` lets ``model`` itself call the agents' tools (an LLM agent loop).
+    executor: BaseChatModel | None = None

@@ -62,7 +62,7 @@ def brief_for(state: GraphState, role: str) -> Brief:
         instruction=state["instruction"], language=state.get("language", "en"), role=role,
         task=state.get("task", ""), earlier=tuple(state.get("earlier") or ()),
         catalog=tuple(state.get("catalog") or ()), memory=tuple(state.get("memory") or ()),  # type: ignore[arg-type]
-        handover=handover, thread_id=state.get("thread_id", ""),
+        handover=handover, thread_id=state.get("thread_id", ""), spec=state.get("task_spec"),
     )
 
 

@@ -21,9 +21,12 @@ from typing import Any, Literal
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents import ASK_USER, ROUTE, control_schema
-from agents.planner import parse_conversation
-from graphs._agents import _client, tool_schemas
+from agents import ASK_USER, control_schema
+from agents.control import SUBMIT_TASK
+from agents.planner._plan import agent_of_step
+from agents.spec import TaskSpec
+from agents.understand import detect_language
+from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
 from graphs._bookends import build_catalog
 from graphs._deps import GraphDeps
@@ -84,16 +87,19 @@ class AskResult(BaseModel):
 
 
 class PlanPreview(BaseModel):
-    """What the planner would do first, with nothing executed."""
+    """What the backend understood and what would be done first, with nothing executed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agent: str | None
-    intent: str
-    slots: dict[str, Any]
+    intent: str = Field(description="The first step's intent.")
+    steps: list[str] = Field(default_factory=list, description="Every step's intent, in order.")
+    slots: dict[str, Any] = Field(description="The values stated for the first step, as read.")
     tool_calls: list[dict[str, Any]]
     language: str
     question: str | None = None
+    answer: str | None = Field(default=None, description="A direct answer (out of scope), when there is one.")
+    spec: dict[str, Any] | None = Field(default=None, description="The whole task spec.")
 
 
 class GraphEvent(BaseModel):
@@ -250,24 +256,49 @@ class Orchestrator:
             run_dir=values.get("run_dir"))
 
     def plan_only(self, instruction: str) -> PlanPreview:
-        """The first routing and tool calls the backend would make; nothing is executed."""
+        """The task spec the backend produces and the first tool calls; nothing is executed."""
         entries = build_catalog(self.deps.tool_context.data)
-        parsed = parse_conversation([instruction], [e.name for e in entries if e.kind == "instrument"])
+        language = detect_language(instruction)
         state: GraphState = {
             "thread_id": "plan-only", "instruction": instruction, "instruction_id": "plan", "earlier": [],
-            "language": parsed.language, "messages": [], "memory": [], "task": "",
+            "language": "zh" if language == "zh" else "en", "messages": [], "memory": [], "task": "",
             "catalog": [e.model_dump(mode="json") for e in entries]}
         client = _client(self.deps, state)
-        routed = client.complete(conversation(state, "supervisor"), [control_schema(ROUTE), control_schema(ASK_USER)])
-        route = next((c for c in routed.message.tool_calls if c["name"] == ROUTE), None)
-        slots = parsed.slots.model_dump(mode="json", exclude_defaults=True)
-        if route is None:
+        routed = client.complete(conversation(state, "supervisor"), [control_schema(t) for t in SUPERVISOR_TOOLS])
+        submit = next((c for c in routed.message.tool_calls if c["name"] == SUBMIT_TASK), None)
+        if submit is None:
             asked = next((c["args"].get("question") for c in routed.message.tool_calls if c["name"] == ASK_USER), None)
-            return PlanPreview(agent=None, intent=parsed.intent, slots=slots, tool_calls=[], language=parsed.language,
-                               question=asked or parsed.question)
-        agent = str(route["args"].get("agent"))
-        state = {**state, "active": agent, "task": str(route["args"].get("task", ""))}  # type: ignore[typeddict-item]
-        first = client.complete(conversation(state, agent), tool_schemas(self.deps, agent))
+            return PlanPreview(agent=None, intent="unknown", slots={}, tool_calls=[], language=language,
+                               question=asked, answer=str(routed.message.content) or None)
+        spec = spec_from_call(dict(submit["args"]), instruction, self.deps.llm.backend)
+        preview = _preview(spec)
+        agent = agent_of_step(spec, 0)
+        if spec.question or agent is None:
+            return preview
+        state = {**state, "active": agent, "task": ", ".join(spec.intents),  # type: ignore[typeddict-item]
+                 "task_spec": spec.model_dump(mode="json"), "language": spec.language}  # type: ignore[typeddict-item]
+        first = _client(self.deps, state, self.deps.executor).complete(conversation(state, agent),
+                                                                          tool_schemas(self.deps, agent))
         calls = [{"name": c["name"], "args": c["args"]} for c in first.message.tool_calls]
-        return PlanPreview(agent=agent, intent=parsed.intent, slots=slots, tool_calls=calls, language=parsed.language,
-                           question=parsed.question)
+        return preview.model_copy(update={"tool_calls": calls})
+
+
+def _stated_slots(spec: TaskSpec) -> dict[str, Any]:
+    """The first step's stated values as plain data (what a person checks in a preview)."""
+    step = spec.steps[0].model_dump(mode="json", exclude_defaults=True)
+    out: dict[str, Any] = {}
+    for name, value in step.items():
+        if isinstance(value, dict) and "value" in value:
+            out[name] = value["value"]
+        elif isinstance(value, list) and value and isinstance(value[0], dict) and "value" in value[0]:
+            out[name] = [v["value"] for v in value]
+        elif name not in ("intent", "agent"):
+            out[name] = value
+    return out
+
+
+def _preview(spec: TaskSpec) -> PlanPreview:
+    return PlanPreview(agent=None if spec.question else agent_of_step(spec, 0), intent=spec.steps[0].intent,
+                       steps=list(spec.intents),
+                       slots=_stated_slots(spec), tool_calls=[], language=spec.language, question=spec.question,
+                       spec=spec.model_dump(mode="json"))

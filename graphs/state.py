@@ -87,3 +87,4 @@ class GraphState(TypedDict, total=False):
     error: dict[str, str] | None
     run_dir: str | None
     require_approval: bool
+    task_spec: dict[str, Any] | None

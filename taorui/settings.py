@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
 
+    # Understanding: where the intent router's static embeddings are cached (built once).
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "taorui",
+                            description="Caches shared by every home (the router's distilled embeddings).")
+    # LLM agents: let an OpenAI-compatible model call the agents' tools itself (default: the
+    # task executor runs the spec the model produced).
+    llm_agents: bool = False
+
     # Guardrails.
     risk_policy_file: Path | None = None
     audit_anchor_dir: Path | None = Field(

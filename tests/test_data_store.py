@@ -272,6 +272,17 @@ _KILLED_INGEST = textwrap.dedent(
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
 
+    if not {at_swap!r}:  # die in the middle of writing the new version's files (deterministic)
+        from taorui_engines.data import _store
+        write, written = _store._write_file, []
+
+        def write_then_die(path, data):
+            write(path, data)
+            written.append(path)
+            if len(written) == 40:
+                die()
+
+        _store._write_file = write_then_die
     dc.ingest_frames(frames, "test", PROV, _before_swap=die if {at_swap!r} else None)
     """
 )
@@ -287,13 +298,6 @@ def test_an_ingest_killed_mid_write_leaves_the_old_store_intact(
         tests=str(Path(__file__).parent), data=str(center.data_dir), at_swap=at_swap
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
-    if not at_swap:  # kill while it is writing files: wait for its temp folder to appear
-        versions = center.data_dir / "markets" / "test" / "versions"
-        for _ in range(600):
-            if proc.poll() is not None or any(versions.glob(".tmp-*/features/*")):
-                break
-            subprocess.run(["sleep", "0.05"], check=True)
-        proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=120)
 
     assert proc.returncode == -signal.SIGKILL

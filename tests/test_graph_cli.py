@@ -20,7 +20,7 @@ def test_plan_only_shows_the_first_tool_call_and_executes_nothing(home: Path, ca
                                            "prices and suggest next week's position", "--plan-only", "--json")
     assert code == 0
     assert plan["agent"] == "strategy_advisor" and plan["intent"] == "train_rl" and plan["language"] == "en"
-    assert plan["slots"]["assets"] == ["GOLD"]
+    assert plan["slots"]["instruments"] == ["GOLD"] and plan["steps"] == ["train_rl"]
     assert [c["name"] for c in plan["tool_calls"]] == ["train_rl_agent"]
     assert plan["tool_calls"][0]["args"]["asset"] == "GOLD"
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())

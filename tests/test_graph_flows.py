@@ -99,7 +99,7 @@ def test_a_new_instruction_is_refused_while_the_thread_waits_for_approval(env: G
 
 def test_a_missing_quantity_is_asked_for_and_the_reply_continues_the_instruction(env: GraphEnv) -> None:
     asked = env.orchestrator.ask("buy some gold")
-    assert asked.status == "needs_clarification" and "how many" in asked.answer and asked.tool_calls == []
+    assert asked.status == "needs_clarification" and "how much" in asked.answer and asked.tool_calls == []
     answered = env.orchestrator.ask("2", thread_id=asked.thread_id)
     assert [(c.name, c.args["symbol"], c.args["qty"]) for c in answered.tool_calls] == [("place_order", "GOLD", 2.0)]
 
@@ -122,7 +122,7 @@ def test_model_instruction_trains_hands_over_and_the_trader_fills_after_approval
     assert sorted(f.symbol for f in env.broker.fills()) == sorted(proposed)
     assert sorted(f["symbol"] for f in done.fills) == sorted(proposed)
     assert "Why these stocks" in done.answer and "rank 1 of 120" in done.answer
-    assert all(f"filled {int(a['order']['qty'])}" in done.answer for a in waiting.approvals)
+    assert all(f"filled {int(a['order']['qty']):,}" in done.answer for a in waiting.approvals)
     assert "SYNTHETIC" in done.answer and "Information ratio".lower() in done.answer.lower()
 
 

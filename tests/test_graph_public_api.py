@@ -8,6 +8,7 @@ import pytest
 import agents
 import agents.llm
 import agents.planner
+import agents.understand
 import evals
 import graphs
 from agents.llm import refuse_remote_llm_calls
@@ -25,8 +26,8 @@ def test_agents_exports() -> None:
 def test_llm_and_planner_exports() -> None:
     assert {"LLMConfig", "ChatClient", "UsageMeter", "build_chat_model", "refuse_remote_llm_calls",
             "repair_arguments"} <= set(agents.llm.__all__)
-    assert {"OfflinePlanner", "PlannerDefaults", "parse_instruction", "parse_conversation",
-            "detect_language"} <= set(agents.planner.__all__)
+    assert {"OfflinePlanner", "PlannerDefaults", "spec_of", "scope_answer"} <= set(agents.planner.__all__)
+    assert {"understand", "load_router", "detect_language"} <= set(agents.understand.__all__)
 
 
 def test_graphs_and_evals_exports() -> None:

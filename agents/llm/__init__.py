@@ -33,6 +33,7 @@ __all__ = [
     "Usage",
     "UsageMeter",
     "build_chat_model",
+    "build_executor",
     "is_transient",
     "refuse_remote_llm_calls",
     "remote_llm_calls_allowed",
@@ -40,8 +41,14 @@ __all__ = [
 ]
 
 
-def build_chat_model(config: LLMConfig, planner_defaults: PlannerDefaults | None = None) -> BaseChatModel:
-    """The chat model the config names."""
+def build_chat_model(config: LLMConfig, planner_defaults: PlannerDefaults | None = None,
+                     router_dir: str | None = None) -> BaseChatModel:
+    """The chat model the config names (``router_dir``: the offline planner's router cache)."""
     if config.backend == "offline":
-        return OfflinePlanner(defaults=planner_defaults or PlannerDefaults())
+        return OfflinePlanner(defaults=planner_defaults or PlannerDefaults(), router_dir=router_dir)
     return build_openai_model(config)
+
+
+def build_executor(planner_defaults: PlannerDefaults | None = None, router_dir: str | None = None) -> BaseChatModel:
+    """The task executor that runs every backend's spec (the offline planner)."""
+    return OfflinePlanner(defaults=planner_defaults or PlannerDefaults(), router_dir=router_dir)

@@ -1,33 +1,24 @@
-"""The offline planner: bilingual instruction parsing and a chat model that emits tool calls.
+"""The offline planner: the task executor, as a chat model that emits real tool calls.
 
 Public surface::
 
-    parse_instruction(text) -> ParsedInstruction      # language, intent, agent, slots, question
-    parse_conversation([instruction, reply, ...])     # with answers to a clarifying question
-    detect_language(text) -> "en" | "zh"
     OfflinePlanner(defaults=PlannerDefaults(...))     # a LangChain BaseChatModel
+    spec_of(brief) -> TaskSpec                          # the brief's spec, or the offline reading
+    scope_answer(language)                              # what Taorui does (out-of-scope requests)
+
+Understanding an instruction (text -> :class:`agents.spec.TaskSpec`) lives in
+``agents.understand``; this package runs a spec.
 """
 
 from agents.planner._defaults import PlannerDefaults
 from agents.planner._model import OfflinePlanner
-from agents.planner._models import Intent, Language, ParsedInstruction, Slots
 from agents.planner._observe import APPROVAL_MESSAGE
-from agents.planner._parse import detect_language, parse_conversation, parse_instruction
-from agents.planner._periods import Period, resolve_period
-from agents.planner._plan import describe_task
+from agents.planner._plan import scope_answer, spec_of
 
 __all__ = [
     "APPROVAL_MESSAGE",
-    "Intent",
-    "Language",
     "OfflinePlanner",
-    "ParsedInstruction",
-    "Period",
     "PlannerDefaults",
-    "Slots",
-    "describe_task",
-    "detect_language",
-    "parse_conversation",
-    "parse_instruction",
-    "resolve_period",
+    "scope_answer",
+    "spec_of",
 ]

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Action", "Answer", "Ask", "CallTools", "Handover", "Route", "ToolCall"]
+from agents.spec import TaskSpec
+
+__all__ = ["Action", "Answer", "Ask", "CallTools", "Handover", "Route", "Submit", "ToolCall"]
 
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One tool call to emit."""
+    """One tool call to emit, for task step ``step``."""
 
     name: str
     args: dict[str, Any]
+    step: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Submit:
+    """The supervisor's reading of the instruction: the task spec (as ``submit_task``)."""
+
+    spec: TaskSpec
+
+
+@dataclass(frozen=True)
 class Ask:
     """One clarifying question."""
 
@@ -55,4 +65,4 @@ class Answer:
     text: str
 
 
-Action = CallTools | Handover | Route | Ask | Answer
+Action = CallTools | Handover | Route | Submit | Ask | Answer

@@ -1,8 +1,9 @@
-"""Strategy-advisor recipes: RL, Qlib models, rule strategies, recall, prices.
+"""Strategy-advisor recipes: reinforcement learning and Qlib models.
 
-Each recipe is a pure function of the plan context: it looks at what was already called
-and returns the next action. Arguments are built from the instruction's slots, the
-planner's defaults (each one stated in the answer) and the store's catalog.
+Each recipe is a pure function of the plan context: it looks at what was already called for
+its step and returns the next action. Arguments come from the step's stated values (echoed
+in the answer's "as you asked" line), the planner's defaults (named in "defaults I took")
+and the store's catalog. Rule strategies, recall and prices live in ``_rules``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from agents.planner._actions import Action, Answer, CallTools, Handover, ToolCall
-from agents.planner._context import PlanContext
-from agents.planner._observe import Observation
+from agents.planner._actions import Action, Answer, Handover
+from agents.planner._common import bp, call, costs, failure_answer, missing_tool, windows_for
+from agents.planner._context import PlanContext, v
 from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
-from agents.planner._windows import Span, Windows, place, split
+from agents.planner._windows import Plan
 
-__all__ = ["ADVISOR_RECIPES", "CUSTOM_FEATURES", "failure_answer"]
+__all__ = ["CUSTOM_FEATURES", "MODEL_RECIPES", "failure_answer", "model_answer", "rl_answer"]
 
 #: Features of a "custom" Qlib model when the instruction names none: momentum, reversal,
 #: volatility and volume, one each (cheap to compute, unlike Alpha158).
@@ -26,60 +27,46 @@ CUSTOM_FEATURES: tuple[str, ...] = (
 )
 
 
-def _call(name: str, args: dict[str, Any]) -> CallTools:
-    return CallTools((ToolCall(name, args),))
-
-
-def failure_answer(ctx: PlanContext, obs: Observation) -> Answer:
-    """Report a failed tool honestly: which tool, the error, and that nothing followed."""
-    kind, message = obs.error.get("type", "Error"), obs.error.get("message", "")
-    return Answer(pick(ctx.language,
-                       f"I could not finish: {obs.name} failed ({kind}): {message}. Nothing after it was run.",
-                       f"未能完成：{obs.name} 调用失败（{kind}）：{message}。之后的步骤没有执行。"))
-
-
-def _missing_tool(ctx: PlanContext, name: str) -> Answer:
-    return Answer(pick(ctx.language,
-                       f"I cannot do this here: the tool {name} is not available in this installation.",
-                       f"无法完成：当前安装中没有可用的工具 {name}。"))
-
-
-def _window(ctx: PlanContext, name: str) -> Span | Answer:
-    span = place(ctx.brief, name, ctx.parsed.slots.period, ctx.defaults.years)
-    if span is None:
-        return Answer(pick(ctx.language,
-                           f"The store holds no data for {name} in that window (`taorui data list` shows the store).",
-                           f"数据库中没有 {name} 在该时间段的数据（可用 `taorui data list` 查看）。"))
-    if ctx.parsed.slots.period is None:
-        ctx.said.add(f"the last {ctx.defaults.years} years of the store ({span.label()})",
-                     f"数据库中最近{ctx.defaults.years}年（{span.label()}）")
-    return span
-
-
-def _spans(w: Windows) -> dict[str, Any]:
-    out = {"train": w.train.as_args(), "test": w.test.as_args()}
-    if w.valid is not None:
-        out["valid"] = w.valid.as_args()
+def _spans(plan: Plan) -> dict[str, Any]:
+    out = {"train": plan.train.as_args(), "test": plan.test.as_args()}
+    if plan.valid is not None:
+        out["valid"] = plan.valid.as_args()
     return out
+
+
+def _echo(ctx: PlanContext, name: str, value: Any, en: str, zh: str, default: Any) -> Any:
+    """The stated value (echoed) or the default (named)."""
+    item = getattr(ctx.step, name)
+    if item is not None:
+        shown = str(item.value).upper() if name == "algo" else item.value
+        ctx.said.stated(en.format(shown), zh.format(shown))
+        return item.value
+    ctx.said.add(en.format(default) + pick("en", " (not named)", ""), zh.format(default) + "（未指定）")
+    return default
 
 
 # --- reinforcement learning ----------------------------------------------------------
 def _rl_args(ctx: PlanContext) -> dict[str, Any] | Answer:
-    slots, d = ctx.parsed.slots, ctx.defaults
-    asset = slots.assets[0]
-    span = _window(ctx, asset)
-    if isinstance(span, Answer):
-        return span
-    windows = split(span, d.test_months)
-    if not slots.algo:
-        ctx.said.add(f"algorithm {d.rl_algo.upper()} (none was named)", f"算法 {d.rl_algo.upper()}（未指定）")
-    if not slots.timesteps:
-        ctx.said.add(f"{d.rl_timesteps} training timesteps", f"训练 {d.rl_timesteps} 步")
-    ctx.said.add(f"train {windows.train.label()}, test (out of sample) {windows.test.label()}",
-                 f"训练区间 {windows.train.label()}，样本外测试区间 {windows.test.label()}")
-    return {"asset": asset, "algo": slots.algo or d.rl_algo,
-            "timesteps": slots.timesteps or d.rl_timesteps, "seed": slots.seed if slots.seed is not None else d.seed,
-            **_spans(windows)}
+    d = ctx.defaults
+    asset = ctx.assets[0]
+    plan = windows_for(ctx, asset)
+    if isinstance(plan, Answer):
+        return plan
+    ctx.said.stated(f"asset {asset}", f"品种 {asset}")
+    algo = str(_echo(ctx, "algo", None, "algorithm {}", "算法 {}", d.rl_algo.upper())).lower()
+    timesteps = _echo(ctx, "timesteps", None, "{} training timesteps", "训练 {} 步", d.rl_timesteps)
+    seed = _echo(ctx, "seed", None, "seed {}", "随机种子 {}", d.seed)
+    commission, slippage = costs(ctx, 0.001, None)
+    cost = commission + (slippage or 0.0)
+    if slippage:
+        ctx.said.stated(f"the RL environment has one cost per side: commission + slippage = {bp(cost)}",
+                        f"强化学习环境每边只有一个成本：佣金 + 滑点 = {bp(cost)}")
+    args: dict[str, Any] = {"asset": asset, "algo": str(algo).lower(), "timesteps": int(timesteps), "seed": int(seed),
+                            "cost_pct": cost, **_spans(plan)}
+    if ctx.step.cash is not None:
+        args["initial_cash"] = float(ctx.step.cash.value)
+        ctx.said.stated(f"starting cash {fmt_num(args['initial_cash'])}", f"初始资金 {fmt_num(args['initial_cash'])}")
+    return args
 
 
 def _next_action(train: dict[str, Any], ctx: PlanContext) -> dict[str, Any] | None:
@@ -97,11 +84,11 @@ def rl_recipe(ctx: PlanContext) -> Action:
         return args
     trained = ctx.last("train_rl_agent")
     if trained is None:
-        return _call("train_rl_agent", args) if ctx.can_call else _missing_tool(ctx, "train_rl_agent")
+        return call(ctx, "train_rl_agent", args) if ctx.can_call else missing_tool(ctx, "train_rl_agent")
     if not trained.ok:
         return failure_answer(ctx, trained)
     if _next_action(trained.result, ctx) is None and ctx.may("rl_next_action"):
-        return _call("rl_next_action", {"run_id": trained.result.get("run_id")})
+        return call(ctx, "rl_next_action", {"run_id": trained.result.get("run_id")})
     return Answer(rl_answer(ctx, trained.result, _next_action(trained.result, ctx)))
 
 
@@ -163,74 +150,97 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
                   f"Training window {train.get('start')}..{train.get('end')}; out-of-sample test "
                   f"{test.get('start')}..{test.get('end')}; costs: {result.get('costs', 'on')}.",
                   f"训练区间 {train.get('start')}..{train.get('end')}；样本外测试区间 "
-                  f"{test.get('start')}..{test.get('end')}；交易成本：{result.get('costs', '已计入')}。"),
+                  f"{test.get('start')}..{test.get('end')}；交易成本："
+                  f"{str(result.get('costs', '已计入')).replace(' per side', ' 每边').replace('per side', '每边')}。"),
              pick(lang, "Test results against buy and hold of the same asset:", "测试期表现（对比同一资产的买入持有）：")]
     metrics, bench = result.get("metrics") or {}, result.get("benchmark") or {}
     lines += _metric_rows(lang, metrics, bench)
     lines.append(_verdict(lang, metrics, bench))
-    if ctx.parsed.slots.next_period or act is not None:
+    if ctx.step.suggest or ctx.step.horizon is not None or act is not None:
         if act is None:
             lines.append(pick(lang, "No next-period suggestion is available.", "没有得到下一期的操作建议。"))
         else:
-            lines += _suggestion(lang, act, ctx.parsed.slots.next_period or ctx.defaults.next_period)
+            horizon = v(ctx.step.horizon, ctx.defaults.next_period)
+            if ctx.step.horizon is None:
+                ctx.said.add(f"suggestion for the {horizon} ahead", f"给出未来一{'周' if horizon == 'week' else '天' if horizon == 'day' else '个月'}的建议")
+            lines += _suggestion(lang, act, horizon)
     if result.get("equity_png"):
         lines.append(pick(lang, f"Equity curve: {result['equity_png']}", f"净值曲线：{result['equity_png']}"))
     if result.get("synthetic") or ctx.is_synthetic(str(asset)):
         lines.append(synthetic_note(lang, [str(asset)]))
-    lines.append(ctx.said.render(lang))
     return "\n".join(line for line in lines if line)
 
 
 # --- Qlib models ------------------------------------------------------------------------
+def _model_costs(ctx: PlanContext) -> dict[str, float]:
+    """Buy and sell costs of the signal backtest: a stated commission (and slippage) on both
+    sides, plus the 0.1 % stamp duty of the cn market on sells (named as a default)."""
+    c, s = ctx.step.costs.commission, ctx.step.costs.slippage
+    if c is None and s is None:
+        ctx.said.add("backtest costs 5 bp to buy, 15 bp to sell (incl. 10 bp stamp duty)",
+                     "回测成本：买入 5 bp，卖出 15 bp（含 10 bp 印花税）")
+        return {}
+    commission, slippage = costs(ctx, 0.0005, None)
+    per_side = commission + (slippage or 0.0)
+    ctx.said.add("10 bp stamp duty on sells (cn market)", "卖出印花税 10 bp（A股规则）")
+    return {"open_cost": per_side, "close_cost": per_side + 0.001}
+
+
 def _model_args(ctx: PlanContext) -> dict[str, Any] | Answer:
-    slots, d = ctx.parsed.slots, ctx.defaults
-    universe = slots.universe or ""
-    span = _window(ctx, universe)
-    if isinstance(span, Answer):
-        return span
-    windows = split(span, d.test_months, d.valid_months)
-    features = slots.features or d.features
-    if not slots.model:
-        ctx.said.add(f"model {d.model} (none was named)", f"模型 {d.model}（未指定）")
-    if not slots.features:
-        ctx.said.add(f"features {d.features}", f"特征集 {d.features}")
-    ctx.said.add(f"train {windows.train.label()}, valid {windows.valid.label() if windows.valid else '-'}, "
-                 f"test {windows.test.label()}",
-                 f"训练 {windows.train.label()}，验证 {windows.valid.label() if windows.valid else '-'}，"
-                 f"测试 {windows.test.label()}")
+    step, d = ctx.step, ctx.defaults
+    universe = str(v(step.universe, d.factor_universe))
+    if step.universe is not None and step.universe.source == "inferred":
+        ctx.said.add(f"universe {universe} (the store's only universe)", f"股票池 {universe}（数据库中唯一的股票池）")
+    elif step.universe is not None:
+        ctx.said.stated(f"universe {universe}", f"股票池 {universe}")
+    plan = windows_for(ctx, universe, valid=True)
+    if isinstance(plan, Answer):
+        return plan
+    model = _echo(ctx, "model", None, "model {}", "模型 {}", d.model)
+    features = _echo(ctx, "features", None, "features {}", "特征集 {}", d.features)
     topk = _backtest_topk(ctx, universe)
-    ctx.said.add(f"backtest holding the top {topk} names", f"回测持有排名前 {topk} 的股票")
-    args: dict[str, Any] = {"model": slots.model or d.model, "features": features, "universe": universe,
-                            "topk": topk, **_spans(windows)}
+    args: dict[str, Any] = {"model": model, "features": features, "universe": universe, "topk": topk,
+                            **_spans(plan), **_model_costs(ctx)}
     if features == "custom":
-        args["expressions"] = list(slots.expressions or CUSTOM_FEATURES)
-        if not slots.expressions:
+        args["expressions"] = [str(e.value) for e in ctx.step.expressions] or list(CUSTOM_FEATURES)
+        if not ctx.step.expressions:
             ctx.said.add("custom features: " + "; ".join(CUSTOM_FEATURES), "自定义特征：" + "；".join(CUSTOM_FEATURES))
+    if ctx.step.seed is not None:
+        args["seed"] = int(ctx.step.seed.value)
+        ctx.said.stated(f"seed {args['seed']}", f"随机种子 {args['seed']}")
     return args
+
+
+def _selection_step(ctx: PlanContext) -> Any:
+    """The order step that buys this model's picks, if the instruction has one."""
+    nxt = ctx.next_step
+    if nxt is not None and nxt.intent == "place_order" and (nxt.top_k is not None or nxt.top_pct is not None):
+        return nxt
+    return None
 
 
 def _backtest_topk(ctx: PlanContext, universe: str) -> int:
     """Back-test the selection the person asked to trade (top k or top x%), so the backtest
     supports the orders that follow; the default only when no selection was given."""
-    slots, default = ctx.parsed.slots, ctx.defaults.topk_backtest
-    if slots.top_k is not None:
-        return int(slots.top_k)
+    picks = _selection_step(ctx) or ctx.step
     entry = ctx.brief.entry(universe) if universe else None
-    if slots.top_pct is not None and entry is not None and entry.members:
-        return max(1, math.ceil(entry.members * float(slots.top_pct) / 100))
-    return default
+    if picks.top_k is not None:
+        topk = int(picks.top_k.value)
+    elif picks.top_pct is not None and entry is not None and entry.members:
+        topk = max(1, math.ceil(entry.members * float(picks.top_pct.value) / 100))
+    else:
+        topk = ctx.defaults.topk_backtest
+        ctx.said.add(f"backtest holding the top {topk} names", f"回测持有排名前 {topk} 的股票")
+        return topk
+    ctx.said.stated(f"backtest holding the top {topk} names (the selection you asked to buy)",
+                    f"回测持有排名前 {topk} 的股票（即您要买入的选股）")
+    return topk
 
 
-def _wants_trade(ctx: PlanContext) -> bool:
-    slots = ctx.parsed.slots
-    return slots.side == "buy" and (slots.top_pct is not None or slots.top_k is not None)
-
-
-def _selection(ctx: PlanContext) -> dict[str, Any]:
-    slots = ctx.parsed.slots
-    if slots.top_pct is not None:
-        return {"top_pct": slots.top_pct}
-    return {"top_k": slots.top_k}
+def _selection(step: Any) -> dict[str, Any]:
+    if step.top_pct is not None:
+        return {"top_pct": float(step.top_pct.value)}
+    return {"top_k": int(step.top_k.value)}
 
 
 def model_recipe(ctx: PlanContext) -> Action:
@@ -240,21 +250,22 @@ def model_recipe(ctx: PlanContext) -> Action:
         return args
     trained = ctx.last("train_qlib_model")
     if trained is None:
-        return _call("train_qlib_model", args) if ctx.can_call else _missing_tool(ctx, "train_qlib_model")
+        return call(ctx, "train_qlib_model", args) if ctx.can_call else missing_tool(ctx, "train_qlib_model")
     if not trained.ok:
         return failure_answer(ctx, trained)
     run_id = trained.result.get("run_id")
     backtest = trained.result.get("backtest")
     if not backtest and ctx.may("backtest_signal"):  # a run trained without its backtest
-        return _call("backtest_signal", {"run_id": run_id, "topk": ctx.defaults.topk_backtest})
+        return call(ctx, "backtest_signal", {"run_id": run_id, "topk": args["topk"]})
     tested = ctx.last("backtest_signal")
     if tested is not None and tested.ok:
         backtest = tested.result
     summary = model_answer(ctx, trained.result, backtest if isinstance(backtest, dict) else None)
-    if _wants_trade(ctx) and ctx.can_call:
-        payload = {"universe": args["universe"], "selection": _selection(ctx),
-                   "ask_approval": ctx.parsed.slots.ask_approval, "research": summary,
-                   "signal": trained.result.get("latest_signal")}
+    picks = _selection_step(ctx)
+    if picks is not None and ctx.can_call:
+        payload = {"universe": args["universe"], "selection": _selection(picks),
+                   "ask_approval": bool(ctx.spec.approval.value), "research": summary,
+                   "signal": trained.result.get("latest_signal"), "step": ctx.index + 1}
         return Handover("trader", summary, run_id=run_id, payload=payload)
     return Answer(summary)
 
@@ -262,7 +273,7 @@ def model_recipe(ctx: PlanContext) -> Action:
 def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, Any] | None) -> str:
     """IC on the test window and the signal backtest with and without costs."""
     lang, m = ctx.language, result.get("metrics") or {}
-    universe = result.get("universe") or ctx.parsed.slots.universe
+    universe = result.get("universe") or v(ctx.step.universe, "")
     segments = result.get("segments") or {}
     spans = ", ".join(f"{k} {v[0]}..{v[1]}" for k, v in segments.items() if isinstance(v, list | tuple) and len(v) == 2)
     lines = [pick(lang, f"I trained a {result.get('model', '?')} model on {universe} with {result.get('features')} "
@@ -289,227 +300,9 @@ def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, A
             f"{fmt_num(b.get('information_ratio_with_cost'))}，最大回撤 {fmt_pct(b.get('max_drawdown_with_cost'))}。"))
     if result.get("synthetic") or ctx.is_synthetic(str(universe)):
         lines.append(synthetic_note(lang, [str(universe)]))
-    lines.append(ctx.said.render(lang))
     return "\n".join(line for line in lines if line)
 
 
-# --- rule strategies ----------------------------------------------------------------------
-def _strategy_spec(ctx: PlanContext, name: str) -> dict[str, Any] | None:
-    listed = ctx.last("list_strategies")
-    if listed is None or not listed.ok:
-        return None
-    return next((s for s in listed.result.get("strategies", []) if s.get("name") == name), None)
 
 
-def _map_params(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, float | int]:
-    """The instruction's fast/slow/period values under the strategy's own parameter names."""
-    given = ctx.parsed.slots.params
-    if not spec or not given:
-        return {k: int(v) if float(v).is_integer() else v for k, v in given.items()}
-    names = list((spec.get("params") or {}).keys())
-    out: dict[str, float | int] = {}
-    if "entry" in names and {"fast", "slow"} <= set(given):  # channel lengths: long entry, short exit
-        given = {"entry": given["slow"], "exit": given["fast"]}
-    for generic, value in given.items():
-        match = next((n for n in names if n == generic or n.startswith(generic) or generic in n), None)
-        if match is None and generic == "period":
-            match = next((n for n in names if any(w in n for w in ("period", "window", "length", "lookback"))), None)
-        if match is not None:
-            kind = (spec["params"][match] or {}).get("type", "int")
-            out[match] = int(value) if kind == "int" else value
-    return out
-
-
-def _strategy_args(ctx: PlanContext) -> dict[str, Any] | Answer:
-    slots = ctx.parsed.slots
-    span = _window(ctx, slots.assets[0])
-    if isinstance(span, Answer):
-        return span
-    spec = _strategy_spec(ctx, slots.strategy or "")
-    params = _map_params(ctx, spec)
-    if not params:
-        ctx.said.add("the strategy's default parameters", "策略的默认参数")
-    return {"strategy": slots.strategy, "symbols": list(slots.assets), "params": params,
-            "start": span.start.isoformat(), "end": span.end.isoformat()}
-
-
-def backtest_recipe(ctx: PlanContext) -> Action:
-    """list_strategies (for parameter names), backtest_strategy, answer."""
-    if ctx.may("list_strategies") and ctx.parsed.slots.params:
-        return _call("list_strategies", {})
-    args = _strategy_args(ctx)
-    if isinstance(args, Answer):
-        return args
-    done = ctx.last("backtest_strategy")
-    if done is None:
-        return _call("backtest_strategy", args) if ctx.can_call else _missing_tool(ctx, "backtest_strategy")
-    if not done.ok:
-        return failure_answer(ctx, done)
-    return Answer(backtest_answer(ctx, done.result))
-
-
-def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
-    """One backtest's headline numbers."""
-    lang, slots, m = ctx.language, ctx.parsed.slots, r.get("metrics") or {}
-    symbols = ", ".join(r.get("symbols") or slots.assets)
-    window = f"{r.get('first_day')}..{r.get('last_day')}"
-    lines = [pick(lang, f"Backtest of {r.get('strategy')} {r.get('params') or ''} on {symbols}, {window} (run {r.get('run_id')}):",
-                  f"{symbols} 上 {r.get('strategy')} {r.get('params') or ''} 策略回测，{window}（运行编号 {r.get('run_id')}）："),
-             pick(lang, f"- total return {fmt_pct(m.get('total_return'))}, annualized {fmt_pct(m.get('annualized_return'))}, "
-                        f"Sharpe {fmt_num(m.get('sharpe'))}, max drawdown {fmt_pct(m.get('max_drawdown'), False)}, "
-                        f"{m.get('n_trades', 'n/a')} trades, final value {fmt_num(m.get('final_value'))}, "
-                        f"commission paid {fmt_num(m.get('commission_paid'))}.",
-                  f"- 总收益 {fmt_pct(m.get('total_return'))}，年化 {fmt_pct(m.get('annualized_return'))}，夏普 "
-                  f"{fmt_num(m.get('sharpe'))}，最大回撤 {fmt_pct(m.get('max_drawdown'), False)}，交易 {m.get('n_trades', 'n/a')} 次，"
-                  f"期末市值 {fmt_num(m.get('final_value'))}，佣金 {fmt_num(m.get('commission_paid'))}。")]
-    if r.get("fill_rule"):
-        lines.append(pick(lang, f"Fills: {r['fill_rule']}", f"成交规则：{r['fill_rule']}"))
-    if r.get("equity_png"):
-        lines.append(pick(lang, f"Equity curve: {r['equity_png']}", f"净值曲线：{r['equity_png']}"))
-    synthetic = list(r.get("synthetic_symbols") or []) or [s for s in slots.assets if ctx.is_synthetic(s)]
-    if synthetic:
-        lines.append(synthetic_note(lang, synthetic))
-    lines.append(ctx.said.render(lang))
-    return "\n".join(line for line in lines if line)
-
-
-def _grid(spec: dict[str, Any] | None) -> dict[str, list[float | int]]:
-    """Three values per numeric parameter across its allowed range."""
-    grid: dict[str, list[float | int]] = {}
-    for name, p in ((spec or {}).get("params") or {}).items():
-        lo, hi, kind = p.get("min"), p.get("max"), p.get("type")
-        default = p.get("default")
-        if kind not in ("int", "float") or not isinstance(default, int | float):
-            continue
-        lo = lo if isinstance(lo, int | float) else default / 2
-        hi = hi if isinstance(hi, int | float) else default * 2
-        values = sorted({default, (lo + default) / 2, (default + hi) / 2} if math.isfinite(hi) else {default})
-        grid[name] = [int(round(v)) if kind == "int" else round(v, 4) for v in values]
-    return grid
-
-
-def optimize_recipe(ctx: PlanContext) -> Action:
-    """list_strategies, then optimize_strategy with an out-of-sample tail, then the answer."""
-    if ctx.may("list_strategies"):
-        return _call("list_strategies", {})
-    span = _window(ctx, ctx.parsed.slots.assets[0])
-    if isinstance(span, Answer):
-        return span
-    windows = split(span, ctx.defaults.test_months)
-    done = ctx.last("optimize_strategy")
-    if done is None:
-        spec = _strategy_spec(ctx, ctx.parsed.slots.strategy or "")
-        ctx.said.add(f"in-sample {windows.train.label()}, out-of-sample {windows.test.label()}",
-                     f"样本内 {windows.train.label()}，样本外 {windows.test.label()}")
-        args = {"strategy": ctx.parsed.slots.strategy, "symbols": list(ctx.parsed.slots.assets),
-                "grid": _grid(spec), "start": windows.train.start.isoformat(), "end": windows.train.end.isoformat(),
-                "oos_start": windows.test.start.isoformat(), "oos_end": windows.test.end.isoformat()}
-        return _call("optimize_strategy", args) if ctx.can_call else _missing_tool(ctx, "optimize_strategy")
-    if not done.ok:
-        return failure_answer(ctx, done)
-    return Answer(optimize_answer(ctx, done.result))
-
-
-def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
-    """The best parameter sets in sample, and what they did out of sample."""
-    lang = ctx.language
-    ins_w, oos_w = r.get("in_sample") or ("?", "?"), r.get("out_of_sample") or ("?", "?")
-    lines = [pick(lang, f"Parameter search for {r.get('strategy')} (run {r.get('run_id')}): {r.get('n_combos')} "
-                        f"combinations ranked by {r.get('metric')} in sample {ins_w[0]}..{ins_w[1]}, tested out of "
-                        f"sample {oos_w[0]}..{oos_w[1]}:",
-                  f"{r.get('strategy')} 参数搜索（运行编号 {r.get('run_id')}）：共 {r.get('n_combos')} 组参数，按样本内 "
-                  f"{ins_w[0]}..{ins_w[1]} 的 {r.get('metric')} 排序，样本外 {oos_w[0]}..{oos_w[1]} 检验：")]
-    for row in (r.get("top") or [])[:3]:
-        ins, oos = row.get("in_sample") or {}, row.get("out_of_sample") or {}
-        lines.append(pick(lang, f"- #{row.get('rank')} {row.get('params')}: in sample Sharpe {fmt_num(ins.get('sharpe'))}, "
-                                f"return {fmt_pct(ins.get('total_return'))}; out of sample Sharpe {fmt_num(oos.get('sharpe'))}, "
-                                f"return {fmt_pct(oos.get('total_return'))}",
-                          f"- 第{row.get('rank')}名 {row.get('params')}：样本内夏普 {fmt_num(ins.get('sharpe'))}，收益 "
-                          f"{fmt_pct(ins.get('total_return'))}；样本外夏普 {fmt_num(oos.get('sharpe'))}，收益 "
-                          f"{fmt_pct(oos.get('total_return'))}"))
-    lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's own best case.",
-                      "请以样本外结果评判参数：样本内结果是搜索自己挑出的最好情形。"))
-    synthetic = list(r.get("synthetic_symbols") or [])
-    if synthetic:
-        lines.append(synthetic_note(lang, synthetic))
-    lines.append(ctx.said.render(lang))
-    return "\n".join(line for line in lines if line)
-
-
-def list_recipe(ctx: PlanContext) -> Action:
-    """list_strategies, then the list."""
-    done = ctx.last("list_strategies")
-    if done is None:
-        return _call("list_strategies", {}) if ctx.can_call else _missing_tool(ctx, "list_strategies")
-    if not done.ok:
-        return failure_answer(ctx, done)
-    lines = [pick(ctx.language, "Strategies I can backtest:", "可以回测的策略：")]
-    for s in done.result.get("strategies", []):
-        lines.append(f"- {s.get('name')}: {s.get('description', '')} ({', '.join((s.get('params') or {}).keys())})")
-    return Answer("\n".join(lines))
-
-
-# --- memory and prices ----------------------------------------------------------------------
-def recall_recipe(ctx: PlanContext) -> Action:
-    """search_memory with the instruction, then what was found (or that nothing was)."""
-    done = ctx.last("search_memory")
-    if done is None:
-        if not ctx.can_call or "search_memory" not in ctx.tools:
-            return _missing_tool(ctx, "search_memory")
-        return _call("search_memory", {"query": ctx.parsed.text, "limit": 5})
-    if not done.ok:
-        return failure_answer(ctx, done)
-    hits = done.result.get("results") or []
-    if not hits:
-        return Answer(pick(ctx.language, "Memory holds nothing that matches this question yet.",
-                           "记忆库中还没有与这个问题相关的记录。"))
-    lines = [pick(ctx.language, "From memory (best match first):", "记忆库中的相关记录（按相关度排序）：")]
-    for hit in hits[:5]:
-        meta = hit.get("metadata") or {}
-        numbers = ", ".join(f"{k}={fmt_num(v, 4)}" for k, v in meta.items()
-                            if isinstance(v, int | float) and not isinstance(v, bool))
-        lines.append(f"- [{hit.get('kind')}] {hit.get('text', '')[:200]}" + (f" ({numbers})" if numbers else ""))
-    return Answer("\n".join(lines))
-
-
-def price_recipe(ctx: PlanContext) -> Action:
-    """get_price over the window, then first/last close and the change."""
-    asset = ctx.parsed.slots.assets[0]
-    done = ctx.last("get_price")
-    if done is None:
-        span = _window(ctx, asset)
-        if isinstance(span, Answer):
-            return span
-        args = {"symbols": [asset], "start": span.start.isoformat(), "end": span.end.isoformat()}
-        return _call("get_price", args) if ctx.can_call else _missing_tool(ctx, "get_price")
-    if not done.ok:
-        return failure_answer(ctx, done)
-    return Answer(price_answer(ctx, asset, done.result))
-
-
-def price_answer(ctx: PlanContext, asset: str, r: dict[str, Any]) -> str:
-    """A short description of the price series the tool returned."""
-    rows = r.get("rows") or r.get("bars") or []
-    closes = [row.get("close") for row in rows if isinstance(row, dict) and row.get("close") is not None]
-    lang = ctx.language
-    if not closes:
-        return pick(lang, f"No prices came back for {asset}.", f"没有取到 {asset} 的价格。")
-    change = closes[-1] / closes[0] - 1 if closes[0] else float("nan")
-    text = pick(lang, f"{asset}: {len(closes)} bars from {rows[0].get('date')} to {rows[-1].get('date')}, close "
-                      f"{fmt_num(closes[0])} -> {fmt_num(closes[-1])} ({fmt_pct(change)}).",
-                f"{asset}：{rows[0].get('date')} 至 {rows[-1].get('date')} 共 {len(closes)} 根K线，收盘价 "
-                f"{fmt_num(closes[0])} -> {fmt_num(closes[-1])}（{fmt_pct(change)}）。")
-    if ctx.is_synthetic(asset):
-        text += "\n" + synthetic_note(lang, [asset])
-    return text
-
-
-ADVISOR_RECIPES = {
-    "train_rl": rl_recipe,
-    "train_model": model_recipe,
-    "backtest_strategy": backtest_recipe,
-    "optimize_strategy": optimize_recipe,
-    "list_strategies": list_recipe,
-    "recall": recall_recipe,
-    "show_price": price_recipe,
-}
+MODEL_RECIPES = {"train_rl": rl_recipe, "train_model": model_recipe}

@@ -1,19 +1,21 @@
 """Factor-miner recipes: evaluate given expressions, or propose a few from a theme.
 
-Proposals come from a small table of textbook expressions per theme (the full mining loop
-is a later issue); either way memory is searched first so a factor tested before is named
-as such, and every expression is evaluated in one call (one data load).
+Proposals come from a small table of textbook expressions per theme, with the lookback the
+person stated ("a 60-day reversal factor") put into them (the full mining loop is a later
+issue); either way memory is searched first so a factor tested before is named as such, and
+every expression is evaluated in one call (one data load). Themes that need data the store
+does not hold (value, quality: fundamentals) are refused with the reason, not substituted.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from agents.planner._actions import Action, Answer, CallTools, ToolCall
-from agents.planner._advisor import failure_answer
-from agents.planner._context import PlanContext
+from agents.planner._actions import Action, Answer
+from agents.planner._common import call, failure_answer, windows_for
+from agents.planner._context import PlanContext, v
 from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
-from agents.planner._windows import place
 
 __all__ = ["FACTOR_RECIPES", "THEMES"]
 
@@ -27,51 +29,91 @@ THEMES: dict[str, tuple[str, ...]] = {
                    "-1 * Std($close, 10) / $close", "-1 * Mad($close / Ref($close, 1) - 1, 20)"),
     "volume": ("$volume / Mean($volume, 20)", "Corr($close, $volume, 10)",
                "-1 * Corr($close / Ref($close, 1), $volume / Ref($volume, 1), 10)", "Std($volume, 10) / Mean($volume, 10)"),
+    # No shares outstanding in the store: turnover and liquidity use volume-based proxies (said in the answer).
+    "turnover": ("$volume / Mean($volume, 60)", "-1 * Mean($volume, 20) / Mean($volume, 120)",
+                 "Std($volume, 20) / Mean($volume, 20)", "-1 * $volume / Mean($volume, 20)"),
+    "liquidity": ("-1 * Mean(Abs($close / Ref($close, 1) - 1) / ($volume * $close), 20)",
+                  "Log(Mean($volume * $close, 20))", "-1 * Std($volume * $close, 20) / Mean($volume * $close, 20)",
+                  "Mean($volume, 5) / Mean($volume, 60)"),
 }
+#: Themes that need fundamentals the price/volume store does not hold.
+NEEDS_FUNDAMENTALS = ("value", "quality")
 _MIXED = (THEMES["momentum"][0], THEMES["reversal"][0], THEMES["volatility"][0], THEMES["volume"][0])
 
 
 def _universe(ctx: PlanContext) -> str:
-    universe = ctx.parsed.slots.universe
+    universe = v(ctx.step.universe)
     if universe is None:
         ctx.said.add(f"universe {ctx.defaults.factor_universe}", f"股票池 {ctx.defaults.factor_universe}")
         return ctx.defaults.factor_universe
-    return universe
+    ctx.said.stated(f"universe {universe}", f"股票池 {universe}")
+    return str(universe)
+
+
+def _with_lookback(expression: str, window: int) -> str:
+    """The expression with its main lookback replaced by the stated one (20/5/10-day -> N)."""
+    numbers = [int(n) for n in re.findall(r",\s*(\d+)\)", expression)]
+    if not numbers:
+        return expression
+    main = max(numbers)
+    return re.sub(rf",\s*{main}\)", f", {window})", expression)
 
 
 def _expressions(ctx: PlanContext) -> tuple[str, ...]:
-    slots = ctx.parsed.slots
-    if slots.expressions:
-        return slots.expressions
-    count = slots.factor_count or ctx.defaults.factor_count
-    if not slots.factor_count:
+    step = ctx.step
+    if step.expressions:
+        given = tuple(str(e.value) for e in step.expressions)
+        ctx.said.stated("expressions " + "; ".join(given), "表达式 " + "；".join(given))
+        return given
+    count = int(v(step.factor_count, ctx.defaults.factor_count))
+    if step.factor_count is None:
         ctx.said.add(f"{count} candidate factors", f"{count} 个候选因子")
-    family = slots.factor_family
-    if family is None:
+    else:
+        ctx.said.stated(f"{count} factors", f"{count} 个因子")
+    theme = v(step.theme)
+    pool: tuple[str, ...]
+    if theme is None:
         ctx.said.add("a mix of momentum, reversal, volatility and volume themes", "动量、反转、波动、成交量主题各取其一")
-    return (THEMES[family] if family else _MIXED)[:count]
+        pool = _MIXED
+    else:
+        ctx.said.stated(f"theme {theme}", f"主题 {theme}")
+        pool = THEMES.get(str(theme), _MIXED)
+        if theme in ("turnover", "liquidity"):
+            ctx.said.add("volume-based proxies (the store holds no shares outstanding)", "基于成交量的代理指标（数据库中没有流通股本）")
+    window = ctx.step.params.get("period") or ctx.step.params.get("window")
+    if window is not None:
+        pool = tuple(dict.fromkeys(_with_lookback(e, int(window.value)) for e in pool))
+        ctx.said.stated(f"{int(window.value)}-day lookback", f"回看 {int(window.value)} 日")
+    return pool[:count]
 
 
 def _eval_args(ctx: PlanContext, expressions: tuple[str, ...]) -> dict[str, Any] | Answer:
     universe = _universe(ctx)
-    span = place(ctx.brief, universe, ctx.parsed.slots.period, ctx.defaults.years)
-    if span is None:
-        return Answer(pick(ctx.language, f"The store holds no universe {universe}.", f"数据库中没有股票池 {universe}。"))
-    if ctx.parsed.slots.period is None:
-        ctx.said.add(f"window {span.label()}", f"区间 {span.label()}")
-    horizon = ctx.parsed.slots.horizon or ctx.defaults.horizon
-    if not ctx.parsed.slots.horizon:
+    plan = windows_for(ctx, universe)
+    if isinstance(plan, Answer):
+        return plan
+    horizon = int(v(ctx.step.forward_days, ctx.defaults.horizon))
+    if ctx.step.forward_days is None:
         ctx.said.add(f"{horizon}-day forward returns", f"未来 {horizon} 日收益")
-    return {"expressions": list(expressions), "universe": universe, "start": span.start.isoformat(),
-            "end": span.end.isoformat(), "horizon": horizon}
+    else:
+        ctx.said.stated(f"{horizon}-day forward returns", f"未来 {horizon} 日收益")
+    return {"expressions": list(expressions), "universe": universe, "start": plan.whole.start.isoformat(),
+            "end": plan.whole.end.isoformat(), "horizon": horizon}
 
 
 def factor_recipe(ctx: PlanContext) -> Action:
     """search_memory for earlier tests, evaluate_factors, answer ranked by Rank ICIR."""
+    theme = v(ctx.step.theme)
+    if theme in NEEDS_FUNDAMENTALS and not ctx.step.expressions:
+        return Answer(pick(ctx.language,
+                           f"I cannot mine {theme} factors here: they need fundamentals (book value, earnings) and the "
+                           "store holds prices and volumes only. Ingest them as extra fields (`taorui data ingest`) or "
+                           "ask for a price/volume theme (momentum, reversal, volatility, volume, turnover, liquidity).",
+                           f"无法在此挖掘{'价值' if theme == 'value' else '质量'}因子：它们需要基本面数据（账面价值、盈利），而数据库只有价格和成交量。"
+                           "可以把基本面作为额外字段导入（`taorui data ingest`），或选择量价主题（动量、反转、波动、成交量、换手、流动性）。"))
     expressions = _expressions(ctx)
     if ctx.may("search_memory"):
-        return CallTools((ToolCall("search_memory", {"query": "; ".join(expressions), "kind": "factors",
-                                                      "limit": 5}),))
+        return call(ctx, "search_memory", {"query": "; ".join(expressions), "kind": "factors", "limit": 5})
     args = _eval_args(ctx, expressions)
     if isinstance(args, Answer):
         return args
@@ -79,7 +121,7 @@ def factor_recipe(ctx: PlanContext) -> Action:
     if done is None:
         if not ctx.can_call:
             return Answer(pick(ctx.language, "The evaluate_factors tool is not available here.", "当前没有 evaluate_factors 工具。"))
-        return CallTools((ToolCall("evaluate_factors", args),))
+        return call(ctx, "evaluate_factors", args)
     if not done.ok:
         return failure_answer(ctx, done)
     return Answer(factor_answer(ctx, args, done.result))
@@ -113,7 +155,6 @@ def factor_answer(ctx: PlanContext, args: dict[str, Any], r: dict[str, Any]) -> 
                           "记忆库中已有相似因子：" + "；".join(dups)))
     if ctx.is_synthetic(args["universe"]):
         lines.append(synthetic_note(lang, [args["universe"]]))
-    lines.append(ctx.said.render(lang))
     return "\n".join(line for line in lines if line)
 
 

@@ -20,10 +20,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agents.control import ASK_USER, HANDOVER, ROUTE
-from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Route, ToolCall
+from agents.control import ASK_USER, HANDOVER, ROUTE, SUBMIT_TASK
+from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Route, Submit, ToolCall
 from agents.planner._defaults import PlannerDefaults
 from agents.planner._plan import decide
+from agents.understand import RouterLike, load_router
 
 __all__ = ["OfflinePlanner"]
 
@@ -39,6 +40,11 @@ def _as_calls(action: Action, names: set[str]) -> tuple[list[ToolCall], str]:
     if isinstance(action, Handover) and HANDOVER in names:
         args = {"to": action.to, "note": action.note, "run_id": action.run_id, "payload": action.payload}
         return [ToolCall(HANDOVER, args)], ""
+    if isinstance(action, Submit) and SUBMIT_TASK in names:
+        return [ToolCall(SUBMIT_TASK, action.spec.model_dump(mode="json"))], ""
+    if isinstance(action, Submit) and ROUTE in names:  # a graph without submit_task still routes
+        agent = action.spec.agent or "strategy_advisor"
+        return [ToolCall(ROUTE, {"agent": agent, "task": ", ".join(action.spec.intents)})], ""
     if isinstance(action, Route) and ROUTE in names:
         return [ToolCall(ROUTE, {"agent": action.agent, "task": action.task})], ""
     if isinstance(action, Ask) and ASK_USER in names:
@@ -51,9 +57,18 @@ def _as_calls(action: Action, names: set[str]) -> tuple[list[ToolCall], str]:
 
 
 class OfflinePlanner(BaseChatModel):
-    """Deterministic bilingual planner. ``defaults`` are the values it states when it takes them."""
+    """Deterministic bilingual planner and the task executor.
+
+    As the supervisor it reads the instruction into a task spec (``submit_task``); as an
+    agent it runs the spec's steps. ``defaults`` are the values it states when it takes them;
+    ``router_dir`` is where the exemplar router's cached vectors live (None: cues only).
+    """
 
     defaults: PlannerDefaults = PlannerDefaults()
+    router_dir: str | None = None
+
+    def _router(self) -> RouterLike | None:
+        return load_router(self.router_dir) if self.router_dir else None
 
     @property
     def _llm_type(self) -> str:
@@ -77,11 +92,12 @@ class OfflinePlanner(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         names = _tool_names(kwargs.get("tools"))
-        action = decide(messages, [n for n in names if n not in (ROUTE, ASK_USER, HANDOVER)], self.defaults)
+        control = (ROUTE, ASK_USER, HANDOVER, SUBMIT_TASK)
+        action = decide(messages, [n for n in names if n not in control], self.defaults, self._router())
         calls, text = _as_calls(action, set(names))
         turn = sum(1 for m in messages if isinstance(m, AIMessage))
         seed = hashlib.sha1(str(messages[1].content if len(messages) > 1 else "").encode()).hexdigest()[:6]
-        tool_calls = [{"name": c.name, "args": c.args, "id": f"call_{seed}_{turn}_{i}", "type": "tool_call"}
+        tool_calls = [{"name": c.name, "args": c.args, "id": f"call_{seed}_{turn}_{i}_s{c.step}", "type": "tool_call"}
                       for i, c in enumerate(calls)]
         message = AIMessage(content=text, tool_calls=tool_calls,
                             usage_metadata={"input_tokens": 0, "output_tokens": 0, "total_tokens": 0})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from agents.brief import Brief, read_brief
 
-__all__ = ["APPROVAL_MESSAGE", "Conversation", "Observation", "read_conversation"]
+__all__ = ["APPROVAL_MESSAGE", "Conversation", "Observation", "read_conversation", "step_of"]
 
 #: ``name`` of the human message the graph adds after a person decided on an approval.
 APPROVAL_MESSAGE = "approval"
@@ -19,13 +20,24 @@ APPROVAL_MESSAGE = "approval"
 
 @dataclass(frozen=True)
 class Observation:
-    """One tool call and what came back (``ok`` False with ``error`` on failure)."""
+    """One tool call and what came back (``ok`` False with ``error`` on failure).
+
+    ``step`` is the task step the call was made for (read from the call id, which the
+    executor tags ``..._s<step>``); -1 when the call carried no step.
+    """
 
     name: str
     args: dict[str, Any]
     ok: bool
     result: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] = field(default_factory=dict)
+    step: int = -1
+
+
+def step_of(call_id: str) -> int:
+    """The step tag of a call id (``call_ab12_3_0_s2`` -> 2), or -1."""
+    match = re.search(r"_s(\d+)$", call_id or "")
+    return int(match.group(1)) if match else -1
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ def read_conversation(messages: Sequence[BaseMessage]) -> Conversation:
         elif isinstance(message, ToolMessage):
             name, args = calls.get(message.tool_call_id, (message.name or "?", {}))
             ok, result, error = _outcome(str(message.content))
-            answered[message.tool_call_id] = Observation(name, args, ok, result, error)
+            answered[message.tool_call_id] = Observation(name, args, ok, result, error, step_of(message.tool_call_id))
     observations: list[Observation] = []
     for index, call_id in enumerate(order):
         observations += [obs for at, obs in extra if at == index]

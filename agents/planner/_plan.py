@@ -1,4 +1,12 @@
-"""The planner's decision for one model turn, from the conversation so far."""
+"""The executor: one task spec, run step by step, for whichever agent is speaking.
+
+The supervisor's turn submits the spec (or asks its one question, or says politely what
+Taorui can do). An agent's turn walks the spec's steps that belong to it, in order: each
+step's recipe either asks for tool calls (tagged with the step, so two training steps never
+read each other's results) or is done with a text; when every step of this agent is done the
+work is handed to the agent of the next step, or the answer is composed - the steps' texts,
+the comparison, and what was asked, defaulted and not used.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +14,133 @@ from collections.abc import Collection, Sequence
 
 from langchain_core.messages import BaseMessage
 
-from agents.planner._actions import Action, Answer, Ask, Route
-from agents.planner._advisor import ADVISOR_RECIPES
+from agents.brief import Brief
+from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Submit
+from agents.planner._advisor import MODEL_RECIPES
+from agents.planner._compare import compare_recipe, cycle_recipe
 from agents.planner._context import PlanContext
 from agents.planner._defaults import PlannerDefaults
 from agents.planner._factor import FACTOR_RECIPES
-from agents.planner._models import ParsedInstruction
-from agents.planner._observe import read_conversation
-from agents.planner._parse import parse_conversation
-from agents.planner._text import pick
+from agents.planner._observe import Conversation, read_conversation
+from agents.planner._rules import RULE_RECIPES
+from agents.planner._text import Said, pick
 from agents.planner._trader import TRADER_RECIPES, signal_recipe
+from agents.spec import TaskSpec
+from agents.understand import RouterLike, understand
 
-__all__ = ["decide", "describe_task"]
+__all__ = ["agent_of_step", "decide", "scope_answer", "spec_of"]
 
-_RECIPES = {**ADVISOR_RECIPES, **FACTOR_RECIPES, **TRADER_RECIPES}
-
-
-def describe_task(parsed: ParsedInstruction) -> str:
-    """The routed task in one line: intent and every slot the instruction named."""
-    named = parsed.slots.model_dump(exclude_defaults=True, mode="json")
-    parts = [f"{key}={value}" for key, value in named.items()]
-    return f"{parsed.intent}: " + (", ".join(parts) if parts else "no values named")
+_RECIPES = {**MODEL_RECIPES, **RULE_RECIPES, **FACTOR_RECIPES, **TRADER_RECIPES, "compare": compare_recipe,
+            "trading_cycle": cycle_recipe}
 
 
-def _supervise(parsed: ParsedInstruction) -> Action:
-    if parsed.question or parsed.agent is None:
-        return Ask(parsed.question or "")
-    return Route(parsed.agent, describe_task(parsed))
+def spec_of(brief: Brief, router: RouterLike | None = None) -> TaskSpec:
+    """The spec the graph put in the brief, or the offline reading of the instruction."""
+    if brief.spec is not None:
+        return TaskSpec.model_validate(brief.spec)
+    return understand([*brief.earlier, brief.instruction], brief.catalog, router)
 
 
-def decide(messages: Sequence[BaseMessage], tools: Collection[str], defaults: PlannerDefaults) -> Action:
+def agent_of_step(spec: TaskSpec, index: int) -> str | None:
+    """Who runs step ``index`` (a comparison: whoever ran the step before it)."""
+    step = spec.steps[index]
+    if step.intent == "compare" and index > 0:
+        return agent_of_step(spec, index - 1)
+    return step.agent
+
+
+def scope_answer(language: str) -> str:
+    """What Taorui does, for a request it does not serve."""
+    return pick(language,
+                "That is outside what I can help with. I am Taorui, a quant research and supervised-trading assistant: "
+                "I can train reinforcement-learning strategies (PPO, A2C, SAC, TD3, DDPG), train Qlib models "
+                "(LightGBM, linear, MLP), backtest and tune rule strategies, evaluate and mine factors, and place "
+                "paper orders through a risk gate with your approval - on the data in the store "
+                "(`taorui data list`).",
+                "这超出了我能帮助的范围。我是韬睿，一个量化研究与受监督交易助手：可以训练强化学习策略（PPO、A2C、SAC、"
+                "TD3、DDPG）、训练 Qlib 模型（LightGBM、线性、MLP）、回测和优化规则策略、评估与挖掘因子，并在您的批准下"
+                "通过风控闸门下模拟单——基于数据库中的数据（`taorui data list`）。")
+
+
+def _supervise(spec: TaskSpec) -> Action:
+    if spec.question:
+        return Ask(spec.question)
+    if all(s.intent == "out_of_scope" for s in spec.steps):
+        return Answer(scope_answer(spec.language))
+    return Submit(spec)
+
+
+def decide(messages: Sequence[BaseMessage], tools: Collection[str], defaults: PlannerDefaults,
+           router: RouterLike | None = None) -> Action:
     """Next action for whoever the system message says is speaking."""
     conversation = read_conversation(messages)
     brief = conversation.brief
     if brief is None:
         return Answer("I received no instruction block to work from.")
-    symbols = [e.name for e in brief.catalog if e.kind == "instrument"]
-    parsed = parse_conversation([*brief.earlier, brief.instruction], symbols)
+    spec = spec_of(brief, router)
     if conversation.role == "supervisor":
-        return _supervise(parsed)
-    ctx = PlanContext(parsed, brief, conversation.observations, frozenset(tools), defaults)
-    if conversation.role == "trader" and brief.handover:
-        return signal_recipe(ctx)
-    if parsed.question:
-        return Answer(parsed.question)
-    recipe = _RECIPES.get(parsed.intent)
-    if recipe is None:
-        return Answer(pick(parsed.language, "I do not know how to do this yet.", "我还不会处理这个请求。"))
-    return recipe(ctx)
+        return _supervise(spec)
+    if spec.question:
+        return Answer(spec.question)
+    return _execute(spec, conversation, brief, frozenset(tools), defaults)
+
+
+def _start(brief: Brief) -> int:
+    payload = (brief.handover or {}).get("payload") or {}
+    step = payload.get("step")
+    return int(step) if isinstance(step, int) else 0
+
+
+def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: frozenset[str],
+             defaults: PlannerDefaults) -> Action:
+    role, start = conversation.role, _start(brief)
+    signal = bool(((brief.handover or {}).get("payload") or {}).get("signal") is not None) and role == "trader"
+    mine = [i for i in range(start, len(spec.steps)) if agent_of_step(spec, i) == role]
+    if signal and start not in mine:
+        mine = [start, *mine]
+    texts, said = [], Said()
+    for i in mine:
+        ctx = PlanContext(spec, i, brief, tuple(o for o in conversation.observations if o.step == i),
+                          conversation.observations, tools, defaults)
+        recipe = signal_recipe if (signal and i == start) else _RECIPES.get(spec.steps[i].intent)
+        if recipe is None:
+            texts.append(pick(spec.language, "I do not know how to do this yet.", "我还不会处理这个请求。"))
+            continue
+        action = recipe(ctx)
+        said.merge(ctx.said)
+        if isinstance(action, Handover):  # the next agent's answer carries this one's work and notes
+            research = "\n\n".join(p for p in (*texts, action.payload.get("research"), said.render(spec.language)) if p)
+            return Handover(action.to, action.note, action.run_id, {**action.payload, "research": research})
+        if isinstance(action, CallTools):
+            return action
+        if isinstance(action, Answer):
+            texts.append(action.text)
+    return _after(spec, mine, brief, texts, said)
+
+
+def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said) -> Action:
+    """Hand over to the next step's agent, or compose the answer."""
+    last = max(mine, default=-1)
+    nxt = next((i for i in range(last + 1, len(spec.steps)) if agent_of_step(spec, i) not in (None,)), None)
+    body = "\n\n".join(t for t in texts if t)
+    research = ((brief.handover or {}).get("payload") or {}).get("research")
+    if nxt is not None and agent_of_step(spec, nxt) != agent_of_step(spec, mine[0] if mine else 0):
+        carried = "\n\n".join(p for p in (research, body, said.render(spec.language)) if p)
+        return Handover(str(agent_of_step(spec, nxt)), body[:3900] or "continue",
+                        payload={"step": nxt, "research": carried})
+    notes = _notes(spec, said)
+    parts = [p for p in (research if research and research not in body else None, body, notes.render(spec.language)) if p]
+    return Answer("\n\n".join(parts))
+
+
+def _notes(spec: TaskSpec, said: Said) -> Said:
+    """The answer's closing lines: approvals asked for, symbols read, words not used."""
+    if spec.approval.value and spec.approval.source == "stated":
+        said.stated("every order waits for your approval", "每笔订单都等待您的批准")
+    for step in spec.steps:
+        for item in step.instruments:
+            if item.source == "inferred" and item.said:
+                said.stated(f"read {item.said} as {item.value}", f"将 {item.said} 理解为 {item.value}")
+    for words in spec.ignored:
+        said.ignored(f"\"{words}\" (not a parameter of this task)", f"“{words}”（不是此任务的参数）")
+    return said

@@ -46,19 +46,46 @@ def synthetic_note(language: str, names: list[str]) -> str:
 
 
 class Said:
-    """Defaults taken while planning, to be stated in the answer."""
+    """What the answer must echo: values the person stated (with the value used), the
+    defaults taken, and parameter-like words that were not used."""
 
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        self.asked: list[tuple[str, str]] = []
+        self.unused: list[tuple[str, str]] = []
 
     def add(self, en: str, zh: str) -> None:
         """Record one default (English and Chinese wording)."""
         if (en, zh) not in self.items:
             self.items.append((en, zh))
 
+    def stated(self, en: str, zh: str) -> None:
+        """Record one stated value and the value actually used."""
+        if (en, zh) not in self.asked:
+            self.asked.append((en, zh))
+
+    def ignored(self, en: str, zh: str) -> None:
+        """Record something the person said that was not used, and why."""
+        if (en, zh) not in self.unused:
+            self.unused.append((en, zh))
+
+    def merge(self, other: Said) -> None:
+        """Add another step's records (no repeats)."""
+        for en, zh in other.asked:
+            self.stated(en, zh)
+        for en, zh in other.items:
+            self.add(en, zh)
+        for en, zh in other.unused:
+            self.ignored(en, zh)
+
     def render(self, language: str) -> str:
-        """``Defaults I took: ...`` or empty when none."""
-        if not self.items:
-            return ""
-        parts = [zh if language == "zh" else en for en, zh in self.items]
-        return pick(language, "Defaults I took: ", "我采用的默认设置：") + pick(language, "; ", "；").join(parts) + pick(language, ".", "。")
+        """The "as you asked", "defaults I took" and "not used" lines (empty parts left out)."""
+        lines = []
+        for items, en_head, zh_head in ((self.asked, "As you asked: ", "按您的要求："),
+                                        (self.items, "Defaults I took: ", "我采用的默认设置："),
+                                        (self.unused, "Not used: ", "未使用：")):
+            if items:
+                parts = [zh if language == "zh" else en for en, zh in items]
+                lines.append(pick(language, en_head, zh_head) + pick(language, "; ", "；").join(parts)
+                             + pick(language, ".", "。"))
+        return "\n".join(lines)

@@ -8,11 +8,12 @@ the approval note says.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from agents.planner._actions import Action, Answer, CallTools, ToolCall
-from agents.planner._advisor import failure_answer
-from agents.planner._context import PlanContext
+from agents.planner._common import call, failure_answer
+from agents.planner._context import PlanContext, v
 from agents.planner._observe import APPROVAL_MESSAGE, Observation
 from agents.planner._text import fmt_num, pick
 
@@ -28,7 +29,7 @@ def account_recipe(ctx: PlanContext) -> Action:
     """get_account and risk_status, then a summary."""
     wanted = [n for n in ("get_account", "risk_status") if ctx.may(n)]
     if wanted:
-        return CallTools(tuple(ToolCall(n, {}) for n in wanted))
+        return CallTools(tuple(ToolCall(n, {}, ctx.index) for n in wanted))
     account, risk = ctx.last("get_account"), ctx.last("risk_status")
     if account is None and risk is None:
         return Answer(pick(ctx.language, "No account tools are available: trading is not configured.",
@@ -63,18 +64,80 @@ def _order_args(symbol: str, side: str, qty: float) -> dict[str, Any]:
     return {"symbol": symbol, "side": side, "qty": qty}
 
 
+def _held(ctx: PlanContext, symbol: str) -> float:
+    account = ctx.last("get_account")
+    for p in (account.result.get("positions") or []) if account and account.ok else []:
+        if str(p.get("symbol")).upper() == symbol.upper():
+            return float(p.get("qty") or 0)
+    return 0.0
+
+
+def _price(ctx: PlanContext, symbol: str) -> float | None:
+    return _last_closes(ctx).get(symbol)
+
+
+def _needs(ctx: PlanContext, kind: str) -> Action | None:
+    """The reads a relative order size needs first: the account, and a price for money sizes."""
+    if ctx.may("get_account"):
+        return call(ctx, "get_account", {})
+    if kind in ("notional", "pct_equity") and ctx.may("get_price"):
+        symbol = ctx.assets[0]
+        end = ctx.brief.entry(symbol)
+        last = end.end if end else None
+        return call(ctx, "get_price", {"symbols": [symbol], "start": _days_before(last, 14), "end": last})
+    return None
+
+
+def _sized(ctx: PlanContext, symbol: str, lot: int) -> tuple[float, str, str] | Answer:
+    """Units to trade and the computation (en, zh) from the stated quantity."""
+    q = ctx.step.quantity.value  # type: ignore[union-attr]
+    if q.kind == "units":
+        return float(q.value), f"{q.value:g} units as stated", f"按指定 {q.value:g} 股/单位"
+    if q.kind == "lots":
+        qty = q.value * lot
+        return qty, f"{q.value:g} lots x {lot} = {qty:g} units", f"{q.value:g} 手 x {lot} = {qty:g} 股"
+    if q.kind == "fraction_of_position":
+        held = _held(ctx, symbol)
+        qty = math.floor(held * q.value / lot + 1e-9) * lot
+        return (float(qty), f"{q.value:.0%} of the {held:g} {symbol} held = {held * q.value:g}, whole lots of {lot}: {qty:g}",
+                f"持仓 {held:g} 的 {q.value:.0%} = {held * q.value:g}，按每手 {lot} 取整：{qty:g}")
+    price = _price(ctx, symbol)
+    if price is None or price <= 0:
+        return Answer(pick(ctx.language, f"No recent price for {symbol}: the order size cannot be computed; nothing was sent.",
+                           f"没有 {symbol} 的最近价格，无法计算下单数量；未发送任何订单。"))
+    account = ctx.last("get_account")
+    equity = float((account.result if account and account.ok else {}).get("equity") or 0)
+    money = q.value if q.kind == "notional" else equity * q.value / 100
+    qty = math.floor(money / price / lot) * lot
+    basis_en = f"{fmt_num(money)}" + (f" ({q.value:g}% of equity {fmt_num(equity)})" if q.kind == "pct_equity" else "")
+    basis_zh = f"{fmt_num(money)}" + (f"（权益 {fmt_num(equity)} 的 {q.value:g}%）" if q.kind == "pct_equity" else "")
+    return (float(qty), f"{basis_en} / last close {fmt_num(price)} = {money / price:,.2f}, whole lots of {lot}: {qty:g}",
+            f"{basis_zh} / 最新收盘价 {fmt_num(price)} = {money / price:,.2f}，按每手 {lot} 取整：{qty:g}")
+
+
 def order_recipe(ctx: PlanContext) -> Action:
-    """One order from the instruction: place_order, then report the gate's outcome."""
-    slots = ctx.parsed.slots
-    symbol, lot = slots.assets[0], _lot(ctx, slots.assets[0])
-    qty = float(slots.quantity or 0) * (lot if slots.unit == "lot" else 1)
-    if slots.unit == "lot" and lot > 1:
-        ctx.said.add(f"1 lot of {symbol} = {lot} units", f"{symbol} 每手 {lot} 股")
+    """One order from the step: size it (a relative size from the account, shown), place_order,
+    then report the gate's outcome. A computed size is always held for the person (the graph)."""
+    symbol = ctx.assets[0]
+    lot, side = _lot(ctx, symbol), str(v(ctx.step.side, "buy"))
+    kind = ctx.step.quantity.value.kind if ctx.step.quantity is not None else "units"
+    if kind != "units" and kind != "lots":
+        first = _needs(ctx, kind)
+        if first is not None:
+            return first
+    sized = _sized(ctx, symbol, lot)
+    if isinstance(sized, Answer):
+        return sized
+    qty, how_en, how_zh = sized
+    ctx.said.stated(f"{side} {symbol}: {how_en}", f"{'买入' if side == 'buy' else '卖出'} {symbol}：{how_zh}")
+    if qty <= 0:
+        return Answer(pick(ctx.language, f"The computed size is zero ({how_en}); no order was proposed.",
+                           f"计算出的数量为零（{how_zh}）；没有提出订单。") + "\n" + ctx.said.render(ctx.language))
     if ctx.last("place_order") is None:
         if "place_order" not in ctx.tools:
             return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
                                "此处未配置交易：没有 place_order 工具。"))
-        return CallTools((ToolCall("place_order", _order_args(symbol, slots.side or "buy", qty)),))
+        return call(ctx, "place_order", _order_args(symbol, side, float(qty)))
     return Answer(orders_answer(ctx, {}))
 
 
@@ -117,7 +180,7 @@ def _size(ctx: PlanContext, picks: list[dict[str, Any]], equity: float, closes: 
         lot = _lot(ctx, symbol)
         qty = math.floor(budget / len(picks) / price / lot) * lot if price else 0
         if qty > 0:
-            calls.append(ToolCall("place_order", _order_args(symbol, "buy", float(qty))))
+            calls.append(ToolCall("place_order", _order_args(symbol, "buy", float(qty)), ctx.index))
     return calls
 
 
@@ -146,15 +209,15 @@ def signal_recipe(ctx: PlanContext) -> Action:
         return Answer(pick(ctx.language, "The hand-over carried no signal to trade on; no order was proposed.",
                            "交接中没有可交易的信号；没有提出任何订单。"))
     if ctx.may("get_account"):
-        return CallTools((ToolCall("get_account", {}),))
+        return call(ctx, "get_account", {})
     account = ctx.last("get_account")
     if account is not None and not account.ok:
         return failure_answer(ctx, account)
     if ctx.may("get_price"):
         end = ctx.brief.entry(picks[0]["symbol"])
         last = end.end if end else None
-        return CallTools((ToolCall("get_price", {"symbols": [p["symbol"] for p in picks],
-                                                 "start": _days_before(last, 14), "end": last}),))
+        return call(ctx, "get_price", {"symbols": [p["symbol"] for p in picks], "start": _days_before(last, 14),
+                                       "end": last})
     if ctx.last("place_order") is None and ctx.can_call:
         equity = float((account.result if account else {}).get("equity") or 0)
         calls = _size(ctx, picks, equity, _last_closes(ctx))
@@ -249,7 +312,9 @@ def _lost_race_text(lang: str, settle: dict[str, Any], outcome: dict[str, Any]) 
 def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[str, Any]]) -> str:
     lang, r = ctx.language, obs.result
     order = r.get("order") or obs.args
-    head = f"- {str(order.get('side', '')).upper()} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}: "
+    side = str(order.get("side", ""))
+    label = pick(lang, side.upper(), {"buy": "买入", "sell": "卖出"}.get(side, side))
+    head = f"- {label} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}" + pick(lang, ": ", "：")
     if not obs.ok:
         return head + pick(lang, f"refused ({obs.error.get('message')})", f"被拒绝（{obs.error.get('message')}）")
     decision = r.get("decision")
@@ -280,7 +345,7 @@ def orders_answer(ctx: PlanContext, picks: dict[str, dict[str, Any]]) -> str:
     lines += _skipped(ctx, picks)
     rules = sorted({str(o.get("fill_rule")) for o in _outcomes(ctx, decisions) if o.get("fill_rule")})
     if rules:
-        lines.append(pick(lang, "Fill rule: ", "成交规则：") + "; ".join(rules))
+        lines.append(pick(lang, "Fill rule: ", "成交规则：") + pick(lang, "; ", "；").join(_rule_text(lang, r) for r in rules))
     if picks:
         signal = ((ctx.brief.handover or {}).get("payload") or {}).get("signal") or {}
         as_of = signal.get("as_of") if isinstance(signal, dict) else None
@@ -290,8 +355,21 @@ def orders_answer(ctx: PlanContext, picks: dict[str, dict[str, Any]]) -> str:
             lines.append(pick(lang, f"- {p['symbol']}: rank {p['rank']} of {p['of']} by the model's latest score "
                                     f"({fmt_num(p.get('score'), 4)})",
                               f"- {p['symbol']}：模型最新打分 {fmt_num(p.get('score'), 4)}，排名 {p['rank']}/{p['of']}"))
-    lines.append(ctx.said.render(lang))
     return "\n".join(line for line in lines if line is not None).strip()
+
+
+_RULE = re.compile(r"paper fill at the last close known at (?P<at>.+?) UTC(?: \((?P<src>.+?)\))?(?:; not filled: (?P<why>.*))?$")
+
+
+def _rule_text(lang: str, rule: str) -> str:
+    """The gate's fill rule, in Chinese for a Chinese answer."""
+    match = _RULE.match(rule)
+    if lang != "zh" or match is None:
+        return rule
+    src = match.group("src") or ""
+    src = src.replace("close of", "收盘价，").replace("SYNTHETIC", "合成数据").replace("synthetic", "").strip(" ,")
+    text = f"按 {match.group('at')} UTC 时已知的最新收盘价模拟成交" + (f"（{src}）" if src else "")
+    return text + (f"；未成交：{match.group('why')}" if match.group("why") else "")
 
 
 TRADER_RECIPES = {"place_order": order_recipe, "account_status": account_recipe}

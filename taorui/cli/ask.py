@@ -20,7 +20,7 @@ import getpass
 import sys
 from typing import Any, Literal
 
-from agents.llm import LLMConfig, build_chat_model
+from agents.llm import LLMConfig, build_chat_model, build_executor
 from graphs import ApprovalDecision, AskResult, GraphDeps, GraphEvent, Orchestrator, open_checkpointer
 from graphs.adapters import GateDesk, GateMarket, MemoryAdapter
 from guardrails import SessionClock
@@ -75,10 +75,12 @@ def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
     gate = ctx.session_gate
     tool_ctx = ctx.tool_context()
     tool_ctx.gate = gate
-    return GraphDeps(model=build_chat_model(config), llm=config, tool_context=tool_ctx,
+    router_dir = str(ctx.settings.cache_dir / "router")
+    executor = None if (config.backend == "openai" and ctx.settings.llm_agents) else build_executor(router_dir=router_dir)
+    return GraphDeps(model=build_chat_model(config, router_dir=router_dir), llm=config, tool_context=tool_ctx,
                      tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
                      memory=MemoryAdapter(ctx.memory, ctx.settings.runs_dir), market=GateMarket(gate),
-                     approval_ttl_minutes=ctx.risk_policy.approvals.expires_after_minutes)
+                     approval_ttl_minutes=ctx.risk_policy.approvals.expires_after_minutes, executor=executor)
 
 
 def build_orchestrator(ctx: AppContext, backend: str | None = None) -> Orchestrator:

@@ -1,0 +1,91 @@
+"""Comparing the steps before a ``compare`` step, and the trading cycle (model -> orders).
+
+A comparison reads each earlier step's result (the RL agent's out-of-sample metrics, a
+backtest's, a model's signal backtest) and puts them side by side with the winner by Sharpe
+ratio - and says when the windows differ, because then the numbers are not comparable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agents.planner._actions import Action, Answer, Handover
+from agents.planner._advisor import model_recipe
+from agents.planner._context import PlanContext, v
+from agents.planner._text import fmt_num, fmt_pct, pick
+
+__all__ = ["compare_recipe", "cycle_recipe"]
+
+_RESULT_TOOLS = ("train_rl_agent", "backtest_strategy", "train_qlib_model", "optimize_strategy")
+
+
+def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
+    """Label, window and headline metrics of step ``index``'s result."""
+    obs = next((o for o in reversed(ctx.everything) if o.step == index and o.name in _RESULT_TOOLS and o.ok), None)
+    if obs is None:
+        return None
+    r = obs.result
+    if obs.name == "train_rl_agent":
+        m, test = r.get("metrics") or {}, r.get("test") or {}
+        return {"label": f"{str(r.get('algo', '?')).upper()} on {r.get('asset')}", "window": f"{test.get('start')}..{test.get('end')}",
+                "total": m.get("cumulative_return"), "sharpe": m.get("sharpe"), "mdd": m.get("max_drawdown")}
+    if obs.name == "backtest_strategy":
+        m = r.get("metrics") or {}
+        return {"label": f"{r.get('strategy')} on {', '.join(r.get('symbols') or [])}",
+                "window": f"{r.get('first_day')}..{r.get('last_day')}", "total": m.get("total_return"),
+                "sharpe": m.get("sharpe"), "mdd": -abs(m["max_drawdown"]) if isinstance(m.get("max_drawdown"), int | float) else None}
+    if obs.name == "train_qlib_model":
+        raw: dict[str, Any] = r.get("backtest") or {}
+        b: dict[str, Any] = raw["metrics"] if isinstance(raw.get("metrics"), dict) else raw
+        return {"label": f"{r.get('model')} on {r.get('universe')}", "window": f"{b.get('start')}..{b.get('end')}",
+                "total": b.get("annualized_return_with_cost"), "sharpe": b.get("information_ratio_with_cost"),
+                "mdd": b.get("max_drawdown_with_cost")}
+    top = (r.get("top") or [{}])[0]
+    oos = top.get("out_of_sample") or {}
+    window = r.get("out_of_sample") or ("?", "?")
+    return {"label": f"{r.get('strategy')} {top.get('params')}", "window": f"{window[0]}..{window[1]}",
+            "total": oos.get("total_return"), "sharpe": oos.get("sharpe"), "mdd": oos.get("max_drawdown")}
+
+
+def compare_recipe(ctx: PlanContext) -> Action:
+    """Side by side: the earlier steps' results, the best by Sharpe, and whether they are comparable."""
+    rows = [r for r in (_row(ctx, i) for i in range(ctx.index)) if r is not None]
+    lang = ctx.language
+    if len(rows) < 2:
+        return Answer(pick(lang, "There are not two finished results to compare.", "没有两个已完成的结果可供比较。"))
+    lines = [pick(lang, "Comparison (out of sample where there was a split):", "对比（有样本外划分的取样本外结果）：")]
+    for r in rows:
+        lines.append(pick(lang, f"- {r['label']}, {r['window']}: return {fmt_pct(r['total'])}, Sharpe {fmt_num(r['sharpe'])}, "
+                                f"max drawdown {fmt_pct(r['mdd'])}",
+                          f"- {r['label']}，{r['window']}：收益 {fmt_pct(r['total'])}，夏普 {fmt_num(r['sharpe'])}，"
+                          f"最大回撤 {fmt_pct(r['mdd'])}"))
+    scored = [r for r in rows if isinstance(r["sharpe"], int | float) and math.isfinite(r["sharpe"])]
+    if scored:
+        best = max(scored, key=lambda r: r["sharpe"])
+        lines.append(pick(lang, f"Best risk-adjusted: {best['label']} (Sharpe {fmt_num(best['sharpe'])}).",
+                          f"风险调整后最好：{best['label']}（夏普 {fmt_num(best['sharpe'])}）。"))
+    if len({r["window"] for r in rows}) > 1:
+        lines.append(pick(lang, "Caution: the results cover different windows, so they are not strictly comparable.",
+                          "注意：这些结果的区间不同，不能严格比较。"))
+    return Answer("\n".join(lines))
+
+
+def cycle_recipe(ctx: PlanContext) -> Action:
+    """Today's trading cycle: the model scores the universe, the trader buys its top picks.
+
+    The selection is the step's own (top k / top %), else the default top 5 % (named); the
+    orders go through the gate, and through the person when they asked.
+    """
+    action = model_recipe(ctx)
+    if not isinstance(action, Answer) or not ctx.can_call:
+        return action
+    trained = ctx.last("train_qlib_model")
+    selection = {"top_k": int(v(ctx.step.top_k))} if ctx.step.top_k is not None else {
+        "top_pct": float(v(ctx.step.top_pct, 5.0))}
+    if ctx.step.top_k is None and ctx.step.top_pct is None:
+        ctx.said.add("buy the model's top 5% of the universe", "买入模型排名前 5% 的股票")
+    payload = {"universe": str(v(ctx.step.universe, ctx.defaults.factor_universe)), "selection": selection,
+               "ask_approval": bool(ctx.spec.approval.value), "research": action.text,
+               "signal": (trained.result if trained else {}).get("latest_signal"), "step": ctx.index}
+    return Handover("trader", action.text, run_id=(trained.result if trained else {}).get("run_id"), payload=payload)

@@ -1,0 +1,323 @@
+"""Strategy-advisor recipes for rule strategies (backtests, parameter searches), the list of
+strategies, recall of earlier runs and prices. Stated parameters, grids, windows and costs
+are used as stated and echoed; everything else is a named default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.planner._actions import Action, Answer
+from agents.planner._common import call, costs, failure_answer, missing_tool, windows_for
+from agents.planner._context import PlanContext, v
+from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
+from agents.planner._windows import Plan, Span
+
+__all__ = ["RULE_RECIPES", "backtest_answer", "optimize_answer"]
+
+
+# --- rule strategies ----------------------------------------------------------------------
+def _strategy_spec(ctx: PlanContext, name: str) -> dict[str, Any] | None:
+    listed = ctx.last("list_strategies")
+    if listed is None or not listed.ok:
+        return None
+    return next((s for s in listed.result.get("strategies", []) if s.get("name") == name), None)
+
+
+def _map_params(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, float | int]:
+    """The instruction's fast/slow/period values under the strategy's own parameter names."""
+    given = {k: float(p.value) for k, p in ctx.step.params.items()}
+    if not spec or not given:
+        return {k: int(v) if float(v).is_integer() else v for k, v in given.items()}
+    names = list((spec.get("params") or {}).keys())
+    out: dict[str, float | int] = {}
+    if "entry" in names and {"fast", "slow"} <= set(given):  # channel lengths: long entry, short exit
+        given = {"entry": given["slow"], "exit": given["fast"]}
+    for generic, value in given.items():
+        match = next((n for n in names if n == generic or n.startswith(generic) or generic in n), None)
+        if match is None and generic == "period":
+            match = next((n for n in names if any(w in n for w in ("period", "window", "length", "lookback"))), None)
+        if match is not None:
+            kind = (spec["params"][match] or {}).get("type", "integer")
+            out[match] = int(value) if kind in ("int", "integer") else value
+        else:
+            ctx.said.ignored(f"{generic}={value:g} ({spec.get('name')} has no such parameter; it has "
+                             f"{', '.join(names) or 'none'})",
+                             f"{generic}={value:g}（{spec.get('name')} 没有这个参数，它的参数是 {', '.join(names) or '无'}）")
+    return out
+
+
+def _backtest_span(ctx: PlanContext, plan: Plan) -> Span:
+    """A backtest runs on the whole stated window (or the stated test window alone)."""
+    w = ctx.step.windows
+    if w.data is None and w.train is None and w.test is not None:
+        return plan.test
+    return plan.whole
+
+
+def _bt_costs(ctx: PlanContext) -> dict[str, float]:
+    commission, slippage = costs(ctx, 0.001, 0.0005)
+    return {"commission": commission, "slippage": slippage if slippage is not None else 0.0005}
+
+
+def _cash(ctx: PlanContext) -> dict[str, float]:
+    if ctx.step.cash is None:
+        return {}
+    cash = float(ctx.step.cash.value)
+    ctx.said.stated(f"starting cash {fmt_num(cash)}", f"初始资金 {fmt_num(cash)}")
+    return {"cash": cash}
+
+
+def _strategy_args(ctx: PlanContext) -> dict[str, Any] | Answer:
+    plan = windows_for(ctx, ctx.assets[0])
+    if isinstance(plan, Answer):
+        return plan
+    span = _backtest_span(ctx, plan)
+    name = str(v(ctx.step.strategy, ""))
+    params = _map_params(ctx, _strategy_spec(ctx, name))
+    ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}", f"策略 {name}，品种 {', '.join(ctx.assets)}")
+    if params:
+        ctx.said.stated(f"parameters {_fmt_params(params)}", f"参数 {_fmt_params(params)}")
+    else:
+        ctx.said.add("the strategy's default parameters", "策略的默认参数")
+    return {"strategy": name, "symbols": list(ctx.assets), "params": params,
+            "start": span.start.isoformat(), "end": span.end.isoformat(), **_bt_costs(ctx), **_cash(ctx)}
+
+
+def _fmt_params(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in params.items())
+
+
+def backtest_recipe(ctx: PlanContext) -> Action:
+    """list_strategies (for parameter names), backtest_strategy, answer."""
+    if ctx.may("list_strategies") and ctx.step.params:
+        return call(ctx, "list_strategies", {})
+    args = _strategy_args(ctx)
+    if isinstance(args, Answer):
+        return args
+    done = ctx.last("backtest_strategy")
+    if done is None:
+        return call(ctx, "backtest_strategy", args) if ctx.can_call else missing_tool(ctx, "backtest_strategy")
+    if not done.ok:
+        return failure_answer(ctx, done)
+    return Answer(backtest_answer(ctx, done.result))
+
+
+def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
+    """One backtest's headline numbers."""
+    lang, m = ctx.language, r.get("metrics") or {}
+    symbols = ", ".join(r.get("symbols") or ctx.assets)
+    window = f"{r.get('first_day')}..{r.get('last_day')}"
+    params = _fmt_params(r.get("params") or {})
+    lines = [pick(lang, f"Backtest of {r.get('strategy')} ({params or 'default parameters'}) on {symbols}, {window} "
+                        f"(run {r.get('run_id')}):",
+                  f"{symbols} 上 {r.get('strategy')}（{params or '默认参数'}）策略回测，{window}（运行编号 {r.get('run_id')}）："),
+             pick(lang, f"- total return {fmt_pct(m.get('total_return'))}, annualized {fmt_pct(m.get('annualized_return'))}, "
+                        f"Sharpe {fmt_num(m.get('sharpe'))}, max drawdown {fmt_pct(m.get('max_drawdown'), False)}, "
+                        f"{m.get('n_trades', 'n/a')} trades, final value {fmt_num(m.get('final_value'))}, "
+                        f"commission paid {fmt_num(m.get('commission_paid'))}.",
+                  f"- 总收益 {fmt_pct(m.get('total_return'))}，年化 {fmt_pct(m.get('annualized_return'))}，夏普 "
+                  f"{fmt_num(m.get('sharpe'))}，最大回撤 {fmt_pct(m.get('max_drawdown'), False)}，交易 {m.get('n_trades', 'n/a')} 次，"
+                  f"期末市值 {fmt_num(m.get('final_value'))}，佣金 {fmt_num(m.get('commission_paid'))}。")]
+    if r.get("fill_rule"):
+        lines.append(pick(lang, f"Fills: {r['fill_rule']}", f"成交规则：{r['fill_rule']}"))
+    if r.get("equity_png"):
+        lines.append(pick(lang, f"Equity curve: {r['equity_png']}", f"净值曲线：{r['equity_png']}"))
+    synthetic = list(r.get("synthetic_symbols") or []) or [s for s in ctx.assets if ctx.is_synthetic(s)]
+    if synthetic:
+        lines.append(synthetic_note(lang, synthetic))
+    return "\n".join(line for line in lines if line)
+
+
+def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float | int]]:
+    """Stated values as stated; parameters to tune (or all, when none is named) get five values
+    across their allowed range around the default (named as a default)."""
+    params = (spec or {}).get("params") or {}
+    grid: dict[str, list[float | int]] = {}
+    for name, values in ctx.step.grid.items():
+        target = _param_name(name, list(params))
+        if target is None:
+            ctx.said.ignored(f"grid for {name} (no such parameter)", f"{name} 的搜索范围（没有这个参数）")
+            continue
+        grid[target] = [int(x) if float(x).is_integer() else x for x in values.value]
+        ctx.said.stated(f"{target} in {grid[target]}", f"{target} 取 {grid[target]}")
+    wanted = [t for t in (_param_name(n, list(params)) for n in ctx.step.tune) if t is not None] or (
+        [] if grid else list(params))
+    for name in wanted:
+        if name in grid or name not in params:
+            continue
+        auto = _auto_values(params[name])
+        if auto:
+            grid[name] = auto
+            ctx.said.add(f"{name} in {auto}", f"{name} 取 {auto}")
+    for name, value in ctx.step.params.items():  # a fixed value for a parameter not searched
+        target = _param_name(name, list(params))
+        if target is not None and target not in grid:
+            grid[target] = [int(value.value) if float(value.value).is_integer() else value.value]
+            ctx.said.stated(f"{target} fixed at {value.value:g}", f"{target} 固定为 {value.value:g}")
+    return grid
+
+
+def _param_name(generic: str, names: list[str]) -> str | None:
+    match = next((n for n in names if n == generic or n.startswith(generic) or generic in n), None)
+    if match is None and generic in ("period", "window", "lookback"):
+        match = next((n for n in names if any(w in n for w in ("period", "window", "length", "lookback", "entry"))),
+                     None)
+    return match
+
+
+def _auto_values(p: dict[str, Any]) -> list[float | int]:
+    lo, hi, kind, default = p.get("min"), p.get("max"), p.get("type"), p.get("default")
+    if kind not in ("int", "integer", "float", "number") or not isinstance(default, int | float):
+        return []
+    lo = lo if isinstance(lo, int | float) else default / 2
+    hi = hi if isinstance(hi, int | float) else default * 2
+    values = sorted({max(lo, default / 2), max(lo, default * 0.75), default, min(hi, default * 1.5),
+                     min(hi, default * 2)})
+    return list(dict.fromkeys(int(round(x)) if kind in ("int", "integer") else round(x, 4) for x in values))
+
+
+def optimize_recipe(ctx: PlanContext) -> Action:
+    """list_strategies, then optimize_strategy in sample with the stated (or default)
+    out-of-sample window, then the answer."""
+    if ctx.may("list_strategies"):
+        return call(ctx, "list_strategies", {})
+    plan = windows_for(ctx, ctx.assets[0])
+    if isinstance(plan, Answer):
+        return plan
+    done = ctx.last("optimize_strategy")
+    if done is None:
+        name = str(v(ctx.step.strategy, ""))
+        ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}", f"策略 {name}，品种 {', '.join(ctx.assets)}")
+        grid = _grid(ctx, _strategy_spec(ctx, name))
+        if not grid:
+            return Answer(pick(ctx.language, f"{name} has no numeric parameter to search; nothing was run.",
+                               f"{name} 没有可搜索的数值参数；未执行。"))
+        args = {"strategy": name, "symbols": list(ctx.assets), "grid": grid,
+                "start": plan.train.start.isoformat(), "end": plan.train.end.isoformat(),
+                "oos_start": plan.test.start.isoformat(), "oos_end": plan.test.end.isoformat(),
+                **_bt_costs(ctx), **_cash(ctx)}
+        return call(ctx, "optimize_strategy", args) if ctx.can_call else missing_tool(ctx, "optimize_strategy")
+    if not done.ok:
+        return failure_answer(ctx, done)
+    return Answer(optimize_answer(ctx, done.result))
+
+
+def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
+    """The best parameter sets in sample, and what they did out of sample."""
+    lang = ctx.language
+    ins_w, oos_w = r.get("in_sample") or ("?", "?"), r.get("out_of_sample") or ("?", "?")
+    lines = [pick(lang, f"Parameter search for {r.get('strategy')} (run {r.get('run_id')}): {r.get('n_combos')} "
+                        f"combinations ranked by {r.get('metric')} in sample {ins_w[0]}..{ins_w[1]}, tested out of "
+                        f"sample {oos_w[0]}..{oos_w[1]}:",
+                  f"{r.get('strategy')} 参数搜索（运行编号 {r.get('run_id')}）：共 {r.get('n_combos')} 组参数，按样本内 "
+                  f"{ins_w[0]}..{ins_w[1]} 的 {r.get('metric')} 排序，样本外 {oos_w[0]}..{oos_w[1]} 检验：")]
+    for row in (r.get("top") or [])[:3]:
+        ins, oos = row.get("in_sample") or {}, row.get("out_of_sample") or {}
+        lines.append(pick(lang, f"- #{row.get('rank')} {row.get('params')}: in sample Sharpe {fmt_num(ins.get('sharpe'))}, "
+                                f"return {fmt_pct(ins.get('total_return'))}; out of sample Sharpe {fmt_num(oos.get('sharpe'))}, "
+                                f"return {fmt_pct(oos.get('total_return'))}",
+                          f"- 第{row.get('rank')}名 {row.get('params')}：样本内夏普 {fmt_num(ins.get('sharpe'))}，收益 "
+                          f"{fmt_pct(ins.get('total_return'))}；样本外夏普 {fmt_num(oos.get('sharpe'))}，收益 "
+                          f"{fmt_pct(oos.get('total_return'))}"))
+    lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's own best case.",
+                      "请以样本外结果评判参数：样本内结果是搜索自己挑出的最好情形。"))
+    synthetic = list(r.get("synthetic_symbols") or [])
+    if synthetic:
+        lines.append(synthetic_note(lang, synthetic))
+    return "\n".join(line for line in lines if line)
+
+
+def list_recipe(ctx: PlanContext) -> Action:
+    """list_strategies, then the list."""
+    done = ctx.last("list_strategies")
+    if done is None:
+        return call(ctx, "list_strategies", {}) if ctx.can_call else missing_tool(ctx, "list_strategies")
+    if not done.ok:
+        return failure_answer(ctx, done)
+    lines = [pick(ctx.language, "Strategies I can backtest:", "可以回测的策略：")]
+    for s in done.result.get("strategies", []):
+        lines.append(f"- {s.get('name')}: {s.get('description', '')} ({', '.join((s.get('params') or {}).keys())})")
+    return Answer("\n".join(lines))
+
+
+# --- memory and prices ----------------------------------------------------------------------
+_REF_KINDS = {"rl": "runs", "model": "runs", "backtest": "runs", "factor": "factors"}
+
+
+def _recall_args(ctx: PlanContext) -> dict[str, Any]:
+    ref = v(ctx.step.ref)
+    words = [ctx.spec.text]
+    if ref is not None and ref.asset:
+        words.append(ref.asset)
+    args: dict[str, Any] = {"query": " ".join(words)[:500], "limit": 5}
+    if ref is not None and ref.kind in _REF_KINDS:
+        args["kind"] = _REF_KINDS[ref.kind]
+    return args
+
+
+def recall_recipe(ctx: PlanContext) -> Action:
+    """search_memory for the earlier run (never a retrain), then what was found or that nothing was."""
+    done = ctx.last("search_memory")
+    if done is None:
+        if not ctx.can_call or "search_memory" not in ctx.tools:
+            return missing_tool(ctx, "search_memory")
+        return call(ctx, "search_memory", _recall_args(ctx))
+    if not done.ok:
+        return failure_answer(ctx, done)
+    hits = done.result.get("results") or []
+    if not hits:
+        return Answer(pick(ctx.language, "Memory holds no earlier run that matches this question; nothing was rerun "
+                                         "(ask me to train or backtest it if you want a fresh run).",
+                           "记忆库中没有与这个问题相符的历史运行；我没有重新运行（如需新的结果，请让我重新训练或回测）。"))
+    lines = [pick(ctx.language, "From memory (earlier runs, best match first; nothing was rerun):",
+                  "记忆库中的历史记录（按相关度排序；没有重新运行）：")]
+    for hit in hits[:5]:
+        meta = hit.get("metadata") or {}
+        numbers = ", ".join(f"{k}={fmt_num(x, 4)}" for k, x in meta.items()
+                            if isinstance(x, int | float) and not isinstance(x, bool))
+        when = meta.get("created") or meta.get("finished") or ""
+        lines.append(f"- [{hit.get('kind')}{' ' + str(when)[:10] if when else ''}] {hit.get('text', '')[:200]}"
+                     + (f" ({numbers})" if numbers else ""))
+    return Answer("\n".join(lines))
+
+
+def price_recipe(ctx: PlanContext) -> Action:
+    """get_price over the window, then first/last close and the change."""
+    asset = ctx.assets[0]
+    done = ctx.last("get_price")
+    if done is None:
+        plan = windows_for(ctx, asset)
+        if isinstance(plan, Answer):
+            return plan
+        span = plan.whole
+        args = {"symbols": [asset], "start": span.start.isoformat(), "end": span.end.isoformat()}
+        return call(ctx, "get_price", args) if ctx.can_call else missing_tool(ctx, "get_price")
+    if not done.ok:
+        return failure_answer(ctx, done)
+    return Answer(price_answer(ctx, asset, done.result))
+
+
+def price_answer(ctx: PlanContext, asset: str, r: dict[str, Any]) -> str:
+    """A short description of the price series the tool returned."""
+    rows = r.get("rows") or r.get("bars") or []
+    closes = [row.get("close") for row in rows if isinstance(row, dict) and row.get("close") is not None]
+    lang = ctx.language
+    if not closes:
+        return pick(lang, f"No prices came back for {asset}.", f"没有取到 {asset} 的价格。")
+    change = closes[-1] / closes[0] - 1 if closes[0] else float("nan")
+    text = pick(lang, f"{asset}: {len(closes)} bars from {rows[0].get('date')} to {rows[-1].get('date')}, close "
+                      f"{fmt_num(closes[0])} -> {fmt_num(closes[-1])} ({fmt_pct(change)}).",
+                f"{asset}：{rows[0].get('date')} 至 {rows[-1].get('date')} 共 {len(closes)} 根K线，收盘价 "
+                f"{fmt_num(closes[0])} -> {fmt_num(closes[-1])}（{fmt_pct(change)}）。")
+    if ctx.is_synthetic(asset):
+        text += "\n" + synthetic_note(lang, [asset])
+    return text
+
+
+RULE_RECIPES = {
+    "backtest_strategy": backtest_recipe,
+    "optimize_strategy": optimize_recipe,
+    "list_strategies": list_recipe,
+    "recall": recall_recipe,
+    "show_price": price_recipe,
+}

@@ -1,0 +1,360 @@
+"""From an instruction (and replies to a question) to one :class:`~agents.spec.TaskSpec`.
+
+The order of work: extract every stated value with its span (``_extract``), cut the
+instruction into clauses and give each an intent (``_intents``), turn clauses into steps
+(several algorithms or strategies to compare become one step each plus a comparison),
+hand each step the values its clause states and the instruction-wide ones, and finally ask
+one question when a required value is missing. Every value is ``stated`` with the person's
+words; a value the assembly supplies itself (an instrument shared by the steps, a model step
+implied by "buy the top 5%") is ``inferred``. Defaults are the executor's: it names them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from agents.brief import CatalogEntry
+from agents.spec import (
+    AGENT_OF,
+    Costs,
+    Quantity,
+    RunRef,
+    Sourced,
+    StepSpec,
+    TaskSpec,
+    Window,
+    Windows,
+)
+from agents.understand import _lexicon as lex
+from agents.understand._extract import Found, Value, extract, unused_numbers
+from agents.understand._intents import Clause, RouterLike, classify, clauses_of
+from agents.understand._questions import question_for
+from agents.understand._text import detect_language, normalise
+
+__all__ = ["understand"]
+
+#: Intents that work on one or more instruments.
+NEEDS_INSTRUMENT = frozenset({"train_rl", "backtest_strategy", "optimize_strategy", "show_price", "place_order"})
+
+
+def _stated(value: Any, said: str) -> Sourced[Any]:
+    return Sourced[Any](value=value, source="stated", said=said.strip()[:200] or None)
+
+
+def _inferred(value: Any, said: str | None = None) -> Sourced[Any]:
+    return Sourced[Any](value=value, source="inferred", said=said)
+
+
+def _within(found: Found, start: int, end: int) -> Found:
+    """The values of ``found`` stated inside ``start:end`` (a clause)."""
+
+    def keep(v: Value | None) -> Value | None:
+        return v if v is not None and start <= v.start < end else None
+
+    def keep_all(vs: list[Value]) -> list[Value]:
+        return [v for v in vs if start <= v.start < end]
+
+    quantity = found.quantity if found.quantity and start <= found.quantity.span.start < end else None
+    return replace(
+        found, instruments=keep_all(found.instruments), unknown_symbols=keep_all(found.unknown_symbols),
+        universe=keep(found.universe), algos=keep_all(found.algos), models=keep_all(found.models),
+        features=keep(found.features), strategies=keep_all(found.strategies),
+        params={k: v for k, v in found.params.items() if start <= v.start < end},
+        grid={k: v for k, v in found.grid.items() if start <= v.start < end},
+        periods=[p for p in found.periods if start <= p.span.start < end],
+        costs=[c for c in found.costs if start <= c.span.start < end], horizon=keep(found.horizon),
+        forward_days=keep(found.forward_days), timesteps=keep(found.timesteps), seed=keep(found.seed),
+        cash=keep(found.cash), quantity=quantity, side=keep(found.side), top_k=keep(found.top_k),
+        top_pct=keep(found.top_pct), expressions=keep_all(found.expressions), themes=keep_all(found.themes),
+        factor_count=keep(found.factor_count), approval=keep(found.approval), suggest=keep(found.suggest),
+    )
+
+
+# --- clauses -> step skeletons -------------------------------------------------------------
+def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
+    """(intent, the values that clause states) per step, modifiers folded into their step."""
+    out: list[tuple[str, Found]] = []
+    pending: list[Found] = []  # modifier clauses before the first step
+    for start, end in clauses_of(norm):
+        local = _within(found, start, end)
+        clause = classify(norm, (start, end), local, router, follows=bool(out))
+        if clause.intent is None:
+            if out:
+                out[-1] = (out[-1][0], _merge(out[-1][1], local))
+            else:
+                pending.append(local)
+            continue
+        for extra in pending:
+            local = _merge(local, extra)
+        pending = []
+        expanded = _expand(clause, local)
+        if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
+            continue  # "compare them" after steps that already end in a comparison
+        if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
+            out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
+            continue
+        out += expanded
+    return _implied(out) if out else [("unknown", found)]
+
+
+def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
+    """A clause with the previous step's intent and nothing of its own to run on (no other
+    instrument, strategy, algorithm, model or expression) adds settings to that step."""
+    intent, found = current
+    if intent != previous[0] or intent == "compare":
+        return False
+    mine = (found.instruments, found.strategies, found.algos, found.models, found.expressions)
+    theirs = (previous[1].instruments, previous[1].strategies, previous[1].algos, previous[1].models,
+              previous[1].expressions)
+    return all(not m or [v.value for v in m] == [v.value for v in t] for m, t in zip(mine, theirs, strict=True))
+
+
+def _merge(a: Found, b: Found) -> Found:
+    """``a`` with what ``b`` adds (``a`` wins where both state a value)."""
+    merged = replace(a)
+    for name in ("universe", "features", "horizon", "forward_days", "timesteps", "seed", "cash", "quantity", "side",
+                 "top_k", "top_pct", "factor_count", "approval", "suggest"):
+        if getattr(merged, name) is None:
+            setattr(merged, name, getattr(b, name))
+    for name in ("instruments", "algos", "models", "strategies", "periods", "costs", "expressions", "themes"):
+        setattr(merged, name, [*getattr(a, name), *[v for v in getattr(b, name) if v not in getattr(a, name)]])
+    merged.params = {**b.params, **a.params}
+    merged.grid = {**b.grid, **a.grid}
+    merged.tune = list(dict.fromkeys([*a.tune, *b.tune]))
+    return merged
+
+
+def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
+    """One clause naming several algorithms / strategies / models to compare -> one step each."""
+    intent = clause.intent or "unknown"
+    groups = {"train_rl": "algos", "backtest_strategy": "strategies", "train_model": "models"}
+    name = groups.get(intent)
+    values = getattr(local, name) if name else []
+    distinct = list(dict.fromkeys(str(v.value) for v in values))
+    if len(distinct) < 2:
+        return [(intent, local)]
+    steps = [(intent, replace(local, **{name: [v for v in values if str(v.value) == d][:1]})) for d in distinct]  # type: ignore[arg-type]
+    return [*steps, ("compare", Found())]
+
+
+def _implied(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """A model step that also buys its top picks gets an order step after it."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        out.append((intent, found))
+        picks = found.top_k is not None or found.top_pct is not None
+        if intent == "train_model" and picks and found.side is not None and found.side.value == "buy":
+            out.append(("place_order", found))
+    return out
+
+
+# --- skeleton -> StepSpec ---------------------------------------------------------------------
+def _windows(found: Found) -> Windows:
+    """The step's windows; one that starts after it ends (after the data) is left out here and
+    asked about by :func:`_outside_data`.
+
+    "Train on the last 5 years" with nothing held out names the data to use, not the training
+    split: a lone training window is the data window (the executor splits it by time), and a
+    test window inside a training window makes the latter the data window too.
+    """
+    parts: dict[str, Sourced[Window]] = {}
+    for period in found.periods:
+        key = period.role
+        if key not in parts and period.start <= period.end:
+            parts[key] = _stated(Window(start=period.start, end=period.end), period.span.text)
+    train, test, data = parts.get("train"), parts.get("test"), parts.get("data")
+    if train is not None and data is None and "valid" not in parts and (
+            test is None or test.value.start <= train.value.end):
+        parts["data"] = parts.pop("train")
+    elif data is not None and train is None and test is not None and test.value.start > data.value.end:
+        parts["train"] = parts.pop("data")  # "2000-2014, OOS 2015-2018": the first window is in sample
+    return Windows(data=parts.get("data"), train=parts.get("train"), valid=parts.get("valid"), test=parts.get("test"))
+
+
+def _outside_data(found: Found, catalog: Sequence[CatalogEntry], language: str) -> str | None:
+    """A stated window the named data cannot serve at all (it starts after the data ends, or
+    ends before it starts): said, with the data's range, instead of silently moved."""
+    spans = {e.name: (date.fromisoformat(e.start), date.fromisoformat(e.end)) for e in catalog if e.start and e.end}
+    names = [str(v.value) for v in found.instruments] + ([str(found.universe.value)] if found.universe else [])
+    for period in found.periods:
+        for name in names:
+            first, last = spans.get(name, (date.min, date.max))
+            if period.start > min(period.end, last) or period.end < first:
+                if language == "zh":
+                    return (f"“{period.span.text.strip()}”不在 {name} 的数据范围内（{first}..{last}），"
+                            "请换一个数据中有的区间")
+                return (f"\"{period.span.text.strip()}\" is outside the data for {name} ({first}..{last}); "
+                        "please give a window inside it")
+    return None
+
+
+def _costs(found: Found) -> Costs:
+    commission = next((c for c in found.costs if c.kind in ("commission", "cost")), None)
+    slippage = next((c for c in found.costs if c.kind == "slippage"), None)
+    return Costs(commission=_stated(commission.rate, commission.span.text) if commission else None,
+                 slippage=_stated(slippage.rate, slippage.span.text) if slippage else None)
+
+
+def _one(v: Value | None, cast: type = str) -> Sourced[Any] | None:
+    return None if v is None else _stated(cast(v.value), v.said)
+
+
+def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
+    span = lex.span_of(norm, lex.CUES["recall"])
+    if span is None:
+        return None
+    day = next((p.start for p in found.periods if p.start == p.end), None)
+    when = day.isoformat() if day else ("yesterday" if lex.has_any(norm, ("yesterday", "昨天")) else "last")
+    kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (
+        "rl" if (found.algos or lex.has_any(norm, lex.CUES["rl"])) else (
+            "model" if found.models or lex.has_any(norm, lex.CUES["model"]) else (
+                "backtest" if found.strategies or lex.has_any(norm, lex.CUES["backtest"]) else "any")))
+    asset = str(found.instruments[0].value) if found.instruments else None
+    return _stated(RunRef(kind=kind, asset=asset, when=when), norm[span[0]:span[1]])  # type: ignore[arg-type]
+
+
+def _quantity(found: Found) -> Sourced[Quantity] | None:
+    q = found.quantity
+    if q is None:
+        return None
+    return _stated(Quantity(kind=q.kind, value=q.value), q.span.text)
+
+
+#: Intents without a train/test split: a lone "test" window ("test them over the last 3 years",
+#: "evaluate ... from 2018 to 2024") is the window they run on.
+_NO_SPLIT = frozenset({"backtest_strategy", "show_price", "evaluate_factors", "mine_factors", "recall"})
+
+
+def _step(intent: str, found: Found, norm: str) -> StepSpec:
+    windows = _windows(found)
+    if intent in _NO_SPLIT and windows.test is not None and windows.data is None and windows.train is None:
+        windows = Windows(data=windows.test)  # "test a golden cross over the 2000s": a backtest window
+    return StepSpec(
+        intent=intent,  # type: ignore[arg-type]
+        agent=AGENT_OF.get(intent),
+        instruments=tuple(_stated(str(v.value), v.said) for v in _distinct(found.instruments)),
+        universe=_one(found.universe), algo=_one(found.algos[0] if found.algos else None),
+        model=_one(found.models[0] if found.models else None), features=_one(found.features),
+        strategy=_one(found.strategies[0] if found.strategies else None),
+        params={k: _stated(float(v.value), v.said) for k, v in found.params.items()},  # type: ignore[arg-type]
+        grid={k: _stated(tuple(v.value), v.said) for k, v in found.grid.items()},  # type: ignore[call-overload,arg-type]
+        tune=tuple(found.tune), windows=windows, costs=_costs(found),
+        horizon=_one(found.horizon), forward_days=_one(found.forward_days, int), timesteps=_one(found.timesteps, int),
+        seed=_one(found.seed, int), cash=_one(found.cash, float), side=_one(found.side),
+        quantity=_quantity(found), top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
+        expressions=tuple(_stated(str(v.value), v.said) for v in found.expressions),
+        theme=_one(found.themes[0] if found.themes else None), factor_count=_one(found.factor_count, int),
+        ref=_ref(norm, found) if intent == "recall" else None,
+        suggest=found.suggest is not None or found.horizon is not None,
+    )
+
+
+def _distinct(values: list[Value]) -> list[Value]:
+    seen: dict[str, Value] = {}
+    for v in values:
+        seen.setdefault(str(v.value), v)
+    return list(seen.values())
+
+
+def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
+    """Values stated once for the whole instruction reach every step that has none of its own."""
+    shared = _step("unknown", whole, "")
+    out = []
+    for step in steps:
+        update: dict[str, Any] = {}
+        if step.intent in NEEDS_INSTRUMENT and not step.instruments and shared.instruments:
+            update["instruments"] = shared.instruments
+        if step.intent in ("train_model", "trading_cycle", "mine_factors", "evaluate_factors") and step.universe is None:
+            update["universe"] = shared.universe
+        for name in ("windows", "costs"):
+            if getattr(step, name) == type(getattr(step, name))():
+                update[name] = getattr(shared, name)
+        for name in ("horizon", "seed", "timesteps", "cash", "forward_days"):
+            if getattr(step, name) is None and getattr(shared, name) is not None:
+                update[name] = getattr(shared, name)
+        if step.intent == "place_order" and step.side is None and shared.side is not None:
+            update["side"] = shared.side
+        out.append(step.model_copy(update=update) if update else step)
+    return out
+
+
+# --- symbols the store does not hold ----------------------------------------------------------
+def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
+    names = [e.name for e in catalog if e.kind == "instrument"]
+    spelled = {s.upper(): canonical for canonical, spellings in lex.ASSETS.items() for s in spellings}
+    pool = {n.upper(): n for n in names} | {k: v for k, v in spelled.items() if v in names}
+    close = difflib.get_close_matches(word.upper(), list(pool), n=3, cutoff=0.6)
+    return list(dict.fromkeys(pool[c] for c in close))
+
+
+def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[CatalogEntry]) -> tuple[list[StepSpec], list[str]]:
+    """A ticker-like word the store lacks: one close match is read as that symbol (inferred,
+    never for an order); otherwise the person is asked. Returns steps and unresolved words."""
+    unresolved: list[str] = []
+    out = steps
+    for word in whole.unknown_symbols:
+        options = _suggestions(str(word.value), catalog)
+        needs = [s for s in out if s.intent in NEEDS_INSTRUMENT and not s.instruments]
+        if len(options) == 1 and needs:
+            fixed = (_inferred(options[0], str(word.value)),)
+            out = [s.model_copy(update={"instruments": fixed}) if s in needs else s for s in out]
+        elif needs or not any(s.instruments for s in out):
+            unresolved.append(str(word.value))
+    return out, unresolved
+
+
+# --- the entry point ----------------------------------------------------------------------------
+def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: RouterLike | None = None) -> TaskSpec:
+    """The task spec of an instruction (``texts[0]``) and the replies that followed a question."""
+    if not texts or not texts[0].strip():
+        raise ValueError("no instruction to understand")
+    text = _joined(texts)
+    norm = normalise(text)
+    language = detect_language(texts[0])
+    symbols = [e.name for e in catalog if e.kind == "instrument"]
+    today_of = {e.name: date.fromisoformat(e.end) for e in catalog if e.end}
+    today = max(today_of.values(), default=date.today())
+    whole = extract(norm, text, symbols, today, today_of)
+    steps = _share([_step(intent, found, norm) for intent, found in _skeletons(norm, whole, router)], whole)
+    steps, unknown = _resolve_typos(steps, whole, catalog)
+    steps = _defaults_of_store(steps, catalog)
+    approval = whole.approval
+    question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
+    outside = _outside_data(whole, catalog, language)
+    if outside is not None:
+        question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
+    return TaskSpec(
+        text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
+        approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),
+        question=question, ignored=tuple(unused_numbers(norm, whole)),
+    )
+
+
+def _joined(texts: Sequence[str]) -> str:
+    """An instruction and its replies, read as one text; a bare number answers "how much" (it is
+    read as that many units)."""
+    from agents.understand._numbers import parse_number
+
+    first = texts[0].strip()
+    for reply in texts[1:]:
+        reply = reply.strip()
+        if not reply:
+            continue
+        if parse_number(reply) is not None:
+            reply = f"{reply} units" if detect_language(first) != "zh" else f"{reply}股"
+        first = f"{first}，{reply}" if detect_language(first) == "zh" else f"{first}, {reply}"
+    return first
+
+
+def _defaults_of_store(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -> list[StepSpec]:
+    """A model or cycle step without a universe takes the store's only universe (inferred)."""
+    universes = [e.name for e in catalog if e.kind == "universe"]
+    if len(universes) != 1:
+        return steps
+    only = _inferred(universes[0], None)
+    return [s.model_copy(update={"universe": only})
+            if s.intent in ("train_model", "trading_cycle") and s.universe is None else s for s in steps]

@@ -1,0 +1,597 @@
+"""Everything a piece of instruction states, with where it says it.
+
+:func:`extract` runs every slot parser over one normalised segment (a whole instruction or
+one of its clauses) and returns a :class:`Found`: each value with the span of the person's
+words. The assembly decides which values belong to which step; the spans let the answer
+quote the person and name parameter-like words that were not used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from agents.understand import _lexicon as lex
+from agents.understand._numbers import CostMention, QuantityMention, find_costs, find_numbers, find_quantity
+from agents.understand._periods import PeriodMention, find_periods
+from agents.understand._text import blank
+
+__all__ = ["Found", "Value", "extract", "expressions_in"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value and the span (start, end) of the words that stated it."""
+
+    value: object
+    start: int
+    end: int
+    said: str
+
+
+@dataclass
+class Found:
+    """What one segment states. Lists keep text order."""
+
+    instruments: list[Value] = field(default_factory=list)
+    unknown_symbols: list[Value] = field(default_factory=list)
+    universe: Value | None = None
+    algos: list[Value] = field(default_factory=list)
+    models: list[Value] = field(default_factory=list)
+    features: Value | None = None
+    strategies: list[Value] = field(default_factory=list)
+    params: dict[str, Value] = field(default_factory=dict)
+    grid: dict[str, Value] = field(default_factory=dict)
+    tune: list[str] = field(default_factory=list)
+    periods: list[PeriodMention] = field(default_factory=list)
+    costs: list[CostMention] = field(default_factory=list)
+    horizon: Value | None = None
+    forward_days: Value | None = None
+    timesteps: Value | None = None
+    seed: Value | None = None
+    cash: Value | None = None
+    quantity: QuantityMention | None = None
+    side: Value | None = None
+    top_k: Value | None = None
+    top_pct: Value | None = None
+    expressions: list[Value] = field(default_factory=list)
+    themes: list[Value] = field(default_factory=list)
+    factor_count: Value | None = None
+    approval: Value | None = None
+    suggest: Value | None = None
+    used: list[tuple[int, int]] = field(default_factory=list)
+
+    def claim(self, start: int, end: int) -> None:
+        """Mark a span as consumed by some slot."""
+        self.used.append((start, end))
+
+
+# --- expressions (taken out first: their numbers are not parameters) ---------------------
+_QUOTED = re.compile(r"[\"“「`']([^\"”」`']*\$[A-Za-z][^\"”」`']*)[\"”」`']")
+_EXPR_TOKEN = re.compile(r"\s*(\$[A-Za-z_]\w*|[A-Za-z_]\w*\s*\(|\d+(?:\.\d+)?(?:e-?\d+)?|[-+*/<>=!&|^]{1,2}|\(|\)|,)")
+
+
+def expressions_in(original: str) -> list[Value]:
+    """Qlib expressions: quoted ones, or formula runs (``$field``s, ``Func(`` calls, numbers and
+    operators) read token by token; prose words end a run, a top-level comma splits two."""
+    quoted = [Value(m.group(1).strip(), m.start(1), m.end(1), m.group(1).strip()) for m in _QUOTED.finditer(original)]
+    if quoted:
+        return quoted
+    out: list[Value] = []
+    i = 0
+    while i < len(original):
+        start = _formula_start(original, i)
+        if start is None:
+            break
+        found = _formula_at(original, start)
+        if found is None:
+            i = start + 1
+            continue
+        out.append(found)
+        i = found.end
+    return out
+
+
+def _formula_start(text: str, i: int) -> int | None:
+    """The next place a formula may start: a ``$field`` or a ``Func(`` call (or ``-1*``, ``(``)."""
+    match = re.compile(r"(?:-\s*\d+(?:\.\d+)?\s*\*\s*)?(?:\(\s*)*(?:\$[A-Za-z_]|[A-Z][A-Za-z_]*\s*\()").search(text, i)
+    return match.start() if match else None
+
+
+def _formula_at(text: str, start: int) -> Value | None:
+    """The longest well-formed run of formula tokens from ``start`` that names a ``$field``."""
+    pos, depth, last_good, last_kind = start, 0, start, "op"
+    while pos < len(text):
+        match = _EXPR_TOKEN.match(text, pos)
+        if match is None:
+            break
+        token = match.group(1).replace(" ", "")
+        kind = _token_kind(token)
+        if kind == "comma" and depth == 0:
+            break  # a top-level comma separates two expressions
+        if kind == "close" and depth == 0:
+            break
+        if kind in ("field", "number", "call", "open") and last_kind in ("field", "number", "close"):
+            break  # two operands in a row: prose between formulas ("... and Std(")
+        depth += 1 if kind in ("call", "open") else -1 if kind == "close" else 0
+        pos, last_kind = match.end(), kind
+        if depth == 0 and kind in ("field", "number", "close"):
+            last_good = pos
+    piece = text[start:last_good].strip()
+    if "$" not in piece or piece.count("(") != piece.count(")"):
+        return None
+    return Value(piece, start, start + len(piece), piece)
+
+
+def _token_kind(token: str) -> str:
+    if token.startswith("$"):
+        return "field"
+    if token.endswith("("):
+        return "call" if len(token) > 1 else "open"
+    if token == ")":
+        return "close"
+    if token == ",":
+        return "comma"
+    if token[0].isdigit():
+        return "number"
+    return "op"
+
+
+# --- instruments ---------------------------------------------------------------------------
+_TICKER = re.compile(r"(?<![A-Za-z0-9_$])([A-Z][A-Z0-9.\-]{1,9})(?![A-Za-z0-9_])")
+_NOT_TICKERS = frozenset({
+    "RL", "PPO", "A2C", "SAC", "TD3", "DDPG", "MLP", "SMA", "EMA", "MA", "MACD", "RSI", "IC", "ICIR", "OOS", "IS",
+    "USD", "CNY", "RMB", "BP", "BPS", "ETF", "AI", "ML", "LGBM", "LGB", "GBDT", "TOP", "P&L", "PNL", "YTD", "Q1",
+    "Q2", "Q3", "Q4", "H1", "H2", "AND", "OR", "THE", "I", "A", "OK", "ALPHA", "DRL", "FINRL", "QLIB", "SB3", "BT",
+    "CSV", "JSON", "API", "LLM", "GPT", "CN", "US", "UTC", "AM", "PM", "VS", "PK", "NAV", "TWAP", "VWAP", "ATR",
+    "ROE", "PE", "PB", "EPS", "KDJ", "CCI", "OBV", "DMA", "ASAP", "FYI", "PX", "POS", "FX",
+})
+
+
+def _instruments(norm: str, original: str, symbols: Collection[str], found: Found) -> None:
+    table = dict(lex.ASSETS)
+    for symbol in symbols:
+        key = symbol.upper()
+        table[key] = (*table.get(key, ()), symbol.lower())
+    for hit in lex.find_spans(norm, table):
+        found.instruments.append(Value(hit.value, hit.start, hit.end, original[hit.start:hit.end]))
+        found.claim(hit.start, hit.end)
+    known = {s.upper() for s in symbols} | set(lex.ASSETS)
+    spelled = {s.upper() for spellings in lex.ASSETS.values() for s in spellings}
+    for match in _TICKER.finditer(original):
+        word = match.group(1)
+        if word in known or word in spelled or word.upper() in _NOT_TICKERS:
+            continue
+        if any(match.start() < v.end and v.start < match.end() for v in found.instruments):
+            continue
+        found.unknown_symbols.append(Value(word, match.start(), match.end(), word))
+
+
+# --- parameters ------------------------------------------------------------------------------
+_NUM = r"(\d+(?:\.\d+)?)"
+_NAMED = re.compile(
+    r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
+    r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
+    r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
+    r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|为|设为|取|用)?\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
+    r"(?!\s*(?:%|年|月|bp|万|千|,\d))")
+_PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "周期": "period", "窗口": "period",
+                "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
+                "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
+                "sigma": "devs", "width": "devs", "标准差倍数": "devs", "快线": "fast", "慢线": "slow", "短期": "fast",
+                "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal"}
+_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*[/,、，]\s*(\d{1,3})(?![\d.])")
+_PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
+_MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-)\s*ma\s*\(?\s*(\d{1,3})")
+_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日均线")
+_SINGLE = re.compile(r"(?<![\d.])(\d{1,3})\s*[-\s]?(?:day|days|d|bar|日|天)\s*(?:simple\s+|exponential\s+)?"
+                     r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
+                     r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点)")
+_LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
+                             r"standard deviations?|sd)|倍标准差|个标准差))")
+_RSI = re.compile(r"rsi\s*\(?\s*(\d{1,3})\s*\)?")
+_DEVS = re.compile(r"(\d(?:\.\d+)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
+_THRESHOLDS = re.compile(r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
+                         r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
+                         r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
+_PAIR_CONTEXT = re.compile(r"ma|sma|ema|cross|均线|快|慢|moving|macd|crossover|交叉|短|长|day|日|golden|金叉|参数")
+
+
+def _params(norm: str, context: str, found: Found) -> None:
+    """Strategy parameters from ``norm`` (blanked of used spans); ``context`` is the full text."""
+    from agents.understand._numbers import parse_number
+
+    for match in _NAMED.finditer(norm):
+        word = match.group(1).split()[0]
+        name = _PARAM_ALIAS.get(word, _PARAM_ALIAS.get(match.group(1), word))
+        value = parse_number(match.group(2))
+        if value is None:
+            continue
+        found.params.setdefault(name, Value(float(value), match.start(), match.end(), match.group(0)))
+        found.claim(match.start(), match.end())
+    _threshold_params(blank(norm, found.used), found)
+    _macd_triple(blank(norm, found.used), context, found)
+    for pattern in (_MA_PAIR, _ZH_MA_PAIR):
+        for match in pattern.finditer(context):
+            if not any(u[0] <= match.start(1) < u[1] for u in found.used):
+                _fast_slow(found, match)
+    if "fast" not in found.params and found.strategies:
+        for match in _PAIR.finditer(blank(norm, found.used)):
+            if _pair_is_params(context, match):
+                _fast_slow(found, match)
+                break
+    _single_params(norm, context, found)
+
+
+def _macd_triple(norm: str, context: str, found: Found) -> None:
+    if "fast" in found.params or "macd" not in context:
+        return
+    match = _TRIPLE.search(norm)
+    if match:
+        a, b, c = (float(match.group(i)) for i in (1, 2, 3))
+        for name, value in (("fast", a), ("slow", b), ("signal", c)):
+            found.params[name] = Value(value, match.start(), match.end(), match.group(0))
+        found.claim(match.start(), match.end())
+
+
+def _threshold_params(norm: str, found: Found) -> None:
+    for match in _THRESHOLDS.finditer(norm):
+        groups = [g for g in match.groups() if g is not None]
+        lo, hi = groups[0], groups[1]
+        found.params.setdefault("lower", Value(float(lo), match.start(), match.end(), match.group(0)))
+        found.params.setdefault("upper", Value(float(hi), match.start(), match.end(), match.group(0)))
+        found.claim(match.start(), match.end())
+
+
+def _pair_is_params(context: str, match: re.Match[str]) -> bool:
+    """``10/30`` near a strategy word; not a date, a ratio of money or a threshold."""
+    a, b = int(match.group(1)), int(match.group(2))
+    if a == b or a == 0 or b == 0 or max(a, b) > 400:
+        return False
+    around = context[max(0, match.start() - 30):match.end() + 30]
+    return bool(_PAIR_CONTEXT.search(around))
+
+
+def _fast_slow(found: Found, match: re.Match[str]) -> None:
+    fast, slow = sorted((float(match.group(1)), float(match.group(2))))
+    found.params.setdefault("fast", Value(fast, match.start(), match.end(), match.group(0)))
+    found.params.setdefault("slow", Value(slow, match.start(), match.end(), match.group(0)))
+    found.claim(match.start(), match.end())
+
+
+def _single_params(norm: str, context: str, found: Found) -> None:
+    """One-number parameters ("RSI(14)", "20-day breakout", "2 standard deviations"), read in the
+    full text (strategy words were claimed) from numbers no other slot used."""
+    for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"), (_DEVS, "devs")):
+        if name in found.params or ("fast" in found.params and name == "period"):
+            continue
+        for match in pattern.finditer(context):
+            at = match.start(1)
+            if any(u[0] <= at < u[1] for u in found.used):
+                continue
+            value = float(match.group(1))
+            if name == "devs" and not 0 < value <= 5:
+                continue
+            found.params[name] = Value(value, match.start(), match.end(), match.group(0))
+            found.claim(match.start(1), match.end(1))
+            break
+
+
+_PNAME = r"(fast|slow|period|window|lookback|entry|exit|signal|length|快线|慢线|周期|窗口|回看期|回看窗口|回看)"
+_RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
+                    r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|每|:)\s*(\d{1,3}))?")
+_LIST = re.compile(_PNAME + r"\D{0,14}?(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
+_BARE_LIST = re.compile(r"(?:try|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
+_TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
+              "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
+              "均线长度", "两个均线", "均线周期")
+_TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
+               ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("标准差", "devs"), ("宽度", "devs"),
+               ("threshold", "lower"), ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"),
+               ("signal", "signal"), ("信号线", "signal"))
+
+
+def _values(raw: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in re.findall(r"\d{1,3}", raw))
+
+
+def _grid(norm: str, found: Found) -> None:
+    if not lex.has_any(norm, lex.CUES["optimize"]) and not re.search(r"\b(try|test)\b.{0,20}\d+\s*,\s*\d+", norm):
+        return
+    for match in _RANGE.finditer(norm):
+        name = _PARAM_ALIAS.get(match.group(1), match.group(1))
+        lo, hi = int(match.group(2)), int(match.group(3))
+        step = int(match.group(4)) if match.group(4) else None
+        if lo >= hi or (name in found.grid):
+            continue
+        values = tuple(float(v) for v in range(lo, hi + 1, step)) if step else (float(lo), float(hi))
+        found.grid[name] = Value(values, match.start(), match.end(), match.group(0))
+        found.claim(match.start(), match.end())
+    for match in _LIST.finditer(norm):
+        name = _PARAM_ALIAS.get(match.group(1), match.group(1))
+        if name not in found.grid:
+            found.grid[name] = Value(_values(match.group(2)), match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.end())
+    if not found.grid:
+        bare = _BARE_LIST.search(blank(norm, found.used))
+        if bare:
+            name = "period" if not lex.has_any(norm, ("fast", "slow", "快线", "慢线")) else "fast"
+            found.grid[name] = Value(_values(bare.group(1)), bare.start(), bare.end(), bare.group(0))
+            found.claim(bare.start(), bare.end())
+    for name in found.grid:
+        found.params.pop(name, None)
+
+
+def _tune(norm: str, found: Found) -> None:
+    if not lex.has_any(norm, lex.CUES["optimize"]):
+        return
+    if lex.has_any(norm, _TUNE_BOTH):
+        found.tune += [p for p in ("fast", "slow") if p not in found.grid and p not in found.tune]
+    for word, name in _TUNE_WORDS:
+        if lex.has_any(norm, (word,)) and name not in found.grid and name not in found.params and name not in found.tune:
+            found.tune.append(name)
+
+
+# --- counts and settings ---------------------------------------------------------------------
+_AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|万|百万|千万|亿|million|thousand|mm)?"
+           r"|[零一二两三四五六七八九十百千万亿点]+)")
+_TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|步(?!长))|"
+                        r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
+_SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
+_CASH = re.compile(
+    r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|"
+    r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按)?\s*\$?\s*" + _AMOUNT + r"(?:\s*(?:元|块|美元|刀))?|"
+    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:of\s+)?(?:starting\s+|initial\s+)?"
+    r"(?:cash|capital)(?!\s+(?:flow|position))|"
+    r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
+_FORWARD = re.compile(
+    r"(?:horizon|forward(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*(?:-?\s*(?:trading\s+)?days?|d\b)?|"
+    r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s+(?:forward|ahead|holding|horizon|returns?|fwd)|"
+    r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead)|"
+    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|收益期)\s*(?:为|是|用)?\s*(\d+)\s*(?:日|天|个交易日)?|"
+    r"(\d+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
+_COUNT = re.compile(
+    r"(\d+|[一二两三四五六七八九十]+|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
+    r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
+    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b")
+_COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _amount(raw: str) -> float | None:
+    from agents.understand._numbers import parse_number
+
+    text = raw.replace(" ", "").replace(",", "").replace("_", "")
+    scale = 1.0
+    for suffix, factor in (("million", 1e6), ("thousand", 1e3), ("mm", 1e6), ("k", 1e3), ("m", 1e6)):
+        if text.endswith(suffix) and text[:-len(suffix)].replace(".", "").replace("e", "").isdigit():
+            text, scale = text[:-len(suffix)], factor
+            break
+    try:
+        return float(text) * scale
+    except ValueError:
+        value = parse_number(text)
+        return None if value is None else value * scale
+
+
+def _settings(norm: str, found: Found) -> None:
+    """Timesteps, seed and cash (before periods: "种子2024" is not a year)."""
+    text = norm
+    for name, pattern in (("timesteps", _TIMESTEPS), ("seed", _SEED), ("cash", _CASH)):
+        match = pattern.search(blank(text, found.used))
+        if not match:
+            continue
+        raw = next(g for g in match.groups() if g)
+        number = _amount(raw)
+        if number is not None and number > 0 and (name not in ("cash", "timesteps") or number >= 100):
+            setattr(found, name, Value(int(number) if name != "cash" else float(number), match.start(), match.end(),
+                                       match.group(0)))
+            found.claim(match.start(), match.end())
+
+
+_BARE_MONEY = re.compile(r"(?<![\w$])\$\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:k|m|mm|million)?)(?![\w%])"
+                         r"(?!\s*(?:worth|of|in|into|for))|(?<![\d.])(\d+(?:\.\d+)?\s*(?:万|百万|千万)\s*(?:元|块)?)"
+                         r"(?=\s*(?:[,，。]|$|的?(?:本金|资金)))")
+
+
+def _bare_cash(norm: str, found: Found) -> None:
+    """"$250k" or "50万" alone in a research instruction is the starting capital (never in an order)."""
+    if found.cash is not None or found.side is not None or found.quantity is not None:
+        return
+    match = _BARE_MONEY.search(blank(norm, found.used))
+    if match:
+        number = _amount(match.group(1) or match.group(2))
+        if number is not None and number >= 1000:
+            found.cash = Value(float(number), match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.end())
+
+
+def _counts(norm: str, found: Found) -> None:
+    _selection(norm, found)
+    _count(norm, found)
+
+
+def _selection(norm: str, found: Found) -> None:
+    from agents.understand._numbers import parse_number
+
+    match = _TOP_PCT.search(norm)
+    if match:
+        raw = match.group(1) or match.group(2)
+        value = float(raw) if match.group(1) else (parse_number(raw.replace("百分之", "")) or 0.0)
+        if 0 < value <= 100:
+            found.top_pct = Value(value, match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.end())
+            return
+    match = _TOP_K.search(blank(norm, found.used))
+    if match:
+        count = parse_number(match.group(1) or match.group(2))
+        if count and 0 < count <= 500:
+            found.top_k = Value(int(count), match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.end())
+
+
+_TOP_PCT = re.compile(r"(?:top|best|highest|前|排名前|最高的?)\s*(\d+(?:\.\d+)?)\s*(?:%|percent|pct|％)|"
+                      r"(?:top|前)\s*(百分之[一二三四五六七八九十]+)")
+_TOP_K = re.compile(r"(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
+                    r"(?:stocks?|names?|picks?|只|个|支|名|家|equities|shares)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?))|"
+                    r"(?:top|best|highest|前|排名前)\s*(\d+|[一二两三四五六七八九十]+)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?|\d))")
+
+
+def _forward(norm: str, found: Found) -> None:
+    match = _FORWARD.search(blank(norm, found.used))
+    if match:
+        days = int(next(g for g in match.groups() if g))
+        if 0 < days <= 60:
+            found.forward_days = Value(days, match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.end())
+
+
+def _count(norm: str, found: Found) -> None:
+    from agents.understand._numbers import parse_number
+
+    match = _COUNT.search(blank(norm, found.used))
+    if not match:
+        return
+    raw = match.group(1) or match.group(2)
+    value = _COUNT_WORDS.get(raw) or (parse_number(raw) if raw not in ("some", "few", "几") else None)
+    if value and 0 < value <= 20:
+        found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
+        found.claim(match.start(), match.start() + len(raw))
+
+
+# --- the rest -----------------------------------------------------------------------------------
+def _tables(norm: str, original: str, found: Found) -> None:
+    def hits(table: dict[str, tuple[str, ...]] | object) -> list[Value]:
+        return [Value(h.value, h.start, h.end, original[h.start:h.end]) for h in lex.find_spans(norm, table)]  # type: ignore[arg-type]
+
+    found.algos = hits(lex.ALGOS)
+    found.models = hits(lex.MODELS)
+    features = hits(lex.FEATURE_SETS)
+    found.features = features[0] if features else None
+    found.strategies = hits(lex.STRATEGIES)
+    universes = hits(lex.UNIVERSES)
+    found.universe = universes[0] if universes else None
+    horizons = hits(lex.HORIZONS)
+    found.horizon = horizons[0] if horizons else None
+    found.themes = hits(lex.THEMES)
+    for group in (found.algos, found.models, found.strategies, universes, horizons, features):
+        for v in group:
+            found.claim(v.start, v.end)
+
+
+def _flags(norm: str, found: Found) -> None:
+    span = lex.span_of(norm, lex.CUES["approval"])
+    if span is not None:
+        found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
+    span = lex.span_of(norm, lex.CUES["suggest"])
+    if span is not None or found.horizon is not None:
+        where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]
+        found.suggest = Value(True, where[0], where[1], norm[where[0]:where[1]])
+
+
+def _trading(norm: str, found: Found) -> None:
+    quantity = find_quantity(blank(norm, found.used))
+    if quantity is not None:
+        found.quantity = quantity
+        found.claim(quantity.span.start, quantity.span.end)
+        if quantity.side is not None:
+            found.side = Value(quantity.side, quantity.span.start, quantity.span.end, quantity.span.text)
+    if found.side is None:
+        side = _side_word(norm)
+        if side is not None:
+            found.side = side
+
+
+_SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "卖出", "卖掉", "减仓", "做空",
+         "平仓", "清仓", "减掉", "砍", "减半", "卖")
+_BUY = ("buy", "purchase", "go long", "add to", "买入", "买进", "购买", "加仓", "买")
+
+
+def _side_word(norm: str) -> Value | None:
+    if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
+        norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
+    sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
+    chosen = min((s for s in ((sell, "sell"), (buy, "buy")) if s[0] is not None), key=lambda s: s[0][0], default=None)  # type: ignore[index]
+    if chosen is None:
+        return None
+    (start, end), side = chosen  # type: ignore[misc]
+    return Value(side, start, end, norm[start:end])
+
+
+def extract(norm: str, original: str, symbols: Collection[str], today: date,
+            today_of: dict[str, date] | None = None) -> Found:
+    """Every slot ``norm`` states (``original``: the same text unnormalised, for quoting).
+
+    ``today`` is the reference of relative windows when no instrument is named; ``today_of``
+    gives each instrument's last bar, so "the last two years" of crude ends where crude ends.
+    """
+    found = Found()
+    found.expressions = expressions_in(original)
+    expression_spans = [(e.start, e.end) for e in found.expressions]
+    norm = blank(norm, expression_spans)
+    found.used += expression_spans
+    _instruments(norm, original, symbols, found)
+    _tables(norm, original, found)
+    for cost in find_costs(blank(norm, found.used)):
+        found.costs.append(cost)
+        found.claim(cost.span.start, cost.span.end)
+    _settings(norm, found)
+    _grid(blank(norm, found.used), found)
+    _forward(norm, found)
+    reference = _reference(found, today, today_of or {})
+    # Periods read the words around a window for its role: only number-bearing spans are
+    # blanked for them (a blanked word would turn "train an MLP ... as the test set" into filler).
+    numeric = [u for u in found.used if any(ch.isdigit() for ch in norm[u[0]:u[1]]) or u in expression_spans]
+    for period in find_periods(blank(norm, numeric), reference):
+        found.periods.append(period)
+        found.claim(period.span.start, period.span.end)
+    found.periods = _anchored(norm, found.periods)
+    _params(blank(norm, found.used), norm, found)
+    _tune(norm, found)
+    _counts(norm, found)
+    _trading(norm, found)
+    _bare_cash(norm, found)
+    _flags(norm, found)
+    return found
+
+
+_OF_THAT = re.compile(r"^\s*(?:of\s+(?:that|it|this|those|the\s+(?:window|period|data|sample))|thereof)\b")
+_ZH_OF_THAT = re.compile(r"(?:其中|里面|当中)的?\s*$")
+
+
+def _anchored(norm: str, periods: list[PeriodMention]) -> list[PeriodMention]:
+    """"The last two years of that" is relative to the window just named, not to the data's end."""
+    from dataclasses import replace as _replace
+
+    out: list[PeriodMention] = []
+    for period in periods:
+        earlier = [p for p in out if p.span.end <= period.span.start and not p.open_end]
+        after, before = norm[period.span.end:period.span.end + 25], norm[max(0, period.span.start - 6):period.span.start]
+        if earlier and (_OF_THAT.match(after) or _ZH_OF_THAT.search(before)):
+            anchor = earlier[-1]
+            again = find_periods(period.span.text, anchor.end)
+            if again and anchor.start <= again[0].start:
+                period = _replace(period, start=again[0].start, end=again[0].end)
+        out.append(period)
+    return out
+
+
+def _reference(found: Found, today: date, today_of: dict[str, date]) -> date:
+    for value in found.instruments:
+        if str(value.value) in today_of:
+            return today_of[str(value.value)]
+    if found.universe is not None and str(found.universe.value) in today_of:
+        return today_of[str(found.universe.value)]
+    return today
+
+
+def unused_numbers(norm: str, found: Found) -> list[str]:
+    """Numbers with a unit (or dates) that no slot consumed: named in the answer as ignored."""
+    out = []
+    for mention in find_numbers(blank(norm, found.used)):
+        if mention.unit is None:
+            continue
+        out.append(mention.span.text.strip())
+    return out

@@ -1,0 +1,176 @@
+"""Which intents an instruction holds, clause by clause.
+
+An instruction is cut into clauses at sequencing words ("then", "after that", "finally",
+"先 / 再 / 然后 / 最后", sentence ends). Each clause gets an intent from strong lexical cues
+when there are some (a named algorithm, a Qlib expression, a strategy, an order verb with a
+quantity ...) and otherwise from the exemplar router (nearest labelled exemplars; below its
+margin the clause stays unknown and the person is asked). A clause without an intent of its
+own ("and ask me before ordering", "并给出下周操作建议") modifies the step before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from agents.understand import _lexicon as lex
+from agents.understand._extract import Found
+
+__all__ = ["Clause", "RouterLike", "classify", "clauses_of"]
+
+_SEQUENCERS = re.compile(
+    r"(?:[;；。!！?？]|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
+    r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
+    r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试))|"
+    r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place)))"
+)
+_OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
+                 "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
+                 "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
+                 "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
+                 "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌")
+
+
+class RouterLike(Protocol):
+    """The part of the exemplar router the classifier uses."""
+
+    def route(self, text: str) -> object:
+        """A result with ``intent``, ``score`` and ``confident``."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A piece of the instruction and the intent it holds (None: it modifies another)."""
+
+    start: int
+    end: int
+    intent: str | None
+    by: str  # "cues", "router", "none"
+
+
+def clauses_of(norm: str) -> list[tuple[int, int]]:
+    """Spans of the clauses of ``norm``; a sequencing word starts the clause it introduces, so
+    every character of the instruction (and every value stated) belongs to one clause."""
+    spans, start, cut = [], 0, 0
+    for match in _SEQUENCERS.finditer(norm):
+        if norm[start:match.start()].strip(" ,，、"):
+            spans.append((cut, match.start()))
+            cut = match.start()
+        start = match.end()
+    if norm[start:].strip(" ,，、"):
+        spans.append((cut, len(norm)))
+    elif spans:
+        spans[-1] = (spans[-1][0], len(norm))
+    return spans or [(0, len(norm))]
+
+
+def _factor_intent(text: str, found: Found) -> str | None:
+    if found.expressions:
+        return "evaluate_factors"
+    if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and lex.has_any(text, lex.CUES["mine"])):
+        return None
+    if lex.has_any(text, lex.CUES["recall"]) and not lex.has_any(text, ("again", "重新")):
+        return "recall"
+    return "mine_factors"
+
+
+def _research_intent(text: str, found: Found) -> str | None:
+    if found.algos or lex.has_any(text, lex.CUES["rl"]):
+        return "train_rl"
+    if found.models or found.features or (lex.has_any(text, lex.CUES["model"]) and lex.has_any(text, lex.CUES["train"])):
+        return "train_model"
+    optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune)
+    if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune):
+        return "optimize_strategy"
+    if found.strategies or lex.has_any(text, lex.CUES["backtest"]):
+        return "backtest_strategy"
+    return None
+
+
+def _trading_intent(text: str, found: Found) -> str | None:
+    if lex.has_any(text, lex.CUES["cycle"]):
+        return "trading_cycle"
+    if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct):
+        return "place_order"
+    if lex.has_any(text, lex.CUES["account"]) and not found.side:
+        return "account_status"
+    if lex.has_any(text, lex.CUES["price"]) and found.instruments:
+        return "show_price"
+    return None
+
+
+_VAGUE = ("make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
+          "发财", "稳赚", "赚大钱", "赚一笔")
+
+
+def _vague(text: str, found: Found) -> bool:
+    """A wish with no task in it ("make me money"): ask what to do rather than guess."""
+    concrete = found.instruments or found.strategies or found.algos or found.models or found.expressions or found.universe
+    return lex.has_any(text, _VAGUE) and not concrete
+
+
+def _cued(text: str, found: Found) -> str | None:
+    """The intent strong words give, or None."""
+    if _vague(text, found):
+        return "unknown"
+    if lex.has_any(text, lex.CUES["list"]):
+        return "list_strategies"
+    factor = _factor_intent(text, found)
+    if factor is not None:
+        return factor
+    if _is_recall(text):
+        return "recall"
+    research = _research_intent(text, found)
+    if research is not None:
+        return research
+    trading = _trading_intent(text, found)
+    if trading is not None:
+        return trading
+    if lex.has_any(text, _OUT_OF_SCOPE):
+        return "out_of_scope"
+    if lex.has_any(text, lex.CUES["compare"]):
+        return "compare"
+    return None
+
+
+def _is_recall(text: str) -> bool:
+    """A question about an earlier run (not a request to run one again)."""
+    if not lex.has_any(text, lex.CUES["recall"]):
+        return False
+    if lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新")):
+        return True
+    return not lex.has_any(text, ("rerun", "re-run", "retrain", "re-train", "run it again", "train it again", "重新",
+                                  "再跑", "再训练"))
+
+
+def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike | None,
+             follows: bool = False) -> Clause:
+    """The intent of one clause: cues first, then the router; None for a modifier clause.
+
+    ``follows``: a step came before; a clause without an intent of its own then modifies it
+    rather than becoming an unknown step of its own.
+    """
+    text = norm[span[0]:span[1]]
+    intent = _cued(text, found)
+    if intent is not None:
+        return Clause(span[0], span[1], intent, "cues")
+    if _modifier(text, found):
+        return Clause(span[0], span[1], None, "none")
+    if router is not None:
+        result = router.route(text)
+        routed = str(getattr(result, "intent", "unknown"))
+        if routed == "out_of_scope" and not follows:  # a decline needs no confidence: nothing runs
+            return Clause(span[0], span[1], routed, "router")
+        if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):
+            return Clause(span[0], span[1], routed, "router")
+    if follows:
+        return Clause(span[0], span[1], None, "none")
+    return Clause(span[0], span[1], "unknown", "none")
+
+
+def _modifier(text: str, found: Found) -> bool:
+    """A clause that only adds settings (approval, a horizon, costs, a window) to a step."""
+    flags = found.approval is not None or found.suggest is not None or found.horizon is not None
+    settings = bool(found.costs or found.periods or found.params or found.seed or found.timesteps)
+    return flags or settings or len(text.strip()) <= 3

@@ -1,0 +1,225 @@
+"""Words quants use, in English and Chinese, mapped to canonical names; and cue words per intent.
+
+Each table maps a canonical value to the spellings that name it. Matching runs on a
+normalised, lower-cased instruction: English spellings match on word boundaries (so "rsi"
+does not fire inside "versions"), Chinese ones as substrings (Chinese has no spaces); longer
+spellings are tried first so "布林带回归" wins over "布林". :func:`find_spans` returns where each
+value was named, so the spec can quote the person's words and the answer can say which
+parameter-like words were not used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = [
+    "ALGOS",
+    "ASSETS",
+    "CUES",
+    "FEATURE_SETS",
+    "HORIZONS",
+    "MODELS",
+    "STRATEGIES",
+    "THEMES",
+    "UNIVERSES",
+    "Hit",
+    "find_spans",
+    "has_any",
+    "span_of",
+]
+
+#: Instruments of the sample store and the words people use for them.
+ASSETS: Mapping[str, tuple[str, ...]] = {
+    "GOLD": ("gold", "xau", "xauusd", "xau/usd", "黄金", "金价", "金子", "沪金"),
+    "SP500": ("sp500", "s&p 500", "s&p500", "s&p", "sp 500", "spx", "spx500", "gspc", "^gspc", "标普500",
+              "标普 500", "标普", "标准普尔500", "标准普尔", "美股大盘"),
+    "NASDAQ": ("nasdaq composite", "nasdaq", "ndx", "ixic", "^ixic", "纳斯达克", "纳指", "纳斯达克指数"),
+    "WTI": ("wti crude", "wti", "crude oil", "crude", "oil", "原油", "石油", "油价", "美油"),
+}
+
+#: Named universes.
+UNIVERSES: Mapping[str, tuple[str, ...]] = {
+    "csi_syn": ("csi_syn", "csi syn", "csi-syn", "synthetic universe", "sample universe", "synthetic stocks",
+                "sample stocks", "stock universe", "the universe", "合成股票池", "样本股票池", "合成股票", "合成a股",
+                "股票池", "样本池", "合成池"),
+}
+
+#: Reinforcement-learning algorithms (Stable-Baselines3 names).
+ALGOS: Mapping[str, tuple[str, ...]] = {
+    "ppo": ("ppo", "proximal policy optimization"),
+    "a2c": ("a2c", "advantage actor critic", "advantage actor-critic"),
+    "sac": ("sac", "soft actor critic", "soft actor-critic"),
+    "td3": ("td3", "twin delayed ddpg"),
+    "ddpg": ("ddpg",),
+}
+
+#: Qlib model families.
+MODELS: Mapping[str, tuple[str, ...]] = {
+    "lightgbm": ("lightgbm", "light gbm", "lgbm", "lgb", "gbdt", "gradient boosting", "gradient-boosted trees",
+                 "boosted trees", "xgboost", "梯度提升", "梯度提升树"),
+    "linear": ("linear model", "linear regression", "linear", "ridge", "lasso", "ols", "线性模型", "线性回归", "线性"),
+    "mlp": ("mlp", "neural network", "neural net", "deep learning model", "多层感知机", "神经网络"),
+}
+
+#: Feature sets for Qlib models.
+FEATURE_SETS: Mapping[str, tuple[str, ...]] = {
+    "alpha158": ("alpha158", "alpha 158", "alpha-158"),
+    "alpha360": ("alpha360", "alpha 360", "alpha-360"),
+    "custom": ("custom features", "custom factors", "my own features", "simple features", "自定义特征", "自定义因子",
+               "简单特征"),
+}
+
+#: Rule strategies (Backtrader library names).
+STRATEGIES: Mapping[str, tuple[str, ...]] = {
+    "buy_and_hold": ("buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动"),
+    "sma_cross": ("sma cross", "sma crossover", "sma", "simple moving average", "moving average crossover",
+                  "moving-average crossover", "moving average cross", "moving averages", "moving-average",
+                  "moving average", "ma crossover", "ma cross", "dual ma", "double moving average", "golden cross",
+                  "均线交叉", "双均线", "均线策略", "均线", "移动平均线", "移动平均", "金叉"),
+    "ema_cross": ("ema cross", "ema crossover", "ema", "exponential moving average", "指数均线", "指数移动平均"),
+    "macd": ("macd", "异同移动平均"),
+    "rsi_reversion": ("rsi mean reversion", "rsi reversion", "rsi", "relative strength index", "相对强弱指标",
+                      "相对强弱", "rsi指标"),
+    "bollinger_reversion": ("bollinger reversion", "bollinger mean reversion", "bollinger band reversion",
+                            "mean reversion", "mean-reversion", "布林带回归", "布林带均值回归", "布林回归", "布林线回归",
+                            "均值回归", "均值回复"),
+    "bollinger_breakout": ("bollinger breakout", "bollinger bands", "bollinger band", "bollinger", "bolinger",
+                           "bollinger", "布林带突破", "布林突破", "布林带", "布林线", "布林通道", "布林"),
+    "donchian_breakout": ("donchian breakout", "donchian channel", "donchian", "channel breakout", "turtle",
+                          "breakout", "break-out", "new highs", "海龟", "唐奇安通道", "唐奇安", "通道突破", "突破策略", "突破"),
+    "momentum": ("time-series momentum", "time series momentum", "momentum strategy", "momentum", "trend following",
+                 "trend-following", "动量策略", "动量", "趋势跟踪", "趋势跟随", "趋势策略"),
+}
+
+#: The period a suggestion is for.
+HORIZONS: Mapping[str, tuple[str, ...]] = {
+    "day": ("tomorrow", "next day", "next session", "next trading day", "tmr", "tmrw", "明天", "明日",
+            "下一个交易日", "下个交易日", "次日"),
+    "week": ("next week", "coming week", "the week ahead", "this coming week", "下周", "下一周", "下星期",
+             "下个星期", "未来一周"),
+    "month": ("next month", "coming month", "the month ahead", "下个月", "下月", "未来一个月"),
+}
+
+#: Factor themes and the words for them.
+THEMES: Mapping[str, tuple[str, ...]] = {
+    "momentum": ("momentum", "trend-following", "trend following", "trend", "动量", "趋势"),
+    "reversal": ("reversal", "mean reversion", "mean-reversion", "short-term reversal", "反转", "均值回归", "回归"),
+    "volatility": ("volatility", "vol factors", "risk factors", "波动率", "波动", "低波"),
+    "volume": ("volume", "price-volume", "volume-price", "量价", "成交量", "放量"),
+    "liquidity": ("liquidity", "illiquidity", "amihud", "流动性"),
+    "turnover": ("turnover", "换手率", "换手"),
+    "value": ("value", "valuation", "book-to-market", "price-to-book", "价值", "估值", "市盈率", "市净率"),
+    "quality": ("quality", "profitability", "roe", "质量", "盈利能力"),
+}
+
+#: Cue words per intent (strong evidence when present). Order within a tuple does not matter.
+CUES: Mapping[str, tuple[str, ...]] = {
+    "rl": ("reinforcement learning", "reinforcement-learning", "rl agent", "rl strategy", "rl policy", "rl model",
+           "rl", "drl", "finrl", "deep rl", "agent", "policy gradient", "强化学习", "深度强化学习", "智能体"),
+    "train": ("train", "training", "trained", "fit", "fitting", "learn", "训练", "拟合", "学习", "跑一个模型"),
+    "model": ("model", "machine learning", "ml model", "predictor", "模型", "机器学习", "预测模型"),
+    "backtest": ("backtest", "back-test", "back test", "backtesting", "bt", "simulate", "simulation", "回测",
+                 "回溯测试", "历史回测", "跑回测", "测一下", "测试一下"),
+    "optimize": ("optimize", "optimise", "optimization", "optimisation", "parameter search", "grid search",
+                 "grid-search", "tune", "tuning", "sweep", "best parameters", "best params", "best combination",
+                 "search the", "search over", "find the best", "which parameters", "works best", "work best",
+                 "best lookback", "best window", "best period", "best length", "optimal", "调一下", "调整参数", "调优",
+                 "参数调整", "哪个参数", "哪组参数", "挑最好", "最好的参数", "调参", "优化", "参数搜索",
+                 "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "扫一下"),
+    "factor": ("factor", "factors", "alpha", "alphas", "signal", "因子", "阿尔法"),
+    "mine": ("mine", "mining", "propose", "discover", "find", "generate", "search for", "come up with", "suggest",
+             "try", "build", "construct", "design", "brainstorm", "invent", "look for", "挖掘", "挖", "寻找", "发现",
+             "生成", "提出", "找", "构造", "构建", "设计", "推荐", "试试", "想几个", "给几个", "来几个"),
+    "evaluate": ("evaluate", "evaluation", "test", "assess", "check", "measure", "ic", "rank ic", "icir",
+                 "评估", "检验", "测试", "看看", "效果"),
+    "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
+              "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "买入", "买进", "购买",
+              "加仓", "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
+    "account": ("positions", "position", "holdings", "account", "portfolio", "cash", "balance", "p&l", "pnl",
+                "risk status", "trading state", "pending approvals", "exposure", "drawdown", "buying power",
+                "持仓", "仓位", "账户", "资金", "余额", "盈亏", "风控", "交易状态", "待审批", "风险状态", "敞口"),
+    "cycle": ("trading cycle", "daily cycle", "today's cycle", "todays cycle", "run today", "rebalance",
+              "daily rebalance", "run the cycle", "交易循环", "今日交易", "今天的交易", "每日交易", "调仓", "再平衡",
+              "日内循环", "交易周期"),
+    "recall": ("last time", "previous run", "previous backtest", "previously", "remember", "remind me", "have we",
+               "did we", "we trained", "we ran", "we tested", "we did", "i trained", "i ran", "earlier run", "the run from",
+               "history of", "yesterday's", "what did the", "how did the", "did the", "results of the", "results of my",
+               "my last", "the last run", "don't retrain", "do not retrain", "without retraining", "already trained",
+               "上次", "之前的", "之前训练", "之前跑", "之前挖", "挖出来的", "以前的", "记得", "历史记录", "测试过", "试过", "做过", "跑过", "训练过",
+               "昨天的", "昨天训练", "昨天跑", "上一次", "前几天", "上回", "那次", "不要重新训练", "别重新训练"),
+    "price": ("price", "prices", "quote", "quotes", "chart", "close", "closes", "closing", "closing price",
+              "how much is", "px", "ohlc", "bars", "candles", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线",
+              "涨了多少", "跌了多少", "涨跌"),
+    "list": ("which strategies", "what strategies", "list strategies", "list the strategies", "available strategies",
+             "strategies are available", "strategies do you", "strategies can", "有哪些策略", "策略列表",
+             "支持哪些策略", "哪些策略", "什么策略"),
+    "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
+                "side by side", "对比", "比较", "哪个好", "哪个更好", "pk", "相比"),
+    "approval": ("ask me before", "ask me first", "ask before", "ask for my approval", "with my approval",
+                 "need my approval", "needs my approval", "wait for my approval", "let me approve", "confirm with me",
+                 "check with me", "my confirmation", "my sign-off", "my sign off", "before ordering, ask",
+                 "don't send anything without", "do not send anything without", "without my ok", "without my okay",
+                 "i approve", "i'll approve", "i will approve", "run it by me", "下单前问我", "下单前先问我",
+                 "下单之前问我", "下单前请示", "需要我确认", "需要我批准", "经我批准", "经我确认", "让我确认", "让我批准",
+                 "先问我", "等我确认", "我确认后", "征得我同意", "我审批", "给我审批", "我批准", "先给我看", "先让我看"),
+    "suggest": ("what should i", "what to do", "suggest", "suggestion", "recommend", "recommendation", "advice",
+                "advise", "what would you", "should i", "how should i", "tell me what", "建议", "怎么操作", "操作建议",
+                "该怎么", "怎么做", "推荐", "给出", "应该"),
+}
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A canonical value named at ``start:end`` of the searched text."""
+
+    value: str
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=4096)
+def _pattern(spelling: str) -> re.Pattern[str]:
+    if _CJK.search(spelling):
+        return re.compile(re.escape(spelling))
+    return re.compile(r"(?<![a-z0-9_$])" + re.escape(spelling) + r"(?![a-z0-9_])")
+
+
+def _ordered(table: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    rows = [(canonical, s) for canonical, spellings in table.items() for s in spellings]
+    return sorted(rows, key=lambda row: -len(row[1]))
+
+
+def find_spans(text: str, table: Mapping[str, tuple[str, ...]]) -> list[Hit]:
+    """Every value named in ``text`` with its span, in text order; a span claimed by a longer
+    spelling is not matched again by a shorter one ("bollinger reversion" is one hit)."""
+    taken: list[tuple[int, int]] = []
+    hits: list[Hit] = []
+    for canonical, spelling in _ordered(table):
+        for match in _pattern(spelling).finditer(text):
+            start, end = match.span()
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            taken.append((start, end))
+            hits.append(Hit(canonical, start, end, match.group(0)))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def span_of(text: str, words: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where the first of ``words`` (longest first) occurs in ``text``, or None."""
+    best: tuple[int, int] | None = None
+    for word in sorted(words, key=len, reverse=True):
+        match = _pattern(word).search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = match.span()
+    return best
+
+
+def has_any(text: str, words: tuple[str, ...]) -> bool:
+    """True when any of ``words`` occurs in ``text`` (word-bounded for Latin spellings)."""
+    return any(_pattern(w).search(text) for w in words)

@@ -1,0 +1,85 @@
+"""Required values per step, and the one clarifying question asked when some are missing.
+
+Nothing runs on a guess: an order without a quantity, a backtest without an instrument, a
+symbol the store does not hold comes back as one question, in the person's language, naming
+everything still needed with the choices the store offers (and the closest symbols to a
+word it did not recognise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agents.brief import CatalogEntry
+from agents.spec import StepSpec
+
+__all__ = ["missing_of", "question_for"]
+
+_STRATEGIES_EN = ("sma_cross, ema_cross, macd, rsi_reversion, bollinger_breakout, bollinger_reversion, "
+                  "donchian_breakout, buy_and_hold")
+_STRATEGIES_ZH = "均线交叉、指数均线、MACD、RSI、布林带突破、布林带回归、唐奇安通道、买入持有"
+
+
+def missing_of(step: StepSpec) -> list[str]:
+    """Names of the values ``step`` needs and lacks."""
+    need: list[str] = []
+    if step.intent == "unknown":
+        return ["task"]
+    if step.intent in ("train_rl", "backtest_strategy", "optimize_strategy", "show_price") and not step.instruments:
+        need.append("asset")
+    if step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
+        need.append("strategy")
+    if step.intent == "evaluate_factors" and not step.expressions:
+        need.append("expressions")
+    if step.intent == "place_order" and step.top_k is None and step.top_pct is None:
+        need += [name for name, value in (("asset", step.instruments), ("side", step.side),
+                                          ("quantity", step.quantity)) if not value]
+    return need
+
+
+def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
+    assets = ", ".join(e.name for e in catalog if e.kind == "instrument" and e.members is None
+                       and not e.name.startswith("SYN")) or "GOLD, SP500, NASDAQ, WTI"
+    table = {
+        "asset": (f"which instrument ({assets}, or a csi_syn stock SYN000..SYN119)", f"哪个品种（{assets}，或合成股票 SYN000..SYN119）"),
+        "strategy": (f"which strategy ({_STRATEGIES_EN})", f"哪种策略（{_STRATEGIES_ZH}）"),
+        "side": ("buy or sell", "买入还是卖出"),
+        "quantity": ("how much (units, lots, an amount of money, or a share of the position)",
+                     "多少数量（股、手、金额，或持仓的比例）"),
+        "expressions": ("which factor expressions (for example \"Mean($close, 5) / $close\")",
+                        "哪些因子表达式（例如 \"Mean($close, 5) / $close\"）"),
+        "task": ("what you would like me to do: train an RL strategy, train a model, backtest or tune a strategy, "
+                 "evaluate or mine factors, or place an order",
+                 "您想让我做什么：训练强化学习策略、训练模型、回测或优化策略、评估或挖掘因子，还是下单"),
+    }
+    return table[name][1 if language == "zh" else 0]
+
+
+def _unknown_text(words: Sequence[str], options: Sequence[Sequence[str]], language: str) -> str:
+    parts = []
+    for word, near in zip(words, options, strict=False):
+        hint_en = f"; did you mean {' or '.join(near)}?" if near else ""
+        hint_zh = f"；您是指 {' 或 '.join(near)} 吗？" if near else ""
+        parts.append(f"{word} 不在数据库中{hint_zh}" if language == "zh" else f"{word} is not in the data store{hint_en}")
+    how = ("（可以用 `taorui data ingest --csv 文件 --symbol 代码` 导入自己的数据）" if language == "zh"
+           else " (you can add your own data with `taorui data ingest --csv FILE --symbol NAME`)")
+    return ("；".join(parts) if language == "zh" else "; ".join(parts)) + how
+
+
+def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Sequence[Sequence[str]],
+                 language: str, catalog: Sequence[CatalogEntry]) -> str | None:
+    """One question covering every step's missing values, or None when nothing is missing."""
+    missing = list(dict.fromkeys(name for step in steps for name in missing_of(step)))
+    if unknown and "asset" in missing:
+        missing.remove("asset")
+    if not missing and not unknown:
+        return None
+    asks = [_ask(name, language, catalog) for name in missing]
+    head = _unknown_text(unknown, options, language) if unknown else ""
+    if language == "zh":
+        body = ("请告诉我：" + "；".join(asks) + "？") if asks else ""
+        return "在开始之前，" + "。".join(p for p in (head, body) if p)
+    if not asks:
+        return f"Before I start: {head}."
+    joined = ", ".join(asks[:-1]) + " and " + asks[-1] if len(asks) > 1 else asks[0]
+    return f"Before I start: {head + '. ' if head else ''}please tell me {joined}."

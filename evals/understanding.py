@@ -1,0 +1,281 @@
+"""The understanding bank: instructions written by people who never saw the parser, with the
+task spec a careful quant assistant must read from each (``evals/cases/understanding``).
+
+A case is *fully right* when the spec's steps have the expected intents in order, every
+value the person stated is read with the expected value (windows within a few days, rates
+and fractions within rounding), and a question is asked exactly when the case says one must
+be. ``tuning.yaml`` is the split engineers may read while improving the parser;
+``held_out.yaml`` is never used to tune anything: it measures generalisation.
+
+Run: ``python -m evals.understanding [--split held_out|tuning|all] [--backend offline] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.spec import StepSpec, TaskSpec
+
+__all__ = ["BankReport", "CaseResult", "grade", "load_bank", "run_bank"]
+
+BANK = Path(__file__).parent / "cases" / "understanding"
+WINDOW_TOLERANCE_DAYS = 5
+#: The bank's strategy names -> the library's (a name matches any of these).
+STRATEGY_ALIASES: dict[str, tuple[str, ...]] = {
+    "bollinger": ("bollinger_breakout", "bollinger_reversion"), "rsi": ("rsi_reversion",),
+    "breakout": ("donchian_breakout", "bollinger_breakout"), "mean_reversion": ("bollinger_reversion", "rsi_reversion"),
+    "momentum": ("momentum",), "signal": ("signal",),
+}
+PARAM_ALIASES = {"window": "period", "lookback": "period", "length": "period", "devfactor": "devs", "dev": "devs",
+                 "std": "devs"}
+
+
+class CaseResult(BaseModel):
+    """One case: fully right or not, and what differed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    language: str
+    text: str
+    ok: bool
+    problems: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class BankReport(BaseModel):
+    """A split's results."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    split: str
+    backend: str
+    cases: list[CaseResult]
+
+    @property
+    def rate(self) -> float:
+        """Share of cases fully right."""
+        return sum(c.ok for c in self.cases) / len(self.cases) if self.cases else 0.0
+
+    def by_language(self) -> dict[str, float]:
+        """Share fully right per language."""
+        out = {}
+        for lang in sorted({c.language for c in self.cases}):
+            mine = [c for c in self.cases if c.language == lang]
+            out[lang] = sum(c.ok for c in mine) / len(mine)
+        return out
+
+    def markdown(self) -> str:
+        """A summary and the failures, for people."""
+        langs = ", ".join(f"{k} {v:.1%}" for k, v in self.by_language().items())
+        lines = [f"# understanding, {self.split} ({self.backend}): {self.rate:.1%} of {len(self.cases)} fully right "
+                 f"({langs})", ""]
+        for c in self.cases:
+            if not c.ok:
+                lines.append(f"- {c.id}: {c.text}\n    " + "\n    ".join(c.problems))
+        return "\n".join(lines)
+
+
+def load_bank(split: str) -> list[dict[str, Any]]:
+    """The cases of one split (``all``: both)."""
+    names = ["tuning", "held_out"] if split == "all" else [split]
+    cases: list[dict[str, Any]] = []
+    for name in names:
+        cases += yaml.safe_load((BANK / f"{name}.yaml").read_text(encoding="utf-8")) or []
+    return cases
+
+
+# --- grading -------------------------------------------------------------------------------
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-4, abs_tol=1e-9)
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().lower() == b.strip().lower()
+    return bool(a == b)
+
+
+def _values(spec: TaskSpec, name: str) -> list[Any]:
+    """Every value the spec holds for a stated key, across steps."""
+    out: list[Any] = []
+    for step in spec.steps:
+        out += _step_values(step, name)
+    return out
+
+
+def _step_values(step: StepSpec, name: str) -> list[Any]:
+    if name == "instruments":
+        return [i.value for i in step.instruments]
+    if name.endswith("_window"):
+        window = getattr(step.windows, name.removesuffix("_window"))
+        return [window.value] if window is not None else []
+    if name in ("commission", "cost"):
+        return [step.costs.commission.value] if step.costs.commission is not None else []
+    if name == "slippage":
+        return [step.costs.slippage.value] if step.costs.slippage is not None else []
+    if name == "quantity":
+        return [step.quantity.value] if step.quantity is not None else []
+    if name == "expressions":
+        return [e.value for e in step.expressions]
+    if name == "suggest":
+        return [True] if step.suggest else []
+    if name == "params":
+        return [{k: v.value for k, v in step.params.items()}]
+    if name == "grid":
+        return [{k: list(v.value) for k, v in step.grid.items()}]
+    if name == "tune":
+        return [list(step.tune)]
+    item = getattr(step, name, None)
+    return [] if item is None else [item.value]
+
+
+def _window_ok(expected: list[str], got: Any) -> bool:
+    start, end = (date.fromisoformat(x) for x in expected)
+    return abs((got.start - start).days) <= WINDOW_TOLERANCE_DAYS and abs((got.end - end).days) <= WINDOW_TOLERANCE_DAYS
+
+
+def _strategy_ok(expected: str, got: str) -> bool:
+    return got == expected or got in STRATEGY_ALIASES.get(expected, ())
+
+
+def _match(name: str, expected: Any, got: list[Any]) -> bool:
+    if name == "instruments":
+        return {str(x).upper() for x in expected} <= {str(x).upper() for x in got}
+    if name.endswith("_window"):
+        return any(_window_ok(expected, g) for g in got)
+    if name == "quantity":
+        return any(g.kind == expected.get("kind") and _close(g.value, expected.get("value")) for g in got)
+    if name == "expressions":
+        norm = {"".join(str(e).split()) for e in got}
+        return all("".join(str(e).split()) in norm for e in expected)
+    if name == "params":
+        merged = {PARAM_ALIASES.get(k, k): v for g in got for k, v in g.items()}
+        return all(_close(merged.get(PARAM_ALIASES.get(k, k)), v) for k, v in expected.items())
+    if name == "grid":
+        merged = {PARAM_ALIASES.get(k, k): v for g in got for k, v in g.items()}
+        return all(sorted(merged.get(PARAM_ALIASES.get(k, k), [])) == sorted(float(x) for x in v) for k, v in expected.items())
+    if name == "tune":
+        have = {PARAM_ALIASES.get(t, t) for g in got for t in g}
+        return {PARAM_ALIASES.get(t, t) for t in expected} <= have
+    if name == "strategy":
+        return any(_strategy_ok(str(expected), str(g)) for g in got)
+    if name == "ref":
+        return any(all(_close(getattr(g, k, None), v) for k, v in expected.items()) for g in got)
+    return any(_close(g, expected) for g in got)
+
+
+def _check_stated(spec: TaskSpec, stated: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, expected in stated.items():
+        if name == "approval":
+            if bool(spec.approval.value) != bool(expected):
+                problems.append(f"approval: expected {expected}, read {spec.approval.value}")
+            continue
+        got = _values(spec, name)
+        if not _match(name, expected, got):
+            shown = [g.label() if hasattr(g, "label") else g for g in got]
+            problems.append(f"{name}: expected {expected}, read {shown or 'nothing'}")
+    return problems
+
+
+def _check_steps(spec: TaskSpec, steps: list[dict[str, Any]]) -> list[str]:
+    intents = [s.get("intent") for s in steps]
+    if list(spec.intents) != intents:
+        return [f"steps: expected {intents}, read {list(spec.intents)}"]
+    problems = []
+    for i, (want, step) in enumerate(zip(steps, spec.steps, strict=True)):
+        for name, expected in want.items():
+            if name != "intent" and not _match(name, expected, _step_values(step, name)):
+                problems.append(f"step {i + 1} {name}: expected {expected}, read {_step_values(step, name) or 'nothing'}")
+    return problems
+
+
+def grade(case: dict[str, Any], spec: TaskSpec) -> list[str]:
+    """What the spec got wrong for this case (empty: fully right)."""
+    expect = case.get("expect") or {}
+    problems = []
+    if spec.language != case.get("language"):
+        problems.append(f"language: expected {case.get('language')}, read {spec.language}")
+    clarify = bool(expect.get("clarify"))
+    if clarify != (spec.question is not None):
+        problems.append(f"clarify: expected {clarify}, " + (f"asked {spec.question!r}" if spec.question else "asked nothing"))
+    if clarify:
+        return problems
+    problems += _check_steps(spec, expect.get("steps") or [])
+    problems += _check_stated(spec, expect.get("stated") or {})
+    return problems
+
+
+def run_bank(split: str, understand: Callable[[str], TaskSpec], backend: str = "offline",
+             cases: Iterable[dict[str, Any]] | None = None) -> BankReport:
+    """Grade ``understand`` on every case of ``split``."""
+    results = []
+    for case in cases if cases is not None else load_bank(split):
+        started = time.perf_counter()
+        try:
+            problems = grade(case, understand(case["text"]))
+        except Exception as exc:  # a crash is a wrong answer, reported as such
+            problems = [f"crashed: {type(exc).__name__}: {exc}"]
+        results.append(CaseResult(id=case["id"], language=case.get("language", "en"), text=case["text"],
+                                  ok=not problems, problems=problems, seconds=time.perf_counter() - started))
+    return BankReport(split=split, backend=backend, cases=results)
+
+
+def offline_understander(cache_dir: Path | None = None) -> Callable[[str], TaskSpec]:
+    """The offline understanding over the sample store's catalog (no store is opened)."""
+    from agents.understand import load_router, understand
+
+    catalog = sample_catalog()
+    router = load_router(cache_dir) if cache_dir is not None else None
+    return lambda text: understand([text], catalog, router)
+
+
+def sample_catalog() -> list[Any]:
+    """The embedded sample store's catalog, as the graph lists it (without opening a store)."""
+    from agents.brief import CatalogEntry
+
+    entries = [
+        CatalogEntry(name="GOLD", kind="instrument", market="synthetic", start="2006-01-02", end="2025-12-31",
+                     synthetic=True),
+        CatalogEntry(name="NASDAQ", kind="instrument", market="us", start="1999-01-04", end="2018-12-31", synthetic=False),
+        CatalogEntry(name="SP500", kind="instrument", market="us", start="1999-01-04", end="2018-12-31", synthetic=False),
+        CatalogEntry(name="WTI", kind="instrument", market="us", start="1986-01-02", end="2019-01-03", synthetic=False),
+    ]
+    entries += [CatalogEntry(name=f"SYN{i:03d}", kind="instrument", market="synthetic", start="2016-01-04",
+                             end="2025-12-31", synthetic=True, lot_size=100) for i in range(120)]
+    entries.append(CatalogEntry(name="csi_syn", kind="universe", market="synthetic", start="2016-01-04",
+                                end="2025-12-31", synthetic=True, members=120, lot_size=100))
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a split and print its report."""
+    parser = argparse.ArgumentParser(prog="python -m evals.understanding")
+    parser.add_argument("--split", choices=["tuning", "held_out", "all"], default="held_out")
+    parser.add_argument("--router-cache", type=Path, default=Path.home() / ".cache" / "taorui" / "router")
+    parser.add_argument("--no-router", action="store_true", help="lexical cues only")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    report = run_bank(args.split, offline_understander(None if args.no_router else args.router_cache))
+    if args.json:
+        sys.stdout.write(json.dumps({**report.model_dump(mode="json"), "rate": report.rate,
+                                     "by_language": report.by_language()}, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.markdown() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
