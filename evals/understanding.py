@@ -87,9 +87,13 @@ class BankReport(BaseModel):
         return "\n".join(lines)
 
 
+#: The splits engineers may read while improving the parser; ``held_out`` is never one of them.
+TUNING_SPLITS = ("tuning", "dev_a", "dev_b")
+
+
 def load_bank(split: str) -> list[dict[str, Any]]:
-    """The cases of one split (``all``: both)."""
-    names = ["tuning", "held_out"] if split == "all" else [split]
+    """The cases of one split (``tune``: every tuning split; ``all``: everything)."""
+    names = {"all": [*TUNING_SPLITS, "held_out"], "tune": list(TUNING_SPLITS)}.get(split, [split])
     cases: list[dict[str, Any]] = []
     for name in names:
         cases += yaml.safe_load((BANK / f"{name}.yaml").read_text(encoding="utf-8")) or []
@@ -263,7 +267,7 @@ def sample_catalog() -> list[Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run a split and print its report."""
     parser = argparse.ArgumentParser(prog="python -m evals.understanding")
-    parser.add_argument("--split", choices=["tuning", "held_out", "all"], default="held_out")
+    parser.add_argument("--split", choices=[*TUNING_SPLITS, "tune", "held_out", "all"], default="held_out")
     parser.add_argument("--router-cache", type=Path, default=Path.home() / ".cache" / "taorui" / "router")
     parser.add_argument("--no-router", action="store_true", help="lexical cues only")
     parser.add_argument("--json", action="store_true")

@@ -12,6 +12,7 @@ implied by "buy the top 5%") is ``inferred``. Defaults are the executor's: it na
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -49,8 +50,40 @@ def _inferred(value: Any, said: str | None = None) -> Sourced[Any]:
     return Sourced[Any](value=value, source="inferred", said=said)
 
 
-def _within(found: Found, start: int, end: int) -> Found:
-    """The values of ``found`` stated inside ``start:end`` (a clause)."""
+def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
+    """The values of ``found`` stated inside ``start:end`` (a clause); the clause's own order size
+    and side are read again inside it (the instruction-wide reading keeps only the first)."""
+    local = _clause_values(found, start, end, norm)
+    if norm and local.quantity is None:
+        _clause_order(norm, start, end, local)
+    return local
+
+
+def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
+    from agents.understand._extract import side_word
+    from agents.understand._numbers import QuantityMention, Span, find_quantity
+
+    piece = norm[start:end]
+    quantity = find_quantity(piece)
+    if quantity is None:
+        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])", piece)
+        if bare is not None and local.instruments:
+            lots = bare.group(2).startswith(("lot", "contract", "手"))
+            quantity = QuantityMention(Span(bare.start(), bare.end(), bare.group(0)), "lots" if lots else "units",
+                                       float(bare.group(1)), None)
+    if quantity is not None and local.top_k is None and local.top_pct is None:
+        span = Span(quantity.span.start + start, quantity.span.end + start, quantity.span.text)
+        local.quantity = QuantityMention(span, quantity.kind, quantity.value, quantity.side)
+        if quantity.side is not None:
+            local.side = Value(quantity.side, span.start, span.end, span.text)
+    if local.side is None:
+        side = side_word(piece)
+        if side is not None:
+            local.side = Value(side.value, side.start + start, side.end + start, side.said)
+
+
+def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
+    """The values of ``found`` stated inside ``start:end``."""
 
     def keep(v: Value | None) -> Value | None:
         return v if v is not None and start <= v.start < end else None
@@ -64,6 +97,8 @@ def _within(found: Found, start: int, end: int) -> Found:
         universe=keep(found.universe), algos=keep_all(found.algos), models=keep_all(found.models),
         features=keep(found.features), strategies=keep_all(found.strategies),
         params={k: v for k, v in found.params.items() if start <= v.start < end},
+        all_params=[(k, v) for k, v in found.all_params if start <= v.start < end],
+        tune=list(found.tune) if lex.has_any(norm[start:end], lex.CUES["optimize"]) else [],
         grid={k: v for k, v in found.grid.items() if start <= v.start < end},
         periods=[p for p in found.periods if start <= p.span.start < end],
         costs=[c for c in found.costs if start <= c.span.start < end], horizon=keep(found.horizon),
@@ -80,7 +115,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     for start, end in clauses_of(norm):
-        local = _within(found, start, end)
+        local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
         if clause.intent is None:
             if out:
@@ -91,6 +126,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         for extra in pending:
             local = _merge(local, extra)
         pending = []
+        if clause.by == "fallback" and not out and _later_intent(norm, found, start, router):
+            pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
+            continue
         expanded = _expand(clause, local)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
@@ -98,7 +136,25 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
             continue
         out += expanded
+    if not out and pending and any(p.instruments for p in pending):
+        merged = pending[0]
+        for extra in pending[1:]:
+            merged = _merge(merged, extra)
+        out = [("show_price", merged)]  # "spx the week of oct 6 2008": a look at the series
+    if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and out[-1][0] != "compare" \
+            and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
+        out.append(("compare", Found()))  # "... and compare them" closing the last clause
     return _implied(out) if out else [("unknown", found)]
+
+
+def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None) -> bool:
+    """Whether a clause after ``after`` holds an intent of its own (cues only: cheap)."""
+    for start, end in clauses_of(norm):
+        if start > after:
+            clause = classify(norm, (start, end), _clause_values(found, start, end), None, follows=True)
+            if clause.intent is not None and clause.by != "fallback":
+                return True
+    return False
 
 
 def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
@@ -128,17 +184,44 @@ def _merge(a: Found, b: Found) -> Found:
     return merged
 
 
+_EACH = ("each", "both", "separately", "respectively", "vs", "versus", "against", "compare", "各", "分别", "对比", "比较",
+         "比一下", "哪个")
+
+
 def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
-    """One clause naming several algorithms / strategies / models to compare -> one step each."""
+    """One clause naming several algorithms / strategies / models (or, with "each" / "vs",
+    several instruments) to compare -> one step each, then a comparison."""
     intent = clause.intent or "unknown"
-    groups = {"train_rl": "algos", "backtest_strategy": "strategies", "train_model": "models"}
+    groups = {"train_rl": "algos", "backtest_strategy": "strategies", "train_model": "models",
+              "optimize_strategy": "strategies"}
     name = groups.get(intent)
     values = getattr(local, name) if name else []
     distinct = list(dict.fromkeys(str(v.value) for v in values))
-    if len(distinct) < 2:
-        return [(intent, local)]
-    steps = [(intent, replace(local, **{name: [v for v in values if str(v.value) == d][:1]})) for d in distinct]  # type: ignore[arg-type]
-    return [*steps, ("compare", Found())]
+    if len(distinct) >= 2:
+        steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}), values, d))  # type: ignore[arg-type]
+                 for d in distinct]
+        return [*steps, ("compare", Found())]
+    symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
+    if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
+        steps = [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
+                 for sym in symbols]
+        return [*steps, ("compare", Found())]
+    return [(intent, local)]
+
+
+def _own_params(local: Found, values: list[Value], chosen: str) -> Found:
+    """The parameters stated next to this strategy ("bollinger (20, 2) vs rsi (14)", "20-day momentum
+    vs buy and hold"): each parameter goes to the strategy word nearest to it."""
+    hits = sorted(values, key=lambda v: v.start)
+
+    def nearest(p: Value) -> str:
+        return str(min(hits, key=lambda h: min(abs(p.start - h.end), abs(h.start - p.end))).value)
+
+    own: dict[str, Value] = {}
+    for name, p in local.all_params or list(local.params.items()):
+        if nearest(p) == chosen:
+            own.setdefault(name, p)
+    return replace(local, params=own)
 
 
 def _implied(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
@@ -164,8 +247,15 @@ def _windows(found: Found) -> Windows:
     parts: dict[str, Sourced[Window]] = {}
     for period in found.periods:
         key = period.role
-        if key not in parts and period.start <= period.end:
-            parts[key] = _stated(Window(start=period.start, end=period.end), period.span.text)
+        if period.start > period.end:
+            continue
+        item = _stated(Window(start=period.start, end=period.end), period.span.text)
+        if key not in parts:
+            parts[key] = item
+        elif "data" not in parts and _inside(item.value, parts[key].value):
+            parts["data"], parts[key] = parts[key], item  # "the last 10 years with the final 2 out of sample"
+        elif "data" not in parts and _inside(parts[key].value, item.value):
+            parts["data"] = item
     train, test, data = parts.get("train"), parts.get("test"), parts.get("data")
     if train is not None and data is None and "valid" not in parts and (
             test is None or test.value.start <= train.value.end):
@@ -173,6 +263,27 @@ def _windows(found: Found) -> Windows:
     elif data is not None and train is None and test is not None and test.value.start > data.value.end:
         parts["train"] = parts.pop("data")  # "2000-2014, OOS 2015-2018": the first window is in sample
     return Windows(data=parts.get("data"), train=parts.get("train"), valid=parts.get("valid"), test=parts.get("test"))
+
+
+def _clip_open_starts(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -> list[StepSpec]:
+    """"Up to end-2012" / "until 2018" start where the data starts (the parser leaves them open)."""
+    starts = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
+    out = []
+    for step in steps:
+        names = [str(i.value) for i in step.instruments] + ([str(step.universe.value)] if step.universe else [])
+        first = min((starts[n] for n in names if n in starts), default=None)
+        parts = {}
+        for role in ("data", "train", "valid", "test"):
+            item = getattr(step.windows, role)
+            if item is not None and item.value.start == date.min and first is not None:
+                item = item.model_copy(update={"value": Window(start=first, end=item.value.end)})
+            parts[role] = item
+        out.append(step.model_copy(update={"windows": Windows(**parts)}))
+    return out
+
+
+def _inside(inner: Window, outer: Window) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end and inner != outer
 
 
 def _outside_data(found: Found, catalog: Sequence[CatalogEntry], language: str) -> str | None:
@@ -204,7 +315,12 @@ def _one(v: Value | None, cast: type = str) -> Sourced[Any] | None:
 
 
 def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
+    from agents.understand._intents import EARLIER
+
     span = lex.span_of(norm, lex.CUES["recall"])
+    if span is None:
+        earlier = EARLIER.search(norm)
+        span = earlier.span() if earlier else None
     if span is None:
         return None
     day = next((p.start for p in found.periods if p.start == p.end), None)
@@ -263,7 +379,7 @@ def _distinct(values: list[Value]) -> list[Value]:
 def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
     """Values stated once for the whole instruction reach every step that has none of its own."""
     shared = _step("unknown", whole, "")
-    out = []
+    out: list[StepSpec] = []
     for step in steps:
         update: dict[str, Any] = {}
         if step.intent in NEEDS_INSTRUMENT and not step.instruments and shared.instruments:
@@ -278,6 +394,10 @@ def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
                 update[name] = getattr(shared, name)
         if step.intent == "place_order" and step.side is None and shared.side is not None:
             update["side"] = shared.side
+        if step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
+            before = next((s.strategy for s in reversed(out) if s.strategy is not None), None)
+            if before is not None:  # "then bt the best pair on nasdaq": the strategy named before
+                update["strategy"] = Sourced[Any](value=before.value, source="inferred", said=before.said)
         out.append(step.model_copy(update=update) if update else step)
     return out
 
@@ -287,7 +407,7 @@ def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
     names = [e.name for e in catalog if e.kind == "instrument"]
     spelled = {s.upper(): canonical for canonical, spellings in lex.ASSETS.items() for s in spellings}
     pool = {n.upper(): n for n in names} | {k: v for k, v in spelled.items() if v in names}
-    close = difflib.get_close_matches(word.upper(), list(pool), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(word.upper(), list(pool), n=3, cutoff=0.75)
     return list(dict.fromkeys(pool[c] for c in close))
 
 
@@ -302,7 +422,7 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
         if len(options) == 1 and needs:
             fixed = (_inferred(options[0], str(word.value)),)
             out = [s.model_copy(update={"instruments": fixed}) if s in needs else s for s in out]
-        elif needs or not any(s.instruments for s in out):
+        elif needs:
             unresolved.append(str(word.value))
     return out, unresolved
 
@@ -321,10 +441,10 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     whole = extract(norm, text, symbols, today, today_of)
     steps = _share([_step(intent, found, norm) for intent, found in _skeletons(norm, whole, router)], whole)
     steps, unknown = _resolve_typos(steps, whole, catalog)
-    steps = _defaults_of_store(steps, catalog)
+    steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
-    outside = _outside_data(whole, catalog, language)
+    outside = None if all(s.intent == "recall" for s in steps) else _outside_data(whole, catalog, language)
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
     return TaskSpec(

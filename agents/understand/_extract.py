@@ -61,7 +61,14 @@ class Found:
     factor_count: Value | None = None
     approval: Value | None = None
     suggest: Value | None = None
+    each: bool = False
+    all_params: list[tuple[str, Value]] = field(default_factory=list)
     used: list[tuple[int, int]] = field(default_factory=list)
+
+    def put(self, name: str, value: Value) -> None:
+        """A parameter: the first of each name is the step's; all are kept for several strategies."""
+        self.params.setdefault(name, value)
+        self.all_params.append((name, value))
 
     def claim(self, start: int, end: int) -> None:
         """Mark a span as consumed by some slot."""
@@ -175,7 +182,8 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|为|设为|取|用)?\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
+    r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
+    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d))")
 _PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
@@ -186,12 +194,22 @@ _TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*[/,、�
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-)\s*ma\s*\(?\s*(\d{1,3})")
 _ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日均线")
-_SINGLE = re.compile(r"(?<![\d.])(\d{1,3})\s*[-\s]?(?:day|days|d|bar|日|天)\s*(?:simple\s+|exponential\s+)?"
+_SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
+                     r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点)")
+_AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|channel|通道|lookback|回看期?)"
+                             r"\s*(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
 _LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
                              r"standard deviations?|sd)|倍标准差|个标准差))")
-_RSI = re.compile(r"rsi\s*\(?\s*(\d{1,3})\s*\)?")
+_RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
+_BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
+                        r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
+                        r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
+_AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
+                       r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
+_PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
+_RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
 _DEVS = re.compile(r"(\d(?:\.\d+)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
 _THRESHOLDS = re.compile(r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
@@ -209,10 +227,18 @@ def _params(norm: str, context: str, found: Found) -> None:
         value = parse_number(match.group(2))
         if value is None:
             continue
-        found.params.setdefault(name, Value(float(value), match.start(), match.end(), match.group(0)))
+        found.put(name, Value(float(value), match.start(), match.end(), match.group(0)))
         found.claim(match.start(), match.end())
     _threshold_params(blank(norm, found.used), found)
+    _rsi_levels(context, found)
     _macd_triple(blank(norm, found.used), context, found)
+    _band_pair(context, found)
+    for pattern in (_AVERAGES, _PAREN_PAIR):
+        if "fast" not in found.params and "period" not in found.params:
+            for match in pattern.finditer(context):
+                if not any(u[0] <= match.start(1) < u[1] for u in found.used) and _pair_is_params(context, match):
+                    _fast_slow(found, match)
+                    break
     for pattern in (_MA_PAIR, _ZH_MA_PAIR):
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
@@ -225,6 +251,28 @@ def _params(norm: str, context: str, found: Found) -> None:
     _single_params(norm, context, found)
 
 
+def _rsi_levels(context: str, found: Found) -> None:
+    """"RSI(14) 30/70": the period, then the oversold/overbought levels."""
+    match = _RSI_LEVELS.search(context)
+    if match and not any(u[0] <= match.start(1) < u[1] for u in found.used):
+        found.put("lower", Value(float(match.group(1)), match.start(1), match.end(2), match.group(0)))
+        found.put("upper", Value(float(match.group(2)), match.start(1), match.end(2), match.group(0)))
+        found.claim(match.start(1), match.end(2))
+
+
+def _band_pair(context: str, found: Found) -> None:
+    """"Bollinger (20, 2)", "布林带（20，2.5）", "bollinger 20, 2sd": the period and the width."""
+    for match in _BAND_PAIR.finditer(context):
+        if any(u[0] <= match.start(1) < u[1] for u in found.used):
+            continue
+        period, devs = float(match.group(1)), float(match.group(2))
+        if period < 2 or not 0 < devs <= 5:
+            continue
+        found.put("period", Value(period, match.start(1), match.end(1), match.group(0)))
+        found.put("devs", Value(devs, match.start(2), match.end(2), match.group(0)))
+        found.claim(match.start(1), match.end(2))
+
+
 def _macd_triple(norm: str, context: str, found: Found) -> None:
     if "fast" in found.params or "macd" not in context:
         return
@@ -232,7 +280,7 @@ def _macd_triple(norm: str, context: str, found: Found) -> None:
     if match:
         a, b, c = (float(match.group(i)) for i in (1, 2, 3))
         for name, value in (("fast", a), ("slow", b), ("signal", c)):
-            found.params[name] = Value(value, match.start(), match.end(), match.group(0))
+            found.put(name, Value(value, match.start(), match.end(), match.group(0)))
         found.claim(match.start(), match.end())
 
 
@@ -240,8 +288,8 @@ def _threshold_params(norm: str, found: Found) -> None:
     for match in _THRESHOLDS.finditer(norm):
         groups = [g for g in match.groups() if g is not None]
         lo, hi = groups[0], groups[1]
-        found.params.setdefault("lower", Value(float(lo), match.start(), match.end(), match.group(0)))
-        found.params.setdefault("upper", Value(float(hi), match.start(), match.end(), match.group(0)))
+        found.put("lower", Value(float(lo), match.start(), match.end(), match.group(0)))
+        found.put("upper", Value(float(hi), match.start(), match.end(), match.group(0)))
         found.claim(match.start(), match.end())
 
 
@@ -256,52 +304,82 @@ def _pair_is_params(context: str, match: re.Match[str]) -> bool:
 
 def _fast_slow(found: Found, match: re.Match[str]) -> None:
     fast, slow = sorted((float(match.group(1)), float(match.group(2))))
-    found.params.setdefault("fast", Value(fast, match.start(), match.end(), match.group(0)))
-    found.params.setdefault("slow", Value(slow, match.start(), match.end(), match.group(0)))
+    found.put("fast", Value(fast, match.start(), match.end(), match.group(0)))
+    found.put("slow", Value(slow, match.start(), match.end(), match.group(0)))
     found.claim(match.start(), match.end())
 
 
 def _single_params(norm: str, context: str, found: Found) -> None:
     """One-number parameters ("RSI(14)", "20-day breakout", "2 standard deviations"), read in the
     full text (strategy words were claimed) from numbers no other slot used."""
-    for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"), (_DEVS, "devs")):
-        if name in found.params or ("fast" in found.params and name == "period"):
+    from agents.understand._numbers import parse_number
+
+    several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
+    for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
+                          (_AFTER_STRATEGY, "period"), (_DEVS, "devs")):
+        if not several and (name in found.params or ("fast" in found.params and name == "period")):
             continue
         for match in pattern.finditer(context):
             at = match.start(1)
             if any(u[0] <= at < u[1] for u in found.used):
                 continue
-            value = float(match.group(1))
+            number = parse_number(match.group(1))
+            if number is None:
+                continue
+            value = float(number)
             if name == "devs" and not 0 < value <= 5:
                 continue
-            found.params[name] = Value(value, match.start(), match.end(), match.group(0))
+            found.put(name, Value(value, match.start(), match.end(), match.group(0)))
             found.claim(match.start(1), match.end(1))
-            break
+            if not several:
+                break
 
 
-_PNAME = r"(fast|slow|period|window|lookback|entry|exit|signal|length|快线|慢线|周期|窗口|回看期|回看窗口|回看)"
+_PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|widths?|std|lower(?:\s+thresholds?)?"
+          r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|每|:)\s*(\d{1,3}))?")
-_LIST = re.compile(_PNAME + r"\D{0,14}?(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
+_ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
+_LIST = re.compile(_PNAME + r"[^\d,，]{0,14}?[\[{(（]?\s*(" + _ITEM + r"(?:\s*(?:,|，|、|/|and|和|or|或)\s*" + _ITEM + r"){1,})")
 _BARE_LIST = re.compile(r"(?:try|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
 _TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
               "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
               "均线长度", "两个均线", "均线周期")
 _TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
-               ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("标准差", "devs"), ("宽度", "devs"),
-               ("threshold", "lower"), ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"),
-               ("signal", "signal"), ("信号线", "signal"))
+               ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("标准差", "devs"), ("宽度", "devs"), ("倍数", "devs"),
+               ("threshold", "lower"), ("thresholds", "lower"), ("thresholds", "upper"), ("阈值", "lower"),
+               ("阈值", "upper"), ("上下阈值", "lower"), ("上下阈值", "upper"),
+               ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"), ("signal", "signal"),
+               ("信号线", "signal"), ("moving average setting", "fast"), ("moving average setting", "slow"),
+               ("ma setting", "fast"), ("ma setting", "slow"), ("均线参数", "fast"), ("均线参数", "slow"))
+
+
+def _grid_name(word: str) -> str:
+    head = word.split()[0]
+    if head in ("dev", "devs", "width", "widths", "std", "标准差倍数", "倍数"):
+        return "devs"
+    if head in ("下阈值",):
+        return "lower"
+    if head in ("上阈值",):
+        return "upper"
+    return _PARAM_ALIAS.get(word, _PARAM_ALIAS.get(head, head))
 
 
 def _values(raw: str) -> tuple[float, ...]:
-    return tuple(float(v) for v in re.findall(r"\d{1,3}", raw))
+    return tuple(float(v) for v in re.findall(r"\d{1,3}(?:\.\d+)?", raw))
 
 
 def _grid(norm: str, found: Found) -> None:
-    if not lex.has_any(norm, lex.CUES["optimize"]) and not re.search(r"\b(try|test)\b.{0,20}\d+\s*,\s*\d+", norm):
+    searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm)
+    if not searching:
+        for match in _LIST.finditer(norm):  # "lower thresholds of 20, 25 and 30": a list to search, cue or not
+            values = _values(match.group(2))
+            if len(values) >= 3 and _grid_name(match.group(1)) not in found.grid:
+                found.grid[_grid_name(match.group(1))] = Value(values, match.start(), match.end(), match.group(0))
+                found.claim(match.start(), match.end())
         return
     for match in _RANGE.finditer(norm):
-        name = _PARAM_ALIAS.get(match.group(1), match.group(1))
+        name = _grid_name(match.group(1))
         lo, hi = int(match.group(2)), int(match.group(3))
         step = int(match.group(4)) if match.group(4) else None
         if lo >= hi or (name in found.grid):
@@ -310,8 +388,8 @@ def _grid(norm: str, found: Found) -> None:
         found.grid[name] = Value(values, match.start(), match.end(), match.group(0))
         found.claim(match.start(), match.end())
     for match in _LIST.finditer(norm):
-        name = _PARAM_ALIAS.get(match.group(1), match.group(1))
-        if name not in found.grid:
+        name = _grid_name(match.group(1))
+        if name not in found.grid and len(_values(match.group(2))) >= 2:
             found.grid[name] = Value(_values(match.group(2)), match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
     if not found.grid:
@@ -337,25 +415,31 @@ def _tune(norm: str, found: Found) -> None:
 # --- counts and settings ---------------------------------------------------------------------
 _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|万|百万|千万|亿|million|thousand|mm)?"
            r"|[零一二两三四五六七八九十百千万亿点]+)")
-_TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|步(?!长))|"
+_TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|ts\b|"
+                        r"步(?!长))|"
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
 _SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|"
-    r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按)?\s*\$?\s*" + _AMOUNT + r"(?:\s*(?:元|块|美元|刀))?|"
+    r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
+    r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
     r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:of\s+)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital)(?!\s+(?:flow|position))|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
 _FORWARD = re.compile(
-    r"(?:horizon|forward(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*(?:-?\s*(?:trading\s+)?days?|d\b)?|"
-    r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s+(?:forward|ahead|holding|horizon|returns?|fwd)|"
-    r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead)|"
-    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|收益期)\s*(?:为|是|用)?\s*(\d+)\s*(?:日|天|个交易日)?|"
-    r"(\d+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
+    r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
+    r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
+    r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
+    r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
+    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
 _COUNT = re.compile(
     r"(\d+|[一二两三四五六七八九十]+|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
-    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b")
+    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b|"
+    r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
+    r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -440,9 +524,11 @@ _TOP_K = re.compile(r"(?:top|best|highest|前|排名前|最高的?|挑|选|哪|�
 
 
 def _forward(norm: str, found: Found) -> None:
+    from agents.understand._numbers import parse_number
+
     match = _FORWARD.search(blank(norm, found.used))
     if match:
-        days = int(next(g for g in match.groups() if g))
+        days = int(parse_number(next(g for g in match.groups() if g)) or 0)
         if 0 < days <= 60:
             found.forward_days = Value(days, match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
@@ -454,7 +540,7 @@ def _count(norm: str, found: Found) -> None:
     match = _COUNT.search(blank(norm, found.used))
     if not match:
         return
-    raw = match.group(1) or match.group(2)
+    raw = next(g for g in match.groups() if g)
     value = _COUNT_WORDS.get(raw) or (parse_number(raw) if raw not in ("some", "few", "几") else None)
     if value and 0 < value <= 20:
         found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
@@ -462,6 +548,10 @@ def _count(norm: str, found: Found) -> None:
 
 
 # --- the rest -----------------------------------------------------------------------------------
+_GLUED = re.compile(r"(?<![a-z])(rsi|sma|ema|ma|macd)(?=\d)")
+_GLUED_NAME = {"rsi": "rsi_reversion", "sma": "sma_cross", "ma": "sma_cross", "ema": "ema_cross", "macd": "macd"}
+
+
 def _tables(norm: str, original: str, found: Found) -> None:
     def hits(table: dict[str, tuple[str, ...]] | object) -> list[Value]:
         return [Value(h.value, h.start, h.end, original[h.start:h.end]) for h in lex.find_spans(norm, table)]  # type: ignore[arg-type]
@@ -471,6 +561,10 @@ def _tables(norm: str, original: str, found: Found) -> None:
     features = hits(lex.FEATURE_SETS)
     found.features = features[0] if features else None
     found.strategies = hits(lex.STRATEGIES)
+    for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
+        if not any(v.start <= match.start() < v.end for v in found.strategies):
+            found.strategies.append(Value(_GLUED_NAME[match.group(1)], match.start(), match.end(), match.group(0)))
+    found.strategies.sort(key=lambda v: v.start)
     universes = hits(lex.UNIVERSES)
     found.universe = universes[0] if universes else None
     horizons = hits(lex.HORIZONS)
@@ -481,35 +575,72 @@ def _tables(norm: str, original: str, found: Found) -> None:
             found.claim(v.start, v.end)
 
 
+_APPROVAL_RE = re.compile(
+    r"(?:ask|ping|check with|confirm with|tell|notify|message|text|call|show|let|wait for|run (?:it|them|the orders?) by)"
+    r"\s+me\s+(?:first|before|b4|prior)|(?:subject to|with|pending|needs?|requires?|after|until|w/)\s+(?:my|our)\s+"
+    r"(?:approval|ok|okay|sign[- ]?off|go[- ]ahead|confirmation|consent)|(?:don'?t|do not|never)\s+(?:send|place|submit|"
+    r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交)(?:之?前|以前)\s*(?:先|请|要)?"
+    r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认)|(?:我|经我|等我|让我|需要我|由我)\s*"
+    r"(?:确认|批准|同意|审批|点头|拍板)(?:后|之后|了)?(?:再|才)?")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
+    match = _APPROVAL_RE.search(norm)
+    if span is None and match is not None:
+        span = match.span()
     if span is not None:
         found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
+    found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against",
+                                    "各", "分别", "哪个", "对比", "比较", "比一下", "还是"))
     span = lex.span_of(norm, lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
         where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]
         found.suggest = Value(True, where[0], where[1], norm[where[0]:where[1]])
 
 
+_DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position|pos|holding|stake)|"
+                     r"(?:仓位|持仓)\s*(?:翻倍|加倍)|(?:翻倍|加倍)\s*(?:仓位|持仓)|加一倍")
+_BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?)")
+
+
 def _trading(norm: str, found: Found) -> None:
-    quantity = find_quantity(blank(norm, found.used))
+    from agents.understand._numbers import QuantityMention, Span
+
+    double = _DOUBLE.search(norm)
+    if double and found.quantity is None:  # "double my gold position": buy as much again as is held
+        found.quantity = QuantityMention(Span(double.start(), double.end(), double.group(0)),
+                                         "fraction_of_position", 1.0, "buy")
+        found.side = Value("buy", double.start(), double.end(), double.group(0))
+        found.claim(double.start(), double.end())
+        return
+    barrels = _BARRELS.search(blank(norm, found.used))
+    if barrels and found.quantity is None:  # barrels / ounces: units of the instrument
+        found.quantity = QuantityMention(Span(barrels.start(1), barrels.end(), barrels.group(0)), "units",
+                                         float(barrels.group(1)), None)
+        found.claim(barrels.start(1), barrels.end())
+    quantity = find_quantity(blank(norm, found.used)) if found.quantity is None else found.quantity
     if quantity is not None:
+        if quantity.kind == "pct_equity" and re.search(r"(?:现有|当前|已有|目前的?)(?:仓位|持仓)|existing\s+(?:position|holding)",
+                                                       norm[max(0, quantity.span.start - 12):quantity.span.start]):
+            quantity = QuantityMention(quantity.span, "fraction_of_position", quantity.value / 100, quantity.side)
         found.quantity = quantity
         found.claim(quantity.span.start, quantity.span.end)
         if quantity.side is not None:
             found.side = Value(quantity.side, quantity.span.start, quantity.span.end, quantity.span.text)
     if found.side is None:
-        side = _side_word(norm)
+        side = side_word(norm)
         if side is not None:
             found.side = side
 
 
-_SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "卖出", "卖掉", "减仓", "做空",
-         "平仓", "清仓", "减掉", "砍", "减半", "卖")
-_BUY = ("buy", "purchase", "go long", "add to", "买入", "买进", "购买", "加仓", "买")
+_SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
+         "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "卖")
+_BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
+        "allocate to", "buy into", "scoop up", "买入", "买进", "购买", "加仓", "建仓", "配置", "买")
 
 
-def _side_word(norm: str) -> Value | None:
+def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
@@ -533,13 +664,13 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     norm = blank(norm, expression_spans)
     found.used += expression_spans
     _instruments(norm, original, symbols, found)
+    _forward(norm, found)  # before the tables: "预测期为未来一周(5个交易日)" is a forward horizon, not advice
     _tables(norm, original, found)
     for cost in find_costs(blank(norm, found.used)):
         found.costs.append(cost)
         found.claim(cost.span.start, cost.span.end)
     _settings(norm, found)
     _grid(blank(norm, found.used), found)
-    _forward(norm, found)
     reference = _reference(found, today, today_of or {})
     # Periods read the words around a window for its role: only number-bearing spans are
     # blanked for them (a blanked word would turn "train an MLP ... as the test set" into filler).

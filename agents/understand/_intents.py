@@ -17,18 +17,19 @@ from typing import Protocol
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found
 
-__all__ = ["Clause", "RouterLike", "classify", "clauses_of"]
+__all__ = ["EARLIER", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:[;；。!！?？]|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍半|卖掉|卖出|买入|减仓|加仓))|[;；。!！?？]|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试))|"
-    r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place)))"
+    r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
+    r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
-                 "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
+                 "story", "诗", "故事", "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
                  "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌")
 
 
@@ -65,13 +66,22 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
     return spans or [(0, len(norm))]
 
 
+_EVALUATE_ONE = re.compile(r"\b(?:evaluate|assess|test|check|measure)\s+(?:the|my|our|this|that|a)\b|评估一下?(?:这个|我的|那个)")
+
+
 def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
-    if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and lex.has_any(text, lex.CUES["mine"])):
+    strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
+    if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and lex.has_any(text, lex.CUES["mine"])
+                                                          and not strategy_word):
         return None
-    if lex.has_any(text, lex.CUES["recall"]) and not lex.has_any(text, ("again", "重新")):
+    if _is_recall(text):
         return "recall"
+    mining = lex.has_any(text, lex.CUES["mine"]) or found.factor_count is not None or re.search(
+        r"factors|alphas|因子们|几个|一些|some|a few|several", text) is not None
+    if not mining and _EVALUATE_ONE.search(text):
+        return "evaluate_factors"  # one named factor ("the 20-day momentum factor", "my factor")
     return "mine_factors"
 
 
@@ -79,6 +89,8 @@ def _research_intent(text: str, found: Found) -> str | None:
     if found.algos or lex.has_any(text, lex.CUES["rl"]):
         return "train_rl"
     if found.models or found.features or (lex.has_any(text, lex.CUES["model"]) and lex.has_any(text, lex.CUES["train"])):
+        return "train_model"
+    if found.universe is not None and lex.has_any(text, ("pick stocks", "stock picking", "stock-picking", "选股")):
         return "train_model"
     optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune)
     if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune):
@@ -88,12 +100,27 @@ def _research_intent(text: str, found: Found) -> str | None:
     return None
 
 
+_ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what should i do|what do i do|"
+                     r"do you think i should|is it (?:a )?(?:good )?time to (?:buy|sell)|"
+                     r"(?:我)?应该(?:买|卖|加仓|减仓|持有|怎么(?:做|办|操作))|要不要(?:买|卖|加仓|减仓)|"
+                     r"买还是卖|该不该(?:买|卖)|怎么操作|该怎么(?:做|办)")
+
+
+def _advice(text: str, found: Found) -> bool:
+    """"Should I sell part of my gold?" asks for a suggestion (an RL agent's), not an order."""
+    return bool(_ADVICE.search(text)) and found.quantity is None and bool(found.instruments)
+
+
 def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["cycle"]):
         return "trading_cycle"
+    if _advice(text, found):
+        return "train_rl"
     if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct):
         return "place_order"
-    if lex.has_any(text, lex.CUES["account"]) and not found.side:
+    if found.quantity is not None and found.instruments:
+        return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
+    if lex.has_any(text, lex.CUES["account"]) and not found.side and found.cash is None:
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
@@ -124,21 +151,25 @@ def _cued(text: str, found: Found) -> str | None:
     research = _research_intent(text, found)
     if research is not None:
         return research
+    if lex.has_any(text, _OUT_OF_SCOPE):
+        return "out_of_scope"
     trading = _trading_intent(text, found)
     if trading is not None:
         return trading
-    if lex.has_any(text, _OUT_OF_SCOPE):
-        return "out_of_scope"
     if lex.has_any(text, lex.CUES["compare"]):
         return "compare"
     return None
 
 
+EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策略|因子|结果)|那次(?:回测|训练)")
+
+
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
-    if not lex.has_any(text, lex.CUES["recall"]):
+    if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text):
         return False
-    if lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新")):
+    if lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
+                          "无需重新", "不必重新")):
         return True
     return not lex.has_any(text, ("rerun", "re-run", "retrain", "re-train", "run it again", "train it again", "重新",
                                   "再跑", "再训练"))
@@ -155,8 +186,10 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     intent = _cued(text, found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
-    if _modifier(text, found):
-        return Clause(span[0], span[1], None, "none")
+    if _modifier(text, found) or (follows and found.instruments and not found.quantity and found.side is None):
+        return Clause(span[0], span[1], None, "none")  # "标的用黄金": names what the step runs on
+    if found.instruments and not found.strategies:
+        return Clause(span[0], span[1], "show_price", "fallback")  # "spx the week of oct 6 2008"
     if router is not None:
         result = router.route(text)
         routed = str(getattr(result, "intent", "unknown"))
@@ -172,5 +205,5 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
 def _modifier(text: str, found: Found) -> bool:
     """A clause that only adds settings (approval, a horizon, costs, a window) to a step."""
     flags = found.approval is not None or found.suggest is not None or found.horizon is not None
-    settings = bool(found.costs or found.periods or found.params or found.seed or found.timesteps)
+    settings = bool(found.costs or found.periods or found.params or found.seed or found.timesteps or found.cash)
     return flags or settings or len(text.strip()) <= 3

@@ -21,8 +21,9 @@ Decisions, stated once:
   which a numeral character is not a quantity (一些, 一起, 统一, 万一, 周一, 一个 as an article).
 - "8,12,16" is a list of three numbers; "1,200" is 1200; "1/3" (one digit over one digit) is a
   fraction, "10/30" two parameters.
-- Cost rates are per side (one leg): a round-trip rate (双边, 来回, "round trip") is halved,
-  so 双边千二 is 0.001. A percentage is a cost only next to a cost word ("0.1%" alone is not).
+- Cost rates are per side (one leg): a round-trip total (来回, "round trip") is halved, so
+  "20bp round trip" is 0.001; 双边 / "both sides" says the rate is charged on each side
+  ("手续费按万二点五双边收": 2.5 bp a side), so it is not halved. A percentage is a cost only next to a cost word ("0.1%" alone is not).
   Units that mean nothing but a cost (bp, ‰, 万分之, the jargon 万N / 千N standing alone between
   commas) are an unspecified ``cost`` without one ("bt sma spx 3bp"), unless a threshold word
   is next to them ("spread above 5bp"). Elsewhere 万一 means "in case" and is no number.
@@ -735,8 +736,9 @@ _COST_TERM_RE = _LazyRe(
     r"|(?<!持仓)(?<!平均)(?<!持股)成本(?!价|线|均价|区)|\bcosts?\b(?!\s+(?:basis|price))|印花税|\bstamp\s+duty\b)"
     r"|(?P<commission>\bcommissions?\b|\bcommision\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
     r"|\bfees?\b|佣金(?:费率|率)?|手续费(?:率|用)?|交易费率?|过户费|费率)"
-    r"|(?P<double>双边|双向|来回|\bround[\s-]?(?:trip|turn)\b|\bboth[\s-]+(?:ways|sides)\b)"
-    r"|(?P<single>单边|单向|每边|\bper[\s-]+(?:side|leg)\b|\beach[\s-]+way\b|\bone[\s-]+way\b)", _I)
+    r"|(?P<double>来回|\bround[\s-]?(?:trip|turn)\b)"
+    r"|(?P<single>单边|单向|每边|双边|双向|\bboth[\s-]+(?:ways|sides)\b|\bper[\s-]+(?:side|leg)\b|\beach[\s-]+way\b"
+    r"|\bone[\s-]+way\b)", _I)
 _FILLER_RE = _LazyRe(
     r"(?:\s|[:=~≈()（）：]|\b(?:of|is|are|at|to|be|set|assumed?|assuming|around|about|approx(?:imately)?|roughly"
     r"|rate|rates|ratio|per|side|each|way|one|round|trip|both|ways|sides|leg|the|a|an|in|with|for|trade|trades"

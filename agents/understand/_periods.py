@@ -478,6 +478,14 @@ def _rolling_en(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, _relative(_amount(m["n"]), unit, today), joinable=False)
 
 
+_SHORT_UNITS = {"y": "years", "yr": "years", "yrs": "years", "m": "months", "mo": "months", "mos": "months",
+                "w": "weeks", "wk": "weeks", "wks": "weeks", "d": "days"}
+
+
+def _rolling_short(m: re.Match[str], today: date) -> _Atom | None:
+    return _atom(m, _relative(_amount(m["n"]), _SHORT_UNITS[m["u"].lower()], today), joinable=False)
+
+
 def _rolling_zh(m: re.Match[str], today: date) -> _Atom | None:
     n = _amount(m["n"]) + (0.5 if m["half"] else 0)
     return _atom(m, _relative(n, m["u"], today), joinable=False)
@@ -527,7 +535,7 @@ _FEATURE_ZH = (r"(?!\s*(?:均线|均价|平均|移动|涨幅|涨跌|跌幅|收�
                r"|换手|成交|标准差|均值|线|ma|ema|sma|rsi|atr|momentum|return|vol))")
 _FEATURE_EN = (r"(?!\s+(?:moving|rolling|average|avg|ma|sma|ema|high|low|highs|lows|mean|momentum|returns?"
                r"|vol|volatility|window|lookback|change|range|horizon)\b)")
-_REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding)"
+_REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding|final)"
 _UNITS_EN = r"(?P<u>years?|yrs?|months?|mos?|weeks?|wks?|days?|quarters?|qtrs?|sessions?|decades?)"
 _UNITS_ZH = r"(?P<u>年|个月|月|周|个?星期|个?礼拜|天|日|个?交易日|个?季度)"
 
@@ -607,12 +615,15 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         # relative to today
         (rf"{_B}(?:the\s+)?(?:very\s+)?{_REL_WORD_EN}\s+{_NUM_EN}\s+(?P<td>trading\s+|business\s+|calendar\s+)?"
          rf"{_UNITS_EN}{_E}(?!-){_FEATURE_EN}", _rolling_en),
+        # desk shorthand: "last 5y", "past 18mo", "trailing 6m"
+        (rf"{_B}(?:the\s+)?{_REL_WORD_EN}\s+(?P<n>\d{{1,3}}(?:\.\d+)?)\s?(?P<td>)(?P<u>yrs?|y|mos?|m|wks?|w|d){_E}"
+         rf"(?!-){_FEATURE_EN}", _rolling_short),
         (rf"{_B}{_NUM_EN}\s+(?P<td>)(?P<u>years?|months?)\s+of\s+(?:(?:daily|price|historical|recent|past|market"
          rf"|trading)\s+)*(?:data|history|prices|bars|returns)", _rolling_en),
         (r"(?<![\d.近去后])(?P<n>\d{1,2}(?:\.\d+)?|[一二两三四五六七八九十]+|半)\s*(?P<u>年|个月)(?P<half>半)?\s*的?\s*"
          r"(?:历史)?(?:数据|行情)", _rolling_zh),
-        (rf"{_B}(?P<the>the\s+)?(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|this|current)"
-         rf"\s+(?P<u>year|month|week|quarter|decade){_E}(?!-)", _last_unit_en),
+        (rf"{_B}(?P<the>the\s+)?(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|final|this|current)"
+         rf"\s+(?P<u>year|month|week|quarter|decade|yr|mo|wk){_E}(?!-)", _last_unit_en),
         (rf"{_B}(?:ytd|mtd|qtd|(?:year|month|quarter)[- ]to[- ]date){_E}", _to_date),
         (rf"(?:最近|近|过去|最后|之前)\s*(?:的|这)?\s*{_NUM_ZH}\s*{_UNITS_ZH}(?P<half>半)?{_FEATURE_ZH}"
          r"(?:来|以来|内|中|里)?", _rolling_zh),
@@ -802,14 +813,17 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
              r"|set(?:ting)?\s+aside|forward[- ]test(?:s|ing)?"
              r"|evaluat(?:e|ed|ing)(?=\s+(?:on|over|in|from|during|for|against|using)(?![a-z]))|evaluation(?:\s+(?:set|period|window))?|test(?:s|ing|ed)?(?:\s+(?:set|period|window"
              rf"|sample|split|segment|range|part))?)(?![a-z]){_OBJECT}"),
-    ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|留出|留作|预留|盲测"),
+    ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|检验(?:集|期|段|样本|区间)|留出|留作|预留|盲测"),
+    ("test", r"(?<![a-z])(?:generali[sz](?:e|es|ed|ing|ation)|check(?:s|ed|ing)?(?:\s+(?:it|them|this|that|these))?"
+             r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"
               r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d]))"
               r"|val(?:\s+(?:set|period|split)|(?=\s*[:=]))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
     ("train", r"(?<![a-z])(?:train(?:s|ed|ing)?(?:\s+(?:set|period|window|sample|split|segment))?"
-              r"|in[- ]sample|fit(?:s|ted|ting)?|estimation\s+(?:period|window|sample)"
+              r"|in[- ]sample|is(?=\s*:?\s*\d{4})|fit(?:s|ted|ting)?|estimation\s+(?:period|window|sample)"
+              r"|estimat(?:e|es|ed|ing)(?=\s+(?:on|over|from|using|with)(?![a-z]))"
               r"|calibrat(?:e|es|ed|ing|ion))(?![a-z])"),
     ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合"),
     ("out", r"(?<![a-z])(?:out|aside)(?![a-z])(?!\s+of)"),
@@ -900,7 +914,8 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
         left = (prev.end if prev else clause[0], item.start)
         right = (item.end, nxt.start if nxt else clause[1])
         before = prev if _usable(prev, text, clause, item) and _filler(text, *left) else None
-        after = nxt if _usable(nxt, text, clause, item) and _filler(text, *right) else None
+        after = nxt if _usable(nxt, text, clause, item) and _filler(text, *right) and not _points_forward(text, nxt) \
+            else None
         if before and after:
             roles[item.start] = str((before if first_is_role else after).role)
         elif before or after:
@@ -910,6 +925,12 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
         else:
             roles[item.start] = nearest[k] or lent or "data"
     return roles
+
+
+def _points_forward(text: str, item: _Item | None) -> bool:
+    """"generalises to", "checked on", "estimating on": a role that ends in a preposition names
+    the window after it, never the one before."""
+    return item is not None and re.search(r"(?:\s|^)(?:to|on|over)$", text[item.start:item.end]) is not None
 
 
 def _nearest_roles(items: list[_Item], before_first: bool) -> list[str | None]:

@@ -29,8 +29,8 @@ def missing_of(step: StepSpec) -> list[str]:
         need.append("asset")
     if step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
         need.append("strategy")
-    if step.intent == "evaluate_factors" and not step.expressions:
-        need.append("expressions")
+    if step.intent == "evaluate_factors" and not step.expressions and step.theme is None:
+        need.append("expressions")  # "the 20-day momentum factor" names one the executor can write
     if step.intent == "place_order" and step.top_k is None and step.top_pct is None:
         need += [name for name, value in (("asset", step.instruments), ("side", step.side),
                                           ("quantity", step.quantity)) if not value]
