@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["Brief", "CatalogEntry", "MemoryHit", "read_brief", "render_brief"]
+__all__ = ["Brief", "CatalogEntry", "MemoryHit", "StoreCatalog", "catalog_entries", "read_brief", "render_brief"]
 
 _BLOCK = re.compile(r"```json\s*(\{.*\})\s*```", re.S)
 
@@ -33,6 +34,65 @@ class CatalogEntry(BaseModel):
     members: int | None = Field(default=None, description="Universe size.")
     lot_size: int = Field(default=1, ge=1, description="Units per lot (100 in A-share-like markets).")
     source: str = ""
+
+
+class _Instrument(Protocol):
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def market(self) -> str: ...
+    @property
+    def start(self) -> str: ...
+    @property
+    def end(self) -> str: ...
+    @property
+    def synthetic(self) -> bool: ...
+    @property
+    def source(self) -> str: ...
+
+
+class _Universe(Protocol):
+    @property
+    def market(self) -> str: ...
+    @property
+    def members(self) -> Sequence[str]: ...
+    @property
+    def synthetic(self) -> bool: ...
+
+
+class _Meta(Protocol):
+    @property
+    def region(self) -> str: ...
+
+
+class StoreCatalog(Protocol):
+    """What listing the store takes (the data center, or its light JSON-only listing)."""
+
+    def markets(self) -> list[str]: ...
+    def market_meta(self, market: str) -> _Meta | None: ...
+    def list_instruments(self) -> Sequence[_Instrument]: ...
+    def universes(self) -> Mapping[str, _Universe]: ...
+    def info(self, symbol: str) -> _Instrument: ...
+
+
+def catalog_entries(store: StoreCatalog) -> list[CatalogEntry]:
+    """What the store holds, with synthetic series marked and lot sizes by market region."""
+    universes = store.universes()
+    members = {m for u in universes.values() for m in u.members}
+    # Stocks of an A-share-like (region cn) market trade in lots of 100; other series in units.
+    lots = {m: 100 if (meta := store.market_meta(m)) is not None and meta.region == "cn" else 1
+            for m in store.markets()}
+    entries = [CatalogEntry(name=i.symbol, kind="instrument", market=i.market, start=i.start, end=i.end,
+                            synthetic=i.synthetic, source=i.source,
+                            lot_size=lots.get(i.market, 1) if i.symbol in members else 1)
+               for i in store.list_instruments()]
+    for name, u in universes.items():
+        infos = [store.info(s) for s in list(u.members)[:1]]
+        start, end = (infos[0].start, infos[0].end) if infos else ("", "")
+        entries.append(CatalogEntry(name=name, kind="universe", market=u.market, start=start, end=end,
+                                    synthetic=u.synthetic, members=len(u.members), lot_size=lots.get(u.market, 1)))
+    # Universe members are listed too (the trader sizes their orders), without their source.
+    return [e if e.name not in members else e.model_copy(update={"source": ""}) for e in entries]
 
 
 class MemoryHit(BaseModel):

@@ -24,6 +24,7 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "needs_person",
     "AGENT_OF",
     "INTENTS",
     "AgentName",
@@ -208,3 +209,24 @@ class TaskSpec(_Frozen):
     def intents(self) -> tuple[str, ...]:
         """The steps' intents in order."""
         return tuple(s.intent for s in self.steps)
+
+
+def needs_person(spec: TaskSpec) -> bool:
+    """Orders wait for a person when asked, or when a size, side or symbol was not stated as such.
+
+    Why regardless of the policy's size limits: a relative or inferred quantity ("half",
+    "all", a notional) is the planner's arithmetic on a position, and the one mistake that
+    moves money is a misread; a person sees the computation before anything is sent.
+    """
+    if spec.approval.value:
+        return True
+    for step in spec.steps:
+        if step.intent != "place_order":
+            continue
+        quantity = step.quantity
+        if quantity is not None and (quantity.value.relative or quantity.value.kind == "notional"
+                                     or quantity.source != "stated"):
+            return True
+        if (step.side is not None and step.side.source != "stated") or any(i.source != "stated" for i in step.instruments):
+            return True
+    return False

@@ -14,7 +14,7 @@ from agents.draft import draft_to_spec
 from agents.llm import ChatClient, Usage, UsageMeter
 from agents.planner import scope_answer
 from agents.planner._plan import agent_of_step
-from agents.spec import TaskSpec
+from agents.spec import TaskSpec, needs_person
 from graphs._deps import GraphDeps
 from graphs._messages import ai_id, conversation, turns
 from graphs.state import GraphState
@@ -76,22 +76,6 @@ def spec_from_call(args: dict[str, Any], text: str, backend: str) -> TaskSpec:
         return TaskSpec.model_validate(args)
     except ValidationError:
         return draft_to_spec(args, text, backend=backend)
-
-
-def needs_person(spec: TaskSpec) -> bool:
-    """Orders wait for a person when asked, or when a size or side was not stated as such."""
-    if spec.approval.value:
-        return True
-    for step in spec.steps:
-        if step.intent != "place_order":
-            continue
-        quantity = step.quantity
-        if quantity is not None and (quantity.value.relative or quantity.value.kind == "notional"
-                                     or quantity.source != "stated"):
-            return True
-        if (step.side is not None and step.side.source != "stated") or any(i.source != "stated" for i in step.instruments):
-            return True
-    return False
 
 
 def _submitted(args: dict[str, Any], state: GraphState, backend: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents import CatalogEntry
+from agents.brief import catalog_entries
 from agents.understand import detect_language
 from graphs._deps import GraphDeps, InstructionRecord
 from graphs._messages import last_ai
@@ -27,23 +28,8 @@ logger = logging.getLogger(__name__)
 
 
 def build_catalog(data: DataCenter) -> list[CatalogEntry]:
-    """What the store holds, with synthetic series marked and lot sizes by market region."""
-    universes = data.universes()
-    members = {m for u in universes.values() for m in u.members}
-    # Stocks of an A-share-like (region cn) market trade in lots of 100; other series in units.
-    lots = {m: 100 if (meta := data.market_meta(m)) is not None and meta.region == "cn" else 1
-            for m in data.markets()}
-    entries = [CatalogEntry(name=i.symbol, kind="instrument", market=i.market, start=i.start, end=i.end,
-                            synthetic=i.synthetic, source=i.source,
-                            lot_size=lots.get(i.market, 1) if i.symbol in members else 1)
-               for i in data.list_instruments()]
-    for name, u in universes.items():
-        infos = [data.info(s) for s in u.members[:1]]
-        start, end = (infos[0].start, infos[0].end) if infos else ("", "")
-        entries.append(CatalogEntry(name=name, kind="universe", market=u.market, start=start, end=end,
-                                    synthetic=u.synthetic, members=len(u.members), lot_size=lots.get(u.market, 1)))
-    # Universe members are listed too (the trader sizes their orders), without their source.
-    return [e if e.name not in members else e.model_copy(update={"source": ""}) for e in entries]
+    """What the store holds (see :func:`agents.brief.catalog_entries`)."""
+    return catalog_entries(data)
 
 
 def prepare_node(deps: GraphDeps) -> Any:

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents import ASK_USER, control_schema
 from agents.control import SUBMIT_TASK
 from agents.planner._plan import agent_of_step
-from agents.spec import TaskSpec
+from agents.planner import OfflinePlanner
+from agents.preview import PlanPreview, offline_preview, preview_of
 from agents.understand import detect_language
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
@@ -84,22 +85,6 @@ class AskResult(BaseModel):
     usage: dict[str, Any]
     error: dict[str, str] | None = None
     run_dir: str | None = None
-
-
-class PlanPreview(BaseModel):
-    """What the backend understood and what would be done first, with nothing executed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    agent: str | None
-    intent: str = Field(description="The first step's intent.")
-    steps: list[str] = Field(default_factory=list, description="Every step's intent, in order.")
-    slots: dict[str, Any] = Field(description="The values stated for the first step, as read.")
-    tool_calls: list[dict[str, Any]]
-    language: str
-    question: str | None = None
-    answer: str | None = Field(default=None, description="A direct answer (out of scope), when there is one.")
-    spec: dict[str, Any] | None = Field(default=None, description="The whole task spec.")
 
 
 class GraphEvent(BaseModel):
@@ -258,6 +243,8 @@ class Orchestrator:
     def plan_only(self, instruction: str) -> PlanPreview:
         """The task spec the backend produces and the first tool calls; nothing is executed."""
         entries = build_catalog(self.deps.tool_context.data)
+        if isinstance(self.deps.model, OfflinePlanner):  # the same reading `taorui ask --plan-only` prints
+            return offline_preview(instruction, entries, self.deps.model.router(), self.deps.model.defaults)
         language = detect_language(instruction)
         state: GraphState = {
             "thread_id": "plan-only", "instruction": instruction, "instruction_id": "plan", "earlier": [],
@@ -271,7 +258,7 @@ class Orchestrator:
             return PlanPreview(agent=None, intent="unknown", slots={}, tool_calls=[], language=language,
                                question=asked, answer=str(routed.message.content) or None)
         spec = spec_from_call(dict(submit["args"]), instruction, self.deps.llm.backend)
-        preview = _preview(spec)
+        preview = preview_of(spec)
         agent = agent_of_step(spec, 0)
         if spec.question or agent is None:
             return preview
@@ -283,22 +270,3 @@ class Orchestrator:
         return preview.model_copy(update={"tool_calls": calls})
 
 
-def _stated_slots(spec: TaskSpec) -> dict[str, Any]:
-    """The first step's stated values as plain data (what a person checks in a preview)."""
-    step = spec.steps[0].model_dump(mode="json", exclude_defaults=True)
-    out: dict[str, Any] = {}
-    for name, value in step.items():
-        if isinstance(value, dict) and "value" in value:
-            out[name] = value["value"]
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and "value" in value[0]:
-            out[name] = [v["value"] for v in value]
-        elif name not in ("intent", "agent"):
-            out[name] = value
-    return out
-
-
-def _preview(spec: TaskSpec) -> PlanPreview:
-    return PlanPreview(agent=None if spec.question else agent_of_step(spec, 0), intent=spec.steps[0].intent,
-                       steps=list(spec.intents),
-                       slots=_stated_slots(spec), tool_calls=[], language=spec.language, question=spec.question,
-                       spec=spec.model_dump(mode="json"))

@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from guardrails import AUDIT_FILE, AuditLog, Clock, Gate, Policy, SessionClock, load_policy, system_clock
-from memory import MemoryConfig, MemoryStore
 from taorui.settings import Settings
-from taorui_engines.brokers.models import Broker
-from taorui_engines.data import DataCenter, ensure_sample_store
-from taorui_engines.progress import ProgressReporter, TerminalProgress
-from tools._context import ToolContext
+
+# Every service is built on first use and its package imported there: a command pays only
+# for what it touches (``ask --plan-only`` touches none of these; see docs/benchmarks.md).
+if TYPE_CHECKING:
+    from guardrails import AuditLog, Clock, Gate, Policy, SessionClock
+    from memory import MemoryStore
+    from taorui_engines.brokers.models import Broker
+    from taorui_engines.data import DataCenter
+    from taorui_engines.progress import ProgressReporter
+    from tools._context import ToolContext
 
 __all__ = ["AppContext"]
 
@@ -27,11 +32,15 @@ class AppContext:
     @cached_property
     def progress(self) -> ProgressReporter:
         """Terminal progress bars (silent when stderr is not a terminal or quiet)."""
+        from taorui_engines.progress import TerminalProgress
+
         return TerminalProgress(enabled=False if self.quiet else None)
 
     @cached_property
     def data(self) -> DataCenter:
         """The data center, with the embedded sample store built on first use."""
+        from taorui_engines.data import DataCenter, ensure_sample_store
+
         center = DataCenter(self.settings.data_dir, progress=self.progress)
         ensure_sample_store(center, self.progress)
         return center
@@ -39,12 +48,16 @@ class AppContext:
     @cached_property
     def risk_policy(self) -> Policy:
         """The risk policy in force: TAORUI_RISK_POLICY_FILE, else the one shipped in guardrails."""
+        from guardrails import load_policy
+
         return load_policy(self.settings.risk_policy_file)
 
     @cached_property
     def session_clock(self) -> SessionClock:
         """Market time of the replay session: just after the close of the newest bar in the
         store, advancing with the wall clock (shared by every process of this home)."""
+        from guardrails import SessionClock
+
         newest = max(i.end for i in self.data.list_instruments())
         anchor = datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5)
         return SessionClock(anchor, self.settings.state_dir / "session_clock.json")
@@ -69,6 +82,7 @@ class AppContext:
 
     def make_gate(self, policy: Policy | None = None, clock: Clock | None = None) -> Gate:
         """A gate over the paper broker with another policy or market clock (``risk check --as-of``)."""
+        from guardrails import Gate, system_clock
         from tools.order_tools import DataCenterReference
 
         return Gate(policy or self.risk_policy, self.broker, DataCenterReference(lambda: self.data),
@@ -77,6 +91,8 @@ class AppContext:
     @cached_property
     def audit_log(self) -> AuditLog:
         """The guardrails' hash-chained audit log (read by ``taorui audit``)."""
+        from guardrails import AUDIT_FILE, AuditLog
+
         return AuditLog(self.settings.state_dir / AUDIT_FILE, anchor_dir=self.settings.anchor_dir)
 
     @cached_property
@@ -85,11 +101,15 @@ class AppContext:
 
         Cheap to build: Chroma and the embedding model load on the first operation.
         """
+        from memory import MemoryConfig, MemoryStore
+
         return MemoryStore(MemoryConfig(path=self.settings.memory_dir, host=self.settings.chroma_host,
                                         port=self.settings.chroma_port))
 
     def tool_context(self, agent: str = "user") -> ToolContext:
         """The dependencies injected into tools."""
+        from tools._context import ToolContext
+
         return ToolContext(
             data=self.data,
             runs_dir=self.settings.runs_dir,

@@ -34,3 +34,53 @@ def test_plan_only_of_an_unclear_instruction_returns_its_question(home: Path, ca
 def test_resume_of_an_unknown_thread_is_a_clear_error(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, result = _run(capsys, home, "resume", "--thread", "t-nope", "--approve", "--json")
     assert code == 2 and result["error"]["type"] == "NotFound"
+
+
+_HEAVY = ("torch", "qlib", "pandas", "chromadb", "langchain_core", "langgraph", "sentence_transformers",
+          "backtrader", "stable_baselines3", "matplotlib")
+
+
+def test_plan_only_imports_no_engine_graph_or_model_library(cli_env: dict[str, str]) -> None:
+    """Planning is fast because it loads nothing heavy (the timing is in docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    probe = ("import json, sys\nfrom taorui.cli import main\ncode = main(sys.argv[1:])\n"
+             f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {_HEAVY!r} if m in sys.modules)))\n"
+             "sys.exit(code)\n")
+    for text in ("把原油仓位减掉一半", "backtest a 20/60 moving average crossover on SP500 with 3bp commission"):
+        done = subprocess.run([sys.executable, "-c", probe, "ask", text, "--plan-only", "--json"], env=cli_env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["tool_calls"] or json.loads(done.stdout)["question"]
+        heavy = json.loads(done.stderr.rsplit("HEAVY=", 1)[1])
+        assert heavy == [], f"plan-only imported {heavy}"
+
+
+def test_the_fast_preview_is_the_graphs_preview(home: Path) -> None:
+    """`ask --plan-only` (JSON listing, no graph) reads and plans exactly as the compiled graph's preview."""
+    from taorui.cli.ask import build_orchestrator, offline_plan
+    from taorui.context import AppContext
+    from taorui.settings import Settings
+
+    ctx = AppContext(settings=Settings(home=home, llm_backend="offline"), quiet=True)
+    orchestrator = build_orchestrator(ctx, "offline")
+    for text in ("train a PPO on gold and tell me what to do next week", "把原油仓位减掉一半，先问我",
+                 "用SAC和TD3分别在原油上训练，然后对比", "what is the weather in Paris?", "buy 10 GLOD"):
+        assert offline_plan(ctx, text) == orchestrator.plan_only(text), text
+
+
+def test_every_command_is_registered_by_the_module_the_cli_loads_for_it() -> None:
+    """The CLI imports one command group per call; its map must name every command, correctly."""
+    import argparse
+
+    from taorui.cli import COMMANDS, build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> set[str]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return set(sub.choices)
+
+    everything = commands(build_parser())
+    assert everything == set(COMMANDS)
+    for name in everything:
+        assert name in commands(build_parser(name)), name

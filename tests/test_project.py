@@ -27,8 +27,8 @@ def test_data_center_public_surface_is_pinned() -> None:
 
     assert set(data.__all__) == {
         "BAR_FIELDS", "FREQS", "SAMPLE_VERSION", "DataCenter", "ExpressionCheck", "IfExists",
-        "InstrumentInfo", "MarketMeta", "Provenance", "UniverseInfo", "clean_bars",
-        "ensure_sample_store", "parse_range",
+        "InstrumentInfo", "MarketMeta", "Provenance", "StoreListing", "UniverseInfo", "clean_bars",
+        "ensure_sample_store", "parse_range", "sample_is_current",
     }
     for name in data.__all__:
         assert hasattr(data, name)
@@ -59,3 +59,11 @@ def test_engines_import_nothing_from_the_llm_side() -> None:
 def test_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in (ROOT / "README.md").read_text()
+
+
+def test_the_cli_hook_names_the_guardrails_audit_file() -> None:
+    """The post-command hook watches the audit database without importing guardrails."""
+    from guardrails import AUDIT_FILE
+    from taorui.cli import _hooks
+
+    assert _hooks.AUDIT_FILE == AUDIT_FILE

@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 
 from agents.draft import TaskDraft, draft_to_spec, spec_to_draft
-from agents.spec import Quantity, Sourced, StepSpec, TaskSpec, Window, Windows, stated
-from graphs._agents import needs_person
+from agents.spec import Quantity, Sourced, StepSpec, TaskSpec, Window, Windows, needs_person, stated
 
 
 def _spec(**step: object) -> TaskSpec:

@@ -10,10 +10,21 @@ Understanding an instruction (text -> :class:`agents.spec.TaskSpec`) lives in
 ``agents.understand``; this package runs a spec.
 """
 
-from agents.planner._defaults import PlannerDefaults
-from agents.planner._model import OfflinePlanner
-from agents.planner._observe import APPROVAL_MESSAGE
-from agents.planner._plan import scope_answer, spec_of
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agents.planner._defaults import PlannerDefaults
+    from agents.planner._model import OfflinePlanner
+    from agents.planner._observe import APPROVAL_MESSAGE
+    from agents.planner._plan import scope_answer, spec_of
+
+# Loaded on first use (PEP 562): the executor's pure parts serve ``--plan-only`` without
+# LangChain; the chat-model wrapper (``OfflinePlanner``) pulls it in when named.
+_WHERE = {"PlannerDefaults": "_defaults", "OfflinePlanner": "_model", "APPROVAL_MESSAGE": "_observe",
+          "scope_answer": "_plan", "spec_of": "_plan"}
 
 __all__ = [
     "APPROVAL_MESSAGE",
@@ -22,3 +33,12 @@ __all__ = [
     "scope_answer",
     "spec_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value

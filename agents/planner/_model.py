@@ -67,7 +67,8 @@ class OfflinePlanner(BaseChatModel):
     defaults: PlannerDefaults = PlannerDefaults()
     router_dir: str | None = None
 
-    def _router(self) -> RouterLike | None:
+    def router(self) -> RouterLike | None:
+        """The exemplar router (loaded once per cache folder), or None for cues only."""
         return load_router(self.router_dir) if self.router_dir else None
 
     @property
@@ -93,7 +94,7 @@ class OfflinePlanner(BaseChatModel):
     ) -> ChatResult:
         names = _tool_names(kwargs.get("tools"))
         control = (ROUTE, ASK_USER, HANDOVER, SUBMIT_TASK)
-        action = decide(messages, [n for n in names if n not in control], self.defaults, self._router())
+        action = decide(messages, [n for n in names if n not in control], self.defaults, self.router())
         calls, text = _as_calls(action, set(names))
         turn = sum(1 for m in messages if isinstance(m, AIMessage))
         seed = hashlib.sha1(str(messages[1].content if len(messages) > 1 else "").encode()).hexdigest()[:6]

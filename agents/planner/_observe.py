@@ -6,11 +6,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from typing import TYPE_CHECKING, Any
 
 from agents.brief import Brief, read_brief
+
+if TYPE_CHECKING:  # LangChain loads only when a conversation is read (the graph has it already)
+    from langchain_core.messages import BaseMessage
 
 __all__ = ["APPROVAL_MESSAGE", "Conversation", "Observation", "read_conversation", "step_of"]
 
@@ -51,6 +52,8 @@ class Conversation:
 
 
 def _role(messages: Sequence[BaseMessage]) -> str:
+    from langchain_core.messages import SystemMessage
+
     for message in messages:
         if isinstance(message, SystemMessage):
             for line in str(message.content).splitlines():
@@ -72,6 +75,8 @@ def _outcome(text: str) -> tuple[bool, dict[str, Any], dict[str, Any]]:
 
 def read_conversation(messages: Sequence[BaseMessage]) -> Conversation:
     """Pair every tool call with its tool message; approval notes become observations."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
     brief: Brief | None = None
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     order: list[str] = []

@@ -11,8 +11,7 @@ the comparison, and what was asked, defaulted and not used.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-
-from langchain_core.messages import BaseMessage
+from typing import TYPE_CHECKING
 
 from agents.brief import Brief
 from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Submit
@@ -27,6 +26,9 @@ from agents.planner._text import Said, pick
 from agents.planner._trader import TRADER_RECIPES, signal_recipe
 from agents.spec import TaskSpec
 from agents.understand import RouterLike, understand
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
 
 __all__ = ["agent_of_step", "decide", "scope_answer", "spec_of"]
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from taorui.cli._common import error_exit
-from taorui.cli.memory import remember_new_work, work_snapshot
 from taorui.context import AppContext
 from taorui.settings import Settings, load_settings
 from taorui_engines.errors import InvalidArgumentError, TaoruiError
@@ -36,6 +35,17 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.model",
 )
 
+#: Which module registers each top-level command. A call names one command, and only that
+#: module is imported (engines load when a command needs them, not to build the parser);
+#: help, or a name not here, registers every group. tests/test_project.py keeps this in step.
+COMMANDS: dict[str, str] = {
+    "data": "taorui.cli.data", "tour": "taorui.cli.tour", "rl": "taorui.cli.rl", "risk": "taorui.cli.risk",
+    "approvals": "taorui.cli.approvals", "approve": "taorui.cli.approvals", "reject": "taorui.cli.approvals",
+    "audit": "taorui.cli.audit", "bt": "taorui.cli.bt", "broker": "taorui.cli.broker",
+    "memory": "taorui.cli.memory", "ask": "taorui.cli.ask", "resume": "taorui.cli.ask",
+    "factor": "taorui.cli.factor", "model": "taorui.cli.model",
+}
+
 
 class _UsageError(Exception):
     """Raised by the parser instead of printing, so ``main`` can answer in JSON."""
@@ -52,13 +62,27 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(self, f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every command group registered."""
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The top-level command an argument list names (skipping the global options), if any."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--home":
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command group registered, or only the group of ``command``."""
     parser = _Parser(prog="taorui", description="Taorui: LLM agents for quant research.")
     parser.add_argument("--home", help="TAORUI_HOME for this call (stores, runs, logs)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
-    for name in GROUPS:
+    only = COMMANDS.get(command or "")
+    for name in (only,) if only else GROUPS:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -85,7 +109,7 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taorui`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(_command_of(argv))
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
@@ -99,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         return error_exit(args, InvalidArgumentError(f"bad TAORUI_* setting: {exc}"))
     _configure_logging(settings, args.verbose)
+    from taorui.cli._hooks import remember_new_work, work_snapshot
+
     ctx = AppContext(settings=settings)
     before = work_snapshot(ctx)
     try:

@@ -18,15 +18,19 @@ import argparse
 import contextlib
 import getpass
 import sys
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from agents.llm import LLMConfig, build_chat_model, build_executor
-from graphs import ApprovalDecision, AskResult, GraphDeps, GraphEvent, Orchestrator, open_checkpointer
-from graphs.adapters import GateDesk, GateMarket, MemoryAdapter
-from guardrails import SessionClock
 from taorui.cli._common import add_json_flag, emit
 from taorui.context import AppContext
 from taorui_engines.errors import InvalidArgumentError
+
+# The graph, LangChain and the engines load inside the commands that run them: a plan
+# preview on the offline backend needs none of them (docs/benchmarks.md, "plan-only").
+if TYPE_CHECKING:
+    from agents.llm import LLMConfig
+    from agents.preview import PlanPreview
+    from graphs import AskResult, GraphDeps, GraphEvent, Orchestrator
+    from guardrails import SessionClock
 
 __all__ = ["build_deps", "build_orchestrator", "make_graph", "register", "session_clock"]
 
@@ -53,9 +57,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_resume)
 
 
+def _backend(ctx: AppContext, backend: str | None) -> Literal["offline", "openai"]:
+    return "openai" if (backend or ctx.settings.llm_backend) == "openai" else "offline"
+
+
 def _llm_config(ctx: AppContext, backend: str | None) -> LLMConfig:
+    from agents.llm import LLMConfig
+
     s = ctx.settings
-    chosen: Literal["offline", "openai"] = "openai" if (backend or s.llm_backend) == "openai" else "offline"
+    chosen = _backend(ctx, backend)
     return LLMConfig(backend=chosen, base_url=s.llm_base_url, model=s.llm_model,
                      api_key=s.llm_api_key, timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries,
                      token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd)
@@ -68,6 +78,9 @@ def session_clock(ctx: AppContext) -> SessionClock:
 
 def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
     """The graph's dependencies for this home: tools, gate on the session clock, paper fills, memory."""
+    from agents.llm import build_chat_model, build_executor
+    from graphs import GraphDeps
+    from graphs.adapters import GateDesk, GateMarket, MemoryAdapter
     from tools.order_tools import EXECUTE_TOOLS
     from tools.registry import all_tools
 
@@ -85,6 +98,8 @@ def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
 
 def build_orchestrator(ctx: AppContext, backend: str | None = None) -> Orchestrator:
     """The graph wired to this home, with the SQLite checkpointer under ``state_dir``."""
+    from graphs import Orchestrator, open_checkpointer
+
     state_dir = ctx.settings.state_dir
     return Orchestrator(build_deps(ctx, backend), open_checkpointer(state_dir), lock_dir=state_dir)
 
@@ -141,15 +156,33 @@ def _finish(args: argparse.Namespace, result: AskResult) -> int:
     return 1 if result.status == "failed" else 0
 
 
+def offline_plan(ctx: AppContext, instruction: str) -> PlanPreview:
+    """The offline backend's preview without the graph: the store's JSON listing, the cached
+    router, understanding and the executor's first step (what ``Orchestrator.plan_only`` prints)."""
+    from agents.brief import catalog_entries
+    from agents.planner import PlannerDefaults
+    from agents.preview import offline_preview
+    from agents.understand import load_router
+    from taorui_engines.data import StoreListing, sample_is_current
+
+    listing = StoreListing(ctx.settings.data_dir)
+    if not sample_is_current(listing):  # a new home: the sample store is built once, here
+        listing = ctx.data.listing
+    router = load_router(str(ctx.settings.cache_dir / "router"))
+    return offline_preview(instruction, catalog_entries(listing), router, PlannerDefaults())
+
+
 def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
     """Run (or preview) one instruction."""
     # Engines' libraries print to stdout (Qlib does); --json promises one object there.
     with contextlib.redirect_stdout(sys.stderr):
-        orchestrator = build_orchestrator(ctx, args.backend)
         if args.plan_only:
-            preview = orchestrator.plan_only(args.instruction)
+            offline = _backend(ctx, args.backend) == "offline"
+            preview = (offline_plan(ctx, args.instruction) if offline
+                       else build_orchestrator(ctx, args.backend).plan_only(args.instruction))
         else:
-            result = orchestrator.ask(args.instruction, args.thread, on_event=_echo(args.json))
+            result = build_orchestrator(ctx, args.backend).ask(args.instruction, args.thread,
+                                                               on_event=_echo(args.json))
     if args.plan_only:
         return emit(args, preview.model_dump(mode="json"))
     return _finish(args, result)
@@ -159,6 +192,8 @@ def cmd_resume(args: argparse.Namespace, ctx: AppContext) -> int:
     """Answer a thread's approval interrupt."""
     if args.reject and not args.reason.strip():
         raise InvalidArgumentError("--reject needs --reason")
+    from graphs import ApprovalDecision
+
     decision = ApprovalDecision(approve=bool(args.approve), by=args.by or getpass.getuser() or "person",
                                 reason=args.reason)
     with contextlib.redirect_stdout(sys.stderr):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
-from guardrails import AUDIT_FILE
-from memory import KINDS, MAX_LIMIT, MemoryItem, SearchHit, mirror_audit, snapshot_run_ids, sync_runs
+from memory import KINDS, MAX_LIMIT, MemoryItem, SearchHit, sync_runs
 from taorui.cli._common import add_json_flag, emit
+from taorui.cli._hooks import WorkSnapshot, audit_path, mirror, remember_new_work, work_snapshot
 from taorui.context import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
@@ -88,54 +86,9 @@ def cmd_stats(args: argparse.Namespace, ctx: AppContext) -> int:
 def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
     """Index every run folder memory lacks and mirror the audit log into the journal."""
     report = sync_runs(ctx.memory, ctx.settings.runs_dir)
-    journal = _mirror(ctx) if _audit_path(ctx).exists() else ()
+    journal = mirror(ctx) if audit_path(ctx).exists() else ()
     payload = {**report.model_dump(mode="json"), "journal": list(journal)}
     text = (f"indexed {len(report.indexed)} run(s), {report.up_to_date} already up to date; "
             f"{len(journal)} new journal entr{'y' if len(journal) == 1 else 'ies'}")
     text += "".join(f"\nskipped {run_id}: {why}" for run_id, why in report.skipped)
     return emit(args, payload, text)
-
-
-def _audit_path(ctx: AppContext) -> Path:
-    return ctx.settings.state_dir / AUDIT_FILE
-
-
-def _mirror(ctx: AppContext) -> tuple[str, ...]:
-    """Journal entries for the audit rows memory lacks."""
-    return mirror_audit(ctx.memory, ctx.audit_log.records())
-
-
-@dataclass(frozen=True)
-class WorkSnapshot:
-    """What existed before a command: run folders, and the audit log's mtime."""
-
-    runs: frozenset[str]
-    audit_mtime: int | None
-
-
-def work_snapshot(ctx: AppContext) -> WorkSnapshot:
-    """Cheap: one directory listing and one stat."""
-    path = _audit_path(ctx)
-    return WorkSnapshot(runs=snapshot_run_ids(ctx.settings.runs_dir),
-                        audit_mtime=path.stat().st_mtime_ns if path.exists() else None)
-
-
-def remember_new_work(ctx: AppContext, before: WorkSnapshot) -> None:
-    """Index new run folders and mirror new audit rows; a failure is logged, never raised.
-
-    The command's own result stands either way: memory is a record of the work, and
-    ``taorui memory sync`` catches up on anything a failed hook left out.
-    """
-    after = work_snapshot(ctx)
-    new_runs = after.runs - before.runs
-    audit_moved = after.audit_mtime is not None and after.audit_mtime != before.audit_mtime
-    if not new_runs and not audit_moved:
-        return
-    try:
-        if new_runs:
-            report = sync_runs(ctx.memory, ctx.settings.runs_dir, only=new_runs)
-            logger.info("memory: indexed %d new run(s)", len(report.indexed))
-        if audit_moved:
-            logger.info("memory: mirrored %d audit row(s) into the journal", len(_mirror(ctx)))
-    except Exception as exc:  # memory must not turn a finished command into a failure
-        logger.warning("memory: new work not remembered (%s); run `taorui memory sync` later", exc)

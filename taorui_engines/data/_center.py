@@ -9,9 +9,7 @@ is a named set of symbols inside one market.
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from taorui_engines.data import _qlib
+from taorui_engines.data._listing import StoreListing, check_name, normalize_symbol
 from taorui_engines.data._models import (
     InstrumentInfo,
     MarketMeta,
@@ -34,7 +33,6 @@ from taorui_engines.data._validate import (
     Today,
     check_freq,
     clean_bars,
-    normalize_symbol,
     parse_range,
     read_bar_csv,
     utc_today,
@@ -44,7 +42,6 @@ from taorui_engines.errors import (
     InvalidDataError,
     InvalidDateRangeError,
     InvalidExpressionError,
-    UnknownSymbolError,
 )
 from taorui_engines.locks import file_lock
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
@@ -52,17 +49,8 @@ from taorui_engines.progress import ProgressEvent, ProgressReporter, default_pro
 logger = logging.getLogger(__name__)
 
 IfExists = Literal["error", "replace", "append"]
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 #: Signature of an expression check: returns the expression to evaluate, or raises.
 ExpressionCheck = Callable[[str], str]
-
-
-def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise InvalidArgumentError(
-            f"invalid {what} name {name!r}: lower-case letters, digits and _, starting with a letter"
-        )
-    return name
 
 
 class DataCenter:
@@ -88,55 +76,39 @@ class DataCenter:
         self._expression_check = expression_check or _default_expression_check()
         self._progress = default_progress(progress)
         self._today: Today = today or utc_today
-        self._meta_cache: dict[str, tuple[Path, MarketMeta]] = {}
+        self._listing = StoreListing(self.data_dir)
 
     # catalog ---------------------------------------------------------------------------
+    @property
+    def listing(self) -> StoreListing:
+        """The catalog reader this center uses (light: JSON only, no pandas)."""
+        return self._listing
+
     def _store(self, market: str) -> MarketStore:
-        return MarketStore(self.data_dir / "markets" / _check_name(market, "market"))
+        return MarketStore(self.data_dir / "markets" / check_name(market, "market"))
 
     def markets(self) -> list[str]:
         """Names of the markets that hold data."""
-        root = self.data_dir / "markets"
-        if not root.exists():
-            return []
-        return sorted(p.name for p in root.iterdir() if (p / "current").exists())
+        return self._listing.markets()
 
     def market_meta(self, market: str) -> MarketMeta | None:
         """The live catalog of one market (cached per store version)."""
-        store = self._store(market)
-        version = store.current_version()
-        if version is None:
-            return None
-        cached = self._meta_cache.get(market)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        meta = store.meta()
-        assert meta is not None
-        self._meta_cache[market] = (version, meta)
-        return meta
+        return self._listing.market_meta(market)
 
     def _all_meta(self) -> list[MarketMeta]:
-        metas = [self.market_meta(m) for m in self.markets()]
-        return [m for m in metas if m is not None]
+        return self._listing.all_meta()
 
     def list_instruments(self) -> list[InstrumentInfo]:
         """Every instrument of every market, sorted by market then symbol."""
-        return [i for m in self._all_meta() for _, i in sorted(m.instruments.items())]
+        return self._listing.list_instruments()
 
     def universes(self) -> dict[str, UniverseInfo]:
         """Every named universe."""
-        return {name: u for m in self._all_meta() for name, u in m.universes.items()}
+        return self._listing.universes()
 
     def info(self, symbol: str) -> InstrumentInfo:
         """Catalog entry of one symbol; unknown symbols get close-match suggestions."""
-        canonical = normalize_symbol(symbol)
-        for meta in self._all_meta():
-            if canonical in meta.instruments:
-                return meta.instruments[canonical]
-        known = [i.symbol for i in self.list_instruments()] + list(self.universes())
-        close = difflib.get_close_matches(canonical, known, n=3, cutoff=0.5)
-        close += [k for k in known if k.upper() == canonical and k not in close]
-        raise UnknownSymbolError(symbol, close)
+        return self._listing.info(symbol)
 
     def provenance(self, symbol: str) -> Provenance:
         """Where ``symbol`` came from."""
@@ -326,16 +298,16 @@ class DataCenter:
         ``date_format`` (strftime) reads text date columns that are not ISO.
         """
         freq = check_freq(freq)
-        _check_name(market, "market")
+        check_name(market, "market")
         if universe is not None:
-            _check_name(universe, "universe")
+            check_name(universe, "universe")
         if not frames:
             raise InvalidDataError("no frames to ingest")
         today = self._today()
         cleaned = self._clean_all(frames, freq, today, date_format)
         store = self._store(market)
         with file_lock(self.data_dir / ".ingest.lock"):
-            self._meta_cache.clear()
+            self._listing.forget()
             meta = store.meta() or MarketMeta(market=market, region=region or "us")
             if region is not None and meta.instruments and region != meta.region:
                 raise InvalidArgumentError(
@@ -352,7 +324,7 @@ class DataCenter:
             self._progress.update(ProgressEvent("ingest", 0, 1, f"{len(cleaned)} series"))
             store.write_version(new_meta, cleaned, carried, before_swap=_before_swap)
             self._progress.update(ProgressEvent("ingest", 1, 1, market))
-            self._meta_cache.clear()
+            self._listing.forget()
         return written
 
     def ingest_frame(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from taorui_engines.data._center import DataCenter
+from taorui_engines.data._listing import SAMPLE_MARKETS, SAMPLE_VERSION, sample_is_current
 from taorui_engines.data._models import Provenance
 from taorui_engines.data._synthetic import (
     GOLD_GENERATOR,
@@ -30,11 +31,9 @@ from taorui_engines.progress import ProgressEvent, ProgressReporter, default_pro
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the sample's content changes; a store with another version is rebuilt.
-SAMPLE_VERSION = 1
 GOLD_SEED = 20240607
 UNIVERSE_SEED = 20240608
-_US, _SYN = "us", "synthetic"
+_US, _SYN = SAMPLE_MARKETS
 
 
 def _arch_bars(module_name: str) -> pd.DataFrame:
@@ -123,18 +122,9 @@ def _build_synthetic(center: DataCenter) -> None:
     )
 
 
-def sample_is_current(center: DataCenter) -> bool:
-    """True when both sample markets exist at :data:`SAMPLE_VERSION`."""
-    for market in (_US, _SYN):
-        meta = center.market_meta(market)
-        if meta is None or meta.sample_version != SAMPLE_VERSION:
-            return False
-    return True
-
-
 def ensure_sample_store(center: DataCenter, progress: ProgressReporter | None = None) -> bool:
     """Build the sample markets if missing or outdated. Returns True when it built them."""
-    if sample_is_current(center):
+    if sample_is_current(center.listing):
         return False
     report = default_progress(progress)
     report.update(ProgressEvent("sample store", 0, 2, "real series (arch)"))

@@ -32,7 +32,6 @@ Freq = Literal["day", "1min"]
 FREQS: tuple[str, ...] = ("day", "1min")
 PRICE_FIELDS: tuple[str, ...] = ("open", "high", "low", "close")
 BAR_FIELDS: tuple[str, ...] = (*PRICE_FIELDS, "volume")
-_SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 _FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _DATE_ALIASES = ("date", "datetime", "time", "timestamp", "trade_date")
 _MAX_EXAMPLES = 3
@@ -54,16 +53,6 @@ _FORMAT_HINT = "use ISO dates (YYYY-MM-DD) or pass date_format (CLI: --date-form
 def utc_today() -> date:
     """The system's UTC date: the default "today" when the caller injects none."""
     return datetime.now(UTC).date()
-
-
-def normalize_symbol(symbol: str) -> str:
-    """Canonical (upper-case) form of a symbol; refuses names that cannot be a file name."""
-    if not isinstance(symbol, str) or not _SYMBOL_RE.match(symbol.strip()):
-        raise InvalidArgumentError(
-            f"invalid symbol {symbol!r}: use 1-32 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return symbol.strip().upper()
 
 
 def normalize_field_name(name: str) -> str:
