@@ -34,7 +34,9 @@ from agents.understand import _lexicon as lex
 from agents.understand._extract import Found, Value, extract, unused_numbers
 from agents.understand._intents import Clause, RouterLike, classify, clauses_of
 from agents.understand._questions import question_for
+from agents.understand._spoken import canonical
 from agents.understand._text import detect_language, normalise
+from agents.understand._tickets import unfold
 
 __all__ = ["understand"]
 
@@ -117,6 +119,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     for start, end in clauses_of(norm):
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
+        again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
+        if again is not None:
+            out.append(again)
+            continue
         if clause.intent is None:
             if out:
                 out[-1] = (out[-1][0], _merge(out[-1][1], local))
@@ -145,6 +151,27 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
     return _implied(out) if out else [("unknown", found)]
+
+
+_RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo",
+          "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次")
+
+
+def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, intent: str | None) -> tuple[str, Found] | None:
+    """"Remind me what the last PPO run said, then retrain it with 100k steps": the recalled run,
+    run again (its algorithm, model or strategy and instrument) with what this clause changes."""
+    if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN):
+        return None
+    if intent is not None and (local.algos or local.models or local.strategies):
+        return None  # it names what to run: the classifier's reading stands
+    recalled = previous[1]
+    kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
+        "backtest_strategy" if recalled.strategies else None)
+    if kind is None:
+        return None
+    inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
+                        timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
+    return kind, _merge(local, inherited)
 
 
 def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None) -> bool:
@@ -214,8 +241,13 @@ def _own_params(local: Found, values: list[Value], chosen: str) -> Found:
     vs buy and hold"): each parameter goes to the strategy word nearest to it."""
     hits = sorted(values, key=lambda v: v.start)
 
+    def distance(p: Value, h: Value) -> int:
+        if p.start < h.end and h.start < p.end:
+            return 0  # "动量60日": the strategy word is part of the parameter's own words
+        return min(abs(p.start - h.end), abs(h.start - p.end))
+
     def nearest(p: Value) -> str:
-        return str(min(hits, key=lambda h: min(abs(p.start - h.end), abs(h.start - p.end))).value)
+        return str(min(hits, key=lambda h: distance(p, h)).value)
 
     own: dict[str, Value] = {}
     for name, p in local.all_params or list(local.params.items()):
@@ -236,7 +268,7 @@ def _implied(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
 
 
 # --- skeleton -> StepSpec ---------------------------------------------------------------------
-def _windows(found: Found) -> Windows:
+def _windows(found: Found, intent: str = "") -> Windows:
     """The step's windows; one that starts after it ends (after the data) is left out here and
     asked about by :func:`_outside_data`.
 
@@ -252,10 +284,16 @@ def _windows(found: Found) -> Windows:
         item = _stated(Window(start=period.start, end=period.end), period.span.text)
         if key not in parts:
             parts[key] = item
+        elif key == "data" and _inside(parts[key].value, item.value) and parts[key].value != item.value:
+            parts[key] = item  # "the 2008 crash? Say 2007 through 2009": the wider window refines the event
         elif "data" not in parts and _inside(item.value, parts[key].value):
             parts["data"], parts[key] = parts[key], item  # "the last 10 years with the final 2 out of sample"
         elif "data" not in parts and _inside(parts[key].value, item.value):
             parts["data"] = item
+    if intent != "train_model" and "valid" in parts and "test" not in parts:
+        parts["test"] = parts.pop("valid")  # "2021年以后验证" after a search: only Qlib models have a validation split
+    elif intent != "train_model" and "valid" in parts and "train" not in parts:
+        parts["train"] = parts.pop("valid")  # "调参 2000-2012, 样本外 2013-2018": the tuning window is in sample
     train, test, data = parts.get("train"), parts.get("test"), parts.get("data")
     if train is not None and data is None and "valid" not in parts and (
             test is None or test.value.start <= train.value.end):
@@ -346,7 +384,7 @@ _NO_SPLIT = frozenset({"backtest_strategy", "show_price", "evaluate_factors", "m
 
 
 def _step(intent: str, found: Found, norm: str) -> StepSpec:
-    windows = _windows(found)
+    windows = _windows(found, intent)
     if intent in _NO_SPLIT and windows.test is not None and windows.data is None and windows.train is None:
         windows = Windows(data=windows.test)  # "test a golden cross over the 2000s": a backtest window
     return StepSpec(
@@ -433,12 +471,13 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     if not texts or not texts[0].strip():
         raise ValueError("no instruction to understand")
     text = _joined(texts)
-    norm = normalise(text)
+    spoken = canonical(unfold(text))  # a ticket as a sentence; numbers as digits however said
+    norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]
     today_of = {e.name: date.fromisoformat(e.end) for e in catalog if e.end}
     today = max(today_of.values(), default=date.today())
-    whole = extract(norm, text, symbols, today, today_of)
+    whole = extract(norm, spoken, symbols, today, today_of)
     steps = _share([_step(intent, found, norm) for intent, found in _skeletons(norm, whole, router)], whole)
     steps, unknown = _resolve_typos(steps, whole, catalog)
     steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)

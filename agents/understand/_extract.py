@@ -184,7 +184,7 @@ _NAMED = re.compile(
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
     r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
-    r"(?!\s*(?:%|年|月|bp|万|千|,\d))")
+    r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b))")
 _PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
                 "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
@@ -198,20 +198,26 @@ _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]
                      r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点)")
-_AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|channel|通道|lookback|回看期?)"
-                             r"\s*(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
+_AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|channel|通道|lookback|回看期?|rsi"
+                             r"|donchian|唐奇安|bollinger|布林带?)"
+                             r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+)?"
+                             r"(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
+#: "twenty period", "a 14-period RSI", "55 bar lookback": the number before the word that names it.
+_PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+lookback|days?\s+lookback|days?\s+window"
+                          r"|day\s+lookback|日周期|周期)")
 _LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
                              r"standard deviations?|sd)|倍标准差|个标准差))")
 _RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
 _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
                         r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
-_AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
+_AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
 _DEVS = re.compile(r"(\d(?:\.\d+)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
 _THRESHOLDS = re.compile(r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
+                         r"(?<![\d.])(\d{1,2})\s*(?:以下)?\s*买入?\s*[,，]?\s*(\d{2})\s*(?:以上)?\s*卖|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
 _PAIR_CONTEXT = re.compile(r"ma|sma|ema|cross|均线|快|慢|moving|macd|crossover|交叉|短|长|day|日|golden|金叉|参数")
@@ -273,10 +279,21 @@ def _band_pair(context: str, found: Found) -> None:
         found.claim(match.start(1), match.end(2))
 
 
+_SPACED_TRIPLE = re.compile(r"macd\D{0,6}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])")
+
+
 def _macd_triple(norm: str, context: str, found: Found) -> None:
     if "fast" in found.params or "macd" not in context:
         return
     match = _TRIPLE.search(norm)
+    if match is None:  # "MACD 12 26 9": the name is claimed (blanked) in ``norm``; find it in the context
+        spaced = _SPACED_TRIPLE.search(context)
+        if spaced is not None and norm[spaced.start(1):spaced.end(3)] == context[spaced.start(1):spaced.end(3)]:
+            a, b, c = (float(spaced.group(i)) for i in (1, 2, 3))
+            for name, value in (("fast", a), ("slow", b), ("signal", c)):
+                found.put(name, Value(value, spaced.start(1), spaced.end(3), spaced.group(0)))
+            found.claim(spaced.start(1), spaced.end(3))
+        return
     if match:
         a, b, c = (float(match.group(i)) for i in (1, 2, 3))
         for name, value in (("fast", a), ("slow", b), ("signal", c)):
@@ -316,7 +333,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 
     several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
     for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
-                          (_AFTER_STRATEGY, "period"), (_DEVS, "devs")):
+                          (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs")):
         if not several and (name in found.params or ("fast" in found.params and name == "period")):
             continue
         for match in pattern.finditer(context):
@@ -340,13 +357,15 @@ _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|wid
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|每|:)\s*(\d{1,3}))?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
-_LIST = re.compile(_PNAME + r"[^\d,，]{0,14}?[\[{(（]?\s*(" + _ITEM + r"(?:\s*(?:,|，|、|/|and|和|or|或)\s*" + _ITEM + r"){1,})")
+_SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
+_LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
 _BARE_LIST = re.compile(r"(?:try|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
 _TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
               "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
               "均线长度", "两个均线", "均线周期")
 _TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
-               ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("标准差", "devs"), ("宽度", "devs"), ("倍数", "devs"),
+               ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("devs", "devs"), ("dev", "devs"),
+               ("deviations", "devs"), ("sigma", "devs"), ("标准差", "devs"), ("宽度", "devs"), ("倍数", "devs"),
                ("threshold", "lower"), ("thresholds", "lower"), ("thresholds", "upper"), ("阈值", "lower"),
                ("阈值", "upper"), ("上下阈值", "lower"), ("上下阈值", "upper"),
                ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"), ("signal", "signal"),
@@ -423,7 +442,7 @@ _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
-    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:of\s+)?(?:starting\s+|initial\s+)?"
+    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital)(?!\s+(?:flow|position))|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
 _FORWARD = re.compile(
@@ -548,7 +567,7 @@ def _count(norm: str, found: Found) -> None:
 
 
 # --- the rest -----------------------------------------------------------------------------------
-_GLUED = re.compile(r"(?<![a-z])(rsi|sma|ema|ma|macd)(?=\d)")
+_GLUED = re.compile(r"(?<![a-z])(rsi|sma|ema|ma|macd)(?=\d)|(?<=\d)\s*(cross)\b(?!-)")
 _GLUED_NAME = {"rsi": "rsi_reversion", "sma": "sma_cross", "ma": "sma_cross", "ema": "ema_cross", "macd": "macd"}
 
 
@@ -563,16 +582,46 @@ def _tables(norm: str, original: str, found: Found) -> None:
     found.strategies = hits(lex.STRATEGIES)
     for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
         if not any(v.start <= match.start() < v.end for v in found.strategies):
-            found.strategies.append(Value(_GLUED_NAME[match.group(1)], match.start(), match.end(), match.group(0)))
-    found.strategies.sort(key=lambda v: v.start)
+            found.strategies.append(Value(_GLUED_NAME[match.group(1) or "ma"], match.start(), match.end(), match.group(0)))
+    for v in found.strategies:  # claimed as named, before two may merge into one value spanning both
+        found.claim(v.start, v.end)
+    found.strategies = _styled(norm, sorted(found.strategies, key=lambda v: v.start))
     universes = hits(lex.UNIVERSES)
     found.universe = universes[0] if universes else None
     horizons = hits(lex.HORIZONS)
     found.horizon = horizons[0] if horizons else None
     found.themes = hits(lex.THEMES)
-    for group in (found.algos, found.models, found.strategies, universes, horizons, features):
+    for group in (found.algos, found.models, universes, horizons, features):
         for v in group:
             found.claim(v.start, v.end)
+
+
+#: A style word ("mean reversion", "breakout") beside an indicator names one strategy: the
+#: indicator's variant of that style ("an RSI mean-reversion strategy" is rsi_reversion).
+_STYLE_OF = {"bollinger_reversion": "reversion", "donchian_breakout": "breakout"}
+_GENERIC = {"mean reversion", "mean-reversion", "均值回归", "均值回复", "breakout", "break-out", "突破", "突破策略"}
+_STYLED = {("reversion", "rsi_reversion"): "rsi_reversion", ("reversion", "bollinger_breakout"): "bollinger_reversion",
+           ("reversion", "bollinger_reversion"): "bollinger_reversion",
+           ("breakout", "bollinger_breakout"): "bollinger_breakout", ("breakout", "donchian_breakout"): "donchian_breakout"}
+_APART = re.compile(r"\b(?:vs\.?|versus|against|compare[ds]?|or|and then|then)\b|对比|比较|还是|和|与|或|跟")
+
+
+def _styled(norm: str, strategies: list[Value]) -> list[Value]:
+    out: list[Value] = []
+    for v in strategies:
+        prev = out[-1] if out else None
+        if prev is not None and v.start - prev.end <= 70 and not _APART.search(norm[prev.end:v.start]) \
+                and not re.search(r"[;；。?？!！]", norm[prev.end:v.start]):
+            pair = [(prev, str(prev.value)), (v, str(v.value))]
+            generic = [(x, name) for x, name in pair if str(x.said).lower() in _GENERIC]
+            specific = [(x, name) for x, name in pair if str(x.said).lower() not in _GENERIC]
+            if len(generic) == 1 and len(specific) == 1:
+                merged = _STYLED.get((_STYLE_OF.get(generic[0][1], ""), specific[0][1]))
+                if merged is not None:
+                    out[-1] = Value(merged, prev.start, v.end, norm[prev.start:v.end])
+                    continue
+        out.append(v)
+    return out
 
 
 _APPROVAL_RE = re.compile(
@@ -637,7 +686,8 @@ def _trading(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
-        "allocate to", "buy into", "scoop up", "买入", "买进", "购买", "加仓", "建仓", "配置", "买")
+        "allocate to", "buy into", "scoop up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "建仓", "配置",
+        "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 
 def side_word(norm: str) -> Value | None:

@@ -22,7 +22,7 @@ __all__ = ["EARLIER", "Clause", "RouterLike", "classify", "clauses_of"]
 _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍半|卖掉|卖出|买入|减仓|加仓))|[;；。!！?？]|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
-    r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试))|"
+    r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
     r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s))"
 )
@@ -30,7 +30,8 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
                  "story", "诗", "故事", "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
-                 "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌")
+                 "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
+                 "marketing", "slide deck", "powerpoint", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
 
 
 class RouterLike(Protocol):
@@ -69,9 +70,13 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
 _EVALUATE_ONE = re.compile(r"\b(?:evaluate|assess|test|check|measure)\s+(?:the|my|our|this|that|a)\b|评估一下?(?:这个|我的|那个)")
 
 
+_FEATURE_NAMES = re.compile(r"alpha\s*-?\s*(?:158|360)")
+
+
 def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
+    text = _FEATURE_NAMES.sub(" ", text)  # "alpha158" is a model's feature set, not a factor request
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and lex.has_any(text, lex.CUES["mine"])
                                                           and not strategy_word):
@@ -92,12 +97,19 @@ def _research_intent(text: str, found: Found) -> str | None:
         return "train_model"
     if found.universe is not None and lex.has_any(text, ("pick stocks", "stock picking", "stock-picking", "选股")):
         return "train_model"
-    optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune)
-    if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune):
+    optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune) \
+        or _BEST_OF.search(text) is not None
+    if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune
+                     or found.grid):
         return "optimize_strategy"
     if found.strategies or lex.has_any(text, lex.CUES["backtest"]):
         return "backtest_strategy"
     return None
+
+
+#: "which are the best Bollinger settings", "find the best lookback": a search, asked as a question.
+_BEST_OF = re.compile(r"\b(?:what|which|find|search for|look for|tell me|get)\b.{0,40}?\bbest\s+(?:[\w-]+\s+){0,2}"
+                      r"(?:settings?|parameters?|params|lookbacks?|windows?|periods?|pairs?|combinations?|values?|lengths?)\b")
 
 
 _ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what should i do|what do i do|"
@@ -161,15 +173,23 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策略|因子|结果)|那次(?:回测|训练)")
+EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策略|因子|结果)|那次(?:回测|训练)|"
+                     r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
+                     r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
+                     r"(?:run|backtest|model|training|result|results|experiment)s?\b")
+_HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
 
 
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
     if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text):
         return False
+    if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
+        return False
     if lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
-                          "无需重新", "不必重新")):
+                          "无需重新", "不必重新", "no re-run", "no rerun", "no retrain", "no re-train", "don't rerun",
+                          "don't re-run", "do not rerun", "do not re-run", "without rerunning", "without re-running",
+                          "不要重跑", "别重跑", "不用重跑", "不重跑", "不重新")):
         return True
     return not lex.has_any(text, ("rerun", "re-run", "retrain", "re-train", "run it again", "train it again", "重新",
                                   "再跑", "再训练"))
@@ -193,13 +213,19 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if router is not None:
         result = router.route(text)
         routed = str(getattr(result, "intent", "unknown"))
-        if routed == "out_of_scope" and not follows:  # a decline needs no confidence: nothing runs
+        sure = getattr(result, "confident", False) or float(getattr(result, "score", 0.0)) >= _DECLINE_SCORE
+        if routed == "out_of_scope" and not follows and sure:  # a decline needs less confidence: nothing runs
             return Clause(span[0], span[1], routed, "router")
         if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):
             return Clause(span[0], span[1], routed, "router")
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: An out-of-scope reading below the router's confidence still declines when at least this close
+#: ("what's the weather like"); "is it a good time?" is too far from any exemplar and is asked about.
+_DECLINE_SCORE = 0.5
 
 
 def _modifier(text: str, found: Found) -> bool:

@@ -821,7 +821,8 @@ def _select(cands: list[_Num], blocks: list[tuple[int, int]]) -> list[_Num]:
 def _numbers(norm: str) -> list[_Num]:
     """Every numeral of a normalised text, in order."""
     blocks, cands = _jargon(norm, _cost_terms(norm))
-    blocks += _blocked_spans(norm)
+    # an idiom starting inside a cost jargon is not one ("万二手续费": 万二 + 手续费, not 二手)
+    blocks += [b for b in _blocked_spans(norm) if not any(j.start < b[0] < j.end for j in cands)]
     for scan in (_run_numbers, _word_numbers, _per_numbers, _cheng_numbers, _half_time_numbers):
         cands += scan(norm)
     return _select(cands, blocks)
@@ -1082,6 +1083,10 @@ _VERB_RE = _LazyRe(
     r"|加(?=\s*[0-9零〇一二两三四五六七八九十半]))", _I)
 _BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)")
 _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
+#: Clause breaks for what a relative amount is of and what follows it: the hard breaks, plus a
+#: space between Chinese words (chat style: "先看看账户 再把黄金减仓一半") and sequencing words.
+_SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)"
+                         r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b", _I)
 _CONDITION_RE = _LazyRe(
     r"\b(?:if|when|whenever|unless|once|after|before|until)\b"
     r"|如果|若|当|一旦|假如|要是|除非|直到|之后|以后", _I)
@@ -1174,7 +1179,7 @@ def _side(ctx: _Ctx, start: int, end: int) -> Side | None:
 
 def _anchor(norm: str, start: int, end: int) -> str | None:
     """What a relative amount is of: "equity" (资金), "position" (持仓), "cang" (仓位) or None."""
-    left, right = _bounds(norm, start, end, _BREAK_RE)
+    left, right = _bounds(norm, start, end, _SOFT_BREAK_RE)
     best: tuple[int, str] | None = None
     taken: list[tuple[int, int]] = []
     for name, pattern in _ANCHOR_RES:
@@ -1192,7 +1197,7 @@ def _selection_threshold_or_target(norm: str, start: int, end: int) -> bool:
     """Selection (top 5%), threshold (stop loss 5%), target (reduce to 10%) around a relative amount."""
     left, right = _bounds(norm, start, end, _BREAK_RE)
     before = _TAKE_PROFIT_RE.sub("", norm[max(left, start - 30):start])[-14:]  # "take profit on half" sells
-    after = norm[end:min(right, end + 12)]
+    after = norm[end:min(_bounds(norm, start, end, _SOFT_BREAK_RE)[1], end + 12)]
     return bool(_SELECT_BEFORE_RE.search(before) or _THRESHOLD_RE.search(before)
                 or _THRESHOLD_RE.search(after.split(" of ")[0]) or _TARGET_BEFORE_RE.search(before[-10:]))
 

@@ -708,8 +708,8 @@ def _join(text: str, left: _Atom, right: _Atom) -> _Window | None:
     link = _rx(_CONNECT).fullmatch(text[left.end:right.start])
     if link is None or not (left.joinable and right.joinable) or (left.fill and right.fill):
         return None
-    if link["and"] and not _rx(_BETWEEN).search(text[:left.start]):
-        return None
+    if link["and"] and not _rx(_BETWEEN).search(text[:left.start]) and left.fill is None:
+        return None  # "2015 and 2018" are two years; "September and October 2008" is one stretch
     bounds = _fill_pair(left, right)
     if bounds is None or bounds[0] > bounds[1]:
         return None
@@ -820,12 +820,15 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d]))"
               r"|val(?:\s+(?:set|period|split)|(?=\s*[:=]))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
-    ("valid", r"验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
+    ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
     ("train", r"(?<![a-z])(?:train(?:s|ed|ing)?(?:\s+(?:set|period|window|sample|split|segment))?"
               r"|in[- ]sample|is(?=\s*:?\s*\d{4})|fit(?:s|ted|ting)?|estimation\s+(?:period|window|sample)"
               r"|estimat(?:e|es|ed|ing)(?=\s+(?:on|over|from|using|with)(?![a-z]))"
-              r"|calibrat(?:e|es|ed|ing|ion))(?![a-z])"),
-    ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合"),
+              r"|calibrat(?:e|es|ed|ing|ion)|optimi[sz](?:e|es|ed|ing)(?=\s+(?:on|over|in|using)(?![a-z]))"
+              r"|(?:search|find|pick|choose|select)(?:ing)?\s+(?:the\s+)?(?:params|parameters|settings)"
+              r"(?=\s+(?:on|over|in|using)(?![a-z])))(?![a-z])"),
+    ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合|找参数|选参数|参数寻优|寻优|优化参数|找最优|"
+              r"(?<=年)找(?=[，,\s。]|$)"),
     ("out", r"(?<![a-z])(?:out|aside)(?![a-z])(?!\s+of)"),
 )
 _HOLD = r"(?<![a-z])(?:hold|keep|leave|set|reserve|put)(?![a-z])"

@@ -266,12 +266,22 @@ class IntentRouter:
         second, first = np.argsort(values)[-2:]
         margin = float(values[first] - values[second])
         nearest = np.argsort(-similarities)[:NEIGHBOURS]
+        intent, confident = self.intents[first], _confident(float(values[first]), margin)
+        top = int(nearest[0])
+        if similarities[top] >= NEAR_DUPLICATE and self.exemplars[top].intent == "unknown":
+            # a near-copy of a too-vague exemplar ("就按之前说的弄一下") is vague too, whatever the
+            # crowded intents nearby vote: it is asked about, not routed
+            intent, confident = "unknown", False
         return RouteResult(
-            intent=self.intents[first], score=float(values[first]), runner_up=self.intents[second],
-            runner_up_score=float(values[second]), margin=margin, confident=_confident(float(values[first]), margin),
+            intent=intent, score=float(values[first]), runner_up=self.intents[second],
+            runner_up_score=float(values[second]), margin=margin, confident=confident,
             neighbours=tuple(Neighbour(text=self.exemplars[i].text, intent=self.exemplars[i].intent,
                                        similarity=float(similarities[i])) for i in nearest),
         )
+
+
+#: Similarity above which the single nearest exemplar decides (a paraphrase of it, not a neighbour).
+NEAR_DUPLICATE = 0.85
 
 
 def _confident(score: float, margin: float, min_score: float = MIN_SCORE, min_margin: float = MIN_MARGIN) -> bool:

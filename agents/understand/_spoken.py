@@ -1,0 +1,217 @@
+"""Numbers as people say them, rewritten as digits before anything else reads the text.
+
+Dictated and chat instructions spell numbers out: "two thousand five to two thousand
+fifteen", "twenty ten to twenty twenty five", "nineteen ninety", "fifty five day", "a
+hundred thousand dollars", "alpha one fifty eight"; "两千零八年到二零一二年", "二十日",
+"十二万". Every parser downstream (periods, costs, parameters, quantities, grids) would
+otherwise need its own word forms. One rewrite here gives them digits, so a form learnt
+once works in every slot.
+
+What is *not* rewritten, because it is not a cardinal or because digits would change its
+meaning: fractions and shares ("a third", "half", "一半", "三分之一", "百分之三十", "三成"),
+cost jargon read by the cost parser ("万三", "千一"), ordinals ("the second week", "第一"),
+weekdays ("周一"), single Chinese numeral characters (the parsers read those in context),
+Chinese amounts in 万/亿 ("卖出十二万的纳指" reads as money because of the 万), a lone small
+number that counts nothing ("the last one", "the two"), and "both".
+
+The rewrite changes lengths, so it runs once on the whole text before normalisation; the
+spec keeps the person's own text, and the "as you asked" lines quote the rewritten span.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.understand._numbers import parse_number
+
+__all__ = ["canonical"]
+
+_SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+          "sixteen seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_BIG = ("hundred", "thousand", "million", "billion")
+_NUMBER_WORDS = frozenset([*_SMALL, *_TENS, *_BIG])
+_VALUE = {w: i for i, w in enumerate(_SMALL)} | {w: 10 * i for i, w in enumerate(_TENS, 2)}
+#: Words after which "twenty ten" is a year, not the pair 20 / 10.
+_YEAR_BEFORE = frozenset("from in since to through thru till until between and during before after "
+                         "sample test testing validate validation train training year years of on by "
+                         "end early late mid q h january february march april may june july "
+                         "august september october november december jan feb mar apr jun jul aug sep sept "
+                         "oct nov dec".split())
+_RANGE_AFTER = frozenset("to through thru till until and onwards onward".split())
+#: A lone small number is a cardinal when a unit or a counted thing follows; else it may be a pronoun.
+_UNITS = frozenset("basis bp bps bip bips day days week weeks month months year years percent pct lot lots share "
+                   "shares unit units contract contracts sigma sigmas standard std times x k period periods "
+                   "factor factors name names stock stocks timesteps steps million thousand hundred".split())
+
+_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_AND_A_HALF = re.compile(r"\b(\d+) and a half\b", re.I)
+_SMALL_AND_A_HALF = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten) and a half\b", re.I)
+_Q_SMALL = re.compile(r"\b([qQhH]) (one|two|three|four)\b")
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0).lower()) for m in _WORD_RE.finditer(text)]
+
+
+def _is_number_word(word: str) -> bool:
+    return all(part in _NUMBER_WORDS for part in word.split("-"))
+
+
+def _two_digit(words: list[str], i: int) -> tuple[int, int] | None:
+    """A 10..99 form at ``i`` ("ten", "fifty", "fifty five", "fifty-five", "oh five"): (value, words used)."""
+    if i >= len(words):
+        return None
+    w = words[i]
+    if "-" in w:
+        head, _, tail = w.partition("-")
+        if head in _TENS and tail in _SMALL and 0 < _VALUE[tail] < 10:
+            return _VALUE[head] + _VALUE[tail], 1
+        return None
+    if w in _SMALL and _VALUE[w] >= 10:
+        return _VALUE[w], 1
+    if w in _TENS:
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if nxt in _SMALL and 0 < _VALUE[nxt] < 10:
+            return _VALUE[w] + _VALUE[nxt], 2
+        return _VALUE[w], 1
+    if w in ("oh", "o") and i + 1 < len(words) and words[i + 1] in _SMALL and 0 < _VALUE[words[i + 1]] < 10:
+        return _VALUE[words[i + 1]], 2
+    return None
+
+
+def _cardinal(words: list[str], i: int) -> tuple[int, int] | None:
+    """The longest standard cardinal at ``i`` ("two thousand and five", "a hundred thousand").
+
+    Said lists are not one number: in "fifty one hundred and two hundred" the multiplier
+    "hundred" belongs to the word before it, so a chunk may not end just before a multiplier
+    and "hundred" may not scale a compound like "fifty one".
+    """
+    best = None
+    for j in range(i + 1, min(len(words), i + 9) + 1):
+        chunk = words[i:j]
+        if chunk[-1] in ("and", "a", "an") or (j < len(words) and words[j] in _BIG):
+            continue
+        if any(a in _TENS and b in _SMALL and c == "hundred" for a, b, c in zip(chunk, chunk[1:], chunk[2:], strict=False)):
+            continue
+        value = parse_number(" ".join(chunk))
+        if value is not None and value == int(value):
+            best = (int(value), j - i)
+    return best
+
+
+def _spoken_year(words: list[str], i: int, before: str, after_run: list[str]) -> tuple[int, int] | None:
+    """ "nineteen ninety nine", "twenty twenty two", "twenty oh five": a year read in two halves."""
+    head = words[i]
+    if head not in ("nineteen", "twenty"):
+        return None
+    tail = _two_digit(words, i + 1) if i + 1 < len(words) else None
+    if tail is None:
+        return None
+    year = _VALUE[head] * 100 + tail[0]
+    used = 1 + tail[1]
+    follows = words[i + used] if i + used < len(words) else (after_run[0] if after_run else "")
+    if head == "nineteen" or before in _YEAR_BEFORE or follows in _RANGE_AFTER:
+        return year, used
+    return None
+
+
+def _alpha_name(words: list[str], i: int, before: str) -> tuple[int, int] | None:
+    """ "alpha one fifty eight" / "alpha three sixty": a feature-set name said in hundreds."""
+    if before != "alpha" or words[i] not in _SMALL or not 0 < _VALUE[words[i]] < 10:
+        return None
+    tail = _two_digit(words, i + 1)
+    if tail is None or words[i + 1] not in _TENS:
+        return None
+    return _VALUE[words[i]] * 100 + tail[0], 1 + tail[1]
+
+
+def _english(text: str) -> str:
+    text = _SMALL_AND_A_HALF.sub(lambda m: f"{_VALUE[m.group(1).lower()]}.5", text)
+    text = _Q_SMALL.sub(lambda m: f"{m.group(1)}{_VALUE[m.group(2).lower()]}", text)
+    tokens = _words(text)
+    out: list[str] = []
+    cursor = 0
+    k = 0
+    while k < len(tokens):
+        start, _, word = tokens[k]
+        starts_number = _is_number_word(word) or (word in ("a", "an") and k + 1 < len(tokens)
+                                                  and tokens[k + 1][2] in _BIG)
+        if not starts_number:
+            k += 1
+            continue
+        # the run of number words (and "and"/"a"/"oh" inside it), joined only by spaces or hyphens
+        run = [k]
+        while run[-1] + 1 < len(tokens):
+            nxt = run[-1] + 1
+            gap = text[tokens[run[-1]][1]:tokens[nxt][0]]
+            if gap.strip() or tokens[nxt][2] not in (*_NUMBER_WORDS, "and", "a", "oh", "o") and \
+                    not _is_number_word(tokens[nxt][2]):
+                break
+            run.append(nxt)
+        while run and tokens[run[-1]][2] in ("and", "a", "oh", "o"):
+            run.pop()
+        words = [tokens[j][2] for j in run]
+        before = tokens[k - 1][2] if k > 0 else ""
+        after = [t[2] for t in tokens[run[-1] + 1:run[-1] + 3]] if run else []
+        pieces: list[str] = []
+        i = 0
+        while i < len(words):
+            prev = before if i == 0 else words[i - 1]
+            got = (_alpha_name(words, i, prev) or _spoken_year(words, i, prev, after)
+                   or _cardinal(words, i))
+            if got is None:
+                pieces.append(text[tokens[run[i]][0]:tokens[run[i]][1]])
+                i += 1
+                continue
+            value, used = got
+            next_word = words[i + used] if i + used < len(words) else (after[0] if after else "")
+            lone_small = used == 1 and value < 10 and words[i] in _SMALL and len(words) == 1
+            later = after[1] if len(after) > 1 else ""
+            counted = next_word in _UNITS or later in _UNITS or prev in ("q", "of", "by", "at", "to", "from", "is", "with",
+                                                                    "seed")
+            if lone_small and (prev in ("the", "which", "these", "those", "that") or not counted):
+                pieces.append(text[tokens[run[i]][0]:tokens[run[i]][1]])
+                i += 1
+                continue
+            pieces.append(str(value))
+            i += used
+        if any(p.isdigit() for p in pieces):
+            out.append(text[cursor:tokens[run[0]][0]])
+            out.append(" ".join(pieces))
+            cursor = tokens[run[-1]][1]
+        k = run[-1] + 1 if run else k + 1
+    out.append(text[cursor:])
+    return _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", "".join(out))
+
+
+# --- Chinese ------------------------------------------------------------------------------------
+_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
+_CN_NOT_AFTER = ("之", "第", "星期", "礼拜", "周", "万", "千", "百")  # 百分之三十, 第一, 周一, 万三
+_CN_NOT_BEFORE = ("分之", "成", "折")                                # 三分之一, 三成, 八折
+
+
+def _chinese(text: str) -> str:
+    def rewrite(m: re.Match[str]) -> str:
+        run = m.group(0)
+        before = text[max(0, m.start() - 2):m.start()]
+        after = text[m.end():m.end() + 2]
+        # 万/亿 amounts stay: "卖出十二万的纳指" reads as money because of the 万 (the numbers module knows)
+        if run[0] in "万千百亿" or "万" in run or "亿" in run or any(before.endswith(b) for b in _CN_NOT_AFTER) \
+                or any(after.startswith(a) for a in _CN_NOT_BEFORE):
+            return run
+        value = parse_number(run)
+        if value is None or value != int(value):
+            return run
+        return str(int(value))
+
+    return _CN_RUN.sub(rewrite, text)
+
+
+_S_AND_P = re.compile(r"\b[Ss]\s*(?:and|n|&)\s*[Pp]\b")
+
+
+def canonical(text: str) -> str:
+    """``text`` with spoken and written-out cardinals as digits (see the module docstring);
+    "S and P" (dictated) as "S&P"."""
+    return _chinese(_english(_S_AND_P.sub("S&P", text)))
