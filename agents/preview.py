@@ -9,7 +9,7 @@ read from the store's JSON listing and the router is the cached static encoder.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.brief import Brief, CatalogEntry
 from agents.planner._actions import Answer, CallTools, Handover
 from agents.planner._defaults import PlannerDefaults
-from agents.planner._observe import Conversation
+from agents.planner._observe import Conversation, Observation
 from agents.planner._plan import _execute, agent_of_step, scope_answer
 from agents.roles import ROLES
 from agents.spec import TaskSpec, needs_person
@@ -41,6 +41,16 @@ class PlanPreview(BaseModel):
     answer: str | None = Field(default=None, description="A direct answer (out of scope), when there is one.")
     needs_approval: bool = Field(default=False, description="Orders of this task would wait for a person.")
     spec: dict[str, Any] | None = Field(default=None, description="The whole task spec.")
+
+
+def _strategies() -> dict[str, Any]:
+    from taorui_engines.backtest import list_strategies  # the catalogue only: no Backtrader loads
+
+    return {"strategies": list_strategies()}
+
+
+#: Read-only look-ups with no side effect and no engine to load, answered inside the preview.
+_LOOKUPS: dict[str, Callable[[], dict[str, Any]]] = {"list_strategies": _strategies}
 
 
 def _stated_slots(spec: TaskSpec) -> dict[str, Any]:
@@ -77,12 +87,23 @@ def offline_preview(instruction: str, catalog: Sequence[CatalogEntry], router: R
         return preview
     brief = Brief(instruction=instruction, language=spec.language, role=agent, task=", ".join(spec.intents),
                   earlier=tuple(earlier), catalog=tuple(catalog), spec=spec.model_dump(mode="json"))
-    action = _execute(spec, Conversation(agent, brief, (), ()), brief, frozenset(ROLES[agent].tools),  # type: ignore[index]
-                      defaults or PlannerDefaults())
+    tools = frozenset(ROLES[agent].tools)  # type: ignore[index]
+    seen: list[Observation] = []
+    calls: list[dict[str, Any]] = []
+    action = _execute(spec, Conversation(agent, brief, (), ()), brief, tools, defaults or PlannerDefaults())
+    # A catalogue look-up the executor makes first (the strategies' parameter names) is answered
+    # here, so the preview shows the call that does the work, with its arguments, after it.
+    while isinstance(action, CallTools) and all(c.name in _LOOKUPS for c in action.calls) and len(seen) < 4:
+        for c in action.calls:
+            calls.append({"name": c.name, "args": c.args})
+            seen.append(Observation(c.name, c.args, True, _LOOKUPS[c.name](), {}, c.step))
+        action = _execute(spec, Conversation(agent, brief, tuple(seen), ()), brief, tools,
+                          defaults or PlannerDefaults())
     if isinstance(action, CallTools):
-        return preview.model_copy(update={"tool_calls": [{"name": c.name, "args": c.args} for c in action.calls]})
+        calls += [{"name": c.name, "args": c.args} for c in action.calls]
+        return preview.model_copy(update={"tool_calls": calls})
     if isinstance(action, Handover):
-        return preview.model_copy(update={"tool_calls": [{"name": "handover", "args": {"to": action.to}}]})
+        return preview.model_copy(update={"tool_calls": [*calls, {"name": "handover", "args": {"to": action.to}}]})
     if isinstance(action, Answer):
-        return preview.model_copy(update={"answer": action.text})
-    return preview
+        return preview.model_copy(update={"answer": action.text, "tool_calls": calls})
+    return preview.model_copy(update={"tool_calls": calls})

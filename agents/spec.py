@@ -24,6 +24,8 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "ApprovalReason",
+    "approval_reason",
     "needs_person",
     "AGENT_OF",
     "INTENTS",
@@ -211,22 +213,34 @@ class TaskSpec(_Frozen):
         return tuple(s.intent for s in self.steps)
 
 
-def needs_person(spec: TaskSpec) -> bool:
-    """Orders wait for a person when asked, or when a size, side or symbol was not stated as such.
+ApprovalReason = Literal["person_asked", "computed_quantity", "inferred_order"]
 
-    Why regardless of the policy's size limits: a relative or inferred quantity ("half",
-    "all", a notional) is the planner's arithmetic on a position, and the one mistake that
-    moves money is a misread; a person sees the computation before anything is sent.
+
+def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
+    """Why this task's orders wait for a person, or None when the policy alone decides.
+
+    Orders wait when the person asked; when a size is computed rather than stated ("half",
+    "all", 30 % of equity, an amount of money: the planner's arithmetic on a position or a
+    price); or when a size, side or symbol was inferred. Why regardless of the policy's size
+    limits: the one mistake that moves money is a misread, so a person sees the computation
+    before anything is sent.
     """
     if spec.approval.value:
-        return True
+        return "person_asked"
     for step in spec.steps:
         if step.intent != "place_order":
             continue
         quantity = step.quantity
-        if quantity is not None and (quantity.value.relative or quantity.value.kind == "notional"
-                                     or quantity.source != "stated"):
-            return True
+        if quantity is not None and quantity.source == "stated" and (quantity.value.relative
+                                                                   or quantity.value.kind == "notional"):
+            return "computed_quantity"
+        if quantity is not None and quantity.source != "stated":
+            return "inferred_order"
         if (step.side is not None and step.side.source != "stated") or any(i.source != "stated" for i in step.instruments):
-            return True
-    return False
+            return "inferred_order"
+    return None
+
+
+def needs_person(spec: TaskSpec) -> bool:
+    """Whether the task's orders wait for a person (see :func:`approval_reason`)."""
+    return approval_reason(spec) is not None

@@ -14,7 +14,7 @@ from agents.draft import draft_to_spec
 from agents.llm import ChatClient, Usage, UsageMeter
 from agents.planner import scope_answer
 from agents.planner._plan import agent_of_step
-from agents.spec import TaskSpec, needs_person
+from agents.spec import TaskSpec, approval_reason, needs_person
 from graphs._deps import GraphDeps
 from graphs._messages import ai_id, conversation, turns
 from graphs.state import GraphState
@@ -86,7 +86,7 @@ def _submitted(args: dict[str, Any], state: GraphState, backend: str) -> dict[st
         return {"status": "failed", "agent": "supervisor", "error": {"type": "MalformedTask", "message": str(exc)},
                 "answer": f"The model's reading of the instruction could not be used: {exc}"}
     base = {"task_spec": spec.model_dump(mode="json"), "language": spec.language, "agent": "supervisor",
-            "require_approval": needs_person(spec)}
+            "require_approval": needs_person(spec), "approval_reason": approval_reason(spec)}
     if spec.question:
         return {**base, "status": "needs_clarification", "answer": spec.question}
     if all(s.intent == "out_of_scope" for s in spec.steps):

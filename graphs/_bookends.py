@@ -53,7 +53,7 @@ def prepare_node(deps: GraphDeps) -> Any:
         return {"language": language, "catalog": catalog, "memory": hits, "active": None, "task": "",
                 "handover": None, "hops": 0, "pending_approvals": [], "usage": {}, "status": "running",
                 "answer": "", "agent": None, "error": None, "run_dir": str(run.path),
-                "require_approval": False, "task_spec": None}
+                "require_approval": False, "approval_reason": None, "task_spec": None}
 
     return prepare
 

@@ -32,8 +32,15 @@ __all__ = ["run_execute", "tools_node"]
 
 logger = logging.getLogger(__name__)
 
-#: Reason shown when the person's own instruction asks for approval.
+#: Why an order is held for a person although the policy would let it through (the spec says).
 PERSON_ASKED = {"code": "person_asked", "message": "you asked to approve orders before they are sent"}
+HELD_FOR = {
+    "person_asked": PERSON_ASKED,
+    "computed_quantity": {"code": "computed_quantity", "message": "the size was computed from your position, equity or "
+                          "an amount of money, not stated as a number: a person confirms it before it is sent"},
+    "inferred_order": {"code": "inferred_order", "message": "the size, side or symbol was inferred, not stated: a person "
+                       "confirms it before it is sent"},
+}
 
 
 class _Batch:
@@ -46,6 +53,7 @@ class _Batch:
         self.run_ids: list[dict[str, str]] = []
         self.pending: list[PendingApproval] = []
         self.handover: dict[str, Any] | None = None
+        self.said = ""  # what the agent wrote beside its calls (the offline executor: how it sized an order)
 
     def answer(self, call_id: str, name: str, args: dict[str, Any], body: dict[str, Any], note: str | None = None) -> None:
         ok = bool(body.get("ok"))
@@ -81,18 +89,23 @@ def run_execute(deps: GraphDeps, tool: Tool, args: dict[str, Any], ctx: ToolCont
 
 
 def _hold(deps: GraphDeps, batch: _Batch, call_id: str, args: dict[str, Any], reasons: list[dict[str, Any]],
-          approval_id: str | None, expires: str | None) -> None:
+          approval_id: str | None, expires: str | None, note: str = "") -> None:
     order = {k: args.get(k) for k in ("symbol", "side", "qty", "order_type", "limit_price") if args.get(k) is not None}
     expiry = expires or (deps.clock() + timedelta(minutes=deps.approval_ttl_minutes)).isoformat()
-    batch.pending.append(PendingApproval(approval_id=approval_id or f"person:{call_id}", call_id=call_id,
-                                         order=order | {"args": args}, reasons=reasons, expires=expiry))
+    held = PendingApproval(approval_id=approval_id or f"person:{call_id}", call_id=call_id,
+                           order=order | {"args": args}, reasons=reasons, expires=expiry)
+    if note:
+        held["note"] = note
+    batch.pending.append(held)
 
 
-def _execute(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, Any], tool: Tool) -> None:  # type: ignore[type-arg]
+def _execute(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, Any], tool: Tool,  # type: ignore[type-arg]
+             note: str = "") -> None:
     args, call_id = dict(call["args"]), call["id"]
     if state.get("require_approval"):
-        _hold(deps, batch, call_id, args, [PERSON_ASKED], None, None)
-        body: dict[str, Any] = {"ok": True, "result": {"decision": "needs_approval", "reasons": [PERSON_ASKED],
+        held = HELD_FOR.get(str(state.get("approval_reason") or "person_asked"), PERSON_ASKED)
+        _hold(deps, batch, call_id, args, [held], None, None, note)
+        body: dict[str, Any] = {"ok": True, "result": {"decision": "needs_approval", "reasons": [held],
                                        "approval_id": f"person:{call_id}",
                                        "message": "held for the person's approval; nothing was sent yet"}}
         batch.answer(call_id, tool.name, args, body, note="held for approval")
@@ -102,7 +115,7 @@ def _execute(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, 
     if body.get("ok") and result.get("decision") == "needs_approval":
         expires = deps.desk.status(result["approval_id"]).get("expires") if deps.desk else None
         _hold(deps, batch, call_id, args, list(result.get("reasons") or []), result.get("approval_id"),
-              str(expires) if expires else None)
+              str(expires) if expires else None, note)
     batch.answer(call_id, tool.name, args, body, note=result.get("decision"))
 
 
@@ -134,7 +147,7 @@ def _one(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, Any]
         batch.answer(call["id"], name, args, _error("UnknownTool", f"{batch.agent} has no tool {name!r}; it has: {held}"))
         return
     if tool.kind is ToolKind.EXECUTE:
-        _execute(deps, state, batch, call, tool)
+        _execute(deps, state, batch, call, tool, batch.said)
         return
     outcome = tool.invoke(args, _context(deps, state, batch.agent))
     batch.answer(call["id"], name, args, {"ok": True, "result": outcome.result} if outcome.ok else
@@ -160,6 +173,8 @@ def tools_node(deps: GraphDeps) -> Any:
         agent = state.get("active") or ""
         message = last_ai(state.get("messages") or [], state["instruction_id"], agent)
         batch = _Batch(state, agent)
+        if message is not None and isinstance(message.content, str):
+            batch.said = message.content[:2000]
         if message is None:
             return {}
         _malformed(batch, message)

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents import ASK_USER, control_schema
 from agents.control import SUBMIT_TASK
-from agents.planner._plan import agent_of_step
 from agents.planner import OfflinePlanner
+from agents.planner._plan import agent_of_step
+from agents.planner._trader import waiting_text
 from agents.preview import PlanPreview, offline_preview, preview_of
 from agents.understand import detect_language
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
@@ -231,7 +232,7 @@ class Orchestrator:
                               note=c["note"]) for c in values.get("tool_calls") or [] if c["instruction_id"] == iid]
         fills = [f for c in values.get("tool_calls") or [] if c["instruction_id"] == iid for f in c.get("fills") or []]
         fills += [f for a in approvals for f in (a.get("outcome") or {}).get("fills") or []]
-        answer = values.get("answer") or ("Waiting for your approval of the orders listed."
+        answer = values.get("answer") or (waiting_text(approvals, values.get("language", "en"))
                                           if status == "needs_approval" else "")
         return AskResult(
             thread_id=thread_id, instruction_id=iid, status=status, agent=values.get("agent") or values.get("active"),

@@ -9,7 +9,7 @@ instructions, and each answer reports only its own calls, runs and approvals.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -46,6 +46,7 @@ class PendingApproval(TypedDict):
     order: dict[str, Any]
     reasons: list[dict[str, Any]]
     expires: str | None
+    note: NotRequired[str]  # how the planner computed the size ("half of the 1,200 held = 600")
 
 
 class ApprovalRecord(TypedDict):
@@ -87,4 +88,5 @@ class GraphState(TypedDict, total=False):
     error: dict[str, str] | None
     run_dir: str | None
     require_approval: bool
+    approval_reason: NotRequired[str | None]
     task_spec: dict[str, Any] | None

@@ -54,7 +54,15 @@ RL_RESULT = {
     "metrics": {"cumulative_return": 0.081, "annualized_return": 0.08, "sharpe": 0.91, "max_drawdown": -0.063},
     "benchmark": {"cumulative_return": 0.052, "annualized_return": 0.05, "sharpe": 0.45, "max_drawdown": -0.098},
     "next_action": {"date": "2025-12-31", "direction": "long", "position": 3, "change": 1, "unit": "lots",
-                    "rationale": "MACD above signal", "for_period": "next trading day at the open"},
+                    "rationale": "MACD above signal", "for_period": "next trading day at the open",
+                    "legs": [{"symbol": "GOLD", "position": 3, "current": 2, "change": 1, "direction": "long",
+                              "target_weight": 0.3}],
+                    "observation": {"GOLD": {"close": 1023.9, "macd": -10.77, "rsi_30": 43.4}},
+                    "backtest": {"run_id": "rl-1", "algo": "ppo", "train": {"start": "2021-01-01", "end": "2024-12-31"},
+                                 "test": {"start": "2025-01-01", "end": "2025-12-31"}, "sharpe": 0.91,
+                                 "benchmark_sharpe": 0.45, "cumulative_return": 0.081,
+                                 "benchmark_cumulative_return": 0.052, "max_drawdown": -0.063},
+                    "synthetic": True},
 }
 
 
@@ -90,7 +98,8 @@ def test_advisor_answers_in_chinese_with_metrics_suggestion_and_the_synthetic_wa
     _answer_tool(messages, _turn(planner, messages, tools), RL_RESULT)
     answer = str(_turn(planner, messages, tools).content)
     assert "夏普" in answer and "0.91" in answer and "0.45" in answer
-    assert "下周建议" in answer and "做多" in answer and "MACD above signal" in answer
+    assert "下周建议" in answer and "做多" in answer and "MACD above signal" not in answer
+    assert "理由" in answer and "目标仓位 3 手" in answer and "收盘价 1023.90" in answer and "无法解释" in answer
     assert "合成数据" in answer
     assert "算法 PPO（未指定）" in answer  # the default it took is stated
 

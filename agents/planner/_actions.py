@@ -24,6 +24,7 @@ class CallTools:
     """Tool calls emitted together in one model turn."""
 
     calls: tuple[ToolCall, ...]
+    note: str = ""  # said beside the calls (how an order was sized), in the person's language
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,16 @@ from typing import Any
 from agents.planner._actions import Action, Answer, Handover
 from agents.planner._common import bp, call, costs, failure_answer, missing_tool, windows_for
 from agents.planner._context import PlanContext, v
-from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
+from agents.planner._text import (
+    SEGMENT_ZH,
+    code,
+    features_label,
+    fmt_num,
+    fmt_pct,
+    model_label,
+    pick,
+    synthetic_note,
+)
 from agents.planner._windows import Plan
 
 __all__ = ["CUSTOM_FEATURES", "MODEL_RECIPES", "failure_answer", "model_answer", "rl_answer"]
@@ -37,11 +46,13 @@ def _spans(plan: Plan) -> dict[str, Any]:
 def _echo(ctx: PlanContext, name: str, value: Any, en: str, zh: str, default: Any) -> Any:
     """The stated value (echoed) or the default (named)."""
     item = getattr(ctx.step, name)
+    label = {"model": model_label, "features": features_label}.get(name)
     if item is not None:
         shown = str(item.value).upper() if name == "algo" else item.value
-        ctx.said.stated(en.format(shown), zh.format(shown))
+        ctx.said.stated(en.format(shown), zh.format(label("zh", shown) if label else shown))
         return item.value
-    ctx.said.add(en.format(default) + pick("en", " (not named)", ""), zh.format(default) + "（未指定）")
+    ctx.said.add(en.format(default) + pick("en", " (not named)", ""),
+                 zh.format(label("zh", default) if label else default) + "（未指定）")
     return default
 
 
@@ -132,10 +143,68 @@ def _suggestion(language: str, act: dict[str, Any], period: str) -> list[str]:
                   f"{period_zh}建议（基于 {act.get('date')} 的数据）：{zh_dir}，目标仓位 "
                   f"{fmt_num(act.get('position'), 0)} {zh_unit}（变动 {fmt_num(act.get('change'), 0)}）。")]
     if act.get("for_period"):
-        lines.append(pick(language, f"When: {act['for_period']}.", f"执行方式：{act['for_period']}。"))
+        lines.append(pick(language, f"When: {act['for_period']}.", f"执行方式：{_when_zh(act)}。"))
     if act.get("rationale"):
-        lines.append(pick(language, f"Why: {act['rationale']}", f"理由：{act['rationale']}"))
+        lines.append(pick(language, f"Why: {act['rationale']}", f"理由：{_why_zh(act)}"))
     return lines
+
+
+def _when_zh(act: dict[str, Any]) -> str:
+    """The engine's fill convention, said in Chinese (single asset: next open; portfolio: FinRL's close)."""
+    if len(act.get("legs") or []) > 1 or act.get("position") is None:
+        return (f"{act.get('date')} 之后的下一个交易时段；回测按决策日收盘价成交（FinRL 的惯例），实际成交会有差异")
+    return f"{act.get('date')} 之后的下一个交易日，以开盘价成交（与回测一致）；每次收盘后重新运行"
+
+
+_INPUTS_ZH = (("close", "收盘价", 2), ("macd", "MACD", 3), ("rsi_30", "RSI(30)", 1), ("cci_30", "CCI(30)", 1),
+              ("dx_30", "DX(30)", 1))
+
+
+def _inputs_zh(symbol: str, values: dict[str, float]) -> str:
+    parts = [f"{label} {values[key]:.{digits}f}" for key, label, digits in _INPUTS_ZH if key in values]
+    if "boll_lb" in values and "boll_ub" in values:
+        parts.append(f"布林带 {values['boll_lb']:.2f}..{values['boll_ub']:.2f}")
+    for days in (30, 60):
+        key = f"close_{days}_sma"
+        if key in values and "close" in values and values[key]:
+            parts.append(f"{days}日均线 {values[key]:.2f}（收盘价{values['close'] / values[key] - 1:+.1%}）")
+    return f"{symbol}：" + "，".join(parts)
+
+
+def _why_zh(act: dict[str, Any]) -> str:
+    """The suggestion's grounds from the structured result: the track record, the target, the
+    inputs the policy saw, and that a neural policy gives no reasons of its own."""
+    ref = act.get("backtest") or {}
+    train, test = ref.get("train") or {}, ref.get("test") or {}
+    support = (f"{str(ref.get('algo', '')).upper()} 策略（运行编号 {code(ref.get('run_id'))}，训练 {train.get('start')}.."
+               f"{train.get('end')}，测试 {test.get('start')}..{test.get('end')}：夏普 {fmt_num(ref.get('sharpe'))}，"
+               f"买入持有 {fmt_num(ref.get('benchmark_sharpe'))}；收益 {fmt_pct(ref.get('cumulative_return'))}，买入持有 "
+               f"{fmt_pct(ref.get('benchmark_cumulative_return'))}；最大回撤 {fmt_pct(ref.get('max_drawdown'), False)}）。")
+    legs = act.get("legs") or []
+    zh_dir = {"long": "做多", "flat": "空仓", "short": "做空"}
+    if len(legs) == 1:
+        leg = legs[0]
+        unit = "手" if act.get("unit") == "lots" else "股"
+        move = (f"它在最后一根K线上的动作对应目标仓位 {fmt_num(leg.get('position'), 0)} {unit}（{zh_dir.get(str(leg.get('direction')), '')}，"
+                f"占账户 {fmt_pct(leg.get('target_weight'), False)}），相对其回放中持有的 {fmt_num(leg.get('current'), 0)} "
+                f"变动 {fmt_num(leg.get('change'), 0)}。")
+    else:
+        moves = [f"{leg.get('symbol')} {fmt_num(leg.get('change'), 0)} 股 -> {fmt_num(leg.get('position'), 0)} 股"
+                 for leg in legs[:8]]
+        move = "它在最后一根K线上的交易：" + "；".join(moves) + ("……" if len(legs) > 8 else "") + "。"
+    seen = act.get("observation") or {}
+    inputs = "它看到的输入：" + "；".join(_inputs_zh(sym, vals) for sym, vals in list(seen.items())[:5]) + "。"
+    caveat = "神经网络策略无法解释自己的决定：以上是它的输入和历史表现，而不是它的理由。"
+    synthetic = "数据为合成数据，不代表真实市场。" if act.get("synthetic") else ""
+    return support + move + inputs + caveat + synthetic
+
+
+def _costs_zh(ctx: PlanContext) -> str:
+    trained = ctx.last("train_rl_agent")
+    rate = (trained.args if trained is not None else {}).get("cost_pct")
+    if not isinstance(rate, int | float):
+        return "已计入"
+    return f"每边按成交额的 {bp(float(rate))} 计，所有结果和买入持有基准都已扣除"
 
 
 def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | None) -> str:
@@ -145,13 +214,12 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
     test, train = result.get("test") or {}, result.get("train") or {}
     lines = [pick(lang,
                   f"I trained a {algo} reinforcement-learning agent on {asset} (run {result.get('run_id')}).",
-                  f"我在 {asset} 上训练了一个 {algo} 强化学习策略（运行编号 {result.get('run_id')}）。"),
+                  f"我在 {asset} 上训练了一个 {algo} 强化学习策略（运行编号 {code(result.get('run_id'))}）。"),
              pick(lang,
                   f"Training window {train.get('start')}..{train.get('end')}; out-of-sample test "
                   f"{test.get('start')}..{test.get('end')}; costs: {result.get('costs', 'on')}.",
                   f"训练区间 {train.get('start')}..{train.get('end')}；样本外测试区间 "
-                  f"{test.get('start')}..{test.get('end')}；交易成本："
-                  f"{str(result.get('costs', '已计入')).replace(' per side', ' 每边').replace('per side', '每边')}。"),
+                  f"{test.get('start')}..{test.get('end')}；交易成本：{_costs_zh(ctx)}。"),
              pick(lang, "Test results against buy and hold of the same asset:", "测试期表现（对比同一资产的买入持有）：")]
     metrics, bench = result.get("metrics") or {}, result.get("benchmark") or {}
     lines += _metric_rows(lang, metrics, bench)
@@ -165,7 +233,7 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
                 ctx.said.add(f"suggestion for the {horizon} ahead", f"给出未来一{'周' if horizon == 'week' else '天' if horizon == 'day' else '个月'}的建议")
             lines += _suggestion(lang, act, horizon)
     if result.get("equity_png"):
-        lines.append(pick(lang, f"Equity curve: {result['equity_png']}", f"净值曲线：{result['equity_png']}"))
+        lines.append(pick(lang, f"Equity curve: {result['equity_png']}", f"净值曲线：{code(result['equity_png'])}"))
     if result.get("synthetic") or ctx.is_synthetic(str(asset)):
         lines.append(synthetic_note(lang, [str(asset)]))
     return "\n".join(line for line in lines if line)
@@ -276,14 +344,16 @@ def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, A
     universe = result.get("universe") or v(ctx.step.universe, "")
     segments = result.get("segments") or {}
     spans = ", ".join(f"{k} {v[0]}..{v[1]}" for k, v in segments.items() if isinstance(v, list | tuple) and len(v) == 2)
+    spans_zh = "，".join(f"{SEGMENT_ZH.get(k, k)} {v[0]}..{v[1]}" for k, v in segments.items()
+                         if isinstance(v, list | tuple) and len(v) == 2)
     lines = [pick(lang, f"I trained a {result.get('model', '?')} model on {universe} with {result.get('features')} "
                         f"features (run {result.get('run_id')}; {spans}).",
-                  f"我在 {universe} 上用 {result.get('features')} 特征训练了 {result.get('model', '?')} 模型"
-                  f"（运行编号 {result.get('run_id')}；{spans}）。"),
+                  f"我在 {universe} 上用 {features_label('zh', result.get('features'))} 特征训练了 "
+                  f"{model_label('zh', result.get('model', '?'))} 模型（运行编号 {code(result.get('run_id'))}；{spans_zh}）。"),
              pick(lang, f"Test window: IC {fmt_num(m.get('ic'), 4)}, Rank IC {fmt_num(m.get('rank_ic'), 4)}, "
                         f"Rank ICIR {fmt_num(m.get('rank_icir'))}.",
-                  f"测试期：IC {fmt_num(m.get('ic'), 4)}，Rank IC {fmt_num(m.get('rank_ic'), 4)}，"
-                  f"Rank ICIR {fmt_num(m.get('rank_icir'))}。")]
+                  f"测试期：IC {fmt_num(m.get('ic'), 4)}，RankIC {fmt_num(m.get('rank_ic'), 4)}，"
+                  f"RankICIR {fmt_num(m.get('rank_icir'))}。")]
     if backtest:
         nested = backtest.get("metrics")
         b: dict[str, Any] = nested if isinstance(nested, dict) else backtest
@@ -294,7 +364,7 @@ def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, A
             f"({fmt_pct(b.get('annualized_return'))} before; benchmark {fmt_pct(b.get('benchmark_annualized_return'))}), "
             f"information ratio {fmt_num(b.get('information_ratio_with_cost'))} after costs, max drawdown "
             f"{fmt_pct(b.get('max_drawdown_with_cost'))}.",
-            f"信号回测 {b.get('start')}..{b.get('end')}（Top-k 组合，对比等权基准）：扣除成本后年化收益 "
+            f"信号回测 {b.get('start')}..{b.get('end')}（持有得分最高的前 k 只，对比等权基准）：扣除成本后年化收益 "
             f"{fmt_pct(b.get('annualized_return_with_cost'))}（成本前 {fmt_pct(b.get('annualized_return'))}；基准 "
             f"{fmt_pct(b.get('benchmark_annualized_return'))}），扣除成本后信息比率 "
             f"{fmt_num(b.get('information_ratio_with_cost'))}，最大回撤 {fmt_pct(b.get('max_drawdown_with_cost'))}。"))

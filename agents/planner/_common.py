@@ -8,7 +8,7 @@ from typing import Any
 from agents.planner._actions import Answer, CallTools, ToolCall
 from agents.planner._context import PlanContext, v
 from agents.planner._observe import Observation
-from agents.planner._text import pick
+from agents.planner._text import code, pick
 from agents.planner._windows import Plan, WindowProblem, plan_windows, store_span
 
 __all__ = ["bp", "call", "costs", "failure_answer", "missing_tool", "stated_value", "windows_for"]
@@ -24,7 +24,16 @@ def failure_answer(ctx: PlanContext, obs: Observation) -> Answer:
     kind, message = obs.error.get("type", "Error"), obs.error.get("message", "")
     return Answer(pick(ctx.language,
                        f"I could not finish: {obs.name} failed ({kind}): {message}. Nothing after it was run.",
-                       f"未能完成：{obs.name} 调用失败（{kind}）：{message}。之后的步骤没有执行。"))
+                       f"未能完成：{code(obs.name)} 调用失败（{ERROR_ZH.get(kind, code(kind))}），系统信息：{code(message)}。"
+                       "之后的步骤没有执行。"))
+
+
+#: Our error types (taorui_engines.errors, the tools' own), named for a Chinese reader.
+ERROR_ZH = {"Unavailable": "功能不可用", "NotFound": "未找到", "InvalidArgument": "参数无效", "InvalidInput": "输入无效",
+            "UnknownSymbol": "未知品种", "InvalidDateRange": "日期区间无效", "InvalidData": "数据无效",
+            "InvalidExpression": "因子表达式无效", "UnsafeExpression": "表达式不安全",             "MalformedToolCall": "调用格式错误", "OrderRejected": "被风控拒绝", "Unsafe": "不安全的操作",
+            "InternalError": "内部错误", "BudgetExceeded": "超出预算", "DuplicateOrderKey": "重复的订单编号",
+            "TaoruiError": "错误", "Timeout": "超时", "Error": "错误"}
 
 
 def missing_tool(ctx: PlanContext, name: str) -> Answer:

@@ -13,7 +13,7 @@ from typing import Any
 from agents.planner._actions import Action, Answer, Handover
 from agents.planner._advisor import model_recipe
 from agents.planner._context import PlanContext, v
-from agents.planner._text import fmt_num, fmt_pct, pick
+from agents.planner._text import fmt_num, fmt_pct, model_label, params_text, pick, strategy_label
 
 __all__ = ["compare_recipe", "cycle_recipe"]
 
@@ -28,23 +28,28 @@ def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
     r = obs.result
     if obs.name == "train_rl_agent":
         m, test = r.get("metrics") or {}, r.get("test") or {}
-        return {"label": f"{str(r.get('algo', '?')).upper()} on {r.get('asset')}", "window": f"{test.get('start')}..{test.get('end')}",
+        return {"label": f"{str(r.get('algo', '?')).upper()} on {r.get('asset')}",
+                "label_zh": f"{r.get('asset')} 上的 {str(r.get('algo', '?')).upper()}", "window": f"{test.get('start')}..{test.get('end')}",
                 "total": m.get("cumulative_return"), "sharpe": m.get("sharpe"), "mdd": m.get("max_drawdown")}
     if obs.name == "backtest_strategy":
         m = r.get("metrics") or {}
         return {"label": f"{r.get('strategy')} on {', '.join(r.get('symbols') or [])}",
+                "label_zh": f"{', '.join(r.get('symbols') or [])} 上的{strategy_label('zh', r.get('strategy'))}",
                 "window": f"{r.get('first_day')}..{r.get('last_day')}", "total": m.get("total_return"),
                 "sharpe": m.get("sharpe"), "mdd": -abs(m["max_drawdown"]) if isinstance(m.get("max_drawdown"), int | float) else None}
     if obs.name == "train_qlib_model":
         raw: dict[str, Any] = r.get("backtest") or {}
         b: dict[str, Any] = raw["metrics"] if isinstance(raw.get("metrics"), dict) else raw
-        return {"label": f"{r.get('model')} on {r.get('universe')}", "window": f"{b.get('start')}..{b.get('end')}",
+        return {"label": f"{r.get('model')} on {r.get('universe')}",
+                "label_zh": f"{r.get('universe')} 上的{model_label('zh', r.get('model'))}", "window": f"{b.get('start')}..{b.get('end')}",
                 "total": b.get("annualized_return_with_cost"), "sharpe": b.get("information_ratio_with_cost"),
                 "mdd": b.get("max_drawdown_with_cost")}
     top = (r.get("top") or [{}])[0]
     oos = top.get("out_of_sample") or {}
     window = r.get("out_of_sample") or ("?", "?")
-    return {"label": f"{r.get('strategy')} {top.get('params')}", "window": f"{window[0]}..{window[1]}",
+    return {"label": f"{r.get('strategy')} {top.get('params')}",
+            "label_zh": f"{strategy_label('zh', r.get('strategy'))}（{params_text('zh', top.get('params'))}）",
+            "window": f"{window[0]}..{window[1]}",
             "total": oos.get("total_return"), "sharpe": oos.get("sharpe"), "mdd": oos.get("max_drawdown")}
 
 
@@ -58,13 +63,13 @@ def compare_recipe(ctx: PlanContext) -> Action:
     for r in rows:
         lines.append(pick(lang, f"- {r['label']}, {r['window']}: return {fmt_pct(r['total'])}, Sharpe {fmt_num(r['sharpe'])}, "
                                 f"max drawdown {fmt_pct(r['mdd'])}",
-                          f"- {r['label']}，{r['window']}：收益 {fmt_pct(r['total'])}，夏普 {fmt_num(r['sharpe'])}，"
+                          f"- {r['label_zh']}，{r['window']}：收益 {fmt_pct(r['total'])}，夏普 {fmt_num(r['sharpe'])}，"
                           f"最大回撤 {fmt_pct(r['mdd'])}"))
     scored = [r for r in rows if isinstance(r["sharpe"], int | float) and math.isfinite(r["sharpe"])]
     if scored:
         best = max(scored, key=lambda r: r["sharpe"])
         lines.append(pick(lang, f"Best risk-adjusted: {best['label']} (Sharpe {fmt_num(best['sharpe'])}).",
-                          f"风险调整后最好：{best['label']}（夏普 {fmt_num(best['sharpe'])}）。"))
+                          f"风险调整后最好：{best['label_zh']}（夏普 {fmt_num(best['sharpe'])}）。"))
     if len({r["window"] for r in rows}) > 1:
         lines.append(pick(lang, "Caution: the results cover different windows, so they are not strictly comparable.",
                           "注意：这些结果的区间不同，不能严格比较。"))

@@ -15,7 +15,7 @@ from typing import Any
 from agents.planner._actions import Action, Answer
 from agents.planner._common import call, failure_answer, windows_for
 from agents.planner._context import PlanContext, v
-from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
+from agents.planner._text import code, fmt_num, fmt_pct, pick, synthetic_note, theme_label
 
 __all__ = ["FACTOR_RECIPES", "THEMES"]
 
@@ -76,7 +76,7 @@ def _expressions(ctx: PlanContext) -> tuple[str, ...]:
         ctx.said.add("a mix of momentum, reversal, volatility and volume themes", "动量、反转、波动、成交量主题各取其一")
         pool = _MIXED
     else:
-        ctx.said.stated(f"theme {theme}", f"主题 {theme}")
+        ctx.said.stated(f"theme {theme}", f"主题 {theme_label('zh', theme)}")
         pool = THEMES.get(str(theme), _MIXED)
         if theme in ("turnover", "liquidity"):
             ctx.said.add("volume-based proxies (the store holds no shares outstanding)", "基于成交量的代理指标（数据库中没有流通股本）")
@@ -142,13 +142,13 @@ def factor_answer(ctx: PlanContext, args: dict[str, Any], r: dict[str, Any]) -> 
     lines = [pick(lang, f"Factor evaluation on {args['universe']} {args['start']}..{args['end']}, "
                         f"{args['horizon']}-day forward returns (best Rank ICIR first):",
                   f"{args['universe']} 上 {args['start']}..{args['end']} 的因子评估，未来 {args['horizon']} 日收益"
-                  "（按 Rank ICIR 排序）：")]
+                  "（按 RankICIR 排序）：")]
     for x in results:
         lines.append(pick(lang,
                           f"- {x.get('expr')}: IC {fmt_num(x.get('ic_mean'), 4)}, Rank IC {fmt_num(x.get('rank_ic_mean'), 4)}, "
                           f"Rank ICIR {fmt_num(x.get('rank_icir'))}, positive days {fmt_pct(x.get('positive_ratio'), False)}",
-                          f"- {x.get('expr')}：IC {fmt_num(x.get('ic_mean'), 4)}，Rank IC {fmt_num(x.get('rank_ic_mean'), 4)}，"
-                          f"Rank ICIR {fmt_num(x.get('rank_icir'))}，正IC天数占比 {fmt_pct(x.get('positive_ratio'), False)}"))
+                          f"- {code(x.get('expr'))}：IC {fmt_num(x.get('ic_mean'), 4)}，RankIC {fmt_num(x.get('rank_ic_mean'), 4)}，"
+                          f"RankICIR {fmt_num(x.get('rank_icir'))}，正IC天数占比 {fmt_pct(x.get('positive_ratio'), False)}"))
     dups = _duplicates(ctx)
     if dups:
         lines.append(pick(lang, "Memory already holds similar factors: " + "; ".join(dups),

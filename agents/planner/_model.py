@@ -36,7 +36,7 @@ def _tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:
 def _as_calls(action: Action, names: set[str]) -> tuple[list[ToolCall], str]:
     """Tool calls for the action (control tools only when bound), else a text answer."""
     if isinstance(action, CallTools):
-        return list(action.calls), ""
+        return list(action.calls), action.note
     if isinstance(action, Handover) and HANDOVER in names:
         args = {"to": action.to, "note": action.note, "run_id": action.run_id, "payload": action.payload}
         return [ToolCall(HANDOVER, args)], ""

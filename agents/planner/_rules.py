@@ -9,7 +9,18 @@ from typing import Any
 from agents.planner._actions import Action, Answer
 from agents.planner._common import call, costs, failure_answer, missing_tool, windows_for
 from agents.planner._context import PlanContext, v
-from agents.planner._text import fmt_num, fmt_pct, pick, synthetic_note
+from agents.planner._text import (
+    STRATEGY_DESC_ZH,
+    code,
+    fmt_num,
+    fmt_pct,
+    metric_label,
+    param_label,
+    params_text,
+    pick,
+    strategy_label,
+    synthetic_note,
+)
 from agents.planner._windows import Plan, Span
 
 __all__ = ["RULE_RECIPES", "backtest_answer", "optimize_answer"]
@@ -74,9 +85,10 @@ def _strategy_args(ctx: PlanContext) -> dict[str, Any] | Answer:
     span = _backtest_span(ctx, plan)
     name = str(v(ctx.step.strategy, ""))
     params = _map_params(ctx, _strategy_spec(ctx, name))
-    ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}", f"策略 {name}，品种 {', '.join(ctx.assets)}")
+    ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}",
+                    f"策略 {strategy_label('zh', name)}，品种 {', '.join(ctx.assets)}")
     if params:
-        ctx.said.stated(f"parameters {_fmt_params(params)}", f"参数 {_fmt_params(params)}")
+        ctx.said.stated(f"parameters {_fmt_params(params)}", f"参数 {params_text('zh', params)}")
     else:
         ctx.said.add("the strategy's default parameters", "策略的默认参数")
     return {"strategy": name, "symbols": list(ctx.assets), "params": params,
@@ -108,9 +120,11 @@ def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
     symbols = ", ".join(r.get("symbols") or ctx.assets)
     window = f"{r.get('first_day')}..{r.get('last_day')}"
     params = _fmt_params(r.get("params") or {})
+    params_zh = params_text("zh", r.get("params") or {})
     lines = [pick(lang, f"Backtest of {r.get('strategy')} ({params or 'default parameters'}) on {symbols}, {window} "
                         f"(run {r.get('run_id')}):",
-                  f"{symbols} 上 {r.get('strategy')}（{params or '默认参数'}）策略回测，{window}（运行编号 {r.get('run_id')}）："),
+                  f"{symbols} 上{strategy_label('zh', r.get('strategy'))}策略回测（{params_zh or '默认参数'}），{window}"
+                  f"（运行编号 {code(r.get('run_id'))}）："),
              pick(lang, f"- total return {fmt_pct(m.get('total_return'))}, annualized {fmt_pct(m.get('annualized_return'))}, "
                         f"Sharpe {fmt_num(m.get('sharpe'))}, max drawdown {fmt_pct(m.get('max_drawdown'), False)}, "
                         f"{m.get('n_trades', 'n/a')} trades, final value {fmt_num(m.get('final_value'))}, "
@@ -119,13 +133,18 @@ def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"{fmt_num(m.get('sharpe'))}，最大回撤 {fmt_pct(m.get('max_drawdown'), False)}，交易 {m.get('n_trades', 'n/a')} 次，"
                   f"期末市值 {fmt_num(m.get('final_value'))}，佣金 {fmt_num(m.get('commission_paid'))}。")]
     if r.get("fill_rule"):
-        lines.append(pick(lang, f"Fills: {r['fill_rule']}", f"成交规则：{r['fill_rule']}"))
+        lines.append(pick(lang, f"Fills: {r['fill_rule']}", f"成交规则：{FILL_RULE_ZH}"))
     if r.get("equity_png"):
-        lines.append(pick(lang, f"Equity curve: {r['equity_png']}", f"净值曲线：{r['equity_png']}"))
+        lines.append(pick(lang, f"Equity curve: {r['equity_png']}", f"净值曲线：{code(r['equity_png'])}"))
     synthetic = list(r.get("synthetic_symbols") or []) or [s for s in ctx.assets if ctx.is_synthetic(s)]
     if synthetic:
         lines.append(synthetic_note(lang, synthetic))
     return "\n".join(line for line in lines if line)
+
+
+#: The backtest engine's fill rule (taorui_engines.backtest.FILL_RULE), for a Chinese answer.
+FILL_RULE_ZH = ("第 t 根K线收盘产生信号，第 t+1 根K线开盘以市价成交（Backtrader，不提前成交），滑点按不利方向计入"
+                "（不超过该K线最高/最低价）；佣金按成交额比例收取；开盘时现金不足以支付的订单取消，不顺延")
 
 
 def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float | int]]:
@@ -136,10 +155,10 @@ def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float
     for name, values in ctx.step.grid.items():
         target = _param_name(name, list(params))
         if target is None:
-            ctx.said.ignored(f"grid for {name} (no such parameter)", f"{name} 的搜索范围（没有这个参数）")
+            ctx.said.ignored(f"grid for {name} (no such parameter)", f"{param_label('zh', name)} 的搜索范围（没有这个参数）")
             continue
         grid[target] = [int(x) if float(x).is_integer() else x for x in values.value]
-        ctx.said.stated(f"{target} in {grid[target]}", f"{target} 取 {grid[target]}")
+        ctx.said.stated(f"{target} in {grid[target]}", f"{param_label('zh', target)} 取 {grid[target]}")
     wanted = [t for t in (_param_name(n, list(params)) for n in ctx.step.tune) if t is not None] or (
         [] if grid else list(params))
     for name in wanted:
@@ -148,12 +167,12 @@ def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float
         auto = _auto_values(params[name])
         if auto:
             grid[name] = auto
-            ctx.said.add(f"{name} in {auto}", f"{name} 取 {auto}")
+            ctx.said.add(f"{name} in {auto}", f"{param_label('zh', name)} 取 {auto}")
     for name, value in ctx.step.params.items():  # a fixed value for a parameter not searched
         target = _param_name(name, list(params))
         if target is not None and target not in grid:
             grid[target] = [int(value.value) if float(value.value).is_integer() else value.value]
-            ctx.said.stated(f"{target} fixed at {value.value:g}", f"{target} 固定为 {value.value:g}")
+            ctx.said.stated(f"{target} fixed at {value.value:g}", f"{param_label('zh', target)} 固定为 {value.value:g}")
     return grid
 
 
@@ -187,11 +206,12 @@ def optimize_recipe(ctx: PlanContext) -> Action:
     done = ctx.last("optimize_strategy")
     if done is None:
         name = str(v(ctx.step.strategy, ""))
-        ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}", f"策略 {name}，品种 {', '.join(ctx.assets)}")
+        ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}",
+                        f"策略 {strategy_label('zh', name)}，品种 {', '.join(ctx.assets)}")
         grid = _grid(ctx, _strategy_spec(ctx, name))
         if not grid:
             return Answer(pick(ctx.language, f"{name} has no numeric parameter to search; nothing was run.",
-                               f"{name} 没有可搜索的数值参数；未执行。"))
+                               f"{strategy_label('zh', name)} 没有可搜索的数值参数；未执行。"))
         args = {"strategy": name, "symbols": list(ctx.assets), "grid": grid,
                 "start": plan.train.start.isoformat(), "end": plan.train.end.isoformat(),
                 "oos_start": plan.test.start.isoformat(), "oos_end": plan.test.end.isoformat(),
@@ -209,14 +229,15 @@ def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
     lines = [pick(lang, f"Parameter search for {r.get('strategy')} (run {r.get('run_id')}): {r.get('n_combos')} "
                         f"combinations ranked by {r.get('metric')} in sample {ins_w[0]}..{ins_w[1]}, tested out of "
                         f"sample {oos_w[0]}..{oos_w[1]}:",
-                  f"{r.get('strategy')} 参数搜索（运行编号 {r.get('run_id')}）：共 {r.get('n_combos')} 组参数，按样本内 "
-                  f"{ins_w[0]}..{ins_w[1]} 的 {r.get('metric')} 排序，样本外 {oos_w[0]}..{oos_w[1]} 检验：")]
+                  f"{strategy_label('zh', r.get('strategy'))}参数搜索（运行编号 {code(r.get('run_id'))}）：共 "
+                  f"{r.get('n_combos')} 组参数，按样本内 {ins_w[0]}..{ins_w[1]} 的{metric_label('zh', r.get('metric'))}排序，"
+                  f"样本外 {oos_w[0]}..{oos_w[1]} 检验：")]
     for row in (r.get("top") or [])[:3]:
         ins, oos = row.get("in_sample") or {}, row.get("out_of_sample") or {}
         lines.append(pick(lang, f"- #{row.get('rank')} {row.get('params')}: in sample Sharpe {fmt_num(ins.get('sharpe'))}, "
                                 f"return {fmt_pct(ins.get('total_return'))}; out of sample Sharpe {fmt_num(oos.get('sharpe'))}, "
                                 f"return {fmt_pct(oos.get('total_return'))}",
-                          f"- 第{row.get('rank')}名 {row.get('params')}：样本内夏普 {fmt_num(ins.get('sharpe'))}，收益 "
+                          f"- 第{row.get('rank')}名 {params_text('zh', row.get('params'))}：样本内夏普 {fmt_num(ins.get('sharpe'))}，收益 "
                           f"{fmt_pct(ins.get('total_return'))}；样本外夏普 {fmt_num(oos.get('sharpe'))}，收益 "
                           f"{fmt_pct(oos.get('total_return'))}"))
     lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's own best case.",
@@ -236,7 +257,12 @@ def list_recipe(ctx: PlanContext) -> Action:
         return failure_answer(ctx, done)
     lines = [pick(ctx.language, "Strategies I can backtest:", "可以回测的策略：")]
     for s in done.result.get("strategies", []):
-        lines.append(f"- {s.get('name')}: {s.get('description', '')} ({', '.join((s.get('params') or {}).keys())})")
+        names = list((s.get("params") or {}).keys())
+        if ctx.language == "zh":
+            lines.append(f"- {strategy_label('zh', s.get('name'))}：{STRATEGY_DESC_ZH.get(str(s.get('name')), '')}"
+                         f"（参数：{'、'.join(param_label('zh', n) for n in names) or '无'}）")
+        else:
+            lines.append(f"- {s.get('name')}: {s.get('description', '')} ({', '.join(names)})")
     return Answer("\n".join(lines))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["Said", "fmt_num", "fmt_pct", "pick", "synthetic_note"]
+__all__ = ["STRATEGY_DESC_ZH", "Said", "code", "fmt_num", "fmt_pct", "features_label", "metric_label", "model_label", "param_label", "params_text",
+           "pick", "state_label", "strategy_label", "synthetic_note", "theme_label"]
 
 
 def pick(language: str, en: str, zh: str) -> str:
@@ -89,3 +90,83 @@ class Said:
                 lines.append(pick(language, en_head, zh_head) + pick(language, "; ", "；").join(parts)
                              + pick(language, ".", "。"))
         return "\n".join(lines)
+
+
+# --- Chinese names for what the engines call in English -------------------------------------
+#: Strategy ids as a Chinese reader knows them; the id itself stays beside it as code (it is
+#: what `taorui bt backtest --strategy` takes).
+STRATEGY_ZH = {"buy_and_hold": "买入持有", "sma_cross": "双均线交叉", "ema_cross": "指数均线交叉", "macd": "MACD",
+               "rsi_reversion": "RSI 均值回归", "bollinger_breakout": "布林带突破", "bollinger_reversion": "布林带回归",
+               "donchian_breakout": "唐奇安通道突破", "momentum": "动量", "signal": "模型信号"}
+STRATEGY_DESC_ZH = {
+    "buy_and_hold": "首日买入并持有到期末（基准）。",
+    "sma_cross": "快速简单均线上穿慢速均线时做多，下穿时离场。",
+    "ema_cross": "快速指数均线上穿慢速指数均线时做多，下穿时离场。",
+    "macd": "MACD 线上穿信号线时做多，下穿时离场。",
+    "rsi_reversion": "均值回归：RSI 超卖时买入，超买时卖出。",
+    "bollinger_breakout": "收盘价突破布林带上轨时买入，跌破中轨离场。",
+    "bollinger_reversion": "收盘价跌破布林带下轨时买入，回到中轨之上离场。",
+    "donchian_breakout": "海龟式通道突破：创新高买入，创新低卖出。",
+    "signal": "按模型给出的目标权重或得分交易（Qlib 预测、强化学习动作）。",
+}
+PARAM_ZH = {"fast": "快线", "slow": "慢线", "signal": "信号线", "period": "周期", "devs": "标准差倍数", "lower": "下阈值",
+            "upper": "上阈值", "entry": "入场周期", "exit": "离场周期", "lookback": "回看期", "window": "窗口",
+            "mode": "模式", "top_k": "持有数量", "gross": "投入比例", "allow_short": "允许做空",
+            "rebalance_every": "调仓间隔", "cash_buffer": "现金缓冲", "min_trade": "最小交易比例"}
+THEME_ZH = {"momentum": "动量", "reversal": "反转", "volatility": "波动率", "volume": "成交量", "liquidity": "流动性",
+            "turnover": "换手率", "value": "价值", "quality": "质量"}
+STATE_ZH = {"active": "正常", "halted": "暂停交易", "reducing": "只允许减仓", "initial state": "初始状态"}
+METRIC_ZH = {"sharpe": "夏普比率", "total_return": "总收益", "annualized_return": "年化收益", "max_drawdown": "最大回撤",
+             "calmar": "卡玛比率", "sortino": "索提诺比率"}
+
+
+def code(text: object) -> str:
+    """Text shown verbatim (an id, a path, an expression, a system message), as code."""
+    return f"`{text}`"
+
+
+def strategy_label(language: str, name: object) -> str:
+    """ "sma_cross" in English; "双均线交叉（`sma_cross`）" in Chinese."""
+    if language != "zh":
+        return str(name)
+    return f"{STRATEGY_ZH.get(str(name), str(name))}（{code(name)}）"
+
+
+def param_label(language: str, name: object) -> str:
+    return PARAM_ZH.get(str(name), str(name)) if language == "zh" else str(name)
+
+
+def params_text(language: str, params: dict[str, Any] | None) -> str:
+    """ "fast=10, slow=30" / "快线=10，慢线=30"."""
+    items = []
+    for key, value in (params or {}).items():
+        shown = f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+        items.append(f"{param_label(language, key)}={shown}")
+    return ("，" if language == "zh" else ", ").join(items)
+
+
+def theme_label(language: str, theme: object) -> str:
+    return THEME_ZH.get(str(theme), str(theme)) if language == "zh" else str(theme)
+
+
+def state_label(language: str, state: object) -> str:
+    return STATE_ZH.get(str(state), str(state)) if language == "zh" else str(state)
+
+
+def metric_label(language: str, metric: object) -> str:
+    return METRIC_ZH.get(str(metric), str(metric)) if language == "zh" else str(metric)
+
+
+MODEL_ZH = {"lightgbm": "LightGBM", "linear": "线性模型", "mlp": "MLP 神经网络"}
+FEATURES_NAME = {"alpha158": "Alpha158", "alpha360": "Alpha360", "custom": "custom"}
+SEGMENT_ZH = {"train": "训练", "valid": "验证", "test": "测试"}
+
+
+def model_label(language: str, model: object) -> str:
+    return MODEL_ZH.get(str(model), str(model)) if language == "zh" else str(model)
+
+
+def features_label(language: str, features: object) -> str:
+    if language != "zh":
+        return str(features)
+    return "自定义" if str(features) == "custom" else FEATURES_NAME.get(str(features), str(features))

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import Any
 
 from agents.planner._actions import Action, Answer, CallTools, ToolCall
 from agents.planner._common import call, failure_answer
 from agents.planner._context import PlanContext, v
 from agents.planner._observe import APPROVAL_MESSAGE, Observation
-from agents.planner._text import fmt_num, pick
+from agents.planner._text import code, fmt_num, pick, state_label
 
-__all__ = ["TRADER_RECIPES", "signal_recipe"]
+__all__ = ["TRADER_RECIPES", "signal_recipe", "waiting_text"]
 
 
 def _lot(ctx: PlanContext, symbol: str) -> int:
@@ -55,7 +56,7 @@ def account_answer(ctx: PlanContext, account: Observation | None, risk: Observat
         lines.append(pick(lang, f"Trading state: {r.get('state')} ({r.get('state_reason', '')}); drawdown "
                                 f"{fmt_num(r.get('drawdown_pct'))}%, orders today {r.get('orders_today')}, pending approvals "
                                 f"{r.get('pending_approvals')}.",
-                          f"交易状态：{r.get('state')}（{r.get('state_reason', '')}）；回撤 {fmt_num(r.get('drawdown_pct'))}%，"
+                          f"交易状态：{state_label('zh', r.get('state'))}（{state_label('zh', r.get('state_reason', ''))}）；回撤 {fmt_num(r.get('drawdown_pct'))}%，"
                           f"今日订单 {r.get('orders_today')}，待审批 {r.get('pending_approvals')}。"))
     return "\n".join(lines)
 
@@ -88,6 +89,14 @@ def _needs(ctx: PlanContext, kind: str) -> Action | None:
     return None
 
 
+def _share(value: float) -> str:
+    """0.5 -> 50%, 1/3 -> 1/3 (a third is not 33%: 33% of 1,200 is not 400)."""
+    close = Fraction(value).limit_denominator(12)
+    if abs(float(close) - value) < 1e-6 and close.denominator in (3, 6, 7, 9, 11, 12):
+        return f"{close.numerator}/{close.denominator}"
+    return f"{value * 100:g}%"
+
+
 def _sized(ctx: PlanContext, symbol: str, lot: int) -> tuple[float, str, str] | Answer:
     """Units to trade and the computation (en, zh) from the stated quantity."""
     q = ctx.step.quantity.value  # type: ignore[union-attr]
@@ -99,8 +108,9 @@ def _sized(ctx: PlanContext, symbol: str, lot: int) -> tuple[float, str, str] | 
     if q.kind == "fraction_of_position":
         held = _held(ctx, symbol)
         qty = math.floor(held * q.value / lot + 1e-9) * lot
-        return (float(qty), f"{q.value:.0%} of the {held:g} {symbol} held = {held * q.value:g}, whole lots of {lot}: {qty:g}",
-                f"持仓 {held:g} 的 {q.value:.0%} = {held * q.value:g}，按每手 {lot} 取整：{qty:g}")
+        share = _share(q.value)
+        return (float(qty), f"{share} of the {held:g} {symbol} held = {held * q.value:g}, whole lots of {lot}: {qty:g}",
+                f"持仓 {held:g} 的 {share} = {held * q.value:g}，按每手 {lot} 取整：{qty:g}")
     price = _price(ctx, symbol)
     if price is None or price <= 0:
         return Answer(pick(ctx.language, f"No recent price for {symbol}: the order size cannot be computed; nothing was sent.",
@@ -137,7 +147,10 @@ def order_recipe(ctx: PlanContext) -> Action:
         if "place_order" not in ctx.tools:
             return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
                                "此处未配置交易：没有 place_order 工具。"))
-        return call(ctx, "place_order", _order_args(symbol, side, float(qty)))
+        placed = call(ctx, "place_order", _order_args(symbol, side, float(qty)))
+        if kind in ("units", "lots") and ctx.step.quantity is not None and ctx.step.quantity.source == "stated":
+            return placed
+        return CallTools(placed.calls, pick(ctx.language, how_en, how_zh))
     return Answer(orders_answer(ctx, {}))
 
 
@@ -263,8 +276,53 @@ def _fill_text(lang: str, outcome: dict[str, Any]) -> str:
                 f"成交 {fmt_num(qty, 0)} @ {fmt_num(avg)}（佣金 {fmt_num(fee)}）")
 
 
-def _reasons(outcome: dict[str, Any]) -> str:
-    return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in outcome.get("reasons") or [])
+#: The gate's reason codes (guardrails.ReasonCode) in a Chinese reader's words; the gate's own
+#: sentence (with its numbers) follows as a quoted system message.
+REASON_ZH = {
+    "malformed_order": "订单格式错误", "trading_halted": "交易已暂停", "reducing_only": "当前只允许减仓",
+    "symbol_not_allowed": "该品种不在允许范围内", "unknown_instrument": "未知品种", "no_reference_price": "没有参考价格",
+    "stale_price": "价格过旧", "no_account": "没有账户", "no_equity": "账户无净值", "max_qty": "超过单笔数量上限",
+    "max_notional": "超过单笔金额上限", "price_collar": "限价偏离最新价过多", "max_position_weight": "超过单一品种仓位上限",
+    "max_gross_exposure": "超过总敞口上限", "buying_power": "购买力不足", "short_not_allowed": "不允许做空",
+    "rate_per_minute": "超过每分钟下单次数", "rate_per_day": "超过每日下单次数", "duplicate_key": "订单编号重复",
+    "duplicate_order": "短时间内的重复订单", "min_qty": "低于最小下单量", "fractional_qty": "不允许零碎数量",
+    "not_approved": "未获批准", "expired_request": "审批已过期", "broker_rejected": "券商拒绝",
+    "approval_always": "策略要求每笔订单都需审批", "approval_notional": "金额超过审批阈值",
+    "approval_aggregate_notional": "累计金额超过审批阈值", "approval_new_symbol": "新品种需审批",
+    "approval_while_reducing": "减仓模式下需审批", "approval_first_order_of_day": "当日首笔订单需审批",
+    "person_asked": "您要求下单前先确认", "computed_quantity": "数量是按持仓、权益或金额计算出来的，并非直接给出，需您确认",
+    "inferred_order": "数量、方向或品种是推断出来的，并非直接给出，需您确认",
+}
+
+
+def waiting_text(approvals: list[dict[str, Any]], lang: str) -> str:
+    """The answer while orders wait for a person: each order, how its size was computed, and why
+    it waits (the CLI adds how to approve or reject)."""
+    lines = [pick(lang, "Waiting for your approval; nothing has been sent:", "等待您的审批，尚未发送任何订单：")]
+    for a in approvals:
+        order = a.get("order") or {}
+        side = str(order.get("side", ""))
+        label = pick(lang, side.upper(), {"buy": "买入", "sell": "卖出"}.get(side, side))
+        line = f"- {label} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}"
+        if a.get("note"):
+            line += pick(lang, f" ({a['note']})", f"（{a['note']}）")
+        lines.append(line)
+        why = _reasons(a, lang)
+        if why:
+            lines.append(pick(lang, f"  why it waits: {why}", f"  等待原因：{why}"))
+    return "\n".join(lines)
+
+
+#: Reasons the graph gives itself: their Chinese label says everything the English message does.
+_OWN_REASONS = frozenset({"person_asked", "computed_quantity", "inferred_order"})
+
+
+def _reasons(outcome: dict[str, Any], lang: str = "en") -> str:
+    reasons = outcome.get("reasons") or []
+    if lang == "zh":
+        return "；".join(REASON_ZH.get(str(r.get("code")), code(r.get("code")))
+                        + ("" if str(r.get("code")) in _OWN_REASONS else f"：{code(r.get('message'))}") for r in reasons)
+    return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in reasons)
 
 
 def _decided_text(lang: str, later: dict[str, Any]) -> str:
@@ -279,12 +337,12 @@ def _decided_text(lang: str, later: dict[str, Any]) -> str:
     if verdict == "approved":
         return pick(lang, f"approved by {by}, but the gate refused it when re-checked ({_reasons(outcome)}); "
                           "nothing was sent",
-                    f"经 {by} 批准，但风控复核时拒绝（{_reasons(outcome)}）；未发送")
+                    f"经 {by} 批准，但风控复核时拒绝（{_reasons(outcome, 'zh')}）；未发送")
     if settle.get("veto_of"):
         return pick(lang, f"rejected by {by} ({later.get('reason')}), overriding {settle['veto_of']}'s approval "
                           "before it was sent; nothing was sent",
                     f"被 {by} 否决（{later.get('reason')}），撤销了 {settle['veto_of']} 尚未执行的批准；未发送")
-    why = later.get("reason") or _reasons(outcome)
+    why = later.get("reason") or _reasons(outcome, lang)
     zh = {"rejected": "被拒绝", "expired": "审批已过期"}.get(str(verdict), str(verdict))
     return pick(lang, f"{verdict} ({why}); nothing was sent", f"{zh}（{why}）；未发送")
 
@@ -316,7 +374,7 @@ def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[st
     label = pick(lang, side.upper(), {"buy": "买入", "sell": "卖出"}.get(side, side))
     head = f"- {label} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}" + pick(lang, ": ", "：")
     if not obs.ok:
-        return head + pick(lang, f"refused ({obs.error.get('message')})", f"被拒绝（{obs.error.get('message')}）")
+        return head + pick(lang, f"refused ({obs.error.get('message')})", f"被拒绝（{code(obs.error.get('message'))}）")
     decision = r.get("decision")
     later = decisions.get(str(r.get("approval_id"))) or decisions.get(str(order.get("key")))
     if later is not None:
@@ -324,8 +382,8 @@ def _order_line(ctx: PlanContext, obs: Observation, decisions: dict[str, dict[st
     if decision == "allow":
         return head + _fill_text(lang, r)
     if decision == "needs_approval":
-        return head + pick(lang, f"waiting for approval ({_reasons(r)})", f"等待审批（{_reasons(r)}）")
-    return head + pick(lang, f"rejected by the gate ({_reasons(r)})", f"被风控拒绝（{_reasons(r)}）")
+        return head + pick(lang, f"waiting for approval ({_reasons(r)})", f"等待审批（{_reasons(r, 'zh')}）")
+    return head + pick(lang, f"rejected by the gate ({_reasons(r)})", f"被风控拒绝（{_reasons(r, 'zh')}）")
 
 
 def _outcomes(ctx: PlanContext, decisions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -157,10 +157,14 @@ _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it ag
           "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次")
 
 
+_NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
+                        r"|不用|不要|别|无需|不必|不需要")
+
+
 def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, intent: str | None) -> tuple[str, Found] | None:
     """"Remind me what the last PPO run said, then retrain it with 100k steps": the recalled run,
     run again (its algorithm, model or strategy and instrument) with what this clause changes."""
-    if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN):
+    if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN) or _NOT_AGAIN.search(text):
         return None
     if intent is not None and (local.algos or local.models or local.strategies):
         return None  # it names what to run: the classifier's reading stands
@@ -450,19 +454,14 @@ def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
 
 
 def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[CatalogEntry]) -> tuple[list[StepSpec], list[str]]:
-    """A ticker-like word the store lacks: one close match is read as that symbol (inferred,
-    never for an order); otherwise the person is asked. Returns steps and unresolved words."""
+    """A ticker-like word the store lacks is asked about, with the closest symbols and how to
+    ingest it: "GLOD" is probably GOLD, but a guess at what to trade or test is the person's to
+    confirm ("did you mean GOLD?"), never ours to make. Returns steps and unresolved words."""
     unresolved: list[str] = []
-    out = steps
     for word in whole.unknown_symbols:
-        options = _suggestions(str(word.value), catalog)
-        needs = [s for s in out if s.intent in NEEDS_INSTRUMENT and not s.instruments]
-        if len(options) == 1 and needs:
-            fixed = (_inferred(options[0], str(word.value)),)
-            out = [s.model_copy(update={"instruments": fixed}) if s in needs else s for s in out]
-        elif needs:
+        if any(s.intent in NEEDS_INSTRUMENT and not s.instruments for s in steps):
             unresolved.append(str(word.value))
-    return out, unresolved
+    return steps, unresolved
 
 
 # --- the entry point ----------------------------------------------------------------------------

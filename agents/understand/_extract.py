@@ -690,10 +690,16 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 
+_TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\boff\b(?!\s+(?:the\s+)?(?:table|hold))")
+
+
 def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
+    taken = _TAKE_OFF.search(norm)  # "take a third off my gold": a sell, said around the amount
+    if taken is not None and (sell is None or taken.start() < sell[0]):
+        sell = taken.span()
     chosen = min((s for s in ((sell, "sell"), (buy, "buy")) if s[0] is not None), key=lambda s: s[0][0], default=None)  # type: ignore[index]
     if chosen is None:
         return None

@@ -31,7 +31,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
                  "story", "诗", "故事", "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
                  "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
-                 "marketing", "slide deck", "powerpoint", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
+                 "marketing", "slide deck", "powerpoint", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
 
 
 class RouterLike(Protocol):

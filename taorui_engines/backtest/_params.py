@@ -16,6 +16,7 @@ from taorui_engines.errors import InvalidArgumentError
 
 __all__ = [
     "STRATEGIES",
+    "list_strategies",
     "BollingerParams",
     "BuyAndHoldParams",
     "DonchianParams",
@@ -224,3 +225,12 @@ def describe_params(model: type[StrategyParams]) -> dict[str, dict[str, Any]]:
             entry["choices"] = list(prop["enum"])
         out[name] = entry
     return out
+
+
+def list_strategies() -> list[dict[str, object]]:
+    """``[{name, description, kind, params: {name: {type, default, min, max, ...}}}]``."""
+    return [
+        {"name": info.name, "description": info.description, "kind": info.kind,
+         "params": describe_params(info.params_model)}
+        for info in STRATEGIES.values()
+    ]
