@@ -23,7 +23,7 @@ from agents.roles import ROLES
 from agents.spec import TaskSpec, needs_person
 from agents.understand import RouterLike, understand
 
-__all__ = ["PlanPreview", "offline_preview", "preview_of"]
+__all__ = ["PlanPreview", "offline_preview", "planned", "preview_of"]
 
 
 class PlanPreview(BaseModel):
@@ -81,6 +81,13 @@ def offline_preview(instruction: str, catalog: Sequence[CatalogEntry], router: R
                     defaults: PlannerDefaults | None = None, earlier: Sequence[str] = ()) -> PlanPreview:
     """The offline reading of ``instruction`` and the first calls its first agent would make."""
     spec = understand([*earlier, instruction], list(catalog), router)
+    return planned(spec, catalog, defaults, earlier)
+
+
+def planned(spec: TaskSpec, catalog: Sequence[CatalogEntry], defaults: PlannerDefaults | None = None,
+            earlier: Sequence[str] = ()) -> PlanPreview:
+    """The preview of ``spec`` (from any backend) with the executor's first calls for it."""
+    instruction = spec.text
     preview = preview_of(spec)
     agent = preview.agent
     if agent is None:

@@ -26,7 +26,7 @@ from agents.control import SUBMIT_TASK
 from agents.planner import OfflinePlanner
 from agents.planner._plan import agent_of_step
 from agents.planner._trader import waiting_text
-from agents.preview import PlanPreview, offline_preview, preview_of
+from agents.preview import PlanPreview, offline_preview, planned, preview_of
 from agents.understand import detect_language
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
@@ -259,6 +259,8 @@ class Orchestrator:
             return PlanPreview(agent=None, intent="unknown", slots={}, tool_calls=[], language=language,
                                question=asked, answer=str(routed.message.content) or None)
         spec = spec_from_call(dict(submit["args"]), instruction, self.deps.llm.backend)
+        if isinstance(self.deps.executor, OfflinePlanner):  # the executor that will run it plans it
+            return planned(spec, entries, self.deps.executor.defaults)
         preview = preview_of(spec)
         agent = agent_of_step(spec, 0)
         if spec.question or agent is None:
