@@ -216,7 +216,8 @@ _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|�
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
 _DEVS = re.compile(r"(\d(?:\.\d+)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
-_THRESHOLDS = re.compile(r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
+_THRESHOLDS = re.compile(r"(?:阈值|thresholds?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
+                         r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下)?\s*买入?\s*[,，]?\s*(\d{2})\s*(?:以上)?\s*卖|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
@@ -355,7 +356,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|widths?|std|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
-                    r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|每|:)\s*(\d{1,3}))?")
+                    r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
 _LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
@@ -439,18 +440,18 @@ _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
 _SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
 _CASH = re.compile(
-    r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|"
+    r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
     r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+)?(?:starting\s+|initial\s+)?"
-    r"(?:cash|capital)(?!\s+(?:flow|position))|"
+    r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
 _COUNT = re.compile(
@@ -556,14 +557,13 @@ def _forward(norm: str, found: Found) -> None:
 def _count(norm: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
-    match = _COUNT.search(blank(norm, found.used))
-    if not match:
-        return
-    raw = next(g for g in match.groups() if g)
-    value = _COUNT_WORDS.get(raw) or (parse_number(raw) if raw not in ("some", "few", "几") else None)
-    if value and 0 < value <= 20:
-        found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
-        found.claim(match.start(), match.start() + len(raw))
+    for match in _COUNT.finditer(blank(norm, found.used)):  # "几个 ... 3 个就行": the first count with a number
+        raw = next(g for g in match.groups() if g)
+        value = _COUNT_WORDS.get(raw) or (parse_number(raw) if raw not in ("some", "few", "几") else None)
+        if value and 0 < value <= 20:
+            found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
+            found.claim(match.start(), match.start() + len(raw))
+            return
 
 
 # --- the rest -----------------------------------------------------------------------------------
@@ -633,9 +633,18 @@ _APPROVAL_RE = re.compile(
     r"(?:确认|批准|同意|审批|点头|拍板)(?:后|之后|了)?(?:再|才)?")
 
 
+#: Approval said in the person's own words: "my approval" / "I must approve" / "approval is required"
+#: / "approval=true" / "等我审批" - a person wants to see orders before they go out.
+_MY_APPROVAL = re.compile(
+    r"\b(?:my|me|i|we|our)\b[^.;!?\n]{0,25}?\b(?:approv(?:e|al|es|ed)|sign[- ]?off|explicit ok|confirm(?:ation)?)\b|"
+    r"\b(?:approv(?:al|e)|sign[- ]?off|confirmation)\b[^.;!?\n]{0,20}?\b(?:required|needed|necessary|mandatory|first|"
+    r"before)\b|\bapproval\s*[=:]\s*(?:true|yes|on|required|needed)\b|\bfor\s+(?:my\s+)?approval\b|"
+    r"(?:等|经|须|需|要|由)?(?:我|本人)\s*(?:的)?\s*(?:审批|确认|批准|同意|过目)|(?:挂起|挂起来|先挂着).{0,6}(?:审批|确认)")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
-    match = _APPROVAL_RE.search(norm)
+    match = _APPROVAL_RE.search(norm) or _MY_APPROVAL.search(norm)
     if span is None and match is not None:
         span = match.span()
     if span is not None:

@@ -31,7 +31,10 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
                  "story", "诗", "故事", "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
                  "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
-                 "marketing", "slide deck", "powerpoint", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
+                 "marketing", "slide deck", "powerpoint", "blog post", "opening paragraph", "cover letter", "爬虫", "撰写", "写一份",
+                 "写一篇", "写个文案", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
+                 "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
+                 "律师", "合法吗", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
 
 
 class RouterLike(Protocol):
@@ -139,7 +142,7 @@ def _trading_intent(text: str, found: Found) -> str | None:
     return None
 
 
-_VAGUE = ("make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
+_VAGUE = ("hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
           "发财", "稳赚", "赚大钱", "赚一笔")
 
 
@@ -206,6 +209,8 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     intent = _cued(text, found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
+    if follows and _PRONOUN_TRADE.search(text) and not found.instruments and found.quantity is None:
+        return Clause(span[0], span[1], None, "none")  # "... pick the best 5 and buy them": the picks of the step before
     if _modifier(text, found) or (follows and found.instruments and not found.quantity and found.side is None):
         return Clause(span[0], span[1], None, "none")  # "标的用黄金": names what the step runs on
     if found.instruments and not found.strategies:
@@ -226,6 +231,10 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
 #: An out-of-scope reading below the router's confidence still declines when at least this close
 #: ("what's the weather like"); "is it a good time?" is too far from any exemplar and is asked about.
 _DECLINE_SCORE = 0.5
+
+
+_PRONOUN_TRADE = re.compile(r"^\W*(?:and\s+|then\s+)?(?:buy|sell|trade|purchase|order)\s+(?:them|those|these|it|the\s+picks)\b"
+                            r"|^\W*(?:并|然后|再)?\s*(?:买入|买|卖出|下单)(?:它们|这些|这几只|这些股票)")
 
 
 def _modifier(text: str, found: Found) -> bool:

@@ -1256,8 +1256,11 @@ def _from_unit_number(ctx: _Ctx, n: _Num, verb: _Verb | None) -> tuple[QuantityK
 
 
 def _is_money(norm: str, n: _Num) -> bool:
-    """"10k worth", "用20万买入", "拿出5万的资金": an amount of money stated without a currency."""
+    """"10k worth", "用20万买入", "拿出5万的资金", "卖出十二万的纳指": an amount of money stated without a
+    currency (a 万/亿 amount "of" an instrument is money: shares are counted in 股 or 手)."""
     if _WORTH_AFTER_RE.match(norm, n.end):
+        return True
+    if any(c in n.numeral for c in "万亿") and norm[n.end:n.end + 1] == "的":
         return True
     return bool(_MONEY_BEFORE_RE.search(norm, max(0, n.start - 6), n.start) and _MONEY_AFTER_RE.match(norm, n.end))
 

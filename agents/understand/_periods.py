@@ -699,7 +699,7 @@ class _Window:
     ranged: bool = False
 
 
-_CONNECT = r"\s*(?:(?P<and>and)|to|until|till|til|through|thru|-{1,2}|~|至|到|直到|一直到)\s*"
+_CONNECT = r"\s*(?:(?P<and>and)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/|至|到|直到|一直到)\s*"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 
 
@@ -708,8 +708,9 @@ def _join(text: str, left: _Atom, right: _Atom) -> _Window | None:
     link = _rx(_CONNECT).fullmatch(text[left.end:right.start])
     if link is None or not (left.joinable and right.joinable) or (left.fill and right.fill):
         return None
-    if link["and"] and not _rx(_BETWEEN).search(text[:left.start]) and left.fill is None:
-        return None  # "2015 and 2018" are two years; "September and October 2008" is one stretch
+    if link["and"] and not _rx(_BETWEEN).search(text[:left.start]) and left.fill is None \
+            and not (right.first.year == left.last.year + 1 and right.first.month == 1 and left.last.month == 12):
+        return None  # "2015 and 2018" are two years; "2015 and 2016", "September and October 2008" one stretch
     bounds = _fill_pair(left, right)
     if bounds is None or bounds[0] > bounds[1]:
         return None
@@ -818,7 +819,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
              r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"
               r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d]))"
-              r"|val(?:\s+(?:set|period|split)|(?=\s*[:=]))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
+              r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4}))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
     ("train", r"(?<![a-z])(?:train(?:s|ed|ing)?(?:\s+(?:set|period|window|sample|split|segment))?"

@@ -209,9 +209,70 @@ def _chinese(text: str) -> str:
 
 
 _S_AND_P = re.compile(r"\b[Ss]\s*(?:and|n|&)\s*[Pp]\b")
+#: Two-digit years as chat writes them: "08年", "00年到18年", "15到22年", "q4 08", "train 16-21".
+_ZH_YY_RANGE = re.compile(r"(?<![\d.])(\d{2})\s*(到|至|-|—|~|－)\s*(\d{2})\s*年")
+_ZH_YY = re.compile(r"(?<![\d.])(\d{2})\s*年(?!\s*(?:期|化|均|线|内|以内|左右))")
+_EN_QYY = re.compile(r"\b([qQhH][1-4])\s*'?(\d{2})\b(?!\s*(?:%|bp|d\b|days?))")
+_EN_ROLE_YY = re.compile(r"\b((?i:train(?:ing)?|valid(?:ation|ate)?|val|test(?:ing)?|oos|in-sample|out-of-sample|since)"
+                         r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b))")
+
+
+def _year(yy: str) -> str:
+    """ "08" -> "2008", "99" -> "1999": two digits mean this century up to 2035."""
+    return f"{2000 + int(yy)}" if int(yy) <= 35 else f"{1900 + int(yy)}"
+
+
+def _two_digit_years(text: str) -> str:
+    text = _ZH_YY_RANGE.sub(lambda m: f"{_year(m.group(1))}{m.group(2)}{_year(m.group(3))}年", text)
+    text = _ZH_YY.sub(lambda m: f"{_year(m.group(1))}年", text)
+    text = _EN_QYY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
+    return _EN_ROLE_YY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}"
+                           + (f"-{_year(m.group(3))}" if m.group(3) else ""), text)
+
+
+#: Domain words people mistype in a hurry ("lightgmb", "nasdq", "optimze", "backtst", "bolinger"):
+#: a lower-case word of 5+ letters not itself a word here, one edit or swap from exactly one of
+#: these, is read as it. Short words and ordinary English are left alone (a typo in them
+#: changes no slot), and so is anything that starts like one of these (inflections).
+_DOMAIN = ("nasdaq", "lightgbm", "bollinger", "donchian", "momentum", "crossover", "reversion", "breakout",
+           "backtest", "backtesting", "optimize", "optimise", "optimization", "strategy", "strategies", "alpha158",
+           "alpha360", "commission", "slippage", "rebalance", "timesteps", "universe", "synthetic", "approval",
+           "position", "positions", "account", "evaluate", "factors", "reinforcement", "liquidity", "volatility",
+           "turnover", "trading", "average", "moving", "exponential", "relative", "drawdown", "portfolio",
+           "parameters", "parameter", "sharpe", "window", "lookback", "threshold", "validation", "training",
+           "crude", "simulate")
+_NOT_TYPOS = frozenset({"sharp", "share", "shares", "shape", "trade", "trader", "traders", "moved", "moves", "movie",
+                        "windows", "average", "accounts", "training", "trained", "strate", "position", "window",
+                        "relatively", "statistics", "strategic", "universal", "evaluated", "commissions", "optimal",
+                        "crudely", "parameterise", "approve", "approved", "factor", "tradings"})
+
+
+def _typo(word: str) -> str | None:
+    import difflib
+
+    low = word.lower()
+    if len(low) < 5 or low in _DOMAIN or low in _NOT_TYPOS or not low.isalpha() and not low[:-3].isalpha():
+        return None
+    if any(low.startswith(d) or d.startswith(low) for d in _DOMAIN):
+        return None  # "strategies", "positions", "backtested": an inflection, not a typo
+    close = [d for d in difflib.get_close_matches(low, _DOMAIN, n=2, cutoff=0.84) if d[0] == low[0]]
+    return close[0] if len(close) == 1 else None
+
+
+def _typos(text: str) -> str:
+    return re.sub(r"\b[A-Za-z][A-Za-z0-9]{4,}\b", lambda m: _typo(m.group(0)) or m.group(0), text)
+
+
+_DOTTED_RANGE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})\s*\.{2,3}\s*(\d{4}-\d{1,2}-\d{1,2})")
+_MEMBER = re.compile(r"\s*∈\s*")
+
+
+def _notation(text: str) -> str:
+    """A developer's notation: "2000-01-01..2018-12-31" is a range, "period ∈ {7,14}" a list."""
+    return _MEMBER.sub(" in ", _DOTTED_RANGE.sub(r"\1 to \2", text))
 
 
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"."""
-    return _chinese(_english(_S_AND_P.sub("S&P", text)))
+    return _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(_notation(text))))))

@@ -23,8 +23,9 @@ _FULL_WIDTH = str.maketrans(
 
 
 def detect_language(text: str) -> Literal["en", "zh"]:
-    """``zh`` when the text holds Chinese characters (two or more), else ``en``."""
-    return "zh" if len(_CJK.findall(text)) >= 2 else "en"
+    """``zh`` when the text holds a Chinese character, else ``en``: a Chinese speaker mixing in
+    English ("S&P 再 add 10% NAV") is answered in Chinese; an English writer seldom types one."""
+    return "zh" if _CJK.search(text) else "en"
 
 
 def normalise(text: str) -> str:
