@@ -233,6 +233,11 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
                  for d in distinct]
         return [*steps, ("compare", Found())]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
+    relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
+    if intent == "place_order" and len(symbols) >= 2 and (local.each or relative):
+        # "SYN020、SYN021各砍一半", "close out SYN042 and SYN043": the same size of each position
+        return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
+                for sym in symbols]
     if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
         steps = [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                  for sym in symbols]

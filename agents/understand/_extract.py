@@ -165,6 +165,9 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
     for hit in lex.find_spans(norm, table):
         found.instruments.append(Value(hit.value, hit.start, hit.end, original[hit.start:hit.end]))
         found.claim(hit.start, hit.end)
+    for hit in lex.find_spans(norm, {"outside": lex.OUTSIDE}):  # "比特币", "Apple": not in the store - ask
+        if not any(hit.start < v.end and v.start < hit.end for v in found.instruments):
+            found.unknown_symbols.append(Value(original[hit.start:hit.end], hit.start, hit.end, original[hit.start:hit.end]))
     known = {s.upper() for s in symbols} | set(lex.ASSETS)
     spelled = {s.upper() for spellings in lex.ASSETS.values() for s in spellings}
     for match in _TICKER.finditer(original):
@@ -208,7 +211,7 @@ _PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+loo
 _LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
                              r"standard deviations?|sd)|倍标准差|个标准差))")
 _RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
-_BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
+_BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
                         r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
@@ -353,7 +356,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
                 break
 
 
-_PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|widths?|std|lower(?:\s+thresholds?)?"
+_PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|widths?|std|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
@@ -376,7 +379,7 @@ _TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"),
 
 def _grid_name(word: str) -> str:
     head = word.split()[0]
-    if head in ("dev", "devs", "width", "widths", "std", "标准差倍数", "倍数"):
+    if head in ("dev", "devs", "width", "widths", "std", "标准差倍数", "倍数", "k"):
         return "devs"
     if head in ("下阈值",):
         return "lower"
@@ -438,7 +441,7 @@ _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|�
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|ts\b|"
                         r"步(?!长))|"
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
-_SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
+_SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
@@ -455,7 +458,7 @@ _FORWARD = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
 _COUNT = re.compile(
-    r"(\d+|[一二两三四五六七八九十]+|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
+    r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(\d+|[一二两三四五六七八九十]+|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
@@ -530,7 +533,7 @@ def _selection(norm: str, found: Found) -> None:
             return
     match = _TOP_K.search(blank(norm, found.used))
     if match:
-        count = parse_number(match.group(1) or match.group(2))
+        count = parse_number(next(g for g in match.groups() if g))
         if count and 0 < count <= 500:
             found.top_k = Value(int(count), match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
@@ -538,7 +541,7 @@ def _selection(norm: str, found: Found) -> None:
 
 _TOP_PCT = re.compile(r"(?:top|best|highest|前|排名前|最高的?)\s*(\d+(?:\.\d+)?)\s*(?:%|percent|pct|％)|"
                       r"(?:top|前)\s*(百分之[一二三四五六七八九十]+)")
-_TOP_K = re.compile(r"(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
+_TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
                     r"(?:stocks?|names?|picks?|只|个|支|名|家|equities|shares)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?))|"
                     r"(?:top|best|highest|前|排名前)\s*(\d+|[一二两三四五六七八九十]+)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?|\d))")
 
@@ -639,7 +642,10 @@ _MY_APPROVAL = re.compile(
     r"\b(?:my|me|i|we|our)\b[^.;!?\n]{0,25}?\b(?:approv(?:e|al|es|ed)|sign[- ]?off|explicit ok|confirm(?:ation)?)\b|"
     r"\b(?:approv(?:al|e)|sign[- ]?off|confirmation)\b[^.;!?\n]{0,20}?\b(?:required|needed|necessary|mandatory|first|"
     r"before)\b|\bapproval\s*[=:]\s*(?:true|yes|on|required|needed)\b|\bfor\s+(?:my\s+)?approval\b|"
-    r"(?:等|经|须|需|要|由)?(?:我|本人)\s*(?:的)?\s*(?:审批|确认|批准|同意|过目)|(?:挂起|挂起来|先挂着).{0,6}(?:审批|确认)")
+    r"(?:等|经|须|需|要|由)?(?:我|本人)\s*(?:的)?\s*(?:审批|确认|批准|同意|过目|confirm|approve|ok\b)|"
+    r"(?:挂起|挂起来|先挂着).{0,6}(?:审批|确认)|\bhold\s+(?:it|them|this|that|the\s+orders?)?\s*(?:for|until)\s+"
+    r"(?:my|our)\s+(?:approval|ok|okay|sign[- ]?off|confirmation|go[- ]?ahead)|\bping\s+me\s+(?:first|before|b4)|"
+    r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住")
 
 
 def _flags(norm: str, found: Found) -> None:
@@ -657,7 +663,7 @@ def _flags(norm: str, found: Found) -> None:
         found.suggest = Value(True, where[0], where[1], norm[where[0]:where[1]])
 
 
-_DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position|pos|holding|stake)|"
+_DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position|pos|holding|stake)|\bdouble\s+down\b|"
                      r"(?:仓位|持仓)\s*(?:翻倍|加倍)|(?:翻倍|加倍)\s*(?:仓位|持仓)|加一倍")
 _BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?)")
 
@@ -690,9 +696,60 @@ def _trading(norm: str, found: Found) -> None:
         side = side_word(norm)
         if side is not None:
             found.side = side
+    _trading_phrases(norm, found)
+
+
+#: Order sizes said as phrases rather than numbers (all of it, "加到两成仓", "来两手", "add 20% to my ...").
+_CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|dump everything|liquidate"
+                        r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole))\b|全清|清掉|清了|清空"
+                        r"|全部\s*(?:close|平|卖|清)|平掉所有|全平|全部出掉|全卖")
+_ADD_TO_MINE = re.compile(r"\badd\b.{0,25}?\bto\s+(?:my|our|the)\b|(?:加仓|加)\s*(?:持仓的|现有的)")
+_LOTS_ZH = re.compile(r"来\s*(\d+|[一二两三四五六七八九十]+)\s*(手|股)")
+_TARGET_CANG = re.compile(r"加到\s*(\d+|[一二两三四五六七八九十]+)\s*成仓?|加到\s*(\d+(?:\.\d+)?)\s*%")
+_MONEY_K = re.compile(r"\d+(?:\.\d+)?\s*(?:k|m|mm|bn)\b")
+
+
+def _trading_phrases(norm: str, found: Found) -> None:
+    from agents.understand._numbers import QuantityMention, Span, find_fractions, parse_number
+
+    q = found.quantity
+    if q is not None and q.kind == "units" and _MONEY_K.fullmatch(q.span.text.strip()):
+        found.quantity = QuantityMention(q.span, "notional", q.value, q.side)  # "buy 10k of nasdaq": money
+    if q is not None and q.kind == "pct_equity" and _ADD_TO_MINE.search(norm):
+        found.quantity = QuantityMention(q.span, "fraction_of_position", q.value / 100, "buy")  # "add 20% to my S&P"
+    if found.quantity is not None:
+        return
+    lots = _LOTS_ZH.search(norm)
+    target = _TARGET_CANG.search(norm)
+    close = _CLOSE_ALL.search(norm)
+    fractions = find_fractions(norm)
+    if lots is not None:
+        count = parse_number(lots.group(1)) or 0
+        kind = "lots" if lots.group(2) == "手" else "units"
+        found.quantity = QuantityMention(Span(lots.start(), lots.end(), lots.group(0)), kind, float(count), "buy")
+        found.side = found.side or Value("buy", lots.start(), lots.end(), lots.group(0))
+    elif target is not None:
+        pct = float(target.group(2)) if target.group(2) else (parse_number(target.group(1)) or 0) * 10
+        found.quantity = QuantityMention(Span(target.start(), target.end(), target.group(0)), "pct_equity", pct, "buy")
+        found.side = Value("buy", target.start(), target.end(), target.group(0))
+    elif close is not None and found.side is not None and found.side.value == "sell" and not fractions:
+        found.quantity = QuantityMention(Span(close.start(), close.end(), close.group(0)), "fraction_of_position",
+                                         1.0, "sell")
+    elif close is not None and found.side is None:
+        found.quantity = QuantityMention(Span(close.start(), close.end(), close.group(0)), "fraction_of_position",
+                                         1.0, "sell")
+        found.side = Value("sell", close.start(), close.end(), close.group(0))
+    elif fractions and found.side is not None:
+        start, end, value = fractions[0]  # "take a third off crude": a share of the position
+        kind = "fraction_of_position" if found.side.value == "sell" or _ADD_TO_MINE.search(norm) else "pct_equity"
+        amount = value if kind == "fraction_of_position" else value * 100
+        found.quantity = QuantityMention(Span(start, end, norm[start:end]), kind, amount, str(found.side.value))
+    if found.quantity is not None:
+        found.claim(found.quantity.span.start, found.quantity.span.end)
 
 
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
+         "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
         "allocate to", "buy into", "scoop up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "建仓", "配置",

@@ -18,6 +18,7 @@ from functools import lru_cache
 __all__ = [
     "ALGOS",
     "ASSETS",
+    "OUTSIDE",
     "CUES",
     "FEATURE_SETS",
     "HORIZONS",
@@ -39,6 +40,17 @@ ASSETS: Mapping[str, tuple[str, ...]] = {
     "NASDAQ": ("nasdaq composite", "nasdaq", "ndx", "ixic", "^ixic", "纳斯达克", "纳指", "纳斯达克指数"),
     "WTI": ("wti crude", "wti", "crude oil", "crude", "oil", "cl", "cl1", "usoil", "原油", "石油", "油价", "美油"),
 }
+
+#: Assets people name that the sample store does not hold: asked about (with how to ingest), never
+#: swapped for a store symbol.
+OUTSIDE: tuple[str, ...] = (
+    "bitcoin", "btc", "ethereum", "eth", "crypto", "比特币", "以太坊", "加密货币", "apple", "aapl", "苹果", "tesla",
+    "tsla", "特斯拉", "nvidia", "nvda", "英伟达", "microsoft", "msft", "微软", "amazon", "amzn", "亚马逊", "google",
+    "googl", "谷歌", "茅台", "贵州茅台", "腾讯", "阿里巴巴", "宁德时代", "沪深300", "csi300", "csi 300", "上证指数",
+    "上证50", "创业板", "恒生指数", "hang seng", "nikkei", "日经", "dax", "ftse", "silver", "白银", "copper", "铜",
+    "natural gas", "天然气", "brent", "布伦特", "euro", "欧元", "日元", "yen", "treasury", "国债", "spy", "qqq",
+)
+
 
 #: Named universes.
 UNIVERSES: Mapping[str, tuple[str, ...]] = {

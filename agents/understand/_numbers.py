@@ -51,6 +51,7 @@ __all__ = [
     "find_costs",
     "find_numbers",
     "find_quantity",
+    "find_fractions",
     "parse_fraction",
     "parse_number",
 ]
@@ -953,6 +954,12 @@ def parse_fraction(text: str) -> float | None:
         if f.start == 0 and f.end == len(s):
             return f.value
     return None
+
+
+def find_fractions(text: str) -> list[tuple[int, int, float]]:
+    """Every relative amount in ``text`` as (start, end, fraction): "a third" -> 1/3, "30%" -> 0.3."""
+    norm = _normalise(text)
+    return [(f.start, f.end, f.value) for f in _fractions(norm, _numbers(norm)) if f.form != "close"]
 
 
 # --------------------------------------------------------------------------------------------
