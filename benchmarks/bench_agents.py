@@ -25,7 +25,9 @@ import yaml  # noqa: E402
 from langchain_core.messages import HumanMessage, SystemMessage  # noqa: E402
 
 from agents import Brief, control_schema, load_prompt, render_brief  # noqa: E402
-from agents.planner import OfflinePlanner, parse_instruction  # noqa: E402
+from agents.brief import catalog_entries  # noqa: E402
+from agents.planner import OfflinePlanner  # noqa: E402
+from agents.understand import load_router, understand  # noqa: E402
 from benchmarks._report import write_section  # noqa: E402
 from graphs import ApprovalDecision, Orchestrator, build_catalog, open_checkpointer  # noqa: E402
 from taorui.cli.ask import build_deps  # noqa: E402
@@ -33,7 +35,7 @@ from taorui.context import AppContext  # noqa: E402
 from taorui.settings import Settings  # noqa: E402
 from taorui_engines.data import DataCenter, ensure_sample_store  # noqa: E402
 
-CASES = Path(__file__).resolve().parents[1] / "tests" / "test_planner_cases.yaml"  # data, not code
+CASES = Path(__file__).resolve().parents[1] / "evals" / "cases" / "understanding" / "tuning.yaml"  # data, not code
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -49,22 +51,26 @@ def _p(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
-def bench_parse() -> str:
-    texts = [c["text"] for c in yaml.safe_load(CASES.read_text())]
-    rounds = 20
+def bench_parse(data: DataCenter) -> str:
+    loaded = yaml.safe_load(CASES.read_text())
+    texts = [c["text"] for c in (loaded["cases"] if isinstance(loaded, dict) else loaded)]
+    catalog = catalog_entries(data)
+    router = load_router(str(Settings().cache_dir / "router"))
+    rounds = 3
     start = time.perf_counter()
     for _ in range(rounds):
         for text in texts:
-            parse_instruction(text)
+            understand([text], catalog, router)
     elapsed = time.perf_counter() - start
-    return f"| parse an instruction (parse table, {len(texts)} x {rounds}) | {len(texts) * rounds / elapsed:,.0f} / s | {elapsed / (len(texts) * rounds) * 1e3:.2f} ms |"
+    return (f"| understand an instruction into a task spec, router on (tuning split, {len(texts)} x {rounds}) | "
+            f"{len(texts) * rounds / elapsed:,.0f} / s | {elapsed / (len(texts) * rounds) * 1e3:.2f} ms |")
 
 
 def bench_turn(data: DataCenter) -> str:
     brief = Brief(instruction="用最近5年黄金价格训练一个强化学习策略，并给出下周操作建议", language="zh", role="supervisor",
                   catalog=tuple(build_catalog(data)))
     messages = [SystemMessage(content=load_prompt("supervisor")), HumanMessage(content=render_brief(brief))]
-    model = OfflinePlanner().bind_tools([control_schema("route_to_agent"), control_schema("ask_user")])
+    model = OfflinePlanner().bind_tools([control_schema("submit_task"), control_schema("ask_user")])
     times = _timed(lambda: model.invoke(messages), 50)
     return f"| offline planner: one supervisor turn (brief with the full catalog) | p50 {statistics.median(times) * 1e3:.1f} ms | p95 {_p(times, 0.95) * 1e3:.1f} ms |"
 
@@ -118,7 +124,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="taorui-bench-agents-"))
     data = DataCenter(home / "data")
     ensure_sample_store(data)
-    rows = [bench_parse(), bench_turn(data), *bench_graph(home, data)]
+    rows = [bench_parse(data), bench_turn(data), *bench_graph(home, data)]
     if not args.skip_flow:
         rows.append(bench_flow(home))
     load = os.getloadavg()[0]
