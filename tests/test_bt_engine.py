@@ -149,6 +149,31 @@ def test_sma_cross_trades_exactly_at_the_crossovers_pandas_finds(data_center: Da
     assert all(t.size == 10 for t in result.trades)
 
 
+def test_momentum_is_long_exactly_while_the_look_back_return_is_positive(data_center: DataCenter) -> None:
+    """Time-series momentum against pandas: enter the open after a bar whose 60-bar return turns
+    positive, leave the open after it turns non-positive."""
+    period = 60
+    spec = BacktestSpec(strategy="momentum", params={"period": period}, symbols=("SP500",),
+                        start=date(2004, 1, 2), end=date(2009, 12, 31), cash=CASH, commission=COMMISSION,
+                        sizing=Sizing(kind="fixed_units", units=10))
+    result = run_backtest(spec, data_center)
+
+    history = bars_of(data_center, "SP500", "1999-01-01", "2009-12-31")["close"]
+    up = (history / history.shift(period) - 1) > 0
+    days = history.index[history.index >= "2004-01-02"]
+    next_day = {d: days[i + 1] for i, d in enumerate(days[:-1])}
+    expected, holding = [], None
+    for day in days[:-1]:
+        if holding is None and up[day]:
+            holding = next_day[day]
+        elif holding is not None and not up[day]:
+            expected.append((holding.date(), next_day[day].date()))
+            holding = None
+    got = [(t.entry_date, t.exit_date) for t in result.trades if not t.open]
+    assert len(expected) > 10
+    assert got == expected
+
+
 # ---------------------------------------------------------------------------------------
 # acceptance: Sharpe and drawdown from the equity curve
 # ---------------------------------------------------------------------------------------
@@ -302,7 +327,7 @@ def test_bad_signals_are_refused_before_any_run_folder_exists(
 def test_the_catalog_lists_every_strategy_with_typed_ranged_params() -> None:
     catalog = {s["name"]: s for s in list_strategies()}
     assert set(catalog) == {"buy_and_hold", "sma_cross", "ema_cross", "macd", "rsi_reversion",
-                            "bollinger_breakout", "bollinger_reversion", "donchian_breakout", "signal"}
+                            "bollinger_breakout", "bollinger_reversion", "donchian_breakout", "momentum", "signal"}
     fast = catalog["sma_cross"]["params"]["fast"]  # type: ignore[index]
     assert (fast["type"], fast["default"], fast["min"], fast["max"]) == ("integer", 10, 2, 250)
     assert catalog["signal"]["params"]["mode"]["choices"] == ["weights", "scores"]  # type: ignore[index]

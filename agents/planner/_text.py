@@ -107,12 +107,13 @@ STRATEGY_DESC_ZH = {
     "bollinger_breakout": "收盘价突破布林带上轨时买入，跌破中轨离场。",
     "bollinger_reversion": "收盘价跌破布林带下轨时买入，回到中轨之上离场。",
     "donchian_breakout": "海龟式通道突破：创新高买入，创新低卖出。",
+    "momentum": "时间序列动量：回看期收益高于阈值时持有多头，否则空仓。",
     "signal": "按模型给出的目标权重或得分交易（Qlib 预测、强化学习动作）。",
 }
 PARAM_ZH = {"fast": "快线", "slow": "慢线", "signal": "信号线", "period": "周期", "devs": "标准差倍数", "lower": "下阈值",
             "upper": "上阈值", "entry": "入场周期", "exit": "离场周期", "lookback": "回看期", "window": "窗口",
             "mode": "模式", "top_k": "持有数量", "gross": "投入比例", "allow_short": "允许做空",
-            "rebalance_every": "调仓间隔", "cash_buffer": "现金缓冲", "min_trade": "最小交易比例"}
+            "rebalance_every": "调仓间隔", "threshold": "收益阈值", "cash_buffer": "现金缓冲", "min_trade": "最小交易比例"}
 THEME_ZH = {"momentum": "动量", "reversal": "反转", "volatility": "波动率", "volume": "成交量", "liquidity": "流动性",
             "turnover": "换手率", "value": "价值", "quality": "质量"}
 STATE_ZH = {"active": "正常", "halted": "暂停交易", "reducing": "只允许减仓", "initial state": "初始状态"}

@@ -710,7 +710,14 @@ _MONEY_K = re.compile(r"\d+(?:\.\d+)?\s*(?:k|m|mm|bn)\b")
 
 
 def _trading_phrases(norm: str, found: Found) -> None:
-    from agents.understand._numbers import QuantityMention, Span, find_fractions, parse_number
+    from agents.understand._numbers import (
+        QuantityKind,
+        QuantityMention,
+        Side,
+        Span,
+        find_fractions,
+        parse_number,
+    )
 
     q = found.quantity
     if q is not None and q.kind == "units" and _MONEY_K.fullmatch(q.span.text.strip()):
@@ -725,8 +732,8 @@ def _trading_phrases(norm: str, found: Found) -> None:
     fractions = find_fractions(norm)
     if lots is not None:
         count = parse_number(lots.group(1)) or 0
-        kind = "lots" if lots.group(2) == "手" else "units"
-        found.quantity = QuantityMention(Span(lots.start(), lots.end(), lots.group(0)), kind, float(count), "buy")
+        unit: QuantityKind = "lots" if lots.group(2) == "手" else "units"
+        found.quantity = QuantityMention(Span(lots.start(), lots.end(), lots.group(0)), unit, float(count), "buy")
         found.side = found.side or Value("buy", lots.start(), lots.end(), lots.group(0))
     elif target is not None:
         pct = float(target.group(2)) if target.group(2) else (parse_number(target.group(1)) or 0) * 10
@@ -741,9 +748,11 @@ def _trading_phrases(norm: str, found: Found) -> None:
         found.side = Value("sell", close.start(), close.end(), close.group(0))
     elif fractions and found.side is not None:
         start, end, value = fractions[0]  # "take a third off crude": a share of the position
-        kind = "fraction_of_position" if found.side.value == "sell" or _ADD_TO_MINE.search(norm) else "pct_equity"
+        kind: QuantityKind = ("fraction_of_position" if found.side.value == "sell" or _ADD_TO_MINE.search(norm)
+                              else "pct_equity")
         amount = value if kind == "fraction_of_position" else value * 100
-        found.quantity = QuantityMention(Span(start, end, norm[start:end]), kind, amount, str(found.side.value))
+        side: Side = "sell" if found.side.value == "sell" else "buy"
+        found.quantity = QuantityMention(Span(start, end, norm[start:end]), kind, amount, side)
     if found.quantity is not None:
         found.claim(found.quantity.span.start, found.quantity.span.end)
 

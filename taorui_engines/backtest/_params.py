@@ -41,6 +41,7 @@ StrategyName = Literal[
     "bollinger_breakout",
     "bollinger_reversion",
     "donchian_breakout",
+    "momentum",
     "signal",
 ]
 
@@ -135,6 +136,19 @@ class DonchianParams(StrategyParams):
         return max(self.entry, self.exit) + 1
 
 
+class MomentumParams(StrategyParams):
+    """Time-series momentum: long while the close is above the close ``period`` bars ago by more
+    than ``threshold`` (a fraction), flat otherwise."""
+
+    period: int = Field(default=60, ge=2, le=500, description="Bars of the look-back return.")
+    threshold: float = Field(default=0.0, ge=-0.5, le=0.5,
+                             description="Look-back return needed to be long (0.0 = any gain).")
+
+    def lookback(self) -> int:
+        """The look-back, plus the current bar."""
+        return self.period + 1
+
+
 class SignalParams(StrategyParams):
     """Trade a DataFrame of target weights or scores (dates x symbols) at order level."""
 
@@ -184,6 +198,8 @@ STRATEGIES: dict[str, StrategyInfo] = {
                      BollingerParams),
         StrategyInfo("donchian_breakout", "Turtle-style channel breakout: buy new highs, sell new lows.",
                      DonchianParams),
+        StrategyInfo("momentum", "Time-series momentum: long while the return over the look-back beats the threshold.",
+                     MomentumParams),
         StrategyInfo("signal", "Trade target weights or scores from a model (Qlib predictions, RL actions).",
                      SignalParams, kind="signal"),
     )

@@ -21,6 +21,7 @@ from taorui_engines.backtest._params import (
     BollingerParams,
     DonchianParams,
     MacdParams,
+    MomentumParams,
     MovingAverageCrossParams,
     RsiReversionParams,
     SignalParams,
@@ -265,6 +266,13 @@ def _donchian(d: Any, p: StrategyParams) -> _Signals:
     return _Threshold(lambda: bool(d.close[0] > high[0]), lambda: bool(d.close[0] < low[0]))
 
 
+def _momentum(d: Any, p: StrategyParams) -> _Signals:
+    assert isinstance(p, MomentumParams)
+    past = d.close(-p.period)
+    return _Threshold(lambda: bool(past[0] > 0 and d.close[0] / past[0] - 1 > p.threshold),
+                      lambda: bool(past[0] > 0 and d.close[0] / past[0] - 1 <= p.threshold))
+
+
 RULE_STRATEGIES: dict[str, Callable[[Any, StrategyParams], _Signals]] = {
     "buy_and_hold": lambda d, p: _Always(),
     "sma_cross": lambda d, p: _moving_cross("sma_cross", d, p),
@@ -274,6 +282,7 @@ RULE_STRATEGIES: dict[str, Callable[[Any, StrategyParams], _Signals]] = {
     "bollinger_breakout": lambda d, p: _bollinger("bollinger_breakout", d, p),
     "bollinger_reversion": lambda d, p: _bollinger("bollinger_reversion", d, p),
     "donchian_breakout": _donchian,
+    "momentum": _momentum,
 }
 
 
