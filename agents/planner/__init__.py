@@ -12,8 +12,9 @@ Understanding an instruction (text -> :class:`agents.spec.TaskSpec`) lives in
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from taorui_engines._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from agents.planner._defaults import PlannerDefaults
@@ -34,11 +35,5 @@ __all__ = [
     "spec_of",
 ]
 
+__getattr__ = lazy_exports(__name__, _WHERE)
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value

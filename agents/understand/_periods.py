@@ -65,18 +65,11 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Literal
 
+from agents.understand._numbers import Span  # one span type for every mention: (start, end, the words)
+
 __all__ = ["PeriodMention", "Role", "Span", "find_periods"]
 
 Role = Literal["data", "train", "valid", "test"]
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where a mention sits in the text given to :func:`find_periods` (``text`` is that piece)."""
-
-    start: int
-    end: int
-    text: str
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ is pydantic only, so a plan preview can read it without Backtrader, pandas or ma
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from taorui_engines._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from taorui_engines.backtest._bars import BarSet, load_bars
@@ -127,14 +128,7 @@ __all__ = [
     "validate_params",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:

@@ -15,8 +15,9 @@ does not load pandas and numpy; the data center loads them when it is first name
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from taorui_engines._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from taorui_engines.data._center import DataCenter, ExpressionCheck, IfExists
@@ -51,14 +52,7 @@ __all__ = [
     "sample_is_current",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:
