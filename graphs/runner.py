@@ -232,14 +232,21 @@ class Orchestrator:
                               note=c["note"]) for c in values.get("tool_calls") or [] if c["instruction_id"] == iid]
         fills = [f for c in values.get("tool_calls") or [] if c["instruction_id"] == iid for f in c.get("fills") or []]
         fills += [f for a in approvals for f in (a.get("outcome") or {}).get("fills") or []]
-        answer = values.get("answer") or (waiting_text(approvals, values.get("language", "en"))
-                                          if status == "needs_approval" else "")
+        answer = values.get("answer") or (self._waiting(values, approvals) if status == "needs_approval" else "")
         return AskResult(
             thread_id=thread_id, instruction_id=iid, status=status, agent=values.get("agent") or values.get("active"),
             tool_calls=calls, answer=answer, language=values.get("language", "en"),
             run_ids=[r["run_id"] for r in values.get("run_ids") or [] if r["instruction_id"] == iid],
             approvals=approvals, fills=fills, usage=values.get("usage") or {}, error=values.get("error"),
             run_dir=values.get("run_dir"))
+
+    @staticmethod
+    def _waiting(values: GraphState, approvals: list[dict[str, Any]]) -> str:
+        """While orders wait: the work done before them (a backtest, a model) and the orders, so the
+        person decides with the research in front of them."""
+        research = (((values.get("handover") or {}).get("payload") or {}).get("research") or "").strip()
+        orders = waiting_text(approvals, values.get("language", "en"))
+        return f"{research}\n\n{orders}" if research else orders
 
     def plan_only(self, instruction: str) -> PlanPreview:
         """The task spec the backend produces and the first tool calls; nothing is executed."""

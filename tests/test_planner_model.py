@@ -154,3 +154,16 @@ def test_advisor_backtests_the_same_selection_the_person_asked_to_buy() -> None:
     assert top_pct.tool_calls[0]["args"]["topk"] == 6  # ceil(120 members x 5%)
     assert top_k.tool_calls[0]["args"]["topk"] == 3
     assert plain.tool_calls[0]["args"]["topk"] == PlannerDefaults().topk_backtest
+
+
+def test_a_sharpe_gap_inside_its_standard_error_is_called_noise_not_a_win() -> None:
+    """One year out of sample cannot tell Sharpe -0.73 from -0.74 (standard error about 1)."""
+    from agents.planner._advisor import _verdict
+
+    year = {"n_days": 252, "exposure": 0.98}
+    close = _verdict("en", {"sharpe": -0.73, **year}, {"sharpe": -0.74})
+    assert "cannot be told apart" in close and "beat" not in close and "98.0%" in close
+    assert "无法区分" in _verdict("zh", {"sharpe": -0.73, **year}, {"sharpe": -0.74})
+    ten_years = {"n_days": 2520}
+    clear = _verdict("en", {"sharpe": 1.6, **ten_years}, {"sharpe": 0.2})
+    assert "beat buy and hold" in clear and "standard error" in clear

@@ -115,19 +115,41 @@ def _metric_rows(language: str, metrics: dict[str, Any], bench: dict[str, Any]) 
     return out
 
 
+def _sharpe_se(sharpe: float, days: Any) -> float | None:
+    """Standard error of an annualised Sharpe ratio measured over ``days`` daily returns
+    (Lo 2002, i.i.d. returns): sqrt((1 + S^2 / 2) / years)."""
+    if not isinstance(days, int | float) or days < 20:
+        return None
+    return math.sqrt((1 + sharpe * sharpe / 2) / (days / 252))
+
+
 def _verdict(language: str, metrics: dict[str, Any], bench: dict[str, Any]) -> str:
+    """Who won on Sharpe out of sample, and whether the test is long enough to tell: a gap smaller
+    than the Sharpe's standard error over the test window is called noise, not a win."""
     mine, theirs = metrics.get("sharpe"), bench.get("sharpe")
     if not isinstance(mine, int | float) or not isinstance(theirs, int | float):
         return pick(language, "The Sharpe ratios cannot be compared (one is undefined).", "夏普比率无法比较（其一无定义）。")
-    if round(mine, 2) == round(theirs, 2):
-        return pick(language, f"Out of sample the agent and buy and hold had the same Sharpe ratio ({fmt_num(mine)}).",
-                    f"样本外测试中，该策略与买入持有的夏普比率相同（{fmt_num(mine)}）。")
+    se = _sharpe_se(float(mine), metrics.get("n_days"))
+    exposure = metrics.get("exposure")
+    held = (pick(language, f" The agent was invested {fmt_pct(exposure, False)} of the time on average.",
+                 f"该策略平均仓位占账户的 {fmt_pct(exposure, False)}。")
+            if isinstance(exposure, int | float) else "")
+    if se is not None and abs(mine - theirs) < se:
+        years = float(metrics["n_days"]) / 252
+        return pick(language,
+                    f"Out of sample the agent and buy and hold cannot be told apart: Sharpe {fmt_num(mine)} vs "
+                    f"{fmt_num(theirs)}, while a Sharpe measured over {years:.1f} years has a standard error of about "
+                    f"{fmt_num(se)}." + held,
+                    f"样本外测试中，该策略与买入持有无法区分：夏普 {fmt_num(mine)} 对 {fmt_num(theirs)}，而 {years:.1f} 年"
+                    f"数据测得的夏普比率标准误约为 {fmt_num(se)}。" + held)
     better = mine > theirs
+    note = (pick(language, f" (standard error of the Sharpe over this window about {fmt_num(se)})",
+                 f"（该区间夏普比率的标准误约为 {fmt_num(se)}）") if se is not None else "")
     return pick(language,
                 f"Out of sample the agent {'beat' if better else 'did not beat'} buy and hold on a risk-adjusted "
-                f"basis (Sharpe {fmt_num(mine)} vs {fmt_num(theirs)}).",
+                f"basis (Sharpe {fmt_num(mine)} vs {fmt_num(theirs)}){note}." + held,
                 f"样本外测试中，该策略经风险调整后{'跑赢' if better else '没有跑赢'}买入持有"
-                f"（夏普 {fmt_num(mine)} 对 {fmt_num(theirs)}）。")
+                f"（夏普 {fmt_num(mine)} 对 {fmt_num(theirs)}）{note}。" + held)
 
 
 def _suggestion(language: str, act: dict[str, Any], period: str) -> list[str]:

@@ -53,8 +53,11 @@ def stated_value(ctx: PlanContext, en: str, zh: str) -> None:
     ctx.said.stated(en, zh)
 
 
-def windows_for(ctx: PlanContext, name: str, valid: bool = False) -> Plan | Answer:
-    """The step's windows on ``name``'s data, honouring stated ones; defaults are named."""
+def windows_for(ctx: PlanContext, name: str, valid: bool = False, split: bool = True) -> Plan | Answer:
+    """The step's windows on ``name``'s data, honouring stated ones; defaults are named.
+
+    ``split``: the step uses a train/test split (RL, models, searches); a backtest, a factor
+    test or a price look runs on the whole window, so a split it never used is not named."""
     data = store_span(ctx.brief, name)
     if data is None:
         return Answer(pick(ctx.language, f"The store holds no data for {name} (`taorui data list` shows the store).",
@@ -67,7 +70,7 @@ def windows_for(ctx: PlanContext, name: str, valid: bool = False) -> Plan | Answ
                            f"无法运行：{exc.text('zh')}。未执行任何操作。"))
     for en, zh in plan.stated:
         ctx.said.stated(en, zh)
-    for en, zh in plan.defaults:
+    for en, zh in (*plan.defaults, *(plan.split_defaults if split else ())):
         ctx.said.add(en, zh)
     return plan
 

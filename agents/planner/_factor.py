@@ -89,7 +89,7 @@ def _expressions(ctx: PlanContext) -> tuple[str, ...]:
 
 def _eval_args(ctx: PlanContext, expressions: tuple[str, ...]) -> dict[str, Any] | Answer:
     universe = _universe(ctx)
-    plan = windows_for(ctx, universe)
+    plan = windows_for(ctx, universe, split=False)
     if isinstance(plan, Answer):
         return plan
     horizon = int(v(ctx.step.forward_days, ctx.defaults.horizon))

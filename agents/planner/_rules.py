@@ -79,7 +79,7 @@ def _cash(ctx: PlanContext) -> dict[str, float]:
 
 
 def _strategy_args(ctx: PlanContext) -> dict[str, Any] | Answer:
-    plan = windows_for(ctx, ctx.assets[0])
+    plan = windows_for(ctx, ctx.assets[0], split=False)
     if isinstance(plan, Answer):
         return plan
     span = _backtest_span(ctx, plan)
@@ -312,7 +312,7 @@ def price_recipe(ctx: PlanContext) -> Action:
     asset = ctx.assets[0]
     done = ctx.last("get_price")
     if done is None:
-        plan = windows_for(ctx, asset)
+        plan = windows_for(ctx, asset, split=False)
         if isinstance(plan, Answer):
             return plan
         span = plan.whole

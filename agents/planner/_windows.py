@@ -51,6 +51,7 @@ class Plan:
     valid: Span | None
     stated: tuple[tuple[str, str], ...]  # (en, zh) lines: stated windows and the window used
     defaults: tuple[tuple[str, str], ...]  # (en, zh) lines: windows the executor chose
+    split_defaults: tuple[tuple[str, str], ...] = ()  # (en, zh) lines: the train/valid/test split it chose
 
 
 def store_span(brief: Brief | None, name: str) -> Span | None:
@@ -133,8 +134,10 @@ def plan_windows(windows: SpecWindows, data: Span, default_years: int, test_mont
             whole = Span(max(data.start, _years_before(data.end, default_years)), data.end)
             defaults.append((f"the last {default_years} years of the data ({whole.label()})",
                              f"数据中最近{default_years}年（{whole.label()}）"))
-    train, valid, test = _complete(whole, train, valid, test, test_months, valid_months, defaults)
-    return Plan(whole=whole, train=train, test=test, valid=valid, stated=tuple(stated), defaults=tuple(defaults))
+    split: list[tuple[str, str]] = []
+    train, valid, test = _complete(whole, train, valid, test, test_months, valid_months, split)
+    return Plan(whole=whole, train=train, test=test, valid=valid, stated=tuple(stated), defaults=tuple(defaults),
+                split_defaults=tuple(split))
 
 
 def _complete(whole: Span, train: Span | None, valid: Span | None, test: Span | None, test_months: int,

@@ -136,16 +136,14 @@ def _payload(result: AskResult) -> dict[str, Any]:
 
 
 def _text(result: AskResult) -> str:
+    """The answer (which lists waiting orders, their sizes and why they wait) and what to type next."""
+    zh = result.language == "zh"
     lines = [result.answer, ""]
     if result.status == "needs_approval":
-        for a in result.approvals:
-            order = a.get("order") or {}
-            why = "; ".join(r.get("message", "") for r in a.get("reasons") or [])
-            lines.append(f"  needs approval: {order.get('side')} {order.get('qty')} {order.get('symbol')} ({why})")
-        lines.append(f"Approve: taorui resume --thread {result.thread_id} --approve")
-        lines.append(f"Reject:  taorui resume --thread {result.thread_id} --reject --reason '...'")
+        lines.append(("批准：" if zh else "Approve: ") + f"taorui resume --thread {result.thread_id} --approve")
+        lines.append(("拒绝：" if zh else "Reject:  ") + f"taorui resume --thread {result.thread_id} --reject --reason '...'")
     elif result.status == "needs_clarification":
-        lines.append(f"Answer with: taorui ask \"...\" --thread {result.thread_id}")
+        lines.append(("回答：" if zh else "Answer with: ") + f"taorui ask \"...\" --thread {result.thread_id}")
     lines.append(f"[{result.status}] thread {result.thread_id}" + (f", runs: {', '.join(result.run_ids)}"
                                                                    if result.run_ids else ""))
     return "\n".join(lines)
