@@ -84,3 +84,9 @@ def test_every_command_is_registered_by_the_module_the_cli_loads_for_it() -> Non
     assert everything == set(COMMANDS)
     for name in everything:
         assert name in commands(build_parser(name)), name
+
+
+def test_an_empty_instruction_is_a_clear_error_in_both_paths(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for extra in (["--plan-only"], []):
+        code, result = _run(capsys, home, "ask", "   ", *extra, "--json")
+        assert code == 2 and result["error"]["type"] in ("InvalidInput", "InvalidArgument"), result

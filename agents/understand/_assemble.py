@@ -37,6 +37,7 @@ from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
 from agents.understand._text import detect_language, normalise
 from agents.understand._tickets import unfold
+from taorui_engines.errors import InvalidInputError
 
 __all__ = ["understand"]
 
@@ -473,7 +474,7 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
 def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: RouterLike | None = None) -> TaskSpec:
     """The task spec of an instruction (``texts[0]``) and the replies that followed a question."""
     if not texts or not texts[0].strip():
-        raise ValueError("no instruction to understand")
+        raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
     spoken = canonical(unfold(text))  # a ticket as a sentence; numbers as digits however said
     norm = normalise(spoken)
