@@ -237,6 +237,54 @@ def run_bank(split: str, understand: Callable[[str], TaskSpec], backend: str = "
     return BankReport(split=split, backend=backend, cases=results)
 
 
+INTENTS = ("train_rl", "train_model", "backtest_strategy", "optimize_strategy", "list_strategies", "evaluate_factors",
+           "mine_factors", "place_order", "account_status", "trading_cycle", "recall", "show_price", "compare",
+           "out_of_scope", "unknown")
+STATED_KEYS = ("instruments", "universe", "algo", "model", "features", "strategy", "params", "tune", "grid",
+               "data_window", "train_window", "valid_window", "test_window", "commission", "slippage", "cost",
+               "horizon", "forward_days", "timesteps", "seed", "cash", "side", "quantity", "top_k", "top_pct",
+               "expressions", "theme", "factor_count", "ref", "approval", "suggest")
+_WINDOWS = ("data_window", "train_window", "valid_window", "test_window")
+
+
+def check_cases(cases: list[dict[str, Any]]) -> list[str]:
+    """Format problems in a case file, found without running any parser (for people writing cases)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for n, case in enumerate(cases):
+        cid = str(case.get("id", f"#{n}"))
+        where = f"{cid}:"
+        if cid in seen:
+            problems.append(f"{where} duplicate id")
+        seen.add(cid)
+        if not isinstance(case.get("text"), str) or not case["text"].strip():
+            problems.append(f"{where} no text")
+        if case.get("language") not in ("en", "zh"):
+            problems.append(f"{where} language must be en or zh")
+        expect = case.get("expect") or {}
+        unknown = set(expect) - {"steps", "stated", "clarify"}
+        if unknown:
+            problems.append(f"{where} unknown expect keys {sorted(unknown)}")
+        for step in expect.get("steps") or []:
+            if step.get("intent") not in INTENTS:
+                problems.append(f"{where} unknown intent {step.get('intent')!r}")
+        if not expect.get("clarify") and not expect.get("steps"):
+            problems.append(f"{where} no steps and no clarify")
+        for key, value in (expect.get("stated") or {}).items():
+            if key not in STATED_KEYS:
+                problems.append(f"{where} unknown stated key {key!r}")
+            if key in _WINDOWS:
+                ok = isinstance(value, list) and len(value) == 2
+                for d in value if ok else []:
+                    try:
+                        date.fromisoformat(str(d))
+                    except ValueError:
+                        ok = False
+                if not ok:
+                    problems.append(f"{where} {key} must be two YYYY-MM-DD dates")
+    return problems
+
+
 def offline_understander(cache_dir: Path | None = None) -> Callable[[str], TaskSpec]:
     """The offline understanding over the sample store's catalog (no store is opened)."""
     from agents.understand import load_router, understand
@@ -271,7 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--router-cache", type=Path, default=Path.home() / ".cache" / "taorui" / "router")
     parser.add_argument("--no-router", action="store_true", help="lexical cues only")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--check", type=Path, metavar="FILE",
+                        help="only check a case file's format (runs no parser; for people writing cases)")
     args = parser.parse_args(argv)
+    if args.check is not None:
+        found = check_cases(yaml.safe_load(args.check.read_text(encoding="utf-8")) or [])
+        sys.stdout.write("\n".join(found) + ("\n" if found else "format ok\n"))
+        return 1 if found else 0
     report = run_bank(args.split, offline_understander(None if args.no_router else args.router_cache))
     if args.json:
         sys.stdout.write(json.dumps({**report.model_dump(mode="json"), "rate": report.rate,

@@ -32,7 +32,7 @@ from agents.spec import (
 )
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found, Value, extract, unused_numbers
-from agents.understand._intents import Clause, RouterLike, classify, clauses_of
+from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
 from agents.understand._text import detect_language, normalise
@@ -118,6 +118,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     for start, end in clauses_of(norm):
+        if BACKGROUND.search(norm[start:end]):
+            continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
@@ -131,14 +133,19 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 pending.append(local)
             continue
         for extra in pending:
-            local = _merge(local, extra)
+            # a window in the preamble ("lost 3% last quarter ...") yields to the step's own
+            local = _merge(local, replace(extra, periods=[]) if local.periods else extra)
         pending = []
-        if clause.by == "fallback" and not out and _later_intent(norm, found, start, router):
+        if not out and (clause.by == "fallback" or clause.intent in ("unknown", "compare")) \
+                and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
         expanded = _expand(clause, local)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
+        if out and len(expanded) == 1 and _after_full_stop(norm, start) and _refines(out[-1], expanded[0]):
+            out[-1] = (expanded[0][0], _merge(local, out[-1][1]))  # "a colleague doubts RSI works. Tune it ...": one step
+            continue
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
             continue
@@ -158,14 +165,12 @@ _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it ag
           "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次")
 
 
-_NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
-                        r"|不用|不要|别|无需|不必|不需要")
 
 
 def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, intent: str | None) -> tuple[str, Found] | None:
     """"Remind me what the last PPO run said, then retrain it with 100k steps": the recalled run,
     run again (its algorithm, model or strategy and instrument) with what this clause changes."""
-    if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN) or _NOT_AGAIN.search(text):
+    if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN) or NOT_AGAIN.search(text):
         return None
     if intent is not None and (local.algos or local.models or local.strategies):
         return None  # it names what to run: the classifier's reading stands
@@ -187,6 +192,34 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
             if clause.intent is not None and clause.by != "fallback":
                 return True
     return False
+
+
+def _after_full_stop(norm: str, start: int) -> bool:
+    """Whether the clause at ``start`` begins a new sentence of its own (no "then" joining it)."""
+    piece = norm[start:].lstrip()
+    if piece.startswith((".", "。")):
+        piece = piece[1:]
+    elif not norm[:start].rstrip().endswith((".", "。")):
+        return False
+    return not re.match(r"\s*(?:then|after that|afterwards|finally|next|also|然后|接着|最后|再|之后)", piece)
+
+
+#: (an earlier sentence's step, a later sentence's step) that are one request: the earlier one only
+#: framed it ("whether RSI stopped working on the Nasdaq" -> "run a parameter search for RSI ...").
+_REFINED_BY = {("backtest_strategy", "optimize_strategy"), ("mine_factors", "evaluate_factors"),
+               ("train_rl", "train_rl"), ("backtest_strategy", "backtest_strategy"), ("train_model", "train_model")}
+
+
+def _refines(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
+    if (previous[0], current[0]) not in _REFINED_BY:
+        return False
+    before, now = previous[1], current[1]
+    if before.params or before.grid or before.factor_count is not None or before.expressions \
+            or (before.periods and not now.periods):
+        return False  # the earlier sentence asked for something concrete of its own
+    pairs = ((before.instruments, now.instruments), (before.strategies, now.strategies), (before.algos, now.algos),
+             (before.models, now.models))
+    return all(not b or not n or {v.value for v in b} <= {v.value for v in n} for b, n in pairs)
 
 
 def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
@@ -372,7 +405,8 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
     if span is None:
         return None
     day = next((p.start for p in found.periods if p.start == p.end), None)
-    when = day.isoformat() if day else ("yesterday" if lex.has_any(norm, ("yesterday", "昨天")) else "last")
+    when = day.isoformat() if day else (
+        "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yday", "yday's", "昨天", "昨日")) else "last")
     kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (
         "rl" if (found.algos or lex.has_any(norm, lex.CUES["rl"])) else (
             "model" if found.models or lex.has_any(norm, lex.CUES["model"]) else (
@@ -483,12 +517,15 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     today_of = {e.name: date.fromisoformat(e.end) for e in catalog if e.end}
     today = max(today_of.values(), default=date.today())
     whole = extract(norm, spoken, symbols, today, today_of)
-    steps = _share([_step(intent, found, norm) for intent, found in _skeletons(norm, whole, router)], whole)
+    skeletons = _skeletons(norm, whole, router)
+    steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
     steps, unknown = _resolve_typos(steps, whole, catalog)
     steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
-    outside = None if all(s.intent == "recall" for s in steps) else _outside_data(whole, catalog, language)
+    used = [p for _, f in skeletons for p in f.periods]  # a year only mentioned in passing is not a window
+    outside = None if all(s.intent == "recall" for s in steps) else _outside_data(
+        replace(whole, periods=[p for p in whole.periods if p in used]), catalog, language)
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
     return TaskSpec(

@@ -17,10 +17,10 @@ from typing import Protocol
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found
 
-__all__ = ["EARLIER", "Clause", "RouterLike", "classify", "clauses_of"]
+__all__ = ["BACKGROUND", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
@@ -35,6 +35,16 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "写一篇", "写个文案", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
                  "律师", "合法吗", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
+
+
+#: A clause that only gives context ("for context we hold 40 names, but that is not relevant",
+#: "the last time we looked the IC was 0.03, which is why ..."): it holds no step and no value.
+BACKGROUND = re.compile(
+    r"\bfor context\b|\bfor background\b|\bnot relevant\b|\birrelevant\b|\bseparate question\b|\bwhich is why\b|"
+    r"\bthat'?s why\b|\bthat is why\b|\bi know we used\b|\bby the way\b|\bbtw\b|\bjust so you know\b|"
+    r"\bsomething else entirely\b|\b(?:do not|don'?t) want (?:that|it|this) used\b|\bnot the window\b|"
+    r"\bnot what i'?m after\b|\bnot what i am after\b|\bnot (?:part of|for) this\b|\bignore (?:that|this)\b|"
+    r"背景是|顺便说|顺带一提|题外话|与此无关|跟这个无关|和这个无关|不相关|先不管|这是另一个问题|另外一回事")
 
 
 class RouterLike(Protocol):
@@ -116,6 +126,7 @@ _BEST_OF = re.compile(r"\b(?:what|which|find|search for|look for|tell me|get)\b.
 
 
 _ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what should i do|what do i do|"
+                     r"(?:if|whether) (?:i|we) should (?:buy|sell|hold|add|cut|reduce|keep|be)|whether to (?:buy|sell|hold)|"
                      r"do you think i should|is it (?:a )?(?:good )?time to (?:buy|sell)|"
                      r"(?:我)?应该(?:买|卖|加仓|减仓|持有|怎么(?:做|办|操作))|要不要(?:买|卖|加仓|减仓)|"
                      r"买还是卖|该不该(?:买|卖)|怎么操作|该怎么(?:做|办)")
@@ -124,6 +135,13 @@ _ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what sh
 def _advice(text: str, found: Found) -> bool:
     """"Should I sell part of my gold?" asks for a suggestion (an RL agent's), not an order."""
     return bool(_ADVICE.search(text)) and found.quantity is None and bool(found.instruments)
+
+
+_CHART = ("price chart", "price history", "chart of", "price series", "k线", "走势图", "价格走势", "行情走势")
+#: "next week's position", "position for tmrw?": the position an agent suggests, not the account's.
+_SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:position|allocation)|"
+                        r"(?:position|allocation|exposure) (?:for|over) (?:next|the next|tomorrow|tmrw|tmr|this|the coming)|"
+                        r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位")
 
 
 def _trading_intent(text: str, found: Found) -> str | None:
@@ -135,7 +153,9 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "place_order"
     if found.quantity is not None and found.instruments:
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
-    if lex.has_any(text, lex.CUES["account"]) and not found.side and found.cash is None:
+    if lex.has_any(text, _CHART) and found.instruments:
+        return "show_price"  # "the gold price chart ..., to annotate the March drawdown": a look at prices
+    if lex.has_any(text, lex.CUES["account"]) and not found.side and found.cash is None and not _SUGGESTED.search(text):
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
@@ -180,16 +200,22 @@ EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策�
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")
+#: "yesterday's gold model", "昨日黄金强化学习模型": a day word next to a run word (a day alone, as in
+#: "we discussed costs yesterday", is not a question about a run).
+_DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?:\brun\b|\bmodel\b|backtest|training|\bresults?\b|"
+                      r"\bagent\b|\bpolicy\b|\bppo\b|\ba2c\b|\bsac\b|\btd3\b|\bddpg\b|lightgbm|模型|回测|训练|结果|策略|因子)")
+NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
+                        r"|(?:不要|别|不用|无需|不必|不需要)\s*(?:re-?run|re-?train|重新|重跑|再跑|再训练)")
 _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
 
 
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
-    if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text):
+    if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text) and not _DAY_RUN.search(text):
         return False
     if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
         return False
-    if lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
+    if NOT_AGAIN.search(text) or lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
                           "无需重新", "不必重新", "no re-run", "no rerun", "no retrain", "no re-train", "don't rerun",
                           "don't re-run", "do not rerun", "do not re-run", "without rerunning", "without re-running",
                           "不要重跑", "别重跑", "不用重跑", "不重跑", "不重新")):
