@@ -158,7 +158,11 @@ def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float
             ctx.said.ignored(f"grid for {name} (no such parameter)", f"{param_label('zh', name)} 的搜索范围（没有这个参数）")
             continue
         grid[target] = [int(x) if float(x).is_integer() else x for x in values.value]
-        ctx.said.stated(f"{target} in {grid[target]}", f"{param_label('zh', target)} 取 {grid[target]}")
+        if values.source == "stated":
+            ctx.said.stated(f"{target} in {grid[target]}", f"{param_label('zh', target)} 取 {grid[target]}")
+        else:  # a range was stated ("between 5 and 20"); the points inside it are ours
+            ctx.said.add(f"{target} in {grid[target]} (spread over the range you gave: {values.said})",
+                         f"{param_label('zh', target)} 取 {grid[target]}（在你给的范围“{values.said}”内均匀取点）")
     wanted = [t for t in (_param_name(n, list(params)) for n in ctx.step.tune) if t is not None] or (
         [] if grid else list(params))
     for name in wanted:

@@ -257,6 +257,17 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
     """One clause naming several algorithms / strategies / models (or, with "each" / "vs",
     several instruments) to compare -> one step each, then a comparison."""
     intent = clause.intent or "unknown"
+    benchmark = [v for v in local.strategies if v.value == "buy_and_hold"]
+    if benchmark and intent in ("train_rl", "train_model", "optimize_strategy") and (
+            intent != "optimize_strategy" or len(local.strategies) > len(benchmark)):
+        # "see if it beats just holding gold", "优化完跟买入持有比一比": the benchmark is a run of its own
+        mine = replace(local, strategies=[v for v in local.strategies if v.value != "buy_and_hold"])
+        held = replace(local, strategies=benchmark[:1], algos=[], models=[], params={}, all_params=[], grid={}, tune=[],
+                       timesteps=None, seed=None, features=None, top_k=None, top_pct=None, quantity=None, side=None)
+        return [*_expand(replace(clause, intent=intent), mine)[:1], ("backtest_strategy", held), ("compare", Found())]
+    if benchmark and intent == "optimize_strategy" and len(local.strategies) == len(benchmark):
+        # "优化完拿最优参数跟买入持有比一比": buy and hold has nothing to tune; it is the yardstick
+        return [("backtest_strategy", replace(local, grid={}, tune=[], params={}, all_params=[])), ("compare", Found())]
     groups = {"train_rl": "algos", "backtest_strategy": "strategies", "train_model": "models",
               "optimize_strategy": "strategies"}
     name = groups.get(intent)
@@ -439,7 +450,8 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         model=_one(found.models[0] if found.models else None), features=_one(found.features),
         strategy=_one(found.strategies[0] if found.strategies else None),
         params={k: _stated(float(v.value), v.said) for k, v in found.params.items()},  # type: ignore[arg-type]
-        grid={k: _stated(tuple(v.value), v.said) for k, v in found.grid.items()},  # type: ignore[call-overload,arg-type]
+        grid={k: (_inferred if k in found.spread else _stated)(tuple(v.value), v.said)  # type: ignore[operator]
+              for k, v in found.grid.items()},  # type: ignore[call-overload,arg-type]
         tune=tuple(found.tune), windows=windows, costs=_costs(found),
         horizon=_one(found.horizon), forward_days=_one(found.forward_days, int), timesteps=_one(found.timesteps, int),
         seed=_one(found.seed, int), cash=_one(found.cash, float), side=_one(found.side),

@@ -45,6 +45,7 @@ class Found:
     params: dict[str, Value] = field(default_factory=dict)
     grid: dict[str, Value] = field(default_factory=dict)
     tune: list[str] = field(default_factory=list)
+    spread: set[str] = field(default_factory=set)  # grid names whose points we spread over a stated range
     periods: list[PeriodMention] = field(default_factory=list)
     costs: list[CostMention] = field(default_factory=list)
     horizon: Value | None = None
@@ -392,6 +393,12 @@ def _values(raw: str) -> tuple[float, ...]:
     return tuple(float(v) for v in re.findall(r"\d{1,3}(?:\.\d+)?", raw))
 
 
+def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
+    """Up to ``points`` whole numbers evenly across ``lo..hi``, both ends included."""
+    step = (hi - lo) / (points - 1)
+    return tuple(dict.fromkeys(float(round(lo + i * step)) for i in range(points)))
+
+
 def _grid(norm: str, found: Found) -> None:
     searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm)
     if not searching:
@@ -407,9 +414,12 @@ def _grid(norm: str, found: Found) -> None:
         step = int(match.group(4)) if match.group(4) else None
         if lo >= hi or (name in found.grid):
             continue
-        values = tuple(float(v) for v in range(lo, hi + 1, step)) if step else (float(lo), float(hi))
+        values = tuple(float(v) for v in range(lo, hi + 1, step)) if step else _spread(lo, hi)
         found.grid[name] = Value(values, match.start(), match.end(), match.group(0))
         found.claim(match.start(), match.end())
+        if not step:  # "快线在5到20之间": the range is stated, the points inside it are ours
+            found.spread.add(name)
+            found.tune.append(name)
     for match in _LIST.finditer(norm):
         name = _grid_name(match.group(1))
         if name not in found.grid and len(_values(match.group(2))) >= 2:

@@ -140,7 +140,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "模型", "机器学习", "预测模型", "选股"),
     "backtest": ("backtest", "back-test", "back test", "backtesting", "bt", "simulate", "simulation", "回测",
                  "回溯测试", "历史回测", "跑回测", "测一下", "测试一下"),
-    "optimize": ("optimize", "optimise", "optimization", "optimisation", "parameter search", "grid search",
+    "optimize": ("optimize", "optimise", "opt", "opt.", "make it better", "strategy better", "improve the strategy", "best numbers", "optimization", "optimisation", "parameter search", "grid search",
                  "grid-search", "tune", "tuning", "sweep", "best parameters", "best params", "best combination",
                  "search the", "search over", "find the best", "which parameters", "works best", "work best",
                  "best lookback", "best window", "best period", "best length", "optimal", "调一下", "调整参数", "调优",
