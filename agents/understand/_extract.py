@@ -468,7 +468,8 @@ _FORWARD = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
 _COUNT = re.compile(
-    r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(\d+|[一二两三四五六七八九十]+|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
+    r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
+    r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"

@@ -22,7 +22,7 @@ __all__ = ["BACKGROUND", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classi
 _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
-    r"(?<=[,，])\s*再(?!平衡|投资)|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
+    r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
     r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s))"
 )
@@ -98,8 +98,8 @@ def _factor_intent(text: str, found: Found) -> str | None:
         return "recall"
     mining = lex.has_any(text, lex.CUES["mine"]) or found.factor_count is not None or re.search(
         r"factors|alphas|因子们|几个|一些|some|a few|several", text) is not None
-    if not mining and _EVALUATE_ONE.search(text):
-        return "evaluate_factors"  # one named factor ("the 20-day momentum factor", "my factor")
+    if not mining and (_EVALUATE_ONE.search(text) or lex.has_any(text, lex.CUES["evaluate"])):
+        return "evaluate_factors"  # one named factor ("the 20-day momentum factor", "评估一下换手率因子")
     return "mine_factors"
 
 

@@ -143,7 +143,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
     "optimize": ("optimize", "optimise", "opt", "opt.", "make it better", "strategy better", "improve the strategy", "best numbers", "optimization", "optimisation", "parameter search", "grid search",
                  "grid-search", "tune", "tuning", "sweep", "best parameters", "best params", "best combination",
                  "search the", "search over", "find the best", "which parameters", "works best", "work best",
-                 "best lookback", "best window", "best period", "best length", "optimal", "调一下", "调整参数", "调优",
+                 "best lookback", "best window", "best period", "best length", "optimal", "调一下", "调一调", "调调", "调个参", "调下参", "调整参数", "调优",
                  "参数调整", "哪个参数", "哪组参数", "挑最好", "最好的参数", "最优参数是", "网格搜", "搜一下参数", "扫参",
                  "best setting", "best settings", "best moving average", "optimising", "optimizing",
                  "which pair", "best combo", "best parameter", "params to search", "search lower", "search upper",

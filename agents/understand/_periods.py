@@ -340,7 +340,10 @@ _EDGE_MONTHS = {"start": (1, 1), "beginning": (1, 1), "初": (1, 1), "early": (1
 
 
 def _year_edge(m: re.Match[str], today: date) -> _Atom | None:
-    """"the start/end of 2019", "2019年初/底" (January/December); early = Q1, mid = Jun-Jul, late = Q4."""
+    """"the start/end of 2019", "2019年初/底" (January/December); early = Q1, mid = 1 July (the midpoint), late = Q4."""
+    if m["e"].lower() in ("mid", "middle"):  # "between mid-2019 and ...", "until mid-2019": the year's midpoint
+        year = _year_of(m, today)
+        return _atom(m, _clip((date(year, 7, 1), date(year, 7, 1)), today, m))
     first, last = _EDGE_MONTHS[m["e"].lower()]
     return _atom(m, _clip(_months(_year_of(m, today), first, last), today, m))
 
@@ -755,7 +758,8 @@ _SUFFIX = (
     r"|(?:and|or)\s+(?:later|after|afterwards|beyond|onwards?)(?![a-z])"
     r"|(?:to|until|till|through|and|-|~|至|到)\s*(?:now|today|present|the\s+present|date|current|the\s+latest)(?![a-z])"
     r"|至今|迄今|以来|以後|以后|之后|往后|及以后|及之后|开始|起|后(?![半续面期一二三两四五六七八九十\d])"
-    r"|(?:到|至)(?:现在|今天|目前|当前|最新|今))"
+    r"|(?:到|至)(?:现在|今天|目前|当前|最新|今|最后|结束|末尾|数据结束|数据末尾)"
+    r"|(?:to|until|through|till)\s+the\s+(?:end(?!\s+of)|last\s+bar|end\s+of\s+(?:the\s+)?data)(?![a-z]))"
     r"|(?P<until>为止|止|(?:and|or)\s+(?:before|earlier)(?![a-z])|及以前|及之前|inclusive(?![a-z]))"
     r"|(?P<before>以前|之前|前(?![一二三两四五六七八九十\d半后])))"
 )
@@ -811,7 +815,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("test", r"(?<![a-z])(?:generali[sz](?:e|es|ed|ing|ation)|check(?:s|ed|ing)?(?:\s+(?:it|them|this|that|these))?"
              r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"
-              r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d]))"
+              r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d])|(?=\s*[,;)]|\s*$))"
               r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4}))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),

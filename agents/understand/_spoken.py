@@ -275,4 +275,8 @@ def _notation(text: str) -> str:
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"."""
-    return _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(_notation(text))))))
+    return _COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(_notation(text)))))))
+
+
+#: "2个bp", "3个基点": the measure word between a number and its unit goes.
+_COUNTED_UNIT = re.compile(r"(?<=\d)\s*个\s*(bps?|bp|基点|点|百分点|bip)")
