@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from agents.spec import INTENTS, TaskSpec
-from evals.understanding import TUNING_SPLITS, grade, load_bank, offline_understander, run_bank
+from evals.understanding import TUNING_SPLITS, check_cases, grade, load_bank, offline_understander, run_bank
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,9 @@ def test_the_bank_has_a_held_out_part_and_enough_chinese() -> None:
     assert len(held) >= 150 and sum(c["language"] == "zh" for c in held) >= 60
     assert len(held) == len({c["id"] for c in held})
     for case in everything:
-        assert all(s["intent"] in INTENTS for s in case["expect"]["steps"]), case["id"]
+        assert all(s["intent"] in INTENTS for s in case["expect"].get("steps") or []), case["id"]
+    for split in (*TUNING_SPLITS, "held_out"):
+        assert check_cases(load_bank(split)) == []  # the format a case writer checks with --check
 
 
 def test_the_grader_fails_a_wrong_reading(understander: Callable[[str], TaskSpec]) -> None:

@@ -115,6 +115,9 @@ def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
 # --- clauses -> step skeletons -------------------------------------------------------------
 def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
     """(intent, the values that clause states) per step, modifiers folded into their step."""
+    both = _recall_vs_fresh(norm, found)
+    if both is not None:
+        return both
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     for start, end in clauses_of(norm):
@@ -159,6 +162,36 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
     return _implied(out) if out else [("unknown", found)]
+
+
+#: "a fresh SAC", "a new one", "重新训一个": a run made now, to set beside an earlier one.
+_FRESH = re.compile(r"\b(?:a\s+)?(?:fresh|new|newly[- ]trained|brand[- ]new|freshly[- ]trained)\b(?!\s+(?:data|window|period|high|low))"
+                    r"|重新训(?:练)?|新训|再训一个|重训|重新跑一个|新跑一个")
+_SIDE_BY_SIDE = ("next to", "side by side", "beside", "alongside", "放一起", "放在一起", "并排")
+
+
+def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
+    """"Yesterday's gold PPO vs a fresh one with seed 3", "昨天那个黄金的PPO和重新训一个的比一下": the
+    earlier run recalled, the same kind of run made now (what the person changes, changed), compared."""
+    from agents.understand._intents import DAY_RUN, EARLIER
+
+    fresh = _FRESH.search(norm)
+    if fresh is None or not (lex.has_any(norm, lex.CUES["compare"]) or lex.has_any(norm, _SIDE_BY_SIDE)):
+        return None
+    before = norm[:fresh.start()]
+    if not (lex.has_any(before, lex.CUES["recall"]) or EARLIER.search(before) or DAY_RUN.search(before)):
+        return None
+    recalled = _clause_values(found, 0, fresh.start(), norm)
+    now = _clause_values(found, fresh.start(), len(norm), norm)
+    rl = bool(recalled.algos or now.algos) or lex.has_any(norm, lex.CUES["rl"])
+    model = bool(recalled.models or now.models or recalled.features or now.features)
+    if not rl and not model:
+        return None
+    kind = "train_rl" if rl else "train_model"
+    inherited = replace(recalled, periods=[] if now.periods else recalled.periods, costs=[], quantity=None, side=None,
+                        approval=None, suggest=None, horizon=None, seed=None, timesteps=None,
+                        algos=[] if now.algos else recalled.algos, models=[] if now.models else recalled.models)
+    return [("recall", recalled), (kind, _merge(now, inherited)), ("compare", Found())]
 
 
 _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo",
@@ -283,6 +316,11 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
         # "SYN020、SYN021各砍一半", "close out SYN042 and SYN043": the same size of each position
         return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                 for sym in symbols]
+    windows = [p for p in local.periods if p.role == "data" and p.start <= p.end]
+    if intent in ("train_rl", "backtest_strategy") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
+            and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:])):
+        # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared
+        return [*[(intent, replace(local, periods=[w])) for w in windows], ("compare", Found())]
     if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
         steps = [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                  for sym in symbols]
@@ -358,17 +396,22 @@ def _windows(found: Found, intent: str = "") -> Windows:
 
 
 def _clip_open_starts(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -> list[StepSpec]:
-    """"Up to end-2012" / "until 2018" start where the data starts (the parser leaves them open)."""
+    """"Up to end-2012" / "until 2018" start where the data starts (the parser leaves them open);
+    "gold since 2015 and the S&P since 2015" end where each one's data ends."""
     starts = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
+    ends = {e.name: date.fromisoformat(e.end) for e in catalog if e.end}
     out = []
     for step in steps:
         names = [str(i.value) for i in step.instruments] + ([str(step.universe.value)] if step.universe else [])
         first = min((starts[n] for n in names if n in starts), default=None)
+        last = max((ends[n] for n in names if n in ends), default=None)
         parts = {}
         for role in ("data", "train", "valid", "test"):
             item = getattr(step.windows, role)
             if item is not None and item.value.start == date.min and first is not None:
                 item = item.model_copy(update={"value": Window(start=first, end=item.value.end)})
+            if item is not None and last is not None and item.value.start <= last < item.value.end:
+                item = item.model_copy(update={"value": Window(start=item.value.start, end=last)})
             parts[role] = item
         out.append(step.model_copy(update={"windows": Windows(**parts)}))
     return out
@@ -407,11 +450,11 @@ def _one(v: Value | None, cast: type = str) -> Sourced[Any] | None:
 
 
 def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
-    from agents.understand._intents import EARLIER
+    from agents.understand._intents import DAY_RUN, EARLIER
 
     span = lex.span_of(norm, lex.CUES["recall"])
     if span is None:
-        earlier = EARLIER.search(norm)
+        earlier = EARLIER.search(norm) or DAY_RUN.search(norm)
         span = earlier.span() if earlier else None
     if span is None:
         return None

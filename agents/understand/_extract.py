@@ -219,7 +219,7 @@ _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|�
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
-_DEVS = re.compile(r"(\d(?:\.\d+)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
+_DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
 _THRESHOLDS = re.compile(r"(?:阈值|thresholds?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
                          r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下)?\s*买入?\s*[,，]?\s*(\d{2})\s*(?:以上)?\s*卖|"
@@ -667,7 +667,8 @@ def _flags(norm: str, found: Found) -> None:
     if span is not None:
         found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
     found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against",
-                                    "各", "分别", "哪个", "对比", "比较", "比一下", "还是"))
+                                    "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
+                                    "放一起", "放在一起", "并排"))
     span = lex.span_of(norm, lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
         where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]

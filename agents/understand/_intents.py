@@ -17,7 +17,7 @@ from typing import Protocol
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found
 
-__all__ = ["BACKGROUND", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
+__all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
@@ -202,8 +202,8 @@ EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策�
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")
 #: "yesterday's gold model", "昨日黄金强化学习模型": a day word next to a run word (a day alone, as in
 #: "we discussed costs yesterday", is not a question about a run).
-_DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?:\brun\b|\bmodel\b|backtest|training|\bresults?\b|"
-                      r"\bagent\b|\bpolicy\b|\bppo\b|\ba2c\b|\bsac\b|\btd3\b|\bddpg\b|lightgbm|模型|回测|训练|结果|策略|因子)")
+DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?<![a-z])(?:run|model|backtest|training|results?|"
+                      r"agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|lgbm|模型|回测|训练|结果|策略|因子)(?![a-z])")
 NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
                         r"|(?:不要|别|不用|无需|不必|不需要)\s*(?:re-?run|re-?train|重新|重跑|再跑|再训练)")
 _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
@@ -211,7 +211,7 @@ _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|
 
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
-    if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text) and not _DAY_RUN.search(text):
+    if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text) and not DAY_RUN.search(text):
         return False
     if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
         return False
