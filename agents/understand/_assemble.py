@@ -125,6 +125,17 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
+        if _told_not_asked(norm[start:end], clause) and (
+                any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):
+            # "Last time I picked 20 and got burned.": a remark beside the request, not a request; what it
+            # names (the strategy, the asset) may still be what the request is about, its numbers are not
+            what = Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
+                         models=local.models, universe=local.universe)
+            if out:
+                out[-1] = (out[-1][0], _merge(out[-1][1], what))
+            else:
+                pending.append(what)
+            continue
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
         if again is not None:
             out.append(again)
@@ -217,14 +228,29 @@ def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, inten
     return kind, _merge(local, inherited)
 
 
-def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None) -> bool:
+def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None,
+                  exclude: tuple[str, ...] = ()) -> bool:
     """Whether a clause after ``after`` holds an intent of its own (cues only: cheap)."""
     for start, end in clauses_of(norm):
         if start > after:
             clause = classify(norm, (start, end), _clause_values(found, start, end), None, follows=True)
-            if clause.intent is not None and clause.by != "fallback":
+            if clause.intent is not None and clause.by != "fallback" and clause.intent not in exclude:
                 return True
     return False
+
+
+#: Words that make a clause a request (a question, an imperative, a comparison).
+_REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
+                      r"what|how|which|give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
+                      r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列")
+
+
+_TOLD = ("recall", "account_status")
+
+
+def _told_not_asked(text: str, clause: Clause) -> bool:
+    """A look back or at the account that only tells (no question, no imperative)."""
+    return clause.by == "cues" and clause.intent in ("recall", "account_status") and not _REQUEST.search(text)
 
 
 def _after_full_stop(norm: str, start: int) -> bool:

@@ -44,7 +44,7 @@ BACKGROUND = re.compile(
     r"\bthat'?s why\b|\bthat is why\b|\bi know we used\b|\bby the way\b|\bbtw\b|\bjust so you know\b|"
     r"\bsomething else entirely\b|\b(?:do not|don'?t) want (?:that|it|this) used\b|\bnot the window\b|"
     r"\bnot what i'?m after\b|\bnot what i am after\b|\bnot (?:part of|for) this\b|\bignore (?:that|this)\b|"
-    r"背景是|顺便说|顺带一提|题外话|与此无关|跟这个无关|和这个无关|不相关|先不管|这是另一个问题|另外一回事")
+    r"背景是|题外话|与此无关|跟这个无关|和这个无关|不相关|先不管|这是另一个问题|另外一回事")
 
 
 class RouterLike(Protocol):
