@@ -182,6 +182,9 @@ class StepSpec(_Frozen):
     cash: Sourced[float] | None = None
     side: Sourced[Literal["buy", "sell"]] | None = None
     quantity: Sourced[Quantity] | None = None
+    condition: Sourced[str] | None = Field(
+        default=None, description="A condition the person attached to an order ('if it is down on the day'). It is "
+                                  "not evaluated: the order waits for a person who checks it.")
     top_k: Sourced[int] | None = None
     top_pct: Sourced[float] | None = None
     expressions: tuple[Sourced[str], ...] = ()
@@ -213,7 +216,7 @@ class TaskSpec(_Frozen):
         return tuple(s.intent for s in self.steps)
 
 
-ApprovalReason = Literal["person_asked", "computed_quantity", "inferred_order"]
+ApprovalReason = Literal["person_asked", "computed_quantity", "inferred_order", "conditional_order"]
 
 
 def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
@@ -221,7 +224,8 @@ def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
 
     Orders wait when the person asked; when a size is computed rather than stated ("half",
     "all", 30 % of equity, an amount of money: the planner's arithmetic on a position or a
-    price); or when a size, side or symbol was inferred. Why regardless of the policy's size
+    price); when a size, side or symbol was inferred; or when the order hangs on a condition
+    ("if it is down on the day") that nothing here evaluates. Why regardless of the policy's size
     limits: the one mistake that moves money is a misread, so a person sees the computation
     before anything is sent.
     """
@@ -230,6 +234,8 @@ def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
     for step in spec.steps:
         if step.intent != "place_order":
             continue
+        if step.condition is not None:
+            return "conditional_order"
         quantity = step.quantity
         if quantity is not None and quantity.source == "stated" and (quantity.value.relative
                                                                    or quantity.value.kind == "notional"):

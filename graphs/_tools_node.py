@@ -40,6 +40,8 @@ HELD_FOR = {
                           "an amount of money, not stated as a number: a person confirms it before it is sent"},
     "inferred_order": {"code": "inferred_order", "message": "the size, side or symbol was inferred, not stated: a person "
                        "confirms it before it is sent"},
+    "conditional_order": {"code": "conditional_order", "message": "the order hangs on a condition you stated, which "
+                          "is not checked automatically: a person confirms it holds before it is sent"},
 }
 
 

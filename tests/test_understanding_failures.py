@@ -256,3 +256,69 @@ def test_a_relative_order_is_computed_from_the_position_shown_and_approved(text:
     done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="desk"))
     assert done.status == "done" and len(env.broker.fills()) == fills_before + 1
     assert _position(env, symbol) == 1200 - expected
+
+
+# --- orders that hang on a condition -----------------------------------------------------------
+@pytest.mark.parametrize(("text", "condition"), [
+    ("buy 100 shares of SYN001 if it drops below 20", "if it drops below 20"),
+    ("check the gold price, if it's down on the day buy 200 units", "if it's down on the day"),
+    ("如果黄金跌了就买100股", "如果黄金跌了"),
+])
+def test_an_order_with_a_condition_keeps_it_and_waits_for_a_person(text: str, condition: str,
+                                                                   catalog: list[CatalogEntry], router: object) -> None:
+    spec = read(text, catalog, router)
+    order = next(s for s in spec.steps if s.intent == "place_order")
+    assert order.condition is not None and order.condition.value == condition, text
+    assert needs_person(spec), text  # nothing evaluates the condition: a person checks it
+
+
+def test_a_conditional_order_waits_with_its_condition_shown(env: GraphEnv) -> None:
+    symbol, _ = cheap_member(env.data, budget=2_400.0)
+    waiting = env.orchestrator.ask(f"buy 100 {symbol} if it is down on the day")
+    assert waiting.status == "needs_approval", waiting.answer  # a stated size, yet held for the condition
+    assert "if it is down on the day" in waiting.answer or "it is down on the day" in waiting.answer
+    assert "conditional_order" in waiting.answer
+    env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=False, by="desk", reason="not down"))
+
+
+# --- context around the request -------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "intents"), [
+    ("Our fund lost 3% last quarter. Could you backtest a 50/200 moving-average cross on WTI from 2014 "
+     "through 2016? For context we hold about 40 names, but that is not relevant here.", ["backtest_strategy"]),
+    ("A colleague doubts RSI still works on the Nasdaq. Please search the RSI period on the Nasdaq over "
+     "2009-2018.", ["optimize_strategy"]),
+    ("Search the breakout lookback over 20, 40 and 60 on the S&P. Last time I picked 20 and lost money.",
+     ["optimize_strategy"]),
+    ("上次优化出来的双均线参数是5和20，但我觉得过拟合了。重新在黄金上搜一下，快线试5、10，慢线试30、60",
+     ["optimize_strategy"]),
+])
+def test_context_sentences_are_neither_steps_nor_values(text: str, intents: list[str], catalog: list[CatalogEntry],
+                                                         router: object) -> None:
+    spec = read(text, catalog, router)
+    assert list(spec.intents) == intents, text
+    assert spec.question is None, spec.question
+
+
+def test_a_window_in_the_preamble_yields_to_the_requests_own(catalog: list[CatalogEntry], router: object) -> None:
+    spec = read("We lost money last quarter. Backtest a 20-day breakout on crude over 2008 through 2012.", catalog, router)
+    window = spec.steps[0].windows.data
+    assert window is not None and (window.value.start.year, window.value.end.year) == (2008, 2012)
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("yesterday's gold PPO vs a fresh SAC on gold, same window - which is better?", ["recall", "train_rl", "compare"]),
+    ("昨天那个黄金的PPO，和重新训一个的放一起比一下", ["recall", "train_rl", "compare"]),
+    ("train PPO on gold with 50k steps and see if it beats just holding gold", ["train_rl", "backtest_strategy", "compare"]),
+    ("buy and hold on the SP500: 1999-2002 vs 2003-2007", ["backtest_strategy", "backtest_strategy", "compare"]),
+])
+def test_what_is_set_beside_what_becomes_runs_and_a_comparison(text: str, intents: list[str],
+                                                                catalog: list[CatalogEntry], router: object) -> None:
+    assert list(read(text, catalog, router).intents) == intents, text
+
+
+def test_a_range_without_a_step_is_searched_at_points_named_as_ours(catalog: list[CatalogEntry], router: object) -> None:
+    spec = read("标普上的双均线，快线在5到20之间、慢线在50到200之间帮我找个最优组合", catalog, router)
+    step = spec.steps[0]
+    assert step.intent == "optimize_strategy" and set(step.tune) >= {"fast", "slow"}
+    fast = step.grid["fast"]
+    assert fast.source == "inferred" and min(fast.value) == 5 and max(fast.value) == 20 and len(fast.value) > 2

@@ -148,7 +148,13 @@ def order_recipe(ctx: PlanContext) -> Action:
             return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
                                "此处未配置交易：没有 place_order 工具。"))
         placed = call(ctx, "place_order", _order_args(symbol, side, float(qty)))
-        if kind in ("units", "lots") and ctx.step.quantity is not None and ctx.step.quantity.source == "stated":
+        condition = ctx.step.condition
+        if condition is not None:  # nothing here checks it: the person does, before approving
+            ctx.said.stated(f"condition (not checked automatically): {condition.value}",
+                            f"条件（系统不自动判断）：{condition.value}")
+            how_en += f"; only if {condition.value.removeprefix('if ').strip()} (your condition; check it before approving)"
+            how_zh += f"；条件：{condition.value}（您给出的条件，请在批准前确认）"
+        elif kind in ("units", "lots") and ctx.step.quantity is not None and ctx.step.quantity.source == "stated":
             return placed
         return CallTools(placed.calls, pick(ctx.language, how_en, how_zh))
     return Answer(orders_answer(ctx, {}))
@@ -292,6 +298,7 @@ REASON_ZH = {
     "approval_while_reducing": "减仓模式下需审批", "approval_first_order_of_day": "当日首笔订单需审批",
     "person_asked": "您要求下单前先确认", "computed_quantity": "数量是按持仓、权益或金额计算出来的，并非直接给出，需您确认",
     "inferred_order": "数量、方向或品种是推断出来的，并非直接给出，需您确认",
+    "conditional_order": "订单附带您给出的条件，系统不会自动判断该条件，需您确认条件成立",
 }
 
 
@@ -314,7 +321,7 @@ def waiting_text(approvals: list[dict[str, Any]], lang: str) -> str:
 
 
 #: Reasons the graph gives itself: their Chinese label says everything the English message does.
-_OWN_REASONS = frozenset({"person_asked", "computed_quantity", "inferred_order"})
+_OWN_REASONS = frozenset({"person_asked", "computed_quantity", "inferred_order", "conditional_order"})
 
 
 def _reasons(outcome: dict[str, Any], lang: str = "en") -> str:

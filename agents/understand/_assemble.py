@@ -31,7 +31,7 @@ from agents.spec import (
     Windows,
 )
 from agents.understand import _lexicon as lex
-from agents.understand._extract import Found, Value, extract, unused_numbers
+from agents.understand._extract import Found, Value, extract, find_condition, unused_numbers
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
@@ -59,6 +59,11 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
     local = _clause_values(found, start, end, norm)
     if norm and local.quantity is None:
         _clause_order(norm, start, end, local)
+    if norm:
+        where = find_condition(norm[start:end])
+        if where is not None:
+            said = norm[start + where[0]:start + where[1]].strip()
+            local.condition = Value(said, start + where[0], start + where[1], said)
     return local
 
 
@@ -250,7 +255,8 @@ _TOLD = ("recall", "account_status")
 
 def _told_not_asked(text: str, clause: Clause) -> bool:
     """A look back or at the account that only tells (no question, no imperative)."""
-    return clause.by == "cues" and clause.intent in ("recall", "account_status") and not _REQUEST.search(text)
+    said = text.lstrip(" ?？.。!！;；,，")  # the mark that ended the sentence before is not this one's
+    return clause.by in ("cues", "router") and clause.intent in _TOLD and not _REQUEST.search(said)
 
 
 def _after_full_stop(norm: str, start: int) -> bool:
@@ -297,7 +303,7 @@ def _merge(a: Found, b: Found) -> Found:
     """``a`` with what ``b`` adds (``a`` wins where both state a value)."""
     merged = replace(a)
     for name in ("universe", "features", "horizon", "forward_days", "timesteps", "seed", "cash", "quantity", "side",
-                 "top_k", "top_pct", "factor_count", "approval", "suggest"):
+                 "top_k", "top_pct", "factor_count", "approval", "suggest", "condition"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(b, name))
     for name in ("instruments", "algos", "models", "strategies", "periods", "costs", "expressions", "themes"):
@@ -344,7 +350,7 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
                 for sym in symbols]
     windows = [p for p in local.periods if p.role == "data" and p.start <= p.end]
     if intent in ("train_rl", "backtest_strategy") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
-            and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:])):
+            and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:], strict=False)):
         # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared
         return [*[(intent, replace(local, periods=[w])) for w in windows], ("compare", Found())]
     if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
@@ -519,12 +525,12 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         model=_one(found.models[0] if found.models else None), features=_one(found.features),
         strategy=_one(found.strategies[0] if found.strategies else None),
         params={k: _stated(float(v.value), v.said) for k, v in found.params.items()},  # type: ignore[arg-type]
-        grid={k: (_inferred if k in found.spread else _stated)(tuple(v.value), v.said)  # type: ignore[operator]
+        grid={k: (_inferred if k in found.spread else _stated)(tuple(v.value), v.said)  # type: ignore[operator,arg-type]
               for k, v in found.grid.items()},  # type: ignore[call-overload,arg-type]
         tune=tuple(found.tune), windows=windows, costs=_costs(found),
         horizon=_one(found.horizon), forward_days=_one(found.forward_days, int), timesteps=_one(found.timesteps, int),
         seed=_one(found.seed, int), cash=_one(found.cash, float), side=_one(found.side),
-        quantity=_quantity(found), top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
+        quantity=_quantity(found), condition=_one(found.condition) if intent == "place_order" else None, top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
         expressions=tuple(_stated(str(v.value), v.said) for v in found.expressions),
         theme=_one(found.themes[0] if found.themes else None), factor_count=_one(found.factor_count, int),
         ref=_ref(norm, found) if intent == "recall" else None,

@@ -46,6 +46,7 @@ class Found:
     grid: dict[str, Value] = field(default_factory=dict)
     tune: list[str] = field(default_factory=list)
     spread: set[str] = field(default_factory=set)  # grid names whose points we spread over a stated range
+    condition: Value | None = None  # "if it's down on the day": an order's condition (read per clause)
     periods: list[PeriodMention] = field(default_factory=list)
     costs: list[CostMention] = field(default_factory=list)
     horizon: Value | None = None
@@ -391,6 +392,19 @@ def _grid_name(word: str) -> str:
 
 def _values(raw: str) -> tuple[float, ...]:
     return tuple(float(v) for v in re.findall(r"\d{1,3}(?:\.\d+)?", raw))
+
+
+#: A condition attached to an order. "see if", "tell me if I should", "whether" ask; they set no condition.
+_CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|provided(?:\s+that)?|as\s+long\s+as|once|in\s+case)\s+"
+                        r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
+                        r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then)\b|\s*[,.;:!?]|\s*$)"
+                        r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)")
+
+
+def find_condition(text: str) -> tuple[int, int] | None:
+    """Where an order's condition is stated in ``text``, or None."""
+    match = _CONDITION.search(text)
+    return match.span() if match else None
 
 
 def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:

@@ -23,7 +23,7 @@ _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
-    r"(?<=[,，])\s*并且?(?=(?:对比|比较|买|卖|下单))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
+    r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
     r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
@@ -77,7 +77,24 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
         spans.append((cut, len(norm)))
     elif spans:
         spans[-1] = (spans[-1][0], len(norm))
-    return spans or [(0, len(norm))]
+    return _conditions_cut(norm, spans or [(0, len(norm))])
+
+
+#: "check the book - if there's crude left, sell it", "看一下黄金价格，如果跌了就买": a look, then an
+#: order that depends on what it shows (the order still waits for a person).
+_LOOK_FIRST = re.compile(r"^\W*(?:check|look at|show me|pull up|看一下|看看|先看|查一下|查查)")
+_CONDITION = re.compile(r"\s*(?:[,，;]|\s[-–—])\s*(?=if\b|如果|要是|若是?)")
+
+
+def _conditions_cut(norm: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for start, end in spans:
+        cond = _CONDITION.search(norm, start, end) if _LOOK_FIRST.search(norm[start:end]) else None
+        if cond is not None:
+            out += [(start, cond.start()), (cond.start(), end)]
+        else:
+            out.append((start, end))
+    return out
 
 
 _EVALUATE_ONE = re.compile(r"\b(?:evaluate|assess|test|check|measure)\s+(?:the|my|our|this|that|a)\b|评估一下?(?:这个|我的|那个)")
