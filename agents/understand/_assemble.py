@@ -59,6 +59,12 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
     local = _clause_values(found, start, end, norm)
     if norm and local.quantity is None:
         _clause_order(norm, start, end, local)
+    if norm and local.seed is None:  # "seed 1, then again with seed 2": the instruction-wide reading keeps one
+        from agents.understand._extract import SEED
+
+        seed = SEED.search(norm, start, end)
+        if seed is not None:
+            local.seed = Value(int(seed.group(1)), seed.start(), seed.end(), seed.group(0))
     if norm:
         where = find_condition(norm[start:end])
         if where is not None:
@@ -144,6 +150,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
         if again is not None:
             out.append(again)
+            continue
+        if clause.intent is None and out and _AGAIN.search(norm[start:end]) and _changes(local):
+            # "..., then again with seed 2": the step before, once more, with what this clause changes
+            out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
         if clause.intent is None:
             if out:
@@ -248,6 +258,15 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
                       r"what|how|which|give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列")
+
+
+_AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次")
+
+
+def _changes(local: Found) -> bool:
+    """Whether a clause states something a repeated run would change."""
+    return bool(local.seed or local.timesteps or local.periods or local.params or local.costs or local.algos
+                or local.instruments or local.cash)
 
 
 _TOLD = ("recall", "account_status")
@@ -410,7 +429,7 @@ def _windows(found: Found, intent: str = "") -> Windows:
             parts[key] = item
         elif key == "data" and _inside(parts[key].value, item.value) and parts[key].value != item.value:
             parts[key] = item  # "the 2008 crash? Say 2007 through 2009": the wider window refines the event
-        elif "data" not in parts and _inside(item.value, parts[key].value):
+        elif "data" not in parts and "train" not in parts and _inside(item.value, parts[key].value):
             parts["data"], parts[key] = parts[key], item  # "the last 10 years with the final 2 out of sample"
         elif "data" not in parts and _inside(parts[key].value, item.value):
             parts["data"] = item
@@ -550,6 +569,9 @@ def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
     shared = _step("unknown", whole, "")
     out: list[StepSpec] = []
     for step in steps:
+        if step.intent in ("compare", "out_of_scope", "unknown", "list_strategies", "account_status"):
+            out.append(step)  # nothing to run with a seed, a window or costs
+            continue
         update: dict[str, Any] = {}
         if step.intent in NEEDS_INSTRUMENT and not step.instruments and shared.instruments:
             update["instruments"] = shared.instruments

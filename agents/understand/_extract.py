@@ -465,7 +465,7 @@ _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|�
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|ts\b|"
                         r"步(?!长))|"
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
-_SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
+SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
@@ -511,7 +511,7 @@ def _amount(raw: str) -> float | None:
 def _settings(norm: str, found: Found) -> None:
     """Timesteps, seed and cash (before periods: "种子2024" is not a year)."""
     text = norm
-    for name, pattern in (("timesteps", _TIMESTEPS), ("seed", _SEED), ("cash", _CASH)):
+    for name, pattern in (("timesteps", _TIMESTEPS), ("seed", SEED), ("cash", _CASH)):
         match = pattern.search(blank(text, found.used))
         if not match:
             continue
