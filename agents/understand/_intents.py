@@ -213,7 +213,7 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策略|因子|结果)|那次(?:回测|训练)|"
+EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")
@@ -222,7 +222,7 @@ EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|模型|策�
 DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?<![a-z])(?:run|model|backtest|training|results?|"
                       r"agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|lgbm|模型|回测|训练|结果|策略|因子)(?![a-z])")
 NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
-                        r"|(?:不要|别|不用|无需|不必|不需要)\s*(?:re-?run|re-?train|重新|重跑|再跑|再训练)")
+                        r"|(?:不要|别|不用|无需|不必|不需要|不)\s*(?:re-?run|re-?train|重新|重跑|重训|再跑|再训练)")
 _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
 
 
@@ -262,6 +262,8 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         result = router.route(text)
         routed = str(getattr(result, "intent", "unknown"))
         sure = getattr(result, "confident", False) or float(getattr(result, "score", 0.0)) >= _DECLINE_SCORE
+        if routed == "out_of_scope" and found.unknown_symbols:
+            return Clause(span[0], span[1], "unknown", "none")  # "比特币能用AI炒吗": ask about the symbol, not decline
         if routed == "out_of_scope" and not follows and sure:  # a decline needs less confidence: nothing runs
             return Clause(span[0], span[1], routed, "router")
         if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):

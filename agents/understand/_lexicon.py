@@ -177,7 +177,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                "history of", "yesterday's", "what did the", "how did the", "did the", "results of the", "results of my",
                "my last", "the last run", "don't retrain", "do not retrain", "without retraining", "already trained",
                "上次", "之前的", "之前训练", "之前跑", "之前挖", "挖出来的", "以前的", "不用重新", "无需重新", "不必重新", "记得", "历史记录", "测试过", "试过", "做过", "跑过", "训练过",
-               "昨天的", "昨天训练", "昨天跑", "上一次", "调阅", "前几天", "那次", "不要重新训练", "别重新训练"),
+               "昨天的", "昨天训练", "昨天跑", "上一次", "调阅", "前几天", "不要重新训练", "别重新训练"),
     "price": ("price", "prices", "quote", "quotes", "chart", "price history", "拉一下", "close", "closes", "closing", "closing price",
               "how much is", "px", "ohlc", "bars", "candles", "plot", "graph", "show me the", "trading at",
               "where's", "where is", "what's", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线",
