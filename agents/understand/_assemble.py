@@ -136,6 +136,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
+        if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
+            continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
         if _told_not_asked(norm[start:end], clause) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):
             # "Last time I picked 20 and got burned.": a remark beside the request, not a request; what it
@@ -267,6 +269,12 @@ def _changes(local: Found) -> bool:
     """Whether a clause states something a repeated run would change."""
     return bool(local.seed or local.timesteps or local.periods or local.params or local.costs or local.algos
                 or local.instruments or local.cash)
+
+
+def _concrete(local: Found) -> bool:
+    """Whether a clause names something the tool runs on or with."""
+    return bool(local.instruments or local.algos or local.strategies or local.models or local.expressions
+                or local.universe or local.quantity or local.unknown_symbols)
 
 
 _TOLD = ("recall", "account_status")
@@ -546,7 +554,7 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         params={k: _stated(float(v.value), v.said) for k, v in found.params.items()},  # type: ignore[arg-type]
         grid={k: (_inferred if k in found.spread else _stated)(tuple(v.value), v.said)  # type: ignore[operator,arg-type]
               for k, v in found.grid.items()},  # type: ignore[call-overload,arg-type]
-        tune=tuple(found.tune), windows=windows, costs=_costs(found),
+        tune=tuple(found.tune) or _searched_by_default(intent, found), windows=windows, costs=_costs(found),
         horizon=_one(found.horizon), forward_days=_one(found.forward_days, int), timesteps=_one(found.timesteps, int),
         seed=_one(found.seed, int), cash=_one(found.cash, float), side=_one(found.side),
         quantity=_quantity(found), condition=_one(found.condition) if intent == "place_order" else None, top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
@@ -562,6 +570,19 @@ def _distinct(values: list[Value]) -> list[Value]:
     for v in values:
         seen.setdefault(str(v.value), v)
     return list(seen.values())
+
+
+#: What "make the moving-average strategy better" searches when no parameter is named: the ones
+#: that define the strategy (the planner names their ranges as defaults).
+_DEFINING = {"sma_cross": ("fast", "slow"), "ema_cross": ("fast", "slow"), "macd": ("fast", "slow", "signal"),
+             "rsi_reversion": ("period", "lower", "upper"), "bollinger_breakout": ("period", "devs"),
+             "bollinger_reversion": ("period", "devs"), "donchian_breakout": ("period",), "momentum": ("period",)}
+
+
+def _searched_by_default(intent: str, found: Found) -> tuple[str, ...]:
+    if intent != "optimize_strategy" or found.grid or not found.strategies:
+        return ()
+    return tuple(p for p in _DEFINING.get(str(found.strategies[0].value), ()) if p not in found.params)
 
 
 def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:

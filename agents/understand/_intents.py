@@ -47,6 +47,11 @@ BACKGROUND = re.compile(
     r"背景是|题外话|与此无关|跟这个无关|和这个无关|不相关|先不管|这是另一个问题|另外一回事")
 
 
+#: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
+_PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "lawyer", "lawsuit", "weather", "poem",
+                "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件")
+
+
 class RouterLike(Protocol):
     """The part of the exemplar router the classifier uses."""
 
@@ -127,6 +132,8 @@ def _research_intent(text: str, found: Found) -> str | None:
         return "train_model"
     if found.universe is not None and lex.has_any(text, ("pick stocks", "stock picking", "stock-picking", "选股")):
         return "train_model"
+    if not found.instruments and _PICKER.search(text) and (found.top_k or found.top_pct or _STOCKS.search(text)):
+        return "train_model"  # "用AI帮我挑五只股票", "an AI model that tells me which stocks to buy": a stock-picking model
     optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune) \
         or _BEST_OF.search(text) is not None
     if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune
@@ -137,6 +144,8 @@ def _research_intent(text: str, found: Found) -> str | None:
     return None
 
 
+_PICKER = re.compile(r"(?<![a-z])(?:ai|a\.i\.|machine[- ]learning|ml|model|quant model|algorithm)(?![a-z])|人工智能|模型|机器学习|量化模型|算法")
+_STOCKS = re.compile(r"(?<![a-z])(?:stocks?|names|equities|which ones to buy|what to buy|picks?)(?![a-z])|股票|个股|选股|挑几只|选几只|买哪")
 #: "which are the best Bollinger settings", "find the best lookback": a search, asked as a question.
 _BEST_OF = re.compile(r"\b(?:what|which|find|search for|look for|tell me|get)\b.{0,40}?\bbest\s+(?:[\w-]+\s+){0,2}"
                       r"(?:settings?|parameters?|params|lookbacks?|windows?|periods?|pairs?|combinations?|values?|lengths?)\b")
@@ -146,7 +155,7 @@ _ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what sh
                      r"(?:if|whether) (?:i|we) should (?:buy|sell|hold|add|cut|reduce|keep|be)|whether to (?:buy|sell|hold)|"
                      r"do you think i should|is it (?:a )?(?:good )?time to (?:buy|sell)|"
                      r"(?:我)?应该(?:买|卖|加仓|减仓|持有|怎么(?:做|办|操作))|要不要(?:买|卖|加仓|减仓)|"
-                     r"买还是卖|该不该(?:买|卖)|怎么操作|该怎么(?:做|办)")
+                     r"买还是卖|该不该(?:买|卖)|怎么操作|该怎么(?:做|办)|该(?:加仓|减仓|买入?|卖出?|持有)(?:还是|吗|呢|\?|？)")
 
 
 def _advice(text: str, found: Found) -> bool:
@@ -198,6 +207,8 @@ def _cued(text: str, found: Found) -> str | None:
     factor = _factor_intent(text, found)
     if factor is not None:
         return factor
+    if lex.has_any(text, _PLAINLY_OUT) and not (found.instruments or found.algos or found.strategies or found.models):
+        return "out_of_scope"  # "file a suspicious activity report about yesterday's fills": not a look back
     if _is_recall(text):
         return "recall"
     research = _research_intent(text, found)

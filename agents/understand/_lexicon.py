@@ -205,7 +205,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "approval needed", "needs approval", "need approval", "human approval", "manual approval",
                  "with approval", "approve each", "人工审批", "需审批", "需要审批", "审批后", "人工确认", "需人工",
                  "先审批", "审批通过后"),
-    "suggest": ("what should i", "what to do", "suggest", "suggestion", "recommend", "recommendation", "advice",
+    "suggest": ("which ones to buy", "which stocks to buy", "what to buy", "挑几只", "选几只", "推荐几只", "买哪几只", "买哪些", "what should i", "what to do", "suggest", "suggestion", "recommend", "recommendation", "advice",
                 "advise", "what would you", "should i", "how should i", "tell me what", "建议", "怎么操作", "操作建议",
                 "该怎么", "怎么做", "推荐", "给出", "应该"),
 }
