@@ -171,7 +171,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
-        expanded = _expand(clause, local)
+        expanded = _expand(clause, local, norm)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
         if out and len(expanded) == 1 and _after_full_stop(norm, start) and _refines(out[-1], expanded[0]):
@@ -345,7 +345,7 @@ _EACH = ("each", "both", "separately", "respectively", "vs", "versus", "against"
          "比一下", "哪个")
 
 
-def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
+def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Found]]:
     """One clause naming several algorithms / strategies / models (or, with "each" / "vs",
     several instruments) to compare -> one step each, then a comparison."""
     intent = clause.intent or "unknown"
@@ -356,7 +356,7 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
         mine = replace(local, strategies=[v for v in local.strategies if v.value != "buy_and_hold"])
         held = replace(local, strategies=benchmark[:1], algos=[], models=[], params={}, all_params=[], grid={}, tune=[],
                        timesteps=None, seed=None, features=None, top_k=None, top_pct=None, quantity=None, side=None)
-        return [*_expand(replace(clause, intent=intent), mine)[:1], ("backtest_strategy", held), ("compare", Found())]
+        return [*_expand(replace(clause, intent=intent), mine, norm)[:1], ("backtest_strategy", held), ("compare", Found())]
     if benchmark and intent == "optimize_strategy" and len(local.strategies) == len(benchmark):
         # "优化完拿最优参数跟买入持有比一比": buy and hold has nothing to tune; it is the yardstick
         return [("backtest_strategy", replace(local, grid={}, tune=[], params={}, all_params=[])), ("compare", Found())]
@@ -366,7 +366,8 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
     values = getattr(local, name) if name else []
     distinct = list(dict.fromkeys(str(v.value) for v in values))
     if len(distinct) >= 2:
-        steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}), values, d))  # type: ignore[arg-type]
+        steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}), values, d,
+                                      norm))  # type: ignore[arg-type]
                  for d in distinct]
         return [*steps, ("compare", Found())]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
@@ -387,7 +388,10 @@ def _expand(clause: Clause, local: Found) -> list[tuple[str, Found]]:
     return [(intent, local)]
 
 
-def _own_params(local: Found, values: list[Value], chosen: str) -> Found:
+_BARRIER = re.compile(r"(?<![a-z])(?:vs\.?|versus|against|and|or|then|compared? (?:to|with))(?![a-z])|[与和或跟对比;；。]")
+
+
+def _own_params(local: Found, values: list[Value], chosen: str, norm: str = "") -> Found:
     """The parameters stated next to this strategy ("bollinger (20, 2) vs rsi (14)", "20-day momentum
     vs buy and hold"): each parameter goes to the strategy word nearest to it."""
     hits = sorted(values, key=lambda v: v.start)
@@ -398,6 +402,9 @@ def _own_params(local: Found, values: list[Value], chosen: str) -> Found:
         return min(abs(p.start - h.end), abs(h.start - p.end))
 
     def nearest(p: Value) -> str:
+        before = [h for h in hits if h.end <= p.start and p.start - h.end <= 30]
+        if before and not _BARRIER.search(norm[before[-1].end:p.start]):
+            return str(before[-1].value)  # "bollinger (20, 2) vs rsi (14)": a strategy's own brackets follow it
         return str(min(hits, key=lambda h: distance(p, h)).value)
 
     own: dict[str, Value] = {}
