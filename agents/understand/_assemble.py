@@ -653,7 +653,8 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     symbols = [e.name for e in catalog if e.kind == "instrument"]
     today_of = {e.name: date.fromisoformat(e.end) for e in catalog if e.end}
     today = max(today_of.values(), default=date.today())
-    whole = extract(norm, spoken, symbols, today, today_of)
+    start_of = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
+    whole = extract(norm, spoken, symbols, today, today_of, start_of)
     skeletons = _skeletons(norm, whole, router)
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
     steps, unknown = _resolve_typos(steps, whole, catalog)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from agents.understand import _lexicon as lex
 from agents.understand._numbers import CostMention, QuantityMention, find_costs, find_numbers, find_quantity
-from agents.understand._periods import PeriodMention, find_periods
+from agents.understand._periods import PeriodMention, Role, find_periods
 from agents.understand._text import blank
 
 __all__ = ["Found", "Value", "extract", "expressions_in"]
@@ -809,7 +809,7 @@ def side_word(norm: str) -> Value | None:
 
 
 def extract(norm: str, original: str, symbols: Collection[str], today: date,
-            today_of: dict[str, date] | None = None) -> Found:
+            today_of: dict[str, date] | None = None, start_of: dict[str, date] | None = None) -> Found:
     """Every slot ``norm`` states (``original``: the same text unnormalised, for quoting).
 
     ``today`` is the reference of relative windows when no instrument is named; ``today_of``
@@ -836,6 +836,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
         found.periods.append(period)
         found.claim(period.span.start, period.span.end)
     found.periods = _anchored(norm, found.periods)
+    found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
     _params(blank(norm, found.used), norm, found)
     _tune(norm, found)
     _counts(norm, found)
@@ -864,6 +865,78 @@ def _anchored(norm: str, periods: list[PeriodMention]) -> list[PeriodMention]:
                 period = _replace(period, start=again[0].start, end=again[0].end)
         out.append(period)
     return out
+
+
+_N = r"(\d{1,2}|[一二两三四五六七八九十])"
+_FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
+_LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")
+_REST_PART = re.compile(r"(?<![a-z])(?:the\s+rest|the\s+remainder|(?:all\s+)?the\s+remaining(?:\s+(?:data|years|period))?|everything\s+after)"
+                        r"(?![a-z])|剩下的|剩余的?|其余的?|余下的|后面的(?:全部|所有)?|之后的全部")
+_SPAN_PART = re.compile(rf"(?<![a-z\d]){_N}\s*-?\s*(?:y|yrs?|years?)\s+(?:is|in[- ]sample|train(?:ing)?)(?![a-z])|(?<![\d一二两三四五六七八九十零〇到至-]){_N}\s*年\s*(?:样本内|训练)")
+_TRAIN_ROLE = re.compile(r"train|training|fit|in[- ]sample|(?<![a-z])is(?![a-z])|训练|样本内")
+_TEST_ROLE = re.compile(r"test|testing|(?<![a-z])oos(?![a-z])|out[- ]of[- ]sample|hold[- ]?out|测试|样本外|留出|留作")
+
+
+def _first_day(found: Found, start_of: dict[str, date]) -> date | None:
+    names = [str(v.value) for v in found.instruments] + ([str(found.universe.value)] if found.universe else [])
+    return next((start_of[n] for n in names if n in start_of), None)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _part_role(norm: str, start: int, end: int) -> Role | None:
+    """The role word right after a part ("前三年做训练"), else right before it ("IS: the first 8y")."""
+    for near in (re.split(r"[,，;；。]", norm[end:end + 14])[0], re.split(r"[,，;；。]", norm[max(0, start - 10):start])[-1]):
+        hits = [(m.start(), "test") for m in _TEST_ROLE.finditer(near)] + [(m.start(), "train") for m in _TRAIN_ROLE.finditer(near)]
+        if hits:
+            return min(hits)[1]  # type: ignore[return-value]
+    return None
+
+
+def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None) -> list[PeriodMention]:
+    """"总共用2013到2016年的数据，前三年训练，最后一年测试", "前五年的数据训练，后面的全部做测试",
+    "3y IS then the last 1y OOS": parts of a whole window (the one stated, else the data), with roles."""
+    from dataclasses import replace as _replace
+
+    from agents.understand._numbers import Span, parse_number
+
+    periods = list(found.periods)
+    whole = next((p for p in periods if p.role == "data" and not p.open_end and not p.open_start), None)
+    parts: list[PeriodMention] = []
+    for pattern, where in ((_FIRST_PART, "first"), (_LAST_PART, "last"), (_SPAN_PART, "span")):
+        for match in pattern.finditer(norm):
+            role = "train" if where == "span" else _part_role(norm, match.start(), match.end())  # "3y IS": said inside
+            years = parse_number(next(g for g in match.groups() if g))
+            if role is None or not years or years != int(years):
+                continue
+            n = int(years)
+            span = Span(match.start(), match.end(), match.group(0))
+            if where == "first" and (whole is not None or first_day is not None):
+                begin = whole.start if whole is not None else first_day
+                assert begin is not None
+                parts.append(PeriodMention(role, begin, _years_after(begin, n) - timedelta(days=1), span))
+            elif where == "last" and whole is not None:
+                parts.append(PeriodMention(role, _years_after(whole.end, -n) + timedelta(days=1), whole.end, span))
+            elif where == "span":
+                test = next((p for p in periods if p.role == "test"), None)
+                if test is not None and role == "train":
+                    parts.append(PeriodMention("train", _years_after(test.start, -n), test.start - timedelta(days=1), span))
+    if len(parts) == 1:
+        rest = _REST_PART.search(norm, parts[0].span.end)
+        role = _part_role(norm, rest.start(), rest.end()) if rest else None
+        if rest is not None and role is not None and role != parts[0].role:
+            end = whole.end if whole is not None else today
+            if parts[0].start == (whole.start if whole else first_day):
+                parts.append(PeriodMention(role, parts[0].end + timedelta(days=1), end, Span(rest.start(), rest.end(), rest.group(0))))
+    if not parts:
+        return periods
+    kept = [p for p in periods if not any(p.span.start < q.span.end and q.span.start < p.span.end for q in parts)]
+    return sorted([*kept, *[_replace(q) for q in parts]], key=lambda p: p.span.start)
 
 
 def _reference(found: Found, today: date, today_of: dict[str, date]) -> date:
