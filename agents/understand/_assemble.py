@@ -80,9 +80,10 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     piece = norm[start:end]
     quantity = find_quantity(piece)
     if quantity is None:
-        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])", piece)
+        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])", piece) or \
+            re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
         if bare is not None and local.instruments:
-            lots = bare.group(2).startswith(("lot", "contract", "手"))
+            lots = bool(bare.group(2)) and bare.group(2).startswith(("lot", "contract", "手"))
             quantity = QuantityMention(Span(bare.start(), bare.end(), bare.group(0)), "lots" if lots else "units",
                                        float(bare.group(1)), None)
     if quantity is not None and local.top_k is None and local.top_pct is None:
@@ -167,7 +168,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # a window in the preamble ("lost 3% last quarter ...") yields to the step's own
             local = _merge(local, replace(extra, periods=[]) if local.periods else extra)
         pending = []
-        if not out and (clause.by == "fallback" or clause.intent in ("unknown", "compare")) \
+        if not out and (clause.by == "fallback" or clause.intent in ("unknown", "compare")
+                        or (clause.by == "router" and clause.intent in _TOLD)) \
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue

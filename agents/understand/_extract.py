@@ -487,7 +487,8 @@ _COUNT = re.compile(
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
-    r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more")
+    r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
+    r"(?:mine|find|propose|build|give me|generate)\s+(\d+|two|three|four|five|six)\s+of\s+them")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 

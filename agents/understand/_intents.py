@@ -48,7 +48,8 @@ BACKGROUND = re.compile(
 
 
 #: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
-_PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "lawyer", "lawsuit", "weather", "poem",
+_PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
+                "open a brokerage", "交税", "缴税", "纳税", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件")
 
 
@@ -224,7 +225,10 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
+EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
+                     r"(?:昨天|前天|上次|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|跑|挖|测|做)(?:过)?的|"
+                     r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
+                     r"\blast (?:week|month)'s\b|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")

@@ -475,6 +475,7 @@ def _rolling_en(m: re.Match[str], today: date) -> _Atom | None:
 
 
 _SHORT_UNITS = {"y": "years", "yr": "years", "yrs": "years", "m": "months", "mo": "months", "mos": "months",
+                "mth": "months", "mths": "months",
                 "w": "weeks", "wk": "weeks", "wks": "weeks", "d": "days"}
 
 
@@ -532,7 +533,7 @@ _FEATURE_ZH = (r"(?!\s*(?:均线|均价|平均|移动|涨幅|涨跌|跌幅|收�
 _FEATURE_EN = (r"(?!\s+(?:moving|rolling|average|avg|ma|sma|ema|high|low|highs|lows|mean|momentum|returns?"
                r"|vol|volatility|window|lookback|change|range|horizon)\b)")
 _REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding|final)"
-_UNITS_EN = r"(?P<u>years?|yrs?|months?|mos?|weeks?|wks?|days?|quarters?|qtrs?|sessions?|decades?)"
+_UNITS_EN = r"(?P<u>years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?|quarters?|qtrs?|sessions?|decades?)"
 _UNITS_ZH = r"(?P<u>年|个月|月|周|个?星期|个?礼拜|天|日|个?交易日|个?季度)"
 
 
@@ -612,7 +613,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?:the\s+)?(?:very\s+)?{_REL_WORD_EN}\s+{_NUM_EN}\s+(?P<td>trading\s+|business\s+|calendar\s+)?"
          rf"{_UNITS_EN}{_E}(?!-){_FEATURE_EN}", _rolling_en),
         # desk shorthand: "last 5y", "past 18mo", "trailing 6m"
-        (rf"{_B}(?:the\s+)?{_REL_WORD_EN}\s+(?P<n>\d{{1,3}}(?:\.\d+)?)\s?(?P<td>)(?P<u>yrs?|y|mos?|m|wks?|w|d){_E}"
+        (rf"{_B}(?:the\s+)?{_REL_WORD_EN}\s+(?P<n>\d{{1,3}}(?:\.\d+)?)\s?(?P<td>)(?P<u>yrs?|y|mths?|mos?|m|wks?|w|d){_E}"
          rf"(?!-){_FEATURE_EN}", _rolling_short),
         (rf"{_B}{_NUM_EN}\s+(?P<td>)(?P<u>years?|months?)\s+of\s+(?:(?:daily|price|historical|recent|past|market"
          rf"|trading)\s+)*(?:data|history|prices|bars|returns)", _rolling_en),
