@@ -191,7 +191,26 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and out[-1][0] != "compare" \
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
-    return _implied(out) if out else [("unknown", found)]
+    return _implied(_advice_from_recall(out)) if out else [("unknown", found)]
+
+
+def _advice_from_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"明天黄金怎么操作？请把上次黄金的强化学习结果调出来，据此给我建议": the advice comes from the
+    recalled run, not from a new training the person never asked for."""
+    if not any(intent == "recall" for intent, _ in steps):
+        return steps
+    asks = [f for intent, f in steps
+            if intent == "train_rl" and not f.algos and not f.timesteps and (f.suggest or f.horizon)]
+    if not asks:
+        return steps
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        if any(found is a for a in asks):
+            continue
+        if intent == "recall" and not any(i == "recall" for i, _ in out):
+            found = replace(found, horizon=found.horizon or asks[0].horizon, suggest=found.suggest or asks[0].suggest)
+        out.append((intent, found))
+    return out
 
 
 #: "a fresh SAC", "a new one", "重新训一个": a run made now, to set beside an earlier one.
@@ -367,11 +386,16 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     name = groups.get(intent)
     values = getattr(local, name) if name else []
     distinct = list(dict.fromkeys(str(v.value) for v in values))
-    if len(distinct) >= 2:
-        steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}), values, d,
-                                      norm))  # type: ignore[arg-type]
+    if name is not None and len(distinct) >= 2:
+        steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}),  # type: ignore[arg-type]
+                                      values, d, norm))
                  for d in distinct]
         return [*steps, ("compare", Found())]
+    themes = list(dict.fromkeys(str(v.value) for v in local.themes))
+    if intent == "mine_factors" and len(themes) >= 2 and (
+            local.factor_count is not None or re.search(r"(?<![a-z])(?:each|respectively|separately)(?![a-z])|分别|各", norm)):
+        # "分别挖3个流动性因子和3个换手率因子": one search per theme
+        return [(intent, replace(local, themes=[v for v in local.themes if str(v.value) == t][:1])) for t in themes]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
     if intent == "place_order" and len(symbols) >= 2 and (local.each or relative):
@@ -444,6 +468,8 @@ def _windows(found: Found, intent: str = "") -> Windows:
         item = _stated(Window(start=period.start, end=period.end), period.span.text)
         if key not in parts:
             parts[key] = item
+        elif key == "data" and _ISO_RANGE.search(item.said or "") and not _ISO_RANGE.search(parts[key].said or ""):
+            parts[key] = item  # "through the 2008 crisis, i.e. from 2007-10-01 to 2009-03-31": the exact dates decide
         elif key == "data" and _inside(parts[key].value, item.value) and parts[key].value != item.value:
             parts[key] = item  # "the 2008 crash? Say 2007 through 2009": the wider window refines the event
         elif "data" not in parts and "train" not in parts and _inside(item.value, parts[key].value):
@@ -461,6 +487,9 @@ def _windows(found: Found, intent: str = "") -> Windows:
     elif data is not None and train is None and test is not None and test.value.start > data.value.end:
         parts["train"] = parts.pop("data")  # "2000-2014, OOS 2015-2018": the first window is in sample
     return Windows(data=parts.get("data"), train=parts.get("train"), valid=parts.get("valid"), test=parts.get("test"))
+
+
+_ISO_RANGE = re.compile(r"\d{4}-\d{2}-\d{2}\D{1,12}\d{4}-\d{2}-\d{2}")
 
 
 def _clip_open_starts(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -> list[StepSpec]:

@@ -441,7 +441,7 @@ def _partial_quarter(m: re.Match[str], today: date) -> _Atom | None:
 # --- relative windows -------------------------------------------------------------------------
 _UNIT_MONTHS = {"y": 12.0, "q": 3.0, "m": 1.0}
 _UNIT_KEYS = (("e", r"decade"), ("t", r"trading|business|session|交易日"), ("q", r"quarter|qtr|季"),
-              ("y", r"year|yr|年"), ("m", r"month|mo|月"), ("w", r"week|wk|周|星期|礼拜"))
+              ("y", r"year|yr|年"), ("m", r"month|mth|mo|月"), ("w", r"week|wk|周|星期|礼拜"))
 
 
 def _unit_key(unit: str) -> str:
