@@ -137,6 +137,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
+        if start == 0 and clause.intent is not None and _framing(norm, end) and _later_intent(norm, found, start, router):
+            # "There is a debate about whether MACD beats an MA cross on crude. To settle it, please backtest ...":
+            # the first sentence says why; the request follows (what it names may still be what it is about)
+            pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
+                                 models=local.models, universe=local.universe))
+            continue
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
         if _told_not_asked(norm[start:end], clause) and (
@@ -290,6 +296,28 @@ def _changes(local: Found) -> bool:
     """Whether a clause states something a repeated run would change."""
     return bool(local.seed or local.timesteps or local.periods or local.params or local.costs or local.algos
                 or local.instruments or local.cash)
+
+
+_IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|backtest|bt|run|mine|find|evaluate|test|buy|sell|"
+                         r"show|compare|optimi[sz]e|tune|fit|get|give|tell|pull|check|list|search|look|let'?s|try|do|use|"
+                         r"re-?run|re-?train|close|cut|trim|reduce|add|what|which|how|is|are|should|i want|i'?d like|"
+                         r"i would like|i need)(?![a-z])")
+_SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|one|he|she|they|it|this|that|last|yesterday|"
+                      r"following|before|since|as|in|after)(?![a-z])")
+_TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为")
+
+
+def _framing(norm: str, end: int) -> bool:
+    """Whether the text before ``end`` is a first sentence that only sets the scene (a claim, a
+    debate, a loss), with the request in a later sentence."""
+    if not norm[end:].lstrip().startswith((".", "。")) and not norm[:end].rstrip().endswith((".", "。")):
+        return False
+    first = norm[:end]
+    if _REQUEST.search(first.replace("compare", "")) or _IMPERATIVE.search(first):
+        return False
+    if re.search(r"[\u4e00-\u9fff]", first):
+        return _TOLD_ZH.search(first) is not None
+    return _SUBJECT.search(first) is not None
 
 
 def _concrete(local: Found) -> bool:

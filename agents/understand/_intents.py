@@ -180,8 +180,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "place_order"
     if found.quantity is not None and found.instruments:
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
-    if lex.has_any(text, _CHART) and found.instruments:
-        return "show_price"  # "the gold price chart ..., to annotate the March drawdown": a look at prices
+    if lex.has_any(text, _CHART):
+        return "show_price"  # "the price history of both over that period": what it is of may come from before  # "the gold price chart ..., to annotate the March drawdown": a look at prices
     if lex.has_any(text, lex.CUES["account"]) and not found.side and found.cash is None and not _SUGGESTED.search(text):
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
