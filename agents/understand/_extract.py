@@ -203,7 +203,7 @@ _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]
                      r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点)")
-_AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|channel|通道|lookback|回看期?|rsi"
+_AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|\bmr\b|channel|通道|lookback|回看期?|rsi"
                              r"|donchian|唐奇安|bollinger|布林带?)"
                              r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+)?"
                              r"(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
