@@ -565,7 +565,8 @@ def _outside_data(found: Found, catalog: Sequence[CatalogEntry], language: str) 
 
 def _costs(found: Found) -> Costs:
     commission = next((c for c in found.costs if c.kind in ("commission", "cost")), None)
-    slippage = next((c for c in found.costs if c.kind == "slippage"), None)
+    slippage = next((c for c in found.costs if c.kind == "slippage"), None) or next(
+        (c for c in found.costs if c.kind == "cost" and c.rate == 0.0), None)  # "no costs": none of either
     return Costs(commission=_stated(commission.rate, commission.span.text) if commission else None,
                  slippage=_stated(slippage.rate, slippage.span.text) if slippage else None)
 

@@ -485,7 +485,8 @@ _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
     r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
-    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want|要|给我)\s*(\d+|[一二两三四五六七八九十]+)\b|"
+    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+)\b|"
+    r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
     r"(?:mine|find|propose|build|give me|generate)\s+(\d+|two|three|four|five|six)\s+of\s+them")
@@ -567,7 +568,7 @@ def _selection(norm: str, found: Found) -> None:
 
 _TOP_PCT = re.compile(r"(?:top|best|highest|前|排名前|最高的?)\s*(\d+(?:\.\d+)?)\s*(?:%|percent|pct|％)|"
                       r"(?:top|前)\s*(百分之[一二三四五六七八九十]+)")
-_TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
+_TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(\d{1,3})\s+(?:best|highest|top)[- ](?:ranked|rated|scored)\s+(?:names|stocks)|(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
                     r"(?:stocks?|names?|picks?|只|个|支|名|家|equities|shares)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?))|"
                     r"(?:top|best|highest|前|排名前)\s*(\d+|[一二两三四五六七八九十]+)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?|\d))")
 

@@ -24,7 +24,8 @@ _SEQUENCERS = re.compile(
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
-    r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s))"
+    r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
+    r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
@@ -49,7 +50,7 @@ BACKGROUND = re.compile(
 
 #: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
-                "open a brokerage", "交税", "缴税", "纳税", "lawyer", "lawsuit", "weather", "poem",
+                "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件")
 
 
@@ -171,14 +172,22 @@ _SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:positio
                         r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位")
 
 
+#: "gold is roughly 30% of it": a size described, not ordered.
+_COPULA = re.compile(r"(?<![a-z])(?:is|are|was|were|makes up|accounts for)\s+(?:about\s+|roughly\s+|around\s+|now\s+)?\d|占|是\d")
+#: "WTI close on 2008-07-03": a closing price, not closing a position.
+_CLOSE_ON = re.compile(r"(?<![a-z])clos(?:e|es|ing)\s+(?:on|of|for|at|price)\s+(?:\d|the\s+\d|[a-z]+\s+\d)")
+
+
 def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["cycle"]):
         return "trading_cycle"
+    if _CLOSE_ON.search(text) and found.instruments and found.quantity is None:
+        return "show_price"
     if _advice(text, found):
         return "train_rl"
     if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct):
         return "place_order"
-    if found.quantity is not None and found.instruments:
+    if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
     if lex.has_any(text, _CHART):
         return "show_price"  # "the price history of both over that period": what it is of may come from before  # "the gold price chart ..., to annotate the March drawdown": a look at prices
@@ -189,7 +198,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
     return None
 
 
-_VAGUE = ("hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
+_VAGUE = ("better somehow", "somehow better", "make my portfolio better", "improve my portfolio", "fix my portfolio",
+          "让我的组合更好", "帮我优化一下组合", "hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
           "发财", "稳赚", "赚大钱", "赚一笔")
 
 
@@ -228,7 +238,7 @@ def _cued(text: str, found: Found) -> str | None:
 EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
-                     r"\blast (?:week|month)'s\b|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
+                     r"\blast (?:week|month)'s\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")

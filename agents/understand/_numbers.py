@@ -1068,7 +1068,20 @@ def find_costs(text: str) -> list[CostMention]:
     A rate counts only next to a cost word: a bare "0.1%" is not a cost.
     """
     norm = _normalise(text)
-    return [CostMention(_span(text, s, e), kind, _as_float(rate)) for s, e, kind, rate in _costs(norm, _numbers(norm))]
+    found = [CostMention(_span(text, s, e), kind, _as_float(rate)) for s, e, kind, rate in _costs(norm, _numbers(norm))]
+    for match in _ZERO_COST.finditer(text):  # "no commission", "免佣金", "frictionless": a stated zero
+        slip = match.group("slip") or match.group("slip2")
+        comm = match.group("comm") or match.group("comm2") or match.group("comm3")
+        kind: CostKind = "slippage" if slip else "commission" if comm else "cost"
+        if not any(c.kind == kind for c in found):
+            found.append(CostMention(Span(match.start(), match.end(), match.group(0)), kind, 0.0))
+    return found
+
+
+_ZERO_COST = re.compile(
+    r"(?i)(?:\b(?:no|zero|without|0)\s+(?:(?P<comm>commissions?|fees?|brokerage)|(?P<slip>slippage)|(?:transaction\s+)?costs?)\b"
+    r"|\b(?P<comm2>commission|fee)[- ]free\b|\bfrictionless\b"
+    r"|(?:免|零|不收|没有|不计|不算)(?:(?P<comm3>佣金|手续费)|(?P<slip2>滑点)|交易成本|成本))")
 
 
 # --------------------------------------------------------------------------------------------

@@ -126,7 +126,22 @@ def _alpha_name(words: list[str], i: int, before: str) -> tuple[int, int] | None
     return _VALUE[words[i]] * 100 + tail[0], 1 + tail[1]
 
 
+#: "sixty-day", "twenty-thousand-step": the number word and its unit, hyphenated as one word.
+_HYPHEN_UNIT = re.compile(r"(?i)\b([a-z]+(?:-[a-z]+)*)-(day|days|step|steps|week|weeks|month|months|year|years|period|"
+                          r"periods|bar|bars|session|sessions)\b")
+
+
+_BARE_HUNDRED = re.compile(r"(?i)(?<![a-z-])(?<!one )(?<!a )hundred(?= (?:day|days|bar|bars|period|periods|week|weeks)\b)")
+
+
+def _unhyphen(m: re.Match[str]) -> str:
+    head = m.group(1)
+    return f"{head} {m.group(2)}" if _is_number_word(head.lower()) else m.group(0)
+
+
 def _english(text: str) -> str:
+    text = _HYPHEN_UNIT.sub(_unhyphen, text)
+    text = _BARE_HUNDRED.sub("100", text)  # "a twenty-day / hundred-day average"
     text = _SMALL_AND_A_HALF.sub(lambda m: f"{_VALUE[m.group(1).lower()]}.5", text)
     text = _Q_SMALL.sub(lambda m: f"{m.group(1)}{_VALUE[m.group(2).lower()]}", text)
     tokens = _words(text)
