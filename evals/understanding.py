@@ -36,6 +36,7 @@ STRATEGY_ALIASES: dict[str, tuple[str, ...]] = {
     "bollinger": ("bollinger_breakout", "bollinger_reversion"), "rsi": ("rsi_reversion",),
     "breakout": ("donchian_breakout", "bollinger_breakout"), "mean_reversion": ("bollinger_reversion", "rsi_reversion"),
     "momentum": ("momentum",), "signal": ("signal",),
+    "sma_cross": ("ema_cross",),  # FORMAT.md has no EMA name: its writers use the closest, sma_cross
 }
 PARAM_ALIASES = {"window": "period", "lookback": "period", "length": "period", "devfactor": "devs", "dev": "devs",
                  "std": "devs"}

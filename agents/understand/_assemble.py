@@ -65,6 +65,10 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
         seed = SEED.search(norm, start, end)
         if seed is not None:
             local.seed = Value(int(seed.group(1)), seed.start(), seed.end(), seed.group(0))
+    if norm and local.timesteps is None:  # "I ran 20k steps last week ... try again with 150k steps"
+        from agents.understand._extract import timesteps_in
+
+        local.timesteps = timesteps_in(norm, start, end)
     if norm:
         where = find_condition(norm[start:end])
         if where is not None:
@@ -132,6 +136,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         return both
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
+    last_text = ""  # the clause read last (a look back that only tells is replaced by its rerun)
     for start, end in clauses_of(norm):
         if BACKGROUND.search(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
@@ -158,8 +163,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
         if again is not None:
-            out.append(again)
+            if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")):
+                out[-1] = again  # "I ran TD3 last week and it learned nothing. Try again with 150k steps": one run
+            else:
+                out.append(again)
             continue
+        last_text = norm[start:end]
         if clause.intent is None and out and _AGAIN.search(norm[start:end]) and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
@@ -249,7 +258,8 @@ def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
     return [("recall", recalled), (kind, _merge(now, inherited)), ("compare", Found())]
 
 
-_RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo",
+_RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo", "try again",
+          "try it again", "once more", "再训练一次", "再训一次", "这次改成", "这次换成", "再试一次", "重新来",
           "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次")
 
 
@@ -285,7 +295,8 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 
 #: Words that make a clause a request (a question, an imperative, a comparison).
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
-                      r"what|how|which|give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
+                      r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
+                      r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列")
 
 

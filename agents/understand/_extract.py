@@ -462,7 +462,7 @@ def _tune(norm: str, found: Found) -> None:
 # --- counts and settings ---------------------------------------------------------------------
 _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|万|百万|千万|亿|million|thousand|mm)?"
            r"|[零一二两三四五六七八九十百千万亿点]+)")
-_TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|ts\b|"
+_TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|step\s+budget|ts\b|"
                         r"步(?!长))|"
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
 SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
@@ -492,6 +492,16 @@ _COUNT = re.compile(
     r"(?:mine|find|propose|build|give me|generate)\s+(\d+|two|three|four|five|six)\s+of\s+them")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def timesteps_in(norm: str, start: int, end: int) -> Value | None:
+    """The training length stated inside ``norm[start:end]`` (a clause), or None."""
+    for match in _TIMESTEPS.finditer(norm, start, end):
+        raw = next((g for g in match.groups() if g), None)
+        value = _amount(raw) if raw else None
+        if value and value >= 100:
+            return Value(int(value), match.start(), match.end(), match.group(0))
+    return None
 
 
 def _amount(raw: str) -> float | None:
@@ -650,8 +660,17 @@ def _styled(norm: str, strategies: list[Value]) -> list[Value]:
                 if merged is not None:
                     out[-1] = Value(merged, prev.start, v.end, norm[prev.start:v.end])
                     continue
+            crossing = [x for x, name in pair if name == "sma_cross" and str(x.said).lower() in _CROSS_WORDS]
+            named = [(x, name) for x, name in pair if name in ("ema_cross", "macd")]
+            if len(crossing) == 1 and len(named) == 1 and v.start - prev.end <= 25:
+                # "EMA 20/50 crossover", "EMA 12/26 金叉": the crossing of those averages, one strategy
+                out[-1] = Value(named[0][1], prev.start, v.end, norm[prev.start:v.end])
+                continue
         out.append(v)
     return out
+
+
+_CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "金叉策略", "均线交叉"}
 
 
 _APPROVAL_RE = re.compile(
