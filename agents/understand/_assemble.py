@@ -137,6 +137,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     last_text = ""  # the clause read last (a look back that only tells is replaced by its rerun)
+    rerun = False  # a rerun was made: "再训练一次" after it is that run, not another
     for start, end in clauses_of(norm):
         if BACKGROUND.search(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
@@ -167,9 +168,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out[-1] = again  # "I ran TD3 last week and it learned nothing. Try again with 150k steps": one run
             else:
                 out.append(again)
+            rerun = True
             continue
         last_text = norm[start:end]
-        if clause.intent is None and out and _AGAIN.search(norm[start:end]) and _changes(local):
+        if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue

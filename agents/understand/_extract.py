@@ -190,7 +190,9 @@ _NAMED = re.compile(
     r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b))")
-_PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "周期": "period", "窗口": "period",
+_PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
+                "channel length": "period", "channel lengths": "period", "通道长度": "period", "通道": "period",
+                "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
                 "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
                 "sigma": "devs", "width": "devs", "标准差倍数": "devs", "快线": "fast", "慢线": "slow", "短期": "fast",
@@ -358,8 +360,9 @@ def _single_params(norm: str, context: str, found: Found) -> None:
                 break
 
 
-_PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|length|devs?|widths?|std|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
-          r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
+_PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+lengths?|channel|lengths?|devs?|widths?|std"
+          r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
+          r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
@@ -416,9 +419,11 @@ def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
 def _grid(norm: str, found: Found) -> None:
     searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm)
     if not searching:
-        for match in _LIST.finditer(norm):  # "lower thresholds of 20, 25 and 30": a list to search, cue or not
-            values = _values(match.group(2))
-            if len(values) >= 3 and _grid_name(match.group(1)) not in found.grid:
+        lists = [(m, _values(m.group(2))) for m in _LIST.finditer(norm)]
+        if not any(len(values) >= 3 for _, values in lists):
+            return
+        for match, values in lists:  # "fast 取 5/10/15, slow 取 30/60": one list of three makes it a search
+            if len(values) >= 2 and _grid_name(match.group(1)) not in found.grid:
                 found.grid[_grid_name(match.group(1))] = Value(values, match.start(), match.end(), match.group(0))
                 found.claim(match.start(), match.end())
         return
@@ -436,7 +441,7 @@ def _grid(norm: str, found: Found) -> None:
             found.tune.append(name)
     for match in _LIST.finditer(norm):
         name = _grid_name(match.group(1))
-        if name not in found.grid and len(_values(match.group(2))) >= 2:
+        if name not in found.grid and len(_values(match.group(2))) >= 2:  # with a search said, two values are a list
             found.grid[name] = Value(_values(match.group(2)), match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
     if not found.grid:

@@ -149,7 +149,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "which pair", "best combo", "best parameter", "params to search", "search lower", "search upper",
                  "search thresholds", "search the", "找个最优", "找最优", "最优的",
                  "调参", "优化", "参数搜索", "寻个优", "参数敏感性", "敏感性分析", "sensitivity",
-                 "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "扫一下", "扫一遍", "扫一扫", "扫一轮", "扫描参数", "遍历参数", "遍历一下"),
+                 "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "参数扫描", "扫描", "search channel", "search lookback", "search the lookback", "search lookbacks", "扫一下", "扫一遍", "扫一扫", "扫一轮", "扫描参数", "遍历参数", "遍历一下"),
     "factor": ("factor", "factors", "alpha", "alphas", "alpha signal", "alpha signals", "因子", "阿尔法"),
     "mine": ("mine", "mining", "propose", "discover", "find", "patterns", "any pattern", "规律", "generate", "search for", "come up with", "suggest",
              "try", "build", "construct", "design", "brainstorm", "invent", "look for", "挖掘", "挖", "寻找", "发现",
