@@ -83,6 +83,12 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
 
     piece = norm[start:end]
     quantity = find_quantity(piece)
+    if quantity is None and local.instruments:  # "... and $10k of SYN102": an amount of money for the next name
+        money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece)
+        if money is not None:
+            scale = {"k": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6}.get(money.group(2) or "", 1.0)
+            quantity = QuantityMention(Span(money.start(), money.end(), money.group(0)), "notional",
+                                       float(money.group(1).replace(",", "")) * scale, None)
     if quantity is None:
         bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])", piece) or \
             re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
@@ -193,6 +199,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         expanded = _expand(clause, local, norm)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
+        if out and len(expanded) == 1 and expanded[0][0] == out[-1][0] and _THIS_TIME.match(norm[start:end]):
+            # "我之前用5日和20日均线亏了不少，这次想试试50日和200日的": what was done before is context
+            before = out[-1][1]
+            out[-1] = (expanded[0][0], _merge(local, Found(
+                instruments=before.instruments, universe=before.universe, strategies=before.strategies,
+                algos=before.algos, models=before.models)))
+            continue
         if out and len(expanded) == 1 and _after_full_stop(norm, start) and _refines(out[-1], expanded[0]):
             out[-1] = (expanded[0][0], _merge(local, out[-1][1]))  # "a colleague doubts RSI works. Tune it ...": one step
             continue
@@ -302,6 +315,7 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列")
 
 
+_THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
 _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次")
 
 
@@ -431,6 +445,15 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}),  # type: ignore[arg-type]
                                       values, d, norm))
                  for d in distinct]
+        return [*steps, ("compare", Found())]
+    fasts = [(v, next((w for n, w in local.all_params if n == "slow" and w.start == v.start), None))
+             for n, v in local.all_params if n == "fast"]
+    if intent in ("backtest_strategy", "train_rl") and len(fasts) >= 2 and len(distinct) <= 1 and local.each:
+        # "SMA 10/50 vs 20/100": one run per setting, then compared
+        steps = []
+        for fast, slow in fasts:
+            own = {"fast": fast, **({"slow": slow} if slow is not None else {})}
+            steps.append((intent, replace(local, params=own, all_params=list(own.items()))))
         return [*steps, ("compare", Found())]
     themes = list(dict.fromkeys(str(v.value) for v in local.themes))
     if intent == "mine_factors" and len(themes) >= 2 and (

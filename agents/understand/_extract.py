@@ -105,8 +105,21 @@ def expressions_in(original: str) -> list[Value]:
 
 def _formula_start(text: str, i: int) -> int | None:
     """The next place a formula may start: a ``$field`` or a ``Func(`` call (or ``-1*``, ``(``)."""
-    match = re.compile(r"(?:-\s*\d+(?:\.\d+)?\s*\*\s*)?(?:\(\s*)*(?:\$[A-Za-z_]|[A-Z][A-Za-z_]*\s*\()").search(text, i)
-    return match.start() if match else None
+    pos = i
+    while (match := _FORMULA_START.search(text, pos)) is not None:
+        call = re.match(r"[A-Z][A-Za-z_]*(?=\s+\()", text[match.start():])
+        if call is not None and call.group(0) not in _QLIB_OPS:
+            pos = match.start() + call.end()  # "Evaluate ($close - ...)": an English verb before a bracket
+            continue
+        return match.start()
+    return None
+
+
+_FORMULA_START = re.compile(r"(?:-\s*\d+(?:\.\d+)?\s*\*\s*)?(?:\(\s*)*(?:\$[A-Za-z_]|[A-Z][A-Za-z_]*\s*\()")
+#: Qlib's expression operators (a capitalised word before a spaced bracket is one of these or prose).
+_QLIB_OPS = frozenset("Ref Mean Std Var Skew Kurt Max Min IdxMax IdxMin Quantile Med Mad Sum Count Delta Slope Rsquare Resi "
+                      "Rank WMA EMA Corr Cov Abs Sign Log Power Add Sub Mul Div Greater Less Gt Ge Lt Le Eq Ne And Or Not "
+                      "If Mask ChangeInstrument TResample".split())
 
 
 def _formula_at(text: str, start: int) -> Value | None:
@@ -187,7 +200,7 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
+    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b))")
 _PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
@@ -258,10 +271,12 @@ def _params(norm: str, context: str, found: Found) -> None:
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
     if "fast" not in found.params and found.strategies:
-        for match in _PAIR.finditer(blank(norm, found.used)):
-            if _pair_is_params(context, match):
-                _fast_slow(found, match)
-                break
+        pairs = [m for m in _PAIR.finditer(blank(norm, found.used)) if _pair_is_params(context, m)]
+        for k, match in enumerate(pairs):
+            if k and not re.search(r"^\s*(?:vs\.?|versus|against|or|and|对比|和|与|还是|或)\s*$",
+                                   norm[pairs[k - 1].end():match.start()]):
+                break  # "SMA 10/50 vs 20/100": two settings to set side by side; otherwise the first
+            _fast_slow(found, match)
     _single_params(norm, context, found)
 
 
