@@ -90,12 +90,16 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             quantity = QuantityMention(Span(money.start(), money.end(), money.group(0)), "notional",
                                        float(money.group(1).replace(",", "")) * scale, None)
     if quantity is None:
-        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])", piece) or \
+        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])",
+                         piece) or \
             re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
         if bare is not None and local.instruments:
             lots = bool(bare.group(2)) and bare.group(2).startswith(("lot", "contract", "手"))
+            from agents.understand._numbers import parse_number
+
+            amount = parse_number(bare.group(1))
             quantity = QuantityMention(Span(bare.start(), bare.end(), bare.group(0)), "lots" if lots else "units",
-                                       float(bare.group(1)), None)
+                                       float(amount or 0), None) if amount else None
     if quantity is not None and local.top_k is None and local.top_pct is None:
         span = Span(quantity.span.start + start, quantity.span.end + start, quantity.span.text)
         local.quantity = QuantityMention(span, quantity.kind, quantity.value, quantity.side)
@@ -621,6 +625,12 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
     if span is None:
         return None
     day = next((p.start for p in found.periods if p.start == p.end), None)
+    iso = re.search(r"\b(\d{4}-\d{2}-\d{2})\b", norm)
+    if day is None and iso is not None:  # "the run from 2025-11-20": the day it ran, not a window from it
+        try:
+            day = date.fromisoformat(iso.group(1))
+        except ValueError:
+            day = None
     when = day.isoformat() if day else (
         "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yday", "yday's", "昨天", "昨日")) else "last")
     kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (

@@ -488,10 +488,12 @@ _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps
 SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
+    r"cash(?=\s+\$?\d)|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
     r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
+    r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
@@ -500,7 +502,8 @@ _FORWARD = re.compile(
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
     r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)")
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)|"
+    r"next[- ](day)(?:'s)?\s+returns?|次日(收益)")
 _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
     r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
@@ -509,7 +512,7 @@ _COUNT = re.compile(
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
-    r"(?:mine|find|propose|build|give me|generate)\s+(\d+|two|three|four|five|six)\s+of\s+them")
+    r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -608,7 +611,8 @@ def _forward(norm: str, found: Found) -> None:
 
     match = _FORWARD.search(blank(norm, found.used))
     if match:
-        days = int(parse_number(next(g for g in match.groups() if g)) or 0)
+        raw = next(g for g in match.groups() if g)
+        days = 1 if raw in ("day", "收益") else int(parse_number(raw) or 0)  # "next-day returns", "次日收益"
         if 0 < days <= 60:
             found.forward_days = Value(days, match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
@@ -642,7 +646,8 @@ def _tables(norm: str, original: str, found: Found) -> None:
     found.strategies = hits(lex.STRATEGIES)
     for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
         if not any(v.start <= match.start() < v.end for v in found.strategies):
-            found.strategies.append(Value(_GLUED_NAME[match.group(1) or "ma"], match.start(), match.end(), match.group(0)))
+            found.strategies.append(Value(_GLUED_NAME[match.group(1) or "ma"], match.start(), match.end(),
+                                          match.group(0).strip()))
     for v in found.strategies:  # claimed as named, before two may merge into one value spanning both
         found.claim(v.start, v.end)
     found.strategies = _styled(norm, sorted(found.strategies, key=lambda v: v.start))
@@ -714,12 +719,18 @@ _MY_APPROVAL = re.compile(
     r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住")
 
 
+#: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.
+_NO_APPROVAL = re.compile(r"(?:no need to|don'?t need to|do not need to|needn'?t|no)\s+(?:check(?:ing)?|ask(?:ing)?|"
+                          r"confirm(?:ing)?|approv(?:e|al|ing))(?:\s+with)?(?:\s+me)?|"
+                          r"(?:不用|无需|不需要|不必|别)(?:问我|确认|审批|请示|经过我)")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
     match = _APPROVAL_RE.search(norm) or _MY_APPROVAL.search(norm)
     if span is None and match is not None:
         span = match.span()
-    if span is not None:
+    if span is not None and not _NO_APPROVAL.search(norm):
         found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
     found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",

@@ -215,6 +215,10 @@ def _cued(text: str, found: Found) -> str | None:
         return "unknown"
     if lex.has_any(text, lex.CUES["list"]):
         return "list_strategies"
+    if found.models and not found.expressions and not lex.has_any(text, lex.CUES["mine"]) and not _is_recall(text):
+        research = _research_intent(text, found)  # "LightGBM on csi_syn for our multi-factor research": a model
+        if research is not None:
+            return research
     factor = _factor_intent(text, found)
     if factor is not None:
         return factor

@@ -87,7 +87,7 @@ FEATURE_SETS: Mapping[str, tuple[str, ...]] = {
 
 #: Rule strategies (Backtrader library names).
 STRATEGIES: Mapping[str, tuple[str, ...]] = {
-    "buy_and_hold": ("buy_and_hold", "just holding", "just hold it", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
+    "buy_and_hold": ("buy_and_hold", "just buying and holding", "buying and holding", "just holding", "just hold it", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
                      "拿着不动", "拿住不动", "持股不动", "一直拿着", "一直持有", "躺平持有", "拿着不卖"),
     "sma_cross": ("sma_cross", "sma cross", "sma crossover", "crossover", "cross over", "sma", "simple moving average", "moving average crossover",
                   "moving-average crossover", "moving average cross", "moving averages", "moving-average",
@@ -159,7 +159,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
     "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
               "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "买入", "买进", "购买",
               "加仓", "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
-    "account": ("positions", "position", "postions", "positons", "possitions", "holdings", "account", "portfolio", "cash",
+    "account": ("how much risk", "risk am i running", "risk are we running", "my risk", "our risk", "positions", "position", "postions", "positons", "possitions", "holdings", "account", "portfolio", "cash",
                 "where we stand", "where do we stand", "the book", "my book", "our book", "waiting for my approval",
                 "waiting on my approval", "awaiting approval", "awaiting my approval", "pending approval", "等我审批的",
                 "待我审批",

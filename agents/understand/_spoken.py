@@ -134,6 +134,11 @@ _HYPHEN_UNIT = re.compile(r"(?i)\b([a-z]+(?:-[a-z]+)*)-(day|days|step|steps|week
 _BARE_HUNDRED = re.compile(r"(?i)(?<![a-z-])(?<!one )(?<!a )hundred(?= (?:day|days|bar|bars|period|periods|week|weeks)\b)")
 
 
+_FRACTION_MILLION = re.compile(r"(?i)\b(a quarter|a half|half a|three quarters of a|a quarter of a)\s+million\b")
+_FRACTION_VALUE = {"a quarter": "250000", "a quarter of a": "250000", "a half": "500000", "half a": "500000",
+                   "three quarters of a": "750000"}
+
+
 def _unhyphen(m: re.Match[str]) -> str:
     head = m.group(1)
     return f"{head} {m.group(2)}" if _is_number_word(head.lower()) else m.group(0)
@@ -141,6 +146,7 @@ def _unhyphen(m: re.Match[str]) -> str:
 
 def _english(text: str) -> str:
     text = _HYPHEN_UNIT.sub(_unhyphen, text)
+    text = _FRACTION_MILLION.sub(lambda m: _FRACTION_VALUE[m.group(1).lower()], text)  # "a quarter million" 
     text = _BARE_HUNDRED.sub("100", text)  # "a twenty-day / hundred-day average"
     text = _SMALL_AND_A_HALF.sub(lambda m: f"{_VALUE[m.group(1).lower()]}.5", text)
     text = _Q_SMALL.sub(lambda m: f"{m.group(1)}{_VALUE[m.group(2).lower()]}", text)
