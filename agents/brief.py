@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -122,6 +123,8 @@ class Brief(BaseModel):
     handover: dict[str, Any] | None = Field(default=None, description="From the previous agent.")
     spec: dict[str, Any] | None = Field(default=None, description="The task spec the supervisor submitted.")
     thread_id: str = ""
+    today: date = Field(default_factory=date.today,
+                        description="The calendar day the instruction is answered on (how old the data is, by it).")
 
     def entry(self, name: str) -> CatalogEntry | None:
         """The catalog entry called ``name`` (case-insensitive)."""

@@ -4,7 +4,9 @@
 gave), pictures (PNG), tables (CSV), the model where there is one, and ``run.log``. The
 folder is the unit that memory points at, so its layout is a contract: add files, do not
 rename these. ``status.json`` says running / done / failed (with the error) so a crashed
-run is recognisable as such.
+run is recognisable as such. ``manifest.json`` says what the run was made of (code and package
+versions, the store version and a hash of each series read, config, seeds; see
+:mod:`taorui_engines.manifest`), so ``taorui replay`` can run it again and compare.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from taorui_engines.errors import InvalidArgumentError, NotFoundError
+
+if TYPE_CHECKING:
+    from taorui_engines.manifest import RunInputs
 
 __all__ = ["RunFolder", "RunStatus", "list_runs", "new_run_id", "open_run", "write_json_atomic"]
 
@@ -74,14 +79,25 @@ class RunFolder:
         self.run_id = path.name
 
     @classmethod
-    def create(cls, runs_dir: Path, kind: str, config: BaseModel | dict[str, Any]) -> RunFolder:
-        """Make the folder, write ``config.json`` and a ``running`` status."""
+    def create(
+        cls, runs_dir: Path, kind: str, config: BaseModel | dict[str, Any], inputs: RunInputs | None = None
+    ) -> RunFolder:
+        """Make the folder, write ``config.json``, ``manifest.json`` and a ``running`` status.
+
+        ``inputs`` says what the run reads (series of the store), its seeds and, for runs an
+        LLM takes part in, the model; the manifest is built before the folder exists, so a
+        failure there leaves nothing behind.
+        """
+        from taorui_engines.manifest import MANIFEST_FILE, build_manifest
+
         run_id = new_run_id(kind)
+        cfg = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
+        manifest = build_manifest(run_id, kind, json.loads(json.dumps(_clean(cfg), default=str)), inputs)
         path = runs_dir / run_id
         path.mkdir(parents=True, exist_ok=False)
         run = cls(path)
-        cfg = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
         write_json_atomic(path / "config.json", cfg)
+        write_json_atomic(path / MANIFEST_FILE, manifest.model_dump(mode="json"))
         run._write_status(kind, "running")
         return run
 

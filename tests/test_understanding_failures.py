@@ -60,6 +60,21 @@ def test_relative_quantities_are_read_as_relative_and_always_need_a_person(
     assert needs_person(spec), text  # whatever the policy's size limits say
 
 
+@pytest.mark.parametrize(("text", "orders"), [
+    ("Trim SYN064 by 25% and buy 2,000 shares of SYN065",
+     [("SYN064", "sell", "fraction_of_position", 0.25), ("SYN065", "buy", "units", 2000.0)]),
+    ("黄金卖出20单位，同时买入SYN008两手", [("GOLD", "sell", "units", 20.0), ("SYN008", "buy", "lots", 2.0)]),
+    ("Purchase two hundred units of SYN101 and $10k of SYN102",
+     [("SYN101", "buy", "units", 200.0), ("SYN102", "buy", "notional", 10_000.0)]),
+])
+def test_each_order_of_several_keeps_its_own_side_and_size(text: str, orders: list[tuple[str, str, str, float]],
+                                                           catalog: list[CatalogEntry], router: object) -> None:
+    spec = read(text, catalog, router)
+    got = [(str(s.instruments[0].value), s.side.value if s.side else None, s.quantity.value.kind if s.quantity else None,
+            s.quantity.value.value if s.quantity else None) for s in spec.steps if s.intent == "place_order"]
+    assert got == orders, text  # "trim by 25%" once became "buy 25% of equity"
+
+
 def test_one_is_not_read_out_of_a_half(catalog: list[CatalogEntry], router: object) -> None:
     """"一半" is half, not "one": the failure that once filled a 1-unit sell."""
     spec = read("把原油仓位减掉一半", catalog, router)

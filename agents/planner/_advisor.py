@@ -9,6 +9,7 @@ and the store's catalog. Rule strategies, recall and prices live in ``_rules``.
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from agents.planner._actions import Action, Answer, Handover
@@ -152,6 +153,29 @@ def _verdict(language: str, metrics: dict[str, Any], bench: dict[str, Any]) -> s
                 f"（夏普 {fmt_num(mine)} 对 {fmt_num(theirs)}）{note}。" + held)
 
 
+def _fresh(language: str, act: dict[str, Any], today: date) -> list[str]:
+    """How old the bar behind a suggestion is, when it is old: a replay, not a live view."""
+    from tools.caveats import freshness  # loaded on use: planning a preview imports no engine
+
+    try:
+        bar = date.fromisoformat(str(act.get("date")))
+    except ValueError:
+        return []
+    stale = freshness(bar, today)
+    return [pick(language, f"Data: {stale.en}", f"数据：{stale.zh}")] if stale is not None else []
+
+
+def _cadence(language: str, period: str) -> str:
+    """The policy decides once a bar (daily): what that means for a weekly or monthly horizon."""
+    if period == "day":
+        return ""
+    return pick(language,
+                f"The policy acts daily: this is its position for the first day of the {period}, re-decided after every "
+                f"close; it is not a {period}-long forecast.",
+                f"该策略按日决策：这是{'下周' if period == 'week' else '下个月'}第一个交易日的目标仓位，此后每个收盘后重新决定，"
+                f"并不是对{'整周' if period == 'week' else '整月'}的预测。")
+
+
 def _suggestion(language: str, act: dict[str, Any], period: str) -> list[str]:
     period_en = {"day": "next trading day", "week": "next week", "month": "next month"}[period]
     period_zh = {"day": "下一个交易日", "week": "下周", "month": "下个月"}[period]
@@ -254,6 +278,12 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
             if ctx.step.horizon is None:
                 ctx.said.add(f"suggestion for the {horizon} ahead", f"给出未来一{'周' if horizon == 'week' else '天' if horizon == 'day' else '个月'}的建议")
             lines += _suggestion(lang, act, horizon)
+            lines.append(_cadence(lang, horizon))
+            lines += _fresh(lang, act, ctx.brief.today)
+    caveats = result.get("caveats") or []
+    if caveats:
+        lines.append(pick(lang, "Read it with:", "解读时请注意："))
+        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats if isinstance(c, dict)]
     if result.get("equity_png"):
         lines.append(pick(lang, f"Equity curve: {result['equity_png']}", f"净值曲线：{code(result['equity_png'])}"))
     if result.get("synthetic") or ctx.is_synthetic(str(asset)):

@@ -57,6 +57,15 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
     """The values of ``found`` stated inside ``start:end`` (a clause); the clause's own order size
     and side are read again inside it (the instruction-wide reading keeps only the first)."""
     local = _clause_values(found, start, end, norm)
+    if norm and local.quantity is not None and local.quantity.side is not None:
+        # read over the whole instruction, "trim X by 25% and buy 2,000 Y" pairs the 25% with the later
+        # "buy" (25% of equity, bought): when the clause's own verb says otherwise, its own reading wins
+        from agents.understand._extract import side_word
+
+        own = side_word(norm[start:end])
+        if own is not None and own.value != local.quantity.side:
+            local.quantity, local.side = None, None
+            _clause_order(norm, start, end, local)
     if norm and local.quantity is None:
         _clause_order(norm, start, end, local)
     if norm and local.seed is None:  # "seed 1, then again with seed 2": the instruction-wide reading keeps one
@@ -90,7 +99,7 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             quantity = QuantityMention(Span(money.start(), money.end(), money.group(0)), "notional",
                                        float(money.group(1).replace(",", "")) * scale, None)
     if quantity is None:
-        bare = re.search(r"(?<![\d.])(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])",
+        bare = re.search(r"((?<![\d.])\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])",
                          piece) or \
             re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
         if bare is not None and local.instruments:

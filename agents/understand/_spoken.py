@@ -146,7 +146,7 @@ def _unhyphen(m: re.Match[str]) -> str:
 
 def _english(text: str) -> str:
     text = _HYPHEN_UNIT.sub(_unhyphen, text)
-    text = _FRACTION_MILLION.sub(lambda m: _FRACTION_VALUE[m.group(1).lower()], text)  # "a quarter million" 
+    text = _FRACTION_MILLION.sub(lambda m: _FRACTION_VALUE[m.group(1).lower()], text)  # "a quarter million"
     text = _BARE_HUNDRED.sub("100", text)  # "a twenty-day / hundred-day average"
     text = _SMALL_AND_A_HALF.sub(lambda m: f"{_VALUE[m.group(1).lower()]}.5", text)
     text = _Q_SMALL.sub(lambda m: f"{m.group(1)}{_VALUE[m.group(2).lower()]}", text)

@@ -33,6 +33,7 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.ask",
     "taorui.cli.factor",
     "taorui.cli.model",
+    "taorui.cli.replay",
 )
 
 #: Which module registers each top-level command. A call names one command, and only that
@@ -43,7 +44,7 @@ COMMANDS: dict[str, str] = {
     "approvals": "taorui.cli.approvals", "approve": "taorui.cli.approvals", "reject": "taorui.cli.approvals",
     "audit": "taorui.cli.audit", "bt": "taorui.cli.bt", "broker": "taorui.cli.broker",
     "memory": "taorui.cli.memory", "ask": "taorui.cli.ask", "resume": "taorui.cli.ask",
-    "factor": "taorui.cli.factor", "model": "taorui.cli.model",
+    "factor": "taorui.cli.factor", "model": "taorui.cli.model", "replay": "taorui.cli.replay",
 }
 
 

@@ -139,6 +139,9 @@ def _run_payload(result: BacktestResult) -> dict[str, Any]:
                     "size": t.size, "pnl": t.pnl} for t in result.trades],
         "equity_csv": result.equity_csv, "equity_png": result.equity_png, "trades_csv": result.trades_csv,
         "fill_rule": result.fill_rule,
+        "benchmark": result.benchmark.model_dump() if result.benchmark is not None else None,
+        "relative": result.relative,
+        "caveats": [c.model_dump(mode="json") for c in result.caveats],
     }
 
 
@@ -161,7 +164,21 @@ def _run_text(result: BacktestResult) -> str:
         f"trades {m.n_trades} (closed {m.n_closed_trades}, win rate {_fmt(m.win_rate)})  exposure {_fmt(m.exposure)}"
         f"  commission {m.commission_paid:,.2f}\n"
         f"fills: {result.fill_rule}\nrun {result.run_id}: {result.equity_png}"
+        + _against_text(result)
     )
+
+
+def _against_text(result: BacktestResult) -> str:
+    """Buy and hold beside the strategy, and what to read the result by."""
+    lines = []
+    if result.benchmark is not None and result.benchmark is not result.metrics:
+        b, rel = result.benchmark, result.relative
+        t = rel.get("excess_t")
+        lines.append(f"buy and hold (same symbols, window, costs): total {_fmt(b.total_return)}  Sharpe "
+                     f"{_fmt(b.sharpe, False)}  max drawdown {_fmt(b.max_drawdown)}; excess {_fmt(rel.get('excess_total_return'))}"
+                     f", IR {_fmt(rel.get('information_ratio'), False)}, t {_fmt(t, False)} (Newey-West)")
+    lines += [f"caveat [{c.code}]: {c.en}" for c in result.caveats]
+    return ("\n" + "\n".join(lines)) if lines else ""
 
 
 def cmd_optimize(args: argparse.Namespace, ctx: AppContext) -> int:

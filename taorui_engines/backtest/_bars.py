@@ -10,11 +10,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InvalidArgumentError, InvalidDateRangeError
+from taorui_engines.manifest import RunInputs, SeriesRead
 
 __all__ = ["OHLCV", "BarSet", "load_bars"]
 
@@ -25,7 +27,10 @@ OHLCV = ("open", "high", "low", "close", "volume")
 
 @dataclass(frozen=True)
 class BarSet:
-    """Daily OHLCV per symbol (DatetimeIndex), the trading window and where data came from."""
+    """Daily OHLCV per symbol (DatetimeIndex), the trading window and where data came from.
+
+    ``reads`` are the series loaded (for the run's manifest) and ``data_dir`` their store.
+    """
 
     frames: dict[str, pd.DataFrame]
     start: pd.Timestamp
@@ -33,6 +38,8 @@ class BarSet:
     market: str
     region: str
     synthetic: tuple[str, ...]
+    reads: tuple[SeriesRead, ...] = ()
+    data_dir: Path | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -52,6 +59,13 @@ class BarSet:
     def default_lot(self) -> int:
         """Lots of 100 in cn-region markets (A-share convention), single units elsewhere."""
         return 100 if self.region == "cn" else 1
+
+    def run_inputs(self) -> RunInputs:
+        """What a run on these bars read, for ``RunFolder.create(..., inputs=...)``.
+
+        A backtest has no randomness, so no seeds.
+        """
+        return RunInputs(data_dir=self.data_dir, reads=self.reads)
 
 
 def load_bars(
@@ -80,7 +94,9 @@ def load_bars(
     region = meta.region if meta is not None else "us"
     synthetic = tuple(i.symbol for i in infos if i.synthetic)
     logger.info("loaded %d symbol(s) of %s from %s (window %s..%s)", len(frames), market, load_start, start, end)
-    return BarSet(frames, window[0], window[1], market, region, synthetic)
+    reads = tuple(SeriesRead(symbol=i.symbol, market=market, columns=OHLCV, start=date.fromisoformat(load_start),
+                             end=end) for i in infos)
+    return BarSet(frames, window[0], window[1], market, region, synthetic, reads, data.data_dir)
 
 
 def _history_start(data: DataCenter, market: str, start: date, lookback: int) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taorui_engines.backtest._params import STRATEGIES, StrategyName, strategy_info, validate_params
+from taorui_engines.caveats import Caveat
 
 __all__ = [
     "FILL_RULE",
@@ -164,6 +165,11 @@ class BacktestResult(BaseModel):
     last_day: date
     warmup_start: date = Field(description="First bar loaded for indicator history.")
     lot_size: int
+    benchmark: BacktestMetrics | None = Field(
+        default=None, description="Buy and hold of the same symbols over the same window, same cash and costs.")
+    relative: dict[str, float | None] = Field(
+        default_factory=dict, description="Against the benchmark: excess return, tracking error, IR, its t-statistic.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the result by (computed).")
     fill_rule: str = FILL_RULE
     equity_csv: str | None = None
     equity_png: str | None = None

@@ -15,6 +15,7 @@ from taorui_engines.backtest._models import FILL_RULE, BacktestResult, BacktestS
 from taorui_engines.backtest._params import SignalParams, validate_params
 from taorui_engines.backtest._plots import plot_equity
 from taorui_engines.backtest._signals import target_weights
+from taorui_engines.caveats import Caveat, backtest_caveats
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.progress import ProgressReporter
@@ -45,11 +46,12 @@ def run_backtest(
     if isinstance(params, SignalParams):
         _check_signals(signals, params, bars)
     if runs_dir is None:
-        return _result(spec, bars, simulate(spec, bars, signals, progress=progress), None)
+        out = simulate(spec, bars, signals, progress=progress)
+        return _result(spec, bars, out, None, _benchmark(spec, bars, out))
     run = RunFolder.create(runs_dir, RUN_KIND, _config(spec, bars, signal_source))
     try:
         out = simulate(spec, bars, signals, progress=progress)
-        result = _result(spec, bars, out, run)
+        result = _result(spec, bars, out, run, _benchmark(spec, bars, out))
         run.finish()
     except BaseException as exc:
         run.fail(exc)
@@ -77,9 +79,33 @@ def _config(spec: BacktestSpec, bars: BarSet, signal_source: str | None) -> dict
     }
 
 
-def _result(spec: BacktestSpec, bars: BarSet, out: SimOutput, run: RunFolder | None) -> BacktestResult:
-    files = _write_files(spec, bars, out, run) if run is not None else {}
+def _benchmark(spec: BacktestSpec, bars: BarSet, out: SimOutput) -> SimOutput:
+    """Buy and hold of the same symbols over the same window with the same cash, costs and lots:
+    the yardstick every backtest is read against (the run itself when it is buy and hold)."""
+    if spec.strategy == "buy_and_hold":
+        return out
+    held = spec.model_copy(update={"strategy": "buy_and_hold", "params": {}, "sizing": None, "stop_loss": None,
+                                   "take_profit": None})
+    return simulate(BacktestSpec.model_validate(held.model_dump()), bars, None)
+
+
+def _relative(spec: BacktestSpec, out: SimOutput, bench: SimOutput) -> dict[str, float | None]:
+    """Excess over the benchmark and whether it is more than noise (taorui_engines.metrics)."""
+    from taorui_engines import metrics as pm
+
+    mine = pd.concat([pd.Series([spec.cash]), out.equity["value"].reset_index(drop=True)], ignore_index=True)
+    theirs = pd.concat([pd.Series([spec.cash]), bench.equity["value"].reset_index(drop=True)], ignore_index=True)
+    return pm.relative_summary(mine, theirs)
+
+
+def _result(spec: BacktestSpec, bars: BarSet, out: SimOutput, run: RunFolder | None,
+            bench: SimOutput | None = None) -> BacktestResult:
+    relative = _relative(spec, out, bench) if bench is not None and bench is not out else {}
+    caveats = backtest_caveats(out.metrics.model_dump(), bench.metrics.model_dump() if bench is not None and
+                               bench is not out else None, relative)
+    files = _write_files(spec, bars, out, run, bench, relative, caveats) if run is not None else {}
     return BacktestResult(
+        benchmark=bench.metrics if bench is not None else None, relative=relative, caveats=caveats,
         run_id=run.run_id if run else None,
         run_dir=str(run.path) if run else None,
         spec=spec,
@@ -95,15 +121,22 @@ def _result(spec: BacktestSpec, bars: BarSet, out: SimOutput, run: RunFolder | N
     )
 
 
-def _write_files(spec: BacktestSpec, bars: BarSet, out: SimOutput, run: RunFolder) -> dict[str, str]:
+def _write_files(spec: BacktestSpec, bars: BarSet, out: SimOutput, run: RunFolder, bench: SimOutput | None,
+                 relative: dict[str, float | None], caveats: list[Caveat]) -> dict[str, str]:
     equity = out.equity.copy()
     equity["return"] = returns(equity["value"], spec.cash)
     equity["drawdown"] = drawdown(equity["value"], spec.cash)
+    if bench is not None:
+        equity["benchmark_value"] = bench.equity["value"].reindex(equity.index).to_numpy()
     equity.to_csv(run.file("equity.csv"), date_format="%Y-%m-%d")
     pd.DataFrame([t.model_dump(mode="json") for t in out.trades]).to_csv(run.file("trades.csv"), index=False)
     out.fills.to_csv(run.file("fills.csv"), index=False)
-    plot_equity(equity["value"], equity["drawdown"], _title(spec, bars), run.file("equity.png"))
-    run.write_metrics(_flat_metrics(spec, bars, out))
+    plot_equity(equity["value"], equity["drawdown"], _title(spec, bars), run.file("equity.png"),
+                benchmark=equity["benchmark_value"] if bench is not None else None)
+    flat = _flat_metrics(spec, bars, out)
+    flat.update({"benchmark": bench.metrics.model_dump() if bench is not None else None, "relative": relative,
+                 "caveats": [c.model_dump(mode="json") for c in caveats]})
+    run.write_metrics(flat)
     return {"equity_csv": str(run.file("equity.csv")), "equity_png": str(run.file("equity.png")),
             "trades_csv": str(run.file("trades.csv"))}
 

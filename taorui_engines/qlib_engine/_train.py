@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from taorui_engines.caveats import Caveat, model_caveats
 from taorui_engines.data import DataCenter, _qlib
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
@@ -41,6 +42,7 @@ from taorui_engines.qlib_engine._errors import qlib_errors
 from taorui_engines.qlib_engine._models import ModelKind, ModelParams, build_model
 from taorui_engines.qlib_engine._panel import Universe, parse_all, resolve_universe, trading_window
 from taorui_engines.qlib_engine._plots import plot_equity
+from taorui_engines.qlib_engine._reads import training_inputs
 from taorui_engines.runs import RunFolder
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,16 @@ class LatestSignal(BaseModel):
     scores: dict[str, float] = Field(description="Symbol -> score; higher means a higher expected return.")
 
 
+class FitDiagnostics(BaseModel):
+    """Signs that a model learned little: the caveats read these (docs/honesty.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_trees: int | None = Field(default=None, description="Trees a boosted model kept (best iteration); None otherwise.")
+    prediction_std: float | None = Field(default=None, description="Mean cross-sectional std of the test scores.")
+    tied_share: float | None = Field(default=None, description="Mean daily share of names whose score another name shares.")
+
+
 class TrainResult(BaseModel):
     """What a training run produced."""
 
@@ -120,6 +132,8 @@ class TrainResult(BaseModel):
     metrics: ModelMetrics
     backtest: BacktestMetrics | None
     latest_signal: LatestSignal = Field(description="Scores of the last test day.")
+    fit: FitDiagnostics = Field(default_factory=FitDiagnostics)
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the result by (computed).")
     files: list[str]
     seconds: dict[str, float] = Field(description="Wall time of each step.")
 
@@ -138,7 +152,7 @@ def train_model(
         raise InvalidArgumentError(
             f"backtest topk ({config.backtest.topk}) must be below the number of symbols ({len(universe.symbols)})"
         )
-    run = RunFolder.create(runs_dir, "qlib_model", config)
+    run = RunFolder.create(runs_dir, "qlib_model", config, training_inputs(center, universe, segments, config))
     try:
         return _Training(center, config, universe, segments, custom, run, progress).execute()
     except BaseException as exc:
@@ -175,6 +189,7 @@ class _Training:
         self.custom, self.run = custom, run
         self.progress = default_progress(progress)
         self.seconds: dict[str, float] = {}
+        self.fit = FitDiagnostics()
         self.files: list[str] = []
 
     @contextmanager
@@ -197,6 +212,7 @@ class _Training:
             predictions = self._predict(model, dataset)
             self.files += model.save(self.run.path)
         metrics = _model_metrics(predictions)
+        self.fit = _diagnostics(model, predictions)
         _log(self.run, f"test IC {metrics.ic} Rank IC {metrics.rank_ic} over {metrics.n_test_days} days")
         backtest = None
         if self.config.backtest is not None:
@@ -256,8 +272,10 @@ class _Training:
             universe=_label(self.config.universe), market=self.universe.market,
             n_symbols=len(self.universe.symbols), synthetic=self.universe.synthetic, segments=segments,
             label=label_expression(self.config.label_horizon), metrics=metrics, backtest=backtest,
-            latest_signal=latest, files=sorted({*self.files, "run.log", "metrics.json"}), seconds=self.seconds,
+            latest_signal=latest, fit=self.fit, files=sorted({*self.files, "run.log", "metrics.json"}),
+            seconds=self.seconds,
         )
+        result = result.model_copy(update={"caveats": model_caveats(result.model_dump(mode="json"))})
         self.run.write_metrics(_flat_metrics(result))
         self.run.finish()
         return result
@@ -265,6 +283,21 @@ class _Training:
 
 def _label(universe: str | tuple[str, ...]) -> str:
     return universe if isinstance(universe, str) else ",".join(universe)
+
+
+def _diagnostics(model: Any, predictions: pd.DataFrame) -> FitDiagnostics:
+    """How much the model learned, from the model and its test scores."""
+    booster = getattr(model, "model", None)
+    trees = getattr(booster, "best_iteration", None)
+    if isinstance(trees, int) and trees <= 0 and booster is not None and hasattr(booster, "num_trees"):
+        trees = int(booster.num_trees())
+    score = predictions["score"].dropna()
+    if score.empty:
+        return FitDiagnostics(n_trees=trees if isinstance(trees, int) else None)
+    by_day = score.groupby(level="date")
+    spread = float(by_day.std(ddof=0).mean())
+    tied = float(by_day.apply(lambda s: float(s.round(12).duplicated(keep=False).mean())).mean())
+    return FitDiagnostics(n_trees=trees if isinstance(trees, int) else None, prediction_std=spread, tied_share=tied)
 
 
 def _latest(predictions: pd.DataFrame) -> LatestSignal:
@@ -295,6 +328,8 @@ def _flat_metrics(result: TrainResult) -> dict[str, Any]:
         "segments": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in result.segments.items()},
         "backtest": result.backtest.model_dump(mode="json") if result.backtest else None,
         "latest_signal_date": result.latest_signal.as_of.isoformat(),
+        "fit": result.fit.model_dump(mode="json"),
+        "caveats": [c.model_dump(mode="json") for c in result.caveats],
         "seconds": result.seconds,
         "summary": _summary(result),
     })

@@ -18,6 +18,7 @@ import pandas as pd
 
 from taorui_engines.data import DataCenter, InstrumentInfo
 from taorui_engines.errors import InvalidArgumentError, InvalidDateRangeError, UnknownSymbolError
+from taorui_engines.manifest import SeriesRead
 from taorui_engines.rl._features import INDICATORS, WARMUP_BARS, add_indicators, normalized_features
 from taorui_engines.rl._models import DateSpan
 
@@ -29,11 +30,13 @@ logger = logging.getLogger(__name__)
 MAX_ASSETS = 30
 MIN_TRAIN_BARS = 100
 MIN_TEST_BARS = 20
+#: Store fields a panel reads (the indicators are computed from them).
+PANEL_FIELDS = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True)
 class Panel:
-    """Aligned daily arrays: ``N`` days x ``n`` assets (x ``K`` indicators)."""
+    """Aligned daily arrays: ``N`` days x ``n`` assets (x ``K`` indicators); ``reads``: what was loaded."""
 
     symbols: tuple[str, ...]
     dates: pd.DatetimeIndex
@@ -42,6 +45,7 @@ class Panel:
     indicators: np.ndarray
     features: np.ndarray
     dropped_days: int
+    reads: tuple[SeriesRead, ...] = ()
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -149,7 +153,7 @@ def load_panel(data: DataCenter, symbols: tuple[str, ...], span: DateSpan, min_b
     """
     market = data.market_of(list(symbols))
     warm_start = _warmup_start(data, market, span)
-    bars = data.get_price(list(symbols), warm_start, span.end, fields=("open", "high", "low", "close"))
+    bars = data.get_price(list(symbols), warm_start, span.end, fields=PANEL_FIELDS)
     bars = add_indicators(bars)
     wide = _align(bars, symbols)
     in_window = wide.index >= pd.Timestamp(span.start)
@@ -160,7 +164,9 @@ def load_panel(data: DataCenter, symbols: tuple[str, ...], span: DateSpan, min_b
         raise InvalidDateRangeError(
             f"window {span.label()} has {len(wide)} usable days for {', '.join(symbols)}; need at least {min_bars}"
         )
-    return _to_panel(wide, symbols, dropped)
+    reads = tuple(SeriesRead(symbol=s, market=market, columns=PANEL_FIELDS, start=warm_start, end=span.end)
+                  for s in symbols)
+    return _to_panel(wide, symbols, dropped, reads)
 
 
 def _warmup_start(data: DataCenter, market: str, span: DateSpan) -> date:
@@ -180,7 +186,7 @@ def _align(bars: pd.DataFrame, symbols: tuple[str, ...]) -> pd.DataFrame:
     return wide.reindex(columns=columns).sort_index()
 
 
-def _to_panel(wide: pd.DataFrame, symbols: tuple[str, ...], dropped: int) -> Panel:
+def _to_panel(wide: pd.DataFrame, symbols: tuple[str, ...], dropped: int, reads: tuple[SeriesRead, ...]) -> Panel:
     n_days, n_assets = len(wide), len(symbols)
     indicators = np.stack([wide[name].to_numpy(dtype="float64") for name in INDICATORS], axis=2)
     close = wide["close"].to_numpy(dtype="float64")
@@ -197,4 +203,5 @@ def _to_panel(wide: pd.DataFrame, symbols: tuple[str, ...], dropped: int) -> Pan
         indicators=indicators,
         features=features,
         dropped_days=dropped,
+        reads=reads,
     )

@@ -18,6 +18,7 @@ import numpy as np
 
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InternalError, InvalidArgumentError, TaoruiError
+from taorui_engines.manifest import RunInputs, merge_reads
 from taorui_engines.progress import ProgressReporter
 from taorui_engines.rl._act import suggest
 from taorui_engines.rl._data import (
@@ -61,6 +62,14 @@ class Prepared:
     train: Panel
     test: Panel
     valid: Panel | None
+
+    def run_inputs(self, data: DataCenter) -> RunInputs:
+        """Every series the run reads (the windows, and the test window extended to the latest
+        bar that the next action reads) and its seed, for the run's manifest."""
+        latest = _latest_span(data, self.spec)
+        reads = [*self.train.reads, *self.test.reads, *(self.valid.reads if self.valid else ())]
+        reads += [r.model_copy(update={"end": max(latest.end, r.end or latest.end)}) for r in self.test.reads]
+        return RunInputs(data_dir=data.data_dir, reads=merge_reads(reads), seeds={"seed": self.spec.seed})
 
 
 def _provenance(data: DataCenter, symbols: tuple[str, ...]) -> dict[str, str]:
@@ -148,11 +157,16 @@ def _ref(run_id: str, spec: RLRunSpec, metrics: dict[str, Any]) -> BacktestRef:
     )
 
 
-def _latest_panel(data: DataCenter, spec: RLRunSpec) -> Panel:
+def _latest_span(data: DataCenter, spec: RLRunSpec) -> DateSpan:
     """From the test start to the last day every asset has data now."""
     infos = data.resolve(list(spec.assets))
     last = min(date.fromisoformat(i.end[:10]) for i in infos)
-    return load_panel(data, spec.assets, DateSpan(start=spec.test.start, end=max(last, spec.test.start)))
+    return DateSpan(start=spec.test.start, end=max(last, spec.test.start))
+
+
+def _latest_panel(data: DataCenter, spec: RLRunSpec) -> Panel:
+    """From the test start to the last day every asset has data now."""
+    return load_panel(data, spec.assets, _latest_span(data, spec))
 
 
 def _title(spec: RLRunSpec, span: DateSpan) -> str:
@@ -182,7 +196,7 @@ def train_agent(
 ) -> RLRunResult:
     """Train, backtest against buy-and-hold, suggest the next action; all in a new run folder."""
     prepared = prepare(data, request)
-    run = RunFolder.create(runs_dir, RUN_KIND, prepared.spec)
+    run = RunFolder.create(runs_dir, RUN_KIND, prepared.spec, prepared.run_inputs(data))
     return _guarded(run, lambda: _train_and_report(data, prepared, run, progress))  # type: ignore[no-any-return]
 
 
@@ -247,7 +261,7 @@ def evaluate_agent(
     config = {"model_run_id": run_id, "algo": spec.algo, "assets": list(spec.assets), "test": span.model_dump(mode="json"),
               "train": spec.train.model_dump(mode="json"), "overlaps_training": overlaps,
               "env": spec.env.model_dump(mode="json")}
-    run = RunFolder.create(runs_dir, EVAL_KIND, config)
+    run = RunFolder.create(runs_dir, EVAL_KIND, config, RunInputs(data_dir=data.data_dir, reads=panel.reads))
     return _guarded(run, lambda: _evaluate_into(run, spec, panel, model, span, overlaps))  # type: ignore[no-any-return]
 
 
