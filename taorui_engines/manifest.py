@@ -335,7 +335,7 @@ def series_record(data_dir: Path, read: SeriesRead) -> SeriesRecord | None:
         return None
     stamps = frame.index
     return SeriesRecord(
-        **read.model_dump(), rows=len(frame), sha256=_digest(frame, read),
+        **read.model_dump(include=set(SeriesRead.model_fields)), rows=len(frame), sha256=_digest(frame, read),
         first_date=stamps[0].isoformat()[:10] if len(stamps) else "",
         last_date=stamps[-1].isoformat()[:10] if len(stamps) else "",
     )
@@ -455,8 +455,7 @@ def check_series(manifest: RunManifest, data_dir: Path) -> tuple[SeriesCheck, ..
     """Each series of the manifest against what the store in ``data_dir`` holds now."""
     out = []
     for then in manifest.series:
-        read = SeriesRead.model_validate(then.model_dump(include=set(SeriesRead.model_fields)))
-        now = series_record(data_dir, read)
+        now = series_record(data_dir, then)
         differences = _record_differences(then, now)
         out.append(SeriesCheck(symbol=then.symbol, market=then.market, then=then, now=now,
                                changed=bool(differences), differences=differences))

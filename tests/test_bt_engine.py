@@ -190,7 +190,7 @@ def test_sharpe_and_max_drawdown_agree_with_an_independent_computation(
     rets = values[1:] / values[:-1] - 1
     sharpe = rets.mean() / rets.std(ddof=1) * np.sqrt(252)
     peaks = np.maximum.accumulate(values)
-    max_dd = np.max(1 - values / peaks)
+    max_dd = np.min(values / peaks - 1)  # negative: the shared convention (docs/metrics.md)
     metrics = json.loads((Path(result.run_dir or "") / "metrics.json").read_text())
 
     assert metrics["sharpe"] == pytest.approx(sharpe, rel=1e-9)
@@ -199,7 +199,7 @@ def test_sharpe_and_max_drawdown_agree_with_an_independent_computation(
     assert metrics["total_return"] == pytest.approx(equity.iloc[-1] / spec.cash - 1, rel=1e-9)
     years = len(equity) / 252
     assert metrics["annualized_return"] == pytest.approx((equity.iloc[-1] / spec.cash) ** (1 / years) - 1, rel=1e-9)
-    assert metrics["max_drawdown"] > 0.05  # 2008 is in the window: the check is not vacuous
+    assert metrics["max_drawdown"] < -0.05  # 2008 is in the window: the check is not vacuous
 
 
 # ---------------------------------------------------------------------------------------

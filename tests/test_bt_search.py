@@ -105,13 +105,13 @@ def test_without_worker_processes_the_search_runs_here_and_says_so(
     assert "no semaphores" in caplog.text
 
 
-def test_max_drawdown_ranks_lowest_first(data_center: DataCenter) -> None:
+def test_max_drawdown_ranks_shallowest_first(data_center: DataCenter) -> None:
     grid: dict[str, tuple[int | float | bool | str, ...]] = {"fast": (5, 10), "slow": (20, 40)}
     spec = OptimizeSpec(base=BASE, grid=grid, oos_start=OOS[0], oos_end=OOS[1],
                         metric="max_drawdown", top=1, workers=1)
     result = optimize(spec, data_center)
     drawdowns = [r.in_sample.max_drawdown for r in result.ranking]
-    assert drawdowns == sorted(drawdowns)
+    assert drawdowns == sorted(drawdowns, reverse=True)  # negative: closest to 0 first
 
 
 @pytest.mark.parametrize(

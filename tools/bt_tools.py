@@ -26,6 +26,7 @@ from taorui_engines.backtest import (
     read_signal_file,
     run_backtest,
 )
+from taorui_engines.caveats import Caveat
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.runs import open_run
 from tools._base import Tool, ToolArgs, ToolKind, ToolResult
@@ -154,6 +155,9 @@ class BacktestStrategyResult(ToolResult):
     first_day: date
     last_day: date
     metrics: BacktestMetrics
+    benchmark: BacktestMetrics | None = Field(default=None, description="Buy and hold of the same symbols, same costs.")
+    relative: dict[str, float | None] = Field(default_factory=dict, description="Excess over it, IR, Newey-West t.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the result by (computed).")
     trades: list[TradeRow] = Field(description=f"The first {MAX_TRADES_SHOWN} trades (all in trades.csv).")
     equity_png: str
     equity_csv: str
@@ -179,7 +183,8 @@ def _backtest(args: BacktestStrategyArgs, ctx: ToolContext) -> BacktestStrategyR
     return BacktestStrategyResult(
         run_id=result.run_id, run_dir=result.run_dir, strategy=spec.strategy, params=dict(spec.params),
         symbols=list(result.symbols), synthetic_symbols=list(result.synthetic_symbols),
-        first_day=result.first_day, last_day=result.last_day, metrics=result.metrics,
+        first_day=result.first_day, last_day=result.last_day, metrics=result.metrics, benchmark=result.benchmark,
+        relative=result.relative, caveats=result.caveats,
         trades=_trade_rows(result), equity_png=result.equity_png, equity_csv=result.equity_csv,
     )
 
@@ -191,7 +196,7 @@ class OptimizeStrategyArgs(_CostArgs):
         min_length=1, description="Values to try per parameter, e.g. {'fast': [5, 10, 20], 'slow': [30, 50]}.")
     oos_start: date = Field(description="First day of the out-of-sample window (after end).")
     oos_end: date = Field(description="Last day of the out-of-sample window.")
-    metric: RankMetric = Field(default="sharpe", description="Ranking metric (max_drawdown: lower is better).")
+    metric: RankMetric = Field(default="sharpe", description="Ranking metric (max_drawdown is negative: shallowest first).")
     top: int = Field(default=5, ge=1, le=20, description="How many of the best get an out-of-sample test.")
 
 

@@ -132,6 +132,7 @@ def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"- 总收益 {fmt_pct(m.get('total_return'))}，年化 {fmt_pct(m.get('annualized_return'))}，夏普 "
                   f"{fmt_num(m.get('sharpe'))}，最大回撤 {fmt_pct(m.get('max_drawdown'), False)}，交易 {m.get('n_trades', 'n/a')} 次，"
                   f"期末市值 {fmt_num(m.get('final_value'))}，佣金 {fmt_num(m.get('commission_paid'))}。")]
+    lines += against_benchmark(lang, r)
     if r.get("fill_rule"):
         lines.append(pick(lang, f"Fills: {r['fill_rule']}", f"成交规则：{FILL_RULE_ZH}"))
     if r.get("equity_png"):
@@ -145,6 +146,28 @@ def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
 #: The backtest engine's fill rule (taorui_engines.backtest.FILL_RULE), for a Chinese answer.
 FILL_RULE_ZH = ("第 t 根K线收盘产生信号，第 t+1 根K线开盘以市价成交（Backtrader，不提前成交），滑点按不利方向计入"
                 "（不超过该K线最高/最低价）；佣金按成交额比例收取；开盘时现金不足以支付的订单取消，不顺延")
+
+
+def against_benchmark(lang: str, r: dict[str, Any]) -> list[str]:
+    """Buy and hold of the same symbols beside the result, the excess and its t, then the caveats the
+    run computed: the numbers that decide how to read the headline."""
+    b, rel = r.get("benchmark") or {}, r.get("relative") or {}
+    lines = []
+    if b and r.get("strategy") != "buy_and_hold":
+        lines.append(pick(
+            lang,
+            f"- buy and hold of the same, same window and costs: total {fmt_pct(b.get('total_return'))}, Sharpe "
+            f"{fmt_num(b.get('sharpe'))}, max drawdown {fmt_pct(b.get('max_drawdown'), False)}; excess "
+            f"{fmt_pct(rel.get('excess_total_return'))} (information ratio {fmt_num(rel.get('information_ratio'))}, "
+            f"t {fmt_num(rel.get('excess_t'))}, Newey-West).",
+            f"- 同一标的买入持有（同区间、同成本）：总收益 {fmt_pct(b.get('total_return'))}，夏普 {fmt_num(b.get('sharpe'))}，"
+            f"最大回撤 {fmt_pct(b.get('max_drawdown'), False)}；超额收益 {fmt_pct(rel.get('excess_total_return'))}"
+            f"（信息比率 {fmt_num(rel.get('information_ratio'))}，t 值 {fmt_num(rel.get('excess_t'))}，Newey-West）。"))
+    caveats = [c for c in r.get("caveats") or [] if isinstance(c, dict)]
+    if caveats:
+        lines.append(pick(lang, "Read it with:", "解读时请注意："))
+        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
+    return lines
 
 
 def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float | int]]:

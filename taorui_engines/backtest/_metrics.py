@@ -1,10 +1,10 @@
-"""Performance numbers from an equity curve and a trade list.
+"""Performance numbers from an equity curve and a trade list, by :mod:`taorui_engines.metrics`.
 
-Definitions (docs/backtests.md repeats them): ``V_t`` is the account value at bar t's close
-and ``V_-1`` the starting cash; returns are ``r_t = V_t / V_{t-1} - 1``; annualisation uses
-``periods_per_year`` bars (252); the risk-free rate is 0. Volatility and Sharpe use the
-sample standard deviation (ddof=1); Sortino's downside deviation is
-``sqrt(mean(min(r_t, 0)^2))``. Drawdown is ``1 - V_t / max(V_-1..V_t)``.
+The conventions are the shared module's (docs/metrics.md): ``V_t`` is the account value at
+bar t's close and the starting cash is ``V_0``; returns are ``r_t = V_t / V_{t-1} - 1``;
+annualisation is geometric over ``periods_per_year`` bars (252); the risk-free rate is 0;
+volatility and Sharpe use ddof=1; Sortino's downside deviation is ``sqrt(mean(min(r_t, 0)^2))``.
+Drawdown is ``V_t / max(V_0..V_t) - 1``: NEGATIVE, as in every other engine.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ def returns(values: pd.Series, initial_cash: float) -> pd.Series:
 
 
 def drawdown(values: pd.Series, initial_cash: float) -> pd.Series:
-    """Fall below the running peak (the starting cash counts as a peak), as a positive fraction."""
+    """``V_t / running peak - 1`` (the starting cash counts as a peak): 0 at highs, negative below."""
     peak = np.maximum(values.cummax().to_numpy(), initial_cash)
-    return pd.Series(1.0 - values.to_numpy() / peak, index=values.index)
+    return pd.Series(values.to_numpy() / peak - 1.0, index=values.index)
 
 
 def max_drawdown_duration(dd: pd.Series) -> int:
     """Longest run of consecutive bars below a previous peak (to recovery or to the end)."""
     longest = current = 0
-    for under in (dd.to_numpy() > 1e-12):
+    for under in (dd.to_numpy() < -1e-12):
         current = current + 1 if under else 0
         longest = max(longest, current)
     return longest
@@ -64,32 +64,33 @@ def compute_metrics(
     periods_per_year: int = PERIODS_PER_YEAR,
 ) -> BacktestMetrics:
     """Metrics of one run. ``equity`` has columns ``value`` and ``gross`` (position value)."""
+    from taorui_engines import metrics as pm
+
     values = equity["value"].astype("float64")
-    rets = returns(values, initial_cash)
-    dd = drawdown(values, initial_cash)
     n = len(values)
-    total = float(values.iloc[-1] / initial_cash - 1.0)
-    growth = values.iloc[-1] / initial_cash
-    annual = float(growth ** (periods_per_year / n) - 1.0) if growth > 0 else None
-    std = float(rets.std(ddof=1)) if n > 1 else float("nan")
-    mean = float(rets.mean())
-    downside = float(np.sqrt(np.mean(np.minimum(rets.to_numpy(), 0.0) ** 2)))
-    root = math.sqrt(periods_per_year)
-    sharpe = _ratio(mean * root, std) if math.isfinite(std) else None
-    max_dd = float(dd.max())
     n_closed, win_rate = _trade_stats(trades)
     gross = equity["gross"].astype("float64")
+    curve = np.concatenate([[initial_cash], values.to_numpy()])
+    if curve[-1] > 0 and np.all(curve > 0):
+        report = pm.performance(curve, periods_per_year=periods_per_year)
+        annual: float | None = report.annualized_return
+        volatility, sharpe, sortino = report.volatility, report.sharpe, report.sortino
+        max_dd, duration, calmar = report.max_drawdown, report.max_drawdown_duration, report.calmar
+    else:  # the account was wiped out: no growth rate to annualise; the path still has a drawdown
+        dd = drawdown(values, initial_cash)
+        annual, volatility, sharpe, sortino, calmar = None, None, None, None, None
+        max_dd, duration = float(dd.min()), max_drawdown_duration(dd)
     return BacktestMetrics(
         initial_cash=initial_cash,
         final_value=float(values.iloc[-1]),
-        total_return=total,
+        total_return=float(values.iloc[-1] / initial_cash - 1.0),
         annualized_return=annual,
-        volatility=std * root if math.isfinite(std) else None,
+        volatility=volatility,
         sharpe=sharpe,
-        sortino=_ratio(mean * root, downside),
+        sortino=sortino,
         max_drawdown=max_dd,
-        max_drawdown_duration=max_drawdown_duration(dd),
-        calmar=_ratio(annual, max_dd) if annual is not None else None,
+        max_drawdown_duration=duration,
+        calmar=calmar,
         n_trades=len(trades),
         n_closed_trades=n_closed,
         win_rate=win_rate,

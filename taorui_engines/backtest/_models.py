@@ -134,7 +134,7 @@ class BacktestMetrics(BaseModel):
     volatility: float | None
     sharpe: float | None
     sortino: float | None
-    max_drawdown: float = Field(description="Largest peak-to-trough fall of equity, a positive fraction.")
+    max_drawdown: float = Field(description="Worst fall of equity below its running peak, a NEGATIVE fraction.")
     max_drawdown_duration: int = Field(description="Longest stretch below a previous peak, in bars.")
     calmar: float | None
     n_trades: int = Field(description="Round trips, including a position still open at the end.")

@@ -30,7 +30,7 @@ def plot_equity(equity: pd.Series, drawdown: pd.Series, title: str, path: Path,
     top.set_ylabel("account value")
     top.set_title(title, fontsize=10)
     top.grid(alpha=0.3)
-    bottom.fill_between(drawdown.index, -100 * drawdown.to_numpy(), 0.0, color="#c0392b", alpha=0.5)
+    bottom.fill_between(drawdown.index, 100 * drawdown.to_numpy(), 0.0, color="#c0392b", alpha=0.5)
     bottom.set_ylabel("drawdown %")
     bottom.grid(alpha=0.3)
     fig.tight_layout()

@@ -50,7 +50,7 @@ class OptimizeSpec(BaseModel):
     grid: dict[str, tuple[GridValue, ...]] = Field(description="Values to try per parameter.")
     oos_start: date = Field(description="First day of the out-of-sample window (after the in-sample end).")
     oos_end: date = Field(description="Last day of the out-of-sample window.")
-    metric: RankMetric = Field(default="sharpe", description="Ranking metric (max_drawdown: lower is better).")
+    metric: RankMetric = Field(default="sharpe", description="Ranking metric (max_drawdown, negative: closer to 0 is better).")
     top: int = Field(default=10, ge=1, le=100, description="How many of the best get an out-of-sample run.")
     workers: int | None = Field(default=None, ge=1, le=64, description="Processes; default: CPU count.")
 
@@ -240,7 +240,7 @@ def _sort_key(metric: RankMetric, metrics: BacktestMetrics) -> float:
     value = getattr(metrics, metric)
     if value is None or not math.isfinite(value):
         return math.inf
-    return value if metric == "max_drawdown" else -value
+    return -value  # higher is better for every metric (max_drawdown is negative: the shallowest first)
 
 
 def optimize(

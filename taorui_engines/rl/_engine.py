@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from taorui_engines.caveats import rl_caveats
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InternalError, InvalidArgumentError, TaoruiError
 from taorui_engines.manifest import RunInputs, merge_reads
@@ -224,9 +225,23 @@ def _train_and_report(data: DataCenter, prepared: Prepared, run: RunFolder, prog
         split_note=spec.split_note, timesteps=spec.timesteps, trained_timesteps=trained, costs=_costs_text(spec),
         metrics=result.metrics, benchmark=result.benchmark, equity_csv=str(csv_path), equity_png=str(equity_png),
         drawdown_png=str(drawdown_png), model_path=str(model_path), next_action=action,
+        relative=_relative(result.curve),
     )
+    out = out.model_copy(update={"caveats": rl_caveats(out.model_dump(mode="json"), seeds=1)})
+    run.write_metrics({**metrics, "relative": out.relative, "caveats": [c.model_dump(mode="json") for c in out.caveats]})
     run.write_json("result.json", out.model_dump(mode="json"))
     return out
+
+
+def _relative(curve: Any) -> dict[str, float | None]:
+    """The agent's test curve against buy and hold's (taorui_engines.metrics); empty when undefined."""
+    from taorui_engines import metrics as pm
+    from taorui_engines.errors import InvalidInputError
+
+    try:
+        return pm.relative_summary(curve["equity"].to_numpy(), curve["benchmark_equity"].to_numpy())
+    except InvalidInputError:
+        return {}
 
 
 def _trained_run(runs_dir: Path, run_id: str) -> tuple[RunFolder, RLRunSpec]:

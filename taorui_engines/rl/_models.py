@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from taorui_engines.caveats import Caveat
+
 __all__ = [
     "ALGOS",
     "Algo",
@@ -200,6 +202,9 @@ class RLRunResult(_Frozen):
     costs: str
     metrics: PerformanceMetrics
     benchmark: PerformanceMetrics = Field(description="Buy-and-hold of the same asset(s), same costs.")
+    relative: dict[str, float | None] = Field(
+        default_factory=dict, description="Against buy and hold: excess, tracking error, IR, Newey-West t.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the result by (computed).")
     equity_csv: str
     equity_png: str
     drawdown_png: str
