@@ -92,9 +92,14 @@ class BankReport(BaseModel):
 TUNING_SPLITS = ("tuning", "dev_a", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f", "dev_g", "dev_h", "dev_i")
 
 
+#: Splits written by people who never saw the parser and never used to tune it. ``held_out`` was
+#: read once while tuning (its per-case results were printed), so ``held_out_2`` is the measure.
+HELD_OUT_SPLITS = ("held_out", "held_out_2")
+
+
 def load_bank(split: str) -> list[dict[str, Any]]:
     """The cases of one split (``tune``: every tuning split; ``all``: everything)."""
-    names = {"all": [*TUNING_SPLITS, "held_out"], "tune": list(TUNING_SPLITS)}.get(split, [split])
+    names = {"all": [*TUNING_SPLITS, *HELD_OUT_SPLITS], "tune": list(TUNING_SPLITS)}.get(split, [split])
     cases: list[dict[str, Any]] = []
     for name in names:
         cases += yaml.safe_load((BANK / f"{name}.yaml").read_text(encoding="utf-8")) or []
@@ -316,7 +321,7 @@ def sample_catalog() -> list[Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run a split and print its report."""
     parser = argparse.ArgumentParser(prog="python -m evals.understanding")
-    parser.add_argument("--split", choices=[*TUNING_SPLITS, "tune", "held_out", "all"], default="held_out")
+    parser.add_argument("--split", choices=[*TUNING_SPLITS, "tune", *HELD_OUT_SPLITS, "all"], default="held_out_2")
     parser.add_argument("--router-cache", type=Path, default=Path.home() / ".cache" / "taorui" / "router")
     parser.add_argument("--no-router", action="store_true", help="lexical cues only")
     parser.add_argument("--json", action="store_true")

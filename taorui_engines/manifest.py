@@ -31,6 +31,7 @@ import importlib.metadata
 import json
 import logging
 import math
+import os
 import platform
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -57,6 +58,7 @@ __all__ = [
     "CodeVersion",
     "DataChangedError",
     "EXPECTED_CONFIG_CHANGES",
+    "KNOWN_VARIATION",
     "VOLATILE",
     "LLMIdentity",
     "MetricComparison",
@@ -75,6 +77,7 @@ __all__ = [
     "merge_reads",
     "package_versions",
     "prompt_sha256",
+    "python_hash_seed",
     "read_manifest",
     "replay",
     "series_record",
@@ -93,6 +96,12 @@ PACKAGES: tuple[str, ...] = (
 #: listed in the result as ``ignored`` with this reason.
 VOLATILE: dict[str, dict[str, str]] = {
     "qlib_model": {"seconds": "wall-clock time of each step"},
+}
+#: What can move a kind's numbers between processes with the same code, data and seeds (in every result).
+KNOWN_VARIATION: dict[str, str] = {
+    "qlib_model": "Qlib's backtest adds up positions in an order that follows Python's string hashing, so its "
+                  "numbers are bit for bit across processes only under the same PYTHONHASHSEED; otherwise they "
+                  "may differ in the last digits (about 1e-15 relative, which --rtol 1e-12 accepts)",
 }
 #: Config keys a replay changes on purpose, per run kind (reported with this reason).
 EXPECTED_CONFIG_CHANGES: dict[str, dict[str, str]] = {
@@ -203,6 +212,7 @@ class RunManifest(_Frozen):
     created: str
     code: CodeVersion
     platform: str
+    python_hash_seed: str | None = Field(default=None, description="PYTHONHASHSEED of the process (None: random).")
     packages: dict[str, str | None] = Field(description="Distribution -> version (None: not installed).")
     data_dir: str | None
     stores: tuple[StoreVersion, ...]
@@ -243,6 +253,11 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
+def python_hash_seed() -> str | None:
+    """PYTHONHASHSEED of this process: recorded, not configured (it orders sets of strings; see KNOWN_VARIATION)."""
+    return os.environ.get("PYTHONHASHSEED")
+
+
 @functools.cache
 def package_versions() -> dict[str, str | None]:
     """``python`` and each of :data:`PACKAGES` with its installed version."""
@@ -260,7 +275,8 @@ def build_manifest(
     stores = tuple(s for s in (_store_version(data_dir, m) for m in markets) if s) if data_dir else ()
     return RunManifest(
         run_id=run_id, kind=kind, created=datetime.now(UTC).isoformat(timespec="seconds"),
-        code=code_version(), platform=platform.platform(), packages=dict(package_versions()),
+        code=code_version(), platform=platform.platform(), python_hash_seed=python_hash_seed(),
+        packages=dict(package_versions()),
         data_dir=str(data_dir) if data_dir else None, stores=stores, series=series,
         config=dict(config), seeds=dict(inputs.seeds), llm=inputs.llm,
     )
@@ -552,7 +568,8 @@ class ReplayResult(_Frozen):
     stores: tuple[VersionCheck, ...] = Field(description="Store version per market, then and now.")
     packages: tuple[VersionCheck, ...]
     code: tuple[VersionCheck, ...] = Field(description="taorui version, git commit and dirty flag, then and now.")
-    platform: VersionCheck
+    environment: tuple[VersionCheck, ...] = Field(description="Platform and PYTHONHASHSEED, then and now.")
+    notes: tuple[str, ...] = Field(default=(), description="What is known to move this kind's numbers.")
 
     @property
     def identical(self) -> bool:
@@ -653,6 +670,7 @@ def _result(
         stores=_versions({s.market: s.version for s in manifest.stores}, stores_now),
         packages=_versions(manifest.packages, package_versions()),
         code=_versions(manifest.code.model_dump(), now.model_dump()),
-        platform=VersionCheck(name="platform", then=manifest.platform, now=platform.platform(),
-                              same=manifest.platform == platform.platform()),
+        environment=_versions({"platform": manifest.platform, "PYTHONHASHSEED": manifest.python_hash_seed},
+                              {"platform": platform.platform(), "PYTHONHASHSEED": python_hash_seed()}),
+        notes=(KNOWN_VARIATION[manifest.kind],) if manifest.kind in KNOWN_VARIATION else (),
     )

@@ -339,6 +339,6 @@ def test_public_names_are_pinned() -> None:
         "NOISE_T", "PERIODS_PER_YEAR", "MeanSignificance", "PerformanceReport", "RelativeReport", "SeriesLike",
         "annualized_return", "drawdown", "equity_from_returns", "indistinguishable_from_noise", "max_drawdown",
         "max_drawdown_duration", "mean_significance", "newey_west_lag", "newey_west_t", "overlapping_returns",
-        "performance", "relative", "returns_from_equity", "sharpe_ratio", "sortino_ratio", "total_return",
+        "performance", "relative", "relative_summary", "returns_from_equity", "sharpe_ratio", "sortino_ratio", "total_return",
         "volatility",
     }

@@ -201,15 +201,14 @@ def test_replay_refuses_when_the_data_read_was_edited_in_place(sample_data_dir: 
 
 
 def test_replay_with_allow_data_change_reports_the_series_and_the_metrics_that_moved(
-    sample_data_dir: Path, tmp_path: Path
+    home: Path, own_center: DataCenter
 ) -> None:
-    center = _private_store(sample_data_dir, tmp_path)
-    runs = tmp_path / "runs"
-    original = run_backtest(SMA, center, runs)
+    runs = Settings(home=home).runs_dir
+    original = run_backtest(SMA, own_center, runs)
     assert original.run_id is not None
-    _scale_closes_in_place(center, "SP500", "2016-01-01", "2016-06-30", 1.1)
+    _reingest_scaled(own_center, "SP500", "2016-01-01", "2016-06-30", 1.2)
 
-    result = replay(original.run_id, runs, center, allow_data_change=True)
+    result = replay(original.run_id, runs, own_center, allow_data_change=True)
 
     assert result.data_changed and result.verdict == "different"
     (check,) = result.series

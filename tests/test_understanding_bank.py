@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from agents.spec import INTENTS, TaskSpec
-from evals.understanding import TUNING_SPLITS, check_cases, grade, load_bank, offline_understander, run_bank
+from evals.understanding import HELD_OUT_SPLITS, TUNING_SPLITS, check_cases, grade, load_bank, offline_understander, run_bank
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,14 @@ def understander() -> Callable[[str], TaskSpec]:
 
 
 def test_the_bank_has_a_held_out_part_and_enough_chinese() -> None:
-    held = load_bank("held_out")
-    everything = [c for split in (*TUNING_SPLITS, "held_out") for c in load_bank(split)]
+    held = load_bank("held_out_2")
+    everything = [c for split in (*TUNING_SPLITS, *HELD_OUT_SPLITS) for c in load_bank(split)]
     assert len(everything) >= 300 and sum(c["language"] == "zh" for c in everything) >= 120
     assert len(held) >= 150 and sum(c["language"] == "zh" for c in held) >= 60
     assert len(held) == len({c["id"] for c in held})
     for case in everything:
         assert all(s["intent"] in INTENTS for s in case["expect"].get("steps") or []), case["id"]
-    for split in (*TUNING_SPLITS, "held_out"):
+    for split in (*TUNING_SPLITS, *HELD_OUT_SPLITS):
         assert check_cases(load_bank(split)) == []  # the format a case writer checks with --check
 
 
@@ -53,7 +53,8 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
     assert report.rate >= floor, report.markdown()
 
 
-def test_the_held_out_score_does_not_fall(understander: Callable[[str], TaskSpec]) -> None:
-    report = run_bank("held_out", understander)
-    print(f"\nheld-out: {report.rate:.1%} of {len(report.cases)} fully right")
-    assert report.rate >= 0.88, f"held-out fell to {report.rate:.1%} (it was 89.9 %)"
+@pytest.mark.parametrize(("split", "floor"), [("held_out", 0.89), ("held_out_2", 0.92)])
+def test_the_held_out_score_does_not_fall(split: str, floor: float, understander: Callable[[str], TaskSpec]) -> None:
+    report = run_bank(split, understander)
+    print(f"\n{split}: {report.rate:.1%} of {len(report.cases)} fully right")
+    assert report.rate >= floor, f"{split} fell to {report.rate:.1%} (floor {floor:.0%}; docs/agents.md has the last figure)"

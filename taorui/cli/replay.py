@@ -79,7 +79,9 @@ def _text(r: ReplayResult) -> str:
     lines += [f"    {c.symbol}: {', '.join(c.differences)}" for c in changed[:_SHOWN]]
     if r.config_differences:
         lines.append(f"  config differs: {', '.join(r.config_differences[:_SHOWN])}")
-    moved = [v for v in (*r.code, *r.packages, *r.stores, r.platform) if not v.same]
+    moved = [v for v in (*r.code, *r.packages, *r.stores, *r.environment) if not v.same]
     lines += [f"  {v.name}: {v.then} -> {v.now}" for v in moved]
+    if r.verdict != "identical":
+        lines += [f"  note: {note}" for note in r.notes]
     lines.append(f"  folder {r.replay_dir}")
     return "\n".join(lines)
