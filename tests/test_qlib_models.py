@@ -325,7 +325,7 @@ def test_the_public_surface_is_pinned() -> None:
 
     assert set(engine.__all__) == {
         "DECAY_HORIZONS", "FORWARD_RETURN", "BacktestConfig", "BacktestMetrics", "FactorEvalRequest",
-        "FactorEvaluation", "FactorResult", "FeatureSet", "IcStats", "LatestSignal", "ModelKind", "ModelMetrics",
+        "FactorEvaluation", "FactorResult", "FeatureSet", "FitDiagnostics", "IcStats", "LatestSignal", "ModelKind", "ModelMetrics",
         "ModelParams", "SignalBacktestRequest", "SignalBacktestResult", "TrainConfig", "TrainResult", "Universe",
         "backtest_signal", "daily_ic", "daily_rank_ic", "equal_weight_benchmark", "evaluate_factors",
         "forward_returns", "label_expression", "qlib_errors", "rank_autocorrelation", "resolve_universe",

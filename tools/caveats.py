@@ -6,6 +6,6 @@ freshness, because only the agent knows the day the person asks on.
 
 from __future__ import annotations
 
-from taorui_engines.caveats import Caveat, freshness, last_trading_day
+from taorui_engines.caveats import Caveat, freshness, last_trading_day, order_gap
 
-__all__ = ["Caveat", "freshness", "last_trading_day"]
+__all__ = ["Caveat", "freshness", "last_trading_day", "order_gap"]

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from taorui_engines.caveats import Caveat
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.expressions import MAX_WINDOW, OPERATORS, ParsedExpression, parse_expression
 from taorui_engines.qlib_engine import (
@@ -22,6 +23,7 @@ from taorui_engines.qlib_engine import (
     BacktestMetrics,
     FactorEvalRequest,
     FactorResult,
+    FitDiagnostics,
     LatestSignal,
     ModelMetrics,
     ModelParams,
@@ -200,6 +202,8 @@ class TrainQlibModelResult(ToolResult):
     metrics: ModelMetrics
     backtest: BacktestMetrics | None
     latest_signal: LatestSignal
+    fit: FitDiagnostics = Field(default_factory=FitDiagnostics, description="Trees kept, prediction spread, ties.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the result by (computed).")
     notes: list[str] = Field(description="Choices made for you (e.g. how the validation window was chosen).")
     files: list[str]
 
@@ -230,7 +234,7 @@ def _train(args: TrainQlibModelArgs, ctx: ToolContext) -> TrainQlibModelResult:
         run_id=result.run_id, run_dir=result.run_dir, model=result.model, features=result.features,
         n_features=result.n_features, universe=result.universe, synthetic=result.synthetic,
         segments=result.segments, label=result.label, metrics=result.metrics, backtest=result.backtest,
-        latest_signal=result.latest_signal, notes=notes, files=result.files,
+        latest_signal=result.latest_signal, fit=result.fit, caveats=result.caveats, notes=notes, files=result.files,
     )
 
 

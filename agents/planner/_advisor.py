@@ -420,6 +420,13 @@ def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, A
             f"{fmt_pct(b.get('annualized_return_with_cost'))}（成本前 {fmt_pct(b.get('annualized_return'))}；基准 "
             f"{fmt_pct(b.get('benchmark_annualized_return'))}），扣除成本后信息比率 "
             f"{fmt_num(b.get('information_ratio_with_cost'))}，最大回撤 {fmt_pct(b.get('max_drawdown_with_cost'))}。"))
+    caveats = [c for c in result.get("caveats") or [] if isinstance(c, dict)]
+    if caveats:
+        lines.append(pick(lang, "Read it with:", "解读时请注意："))
+        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
+    signal = result.get("latest_signal") or {}
+    if isinstance(signal, dict) and signal.get("as_of"):
+        lines += _fresh(lang, {"date": signal.get("as_of")}, ctx.brief.today)
     if result.get("synthetic") or ctx.is_synthetic(str(universe)):
         lines.append(synthetic_note(lang, [str(universe)]))
     return "\n".join(line for line in lines if line)

@@ -135,6 +135,24 @@ def _duplicates(ctx: PlanContext) -> list[str]:
             if (h.get("score") or 0) >= 0.9 or (h.get("metadata") or {}).get("duplicate")]
 
 
+#: A factor is kept when its Rank IC is more than noise (|Newey-West t| >= 2) on enough of the universe.
+KEEP_T, KEEP_COVERAGE = 2.0, 0.8
+
+
+def _verdict(x: dict[str, Any], horizon: int) -> tuple[str, str]:
+    """Keep or drop, with the reason a researcher would give."""
+    t, coverage = x.get("rank_ic_t_nw"), x.get("coverage")
+    if not isinstance(t, int | float):
+        return "no verdict (too few days for a t-statistic)", "无法判断（天数太少，无法计算 t 值）"
+    if isinstance(coverage, int | float) and coverage < KEEP_COVERAGE:
+        return (f"drop: defined on only {coverage:.0%} of the universe", f"舍弃：只覆盖了 {coverage:.0%} 的股票")
+    if abs(t) < KEEP_T:
+        return ("drop: its Rank IC is indistinguishable from noise (|t| < 2)", "舍弃：其 RankIC 与噪声无法区分（|t| < 2）")
+    sign_en = "" if t > 0 else " (use it reversed: the sign is negative)"
+    sign_zh = "" if t > 0 else "（方向为负，需反向使用）"
+    return (f"keep: |t| >= 2{sign_en}", f"保留：|t| >= 2{sign_zh}")
+
+
 def factor_answer(ctx: PlanContext, args: dict[str, Any], r: dict[str, Any]) -> str:
     """One line per factor, best Rank ICIR first."""
     lang = ctx.language
@@ -144,11 +162,18 @@ def factor_answer(ctx: PlanContext, args: dict[str, Any], r: dict[str, Any]) -> 
                   f"{args['universe']} 上 {args['start']}..{args['end']} 的因子评估，未来 {args['horizon']} 日收益"
                   "（按 RankICIR 排序）：")]
     for x in results:
+        keep_en, keep_zh = _verdict(x, int(args.get("horizon") or 1))
         lines.append(pick(lang,
                           f"- {x.get('expr')}: IC {fmt_num(x.get('ic_mean'), 4)}, Rank IC {fmt_num(x.get('rank_ic_mean'), 4)}, "
-                          f"Rank ICIR {fmt_num(x.get('rank_icir'))}, positive days {fmt_pct(x.get('positive_ratio'), False)}",
+                          f"Rank ICIR {fmt_num(x.get('rank_icir'))}, t {fmt_num(x.get('rank_ic_t_nw'))} (Newey-West), "
+                          f"positive days {fmt_pct(x.get('positive_ratio'), False)}: {keep_en}",
                           f"- {code(x.get('expr'))}：IC {fmt_num(x.get('ic_mean'), 4)}，RankIC {fmt_num(x.get('rank_ic_mean'), 4)}，"
-                          f"RankICIR {fmt_num(x.get('rank_icir'))}，正IC天数占比 {fmt_pct(x.get('positive_ratio'), False)}"))
+                          f"RankICIR {fmt_num(x.get('rank_icir'))}，t 值 {fmt_num(x.get('rank_ic_t_nw'))}（Newey-West），"
+                          f"正IC天数占比 {fmt_pct(x.get('positive_ratio'), False)}：{keep_zh}"))
+    if results and int(args.get("horizon") or 1) > 1:
+        lines.append(pick(lang, f"The t-statistics allow for the overlap of {args['horizon']}-day forward returns "
+                                "(consecutive days share most of their return); the naive t would be inflated.",
+                          f"t 值已考虑 {args['horizon']} 日远期收益的重叠（相邻两天的收益大部分相同）；未经调整的 t 值会被高估。"))
     dups = _duplicates(ctx)
     if dups:
         lines.append(pick(lang, "Memory already holds similar factors: " + "; ".join(dups),

@@ -220,6 +220,21 @@ def _skipped(ctx: PlanContext, picks: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def _gap_note(ctx: PlanContext, picks: list[dict[str, Any]], calls: list[ToolCall], closes: dict[str, float]) -> str:
+    """Before approval: the orders are not the backtested portfolio when picks cannot be bought
+    (a lot costs more than a name's share of the budget, or no price) - said while the person decides."""
+    from tools.caveats import order_gap  # loaded on use: a plan-only call imports no engine
+
+    ordered = {str(c.args.get("symbol")) for c in calls}
+    missing = [p["symbol"] for p in picks if p["symbol"] not in ordered]
+    reasons = [f"{sym}: " + (f"one lot {fmt_num(closes[sym] * _lot(ctx, sym))}" if sym in closes else "no price")
+               for sym in missing[:8]]
+    gap = order_gap(len(picks), len(picks) - len(missing), reasons)
+    if gap is None:
+        return ""
+    return gap.zh if ctx.language == "zh" else gap.en
+
+
 def signal_recipe(ctx: PlanContext) -> Action:
     """Account, last prices of the picks, one order per pick, then fills and reasons."""
     handover = ctx.brief.handover or {}
@@ -239,11 +254,12 @@ def signal_recipe(ctx: PlanContext) -> Action:
                                        "end": last})
     if ctx.last("place_order") is None and ctx.can_call:
         equity = float((account.result if account else {}).get("equity") or 0)
-        calls = _size(ctx, picks, equity, _last_closes(ctx))
+        closes = _last_closes(ctx)
+        calls = _size(ctx, picks, equity, closes)
         if not calls:
             return Answer(pick(ctx.language, "The budget buys no whole lot of any pick; no order was proposed.",
                                "预算不足以买入任何一只股票的整手；没有提出订单。"))
-        return CallTools(tuple(calls))
+        return CallTools(tuple(calls), _gap_note(ctx, picks, calls, closes))
     return Answer(orders_answer(ctx, {p["symbol"]: p for p in picks}))
 
 

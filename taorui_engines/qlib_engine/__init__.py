@@ -41,6 +41,7 @@ from taorui_engines.qlib_engine._models import ModelKind, ModelParams
 from taorui_engines.qlib_engine._panel import Universe, resolve_universe
 from taorui_engines.qlib_engine._signal import SignalBacktestRequest, SignalBacktestResult, backtest_signal
 from taorui_engines.qlib_engine._train import (
+    FitDiagnostics,
     LatestSignal,
     ModelMetrics,
     TrainConfig,
@@ -57,6 +58,7 @@ __all__ = [
     "FactorEvaluation",
     "FactorResult",
     "FeatureSet",
+    "FitDiagnostics",
     "IcStats",
     "LatestSignal",
     "ModelKind",

@@ -13,9 +13,11 @@ Returns reported here (daily series and metrics):
 - ``return``: the portfolio's daily return before costs (Qlib's ``return``);
   ``return_with_cost`` = ``return - cost``, which is exactly the change of the account value.
 - ``benchmark``: the equal-weight mean of the universe's daily close-to-close returns.
-- Annualised return compounds: ``(1 + total) ** (252 / n_days) - 1``. The information
-  ratio is ``mean / std * sqrt(252)`` of the daily excess return over the benchmark.
-  Max drawdown is the worst fall of the compounded equity from its running peak.
+- Annualised return compounds: ``(1 + total) ** (252 / n_days) - 1``; the excess is geometric,
+  ``(1 + annualised) / (1 + benchmark annualised) - 1``. The information ratio is
+  ``mean / std * sqrt(252)`` of the daily excess return over the benchmark, its significance a
+  Newey-West t. Max drawdown is the worst fall of the compounded equity (anchored at 1 before the
+  first day) below its running peak, negative. Conventions: taorui_engines.metrics, docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -78,10 +80,14 @@ class BacktestMetrics(BaseModel):
     annualized_return: float = Field(description="Compounded, before costs.")
     annualized_return_with_cost: float = Field(description="Compounded, after costs.")
     benchmark_annualized_return: float = Field(description="Equal-weight universe, compounded.")
-    excess_annualized_return: float = Field(description="Mean daily excess x 252, before costs.")
-    excess_annualized_return_with_cost: float = Field(description="Mean daily excess x 252, after costs.")
+    excess_annualized_return: float = Field(
+        description="(1 + annualised) / (1 + benchmark annualised) - 1, before costs (geometric, docs/metrics.md).")
+    excess_annualized_return_with_cost: float = Field(description="The same after costs.")
     information_ratio: float | None = Field(description="Excess mean / std x sqrt(252), before costs.")
     information_ratio_with_cost: float | None = Field(description="The same after costs.")
+    excess_t: float | None = Field(default=None, description="Newey-West t of the mean daily excess, before costs.")
+    excess_t_with_cost: float | None = Field(default=None, description="The same after costs: |t| < 2 is noise.")
+    cost_drag: float | None = Field(default=None, description="Annualised return before costs minus after.")
     max_drawdown: float = Field(description="Worst peak-to-trough of equity before costs (negative).")
     max_drawdown_with_cost: float = Field(description="The same after costs.")
     total_return: float = Field(description="Over the whole period, before costs.")
@@ -237,8 +243,11 @@ def _daily(report: pd.DataFrame, account: float) -> pd.DataFrame:
 
 
 def _annualized(returns: pd.Series) -> float:
-    total = float((1 + returns).prod())
-    return total ** (TRADING_DAYS / len(returns)) - 1 if total > 0 else -1.0
+    """Geometric (taorui_engines.metrics); -1 when the account was wiped out."""
+    from taorui_engines import metrics as pm
+
+    curve = pm.equity_from_returns(returns.to_numpy())
+    return pm.annualized_return(curve, TRADING_DAYS) if float(curve[-1]) > 0 and (curve > 0).all() else -1.0
 
 
 def _ir(excess: pd.Series) -> float | None:
@@ -246,20 +255,38 @@ def _ir(excess: pd.Series) -> float | None:
     return float(excess.mean()) / std * math.sqrt(TRADING_DAYS) if std > 0 else None
 
 
+def _t(excess: pd.Series) -> float | None:
+    """Newey-West t of the mean daily excess (taorui_engines.metrics)."""
+    from taorui_engines import metrics as pm
+
+    values = excess.dropna().to_numpy()
+    return pm.newey_west_t(values) if len(values) > 2 else None
+
+
 def _max_drawdown(returns: pd.Series) -> float:
-    equity = (1 + returns).cumprod()
-    return float((equity / equity.cummax() - 1).min())
+    """From a curve anchored at 1 before the first day, so a first-day loss counts (docs/metrics.md)."""
+    from taorui_engines import metrics as pm
+
+    curve = pm.equity_from_returns(returns.to_numpy())
+    return pm.max_drawdown(curve) if (curve > 0).all() else -1.0
+
+
+def _geometric_excess(mine: float, theirs: float) -> float:
+    return (1 + mine) / (1 + theirs) - 1 if theirs > -1 else float("nan")
 
 
 def _metrics(daily: pd.DataFrame, unit: float | None, limit: float | None) -> BacktestMetrics:
     gross, net, bench = daily["return"], daily["return_with_cost"], daily["benchmark"]
+    annual, annual_net, annual_bench = _annualized(gross), _annualized(net), _annualized(bench)
     return BacktestMetrics(
         start=daily.index[0].date(), end=daily.index[-1].date(), n_days=len(daily),
-        annualized_return=_annualized(gross), annualized_return_with_cost=_annualized(net),
-        benchmark_annualized_return=_annualized(bench),
-        excess_annualized_return=float(daily["excess"].mean()) * TRADING_DAYS,
-        excess_annualized_return_with_cost=float(daily["excess_with_cost"].mean()) * TRADING_DAYS,
+        annualized_return=annual, annualized_return_with_cost=annual_net,
+        benchmark_annualized_return=annual_bench,
+        excess_annualized_return=_geometric_excess(annual, annual_bench),
+        excess_annualized_return_with_cost=_geometric_excess(annual_net, annual_bench),
         information_ratio=_ir(daily["excess"]), information_ratio_with_cost=_ir(daily["excess_with_cost"]),
+        excess_t=_t(daily["excess"]), excess_t_with_cost=_t(daily["excess_with_cost"]),
+        cost_drag=annual - annual_net,
         max_drawdown=_max_drawdown(gross), max_drawdown_with_cost=_max_drawdown(net),
         total_return=float((1 + gross).prod() - 1), total_return_with_cost=float((1 + net).prod() - 1),
         benchmark_total_return=float((1 + bench).prod() - 1),

@@ -77,7 +77,10 @@ class FactorResult(BaseModel):
     rank_ic_mean: float | None = Field(description="Mean daily Spearman Rank IC.")
     rank_ic_std: float | None = Field(description="Std of the daily Rank IC.")
     rank_icir: float | None = Field(description="rank_ic_mean / rank_ic_std.")
-    rank_ic_t: float | None = Field(description="rank_icir * sqrt(n_days); optimistic when h > 1.")
+    rank_ic_t: float | None = Field(description="rank_icir * sqrt(n_days): naive, inflated when h > 1 (overlapping days).")
+    rank_ic_t_nw: float | None = Field(
+        default=None, description="Newey-West t of the mean daily Rank IC, lag >= h - 1 for the overlapping forward "
+                                  "returns: the significance to read (|t| < 2 is noise).")
     positive_ratio: float | None = Field(description="Share of days with Rank IC > 0.")
     coverage: float = Field(description="Share of traded (day, symbol) cells with a finite factor value.")
     n_days: int = Field(description="Days with a valid Rank IC.")
@@ -180,11 +183,22 @@ def _one(
         expr=info.source, canonical=text, description=info.description, horizon=request.horizon,
         ic_mean=ic_stats.mean, ic_std=ic_stats.std, icir=ic_stats.ir,
         rank_ic_mean=rank_stats.mean, rank_ic_std=rank_stats.std, rank_icir=rank_stats.ir,
-        rank_ic_t=rank_stats.t_stat, positive_ratio=rank_stats.positive_ratio, coverage=coverage,
+        rank_ic_t=rank_stats.t_stat, rank_ic_t_nw=_nw_t(rank_ic, request.horizon),
+        positive_ratio=rank_stats.positive_ratio, coverage=coverage,
         n_days=rank_stats.n_days, autocorr=_ic.rank_autocorrelation(factor, 1, request.min_count),
         turnover=_ic.top_quantile_turnover(factor), decay=decay, lookback=info.lookback,
     )
     return result, pd.DataFrame({"ic": ic, "rank_ic": rank_ic})
+
+
+def _nw_t(daily: pd.Series, horizon: int) -> float | None:
+    """Newey-West t of a daily IC mean whose forward returns overlap by ``horizon`` days."""
+    from taorui_engines import metrics as pm
+
+    values = daily.dropna().to_numpy()
+    if len(values) <= max(2, horizon):
+        return None
+    return pm.newey_west_t(values, overlap=horizon)
 
 
 def _label(universe: str | Sequence[str]) -> str:
