@@ -48,7 +48,7 @@ def run_backtest(
     if runs_dir is None:
         out = simulate(spec, bars, signals, progress=progress)
         return _result(spec, bars, out, None, _benchmark(spec, bars, out))
-    run = RunFolder.create(runs_dir, RUN_KIND, _config(spec, bars, signal_source))
+    run = RunFolder.create(runs_dir, RUN_KIND, _config(spec, bars, signal_source), bars.run_inputs())
     try:
         out = simulate(spec, bars, signals, progress=progress)
         result = _result(spec, bars, out, run, _benchmark(spec, bars, out))

@@ -255,7 +255,8 @@ def optimize(
     base = spec.base
     bars = {"is": load_bars(data, base.symbols, base.start, base.end, lookback),
             "oos": _oos_bars(data, spec, lookback)}
-    run = RunFolder.create(runs_dir, RUN_KIND, spec) if runs_dir is not None else None
+    run = (RunFolder.create(runs_dir, RUN_KIND, spec, bars["is"].run_inputs().merged(bars["oos"].run_inputs()))
+           if runs_dir is not None else None)
     try:
         result = _search(spec, combos, invalid, bars, progress, run)
     except BaseException as exc:
