@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from langchain_core.messages import (
@@ -63,6 +64,7 @@ def brief_for(state: GraphState, role: str) -> Brief:
         task=state.get("task", ""), earlier=tuple(state.get("earlier") or ()),
         catalog=tuple(state.get("catalog") or ()), memory=tuple(state.get("memory") or ()),  # type: ignore[arg-type]
         handover=handover, thread_id=state.get("thread_id", ""), spec=state.get("task_spec"),
+        **({"today": date.fromisoformat(state["today"])} if state.get("today") else {}),
     )
 
 

@@ -184,7 +184,7 @@ class Orchestrator:
             if snapshot.values.get("status") == "needs_clarification":
                 earlier = [*snapshot.values.get("earlier", []), snapshot.values["instruction"]]
         payload = {"thread_id": thread_id, "instruction": instruction, "instruction_id": _instruction_id(),
-                   "earlier": earlier}
+                   "earlier": earlier, "today": self.deps.clock().date().isoformat()}
         self._stream(payload, thread_id, on_event)
         return self.result(thread_id)
 

@@ -68,6 +68,7 @@ class GraphState(TypedDict, total=False):
     thread_id: str
     instruction: str
     instruction_id: str
+    today: str  # the calendar day the instruction was asked on (ISO): how old the data is, by it
     earlier: list[str]
     language: Literal["en", "zh"]
     catalog: list[dict[str, Any]]

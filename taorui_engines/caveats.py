@@ -83,7 +83,7 @@ def _exposure(metrics: dict[str, Any]) -> float | None:
 
 
 def _common(metrics: dict[str, Any], benchmark: dict[str, Any] | None, relative: dict[str, Any] | None,
-            what_en: str, what_zh: str) -> list[Caveat]:
+            what_en: str, what_zh: str, bench_en: str = "buy and hold", bench_zh: str = "买入持有") -> list[Caveat]:
     out: list[Caveat] = []
     exposure = _exposure(metrics)
     if exposure is not None and exposure < LOW_EXPOSURE:
@@ -111,9 +111,9 @@ def _common(metrics: dict[str, Any], benchmark: dict[str, Any] | None, relative:
     if t is not None and abs(t) < NOISE_T:
         out.append(Caveat(
             code="noise", severity="warn", value=t, threshold=NOISE_T,
-            en=f"The difference from buy and hold is indistinguishable from noise (t = {t:.2f} on daily active returns, "
+            en=f"The difference from {bench_en} is indistinguishable from noise (t = {t:.2f} on daily active returns, "
                "Newey-West standard error; |t| < 2).",
-            zh=f"与买入持有的差异在统计上与噪声无法区分（日度超额收益的 t 值 = {t:.2f}，Newey-West 标准误；|t| < 2）。"))
+            zh=f"与{bench_zh}的差异在统计上与噪声无法区分（日度超额收益的 t 值 = {t:.2f}，自相关稳健标准误；|t| < 2）。"))
     drag = _num((relative or {}).get("cost_drag"))
     gross = _num((relative or {}).get("gross_annualized_return"))
     if drag is not None and drag >= 0.01 and (gross is None or drag >= COST_DRAG_SHARE * abs(gross)):
@@ -181,7 +181,7 @@ def model_caveats(result: dict[str, Any]) -> list[Caveat]:
     before, after = _num(report.get("annualized_return")), _num(report.get("annualized_return_with_cost"))
     relative = {"cost_drag": (before - after) if before is not None and after is not None else None,
                 "gross_annualized_return": before, "excess_t": report.get("excess_t_with_cost")}
-    out += _common({}, None, relative, "model", "模型")
+    out += _common({}, None, relative, "model", "模型", "the equal-weight universe (after costs)", "等权基准（扣除成本后）")
     return out
 
 

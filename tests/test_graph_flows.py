@@ -117,6 +117,9 @@ def test_model_instruction_trains_hands_over_and_the_trader_fills_after_approval
     assert waiting.status == "needs_approval" and waiting.agent == "trader"
     assert env.broker.orders() == []
     proposed = [a["order"]["symbol"] for a in waiting.approvals]
+    assert "Read it with:" in waiting.answer  # the model's caveats come with the orders, before approval
+    if len(proposed) < 6:  # 5 % of 120 names: six picks; lots of 100 may not fit each name's budget
+        assert "not the portfolio that was backtested" in waiting.answer  # said before approval, not after
     done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
     assert done.status == "done"
     assert sorted(f.symbol for f in env.broker.fills()) == sorted(proposed)

@@ -168,7 +168,7 @@ def factor_answer(ctx: PlanContext, args: dict[str, Any], r: dict[str, Any]) -> 
                           f"Rank ICIR {fmt_num(x.get('rank_icir'))}, t {fmt_num(x.get('rank_ic_t_nw'))} (Newey-West), "
                           f"positive days {fmt_pct(x.get('positive_ratio'), False)}: {keep_en}",
                           f"- {code(x.get('expr'))}：IC {fmt_num(x.get('ic_mean'), 4)}，RankIC {fmt_num(x.get('rank_ic_mean'), 4)}，"
-                          f"RankICIR {fmt_num(x.get('rank_icir'))}，t 值 {fmt_num(x.get('rank_ic_t_nw'))}（Newey-West），"
+                          f"RankICIR {fmt_num(x.get('rank_icir'))}，t 值 {fmt_num(x.get('rank_ic_t_nw'))}（已按收益重叠调整），"
                           f"正IC天数占比 {fmt_pct(x.get('positive_ratio'), False)}：{keep_zh}"))
     if results and int(args.get("horizon") or 1) > 1:
         lines.append(pick(lang, f"The t-statistics allow for the overlap of {args['horizon']}-day forward returns "

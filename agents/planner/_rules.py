@@ -162,7 +162,7 @@ def against_benchmark(lang: str, r: dict[str, Any]) -> list[str]:
             f"t {fmt_num(rel.get('excess_t'))}, Newey-West).",
             f"- 同一标的买入持有（同区间、同成本）：总收益 {fmt_pct(b.get('total_return'))}，夏普 {fmt_num(b.get('sharpe'))}，"
             f"最大回撤 {fmt_pct(b.get('max_drawdown'), False)}；超额收益 {fmt_pct(rel.get('excess_total_return'))}"
-            f"（信息比率 {fmt_num(rel.get('information_ratio'))}，t 值 {fmt_num(rel.get('excess_t'))}，Newey-West）。"))
+            f"（信息比率 {fmt_num(rel.get('information_ratio'))}，t 值 {fmt_num(rel.get('excess_t'))}，自相关稳健标准误）。"))
     caveats = [c for c in r.get("caveats") or [] if isinstance(c, dict)]
     if caveats:
         lines.append(pick(lang, "Read it with:", "解读时请注意："))

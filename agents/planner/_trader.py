@@ -322,17 +322,21 @@ def waiting_text(approvals: list[dict[str, Any]], lang: str) -> str:
     """The answer while orders wait for a person: each order, how its size was computed, and why
     it waits (the CLI adds how to approve or reject)."""
     lines = [pick(lang, "Waiting for your approval; nothing has been sent:", "等待您的审批，尚未发送任何订单：")]
+    notes = {str(a.get("note") or "") for a in approvals}
+    shared = notes.pop() if len(approvals) > 1 and len(notes) == 1 else ""  # one note for the batch: said once
     for a in approvals:
         order = a.get("order") or {}
         side = str(order.get("side", ""))
         label = pick(lang, side.upper(), {"buy": "买入", "sell": "卖出"}.get(side, side))
         line = f"- {label} {fmt_num(order.get('qty'), 0)} {order.get('symbol')}"
-        if a.get("note"):
+        if a.get("note") and not shared:
             line += pick(lang, f" ({a['note']})", f"（{a['note']}）")
         lines.append(line)
         why = _reasons(a, lang)
         if why:
             lines.append(pick(lang, f"  why it waits: {why}", f"  等待原因：{why}"))
+    if shared:
+        lines.append(shared)
     return "\n".join(lines)
 
 
