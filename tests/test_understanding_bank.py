@@ -13,7 +13,15 @@ from collections.abc import Callable
 import pytest
 
 from agents.spec import INTENTS, TaskSpec
-from evals.understanding import HELD_OUT_SPLITS, TUNING_SPLITS, check_cases, grade, load_bank, offline_understander, run_bank
+from evals.understanding import (
+    HELD_OUT_SPLITS,
+    TUNING_SPLITS,
+    check_cases,
+    grade,
+    load_bank,
+    offline_understander,
+    run_bank,
+)
 
 
 @pytest.fixture(scope="module")
