@@ -30,6 +30,7 @@ __all__ = [
     "TIED_SHARE",
     "Caveat",
     "backtest_caveats",
+    "search_caveats",
     "freshness",
     "last_trading_day",
     "model_caveats",
@@ -128,6 +129,23 @@ def backtest_caveats(metrics: dict[str, Any], benchmark: dict[str, Any] | None,
                      relative: dict[str, Any] | None) -> list[Caveat]:
     """A rule backtest read against buy and hold of the same instruments."""
     return _common(metrics, benchmark, relative, "strategy", "策略")
+
+
+def search_caveats(n_combos: int, best_oos: dict[str, Any] | None, benchmark_oos: dict[str, Any] | None
+                   ) -> list[Caveat]:
+    """A parameter search: the in-sample winner is the best of many tries, so only its out-of-sample
+    run (against buy and hold over the same out-of-sample window) says anything."""
+    out: list[Caveat] = []
+    if n_combos > 1:
+        out.append(Caveat(
+            code="best_of_grid", severity="info", value=float(n_combos), threshold=1.0,
+            en=f"The in-sample ranking picks the best of {n_combos} combinations: its in-sample figures are optimistic "
+               "by construction; read the out-of-sample ones.",
+            zh=f"样本内排名是从 {n_combos} 组参数中挑出的最好结果：样本内数字必然偏乐观，请以样本外结果为准。"))
+    if best_oos:
+        out += [c for c in _common(best_oos, benchmark_oos, None, "best setting", "最优参数")
+                if c.code in ("trails_benchmark", "few_trades", "low_exposure")]
+    return out
 
 
 def rl_caveats(result: dict[str, Any], seeds: int = 1) -> list[Caveat]:

@@ -241,6 +241,9 @@ class OptimizeStrategyResult(ToolResult):
     top: list[RankedRow]
     synthetic_symbols: list[str]
     results_csv: str
+    benchmark_out_of_sample: MetricSummary | None = Field(
+        default=None, description="Buy and hold of the same symbols over the out-of-sample window, same costs.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the search by (computed).")
     note: str = "ranked in-sample; judge by the out-of-sample columns (in-sample numbers flatter every search)"
 
 
@@ -257,6 +260,8 @@ def _optimize(args: OptimizeStrategyArgs, ctx: ToolContext) -> OptimizeStrategyR
         in_sample=result.in_sample, out_of_sample=result.out_of_sample, n_combos=result.n_combos,
         n_invalid=result.n_invalid, workers=result.workers, top=top,
         synthetic_symbols=list(result.synthetic_symbols), results_csv=result.results_csv,
+        benchmark_out_of_sample=MetricSummary.of(result.benchmark_out_of_sample) if result.benchmark_out_of_sample
+        else None, caveats=result.caveats,
     )
 
 

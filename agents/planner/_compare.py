@@ -42,7 +42,7 @@ def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
         b: dict[str, Any] = raw["metrics"] if isinstance(raw.get("metrics"), dict) else raw
         return {"label": f"{r.get('model')} on {r.get('universe')}",
                 "label_zh": f"{r.get('universe')} 上的{model_label('zh', r.get('model'))}", "window": f"{b.get('start')}..{b.get('end')}",
-                "total": b.get("annualized_return_with_cost"), "sharpe": b.get("information_ratio_with_cost"),
+                "total": b.get("annualized_return_with_cost"), "sharpe": None, "ir": b.get("information_ratio_with_cost"),
                 "mdd": b.get("max_drawdown_with_cost")}
     top = (r.get("top") or [{}])[0]
     oos = top.get("out_of_sample") or {}
@@ -61,6 +61,13 @@ def compare_recipe(ctx: PlanContext) -> Action:
         return Answer(pick(lang, "There are not two finished results to compare.", "没有两个已完成的结果可供比较。"))
     lines = [pick(lang, "Comparison (out of sample where there was a split):", "对比（有样本外划分的取样本外结果）：")]
     for r in rows:
+        if r.get("ir") is not None or r["sharpe"] is None and "ir" in r:  # a model's portfolio: IR vs its universe
+            lines.append(pick(lang, f"- {r['label']}, {r['window']}: annualized return after costs {fmt_pct(r['total'])}, "
+                                    f"information ratio {fmt_num(r.get('ir'))} (against the equal-weight universe, "
+                                    f"not a Sharpe ratio), max drawdown {fmt_pct(r['mdd'])}",
+                              f"- {r['label_zh']}，{r['window']}：扣除成本后年化收益 {fmt_pct(r['total'])}，信息比率 "
+                              f"{fmt_num(r.get('ir'))}（相对等权基准，不是夏普比率），最大回撤 {fmt_pct(r['mdd'])}"))
+            continue
         lines.append(pick(lang, f"- {r['label']}, {r['window']}: return {fmt_pct(r['total'])}, Sharpe {fmt_num(r['sharpe'])}, "
                                 f"max drawdown {fmt_pct(r['mdd'])}",
                           f"- {r['label_zh']}，{r['window']}：收益 {fmt_pct(r['total'])}，夏普 {fmt_num(r['sharpe'])}，"

@@ -267,8 +267,19 @@ def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                           f"- 第{row.get('rank')}名 {params_text('zh', row.get('params'))}：样本内夏普 {fmt_num(ins.get('sharpe'))}，收益 "
                           f"{fmt_pct(ins.get('total_return'))}；样本外夏普 {fmt_num(oos.get('sharpe'))}，收益 "
                           f"{fmt_pct(oos.get('total_return'))}"))
-    lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's own best case.",
-                      "请以样本外结果评判参数：样本内结果是搜索自己挑出的最好情形。"))
+    bench = r.get("benchmark_out_of_sample") or {}
+    if bench:
+        lines.append(pick(lang, f"- buy and hold over the same out-of-sample window and costs: Sharpe "
+                                f"{fmt_num(bench.get('sharpe'))}, return {fmt_pct(bench.get('total_return'))}",
+                          f"- 同一样本外区间、同样成本的买入持有：夏普 {fmt_num(bench.get('sharpe'))}，收益 "
+                          f"{fmt_pct(bench.get('total_return'))}"))
+    caveats = [c for c in r.get("caveats") or [] if isinstance(c, dict)]
+    if caveats:
+        lines.append(pick(lang, "Read it with:", "解读时请注意："))
+        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
+    else:
+        lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's "
+                                "own best case.", "请以样本外结果评判参数：样本内结果是搜索自己挑出的最好情形。"))
     synthetic = list(r.get("synthetic_symbols") or [])
     if synthetic:
         lines.append(synthetic_note(lang, synthetic))

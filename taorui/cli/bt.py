@@ -205,6 +205,10 @@ def _optimize_text(result: OptimizeResult) -> str:
             break
         lines.append(f"#{r.rank:<3} {r.params}  IS {metric} {_value(r.in_sample, metric)}  "
                      f"OOS {metric} {_value(r.out_of_sample, metric)}  OOS return {_fmt(r.out_of_sample.total_return)}")
+    b = result.benchmark_out_of_sample
+    if b is not None:
+        lines.append(f"buy and hold out-of-sample (same costs): {metric} {_value(b, metric)}  return {_fmt(b.total_return)}")
+    lines += [f"caveat [{c.code}]: {c.en}" for c in result.caveats]
     lines.append(f"run {result.run_id}: {result.results_csv}")
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from taorui_engines.backtest._bars import BarSet, load_bars
 from taorui_engines.backtest._engine import simulate
 from taorui_engines.backtest._models import BacktestMetrics, BacktestSpec
 from taorui_engines.backtest._params import describe_params, strategy_info, validate_params
+from taorui_engines.caveats import Caveat, search_caveats
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import InternalError, InvalidArgumentError, InvalidDateRangeError, TaoruiError
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
@@ -101,6 +102,9 @@ class OptimizeResult(BaseModel):
     workers: int
     ranking: tuple[RankedParams, ...] = Field(description="Best first; out_of_sample set for the top ones.")
     synthetic_symbols: tuple[str, ...]
+    benchmark_out_of_sample: BacktestMetrics | None = Field(
+        default=None, description="Buy and hold of the same symbols over the out-of-sample window, same costs.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What to read the search by (computed).")
     results_csv: str | None = None
 
 
@@ -297,7 +301,11 @@ def _search(
         executor.close(finished=False)
         raise
     executor.close(finished=True)
+    bench = _oos_benchmark(spec, bars["oos"])
+    best = next((r.out_of_sample for r in ranking if r.out_of_sample is not None), None)
+    caveats = search_caveats(len(combos), best.model_dump() if best else None, bench.model_dump() if bench else None)
     result = OptimizeResult(
+        benchmark_out_of_sample=bench, caveats=caveats,
         run_id=run.run_id if run else None, run_dir=str(run.path) if run else None,
         strategy=spec.base.strategy, metric=spec.metric, in_sample=(spec.base.start, spec.base.end),
         out_of_sample=(spec.oos_start, spec.oos_end), n_combos=len(combos) + invalid, n_invalid=invalid,
@@ -305,6 +313,17 @@ def _search(
         synthetic_symbols=bars["is"].synthetic,
     )
     return _write(result, run) if run is not None else result
+
+
+def _oos_benchmark(spec: OptimizeSpec, bars: BarSet) -> BacktestMetrics | None:
+    """Buy and hold over the out-of-sample window with the search's cash and costs."""
+    held = spec.base.model_copy(update={"strategy": "buy_and_hold", "params": {}, "sizing": None, "stop_loss": None,
+                                        "take_profit": None, "start": spec.oos_start, "end": spec.oos_end})
+    try:
+        return simulate(BacktestSpec.model_validate(held.model_dump()), bars, None).metrics
+    except TaoruiError as exc:  # a benchmark that cannot run is said, not faked
+        logger.warning("out-of-sample buy and hold could not run: %s", exc)
+        return None
 
 
 def _rank(
@@ -361,5 +380,7 @@ def _write(result: OptimizeResult, run: RunFolder) -> OptimizeResult:
         "oos_start": result.out_of_sample[0].isoformat(), "oos_end": result.out_of_sample[1].isoformat(),
         "n_combos": result.n_combos, "n_invalid": result.n_invalid, "n_failed": result.n_failed,
         "workers": result.workers, "synthetic": bool(result.synthetic_symbols),
+        "benchmark_out_of_sample": result.benchmark_out_of_sample.model_dump() if result.benchmark_out_of_sample else None,
+        "caveats": [c.model_dump(mode="json") for c in result.caveats],
     })
     return result.model_copy(update={"results_csv": str(path)})
