@@ -118,6 +118,13 @@ def test_model_instruction_trains_hands_over_and_the_trader_fills_after_approval
     assert env.broker.orders() == []
     proposed = [a["order"]["symbol"] for a in waiting.approvals]
     assert "Read it with:" in waiting.answer  # the model's caveats come with the orders, before approval
+    model_run = next(r for r in waiting.run_ids if r.startswith("qlib_model-"))
+    saved = json.loads((env.home / "runs" / model_run / "metrics.json").read_text())
+    trees, tied = saved["fit"]["n_trees"], saved["fit"]["tied_share"]
+    assert ("barely learned" in waiting.answer) is (trees is not None and trees < 10), (trees, waiting.answer)
+    assert ("partly a tie-break" in waiting.answer) is (tied >= 0.10), (tied, waiting.answer)
+    t = saved["backtest"]["excess_t_with_cost"]
+    assert ("indistinguishable from noise" in waiting.answer) is (t is not None and abs(t) < 2), (t, waiting.answer)
     if len(proposed) < 6:  # 5 % of 120 names: six picks; lots of 100 may not fit each name's budget
         assert "not the portfolio that was backtested" in waiting.answer  # said before approval, not after
     done = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))

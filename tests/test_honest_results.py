@@ -93,6 +93,16 @@ def test_a_suggestion_from_the_last_close_is_not_called_stale_and_a_week_is_expl
     assert "这是对当时的回放" not in result.answer  # two days old: a live view
     assert "按日决策" in result.answer  # a daily policy asked about a week says what that means
     assert "只用了一个随机种子" in result.answer
+    saved = json.loads((home / "runs" / _run_of(result, "rl-") / "metrics.json").read_text())
+    exposure = saved["exposure"]  # the run's own number decides whether the cash caveat is said
+    assert ("主要是因为持有现金" in result.answer) is (exposure < 0.20), (exposure, result.answer)
+
+
+def _run_of(result: object, prefix: str) -> str:
+    runs = [str(r) for r in getattr(result, "run_ids", []) or []]
+    found = [r for r in runs if r.startswith(prefix)]
+    assert found, runs
+    return found[0]
 
 
 @pytest.mark.slow

@@ -123,6 +123,7 @@ def _train_text(r: TrainResult) -> str:
     ]
     if r.backtest is not None:
         lines += _backtest_lines(r.backtest)
+    lines += [f"caveat [{c.code}]: {c.en}" for c in r.caveats]
     lines.append(f"run {r.run_id}: {r.run_dir}")
     return "\n".join(lines)
 

@@ -105,6 +105,7 @@ def _train_text(r: RLRunResult) -> str:
         f"{r.trained_timesteps} steps; costs {r.costs}",
         _metrics_line("strategy", r.metrics),
         _metrics_line("buy and hold", r.benchmark),
+        *[f"  caveat [{c.code}]: {c.en}" for c in r.caveats],
         f"  equity {r.equity_csv}\n  picture {r.equity_png}",
         _action_text(r.next_action),
     ])
