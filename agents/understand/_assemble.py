@@ -201,8 +201,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 pending.append(local)
             continue
         for extra in pending:
-            # a window in the preamble ("lost 3% last quarter ...") yields to the step's own
-            local = _merge(local, replace(extra, periods=[]) if local.periods else extra)
+            # what the preamble names (a window, the strategies debated) yields to what the request names
+            own = {name: [] for name in ("periods", "instruments", "strategies", "algos", "models")
+                   if getattr(local, name)}
+            local = _merge(local, replace(extra, **own) if own else extra)  # type: ignore[arg-type]
         pending = []
         if not out and (clause.by == "fallback" or clause.intent in ("unknown", "compare")
                         or (clause.by == "router" and clause.intent in _TOLD)) \

@@ -213,7 +213,7 @@ _PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "l
 _TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*[/,、，]\s*(\d{1,3})(?![\d.])")
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-)\s*ma\s*\(?\s*(\d{1,3})")
-_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日均线")
+_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日(?:均线|的?金叉|的?均线交叉|的?双均线)")
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
                      r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
@@ -425,6 +425,11 @@ def find_condition(text: str) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
+#: A person correcting themselves mid-instruction: what follows replaces what came before.
+_CORRECTION = re.compile(r"(?<![a-z])(?:actually|no wait|scratch that|make that|on second thought|instead)(?![a-z])"
+                         r"|不对|改成|算了|更正")
+
+
 def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
     """Up to ``points`` whole numbers evenly across ``lo..hi``, both ends included."""
     step = (hi - lo) / (points - 1)
@@ -454,8 +459,12 @@ def _grid(norm: str, found: Found) -> None:
         if not step:  # "快线在5到20之间": the range is stated, the points inside it are ours
             found.spread.add(name)
             found.tune.append(name)
+    correction = _CORRECTION.search(norm)
     for match in _LIST.finditer(norm):
         name = _grid_name(match.group(1))
+        if name in found.grid and correction is not None and found.grid[name].start < correction.start() < match.start():
+            del found.grid[name]  # "sweep fast 8-12 ... actually just fast in 8, 10, 12": the correction stands
+            found.spread.discard(name)
         if name not in found.grid and len(_values(match.group(2))) >= 2:  # with a search said, two values are a list
             found.grid[name] = Value(_values(match.group(2)), match.start(), match.end(), match.group(0))
             found.claim(match.start(), match.end())
@@ -985,6 +994,16 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
             end = whole.end if whole is not None else today
             if parts[0].start == (whole.start if whole else first_day):
                 parts.append(PeriodMention(role, parts[0].end + timedelta(days=1), end, Span(rest.start(), rest.end(), rest.group(0))))
+    if not parts and not any(p.role == "test" for p in periods):
+        # "in-sample 2005-2014 and test on everything after": the rest of the data after a stated training window
+        train = next((p for p in periods if p.role == "train" and not p.open_end), None)
+        rest = _REST_PART.search(norm, train.span.end) if train is not None else None
+        rest = rest or (re.compile(r"(?<![a-z])(?:everything|all|the\s+data)\s+(?:after|since|thereafter)(?![a-z])|之后的全部|此后")
+                        .search(norm, train.span.end) if train is not None else None)
+        if train is not None and rest is not None and _part_role(norm, rest.start(), rest.end()) in ("test", None):
+            parts.append(PeriodMention("test", train.end + timedelta(days=1), today,
+                                       Span(rest.start(), rest.end(), rest.group(0))))
+            return sorted([*periods, *parts], key=lambda p: p.span.start)
     if not parts:
         return periods
     kept = [p for p in periods if not any(p.span.start < q.span.end and q.span.start < p.span.end for q in parts)]

@@ -293,10 +293,33 @@ def _notation(text: str) -> str:
     return _MEMBER.sub(" in ", _DOTTED_RANGE.sub(r"\1 to \2", text))
 
 
+#: "ten-year in-sample ending 2014" -> "in-sample 2005-2014"; "the five years to the end of the data" ->
+#: "the last 5 years" (after the numbers are digits).
+_ENDING = re.compile(r"(?i)\b(\d{1,2})[- ]years?\s+((?:in[- ]sample|training|train|of\s+data|of\s+history|window|period|span|"
+                     r"sample|test|out[- ]of[- ]sample)\s+)?"
+                     r"(?:ending|ended|that\s+ends?|up\s+to|through)\s+(?:in\s+)?((?:19|20)\d{2})\b")
+_TO_THE_END = re.compile(r"(?i)\b(?:the\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+"
+                         r"(?:to|until|up\s+to)\s+the\s+end\s+of\s+(?:the\s+)?"
+                         r"(?:data|sample|history|series)\b")
+
+
+def _durations(text: str) -> str:
+    def ending(m: re.Match[str]) -> str:
+        n, role, year = int(m.group(1)), (m.group(2) or "").strip(), int(m.group(3))
+        return f"{role + ' ' if role else ''}{year - n + 1}-{year}"
+
+    def to_end(m: re.Match[str]) -> str:
+        n = m.group(1).lower()
+        return f"the last {_VALUE.get(n, n)} years"
+
+    return _TO_THE_END.sub(to_end, _ENDING.sub(ending, text))
+
+
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"."""
-    return _COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(_notation(text)))))))
+    return _durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(
+        _notation(text))))))))
 
 
 #: "2个bp", "3个基点": the measure word between a number and its unit goes.
