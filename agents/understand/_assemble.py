@@ -202,7 +202,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         for extra in pending:
             # what the preamble names (a window, the strategies debated) yields to what the request names
-            own = {name: [] for name in ("periods", "instruments", "strategies", "algos", "models")
+            own: dict[str, list[Any]] = {name: [] for name in ("periods", "instruments", "strategies", "algos", "models")
                    if getattr(local, name)}
             local = _merge(local, replace(extra, **own) if own else extra)  # type: ignore[arg-type]
         pending = []
