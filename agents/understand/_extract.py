@@ -512,6 +512,7 @@ _FORWARD = re.compile(
     r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)|"
+    r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)")
 _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
@@ -677,7 +678,7 @@ _GENERIC = {"mean reversion", "mean-reversion", "均值回归", "均值回复", 
 _STYLED = {("reversion", "rsi_reversion"): "rsi_reversion", ("reversion", "bollinger_breakout"): "bollinger_reversion",
            ("reversion", "bollinger_reversion"): "bollinger_reversion",
            ("breakout", "bollinger_breakout"): "bollinger_breakout", ("breakout", "donchian_breakout"): "donchian_breakout"}
-_APART = re.compile(r"\b(?:vs\.?|versus|against|compare[ds]?|or|and then|then)\b|对比|比较|还是|和|与|或|跟")
+_APART = re.compile(r"\b(?:vs\.?|versus|against|compare[ds]?|or|and|then)\b|对比|比较|还是|和|与|或|跟")
 
 
 def _styled(norm: str, strategies: list[Value]) -> list[Value]:
@@ -741,7 +742,8 @@ def _flags(norm: str, found: Found) -> None:
         span = match.span()
     if span is not None and not _NO_APPROVAL.search(norm):
         found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
-    found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against",
+    found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against", "compare",
+                                    "compare the two", "which worked better", "which did better",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
                                     "放一起", "放在一起", "并排"))
     span = lex.span_of(norm, lex.CUES["suggest"])

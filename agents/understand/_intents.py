@@ -168,6 +168,7 @@ def _advice(text: str, found: Found) -> bool:
 _CHART = ("price chart", "price history", "chart of", "price series", "k线", "走势图", "价格走势", "行情走势")
 #: "next week's position", "position for tmrw?": the position an agent suggests, not the account's.
 _SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:position|allocation)|"
+                        r"(?:what|which)\s+position\s+to\s+(?:take|hold|have|run)|"
                         r"(?:position|allocation|exposure) (?:for|over) (?:next|the next|tomorrow|tmrw|tmr|this|the coming)|"
                         r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位")
 
@@ -175,7 +176,8 @@ _SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:positio
 #: "gold is roughly 30% of it": a size described, not ordered.
 _COPULA = re.compile(r"(?<![a-z])(?:is|are|was|were|makes up|accounts for)\s+(?:about\s+|roughly\s+|around\s+|now\s+)?\d|占|是\d")
 #: "WTI close on 2008-07-03": a closing price, not closing a position.
-_CLOSE_ON = re.compile(r"(?<![a-z])clos(?:e|es|ing)\s+(?:on|of|for|at|price)\s+(?:\d|the\s+\d|[a-z]+\s+\d)")
+_CLOSE_ON = re.compile(r"(?<![a-z])clos(?:e|es|ing)\s+(?:on|of|for|at|price)\s+(?:\d|the\s+\d|[a-z]+\s+\d)|"
+                       r"(?<![a-z])(?:latest|last|today'?s|yesterday'?s|previous|prior|final|closing)\s+(?:close|closing\s+price)\b")
 
 
 def _trading_intent(text: str, found: Found) -> str | None:

@@ -826,6 +826,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|calibrat(?:e|es|ed|ing|ion)|optimi[sz](?:e|es|ed|ing)(?=\s+(?:on|over|in|using)(?![a-z]))"
               r"|(?:search|find|pick|choose|select)(?:ing)?\s+(?:the\s+)?(?:params|parameters|settings)"
               r"(?=\s+(?:on|over|in|using)(?![a-z])))(?![a-z])"),
+    ("train", r"(?<![a-z])for\s+the\s+(?:search|optimi[sz]ation|tuning|fit|grid)(?![a-z])"),
     ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合|找参数|选参数|参数寻优|寻优|优化参数|找最优|"
               r"(?<=年)找(?=[，,\s。]|$)"),
     ("out", r"(?<![a-z])(?:out|aside)(?![a-z])(?!\s+of)"),

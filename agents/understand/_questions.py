@@ -31,6 +31,10 @@ def missing_of(step: StepSpec) -> list[str]:
         need.append("strategy")
     if step.intent == "evaluate_factors" and not step.expressions and step.theme is None:
         need.append("expressions")  # "the 20-day momentum factor" names one the executor can write
+    if step.intent == "train_model" and step.model is None and step.features is None and not step.suggest and (
+            step.universe is None or step.universe.source != "stated") and step.top_k is None and step.top_pct is None \
+            and not step.expressions and step.windows == type(step.windows)():
+        need.append("model_kind")  # "帮我训练个模型": an RL strategy on an asset, or a stock-selection model?
     if step.intent == "place_order" and step.top_k is None and step.top_pct is None:
         need += [name for name, value in (("asset", step.instruments), ("side", step.side),
                                           ("quantity", step.quantity)) if not value]
@@ -46,6 +50,10 @@ def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
         "side": ("buy or sell", "买入还是卖出"),
         "quantity": ("how much (units, lots, an amount of money, or a share of the position)",
                      "多少数量（股、手、金额，或持仓的比例）"),
+        "model_kind": ("which kind of model: a reinforcement-learning strategy on an instrument (PPO, A2C, SAC, TD3, "
+                       "DDPG) or a stock-selection model on the csi_syn universe (LightGBM, linear, MLP)",
+                       "哪种模型：在某个品种上训练强化学习策略（PPO、A2C、SAC、TD3、DDPG），还是在 csi_syn 股票池上训练"
+                       "选股模型（LightGBM、线性、MLP）"),
         "expressions": ("which factor expressions (for example \"Mean($close, 5) / $close\")",
                         "哪些因子表达式（例如 \"Mean($close, 5) / $close\"）"),
         "task": ("what you would like me to do: train an RL strategy, train a model, backtest or tune a strategy, "
