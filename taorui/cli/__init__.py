@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -107,8 +108,24 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
     logging.basicConfig(level=root_level, handlers=handlers, force=True)
 
 
+#: Commands whose numbers depend on Python's string-hash order (Qlib sums positions in set order):
+#: run under a fixed hash seed so a run and its replay agree bit for bit (docs/replay.md).
+_HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor"})
+
+
+def _pin_hash_seed(argv: list[str]) -> None:
+    """Re-execute the console script under PYTHONHASHSEED=0 when a hash-sensitive command runs
+    without one. Only the console entry does this (``main()`` with no argv): in-process callers,
+    such as tests, keep their interpreter."""
+    if os.environ.get("PYTHONHASHSEED") is not None or _command_of(argv) not in _HASH_SENSITIVE or "--plan-only" in argv:
+        return
+    os.execve(sys.executable, [sys.executable, "-m", "taorui", *argv], {**os.environ, "PYTHONHASHSEED": "0"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taorui`` console script."""
+    if argv is None:
+        _pin_hash_seed(list(sys.argv[1:]))
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_of(argv))
     try:
