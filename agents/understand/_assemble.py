@@ -747,14 +747,19 @@ def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
     return list(dict.fromkeys(pool[c] for c in close))
 
 
+#: Intents that run on a universe: named with one the store lacks, the person is asked, not defaulted.
+_ON_A_UNIVERSE = frozenset({"train_model", "mine_factors", "evaluate_factors", "trading_cycle"})
+
+
 def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[CatalogEntry]) -> tuple[list[StepSpec], list[str]]:
     """A ticker-like word the store lacks is asked about, with the closest symbols and how to
     ingest it: "GLOD" is probably GOLD, but a guess at what to trade or test is the person's to
     confirm ("did you mean GOLD?"), never ours to make. Returns steps and unresolved words."""
     unresolved: list[str] = []
     for word in whole.unknown_symbols:
-        if any(s.intent in NEEDS_INSTRUMENT and not s.instruments for s in steps):
-            unresolved.append(str(word.value))
+        if any(s.intent in NEEDS_INSTRUMENT and not s.instruments for s in steps) or any(
+                s.intent in _ON_A_UNIVERSE and s.universe is None and not s.instruments for s in steps):
+            unresolved.append(str(word.value))  # "沪深300成分股上训个选股模型": not a universe the store has
     return steps, unresolved
 
 

@@ -200,10 +200,10 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length)\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
+    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
-    r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b))")
-_PARAM_ALIAS = {"window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
+    r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b|个|种|项))")
+_PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
                 "channel length": "period", "channel lengths": "period", "通道长度": "period", "通道": "period",
                 "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
@@ -217,7 +217,9 @@ _ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
                      r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
-                     r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点)")
+                     r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低)")
+#: "过去120天涨了就持有": a momentum rule's lookback said as "the past N days".
+_PAST_DAYS = re.compile(r"过去\s*(\d{1,3})\s*(?:天|日|个交易日)|(?<![a-z])past\s+(\d{1,3})\s+(?:trading\s+)?days")
 _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|\bmr\b|channel|通道|lookback|回看期?|rsi"
                              r"|donchian|唐奇安|bollinger|布林带?)"
                              r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+)?"
@@ -355,22 +357,25 @@ def _single_params(norm: str, context: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
     several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
+    past = (_PAST_DAYS,) if found.strategies else ()
     for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
-                          (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs")):
+                          (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
+                          *((p, "period") for p in past)):
         if not several and (name in found.params or ("fast" in found.params and name == "period")):
             continue
         for match in pattern.finditer(context):
-            at = match.start(1)
+            group = next((i for i in range(1, (match.re.groups or 0) + 1) if match.group(i)), 1)
+            at = match.start(group)
             if any(u[0] <= at < u[1] for u in found.used):
                 continue
-            number = parse_number(match.group(1))
+            number = parse_number(match.group(group))
             if number is None:
                 continue
             value = float(number)
             if name == "devs" and not 0 < value <= 5:
                 continue
             found.put(name, Value(value, match.start(), match.end(), match.group(0)))
-            found.claim(match.start(1), match.end(1))
+            found.claim(match.start(group), match.end(group))
             if not several:
                 break
 
@@ -379,7 +384,7 @@ _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+length
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
-                    r"(?:\s*(?:,|，)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
+                    r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长为?|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
 _LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
@@ -494,7 +499,7 @@ _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|�
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|step\s+budget|ts\b|"
                         r"步(?!长))|"
                         r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
-SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|is|用)?\s*(\d+)")
+SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|设|取|is|用)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"cash(?=\s+\$?\d)|"
@@ -509,7 +514,7 @@ _FORWARD = re.compile(
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
@@ -521,7 +526,8 @@ _COUNT = re.compile(
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+)\b|"
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
-    r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
+    r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好|吧)|因子\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
+    r"[,，]\s*(\d+|[一二两三四五六七八九十]+)\s*个\s*(?=[,，。；]|$)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
     r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -705,7 +711,7 @@ def _styled(norm: str, strategies: list[Value]) -> list[Value]:
     return out
 
 
-_CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "金叉策略", "均线交叉"}
+_CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "金叉策略", "均线交叉", "双均线", "均线"}
 
 
 _APPROVAL_RE = re.compile(
@@ -932,7 +938,7 @@ def _anchored(norm: str, periods: list[PeriodMention]) -> list[PeriodMention]:
 
 _N = r"(\d{1,2}|[一二两三四五六七八九十])"
 _FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
-_LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")
+_LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后面的?|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")
 _REST_PART = re.compile(r"(?<![a-z])(?:the\s+rest|the\s+remainder|(?:all\s+)?the\s+remaining(?:\s+(?:data|years|period))?|everything\s+after)"
                         r"(?![a-z])|剩下的|剩余的?|其余的?|余下的|后面的(?:全部|所有)?|之后的全部")
 _SPAN_PART = re.compile(rf"(?<![a-z\d]){_N}\s*-?\s*(?:y|yrs?|years?)\s+(?:is|in[- ]sample|train(?:ing)?)(?![a-z])|(?<![\d一二两三四五六七八九十零〇到至-]){_N}\s*年\s*(?:样本内|训练)")

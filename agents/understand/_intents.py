@@ -20,7 +20,7 @@ from agents.understand._extract import Found
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
@@ -242,9 +242,9 @@ def _cued(text: str, found: Found) -> str | None:
 
 
 EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
-                     r"(?:昨天|前天|上次|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|跑|挖|测|做)(?:过)?的|"
+                     r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
-                     r"\blast (?:week|month)'s\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|result|run|backtest)|"
+                     r"\blast (?:week|month)'s\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")

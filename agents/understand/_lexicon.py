@@ -55,6 +55,7 @@ OUTSIDE: tuple[str, ...] = (
 #: Named universes.
 UNIVERSES: Mapping[str, tuple[str, ...]] = {
     "csi_syn": ("csi_syn", "csi syn", "csi-syn", "synthetic universe", "sample universe", "synthetic stocks",
+                "syn000到syn119", "syn000至syn119", "syn000-syn119", "syn000~syn119", "syn000 to syn119", "syn000..syn119",
                 "sample stocks", "stock universe", "the universe", "合成股票池", "样本股票池", "合成股票", "合成a股",
                 "股票池", "样本池", "合成池"),
 }
@@ -140,7 +141,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "模型", "机器学习", "预测模型", "选股"),
     "backtest": ("backtest", "back-test", "back test", "backtesting", "bt", "simulate", "simulation", "回测",
                  "回溯测试", "历史回测", "跑回测", "测一下", "测试一下"),
-    "optimize": ("maximize", "maximized", "maximise", "maximised", "maximizes", "maximises", "optimize", "optimise", "opt", "opt.", "make it better", "strategy better", "improve the strategy", "best numbers", "optimization", "optimisation", "parameter search", "grid search",
+    "optimize": ("多少天比较好", "用多少天", "多少合适", "取多少好", "多少比较好", "maximize", "maximized", "maximise", "maximised", "maximizes", "maximises", "optimize", "optimise", "opt", "opt.", "make it better", "strategy better", "improve the strategy", "best numbers", "optimization", "optimisation", "parameter search", "grid search",
                  "grid-search", "tune", "tuning", "sweep", "best parameters", "best params", "best combination",
                  "search the", "search over", "find the best", "which parameters", "works best", "work best",
                  "best lookback", "best window", "best period", "best length", "optimal", "调一下", "调一调", "调调", "调个参", "调下参", "调整参数", "调优",
@@ -149,7 +150,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "which pair", "best combo", "best parameter", "params to search", "search lower", "search upper",
                  "search thresholds", "search the", "找个最优", "找最优", "最优的",
                  "调参", "优化", "参数搜索", "寻个优", "参数敏感性", "敏感性分析", "sensitivity",
-                 "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "参数扫描", "扫描", "search channel", "search lookback", "search the lookback", "search lookbacks", "扫一下", "扫一遍", "扫一扫", "扫一轮", "扫描参数", "遍历参数", "遍历一下"),
+                 "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "参数扫描", "扫描", "网格", "搜一遍", "搜一下", "帮我搜", "搜索", "search channel", "search lookback", "search the lookback", "search lookbacks", "扫一下", "扫一遍", "扫一扫", "扫一轮", "扫描参数", "遍历参数", "遍历一下"),
     "factor": ("factor", "factors", "alpha", "alphas", "alpha signal", "alpha signals", "因子", "阿尔法"),
     "mine": ("mine", "mining", "propose", "discover", "find", "patterns", "any pattern", "规律", "generate", "search for", "come up with", "suggest",
              "try", "build", "construct", "design", "brainstorm", "invent", "look for", "挖掘", "挖", "寻找", "发现",
@@ -183,7 +184,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "how much is", "px", "ohlc", "bars", "candles", "plot", "graph", "show me the", "trading at",
               "where's", "where is", "what's", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线",
               "涨了多少", "跌了多少", "涨跌", "现在多少", "点位", "画"),
-    "list": ("every rule-based strategy", "every strategy", "all strategies", "all the strategies", "all rule-based strategies",
+    "list": ("哪些规则策略", "规则策略有哪些", "列个清单", "策略清单", "every rule-based strategy", "every strategy", "all strategies", "all the strategies", "all rule-based strategies",
              "which strategies", "what strategies", "which rule strats", "what rule strats", "rule-based strateg",
              "列示", "规则类策略", "哪些 strategy", "有哪些strategy", "strategy 可以", "list 一下", "list strategies", "list the strategies", "available strategies",
              "strategies are available", "strategies do you", "strategies can", "what strats", "which strats",

@@ -303,6 +303,10 @@ _TO_THE_END = re.compile(r"(?i)\b(?:the\s+)?(\d{1,2}|one|two|three|four|five|six
                          r"(?:data|sample|history|series)\b")
 
 
+#: "15年买到现在", "从1999年拿到2008年": a holding verb between a year and "到" is the range's connector.
+_HELD_TO = re.compile(r"((?:19|20)\d{2}\s*年?)\s*(?:买|拿|持有|持|放|买入)\s*(?=到|至)")
+
+
 def _durations(text: str) -> str:
     def ending(m: re.Match[str]) -> str:
         n, role, year = int(m.group(1)), (m.group(2) or "").strip(), int(m.group(3))
@@ -312,7 +316,7 @@ def _durations(text: str) -> str:
         n = m.group(1).lower()
         return f"the last {_VALUE.get(n, n)} years"
 
-    return _TO_THE_END.sub(to_end, _ENDING.sub(ending, text))
+    return _HELD_TO.sub(r"\1", _TO_THE_END.sub(to_end, _ENDING.sub(ending, text)))
 
 
 def canonical(text: str) -> str:

@@ -141,9 +141,13 @@ def _key(raw: str) -> str:
     return key
 
 
+#: Pieces of one line: " | " separated, or "key：value；key：value" on a single line.
+_PIECES = re.compile(r"\s+\|\s+|\s*[;；]\s*(?=[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9 _]{0,12}\s*[:：])")
+
+
 def unfold(text: str) -> str:
     """``text`` with a ticket's lines rewritten as one sentence (numbered items as sentences)."""
-    lines = [piece for line in text.splitlines() for piece in re.split(r"\s+\|\s+", line) if piece.strip()]
+    lines = [piece for line in text.splitlines() for piece in _PIECES.split(line) if piece.strip()]
     keyed = [_LINE.match(line) for line in lines]
     if sum(1 for m in keyed if m is not None) < 2 and sum(1 for line in lines if _NUMBERED.match(line)) < 2:
         return text
