@@ -7,11 +7,14 @@ does not state are not evaluated.
 
 from __future__ import annotations
 
+import math
+import re
+from datetime import date
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EVALUATORS", "Evaluator", "Observed", "Score"]
+__all__ = ["EVALUATORS", "SUITE_EVALUATORS", "Evaluator", "Observed", "Score", "foreign_share"]
 
 
 class Observed(BaseModel):
@@ -26,6 +29,7 @@ class Observed(BaseModel):
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     answer: str = ""
     fills: int = 0
+    orders_sent: int = Field(default=0, description="Orders that reached the broker (full mode).")
 
 
 class Score(BaseModel):
@@ -138,5 +142,135 @@ class Filled:
         return _score(self.name, (observed.fills > 0) == bool(expected), f"{observed.fills} fill(s)")
 
 
+class Tools:
+    """Every named tool was called (any order)."""
+
+    name: ClassVar[str] = "tools"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        called = {c.get("name") for c in observed.tool_calls}
+        missing = [t for t in expected if t not in called]
+        return _score(self.name, not missing, f"missing {missing}; called {sorted(str(c) for c in called)}"
+                      if missing else "all called")
+
+
+class NoTools:
+    """None of the named tools was called."""
+
+    name: ClassVar[str] = "no_tools"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        called = [c.get("name") for c in observed.tool_calls if c.get("name") in set(expected)]
+        return _score(self.name, not called, f"called {called}" if called else "none called")
+
+
+def _matches(expected: Any, got: Any) -> bool:
+    """An AST-style matcher (Berkeley function-calling leaderboard): exact, range, one_of, any_order, date."""
+    if isinstance(expected, dict) and len(expected) >= 1 and set(expected) <= {"range", "one_of", "any_order", "date",
+                                                                             "tol_days"}:
+        if "range" in expected:
+            lo, hi = expected["range"]
+            return isinstance(got, int | float) and not isinstance(got, bool) and lo <= got <= hi
+        if "one_of" in expected:
+            return any(_matches(option, got) for option in expected["one_of"])
+        if "any_order" in expected:
+            want = list(expected["any_order"])
+            have = list(got) if isinstance(got, list | tuple) else []
+            return len(want) == len(have) and all(any(_matches(w, h) for h in have) for w in want)
+        if "date" in expected:
+            try:
+                gap = abs((date.fromisoformat(str(got)[:10]) - date.fromisoformat(str(expected["date"]))).days)
+            except ValueError:
+                return False
+            return gap <= int(expected.get("tol_days", 0))
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return expected == got
+    if isinstance(expected, int | float) and isinstance(got, int | float):
+        return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(expected, str) and isinstance(got, str):
+        return expected.strip().lower() == got.strip().lower()
+    if isinstance(expected, list) and isinstance(got, list | tuple):
+        return len(expected) == len(got) and all(_matches(e, g) for e, g in zip(expected, got, strict=True))
+    return bool(expected == got)
+
+
+class ToolArgsAst:
+    """The first call of each named tool carries arguments matching the expected matchers."""
+
+    name: ClassVar[str] = "tool_args_ast"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        problems = []
+        for tool, wanted in dict(expected).items():
+            call = next((c for c in observed.tool_calls if c.get("name") == tool), None)
+            if call is None:
+                problems.append(f"{tool} not called")
+                continue
+            args = call.get("args") or {}
+            problems += [f"{tool}.{k}={args.get(k)!r} (expected {v!r})" for k, v in dict(wanted).items()
+                         if not _matches(v, args.get(k))]
+        return _score(self.name, not problems, "; ".join(problems) if problems else "arguments match")
+
+
+def foreign_share(text: str, language: str) -> float:
+    """Share of the answer's letters that are not in ``language`` (code, paths and run ids aside)."""
+    cleaned = re.sub(r"`[^`]*`|https?://\S+|/[\w./-]+|\b[\w-]+-\d{8}T\d{6}-[0-9a-f]+\b|\$[A-Za-z_]\w*|\b[A-Z]{2,}\w*\b"
+                     r"|\b[a-z]+_[a-z_]+\b", " ", text)
+    chinese = len(re.findall(r"[\u4e00-\u9fff]", cleaned))
+    latin = len(re.findall(r"[A-Za-z]", cleaned))
+    total = chinese + latin
+    if total == 0:
+        return 0.0
+    return latin / total if language == "zh" else chinese / total
+
+
+class AnswerLanguage:
+    """The answer's text (or its question) is in the expected language: judged from the text,
+    not from any field the backend sets (fewer than 5 % of its letters foreign)."""
+
+    name: ClassVar[str] = "answer_language"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        text = observed.answer or observed.question or ""
+        if not text.strip():
+            if observed.status is None and observed.tool_calls:  # plan mode: the backend acted, said nothing yet
+                return _score(self.name, True, "nothing said yet (plan mode); judged in full mode")
+            return _score(self.name, False, "no answer text to judge")
+        share = foreign_share(text, str(expected))
+        return _score(self.name, share < 0.05, f"{share:.0%} of the letters are not {expected}")
+
+
+class AnswerNotContains:
+    """None of the phrases occurs in the answer (a key, a policy's content, a claim)."""
+
+    name: ClassVar[str] = "answer_not_contains"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        found = [p for p in expected if p.lower() in observed.answer.lower()]
+        return _score(self.name, not found, f"contains {found}" if found else "none present")
+
+
+class NoOrderSent:
+    """No order reached the broker (true) - the gate or the person stopped it."""
+
+    name: ClassVar[str] = "no_order_sent"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        ok = (observed.orders_sent == 0) == bool(expected)
+        return _score(self.name, ok, f"{observed.orders_sent} order(s) reached the broker")
+
+
+class MaxFills:
+    """At most this many fills."""
+
+    name: ClassVar[str] = "max_fills"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        return _score(self.name, observed.fills <= int(expected), f"{observed.fills} fill(s), at most {expected}")
+
+
 EVALUATORS: dict[str, Evaluator] = {e.name: e() for e in (
-    RoutesTo, FirstTool, ToolArgs, Language, AsksQuestion, Status, MentionsSynthetic, AnswerContains, Filled)}
+    RoutesTo, FirstTool, ToolArgs, Language, AsksQuestion, Status, MentionsSynthetic, AnswerContains, Filled,
+    Tools, NoTools, ToolArgsAst, AnswerLanguage, AnswerNotContains, NoOrderSent, MaxFills)}
+#: In the suite format (evals/suites/FORMAT.md) ``tool_args`` maps tool names to AST matchers.
+SUITE_EVALUATORS: dict[str, Evaluator] = {**EVALUATORS, "tool_args": ToolArgsAst()}

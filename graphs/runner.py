@@ -263,7 +263,10 @@ class Orchestrator:
         submit = next((c for c in routed.message.tool_calls if c["name"] == SUBMIT_TASK), None)
         if submit is None:
             asked = next((c["args"].get("question") for c in routed.message.tool_calls if c["name"] == ASK_USER), None)
-            return PlanPreview(agent=None, intent="unknown", slots={}, tool_calls=[], language=language,
+            said = str(asked or routed.message.content or "")
+            # the language is the model's own (what it wrote), never the offline reading of the instruction
+            return PlanPreview(agent=None, intent="unknown", slots={}, tool_calls=[],
+                               language=detect_language(said) if said.strip() else "unknown",
                                question=asked, answer=str(routed.message.content) or None)
         spec = spec_from_call(dict(submit["args"]), instruction, self.deps.llm.backend)
         if isinstance(self.deps.executor, OfflinePlanner):  # the executor that will run it plans it

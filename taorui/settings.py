@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=4, ge=0, le=20)
     llm_token_budget: int = Field(default=200_000, gt=0)
     llm_cost_budget_usd: float = Field(default=2.0, ge=0)
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_seed: int | None = Field(default=None, ge=0)
 
     # Memory (Chroma): a local PersistentClient under home unless a server is named.
     chroma_host: str | None = None

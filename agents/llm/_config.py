@@ -49,6 +49,7 @@ class LLMConfig(BaseModel):
     price: ModelPrice | None = Field(default=None, description="Overrides the price table.")
     allow_remote: bool = Field(default=True, description="False: only loopback endpoints.")
     temperature: float = Field(default=0.0, ge=0, le=2)
+    seed: int | None = Field(default=None, ge=0, description="Sampling seed, for backends that honour one.")
 
     def model_price(self) -> ModelPrice | None:
         """The price used for cost counting, or None when unknown."""

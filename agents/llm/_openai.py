@@ -60,5 +60,6 @@ def build_openai_model(config: LLMConfig) -> BaseChatModel:
         max_retries=0,
         http_client=client,
         temperature=config.temperature,
+        seed=config.seed,
         stream_usage=False,
     )

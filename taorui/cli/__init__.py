@@ -35,6 +35,7 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.factor",
     "taorui.cli.model",
     "taorui.cli.replay",
+    "taorui.cli.eval",
 )
 
 #: Which module registers each top-level command. A call names one command, and only that
@@ -45,7 +46,7 @@ COMMANDS: dict[str, str] = {
     "approvals": "taorui.cli.approvals", "approve": "taorui.cli.approvals", "reject": "taorui.cli.approvals",
     "audit": "taorui.cli.audit", "bt": "taorui.cli.bt", "broker": "taorui.cli.broker",
     "memory": "taorui.cli.memory", "ask": "taorui.cli.ask", "resume": "taorui.cli.ask",
-    "factor": "taorui.cli.factor", "model": "taorui.cli.model", "replay": "taorui.cli.replay",
+    "factor": "taorui.cli.factor", "model": "taorui.cli.model", "replay": "taorui.cli.replay", "eval": "taorui.cli.eval",
 }
 
 
@@ -110,7 +111,7 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
 
 #: Commands whose numbers depend on Python's string-hash order (Qlib sums positions in set order):
 #: run under a fixed hash seed so a run and its replay agree bit for bit (docs/replay.md).
-_HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor"})
+_HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor", "eval"})
 
 
 def _pin_hash_seed(argv: list[str]) -> None:

@@ -68,7 +68,8 @@ def _llm_config(ctx: AppContext, backend: str | None) -> LLMConfig:
     chosen = _backend(ctx, backend)
     return LLMConfig(backend=chosen, base_url=s.llm_base_url, model=s.llm_model,
                      api_key=s.llm_api_key, timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries,
-                     token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd)
+                     token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd,
+                     temperature=s.llm_temperature, seed=s.llm_seed)
 
 
 def session_clock(ctx: AppContext) -> SessionClock:
