@@ -214,8 +214,10 @@ class ToolArgsAst:
 
 def foreign_share(text: str, language: str) -> float:
     """Share of the answer's letters that are not in ``language`` (code, paths and run ids aside)."""
-    cleaned = re.sub(r"`[^`]*`|https?://\S+|/[\w./-]+|\b[\w-]+-\d{8}T\d{6}-[0-9a-f]+\b|\$[A-Za-z_]\w*|\b[A-Z]{2,}\w*\b"
-                     r"|\b[a-z]+_[a-z_]+\b", " ", text)
+    # code, paths, run ids, expressions, and names (a word with a capital or a digit: PPO, LightGBM,
+    # Qlib, SYN007, Alpha158) are the same in both languages; ordinary lowercase words are not
+    cleaned = re.sub(r"`[^`]*`|https?://\S+|/[\w./-]+|\b[\w-]+-\d{8}T\d{6}-[0-9a-f]+\b|\$[A-Za-z_]\w*"
+                     r"|[A-Za-z]*[A-Z0-9][A-Za-z0-9]*|\b[a-z]+_[a-z_]+\b", " ", text)
     chinese = len(re.findall(r"[\u4e00-\u9fff]", cleaned))
     latin = len(re.findall(r"[A-Za-z]", cleaned))
     total = chinese + latin
