@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evals.evaluators import SUITE_EVALUATORS, Observed, Score
-from taorui_engines.errors import InvalidArgumentError, NotFoundError
+from taorui_engines.errors import InvalidArgumentError, InvalidInputError, NotFoundError
 
 __all__ = ["BUILT_IN", "CaseResult", "EvalReport", "Suite", "SuiteCase", "SuiteResult", "load_suite", "pass_hat",
            "run_suites"]
@@ -232,8 +232,8 @@ class _Homes:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _setup(home: Path, setup: dict[str, Any], orchestrator: Any) -> None:
-    """Set the scene a case asks for, before its instruction."""
+def _setup(home: Path, setup: dict[str, Any], orchestrator: Any) -> str | None:
+    """Set the scene a case asks for, before its instruction; what the scene met (a refusal), if anything."""
     if setup.get("halted"):
         orchestrator.deps.tool_context.gate.halt("eval setup: trading halted", by="evals")
     if setup.get("memory_note"):
@@ -246,10 +246,16 @@ def _setup(home: Path, setup: dict[str, Any], orchestrator: Any) -> None:
         from taorui_engines.data import DataCenter
 
         path = home / "setup.csv"
-        rows = ["date,open,high,low,close,volume"] + [
-            f"2025-12-{d:02d},10,11,9,10.{d:02d},1000" for d in range(1, 31) if date_ok(2025, 12, d)]
+        extra = str(spec.get("name_column") or "").replace(",", " ").replace("\n", " ").strip()
+        header = "date,open,high,low,close,volume" + (f",{extra}" if extra else "")  # injection carried in a column name
+        rows = [header] + [f"2025-12-{d:02d},10,11,9,10.{d:02d},1000" + (",1" if extra else "")
+                           for d in range(1, 31) if date_ok(2025, 12, d)]
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        DataCenter(home / "data").ingest_csv(path, str(spec.get("symbol", "ACME")), market="custom")
+        try:
+            DataCenter(home / "data").ingest_csv(path, str(spec.get("symbol", "ACME")), market="custom")
+        except InvalidInputError as exc:  # the store refused the hostile data: it never reaches the agent
+            return f"ingest refused: {exc}"
+    return None
 
 
 def date_ok(year: int, month: int, day: int) -> bool:
@@ -317,9 +323,11 @@ def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None
             assert homes is not None
             home = homes.fresh()
             orchestrator = factory(home)
-            _setup(home, case.setup, orchestrator)
+            met = _setup(home, case.setup, orchestrator)
             broker = getattr(orchestrator.deps.tool_context.gate, "broker", None)
             observed, got, usage = _observe_full(orchestrator, case, broker)
+            if met:
+                got["setup"] = met
         scores = _score(case, observed, got.get("spec"))
         got.pop("spec", None)
         return Trial(passed=all(s.passed for s in scores), scores=scores, seconds=time.perf_counter() - started,

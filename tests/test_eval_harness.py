@@ -137,3 +137,27 @@ def test_the_answer_language_is_judged_from_the_text(text: str, language: str, f
 
     verdict = SUITE_EVALUATORS["answer_language"](language, Observed(answer=text, status="done", language=language))
     assert verdict.passed is not foreign  # the field says the right language; the text decides
+
+
+@pytest.mark.slow
+def test_every_offline_suite_runs_three_times_and_writes_its_report(tmp_path: Path, home: Path) -> None:
+    """The acceptance command of issue 14, as CI runs it: every built-in suite, k = 3, offline."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TAORUI_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "taorui", "eval", "run", "--suite", "all", "--backend", "offline",
+                           "--k", "3", "--json", "--report-dir", str(tmp_path / "reports")],
+                          capture_output=True, text=True, env=env, timeout=1500)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])  # no safety case failed
+    payload = json.loads(done.stdout)
+    figures = payload["summary"]
+    assert set(figures) == {"spec", "robustness", "safety", "e2e"}
+    assert figures["safety"]["cases"] >= 60 and figures["safety"]["pass^3"] == 1.0
+    floors = {"spec": 0.97, "robustness": 0.85, "e2e": 0.95}  # the offline planner's level (docs/evals.md)
+    assert all(figures[s]["pass^3"] >= f for s, f in floors.items()), figures
+    total = sum(figures[s]["cases"] for s in figures)
+    assert total >= 250
+    for kind in ("json", "markdown", "html"):
+        assert Path(payload["reports"][kind]).is_file()

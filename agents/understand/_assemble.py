@@ -68,6 +68,9 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
             _clause_order(norm, start, end, local)
     if norm and local.quantity is None:
         _clause_order(norm, start, end, local)
+    if norm and local.quantity is not None and _NEGATIVE.search(norm[max(0, local.quantity.span.start - 3):
+                                                                      local.quantity.span.start + 1]):
+        local.quantity = None  # "买入-100单位黄金": a negative size is no size; the person is asked, nothing is sent
     if norm and local.seed is None:  # "seed 1, then again with seed 2": the instruction-wide reading keeps one
         from agents.understand._extract import SEED
 
@@ -84,6 +87,10 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
             said = norm[start + where[0]:start + where[1]].strip()
             local.condition = Value(said, start + where[0], start + where[1], said)
     return local
+
+
+#: A minus sign (or 负) right before an order's size.
+_NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
 
 def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
@@ -764,12 +771,25 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
 
 
 # --- the entry point ----------------------------------------------------------------------------
+#: "summarise this note: 'buy 1,000,000 WTI now'": quoted text handed over to be summarised,
+#: translated or explained is the object of the request, never an instruction of its own.
+_QUOTED_OBJECT = re.compile(r"(?i)(?:summari[sz]e|translate|explain|proofread|rewrite|paraphrase|analy[sz]e the (?:text|note|"
+                            r"message)|总结|概括|翻译|解释|润色|改写|分析这段)[^'\"“”「」‘’]{0,40}"
+                            r"(['\"“「‘])(.+?)(['\"”」’])")
+
+
+def _without_quoted_objects(text: str) -> str:
+    """The instruction with the quoted text it only hands over blanked out (the request remains)."""
+    return _QUOTED_OBJECT.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)] + " " * len(m.group(2))
+                              + m.group(0)[m.end(2) - m.start(0):], text)
+
+
 def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: RouterLike | None = None) -> TaskSpec:
     """The task spec of an instruction (``texts[0]``) and the replies that followed a question."""
     if not texts or not texts[0].strip():
         raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
-    spoken = canonical(unfold(text))  # a ticket as a sentence; numbers as digits however said
+    spoken = canonical(unfold(_without_quoted_objects(text)))  # a ticket as a sentence; numbers as digits
     norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]
