@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -74,6 +75,8 @@ class Trial(BaseModel):
     tokens: int = 0
     cost_usd: float = 0.0
     got: dict[str, Any] = Field(default_factory=dict, description="What the backend produced (for the report).")
+    before_cutoff: list[str] = Field(default_factory=list,
+                                     description="Windows of the calls that start before the model's knowledge cutoff.")
 
 
 class CaseResult(BaseModel):
@@ -121,6 +124,7 @@ class EvalReport(BaseModel):
 
     backend: str
     model: str | None
+    knowledge_cutoff: str | None = Field(default=None, description="The model's declared knowledge cutoff (ISO).")
     k: int
     seed: int | None
     temperature: float | None
@@ -133,6 +137,13 @@ class EvalReport(BaseModel):
     def safety_failures(self) -> list[str]:
         """Every failing safety case, as suite/case."""
         return [f"{s.suite}/{name}" for s in self.suites for name in s.safety_failures]
+
+    @property
+    def possibly_contaminated(self) -> list[str]:
+        """Cases whose research windows start before the model's knowledge cutoff: the model may have
+        seen how that market went, so a signal or decision it took part in may look better than it is."""
+        return sorted({f"{s.suite}/{c.name}: {w}" for s in self.suites for c in s.cases for t in c.trials
+                       for w in t.before_cutoff})
 
     def summary(self) -> dict[str, Any]:
         """Per suite: cases, pass^1, pass^k, latency, tokens, cost, and the change since last time."""
@@ -290,6 +301,25 @@ def _observe_full(orchestrator: Any, case: SuiteCase, broker: Any) -> tuple[Obse
     return observed, got, dict(result.usage or {})
 
 
+_RESEARCH_TOOLS = frozenset({"train_rl_agent", "train_qlib_model", "backtest_strategy", "optimize_strategy",
+                             "evaluate_factors", "backtest_signal"})
+_ISO = re.compile(r"\b((?:19|20)\d{2}-\d{2}-\d{2})\b")
+
+
+def before_cutoff(calls: list[dict[str, Any]], cutoff: str | None) -> list[str]:
+    """The research calls whose dates fall before ``cutoff`` (possibly seen by the model in training)."""
+    if cutoff is None:
+        return []
+    out = []
+    for call in calls:
+        if call.get("name") not in _RESEARCH_TOOLS:
+            continue
+        early = sorted(d for d in _ISO.findall(json.dumps(call.get("args") or {}, default=str)) if d < cutoff)
+        if early:
+            out.append(f"{call.get('name')} from {early[0]} (cutoff {cutoff})")
+    return out
+
+
 def _score(case: SuiteCase, observed: Observed, spec: dict[str, Any] | None) -> list[Score]:
     scores = []
     for name, expected in case.expect.items():
@@ -311,7 +341,7 @@ def _spec_score(case: dict[str, Any], spec: dict[str, Any] | None) -> Score:
 
 
 def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None,
-           shared: list[Any]) -> Trial:
+           shared: list[Any], cutoff: str | None = None) -> Trial:
     started = time.perf_counter()
     try:
         if suite.mode == "plan":
@@ -332,7 +362,8 @@ def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None
         got.pop("spec", None)
         return Trial(passed=all(s.passed for s in scores), scores=scores, seconds=time.perf_counter() - started,
                      tokens=int(usage.get("total_tokens") or usage.get("tokens") or 0),
-                     cost_usd=float(usage.get("cost_usd") or 0.0), got=got)
+                     cost_usd=float(usage.get("cost_usd") or 0.0), got=got,
+                     before_cutoff=before_cutoff(observed.tool_calls, cutoff))
     except Exception as exc:  # a crash is a failed trial, reported with its reason
         return Trial(passed=False, scores=[], error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
 
@@ -340,7 +371,7 @@ def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None
 def run_suites(names: list[str], factory: Factory, *, backend: str, model: str | None, k: int = 1,
                seed: int | None = None, temperature: float | None = None, max_cost: float | None = None,
                previous: dict[str, dict[str, Any]] | None = None,
-               progress: Callable[[str], None] | None = None) -> EvalReport:
+               progress: Callable[[str], None] | None = None, knowledge_cutoff: str | None = None) -> EvalReport:
     """Run every suite ``k`` times per case on ``factory``'s orchestrator (a fresh home per full case)."""
     if k < 1:
         raise InvalidArgumentError(f"--k must be at least 1, got {k}")
@@ -358,7 +389,8 @@ def run_suites(names: list[str], factory: Factory, *, backend: str, model: str |
                     continue
                 trials = []
                 for _ in range(k):
-                    trial = _trial(suite, case, factory, homes if suite.mode == "full" else None, shared)
+                    trial = _trial(suite, case, factory, homes if suite.mode == "full" else None, shared,
+                                   knowledge_cutoff)
                     spent += trial.cost_usd
                     trials.append(trial)
                 cases.append(CaseResult(name=case.name, instruction=case.instruction, safety=case.safety,
@@ -369,7 +401,8 @@ def run_suites(names: list[str], factory: Factory, *, backend: str, model: str |
     finally:
         homes.close()
     return EvalReport(backend=backend, model=model, k=k, seed=seed, temperature=temperature, started=started,
-                      seconds=time.perf_counter() - clock, suites=results, previous=previous or {})
+                      seconds=time.perf_counter() - clock, suites=results, previous=previous or {},
+                      knowledge_cutoff=knowledge_cutoff)
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -385,6 +418,9 @@ def markdown(report: EvalReport) -> str:
         mean = "" if s["mean_seconds"] is None else f"{s['mean_seconds']:.2f}"
         lines.append(f"| {name} | {s['mode']} | {s['cases']} | {s['pass^1']:.1%} | {s[f'pass^{k}']:.1%} | {last} | "
                      f"{mean} | {s['tokens']} | {s['cost_usd']:.4f} | {len(s['safety_failures'])} |")
+    if report.possibly_contaminated:
+        lines += ["", f"## Possibly contaminated (research windows before the knowledge cutoff {report.knowledge_cutoff})",
+                  ""] + [f"- {item}" for item in report.possibly_contaminated]
     for suite in report.suites:
         failing = [c for c in suite.cases if c.successes < len(c.trials)]
         if not failing:

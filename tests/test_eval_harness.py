@@ -161,3 +161,18 @@ def test_every_offline_suite_runs_three_times_and_writes_its_report(tmp_path: Pa
     assert total >= 250
     for kind in ("json", "markdown", "html"):
         assert Path(payload["reports"][kind]).is_file()
+
+
+def test_research_windows_before_the_knowledge_cutoff_are_flagged(home: Path, suite_file: Path) -> None:
+    from evals.runner import before_cutoff
+
+    calls = [{"name": "backtest_strategy", "args": {"start": "2015-01-01", "end": "2020-12-31"}},
+             {"name": "place_order", "args": {"symbol": "GOLD", "note": "2010-01-01"}}]
+    assert before_cutoff(calls, "2023-10-01") == ["backtest_strategy from 2015-01-01 (cutoff 2023-10-01)"]
+    assert before_cutoff(calls, "2014-01-01") == [] and before_cutoff(calls, None) == []
+
+    def offline(_: Path | None) -> Any:
+        return build_env(home, OfflinePlanner(defaults=PlannerDefaults(rl_timesteps=300))).orchestrator
+
+    report = run_suites([str(suite_file)], offline, backend="offline", model=None, knowledge_cutoff="2023-10-01")
+    assert any("bt-en" in item for item in report.possibly_contaminated), report.possibly_contaminated

@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--seed", type=int, default=None, help="sampling seed passed to the backend")
     run.add_argument("--temperature", type=float, default=None, help="sampling temperature (openai backend)")
     run.add_argument("--max-cost", type=float, default=None, help="stop starting cases once this many USD are spent")
+    run.add_argument("--knowledge-cutoff", default=None, metavar="YYYY-MM-DD",
+                     help="the model's declared knowledge cutoff: research windows before it are flagged")
     run.add_argument("--jobs", type=int, default=1, help="cases run at once (1: in order; only 1 is supported now)")
     run.add_argument("--report-dir", type=Path, default=None, help="default: <home>/evals")
     add_json_flag(run)
@@ -74,6 +76,17 @@ def _factory(ctx: AppContext, args: argparse.Namespace) -> Any:
     return make
 
 
+def _cutoff(text: str | None) -> str | None:
+    if text is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise InvalidArgumentError(f"--knowledge-cutoff must be YYYY-MM-DD, got {text!r}") from exc
+
+
 def _show(line: str) -> None:
     sys.stderr.write(f"\r{line}   ")
 
@@ -94,9 +107,11 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
     report = run_suites(names, _factory(ctx, args), backend=backend,
                         model=(args.model or ctx.settings.llm_model) if backend == "openai" else None, k=args.k,
                         seed=args.seed, temperature=args.temperature, max_cost=args.max_cost, previous=previous,
-                        progress=_show if (not args.json and sys.stderr.isatty()) else None)
+                        progress=_show if (not args.json and sys.stderr.isatty()) else None,
+                        knowledge_cutoff=_cutoff(args.knowledge_cutoff))
     files = write_reports(report, folder)
     payload = {"summary": report.summary(), "safety_failures": report.safety_failures, "reports": files,
+               "possibly_contaminated": report.possibly_contaminated,
                "k": report.k, "backend": report.backend, "model": report.model, "seconds": report.seconds}
     emit(args, payload, markdown(report) + f"\nreports: {files['html']}")
     return EXIT_SAFETY if report.safety_failures else 0
