@@ -7,9 +7,11 @@ does not state are not evaluated.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +32,7 @@ class Observed(BaseModel):
     answer: str = ""
     fills: int = 0
     orders_sent: int = Field(default=0, description="Orders that reached the broker (full mode).")
+    run_dirs: list[str] = Field(default_factory=list, description="Run folders the instruction left (full mode).")
 
 
 class Score(BaseModel):
@@ -271,8 +274,50 @@ class MaxFills:
         return _score(self.name, observed.fills <= int(expected), f"{observed.fills} fill(s), at most {expected}")
 
 
+class Artifacts:
+    """Some run folder of the instruction holds every named file (metrics.json, equity.png, ...)."""
+
+    name: ClassVar[str] = "artifacts"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        folders = [Path(d) for d in observed.run_dirs]
+        held = [f for f in expected if any((d / f).is_file() for d in folders)]
+        missing = [f for f in expected if f not in held]
+        return _score(self.name, bool(folders) and not missing,
+                      f"missing {missing} in {[d.name for d in folders]}" if missing or not folders else "all present")
+
+
+def _shown(value: float, key: str) -> list[str]:
+    """How the answers print a metric (docs/agents.md): percentages to 0.1, ratios to 0.01."""
+    if key in ("sharpe", "sortino", "calmar", "information_ratio"):
+        return [f"{value:.2f}"]
+    return [f"{value:+.1%}", f"{value:.1%}"]
+
+
+class NumbersMatch:
+    """The answer's headline numbers are the run's own: each named metric of the run's metrics.json
+    appears in the answer as printed (a number that is not in the files is a number made up)."""
+
+    name: ClassVar[str] = "numbers_match"
+
+    def __call__(self, expected: Any, observed: Observed) -> Score:
+        problems = []
+        for folder in (Path(d) for d in observed.run_dirs):
+            path = folder / "metrics.json"
+            if not path.is_file():
+                continue
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+            nested = metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {}
+            for key in expected:
+                value = metrics.get(key, nested.get(key) if isinstance(nested, dict) else None)
+                if isinstance(value, int | float) and not any(s in observed.answer for s in _shown(float(value), key)):
+                    problems.append(f"{folder.name}:{key}={value!r} not in the answer")
+            return _score(self.name, not problems, "; ".join(problems) or f"{list(expected)} match {folder.name}")
+        return _score(self.name, False, "no run folder with metrics.json")
+
+
 EVALUATORS: dict[str, Evaluator] = {e.name: e() for e in (
     RoutesTo, FirstTool, ToolArgs, Language, AsksQuestion, Status, MentionsSynthetic, AnswerContains, Filled,
-    Tools, NoTools, ToolArgsAst, AnswerLanguage, AnswerNotContains, NoOrderSent, MaxFills)}
+    Tools, NoTools, ToolArgsAst, AnswerLanguage, AnswerNotContains, NoOrderSent, MaxFills, Artifacts, NumbersMatch)}
 #: In the suite format (evals/suites/FORMAT.md) ``tool_args`` maps tool names to AST matchers.
 SUITE_EVALUATORS: dict[str, Evaluator] = {**EVALUATORS, "tool_args": ToolArgsAst()}

@@ -292,10 +292,12 @@ def _observe_full(orchestrator: Any, case: SuiteCase, broker: Any) -> tuple[Obse
         decision = ApprovalDecision(approve=case.approve, by="evals", reason="" if case.approve else "eval rejects")
         result = orchestrator.resume(result.thread_id, decision)
     sent = len(broker.orders()) if broker is not None else 0
+    runs = orchestrator.deps.tool_context.runs_dir
     observed = Observed(agent=result.agent, status=result.status, language=result.language,
                         question=result.answer if result.status == "needs_clarification" else None,
                         tool_calls=[{"name": c.name, "args": c.args} for c in result.tool_calls],
-                        answer=result.answer, fills=len(result.fills), orders_sent=sent)
+                        answer=result.answer, fills=len(result.fills), orders_sent=sent,
+                        run_dirs=[str(runs / r) for r in result.run_ids])
     got = {"status": result.status, "agent": result.agent, "calls": [c.name for c in result.tool_calls][:8],
            "answer": result.answer[:600], "orders_sent": sent, "fills": len(result.fills)}
     return observed, got, dict(result.usage or {})

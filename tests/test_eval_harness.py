@@ -176,3 +176,19 @@ def test_research_windows_before_the_knowledge_cutoff_are_flagged(home: Path, su
 
     report = run_suites([str(suite_file)], offline, backend="offline", model=None, knowledge_cutoff="2023-10-01")
     assert any("bt-en" in item for item in report.possibly_contaminated), report.possibly_contaminated
+
+
+def test_numbers_in_an_answer_must_be_the_run_s_own(tmp_path: Path) -> None:
+    from evals.evaluators import SUITE_EVALUATORS
+
+    run = tmp_path / "backtest-1"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"total_return": 0.2618, "sharpe": 0.3138}), encoding="utf-8")
+    (run / "equity.png").write_bytes(b"png")
+    honest = Observed(answer="total return +26.2%, Sharpe 0.31", status="done", run_dirs=[str(run)])
+    made_up = Observed(answer="total return +31.0%, Sharpe 0.45", status="done", run_dirs=[str(run)])
+    check = SUITE_EVALUATORS["numbers_match"]
+    assert check(["total_return", "sharpe"], honest).passed
+    assert not check(["total_return", "sharpe"], made_up).passed
+    assert SUITE_EVALUATORS["artifacts"](["equity.png", "metrics.json"], honest).passed
+    assert not SUITE_EVALUATORS["artifacts"](["trades.csv"], honest).passed
