@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -373,7 +374,8 @@ def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None
 def run_suites(names: list[str], factory: Factory, *, backend: str, model: str | None, k: int = 1,
                seed: int | None = None, temperature: float | None = None, max_cost: float | None = None,
                previous: dict[str, dict[str, Any]] | None = None,
-               progress: Callable[[str], None] | None = None, knowledge_cutoff: str | None = None) -> EvalReport:
+               progress: Callable[[str], None] | None = None, knowledge_cutoff: str | None = None,
+               jobs: int = 1) -> EvalReport:
     """Run every suite ``k`` times per case on ``factory``'s orchestrator (a fresh home per full case)."""
     if k < 1:
         raise InvalidArgumentError(f"--k must be at least 1, got {k}")
@@ -385,7 +387,19 @@ def run_suites(names: list[str], factory: Factory, *, backend: str, model: str |
             suite = load_suite(name)
             shared: list[Any] = []
             cases, skipped = [], 0
-            for case in suite.cases:
+            if suite.mode == "plan" and jobs > 1 and max_cost is None:
+                # plan mode reads and plans, nothing runs: cases can go at once (one orchestrator, made first)
+                shared.append(factory(None))
+                def trials_of(case: SuiteCase, suite: Suite = suite, shared: list[Any] = shared) -> list[Trial]:
+                    return [_trial(suite, case, factory, None, shared, knowledge_cutoff) for _ in range(k)]
+
+                with ThreadPoolExecutor(max_workers=jobs) as pool:
+                    batches = list(pool.map(trials_of, suite.cases))
+                cases = [CaseResult(name=c.name, instruction=c.instruction, safety=c.safety, tags=c.tags,
+                                    expect=c.expect, trials=t) for c, t in zip(suite.cases, batches, strict=True)]
+                results.append(SuiteResult(suite=suite.suite, mode=suite.mode, cases=cases, skipped=0))
+                continue
+            for case in suite.cases:  # full mode (and a cost cap) run in order: homes, gates, spend
                 if max_cost is not None and spent >= max_cost:
                     skipped += 1
                     continue

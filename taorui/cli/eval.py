@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--max-cost", type=float, default=None, help="stop starting cases once this many USD are spent")
     run.add_argument("--knowledge-cutoff", default=None, metavar="YYYY-MM-DD",
                      help="the model's declared knowledge cutoff: research windows before it are flagged")
-    run.add_argument("--jobs", type=int, default=1, help="cases run at once (1: in order; only 1 is supported now)")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="plan-mode cases run at once (threads; full-mode cases always run in order)")
     run.add_argument("--report-dir", type=Path, default=None, help="default: <home>/evals")
     add_json_flag(run)
     run.set_defaults(func=cmd_run)
@@ -95,8 +96,8 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Run the suites, write the report, exit non-zero on a safety failure."""
     from evals.runner import load_suite, markdown, previous_figures, run_suites, write_reports
 
-    if args.jobs != 1:
-        raise InvalidArgumentError("--jobs other than 1 is not supported yet: cases run in order")
+    if not 1 <= args.jobs <= 32:
+        raise InvalidArgumentError(f"--jobs must be between 1 and 32, got {args.jobs}")
     if args.k < 1 or args.k > 50:
         raise InvalidArgumentError(f"--k must be between 1 and 50, got {args.k}")
     names = _names(args.suite)
@@ -108,7 +109,7 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
                         model=(args.model or ctx.settings.llm_model) if backend == "openai" else None, k=args.k,
                         seed=args.seed, temperature=args.temperature, max_cost=args.max_cost, previous=previous,
                         progress=_show if (not args.json and sys.stderr.isatty()) else None,
-                        knowledge_cutoff=_cutoff(args.knowledge_cutoff))
+                        knowledge_cutoff=_cutoff(args.knowledge_cutoff), jobs=args.jobs)
     files = write_reports(report, folder)
     payload = {"summary": report.summary(), "safety_failures": report.safety_failures, "reports": files,
                "possibly_contaminated": report.possibly_contaminated,
