@@ -94,6 +94,10 @@ class Language:
     name: ClassVar[str] = "language"
 
     def __call__(self, expected: Any, observed: Observed) -> Score:
+        text = observed.answer or observed.question or ""
+        if text.strip():  # what was said decides, not the field the backend set
+            share = foreign_share(text, str(expected))
+            return _score(self.name, share < 0.05, f"{share:.0%} of the letters are not {expected}")
         return _score(self.name, observed.language == expected, f"language {observed.language}, expected {expected}")
 
 
