@@ -364,7 +364,7 @@ def _trial(suite: Suite, case: SuiteCase, factory: Factory, homes: _Homes | None
         scores = _score(case, observed, got.get("spec"))
         got.pop("spec", None)
         return Trial(passed=all(s.passed for s in scores), scores=scores, seconds=time.perf_counter() - started,
-                     tokens=int(usage.get("total_tokens") or usage.get("tokens") or 0),
+                     tokens=int(usage.get("input_tokens") or 0) + int(usage.get("output_tokens") or 0),
                      cost_usd=float(usage.get("cost_usd") or 0.0), got=got,
                      before_cutoff=before_cutoff(observed.tool_calls, cutoff))
     except Exception as exc:  # a crash is a failed trial, reported with its reason

@@ -192,3 +192,28 @@ def test_numbers_in_an_answer_must_be_the_run_s_own(tmp_path: Path) -> None:
     assert not check(["total_return", "sharpe"], made_up).passed
     assert SUITE_EVALUATORS["artifacts"](["equity.png", "metrics.json"], honest).passed
     assert not SUITE_EVALUATORS["artifacts"](["trades.csv"], honest).passed
+
+
+def test_tokens_and_cost_are_counted_and_the_cost_cap_stops_new_cases(tmp_path: Path, home: Path) -> None:
+    from agents.llm import ModelPrice
+
+    suite = {"suite": "paid", "mode": "full", "cases": [
+        {"name": f"positions-{i}", "instruction": "show my positions", "language": "en",
+         "expect": {"status": "done"}} for i in range(3)]}
+    path = tmp_path / "paid.yaml"
+    path.write_text(yaml.safe_dump(suite), encoding="utf-8")
+    draft = {"language": "en", "steps": [{"intent": "account_status"}]}
+    with scripted_llm([reply_tools(("submit_task", draft), prompt_tokens=400_000, completion_tokens=100_000)
+                       for _ in range(12)]) as server:
+        llm = LLMConfig(backend="openai", base_url=server.base_url, model="priced", timeout_s=5, max_retries=0,
+                        token_budget=10_000_000, cost_budget_usd=100.0, price=ModelPrice(input=1.0, output=4.0))
+
+        def priced(case_home: Path | None) -> Any:
+            return build_env(case_home or home, build_chat_model(llm), llm, sleep=lambda _: None,
+                             executor=build_executor(PlannerDefaults(rl_timesteps=300))).orchestrator
+
+        report = run_suites([str(path)], priced, backend="openai", model="priced", max_cost=0.5)
+    result = report.suites[0]
+    first = result.cases[0].trials[0]
+    assert first.tokens == 500_000 and first.cost_usd == pytest.approx(0.8)  # 0.4M in x $1 + 0.1M out x $4
+    assert len(result.cases) == 1 and result.skipped == 2  # the cap was passed after the first case
