@@ -17,6 +17,7 @@ from agents.planner._common import bp, call, costs, failure_answer, missing_tool
 from agents.planner._context import PlanContext, v
 from agents.planner._text import (
     SEGMENT_ZH,
+    caveat_lines,
     code,
     features_label,
     fmt_num,
@@ -280,10 +281,7 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
             lines += _suggestion(lang, act, horizon)
             lines.append(_cadence(lang, horizon))
             lines += _fresh(lang, act, ctx.brief.today)
-    caveats = result.get("caveats") or []
-    if caveats:
-        lines.append(pick(lang, "Read it with:", "解读时请注意："))
-        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats if isinstance(c, dict)]
+    lines += caveat_lines(lang, result)
     if result.get("equity_png"):
         lines.append(pick(lang, f"Equity curve: {result['equity_png']}", f"净值曲线：{code(result['equity_png'])}"))
     if result.get("synthetic") or ctx.is_synthetic(str(asset)):
@@ -420,10 +418,7 @@ def model_answer(ctx: PlanContext, result: dict[str, Any], backtest: dict[str, A
             f"{fmt_pct(b.get('annualized_return_with_cost'))}（成本前 {fmt_pct(b.get('annualized_return'))}；基准 "
             f"{fmt_pct(b.get('benchmark_annualized_return'))}），扣除成本后信息比率 "
             f"{fmt_num(b.get('information_ratio_with_cost'))}，最大回撤 {fmt_pct(b.get('max_drawdown_with_cost'))}。"))
-    caveats = [c for c in result.get("caveats") or [] if isinstance(c, dict)]
-    if caveats:
-        lines.append(pick(lang, "Read it with:", "解读时请注意："))
-        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
+    lines += caveat_lines(lang, result)
     signal = result.get("latest_signal") or {}
     if isinstance(signal, dict) and signal.get("as_of"):
         lines += _fresh(lang, {"date": signal.get("as_of")}, ctx.brief.today)

@@ -11,6 +11,7 @@ from agents.planner._common import call, costs, failure_answer, missing_tool, wi
 from agents.planner._context import PlanContext, v
 from agents.planner._text import (
     STRATEGY_DESC_ZH,
+    caveat_lines,
     code,
     fmt_num,
     fmt_pct,
@@ -163,11 +164,7 @@ def against_benchmark(lang: str, r: dict[str, Any]) -> list[str]:
             f"- 同一标的买入持有（同区间、同成本）：总收益 {fmt_pct(b.get('total_return'))}，夏普 {fmt_num(b.get('sharpe'))}，"
             f"最大回撤 {fmt_pct(b.get('max_drawdown'), False)}；超额收益 {fmt_pct(rel.get('excess_total_return'))}"
             f"（信息比率 {fmt_num(rel.get('information_ratio'))}，t 值 {fmt_num(rel.get('excess_t'))}，自相关稳健标准误）。"))
-    caveats = [c for c in r.get("caveats") or [] if isinstance(c, dict)]
-    if caveats:
-        lines.append(pick(lang, "Read it with:", "解读时请注意："))
-        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
-    return lines
+    return lines + caveat_lines(lang, r)
 
 
 def _grid(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, list[float | int]]:
@@ -273,11 +270,9 @@ def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                                 f"{fmt_num(bench.get('sharpe'))}, return {fmt_pct(bench.get('total_return'))}",
                           f"- 同一样本外区间、同样成本的买入持有：夏普 {fmt_num(bench.get('sharpe'))}，收益 "
                           f"{fmt_pct(bench.get('total_return'))}"))
-    caveats = [c for c in r.get("caveats") or [] if isinstance(c, dict)]
-    if caveats:
-        lines.append(pick(lang, "Read it with:", "解读时请注意："))
-        lines += [f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats]
-    else:
+    said = caveat_lines(lang, r)
+    lines += said
+    if not said:
         lines.append(pick(lang, "Judge the parameters by the out-of-sample numbers: the in-sample ones are the search's "
                                 "own best case.", "请以样本外结果评判参数：样本内结果是搜索自己挑出的最好情形。"))
     synthetic = list(r.get("synthetic_symbols") or [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["STRATEGY_DESC_ZH", "Said", "code", "fmt_num", "fmt_pct", "features_label", "metric_label", "model_label", "param_label", "params_text",
+__all__ = ["STRATEGY_DESC_ZH", "Said", "caveat_lines", "code", "fmt_num", "fmt_pct", "features_label", "metric_label", "model_label", "param_label", "params_text",
            "pick", "state_label", "strategy_label", "synthetic_note", "theme_label"]
 
 
@@ -171,3 +171,12 @@ def features_label(language: str, features: object) -> str:
     if language != "zh":
         return str(features)
     return "自定义" if str(features) == "custom" else FEATURES_NAME.get(str(features), str(features))
+
+
+def caveat_lines(lang: str, result: dict[str, Any]) -> list[str]:
+    """The caveats a result carries (taorui_engines.caveats), under one heading, in the person's language."""
+    caveats = [c for c in result.get("caveats") or [] if isinstance(c, dict)]
+    if not caveats:
+        return []
+    return [pick(lang, "Read it with:", "解读时请注意："),
+            *(f"- {c.get('zh') if lang == 'zh' else c.get('en')}" for c in caveats)]
