@@ -63,6 +63,7 @@ class DraftStep(BaseModel):
     side: Literal["buy", "sell"] | None = None
     quantity_kind: Literal["units", "lots", "notional", "pct_equity", "fraction_of_position"] | None = None
     quantity: float | None = Field(default=None, gt=0, description="per quantity_kind; 0.5 = half a position")
+    limit_price: float | None = Field(default=None, gt=0, description="an order's limit price, as stated")
     condition: str | None = Field(default=None, max_length=200,
                                   description="an order's condition as the person said it ('if it is down on the day')")
     top_k: int | None = Field(default=None, gt=0)
@@ -134,7 +135,7 @@ def _step(text: str, d: DraftStep) -> StepSpec:
         costs=Costs(commission=_opt(text, d, "commission"), slippage=_opt(text, d, "slippage")),
         horizon=_opt(text, d, "horizon"), forward_days=_opt(text, d, "forward_days"), timesteps=_opt(text, d, "timesteps"),
         seed=_opt(text, d, "seed"), cash=_opt(text, d, "cash"), side=_opt(text, d, "side"), quantity=quantity,
-        condition=_opt(text, d, "condition"),
+        condition=_opt(text, d, "condition"), limit_price=_opt(text, d, "limit_price"),
         top_k=_opt(text, d, "top_k"), top_pct=_opt(text, d, "top_pct"),
         expressions=tuple(_sourced(text, d, "expressions", e) for e in d.expressions),
         theme=_opt(text, d, "theme"), factor_count=_opt(text, d, "factor_count"), ref=ref, suggest=d.suggest,
@@ -163,7 +164,7 @@ def spec_to_draft(spec: TaskSpec) -> TaskDraft:
         values: dict[str, Any] = {"intent": s.intent, "instruments": [i.value for i in s.instruments],
                                   "tune": list(s.tune), "suggest": s.suggest}
         for name in ("universe", "algo", "model", "features", "strategy", "horizon", "forward_days", "timesteps",
-                     "seed", "cash", "side", "condition", "top_k", "top_pct", "theme", "factor_count"):
+                     "seed", "cash", "side", "condition", "limit_price", "top_k", "top_pct", "theme", "factor_count"):
             item = getattr(s, name)
             if item is not None:
                 values[name] = item.value

@@ -182,6 +182,8 @@ class StepSpec(_Frozen):
     cash: Sourced[float] | None = None
     side: Sourced[Literal["buy", "sell"]] | None = None
     quantity: Sourced[Quantity] | None = None
+    limit_price: Sourced[float] | None = Field(
+        default=None, description="A limit price the person stated for an order ('with a limit at 1000', '限价1000').")
     condition: Sourced[str] | None = Field(
         default=None, description="A condition the person attached to an order ('if it is down on the day'). It is "
                                   "not evaluated: the order waits for a person who checks it.")

@@ -353,3 +353,15 @@ def test_a_negative_size_is_no_size_and_is_asked_about(text: str, catalog: list[
 def test_quoted_text_handed_over_is_not_an_order(text: str, catalog: list[CatalogEntry], router: object) -> None:
     spec = read(text, catalog, router)
     assert "place_order" not in spec.intents, text
+
+
+@pytest.mark.parametrize("template", ["buy 100 {s} with a limit at {p}, ask me before ordering",
+                                      "以限价{p}买入{s} 100股，下单前问我"])
+def test_a_stated_limit_price_is_the_orders_limit(template: str, env: GraphEnv) -> None:
+    symbol, price = cheap_member(env.data, budget=2_400.0)
+    limit = round(price * 0.98, 2)
+    waiting = env.orchestrator.ask(template.format(s=symbol, p=limit))
+    assert waiting.status == "needs_approval", waiting.answer
+    order = waiting.approvals[0]["order"]  # once a market order: the stated limit was dropped
+    assert order.get("order_type") == "limit" and order.get("limit_price") == pytest.approx(limit), order
+    env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=False, by="desk", reason="test"))

@@ -147,7 +147,12 @@ def order_recipe(ctx: PlanContext) -> Action:
         if "place_order" not in ctx.tools:
             return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
                                "此处未配置交易：没有 place_order 工具。"))
-        placed = call(ctx, "place_order", _order_args(symbol, side, float(qty)))
+        limit = ctx.step.limit_price
+        args = _order_args(symbol, side, float(qty))
+        if limit is not None:  # a stated limit is the order's: never a market order in its place
+            args.update({"order_type": "limit", "limit_price": float(limit.value)})
+            ctx.said.stated(f"limit price {limit.value:g}", f"限价 {limit.value:g}")
+        placed = call(ctx, "place_order", args)
         condition = ctx.step.condition
         if condition is not None:  # nothing here checks it: the person does, before approving
             ctx.said.stated(f"condition (not checked automatically): {condition.value}",

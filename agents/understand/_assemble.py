@@ -31,7 +31,7 @@ from agents.spec import (
     Windows,
 )
 from agents.understand import _lexicon as lex
-from agents.understand._extract import Found, Value, extract, find_condition, unused_numbers
+from agents.understand._extract import Found, Value, extract, find_condition, find_limit, unused_numbers
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
@@ -81,6 +81,10 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
         from agents.understand._extract import timesteps_in
 
         local.timesteps = timesteps_in(norm, start, end)
+    if norm and local.limit_price is None:
+        limit = find_limit(norm[start:end])
+        if limit is not None:
+            local.limit_price = Value(limit[0], start + limit[1], start + limit[2], limit[3])
     if norm:
         where = find_condition(norm[start:end])
         if where is not None:
@@ -428,7 +432,7 @@ def _merge(a: Found, b: Found) -> Found:
     """``a`` with what ``b`` adds (``a`` wins where both state a value)."""
     merged = replace(a)
     for name in ("universe", "features", "horizon", "forward_days", "timesteps", "seed", "cash", "quantity", "side",
-                 "top_k", "top_pct", "factor_count", "approval", "suggest", "condition"):
+                 "top_k", "top_pct", "factor_count", "approval", "suggest", "condition", "limit_price"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(b, name))
     for name in ("instruments", "algos", "models", "strategies", "periods", "costs", "expressions", "themes"):
@@ -688,7 +692,8 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         tune=tuple(found.tune) or _searched_by_default(intent, found), windows=windows, costs=_costs(found),
         horizon=_one(found.horizon), forward_days=_one(found.forward_days, int), timesteps=_one(found.timesteps, int),
         seed=_one(found.seed, int), cash=_one(found.cash, float), side=_one(found.side),
-        quantity=_quantity(found), condition=_one(found.condition) if intent == "place_order" else None, top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
+        quantity=_quantity(found), condition=_one(found.condition) if intent == "place_order" else None,
+        limit_price=_one(found.limit_price, float) if intent == "place_order" else None, top_k=_one(found.top_k, int), top_pct=_one(found.top_pct, float),
         expressions=tuple(_stated(str(v.value), v.said) for v in found.expressions),
         theme=_one(found.themes[0] if found.themes else None), factor_count=_one(found.factor_count, int),
         ref=_ref(norm, found) if intent == "recall" else None,

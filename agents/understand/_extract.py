@@ -47,6 +47,7 @@ class Found:
     tune: list[str] = field(default_factory=list)
     spread: set[str] = field(default_factory=set)  # grid names whose points we spread over a stated range
     condition: Value | None = None  # "if it's down on the day": an order's condition (read per clause)
+    limit_price: Value | None = None  # "with a limit at 1000", "限价1000": an order's limit
     periods: list[PeriodMention] = field(default_factory=list)
     costs: list[CostMention] = field(default_factory=list)
     horizon: Value | None = None
@@ -422,6 +423,20 @@ _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|prov
                         r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
                         r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then)\b|\s*[,.;:!?]|\s*$)"
                         r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)")
+
+
+#: A limit price stated with an order: "limit at 1000", "limit price 1,025.5", "限价1000", "@ 1000".
+_LIMIT = re.compile(r"(?<![a-z])limit(?:\s+price)?\s*(?:at|of|=|:|@)?\s*\$?\s*(\d[\d,]*(?:\.\d+)?)"
+                    r"|限价\s*(?:为|是|:|：)?\s*(\d[\d,]*(?:\.\d+)?)|(?<![\w@])@\s*\$?(\d[\d,]*(?:\.\d+)?)")
+
+
+def find_limit(text: str) -> tuple[float, int, int, str] | None:
+    """The limit price stated in ``text`` (value, span, words), or None."""
+    match = _LIMIT.search(text)
+    if match is None:
+        return None
+    raw = next(g for g in match.groups() if g)
+    return float(raw.replace(",", "")), match.start(), match.end(), match.group(0)
 
 
 def find_condition(text: str) -> tuple[int, int] | None:
