@@ -260,7 +260,8 @@ def rl_answer(ctx: PlanContext, result: dict[str, Any], act: dict[str, Any] | No
     asset, algo = result.get("asset", "?"), str(result.get("algo", "?")).upper()
     test, train = result.get("test") or {}, result.get("train") or {}
     lines = [pick(lang,
-                  f"I trained a {algo} reinforcement-learning agent on {asset} (run {result.get('run_id')}).",
+                  f"I trained {'an' if algo[:1] in 'AEIOU' else 'a'} {algo} reinforcement-learning agent on {asset} "
+                  f"(run {result.get('run_id')}).",
                   f"我在 {asset} 上训练了一个 {algo} 强化学习策略（运行编号 {code(result.get('run_id'))}）。"),
              pick(lang,
                   f"Training window {train.get('start')}..{train.get('end')}; out-of-sample test "

@@ -142,7 +142,7 @@ def order_recipe(ctx: PlanContext) -> Action:
     ctx.said.stated(f"{side} {symbol}: {how_en}", f"{'买入' if side == 'buy' else '卖出'} {symbol}：{how_zh}")
     if qty <= 0:
         return Answer(pick(ctx.language, f"The computed size is zero ({how_en}); no order was proposed.",
-                           f"计算出的数量为零（{how_zh}）；没有提出订单。") + "\n" + ctx.said.render(ctx.language))
+                           f"计算出的数量为零（{how_zh}）；没有提出订单。"))  # the plan adds what was asked
     if ctx.last("place_order") is None:
         if "place_order" not in ctx.tools:
             return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
