@@ -13,7 +13,7 @@ from pathlib import Path
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-__all__ = ["CHECKPOINT_FILE", "open_checkpointer"]
+__all__ = ["CHECKPOINT_FILE", "open_checkpointer", "open_sqlite_checkpointer"]
 
 #: File name of the checkpoint database inside the state folder.
 CHECKPOINT_FILE = "graph_checkpoints.sqlite"
@@ -21,8 +21,13 @@ CHECKPOINT_FILE = "graph_checkpoints.sqlite"
 
 def open_checkpointer(state_dir: Path) -> SqliteSaver:
     """A checkpointer on ``state_dir/graph_checkpoints.sqlite`` (created on first use)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(state_dir / CHECKPOINT_FILE), check_same_thread=False, timeout=30)
+    return open_sqlite_checkpointer(state_dir / CHECKPOINT_FILE)
+
+
+def open_sqlite_checkpointer(path: Path) -> SqliteSaver:
+    """A checkpointer on the SQLite file ``path`` (created on first use; WAL, full sync)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     saver = SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=None))

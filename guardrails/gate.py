@@ -730,6 +730,14 @@ class Gate:
         return AccountView(as_of=self._now(), cash=broker.cash(), equity=broker.value(),
                            positions=tuple(broker.positions()), open_orders=tuple(broker.orders(open_only=True)))
 
+    def fills(self, since: datetime | None = None) -> list[Fill]:
+        """Every fill at the broker (oldest first), for readers that hold no broker handle."""
+        return self._require_broker().fills(since)
+
+    def order_state(self, key: str) -> OrderState | None:
+        """The broker's state of the order with idempotency ``key``; None if it was never sent."""
+        return self._order_state(key)
+
     def _require_broker(self) -> Broker:
         if self.__broker is None:
             raise UnavailableError("no broker is configured: trading is disabled")

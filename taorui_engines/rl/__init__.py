@@ -13,7 +13,16 @@ package ``__init__``). Conventions (fills, costs, metrics) are in docs/rl.md.
 """
 
 from taorui_engines.rl._data import MAX_ASSETS, Panel, load_panel, resolve_split
-from taorui_engines.rl._engine import EVAL_KIND, RUN_KIND, evaluate_agent, next_action, prepare, train_agent
+from taorui_engines.rl._engine import (
+    EVAL_KIND,
+    RUN_KIND,
+    PolicyStep,
+    evaluate_agent,
+    next_action,
+    policy_step,
+    prepare,
+    train_agent,
+)
 from taorui_engines.rl._env_multi import MultiAssetEnv
 from taorui_engines.rl._env_single import SingleAssetEnv
 from taorui_engines.rl._features import INDICATORS, add_indicators
@@ -59,6 +68,8 @@ __all__ = [
     "evaluate_agent",
     "load_panel",
     "next_action",
+    "policy_step",
+    "PolicyStep",
     "performance",
     "prepare",
     "resolve_split",

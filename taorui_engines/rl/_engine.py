@@ -300,3 +300,43 @@ def _evaluate_into(run: RunFolder, spec: RLRunSpec, panel: Panel, model: Any, sp
 def _model_run_id(run: RunFolder) -> str:
     """The training run an evaluation run replays (from its config)."""
     return str(run.read_json("config.json")["model_run_id"])
+
+
+@dataclass(frozen=True)
+class PolicyStep:
+    """The policy's suggestion on the bars up to one day, and what drove it."""
+
+    action: NextAction
+    #: (input, change of the action when the input is set to its neutral value, the input's value),
+    #: largest first; single-asset policies only (a portfolio policy's inputs are listed in ``action``).
+    drivers: tuple[tuple[str, float, float], ...]
+
+
+def policy_step(data: DataCenter, runs_dir: Path, run_id: str, asof: date) -> PolicyStep:
+    """Replay the saved policy from its test start to ``asof`` (reading no bar after it) and say
+    which inputs moved its last action: each normalised indicator is set to 0 (its neutral
+    value: price at its average, oscillator at mid-scale) and the action's change recorded."""
+    run, spec = _trained_run(runs_dir, run_id)
+    if asof <= spec.test.start:
+        raise InvalidArgumentError(f"the policy of run {run_id} starts acting at {spec.test.start}; "
+                                   f"{asof} is before its test window (in-sample)")
+    model = load_model(spec.algo, run.file("model.zip"))
+    policy = _policy(model)
+    ref = _ref(run.run_id, spec, run.read_json("metrics.json"))
+    panel = load_panel(data, spec.assets, DateSpan(start=spec.test.start, end=asof))
+    env = make_env(spec, panel)
+    action = suggest(spec, env, policy, ref)
+    drivers: list[tuple[str, float, float]] = []
+    if spec.kind == "single":
+        from taorui_engines.rl._evaluate import replay
+
+        env = make_env(spec, panel)
+        obs = replay(env, policy)
+        base = np.asarray(policy(obs), dtype="float64")
+        for i, name in enumerate(INDICATORS):
+            probe = obs.copy()
+            probe[i] = 0.0
+            moved = float(np.abs(np.asarray(policy(probe), dtype="float64") - base).sum())
+            drivers.append((name, moved, float(obs[i])))
+        drivers.sort(key=lambda d: -d[1])
+    return PolicyStep(action=action, drivers=tuple(drivers))
