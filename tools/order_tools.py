@@ -362,7 +362,29 @@ cancel_order = gated_tool(
     "cancel_order", "Cancel an open order by its key (always allowed).", CancelOrderArgs, OrderStatusResult, _cancel,
 )
 
+
+
+def _run_cycle(args: Any, ctx: ToolContext) -> Any:
+    from tools.trading_tools import require_trading
+
+    return require_trading(ctx).run_cycle(args, ctx.agent)
+
+
+def _cycle_tool() -> Tool[Any, Any, ToolContext]:
+    """``run_trading_cycle``: execute-kind because its orders move money, each through the portfolio's
+    own gate inside the trading desk (the tool holds neither a gate nor a broker)."""
+    from tools.trading_tools import CycleArgs, CycleResult
+
+    return Tool(name="run_trading_cycle", kind=ToolKind.EXECUTE, args_model=CycleArgs, result_model=CycleResult,
+                fn=_run_cycle, gate_token=_GATE_TOKEN,
+                description="Run a paper portfolio's trading cycle for today (or replay days): the model or factor "
+                "scores the universe, the top names become target weights in whole lots, and the orders go through "
+                "the risk gate; a portfolio made by an instruction runs supervised (a person approves every order).")
+
+
+run_trading_cycle = _cycle_tool()
+
 #: Read tools, registered in ``tools.registry``.
 TOOLS: tuple[Tool[Any, Any, Any], ...] = (get_account, risk_status, list_approvals)
 #: Gated execute tools; not in the registry, added by the trading agent.
-EXECUTE_TOOLS: tuple[Tool[Any, Any, Any], ...] = (place_order, cancel_order)
+EXECUTE_TOOLS: tuple[Tool[Any, Any, Any], ...] = (place_order, cancel_order, run_trading_cycle)

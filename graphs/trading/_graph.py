@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -91,6 +91,19 @@ class CycleDeps:
     wall: Callable[[], datetime]
     approval_ttl_minutes: float
     explain_top: int = 5
+    #: The day's closes of the universe, read once per day (not state: a rerun reads them again).
+    closes: dict[date, dict[str, float]] = field(default_factory=dict)
+
+    def day_closes(self, day: date, symbols: list[str]) -> dict[str, float]:
+        """Closes on ``day`` of the universe plus ``symbols`` (read through a point-in-time view)."""
+        view = PointInTimeData(self.data, day)
+        if day not in self.closes:
+            self.closes = {day: view.closes(list(self.provider.universe), self.provider.market)}
+        known = self.closes[day]
+        extra = [s for s in symbols if s not in known and s not in self.provider.universe]
+        if extra:
+            known = {**known, **view.closes(extra, self.data.market_of(extra))}
+        return known
 
 
 def _day(state: CycleState) -> date:
@@ -144,9 +157,8 @@ class _Nodes:
                         key=open_order.order.key, symbol=open_order.order.symbol, unfilled=unfilled,
                         reason=f"unfilled at the session after {created.date()} (a daily order lives one session)"))
         self._risk_state(day)
-        view = PointInTimeData(d.data, day)
-        closes = view.closes(list(d.provider.universe), d.provider.market)
-        through = view.newest or day
+        closes = d.day_closes(day, [])
+        through = day if closes else (PointInTimeData(d.data, day).sessions_back(d.provider.market, 0))
         self.publish(DataUpdated(id=_eid(d, day, "data"), portfolio=d.spec.name, day=day, data_through=through,
                                  fills_settled=settled, market=d.provider.market))
         notes = [] if closes else [f"no bars of the universe on {day}"]
@@ -187,8 +199,7 @@ class _Nodes:
         signal = Signal.model_validate(state["signal"])
         account = d.gate.account()
         positions = {p.symbol: p.qty for p in account.positions}
-        view = PointInTimeData(d.data, day)
-        closes = view.closes(sorted(set(signal.scores) | set(positions)), d.provider.market)
+        closes = d.day_closes(day, sorted(set(signal.scores) | set(positions)))
         targets = build_targets(signal, d.spec.construction, closes, positions, account.cash, account.equity,
                                 d.lot_size)
         intents = order_diff(targets, d.spec.name, day)

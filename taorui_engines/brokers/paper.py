@@ -279,15 +279,21 @@ class PaperBroker:
             symbol = Order.model_validate_json(row["order_json"]).symbol
             first = _first_eligible(row)
             starts[symbol] = min(starts.get(symbol, first), first)
-        return {s: self._symbol_bars(s, start, day) for s, start in starts.items() if start <= day}
-
-    def _symbol_bars(self, symbol: str, start: date, end: date) -> list[Bar]:
+        wanted = {s: start for s, start in starts.items() if start <= day}
+        if not wanted:
+            return {}
+        # One read for every symbol (a read per symbol costs a store round trip each).
         try:
-            frame = self._data.get_price(symbol, start.isoformat(), end.isoformat())
+            frame = self._data.get_price(sorted(wanted), min(wanted.values()).isoformat(), day.isoformat())
         except InvalidDateRangeError:
-            return []
-        cols = frame[["date", "open", "high", "low", "close", "volume"]].itertuples(index=False)
-        return [Bar(d.date(), o, h, lo, c, v) for d, o, h, lo, c, v in cols if math.isfinite(o)]
+            return {s: [] for s in wanted}
+        out: dict[str, list[Bar]] = {s: [] for s in wanted}
+        cols = frame[["symbol", "date", "open", "high", "low", "close", "volume"]].itertuples(index=False)
+        for sym, d, o, h, lo, c, v in cols:
+            bar_day = d.date()
+            if sym in out and bar_day >= wanted[sym] and math.isfinite(o):
+                out[sym].append(Bar(bar_day, o, h, lo, c, v))
+        return out
 
     def _fill_on_bar(self, key: str, bars: dict[str, list[Bar]], day: date) -> Fill | None:
         """One order on one bar: one transaction (the fill, the order, cash and position)."""

@@ -209,7 +209,10 @@ class EventBus:
         conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            # NORMAL in WAL mode: a committed event survives a killed process (what the cycle's
+            # crash safety needs); only a power cut can lose the newest, and every event is
+            # derived again from the gate's fsynced ledger and audit when its step reruns.
+            conn.execute("PRAGMA synchronous=NORMAL")
             yield conn
         finally:
             conn.close()

@@ -120,7 +120,7 @@ class Journal:
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # rebuilt from the events if ever lost
             with conn:
                 yield conn
         finally:
