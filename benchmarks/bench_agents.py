@@ -29,10 +29,9 @@ from agents.brief import catalog_entries  # noqa: E402
 from agents.planner import OfflinePlanner  # noqa: E402
 from agents.understand import load_router, understand  # noqa: E402
 from benchmarks._report import write_section  # noqa: E402
-from graphs import ApprovalDecision, Orchestrator, build_catalog, open_checkpointer  # noqa: E402
-from taorui.cli.ask import build_deps  # noqa: E402
-from taorui.context import AppContext  # noqa: E402
+from graphs import ApprovalDecision, Orchestrator, build_catalog  # noqa: E402
 from taorui.settings import Settings  # noqa: E402
+from taorui.wiring import AppContext  # noqa: E402
 from taorui_engines.data import DataCenter, ensure_sample_store  # noqa: E402
 
 CASES = Path(__file__).resolve().parents[1] / "evals" / "cases" / "understanding" / "tuning.yaml"  # data, not code
@@ -77,9 +76,7 @@ def bench_turn(data: DataCenter) -> str:
 
 def _orchestrator(home: Path) -> Orchestrator:
     """The CLI's wiring on ``home``, without memory (see the module docstring)."""
-    deps = build_deps(AppContext(settings=Settings(home=home), quiet=True), "offline")
-    deps.memory = None
-    return Orchestrator(deps, open_checkpointer(home / "state"))
+    return AppContext(settings=Settings(home=home), quiet=True, with_memory=False).build_orchestrator("offline")
 
 
 def _cheap_member(data: DataCenter) -> str:

@@ -7,7 +7,8 @@ Three levels, each with the shipped default policy:
 2. ``Gate.check`` over an in-memory broker and static prices - adds the SQLite reads
    (state, ledger, approvals) and one durable audit append (WAL, synchronous=FULL).
 3. ``Gate.check`` over the real paper broker and the sample store (reference prices from
-   Qlib, cached per symbol and day after the first read).
+   Qlib, cached per symbol and day after the first read), as the app wires them
+   (``taorui.wiring``).
 
 Run: ``.venv/bin/python benchmarks/bench_guardrails.py [--n 2000] [--no-write]``.
 """
@@ -137,16 +138,14 @@ def bench_gate_fake(n: int, tmp: Path) -> dict[str, float]:
 
 
 def bench_gate_paper(n: int, tmp: Path) -> dict[str, float]:
-    from taorui_engines.brokers.paper import PaperBroker
-    from taorui_engines.data import DataCenter, ensure_sample_store
-    from tools.order_tools import DataCenterReference
+    """The app's own gate (composition root) over the paper broker and the sample store, at NOW."""
+    from taorui.settings import Settings
+    from taorui.wiring import AppContext
 
-    center = DataCenter(tmp / "data")
-    ensure_sample_store(center)
     clock = FixedClock(NOW)
-    broker = PaperBroker(tmp / "paper.sqlite", center, clock=lambda: NOW.replace(tzinfo=None))
-    gate = Gate(default_policy(), broker, DataCenterReference(center), tmp / "paper-state", clock=clock,
-                wall_clock=clock)
+    root = AppContext(settings=Settings(home=tmp / "paper-home", risk_policy_file=None), quiet=True,
+                      wall_clock=clock, policy=default_policy(), with_memory=False)
+    gate = root.make_gate(clock=clock)
     return timed(lambda i: gate.check({"key": f"bench-{i}", "symbol": "SP500", "side": "buy", "qty": 2}, WHO), n)
 
 

@@ -50,11 +50,10 @@ sys.exit(code)
 
 _GRAPH = """
 import json, sys
-from taorui.cli.ask import build_orchestrator
-from taorui.context import AppContext
 from taorui.settings import load_settings
+from taorui.wiring import AppContext
 ctx = AppContext(settings=load_settings(), quiet=True)
-print(json.dumps(build_orchestrator(ctx, "offline").plan_only(sys.argv[1]).model_dump(mode="json")))
+print(json.dumps(ctx.build_orchestrator("offline").plan_only(sys.argv[1]).model_dump(mode="json")))
 """
 
 

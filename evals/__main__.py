@@ -27,15 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from taorui.cli.ask import build_orchestrator
-    from taorui.context import AppContext
     from taorui.settings import load_settings
+    from taorui.wiring import AppContext
 
     home = args.home or (fresh_home() if args.mode == "full" else None)
     settings = load_settings(**({"home": home} if home else {}))
     ctx = AppContext(settings=settings, quiet=True)
     backend = args.backend or settings.llm_backend
-    report = run_suite(args.suite, args.mode, lambda: build_orchestrator(ctx, backend), backend)
+    report = run_suite(args.suite, args.mode, lambda: ctx.build_orchestrator(backend), backend)
     if args.json:
         sys.stdout.write(json.dumps({**report.model_dump(mode="json"), "pass_rate": report.pass_rate}) + "\n")
     else:

@@ -1,30 +1,31 @@
-"""Builds the orchestration graph over a test home, the way ``taorui ask`` does.
+"""Builds the orchestration graph over a test home through the app's composition root.
 
 Real components throughout (data center over the sample store, registered tools, the
-guardrail gate on the session clock, the SQLite paper broker, the SQLite checkpointer);
-only the chat model is chosen by the test (the offline planner or the scripted server).
-Memory is left out unless a test passes one (loading the embedding model is slow).
+guardrail gate on the session clock, the SQLite paper broker, the SQLite checkpointer), all
+from :class:`taorui.wiring.AppContext`, as ``taorui ask`` gets them; only the chat model is
+chosen by the test (the offline planner or the scripted server), the shipped risk policy is
+in force whatever the environment says, and the model runs the agents' tools itself unless a
+test passes an ``executor``. Memory is left out unless a test passes one (loading the
+embedding model is slow).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 
 from agents.llm import LLMConfig
-from graphs import GraphDeps, Orchestrator, open_checkpointer
-from graphs.adapters import GateDesk, GateMarket
-from guardrails import Gate, SessionClock, load_policy
+from graphs import Orchestrator
+from guardrails import Gate, SessionClock
+from taorui.settings import Settings
+from taorui.wiring import AppContext, market_session_clock
 from taorui_engines.brokers.paper import PaperBroker
 from taorui_engines.data import DataCenter
-from tools import ToolContext
-from tools.order_tools import EXECUTE_TOOLS, DataCenterReference
-from tools.registry import all_tools
 
 
 @dataclass
@@ -40,29 +41,24 @@ class GraphEnv:
 
 
 def session_clock(data: DataCenter, state: Path) -> SessionClock:
-    """Just after the close of the newest bar in the store, moving with the wall clock, shared
-    with every ``taorui`` process of the same home (as the CLI does)."""
-    newest = max(i.end for i in data.list_instruments())
-    anchor = datetime.fromisoformat(newest).replace(tzinfo=UTC) + timedelta(hours=16, minutes=5)
-    return SessionClock(anchor, state / "session_clock.json")
+    """The session's market clock over ``data``, shared with every ``taorui`` process of the
+    home whose state folder is ``state`` (as the CLI builds it)."""
+    return market_session_clock(data, state)
+
+
+def app(home: Path, wall_clock: Callable[[], datetime] | None = None) -> AppContext:
+    """The composition root over ``home``: quiet, no memory, the shipped policy."""
+    settings = Settings(home=home, risk_policy_file=None, audit_anchor_dir=None)
+    return AppContext(settings=settings, quiet=True, wall_clock=wall_clock, with_memory=False)
 
 
 def build_env(home: Path, model: BaseChatModel, llm: LLMConfig | None = None,
               wall_clock: Callable[[], datetime] | None = None, **deps: Any) -> GraphEnv:
-    """An orchestrator over ``home`` with ``model`` as the chat model."""
-    data = DataCenter(home / "data")
-    state = home / "state"
-    clock = session_clock(data, state)
-    reference = DataCenterReference(data)
-    broker = PaperBroker(state / "paper_broker.sqlite", data, clock=clock)
-    gate = Gate(load_policy(None), broker, reference, state, clock=clock,
-                **({"wall_clock": wall_clock} if wall_clock else {}))
-    ctx = ToolContext(data=data, runs_dir=home / "runs", state_dir=state, gate=gate)
-    graph_deps = GraphDeps(model=model, llm=llm or LLMConfig(), tool_context=ctx,
-                           tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
-                           market=GateMarket(gate), **deps)
-    return GraphEnv(Orchestrator(graph_deps, open_checkpointer(state), lock_dir=state), broker, gate, data, home,
-                    clock)
+    """An orchestrator over ``home`` with ``model`` as the chat model (``deps``: other GraphDeps fields)."""
+    root = app(home, wall_clock)
+    orchestrator = root.build_orchestrator(model=model, llm=llm or LLMConfig(), **{"executor": None, **deps})
+    return GraphEnv(orchestrator, cast(PaperBroker, root.broker), root.session_gate, root.data, home,
+                    root.session_clock)
 
 
 def cheap_member(data: DataCenter, budget: float = 20_000.0) -> tuple[str, float]:

@@ -59,12 +59,12 @@ def test_plan_only_imports_no_engine_graph_or_model_library(cli_env: dict[str, s
 
 def test_the_fast_preview_is_the_graphs_preview(home: Path) -> None:
     """`ask --plan-only` (JSON listing, no graph) reads and plans exactly as the compiled graph's preview."""
-    from taorui.cli.ask import build_orchestrator, offline_plan
-    from taorui.context import AppContext
+    from taorui.cli.ask import offline_plan
     from taorui.settings import Settings
+    from taorui.wiring import AppContext
 
     ctx = AppContext(settings=Settings(home=home, llm_backend="offline"), quiet=True)
-    orchestrator = build_orchestrator(ctx, "offline")
+    orchestrator = ctx.build_orchestrator("offline")
     for text in ("train a PPO on gold and tell me what to do next week", "把原油仓位减掉一半，先问我",
                  "用SAC和TD3分别在原油上训练，然后对比", "what is the weather in Paris?", "buy 10 GLOD"):
         assert offline_plan(ctx, text) == orchestrator.plan_only(text), text

@@ -13,8 +13,8 @@ import pytest
 
 from guardrails import FixedClock, default_policy
 from taorui.cli import main
-from taorui.context import AppContext
 from taorui.settings import Settings
+from taorui.wiring import AppContext
 from taorui_engines.brokers.models import Attribution
 
 REPO = Path(__file__).resolve().parents[1]

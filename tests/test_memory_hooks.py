@@ -21,7 +21,7 @@ from memory import (
     sync_runs,
 )
 from taorui.cli import main
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidDataError, InvalidInputError
 from taorui_engines.runs import RunFolder
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from taorui.cli._common import error_exit
-from taorui.context import AppContext
 from taorui.settings import Settings, load_settings
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError, TaoruiError
 
 __all__ = ["build_parser", "main"]

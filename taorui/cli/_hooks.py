@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 
 __all__ = ["WorkSnapshot", "audit_path", "remember_new_work", "work_snapshot"]
 

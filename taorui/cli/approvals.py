@@ -8,7 +8,7 @@ from typing import Any
 from guardrails import ApprovalRequest, ApprovalStatus, FixedClock, GateOutcome
 from taorui.cli._common import add_json_flag, emit
 from taorui.cli.risk import parse_as_of, person_name
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
 __all__ = ["register"]

@@ -10,6 +10,7 @@ starts just after the close of the newest bar in the store and advances with the
 clock (``guardrails.SessionClock``), so prices are fresh for the newest series, a series
 that ended years ago is refused as stale, and rate and duplicate windows expire as time
 passes. A sent order fills at that last close, through the gate (``graphs.adapters.GateMarket``).
+The graph and the gate come from the composition root (:mod:`taorui.wiring`).
 """
 
 from __future__ import annotations
@@ -18,21 +19,19 @@ import argparse
 import contextlib
 import getpass
 import sys
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
 # The graph, LangChain and the engines load inside the commands that run them: a plan
 # preview on the offline backend needs none of them (docs/benchmarks.md, "plan-only").
 if TYPE_CHECKING:
-    from agents.llm import LLMConfig
     from agents.preview import PlanPreview
-    from graphs import AskResult, GraphDeps, GraphEvent, Orchestrator
-    from guardrails import SessionClock
+    from graphs import AskResult, GraphEvent
 
-__all__ = ["build_deps", "build_orchestrator", "make_graph", "register", "session_clock"]
+__all__ = ["offline_plan", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,66 +54,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--backend", choices=["offline", "openai"], help="LLM backend for the rest of the thread")
     add_json_flag(p)
     p.set_defaults(func=cmd_resume)
-
-
-def _backend(ctx: AppContext, backend: str | None) -> Literal["offline", "openai"]:
-    return "openai" if (backend or ctx.settings.llm_backend) == "openai" else "offline"
-
-
-def _llm_config(ctx: AppContext, backend: str | None) -> LLMConfig:
-    from agents.llm import LLMConfig
-
-    s = ctx.settings
-    chosen = _backend(ctx, backend)
-    return LLMConfig(backend=chosen, base_url=s.llm_base_url, model=s.llm_model,
-                     api_key=s.llm_api_key, timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries,
-                     token_budget=s.llm_token_budget, cost_budget_usd=s.llm_cost_budget_usd,
-                     temperature=s.llm_temperature, seed=s.llm_seed)
-
-
-def session_clock(ctx: AppContext) -> SessionClock:
-    """Market time of an ask session (see the module docstring)."""
-    return ctx.session_clock
-
-
-def build_deps(ctx: AppContext, backend: str | None = None) -> GraphDeps:
-    """The graph's dependencies for this home: tools, gate on the session clock, paper fills, memory."""
-    from agents.llm import build_chat_model, build_executor
-    from graphs import GraphDeps
-    from graphs.adapters import GateDesk, GateMarket, MemoryAdapter
-    from tools.order_tools import EXECUTE_TOOLS
-    from tools.registry import all_tools
-
-    config = _llm_config(ctx, backend)
-    gate = ctx.session_gate
-    tool_ctx = ctx.tool_context()
-    tool_ctx.gate = gate
-    router_dir = str(ctx.settings.cache_dir / "router")
-    executor = None if (config.backend == "openai" and ctx.settings.llm_agents) else build_executor(router_dir=router_dir)
-    return GraphDeps(model=build_chat_model(config, router_dir=router_dir), llm=config, tool_context=tool_ctx,
-                     tools={**all_tools(), **{t.name: t for t in EXECUTE_TOOLS}}, desk=GateDesk(gate),
-                     memory=MemoryAdapter(ctx.memory, ctx.settings.runs_dir), market=GateMarket(gate),
-                     approval_ttl_minutes=ctx.risk_policy.approvals.expires_after_minutes, executor=executor)
-
-
-def build_orchestrator(ctx: AppContext, backend: str | None = None) -> Orchestrator:
-    """The graph wired to this home, with the SQLite checkpointer under ``state_dir``."""
-    from graphs import Orchestrator, open_checkpointer
-
-    state_dir = ctx.settings.state_dir
-    return Orchestrator(build_deps(ctx, backend), open_checkpointer(state_dir), lock_dir=state_dir)
-
-
-def make_graph(config: Any = None) -> Any:
-    """The compiled graph for the standard LangGraph tooling (``langgraph.json``).
-
-    Settings come from the environment (TAORUI_HOME, TAORUI_LLM_*); no checkpointer is
-    attached because a LangGraph server brings its own persistence.
-    """
-    from graphs import compile_graph
-    from taorui.settings import load_settings
-
-    return compile_graph(build_deps(AppContext(settings=load_settings(), quiet=True)))
 
 
 def _echo(json_mode: bool) -> Any:
@@ -167,7 +106,7 @@ def offline_plan(ctx: AppContext, instruction: str) -> PlanPreview:
     listing = StoreListing(ctx.settings.data_dir)
     if not sample_is_current(listing):  # a new home: the sample store is built once, here
         listing = ctx.data.listing
-    router = load_router(str(ctx.settings.cache_dir / "router"))
+    router = load_router(ctx.router_dir)
     return offline_preview(instruction, catalog_entries(listing), router, PlannerDefaults())
 
 
@@ -176,12 +115,12 @@ def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
     # Engines' libraries print to stdout (Qlib does); --json promises one object there.
     with contextlib.redirect_stdout(sys.stderr):
         if args.plan_only:
-            offline = _backend(ctx, args.backend) == "offline"
+            offline = ctx.llm_backend(args.backend) == "offline"
             preview = (offline_plan(ctx, args.instruction) if offline
-                       else build_orchestrator(ctx, args.backend).plan_only(args.instruction))
+                       else ctx.build_orchestrator(args.backend).plan_only(args.instruction))
         else:
-            result = build_orchestrator(ctx, args.backend).ask(args.instruction, args.thread,
-                                                               on_event=_echo(args.json))
+            result = ctx.build_orchestrator(args.backend).ask(args.instruction, args.thread,
+                                                              on_event=_echo(args.json))
     if args.plan_only:
         return emit(args, preview.model_dump(mode="json"))
     return _finish(args, result)
@@ -196,5 +135,5 @@ def cmd_resume(args: argparse.Namespace, ctx: AppContext) -> int:
     decision = ApprovalDecision(approve=bool(args.approve), by=args.by or getpass.getuser() or "person",
                                 reason=args.reason)
     with contextlib.redirect_stdout(sys.stderr):
-        result = build_orchestrator(ctx, args.backend).resume(args.thread, decision, on_event=_echo(args.json))
+        result = ctx.build_orchestrator(args.backend).resume(args.thread, decision, on_event=_echo(args.json))
     return _finish(args, result)

@@ -7,7 +7,7 @@ import json
 
 from guardrails import AuditKind
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 
 __all__ = ["register"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from taorui.cli._common import add_json_flag, emit
 from taorui.cli.risk import person_name
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.brokers.paper import PaperBroker
 from taorui_engines.errors import InvalidArgumentError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.backtest import (
     STRATEGIES,
     BacktestResult,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
 __all__ = ["EXIT_SAFETY", "register"]
@@ -59,7 +59,6 @@ def _names(suites: list[str] | None) -> list[str]:
 
 def _factory(ctx: AppContext, args: argparse.Namespace) -> Any:
     """A new orchestrator per home (None: this home), with the backend and sampling asked for."""
-    from taorui.cli.ask import build_orchestrator
     from taorui.settings import load_settings
 
     overrides: dict[str, Any] = {}
@@ -72,7 +71,7 @@ def _factory(ctx: AppContext, args: argparse.Namespace) -> Any:
 
     def make(home: Path | None) -> Any:
         settings = load_settings(**overrides, home=home if home is not None else ctx.settings.home)
-        return build_orchestrator(AppContext(settings=settings, quiet=True), args.backend)
+        return AppContext(settings=settings, quiet=True).build_orchestrator(args.backend)
 
     return make
 

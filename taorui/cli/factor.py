@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.expressions import MAX_WINDOW, OPERATORS, parse_expression
 from taorui_engines.qlib_engine import FactorEvalRequest, FactorEvaluation, evaluate_factors

@@ -13,7 +13,7 @@ import logging
 from memory import KINDS, MAX_LIMIT, MemoryItem, SearchHit, sync_runs
 from taorui.cli._common import add_json_flag, emit
 from taorui.cli._hooks import WorkSnapshot, audit_path, mirror, remember_new_work, work_snapshot
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
 __all__ = ["WorkSnapshot", "register", "remember_new_work", "work_snapshot"]

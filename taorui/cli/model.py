@@ -7,7 +7,7 @@ from datetime import date
 
 from taorui.cli._common import add_json_flag, emit, parse_span
 from taorui.cli.factor import validated
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.qlib_engine import (
     BacktestConfig,
     BacktestMetrics,

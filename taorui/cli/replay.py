@@ -12,7 +12,7 @@ import json
 import sys
 
 from taorui.cli._common import EXIT_INVALID, add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.manifest import REPLAYABLE_KINDS, DataChangedError, ReplayResult, replay
 
 __all__ = ["EXIT_DIFFERENT", "register"]

@@ -13,7 +13,7 @@ from typing import Any
 from guardrails import CheckResult, FixedClock, Gate, RiskStatus, StateChange, load_policy
 from guardrails.reference import as_utc
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.brokers.models import Attribution
 from taorui_engines.errors import InvalidArgumentError
 

@@ -7,7 +7,7 @@ import argparse
 from pydantic import ValidationError
 
 from taorui.cli._common import add_json_flag, emit, parse_span
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.rl import (
     ALGOS,

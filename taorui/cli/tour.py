@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from taorui.cli._common import add_json_flag, emit
-from taorui.context import AppContext
+from taorui.wiring import AppContext
 
 __all__ = ["register"]
 
