@@ -54,7 +54,8 @@ ROLES: dict[AgentName, Role] = {
     ),
     "trader": Role(
         name="trader", title="Trader",
-        tools=("get_account", "risk_status", "get_price", "place_order", "search_memory"),
+        tools=("get_account", "risk_status", "get_price", "place_order", "run_trading_cycle", "explain_trades",
+               "search_memory"),
         control=(), max_steps=10,
         returns="the orders proposed, the gate's decisions, fills with prices, and why these orders",
     ),

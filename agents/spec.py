@@ -60,6 +60,7 @@ Intent = Literal[
     "place_order",
     "account_status",
     "trading_cycle",       # "run today's trading cycle": signal -> target -> orders
+    "explain_trades",      # "why did the model buy these?": the cycle's picks, from the model itself
     "recall",              # what an earlier run did (memory), never a retrain
     "show_price",
     "compare",             # compare the results of the steps before it
@@ -74,7 +75,7 @@ AGENT_OF: dict[str, AgentName | None] = {
     "optimize_strategy": "strategy_advisor", "list_strategies": "strategy_advisor", "recall": "strategy_advisor",
     "show_price": "strategy_advisor", "compare": "strategy_advisor", "evaluate_factors": "factor_miner",
     "mine_factors": "factor_miner", "place_order": "trader", "account_status": "trader",
-    "trading_cycle": "strategy_advisor", "out_of_scope": None, "unknown": None,
+    "trading_cycle": "strategy_advisor", "explain_trades": "trader", "out_of_scope": None, "unknown": None,
 }
 
 

@@ -30,12 +30,15 @@ if TYPE_CHECKING:
 
     from agents.llm import LLMConfig
     from graphs import GraphDeps, Orchestrator
+    from graphs.trading import TradingDesk
     from guardrails import AuditLog, Clock, Gate, Policy, SessionClock
     from memory import MemoryStore
     from taorui_engines.brokers.models import Broker
     from taorui_engines.data import DataCenter
     from taorui_engines.progress import ProgressReporter
+    from taorui_engines.trading import PortfolioSpec
     from tools._context import ToolContext
+    from tools.trading_tools import TradingPort
 
 __all__ = ["AppContext", "make_graph", "market_session_clock"]
 
@@ -155,7 +158,7 @@ class AppContext:
 
         return ToolContext(data=self.data, runs_dir=self.settings.runs_dir, state_dir=self.settings.state_dir,
                            progress=self.progress, memory=self.memory if self.with_memory else None,
-                           gate=self.session_gate, agent=agent)
+                           gate=self.session_gate, trading=self.trading_port, agent=agent)
 
     def llm_backend(self, backend: str | None = None) -> Literal["offline", "openai"]:
         """The LLM backend asked for, else the settings' one."""
@@ -228,9 +231,53 @@ class AppContext:
         return build_executor(router_dir=self.router_dir)
 
     # -- trading ----------------------------------------------------------------------------
-    # The trading-cycle desk (``trading_desk``: its graph, events and journal behind the
-    # gate) is built here, as a cached property in the style of the sections above; the
-    # tools get it through ``ToolContext.trading``, given in :meth:`tool_context`.
+
+    @cached_property
+    def trading_desk(self) -> TradingDesk:
+        """Paper portfolios and their trading cycles under ``home/trading`` (``taorui trade``)."""
+        from graphs.trading import TradingDesk
+
+        return TradingDesk(self.settings.home / "trading", self.data, self.settings.runs_dir, self.portfolio_gate,
+                           self._policy_text, approval_ttl_minutes=self.risk_policy.approvals.expires_after_minutes,
+                           wall=self.wall_clock, progress=self.progress)
+
+    def portfolio_gate(self, folder: Path, spec: PortfolioSpec, clock: Clock) -> Gate:
+        """The gate of one paper portfolio: its own paper account (the spec's cash and costs), ledger,
+        approvals and audit log in ``folder``, its risk policy ``folder/policy.yaml``, on ``clock``."""
+        from guardrails import Gate, load_policy, system_clock
+        from taorui_engines.brokers.paper import PaperBroker, PaperConfig
+        from tools.order_tools import DataCenterReference
+
+        config = PaperConfig(initial_cash=spec.initial_cash, commission_rate=spec.commission_rate,
+                             slippage=spec.slippage)
+        broker = PaperBroker(folder / "paper_broker.sqlite", self.data, config, clock=clock)
+        return Gate(load_policy(folder / "policy.yaml"), broker, DataCenterReference(lambda: self.data),
+                    folder / "gate", clock=clock, wall_clock=self.wall_clock or system_clock,
+                    anchor_dir=self.settings.anchor_dir)
+
+    def _policy_text(self) -> str:
+        """The risk policy a new portfolio starts with: this home's, as YAML."""
+        import yaml
+
+        if self.policy is None and self.settings.risk_policy_file is not None:
+            return Path(self.settings.risk_policy_file).read_text()
+        return yaml.safe_dump(self.risk_policy.model_dump(mode="json", exclude={"version_hash"}), sort_keys=False,
+                              allow_unicode=True)
+
+    @cached_property
+    def trading_port(self) -> TradingPort:
+        """The desk as the agents' tools see it (portfolios made by an instruction run supervised)."""
+        from graphs.trading._port import DeskPort
+
+        return DeskPort(self.trading_desk, self._latest_lightgbm)
+
+    def _latest_lightgbm(self) -> str | None:
+        from taorui_engines.runs import list_runs
+
+        runs = self.settings.runs_dir
+        done = [r.run_id for r in list_runs(runs, "qlib_model")
+                if r.state == "done" and (runs / r.run_id / "model_lightgbm.txt").exists()]
+        return max(done) if done else None
 
 
 def make_graph(config: Any = None) -> Any:

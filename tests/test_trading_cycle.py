@@ -55,7 +55,7 @@ def _desk(home: Path) -> TradingDesk:
     return AppContext(settings=Settings(home=home), quiet=True).trading_desk
 
 
-def _spec(name: str, strategy: Any, mode: TradingMode, cash: float = 1_000_000.0) -> PortfolioSpec:
+def _spec(name: str, strategy: Any, mode: TradingMode, cash: float = 100_000.0) -> PortfolioSpec:
     return PortfolioSpec(name=name, strategy=strategy, mode=mode, initial_cash=cash, created=datetime.now(UTC),
                          created_by="tester")
 
@@ -100,7 +100,7 @@ def test_a_year_of_semi_auto_replay_finishes_with_every_session_run(year: tuple[
     assert report.days == len(sessions) == 260 and result.paused_on is None
     assert report.orders_sent > 100 and report.fills > 100
     assert report.first_day == YEAR[0] and report.last_day == YEAR[1]
-    assert Path(report.picture or "").exists()
+    assert report.picture and Path(report.picture).is_file()
     assert desk.gate("lgb_year").verify().ok
 
 
@@ -116,7 +116,7 @@ def test_the_report_agrees_with_an_independent_recomputation_from_the_journal(
     closes = data.get_price(symbols, days[0].isoformat(), days[-1].isoformat(), fields=["close"])
     closes = closes.pivot(index="date", columns="symbol", values="close")
     closes.index = [d.date() for d in pd.to_datetime(closes.index)]
-    cash, held, values = 1_000_000.0, dict.fromkeys(symbols, 0.0), []
+    cash, held, values = 100_000.0, dict.fromkeys(symbols, 0.0), []
     by_day = {d: g for d, g in fills.groupby("day")}
     for day in days:
         for f in by_day.get(day, pd.DataFrame()).itertuples():
@@ -127,10 +127,10 @@ def test_the_report_agrees_with_an_independent_recomputation_from_the_journal(
     journalled = [d.value for d in journal.days()]
     np.testing.assert_allclose(values, journalled, rtol=1e-9)
     assert report.final_value == pytest.approx(values[-1], rel=1e-9)
-    assert report.pnl_after_costs == pytest.approx(values[-1] - 1_000_000.0, rel=1e-9)
+    assert report.pnl_after_costs == pytest.approx(values[-1] - 100_000.0, rel=1e-9)
     assert report.commissions == pytest.approx(fills["commission"].sum(), rel=1e-12)
     assert report.pnl_before_costs == pytest.approx(report.pnl_after_costs + report.commissions, rel=1e-12)
-    equity = np.array([1_000_000.0, *values])
+    equity = np.array([100_000.0, *values])
     assert report.total_return == pytest.approx(equity[-1] / equity[0] - 1, rel=1e-12)
     assert report.max_drawdown == pytest.approx(float(np.min(equity / np.maximum.accumulate(equity) - 1)), abs=1e-12)
     assert report.max_drawdown <= 0
@@ -267,5 +267,5 @@ def test_the_report_reads_in_chinese_for_a_chinese_reader(home: Path) -> None:
     assert "扣费后盈亏" in text and "基准" in text and "合成数据" in text
     latin = sum(c.isascii() and c.isalpha() for c in text) / max(1, sum(not c.isspace() for c in text))
     assert latin < 0.35, text
-    assert os.path.exists(report.picture or "")
+    assert report.picture and os.path.isfile(report.picture)
     shutil.rmtree(desk.folder("zh"))

@@ -99,5 +99,5 @@ def cycle_recipe(ctx: PlanContext) -> Action:
         ctx.said.add("buy the model's top 5% of the universe", "买入模型排名前 5% 的股票")
     payload = {"universe": str(v(ctx.step.universe, ctx.defaults.factor_universe)), "selection": selection,
                "ask_approval": bool(ctx.spec.approval.value), "research": action.text,
-               "signal": (trained.result if trained else {}).get("latest_signal"), "step": ctx.index}
+               "signal": (trained.result if trained else {}).get("latest_signal"), "step": ctx.index, "cycle": True}
     return Handover("trader", action.text, run_id=(trained.result if trained else {}).get("run_id"), payload=payload)

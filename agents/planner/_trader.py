@@ -240,9 +240,50 @@ def _gap_note(ctx: PlanContext, picks: list[dict[str, Any]], calls: list[ToolCal
     return gap.zh if ctx.language == "zh" else gap.en
 
 
+def explain_recipe(ctx: PlanContext) -> Action:
+    """"Why did the model buy these?": the cycle's picks, from the model's own numbers."""
+    if ctx.may("explain_trades"):
+        return call(ctx, "explain_trades", {"symbol": ctx.assets[0]} if ctx.assets else {})
+    obs = ctx.last("explain_trades")
+    if obs is None:
+        return Answer(pick(ctx.language, "No trading desk is available to explain the picks.",
+                           "没有可用的交易台来解释选股。"))
+    if not obs.ok:
+        return failure_answer(ctx, obs)
+    return Answer(str(obs.result.get("text_zh" if ctx.language == "zh" else "text_en") or ""))
+
+
+def cycle_trade_recipe(ctx: PlanContext, payload: dict[str, Any], run_id: str | None) -> Action:
+    """The trading cycle itself (``run_trading_cycle``): the same cycle ``taorui trade run`` runs."""
+    if ctx.may("run_trading_cycle"):
+        args: dict[str, Any] = {"universe": str(payload.get("universe") or "csi_syn"),
+                                "ask_before_orders": bool(payload.get("ask_approval"))}
+        if run_id:
+            args["model_run_id"] = run_id
+        selection = payload.get("selection") or {}
+        if selection.get("top_k") is not None:
+            args["top_k"] = int(selection["top_k"])
+        elif selection.get("top_pct") is not None:
+            args["top_pct"] = float(selection["top_pct"])
+        return call(ctx, "run_trading_cycle", args)
+    obs = ctx.last("run_trading_cycle")
+    if obs is None or not obs.ok:
+        return failure_answer(ctx, obs) if obs is not None else Answer(pick(
+            ctx.language, "No trading desk is available to run the cycle.", "没有可用的交易台来运行交易周期。"))
+    result = obs.result
+    text = str(result.get("text_zh" if ctx.language == "zh" else "text_en") or "")
+    note = str(result.get("mode_note") or "")
+    if ctx.language == "zh" and result.get("created"):
+        note = f"组合 {result.get('portfolio')} 以监督模式运行（通过指令创建：每笔订单都需要人工批准）"
+    research = str(payload.get("research") or "")
+    return Answer("\n".join(part for part in (research, note, text) if part))
+
+
 def signal_recipe(ctx: PlanContext) -> Action:
     """Account, last prices of the picks, one order per pick, then fills and reasons."""
     handover = ctx.brief.handover or {}
+    if (handover.get("payload") or {}).get("cycle") and "run_trading_cycle" in ctx.tools:
+        return cycle_trade_recipe(ctx, handover.get("payload") or {}, handover.get("run_id"))
     picks = _picks(ctx, handover)
     if not picks:
         return Answer(pick(ctx.language, "The hand-over carried no signal to trade on; no order was proposed.",
@@ -462,4 +503,4 @@ def _rule_text(lang: str, rule: str) -> str:
     return text + (f"；未成交：{match.group('why')}" if match.group("why") else "")
 
 
-TRADER_RECIPES = {"place_order": order_recipe, "account_status": account_recipe}
+TRADER_RECIPES = {"place_order": order_recipe, "account_status": account_recipe, "explain_trades": explain_recipe}

@@ -379,7 +379,7 @@ def _concrete(local: Found) -> bool:
                 or local.universe or local.quantity or local.unknown_symbols)
 
 
-_TOLD = ("recall", "account_status")
+_TOLD = ("recall", "account_status", "explain_trades")
 
 
 def _told_not_asked(text: str, clause: Clause) -> bool:
@@ -726,7 +726,8 @@ def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
     shared = _step("unknown", whole, "")
     out: list[StepSpec] = []
     for step in steps:
-        if step.intent in ("compare", "out_of_scope", "unknown", "list_strategies", "account_status"):
+        if step.intent in ("compare", "out_of_scope", "unknown", "list_strategies", "account_status",
+                           "explain_trades"):
             out.append(step)  # nothing to run with a seed, a window or costs
             continue
         update: dict[str, Any] = {}

@@ -180,6 +180,19 @@ _CLOSE_ON = re.compile(r"(?<![a-z])clos(?:e|es|ing)\s+(?:on|of|for|at|price)\s+(
                        r"(?<![a-z])(?:latest|last|today'?s|yesterday'?s|previous|prior|final|closing)\s+(?:close|closing\s+price)\b")
 
 
+#: "why did the model buy these?", "为什么模型建议买入这些股票？": the cycle's picks, explained.
+_EXPLAIN = re.compile(r"\bwhy\b.{0,40}?\b(?:buy|bought|pick|picked|choose|chose|chosen|select|selected|sell|sold|"
+                      r"want|wants|wanted|recommend|recommended|like|likes)\b.{0,30}?\b(?:these|those|them|this|that|"
+                      r"names|stocks|picks|shares|today|yesterday)\b|"
+                      r"\bexplain\b.{0,30}?\b(?:trades|picks|orders|positions|the cycle|the model'?s? (?:picks|choices|buys))\b|"
+                      r"为什么.{0,12}(?:买入?|选|挑|卖出?|推荐|建议买)|(?:解释|说明).{0,12}(?:买入|选股|交易|调仓|这些股票)")
+
+
+#: The cycle named outright (stronger than a model named beside it).
+_CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle", "run the cycle", "交易周期", "交易循环",
+                "今天的交易周期", "今日交易周期")
+
+
 def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["cycle"]):
         return "trading_cycle"
@@ -215,6 +228,10 @@ def _cued(text: str, found: Found) -> str | None:
     """The intent strong words give, or None."""
     if _vague(text, found):
         return "unknown"
+    if _EXPLAIN.search(text):
+        return "explain_trades"
+    if lex.has_any(text, _CYCLE_NAMED):
+        return "trading_cycle"  # "today's cycle with the LightGBM model": the cycle, its model a detail
     if lex.has_any(text, lex.CUES["list"]):
         return "list_strategies"
     if found.models and not found.expressions and not lex.has_any(text, lex.CUES["mine"]) and not _is_recall(text):

@@ -78,6 +78,8 @@ class CycleRun(BaseModel):
     paused_on: date | None = Field(description="The day waiting for a person, if any.")
     pending: list[GatePending | PersonPending] = Field(default_factory=list)
     live_note: str | None = None
+    sizing: list[str] = Field(default_factory=list, description="How the last day's targets were sized: names "
+                              "left out (a lot costs more than the weight), rounding, cash limits.")
     report: TradeReport
 
 
@@ -313,16 +315,29 @@ class TradingDesk:
                 paused: date | None, pending: list[GatePending | PersonPending], live_note: str | None) -> CycleRun:
         return CycleRun(portfolio=op.spec.name, mode=mode.value, window=(days[0], days[-1]), days_run=ran,
                         already_done=done, paused_on=paused, pending=pending, live_note=live_note,
-                        report=self.report(op.spec.name))
+                        sizing=self._sizing(op, ran[-1]) if ran else [],
+                        report=self.report(op.spec.name, picture=paused is None))
+
+    @staticmethod
+    def _sizing(op: _Open, day: date) -> list[str]:
+        from taorui_engines.trading import OrdersProposed
+
+        proposed = [e for e in op.bus.events(day=day, types=("orders_proposed",)) if isinstance(e, OrdersProposed)]
+        if not proposed:
+            return []
+        last = proposed[-1]
+        left_out = [f"{t['symbol']}: {t['note']}" for t in last.targets
+                    if float(str(t.get("weight") or 0)) > 0 and float(str(t.get("shares") or 0)) == 0 and t.get("note")]
+        return [*last.notes, *left_out]
 
     # reading --------------------------------------------------------------------------
-    def report(self, name: str) -> TradeReport:
-        """The report of every finished day (written to ``report/``)."""
+    def report(self, name: str, picture: bool = True) -> TradeReport:
+        """The report of every finished day (written to ``report/``; ``picture`` draws equity.png)."""
         op = self._opened(name)
         provider = self._provider(op)
         universe = list(provider.universe)
         synthetic = any(self._data.provenance(s).synthetic for s in universe[:5])
-        report = build_report(op.journal, op.spec, self._data, universe, synthetic, op.folder / "report")
+        report = build_report(op.journal, op.spec, self._data, universe, synthetic, op.folder / "report", picture)
         (op.folder / "report").mkdir(parents=True, exist_ok=True)
         write_json_atomic(op.folder / "report" / "report.json", report.model_dump(mode="json"))
         return report

@@ -107,6 +107,9 @@ def run_text(run: CycleRun, language: str = "en") -> str:
     parts = [head]
     if run.live_note:
         parts.append(run.live_note)
+    if run.sizing:
+        head_s = f"{run.days_run[-1]} 的目标持仓说明：" if language == "zh" else f"Sizing on {run.days_run[-1]}:"
+        parts.append(head_s + "\n" + "\n".join(f"  {s}" for s in run.sizing[:8]))
     parts.append(report_text(run.report, language))
     if run.paused_on:
         parts.append(("在 " if language == "zh" else "Paused on ") + str(run.paused_on)

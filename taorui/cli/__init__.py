@@ -36,6 +36,7 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.model",
     "taorui.cli.replay",
     "taorui.cli.eval",
+    "taorui.cli.trade",
 )
 
 #: Which module registers each top-level command. A call names one command, and only that
@@ -47,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "audit": "taorui.cli.audit", "bt": "taorui.cli.bt", "broker": "taorui.cli.broker",
     "memory": "taorui.cli.memory", "ask": "taorui.cli.ask", "resume": "taorui.cli.ask",
     "factor": "taorui.cli.factor", "model": "taorui.cli.model", "replay": "taorui.cli.replay", "eval": "taorui.cli.eval",
+    "trade": "taorui.cli.trade",
 }
 
 

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="end", type=_day, help="last day of a replay (default: --from)")
     p.add_argument("--mode", choices=["supervised", "semi-auto", "dry-run"],
                    help="new portfolio: its mode (default supervised); later runs: a stricter mode for this run")
-    p.add_argument("--cash", type=float, help="new portfolio: starting cash (default 1,000,000)")
+    p.add_argument("--cash", type=float, help="new portfolio: starting cash (default 100,000, what the shipped risk policy is sized for)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--top-pct", type=float, help="new portfolio: hold the top X%% by score (default 5)")
     group.add_argument("--top-k", type=int, help="new portfolio: hold the top K names")
@@ -96,6 +96,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the text")
     add_json_flag(p)
     p.set_defaults(func=cmd_explain)
+
+    p = cmds.add_parser("risk", help="a portfolio's trading state; a person halts it or puts it back to active")
+    p.add_argument("--portfolio", required=True)
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--halt", action="store_true", help="kill switch: no order goes until a person resumes")
+    action.add_argument("--resume", action="store_true", help="back to ACTIVE (after a drawdown or loss stop)")
+    p.add_argument("--reason", default="", help="why (recorded in the portfolio's audit log; needed to change)")
+    p.add_argument("--by", help="who (default: the OS user)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_risk)
 
     p = cmds.add_parser("list", help="portfolios in this home")
     add_json_flag(p)
@@ -179,7 +189,8 @@ def _echo(json_mode: bool) -> Any:
         line = None
         if event.type == "order_decided" and event.decision not in ("sent", "proposed_only"):  # type: ignore[union-attr]
             reasons = "; ".join(r.message for r in event.reasons)[:140]  # type: ignore[union-attr]
-            line = f"{event.day} {event.decision} {event.side} {event.qty:g} {event.symbol}: {reasons}"  # type: ignore[union-attr]
+            line = f"{event.day} {event.decision} {event.side} {event.qty:g} {event.symbol}"  # type: ignore[union-attr]
+            line += f": {reasons}" if reasons else ""
         elif event.type == "risk_state_changed":
             line = f"{event.day} trading state {event.before} -> {event.after}: {event.reason}"  # type: ignore[union-attr]
         if line:
@@ -291,6 +302,22 @@ def cmd_explain(args: argparse.Namespace, ctx: AppContext) -> int:
 
     items = _desk(ctx).explain(args.portfolio, args.date, args.symbol)
     return emit(args, {"explanations": items}, explanation_text(items, args.lang))
+
+
+def cmd_risk(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Show, halt or resume a portfolio's trading state (a person's act, audited)."""
+    gate = _desk(ctx).gate(args.portfolio)
+    if args.halt or args.resume:
+        if not args.reason.strip():
+            raise InvalidArgumentError("--halt and --resume need --reason")
+        if args.halt:
+            gate.halt(args.reason, _person(args.by))
+        else:
+            gate.resume(args.reason, _person(args.by))
+    status = gate.status()
+    text = (f"{args.portfolio}: trading {status.state.value} ({status.state_reason or 'no reason recorded'}); "
+            f"drawdown {status.drawdown_pct or 0:.2f}% from the high-water mark")
+    return emit(args, status, text)
 
 
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:

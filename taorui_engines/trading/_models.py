@@ -128,7 +128,8 @@ class PortfolioSpec(_Frozen):
     strategy: StrategySpec
     construction: Construction = Field(default_factory=Construction)
     mode: TradingMode = TradingMode.SUPERVISED
-    initial_cash: float = Field(default=1_000_000.0, gt=0, le=1e12)
+    initial_cash: float = Field(default=100_000.0, gt=0, le=1e12, description="Starting cash (the shipped risk "
+                                "policy is sized for 100,000: a larger account needs a policy with larger order limits).")
     commission_rate: float = Field(default=0.001, ge=0, le=0.05, description="Paper commission, fraction of value.")
     slippage: float = Field(default=0.0005, ge=0, le=0.05, description="Paper fills at the open move this much "
                             "against the trader.")

@@ -10,6 +10,7 @@ estimated separately (``slippage_estimate``), never silently mixed in.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -98,11 +99,15 @@ def _benchmark(center: DataCenter, symbols: list[str], days: list[date]) -> pd.S
 
 
 def build_report(journal: Journal, spec: PortfolioSpec, center: DataCenter, universe: list[str],
-                 synthetic: bool, folder: Path | None = None) -> TradeReport:
+                 synthetic: bool, folder: Path | None = None, picture: bool = True) -> TradeReport:
     """The report of every finished cycle in ``journal`` (a picture into ``folder`` if given)."""
     days = journal.days()
-    fills = journal.fills()
-    decisions = journal.decisions()
+    last = days[-1].day if days else None
+    # Only finished days count: a day still running (or waiting for a person) has settled fills
+    # and decisions that its account snapshot does not hold yet.
+    fills = [f for f in journal.fills() if last is not None and f.day <= last]
+    every = journal.decisions()
+    decisions = [d for d in every if last is not None and d.day <= last]
     values = [d.value for d in days]
     day_list = [d.day for d in days]
     final = values[-1] if values else spec.initial_cash
@@ -135,12 +140,12 @@ def build_report(journal: Journal, spec: PortfolioSpec, center: DataCenter, univ
     blocked = [BlockedOrder(day=d.day, key=d.key, symbol=d.symbol, side=d.side, qty=d.qty, decision=d.decision,
                             by=d.by, reasons=[r.get("message", "") for r in d.reasons])
                for d in decisions if d.decision in ("rejected", "rejected_by_person", "expired")]
-    pending = sum(1 for d in decisions if d.decision == "needs_approval")
+    pending = sum(1 for d in every if d.decision == "needs_approval")
     sent = sum(1 for d in decisions if d.decision in ("sent", "approved"))
     caveats = _caveats(len(values), synthetic, excess_t, fills, blocked, spec)
-    picture = None
-    if folder is not None and len(values) >= 2:
-        picture = str(_plot(folder, day_list, equity, commissions_by_day(fills, day_list), bench, spec, synthetic))
+    drawn = None
+    if folder is not None and len(values) >= 2 and picture:
+        drawn = str(_plot(folder, day_list, equity, commissions_by_day(fills, day_list), bench, spec, synthetic))
     return TradeReport(
         portfolio=spec.name, strategy=spec.strategy_text(), construction=spec.construction.describe(),
         mode=spec.mode.value, synthetic=synthetic, first_day=day_list[0] if day_list else None,
@@ -151,7 +156,7 @@ def build_report(journal: Journal, spec: PortfolioSpec, center: DataCenter, univ
         total_return=final / spec.initial_cash - 1, annualized_return=annual, sharpe=sharpe, max_drawdown=max_dd,
         benchmark=bench_name, benchmark_return=bench_return, benchmark_max_drawdown=bench_dd, excess_return=excess,
         excess_t=excess_t, orders_sent=sent, fills=len(fills), blocked=blocked, pending=pending,
-        positions=days[-1].positions if days else {}, caveats=caveats, picture=picture)
+        positions=days[-1].positions if days else {}, caveats=caveats, picture=drawn)
 
 
 def commissions_by_day(fills: list, day_list: list[date]) -> np.ndarray:  # type: ignore[type-arg]
@@ -178,6 +183,8 @@ def _caveats(n: int, synthetic: bool, excess_t: float | None, fills: list, block
         out.append("nothing was filled: the numbers are the cash account")
     if blocked:
         out.append(f"{len(blocked)} order(s) did not go (see 'blocked'): the result is not the strategy's alone")
+        first = Counter(b.reasons[0] if b.reasons else b.decision for b in blocked).most_common(1)[0]
+        out.append(f"the most common reason ({first[1]} order(s)): {first[0]}")
     out.append(f"paper fills at the next session's open with {spec.slippage:.2%} slippage and "
                f"{spec.commission_rate:.2%} commission; no market impact beyond the broker's volume cap")
     return out
