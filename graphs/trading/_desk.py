@@ -117,7 +117,8 @@ class Explanation(BaseModel):
     n_scored: int
     selected: bool
     decision: str | None
-    drivers: list[tuple[str, float, float | None]] = Field(description="(input, contribution, value), largest first.")
+    drivers: list[tuple[str, float, float | None, float | None]] = Field(
+        description="(input, contribution, value, the value's percentile in the universe that day), largest first.")
     method: str
 
 
@@ -394,7 +395,8 @@ class TradingDesk:
             out.append(Explanation(portfolio=name, day=day, symbol=sym, source=record.source, score=scores.get(sym),
                                    rank=ranked.index(sym) + 1 if sym in ranked else None, n_scored=record.n_scored,
                                    selected=sym in record.explanations, decision=decisions.get(sym),
-                                   drivers=[(str(a), float(b), c) for a, b, c in drivers], method=method))
+                                   drivers=[(str(d[0]), float(d[1]), d[2], d[3] if len(d) > 3 else None)
+                                            for d in drivers], method=method))
         return out
 
 
@@ -405,7 +407,7 @@ def _method(spec: PortfolioSpec) -> str:
                 "a linear model: coefficient x value)")
     if kind == "rl_policy":
         return "how far the policy's action moves when each input is set to its neutral value"
-    return "the factor's value and its percentile in the universe that day"
+    return "the factor's value, its z-score across the universe that day (as the contribution) and its percentile"
 
 
 def dumps(model: BaseModel) -> str:

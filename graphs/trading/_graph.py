@@ -181,7 +181,7 @@ class _Nodes:
         ranked = sorted(signal.scores.items(), key=lambda kv: (-kv[1], kv[0]))
         chosen = ([s for s, w in (signal.target_weights or {}).items() if w > 0] if signal.target_weights is not None
                   else [s for s, _ in ranked[:min(d.spec.construction.count(len(ranked)), 20)]])
-        explanations: dict[str, list[tuple[str, float, float | None]]] = {}
+        explanations: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
         for symbol in chosen:
             try:
                 explanations[symbol] = d.provider.explain(day, symbol, d.explain_top)

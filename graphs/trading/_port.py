@@ -45,7 +45,7 @@ class DeskPort:
                 raise InvalidArgumentError("no trained LightGBM model in this home to trade with; train one first "
                                            "(train_qlib_model, or `taorui model train`)")
             strategy = QlibModelStrategy(run_id=run_id)
-            default_name = f"agent-{run_id[-12:]}".replace(".", "-")
+            default_name = f"agent-model-{run_id[-6:]}".replace(".", "-")
         selection = ({"select": "top_k", "top_k": args.top_k} if args.top_k is not None else
                      {"select": "top_pct", "top_pct": args.top_pct if args.top_pct is not None else 5.0})
         return PortfolioSpec(name=args.portfolio or default_name, strategy=strategy,

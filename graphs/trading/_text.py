@@ -129,10 +129,12 @@ def explanation_text(items: list[Explanation], language: str = "en") -> str:
             rank = f"排名第 {e.rank}" if e.rank else "不在前列"
             chosen = "入选" if e.selected else "未入选"
             decision = f"，订单结果：{e.decision}" if e.decision else ""
-            lines.append(f"{e.symbol}：{rank}（{chosen}{decision}），得分 {e.score if e.score is not None else 'n/a'}。主要因素：")
-            for name, contribution, value in e.drivers:
+            score = f"{e.score:.4f}" if e.score is not None else "n/a"
+            lines.append(f"{e.symbol}：{rank}（{chosen}{decision}），得分 {score}。主要因素：")
+            for name, contribution, value, pct in e.drivers:
                 shown = "n/a" if value is None else f"{value:.4g}"
-                lines.append(f"  {name}：贡献 {contribution:+.4f}，取值 {shown}")
+                where = f"，在全市场当天位于第 {pct:.0f} 百分位" if pct is not None else ""
+                lines.append(f"  {name}：贡献 {contribution:+.4f}，取值 {shown}{where}")
         return "\n".join(lines)
     lines = [f"Signal of {first.day} from {first.source} ({first.n_scored} names scored). Method: {first.method}."]
     for e in items:
@@ -141,9 +143,10 @@ def explanation_text(items: list[Explanation], language: str = "en") -> str:
         decision = f", order: {e.decision}" if e.decision else ""
         score = f"{e.score:.4f}" if e.score is not None else "n/a"
         lines.append(f"{e.symbol}: {rank} ({chosen}{decision}), score {score}. Largest drivers:")
-        for name, contribution, value in e.drivers:
+        for name, contribution, value, pct in e.drivers:
             shown = "n/a" if value is None else f"{value:.4g}"
-            lines.append(f"  {name}: contribution {contribution:+.4f}, value {shown}")
+            where = f" ({pct:.0f}th percentile of the universe that day)" if pct is not None else ""
+            lines.append(f"  {name}: contribution {contribution:+.4f}, value {shown}{where}")
     return "\n".join(lines)
 
 
@@ -152,7 +155,7 @@ def _zh_method(method: str) -> str:
         return "模型自身给出的逐特征贡献（LightGBM pred_contrib，各项之和等于得分；线性模型为系数×取值）"
     if "policy" in method:
         return "把每个输入设为中性值时策略动作的变化幅度"
-    return "因子取值及其在全市场当天的分位"
+    return "因子取值、当天在全市场的 z 分数（作为贡献）及其分位"
 
 
 def status_text(status: PortfolioStatus) -> str:

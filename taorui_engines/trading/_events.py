@@ -78,8 +78,9 @@ class SignalProduced(_Event):
     top: list[tuple[str, float]]
     data_through: date
     target_weights: dict[str, float] | None = None
-    explanations: dict[str, list[tuple[str, float, float | None]]] = Field(
-        default_factory=dict, description="Per selected name: (feature, contribution, value), largest first.")
+    explanations: dict[str, list[tuple[str, float, float | None, float | None]]] = Field(
+        default_factory=dict, description="Per selected name: (feature, contribution, value, universe percentile of the value), "
+                         "largest first.")
 
 
 class OrdersProposed(_Event):

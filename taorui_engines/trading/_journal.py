@@ -98,7 +98,7 @@ class SignalRecord(_Row):
     source: str
     n_scored: int
     top: list[tuple[str, float]]
-    explanations: dict[str, list[tuple[str, float, float | None]]]
+    explanations: dict[str, list[tuple[str, float, float | None, float | None]]]
     data_through: date
     weights: dict[str, float] | None
 

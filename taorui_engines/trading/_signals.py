@@ -107,8 +107,9 @@ class SignalProvider(Protocol):
     def score(self, view: PointInTimeData) -> Signal:
         """The signal of ``view.asof``."""
 
-    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None]]:
-        """(input, contribution, value) that moved ``symbol``'s score on ``day``, largest first."""
+    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None, float | None]]:
+        """(input, contribution, value, the value's percentile in the universe that day) that moved
+        ``symbol``'s score on ``day``, largest first (the percentile is None where it means nothing)."""
 
 
 class FactorSignal:
@@ -147,7 +148,7 @@ class FactorSignal:
         side = "highest" if self.strategy.higher_is_better else "lowest"
         return f"factor {self.parsed.canonical} ({side} first)"
 
-    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None]]:
+    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None, float | None]]:
         """The factor's value and its percentile in the universe that day."""
         values = self._values.get(day)
         if values is None:
@@ -158,7 +159,9 @@ class FactorSignal:
             raise InvalidArgumentError(f"the factor has no value for {symbol} on {day}")
         series = pd.Series(values)
         pct = float((series < values[symbol]).mean() * 100)
-        return [(self.parsed.canonical, pct, values[symbol])]
+        spread = float(series.std(ddof=0))
+        z = (values[symbol] - float(series.mean())) / spread if spread > 0 else 0.0
+        return [(self.parsed.canonical, self._sign * z, values[symbol], pct)]
 
 
 class ModelSignal:
@@ -203,15 +206,11 @@ class ModelSignal:
         """The strategy in one line."""
         return f"{self.model_kind} model of run {self.strategy.run_id}"
 
-    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None]]:
+    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None, float | None]]:
         """LightGBM's own contributions (or coefficient x value) of the features."""
         if self._scores is None or not (self._window[0] <= day <= self._window[1]):
             self.prepare(day, day)
-        return [(c.feature, c.contribution, c.value) for c in self._scores.explain(day, symbol, top)]
-
-    def percentiles(self, day: date, symbol: str, top: int = 5) -> list[float | None]:
-        """Universe percentiles of the explaining features' values (same order as ``explain``)."""
-        return [c.percentile for c in self._scores.explain(day, symbol, top)]
+        return [(c.feature, c.contribution, c.value, c.percentile) for c in self._scores.explain(day, symbol, top)]
 
 
 class PolicySignal:
@@ -249,11 +248,11 @@ class PolicySignal:
         """The strategy in one line."""
         return f"{self.algo.upper()} policy of run {self.strategy.run_id}"
 
-    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None]]:
+    def explain(self, day: date, symbol: str, top: int = 5) -> list[tuple[str, float, float | None, float | None]]:
         """Inputs whose neutralisation moves the action most (single-asset policies)."""
         if day not in self._drivers:
             self.score(PointInTimeData(self._center, day))
-        return [(name, moved, value) for name, moved, value in self._drivers[day][:top]]
+        return [(name, moved, value, None) for name, moved, value in self._drivers[day][:top]]
 
 
 def make_provider(center: DataCenter, runs_dir: Path, spec: PortfolioSpec) -> SignalProvider:

@@ -1,0 +1,51 @@
+"""The trading cycle through the agent graph: the offline planner, the real tools, the same desk.
+
+"run today's cycle with the LightGBM model and ask me before any order" trains the model and
+runs *the* trading cycle (the same one `taorui trade run` runs) on a supervised portfolio;
+"为什么模型建议买入这些股票？" is answered in Chinese from the model's own contributions; an
+agent cannot loosen a portfolio's mode, not even by a hostile tool argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graphs.trading import PersonPending
+from taorui.settings import Settings
+from taorui.wiring import AppContext
+from tools.order_tools import EXECUTE_TOOLS
+from tools.trading_tools import CycleArgs
+
+
+@pytest.mark.slow
+def test_todays_cycle_by_instruction_runs_the_same_cycle_supervised_and_explains_in_chinese(home: Path) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    orchestrator = ctx.build_orchestrator("offline")
+    result = orchestrator.ask("run today's trading cycle with the LightGBM model and ask me before any order")
+    names = [c.name for c in result.tool_calls]
+    assert "train_qlib_model" in names and "run_trading_cycle" in names and "place_order" not in names
+    assert result.status == "done" and "supervised" in result.answer and "taorui trade approve" in result.answer
+    desk = ctx.trading_desk
+    [portfolio] = desk.names()
+    status = desk.status(portfolio)
+    assert status.mode == "supervised" and status.pending
+    assert all(isinstance(p, PersonPending) for p in status.pending)
+    assert desk.gate(portfolio).fills() == [] and desk.gate(portfolio).account().open_orders == ()
+
+    why = orchestrator.ask("为什么模型建议买入这些股票？")
+    assert [c.name for c in why.tool_calls] == ["explain_trades"] and why.language == "zh"
+    assert "主要因素" in why.answer and "百分位" in why.answer
+    picked = {p.intent.symbol for p in status.pending}
+    assert any(symbol in why.answer for symbol in picked)
+
+
+def test_an_agent_cannot_pick_or_loosen_a_portfolios_mode() -> None:
+    tool = next(t for t in EXECUTE_TOOLS if t.name == "run_trading_cycle")
+    assert tool.kind.value == "execute"
+    for hostile in ({"mode": "semi-auto"}, {"ask_before_orders": "no"}, {"portfolio": "../../etc"},
+                    {"top_k": 3, "top_pct": 5.0}, {"end": "2024-01-05"}):
+        outcome = tool.invoke(hostile, None)
+        assert not outcome.ok and outcome.error is not None and outcome.error.type == "InvalidArgument"
+    assert "mode" not in CycleArgs.model_fields
