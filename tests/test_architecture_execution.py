@@ -135,3 +135,20 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
     cli = ast.parse("from taorui.cli.ask import build_orchestrator\nfrom graphs import Orchestrator\no = Orchestrator(d)\n")
     assert _calls_and_imports(cli) == {"taorui.cli.ask.build_orchestrator", "Orchestrator"}
     assert _context_patches(ast.parse("tool_ctx = ctx.tool_context()\ntool_ctx.gate = gate\n")) == [2]
+
+
+def test_the_trading_cycle_moves_money_only_through_the_gate() -> None:
+    """The cycle's graph and desk call no broker method that acts (submit, cancel, fill) and read
+    the account through the gate; the desk gets its gate from the root's factory."""
+    acting = {"submit", "fill_at"}
+    offenders: dict[str, list[str]] = {}
+    for path in _python_files("graphs/trading"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = sorted({node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Attribute) and node.func.attr in acting})
+        gate_made = _constructions(tree, "Gate")
+        if calls or gate_made:
+            offenders[str(path.relative_to(ROOT))] = calls + (["Gate(...)"] if gate_made else [])
+    assert offenders == {}, offenders
+    wiring = ast.parse((ROOT / WIRING).read_text(encoding="utf-8"))
+    assert _constructions(wiring, "TradingDesk") == 1  # one desk, with the root's gate factory

@@ -143,8 +143,9 @@ def gated_tool(
 
 
 def is_gated(tool: Tool[Any, Any, Any]) -> bool:
-    """True if the tool's function goes through the gate (built by :func:`gated_tool`)."""
-    return isinstance(tool.fn, _GatedCall)
+    """True if the tool's function goes through a gate: the context's (built by :func:`gated_tool`),
+    or the trading desk's, whose every order goes through its portfolio's gate (:class:`_DeskCall`)."""
+    return isinstance(tool.fn, _GatedCall | _DeskCall)
 
 
 # place_order -----------------------------------------------------------------------------
@@ -364,10 +365,16 @@ cancel_order = gated_tool(
 
 
 
-def _run_cycle(args: Any, ctx: ToolContext) -> Any:
-    from tools.trading_tools import require_trading
+@dataclass(frozen=True)
+class _DeskCall:
+    """A tool function that hands the work to the trading desk (``ToolContext.trading``): the desk
+    proposes every order to its portfolio's gate and holds no broker of its own (the composition
+    root builds both; ``tests/test_architecture_execution.py`` keeps it so)."""
 
-    return require_trading(ctx).run_cycle(args, ctx.agent)
+    def __call__(self, args: Any, ctx: ToolContext) -> Any:
+        from tools.trading_tools import require_trading
+
+        return require_trading(ctx).run_cycle(args, ctx.agent)
 
 
 def _cycle_tool() -> Tool[Any, Any, ToolContext]:
@@ -376,7 +383,7 @@ def _cycle_tool() -> Tool[Any, Any, ToolContext]:
     from tools.trading_tools import CycleArgs, CycleResult
 
     return Tool(name="run_trading_cycle", kind=ToolKind.EXECUTE, args_model=CycleArgs, result_model=CycleResult,
-                fn=_run_cycle, gate_token=_GATE_TOKEN,
+                fn=_DeskCall(), gate_token=_GATE_TOKEN,
                 description="Run a paper portfolio's trading cycle for today (or replay days): the model or factor "
                 "scores the universe, the top names become target weights in whole lots, and the orders go through "
                 "the risk gate; a portfolio made by an instruction runs supervised (a person approves every order).")
