@@ -17,7 +17,6 @@ section (the trading-cycle desk) goes after the graph section, built the same wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -53,23 +52,36 @@ def market_session_clock(data: DataCenter, state_dir: Path) -> SessionClock:
     return SessionClock(anchor, state_dir / "session_clock.json")
 
 
-@dataclass(frozen=True)
 class AppContext:
     """Settings plus lazily built services; one per command invocation (or test home).
 
     Frozen: what it is built with is set at construction; each service is built once, on
-    first use (``cached_property``), and shared by everything built after it.
+    first use (``cached_property``), and shared by everything built after it. (A plain class,
+    not a dataclass: the LangGraph tooling executes this file outside ``sys.modules``, where
+    a dataclass with postponed annotations cannot be built.)
     """
 
     settings: Settings
     #: No progress bars (evals, benchmarks, tests, the LangGraph server).
-    quiet: bool = False
+    quiet: bool
     #: The gates' wall clock (audit times, rate and duplicate windows); the system clock if None.
-    wall_clock: Clock | None = None
+    wall_clock: Clock | None
     #: The risk policy in force; None reads ``settings.risk_policy_file`` (else the shipped one).
-    policy: Policy | None = None
+    policy: Policy | None
     #: False leaves long-term memory out of the tools and the graph (its model load is slow).
-    with_memory: bool = True
+    with_memory: bool
+
+    def __init__(self, settings: Settings, quiet: bool = False, *, wall_clock: Clock | None = None,
+                 policy: Policy | None = None, with_memory: bool = True) -> None:
+        given = {"settings": settings, "quiet": quiet, "wall_clock": wall_clock, "policy": policy,
+                 "with_memory": with_memory}
+        self.__dict__.update(given)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"AppContext is frozen: pass {name!r} when building it")
+
+    def __repr__(self) -> str:
+        return f"AppContext(home={str(self.settings.home)!r}, quiet={self.quiet}, with_memory={self.with_memory})"
 
     # -- engines and state ------------------------------------------------------------------
 
