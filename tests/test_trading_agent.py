@@ -49,3 +49,22 @@ def test_an_agent_cannot_pick_or_loosen_a_portfolios_mode() -> None:
         outcome = tool.invoke(hostile, None)
         assert not outcome.ok and outcome.error is not None and outcome.error.type == "InvalidArgument"
     assert "mode" not in CycleArgs.model_fields
+
+
+def test_finished_cycle_days_become_journal_entries(tmp_path: Path) -> None:
+    from datetime import date
+
+    from graphs.trading._memory import cycle_records
+    from taorui_engines.trading import CycleFinished, EventBus, Journal, OrderDecided
+
+    bus, journal = EventBus(tmp_path / "e.sqlite"), Journal(tmp_path / "j.sqlite")
+    journal.attach(bus)
+    day = date(2024, 1, 3)
+    bus.publish(OrderDecided(id="p:d:1", portfolio="p", day=day, key="k1", symbol="SYN001", side="buy", qty=100,
+                             price=10.0, decision="sent"))
+    bus.publish(CycleFinished(id="p:f:1", portfolio="p", day=day, mode="semi-auto", cash=99_000.0, value=100_010.0,
+                              positions={"SYN001": (100.0, 10.1)}, data_through=day, sent=1, blocked=0, pending=0,
+                              status="done"))
+    [record] = cycle_records("p", journal)
+    assert record.record_id() == "journal:cycle-p-2024-01-03"
+    assert "sent buy 100 SYN001" in record.text and "value 100,010" in record.text

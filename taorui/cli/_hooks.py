@@ -28,6 +28,8 @@ class WorkSnapshot:
 
     runs: frozenset[str]
     audit_mtime: int | None
+    #: portfolio -> mtime of its event store (a cycle ran when it moves)
+    portfolios: tuple[tuple[str, int], ...] = ()
 
 
 def audit_path(ctx: AppContext) -> Path:
@@ -46,7 +48,15 @@ def work_snapshot(ctx: AppContext) -> WorkSnapshot:
     """Cheap: one directory listing and one stat."""
     path = audit_path(ctx)
     return WorkSnapshot(runs=_run_ids(ctx.settings.runs_dir),
-                        audit_mtime=path.stat().st_mtime_ns if path.exists() else None)
+                        audit_mtime=path.stat().st_mtime_ns if path.exists() else None,
+                        portfolios=_portfolios(ctx.settings.home / "trading"))
+
+
+def _portfolios(root: Path) -> tuple[tuple[str, int], ...]:
+    if not root.is_dir():
+        return ()
+    return tuple(sorted((p.name, (p / "events.sqlite").stat().st_mtime_ns) for p in root.iterdir()
+                        if (p / "events.sqlite").is_file()))
 
 
 def mirror(ctx: AppContext) -> tuple[str, ...]:
@@ -65,7 +75,8 @@ def remember_new_work(ctx: AppContext, before: WorkSnapshot) -> None:
     after = work_snapshot(ctx)
     new_runs = after.runs - before.runs
     audit_moved = after.audit_mtime is not None and after.audit_mtime != before.audit_mtime
-    if not new_runs and not audit_moved:
+    cycles = sorted({name for name, _ in set(after.portfolios) - set(before.portfolios)})
+    if not new_runs and not audit_moved and not cycles:
         return
     try:
         from memory import sync_runs
@@ -75,5 +86,11 @@ def remember_new_work(ctx: AppContext, before: WorkSnapshot) -> None:
             logger.info("memory: indexed %d new run(s)", len(report.indexed))
         if audit_moved:
             logger.info("memory: mirrored %d audit row(s) into the journal", len(mirror(ctx)))
+        if cycles:
+            from graphs.trading._memory import cycle_records
+
+            for name in cycles:
+                written = ctx.memory.add_many(cycle_records(name, ctx.trading_desk.journal(name)))
+                logger.info("memory: %d cycle day(s) of portfolio %s in the journal", len(written), name)
     except Exception as exc:  # memory must not turn a finished command into a failure
         logger.warning("memory: new work not remembered (%s); run `taorui memory sync` later", exc)
