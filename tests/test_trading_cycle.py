@@ -255,6 +255,9 @@ def test_the_live_schedule_follows_the_exchange_calendar_and_says_how_stale_the_
     assert us.latest_session(datetime(2026, 11, 27, 19, 0, tzinfo=UTC)) == date(2026, 11, 27)  # closed 13:00 ET
     plan = us.plan(thanksgiving)
     assert plan.day == data_center.calendar("us")[-1].date() and plan.lag_sessions > 1000 and "behind" in plan.note
+    assert us.next_run(thanksgiving) == datetime(2026, 11, 27, 18, 5, tzinfo=UTC)  # the half day's 13:00 ET close
+    assert us.next_run(datetime(2026, 11, 27, 19, 0, tzinfo=UTC)) == datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
+    assert LiveSchedule(data_center, "synthetic").next_run(thanksgiving) is None
     syn = LiveSchedule(data_center, "synthetic").plan(thanksgiving)
     assert syn.exchange is None and syn.day == date(2025, 12, 31) and "last bar" in syn.note
 
@@ -269,3 +272,37 @@ def test_the_report_reads_in_chinese_for_a_chinese_reader(home: Path) -> None:
     assert latin < 0.35, text
     assert report.picture and os.path.isfile(report.picture)
     shutil.rmtree(desk.folder("zh"))
+
+
+@pytest.mark.slow
+def test_an_rl_policy_drives_the_cycle_with_its_target_weights_and_its_inputs_explain_it(home: Path) -> None:
+    from taorui_engines.rl import RLTrainRequest, train_agent
+    from taorui_engines.rl._models import DateSpan
+    from taorui_engines.trading import Construction, RLPolicyStrategy
+
+    trained = train_agent(DataCenter(home / "data"), home / "runs",
+                          RLTrainRequest(assets=("GOLD",), algo="ppo", timesteps=300, seed=3,
+                                         train=DateSpan(start=date(2020, 1, 1), end=date(2023, 12, 31)),
+                                         test=DateSpan(start=date(2024, 1, 1), end=date(2024, 12, 31))))
+    desk = _desk(home)
+    spec = _spec("gold_rl", RLPolicyStrategy(run_id=trained.run_id), TradingMode.SEMI_AUTO)
+    desk.create(spec.model_copy(update={"construction": Construction(max_weight=1.0, lot_size=1)}))
+    result = _replay(desk, "gold_rl", date(2025, 1, 2), date(2025, 1, 10))
+    assert result.report.days == 7 and result.paused_on is None
+    signals = [e for e in desk.bus("gold_rl").events(types=("signal_produced",)) if isinstance(e, SignalProduced)]
+    assert all(s.target_weights is not None and set(s.target_weights) == {"GOLD"} for s in signals)
+    assert all(s.data_through <= s.day for s in signals)
+    # The policy's inputs explain its action (picked that day or not), largest first.
+    items = desk.explain("gold_rl", signals[2].day, symbol="GOLD")
+    drivers = items[0].drivers
+    assert items[0].symbol == "GOLD" and len(drivers) == 5 and "policy" in items[0].method
+    assert {d[0] for d in drivers} <= {"macd", "boll_ub", "boll_lb", "rsi_30", "cci_30", "dx_30", "close_30_sma",
+                                       "close_60_sma"}
+    assert [abs(d[1]) for d in drivers] == sorted((abs(d[1]) for d in drivers), reverse=True)
+    weights = [(s.target_weights or {}).get("GOLD", 0.0) for s in signals]
+    held = [d.positions.get("GOLD", (0.0, 0.0))[0] for d in desk.journal("gold_rl").days()]
+    assert all(w >= 0 for w in weights) and (max(weights) == 0 or max(held) > 0)
+    with pytest.raises(InvalidArgumentError, match="in-sample"):
+        other = _spec("gold_rl_early", RLPolicyStrategy(run_id=trained.run_id), TradingMode.DRY_RUN)
+        desk.create(other)
+        desk.run("gold_rl_early", date(2023, 6, 1), date(2023, 6, 2))

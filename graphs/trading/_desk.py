@@ -289,6 +289,10 @@ class TradingDesk:
                          config)
         return self._waiting(op, day)
 
+    def market(self, name: str) -> str:
+        """The market portfolio ``name`` trades (its exchange calendar drives the live clock)."""
+        return self._provider(self._opened(name)).market
+
     def run_live(self, name: str, now: datetime, ask_mode: TradingMode | None = None,
                  on_event: Callable[[TradingEvent], None] | None = None) -> CycleRun:
         """Today's cycle: the session the exchange calendar and the store agree on (see LiveSchedule)."""

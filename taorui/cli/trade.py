@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--slippage", type=float, help="new portfolio: slippage at the open (default 0.0005)")
     p.add_argument("--policy", help="new portfolio: risk policy YAML (default: the home's policy)")
     p.add_argument("--by", help="who makes the portfolio (default: the OS user)")
+    p.add_argument("--watch", action="store_true", help="live: run today's cycle, then again after each session's "
+                                                        "close on the exchange calendar (Ctrl-C stops)")
+    p.add_argument("--max-cycles", type=int, default=0, help="with --watch: stop after this many wake-ups (0: never)")
     add_json_flag(p)
     p.set_defaults(func=cmd_run)
 
@@ -228,11 +231,37 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
             if stricter(spec.mode, ask) is spec.mode:
                 raise InvalidArgumentError(f"portfolio {args.portfolio!r} runs {spec.mode.value}; a run may only be "
                                            f"stricter (semi-auto < supervised < dry-run), not {ask.value}")
+    if args.watch:
+        return _watch(args, ctx, ask)
     if args.start is None:
         result = desk.run_live(args.portfolio, datetime.now(UTC), ask, on_event=_echo(args.json))
     else:
         result = desk.run(args.portfolio, args.start, args.end or args.start, ask, on_event=_echo(args.json))
     return emit(args, result, run_text(result))
+
+
+def _watch(args: argparse.Namespace, ctx: AppContext, ask: Any) -> int:
+    """The live scheduler: today's cycle now, then after every session close (exchange calendar)."""
+    import time
+
+    from graphs.trading._text import run_text
+    from taorui_engines.trading import LiveSchedule
+
+    desk = _desk(ctx)
+    schedule = LiveSchedule(ctx.data, desk.market(args.portfolio))
+    cycles = 0
+    while True:
+        result = desk.run_live(args.portfolio, datetime.now(UTC), ask, on_event=_echo(args.json))
+        emit(args, result, run_text(result))
+        cycles += 1
+        wake = schedule.next_run(datetime.now(UTC))
+        if wake is None:
+            raise InvalidArgumentError(f"market {schedule.market!r} follows no exchange calendar: there is no next "
+                                       "close to wait for; run `taorui trade run` when the store has a new bar")
+        if args.max_cycles and cycles >= args.max_cycles:
+            return 0
+        sys.stderr.write(f"next cycle at {wake:%Y-%m-%d %H:%M} UTC (after {schedule.exchange}'s close)\n")
+        time.sleep(max(1.0, (wake - datetime.now(UTC)).total_seconds()))
 
 
 def cmd_approve(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -96,6 +96,24 @@ class LiveSchedule:
                 return pd.Timestamp(session).date()
         return None
 
+    def next_run(self, now: datetime, delay: timedelta = timedelta(minutes=5)) -> datetime | None:
+        """When the next cycle should run: ``delay`` after the next session close after ``now``
+        (None for a market without an exchange calendar: run it by hand, or from cron)."""
+        if self.exchange is None:
+            return None
+        import exchange_calendars as xc
+
+        calendar = xc.get_calendar(self.exchange)
+        stamp = pd.Timestamp(now)
+        stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+        last = min(pd.Timestamp(calendar.last_session), pd.Timestamp((stamp + timedelta(days=20)).date()))
+        first = max(pd.Timestamp(calendar.first_session), pd.Timestamp(stamp.date()))
+        for session in calendar.sessions_in_range(first, last):
+            close = calendar.session_close(session)
+            if close + delay > stamp:
+                return (close + delay).to_pydatetime()
+        return None
+
     def plan(self, now: datetime) -> LivePlan:
         """Run on the store's newest bar; say how many exchange sessions it lags behind ``now``."""
         cal = self._center.calendar(self.market)
