@@ -12,6 +12,7 @@ def test_rl_public_surface_is_pinned() -> None:
         "DateSpan", "Direction", "EnvSettings", "MultiAssetEnv", "NextAction", "Panel", "PerformanceMetrics",
         "RLEvalResult", "RLRunResult", "RLRunSpec", "RLTrainRequest", "SingleAssetEnv", "add_indicators",
         "evaluate_agent", "load_panel", "next_action", "performance", "prepare", "resolve_split", "train_agent",
+        "PolicyStep", "policy_step",
     }
     for name in rl.__all__:
         assert hasattr(rl, name), name
