@@ -25,7 +25,7 @@ from taorui.settings import Settings
 from taorui.wiring import AppContext
 from taorui_engines.data import DataCenter
 from taorui_engines.data._models import Provenance
-from taorui_engines.errors import InvalidArgumentError
+from taorui_engines.errors import InvalidArgumentError, InvalidInputError
 from taorui_engines.qlib_engine import TrainConfig, train_model
 from taorui_engines.qlib_engine._score import load_model_scores
 from taorui_engines.trading import (
@@ -306,3 +306,18 @@ def test_an_rl_policy_drives_the_cycle_with_its_target_weights_and_its_inputs_ex
         other = _spec("gold_rl_early", RLPolicyStrategy(run_id=trained.run_id), TradingMode.DRY_RUN)
         desk.create(other)
         desk.run("gold_rl_early", date(2023, 6, 1), date(2023, 6, 2))
+
+
+def test_bad_input_leaves_no_portfolio_behind_and_names_cannot_leave_the_folder(home: Path) -> None:
+    desk = _desk(home)
+    spec = _spec("fresh", FactorStrategy(expression="Ref($close,5)/$close-1"), TradingMode.SEMI_AUTO)
+    with pytest.raises(InvalidInputError, match="no sessions"):
+        desk.create(spec, window=(date(2031, 1, 2), date(2031, 1, 5)))
+    with pytest.raises(InvalidArgumentError, match="not valid YAML"):
+        desk.create(spec, policy_text="orders: [", window=(date(2024, 1, 2), date(2024, 1, 5)))
+    with pytest.raises(InvalidInputError):
+        desk.create(_spec("bad", FactorStrategy(expression="Ref($close,-5)"), TradingMode.SEMI_AUTO))  # the future
+    assert desk.names() == [] and not desk.folder("fresh").exists()
+    for hostile in ("../../etc", "a/b", "", ".hidden", "x" * 60):
+        with pytest.raises(InvalidArgumentError, match="portfolio name"):
+            desk.status(hostile)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -60,6 +61,8 @@ from taorui_engines.trading import (
 __all__ = ["CycleRun", "Explanation", "GateFactory", "PortfolioStatus", "TradingDesk"]
 
 logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,47}")
 
 #: Builds the gate (and behind it the broker) of one portfolio: (folder, spec, market clock) -> Gate.
 GateFactory = Callable[[Path, PortfolioSpec, Callable[[], datetime]], Gate]
@@ -151,11 +154,18 @@ class TradingDesk:
 
     # portfolios -----------------------------------------------------------------------
     def folder(self, name: str) -> Path:
-        """The folder of portfolio ``name``."""
+        """The folder of portfolio ``name`` (a plain name: never a path out of ``root``)."""
+        if not _NAME.fullmatch(name or ""):
+            raise InvalidArgumentError(f"portfolio name {name!r}: use letters, digits, '-' and '_' (at most 48), "
+                                       "starting with a letter or digit")
         return self.root / name
 
-    def create(self, spec: PortfolioSpec, policy_text: str | None = None) -> PortfolioSpec:
-        """Write a new portfolio; the same spec again is a no-op, a different one is refused."""
+    def create(self, spec: PortfolioSpec, policy_text: str | None = None,
+               window: tuple[date, date] | None = None) -> PortfolioSpec:
+        """Write a new portfolio; the same spec again is a no-op, a different one is refused.
+
+        Everything is checked before anything is written (the strategy, the policy, the first
+        ``window`` to run): a bad request leaves no half-made portfolio behind."""
         folder = self.folder(spec.name)
         existing = folder / "portfolio.json"
         if existing.exists():
@@ -165,9 +175,15 @@ class TradingDesk:
                     f"portfolio {spec.name!r} exists with another setup ({old.strategy_text()}, {old.mode.value}); "
                     "pick a new name (a portfolio's strategy, costs and mode are fixed when it is made)")
             return old
-        make_provider(self._data, self._runs_dir, spec)  # refuses an unknown universe, run or expression now
+        provider = make_provider(self._data, self._runs_dir, spec)  # refuses an unknown universe, run or expression
+        if window is not None:
+            sessions(self._data, provider.market, *window)  # refuses a window with no sessions
+        text = policy_text if policy_text is not None else self._policy_text()
+        from guardrails.policy import policy_from_text
+
+        policy_from_text(text, "the portfolio's policy")  # refuses a policy that would not load
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "policy.yaml").write_text(policy_text if policy_text is not None else self._policy_text())
+        (folder / "policy.yaml").write_text(text)
         write_json_atomic(existing, spec.model_dump(mode="json"))
         return spec
 

@@ -215,7 +215,8 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
         if not args.strategy:
             raise InvalidArgumentError(f"portfolio {args.portfolio!r} does not exist; give --strategy to make it")
         policy = Path(args.policy).read_text() if args.policy else None
-        desk.create(_new_spec(args, ctx), policy)
+        window = (args.start, args.end or args.start) if args.start else None
+        desk.create(_new_spec(args, ctx), policy, window)
         ask = None
     else:
         spec = desk.spec(args.portfolio)
