@@ -1,0 +1,37 @@
+"""Factor mining: an offline research loop that proposes, checks, evaluates and keeps factors.
+
+The proposer is a seeded genetic search over the project's expression grammar; every
+candidate goes through :func:`~taorui_engines.expressions.parse_expression` before it is
+evaluated, is scored by its Rank IC on a mining period (IC code of
+``taorui_engines.qlib_engine``), and is kept only under a written acceptance rule that adds a
+held-out confirmation period, a dedupe against known factors, a complexity bound and a
+Bonferroni correction for the number of candidates tried.
+
+Public surface::
+
+    mine_factors(center, MiningRequest(...), runs_dir=None, progress=None, clock=...) -> MiningResult
+    AcceptanceRule, MinedFactor, PeriodStats, THEMES, theme_key
+"""
+
+from taorui_engines.factor_mining._loop import mine_factors
+from taorui_engines.factor_mining._models import (
+    AcceptanceRule,
+    MinedFactor,
+    MiningRequest,
+    MiningResult,
+    PeriodStats,
+    StopReason,
+)
+from taorui_engines.factor_mining._themes import THEMES, theme_key
+
+__all__ = [
+    "THEMES",
+    "AcceptanceRule",
+    "MinedFactor",
+    "MiningRequest",
+    "MiningResult",
+    "PeriodStats",
+    "StopReason",
+    "mine_factors",
+    "theme_key",
+]
