@@ -10,10 +10,9 @@ Approvals expire: a decision after ``expires`` sends nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.types import interrupt
@@ -21,8 +20,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.planner import APPROVAL_MESSAGE
 from graphs._deps import GraphDeps
+from graphs._messages import approval_text
 from graphs._tools_node import _context, run_execute
-from graphs.state import ApprovalRecord, GraphState, PendingApproval
+from graphs.state import (
+    APPROVALS,
+    PENDING,
+    ApprovalOutcome,
+    ApprovalRecord,
+    GateApproval,
+    GraphReasonCode,
+    GraphState,
+    PersonApproval,
+    Verdict,
+)
+from guardrails import ApprovalStatus, Decision, ReasonCode
 
 __all__ = ["ApprovalDecision", "approval_node"]
 
@@ -39,85 +50,84 @@ class ApprovalDecision(BaseModel):
     reason: str = Field(default="", max_length=1000, description="Why (required to reject).")
 
 
-def _expired(deps: GraphDeps, item: PendingApproval) -> bool:
-    if not item.get("expires"):
-        return False
-    expires = datetime.fromisoformat(str(item["expires"]))
-    now = deps.clock()
+def _expired(now: datetime, expires: datetime) -> bool:
     if expires.tzinfo is None:
         now = now.replace(tzinfo=None)
     return now > expires
 
 
-def _gate_decision(deps: GraphDeps, approval_id: str, decision: ApprovalDecision) -> dict[str, Any]:
+def _gate_decision(deps: GraphDeps, approval_id: str, decision: ApprovalDecision) -> ApprovalOutcome:
     if deps.desk is None:
-        return {"decision": "reject", "reasons": [{"code": "no_gate", "message": "no approval desk configured"}]}
-    outcome = deps.desk.decide(approval_id, decision.approve, decision.by, decision.reason)
-    key = (outcome.get("order") or {}).get("key")
+        return ApprovalOutcome.refused(GraphReasonCode.NO_GATE, "no approval desk configured")
+    outcome = ApprovalOutcome.settled(deps.desk.decide(approval_id, decision.approve, decision.by, decision.reason))
     # Only an approval moves the paper market; a rejection that came too late fills nothing.
-    if decision.approve and outcome.get("decision") == "allow" and deps.market is not None and key:
-        outcome = {**outcome, **deps.market.execute(str(key))}
+    if decision.approve and outcome.decision is Decision.ALLOW and deps.market is not None and outcome.order_key:
+        outcome = outcome.filled(deps.market.execute(outcome.order_key))
     return outcome
 
 
-def _person_approved(deps: GraphDeps, state: GraphState, agent: str, item: PendingApproval,
-                     decision: ApprovalDecision) -> dict[str, Any]:
+def _person_approved(deps: GraphDeps, state: GraphState, agent: str, item: PersonApproval,
+                     decision: ApprovalDecision) -> ApprovalOutcome:
     """An order the person asked to see first: now proposed to the gate (which re-checks it)."""
     tool = deps.tools.get("place_order")
     if tool is None:
-        return {"decision": "reject", "reasons": [{"code": "no_gate", "message": "place_order is not available"}]}
-    body = run_execute(deps, tool, dict(item["order"].get("args") or {}), _context(deps, state, agent))
-    result = body.get("result") or {}
-    if not body.get("ok"):
-        return {"decision": "reject", "reasons": [body.get("error") or {}]}
-    if result.get("decision") == "needs_approval" and result.get("approval_id"):
+        return ApprovalOutcome.refused(GraphReasonCode.NO_GATE, "place_order is not available")
+    done = run_execute(deps, tool, item.order.model_dump(mode="json", exclude_none=True),
+                       _context(deps, state, agent))
+    if done.placed is None:
+        error = done.outcome.error
+        return ApprovalOutcome.refused(GraphReasonCode.TOOL_ERROR,
+                                       f"{error.type}: {error.message}" if error else "the order could not be sent")
+    if done.placed.decision == "needs_approval" and done.placed.approval_id:
         # The gate wants a person too: this person already approved this exact order.
-        return _gate_decision(deps, str(result["approval_id"]), decision)
-    return result
+        return _gate_decision(deps, done.placed.approval_id, decision)
+    outcome = ApprovalOutcome.placed(done.placed)
+    return outcome.filled(done.paper) if done.paper is not None else outcome
 
 
-def _settle(deps: GraphDeps, state: GraphState, agent: str, item: PendingApproval,
-            decision: ApprovalDecision) -> tuple[Literal["approved", "rejected", "expired"], dict[str, Any]]:
-    approval_id = item["approval_id"]
-    if not approval_id.startswith("person:"):  # the gate knows the expiry and audits every attempt
-        outcome = _gate_decision(deps, approval_id, decision)
-        if (outcome.get("settlement") or {}).get("status") == "expired":
-            return "expired", outcome
-        return ("approved" if decision.approve else "rejected"), outcome
-    if _expired(deps, item):
-        return "expired", {"decision": "reject", "reasons": [{"code": "expired_request",
-                                                               "message": f"the approval expired at {item['expires']}"}]}
+def _settle_gate(deps: GraphDeps, item: GateApproval, decision: ApprovalDecision) -> tuple[Verdict, ApprovalOutcome]:
+    """The gate knows the expiry and audits every attempt."""
+    outcome = _gate_decision(deps, item.approval_id, decision)
+    if outcome.settlement is not None and outcome.settlement.status is ApprovalStatus.EXPIRED:
+        return "expired", outcome
+    return ("approved" if decision.approve else "rejected"), outcome
+
+
+def _settle_person(deps: GraphDeps, state: GraphState, agent: str, item: PersonApproval,
+                   decision: ApprovalDecision) -> tuple[Verdict, ApprovalOutcome]:
+    if _expired(deps.clock(), item.expires):
+        return "expired", ApprovalOutcome.refused(ReasonCode.APPROVAL_EXPIRED,
+                                                  f"the approval expired at {item.expires.isoformat()}")
     if not decision.approve:
-        return "rejected", {"decision": "reject", "reasons": [{"code": "not_approved", "message": decision.reason}]}
+        return "rejected", ApprovalOutcome.refused(ReasonCode.NOT_APPROVED, decision.reason)
     return "approved", _person_approved(deps, state, agent, item, decision)
+
+
+def _settle(deps: GraphDeps, state: GraphState, agent: str, item: GateApproval | PersonApproval,
+            decision: ApprovalDecision) -> tuple[Verdict, ApprovalOutcome]:
+    if item.kind == "gate":
+        return _settle_gate(deps, item, decision)
+    return _settle_person(deps, state, agent, item, decision)
 
 
 def approval_node(deps: GraphDeps) -> Any:
     """Interrupt with the pending orders; apply the person's decision to each."""
 
     def approval(state: GraphState) -> dict[str, Any]:
-        pending = list(state.get("pending_approvals") or [])
+        pending = PENDING.load_all(state.get("pending_approvals"))  # a malformed entry stops here, before anything
         payload = {"type": "order_approval", "thread_id": state.get("thread_id"),
-                   "instruction": state.get("instruction"), "requests": pending}
-        raw = interrupt(payload)
-        decision = ApprovalDecision.model_validate(raw)
+                   "instruction": state.get("instruction"), "requests": [PENDING.dump(p) for p in pending]}
+        decision = ApprovalDecision.model_validate(interrupt(payload))
         agent, iid = state.get("active") or "trader", state["instruction_id"]
         records: list[ApprovalRecord] = []
-        items: list[dict[str, Any]] = []
         for item in pending:
             verdict, outcome = _settle(deps, state, agent, item, decision)
-            logger.info("approval %s: %s", item["approval_id"], verdict)
-            key = outcome.get("order_key") or (outcome.get("order") or {}).get("key")
-            items.append({"approval_id": item["approval_id"], "call_id": item["call_id"], "key": key,
-                          "decision": verdict, "order": item["order"], "outcome": outcome})
-            records.append(ApprovalRecord(instruction_id=iid, approval_id=item["approval_id"], order=item["order"],
-                                          reasons=item["reasons"], decision=verdict, by=decision.by,
+            logger.info("approval %s (%s): %s", item.approval_id, item.kind, verdict)
+            records.append(ApprovalRecord(instruction_id=iid, request=item, decision=verdict, by=decision.by,
                                           reason=decision.reason, outcome=outcome))
         n = len([m for m in state.get("messages") or [] if (m.id or "").startswith(f"{iid}:{agent}:approval:")])
-        note = {"ok": True, "result": {"decision": "approved" if decision.approve else "rejected", "by": decision.by,
-                                       "reason": decision.reason, "orders": items}}
-        message = HumanMessage(content=json.dumps(note, ensure_ascii=False, default=str), name=APPROVAL_MESSAGE,
-                               id=f"{iid}:{agent}:approval:{n}")
-        return {"messages": [message], "approvals": records, "pending_approvals": []}
+        message = HumanMessage(content=approval_text(records, decision.approve, decision.by, decision.reason),
+                               name=APPROVAL_MESSAGE, id=f"{iid}:{agent}:approval:{n}")
+        return {"messages": [message], "approvals": [APPROVALS.dump(r) for r in records], "pending_approvals": []}
 
     return approval

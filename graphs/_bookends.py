@@ -17,7 +17,7 @@ from agents.brief import catalog_entries
 from agents.understand import detect_language
 from graphs._deps import GraphDeps, InstructionRecord
 from graphs._messages import last_ai
-from graphs.state import GraphState
+from graphs.state import TOOL_CALLS, GraphState, ToolCallRecord
 from taorui_engines.data import DataCenter
 from taorui_engines.errors import TaoruiError
 from taorui_engines.runs import RunFolder, open_run
@@ -66,11 +66,16 @@ def _answer(state: GraphState) -> str:
     return str(message.content).strip() if message is not None else ""
 
 
+def _calls(state: GraphState) -> list[ToolCallRecord]:
+    """This instruction's tool calls."""
+    return [c for c in TOOL_CALLS.load_all(state.get("tool_calls")) if c.instruction_id == state["instruction_id"]]
+
+
 def _metrics(state: GraphState, status: str) -> dict[str, Any]:
     iid = state["instruction_id"]
-    calls = [c for c in state.get("tool_calls") or [] if c["instruction_id"] == iid]
+    calls = _calls(state)
     usage = state.get("usage") or {}
-    return {"status": status, "tool_calls": len(calls), "tool_errors": sum(1 for c in calls if not c["ok"]),
+    return {"status": status, "tool_calls": len(calls), "tool_errors": sum(1 for c in calls if not c.ok),
             "llm_calls": usage.get("calls", 0), "input_tokens": usage.get("input_tokens", 0),
             "output_tokens": usage.get("output_tokens", 0), "cost_usd": usage.get("cost_usd"),
             "run_ids": [r["run_id"] for r in state.get("run_ids") or [] if r["instruction_id"] == iid]}
@@ -98,7 +103,7 @@ def _remember(deps: GraphDeps, state: GraphState, status: str, answer: str) -> N
     record = InstructionRecord(
         instruction_id=iid, thread_id=state.get("thread_id", ""), instruction=state["instruction"],
         language=state.get("language", "en"), agent=state.get("agent"), status=status, answer=answer,
-        tools=tuple(c["name"] for c in state.get("tool_calls") or [] if c["instruction_id"] == iid),
+        tools=tuple(c.name for c in _calls(state)),
         run_ids=tuple(metrics["run_ids"]), run_dir=state.get("run_dir"), metrics=metrics)
     try:
         deps.memory.remember(record)

@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 
 from agents.brief import MemoryHit
 from agents.llm import LLMConfig
+from guardrails import ApprovalRequest, ApprovalSettlement, FillReport
 from tools import Tool, ToolContext
 
 __all__ = ["ApprovalDesk", "GraphDeps", "InstructionRecord", "MemoryPort", "PaperMarket"]
@@ -26,15 +27,15 @@ __all__ = ["ApprovalDesk", "GraphDeps", "InstructionRecord", "MemoryPort", "Pape
 class ApprovalDesk(Protocol):
     """The gate's side of an approval: a person's decision, re-checked and executed once."""
 
-    def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> dict[str, Any]:
+    def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> ApprovalSettlement:
         """Approve (re-check, submit with the order's idempotency key) or reject one request.
 
-        Returns the gate's outcome as JSON-able data (decision, reasons, fills, ...). Must be
+        Returns what the decision did and the execution that followed, if any. Must be
         idempotent: deciding a request that was already executed returns its outcome again
         instead of submitting twice (a replayed graph step calls it a second time).
         """
 
-    def status(self, approval_id: str) -> dict[str, Any]:
+    def status(self, approval_id: str) -> ApprovalRequest:
         """The request as stored (id, order, reasons, status, expires, result)."""
 
 
@@ -42,8 +43,8 @@ class ApprovalDesk(Protocol):
 class PaperMarket(Protocol):
     """Where a sent paper order gets its fills (the app decides the fill rule)."""
 
-    def execute(self, order_key: str) -> dict[str, Any]:
-        """Fill what can be filled now; returns ``{"fills": [...], "rule": "..."}``.
+    def execute(self, order_key: str) -> FillReport:
+        """Fill what can be filled now; the report has every fill of the order and the rule used.
 
         Idempotent: an order already filled returns its fills and fills nothing again.
         """

@@ -24,31 +24,11 @@ from typing import Any
 
 from agents import MemoryHit
 from graphs._deps import InstructionRecord
-from guardrails import ApprovalSettlement, Gate, GateOutcome
+from guardrails import ApprovalRequest, ApprovalSettlement, FillReport, Gate
 
 __all__ = ["GateDesk", "GateMarket", "MemoryAdapter"]
 
 logger = logging.getLogger(__name__)
-
-
-def _outcome_dict(outcome: GateOutcome) -> dict[str, Any]:
-    data = outcome.model_dump(mode="json")
-    data["order_key"] = outcome.order.key if outcome.order else None
-    return data
-
-
-def _settlement_dict(settlement: ApprovalSettlement) -> dict[str, Any]:
-    """The outcome the graph records: the execution (if any) plus what the decision did."""
-    report, request = settlement.decision, settlement.decision.request
-    data: dict[str, Any] = _outcome_dict(settlement.outcome) if settlement.outcome is not None else {
-        "decision": "reject", "order": request.order.model_dump(mode="json"), "order_key": request.order.key,
-        "reasons": [{"code": "not_approved", "message": report.message}], "fills": []}
-    data["settlement"] = {
-        "applied": report.applied, "wanted": report.wanted, "by": report.by, "veto_of": report.veto_of,
-        "status": request.status.value, "decided_by": request.decided_by,
-        "decision_reason": request.decision_reason, "sent": settlement.sent,
-        "sent_by_this_call": settlement.sent_by_this_call, "message": settlement.message}
-    return data
 
 
 class GateDesk:
@@ -57,15 +37,15 @@ class GateDesk:
     def __init__(self, gate: Gate) -> None:
         self._gate = gate
 
-    def status(self, approval_id: str) -> dict[str, Any]:
+    def status(self, approval_id: str) -> ApprovalRequest:
         """The request as the gate stores it."""
-        return self._gate.approval(approval_id).model_dump(mode="json")
+        return self._gate.approval(approval_id)
 
-    def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> dict[str, Any]:
+    def decide(self, approval_id: str, approve: bool, by: str, reason: str) -> ApprovalSettlement:
         """Settle a person's decision once; a replay finds the decision made and the order sent."""
         settlement = self._gate.settle_approval(approval_id, approve, by, reason or ("" if approve else "rejected"))
         logger.info("approval %s: %s", approval_id, settlement.message)
-        return _settlement_dict(settlement)
+        return settlement
 
 
 class GateMarket:
@@ -74,12 +54,9 @@ class GateMarket:
     def __init__(self, gate: Gate) -> None:
         self._gate = gate
 
-    def execute(self, order_key: str) -> dict[str, Any]:
-        """Fill the order if it is open; return its fills and the rule used."""
-        report = self._gate.fill_at_reference(order_key)
-        rule = report.fill_rule + (f"; not filled: {report.problem}" if report.problem else "")
-        return {"fills": [f.model_dump(mode="json") for f in report.fills], "fill_rule": rule,
-                "status": report.status}
+    def execute(self, order_key: str) -> FillReport:
+        """Fill the order if it is open; the report has its fills and the rule used."""
+        return self._gate.fill_at_reference(order_key)
 
 
 class MemoryAdapter:

@@ -34,7 +34,16 @@ from graphs._bookends import build_catalog
 from graphs._deps import GraphDeps
 from graphs._messages import conversation
 from graphs.builder import compile_graph
-from graphs.state import GraphState
+from graphs.state import (
+    APPROVALS,
+    HANDOVER,
+    PENDING,
+    TOOL_CALLS,
+    ApprovalRecord,
+    GateApproval,
+    GraphState,
+    PersonApproval,
+)
 from taorui_engines.errors import InvalidArgumentError, NotFoundError
 from taorui_engines.locks import file_lock
 
@@ -81,7 +90,9 @@ class AskResult(BaseModel):
     answer: str
     language: str
     run_ids: list[str]
-    approvals: list[dict[str, Any]] = Field(description="Pending requests (needs_approval) and decisions made.")
+    approvals: list[dict[str, Any]] = Field(
+        description="Pending requests (needs_approval) and decisions made; each request's `kind` says whose it is: "
+                    "`gate` (the gate asked for a person) or `person` (held because the person asked to approve).")
     fills: list[dict[str, Any]] = Field(default_factory=list, description="Paper fills of this instruction's orders.")
     usage: dict[str, Any]
     error: dict[str, str] | None = None
@@ -101,9 +112,9 @@ def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "supervisor":
         return f"routed to {update['active']}" if update.get("active") else str(update.get("status", ""))
     if node == "tools":
-        return ", ".join(f"{c['name']} {'ok' if c['ok'] else 'failed'}" for c in update.get("tool_calls") or [])
+        return ", ".join(f"{c.name} {'ok' if c.ok else 'failed'}" for c in TOOL_CALLS.load_all(update.get("tool_calls")))
     if node == "approval":
-        return ", ".join(f"{a['approval_id']}: {a['decision']}" for a in update.get("approvals") or [])
+        return ", ".join(f"{a.request.approval_id}: {a.decision}" for a in APPROVALS.load_all(update.get("approvals")))
     messages = update.get("messages") or []
     calls = [c["name"] for m in messages for c in getattr(m, "tool_calls", [])]
     if calls:
@@ -111,13 +122,24 @@ def _describe(node: str, update: dict[str, Any]) -> str:
     return "answered" if messages else str(update.get("status") or "")
 
 
-def _answer_line(approval: dict[str, Any]) -> str:
+def _answer_line(record: ApprovalRecord) -> str:
     """``apr-... approved by ana: sent, filled 100`` for a thread someone already answered."""
-    outcome = approval.get("outcome") or {}
-    filled = sum(float(f.get("qty", 0)) for f in outcome.get("fills") or [])
-    sent = outcome.get("decision") == "allow"
+    outcome = record.outcome
+    filled = sum(f.qty for f in outcome.fills)
+    sent = outcome.decision == "allow"
     what = f"sent, filled {filled:g}" if filled else ("sent, not filled yet" if sent else "nothing was sent")
-    return f"{approval['approval_id']} {approval['decision']} by {approval['by']}: {what}"
+    return f"{record.request.approval_id} {record.decision} by {record.by}: {what}"
+
+
+def _pending_view(request: GateApproval | PersonApproval, interrupt_id: str) -> dict[str, Any]:
+    """A request waiting for the person, as ``AskResult.approvals`` shows it."""
+    return {**PENDING.dump(request), "decision": "pending", "interrupt_id": interrupt_id}
+
+
+def _decided_view(record: ApprovalRecord) -> dict[str, Any]:
+    """A decided request, as ``AskResult.approvals`` shows it: the request's fields, then the decision."""
+    return {**PENDING.dump(record.request), "instruction_id": record.instruction_id, "decision": record.decision,
+            "by": record.by, "reason": record.reason, "outcome": record.outcome.model_dump(mode="json")}
 
 
 class Orchestrator:
@@ -211,7 +233,7 @@ class Orchestrator:
         """How the thread's last approvals were answered (for a resume that came second)."""
         values = self.graph.get_state(self._config(thread_id)).values or {}
         iid = values.get("instruction_id")
-        done = [a for a in values.get("approvals") or [] if a.get("instruction_id") == iid]
+        done = [a for a in APPROVALS.load_all(values.get("approvals")) if a.instruction_id == iid]
         if not done:
             return ""
         return f": it was already answered ({'; '.join(_answer_line(a) for a in done)})"
@@ -224,27 +246,28 @@ class Orchestrator:
             raise NotFoundError(f"no thread {thread_id!r}")
         iid = values["instruction_id"]
         status = "needs_approval" if snapshot.interrupts else values.get("status", "running")
-        approvals: list[dict[str, Any]] = [dict(a) for a in values.get("approvals") or [] if a["instruction_id"] == iid]
-        for waiting in snapshot.interrupts:
-            approvals += [{**r, "decision": "pending", "interrupt_id": waiting.id}
-                          for r in (waiting.value or {}).get("requests", [])]
-        calls = [ToolCallView(name=c["name"], args=c["args"], ok=c["ok"], agent=c["agent"], error=c["error"],
-                              note=c["note"]) for c in values.get("tool_calls") or [] if c["instruction_id"] == iid]
-        fills = [f for c in values.get("tool_calls") or [] if c["instruction_id"] == iid for f in c.get("fills") or []]
-        fills += [f for a in approvals for f in (a.get("outcome") or {}).get("fills") or []]
+        decided = [a for a in APPROVALS.load_all(values.get("approvals")) if a.instruction_id == iid]
+        waiting = [(PENDING.load(r, f"requests[{i}] of interrupt {w.id}"), w.id) for w in snapshot.interrupts
+                   for i, r in enumerate((w.value or {}).get("requests", []))]
+        approvals = [_decided_view(a) for a in decided] + [_pending_view(r, wid) for r, wid in waiting]
+        calls = [c for c in TOOL_CALLS.load_all(values.get("tool_calls")) if c.instruction_id == iid]
+        fills = [f for c in calls for f in c.fills] + [f for a in decided for f in a.outcome.fills]
         answer = values.get("answer") or (self._waiting(values, approvals) if status == "needs_approval" else "")
         return AskResult(
             thread_id=thread_id, instruction_id=iid, status=status, agent=values.get("agent") or values.get("active"),
-            tool_calls=calls, answer=answer, language=values.get("language", "en"),
+            tool_calls=[ToolCallView(name=c.name, args=c.args, ok=c.ok, agent=c.agent, error=c.error, note=c.note)
+                        for c in calls],
+            answer=answer, language=values.get("language", "en"),
             run_ids=[r["run_id"] for r in values.get("run_ids") or [] if r["instruction_id"] == iid],
-            approvals=approvals, fills=fills, usage=values.get("usage") or {}, error=values.get("error"),
-            run_dir=values.get("run_dir"))
+            approvals=approvals, fills=[f.model_dump(mode="json") for f in fills], usage=values.get("usage") or {},
+            error=values.get("error"), run_dir=values.get("run_dir"))
 
     @staticmethod
     def _waiting(values: GraphState, approvals: list[dict[str, Any]]) -> str:
         """While orders wait: the work done before them (a backtest, a model) and the orders, so the
         person decides with the research in front of them."""
-        research = (((values.get("handover") or {}).get("payload") or {}).get("research") or "").strip()
+        handover = HANDOVER.load(values["handover"]) if values.get("handover") else None
+        research = str((handover.payload.get("research") if handover else None) or "").strip()
         orders = waiting_text(approvals, values.get("language", "en"))
         return f"{research}\n\n{orders}" if research else orders
 

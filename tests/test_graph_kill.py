@@ -60,9 +60,13 @@ def test_replaying_an_approval_after_a_crash_never_submits_or_fills_twice(home: 
     desk = GateDesk(env.gate)
     market = GateMarket(env.gate)
     first = desk.decide(approval_id, True, "ana", "")
-    market.execute(first["order_key"])
+    assert first.outcome is not None and first.outcome.order is not None
+    key = first.outcome.order.key
+    market.execute(key)
     replay = desk.decide(approval_id, True, "ana", "")  # what a re-run approval node does
-    market.execute(replay["order_key"])
-    assert replay["decision"] == "allow" and replay["order_key"] == first["order_key"]
+    assert replay.outcome is not None and replay.outcome.order is not None
+    market.execute(replay.outcome.order.key)
+    assert replay.outcome.decision == "allow" and replay.outcome.order.key == key
+    assert first.sent_by_this_call and not replay.sent_by_this_call
     assert [(o.order.symbol, o.status.value) for o in env.broker.orders()] == [(symbol, "filled")]
     assert len(env.broker.fills()) == 1
