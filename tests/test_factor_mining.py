@@ -254,3 +254,48 @@ def test_a_given_expression_is_evaluated_and_judged_like_any_candidate(noise_cen
 
     given = [r for r in result.rejected if r.origin == "user"]
     assert len(given) == 1 and given[0].canonical == "Ref($close, 7) / $close" and given[0].reasons
+
+
+# ---------------------------------------------------------------------------------------
+# the command
+# ---------------------------------------------------------------------------------------
+def _cli_json(home: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    from taorui.cli import main
+
+    code = main(["--home", str(home), *argv, "--json"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return code, json.loads(lines[0])
+
+
+def test_factor_mine_command_on_a_momentum_theme_finds_the_reversal_signal(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, payload = _cli_json(home, capsys, "factor", "mine", "--universe", "csi_syn", "--theme", "动量",
+                              "--rounds", "2", "--population", "12", "--budget-s", "120", "--seed", "3",
+                              "--mining-start", "2017-01-01", "--mining-end", "2019-12-31",
+                              "--confirm-start", "2020-01-01", "--confirm-end", "2021-12-31")
+
+    assert code == 0 and payload["themes"] == ["momentum"] and payload["synthetic"] is True
+    accepted = payload["accepted"]
+    assert isinstance(accepted, list) and accepted
+    assert all(f["direction"] == -1 for f in accepted)  # a past winner falls back: the planted reversal
+    assert Path(str(payload["run_dir"])).is_dir()
+
+
+def test_factor_mine_command_refuses_a_hostile_theme_with_exit_2(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, payload = _cli_json(home, capsys, "factor", "mine", "--theme", "__import__('os')")
+
+    assert code == 2
+    error = payload["error"]
+    assert isinstance(error, dict) and "unknown factor theme" in str(error["message"])
+
+
+def test_the_factor_mining_package_exports_its_public_names() -> None:
+    import taorui_engines.factor_mining as fm
+
+    assert sorted(fm.__all__) == sorted([
+        "THEMES", "AcceptanceRule", "MinedFactor", "MiningRequest", "MiningResult", "PeriodStats",
+        "StopReason", "mine_factors", "theme_key"])

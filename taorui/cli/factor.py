@@ -13,6 +13,7 @@ from taorui.cli._common import add_json_flag, emit
 from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.expressions import MAX_WINDOW, OPERATORS, parse_expression
+from taorui_engines.factor_mining import MiningRequest, MiningResult, mine_factors
 from taorui_engines.qlib_engine import FactorEvalRequest, FactorEvaluation, evaluate_factors
 from tools._base import format_validation_error
 
@@ -43,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json_flag(p)
     p.set_defaults(func=cmd_eval)
 
+    _add_mine(cmds)
+
     p = cmds.add_parser("describe", help="check an expression: canonical form, meaning, history needed")
     p.add_argument("expression", metavar="EXPR")
     add_json_flag(p)
@@ -51,6 +54,59 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = cmds.add_parser("ops", help="the operators an expression may use")
     add_json_flag(p)
     p.set_defaults(func=cmd_ops)
+
+
+def _add_mine(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = cmds.add_parser("mine", help="mine new factors offline (genetic search, written acceptance rule)")
+    p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols (default csi_syn)")
+    p.add_argument("--theme", action="append", default=[], metavar="THEME",
+                   help="momentum, reversal, volatility, volume, liquidity (or 动量, 反转, 波动率, 量价, 换手率); "
+                        "repeat or comma-separate; default all")
+    p.add_argument("--rounds", type=int, default=6, help="most rounds (default 6)")
+    p.add_argument("--population", type=int, default=24, help="new candidates per round (default 24)")
+    p.add_argument("--max-candidates", type=int, default=300, help="most candidates evaluated (default 300)")
+    p.add_argument("--budget-s", type=float, default=300.0, help="wall-time budget in seconds (default 300)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--horizon", type=int, default=1, help="forward-return horizon in trading days (default 1)")
+    p.add_argument("--mining-start", type=date.fromisoformat, default=date(2017, 1, 1))
+    p.add_argument("--mining-end", type=date.fromisoformat, default=date(2020, 12, 31))
+    p.add_argument("--confirm-start", type=date.fromisoformat, default=date(2021, 1, 1))
+    p.add_argument("--confirm-end", type=date.fromisoformat, default=date(2022, 12, 31))
+    p.add_argument("--library", action="append", default=[], metavar="EXPR",
+                   help="a known factor new ones must not duplicate (repeatable)")
+    p.add_argument("--seed-expr", action="append", default=[], metavar="EXPR",
+                   help="an expression to evaluate in the first round (repeatable)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_mine)
+
+
+def cmd_mine(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Run the offline mining loop and print the keep/drop table (or one JSON object)."""
+    themes = tuple(t for text in args.theme for t in text.split(",") if t.strip())
+    request = validated(lambda: MiningRequest(
+        universe=_universe(args.universe), themes=themes, rounds=args.rounds, population=args.population,
+        max_candidates=args.max_candidates, budget_s=args.budget_s, seed=args.seed, horizon=args.horizon,
+        mining_start=args.mining_start, mining_end=args.mining_end, confirm_start=args.confirm_start,
+        confirm_end=args.confirm_end, library=tuple(args.library), seed_expressions=tuple(args.seed_expr),
+    ))
+    result = mine_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress)
+    return emit(args, result.model_dump(mode="json"), _mine_text(result))
+
+
+def _mine_text(result: MiningResult) -> str:
+    lines = [result.summary, "", result.rule_text, "",
+             f"{'keep':<5} {'mineICIR':>9} {'NW t':>7} {'confICIR':>9}  expression / reasons"]
+    shown = result.accepted + sorted((r for r in result.rejected if r.mining),
+                                     key=lambda r: -(r.fitness or 0.0))[:10]
+    for r in shown:
+        m, c = r.mining, r.confirmation
+        lines.append(f"{'KEEP' if r.status == 'accepted' else 'drop':<5} "
+                     f"{_num(m.rank_icir if m else None, 3):>9} {_num(m.rank_ic_t_nw if m else None, 2):>7} "
+                     f"{_num(c.rank_icir if c else None, 3):>9}  {r.canonical}")
+        if r.status != "accepted":
+            lines.append(f"{'':<34}{'; '.join(r.reasons)}")
+    lines.append(f"run {result.run_id}: {result.run_dir}")
+    return "\n".join(lines)
 
 
 def _universe(text: str) -> str | tuple[str, ...]:

@@ -219,9 +219,12 @@ class _Loop:
             return []
         m, r = mining.rank_icir, incremental.rank_icir
         assert m is not None
-        if r is None or r * m <= 0 or abs(r) < self.rule.min_rank_icir:
-            return [f"adds too little to the known factors: Rank ICIR of the unexplained part {_num(r)} "
-                    f"(sign {'kept' if r is not None and r * m > 0 else 'lost'}) < {self.rule.min_rank_icir:g}"]
+        if r is None or r * m <= 0:
+            return [f"adds nothing to the known factors: the part they do not explain has Rank ICIR "
+                    f"{'n/a' if r is None else f'{r:+.3f}'}, not the mining sign ({m:+.3f})"]
+        if abs(r) < self.rule.min_rank_icir:
+            return [f"adds too little to the known factors: Rank ICIR of the part they do not explain "
+                    f"{abs(r):.3f} < {self.rule.min_rank_icir:g}"]
         return []
 
     def _invalid(self, candidate: Candidate) -> None:
