@@ -68,3 +68,16 @@ def test_finished_cycle_days_become_journal_entries(tmp_path: Path) -> None:
     [record] = cycle_records("p", journal)
     assert record.record_id() == "journal:cycle-p-2024-01-03"
     assert "sent buy 100 SYN001" in record.text and "value 100,010" in record.text
+
+
+@pytest.mark.slow
+def test_a_cycle_by_instruction_with_a_named_factor_and_window_replays_that_window_without_training(
+        home: Path) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    result = ctx.build_orchestrator("offline").ask(
+        "run the trading cycle for the first week of March 2024 ranking csi_syn by the factor Ref($close,5)/$close-1")
+    [call] = [c for c in result.tool_calls if c.name == "run_trading_cycle"]
+    assert "train_qlib_model" not in [c.name for c in result.tool_calls]
+    assert call.args["expression"] == "Ref($close,5)/$close-1"
+    assert (call.args["start"], call.args["end"]) == ("2024-03-04", "2024-03-10")
+    assert "supervised" in result.answer and "--from 2024-03-04 --to 2024-03-10" in result.answer

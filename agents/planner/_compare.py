@@ -8,12 +8,15 @@ ratio - and says when the windows differ, because then the numbers are not compa
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from agents.planner._actions import Action, Answer, Handover
 from agents.planner._advisor import model_recipe
 from agents.planner._context import PlanContext, v
 from agents.planner._text import fmt_num, fmt_pct, model_label, params_text, pick, strategy_label
+from agents.spec import Sourced, Window, Windows
 
 __all__ = ["compare_recipe", "cycle_recipe"]
 
@@ -83,21 +86,46 @@ def compare_recipe(ctx: PlanContext) -> Action:
     return Answer("\n".join(lines))
 
 
+def _before(window: Window) -> Window:
+    """The five years before a replay window: a model for the replay learns only from them."""
+    end = window.start - timedelta(days=1)
+    return Window(start=date(end.year - 5, end.month, min(end.day, 28)), end=end)
+
+
 def cycle_recipe(ctx: PlanContext) -> Action:
-    """Today's trading cycle: the model scores the universe, the trader buys its top picks.
+    """The trading cycle: a factor the person named, or a model trained for it, scores the
+    universe; the trader runs the cycle (``run_trading_cycle``) for today or the stated window.
 
     The selection is the step's own (top k / top %), else the default top 5 % (named); the
-    orders go through the gate, and through the person when they asked.
+    orders go through the gate, and through the person when they asked. A model for a replay
+    is trained on the five years before the window (said), never on the window itself.
     """
-    action = model_recipe(ctx)
+    step = ctx.step
+    window = step.windows.data.value if step.windows.data is not None else None
+    selection = {"top_k": int(v(step.top_k))} if step.top_k is not None else {"top_pct": float(v(step.top_pct, 5.0))}
+    if step.top_k is None and step.top_pct is None:
+        ctx.said.add("hold the top 5% of the universe by score", "持有得分排名前 5% 的股票")
+    payload: dict[str, Any] = {"universe": str(v(step.universe, ctx.defaults.factor_universe)), "selection": selection,
+                               "ask_approval": bool(ctx.spec.approval.value), "step": ctx.index, "cycle": True}
+    if window is not None:
+        payload["window"] = [window.start.isoformat(), window.end.isoformat()]
+    if step.expressions:
+        payload["expression"] = str(step.expressions[0].value)
+        note = pick(ctx.language, f"run the cycle ranking {payload['universe']} by {payload['expression']}",
+                    f"按因子 {payload['expression']} 对 {payload['universe']} 排名，运行交易周期")
+        return Handover("trader", note, payload=payload)
+    model_ctx = ctx
+    if window is not None:  # train on what came before the replay: the replay stays out of sample
+        before = _before(window)
+        trained_step = step.model_copy(update={"windows": Windows(data=Sourced[Window](value=before, source="inferred"))})
+        steps = list(ctx.spec.steps)
+        steps[ctx.index] = trained_step
+        model_ctx = replace(ctx, spec=ctx.spec.model_copy(update={"steps": tuple(steps)}))
+        ctx.said.add(f"the model learns from {before.label()}, before the replay",
+                     f"模型只用回放之前的 {before.label()} 训练")
+    action = model_recipe(model_ctx)
     if not isinstance(action, Answer) or not ctx.can_call:
         return action
     trained = ctx.last("train_qlib_model")
-    selection = {"top_k": int(v(ctx.step.top_k))} if ctx.step.top_k is not None else {
-        "top_pct": float(v(ctx.step.top_pct, 5.0))}
-    if ctx.step.top_k is None and ctx.step.top_pct is None:
-        ctx.said.add("buy the model's top 5% of the universe", "买入模型排名前 5% 的股票")
-    payload = {"universe": str(v(ctx.step.universe, ctx.defaults.factor_universe)), "selection": selection,
-               "ask_approval": bool(ctx.spec.approval.value), "research": action.text,
-               "signal": (trained.result if trained else {}).get("latest_signal"), "step": ctx.index, "cycle": True}
+    payload.update({"research": action.text, "signal": (trained.result if trained else {}).get("latest_signal")})
     return Handover("trader", action.text, run_id=(trained.result if trained else {}).get("run_id"), payload=payload)

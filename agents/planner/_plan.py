@@ -96,7 +96,8 @@ def _start(brief: Brief) -> int:
 def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: frozenset[str],
              defaults: PlannerDefaults) -> Action:
     role, start = conversation.role, _start(brief)
-    signal = bool(((brief.handover or {}).get("payload") or {}).get("signal") is not None) and role == "trader"
+    handed = (brief.handover or {}).get("payload") or {}
+    signal = bool(handed.get("signal") is not None or handed.get("cycle")) and role == "trader"
     mine = [i for i in range(start, len(spec.steps)) if agent_of_step(spec, i) == role]
     if signal and start not in mine:
         mine = [start, *mine]

@@ -258,8 +258,12 @@ def cycle_trade_recipe(ctx: PlanContext, payload: dict[str, Any], run_id: str | 
     if ctx.may("run_trading_cycle"):
         args: dict[str, Any] = {"universe": str(payload.get("universe") or "csi_syn"),
                                 "ask_before_orders": bool(payload.get("ask_approval"))}
-        if run_id:
+        if payload.get("expression"):
+            args["expression"] = str(payload["expression"])
+        elif run_id:
             args["model_run_id"] = run_id
+        if payload.get("window"):
+            args["start"], args["end"] = payload["window"]
         selection = payload.get("selection") or {}
         if selection.get("top_k") is not None:
             args["top_k"] = int(selection["top_k"])
@@ -276,7 +280,14 @@ def cycle_trade_recipe(ctx: PlanContext, payload: dict[str, Any], run_id: str | 
     if ctx.language == "zh" and result.get("created"):
         note = f"组合 {result.get('portfolio')} 以监督模式运行（通过指令创建：每笔订单都需要人工批准）"
     research = str(payload.get("research") or "")
-    return Answer("\n".join(part for part in (research, note, text) if part))
+    waiting = ""
+    if result.get("paused_on") and payload.get("window"):
+        waiting = pick(ctx.language, "The replay stops at the first day that waits for you; after `taorui trade approve`, "
+                       "`taorui trade run --portfolio {p} --from {a} --to {b}` goes on.",
+                       "回放停在第一个等待批准的交易日；批准（taorui trade approve）后，用 "
+                       "`taorui trade run --portfolio {p} --from {a} --to {b}` 继续。").format(
+            p=result.get("portfolio"), a=payload["window"][0], b=payload["window"][1])
+    return Answer("\n".join(part for part in (research, note, text, waiting) if part))
 
 
 def signal_recipe(ctx: PlanContext) -> Action:

@@ -7,6 +7,7 @@ person gave it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -38,7 +39,7 @@ class DeskPort:
         if args.expression:
             strategy: FactorStrategy | QlibModelStrategy = FactorStrategy(expression=args.expression,
                                                                           universe=args.universe)
-            default_name = "agent-factor"
+            default_name = "agent-factor-" + hashlib.sha256(f"{args.expression}|{args.universe}".encode()).hexdigest()[:6]
         else:
             run_id = args.model_run_id or self._latest_model()
             if run_id is None:
