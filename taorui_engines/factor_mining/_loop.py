@@ -164,7 +164,7 @@ class _Loop:
             corr, closest = self._closest(candidate)
             incremental = self._incremental(frame)
             reasons = (self._confirm_reasons(stats, confirm) + self._dedupe_reasons(corr, closest)
-                       + self._incremental_reasons(stats, incremental))
+                       + self._incremental_reasons(stats, incremental, threshold))
             fields = {"confirmation": confirm, "incremental": incremental, "autocorr": autocorr,
                       "turnover": turnover, "decay": decay, "max_abs_corr": corr, "closest": closest}
             if not reasons:
@@ -214,7 +214,8 @@ class _Loop:
         residual = self.panel.residual(frame, known)
         return self.panel.stats(residual, self.panel.scored_mining_days)[0]
 
-    def _incremental_reasons(self, mining: PeriodStats, incremental: PeriodStats | None) -> list[str]:
+    def _incremental_reasons(self, mining: PeriodStats, incremental: PeriodStats | None,
+                             threshold: float) -> list[str]:
         if incremental is None:
             return []
         m, r = mining.rank_icir, incremental.rank_icir
@@ -225,6 +226,10 @@ class _Loop:
         if abs(r) < self.rule.min_rank_icir:
             return [f"adds too little to the known factors: Rank ICIR of the part they do not explain "
                     f"{abs(r):.3f} < {self.rule.min_rank_icir:g}"]
+        t = incremental.rank_ic_t_nw
+        if t is None or abs(t) < threshold:
+            return [f"adds too little to the known factors: Newey-West |t| of the part they do not explain "
+                    f"{_num(t)} < {threshold:.2f} (Bonferroni)"]
         return []
 
     def _invalid(self, candidate: Candidate) -> None:
