@@ -9,7 +9,7 @@ the confirmation period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -134,7 +134,3 @@ def _centered_ranks(frame: pd.DataFrame) -> np.ndarray:
     """Cross-sectional percentile ranks minus one half (NaN stays NaN)."""
     return frame.rank(axis=1, pct=True).to_numpy(dtype="float64") - 0.5
 
-
-def mining_frames(frames: Mapping[str, pd.DataFrame], days: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
-    """The mining-period part of each frame (what the search may keep and compare)."""
-    return {text: frame.reindex(days) for text, frame in frames.items()}
