@@ -30,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = cmds.add_parser("train", help="train, predict the test window, evaluate IC, backtest TopkDropout")
     p.add_argument("--model", default="lightgbm", choices=["lightgbm", "linear", "mlp"])
-    p.add_argument("--features", default="alpha158", choices=["alpha158", "alpha360", "custom"])
+    p.add_argument("--features", default="alpha158", choices=["alpha158", "alpha360", "custom", "alpha158+custom"])
     p.add_argument("--expr", action="append", default=[], metavar="EXPR",
-                   help="a custom feature expression (repeat; needs --features custom)")
+                   help="a feature expression (repeat; needs --features custom or alpha158+custom)")
     p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols")
     p.add_argument("--train", required=True, type=parse_span, help="START:END")
     p.add_argument("--valid", required=True, type=parse_span, help="START:END (after train)")

@@ -1,4 +1,4 @@
-"""Qlib datasets for model training: Alpha158, Alpha360 or our own expressions.
+"""Qlib datasets for model training: Alpha158, Alpha360, our own expressions, or Alpha158 plus ours.
 
 Label (the target every model learns), with ``h`` the label horizon in trading days::
 
@@ -25,7 +25,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-FeatureSet = Literal["alpha158", "alpha360", "custom"]
+FeatureSet = Literal["alpha158", "alpha360", "custom", "alpha158+custom"]
+
+#: Feature sets that take expressions (``TrainConfig.expressions``), checked by the parser.
+WITH_EXPRESSIONS: frozenset[str] = frozenset({"custom", "alpha158+custom"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def build_handler(
 ) -> Any:
     """A Qlib ``DataHandlerLP`` over ``symbols`` from the train start to the test end.
 
-    ``custom`` holds *canonical* expressions (already through the parser) for ``custom``.
+    ``custom`` holds *canonical* expressions (already through the parser) for ``custom`` and
+    ``alpha158+custom`` (Alpha158's 158 columns, then ``F000``, ``F001``, ... for them).
     Qlib must be initialised on the symbols' market before this is called.
     """
     from qlib.contrib.data.handler import Alpha158, Alpha360
@@ -83,10 +87,29 @@ def build_handler(
         return Alpha158(**common, **fit, label=label)
     if features == "alpha360":
         return Alpha360(**common, **fit, label=label)
-    names = [f"F{i:03d}" for i in range(len(custom))]
+    if features == "alpha158+custom":
+        return _alpha158_plus(custom)(**common, **fit, label=label)
     loader = {"class": "QlibDataLoader",
-              "kwargs": {"config": {"feature": (list(custom), names), "label": label}}}
+              "kwargs": {"config": {"feature": (list(custom), _custom_names(custom)), "label": label}}}
     return DataHandlerLP(**common, data_loader=loader)
+
+
+def _custom_names(custom: Sequence[str]) -> list[str]:
+    return [f"F{i:03d}" for i in range(len(custom))]
+
+
+def _alpha158_plus(custom: Sequence[str]) -> Any:
+    """Alpha158 whose feature list ends with ``custom``: same loader, same processors, one dataset."""
+    from qlib.contrib.data.handler import Alpha158
+
+    extra, names = list(custom), _custom_names(custom)
+
+    class Alpha158Plus(Alpha158):  # type: ignore[misc]
+        def get_feature_config(self) -> tuple[list[str], list[str]]:
+            fields, columns = super().get_feature_config()
+            return [*fields, *extra], [*columns, *names]
+
+    return Alpha158Plus
 
 
 def build_dataset(handler: Any, segments: Segments) -> Any:

@@ -32,6 +32,7 @@ from taorui_engines.progress import ProgressEvent, ProgressReporter, default_pro
 from taorui_engines.qlib_engine import _ic
 from taorui_engines.qlib_engine._backtest import BacktestConfig, BacktestMetrics, run_backtest
 from taorui_engines.qlib_engine._dataset import (
+    WITH_EXPRESSIONS,
     FeatureSet,
     Segments,
     build_dataset,
@@ -56,8 +57,11 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: ModelKind = Field(default="lightgbm", description="lightgbm, linear (ridge) or mlp (PyTorch, CPU).")
-    features: FeatureSet = Field(default="alpha158", description="alpha158, alpha360 or custom expressions.")
-    expressions: tuple[str, ...] = Field(default=(), max_length=300, description="Custom feature expressions.")
+    features: FeatureSet = Field(
+        default="alpha158",
+        description="alpha158, alpha360, custom expressions, or alpha158+custom (Alpha158 plus the expressions).")
+    expressions: tuple[str, ...] = Field(
+        default=(), max_length=300, description="Feature expressions of custom and alpha158+custom.")
     universe: str | tuple[str, ...] = Field(default="csi_syn", description="Universe name or symbols.")
     train: Span = Field(description="Train segment (start, end), inclusive.")
     valid: Span = Field(description="Validation segment, after train.")
@@ -68,8 +72,9 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
-        if (self.features == "custom") != bool(self.expressions):
-            raise ValueError("custom features need expressions, and expressions need features='custom'")
+        if (self.features in WITH_EXPRESSIONS) != bool(self.expressions):
+            raise ValueError("custom and alpha158+custom features need expressions, and expressions need "
+                             "features='custom' or 'alpha158+custom'")
         for name, (start, end) in (("train", self.train), ("valid", self.valid), ("test", self.test)):
             if start > end:
                 raise ValueError(f"{name} starts after it ends ({start} > {end})")
