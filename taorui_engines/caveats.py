@@ -30,6 +30,7 @@ __all__ = [
     "TIED_SHARE",
     "Caveat",
     "backtest_caveats",
+    "comparison_caveats",
     "search_caveats",
     "freshness",
     "last_trading_day",
@@ -200,6 +201,32 @@ def model_caveats(result: dict[str, Any]) -> list[Caveat]:
     relative = {"cost_drag": (before - after) if before is not None and after is not None else None,
                 "gross_annualized_return": before, "excess_t": report.get("excess_t_with_cost")}
     out += _common({}, None, relative, "model", "模型", "the equal-weight universe (after costs)", "等权基准（扣除成本后）")
+    return out
+
+
+def comparison_caveats(rank_ic_t: float | None, excess_t_with_cost: float | None) -> list[Caveat]:
+    """Two models compared on the same test days: is the difference more than noise?
+
+    ``rank_ic_t`` is the Newey-West t of the mean daily difference in Rank IC, ``excess_t_with_cost``
+    that of the daily difference in returns after costs (second model minus first, paired by day).
+    """
+    out: list[Caveat] = []
+    t_ic = _num(rank_ic_t)
+    if t_ic is None or abs(t_ic) < NOISE_T:
+        shown = "undefined" if t_ic is None else f"{t_ic:.2f}"
+        out.append(Caveat(
+            code="ic_difference_noise", severity="warn", value=t_ic, threshold=NOISE_T,
+            en=f"The difference in test Rank IC is indistinguishable from noise (t = {shown} on the daily difference, "
+               "Newey-West standard error; |t| < 2).",
+            zh=f"测试期 Rank IC 的差异在统计上与噪声无法区分（逐日差值的 t 值 = {shown}，自相关稳健标准误；|t| < 2）。"))
+    t_ret = _num(excess_t_with_cost)
+    if t_ret is None or abs(t_ret) < NOISE_T:
+        shown = "undefined" if t_ret is None else f"{t_ret:.2f}"
+        out.append(Caveat(
+            code="return_difference_noise", severity="warn", value=t_ret, threshold=NOISE_T,
+            en=f"The difference in backtest returns after costs is indistinguishable from noise (t = {shown} on the "
+               "daily difference, Newey-West standard error; |t| < 2).",
+            zh=f"扣除成本后回测收益的差异在统计上与噪声无法区分（逐日差值的 t 值 = {shown}，自相关稳健标准误；|t| < 2）。"))
     return out
 
 

@@ -324,7 +324,8 @@ def test_the_public_surface_is_pinned() -> None:
     import taorui_engines.qlib_engine as engine
 
     assert set(engine.__all__) == {
-        "DECAY_HORIZONS", "FORWARD_RETURN", "BacktestConfig", "BacktestMetrics", "FactorEvalRequest",
+        "DECAY_HORIZONS", "FORWARD_RETURN", "BacktestConfig", "BacktestMetrics", "ComparedRun", "ComparisonDifference",
+        "FactorEvalRequest", "FeatureComparison", "compare_feature_sets",
         "FactorEvaluation", "FactorResult", "FeatureSet", "FitDiagnostics", "IcStats", "LatestSignal", "ModelKind", "ModelMetrics",
         "ModelParams", "SignalBacktestRequest", "SignalBacktestResult", "TrainConfig", "TrainResult", "Universe",
         "backtest_signal", "daily_ic", "daily_rank_ic", "equal_weight_benchmark", "evaluate_factors",

@@ -1,4 +1,4 @@
-"""``taorui factor ...``: check, describe and evaluate factor expressions."""
+"""``taorui factor ...``: check, describe, evaluate and mine factor expressions; compare them inside Alpha158."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from taorui.cli._common import add_json_flag, emit
+from taorui.cli._common import add_json_flag, emit, parse_span
 from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.expressions import MAX_WINDOW, OPERATORS, parse_expression
 from taorui_engines.factor_mining import MiningRequest, MiningResult, mine_factors
-from taorui_engines.qlib_engine import FactorEvalRequest, FactorEvaluation, evaluate_factors
+from taorui_engines.qlib_engine import (
+    FactorEvalRequest,
+    FactorEvaluation,
+    FeatureComparison,
+    ModelParams,
+    TrainConfig,
+    compare_feature_sets,
+    evaluate_factors,
+)
 from tools._base import format_validation_error
 
 __all__ = ["register", "validated"]
@@ -45,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_eval)
 
     _add_mine(cmds)
+    _add_compare(cmds)
 
     p = cmds.add_parser("describe", help="check an expression: canonical form, meaning, history needed")
     p.add_argument("expression", metavar="EXPR")
@@ -78,6 +87,57 @@ def _add_mine(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="an expression to evaluate in the first round (repeatable)")
     add_json_flag(p)
     p.set_defaults(func=cmd_mine)
+
+
+def _add_compare(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from taorui.cli.model import _portfolio_args  # model imports this module: import at call time
+
+    p = cmds.add_parser("compare", help="Alpha158 alone vs Alpha158 plus factor expressions: test IC and "
+                                        "backtest after costs, same segments, seed and portfolio")
+    p.add_argument("--expr", action="append", required=True, metavar="EXPR",
+                   help="an expression to add to Alpha158 (repeatable), e.g. an accepted mined factor")
+    p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols (default csi_syn)")
+    p.add_argument("--model", default="lightgbm", choices=["lightgbm", "linear", "mlp"])
+    p.add_argument("--train", required=True, type=parse_span, help="START:END")
+    p.add_argument("--valid", required=True, type=parse_span, help="START:END (after train)")
+    p.add_argument("--test", required=True, type=parse_span, help="START:END (after valid; after any mining "
+                                                                   "and confirmation period)")
+    p.add_argument("--label-horizon", type=int, default=1, help="label: return over h days from t+1 (default 1)")
+    p.add_argument("--num-boost-round", type=int, default=200, help="LightGBM: most trees (default 200)")
+    p.add_argument("--epochs", type=int, default=20, help="MLP: epochs (default 20)")
+    p.add_argument("--seed", type=int, default=0)
+    _portfolio_args(p)
+    add_json_flag(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Train Alpha158 and Alpha158 + the expressions, and print the comparison (or one JSON object)."""
+    from taorui.cli.model import _portfolio
+
+    base = validated(lambda: TrainConfig(
+        model=args.model, features="alpha158", universe=_universe(args.universe), train=args.train,
+        valid=args.valid, test=args.test, label_horizon=args.label_horizon,
+        params=ModelParams(seed=args.seed, num_boost_round=args.num_boost_round, epochs=args.epochs),
+        backtest=_portfolio(args),
+    ))
+    result = compare_feature_sets(ctx.data, base, tuple(args.expr), ctx.settings.runs_dir, ctx.progress)
+    return emit(args, result.model_dump(mode="json"), _compare_text(result))
+
+
+def _compare_text(c: FeatureComparison) -> str:
+    rows = [("test IC", "ic", 4), ("test Rank IC", "rank_ic", 4), ("Rank ICIR", "rank_icir", 3),
+            ("excess ann. (cost)", "excess_annualized_return_with_cost", 4),
+            ("IR (cost)", "information_ratio_with_cost", 3), ("max drawdown (cost)", "max_drawdown_with_cost", 4),
+            ("costs / account", "total_cost", 4)]
+    lines = [c.summary, "", f"{'':<20} {'Alpha158':>10} {'+extra':>10} {'diff':>10}"]
+    for title, key, digits in rows:
+        values = (getattr(c.base, key), getattr(c.extended, key), getattr(c.difference, key))
+        lines.append(f"{title:<20} " + " ".join(f"{_num(v, digits):>10}" for v in values))
+    lines.append(f"extra: {'; '.join(c.expressions)}")
+    lines += [f"caveat [{cv.code}]: {cv.en}" for cv in c.caveats]
+    lines.append(f"runs {c.base.run_id}, {c.extended.run_id}; comparison: {c.file}")
+    return "\n".join(lines)
 
 
 def cmd_mine(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -9,6 +9,8 @@ Public surface::
     train_model(center, TrainConfig(...), runs_dir, progress=None) -> TrainResult
     backtest_signal(center, SignalBacktestRequest(...), runs_dir, progress=None) -> SignalBacktestResult
     run_backtest(center, universe, signal, start, end, BacktestConfig(...)) -> (BacktestMetrics, daily)
+    compare_feature_sets(center, TrainConfig(features="alpha158", ...), extra_expressions, runs_dir)
+        -> FeatureComparison   (Alpha158 alone vs Alpha158 + the expressions, same test period, after costs)
     daily_ic / daily_rank_ic / summarize / forward_returns   (the IC conventions, on wide frames)
 """
 
@@ -17,6 +19,12 @@ from taorui_engines.qlib_engine._backtest import (
     BacktestMetrics,
     equal_weight_benchmark,
     run_backtest,
+)
+from taorui_engines.qlib_engine._compare import (
+    ComparedRun,
+    ComparisonDifference,
+    FeatureComparison,
+    compare_feature_sets,
 )
 from taorui_engines.qlib_engine._dataset import FeatureSet, label_expression
 from taorui_engines.qlib_engine._errors import qlib_errors, translate
@@ -54,9 +62,12 @@ __all__ = [
     "FORWARD_RETURN",
     "BacktestConfig",
     "BacktestMetrics",
+    "ComparedRun",
+    "ComparisonDifference",
     "FactorEvalRequest",
     "FactorEvaluation",
     "FactorResult",
+    "FeatureComparison",
     "FeatureSet",
     "FitDiagnostics",
     "IcStats",
@@ -70,6 +81,7 @@ __all__ = [
     "TrainResult",
     "Universe",
     "backtest_signal",
+    "compare_feature_sets",
     "daily_ic",
     "daily_rank_ic",
     "equal_weight_benchmark",
