@@ -48,9 +48,10 @@ ROLES: dict[AgentName, Role] = {
     ),
     "factor_miner": Role(
         name="factor_miner", title="Factor miner",
-        tools=("evaluate_factors", "get_price", "search_memory", "recall_run"),
+        tools=("mine_factors", "evaluate_factors", "get_price", "search_memory", "recall_run"),
         control=(HANDOVER,), handover_to=("strategy_advisor",), max_steps=8,
-        returns="IC / Rank IC / ICIR per factor with universe, window and horizon; duplicates named",
+        returns="IC / Rank IC / ICIR per factor with universe, window and horizon; for mining, a keep/drop "
+                "table with reasons, the candidates tried and the rule; duplicates named",
     ),
     "trader": Role(
         name="trader", title="Trader",

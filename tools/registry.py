@@ -22,6 +22,7 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.memory_tools",
     "tools.data_tools",
     "tools.qlib_tools",
+    "tools.mining_tools",
     "tools.trading_tools",
 )
 

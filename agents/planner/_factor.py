@@ -1,8 +1,9 @@
-"""Factor-miner recipes: evaluate given expressions, or propose a few from a theme.
+"""Factor-miner recipes: evaluate given expressions, or mine factors from a theme.
 
-Proposals come from a small table of textbook expressions per theme, with the lookback the
-person stated ("a 60-day reversal factor") put into them (the full mining loop is a later
-issue); either way memory is searched first so a factor tested before is named as such, and
+A mining request ("挖几个波动率因子", "mine momentum factors") runs the mining loop through the
+``mine_factors`` tool when it is bound (``_mining``). Otherwise proposals come from a small
+table of textbook expressions per theme, with the lookback the person stated ("a 60-day
+reversal factor") put into them; either way memory is searched first so a factor tested before is named as such, and
 every expression is evaluated in one call (one data load). Themes that need data the store
 does not hold (value, quality: fundamentals) are refused with the reason, not substituted.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from agents.planner._actions import Action, Answer
 from agents.planner._common import call, failure_answer, windows_for
 from agents.planner._context import PlanContext, v
+from agents.planner._mining import mining_recipe, wants_mining
 from agents.planner._text import code, fmt_num, fmt_pct, pick, synthetic_note, theme_label
 
 __all__ = ["FACTOR_RECIPES", "THEMES"]
@@ -102,7 +104,7 @@ def _eval_args(ctx: PlanContext, expressions: tuple[str, ...]) -> dict[str, Any]
 
 
 def factor_recipe(ctx: PlanContext) -> Action:
-    """search_memory for earlier tests, evaluate_factors, answer ranked by Rank ICIR."""
+    """Mining by theme (mine_factors); else search_memory for earlier tests, evaluate_factors, answer by Rank ICIR."""
     theme = v(ctx.step.theme)
     if theme in NEEDS_FUNDAMENTALS and not ctx.step.expressions:
         return Answer(pick(ctx.language,
@@ -111,6 +113,8 @@ def factor_recipe(ctx: PlanContext) -> Action:
                            "ask for a price/volume theme (momentum, reversal, volatility, volume, turnover, liquidity).",
                            f"无法在此挖掘{'价值' if theme == 'value' else '质量'}因子：它们需要基本面数据（账面价值、盈利），而数据库只有价格和成交量。"
                            "可以把基本面作为额外字段导入（`taorui data ingest`），或选择量价主题（动量、反转、波动、成交量、换手、流动性）。"))
+    if wants_mining(ctx):
+        return mining_recipe(ctx)
     expressions = _expressions(ctx)
     if ctx.may("search_memory"):
         return call(ctx, "search_memory", {"query": "; ".join(expressions), "kind": "factors", "limit": 5})

@@ -178,7 +178,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                "i evaluated", "i backtested", "i mined", "i trained", "i ran", "earlier run", "the run from",
                "run history", "history of runs", "history of my", "history of our", "yesterday's", "what did the", "how did the", "did the", "results of the", "results of my",
                "my last", "the last run", "don't retrain", "do not retrain", "without retraining", "already trained",
-               "上次", "之前训练", "之前跑", "之前挖", "挖出来的", "不用重新", "无需重新", "不必重新", "记得", "历史记录", "测试过", "试过", "做过", "跑过", "训练过",
+               "上次", "之前训练", "之前跑", "之前挖", "挖出来的", "不用重新", "无需重新", "不必重新", "记得", "历史记录", "测试过", "测过", "试过", "做过", "跑过", "训练过",
                "昨天的", "昨天训练", "昨天跑", "上一次", "调阅", "前几天", "不要重新训练", "别重新训练"),
     "price": ("price", "prices", "quote", "quotes", "chart", "price history", "拉一下", "close", "closes", "closing", "closing price",
               "how much is", "px", "ohlc", "bars", "candles", "plot", "graph", "show me the", "trading at",

@@ -1,0 +1,156 @@
+"""Factor-miner recipe for mining: run the mining loop on the stated themes, answer with keep/drop.
+
+The ``mine_factors`` tool runs the offline loop (genetic search, written acceptance rule,
+held-out confirmation, Bonferroni over every candidate tried) and files what it tried in the
+factor library; this recipe builds its arguments from the step (universe, themes, a stated
+window split into a mining and a later confirmation period) and answers in the person's
+language with a keep/drop table, the reasons, the number of candidates tried, the rule, a
+budget stop when there was one, and what the library refused as duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from agents.planner._actions import Action, Answer
+from agents.planner._common import call, failure_answer, windows_for
+from agents.planner._context import PlanContext, v
+from agents.planner._text import code, fmt_num, pick, synthetic_note, theme_label
+
+__all__ = ["mining_recipe", "wants_mining"]
+
+#: Share of a stated window mined; the rest (the later part) is the held-out confirmation period.
+MINING_SHARE = 0.6
+#: Rejected candidates shown in the table (the best by mining |Rank ICIR|).
+SHOWN_REJECTED = 6
+#: Duplicates named in the answer (those of accepted library factors come first).
+SHOWN_DUPLICATES = 10
+_REASONS_ZH = (("too complex", "表达式过于复杂"), ("coverage", "覆盖率不足"),
+               ("mining |Rank ICIR|", "挖掘期 RankICIR 太弱"), ("mining |Newey-West t|", "挖掘期 t 值未过多重检验门槛"),
+               ("confirmation Rank ICIR", "确认期方向与挖掘期相反"), ("confirmation |Rank ICIR|", "确认期强度不足"),
+               ("duplicates", "与已有因子高度相关"), ("adds", "相对已有因子没有足够增量"),
+               ("passes", "通过全部规则"))
+
+
+def wants_mining(ctx: PlanContext) -> bool:
+    """A mining request without given expressions, and the tool is bound."""
+    return ctx.step.intent == "mine_factors" and not ctx.step.expressions and "mine_factors" in ctx.tools
+
+
+def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
+    universe = v(ctx.step.universe)
+    if universe is None:
+        universe = ctx.defaults.factor_universe
+        ctx.said.add(f"universe {universe}", f"股票池 {universe}")
+    else:
+        ctx.said.stated(f"universe {universe}", f"股票池 {universe}")
+    args: dict[str, Any] = {"universe": str(universe)}
+    theme = v(ctx.step.theme)
+    if theme is None:
+        ctx.said.add("every theme (momentum, reversal, volatility, volume, liquidity)", "全部主题（动量、反转、波动、成交量、流动性）")
+    else:
+        args["themes"] = [str(theme)]
+        ctx.said.stated(f"theme {theme}", f"主题 {theme_label('zh', theme)}")
+    w = ctx.step.windows
+    if w.data is None and w.train is None and w.test is None:
+        ctx.said.add("the tool's default periods (the last two years of data held out for confirmation)",
+                     "工具默认区间（最后两年数据留作确认期）")
+        return args
+    split = w.train is not None and w.test is not None
+    plan = windows_for(ctx, str(universe), split=split)
+    if isinstance(plan, Answer):
+        return plan
+    if split:  # "mine on 2017-2020, confirm on 2021-2022": the stated training window is mined
+        args.update(mining_start=plan.train.start.isoformat(), mining_end=plan.train.end.isoformat(),
+                    confirm_start=plan.test.start.isoformat(), confirm_end=plan.test.end.isoformat())
+    else:
+        args.update(_split(plan.whole.start, plan.whole.end))
+    return args
+
+
+def _split(start: date, end: date) -> dict[str, str]:
+    cut = start + timedelta(days=int((end - start).days * MINING_SHARE))
+    return {"mining_start": start.isoformat(), "mining_end": cut.isoformat(),
+            "confirm_start": (cut + timedelta(days=1)).isoformat(), "confirm_end": end.isoformat()}
+
+
+def mining_recipe(ctx: PlanContext) -> Action:
+    """mine_factors, then the keep/drop table."""
+    args = _args(ctx)
+    if isinstance(args, Answer):
+        return args
+    done = ctx.last("mine_factors")
+    if done is None:
+        if not ctx.can_call:
+            return Answer(pick(ctx.language, "The mine_factors tool is not available here.", "当前没有 mine_factors 工具。"))
+        return call(ctx, "mine_factors", args)
+    if not done.ok:
+        return failure_answer(ctx, done)
+    return Answer(mining_answer(ctx, done.result))
+
+
+def _reason(lang: str, reasons: list[str]) -> str:
+    first = reasons[0] if reasons else ""
+    if lang != "zh":
+        return first
+    zh = next((z for en, z in _REASONS_ZH if first.startswith(en)), "未通过规则")
+    return f"{zh}（{code(first)}）" if first and not first.startswith("passes") else zh
+
+
+def _row(lang: str, x: dict[str, Any]) -> str:
+    kept = x.get("status") == "accepted"
+    verdict = pick(lang, "keep" if kept else "drop", "保留" if kept else "舍弃")
+    theme = theme_label(lang, x.get("theme"))
+    return (f"| {verdict} | {code(x.get('expr'))} | {theme} | {x.get('round')} | {fmt_num(x.get('mining_rank_icir'), 3)} | "
+            f"{fmt_num(x.get('mining_t'))} | {fmt_num(x.get('confirm_rank_icir'), 3)} | {_reason(lang, x.get('reasons') or [])} |")
+
+
+def _table(lang: str, r: dict[str, Any]) -> list[str]:
+    head = pick(lang, "| verdict | expression | theme | round | mining Rank ICIR | NW t | confirmation Rank ICIR | reason |",
+                "| 结论 | 表达式 | 主题 | 轮次 | 挖掘期 RankICIR | t 值 | 确认期 RankICIR | 原因 |")
+    rows = [*(r.get("accepted") or []), *(r.get("rejected") or [])[:SHOWN_REJECTED]]
+    return [head, "|---|---|---|---|---|---|---|---|", *(_row(lang, x) for x in rows)]
+
+
+def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
+    """Periods, the keep/drop table, the count tried and the rule, budget stop, the library."""
+    lang = ctx.language
+    kept, tried = len(r.get("accepted") or []), int(r.get("n_tried") or 0)
+    (ms, me), (cs, ce) = r["mining_period"], r["confirmation_period"]
+    lines = [pick(lang,
+                  f"Factor mining on {r['universe']} (run {r['run_id']}): mined on {ms}..{me}, confirmed on the "
+                  f"held-out {cs}..{ce}, {r['horizon']}-day forward returns. {tried} candidates tried, {kept} kept "
+                  f"(every kept factor cleared the Bonferroni |t| >= {fmt_num(r.get('t_threshold'))} for {tried} candidates).",
+                  f"在 {r['universe']} 上挖掘因子（运行 {code(r['run_id'])}）：挖掘期 {ms}..{me}，留出的确认期 {cs}..{ce}，"
+                  f"未来 {r['horizon']} 日收益。共尝试 {tried} 个候选因子，保留 {kept} 个"
+                  f"（保留的因子都通过了针对 {tried} 个候选的 Bonferroni 校正门槛 |t| >= {fmt_num(r.get('t_threshold'))}）。"),
+             *_table(lang, r)]
+    n_rejected = int(r.get("n_rejected") or 0)
+    if n_rejected > SHOWN_REJECTED:
+        lines.append(pick(lang, f"({n_rejected} dropped in all; the {SHOWN_REJECTED} strongest are shown.)",
+                          f"（共舍弃 {n_rejected} 个，仅列出最强的 {SHOWN_REJECTED} 个。）"))
+    if r.get("budget_stop"):
+        lines.append(pick(lang, f"Budget stop ({r.get('stop_reason')}): the run ended early after {r.get('rounds_done')} "
+                                "rounds; the table is what it found so far.",
+                          f"预算用尽（{code(r.get('stop_reason'))}）：运行在第 {r.get('rounds_done')} 轮后提前结束，上表是目前找到的结果。"))
+    lines.extend(_library_lines(lang, r))
+    lines.append(pick(lang, "Rule: ", "接受规则：") + str(r.get("rule_text", "")))
+    if r.get("synthetic") or ctx.is_synthetic(str(r["universe"])):
+        lines.append(synthetic_note(lang, [str(r["universe"])]))
+    return "\n".join(line for line in lines if line)
+
+
+def _library_lines(lang: str, r: dict[str, Any]) -> list[str]:
+    if not r.get("memory"):
+        return [pick(lang, "No factor library (memory) is configured: nothing was filed.",
+                     "未配置因子库（记忆）：结果没有存档。")]
+    dups = r.get("duplicates") or []
+    lines = [pick(lang, f"Factor library: {r.get('written', 0)} factors filed (kept and dropped, with their metrics); "
+                        f"{r.get('library_used', 0)} earlier accepted factors were the known set.",
+                  f"因子库：存入 {r.get('written', 0)} 个因子（保留和舍弃的都有，含指标）；"
+                  f"以库中 {r.get('library_used', 0)} 个已接受因子作为已知因子。")]
+    if dups:
+        lines.append(pick(lang, f"{len(dups)} duplicates of library factors were refused: " + "; ".join(dups[:SHOWN_DUPLICATES]),
+                          f"拒绝存入 {len(dups)} 个与因子库重复的因子：" + "；".join(dups[:SHOWN_DUPLICATES])))
+    return lines

@@ -1,0 +1,89 @@
+"""The factor-mining agent (issue 16, points 4 and 7): mining by instruction, the factor library.
+
+Real components throughout: the orchestration graph from :class:`taorui.wiring.AppContext`
+with the offline planner, the registered ``mine_factors`` tool over the real mining loop on
+the sample store (csi_syn, SYNTHETIC with planted signals), and a real Chroma memory where a
+test needs the library. Runs use the tool's default budget (3 rounds, at most 60 candidates).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memory import FactorRecord
+from taorui.settings import Settings
+from taorui.wiring import AppContext
+from tools.mining_tools import MineFactorsArgs
+from tools.registry import get_tool
+
+
+def _mined(result: object) -> list[dict[str, object]]:
+    return [c.args for c in result.tool_calls if c.name == "mine_factors"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("instruction", "theme"), [
+    ("come up with a few volume-based alpha factors and test them", "volume"),
+    ("mine momentum factors on the sample universe", "momentum"),
+])
+def test_a_themed_mining_instruction_runs_the_mining_loop_and_answers_with_a_keep_drop_table(
+        home: Path, instruction: str, theme: str) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    result = ctx.build_orchestrator("offline").ask(instruction)
+    assert result.agent == "factor_miner" and result.status == "done"
+    assert _mined(result) == [{"universe": "csi_syn", "themes": [theme]}]
+    assert [c.name for c in result.tool_calls] == ["mine_factors"] and all(c.ok for c in result.tool_calls)
+    assert "| verdict | expression |" in result.answer and "candidates tried" in result.answer
+    assert "| drop |" in result.answer and "Bonferroni" in result.answer and "SYNTHETIC" in result.answer.upper()
+    assert "No factor library" in result.answer
+
+
+def test_explicit_expressions_are_still_evaluated_not_mined(home: Path) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    result = ctx.build_orchestrator("offline").ask(
+        'evaluate the factor "Std($close / Ref($close, 1) - 1, 20)" on csi_syn from 2024 to 2025')
+    names = [c.name for c in result.tool_calls]
+    assert "evaluate_factors" in names and "mine_factors" not in names
+
+
+def test_the_tool_refuses_a_budget_an_agent_should_not_spend() -> None:
+    tool = get_tool("mine_factors")
+    assert tool.kind.value == "compute"
+    for bad in ({"budget_s": 3600}, {"candidates": 5000}, {"rounds": 50}, {"themes": ["value"]},
+                {"mining_start": "2020-01-01"}):
+        outcome = tool.invoke(bad, None)
+        assert not outcome.ok and outcome.error is not None and outcome.error.type == "InvalidArgument", bad
+    assert MineFactorsArgs().budget_s <= 60
+
+
+@pytest.mark.slow
+def test_mined_factors_are_filed_in_the_library_refused_as_duplicates_next_time_and_recalled(home: Path) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=True)
+    orchestrator = ctx.build_orchestrator("offline")
+
+    first = orchestrator.ask("挖几个波动率因子")
+    assert first.language == "zh" and first.agent == "factor_miner" and first.status == "done"
+    assert _mined(first) == [{"universe": "csi_syn", "themes": ["volatility"]}]
+    assert "| 结论 | 表达式 |" in first.answer and "共尝试" in first.answer and "因子库：存入" in first.answer
+    assert "| 保留 |" in first.answer and "| 舍弃 |" in first.answer
+    stored = [FactorRecord.model_validate(i.record) for i in ctx.memory.recent(kind="factors", limit=100)]
+    kept = [r for r in stored if r.status == "accepted"]
+    assert kept and any(r.status == "rejected" for r in stored)
+    assert all(r.run_id and "round" in r.reason and "volatility" in r.reason for r in stored)
+    assert all(r.rank_icir is not None for r in stored)
+
+    second = orchestrator.ask("挖几个波动率因子")
+    assert f"以库中 {len(kept)} 个已接受因子作为已知因子" in second.answer  # the library is the known set
+    [refused] = [line for line in second.answer.splitlines() if "拒绝存入" in line]
+    assert any(r.expression in refused for r in kept)  # re-proposed library factors are named, not refiled
+    again = [FactorRecord.model_validate(i.record) for i in ctx.memory.recent(kind="factors", limit=100)]
+    assert len({r.canonical for r in again}) == len(again)
+    assert {r.expression for r in again if r.status == "accepted"} >= {r.expression for r in kept}
+
+    asked = orchestrator.ask("我们之前测过20日波动率因子吗？")
+    english = orchestrator.ask("have we tested a 20-day volatility factor before?")
+    assert [c.name for c in english.tool_calls] == ["search_memory"] and english.language == "en"
+    assert any(r.expression in english.answer for r in stored)
+    assert [c.name for c in asked.tool_calls] == ["search_memory"] and asked.language == "zh"
+    assert any(r.expression in asked.answer for r in stored)
