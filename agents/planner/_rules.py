@@ -333,9 +333,10 @@ def recall_recipe(ctx: PlanContext) -> Action:
     for hit in hits[:5]:
         meta = hit.get("metadata") or {}
         numbers = ", ".join(f"{k}={fmt_num(x, 4)}" for k, x in meta.items()
-                            if isinstance(x, int | float) and not isinstance(x, bool))
+                            if isinstance(x, int | float) and not isinstance(x, bool) and k != "ts")
         when = meta.get("created") or meta.get("finished") or ""
-        lines.append(f"- [{hit.get('kind')}{' ' + str(when)[:10] if when else ''}] {hit.get('text', '')[:200]}"
+        verdict = f" {meta['status']}" if hit.get("kind") == "factors" and meta.get("status") else ""
+        lines.append(f"- [{hit.get('kind')}{verdict}{' ' + str(when)[:10] if when else ''}] {hit.get('text', '')[:200]}"
                      + (f" ({numbers})" if numbers else ""))
     return Answer("\n".join(lines))
 

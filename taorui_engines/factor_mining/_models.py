@@ -57,7 +57,7 @@ class AcceptanceRule(BaseModel):
             f"every factor accepted before it, and the part of it those factors do not explain (its daily "
             f"cross-sectional ranks less their regression on theirs) keeps the mining sign with |Rank ICIR| "
             f">= {self.min_rank_icir:g} and a Newey-West |t| above the same Bonferroni threshold on the mining "
-            "period; (4) tree size <= {self.max_size} and depth <= {self.max_depth}. "
+            f"period; (4) tree size <= {self.max_size} and depth <= {self.max_depth}. "
             "The search itself only sees mining-period numbers."
         )
 
