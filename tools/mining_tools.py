@@ -117,6 +117,7 @@ class MineFactorsResult(ToolResult):
     n_rejected: int
     t_threshold: float = Field(description="Bonferroni |t| threshold for n_tried candidates.")
     rule_text: str
+    rule_text_zh: str = Field(default="", description="The same rule in Chinese.")
     rounds_done: int
     stop_reason: StopReason
     budget_stop: bool = Field(description="True when a budget (candidates or time) ended the run early.")
@@ -175,7 +176,7 @@ def _mine(args: MineFactorsArgs, ctx: ToolContext) -> MineFactorsResult:
         run_id=result.run_id, universe=result.universe, synthetic=result.synthetic, themes=list(result.themes),
         horizon=result.horizon, mining_period=result.mining_period, confirmation_period=result.confirmation_period,
         accepted=accepted, rejected=rejected[:15], n_tried=result.n_tried, n_rejected=len(result.rejected),
-        t_threshold=result.t_threshold, rule_text=result.rule_text, rounds_done=result.rounds_done,
+        t_threshold=result.t_threshold, rule_text=result.rule_text, rule_text_zh=result.rule_text_zh, rounds_done=result.rounds_done,
         stop_reason=result.stop_reason, budget_stop=result.budget_stop, elapsed_s=result.elapsed_s,
         library_used=len(library), written=written, duplicates=duplicates, memory=ctx.memory is not None,
         summary=result.summary)

@@ -10,6 +10,7 @@ budget stop when there was one, and what the library refused as duplicates.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -135,10 +136,16 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                                 "rounds; the table is what it found so far.",
                           f"预算用尽（{code(r.get('stop_reason'))}）：运行在第 {r.get('rounds_done')} 轮后提前结束，上表是目前找到的结果。"))
     lines.extend(_library_lines(lang, r))
-    lines.append(pick(lang, "Rule: ", "接受规则：") + str(r.get("rule_text", "")))
+    rule = r.get("rule_text_zh") if lang == "zh" and r.get("rule_text_zh") else r.get("rule_text", "")
+    lines.append(pick(lang, "Rule: ", "接受规则：") + str(rule))
     if r.get("synthetic") or ctx.is_synthetic(str(r["universe"])):
         lines.append(synthetic_note(lang, [str(r["universe"])]))
-    return "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line)
+    # A Chinese writer keeps the statistics' own names; they are set as terms, not prose.
+    return _TERMS.sub(lambda m: f"`{m.group(0)}`", text) if lang == "zh" else text
+
+
+_TERMS = re.compile(r"(?<!`)\b(?:Rank ICIR|Rank IC|Newey-West|Bonferroni)\b(?![^`\n]*`)")
 
 
 def _library_lines(lang: str, r: dict[str, Any]) -> list[str]:

@@ -61,6 +61,20 @@ class AcceptanceRule(BaseModel):
             "The search itself only sees mining-period numbers."
         )
 
+    def text_zh(self, n_tried: int | None = None) -> str:
+        """The rule in Chinese (the same numbers as :meth:`text`)."""
+        t = f"（{n_tried} 个候选时为 {self.t_threshold(n_tried):.2f}）" if n_tried else ""
+        return (
+            "只有同时满足以下各条才保留一个候选因子：(1) 挖掘期：|Rank ICIR| >= "
+            f"{self.min_rank_icir:g}，且平均 Rank IC 的 Newey-West |t| >= z(1 - {self.family_alpha:g} / (2 x 候选数)){t}，"
+            f"即对本次评估过的全部候选做 Bonferroni 校正；覆盖率 >= {self.min_coverage:g}；(2) 确认期（在挖掘期之后，"
+            f"搜索看不到）：Rank ICIR 方向相同，且至少为挖掘期 |Rank ICIR| 的 {self.confirm_ratio:g} 倍；"
+            f"(3) 与因子库中和此前已保留的每个因子的日均秩相关系数绝对值 < {self.max_correlation:g}，且这些因子解释不了的"
+            f"部分（每日横截面秩对它们回归后的残差）在挖掘期仍保持方向，|Rank ICIR| >= {self.min_rank_icir:g}，"
+            f"Newey-West |t| 也超过同一 Bonferroni 门槛；(4) 表达式树节点数 <= {self.max_size}，深度 <= {self.max_depth}。"
+            "搜索本身只看挖掘期的数字。"
+        )
+
 
 class MiningRequest(BaseModel):
     """A factor-mining run: where, which periods, which themes, which budgets."""
@@ -172,6 +186,7 @@ class MiningResult(BaseModel):
     confirmation_period: tuple[date, date] = Field(description="First and last trading day of confirmation.")
     rule: AcceptanceRule
     rule_text: str = Field(description="The acceptance rule in words, with the final t threshold.")
+    rule_text_zh: str = Field(default="", description="The same rule in Chinese.")
     n_tried: int = Field(description="Distinct candidates evaluated (the multiple-testing count).")
     n_invalid: int = Field(description="Candidates the parser refused (never evaluated).")
     t_threshold: float = Field(description="Final Bonferroni |t| threshold for n_tried candidates.")
