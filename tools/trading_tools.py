@@ -36,6 +36,9 @@ class CycleArgs(ToolArgs):
     top_k: int | None = Field(default=None, ge=1, le=1000, description="Hold the top K names.")
     top_pct: float | None = Field(default=None, gt=0, le=100, description="Hold the top X percent (default 5).")
     ask_before_orders: bool = Field(default=False, description="The person asked to approve every order.")
+    commission_rate: float | None = Field(default=None, ge=0, le=0.05, description="Commission the person stated "
+                                          "(fraction of value); a new portfolio's paper costs (default 10 bp).")
+    slippage: float | None = Field(default=None, ge=0, le=0.05, description="Slippage the person stated (fraction).")
     start: date | None = Field(default=None, description="Replay from this day (default: today's cycle only).")
     end: date | None = Field(default=None, description="Replay to this day (default: start).")
 

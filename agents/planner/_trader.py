@@ -264,6 +264,11 @@ def cycle_trade_recipe(ctx: PlanContext, payload: dict[str, Any], run_id: str | 
             args["model_run_id"] = run_id
         if payload.get("window"):
             args["start"], args["end"] = payload["window"]
+        costs = ctx.step.costs  # stated costs become the paper portfolio's own
+        if costs.commission is not None:
+            args["commission_rate"] = float(costs.commission.value)
+        if costs.slippage is not None:
+            args["slippage"] = float(costs.slippage.value)
         selection = payload.get("selection") or {}
         if selection.get("top_k") is not None:
             args["top_k"] = int(selection["top_k"])

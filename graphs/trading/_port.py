@@ -39,7 +39,8 @@ class DeskPort:
         if args.expression:
             strategy: FactorStrategy | QlibModelStrategy = FactorStrategy(expression=args.expression,
                                                                           universe=args.universe)
-            default_name = "agent-factor-" + hashlib.sha256(f"{args.expression}|{args.universe}".encode()).hexdigest()[:6]
+            default_name = "agent-factor-" + hashlib.sha256(
+                f"{args.expression}|{args.universe}|{args.commission_rate}|{args.slippage}".encode()).hexdigest()[:6]
         else:
             run_id = args.model_run_id or self._latest_model()
             if run_id is None:
@@ -49,7 +50,11 @@ class DeskPort:
             default_name = f"agent-model-{run_id[-6:]}".replace(".", "-")
         selection = ({"select": "top_k", "top_k": args.top_k} if args.top_k is not None else
                      {"select": "top_pct", "top_pct": args.top_pct if args.top_pct is not None else 5.0})
-        return PortfolioSpec(name=args.portfolio or default_name, strategy=strategy,
+        costs = {k: val for k, val in (("commission_rate", args.commission_rate), ("slippage", args.slippage))
+                 if val is not None}
+        if costs and not args.expression:
+            default_name += "-" + hashlib.sha256(str(sorted(costs.items())).encode()).hexdigest()[:4]
+        return PortfolioSpec(name=args.portfolio or default_name, strategy=strategy, **costs,
                              construction=Construction.model_validate(selection), mode=TradingMode.SUPERVISED,
                              created=self._now(), created_by=f"agent:{agent}")
 
