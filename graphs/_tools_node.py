@@ -28,6 +28,7 @@ from agents import HANDOVER, ROLES, HandoverArgs
 from agents.llm import MalformedCall
 from graphs._deps import GraphDeps
 from graphs._messages import last_ai, tool_message
+from graphs._progress import GraphProgress
 from graphs.state import HANDOVER as STORED_HANDOVER
 from graphs.state import (
     PENDING,
@@ -106,7 +107,8 @@ def _error(name: str, kind: str, message: str) -> ToolOutcome:
 
 def _context(deps: GraphDeps, state: GraphState, agent: str) -> ToolContext:
     return dataclasses.replace(deps.tool_context, agent=agent, thread_id=state.get("thread_id"),
-                               instruction_id=state["instruction_id"])
+                               instruction_id=state["instruction_id"],
+                               progress=GraphProgress(deps.tool_context.progress))
 
 
 def run_execute(deps: GraphDeps, tool: Tool, args: Mapping[str, Any], ctx: ToolContext) -> OrderCall:  # type: ignore[type-arg]

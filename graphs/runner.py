@@ -33,6 +33,7 @@ from graphs._approval import ApprovalDecision
 from graphs._bookends import build_catalog
 from graphs._deps import GraphDeps
 from graphs._messages import conversation
+from graphs._progress import PROGRESS_KEY, progress_text
 from graphs.builder import compile_graph
 from graphs.state import (
     APPROVALS,
@@ -100,7 +101,8 @@ class AskResult(BaseModel):
 
 
 class GraphEvent(BaseModel):
-    """One node finished: which node and a line saying what it did."""
+    """One node finished (which node and a line saying what it did), or a long tool's progress
+    (``node="progress"``, e.g. ``factor mining 2/6: 40 tried, 1 accepted``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -174,7 +176,11 @@ class Orchestrator:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
 
     def _stream(self, payload: Any, thread_id: str, on_event: Callable[[GraphEvent], None] | None) -> None:
-        for chunk in self.graph.stream(payload, self._config(thread_id), stream_mode="updates"):
+        for mode, chunk in self.graph.stream(payload, self._config(thread_id), stream_mode=["updates", "custom"]):
+            if mode == "custom":
+                if on_event is not None and isinstance(chunk, dict) and isinstance(chunk.get(PROGRESS_KEY), dict):
+                    on_event(GraphEvent(node="progress", text=progress_text(chunk[PROGRESS_KEY])))
+                continue
             for node, update in chunk.items():
                 if node == "__interrupt__":
                     text = "waiting for a person's approval"

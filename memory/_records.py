@@ -243,6 +243,12 @@ class FactorRecord(MemoryRecord):
     run_id: str | None = Field(default=None, description="Run folder of the evaluation.")
     agent: str | None = Field(default=None, description="Agent that proposed it.")
     created: datetime = Field(default_factory=_now, description="When it was evaluated (UTC).")
+    # Factor mining: where a mined factor came from and how it fared (None for evaluated ones).
+    theme: str | None = Field(default=None, max_length=40, description="Mining theme (momentum, volatility, ...).")
+    hypothesis: str | None = Field(default=None, max_length=600, description="The hypothesis it tested.")
+    round: int | None = Field(default=None, ge=0, description="Mining round in which it was evaluated.")
+    confirm_rank_icir: float | None = Field(default=None, description="Rank ICIR on the held-out confirmation period.")
+    n_tried: int | None = Field(default=None, ge=1, description="Candidates tried in its mining run (multiple testing).")
 
     @model_validator(mode="before")
     @classmethod
@@ -271,6 +277,8 @@ class FactorRecord(MemoryRecord):
         head = f"Factor {self.name}: " if self.name else "Factor: "
         parts = [head + (self.description.rstrip(".") + "." if self.description else self.expression + ".")]
         parts.append(f"Expression: {self.expression}.")
+        if self.hypothesis:
+            parts.append(f"Hypothesis: {self.hypothesis.rstrip('.')}.")
         horizon = f", {self.horizon}-day forward return" if self.horizon else ""
         parts.append(f"Universe {self.universe}, {self.start}..{self.end}{horizon}.")
         if self._numbers():
@@ -281,11 +289,12 @@ class FactorRecord(MemoryRecord):
     def _fields(self) -> dict[str, MetaValue]:
         return {"name": self.name or "", "canonical_key": self.canonical_key(), "universe": self.universe,
                 "status": self.status, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "run_id": self.run_id or "", "agent": self.agent or ""}
+                "run_id": self.run_id or "", "agent": self.agent or "", "theme": self.theme or ""}
 
     def _numbers(self) -> dict[str, float]:
         values = {"ic": self.ic, "icir": self.icir, "rank_ic": self.rank_ic, "rank_icir": self.rank_icir,
-                  "horizon": self.horizon}
+                  "horizon": self.horizon, "round": self.round, "confirm_rank_icir": self.confirm_rank_icir,
+                  "n_tried": self.n_tried}
         return {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
 
 

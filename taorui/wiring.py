@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from memory import MemoryStore
     from taorui_engines.brokers.models import Broker
     from taorui_engines.data import DataCenter
+    from taorui_engines.factor_mining import ExternalProposer, MiningRequest
     from taorui_engines.progress import ProgressReporter
     from taorui_engines.trading import PortfolioSpec
     from tools._context import ToolContext
@@ -170,7 +171,17 @@ class AppContext:
 
         return ToolContext(data=self.data, runs_dir=self.settings.runs_dir, state_dir=self.settings.state_dir,
                            progress=self.progress, memory=self.memory if self.with_memory else None,
-                           gate=self.session_gate, trading=self.trading_port, agent=agent)
+                           gate=self.session_gate, trading=self.trading_port, agent=agent,
+                           factor_proposer=self.factor_proposer if self.llm_backend() == "openai" else None)
+
+    def factor_proposer(self, request: MiningRequest) -> ExternalProposer:
+        """The LLM factor proposer for one mining request, on the configured model (built on use)."""
+        from agents.llm import build_chat_model
+        from agents.mining import LLMFactorProposer
+
+        config = self.llm_config("openai")
+        return LLMFactorProposer(build_chat_model(config), config, request.token_budget, request.cost_budget_usd,
+                                 request.language)
 
     def llm_backend(self, backend: str | None = None) -> Literal["offline", "openai"]:
         """The LLM backend asked for, else the settings' one."""

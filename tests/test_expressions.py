@@ -359,6 +359,6 @@ def test_the_public_surface_is_pinned() -> None:
 
     assert set(expressions.__all__) == {
         "BASE_FIELDS", "MAX_WINDOW", "OPERATORS", "ExpressionLimits", "OperatorSpec", "ParsedExpression",
-        "canonicalize", "parse_expression",
+        "canonicalize", "expression_tree", "parse_expression",
     }
     assert all(hasattr(expressions, name) for name in expressions.__all__)

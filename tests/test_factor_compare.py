@@ -148,3 +148,31 @@ def test_a_difference_is_called_noise_only_below_t_2_or_when_undefined() -> None
     assert comparison_caveats(2.5, -3.0) == []
     assert [c.code for c in comparison_caveats(1.2, None)] == ["ic_difference_noise", "return_difference_noise"]
     assert [c.code for c in comparison_caveats(-2.1, 0.4)] == ["return_difference_noise"]
+
+
+def test_factor_mine_compare_closes_the_loop_in_one_command(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Mine (one small round with a planted signal given), then Alpha158 vs Alpha158 + what was kept."""
+    argv = ["--home", str(home), "factor", "mine", "--universe", ",".join(SUBSET), "--rounds", "1", "--population",
+            "4", "--theme", "reversal", "--seed-expr", PLANTED[0],
+            "--mining-start", "2018-01-01", "--mining-end", "2019-12-31", "--confirm-start", "2020-01-01",
+            "--confirm-end", "2020-06-30", "--compare", "--train", "2019-01-01:2020-06-30", "--valid",
+            "2020-07-01:2020-09-30", "--test", "2020-10-01:2021-01-29", "--topk", "5", "--n-drop", "1", "--json"]
+    code = main(argv)
+    payload = json.loads([line for line in capsys.readouterr().out.splitlines() if line.strip()][-1])
+
+    assert code == 0
+    kept = [f["canonical"] for f in payload["accepted"]]
+    assert "Ref($close, 5) / $close - 1" in kept
+    comparison = payload["comparison"]
+    assert comparison["expressions"] == kept and comparison["extended"]["n_features"] == 158 + len(kept)
+    assert comparison["segments"]["test"] == ["2020-10-01", "2021-01-29"]
+    assert comparison["costs"]["close_cost"] == 0.0015
+
+
+def test_the_model_tool_takes_alpha158_plus_mined_factors() -> None:
+    from tools.qlib_tools import TrainQlibModelArgs
+
+    args = TrainQlibModelArgs.model_validate({"features": "alpha158+custom", "expressions": list(PLANTED),
+                                              "train": {"start": "2020-01-01", "end": "2020-12-31"},
+                                              "test": {"start": "2021-03-01", "end": "2021-06-30"}})
+    assert args.features == "alpha158+custom" and len(args.expressions) == 3

@@ -298,4 +298,5 @@ def test_the_factor_mining_package_exports_its_public_names() -> None:
 
     assert sorted(fm.__all__) == sorted([
         "THEMES", "AcceptanceRule", "MinedFactor", "MiningRequest", "MiningResult", "PeriodStats",
-        "StopReason", "mine_factors", "theme_key"])
+        "StopReason", "mine_factors", "theme_key", "ExternalProposer", "FeedbackFactor", "Hypothesis",
+        "ProposalBatch", "ProposerMode", "ProposerUsage", "RoundFeedback"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from graphs.runner import GraphEvent
 from memory import FactorRecord
 from taorui.settings import Settings
 from taorui.wiring import AppContext
@@ -30,8 +31,13 @@ def _mined(result: object) -> list[dict[str, object]]:
 def test_a_themed_mining_instruction_runs_the_mining_loop_and_answers_with_a_keep_drop_table(
         home: Path, instruction: str, theme: str) -> None:
     ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
-    result = ctx.build_orchestrator("offline").ask(instruction)
+    events: list[GraphEvent] = []
+    result = ctx.build_orchestrator("offline").ask(instruction, on_event=events.append)
     assert result.agent == "factor_miner" and result.status == "done"
+    # The loop's progress reaches the graph's stream, round by round, ending at the last round.
+    progress = [e.text for e in events if e.node == "progress"]
+    assert progress and all(t.startswith("factor mining ") for t in progress) and "accepted" in progress[-1]
+    assert events.index(next(e for e in events if e.node == "progress")) < len(events) - 1
     assert _mined(result) == [{"universe": "csi_syn", "themes": [theme]}]
     assert [c.name for c in result.tool_calls] == ["mine_factors"] and all(c.ok for c in result.tool_calls)
     assert "| verdict | expression |" in result.answer and "candidates tried" in result.answer
@@ -67,10 +73,16 @@ def test_mined_factors_are_filed_in_the_library_refused_as_duplicates_next_time_
     assert _mined(first) == [{"universe": "csi_syn", "themes": ["volatility"]}]
     assert "| 结论 | 表达式 |" in first.answer and "共尝试" in first.answer and "因子库：存入" in first.answer
     assert "| 保留 |" in first.answer and "| 舍弃 |" in first.answer
+    # The reasons are written in Chinese (with the same numbers), not the engine's English sentences.
+    for english in ("mining |", "confirmation |", "confirmation Rank", "duplicates ", "adds nothing", "passes every"):
+        assert english not in first.answer, english
+    assert "挖掘期" in first.answer and "候选由离线遗传搜索生成" in first.answer
     stored = [FactorRecord.model_validate(i.record) for i in ctx.memory.recent(kind="factors", limit=100)]
     kept = [r for r in stored if r.status == "accepted"]
     assert kept and any(r.status == "rejected" for r in stored)
     assert all(r.run_id and "round" in r.reason and "volatility" in r.reason for r in stored)
+    assert all(r.theme == "volatility" and r.round is not None and r.n_tried for r in stored)
+    assert all(r.confirm_rank_icir is not None for r in kept)
     assert all(r.rank_icir is not None for r in stored)
 
     second = orchestrator.ask("挖几个波动率因子")

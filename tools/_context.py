@@ -9,6 +9,7 @@ says so as an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from taorui_engines.progress import NullProgress, ProgressReporter
 if TYPE_CHECKING:
     from guardrails import Gate
     from memory import MemoryStore
+    from taorui_engines.factor_mining import ExternalProposer, MiningRequest
     from tools.trading_tools import TradingPort
 
 __all__ = ["ToolContext"]
@@ -40,6 +42,9 @@ class ToolContext:
     gate: Gate | None = None
     #: The trading desk for the trading-cycle tools (each order goes through its own gate).
     trading: TradingPort | None = None
+    #: Builds the language-model factor proposer for one mining request, when an LLM is configured
+    #: (the app injects it; tools never build a model themselves).
+    factor_proposer: Callable[[MiningRequest], ExternalProposer] | None = None
     #: Who is acting, carried into order attribution and run records.
     agent: str = "user"
     thread_id: str | None = None

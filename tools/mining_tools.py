@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from memory import FactorRecord
-from taorui_engines.errors import InvalidArgumentError
+from taorui_engines.errors import InvalidArgumentError, UnavailableError
 from taorui_engines.factor_mining import (
     MinedFactor,
     MiningRequest,
@@ -53,6 +53,14 @@ class MineFactorsArgs(ToolArgs):
     population: int = Field(default=16, ge=4, le=40, description="New candidates per round after the first.")
     budget_s: float = Field(default=60.0, ge=5, le=120, description="Wall-time budget in seconds.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Random seed: same seed and data, same run.")
+    proposer: Literal["offline", "llm", "hybrid"] = Field(
+        default="offline", description="Who proposes: 'offline' (genetic search, the default), 'llm' (the configured "
+                                       "language model writes hypotheses and expressions each round), 'hybrid' (both).")
+    llm_token_budget: int = Field(default=60_000, ge=1_000, le=1_000_000,
+                                  description="Most LLM tokens the llm/hybrid proposer may use in the run.")
+    llm_cost_budget_usd: float = Field(default=0.5, ge=0, le=20,
+                                       description="Most USD the llm/hybrid proposer may spend in the run.")
+    language: Literal["en", "zh"] = Field(default="en", description="Language of the hypotheses a model writes.")
     horizon: int = Field(default=1, ge=1, le=20, description="Forward-return horizon in trading days.")
     mining_start: date | None = Field(default=None, description="First day of the mining period; default: "
                                       f"{MINING_YEARS} years before the confirmation period.")
@@ -84,10 +92,12 @@ class MinedFactorRow(BaseModel):
 
     expr: str
     description: str | None
+    hypothesis: str | None = None
     theme: str
     round: int
     status: Literal["accepted", "rejected", "invalid"]
     reasons: list[str]
+    reasons_zh: list[str] = Field(default_factory=list, description="The same reasons in Chinese.")
     direction: int | None
     mining_rank_icir: float | None
     mining_t: float | None
@@ -122,9 +132,15 @@ class MineFactorsResult(ToolResult):
     stop_reason: StopReason
     budget_stop: bool = Field(description="True when a budget (candidates or time) ended the run early.")
     elapsed_s: float
+    proposer: str = Field(default="offline", description="Who proposed (offline, or llm/hybrid with the model).")
+    llm_calls: int = 0
+    llm_tokens: int = Field(default=0, description="LLM tokens the proposer used (input + output).")
+    llm_cost_usd: float | None = Field(default=0.0, description="What the proposer's calls cost; None: price unknown.")
+    proposer_notes: list[str] = Field(default_factory=list)
     library_used: int = Field(description="Accepted library factors the run had to differ from.")
     written: int = Field(description="Factors written to the factor library (0 without memory).")
     duplicates: list[str] = Field(description="Candidates refused by the library as duplicates, with the match.")
+    duplicates_zh: list[str] = Field(default_factory=list, description="The same, in Chinese.")
     memory: bool = Field(description="True when a factor library (memory) was configured.")
     summary: str
 
@@ -151,8 +167,8 @@ def _library(ctx: ToolContext) -> tuple[str, ...]:
 def _row(f: MinedFactor, library: Literal["added", "duplicate", "not_written"] = "not_written", duplicate_of: str | None = None) -> MinedFactorRow:
     m, c = f.mining, f.confirmation
     return MinedFactorRow(
-        expr=f.canonical or f.expr, description=f.description, theme=f.theme, round=f.round, status=f.status,
-        reasons=f.reasons, direction=f.direction, mining_rank_icir=m.rank_icir if m else None,
+        expr=f.canonical or f.expr, description=f.description, hypothesis=f.hypothesis, theme=f.theme, round=f.round, status=f.status,
+        reasons=f.reasons, reasons_zh=f.reasons_zh, direction=f.direction, mining_rank_icir=m.rank_icir if m else None,
         mining_t=m.rank_ic_t_nw if m else None, confirm_rank_icir=c.rank_icir if c else None,
         turnover=f.turnover, max_abs_corr=f.max_abs_corr, closest=f.closest, library=library,
         duplicate_of=duplicate_of)
@@ -165,9 +181,18 @@ def _mine(args: MineFactorsArgs, ctx: ToolContext) -> MineFactorsResult:
         universe=args.universe, mining_start=mining_start, mining_end=mining_end, confirm_start=confirm_start,
         confirm_end=confirm_end, themes=tuple(args.themes), library=library[:200], horizon=args.horizon,
         rounds=args.rounds, population=args.population, max_candidates=args.candidates, budget_s=args.budget_s,
-        seed=args.seed)
-    result = mine_factors(ctx.data, request, ctx.runs_dir, ctx.progress)
-    rows, written, duplicates = _to_library(result, ctx, set(library))
+        seed=args.seed, proposer=args.proposer, token_budget=args.llm_token_budget,
+        cost_budget_usd=args.llm_cost_budget_usd, language=args.language)
+    external = None
+    if args.proposer != "offline":
+        if ctx.factor_proposer is None:
+            raise UnavailableError(
+                f"the {args.proposer!r} proposer needs a language model and none is configured (set "
+                "TAORUI_LLM_BACKEND=openai with TAORUI_LLM_BASE_URL or TAORUI_LLM_API_KEY); the offline proposer "
+                "needs none")
+        external = ctx.factor_proposer(request)
+    result = mine_factors(ctx.data, request, ctx.runs_dir, ctx.progress, proposer=external)
+    rows, written, duplicates, duplicates_zh = _to_library(result, ctx, set(library))
     accepted = [rows[id(f)] for f in result.accepted]
     rejected = sorted((rows[id(f)] for f in result.rejected if f.status != "invalid"),
                       key=lambda r: -abs(r.mining_rank_icir or 0.0))
@@ -178,12 +203,15 @@ def _mine(args: MineFactorsArgs, ctx: ToolContext) -> MineFactorsResult:
         accepted=accepted, rejected=rejected[:15], n_tried=result.n_tried, n_rejected=len(result.rejected),
         t_threshold=result.t_threshold, rule_text=result.rule_text, rule_text_zh=result.rule_text_zh, rounds_done=result.rounds_done,
         stop_reason=result.stop_reason, budget_stop=result.budget_stop, elapsed_s=result.elapsed_s,
-        library_used=len(library), written=written, duplicates=duplicates, memory=ctx.memory is not None,
+        proposer=result.proposer, llm_calls=result.llm_usage.calls if result.llm_usage else 0,
+        llm_tokens=result.llm_usage.total_tokens if result.llm_usage else 0,
+        llm_cost_usd=result.llm_usage.cost_usd if result.llm_usage else 0.0, proposer_notes=result.proposer_notes,
+        library_used=len(library), written=written, duplicates=duplicates, duplicates_zh=duplicates_zh, memory=ctx.memory is not None,
         summary=result.summary)
 
 
 def _to_library(result: MiningResult, ctx: ToolContext,
-                library: set[str]) -> tuple[dict[int, MinedFactorRow], int, list[str]]:
+                library: set[str]) -> tuple[dict[int, MinedFactorRow], int, list[str], list[str]]:
     """Rows for every candidate; with memory, each evaluated one written unless the library held it before.
 
     Every candidate is checked against the library as it was before the run (the loop has already
@@ -192,7 +220,7 @@ def _to_library(result: MiningResult, ctx: ToolContext,
     """
     rows: dict[int, MinedFactorRow] = {}
     new: list[FactorRecord] = []
-    duplicates: list[str] = []
+    duplicates: list[tuple[str, str, bool]] = []  # (English, Chinese, duplicates an earlier library factor)
     for f in (*result.accepted, *result.rejected):
         if ctx.memory is None or f.status == "invalid" or f.mining is None or f.canonical is None:
             rows[id(f)] = _row(f)
@@ -201,15 +229,18 @@ def _to_library(result: MiningResult, ctx: ToolContext,
         report = ctx.memory.factor_duplicates(record, threshold=NEAR_DUPLICATE)
         hits = (*report.exact, *report.near)
         if hits:
-            duplicates.append(f"{record.expression} ({f.status}): {hits[0].reason} ({hits[0].id})")
+            verdict = "保留" if f.status == "accepted" else "舍弃"
+            duplicates.append((f"{record.expression} ({f.status}): {hits[0].reason} ({hits[0].id})",
+                               f"{record.expression}（{verdict}）：与因子库中的 {hits[0].id} 重复",
+                               record.expression in library))
             rows[id(f)] = _row(f, "duplicate", hits[0].text[:200])
             continue
         new.append(record)
         rows[id(f)] = _row(f, "added")
     if ctx.memory is not None and new:
         ctx.memory.add_many(new)
-    duplicates.sort(key=lambda text: text.split(" (")[0] not in library)
-    return rows, len(new), duplicates
+    duplicates.sort(key=lambda d: not d[2])
+    return rows, len(new), [d[0] for d in duplicates], [d[1] for d in duplicates]
 
 
 def factor_record(result: MiningResult, f: MinedFactor, agent: str | None = None) -> FactorRecord:
@@ -226,7 +257,9 @@ def factor_record(result: MiningResult, f: MinedFactor, agent: str | None = None
         name=f"mined {f.theme} r{f.round}", expression=f.canonical, description=description,
         universe=result.universe, start=result.mining_period[0], end=result.mining_period[1], horizon=result.horizon,
         rank_ic=f.mining.rank_ic_mean, rank_icir=f.mining.rank_icir, status="accepted" if f.status == "accepted"
-        else "rejected", reason=reason, run_id=result.run_id, agent=agent or "factor_miner")
+        else "rejected", reason=reason, run_id=result.run_id, agent=agent or "factor_miner", theme=f.theme,
+        hypothesis=(f.hypothesis or None) and f.hypothesis[:600], round=f.round,
+        confirm_rank_icir=c.rank_icir if c is not None else None, n_tried=result.n_tried)
 
 
 MINE_FACTORS: Tool[MineFactorsArgs, MineFactorsResult, ToolContext] = Tool(

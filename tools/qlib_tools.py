@@ -173,9 +173,11 @@ class TrainQlibModelArgs(_PortfolioArgs):
     """Arguments of ``train_qlib_model``."""
 
     model: Literal["lightgbm", "linear", "mlp"] = Field(default="lightgbm", description="Model kind.")
-    features: Literal["alpha158", "alpha360", "custom"] = Field(default="alpha158", description="Feature set.")
+    features: Literal["alpha158", "alpha360", "custom", "alpha158+custom"] = Field(
+        default="alpha158", description="Feature set; 'alpha158+custom' adds the expressions (e.g. mined factors) to "
+                                        "Alpha158.")
     expressions: list[str] = Field(default_factory=list, max_length=100,
-                                   description="Feature expressions when features='custom'.")
+                                   description="Feature expressions when features is 'custom' or 'alpha158+custom'.")
     universe: str = Field(default="csi_syn", min_length=1, max_length=2000, description="Universe or symbols.")
     train: DateSpan = Field(description="Training window.")
     valid: DateSpan | None = Field(default=None, description="Validation window; null: the last 20% of train.")

@@ -53,6 +53,12 @@ def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
     else:
         args["themes"] = [str(theme)]
         ctx.said.stated(f"theme {theme}", f"主题 {theme_label('zh', theme)}")
+    proposer = _proposer_asked(ctx.spec.text)
+    if proposer is not None:
+        args["proposer"] = proposer
+        args["language"] = ctx.language if ctx.language in ("en", "zh") else "en"
+        ctx.said.stated(f"proposer {proposer} (a language model writes hypotheses and expressions)",
+                        f"候选由大模型提出（{proposer}）")
     w = ctx.step.windows
     if w.data is None and w.train is None and w.test is None:
         ctx.said.add("the tool's default periods (the last two years of data held out for confirmation)",
@@ -68,6 +74,18 @@ def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
     else:
         args.update(_split(plan.whole.start, plan.whole.end))
     return args
+
+
+_LLM_CUE = re.compile(r"\b(?:llm|gpt|language model|chat model|ai model)s?\b|大模型|语言模型|大语言模型|GPT", re.IGNORECASE)
+_HYBRID_CUE = re.compile(r"\b(?:hybrid|together with the genetic|and the genetic|plus the genetic)\b|混合|结合遗传|加上遗传",
+                         re.IGNORECASE)
+
+
+def _proposer_asked(text: str) -> str | None:
+    """'llm' or 'hybrid' when the person asked a language model to propose; None otherwise (offline)."""
+    if not _LLM_CUE.search(text):
+        return None
+    return "hybrid" if _HYBRID_CUE.search(text) else "llm"
 
 
 def _split(start: date, end: date) -> dict[str, str]:
@@ -91,10 +109,14 @@ def mining_recipe(ctx: PlanContext) -> Action:
     return Answer(mining_answer(ctx, done.result))
 
 
-def _reason(lang: str, reasons: list[str]) -> str:
+def _reason(lang: str, x: dict[str, Any]) -> str:
+    reasons = x.get("reasons") or []
     first = reasons[0] if reasons else ""
     if lang != "zh":
         return first
+    given = x.get("reasons_zh") or []
+    if given:
+        return str(given[0])
     zh = next((z for en, z in _REASONS_ZH if first.startswith(en)), "未通过规则")
     return f"{zh}（{code(first)}）" if first and not first.startswith("passes") else zh
 
@@ -104,7 +126,7 @@ def _row(lang: str, x: dict[str, Any]) -> str:
     verdict = pick(lang, "keep" if kept else "drop", "保留" if kept else "舍弃")
     theme = theme_label(lang, x.get("theme"))
     return (f"| {verdict} | {code(x.get('expr'))} | {theme} | {x.get('round')} | {fmt_num(x.get('mining_rank_icir'), 3)} | "
-            f"{fmt_num(x.get('mining_t'))} | {fmt_num(x.get('confirm_rank_icir'), 3)} | {_reason(lang, x.get('reasons') or [])} |")
+            f"{fmt_num(x.get('mining_t'))} | {fmt_num(x.get('confirm_rank_icir'), 3)} | {_reason(lang, x)} |")
 
 
 def _table(lang: str, r: dict[str, Any]) -> list[str]:
@@ -132,9 +154,15 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
         lines.append(pick(lang, f"({n_rejected} dropped in all; the {SHOWN_REJECTED} strongest are shown.)",
                           f"（共舍弃 {n_rejected} 个，仅列出最强的 {SHOWN_REJECTED} 个。）"))
     if r.get("budget_stop"):
-        lines.append(pick(lang, f"Budget stop ({r.get('stop_reason')}): the run ended early after {r.get('rounds_done')} "
+        stop = str(r.get("stop_reason"))
+        lines.append(pick(lang, f"Budget stop ({_STOP_EN.get(stop, stop)}): the run ended early after {r.get('rounds_done')} "
                                 "rounds; the table is what it found so far.",
-                          f"预算用尽（{code(r.get('stop_reason'))}）：运行在第 {r.get('rounds_done')} 轮后提前结束，上表是目前找到的结果。"))
+                          f"预算用尽（{_STOP_ZH.get(stop, stop)}）：运行在第 {r.get('rounds_done')} 轮后提前结束，上表是目前找到的结果。"))
+    elif r.get("stop_reason") == "proposer_failed":
+        lines.append(pick(lang, f"Stopped: the LLM proposer failed after {r.get('rounds_done')} rounds; the table is what "
+                                "was found before.",
+                          f"已停止：大模型提议失败，运行了 {r.get('rounds_done')} 轮；上表是此前找到的结果。"))
+    lines.extend(_proposer_lines(lang, r))
     lines.extend(_library_lines(lang, r))
     rule = r.get("rule_text_zh") if lang == "zh" and r.get("rule_text_zh") else r.get("rule_text", "")
     lines.append(pick(lang, "Rule: ", "接受规则：") + str(rule))
@@ -145,14 +173,37 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
     return _TERMS.sub(lambda m: f"`{m.group(0)}`", text) if lang == "zh" else text
 
 
+_STOP_EN = {"candidate_budget": "the candidate budget", "time_budget": "the wall-time budget",
+            "token_budget": "the LLM token budget", "cost_budget": "the LLM money budget"}
+_STOP_ZH = {"candidate_budget": "候选数量预算", "time_budget": "时间预算", "token_budget": "大模型 token 预算",
+            "cost_budget": "大模型费用预算"}
 _TERMS = re.compile(r"(?<!`)\b(?:Rank ICIR|Rank IC|Newey-West|Bonferroni)\b(?![^`\n]*`)")
+
+
+def _proposer_lines(lang: str, r: dict[str, Any]) -> list[str]:
+    """Who proposed, what the model cost, its hypotheses, and what went wrong with its replies."""
+    proposer = str(r.get("proposer") or "offline")
+    if proposer == "offline":
+        return [pick(lang, "Proposer: the offline genetic search (no LLM).", "候选由离线遗传搜索生成（未使用大模型）。")]
+    cost = r.get("llm_cost_usd")
+    money = pick(lang, "cost unknown", "费用未知") if cost is None else f"${float(cost):.4f}"
+    lines = [pick(lang, f"Proposer: {proposer}: {r.get('llm_calls', 0)} LLM calls, {r.get('llm_tokens', 0)} tokens, {money}.",
+                  f"候选由 {code(proposer)} 提出：调用大模型 {r.get('llm_calls', 0)} 次，{r.get('llm_tokens', 0)} 个 token，{money}。")]
+    ideas = [x for x in (r.get("accepted") or []) if x.get("hypothesis")]
+    for x in ideas[:SHOWN_REJECTED]:
+        lines.append(pick(lang, f"Hypothesis behind {code(x.get('expr'))}: {x.get('hypothesis')}",
+                          f"{code(x.get('expr'))} 的假设：{x.get('hypothesis')}"))
+    notes = r.get("proposer_notes") or []
+    if notes:
+        lines.append(pick(lang, "Proposer notes: ", "大模型提议的问题：") + "; ".join(str(n) for n in notes[:3]))
+    return lines
 
 
 def _library_lines(lang: str, r: dict[str, Any]) -> list[str]:
     if not r.get("memory"):
         return [pick(lang, "No factor library (memory) is configured: nothing was filed.",
                      "未配置因子库（记忆）：结果没有存档。")]
-    dups = r.get("duplicates") or []
+    dups = (r.get("duplicates_zh") or r.get("duplicates") or []) if lang == "zh" else (r.get("duplicates") or [])
     lines = [pick(lang, f"Factor library: {r.get('written', 0)} factors filed (kept and dropped, with their metrics); "
                         f"{r.get('library_used', 0)} earlier accepted factors were the known set.",
                   f"因子库：存入 {r.get('written', 0)} 个因子（保留和舍弃的都有，含指标）；"

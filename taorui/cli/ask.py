@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _echo(json_mode: bool) -> Any:
     def show(event: GraphEvent) -> None:
-        if not json_mode and sys.stderr.isatty():
+        # Progress already draws a bar on the terminal; the graph's copy is for other clients.
+        if not json_mode and sys.stderr.isatty() and event.node != "progress":
             sys.stderr.write(f"· {event.node}: {event.text}\n")
 
     return show

@@ -66,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _add_mine(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = cmds.add_parser("mine", help="mine new factors offline (genetic search, written acceptance rule)")
+    from taorui.cli.model import _portfolio_args  # model imports this module: import at call time
+
+    p = cmds.add_parser("mine", help="mine new factors (genetic search or an LLM, written acceptance rule)")
     p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols (default csi_syn)")
     p.add_argument("--theme", action="append", default=[], metavar="THEME",
                    help="momentum, reversal, volatility, volume, liquidity (or 动量, 反转, 波动率, 量价, 换手率); "
@@ -85,6 +87,22 @@ def _add_mine(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="a known factor new ones must not duplicate (repeatable)")
     p.add_argument("--seed-expr", action="append", default=[], metavar="EXPR",
                    help="an expression to evaluate in the first round (repeatable)")
+    p.add_argument("--proposer", choices=["offline", "llm", "hybrid"], default="offline",
+                   help="who proposes: offline genetic search (default), the configured LLM, or both")
+    p.add_argument("--llm-tokens", type=int, default=100_000, help="LLM token budget of the run (default 100000)")
+    p.add_argument("--llm-cost-usd", type=float, default=1.0, help="LLM money budget in USD (default 1.0; 0: none)")
+    p.add_argument("--language", choices=["en", "zh"], default="en", help="language of LLM hypotheses (default en)")
+    p.add_argument("--compare", action="store_true",
+                   help="then train Alpha158 alone and Alpha158 + the accepted factors and compare them on a test "
+                        "period after the confirmation period, after costs")
+    p.add_argument("--train", type=parse_span, help="--compare: training START:END (default mining start to "
+                                                    "confirmation end)")
+    p.add_argument("--valid", type=parse_span, help="--compare: validation START:END (default the year after "
+                                                    "confirmation)")
+    p.add_argument("--test", type=parse_span, help="--compare: test START:END (default from validation end to the "
+                                                   "data's last day less a week)")
+    p.add_argument("--model", default="lightgbm", choices=["lightgbm", "linear", "mlp"], help="--compare: model")
+    _portfolio_args(p)
     add_json_flag(p)
     p.set_defaults(func=cmd_mine)
 
@@ -141,16 +159,72 @@ def _compare_text(c: FeatureComparison) -> str:
 
 
 def cmd_mine(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Run the offline mining loop and print the keep/drop table (or one JSON object)."""
+    """Run the mining loop, print the keep/drop table (or one JSON object); ``--compare`` closes the loop."""
     themes = tuple(t for text in args.theme for t in text.split(",") if t.strip())
     request = validated(lambda: MiningRequest(
         universe=_universe(args.universe), themes=themes, rounds=args.rounds, population=args.population,
         max_candidates=args.max_candidates, budget_s=args.budget_s, seed=args.seed, horizon=args.horizon,
         mining_start=args.mining_start, mining_end=args.mining_end, confirm_start=args.confirm_start,
         confirm_end=args.confirm_end, library=tuple(args.library), seed_expressions=tuple(args.seed_expr),
+        proposer=args.proposer, token_budget=args.llm_tokens, cost_budget_usd=args.llm_cost_usd,
+        language=args.language,
     ))
-    result = mine_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress)
-    return emit(args, result.model_dump(mode="json"), _mine_text(result))
+    base = _compare_base(args, ctx, request) if args.compare else None  # bad windows refused before mining
+    proposer = None
+    if request.proposer != "offline":
+        if ctx.llm_backend() != "openai":
+            raise InvalidArgumentError(
+                f"--proposer {request.proposer} needs a language model: set TAORUI_LLM_BACKEND=openai and "
+                "TAORUI_LLM_BASE_URL (a local OpenAI-compatible server) or TAORUI_LLM_API_KEY")
+        proposer = ctx.factor_proposer(request)
+    result = mine_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress, proposer=proposer)
+    payload: dict[str, Any] = result.model_dump(mode="json")
+    text = _mine_text(result)
+    if base is not None:
+        expressions = tuple(f.canonical for f in result.accepted if f.canonical)
+        if not expressions:
+            payload["comparison"] = None
+            text += "\n\nNo factor was accepted: nothing to add to Alpha158, no comparison was run."
+        else:
+            comparison = compare_feature_sets(ctx.data, base, expressions, ctx.settings.runs_dir, ctx.progress)
+            payload["comparison"] = comparison.model_dump(mode="json")
+            text += "\n\n" + _compare_text(comparison)
+    return emit(args, payload, text)
+
+
+def _compare_base(args: argparse.Namespace, ctx: AppContext, request: MiningRequest) -> TrainConfig:
+    """The Alpha158 request the mined factors are compared with; its test comes after confirmation."""
+    from datetime import timedelta
+
+    from taorui.cli.model import _portfolio
+    from taorui_engines.qlib_engine import resolve_universe
+
+    universe = resolve_universe(ctx.data, request.universe)
+    last = min(i.end for i in universe.instruments)
+    last_day = date.fromisoformat(str(last)[:10])
+    def span(given: tuple[str, str] | None, default: tuple[date, date]) -> tuple[date, date]:
+        if given is None:
+            return default
+        try:
+            return date.fromisoformat(given[0]), date.fromisoformat(given[1])
+        except ValueError as exc:
+            raise InvalidArgumentError(f"bad date in {given[0]}:{given[1]}: {exc} (use YYYY-MM-DD)") from exc
+
+    train = span(args.train, (request.mining_start, request.confirm_end))
+    valid = span(args.valid, (request.confirm_end + timedelta(days=1),
+                              request.confirm_end.replace(year=request.confirm_end.year + 1)))
+    test = span(args.test, (valid[1] + timedelta(days=1), last_day - timedelta(days=7)))
+    if test[0] <= request.confirm_end:
+        raise InvalidArgumentError(
+            f"the comparison's test period ({test[0]}..{test[1]}) must start after the confirmation period "
+            f"(ends {request.confirm_end}): the mined factors were chosen on everything up to then")
+    if (test[1] - test[0]).days < 90:
+        raise InvalidArgumentError(
+            f"the comparison's test period {test[0]}..{test[1]} is shorter than 90 days: the data ends {last_day}; "
+            "give --train/--valid/--test or end the confirmation period earlier")
+    return validated(lambda: TrainConfig(
+        model=args.model, features="alpha158", universe=request.universe, train=train, valid=valid, test=test,
+        label_horizon=request.horizon, params=ModelParams(seed=request.seed), backtest=_portfolio(args)))
 
 
 def _mine_text(result: MiningResult) -> str:
@@ -163,6 +237,8 @@ def _mine_text(result: MiningResult) -> str:
         lines.append(f"{'KEEP' if r.status == 'accepted' else 'drop':<5} "
                      f"{_num(m.rank_icir if m else None, 3):>9} {_num(m.rank_ic_t_nw if m else None, 2):>7} "
                      f"{_num(c.rank_icir if c else None, 3):>9}  {r.canonical}")
+        if r.hypothesis:
+            lines.append(f"{'':<34}hypothesis: {r.hypothesis}")
         if r.status != "accepted":
             lines.append(f"{'':<34}{'; '.join(r.reasons)}")
     lines.append(f"run {result.run_id}: {result.run_dir}")

@@ -11,10 +11,11 @@ Public surface::
 
     parse_expression(text, fields=None, limits=ExpressionLimits()) -> ParsedExpression
     canonicalize(text) -> str
+    expression_tree(text, fields=None) -> Num | Field | Call   (the checked tree)
     OPERATORS, BASE_FIELDS, MAX_WINDOW, OperatorSpec, ExpressionLimits
 """
 
-from taorui_engines.expressions._api import ParsedExpression, canonicalize, parse_expression
+from taorui_engines.expressions._api import ParsedExpression, canonicalize, expression_tree, parse_expression
 from taorui_engines.expressions._operators import BASE_FIELDS, MAX_WINDOW, OPERATORS, OperatorSpec
 from taorui_engines.expressions._parser import ExpressionLimits
 
@@ -26,5 +27,6 @@ __all__ = [
     "OperatorSpec",
     "ParsedExpression",
     "canonicalize",
+    "expression_tree",
     "parse_expression",
 ]

@@ -118,6 +118,18 @@ def lookback(node: Node) -> int:
     return inner + int(window.value) - (0 if spec.lag_only else 1)
 
 
+def expression_tree(text: str, fields: Collection[str] | None = None,
+                    limits: ExpressionLimits = _DEFAULT_LIMITS) -> Node:
+    """The checked tree of ``text`` (raises like :func:`parse_expression`).
+
+    For code that rewrites expressions (the factor-mining search breeds from written ones);
+    whatever it builds is printed and parsed again before it is evaluated.
+    """
+    source = _check_text(text, limits)
+    checked, _ = Checker(source, limits, fields).check(Parser(source, limits).parse())
+    return checked
+
+
 def canonicalize(text: str, fields: Collection[str] | None = None) -> str:
     """The canonical Qlib text of ``text`` (raises like :func:`parse_expression`)."""
     return parse_expression(text, fields).canonical

@@ -23,14 +23,23 @@ from pathlib import Path
 import pandas as pd
 
 from taorui_engines.data import DataCenter
-from taorui_engines.expressions import ParsedExpression, parse_expression
+from taorui_engines.errors import BudgetExceededError, InvalidArgumentError, TaoruiError
+from taorui_engines.expressions import OPERATORS, ParsedExpression, parse_expression
+from taorui_engines.factor_mining import _tree
 from taorui_engines.factor_mining._evaluate import Panel
 from taorui_engines.factor_mining._models import (
+    BUDGET_STOPS,
     MinedFactor,
     MiningRequest,
     MiningResult,
     PeriodStats,
     StopReason,
+)
+from taorui_engines.factor_mining._proposals import (
+    ExternalProposer,
+    FeedbackFactor,
+    ProposerUsage,
+    RoundFeedback,
 )
 from taorui_engines.factor_mining._search import Candidate, Proposer, fitness
 from taorui_engines.factor_mining._themes import THEMES, seeds, uses_only
@@ -40,6 +49,9 @@ from taorui_engines.runs import RunFolder
 
 logger = logging.getLogger(__name__)
 
+#: A reason for a verdict, in English and in Chinese (same numbers).
+Reason = tuple[str, str]
+
 TASK = "factor mining"
 
 
@@ -47,7 +59,8 @@ class _Loop:
     """State of one run: the archive the search breeds from, the accepted set, the records."""
 
     def __init__(self, request: MiningRequest, universe: Universe, panel: Panel,
-                 reporter: ProgressReporter, clock: Callable[[], float]) -> None:
+                 reporter: ProgressReporter, clock: Callable[[], float],
+                 external: ExternalProposer | None = None) -> None:
         self.request, self.rule, self.universe, self.panel = request, request.rule, universe, panel
         self.reporter, self.clock, self.started = reporter, clock, clock()
         self.proposer = Proposer(request.seed, universe.fields, request.rule.max_size, request.rule.max_depth)
@@ -60,20 +73,31 @@ class _Loop:
         self.corr_cache: dict[tuple[str, str], float] = {}
         self.n_tried = 0
         self.rounds_done = 0
+        self.external = external
+        self.llm_usage = ProposerUsage()
+        self.notes: list[str] = []
+        self.repeats: list[str] = []
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, user: list[ParsedExpression], library: list[ParsedExpression]) -> StopReason:
         """Run rounds until the plan or a budget ends; return why it stopped."""
+        mode = self.request.proposer
         for round_ in range(self.request.rounds):
             if self.clock() - self.started >= self.request.budget_s:
                 return "time_budget"
             room = self.request.max_candidates - self.n_tried
             if room <= 0:
                 return "candidate_budget"
-            if round_:
-                batch = self.proposer.breed(self.archive, self.request.population, round_, self.seen)
-            else:
-                batch = self._first(user)
+            batch: list[Candidate] = self._first(user) if round_ == 0 else []
+            if mode != "offline":
+                want = self.request.population if mode == "llm" else max(1, self.request.population // 2)
+                written = self._ask_model(round_, want)
+                if isinstance(written, str):
+                    return written  # type: ignore[return-value]
+                batch += written
+            if round_ and mode != "llm":
+                left = self.request.population - sum(c.origin == "llm" for c in batch)
+                batch += self.proposer.breed(self.archive, max(left, 0), round_, self.seen)
             valid = [c for c in batch if c.parsed is not None][:room]
             for bad in (c for c in batch if c.parsed is None):
                 self._invalid(bad)
@@ -83,18 +107,118 @@ class _Loop:
             self.rounds_done = round_ + 1
             self.reporter.update(ProgressEvent(
                 TASK, self.rounds_done, self.request.rounds,
-                f"{self.n_tried} tried, {len(self.accepted)} accepted"))
+                f"{self.n_tried} tried, {len(self.accepted)} accepted"
+                + (f", {self.llm_usage.total_tokens} LLM tokens" if self.external is not None else "")))
         return "rounds_done"
 
     def _first(self, user: list[ParsedExpression]) -> list[Candidate]:
-        themes = self.request.themes or THEMES
-        seeded = [(t, g) for t, g in seeds(themes) if uses_only(g, self.universe.fields)]
         given = []
         for parsed in user:
             if parsed.canonical not in self.seen:
                 self.seen.add(parsed.canonical)
-                given.append(Candidate(parsed.source, "user", "user", 0, parsed=parsed))
+                given.append(Candidate(parsed.source, "user", "user", 0, parsed=parsed,
+                                       gene=_tree.from_text(parsed.canonical, self.universe.fields)))
+        if self.request.proposer == "llm":
+            return given
+        themes = self.request.themes or THEMES
+        seeded = [(t, g) for t, g in seeds(themes) if uses_only(g, self.universe.fields)]
         return given + self.proposer.initial(seeded, self.request.population, self.seen)
+
+    # -- the model's proposals -----------------------------------------------------------
+    def _budget_spent(self) -> StopReason | None:
+        used = self.llm_usage
+        if used.total_tokens >= self.request.token_budget:
+            return "token_budget"
+        if used.cost_usd is not None and self.request.cost_budget_usd > 0 and used.cost_usd >= self.request.cost_budget_usd:
+            return "cost_budget"
+        return None
+
+    def _ask_model(self, round_: int, want: int) -> list[Candidate] | StopReason:
+        """The model's candidates for this round, or why the run must stop (budget, failure)."""
+        if self.external is None:
+            raise InvalidArgumentError(f"the {self.request.proposer!r} proposer needs a language model; none was given")
+        spent = self._budget_spent()
+        if spent is not None:
+            return spent
+        try:
+            batch = self.external.propose(self._feedback(round_, want))
+        except BudgetExceededError as exc:
+            self.notes.append(f"round {round_}: {exc.message}")
+            return "cost_budget" if "cost" in exc.message.lower() else "token_budget"
+        except TaoruiError as exc:
+            self.notes.append(f"round {round_}: the proposer failed: {exc.type_name}: {exc.message}")
+            return "proposer_failed"
+        self.llm_usage = self.llm_usage.plus(batch.usage)
+        if batch.note:
+            self.notes.append(f"round {round_}: {batch.note}")
+        out: list[Candidate] = []
+        for hypothesis in batch.hypotheses:
+            for text in hypothesis.expressions:
+                if len(out) >= want:
+                    break
+                candidate = self._admit_written(Candidate(text, hypothesis.theme, "llm", round_,
+                                                          hypothesis=hypothesis.text))
+                if candidate is not None:
+                    out.append(candidate)
+        if not out and not batch.note:
+            self.notes.append(f"round {round_}: the model proposed no new expression")
+        return out
+
+    def _admit_written(self, candidate: Candidate) -> Candidate | None:
+        """Parse a written expression; refusals and complexity come back as invalid, repeats are dropped."""
+        self.proposer.check(candidate)
+        parsed = candidate.parsed
+        key = parsed.canonical if parsed is not None else candidate.expr
+        if key in self.seen:
+            self.repeats.append(key)
+            return None
+        self.seen.add(key)
+        if parsed is None:
+            return candidate
+        rule = self.rule
+        if parsed.size > rule.max_size or parsed.depth > rule.max_depth:
+            candidate.parsed = None
+            candidate.error = (f"too complex: size {parsed.size} (max {rule.max_size}), depth {parsed.depth} "
+                               f"(max {rule.max_depth}); not evaluated")
+            return candidate
+        if parsed.kind == "condition":
+            candidate.parsed = None
+            candidate.error = "a condition (true/false) is not a factor score; not evaluated"
+            return candidate
+        candidate.gene = _tree.from_text(parsed.canonical, self.universe.fields)
+        return candidate
+
+    def _universe_name(self) -> str:
+        u = self.request.universe
+        return u if isinstance(u, str) else ",".join(u)
+
+    def _feedback(self, round_: int, want: int) -> RoundFeedback:
+        """The run so far as the proposer may see it (no confirmation-period numbers)."""
+        records = list(self.records.values())
+
+        def row(r: MinedFactor) -> FeedbackFactor:
+            icir = r.mining.rank_icir if r.mining else None
+            reason = r.reasons[0] if r.reasons else ""
+            if reason.startswith("confirmation"):
+                reason = "failed the held-out confirmation period"
+            return FeedbackFactor(expr=r.canonical or r.expr, hypothesis=r.hypothesis, status=r.status,
+                                  mining_rank_icir=icir,
+                                  confirmed=True if r.status == "accepted" else (
+                                      False if r.confirmation is not None else None),
+                                  reason=reason[:300])
+
+        accepted = [row(r) for r in records if r.status == "accepted"]
+        rejected = sorted((r for r in records if r.status == "rejected"),
+                          key=lambda r: -abs(r.mining.rank_icir or 0.0) if r.mining else 0.0)
+        invalid = [r for r in records if r.status == "invalid"][-8:]
+        return RoundFeedback(
+            round=round_, want=want, universe=self._universe_name(), synthetic=self.universe.synthetic,
+            horizon=self.request.horizon, themes=self.request.themes or THEMES, fields=self.universe.fields,
+            operators=tuple(sorted(OPERATORS)), max_size=self.rule.max_size, max_depth=self.rule.max_depth,
+            n_tried=self.n_tried, t_threshold=self.rule.t_threshold(max(1, self.n_tried)),
+            candidates_left=self.request.max_candidates - self.n_tried, accepted=tuple(accepted),
+            rejected=tuple(row(r) for r in rejected[:12]), invalid=tuple(row(r) for r in invalid),
+            library=tuple(self.library)[:20], language=self.request.language)
 
     # -- evaluation ----------------------------------------------------------------------
     def _evaluate(self, batch: list[Candidate], library: list[ParsedExpression], round_: int) -> None:
@@ -172,39 +296,48 @@ class _Loop:
                 self.ic_series[parsed.canonical] = pd.concat([mining_ic, confirm_ic])
         self.records[parsed.canonical] = MinedFactor(
             expr=candidate.expr, canonical=parsed.canonical, description=parsed.description,
-            theme=candidate.theme, origin=candidate.origin, round=candidate.round, size=parsed.size,
+            hypothesis=candidate.hypothesis, theme=candidate.theme, origin=candidate.origin, round=candidate.round, size=parsed.size,
             depth=parsed.depth, status="rejected" if reasons else "accepted",
-            reasons=reasons or ["passes every rule"], direction=_direction(stats), fitness=candidate.fitness,
+            reasons=[en for en, _ in reasons] or ["passes every rule"],
+            reasons_zh=[zh for _, zh in reasons] or ["通过全部规则"], direction=_direction(stats), fitness=candidate.fitness,
             mining=stats, n_tried=self.n_tried, t_threshold=threshold, **fields,  # type: ignore[arg-type]
         )
 
-    def _mining_reasons(self, parsed: ParsedExpression, stats: PeriodStats, threshold: float) -> list[str]:
+    def _mining_reasons(self, parsed: ParsedExpression, stats: PeriodStats, threshold: float) -> list[Reason]:
         rule, out = self.rule, []
         if parsed.size > rule.max_size or parsed.depth > rule.max_depth:
-            out.append(f"too complex: size {parsed.size} (max {rule.max_size}), depth {parsed.depth} "
-                       f"(max {rule.max_depth})")
+            out.append((f"too complex: size {parsed.size} (max {rule.max_size}), depth {parsed.depth} "
+                        f"(max {rule.max_depth})",
+                        f"表达式过于复杂：节点数 {parsed.size}（上限 {rule.max_size}），深度 {parsed.depth}（上限 {rule.max_depth}）"))
         if stats.coverage < rule.min_coverage:
-            out.append(f"coverage {stats.coverage:.2f} < {rule.min_coverage:g}")
+            out.append((f"coverage {stats.coverage:.2f} < {rule.min_coverage:g}",
+                        f"覆盖率 {stats.coverage:.2f} < {rule.min_coverage:g}"))
         icir, t = stats.rank_icir, stats.rank_ic_t_nw
         if icir is None or abs(icir) < rule.min_rank_icir:
-            out.append(f"mining |Rank ICIR| {_num(icir)} < {rule.min_rank_icir:g}")
+            out.append((f"mining |Rank ICIR| {_num(icir)} < {rule.min_rank_icir:g}",
+                        f"挖掘期 |Rank ICIR| {_num(icir)} < {rule.min_rank_icir:g}"))
         if t is None or abs(t) < threshold:
-            out.append(f"mining |Newey-West t| {_num(t)} < {threshold:.2f} (Bonferroni, {self.n_tried} tried)")
+            out.append((f"mining |Newey-West t| {_num(t)} < {threshold:.2f} (Bonferroni, {self.n_tried} tried)",
+                        f"挖掘期 Newey-West |t| {_num(t)} < {threshold:.2f}（对 {self.n_tried} 个候选做 Bonferroni 校正）"))
         return out
 
-    def _confirm_reasons(self, mining: PeriodStats, confirm: PeriodStats) -> list[str]:
+    def _confirm_reasons(self, mining: PeriodStats, confirm: PeriodStats) -> list[Reason]:
         m, c = mining.rank_icir, confirm.rank_icir
         assert m is not None
         need = self.rule.confirm_ratio * abs(m)
+        shown = "n/a" if c is None else f"{c:+.3f}"
         if c is None or c * m <= 0:
-            return [f"confirmation Rank ICIR {_num(c)} does not keep the mining sign ({m:+.3f})"]
+            return [(f"confirmation Rank ICIR {shown} does not keep the mining sign ({m:+.3f})",
+                     f"确认期 Rank ICIR {shown} 与挖掘期方向（{m:+.3f}）不一致")]
         if abs(c) < need:
-            return [f"confirmation |Rank ICIR| {abs(c):.3f} < {self.rule.confirm_ratio:g} x mining {abs(m):.3f}"]
+            return [(f"confirmation |Rank ICIR| {abs(c):.3f} < {self.rule.confirm_ratio:g} x mining {abs(m):.3f}",
+                     f"确认期 |Rank ICIR| {abs(c):.3f} < {self.rule.confirm_ratio:g} x 挖掘期 {abs(m):.3f}，强度不足")]
         return []
 
-    def _dedupe_reasons(self, corr: float | None, closest: str | None) -> list[str]:
+    def _dedupe_reasons(self, corr: float | None, closest: str | None) -> list[Reason]:
         if corr is not None and corr >= self.rule.max_correlation:
-            return [f"duplicates {closest} (|rank correlation| {corr:.2f} >= {self.rule.max_correlation:g})"]
+            return [(f"duplicates {closest} (|rank correlation| {corr:.2f} >= {self.rule.max_correlation:g})",
+                     f"与 {closest} 高度相关（|秩相关| {corr:.2f} >= {self.rule.max_correlation:g}）")]
         return []
 
     def _incremental(self, frame: pd.DataFrame) -> PeriodStats | None:
@@ -215,27 +348,34 @@ class _Loop:
         return self.panel.stats(residual, self.panel.scored_mining_days)[0]
 
     def _incremental_reasons(self, mining: PeriodStats, incremental: PeriodStats | None,
-                             threshold: float) -> list[str]:
+                             threshold: float) -> list[Reason]:
         if incremental is None:
             return []
         m, r = mining.rank_icir, incremental.rank_icir
         assert m is not None
         if r is None or r * m <= 0:
-            return [f"adds nothing to the known factors: the part they do not explain has Rank ICIR "
-                    f"{'n/a' if r is None else f'{r:+.3f}'}, not the mining sign ({m:+.3f})"]
+            shown = "n/a" if r is None else f"{r:+.3f}"
+            return [(f"adds nothing to the known factors: the part they do not explain has Rank ICIR "
+                     f"{shown}, not the mining sign ({m:+.3f})",
+                     f"相对已有因子没有增量：它们解释不了的部分 Rank ICIR 为 {shown}，与挖掘期方向（{m:+.3f}）不一致")]
         if abs(r) < self.rule.min_rank_icir:
-            return [f"adds too little to the known factors: Rank ICIR of the part they do not explain "
-                    f"{abs(r):.3f} < {self.rule.min_rank_icir:g}"]
+            return [(f"adds too little to the known factors: Rank ICIR of the part they do not explain "
+                     f"{abs(r):.3f} < {self.rule.min_rank_icir:g}",
+                     f"相对已有因子增量太小：它们解释不了的部分 |Rank ICIR| {abs(r):.3f} < {self.rule.min_rank_icir:g}")]
         t = incremental.rank_ic_t_nw
         if t is None or abs(t) < threshold:
-            return [f"adds too little to the known factors: Newey-West |t| of the part they do not explain "
-                    f"{_num(t)} < {threshold:.2f} (Bonferroni)"]
+            return [(f"adds too little to the known factors: Newey-West |t| of the part they do not explain "
+                     f"{_num(t)} < {threshold:.2f} (Bonferroni)",
+                     f"相对已有因子增量太小：它们解释不了的部分 Newey-West |t| {_num(t)} < {threshold:.2f}（Bonferroni）")]
         return []
 
     def _invalid(self, candidate: Candidate) -> None:
+        error = candidate.error or "refused by the parser"
+        zh = (f"表达式过于复杂，未评估（{error}）" if error.startswith("too complex")
+              else f"表达式被解析器拒绝，未评估（{error}）")
         self.records[candidate.expr] = MinedFactor(
-            expr=candidate.expr, canonical=None, theme=candidate.theme, origin=candidate.origin,
-            round=candidate.round, status="invalid", reasons=[candidate.error or "refused by the parser"],
+            expr=candidate.expr, canonical=None, hypothesis=candidate.hypothesis, theme=candidate.theme,
+            origin=candidate.origin, round=candidate.round, status="invalid", reasons=[error], reasons_zh=[zh],
         )
 
     def final_check(self) -> None:
@@ -248,7 +388,8 @@ class _Loop:
             if t is None or abs(t) < threshold:
                 update |= {"status": "rejected", "reasons": [
                     f"mining |Newey-West t| {_num(t)} < {threshold:.2f}, the Bonferroni threshold for all "
-                    f"{self.n_tried} candidates of the run"]}
+                    f"{self.n_tried} candidates of the run"], "reasons_zh": [
+                    f"挖掘期 Newey-West |t| {_num(t)} < {threshold:.2f}，即本次全部 {self.n_tried} 个候选的 Bonferroni 门槛"]}
                 del self.accepted[text]
                 self.ic_series.pop(text, None)
             self.records[text] = record.model_copy(update=update)
@@ -270,12 +411,18 @@ def mine_factors(
     runs_dir: Path | None = None,
     progress: ProgressReporter | None = None,
     clock: Callable[[], float] = time.monotonic,
+    proposer: ExternalProposer | None = None,
 ) -> MiningResult:
-    """Run the offline mining loop; optionally record a run folder.
+    """Run the mining loop; optionally record a run folder.
 
     Given expressions (``seed_expressions``, ``library``) are parsed first: an unsafe or
-    invalid one refuses the whole request before anything is read or written.
+    invalid one refuses the whole request before anything is read or written. The 'llm' and
+    'hybrid' proposers need ``proposer`` (a language model behind :class:`ExternalProposer`).
     """
+    if request.proposer != "offline" and proposer is None:
+        raise InvalidArgumentError(
+            f"the {request.proposer!r} proposer needs a language model: configure one (TAORUI_LLM_BACKEND=openai "
+            "with TAORUI_LLM_BASE_URL / TAORUI_LLM_API_KEY) or use the offline proposer")
     reporter = default_progress(progress)
     universe = resolve_universe(center, request.universe)
     user = [parse_expression(e, fields=universe.fields) for e in request.seed_expressions]
@@ -284,7 +431,7 @@ def mine_factors(
     panel = Panel.open(center, universe, periods, request.horizon, request.min_count)
     run = RunFolder.create(runs_dir, "factor_mine", request) if runs_dir is not None else None
     try:
-        loop = _Loop(request, universe, panel, reporter, clock)
+        loop = _Loop(request, universe, panel, reporter, clock, proposer if request.proposer != "offline" else None)
         stop = loop.run(user, library)
         loop.final_check()
         result = _result(loop, stop)
@@ -315,8 +462,12 @@ def _result(loop: _Loop, stop: StopReason) -> MiningResult:
         rule=request.rule, rule_text=request.rule.text(loop.n_tried), rule_text_zh=request.rule.text_zh(loop.n_tried),
         n_tried=loop.n_tried,
         n_invalid=sum(r.status == "invalid" for r in records), t_threshold=request.rule.t_threshold(loop.n_tried),
-        rounds_done=loop.rounds_done, stop_reason=stop, budget_stop=stop in ("candidate_budget", "time_budget"),
+        rounds_done=loop.rounds_done, stop_reason=stop, budget_stop=stop in BUDGET_STOPS,
         elapsed_s=round(loop.clock() - loop.started, 3), accepted=accepted,
+        proposer=request.proposer if loop.external is None else f"{request.proposer} ({loop.external.name})",
+        llm_usage=loop.llm_usage if loop.external is not None else None,
+        proposer_notes=loop.notes + ([f"{len(loop.repeats)} proposed expression(s) repeated earlier candidates and "
+                                      "were not evaluated again"] if loop.repeats else []),
         rejected=[r for r in records if r.status != "accepted"], summary="",
     )
     return result.model_copy(update={"summary": summary(result)})

@@ -10,11 +10,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from taorui_engines.errors import InvalidArgumentError
+from taorui_engines.factor_mining._proposals import ProposerUsage
 from taorui_engines.factor_mining._themes import theme_key
 
-StopReason = Literal["rounds_done", "candidate_budget", "time_budget", "no_new_candidates"]
+StopReason = Literal["rounds_done", "candidate_budget", "time_budget", "token_budget", "cost_budget",
+                     "no_new_candidates", "proposer_failed"]
+#: Stop reasons that are budget stops (reported as such, with what was found so far).
+BUDGET_STOPS: tuple[str, ...] = ("candidate_budget", "time_budget", "token_budget", "cost_budget")
 Status = Literal["accepted", "rejected", "invalid"]
-Origin = Literal["seed", "user", "mutation", "crossover"]
+Origin = Literal["seed", "user", "mutation", "crossover", "llm"]
+ProposerMode = Literal["offline", "llm", "hybrid"]
 
 
 class AcceptanceRule(BaseModel):
@@ -100,6 +105,15 @@ class MiningRequest(BaseModel):
     max_candidates: int = Field(default=300, ge=1, le=5000, description="Most candidates evaluated in the run.")
     budget_s: float = Field(default=300.0, gt=0, le=86400, description="Wall-time budget in seconds.")
     seed: int = Field(default=0, ge=0, description="Random seed: same seed and data, same run.")
+    proposer: ProposerMode = Field(
+        default="offline",
+        description="Who proposes: 'offline' (the genetic search), 'llm' (a language model writes hypotheses and "
+                    "expressions each round), 'hybrid' (both: the model's ideas, and the search breeds from them).")
+    token_budget: int = Field(default=100_000, ge=1, le=10_000_000,
+                              description="Most LLM tokens (input + output) the proposer may use in the run.")
+    cost_budget_usd: float = Field(default=1.0, ge=0, le=1000,
+                                   description="Most USD the proposer may spend in the run (0: no money limit).")
+    language: Literal["en", "zh"] = Field(default="en", description="Language of the hypotheses a model writes.")
     rule: AcceptanceRule = Field(default_factory=AcceptanceRule, description="The acceptance rule.")
     min_count: int = Field(default=10, ge=3, le=1000, description="Fewest symbols for a day's IC.")
 
@@ -147,6 +161,7 @@ class MinedFactor(BaseModel):
     expr: str = Field(description="The candidate's text as proposed.")
     canonical: str | None = Field(description="Canonical text (None when the parser refused it).")
     description: str | None = Field(default=None, description="The expression in English.")
+    hypothesis: str | None = Field(default=None, description="The hypothesis it tests (written by the LLM proposer).")
     theme: str = Field(description="Theme of the seed it descends from ('user' for given expressions).")
     origin: Origin = Field(description="How it was proposed.")
     round: int = Field(description="Round (0-based) in which it was evaluated.")
@@ -154,6 +169,7 @@ class MinedFactor(BaseModel):
     depth: int | None = Field(default=None, description="Tree depth.")
     status: Status = Field(description="accepted, rejected, or invalid (refused by the parser).")
     reasons: list[str] = Field(default_factory=list, description="Why it was rejected (or 'passes every rule').")
+    reasons_zh: list[str] = Field(default_factory=list, description="The same reasons in Chinese.")
     direction: int | None = Field(default=None, description="+1 if high values predict high returns, -1 if low.")
     fitness: float | None = Field(default=None, description="Search score: |mining Rank ICIR| minus penalties.")
     mining: PeriodStats | None = Field(default=None, description="Statistics on the mining period.")
@@ -192,8 +208,13 @@ class MiningResult(BaseModel):
     t_threshold: float = Field(description="Final Bonferroni |t| threshold for n_tried candidates.")
     rounds_done: int
     stop_reason: StopReason
-    budget_stop: bool = Field(description="True when a budget (candidates or time) ended the run early.")
+    budget_stop: bool = Field(description="True when a budget (candidates, time, LLM tokens or money) ended the "
+                                          "run early.")
     elapsed_s: float
+    proposer: str = Field(default="offline", description="Who proposed: offline, or llm/hybrid with the model's name.")
+    llm_usage: ProposerUsage | None = Field(default=None, description="The LLM proposer's calls, tokens and cost.")
+    proposer_notes: list[str] = Field(default_factory=list,
+                                      description="What went wrong with the proposer's replies (malformed, empty).")
     accepted: list[MinedFactor]
     rejected: list[MinedFactor]
     summary: str = Field(description="A one-paragraph account of the run.")

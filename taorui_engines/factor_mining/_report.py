@@ -19,7 +19,10 @@ _STOPS = {
     "rounds_done": "all planned rounds ran",
     "candidate_budget": "BUDGET STOP: the candidate budget ran out",
     "time_budget": "BUDGET STOP: the wall-time budget ran out",
+    "token_budget": "BUDGET STOP: the LLM token budget ran out",
+    "cost_budget": "BUDGET STOP: the LLM money budget ran out",
     "no_new_candidates": "the search produced no new candidate",
+    "proposer_failed": "STOPPED: the LLM proposer failed",
 }
 
 
@@ -32,6 +35,18 @@ def _line(factor: MinedFactor) -> str:
             f"1 of {factor.n_tried} candidates tried, |t| threshold {factor.t_threshold:.2f})")
 
 
+def _usage(result: MiningResult) -> str:
+    u = result.llm_usage
+    if u is None:
+        return ""
+    cost = "cost unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
+    return f" ({u.calls} LLM calls, {u.total_tokens} tokens, {cost})"
+
+
+def _notes(result: MiningResult) -> str:
+    return f" ({'; '.join(result.proposer_notes[-3:])})" if result.stop_reason == "proposer_failed" else ""
+
+
 def summary(result: MiningResult) -> str:
     """One paragraph: data, periods, what ran, why it stopped, what was kept."""
     data = " [SYNTHETIC data]" if result.synthetic else ""
@@ -42,7 +57,8 @@ def summary(result: MiningResult) -> str:
         f"Factor mining on {result.universe}{data}, themes {', '.join(result.themes)}, "
         f"{result.horizon}-day forward returns; mining {m0}..{m1}, confirmation {c0}..{c1}. "
         f"{result.n_tried} candidates evaluated in {result.rounds_done} rounds ({result.n_invalid} refused by "
-        f"the parser), {result.elapsed_s:.1f} s; {_STOPS[result.stop_reason]}. "
+        f"the parser), {result.elapsed_s:.1f} s, proposer {result.proposer}{_usage(result)}; "
+        f"{_STOPS[result.stop_reason]}{_notes(result)}. "
         f"Accepted {len(result.accepted)}: {found}."
     )
 

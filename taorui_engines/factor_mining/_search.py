@@ -46,6 +46,7 @@ class Candidate:
     error: str | None = None
     fitness: float | None = None
     frame: pd.DataFrame | None = None  # mining-period values, kept while in the archive
+    hypothesis: str | None = None
 
 
 def fitness(icir: float | None, size: int, redundant: bool) -> float:

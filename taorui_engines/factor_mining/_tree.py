@@ -177,3 +177,43 @@ def crossover(a: Gene, b: Gene, rng: random.Random) -> Gene:
     into = rng.choice(paths(a))
     donor = get(b, rng.choice(paths(b)))
     return put(a, into, donor)
+
+
+def from_text(text: str, fields: tuple[str, ...] | None = None) -> Gene | None:
+    """The gene of a written expression, so the search can breed from it; None when it cannot.
+
+    Expressions the gene shape does not hold (an operator with a fraction argument such as
+    ``Quantile``) are evaluated as written but not bred from.
+    """
+    from taorui_engines.errors import InvalidInputError, UnsafeError
+    from taorui_engines.expressions import expression_tree
+    from taorui_engines.expressions._ast import Call, Field, Num
+
+    try:
+        tree = expression_tree(text, fields)
+    except (InvalidInputError, UnsafeError):
+        return None
+
+    def convert(node: object) -> Gene | None:
+        if isinstance(node, Field):
+            return Leaf(node.name)
+        if isinstance(node, Num):
+            return Const(node.value)
+        assert isinstance(node, Call)
+        spec = OPERATORS[node.op]
+        if "fraction" in spec.args:
+            return None
+        window = None
+        args: list[Gene] = []
+        for arg, kind in zip(node.args, spec.args, strict=True):
+            if kind == "window":
+                assert isinstance(arg, Num)
+                window = int(arg.value)
+                continue
+            child = convert(arg)
+            if child is None:
+                return None
+            args.append(child)
+        return Node(node.op, tuple(args), window)
+
+    return convert(tree)
