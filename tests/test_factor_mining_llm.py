@@ -202,3 +202,22 @@ def test_cli_compare_windows_are_checked_before_mining(cli_env: dict[str, str]) 
     done = subprocess.run([sys.executable, "-m", "taorui", "factor", "mine", "--compare", "--test",
                            "2022-01-01:2022-06-30"], env=cli_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "must start after the confirmation period" in done.stderr
+
+
+def test_the_app_gives_tools_a_proposer_only_with_an_llm_backend(home: Any, data_center: DataCenter) -> None:
+    from taorui.settings import Settings
+    from taorui.wiring import AppContext
+
+    offline = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    assert offline.tool_context().factor_proposer is None
+    request = _request(rounds=1, language="zh")
+    steps = [_reply({"text": "反转。", "theme": "reversal", "expressions": [REVERSAL]})]
+    with scripted_llm(steps) as server:
+        online = AppContext(settings=Settings(home=home, llm_backend="openai", llm_base_url=server.base_url,
+                                              llm_model="scripted"), quiet=True, with_memory=False)
+        build = online.tool_context().factor_proposer
+        assert build is not None
+        proposer = build(request)
+        assert proposer.name == "llm:scripted"
+        result = mine_factors(data_center, request, proposer=proposer)
+    assert [f.hypothesis for f in result.accepted] == ["反转。"]
