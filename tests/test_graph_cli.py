@@ -74,16 +74,35 @@ def test_every_command_is_registered_by_the_module_the_cli_loads_for_it() -> Non
     """The CLI imports one command group per call; its map must name every command, correctly."""
     import argparse
 
-    from taorui.cli import COMMANDS, build_parser
+    from taorui.cli import COMMANDS, SUMMARIES, build_full_parser, build_parser
+
+    def sub_action(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
     def commands(parser: argparse.ArgumentParser) -> set[str]:
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        return set(sub.choices)
+        return set(sub_action(parser).choices)
 
-    everything = commands(build_parser())
-    assert everything == set(COMMANDS)
+    everything = commands(build_full_parser())
+    assert everything == set(COMMANDS) == commands(build_parser()) == set(SUMMARIES)
     for name in everything:
         assert name in commands(build_parser(name)), name
+    # The command list `taorui --help` prints without importing the modules is what they register.
+    registered = {a.dest: a.help for a in sub_action(build_full_parser())._choices_actions}
+    assert registered == SUMMARIES
+
+
+def test_help_imports_no_command_module_and_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from taorui.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in sys.modules if m.startswith(('taorui.cli.', 'taorui_engines.rl', 'taorui_engines.qlib',"
+            " 'taorui_engines.backtest', 'qlib', 'torch', 'chromadb', 'backtrader', 'matplotlib', 'pandas'))"
+            " and m not in ('taorui.cli._common',)]\n"
+            "print(sorted(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
 
 def test_an_empty_instruction_is_a_clear_error_in_both_paths(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

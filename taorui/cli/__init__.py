@@ -52,6 +52,31 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: The one-line help of each top-level command, as its module registers it. ``taorui --help`` (or
+#: no command) lists these without importing any command module, so asking for help loads no
+#: engine; tests/test_project.py checks they match what the modules register.
+SUMMARIES: dict[str, str] = {
+    "data": "market data: list, show, ingest",
+    "tour": "a guided look at the data center (offline)",
+    "rl": "reinforcement-learning trading: train, evaluate, act",
+    "risk": "guardrails: check orders, trading state, policy, kill switch",
+    "approvals": "orders waiting for a person's approval",
+    "approve": "approve a pending order request",
+    "reject": "reject a pending order request, or veto an approved one not yet sent",
+    "audit": "the append-only audit log of orders and decisions",
+    "bt": "Backtrader strategies: list, backtest, optimize",
+    "broker": "the paper broker: status, reset",
+    "memory": "long-term memory: search, show, stats, sync",
+    "ask": "give the agents an instruction (English or Chinese)",
+    "resume": "approve or reject the orders a thread waits on",
+    "factor": "factor expressions: evaluate, describe, mine, compare inside Alpha158",
+    "model": "Qlib models: train (and backtest), backtest a signal",
+    "replay": "rerun a run from its manifest and say whether its metrics are identical",
+    "eval": "evaluate an agent backend on suites of cases (pass^k, safety)",
+    "trade": "paper trading cycles: run, approve, status, explain, report",
+}
+
+
 class _UsageError(Exception):
     """Raised by the parser instead of printing, so ``main`` can answer in JSON."""
 
@@ -81,13 +106,27 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser with every command group registered, or only the group of ``command``."""
+    """The parser for ``command``: only its group registered; without one, the command list only."""
     parser = _Parser(prog="taorui", description="Taorui: LLM agents for quant research.")
     parser.add_argument("--home", help="TAORUI_HOME for this call (stores, runs, logs)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
     only = COMMANDS.get(command or "")
-    for name in (only,) if only else GROUPS:
+    if only is None:  # help, no command, or a name that is no command: the list, nothing imported
+        for name in sorted(SUMMARIES, key=list(COMMANDS).index):
+            sub.add_parser(name, help=SUMMARIES[name])
+        return parser
+    importlib.import_module(only).register(sub)
+    return parser
+
+
+def build_full_parser() -> argparse.ArgumentParser:
+    """The parser with every command group registered (imports every command module)."""
+    parser = _Parser(prog="taorui", description="Taorui: LLM agents for quant research.")
+    parser.add_argument("--home", help="TAORUI_HOME for this call (stores, runs, logs)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
+    for name in GROUPS:
         importlib.import_module(name).register(sub)
     return parser
 

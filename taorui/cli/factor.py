@@ -40,7 +40,7 @@ def validated(build: Callable[[], T]) -> T:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``factor`` group."""
-    factor = sub.add_parser("factor", help="factor expressions: evaluate, describe, list operators")
+    factor = sub.add_parser("factor", help="factor expressions: evaluate, describe, mine, compare inside Alpha158")
     cmds = factor.add_subparsers(dest="cmd", required=True, parser_class=type(factor))
 
     p = cmds.add_parser("eval", help="IC / Rank IC of expressions against forward returns")
