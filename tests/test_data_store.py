@@ -309,3 +309,28 @@ def test_an_ingest_killed_mid_write_leaves_the_old_store_intact(
     # and the next ingest still works, cleaning up after the dead one
     fresh.ingest_frame(make_bars(seed=11), "AFTER", market="test", provenance=PROV)
     assert fresh.info("AFTER").rows == 60
+
+
+@pytest.mark.parametrize(("symbols", "start", "end", "fields"), [
+    ("csi_syn", "2016-01-01", "2025-12-31", ("open", "high", "low", "close", "volume")),
+    (["GOLD", "SP500", "WTI"], "2000-01-01", "2020-01-01", ("close",)),
+    ("SP500,NASDAQ", "2008-09-01", "2008-10-31", ("close", "volume", "open")),
+    ("SYN001,SYN050", "2020-02-01", "2020-02-20", ("high", "low")),
+    ("WTI", "1980-01-01", "1986-03-01", ("open", "high", "low", "close")),
+])
+def test_get_price_reads_the_columns_directly_with_qlibs_numbers(
+        data_center: DataCenter, symbols: object, start: str, end: str, fields: tuple[str, ...]) -> None:
+    """The direct column reader gives exactly what Qlib's ``D.features`` gives for the same fields."""
+    from taorui_engines.data._center import _group_by_market
+    from taorui_engines.data._validate import parse_range
+
+    got = data_center.get_price(symbols, start, end, fields=fields)  # type: ignore[arg-type]
+    s, e = parse_range(start, end)
+    infos = data_center.resolve(symbols)  # type: ignore[arg-type]
+    frames = [data_center._features(m, g, {f: f"${f}" for f in fields}, s, e, "day").reset_index()
+              for m, g in _group_by_market(infos).items()]
+    want = pd.concat(frames, ignore_index=True).dropna(subset=list(fields), how="all")
+    want = want.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.columns) == ["date", "symbol", *fields]
+

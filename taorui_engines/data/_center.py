@@ -18,6 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from taorui_engines.data import _qlib
+from taorui_engines.data._bars import read_bars
 from taorui_engines.data._listing import StoreListing, check_name, normalize_symbol
 from taorui_engines.data._models import (
     InstrumentInfo,
@@ -155,6 +156,14 @@ class DataCenter:
             cal = cal[(cal >= s) & (cal <= e)]
         return cal
 
+    def _live_version(self, market: str) -> Path:
+        """The folder of ``market``'s live store version (no Qlib initialisation)."""
+        version = self._store(market).current_version()
+        if version is None:
+            raise InvalidArgumentError(
+                f"market {market!r} holds no data (markets: {', '.join(self.markets()) or 'none'})")
+        return version
+
     def activate(self, market: str) -> Path:
         """Initialise Qlib on ``market``'s live store; engines call this before using Qlib."""
         meta = self.market_meta(market)
@@ -186,13 +195,13 @@ class DataCenter:
         fields = self._check_fields(infos, fields, freq)
         frames = []
         for market, group in _group_by_market(infos).items():
-            exprs = {f: f"${f}" for f in fields}
-            frames.append(self._features(market, group, exprs, s, e, freq).reset_index())
-        tidy = pd.concat(frames, ignore_index=True)
-        tidy = tidy.dropna(subset=list(fields), how="all")
+            # Stored fields need no expression engine: read the binary columns directly.
+            frames.append(read_bars(self._live_version(market), group, fields, s, e, freq))
+        tidy = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True).sort_values(
+            ["date", "symbol"], kind="stable").reset_index(drop=True)
         if tidy.empty:
             raise InvalidDateRangeError(_no_data_message(infos, s, e))
-        return tidy.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
+        return tidy
 
     def get_factor(
         self, expression: str, symbols: str | Sequence[str], start: object, end: object,
