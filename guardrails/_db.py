@@ -2,7 +2,7 @@
 
 Every store opens its file in WAL mode with ``synchronous=FULL`` and commits each write in
 its own ``BEGIN IMMEDIATE`` transaction, so a process killed at any instant loses nothing it
-reported as written, and two processes (the graph and a person's ``taorui approve``) never
+reported as written (a write may opt out of the fsync, see :meth:`Database.write`), and two processes (the graph and a person's ``taorui approve``) never
 interleave inside one write. SQLite errors become our error types.
 """
 
@@ -43,16 +43,29 @@ class Database:
             raise UnavailableError(f"cannot open guardrail store {self.path}: {exc}") from exc
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write transaction (rolled back on any error)."""
+    def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction (rolled back on any error).
+
+        ``durable=False`` commits without an fsync (``synchronous=NORMAL`` for this commit):
+        the row survives the process being killed (it is in the WAL, written through the OS),
+        but not a power cut before the next durable commit, which syncs it along. For records
+        that move no money, such as a dry-run check, where an fsync per row would be most of
+        the cost.
+        """
         with self._lock, _translated(self.path):
-            self._conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous=FULL")
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         """Run one query and return its rows."""

@@ -10,8 +10,9 @@ holds the last sequence number and hash, written in the same transaction. So:
 
 :meth:`AuditLog.verify` walks the chain and names the first bad row. Triggers refuse
 UPDATE and DELETE so the log cannot be changed by mistake; someone who drops them on
-purpose is caught by ``verify``. Each append is its own durable transaction (WAL,
-``synchronous=FULL``): a killed process loses no row it has written.
+purpose is caught by ``verify``. Each append is its own transaction (WAL, ``synchronous=FULL``:
+a killed process loses no row it has written); dry-run ``check`` rows are committed without
+their own fsync (they survive a killed process, and the next durable row syncs them).
 
 The chain is pinned from outside the database (``guardrails/_anchor.py``): every row also
 carries ``mac = HMAC(key, hash)`` with a key kept in the anchor folder, and an anchor file
@@ -188,11 +189,17 @@ class AuditLog:
         """The anchor file of this log."""
         return self._anchor.path
 
-    def append(self, kind: AuditKind, payload: Mapping[str, Any]) -> AuditRecord:
-        """Write one row (durably), move the anchor, and return the row."""
+    def append(self, kind: AuditKind, payload: Mapping[str, Any], durable: bool = True) -> AuditRecord:
+        """Write one row, move the anchor, and return the row.
+
+        ``durable=False`` (dry-run checks) skips the fsync of this commit and the anchor move: the
+        row survives a killed process and is synced and anchored by the next durable row; until
+        then only a power cut could lose it, and cutting it off the tail would not be seen. Such
+        a row records no decision that moved money.
+        """
         text = canonical_json(payload)
         time = self._clock().isoformat()
-        with self._db.write() as conn:
+        with self._db.write(durable=durable) as conn:
             head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
             seq, prev = (head[0] + 1, head[1]) if head is not None else (1, GENESIS_HASH)
             digest = _row_hash(prev, seq, time, kind.value, text)
@@ -200,7 +207,8 @@ class AuditLog:
             conn.execute("INSERT INTO audit (seq, time, kind, payload, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (seq, time, kind.value, text, prev, digest, mac))
             conn.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", (seq, digest))
-        self._anchor.advance(self.log_id, seq, digest)
+        if durable:  # a dry-run row is anchored by the next durable row, which covers it in the chain
+            self._anchor.advance(self.log_id, seq, digest)
         return AuditRecord(seq=seq, time=datetime.fromisoformat(time), kind=kind,
                            payload=json.loads(text), prev_hash=prev, hash=digest, mac=mac)
 

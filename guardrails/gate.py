@@ -285,7 +285,7 @@ class Gate:
             state = self._projected_state(now)
             result = self._evaluate(parsed or order, now, state=state)
             self._record(AuditKind.CHECK, now, attrib, order=parsed or order, decision=result.decision,
-                         reasons=result.reasons, trading_state=state)
+                         reasons=result.reasons, trading_state=state, durable=False)
             return result
 
     # approvals ------------------------------------------------------------------------
@@ -868,9 +868,10 @@ class Gate:
                            trading_state=self._state.current().state, order=order, approval_id=approval_id,
                            order_state=order_state, fills=fills, submitted=submitted)
 
-    def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, **payload: Any) -> None:
+    def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, durable: bool = True,
+                **payload: Any) -> None:
         self._audit.append(kind, {"as_of": now, "policy_hash": self.policy_hash,
-                                  "attribution": attribution, **payload})
+                                  "attribution": attribution, **payload}, durable=durable)
 
     def close(self) -> None:
         """Close the state files."""
