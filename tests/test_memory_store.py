@@ -330,3 +330,39 @@ def test_factor_window_dates_are_kept_as_dates(local: MemoryStore) -> None:
     local.add(record)
 
     assert local.get(record.record_id()).metadata["start"] == "2019-01-02"
+
+
+def test_the_numpy_encoder_gives_sentence_transformers_vectors() -> None:
+    """Recall embeds with numpy (no torch in the answer's path); its vectors are the model's."""
+    import sys
+
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from memory._embedding import BULK, embed, model_path
+
+    texts = ["train a gold RL strategy and tell me what to do next week", "用最近5年黄金价格训练一个强化学习策略",
+             "Factor: 20-day mean of $close / $close. Accepted: passes every rule.", "", "x " * 400, "PPO"]
+    reference = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True).encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(np.asarray(embed(texts), dtype=np.float32) - reference).max() < 1e-5
+    # A bulk batch goes to torch; the two runtimes agree, so one store holds both.
+    bulk = [f"run {i}: ppo on GOLD, seed {i}" for i in range(BULK + 1)]
+    from memory._minilm import NumpyMiniLM
+
+    light = NumpyMiniLM(model_path()).encode(bulk[:40])
+    assert np.abs(np.asarray(embed(bulk)[:40], dtype=np.float32) - light).max() < 1e-5
+    assert "sentence_transformers" in sys.modules
+
+
+def test_recall_in_a_fresh_process_loads_no_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom memory import MemoryConfig, MemoryStore\n"
+            f"store = MemoryStore(MemoryConfig(path={str(tmp_path / 'mem')!r}))\n"
+            "store.search('gold strategy returns')\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
