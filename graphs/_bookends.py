@@ -41,7 +41,9 @@ def prepare_node(deps: GraphDeps) -> Any:
         language = detect_language(earlier[0] if earlier else text)
         catalog = [e.model_dump(mode="json") for e in entries]
         hits = []
-        if deps.memory is not None:
+        # Recalled records go into the brief an LLM reads; the offline planner reads none (it
+        # searches memory through its tools when a step asks), so it does not pay for a recall.
+        if deps.memory is not None and deps.llm.backend != "offline":
             try:
                 hits = [h.model_dump(mode="json") for h in deps.memory.recall(" ".join([*earlier, text]), deps.memory_hits)]
             except TaoruiError as exc:  # memory is advice, not a precondition: say so in the log

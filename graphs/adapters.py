@@ -73,13 +73,13 @@ class MemoryAdapter:
 
     def remember(self, record: InstructionRecord) -> None:
         """The instruction's run folder and each engine run it caused."""
-        from memory import RunNotes, record_run
+        from memory import RunNotes
 
         tools = record.tools
         notes = RunNotes(instruction=record.instruction, agent=record.agent, tools_called=tools,
                          notes=record.answer[:1500])
         folders = [Path(record.run_dir)] if record.run_dir else []
         folders += [self._runs_dir / run_id for run_id in record.run_ids]
-        for folder in folders:
+        for folder in folders:  # indexed at the next memory access, not on the answer's path
             if (folder / "status.json").exists():
-                record_run(self._store, folder, notes)
+                self._store.defer_run(folder, notes)

@@ -31,6 +31,7 @@ from pydantic import JsonValue
 from memory._embedding import EMBEDDING_DIM, EMBEDDING_MODEL
 from memory._glossary import bridge
 from memory._models import DuplicateHit, DuplicateReport, MemoryConfig, MemoryItem, MemoryStats, SearchHit
+from memory._pending import PendingRuns
 from memory._records import (
     KINDS,
     RECORD_TYPE_OF_KIND,
@@ -53,8 +54,12 @@ from taorui_engines.errors import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+
+    from memory.hooks import RunNotes
 
 __all__ = ["MemoryStore"]
 
@@ -107,6 +112,7 @@ class MemoryStore:
         self._seen: str | None = None  # marker token as of our last look or our last write
         self._stale = False
         self._lock = threading.RLock()
+        self._draining = False
 
     # -- connection -----------------------------------------------------------------
 
@@ -156,11 +162,54 @@ class MemoryStore:
                 closer()
 
     def _collection(self, kind: MemoryKind) -> Collection:
-        """The collection of ``kind``, created with our model, refused if made with another."""
+        """The collection of ``kind``, created with our model, refused if made with another.
+
+        Runs queued by :meth:`defer_run` are indexed first, so every read sees them.
+        """
         client = self._fresh_client()
         if kind not in self._collections:
             self._collections[kind] = self._open_collection(client, kind)
+        self._drain_pending()
         return self._collections[kind]
+
+    # -- runs indexed later -----------------------------------------------------------
+
+    def _pending(self) -> PendingRuns | None:
+        if self.config.path is None or self.config.host:
+            return None
+        return PendingRuns(self.config.path)
+
+    def defer_run(self, folder: Path, notes: RunNotes | None = None) -> None:
+        """Remember a run folder without opening Chroma now: it is indexed at the next access.
+
+        For the answer's path (the graph's last node, the CLI after a command). With a Chroma
+        server there is no local queue and the run is indexed at once.
+        """
+        pending = self._pending()
+        if pending is None:
+            from memory.hooks import record_run
+
+            record_run(self, folder, notes)
+            return
+        pending.add(folder, notes)
+
+    def index_pending(self) -> int:
+        """Index the queued runs now (``taorui memory sync`` and tests); returns how many."""
+        self._fresh_client()
+        return self._drain_pending(force=True)
+
+    def _drain_pending(self, force: bool = False) -> int:
+        pending = self._pending()
+        if pending is None or self._draining or (not force and not pending.waiting()):
+            return 0
+        from memory.hooks import record_run
+
+        with self._lock:
+            self._draining = True
+            try:
+                return pending.drain(lambda folder, notes: record_run(self, folder, notes))
+            finally:
+                self._draining = False
 
     def _open_collection(self, client: ClientAPI, kind: MemoryKind) -> Collection:
         from memory._chroma_ef import MiniLMEmbedding

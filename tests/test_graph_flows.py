@@ -136,15 +136,29 @@ def test_model_instruction_trains_hands_over_and_the_trader_fills_after_approval
     assert "SYNTHETIC" in done.answer and "Information ratio".lower() in done.answer.lower()
 
 
-def test_memory_is_consulted_before_planning_and_written_after_answering(home: Path, tmp_path: Path) -> None:
+def test_memory_is_written_after_answering_and_recalled_for_a_model_that_reads_it(home: Path, tmp_path: Path) -> None:
     from graphs.adapters import MemoryAdapter
     from memory import MemoryConfig, MemoryStore
+    from memory._pending import PENDING_FILE
 
     store = MemoryStore(MemoryConfig(path=tmp_path / "memory"))
     env = build_env(home, OfflinePlanner(defaults=TINY), memory=MemoryAdapter(store, home / "runs"))
     first = env.orchestrator.ask("show my positions")
+    # Queued on the answer's path (no Chroma opened), indexed at the next access.
+    assert (tmp_path / "memory" / PENDING_FILE).read_text().count("\n") >= 1
     remembered = store.get(f"run:{Path(str(first.run_dir)).name}")
     assert "show my positions" in remembered.text and "get_account" in remembered.text
+    assert (tmp_path / "memory" / PENDING_FILE).read_text() == ""
+    # The offline planner reads no brief: nothing is recalled for it.
     second = env.orchestrator.ask("what are my positions now?")
-    recalled = env.orchestrator.graph.get_state({"configurable": {"thread_id": second.thread_id}}).values["memory"]
-    assert f"run:{Path(str(first.run_dir)).name}" in [hit["id"] for hit in recalled]
+    assert env.orchestrator.graph.get_state({"configurable": {"thread_id": second.thread_id}}).values["memory"] == []
+    # A model that reads the brief gets the closest records first.
+    import dataclasses
+
+    from agents.llm import LLMConfig
+    from graphs._bookends import prepare_node
+
+    deps = dataclasses.replace(env.orchestrator.deps, llm=LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1"))
+    third = prepare_node(deps)({"instruction": "what are my positions now?", "instruction_id": "i-3",  # type: ignore[typeddict-item]
+                                "thread_id": "t-3", "earlier": []})
+    assert f"run:{Path(str(first.run_dir)).name}" in [hit["id"] for hit in third["memory"]]

@@ -111,12 +111,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--home", help="TAORUI_HOME for this call (stores, runs, logs)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
-    only = COMMANDS.get(command or "")
-    if only is None:  # help, no command, or a name that is no command: the list, nothing imported
+    if command is None:  # help or no command: the list, nothing imported
         for name in sorted(SUMMARIES, key=list(COMMANDS).index):
             sub.add_parser(name, help=SUMMARIES[name])
         return parser
-    importlib.import_module(only).register(sub)
+    only = COMMANDS.get(command)
+    for name in (only,) if only else GROUPS:  # a name not in the map: every group, which may add it
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -79,11 +79,10 @@ def remember_new_work(ctx: AppContext, before: WorkSnapshot) -> None:
     if not new_runs and not audit_moved and not cycles:
         return
     try:
-        from memory import sync_runs
-
-        if new_runs:
-            report = sync_runs(ctx.memory, ctx.settings.runs_dir, only=new_runs)
-            logger.info("memory: indexed %d new run(s)", len(report.indexed))
+        if new_runs:  # queued: indexed at the next memory access, not while the person waits
+            for name in sorted(new_runs):
+                ctx.memory.defer_run(ctx.settings.runs_dir / name)
+            logger.info("memory: %d new run(s) queued for indexing", len(new_runs))
         if audit_moved:
             logger.info("memory: mirrored %d audit row(s) into the journal", len(mirror(ctx)))
         if cycles:
