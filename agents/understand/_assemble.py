@@ -35,7 +35,7 @@ from agents.understand._extract import Found, Value, extract, find_condition, fi
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
-from agents.understand._text import detect_language, normalise
+from agents.understand._text import blank, detect_language, normalise
 from agents.understand._tickets import unfold
 from taorui_engines.errors import InvalidInputError
 
@@ -101,7 +101,9 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     from agents.understand._extract import side_word
     from agents.understand._numbers import QuantityMention, Span, find_quantity
 
-    piece = norm[start:end]
+    # a cost ("一买一卖合计万六") or the starting cash ("初始资金三百万元") is no order's size or side
+    said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
+    piece = blank(norm[start:end], [(a - start, b - start) for a, b in said])
     quantity = find_quantity(piece)
     if quantity is None and local.instruments:  # "... and $10k of SYN102": an amount of money for the next name
         money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece)
@@ -131,6 +133,16 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             local.side = Value(side.value, side.start + start, side.end + start, side.said)
 
 
+def _first_of_each(found: Found, start: int, end: int) -> dict[str, Value]:
+    """The clause's parameters: the instruction-wide ones said inside it, then the first of each
+    other name said inside it ("MACD 12/26/9, then a 10/30 SMA cross": the second clause's own pair)."""
+    own = {k: v for k, v in found.params.items() if start <= v.start < end}
+    for name, value in found.all_params:
+        if start <= value.start < end:
+            own.setdefault(name, value)
+    return own
+
+
 def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
     """The values of ``found`` stated inside ``start:end``."""
 
@@ -144,8 +156,8 @@ def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
     return replace(
         found, instruments=keep_all(found.instruments), unknown_symbols=keep_all(found.unknown_symbols),
         universe=keep(found.universe), algos=keep_all(found.algos), models=keep_all(found.models),
-        features=keep(found.features), strategies=keep_all(found.strategies),
-        params={k: v for k, v in found.params.items() if start <= v.start < end},
+        features=keep(found.features), all_features=keep_all(found.all_features), strategies=keep_all(found.strategies),
+        params=_first_of_each(found, start, end),
         all_params=[(k, v) for k, v in found.all_params if start <= v.start < end],
         tune=list(found.tune) if lex.has_any(norm[start:end], lex.CUES["optimize"]) else [],
         grid={k: v for k, v in found.grid.items() if start <= v.start < end},
@@ -225,6 +237,19 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         expanded = _expand(clause, local, norm)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
+        if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
+                and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order"):
+            # "Using the synthetic universe, train a linear model ...", "Using gold prices from 2010 for training,
+            # train a PPO agent": what came before the comma only framed this request
+            out[-1] = (expanded[0][0], _merge(expanded[0][1], out[-1][1]))
+            out += expanded[1:]
+            continue
+        if out and out[-1][0] == "compare" and expanded[0][0] in _RUNS and _joins_comparison(norm[start:end]):
+            # "SAC和TD3各训一版，再跟买入持有的回测放一起比": the later run joins the comparison, which comes last
+            out.pop()
+            out += [s for s in expanded if s[0] != "compare"]
+            out.append(("compare", Found()))
+            continue
         if out and len(expanded) == 1 and expanded[0][0] == out[-1][0] and _THIS_TIME.match(norm[start:end]):
             # "我之前用5日和20日均线亏了不少，这次想试试50日和200日的": what was done before is context
             before = out[-1][1]
@@ -248,6 +273,26 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
     return _implied(_advice_from_recall(out)) if out else [("unknown", found)]
+
+
+#: Steps that make a result a comparison can weigh.
+_RUNS = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy"})
+#: A clause that sets its run beside the ones before ("再跟买入持有比", "and put buy-and-hold against them").
+_JOINS = re.compile(r"(?<![a-z])(?:against|versus|vs\.?|alongside|next to|beside|side[- ]by[- ]side|compared?|too|as well)(?![a-z])"
+                    r"|[跟和与同].{0,16}?(?:比|对比|比较|放一起|放在一起|并排)|一起比|作对比|做对比|对照")
+
+
+#: A request verb right after a comma (the clause cut in ``_intents``: "..., backtest a 20/60 SMA cross").
+_VERB_AFTER_COMMA = re.compile(r"\s*(?:backtest|train|fit|mine|optimi[sz]e|tune)\s")
+
+
+def _runs_on_something(found: Found) -> bool:
+    """Whether a step names what it runs (an algorithm, model, strategy, feature set or expression)."""
+    return bool(found.algos or found.models or found.strategies or found.expressions or found.features)
+
+
+def _joins_comparison(text: str) -> bool:
+    return _JOINS.search(text) is not None
 
 
 def _advice_from_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
@@ -435,7 +480,8 @@ def _merge(a: Found, b: Found) -> Found:
                  "top_k", "top_pct", "factor_count", "approval", "suggest", "condition", "limit_price"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(b, name))
-    for name in ("instruments", "algos", "models", "strategies", "periods", "costs", "expressions", "themes"):
+    for name in ("instruments", "algos", "models", "strategies", "periods", "costs", "expressions", "themes",
+                 "all_features"):
         setattr(merged, name, [*getattr(a, name), *[v for v in getattr(b, name) if v not in getattr(a, name)]])
     merged.params = {**b.params, **a.params}
     merged.grid = {**b.grid, **a.grid}
@@ -462,6 +508,17 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     if benchmark and intent == "optimize_strategy" and len(local.strategies) == len(benchmark):
         # "优化完拿最优参数跟买入持有比一比": buy and hold has nothing to tune; it is the yardstick
         return [("backtest_strategy", replace(local, grid={}, tune=[], params={}, all_params=[])), ("compare", Found())]
+    feature_sets = list(dict.fromkeys(str(v.value) for v in local.all_features))
+    if intent == "train_model" and len(feature_sets) >= 2:
+        # "one LightGBM on alpha158 and another on alpha360", "mlp/alpha360 vs linear/alpha158": one model per
+        # feature set (several models named are paired with the feature sets in the order both are said)
+        models = _distinct(sorted(local.models, key=lambda v: v.start))
+        steps = []
+        for k, feature_set in enumerate(feature_sets):
+            chosen = next(v for v in local.all_features if str(v.value) == feature_set)
+            own_models = [models[k]] if len(models) == len(feature_sets) else models[:1]
+            steps.append((intent, replace(local, features=chosen, all_features=[chosen], models=own_models)))
+        return [*steps, ("compare", Found())]
     groups = {"train_rl": "algos", "backtest_strategy": "strategies", "train_model": "models",
               "optimize_strategy": "strategies"}
     name = groups.get(intent)

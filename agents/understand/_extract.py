@@ -41,6 +41,7 @@ class Found:
     algos: list[Value] = field(default_factory=list)
     models: list[Value] = field(default_factory=list)
     features: Value | None = None
+    all_features: list[Value] = field(default_factory=list)  # every feature set named ("alpha158 and another on alpha360")
     strategies: list[Value] = field(default_factory=list)
     params: dict[str, Value] = field(default_factory=dict)
     grid: dict[str, Value] = field(default_factory=dict)
@@ -200,7 +201,7 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
-    r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|周期|窗口|回看期|回看"
+    r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|信号(?=\s*\d)|周期|窗口|回看期|回看"
     r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b|个|种|项))")
@@ -210,8 +211,8 @@ _PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "p
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
                 "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
                 "sigma": "devs", "width": "devs", "标准差倍数": "devs", "快线": "fast", "慢线": "slow", "短期": "fast",
-                "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal"}
-_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*[/,、，]\s*(\d{1,3})(?![\d.])")
+                "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal", "信号": "signal"}
+_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,、，]|,?\s*and|和|与)\s*(\d{1,3})(?![\d.])")
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-)\s*ma\s*\(?\s*(\d{1,3})")
 _ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日(?:均线|的?金叉|的?均线交叉|的?双均线)")
@@ -223,7 +224,7 @@ _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]
 _PAST_DAYS = re.compile(r"过去\s*(\d{1,3})\s*(?:天|日|个交易日)|(?<![a-z])past\s+(\d{1,3})\s+(?:trading\s+)?days")
 _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|\bmr\b|channel|通道|lookback|回看期?|rsi"
                              r"|donchian|唐奇安|bollinger|布林带?)"
-                             r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+)?"
+                             r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+|with\s+(?:a|an)\s+|using\s+(?:a|an)\s+)?"
                              r"(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
 #: "twenty period", "a 14-period RSI", "55 bar lookback": the number before the word that names it.
 _PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+lookback|days?\s+lookback|days?\s+window"
@@ -273,7 +274,9 @@ def _params(norm: str, context: str, found: Found) -> None:
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
-    if "fast" not in found.params and found.strategies:
+    several = len({str(v.value) for v in found.strategies}) >= 2
+    if found.strategies and ("fast" not in found.params or several):
+        # with several strategies ("MACD 12, 26 and 9, then a 10/30 SMA cross") each may state its own pair
         pairs = [m for m in _PAIR.finditer(blank(norm, found.used)) if _pair_is_params(context, m)]
         for k, match in enumerate(pairs):
             if k and not re.search(r"^\s*(?:vs\.?|versus|against|or|and|对比|和|与|还是|或)\s*$",
@@ -385,7 +388,7 @@ _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+length
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
-                    r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|by|every|,?\s*step\s*size|步长为?|间隔|每隔|隔|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
+                    r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|(?:in\s+)?increments?\s+of|incrementing\s+by|by|every|,?\s*step\s*size|步长为?|步进|间隔|每隔|隔|每次(?:增加|加|递增|增)?|每步(?:加)?|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
 _LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
@@ -512,13 +515,16 @@ def _tune(norm: str, found: Found) -> None:
 _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|万|百万|千万|亿|million|thousand|mm)?"
            r"|[零一二两三四五六七八九十百千万亿点]+)")
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|step\s+budget|ts\b|"
-                        r"步(?!长))|"
-                        r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为)?\s*" + _AMOUNT)
-SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|设|取|is|用)?\s*(\d+)")
+                        r"步(?![长数]))|"
+                        r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
+                        r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
+SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|设|取|is|用|at|to"
+                  r"|fixed\s+(?:at|to)|set\s+to)?\s*(\d+)")
 _CASH = re.compile(
     r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"cash(?=\s+\$?\d)|"
-    r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*\$?\s*" + _AMOUNT +
+    r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*(?:人民币|美元|rmb|cny|usd)?\s*\$?\s*"
+    + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
     r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
@@ -536,16 +542,19 @@ _FORWARD = re.compile(
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)")
 _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
-    r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|three|four|five|six|seven|eight|nine|ten|two)"
+    r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
+    r"|seven|eight|nine|ten|eleven|twelve|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
-    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+)\b|"
+    r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"
+    r"|nine|ten|eleven|twelve)\b(?!\s*(?:days?|weeks?|months?|years?|stocks?|names?|picks?|shares?|lots?|%))|"
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
     r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好|吧)|因子\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"[,，]\s*(\d+|[一二两三四五六七八九十]+)\s*个\s*(?=[,，。；]|$)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
     r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+                "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                "eleven": 11, "twelve": 12, "a dozen": 12, "half a dozen": 6}
 
 
 def timesteps_in(norm: str, start: int, end: int) -> Value | None:
@@ -674,6 +683,7 @@ def _tables(norm: str, original: str, found: Found) -> None:
     found.models = hits(lex.MODELS)
     features = hits(lex.FEATURE_SETS)
     found.features = features[0] if features else None
+    found.all_features = features
     found.strategies = hits(lex.STRATEGIES)
     for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
         if not any(v.start <= match.start() < v.end for v in found.strategies):
@@ -765,6 +775,8 @@ def _flags(norm: str, found: Found) -> None:
         found.approval = Value(True, span[0], span[1], norm[span[0]:span[1]])
     found.each = lex.has_any(norm, ("each", "both", "separately", "respectively", "vs", "versus", "against", "compare",
                                     "compare the two", "which worked better", "which did better",
+                                    "which one did better", "which performed better", "which came out ahead", "rank the two",
+                                    "rank them", "rank both", "side-by-side", "一起比",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
                                     "放一起", "放在一起", "并排"))
     span = lex.span_of(norm, lex.CUES["suggest"])
@@ -803,7 +815,8 @@ def _trading(norm: str, found: Found) -> None:
         if quantity.side is not None:
             found.side = Value(quantity.side, quantity.span.start, quantity.span.end, quantity.span.text)
     if found.side is None:
-        side = side_word(norm)
+        # "手续费一买一卖合计千分之二", "fees 20bp for buy and sell combined": words of a cost are no order's side
+        side = side_word(blank(norm, [(c.span.start, c.span.end) for c in found.costs]))
         if side is not None:
             found.side = side
     _trading_phrases(norm, found)
@@ -839,7 +852,8 @@ def _trading_phrases(norm: str, found: Found) -> None:
     lots = _LOTS_ZH.search(norm)
     target = _TARGET_CANG.search(norm)
     close = _CLOSE_ALL.search(norm)
-    fractions = find_fractions(norm)
+    costs = [(c.span.start, c.span.end) for c in found.costs]
+    fractions = [f for f in find_fractions(norm) if not any(a <= f[0] < b for a, b in costs)]  # "千分之二" of a cost
     if lots is not None:
         count = parse_number(lots.group(1)) or 0
         unit: QuantityKind = "lots" if lots.group(2) == "手" else "units"
@@ -871,17 +885,26 @@ _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
-        "allocate to", "buy into", "scoop up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "建仓", "配置",
+        "allocate to", "buy into", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 
 _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\boff\b(?!\s+(?:the\s+)?(?:table|hold))")
 
 
+#: "put 40k into SYN111", "park $5,000 in gold": money put into a name is a buy.
+_PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s+(?:extra|further)\s+)?(?:\$|usd\s*|¥)?"
+                       r"\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?\b(?:\s+(?:dollars|usd|bucks|yuan|rmb))?"
+                       r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on)\b")
+
+
 def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
+    put = _PUT_INTO.search(norm)
+    if put is not None and (buy is None or put.start() < buy[0]):
+        buy = put.span()
     taken = _TAKE_OFF.search(norm)  # "take a third off my gold": a sell, said around the amount
     if taken is not None and (sell is None or taken.start() < sell[0]):
         sell = taken.span()
@@ -919,8 +942,9 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     for period in find_periods(blank(norm, numeric), reference):
         found.periods.append(period)
         found.claim(period.span.start, period.span.end)
-    found.periods = _anchored(norm, found.periods)
+    found.periods = _anchored(norm, _restated(norm, found.periods))
     found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
+    found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
     _params(blank(norm, found.used), norm, found)
     _tune(norm, found)
     _counts(norm, found)
@@ -948,6 +972,62 @@ def _anchored(norm: str, periods: list[PeriodMention]) -> list[PeriodMention]:
             if again and anchor.start <= again[0].start:
                 period = _replace(period, start=again[0].start, end=again[0].end)
         out.append(period)
+    return out
+
+
+#: "from the 2009 low onward (call it March 2009 to the end of the data)": the window after the
+#: marker says precisely what the one before it named loosely.
+_RESTATE = re.compile(r"(?:[(（,，:：]|\s-{1,2}|—)\s*(?:call\s+it|let'?s\s+say|say|i\.?e\.?,?|that\s+is,?|namely|specifically"
+                      r"|precisely|meaning|concretely|即|也就是|具体(?:是|来说|为)?|准确(?:地)?说)\s*$")
+
+
+def _restated(norm: str, periods: list[PeriodMention]) -> list[PeriodMention]:
+    from dataclasses import replace as _replace
+
+    out: list[PeriodMention] = []
+    for period in periods:
+        if out and period.span.start - out[-1].span.end <= 40 \
+                and _RESTATE.search(norm[out[-1].span.end:period.span.start]) \
+                and period.start <= out[-1].end and out[-1].start <= period.end:
+            loose = out.pop()
+            role = period.role if period.role != "data" else loose.role
+            period = _replace(period, role=role)
+        out.append(period)
+    return out
+
+
+#: "train on everything before that", "剩下的全部做训练", "up to that point": the training window
+#: is the data before the held-out windows just named.
+_BEFORE_THAT = re.compile(r"(?<![a-z])(?:everything|all(?:\s+the\s+data)?|the\s+data|whatever\s+is)\s+(?:before|prior\s+to|up\s+to|"
+                          r"until|preceding)\s+(?:that|it|this|those|them|then)(?![a-z])|(?<![a-z])(?:everything|all)\s+(?:else|earlier)"
+                          r"(?![a-z])|(?<![a-z])(?:the\s+)?(?:rest|remainder|remaining\s+(?:data|years|history))(?![a-z])"
+                          r"|剩下的|剩余的?|其余的?|余下的|之前的(?:全部|所有|数据)|此前的?(?:全部|所有|数据)?|前面的(?:全部|所有|数据)")
+_UP_TO_THAT = re.compile(r"^\s*(?:up\s+(?:to|until)|until|till|through|to)\s+(?:that\s+point|then|there|that|it|the\s+(?:test|hold[- ]?out)"
+                         r"(?:\s+(?:set|period|window))?)(?![a-z])|^\s*(?:到|至|直到)(?:那时|那里|测试(?:集|期)?(?:开始)?(?:之?前)?)(?:为止)?")
+
+
+def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: date | None) -> list[PeriodMention]:
+    from dataclasses import replace as _replace
+
+    from agents.understand._numbers import Span
+
+    held = [p for p in periods if p.role in ("test", "valid") and p.start <= p.end]
+    if not held:
+        return periods
+    cut = min(p.start for p in held) - timedelta(days=1)
+    out = []
+    for period in periods:  # "train on everything from 2005 up to that point": an open training window ends there
+        if period.role == "train" and period.open_end and period.start <= cut and _UP_TO_THAT.match(norm[period.span.end:]):
+            period = _replace(period, end=cut, open_end=False)
+        out.append(period)
+    if any(p.role == "train" for p in out) or first_day is None or first_day > cut:
+        return out
+    for match in _BEFORE_THAT.finditer(norm):
+        if any(p.span.start <= match.start() < p.span.end for p in out):
+            continue
+        if _part_role(norm, match.start(), match.end()) == "train":
+            said = Span(match.start(), match.end(), match.group(0))
+            return sorted([*out, PeriodMention("train", first_day, cut, said)], key=lambda p: p.span.start)
     return out
 
 

@@ -23,8 +23,10 @@ _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
-    r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|"
-    r"\s+and\s+(?=(?:buy|sell|short)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
+    r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|(?<=,)\s*(?=(?:backtest|train|fit|mine|optimi[sz]e|tune)\s+(?:a|an|another|one|the\s+same)\s)|(?<=训练|回测)\s*(?:和|并|外加|加上)\s*(?=(?:一个|一版|一次|一组)[^,，。；;]{0,12}?(?:回测|训练))|"
+    r"\s+and\s+(?=(?:buy|sell|short|purchase|pick\s+up|grab|scoop\s+up|close\s+out|dump|unload)\s"
+    r"|(?:put|park|throw|deploy|stick)\s+(?:another\s+)?(?:\$|usd\s*|¥)?\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?"
+    r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
     r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
@@ -213,6 +215,10 @@ def _trading_intent(text: str, found: Found) -> str | None:
     return None
 
 
+#: "佣金按0.03%计提": how a cost is charged (accrued), a setting of the run, not accounting work.
+_CHARGED = re.compile(r"(?:佣金|手续费|费用|交易成本|成本|滑点|费率)[^，,。；;]{0,12}?计提")
+
+
 _VAGUE = ("better somehow", "somehow better", "make my portfolio better", "improve my portfolio", "fix my portfolio",
           "让我的组合更好", "帮我优化一下组合", "hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
           "发财", "稳赚", "赚大钱", "赚一笔")
@@ -224,10 +230,17 @@ def _vague(text: str, found: Found) -> bool:
     return lex.has_any(text, _VAGUE) and not concrete
 
 
+#: Verse asked for: out of scope whatever it is about ("a sonnet about moving averages", "关于均线的五言律诗").
+_VERSE = ("poem", "poems", "poetry", "sonnet", "haiku", "limerick", "verse about", "a verse", "ode to", "诗", "绝句", "律诗",
+          "七言", "五言", "诗歌", "古诗", "宋词", "填词", "藏头诗", "对联", "歌词")
+
+
 def _cued(text: str, found: Found) -> str | None:
     """The intent strong words give, or None."""
     if _vague(text, found):
         return "unknown"
+    if lex.has_any(text, _VERSE) and not found.expressions:
+        return "out_of_scope"
     if _EXPLAIN.search(text):
         return "explain_trades"
     if lex.has_any(text, _CYCLE_NAMED):
@@ -248,7 +261,7 @@ def _cued(text: str, found: Found) -> str | None:
     research = _research_intent(text, found)
     if research is not None:
         return research
-    if lex.has_any(text, _OUT_OF_SCOPE):
+    if lex.has_any(_CHARGED.sub(" ", text), _OUT_OF_SCOPE):
         return "out_of_scope"
     trading = _trading_intent(text, found)
     if trading is not None:

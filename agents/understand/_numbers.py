@@ -21,7 +21,7 @@ Decisions, stated once:
   which a numeral character is not a quantity (一些, 一起, 统一, 万一, 周一, 一个 as an article).
 - "8,12,16" is a list of three numbers; "1,200" is 1200; "1/3" (one digit over one digit) is a
   fraction, "10/30" two parameters.
-- Cost rates are per side (one leg): a round-trip total (来回, "round trip") is halved, so
+- Cost rates are per side (one leg): a round-trip total (来回, 一买一卖合计, "round trip") is halved, so
   "20bp round trip" is 0.001; 双边 / "both sides" says the rate is charged on each side
   ("手续费按万二点五双边收": 2.5 bp a side), so it is not halved. A percentage is a cost only next to a cost word ("0.1%" alone is not).
   Units that mean nothing but a cost (bp, ‰, 万分之, the jargon 万N / 千N standing alone between
@@ -737,7 +737,8 @@ _COST_TERM_RE = _LazyRe(
     r"|(?<!持仓)(?<!平均)(?<!持股)成本(?!价|线|均价|区)|\bcosts?\b(?!\s+(?:basis|price))|印花税|\bstamp\s+duty\b)"
     r"|(?P<commission>\bcommissions?\b|\bcommision\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
     r"|\bfees?\b|佣金(?:费率|率)?|手续费(?:率|用)?|交易费率?|过户费|费率)"
-    r"|(?P<double>来回|\bround[\s-]?(?:trip|turn)\b)"
+    r"|(?P<double>来回|一买一卖|一进一出|买卖合计|买卖一共|买卖加起来|\bround[\s-]?(?:trip|turn)\b|\bin\s+and\s+out\b"
+    r"|\b(?:buy|entry)\s+(?:and|plus|\+)\s+(?:sell|exit)\s+(?:combined|together|total)\b)"
     r"|(?P<single>单边|单向|每边|双边|双向|\bboth[\s-]+(?:ways|sides)\b|\bper[\s-]+(?:side|leg)\b|\beach[\s-]+way\b"
     r"|\bone[\s-]+way\b)", _I)
 _FILLER_RE = _LazyRe(
@@ -745,7 +746,7 @@ _FILLER_RE = _LazyRe(
     r"|rate|rates|ratio|per|side|each|way|one|round|trip|both|ways|sides|leg|the|a|an|in|with|for|trade|trades"
     r"|order|orders|transaction|transactions|applied|charged?|pay|use|using)\b|为|是|按照?|设(?:置|定)?(?:为|成)?"
     r"|取|用|率|费率|的|约|大约|收取?|算|考虑|单边|双边|单向|双向|每边|来回|每笔|每次|都|统一|暂定|定为|假设"
-    r"|假定|标准|交易|-)*", _I)
+    r"|假定|标准|交易|合计|一共|总共|加起来|共|combined|total|together|-)*", _I)
 _JARGON_RE = _LazyRe(
     rf"(?<![0-9{_CN}.])(?<![0-9{_CN}][点點])([万千])([0-9]+(?:\.[0-9]+)?|[{_DIGITS}]{{1,2}}(?:[点點][{_DIGITS}]+)?)(?![0-9{_CN}点])")
 

@@ -40,9 +40,11 @@ Conventions (``today`` is the last bar of the data in question, not the wall clo
   as stated (``start > end``) for the caller to report, never moved.
 * Two-digit years ("3Q21", "2018-19") are 20xx. "M/D/YYYY" is read month first unless the
   first number is above 12. A bare four-digit number is a year only between 1950 and ten
-  years past ``today`` and away from counts, money and index names. Fiscal years ("FY2019"),
-  vague spans ("近年来", "past few years") and anchored relative spans ("the 6 months before
-  2024") are not read.
+  years past ``today`` and away from counts, money and index names. Fiscal years ("FY2019",
+  "FY19", "2019财年") are read as calendar years. Spans anchored to a named end ("the 3 years
+  to end-2017", "the 5 years ending Dec 2023", "the 6 months before 2024", "截至2017年底的三年")
+  end on that year's / month's last day (the day before it for "before"). Vague spans
+  ("近年来", "past few years") are not read.
 * Roles: a role word must sit in the window's clause (clauses end at , ; . ! ? and at
   "but/then/然后"). A role word joined to the window by filler words ("on", "as the",
   "should be", "用", "做", "作为") binds first; otherwise the clause's order decides (role-first
@@ -380,6 +382,22 @@ def _first_part(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, _months(year, 13 - n, 12) if tail else _months(year, 1, n))
 
 
+def _span_ending(m: re.Match[str], today: date) -> _Atom | None:
+    """"the 3 years to end-2017", "the 5 years ending Dec 2023", "the 6 months before 2024",
+    "截至2017年底的三年": N units that end with the named year or month (the day before it, for "before")."""
+    year = _year_of(m, today)
+    named = m.groupdict().get("mon") or m.groupdict().get("m")
+    month = _month_of(m) if named else 12
+    end = _month_end(year, month)
+    if m.groupdict().get("how") and re.match(r"before|prior|pre", m["how"].lower()):
+        end = date(year, month if named else 1, 1) - timedelta(days=1)
+    key = _unit_key(m["u"])
+    n = _amount(m["n"])
+    if key not in _UNIT_MONTHS or not 0 < n <= 50:
+        return None
+    return _atom(m, _rolling(end, months=n * _UNIT_MONTHS[key]), joinable=False)
+
+
 def _year_atom(m: re.Match[str], today: date) -> _Atom | None:
     year = _year_of(m, today)
     return _atom(m, _clip((date(year, 1, 1), date(year, 12, 31)), today, m))
@@ -594,6 +612,16 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?:the\s+)?(?P<side>first|last|final)\s+{_NUM_EN}\s+(?P<u>months|quarters)\s+(?:of|in)\s+{_YE}",
          _first_part),
         (rf"{_YZ}\s*(?:的)?\s*(?P<side>前|后|最后)\s*{_NUM_ZH}\s*(?P<u>个月|个?季度)", _first_part),
+        # N units ending at a named year or month ("the 3 years to end-2017", "截至2023年12月的过去三年")
+        (rf"{_B}(?:the\s+)?{_NUM_EN}\s+(?P<u>years?|yrs?|months?|quarters?)\s+(?P<how>to|ending(?:\s+(?:in|at|on|with))?"
+         rf"|ended|through|thru|up\s+to|until|till|before|prior\s+to|leading\s+up\s+to)\s+(?:(?:the\s+)?(?:end|close)"
+         rf"(?:\s+of\s+|-|\s+)|year[- ]end\s+|fy\s*)?(?:{_MONW},?\s+(?:of\s+)?)?{_Y}", _span_ending),
+        (rf"(?:截至|截止到?|到)\s*{_YZ}\s*(?:{_CM}\s*月份?)?\s*(?:底|末)?\s*(?:为止)?\s*(?:的\s*(?:过去|近|前|最近)?|过去|近|最近)"
+         rf"\s*{_NUM_ZH}\s*(?P<u>年|个月)", _span_ending),
+        # fiscal years read as calendar years ("FY2015", "FY17", "2015财年")
+        (rf"{_B}fy\s*'?(?P<y>{_Y4})(?!\d)", _year_atom),
+        (rf"{_B}fy\s*'?(?P<yy>\d\d){_E}", _year_atom),
+        (rf"{_Y_RAW}\s*财年", _year_atom),
         # years and decades
         (rf"{_YZ}(?:度|份)?(?:全年)?", _year_atom),
         (r"(?P<cy>[〇零一二三四五六七八九]{4})\s*年", _year_atom),
@@ -696,7 +724,7 @@ class _Window:
     ranged: bool = False
 
 
-_CONNECT = r"\s*(?:(?P<and>and)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/|至|到|直到|一直到)\s*"
+_CONNECT = r"\s*(?:(?P<and>and|、|和|与)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/|至|到|直到|一直到)\s*"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 
 
@@ -821,7 +849,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
     ("train", r"(?<![a-z])(?:train(?:s|ed|ing)?(?:\s+(?:set|period|window|sample|split|segment))?"
-              r"|in[- ]sample|is(?=\s*:?\s*\d{4})|fit(?:s|ted|ting)?|estimation\s+(?:period|window|sample)"
+              r"|in[- ]sample|is(?=\s*:?\s*\d{4})|fit(?:s|ted|ting)?|learn(?:s|ed|t|ing)?(?=\s+(?:on|over|from|using)(?![a-z]))|estimation\s+(?:period|window|sample)"
               r"|estimat(?:e|es|ed|ing)(?=\s+(?:on|over|from|using|with)(?![a-z]))"
               r"|calibrat(?:e|es|ed|ing|ion)|optimi[sz](?:e|es|ed|ing)(?=\s+(?:on|over|in|using)(?![a-z]))"
               r"|(?:search|find|pick|choose|select)(?:ing)?\s+(?:the\s+)?(?:params|parameters|settings)"

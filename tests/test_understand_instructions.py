@@ -1,0 +1,139 @@
+"""Whole instructions read into a spec: the general rules behind multi-step requests, anchored
+periods, held-out splits, counts, settings and declines (own wordings, not the case banks')."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agents.spec import TaskSpec
+from agents.understand import load_router, understand
+from agents.understand._periods import find_periods
+from evals.understanding import sample_catalog
+from taorui.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def read() -> object:
+    catalog = sample_catalog()
+    router = load_router(str(Settings().cache_dir / "router"))
+    return lambda text: understand([text], catalog, router)
+
+
+def _intents(spec: TaskSpec) -> list[str]:
+    return [s.intent for s in spec.steps]
+
+
+def _window(spec: TaskSpec, role: str, step: int = 0) -> tuple[str, str] | None:
+    window = getattr(spec.steps[step].windows, role)
+    return None if window is None else (window.value.start.isoformat(), window.value.end.isoformat())
+
+
+# --- periods ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("use the four years to end-2016", "2013-01-01", "2016-12-31"),
+    ("over the 2 years ending June 2015", "2013-07-01", "2015-06-30"),
+    ("the 18 months through 2012", "2011-07-01", "2012-12-31"),
+    ("the six months before 2010", "2009-07-01", "2009-12-31"),
+    ("截至2014年底的过去两年", "2013-01-01", "2014-12-31"),
+    ("FY2011 through FY2013", "2011-01-01", "2013-12-31"),
+    ("fy09-fy10", "2009-01-01", "2010-12-31"),
+    ("2012、2013两年", "2012-01-01", "2013-12-31"),
+])
+def test_anchored_and_fiscal_periods(text: str, first: str, last: str) -> None:
+    found = find_periods(text, date(2018, 12, 31))
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in found] == [(first, last)]
+
+
+def test_a_quarter_range_is_not_an_anchored_span() -> None:
+    found = find_periods("2019年一季度到2020年四季度", date(2025, 12, 31))
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in found] == [("2019-01-01", "2020-12-31")]
+
+
+def test_training_is_the_data_before_the_held_out_windows(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("fit an MLP with alpha360 on csi_syn; validate on 2022, test from 2023 on, and train on all the data before that")
+    assert _window(spec, "train") == ("2016-01-04", "2021-12-31")
+    zh = read("合成股票池训练LightGBM，最近两年做测试，其余的全部用于训练")
+    assert _window(zh, "train") == ("2016-01-04", "2023-12-31")
+
+
+def test_an_open_training_window_ends_where_the_hold_out_begins(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("PPO on the S&P: hold out the last three years for testing and train from 2003 until then")
+    assert _window(spec, "train") == ("2003-01-01", "2015-12-31")
+
+
+def test_a_restated_window_replaces_the_loose_one(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("backtest buy and hold on gold from the 2011 top onward (i.e. September 2011 to the end of the data)")
+    assert _window(spec, "data") == ("2011-09-01", "2025-12-31")
+
+
+# --- several steps in one sentence --------------------------------------------------------------
+def test_two_orders_in_one_sentence(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("sell 5 lots of gold and grab 200 shares of SYN010")
+    assert _intents(spec) == ["place_order", "place_order"]
+    assert [s.side.value for s in spec.steps if s.side] == ["sell", "buy"]
+    money = read("dump my SYN003 position and park $25k in SYN004")
+    assert _intents(money) == ["place_order", "place_order"]
+    assert money.steps[1].side is not None and money.steps[1].side.value == "buy"
+    assert money.steps[1].quantity is not None and money.steps[1].quantity.value.kind == "notional"
+
+
+def test_a_run_after_a_comma_and_a_closing_comparison(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("Train an A2C agent on crude for 2010-2015, backtest a momentum rule on the same years, and then say which one did better")
+    assert _intents(spec) == ["train_rl", "backtest_strategy", "compare"]
+
+
+def test_a_preamble_before_the_comma_frames_the_request(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("Using the sample universe, train a linear model on 2017-2021")
+    assert _intents(spec) == ["train_model"]
+
+
+def test_one_model_per_feature_set(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("one MLP on csi_syn with alpha360 and another with alpha158, then rank them")
+    assert _intents(spec) == ["train_model", "train_model", "compare"]
+    assert [s.features.value for s in spec.steps[:2] if s.features] == ["alpha360", "alpha158"]
+
+
+def test_a_later_run_joins_the_comparison(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("PPO和A2C在黄金上各训一个，再和双均线回测放在一起比")
+    assert _intents(spec) == ["train_rl", "train_rl", "backtest_strategy", "compare"]
+
+
+def test_each_instrument_its_own_run_when_ranked(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("train PPO on gold and on the Nasdaq for 2010-2018 and rank both")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+
+
+# --- values ---------------------------------------------------------------------------------------
+def test_counts_seeds_steps_cash_and_costs(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("look for half a dozen turnover factors on csi_syn")
+    assert spec.steps[0].factor_count is not None and spec.steps[0].factor_count.value == 6
+    spec = read("PPO on gold 2015-2020, set the seed to 9")
+    assert spec.steps[0].seed is not None and spec.steps[0].seed.value == 9
+    spec = read("黄金TD3，种子７，步数提到１２万，初始资金人民币三百万元，佣金一买一卖合计万六")
+    step = spec.steps[0]
+    assert step.seed is not None and step.seed.value == 7
+    assert step.timesteps is not None and step.timesteps.value == 120000
+    assert step.cash is not None and step.cash.value == 3_000_000
+    assert step.costs.commission is not None and step.costs.commission.value == pytest.approx(0.0003)
+    assert step.side is None and step.quantity is None
+
+
+def test_grid_steps_and_named_signal(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("黄金布林带周期寻优，从10到40，每次加10")
+    assert spec.steps[0].grid["period"].value == (10.0, 20.0, 30.0, 40.0)
+    spec = read("纳指MACD回测，快12 慢26 信号9")
+    assert {k: v.value for k, v in spec.steps[0].params.items()} == {"fast": 12.0, "slow": 26.0, "signal": 9.0}
+
+
+# --- what the account holds, declines and unknown indexes -----------------------------------------
+@pytest.mark.parametrize("text", ["how much crude are we holding?", "原油手上还有多少", "is anything waiting in the approvals queue"])
+def test_holdings_and_queue_questions_are_account_status(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert _intents(read(text)) == ["account_status"]
+
+
+def test_a_verse_is_declined_and_an_unknown_index_is_asked_about(read) -> None:  # type: ignore[no-untyped-def]
+    assert _intents(read("帮我写一首关于均线的五言律诗")) == ["out_of_scope"]
+    spec = read("backtest an SMA cross on the Dow Jones")
+    assert spec.question is not None
