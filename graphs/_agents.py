@@ -55,7 +55,8 @@ def supervisor_node(deps: GraphDeps) -> Any:
     def supervisor(state: GraphState) -> dict[str, Any]:
         client = _client(deps, state)
         try:
-            done = client.complete(conversation(state, "supervisor"), [control_schema(t) for t in SUPERVISOR_TOOLS])
+            done = client.complete(conversation(state, "supervisor", catalog=deps.catalog()),
+                                   [control_schema(t) for t in SUPERVISOR_TOOLS])
         except TaoruiError as exc:
             return {**failed(exc, state.get("language", "en")), "usage": client.meter.usage.model_dump()}
         message = done.message.model_copy(update={"id": ai_id(state["instruction_id"], "supervisor", 0),
@@ -139,7 +140,8 @@ def agent_node(deps: GraphDeps, agent: str) -> Any:
         client = _client(deps, state, deps.executor)
         try:
             extra = [_budget_note(agent, budget)] if over else []
-            done = client.complete(conversation(state, agent, extra), None if over else tool_schemas(deps, agent))
+            done = client.complete(conversation(state, agent, extra, catalog=deps.catalog()),
+                                   None if over else tool_schemas(deps, agent))
         except TaoruiError as exc:
             return {**failed(exc, state.get("language", "en")), "usage": client.meter.usage.model_dump()}
         message = done.message.model_copy(update={"id": ai_id(iid, agent, turn), "name": agent})

@@ -37,9 +37,7 @@ def prepare_node(deps: GraphDeps) -> Any:
 
     def prepare(state: GraphState) -> dict[str, Any]:
         text, earlier = state["instruction"], list(state.get("earlier") or [])
-        entries = build_catalog(deps.tool_context.data)
         language = detect_language(earlier[0] if earlier else text)
-        catalog = [e.model_dump(mode="json") for e in entries]
         hits = []
         # Recalled records go into the brief an LLM reads; the offline planner reads none (it
         # searches memory through its tools when a step asks), so it does not pay for a recall.
@@ -52,7 +50,7 @@ def prepare_node(deps: GraphDeps) -> Any:
             "instruction": text, "earlier": earlier, "thread_id": state.get("thread_id"),
             "instruction_id": state["instruction_id"], "backend": deps.llm.backend, "model": deps.llm.model,
             "language": language})
-        return {"language": language, "catalog": catalog, "memory": hits, "active": None, "task": "",
+        return {"language": language, "catalog": [], "memory": hits, "active": None, "task": "",
                 "handover": None, "hops": 0, "pending_approvals": [], "usage": {}, "status": "running",
                 "answer": "", "agent": None, "error": None, "run_dir": str(run.path),
                 "require_approval": False, "approval_reason": None, "task_spec": None}

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.brief import MemoryHit
+from agents.brief import CatalogEntry, MemoryHit
 from agents.llm import LLMConfig
 from guardrails import ApprovalRequest, ApprovalSettlement, FillReport
 from tools import Tool, ToolContext
@@ -104,3 +104,23 @@ class GraphDeps:
     #: every backend: the model under ``model`` only reads the instruction into a task spec.
     #: ``None`` lets ``model`` itself call the agents' tools (an LLM agent loop).
     executor: BaseChatModel | None = None
+    #: What the store holds, by the store's version key (see :meth:`catalog`); not state.
+    _catalog: dict[tuple[tuple[str, str], ...], tuple[CatalogEntry, ...]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def catalog(self) -> tuple[CatalogEntry, ...]:
+        """The store's catalog for the brief, rebuilt only after an ingest.
+
+        Kept out of the checkpointed state: it is large, the same for every instruction, and
+        written into every checkpoint it would make each graph step cost more.
+        """
+        data = self.tool_context.data
+        key = data.version_key()
+        found = self._catalog.get(key)
+        if found is None:
+            from agents.brief import catalog_entries
+
+            found = tuple(catalog_entries(data))
+            self._catalog.clear()
+            self._catalog[key] = found
+        return found

@@ -26,6 +26,7 @@ from langchain_core.messages import (
 )
 
 from agents import Brief, load_prompt, render_brief
+from agents.brief import CatalogEntry
 from graphs.state import HANDOVER, ApprovalRecord, GraphState, fill_rule
 from guardrails import FillReport
 from tools import ToolOutcome
@@ -86,22 +87,24 @@ def approval_text(records: Sequence[ApprovalRecord], approve: bool, by: str, rea
     return json.dumps(note, ensure_ascii=False, default=str)
 
 
-def brief_for(state: GraphState, role: str) -> Brief:
-    """The brief of ``role`` built from the state (never stored: always rebuilt the same)."""
+def brief_for(state: GraphState, role: str, catalog: Sequence[CatalogEntry] = ()) -> Brief:
+    """The brief of ``role`` built from the state and the store's catalog (never stored)."""
     stored = state.get("handover") if role == state.get("active") else None
     handover = HANDOVER.dump(HANDOVER.load(stored)) if stored else None  # checked, then as the agent reads it
     return Brief(
         instruction=state["instruction"], language=state.get("language", "en"), role=role,
         task=state.get("task", ""), earlier=tuple(state.get("earlier") or ()),
-        catalog=tuple(state.get("catalog") or ()), memory=tuple(state.get("memory") or ()),  # type: ignore[arg-type]
+        catalog=tuple(catalog) or tuple(state.get("catalog") or ()),  # type: ignore[arg-type]
+        memory=tuple(state.get("memory") or ()),  # type: ignore[arg-type]
         handover=handover, thread_id=state.get("thread_id", ""), spec=state.get("task_spec"),
         **({"today": date.fromisoformat(state["today"])} if state.get("today") else {}),
     )
 
 
-def conversation(state: GraphState, role: str, extra: Sequence[BaseMessage] = ()) -> list[BaseMessage]:
-    """System prompt, brief, then the role's own messages for this instruction."""
+def conversation(state: GraphState, role: str, extra: Sequence[BaseMessage] = (),
+                 catalog: Sequence[CatalogEntry] = ()) -> list[BaseMessage]:
+    """System prompt, brief (with the store's ``catalog``), then the role's own messages."""
     head: list[BaseMessage] = [SystemMessage(content=load_prompt(role)),
-                               HumanMessage(content=render_brief(brief_for(state, role)))]
+                               HumanMessage(content=render_brief(brief_for(state, role, catalog)))]
     own = mine(state.get("messages") or [], state["instruction_id"], role)
     return [*head, *own, *extra]

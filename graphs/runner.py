@@ -30,7 +30,6 @@ from agents.preview import PlanPreview, offline_preview, planned, preview_of
 from agents.understand import detect_language
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
-from graphs._bookends import build_catalog
 from graphs._deps import GraphDeps
 from graphs._messages import conversation
 from graphs._progress import PROGRESS_KEY, progress_text
@@ -279,16 +278,17 @@ class Orchestrator:
 
     def plan_only(self, instruction: str) -> PlanPreview:
         """The task spec the backend produces and the first tool calls; nothing is executed."""
-        entries = build_catalog(self.deps.tool_context.data)
+        entries = list(self.deps.catalog())
         if isinstance(self.deps.model, OfflinePlanner):  # the same reading `taorui ask --plan-only` prints
             return offline_preview(instruction, entries, self.deps.model.router(), self.deps.model.defaults)
         language = detect_language(instruction)
         state: GraphState = {
             "thread_id": "plan-only", "instruction": instruction, "instruction_id": "plan", "earlier": [],
             "language": "zh" if language == "zh" else "en", "messages": [], "memory": [], "task": "",
-            "catalog": [e.model_dump(mode="json") for e in entries]}
+            "catalog": []}
         client = _client(self.deps, state)
-        routed = client.complete(conversation(state, "supervisor"), [control_schema(t) for t in SUPERVISOR_TOOLS])
+        routed = client.complete(conversation(state, "supervisor", catalog=entries),
+                                 [control_schema(t) for t in SUPERVISOR_TOOLS])
         submit = next((c for c in routed.message.tool_calls if c["name"] == SUBMIT_TASK), None)
         if submit is None:
             asked = next((c["args"].get("question") for c in routed.message.tool_calls if c["name"] == ASK_USER), None)
@@ -306,8 +306,8 @@ class Orchestrator:
             return preview
         state = {**state, "active": agent, "task": ", ".join(spec.intents),  # type: ignore[typeddict-item]
                  "task_spec": spec.model_dump(mode="json"), "language": spec.language}  # type: ignore[typeddict-item]
-        first = _client(self.deps, state, self.deps.executor).complete(conversation(state, agent),
-                                                                          tool_schemas(self.deps, agent))
+        first = _client(self.deps, state, self.deps.executor).complete(
+            conversation(state, agent, catalog=entries), tool_schemas(self.deps, agent))
         calls = [{"name": c["name"], "args": c["args"]} for c in first.message.tool_calls]
         return preview.model_copy(update={"tool_calls": calls})
 

@@ -92,6 +92,13 @@ class DataCenter:
         """Names of the markets that hold data."""
         return self._listing.markets()
 
+    def version_key(self) -> tuple[tuple[str, str], ...]:
+        """(market, live version folder) of every market: changes exactly when an ingest lands.
+
+        Cheap (one link resolve per market); callers key caches of what the store holds on it.
+        """
+        return tuple((m, str(self._store(m).current_version())) for m in self.markets())
+
     def market_meta(self, market: str) -> MarketMeta | None:
         """The live catalog of one market (cached per store version)."""
         return self._listing.market_meta(market)
