@@ -137,3 +137,17 @@ def test_a_verse_is_declined_and_an_unknown_index_is_asked_about(read) -> None: 
     assert _intents(read("帮我写一首关于均线的五言律诗")) == ["out_of_scope"]
     spec = read("backtest an SMA cross on the Dow Jones")
     assert spec.question is not None
+
+
+@pytest.mark.parametrize(("text", "train", "test"), [
+    ("dig up liquidity factors on csi_syn, mining on 2017-2019 and confirming on 2020-2021",
+     ("2017-01-01", "2019-12-31"), ("2020-01-01", "2021-12-31")),
+    ("mine a few volume factors: mining period 2018 to 2020, confirmation period 2021",
+     ("2018-01-01", "2020-12-31"), ("2021-01-01", "2021-12-31")),
+    ("挖几个流动性因子，挖掘期2016到2019年，确认期2020年", ("2016-01-01", "2019-12-31"), ("2020-01-01", "2020-12-31")),
+])
+def test_mining_and_confirmation_periods_are_train_and_test(read: object, text: str, train: tuple[str, str],
+                                                            test: tuple[str, str]) -> None:
+    spec = read(text)  # type: ignore[operator]
+    assert _intents(spec) == ["mine_factors"]
+    assert _window(spec, "train") == train and _window(spec, "test") == test

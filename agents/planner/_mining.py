@@ -149,6 +149,16 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"未来 {r['horizon']} 日收益。共尝试 {tried} 个候选因子，保留 {kept} 个"
                   f"（保留的因子都通过了针对 {tried} 个候选的 Bonferroni 校正门槛 |t| >= {fmt_num(r.get('t_threshold'))}）。"),
              *_table(lang, r)]
+    negative = [x for x in (r.get("accepted") or []) if (x.get("direction") or 0) < 0]
+    if negative:
+        names = ", ".join(code(x.get("expr")) for x in negative)
+        momentum = any(x.get("theme") == "momentum" for x in negative)
+        lines.append(pick(lang, f"Direction: {names} predict{'s' if len(negative) == 1 else ''} returns with a negative "
+                                "sign (higher values, lower next returns): trade them reversed"
+                                + ("; for momentum factors that means the data rewards reversal, not momentum."
+                                   if momentum else "."),
+                          f"方向：{names} 的 Rank IC 为负（数值越高，后续收益越低），使用时应取反"
+                          + ("；对动量因子而言，这说明数据奖励的是反转而不是动量。" if momentum else "。")))
     n_rejected = int(r.get("n_rejected") or 0)
     if n_rejected > SHOWN_REJECTED:
         lines.append(pick(lang, f"({n_rejected} dropped in all; the {SHOWN_REJECTED} strongest are shown.)",

@@ -855,6 +855,13 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|(?:search|find|pick|choose|select)(?:ing)?\s+(?:the\s+)?(?:params|parameters|settings)"
               r"(?=\s+(?:on|over|in|using)(?![a-z])))(?![a-z])"),
     ("train", r"(?<![a-z])for\s+the\s+(?:search|optimi[sz]ation|tuning|fit|grid)(?![a-z])"),
+    # factor mining: the mining period is searched (train), the confirmation period held out (test)
+    ("train", r"(?<![a-z])(?:min(?:e|es|ed|ing)(?=\s+(?:on|over|from|in|using|during)(?![a-z]))"
+              r"|mining\s+(?:period|window|sample|set|span))(?![a-z])"),
+    ("test", r"(?<![a-z])(?:confirm(?:s|ed|ing)?(?=\s+(?:on|over|in|with|using|during|against)(?![a-z]))"
+             r"|confirmation(?:\s+(?:period|window|sample|set|span))?)(?![a-z])"),
+    ("train", r"挖掘(?:期|区间|阶段|样本)"),
+    ("test", r"确认(?:期|区间|阶段|样本)"),
     ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合|找参数|选参数|参数寻优|寻优|优化参数|找最优|"
               r"(?<=年)找(?=[，,\s。]|$)"),
     ("out", r"(?<![a-z])(?:out|aside)(?![a-z])(?!\s+of)"),
