@@ -151,3 +151,12 @@ def test_mining_and_confirmation_periods_are_train_and_test(read: object, text: 
     spec = read(text)  # type: ignore[operator]
     assert _intents(spec) == ["mine_factors"]
     assert _window(spec, "train") == train and _window(spec, "test") == test
+
+
+@pytest.mark.parametrize(("text", "unused"), [
+    ("Find me some volatility alphas on the sample universe, looking at 2018-2021 and then 2022-2023", "2022-2023"),
+    ("backtest an sma cross on SP500 over 2010-2012, also glance at 2014-2015", "2014-2015"),
+])
+def test_a_stated_period_no_window_took_is_named_not_dropped(read: object, text: str, unused: str) -> None:
+    spec = read(text)  # type: ignore[operator]
+    assert unused in spec.ignored

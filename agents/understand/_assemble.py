@@ -33,6 +33,7 @@ from agents.spec import (
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found, Value, extract, find_condition, find_limit, unused_numbers
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
+from agents.understand._periods import PeriodMention
 from agents.understand._questions import question_for
 from agents.understand._spoken import canonical
 from agents.understand._text import blank, detect_language, normalise
@@ -874,8 +875,30 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     return TaskSpec(
         text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
         approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),
-        question=question, ignored=tuple(unused_numbers(norm, whole)),
+        question=question, ignored=tuple(dict.fromkeys([*unused_numbers(norm, whole), *_unused_periods(used, steps)])),
     )
+
+
+#: Intents whose steps take windows; a period stated with another intent is read for it elsewhere.
+_WINDOWED = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "evaluate_factors",
+                       "mine_factors", "show_price"})
+
+
+def _unused_periods(periods: Sequence[PeriodMention], steps: Sequence[StepSpec]) -> list[str]:
+    """Stated periods that no step's window took ("2018-2021 and then 2022-2023" with one window).
+
+    Named in the answer as not used, never dropped silently.
+    """
+    if not any(s.intent in _WINDOWED for s in steps):
+        return []
+    said = [w.said for s in steps for w in (s.windows.data, s.windows.train, s.windows.valid, s.windows.test)
+            if w is not None and w.said]
+    out = []
+    for period in periods:
+        text = period.span.text.strip()
+        if text and not any(text in w or w in text for w in said):
+            out.append(text)
+    return out
 
 
 def _joined(texts: Sequence[str]) -> str:
