@@ -12,20 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from taorui_engines.backtest import (
+# Models only at import time: the engine (Backtrader, matplotlib) loads when a tool runs.
+from taorui_engines.backtest._models import (
     FILL_RULE,
     BacktestMetrics,
     BacktestResult,
     BacktestSpec,
-    OptimizeSpec,
     RankMetric,
     Sizing,
-    StrategyName,
-    list_strategies,
-    optimize,
-    read_signal_file,
-    run_backtest,
 )
+from taorui_engines.backtest._params import StrategyName
 from taorui_engines.caveats import Caveat
 from taorui_engines.errors import InvalidArgumentError
 from taorui_engines.runs import open_run
@@ -85,6 +81,8 @@ class ListStrategiesResult(ToolResult):
 
 
 def _list(args: ListStrategiesArgs, ctx: ToolContext) -> ListStrategiesResult:
+    from taorui_engines.backtest import list_strategies
+
     return ListStrategiesResult(strategies=[StrategyEntry.model_validate(s) for s in list_strategies()])
 
 
@@ -174,9 +172,13 @@ def _backtest(args: BacktestStrategyArgs, ctx: ToolContext) -> BacktestStrategyR
     signals, source = None, None
     if args.signal_run_id is not None:
         path = open_run(ctx.runs_dir, args.signal_run_id).file(args.signal_file)
+        from taorui_engines.backtest import read_signal_file
+
         signals, source = read_signal_file(path), f"{args.signal_run_id}/{args.signal_file}"
     elif spec.strategy == "signal":
         raise InvalidArgumentError("the signal strategy needs signal_run_id (a run folder holding the signals)")
+    from taorui_engines.backtest import run_backtest
+
     result = run_backtest(spec, ctx.data, ctx.runs_dir, signals=signals, progress=ctx.progress,
                           signal_source=source)
     assert result.run_id and result.run_dir and result.equity_png and result.equity_csv
@@ -248,6 +250,8 @@ class OptimizeStrategyResult(ToolResult):
 
 
 def _optimize(args: OptimizeStrategyArgs, ctx: ToolContext) -> OptimizeStrategyResult:
+    from taorui_engines.backtest import OptimizeSpec, optimize
+
     spec = OptimizeSpec(base=args.spec(), grid={k: tuple(v) for k, v in args.grid.items()},
                         oos_start=args.oos_start, oos_end=args.oos_end, metric=args.metric, top=args.top)
     result = optimize(spec, ctx.data, ctx.runs_dir, progress=ctx.progress)

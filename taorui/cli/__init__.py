@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from taorui._entry import command_of, pin_hash_seed
 from taorui.cli._common import error_exit
 from taorui.settings import Settings, load_settings
 from taorui.wiring import AppContext
@@ -92,19 +92,6 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(self, f"{self.prog}: {message}")
 
 
-def _command_of(argv: Sequence[str]) -> str | None:
-    """The top-level command an argument list names (skipping the global options), if any."""
-    skip = False
-    for token in argv:
-        if skip:
-            skip = False
-        elif token == "--home":
-            skip = True
-        elif not token.startswith("-"):
-            return token
-    return None
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for ``command``: only its group registered; without one, the command list only."""
     parser = _Parser(prog="taorui", description="Taorui: LLM agents for quant research.")
@@ -151,26 +138,12 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
     logging.basicConfig(level=root_level, handlers=handlers, force=True)
 
 
-#: Commands whose numbers depend on Python's string-hash order (Qlib sums positions in set order):
-#: run under a fixed hash seed so a run and its replay agree bit for bit (docs/replay.md).
-_HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor", "eval"})
-
-
-def _pin_hash_seed(argv: list[str]) -> None:
-    """Re-execute the console script under PYTHONHASHSEED=0 when a hash-sensitive command runs
-    without one. Only the console entry does this (``main()`` with no argv): in-process callers,
-    such as tests, keep their interpreter."""
-    if os.environ.get("PYTHONHASHSEED") is not None or _command_of(argv) not in _HASH_SENSITIVE or "--plan-only" in argv:
-        return
-    os.execve(sys.executable, [sys.executable, "-m", "taorui", *argv], {**os.environ, "PYTHONHASHSEED": "0"})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taorui`` console script."""
     if argv is None:
-        _pin_hash_seed(list(sys.argv[1:]))
+        pin_hash_seed(list(sys.argv[1:]))
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_of(argv))
+    parser = build_parser(command_of(argv))
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:

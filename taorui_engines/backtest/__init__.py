@@ -66,7 +66,7 @@ _WHERE = {
     "OptimizeResult": "_search",
     "OptimizeSpec": "_search",
     "PERIODS_PER_YEAR": "_metrics",
-    "RankMetric": "_search",
+    "RankMetric": "_models",
     "RankedParams": "_search",
     "STRATEGIES": "_params",
     "SimOutput": "_engine",

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from taorui_engines.backtest._params import STRATEGIES, StrategyName, strategy_info, validate_params
 from taorui_engines.caveats import Caveat
 
+#: Metrics a parameter search can rank by (defined here so callers need not import the engine).
+RankMetric = Literal["sharpe", "sortino", "calmar", "total_return", "annualized_return", "final_value", "max_drawdown"]
+
 __all__ = [
     "FILL_RULE",
     "BacktestMetrics",

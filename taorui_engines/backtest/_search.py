@@ -17,14 +17,14 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taorui_engines.backtest._bars import BarSet, load_bars
 from taorui_engines.backtest._engine import simulate
-from taorui_engines.backtest._models import BacktestMetrics, BacktestSpec
+from taorui_engines.backtest._models import BacktestMetrics, BacktestSpec, RankMetric
 from taorui_engines.backtest._params import describe_params, strategy_info, validate_params
 from taorui_engines.caveats import Caveat, search_caveats
 from taorui_engines.data import DataCenter
@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 MAX_COMBOS = 500
 RUN_KIND = "bt_optimize"
-RankMetric = Literal["sharpe", "sortino", "calmar", "total_return", "annualized_return", "final_value", "max_drawdown"]
 GridValue = int | float | bool | str
 
 

@@ -131,14 +131,21 @@ class DataCenter:
         items = [s.strip() for s in symbols.split(",")] if isinstance(symbols, str) else symbols
         if not items or any(not isinstance(s, str) or not s.strip() for s in items):
             raise InvalidArgumentError("no symbols given (pass symbols or a universe name)")
-        universes = self.universes()
+        metas = self._all_meta()  # one look at the store for the whole list
+        universes = {name: u for m in metas for name, u in m.universes.items()}
+        known = {sym: info for m in metas for sym, info in m.instruments.items()}
+
+        def info_of(symbol: str) -> InstrumentInfo:
+            found = known.get(normalize_symbol(symbol))
+            return found if found is not None else self.info(symbol)  # unknown: the error with suggestions
+
         out: dict[str, InstrumentInfo] = {}
         for item in items:
             if item.strip().lower() in universes:
                 for member in universes[item.strip().lower()].members:
-                    out.setdefault(member, self.info(member))
+                    out.setdefault(member, info_of(member))
             else:
-                info = self.info(item)
+                info = info_of(item)
                 out.setdefault(info.symbol, info)
         return list(out.values())
 
@@ -155,8 +162,9 @@ class DataCenter:
     def calendar(
         self, market: str, start: object = None, end: object = None, freq: str = "day"
     ) -> pd.DatetimeIndex:
-        """Trading calendar of a market, optionally cut to [start, end]."""
-        version = self.activate(market)
+        """Trading calendar of a market, optionally cut to [start, end] (read from the store:
+        no Qlib initialisation)."""
+        version = self._live_version(market)
         cal = MarketStore.read_calendar(version, check_freq(freq))
         if start is not None or end is not None:
             s, e = parse_range(start or cal.min(), end or cal.max())
