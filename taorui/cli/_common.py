@@ -6,13 +6,16 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from taorui_engines.errors import TaoruiError
 
-__all__ = ["EXIT_INVALID", "add_json_flag", "emit", "error_exit", "parse_span"]
+__all__ = ["EXIT_INVALID", "add_json_flag", "emit", "error_exit", "parse_span", "validated"]
+
+T = TypeVar("T")
 
 #: Exit status for bad input, refusals and other Taorui errors.
 EXIT_INVALID = 2
@@ -59,3 +62,14 @@ def parse_span(text: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(parts):
         raise argparse.ArgumentTypeError(f"expected START:END (YYYY-MM-DD:YYYY-MM-DD), got {text!r}")
     return parts[0], parts[1]
+
+
+def validated(build: Callable[[], T]) -> T:
+    """Build a request model; a validation failure becomes an InvalidArgument error (exit 2)."""
+    try:
+        return build()
+    except ValidationError as exc:
+        from taorui_engines.errors import InvalidArgumentError
+        from tools._base import format_validation_error
+
+        raise InvalidArgumentError(format_validation_error(exc)) from exc

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from taorui.cli._common import add_json_flag, emit, parse_span
+from taorui.cli._common import add_json_flag, emit, parse_span, validated
 from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
-from taorui_engines.expressions import MAX_WINDOW, OPERATORS, parse_expression
-from taorui_engines.factor_mining import MiningRequest, MiningResult, mine_factors
-from taorui_engines.qlib_engine import (
-    FactorEvalRequest,
-    FactorEvaluation,
-    FeatureComparison,
-    ModelParams,
-    TrainConfig,
-    compare_feature_sets,
-    evaluate_factors,
-)
-from tools._base import format_validation_error
+
+# Engines load when a subcommand runs (``factor describe`` needs no Qlib): types only here.
+if TYPE_CHECKING:
+    from taorui_engines.factor_mining import MiningRequest, MiningResult
+    from taorui_engines.qlib_engine import FactorEvaluation, FeatureComparison, TrainConfig
 
 __all__ = ["register", "validated"]
-
-T = TypeVar("T")
-
-
-def validated(build: Callable[[], T]) -> T:
-    """Build a request model; a validation failure becomes an InvalidArgument error (exit 2)."""
-    try:
-        return build()
-    except ValidationError as exc:
-        raise InvalidArgumentError(format_validation_error(exc)) from exc
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``factor`` group."""
@@ -132,6 +111,7 @@ def _add_compare(cmds: argparse._SubParsersAction) -> None:  # type: ignore[type
 def cmd_compare(args: argparse.Namespace, ctx: AppContext) -> int:
     """Train Alpha158 and Alpha158 + the expressions, and print the comparison (or one JSON object)."""
     from taorui.cli.model import _portfolio
+    from taorui_engines.qlib_engine import ModelParams, TrainConfig, compare_feature_sets
 
     base = validated(lambda: TrainConfig(
         model=args.model, features="alpha158", universe=_universe(args.universe), train=args.train,
@@ -160,6 +140,8 @@ def _compare_text(c: FeatureComparison) -> str:
 
 def cmd_mine(args: argparse.Namespace, ctx: AppContext) -> int:
     """Run the mining loop, print the keep/drop table (or one JSON object); ``--compare`` closes the loop."""
+    from taorui_engines.factor_mining import MiningRequest, mine_factors
+    from taorui_engines.qlib_engine import compare_feature_sets
     themes = tuple(t for text in args.theme for t in text.split(",") if t.strip())
     request = validated(lambda: MiningRequest(
         universe=_universe(args.universe), themes=themes, rounds=args.rounds, population=args.population,
@@ -197,7 +179,7 @@ def _compare_base(args: argparse.Namespace, ctx: AppContext, request: MiningRequ
     from datetime import timedelta
 
     from taorui.cli.model import _portfolio
-    from taorui_engines.qlib_engine import resolve_universe
+    from taorui_engines.qlib_engine import ModelParams, TrainConfig, resolve_universe
 
     universe = resolve_universe(ctx.data, request.universe)
     last = min(i.end for i in universe.instruments)
@@ -252,6 +234,7 @@ def _universe(text: str) -> str | tuple[str, ...]:
 
 def cmd_eval(args: argparse.Namespace, ctx: AppContext) -> int:
     """Evaluate the expressions and print one line (or one JSON object) per result."""
+    from taorui_engines.qlib_engine import FactorEvalRequest, evaluate_factors
     request = validated(lambda: FactorEvalRequest(
         expressions=tuple(args.expressions), universe=_universe(args.universe),
         start=args.start, end=args.end, horizon=args.horizon,
@@ -282,6 +265,8 @@ def _eval_text(evaluation: FactorEvaluation) -> str:
 
 def cmd_describe(args: argparse.Namespace, ctx: AppContext) -> int:
     """Parse without evaluating."""
+    from taorui_engines.expressions import parse_expression
+
     parsed = parse_expression(args.expression)
     text = (f"canonical: {parsed.canonical}\nmeaning:   {parsed.description}\n"
             f"fields:    {', '.join(parsed.fields)}\noperators: {', '.join(parsed.operators)}\n"
@@ -291,6 +276,8 @@ def cmd_describe(args: argparse.Namespace, ctx: AppContext) -> int:
 
 def cmd_ops(args: argparse.Namespace, ctx: AppContext) -> int:
     """List the whitelist."""
+    from taorui_engines.expressions import MAX_WINDOW, OPERATORS
+
     ops: list[dict[str, Any]] = [
         {"name": s.name, "args": list(s.args), "result": s.result, "symbol": s.symbol,
          "min_window": s.min_window if "window" in s.args else None, "summary": s.summary}

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import TYPE_CHECKING
 
-from taorui.cli._common import add_json_flag, emit, parse_span
-from taorui.cli.factor import validated
+from taorui.cli._common import add_json_flag, emit, parse_span, validated
 from taorui.wiring import AppContext
-from taorui_engines.qlib_engine import (
-    BacktestConfig,
-    BacktestMetrics,
-    ModelParams,
-    SignalBacktestRequest,
-    SignalBacktestResult,
-    TrainConfig,
-    TrainResult,
-    backtest_signal,
-    train_model,
-)
+
+# Qlib loads when a subcommand runs, not to build the parser: types only here.
+if TYPE_CHECKING:
+    from taorui_engines.qlib_engine import (
+        BacktestConfig,
+        BacktestMetrics,
+        SignalBacktestResult,
+        TrainResult,
+    )
 
 __all__ = ["register"]
 
@@ -68,6 +66,8 @@ def _portfolio_args(p: argparse.ArgumentParser) -> None:
 
 
 def _portfolio(args: argparse.Namespace) -> BacktestConfig:
+    from taorui_engines.qlib_engine import BacktestConfig
+
     return validated(lambda: BacktestConfig(
         topk=args.topk, n_drop=args.n_drop, open_cost=args.open_cost, close_cost=args.close_cost,
         min_cost=args.min_cost, limit_threshold=args.limit_threshold,
@@ -81,6 +81,8 @@ def _universe(text: str) -> str | tuple[str, ...]:
 
 def cmd_train(args: argparse.Namespace, ctx: AppContext) -> int:
     """Train and print the run, the test metrics and the backtest."""
+    from taorui_engines.qlib_engine import ModelParams, TrainConfig, train_model
+
     config = validated(lambda: TrainConfig(
         model=args.model, features=args.features, expressions=tuple(args.expr),
         universe=_universe(args.universe), train=args.train, valid=args.valid, test=args.test,
@@ -130,6 +132,8 @@ def _train_text(r: TrainResult) -> str:
 
 def cmd_backtest(args: argparse.Namespace, ctx: AppContext) -> int:
     """Backtest a saved signal."""
+    from taorui_engines.qlib_engine import SignalBacktestRequest, backtest_signal
+
     request = validated(lambda: SignalBacktestRequest(
         run_id=args.run, expression=args.expr,
         universe=_universe(args.universe) if args.universe else None,
