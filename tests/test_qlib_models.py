@@ -333,3 +333,38 @@ def test_the_public_surface_is_pinned() -> None:
         "run_backtest", "summarize", "top_quantile_turnover", "train_model", "translate",
     }
     assert all(hasattr(engine, name) for name in engine.__all__)
+
+
+@pytest.mark.parametrize("features", ["alpha158", "alpha360"])
+def test_the_feature_cache_gives_qlibs_own_handler_values(data_center: DataCenter, tmp_path: Path,
+                                                           features: str) -> None:
+    """Our handler (raw frame loaded once, then cached) equals Qlib's Alpha158/Alpha360 handler exactly."""
+    from qlib.contrib.data.handler import Alpha158, Alpha360
+    from qlib.data.dataset.handler import DataHandlerLP
+
+    from taorui_engines.data import _qlib
+    from taorui_engines.qlib_engine._dataset import FeatureCache, Segments, _processors, build_handler, label_expression
+
+    symbols = [f"SYN{i:03d}" for i in range(8)]
+    segments = Segments(train=(pd.Timestamp("2020-01-02"), pd.Timestamp("2020-09-30")),
+                        valid=(pd.Timestamp("2020-10-01"), pd.Timestamp("2020-11-30")),
+                        test=(pd.Timestamp("2020-12-01"), pd.Timestamp("2020-12-31")))
+    cache = FeatureCache(tmp_path / "features", "synthetic:test")
+    with _qlib.lock():
+        data_center.activate("synthetic")
+        infer, learn = _processors(segments)
+        qlib_handler = (Alpha158 if features == "alpha158" else Alpha360)(
+            instruments=symbols, start_time=segments.train[0], end_time=segments.test[1], infer_processors=infer,
+            learn_processors=learn, fit_start_time=segments.train[0], fit_end_time=segments.train[1],
+            label=([label_expression(1)], ["LABEL0"]))
+        first = build_handler(features, symbols, segments, 1, cache=cache)  # type: ignore[arg-type]
+        assert len(list((tmp_path / "features").glob("*.parquet"))) == 1
+        second = build_handler(features, symbols, segments, 1, cache=cache)  # type: ignore[arg-type]
+        other = build_handler(features, symbols, segments, 2, cache=cache)  # type: ignore[arg-type]
+    assert len(list((tmp_path / "features").glob("*.parquet"))) == 2  # another label: another entry
+    for key in (DataHandlerLP.DK_R, DataHandlerLP.DK_I, DataHandlerLP.DK_L):
+        want = qlib_handler.fetch(data_key=key)
+        pd.testing.assert_frame_equal(first.fetch(data_key=key), want)
+        pd.testing.assert_frame_equal(second.fetch(data_key=key), want)
+    labels = [h.fetch(col_set="label", data_key=DataHandlerLP.DK_R) for h in (first, other)]
+    assert not labels[0].equals(labels[1])

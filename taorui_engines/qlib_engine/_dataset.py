@@ -19,11 +19,18 @@ raw label.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+
+logger = logging.getLogger(__name__)
 
 FeatureSet = Literal["alpha158", "alpha360", "custom", "alpha158+custom"]
 
@@ -60,56 +67,120 @@ def _processors(segments: Segments) -> tuple[list[dict[str, Any]], list[dict[str
     return infer, learn
 
 
+def feature_config(features: FeatureSet, custom: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(Qlib expressions, column names) of a feature set: exactly the lists Qlib's handlers load."""
+    from qlib.contrib.data.loader import Alpha158DL, Alpha360DL
+
+    if features in ("alpha158", "alpha158+custom"):
+        fields, names = Alpha158DL.get_feature_config(
+            {"kbar": {}, "price": {"windows": [0], "feature": ["OPEN", "HIGH", "LOW", "VWAP"]}, "rolling": {}})
+        if features == "alpha158+custom":
+            return [*fields, *custom], [*names, *_custom_names(custom)]
+        return list(fields), list(names)
+    if features == "alpha360":
+        fields, names = Alpha360DL.get_feature_config()
+        return list(fields), list(names)
+    return list(custom), _custom_names(custom)
+
+
 def build_handler(
     features: FeatureSet,
     symbols: Sequence[str],
     segments: Segments,
     label_horizon: int,
     custom: Sequence[str] = (),
+    cache: FeatureCache | None = None,
 ) -> Any:
     """A Qlib ``DataHandlerLP`` over ``symbols`` from the train start to the test end.
 
     ``custom`` holds *canonical* expressions (already through the parser) for ``custom`` and
     ``alpha158+custom`` (Alpha158's 158 columns, then ``F000``, ``F001``, ... for them).
+    The raw frame (features and label before any processor) is what Qlib's ``Alpha158`` /
+    ``Alpha360`` handlers load with their ``QlibDataLoader``; with a ``cache`` it is read from
+    there when the same store version, symbols, window and expressions were loaded before, so
+    a second run skips computing them. The processors then run on it as in Qlib's handlers.
     Qlib must be initialised on the symbols' market before this is called.
     """
-    from qlib.contrib.data.handler import Alpha158, Alpha360
     from qlib.data.dataset.handler import DataHandlerLP
+    from qlib.data.dataset.loader import QlibDataLoader, StaticDataLoader
 
     infer, learn = _processors(segments)
+    fields, names = feature_config(features, custom)
     label = ([label_expression(label_horizon)], ["LABEL0"])
-    common: dict[str, Any] = {
-        "instruments": list(symbols), "start_time": segments.train[0], "end_time": segments.test[1],
-        "infer_processors": infer, "learn_processors": learn,
-    }
-    fit = {"fit_start_time": segments.train[0], "fit_end_time": segments.train[1]}
-    if features == "alpha158":
-        return Alpha158(**common, **fit, label=label)
-    if features == "alpha360":
-        return Alpha360(**common, **fit, label=label)
-    if features == "alpha158+custom":
-        return _alpha158_plus(custom)(**common, **fit, label=label)
-    loader = {"class": "QlibDataLoader",
-              "kwargs": {"config": {"feature": (list(custom), _custom_names(custom)), "label": label}}}
-    return DataHandlerLP(**common, data_loader=loader)
+    start, end = segments.train[0], segments.test[1]
+    config = {"feature": (fields, names), "label": label}
+
+    def load() -> pd.DataFrame:
+        frame: pd.DataFrame = QlibDataLoader(config=config).load(list(symbols), start, end)
+        return frame
+
+    raw = cache.frame({"fields": fields, "names": names, "label": label, "symbols": sorted(symbols),
+                       "start": str(start), "end": str(end)}, load) if cache is not None else load()
+    return DataHandlerLP(instruments=list(symbols), start_time=start, end_time=end,
+                         data_loader=StaticDataLoader(config=raw), infer_processors=infer, learn_processors=learn)
+
+
+def feature_cache(center: Any, market: str) -> FeatureCache:
+    """The feature cache of ``center``'s store (``<data>/cache/features``), keyed on ``market``'s live version."""
+    key = dict(center.version_key()).get(market, "")
+    return FeatureCache(Path(center.data_dir) / "cache" / "features", f"{market}:{key}")
+
+
+class FeatureCache:
+    """Raw feature frames on disk, keyed by the store version and everything that made them.
+
+    A store version never changes (an ingest writes a new one), so a frame computed from it
+    stays right; the key also holds the expressions, names, label, symbols and window and the
+    Qlib version. Files are Parquet, written to a temporary name and renamed (a killed run
+    leaves no half file); the oldest are removed beyond :data:`MAX_FILES` or :data:`MAX_BYTES`.
+    """
+
+    MAX_FILES = 8
+    MAX_BYTES = 4 * 2**30
+
+    def __init__(self, folder: Path, store_key: str) -> None:
+        self.folder = folder
+        self.store_key = store_key
+
+    def _path(self, parts: dict[str, Any]) -> Path:
+        import qlib
+
+        text = json.dumps({"store": self.store_key, "qlib": qlib.__version__, **parts}, sort_keys=True, default=str)
+        return self.folder / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.parquet"
+
+    def frame(self, parts: dict[str, Any], load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The cached frame for ``parts``, or ``load()`` stored for next time."""
+        path = self._path(parts)
+        if path.exists():
+            try:
+                frame = pd.read_parquet(path, engine="pyarrow")
+                os.utime(path)  # recently used: kept longest
+                logger.info("features from cache %s", path.name)
+                return frame
+            except Exception as exc:  # an unreadable file is recomputed, never trusted
+                logger.warning("feature cache %s unreadable (%s); recomputing", path.name, exc)
+        frame = load()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            frame.to_parquet(tmp, engine="pyarrow")
+            os.replace(tmp, path)
+            self._prune()
+        except Exception as exc:  # a cache that cannot be written costs time, not the run
+            logger.warning("feature cache not written (%s)", exc)
+        return frame
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+        total = 0
+        for i, file in enumerate(files):
+            total += file.stat().st_size
+            if i >= self.MAX_FILES or total > self.MAX_BYTES:
+                file.unlink(missing_ok=True)
 
 
 def _custom_names(custom: Sequence[str]) -> list[str]:
     return [f"F{i:03d}" for i in range(len(custom))]
-
-
-def _alpha158_plus(custom: Sequence[str]) -> Any:
-    """Alpha158 whose feature list ends with ``custom``: same loader, same processors, one dataset."""
-    from qlib.contrib.data.handler import Alpha158
-
-    extra, names = list(custom), _custom_names(custom)
-
-    class Alpha158Plus(Alpha158):  # type: ignore[misc]
-        def get_feature_config(self) -> tuple[list[str], list[str]]:
-            fields, columns = super().get_feature_config()
-            return [*fields, *extra], [*columns, *names]
-
-    return Alpha158Plus
 
 
 def build_dataset(handler: Any, segments: Segments) -> Any:

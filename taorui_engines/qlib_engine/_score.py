@@ -26,7 +26,7 @@ import pandas as pd
 
 from taorui_engines.data import DataCenter, _qlib
 from taorui_engines.errors import InvalidArgumentError
-from taorui_engines.qlib_engine._dataset import Segments, build_handler
+from taorui_engines.qlib_engine._dataset import Segments, build_handler, feature_cache
 from taorui_engines.qlib_engine._errors import qlib_errors
 from taorui_engines.qlib_engine._panel import parse_all, resolve_universe, trading_window
 from taorui_engines.qlib_engine._train import TrainConfig
@@ -144,7 +144,8 @@ def load_model_scores(center: DataCenter, runs_dir: Path, run_id: str, start: da
                         test=(window[0], window[-1]))
     with _qlib.lock(), qlib_errors(f"building the {config.features} features of run {run_id}"):
         center.activate(universe.market)
-        handler = build_handler(config.features, universe.symbols, segments, config.label_horizon, custom)
+        handler = build_handler(config.features, universe.symbols, segments, config.label_horizon, custom,
+                                cache=feature_cache(center, universe.market))
         from qlib.data.dataset.handler import DataHandlerLP
 
         frame = handler.fetch(slice(window[0], window[-1]), col_set="feature", data_key=DataHandlerLP.DK_I)

@@ -37,6 +37,7 @@ from taorui_engines.qlib_engine._dataset import (
     Segments,
     build_dataset,
     build_handler,
+    feature_cache,
     label_expression,
 )
 from taorui_engines.qlib_engine._errors import qlib_errors
@@ -233,7 +234,8 @@ class _Training:
         with _qlib.lock(), qlib_errors(f"building the {self.config.features} dataset"):
             self.center.activate(self.universe.market)
             handler = build_handler(self.config.features, self.universe.symbols, self.segments,
-                                    self.config.label_horizon, self.custom)
+                                    self.config.label_horizon, self.custom,
+                                    cache=feature_cache(self.center, self.universe.market))
             dataset = build_dataset(handler, self.segments)
             n_features = len(dataset.prepare("train", col_set="feature").columns)
         _log(self.run, f"dataset ready: {n_features} features")
