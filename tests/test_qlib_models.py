@@ -343,7 +343,13 @@ def test_the_feature_cache_gives_qlibs_own_handler_values(data_center: DataCente
     from qlib.data.dataset.handler import DataHandlerLP
 
     from taorui_engines.data import _qlib
-    from taorui_engines.qlib_engine._dataset import FeatureCache, Segments, _processors, build_handler, label_expression
+    from taorui_engines.qlib_engine._dataset import (
+        FeatureCache,
+        Segments,
+        _processors,
+        build_handler,
+        label_expression,
+    )
 
     symbols = [f"SYN{i:03d}" for i in range(8)]
     segments = Segments(train=(pd.Timestamp("2020-01-02"), pd.Timestamp("2020-09-30")),
