@@ -349,9 +349,7 @@ class MemoryStore:
     def _query(self, kind: MemoryKind, vector: list[float], clause: dict[str, Any] | None,
                limit: int) -> list[SearchHit]:
         collection = self._collection(kind)
-        with _chroma_errors(f"search {kind}"):
-            if collection.count() == 0:
-                return []
+        with _chroma_errors(f"search {kind}"):  # an empty collection answers with no rows (no count() first)
             found = collection.query(query_embeddings=vector, n_results=limit, where=clause,
                                      include=["documents", "metadatas", "distances"])
         rows = zip(found["ids"][0], (found["documents"] or [[]])[0], (found["metadatas"] or [[]])[0],
