@@ -160,3 +160,45 @@ def test_mining_and_confirmation_periods_are_train_and_test(read: object, text: 
 def test_a_stated_period_no_window_took_is_named_not_dropped(read: object, text: str, unused: str) -> None:
     spec = read(text)  # type: ignore[operator]
     assert unused in spec.ignored
+
+
+# --- unusual number and date forms, follow-ups that point at an earlier run -------------------------
+@pytest.mark.parametrize(("text", "kind", "rate"), [
+    ("backtest macd on gold with slippage of a quarter of a basis point", "slippage", 0.000025),
+    ("rsi on spx, commission half a percent", "commission", 0.005),
+    ("布林带回测标普，佣金按百分之零点零三收取", "commission", 0.0003),
+    ("布林带回测标普，滑点三个bp", "slippage", 0.0003),
+])
+def test_fractions_of_cost_units_and_counted_units(read: object, text: str, kind: str, rate: float) -> None:
+    spec = read(text)  # type: ignore[operator]
+    assert getattr(spec.steps[0].costs, kind).value == pytest.approx(rate)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("momentum backtest on oil from Dec '10 to Jun '11", "2010-12-01", "2011-06-30"),
+    ("sma cross on spx over 03-07", "2003-01-01", "2007-12-31"),
+    ("train ppo on gold between the 2015 and 2018 year-ends", "2015-12-31", "2018-12-31"),
+    ("backtest rsi on gold from Christmas 2012 to Christmas 2014", "2012-12-25", "2014-12-25"),
+    ("黄金双均线，2016年底到2018年初", "2016-12-31", "2018-01-01"),
+    ("sma cross on nasdaq, the five years ending with the most recent data", "2014-01-01", "2018-12-31"),
+])
+def test_unusual_date_forms(read: object, text: str, first: str, last: str) -> None:
+    assert _window(read(text), "data") == (first, last)  # type: ignore[operator]
+
+
+def test_chat_counts_and_seed_in_chinese(read) -> None:  # type: ignore[no-untyped-def]
+    step = read("ppo on gold 3w步 种子九").steps[0]
+    assert step.timesteps.value == 30000 and step.seed.value == 9
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("like last time, but switch to DDPG", "train_rl"),
+    ("把上次那个原油回测的滑点改成万二再测一次", "backtest_strategy"),
+])
+def test_a_follow_up_is_a_recall_then_the_changed_run(read: object, text: str, intent: str) -> None:
+    spec = read(text)  # type: ignore[operator]
+    assert _intents(spec) == ["recall", intent] and spec.question is None
+
+
+def test_a_repeated_look_back_is_not_a_rerun(read) -> None:  # type: ignore[no-untyped-def]
+    assert _intents(read("what did my last backtest return again?")) == ["recall"]

@@ -106,6 +106,14 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
         ctx = PlanContext(spec, i, brief, tuple(o for o in conversation.observations if o.step == i),
                           conversation.observations, tools, defaults)
         recipe = signal_recipe if (signal and i == start) else _RECIPES.get(spec.steps[i].intent)
+        if recipe is not None and _lacks_recalled(spec, i):
+            spec = _with_recalled(spec, i, conversation)
+            if _lacks_recalled(spec, i):
+                texts.append(pick(spec.language, "The earlier run I recalled does not say what to run this on; please "
+                                  "tell me the instrument (and strategy) to use.",
+                                  "调出的历史运行没有说明要在哪个品种（和哪种策略）上运行；请告诉我要用的品种（和策略）。"))
+                continue
+            ctx = PlanContext(spec, i, brief, ctx.observations, conversation.observations, tools, defaults)
         if recipe is None:
             texts.append(pick(spec.language, "I do not know how to do this yet.", "我还不会处理这个请求。"))
             continue
@@ -119,6 +127,46 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
         if isinstance(action, Answer):
             texts.append(action.text)
     return _after(spec, mine, brief, texts, said)
+
+
+#: Runs that need an instrument; after a recall ("same as before but with SAC") the recalled run supplies it.
+_ON_AN_ASSET = frozenset({"train_rl", "backtest_strategy", "optimize_strategy"})
+
+
+def _lacks_recalled(spec: TaskSpec, i: int) -> bool:
+    """A follow-up run (right after a recall) that still lacks what the recalled run would supply."""
+    step = spec.steps[i]
+    if i == 0 or spec.steps[i - 1].intent != "recall" or step.intent not in _ON_AN_ASSET:
+        return False
+    return not step.instruments or (step.intent != "train_rl" and step.strategy is None)
+
+
+def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSpec:
+    """The follow-up step with the instrument and strategy of the run the recall found (inferred)."""
+    from agents.spec import Sourced
+    from agents.understand._lexicon import STRATEGIES
+
+    hits = [h for o in conversation.observations if o.name == "search_memory" and o.ok and o.step == i - 1
+            for h in (o.result.get("results") or [])]
+    if not hits:
+        return spec
+    text = " ".join(f"{h.get('text', '')} {h.get('metadata') or ''}" for h in hits[:1])
+    step = spec.steps[i]
+    update: dict[str, object] = {}
+    if not step.instruments:
+        names = [e.name for e in conversation.brief.catalog if e.kind == "instrument"] if conversation.brief else []
+        found = next((n for n in names if n.lower() in text.lower()), None)
+        if found is not None:
+            update["instruments"] = (Sourced[str](value=found, source="inferred", said=None),)
+    if step.intent != "train_rl" and step.strategy is None:
+        found = next((k for k in STRATEGIES if k in text.lower()), None)
+        if found is not None:
+            update["strategy"] = Sourced[str](value=found, source="inferred", said=None)
+    if not update:
+        return spec
+    steps = list(spec.steps)
+    steps[i] = step.model_copy(update=update)
+    return spec.model_copy(update={"steps": tuple(steps)})
 
 
 def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said) -> Action:

@@ -190,7 +190,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "There is a debate about whether MACD beats an MA cross on crude. To settle it, please backtest ...":
             # the first sentence says why; the request follows (what it names may still be what it is about)
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
-                                 models=local.models, universe=local.universe))
+                                 models=local.models, universe=local.universe, themes=local.themes))
             continue
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
@@ -273,7 +273,48 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and out[-1][0] != "compare" \
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
-    return _implied(_advice_from_recall(out)) if out else [("unknown", found)]
+    return _follow_up(norm, found, _implied(_advice_from_recall(out))) if out else [("unknown", found)]
+
+
+#: "same as before", "like last time", "刚才那个", "上次的": the instruction points at an earlier run.
+REFERS = re.compile(r"(?<![a-z])(?:(?:the\s+)?same\s+(?:as|like)\s+(?:before|last\s+time|earlier|yesterday|the\s+last\s+(?:one|run))"
+                    r"|(?:the\s+)?same\s+(?:thing|run|setup|one|experiment)\s+(?:again|as\s+before)|like\s+(?:before|last\s+time)"
+                    r"|as\s+before|(?:re-?run|re-?do|re-?train|repeat)\s+(?:yesterday'?s|the\s+last|last|the\s+previous|that|the\s+same))"
+                    r"(?![a-z])|(?:刚才|刚刚|上次|上回|之前|昨天|前天|早上)的?(?:那个|那次|那版|那一版)|同上|跟上次一样|和上次一样|照上次")
+#: What makes a look back a rerun: a change, or "again".
+_CHANGED = re.compile(r"(?<![a-z])(?:but\s+(?:with|using|on|at|for|change|swap|switch|make)|instead|swap(?:ped)?|switch(?:ed)?"
+                      r"|re-?run|re-?train|re-?do)(?![a-z])|换成|换为|换用|改成|改为|改用|再跑|再训|再回测|再测|重跑|"
+                      r"重新跑|重新训|重新回测|再来一")
+#: "run it again", "try again": a rerun, when the instruction points at the run ("same as before ... again").
+_AGAIN_RUN = re.compile(r"(?<![a-z])(?:run|train|do|try)\s+(?:\w+\s+){0,3}?again(?![a-z])")
+_FOLLOWED_RUNS = ("train_rl", "train_model", "backtest_strategy", "optimize_strategy")
+
+
+def _follow_up(norm: str, found: Found, steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"Same as before but with SAC", "把刚才那个换成TD3再跑一遍", "上次那个选股模型特征换成alpha360再训一遍",
+    "rerun yesterday's gold backtest with 5 bp": the earlier run recalled, then run again with the change
+    (one step only: instructions that already plan a recall and a run keep their reading)."""
+    from agents.understand._intents import DAY_RUN, EARLIER
+
+    if len(steps) != 1 or steps[0][0] not in ("recall", *_FOLLOWED_RUNS) or NOT_AGAIN.search(norm) \
+            or lex.has_any(norm, lex.CUES["compare"]):
+        return steps
+    pointed = REFERS.search(norm) is not None
+    if not (_CHANGED.search(norm) or (pointed and _AGAIN_RUN.search(norm))):
+        return steps
+    if not pointed and not (steps[0][0] == "recall" and (
+            lex.has_any(norm, lex.CUES["recall"]) or EARLIER.search(norm) or DAY_RUN.search(norm))):
+        return steps  # "Last week I ran TD3 ... try again with 150k steps": the run is told, not pointed at
+    intent, own = steps[0]
+    if intent == "recall":
+        intent = ("train_rl" if found.algos or lex.has_any(norm, lex.CUES["rl"]) else
+                  "train_model" if found.models or found.features or lex.has_any(norm, lex.CUES["model"]) else
+                  "backtest_strategy" if found.strategies or lex.has_any(norm, lex.CUES["backtest"]) else "")
+        if not intent:
+            return steps
+    what = Found(instruments=own.instruments, algos=found.algos, models=found.models, features=found.features,
+                 strategies=found.strategies)  # the kind of run looked up (its asset, when named)
+    return [("recall", what), (intent, own)]
 
 
 #: Steps that make a result a comparison can weigh.
@@ -700,7 +741,7 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
 
     span = lex.span_of(norm, lex.CUES["recall"])
     if span is None:
-        earlier = EARLIER.search(norm) or DAY_RUN.search(norm)
+        earlier = EARLIER.search(norm) or DAY_RUN.search(norm) or REFERS.search(norm)
         span = earlier.span() if earlier else None
     if span is None:
         return None
@@ -757,6 +798,17 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         ref=_ref(norm, found) if intent == "recall" else None,
         suggest=found.suggest is not None or found.horizon is not None,
     )
+
+
+def _recalled_asset(steps: list[StepSpec]) -> list[StepSpec]:
+    """"刚才黄金那个回测，手续费改成万五再跑一遍": the run after a recall is on the recalled run's asset."""
+    out = list(steps)
+    for i in range(1, len(out)):
+        ref = out[i - 1].ref
+        if out[i - 1].intent == "recall" and ref is not None and ref.value.asset and not out[i].instruments \
+                and out[i].intent in NEEDS_INSTRUMENT:
+            out[i] = out[i].model_copy(update={"instruments": (_inferred(ref.value.asset, ref.said),)})
+    return out
 
 
 def _distinct(values: list[Value]) -> list[Value]:
@@ -863,6 +915,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     whole = extract(norm, spoken, symbols, today, today_of, start_of)
     skeletons = _skeletons(norm, whole, router)
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
+    steps = _recalled_asset(steps)
     steps, unknown = _resolve_typos(steps, whole, catalog)
     steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)
     approval = whole.approval

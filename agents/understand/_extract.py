@@ -188,7 +188,7 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
     known = {s.upper() for s in symbols} | set(lex.ASSETS)
     spelled = {s.upper() for spellings in lex.ASSETS.values() for s in spellings}
     for match in _TICKER.finditer(original):
-        word = match.group(1)
+        word = match.group(1).rstrip(".-")  # "... but with SAC.": the sentence's full stop is not the ticker's
         if word in known or word in spelled or word.upper() in _NOT_TICKERS:
             continue
         if any(match.start() < v.end and v.start < match.end() for v in found.instruments):
@@ -392,7 +392,7 @@ _RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
 _LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
-_BARE_LIST = re.compile(r"(?:try|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
+_BARE_LIST = re.compile(r"(?:try|trying|tried|testing|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
 _TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
               "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
               "均线长度", "两个均线", "均线周期")
@@ -460,7 +460,8 @@ def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
 
 
 def _grid(norm: str, found: Found) -> None:
-    searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm)
+    searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm) \
+        or re.search(r"\b(?:search|sweep|scan|try|test)\b.{0,40}?\d+\s*(?:to|through|-)\s*\d+\s*(?:,\s*)?(?:in\s+)?(?:steps?|by|every|increments?)\b", norm)
     if not searching:
         lists = [(m, _values(m.group(2))) for m in _LIST.finditer(norm)]
         if not any(len(values) >= 3 for _, values in lists):
@@ -512,16 +513,16 @@ def _tune(norm: str, found: Found) -> None:
 
 
 # --- counts and settings ---------------------------------------------------------------------
-_AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|万|百万|千万|亿|million|thousand|mm)?"
+_AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|w(?=\s*(?:步|steps?\b|timesteps\b))|万|百万|千万|亿|million|thousand|mm)?"
            r"|[零一二两三四五六七八九十百千万亿点]+)")
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|step\s+budget|ts\b|"
                         r"步(?![长数]))|"
-                        r"(?:time\s*-?steps?|timesteps|steps|训练步数|步数)\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
+                        r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|步数)\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
                         r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
 SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|设|取|is|用|at|to"
-                  r"|fixed\s+(?:at|to)|set\s+to)?\s*(\d+)")
+                  r"|fixed\s+(?:at|to)|set\s+to)?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
 _CASH = re.compile(
-    r"(?:initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
+    r"(?:(?:initial|starting|opening)\s+(?:cash|capital|account)\s+balance|cash\s+balance|initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"cash(?=\s+\$?\d)|"
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*(?:人民币|美元|rmb|cny|usd)?\s*\$?\s*"
     + _AMOUNT +
@@ -535,7 +536,7 @@ _FORWARD = re.compile(
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
@@ -548,10 +549,11 @@ _COUNT = re.compile(
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"
     r"|nine|ten|eleven|twelve)\b(?!\s*(?:days?|weeks?|months?|years?|stocks?|names?|picks?|shares?|lots?|%))|"
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
-    r"(?:挖|找|给|来|要|构造|构建|推荐|出)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
+    r"(?:挖|找|给|来|要|构造|构建|推荐|出|整|弄|搞)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:就行|就够|即可|就好|吧)|因子\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"[,，]\s*(\d+|[一二两三四五六七八九十]+)\s*个\s*(?=[,，。；]|$)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
-    r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them")
+    r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them|"
+    r"(?<=[,，])\s*(half a dozen|a dozen|a couple|a few)\s*(?:of\s+them\s*)?(?=[,，.;]|$)")
 _COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                 "eleven": 11, "twelve": 12, "a dozen": 12, "half a dozen": 6}
@@ -572,7 +574,7 @@ def _amount(raw: str) -> float | None:
 
     text = raw.replace(" ", "").replace(",", "").replace("_", "")
     scale = 1.0
-    for suffix, factor in (("million", 1e6), ("thousand", 1e3), ("mm", 1e6), ("k", 1e3), ("m", 1e6)):
+    for suffix, factor in (("million", 1e6), ("thousand", 1e3), ("mm", 1e6), ("k", 1e3), ("m", 1e6), ("w", 1e4)):
         if text.endswith(suffix) and text[:-len(suffix)].replace(".", "").replace("e", "").isdigit():
             text, scale = text[:-len(suffix)], factor
             break
@@ -646,10 +648,16 @@ _TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(\d{1,3})\s+(?:best|highest|top)[-
                     r"(?:top|best|highest|前|排名前)\s*(\d+|[一二两三四五六七八九十]+)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?|\d))")
 
 
+#: "这个因子行不行，看5天的", "IC 看10日": with a factor, the days it is judged over are its forward horizon.
+_LOOK_DAYS = re.compile(r"看\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)(?:的|收益)?(?=\s*(?:[,，。；;!！?？]|$|收益|表现))")
+
+
 def _forward(norm: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
     match = _FORWARD.search(blank(norm, found.used))
+    if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"])):
+        match = _LOOK_DAYS.search(blank(norm, found.used))
     if match:
         raw = next(g for g in match.groups() if g)
         days = 1 if raw in ("day", "收益") else int(parse_number(raw) or 0)  # "next-day returns", "次日收益"

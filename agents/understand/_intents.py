@@ -37,7 +37,9 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "marketing", "slide deck", "powerpoint", "blog post", "opening paragraph", "cover letter", "爬虫", "撰写", "写一份",
                  "写一篇", "写个文案", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
-                 "律师", "合法吗", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
+                 "律师", "合法吗", "admin panel", "admin console", "admin page", "break into", "hack into", "get into my old",
+                 "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
+                 "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",
@@ -245,8 +247,9 @@ def _cued(text: str, found: Found) -> str | None:
         return "explain_trades"
     if lex.has_any(text, _CYCLE_NAMED):
         return "trading_cycle"  # "today's cycle with the LightGBM model": the cycle, its model a detail
-    if lex.has_any(text, lex.CUES["list"]):
-        return "list_strategies"
+    if lex.has_any(text, lex.CUES["list"]) and not (lex.has_any(text, lex.CUES["account"])
+                                                   and not re.search(r"strat|策略", text)):
+        return "list_strategies"  # "请列示当前各持仓的敞口": a list of the book, not of strategies
     if found.models and not found.expressions and not lex.has_any(text, lex.CUES["mine"]) and not _is_recall(text):
         research = _research_intent(text, found)  # "LightGBM on csi_syn for our multi-factor research": a model
         if research is not None:
@@ -271,7 +274,10 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
+EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
+                     r"backtests?|training|results?|experiments?|studies|study)\b|"
+                     r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?)\s+(?:from|of|on|dated)\s+\d{4}-\d{2}-\d{2}\b|"
+                     r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
                      r"\blast (?:week|month)'s\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"

@@ -38,7 +38,7 @@ ASSETS: Mapping[str, tuple[str, ...]] = {
     "SP500": ("sp500", "s&p 500", "s&p500", "s&p", "sp 500", "spx", "spx500", "gspc", "^gspc", "标普500",
               "标普 500", "标普", "标准普尔500", "标准普尔", "美股大盘"),
     "NASDAQ": ("nasdaq composite", "nasdaq", "ndx", "ixic", "^ixic", "纳斯达克", "纳指", "纳斯达克指数"),
-    "WTI": ("wti crude", "wti", "crude oil", "crude", "oil", "cl", "cl1", "usoil", "原油", "石油", "油价", "美油"),
+    "WTI": ("wti crude", "wti", "crude oil", "crude", "oil", "cl", "cl1", "usoil", "crud oil", "crud", "curde", "cruide", "原油", "石油", "油价", "美油"),
 }
 
 #: Assets people name that the sample store does not hold: asked about (with how to ingest), never
@@ -199,7 +199,8 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "strategies are available", "strategies do you", "strategies can", "what strats", "which strats",
              "list strats", "strats can", "list your strategies", "strategy library", "有哪些策略", "策略列表",
              "支持哪些策略", "哪些策略", "什么策略", "什么回测策略", "支持什么", "都有什么策略", "策略库",
-             "哪些回测策略", "有什么回测策略", "能回测哪些", "可以回测哪些", "strategies do you support",
+             "哪些回测策略", "有什么回测策略", "策略都有啥", "策略有啥", "有啥策略", "啥策略", "策略都有哪些", "策略都有什么",
+             "策略有什么", "能回测哪些", "可以回测哪些", "strategies do you support",
              "strategies you support", "strategies are supported", "supported strategies"),
     "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
                 "which one is better", "which works better", "works better", "which one works", "side by side",

@@ -232,6 +232,7 @@ class _Atom:
     bare: bool = False  # a bare four-digit number read as a year: guarded against quantities
     open_end: bool = False
     void: bool = False  # a date that does not exist ("2019-02-30"): claims its words, yields nothing
+    edge: str = ""  # "end" for "2019年底"/"the end of 2019", "start" for "2021年初": a point as a range's inner end
 
 
 _Builder = Callable[[re.Match[str], date], "_Atom | None"]
@@ -347,7 +348,30 @@ def _year_edge(m: re.Match[str], today: date) -> _Atom | None:
         year = _year_of(m, today)
         return _atom(m, _clip((date(year, 7, 1), date(year, 7, 1)), today, m))
     first, last = _EDGE_MONTHS[m["e"].lower()]
-    return _atom(m, _clip(_months(_year_of(m, today), first, last), today, m))
+    atom = _atom(m, _clip(_months(_year_of(m, today), first, last), today, m))
+    edge = {"end": "end", "底": "end", "末": "end", "start": "start", "beginning": "start", "初": "start"}.get(m["e"].lower(), "")
+    return replace(atom, edge=edge) if atom is not None and edge else atom
+
+
+def _year_ends(m: re.Match[str], today: date) -> _Atom | None:
+    """"between the 2011 and 2013 year-ends", "year-end 2015": 31 December of the years named."""
+    first = int(m["y"])
+    last = int(m["y2"]) if m.groupdict().get("y2") else first
+    if last < first:
+        return None
+    return _atom(m, (date(first, 12, 31), date(last, 12, 31)), joinable=not m.groupdict().get("y2"))
+
+
+_HOLIDAYS = {"christmas": (12, 25), "xmas": (12, 25), "christmas eve": (12, 24), "new year's eve": (12, 31),
+             "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1), "圣诞节": (12, 25), "圣诞": (12, 25),
+             "元旦": (1, 1)}
+
+
+def _holiday(m: re.Match[str], today: date) -> _Atom | None:
+    """"Christmas 2016", "2016年圣诞节", "New Year's Eve 2019": the day itself."""
+    month, day = _HOLIDAYS[" ".join(m["hol"].lower().replace("’", "'").split())]
+    year = _year_of(m, today)
+    return _atom(m, (date(year, month, day), date(year, month, day)))
 
 
 _THIRDS = {"early": 0, "start": 0, "beginning": 0, "上旬": 0, "初": 0, "mid": 1, "middle": 1, "中旬": 1, "中": 1,
@@ -589,6 +613,11 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?:the\s+)?(?P<e>start|beginning|end|middle)\s+of\s+{_YE}", _year_edge),
         (rf"{_B}(?P<e>early|mid|late)[\s-]+{_YE}", _year_edge),
         (rf"{_YZ}\s*(?P<e>初|底|末|中)旬?", _year_edge),
+        (rf"{_B}(?:the\s+)?{_Y}\s+and\s+(?P<y2>{_Y4})\s+(?:year|fiscal[- ]year)[- ]ends{_E}", _year_ends),
+        (rf"{_B}(?:the\s+)?{_Y}\s+year[- ]end{_E}", _year_ends),
+        (rf"{_B}year[- ]end\s+{_Y}", _year_ends),
+        (rf"{_B}(?P<hol>christmas\s+eve|christmas|xmas|new\s+year'?s\s+(?:eve|day))(?:\s+day)?,?\s+(?:of\s+)?{_YE}", _holiday),
+        (rf"{_YZ}\s*的?\s*(?P<hol>圣诞节?|元旦)", _holiday),
         (rf"{_YZ}\s*{_CM}\s*月份?\s*(?P<e>上旬|中旬|下旬|初|底|末|中)", _month_part),
         (rf"{_B}(?P<e>early|mid|late)[\s-]+{_MONW},?\s+(?:of\s+)?{_YE}", _month_part),
         (rf"{_B}(?:the\s+)?(?P<e>start|beginning|middle|end)\s+of\s+{_MONW},?\s+(?:of\s+)?{_YE}", _month_part),
@@ -609,6 +638,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?P<h>[12])h\s*(?:{_Y}|'?(?P<yy>\d\d){_E})", _half),
         (rf"{_B}(?:the\s+)?(?P<h>first|second|1st|2nd|latter|last)\s+half\s+(?:of\s+|in\s+)?{_YE}", _half),
         (rf"{_YZ}\s*(?:的)?\s*(?P<h>[上下])半年", _half),
+        (rf"{_Y_RAW}\s*(?P<h>[上下])半年", _half),
         (rf"{_B}(?:the\s+)?(?P<side>first|last|final)\s+{_NUM_EN}\s+(?P<u>months|quarters)\s+(?:of|in)\s+{_YE}",
          _first_part),
         (rf"{_YZ}\s*(?:的)?\s*(?P<side>前|后|最后)\s*{_NUM_ZH}\s*(?P<u>个月|个?季度)", _first_part),
@@ -724,7 +754,7 @@ class _Window:
     ranged: bool = False
 
 
-_CONNECT = r"\s*(?:(?P<and>and|、|和|与)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/|至|到|直到|一直到)\s*"
+_CONNECT = r"\s*(?:(?P<and>and|plus|、|和|与|加上?|外加)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/|至|到|直到|一直到)\s*"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 
 
@@ -737,6 +767,8 @@ def _join(text: str, left: _Atom, right: _Atom) -> _Window | None:
             and not (right.first.year == left.last.year + 1 and right.first.month == 1 and left.last.month == 12):
         return None  # "2015 and 2018" are two years; "2015 and 2016", "September and October 2008" one stretch
     bounds = _fill_pair(left, right)
+    if bounds is not None:  # "2019年底到2021年初": the year's last day to the next's first (points, not months)
+        bounds = (left.last if left.edge == "end" else bounds[0], right.first if right.edge == "start" else bounds[1])
     if bounds is None or bounds[0] > bounds[1]:
         return None
     return _Window(left.start, right.end, bounds[0], bounds[1], open_end=right.open_end, ranged=True)

@@ -74,10 +74,15 @@ def _unknown_text(words: Sequence[str], options: Sequence[Sequence[str]], langua
     return ("；".join(parts) if language == "zh" else "; ".join(parts)) + how
 
 
+#: What a run right after a recall ("same as before but with SAC") takes from the recalled run.
+_RECALLED = frozenset({"asset", "strategy", "model_kind"})
+
+
 def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Sequence[Sequence[str]],
                  language: str, catalog: Sequence[CatalogEntry]) -> str | None:
     """One question covering every step's missing values, or None when nothing is missing."""
-    missing = list(dict.fromkeys(name for step in steps for name in missing_of(step)))
+    missing = list(dict.fromkeys(name for i, step in enumerate(steps) for name in missing_of(step)
+                                 if not (name in _RECALLED and i > 0 and steps[i - 1].intent == "recall")))
     if unknown and "asset" in missing:
         missing.remove("asset")
     if not missing and not unknown:

@@ -144,7 +144,18 @@ def _unhyphen(m: re.Match[str]) -> str:
     return f"{head} {m.group(2)}" if _is_number_word(head.lower()) else m.group(0)
 
 
+#: "half a basis point", "one tenth of a percent", "a quarter of a bp": a fraction of a cost unit, as a decimal.
+_UNIT_FRACTION = re.compile(r"(?i)\b(?:(half)(?:\s+of)?|(?:a|one)\s+(half|third|quarter|fifth|tenth)(?:\s+of)?)\s+(?:a|an|one)\s+"
+                            r"(basis[\s-]+points?|bps?|bips?|percent(?:age\s+points?)?|per\s*cent|pct)\b")
+_PART = {"half": "0.5", "third": "0.33", "quarter": "0.25", "fifth": "0.2", "tenth": "0.1"}
+#: "半个基点", "两个bp", "三个百分点": a single Chinese numeral counting a cost unit, as digits.
+_CN_COUNTED_UNIT = re.compile(r"(?<![零〇一二两三四五六七八九十百千万亿\d.])(?<![零〇一二两三四五六七八九十\d][点點])([半一二两三四五六七八九十])\s*个\s*(?=bps?|bips?|基点|百分点)")
+_CN_UNIT_DIGIT = {"半": "0.5", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+                  "八": "8", "九": "9", "十": "10"}
+
+
 def _english(text: str) -> str:
+    text = _UNIT_FRACTION.sub(lambda m: f"{_PART[(m.group(1) or m.group(2)).lower()]} {m.group(3)}", text)
     text = _HYPHEN_UNIT.sub(_unhyphen, text)
     text = _FRACTION_MILLION.sub(lambda m: _FRACTION_VALUE[m.group(1).lower()], text)  # "a quarter million"
     text = _BARE_HUNDRED.sub("100", text)  # "a twenty-day / hundred-day average"
@@ -208,11 +219,13 @@ def _english(text: str) -> str:
 
 # --- Chinese ------------------------------------------------------------------------------------
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
-_CN_NOT_AFTER = ("之", "第", "星期", "礼拜", "周", "万", "千", "百")  # 百分之三十, 第一, 周一, 万三
+_CN_NOT_AFTER = ("之", "第", "星期", "礼拜", "周", "万", "千", "百", "点", "點")  # 百分之三十, 第一, 周一, 万三, 零点零五
 _CN_NOT_BEFORE = ("分之", "成", "折")                                # 三分之一, 三成, 八折
 
 
 def _chinese(text: str) -> str:
+    text = _CN_COUNTED_UNIT.sub(lambda m: f"{_CN_UNIT_DIGIT[m.group(1)]}个", text)
+
     def rewrite(m: re.Match[str]) -> str:
         run = m.group(0)
         before = text[max(0, m.start() - 2):m.start()]
@@ -243,7 +256,23 @@ def _year(yy: str) -> str:
     return f"{2000 + int(yy)}" if int(yy) <= 35 else f"{1900 + int(yy)}"
 
 
+#: "Jan '09", "Mar '09": a month with an apostrophed two-digit year.
+_EN_MON_YY = re.compile(r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july"
+                        r"|august|september|october|november|december)\.?\s*['’](\d{2})\b")
+#: "nasdq 08-12", "from 99-05", "over 05-09": two two-digit years as a range (a leading zero, a cross of the
+#: century, or a range word before them: a parameter pair like "10-30" is left alone).
+_EN_YY_RANGE = re.compile(r"(?i)(?<![\d/.:$-])(?:(?<=\bfrom\s)|(?<=\bover\s)|(?<=\bduring\s)|(?<=\bbetween\s)|(?=0\d-)|(?=9\d-[0-3]\d))"
+                          r"(\d{2})-(\d{2})(?![\d/.:%-]|\s*(?:%|bps?\b|d\b|days?\b|x\b|[km]\b|日|天|月))")
+
+
+def _yy_range(m: re.Match[str]) -> str:
+    first, last = _year(m.group(1)), _year(m.group(2))
+    return f"{first}-{last}" if first < last else m.group(0)
+
+
 def _two_digit_years(text: str) -> str:
+    text = _EN_MON_YY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
+    text = _EN_YY_RANGE.sub(_yy_range, text)
     text = _ZH_YY_RANGE.sub(lambda m: f"{_year(m.group(1))}{m.group(2)}{_year(m.group(3))}年", text)
     text = _ZH_YY.sub(lambda m: f"{_year(m.group(1))}年", text)
     text = _EN_QYY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
@@ -298,9 +327,10 @@ def _notation(text: str) -> str:
 _ENDING = re.compile(r"(?i)\b(\d{1,2})[- ]years?\s+((?:in[- ]sample|training|train|of\s+data|of\s+history|window|period|span|"
                      r"sample|test|out[- ]of[- ]sample)\s+)?"
                      r"(?:ending|ended|that\s+ends?|up\s+to|through)\s+(?:in\s+)?((?:19|20)\d{2})\b")
-_TO_THE_END = re.compile(r"(?i)\b(?:the\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+"
-                         r"(?:to|until|up\s+to)\s+the\s+end\s+of\s+(?:the\s+)?"
-                         r"(?:data|sample|history|series)\b")
+_TO_THE_END = re.compile(r"(?i)\b(?:the\s+)?(?:(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?|(decade))\s+"
+                         r"(?:to|until|up\s+to|ending\s+(?:with|at|on|in)|that\s+ends?\s+(?:with|at|on)|ended\s+(?:with|at|on))\s+"
+                         r"the\s+(?:end\s+of\s+(?:the\s+)?(?:data|sample|history|series)|(?:latest|most\s+recent|last)\s+"
+                         r"(?:available\s+)?(?:data|bar|date|observation|print|close))\b")
 
 
 #: "15年买到现在", "从1999年拿到2008年": a holding verb between a year and "到" is the range's connector.
@@ -313,7 +343,7 @@ def _durations(text: str) -> str:
         return f"{role + ' ' if role else ''}{year - n + 1}-{year}"
 
     def to_end(m: re.Match[str]) -> str:
-        n = m.group(1).lower()
+        n = (m.group(1) or "10").lower()
         return f"the last {_VALUE.get(n, n)} years"
 
     return _HELD_TO.sub(r"\1", _TO_THE_END.sub(to_end, _ENDING.sub(ending, text)))
