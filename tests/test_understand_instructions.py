@@ -202,3 +202,18 @@ def test_a_follow_up_is_a_recall_then_the_changed_run(read: object, text: str, i
 
 def test_a_repeated_look_back_is_not_a_rerun(read) -> None:  # type: ignore[no-untyped-def]
     assert _intents(read("what did my last backtest return again?")) == ["recall"]
+
+
+def test_a_follow_up_recalls_the_newest_run_of_its_kind() -> None:
+    """'把刚才那个换成TD3': the recall asks for RL runs only, and 'just now' orders them newest first."""
+    from agents.planner._rules import recalled_hits
+    from agents.preview import offline_preview
+    from agents.spec import RunRef
+
+    router = load_router(str(Settings().cache_dir / "router"))
+    preview = offline_preview("把刚才那个换成TD3", sample_catalog(), router)
+    [call] = preview.tool_calls
+    assert call["name"] == "search_memory" and call["args"]["where"] == "run_kind=rl"
+    hits = [{"id": "old", "metadata": {"ts": 1.0}}, {"id": "new", "metadata": {"ts": 2.0}}]
+    assert [h["id"] for h in recalled_hits(RunRef(kind="rl", when="last"), hits)] == ["new", "old"]
+    assert [h["id"] for h in recalled_hits(RunRef(kind="rl"), hits)] == ["old", "new"]

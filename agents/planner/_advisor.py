@@ -65,7 +65,11 @@ def _rl_args(ctx: PlanContext) -> dict[str, Any] | Answer:
     plan = windows_for(ctx, asset)
     if isinstance(plan, Answer):
         return plan
-    ctx.said.stated(f"asset {asset}", f"品种 {asset}")
+    first = ctx.step.instruments[0] if ctx.step.instruments else None
+    if first is not None and first.source == "inferred" and ctx.index > 0 and ctx.spec.steps[ctx.index - 1].intent == "recall":
+        ctx.said.add(f"asset {asset}, from the earlier run I recalled", f"品种 {asset}（取自调出的历史运行）")
+    else:
+        ctx.said.stated(f"asset {asset}", f"品种 {asset}")
     algo = str(_echo(ctx, "algo", None, "algorithm {}", "算法 {}", d.rl_algo.upper())).lower()
     timesteps = _echo(ctx, "timesteps", None, "{} training timesteps", "训练 {} 步", d.rl_timesteps)
     seed = _echo(ctx, "seed", None, "seed {}", "随机种子 {}", d.seed)

@@ -143,11 +143,14 @@ def _lacks_recalled(spec: TaskSpec, i: int) -> bool:
 
 def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSpec:
     """The follow-up step with the instrument and strategy of the run the recall found (inferred)."""
+    from agents.planner._context import v
+    from agents.planner._rules import recalled_hits
     from agents.spec import Sourced
     from agents.understand._lexicon import STRATEGIES
 
-    hits = [h for o in conversation.observations if o.name == "search_memory" and o.ok and o.step == i - 1
-            for h in (o.result.get("results") or [])]
+    hits = recalled_hits(v(spec.steps[i - 1].ref), [
+        h for o in conversation.observations if o.name == "search_memory" and o.ok and o.step == i - 1
+        for h in (o.result.get("results") or [])])
     if not hits:
         return spec
     text = " ".join(f"{h.get('text', '')} {h.get('metadata') or ''}" for h in hits[:1])

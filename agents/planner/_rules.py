@@ -301,6 +301,11 @@ def list_recipe(ctx: PlanContext) -> Action:
 
 # --- memory and prices ----------------------------------------------------------------------
 _REF_KINDS = {"rl": "runs", "model": "runs", "backtest": "runs", "factor": "factors"}
+#: Numbers a recalled record is shown with (the first found; all of them would bury what decides).
+_KEY_METRICS = ("sharpe", "annualized_return", "cumulative_return", "max_drawdown", "excess_return",
+                "relative_excess_t", "rank_ic", "rank_icir", "confirm_rank_icir", "n_accepted", "n_tried", "ic", "icir")
+#: The engine's run kind of each kind of referred run (a filter on the runs collection).
+_RUN_KINDS = {"rl": "rl", "model": "qlib_model", "backtest": "backtest"}
 
 
 def _recall_args(ctx: PlanContext) -> dict[str, Any]:
@@ -311,7 +316,16 @@ def _recall_args(ctx: PlanContext) -> dict[str, Any]:
     args: dict[str, Any] = {"query": " ".join(words)[:500], "limit": 5}
     if ref is not None and ref.kind in _REF_KINDS:
         args["kind"] = _REF_KINDS[ref.kind]
+    if ref is not None and ref.kind in _RUN_KINDS:  # "the gold model", "刚才那个 (TD3)": only runs of that kind
+        args["where"] = f"run_kind={_RUN_KINDS[ref.kind]}"
     return args
+
+
+def recalled_hits(ctx_step_ref: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hits in the order the person meant: newest first for "the last one / 刚才 / same as before"."""
+    if ctx_step_ref is not None and getattr(ctx_step_ref, "when", None) == "last":
+        return sorted(hits, key=lambda h: float((h.get("metadata") or {}).get("ts") or 0.0), reverse=True)
+    return hits
 
 
 def recall_recipe(ctx: PlanContext) -> Action:
@@ -323,17 +337,19 @@ def recall_recipe(ctx: PlanContext) -> Action:
         return call(ctx, "search_memory", _recall_args(ctx))
     if not done.ok:
         return failure_answer(ctx, done)
-    hits = done.result.get("results") or []
+    hits = recalled_hits(v(ctx.step.ref), done.result.get("results") or [])
     if not hits:
         return Answer(pick(ctx.language, "Memory holds no earlier run that matches this question; nothing was rerun "
                                          "(ask me to train or backtest it if you want a fresh run).",
                            "记忆库中没有与这个问题相符的历史运行；我没有重新运行（如需新的结果，请让我重新训练或回测）。"))
-    lines = [pick(ctx.language, "From memory (earlier runs, best match first; nothing was rerun):",
-                  "记忆库中的历史记录（按相关度排序；没有重新运行）：")]
+    newest = hits is not done.result.get("results")
+    lines = [pick(ctx.language, f"From memory (earlier runs, {'newest' if newest else 'best match'} first; nothing was rerun):",
+                  f"记忆库中的历史记录（按{'时间从新到旧' if newest else '相关度'}排序；没有重新运行）：")]
     for hit in hits[:5]:
         meta = hit.get("metadata") or {}
-        numbers = ", ".join(f"{k}={fmt_num(x, 4)}" for k, x in meta.items()
-                            if isinstance(x, int | float) and not isinstance(x, bool) and k != "ts")
+        values = {k: x for k, x in meta.items() if isinstance(x, int | float) and not isinstance(x, bool) and k != "ts"}
+        keys = [k for k in _KEY_METRICS if k in values] or list(values)[:6]  # what decides, not every number
+        numbers = ", ".join(f"{k}={fmt_num(values[k], 4)}" for k in keys)
         when = meta.get("created") or meta.get("finished") or ""
         verdict = f" {meta['status']}" if hit.get("kind") == "factors" and meta.get("status") else ""
         lines.append(f"- [{hit.get('kind')}{verdict}{' ' + str(when)[:10] if when else ''}] {hit.get('text', '')[:200]}"
