@@ -86,6 +86,7 @@ def _one_thread() -> Iterator[None]:
 
 def _progress_callback(progress: ProgressReporter, total: int) -> Any:
     """An SB3 callback that reports steps to ``progress`` about a hundred times a run."""
+    _import_sb3()  # first: its gym banner goes to the log, not the terminal
     from stable_baselines3.common.callbacks import BaseCallback
 
     class _Progress(BaseCallback):  # type: ignore[misc]
@@ -114,6 +115,7 @@ def _early_stopping(valid_env: gym.Env, workdir: Path, timesteps: int) -> Any:  
 
     The validation rewards (one episode per evaluation) are kept in ``evaluations.npz``.
     """
+    _import_sb3()  # first: its gym banner goes to the log, not the terminal
     from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnNoModelImprovement
     from stable_baselines3.common.monitor import Monitor
 
@@ -139,6 +141,7 @@ def train_model(
     With ``valid_env`` (and a ``workdir`` for the checkpoint), training stops early when
     the validation reward stops improving, and the best validated model is returned.
     """
+    _import_sb3()  # first: its gym banner goes to the log, not the terminal
     from stable_baselines3.common.callbacks import CallbackList
 
     cls = algo_class(algo)
