@@ -240,6 +240,9 @@ class OptimizeStrategyResult(ToolResult):
     n_combos: int
     n_invalid: int
     workers: int
+    screened: bool = Field(default=False, description="True when a vectorised screen ordered the grid and only its "
+                                                      "best points ran on Backtrader (only those are ranked).")
+    n_screened_only: int = Field(default=0, description="Grid points judged by the screen alone.")
     top: list[RankedRow]
     synthetic_symbols: list[str]
     results_csv: str
@@ -262,7 +265,8 @@ def _optimize(args: OptimizeStrategyArgs, ctx: ToolContext) -> OptimizeStrategyR
     return OptimizeStrategyResult(
         run_id=result.run_id, run_dir=result.run_dir, strategy=result.strategy, metric=result.metric,
         in_sample=result.in_sample, out_of_sample=result.out_of_sample, n_combos=result.n_combos,
-        n_invalid=result.n_invalid, workers=result.workers, top=top,
+        n_invalid=result.n_invalid, workers=result.workers, top=top, screened=result.screened,
+        n_screened_only=result.n_screened_only,
         synthetic_symbols=list(result.synthetic_symbols), results_csv=result.results_csv,
         benchmark_out_of_sample=MetricSummary.of(result.benchmark_out_of_sample) if result.benchmark_out_of_sample
         else None, caveats=result.caveats,

@@ -198,6 +198,10 @@ def _optimize_text(result: OptimizeResult) -> str:
         f"in-sample {result.in_sample[0]}..{result.in_sample[1]}   "
         f"out-of-sample {result.out_of_sample[0]}..{result.out_of_sample[1]}",
     ]
+    if result.screened:
+        lines.append(f"a vectorised screen ordered all {result.n_combos - result.n_invalid} points; the best "
+                     f"{len(result.ranking) + result.n_failed} ran on Backtrader and only those are ranked "
+                     f"(every point's screened {metric}: {result.screen_csv})")
     if result.synthetic_symbols:
         lines.append(f"SYNTHETIC data: {', '.join(result.synthetic_symbols[:8])}")
     for r in result.ranking:

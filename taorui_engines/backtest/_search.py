@@ -105,6 +105,10 @@ class OptimizeResult(BaseModel):
         default=None, description="Buy and hold of the same symbols over the out-of-sample window, same costs.")
     caveats: list[Caveat] = Field(default_factory=list, description="What to read the search by (computed).")
     results_csv: str | None = None
+    screened: bool = Field(default=False, description="True when a vectorised screen ordered the grid and only "
+                                                       "the best points ran on Backtrader (see _screen).")
+    n_screened_only: int = Field(default=0, description="Grid points judged by the screen alone (not in the ranking).")
+    screen_csv: str | None = Field(default=None, description="Every grid point's screened metric.")
 
 
 # grid text -------------------------------------------------------------------------------
@@ -291,10 +295,17 @@ def _search(
         done[0] += 1
         reporter.update(ProgressEvent(f"optimize {spec.base.strategy}", done[0], total))
 
-    in_tasks = [("is", spec.base.model_copy(update={"params": c}).model_dump_json()) for c in combos]
-    executor = _Executor(bars, min(workers, len(combos)), tick)
+    screened = _screened(spec, combos, bars["is"])
+    if screened is not None:  # Backtrader runs only the points the screen ranks best
+        order = sorted(range(len(combos)), key=lambda i: _screen_key(spec.metric, screened[i]))
+        confirmed = [combos[i] for i in order[:_confirm_count(spec, len(combos))]]
+        total = len(confirmed) + min(spec.top, len(confirmed))
+    else:
+        confirmed = combos
+    in_tasks = [("is", spec.base.model_copy(update={"params": c}).model_dump_json()) for c in confirmed]
+    executor = _Executor(bars, min(workers, len(confirmed)), tick)
     try:
-        ranked = _rank(spec, combos, executor.run(in_tasks))
+        ranked = _rank(spec, confirmed, executor.run(in_tasks))
         ranking = _with_oos(spec, ranked, executor.run)
     except BaseException:
         executor.close(finished=False)
@@ -308,10 +319,43 @@ def _search(
         run_id=run.run_id if run else None, run_dir=str(run.path) if run else None,
         strategy=spec.base.strategy, metric=spec.metric, in_sample=(spec.base.start, spec.base.end),
         out_of_sample=(spec.oos_start, spec.oos_end), n_combos=len(combos) + invalid, n_invalid=invalid,
-        n_failed=len(combos) - len(ranking), workers=executor.workers, ranking=tuple(ranking),
-        synthetic_symbols=bars["is"].synthetic,
+        n_failed=len(confirmed) - len(ranking), workers=executor.workers, ranking=tuple(ranking),
+        synthetic_symbols=bars["is"].synthetic, screened=screened is not None,
+        n_screened_only=len(combos) - len(confirmed),
     )
+    if run is not None and screened is not None:
+        frame = pd.DataFrame([{**{f"param_{k}": v for k, v in c.items()}, f"screen_{spec.metric}": x}
+                              for c, x in zip(combos, screened, strict=True)])
+        frame.sort_values(f"screen_{spec.metric}", ascending=False).to_csv(run.file("screen.csv"), index=False)
+        result = result.model_copy(update={"screen_csv": str(run.file("screen.csv"))})
     return _write(result, run) if run is not None else result
+
+
+#: Backtrader confirms at least this many of the screen's best points (and always the top ones).
+CONFIRM_MIN = 10
+#: Grids smaller than this run wholly on Backtrader (the screen would save little).
+SCREEN_MIN_COMBOS = 24
+
+
+def _confirm_count(spec: OptimizeSpec, n: int) -> int:
+    return min(n, max(spec.top, CONFIRM_MIN))
+
+
+def _screened(spec: OptimizeSpec, combos: list[dict[str, Any]], bars: BarSet) -> list[float] | None:
+    """The screen's metric per combination, or None when the search runs wholly on Backtrader."""
+    from taorui_engines.backtest._screen import screen, screenable
+
+    if len(combos) < SCREEN_MIN_COMBOS or not screenable(spec.base, bars):
+        return None
+    try:
+        return [float(x) for x in screen(spec.base, bars, combos, spec.metric)]
+    except (ValueError, KeyError, IndexError) as exc:  # the screen is a shortcut: without it, Backtrader runs all
+        logger.warning("screen failed (%s); running every grid point on Backtrader", exc)
+        return None
+
+
+def _screen_key(metric: RankMetric, value: float) -> float:
+    return math.inf if value is None or not math.isfinite(value) else -value
 
 
 def _oos_benchmark(spec: OptimizeSpec, bars: BarSet) -> BacktestMetrics | None:
@@ -378,6 +422,7 @@ def _write(result: OptimizeResult, run: RunFolder) -> OptimizeResult:
         "in_sample_start": result.in_sample[0].isoformat(), "in_sample_end": result.in_sample[1].isoformat(),
         "oos_start": result.out_of_sample[0].isoformat(), "oos_end": result.out_of_sample[1].isoformat(),
         "n_combos": result.n_combos, "n_invalid": result.n_invalid, "n_failed": result.n_failed,
+        "screened": result.screened, "n_screened_only": result.n_screened_only,
         "workers": result.workers, "synthetic": bool(result.synthetic_symbols),
         "benchmark_out_of_sample": result.benchmark_out_of_sample.model_dump() if result.benchmark_out_of_sample else None,
         "caveats": [c.model_dump(mode="json") for c in result.caveats],
