@@ -256,6 +256,14 @@ def optimize_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"{strategy_label('zh', r.get('strategy'))}参数搜索（运行编号 {code(r.get('run_id'))}）：共 "
                   f"{r.get('n_combos')} 组参数，按样本内 {ins_w[0]}..{ins_w[1]} 的{metric_label('zh', r.get('metric'))}排序，"
                   f"样本外 {oos_w[0]}..{oos_w[1]} 检验：")]
+    if r.get("screened"):
+        only = int(r.get("n_screened_only") or 0)
+        ran = int(r.get("n_combos") or 0) - int(r.get("n_invalid") or 0) - only
+        lines.append(pick(lang, f"(A vectorised screen ordered every combination; the best {ran} "
+                                f"ran on Backtrader, and only Backtrader's numbers are ranked and shown; {only} were judged "
+                                "by the screen alone.)",
+                          f"（先用向量化筛选给全部组合排序，再把最好的 {ran} 组交给 Backtrader 逐笔回测，"
+                          f"排名和下列数字都只来自 Backtrader；另有 {only} 组只经过筛选。）"))
     for row in (r.get("top") or [])[:3]:
         ins, oos = row.get("in_sample") or {}, row.get("out_of_sample") or {}
         lines.append(pick(lang, f"- #{row.get('rank')} {row.get('params')}: in sample Sharpe {fmt_num(ins.get('sharpe'))}, "
