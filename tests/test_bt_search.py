@@ -160,3 +160,22 @@ def test_a_large_cross_grid_is_screened_and_backtrader_confirms_the_same_best(
     # The screen's own numbers are the engine's on these bars (it only orders; Backtrader reports).
     screened = screen(base, bars, combos, "sharpe")
     assert max(abs(float(s) - float(every[(c["fast"], c["slow"])])) for c, s in zip(combos, screened, strict=True)) < 1e-9
+
+
+@pytest.mark.parametrize(("symbol", "strategy", "window", "costs"), [
+    ("SYN007", "ema_cross", (2018, 2021), (0.0003, 0.0005)),  # whipsaws with a rejected entry (2020-05/06)
+    ("WTI", "sma_cross", (2000, 2010), (0.002, 0.001)),
+    ("SYN110", "sma_cross", (2019, 2022), (0.003, 0.002)),
+])
+def test_the_screen_follows_backtrader_through_rejected_entries_and_whipsaws(
+        data_center: DataCenter, symbol: str, strategy: str, window: tuple[int, int],
+        costs: tuple[float, float]) -> None:
+    from taorui_engines.backtest._screen import screen
+
+    base = BacktestSpec(strategy=strategy, symbols=(symbol,), start=date(window[0], 1, 1), end=date(window[1], 12, 31),
+                        cash=200_000, commission=costs[0], slippage=costs[1])
+    combos = [{"fast": f, "slow": s} for f in (3, 8, 21) for s in (34, 89)]
+    bars = load_bars(data_center, base.symbols, base.start, base.end, 95)
+    screened = screen(base, bars, combos, "total_return")
+    engine = [simulate(base.model_copy(update={"params": c}), bars).metrics.total_return for c in combos]
+    assert max(abs(float(a) - b) for a, b in zip(screened, engine, strict=True)) < 1e-9

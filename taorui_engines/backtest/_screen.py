@@ -15,7 +15,7 @@ engine's conventions (``_strategies.RuleStrategy`` on Backtrader):
   the bar's range; the commission is a fraction of the traded value;
 - entries buy whole lots worth the sleeve at the decision bar's close, leaving room for the
   commission and slippage; a buy the cash cannot pay at the open is rejected and retried at
-  the next decision while the indicators are valid; exits sell everything.
+  a later close while the fast average is still above the slow one; exits sell everything.
 
 The screen only orders the grid. The search then runs the best points on Backtrader, and
 only Backtrader's numbers are reported and ranked (``_search``); the screen's value for every
@@ -98,10 +98,14 @@ def account_values(spec: BacktestSpec, bars: BarSet, combos: Sequence[dict[str, 
 
     up = np.zeros((n, k), dtype=bool)
     down = np.zeros((n, k), dtype=bool)
+    above = np.zeros((n, k), dtype=bool)
     ready_from = np.zeros(k, dtype=int)
     for j, c in enumerate(combos):
-        u, d = _crosses(avg(int(c["fast"])), avg(int(c["slow"])))
+        fast_avg, slow_avg = avg(int(c["fast"])), avg(int(c["slow"]))
+        u, d = _crosses(fast_avg, slow_avg)
         up[:, j], down[:, j] = u, d
+        with np.errstate(invalid="ignore"):
+            above[:, j] = fast_avg > slow_avg  # the long idea still holds: a rejected entry is retried
         ready_from[j] = int(c["slow"])  # CrossOver needs the slow average and one bar before it
     lot = float(spec.lot_size or bars.default_lot())
     fraction = spec.resolved_sizing().fraction
@@ -133,7 +137,7 @@ def account_values(spec: BacktestSpec, bars: BarSet, combos: Sequence[dict[str, 
         if not ready.any():
             continue
         exit_now = ready & (units > 0) & down[t]
-        enter = ready & (units == 0) & (up[t] | retry)
+        enter = ready & (units == 0) & (up[t] | (retry & above[t]))
         price = close[t] * (1 + comm) * (1 + slip)
         size = np.floor(value * fraction / price / lot) * lot if price > 0 and math.isfinite(price) else np.zeros(k)
         order = np.where(exit_now, -units, np.where(enter, size, 0.0))
