@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from agents.planner._actions import Action, Answer
-from agents.planner._common import call, failure_answer, windows_for
+from agents.planner._common import call, failure_answer, missing_tool, windows_for
 from agents.planner._context import PlanContext, v
 from agents.planner._text import code, fmt_num, pick, synthetic_note, theme_label
 
@@ -101,9 +101,7 @@ def mining_recipe(ctx: PlanContext) -> Action:
         return args
     done = ctx.last("mine_factors")
     if done is None:
-        if not ctx.can_call:
-            return Answer(pick(ctx.language, "The mine_factors tool is not available here.", "当前没有 mine_factors 工具。"))
-        return call(ctx, "mine_factors", args)
+        return call(ctx, "mine_factors", args) if ctx.can_call else missing_tool(ctx, "mine_factors")
     if not done.ok:
         return failure_answer(ctx, done)
     return Answer(mining_answer(ctx, done.result))

@@ -329,9 +329,9 @@ def _recall_args(ctx: PlanContext) -> dict[str, Any]:
     return args
 
 
-def recalled_hits(ctx_step_ref: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def recalled_hits(ref: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The hits in the order the person meant: newest first for "the last one / 刚才 / same as before"."""
-    if ctx_step_ref is not None and getattr(ctx_step_ref, "when", None) == "last":
+    if ref is not None and getattr(ref, "when", None) == "last":
         return sorted(hits, key=lambda h: float((h.get("metadata") or {}).get("ts") or 0.0), reverse=True)
     return hits
 
