@@ -167,3 +167,23 @@ def test_a_sharpe_gap_inside_its_standard_error_is_called_noise_not_a_win() -> N
     ten_years = {"n_days": 2520}
     clear = _verdict("en", {"sharpe": 1.6, **ten_years}, {"sharpe": 0.2})
     assert "beat buy and hold" in clear and "standard error" in clear
+
+
+def test_a_failed_training_stops_the_instruction_before_any_order_step() -> None:
+    """'train ..., then buy the top 3': the training failed, so nothing is handed to the trader."""
+    planner = OfflinePlanner()
+    messages = _start("strategy_advisor", "Train a LightGBM model on csi_syn and buy the top 3 stocks")
+    tools = [_schema("train_qlib_model"), _schema("backtest_signal"), _schema("handover")]
+    _answer_tool(messages, _turn(planner, messages, tools), {"type": "InvalidArgument", "message": "window refused"},
+                 ok=False)
+    reply = _turn(planner, messages, tools)
+    assert reply.tool_calls == []
+    assert "train_qlib_model failed" in str(reply.content) and "Nothing after it was run" in str(reply.content)
+
+
+def test_a_stated_hold_out_alone_trains_on_the_default_years_before_it() -> None:
+    tools = [_schema("train_qlib_model"), _schema("backtest_signal")]
+    call = _turn(OfflinePlanner(), _start("strategy_advisor", "Train a LightGBM model on csi_syn, hold out 2024 onwards"),
+                 tools).tool_calls[0]["args"]
+    assert call["test"] == {"start": "2024-01-01", "end": "2025-12-31"}
+    assert call["train"]["start"] < call["train"]["end"] < call["valid"]["start"] <= call["valid"]["end"] < "2024-01-01"

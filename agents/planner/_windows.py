@@ -126,7 +126,13 @@ def plan_windows(windows: SpecWindows, data: Span, default_years: int, test_mont
     if whole is None:
         first = min((s.start for s in (train, valid, test) if s is not None), default=None)
         last = max((s.end for s in (train, valid, test) if s is not None), default=None)
-        if first is not None and last is not None:
+        if first is not None and last is not None and train is None and valid is None and test is not None:
+            # Only a hold-out was stated ("hold out 2024 onwards"): train on the default years before it.
+            whole = Span(max(data.start, _years_before(test.start, default_years)), test.end)
+            defaults.append((f"the {default_years} years before the test window for training and validation "
+                             f"({whole.start}..{test.start - timedelta(days=1)})",
+                             f"测试区间之前的{default_years}年用于训练和验证（{whole.start}..{test.start - timedelta(days=1)}）"))
+        elif first is not None and last is not None:
             whole = Span(first, last if test is not None else data.end)
             if train is not None and test is None:
                 whole = Span(first, data.end)
@@ -162,6 +168,9 @@ def _complete(whole: Span, train: Span | None, valid: Span | None, test: Span | 
         end = (valid or test).start - timedelta(days=1)
         train = Span(whole.start, end)
         defaults.append((f"train {train.label()}", f"训练 {train.label()}"))
+    if train.end < train.start or (valid is not None and valid.end < valid.start):
+        raise WindowProblem(f"no data is left for training before {(valid or test).start}: the data starts "
+                            f"{whole.start}", f"{(valid or test).start} 之前没有可用于训练的数据：数据从 {whole.start} 开始")
     if train.end >= test.start:
         raise WindowProblem(f"the training window {train.label()} does not end before the test window "
                             f"{test.label()} starts", f"训练区间 {train.label()} 没有在测试区间 {test.label()} 开始前结束")
