@@ -23,7 +23,13 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from agents.llm._config import LLMConfig
 from agents.llm._repair import MalformedCall, repair_arguments
 from agents.llm._usage import UsageMeter
-from taorui_engines.errors import InvalidArgumentError, TaoruiError, UnavailableError, UnsafeError
+from taorui_engines.errors import (
+    InternalError,
+    InvalidArgumentError,
+    TaoruiError,
+    UnavailableError,
+    UnsafeError,
+)
 
 __all__ = ["ChatClient", "Completion", "RepairNote"]
 
@@ -89,6 +95,8 @@ def _translate(exc: BaseException, attempts: int) -> TaoruiError:
         return InvalidArgumentError(f"the LLM endpoint refused the key ({status}): check TAORUI_LLM_API_KEY")
     if status == 404:
         return InvalidArgumentError("the LLM endpoint has no such model: check TAORUI_LLM_MODEL and TAORUI_LLM_BASE_URL")
+    if status is None:  # no HTTP answer behind it: the model code itself failed (e.g. the offline planner)
+        return InternalError(f"the chat model failed: {type(exc).__name__}: {exc}")
     return InvalidArgumentError(f"the LLM endpoint rejected the request ({status}): {exc}")
 
 

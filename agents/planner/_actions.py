@@ -61,9 +61,10 @@ class Ask:
 
 @dataclass(frozen=True)
 class Answer:
-    """The final answer text."""
+    """The final answer text. ``halts``: a failure that stops the instruction (later steps are not run)."""
 
     text: str
+    halts: bool = False
 
 
 Action = CallTools | Handover | Route | Submit | Ask | Answer

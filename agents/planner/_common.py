@@ -25,7 +25,7 @@ def failure_answer(ctx: PlanContext, obs: Observation) -> Answer:
     return Answer(pick(ctx.language,
                        f"I could not finish: {obs.name} failed ({kind}): {message}. Nothing after it was run.",
                        f"未能完成：{code(obs.name)} 调用失败（{ERROR_ZH.get(kind, code(kind))}），系统信息：{code(message)}。"
-                       "之后的步骤没有执行。"))
+                       "之后的步骤没有执行。"), halts=True)
 
 
 #: Our error types (taorui_engines.errors, the tools' own), named for a Chinese reader.

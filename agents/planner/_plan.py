@@ -126,6 +126,8 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
             return action
         if isinstance(action, Answer):
             texts.append(action.text)
+            if action.halts:  # "nothing after it was run": no later step of this agent, no hand-over
+                return _after(spec, mine, brief, texts, said, halted=True)
     return _after(spec, mine, brief, texts, said)
 
 
@@ -172,13 +174,14 @@ def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSp
     return spec.model_copy(update={"steps": tuple(steps)})
 
 
-def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said) -> Action:
-    """Hand over to the next step's agent, or compose the answer."""
+def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said,
+           halted: bool = False) -> Action:
+    """Hand over to the next step's agent, or compose the answer (always, after a failure)."""
     last = max(mine, default=-1)
     nxt = next((i for i in range(last + 1, len(spec.steps)) if agent_of_step(spec, i) not in (None,)), None)
     body = "\n\n".join(t for t in texts if t)
     research = ((brief.handover or {}).get("payload") or {}).get("research")
-    if nxt is not None and agent_of_step(spec, nxt) != agent_of_step(spec, mine[0] if mine else 0):
+    if not halted and nxt is not None and agent_of_step(spec, nxt) != agent_of_step(spec, mine[0] if mine else 0):
         carried = "\n\n".join(p for p in (research, body, said.render(spec.language)) if p)
         return Handover(str(agent_of_step(spec, nxt)), body[:3900] or "continue",
                         payload={"step": nxt, "research": carried})
