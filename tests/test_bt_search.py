@@ -137,7 +137,7 @@ def test_a_grid_with_no_valid_combination_is_refused(data_center: DataCenter) ->
 @pytest.mark.parametrize("strategy", ["sma_cross", "ema_cross"])
 def test_a_large_cross_grid_is_screened_and_backtrader_confirms_the_same_best(
         data_center: DataCenter, tmp_path: Path, strategy: str) -> None:
-    """A 30-point grid: the vectorised screen orders it, Backtrader runs the best ten, and the best
+    """A 30-point grid: the vectorised screen orders it, Backtrader runs the best five, and the best
     parameters are those of running every point on Backtrader."""
     from taorui_engines.backtest._bars import load_bars
     from taorui_engines.backtest._engine import simulate
@@ -149,7 +149,7 @@ def test_a_large_cross_grid_is_screened_and_backtrader_confirms_the_same_best(
     spec = OptimizeSpec(base=base, grid=grid, oos_start=date(2012, 1, 1), oos_end=date(2014, 12, 31), top=3,
                         workers=1)
     result = optimize(spec, data_center, tmp_path)
-    assert result.screened and result.n_screened_only == 20 and len(result.ranking) == 10
+    assert result.screened and result.n_screened_only == 25 and len(result.ranking) == 5
     assert Path(str(result.screen_csv)).exists()
     combos = [{"fast": f, "slow": s} for f in grid["fast"] for s in grid["slow"]]
     bars = load_bars(data_center, base.symbols, base.start, base.end, 125)

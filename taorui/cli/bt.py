@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--oos-end", required=True, type=date.fromisoformat, help="out-of-sample end YYYY-MM-DD")
     p.add_argument("--metric", default="sharpe", choices=_METRICS, help="ranking metric (default sharpe)")
     p.add_argument("--top", type=int, default=10, help="how many of the best get an out-of-sample run")
-    p.add_argument("--workers", type=int, help="processes (default: CPU count)")
+    p.add_argument("--workers", type=int, help="processes (default: as many as the work pays for, up to the CPU count)")
     add_json_flag(p)
     p.set_defaults(func=cmd_optimize)
 

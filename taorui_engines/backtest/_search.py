@@ -52,7 +52,9 @@ class OptimizeSpec(BaseModel):
     oos_end: date = Field(description="Last day of the out-of-sample window.")
     metric: RankMetric = Field(default="sharpe", description="Ranking metric (max_drawdown, negative: closer to 0 is better).")
     top: int = Field(default=10, ge=1, le=100, description="How many of the best get an out-of-sample run.")
-    workers: int | None = Field(default=None, ge=1, le=64, description="Processes; default: CPU count.")
+    workers: int | None = Field(default=None, ge=1, le=64, description=(
+        "Processes; default: as many as the amount of Backtrader work pays for, at most the CPU count "
+        "(a screened grid runs in one)."))
 
     @model_validator(mode="after")
     def _check(self) -> OptimizeSpec:
@@ -287,7 +289,7 @@ def _search(
     progress: ProgressReporter | None, run: RunFolder | None,
 ) -> OptimizeResult:
     reporter = default_progress(progress)
-    workers = spec.workers or os.cpu_count() or 1
+    workers = spec.workers or 1
     total = len(combos) + min(spec.top, len(combos))
     done = [0]
 
@@ -303,6 +305,9 @@ def _search(
     else:
         confirmed = combos
     in_tasks = [("is", spec.base.model_copy(update={"params": c}).model_dump_json()) for c in confirmed]
+    if spec.workers is None:
+        workers = auto_workers(len(confirmed) + min(spec.top, len(confirmed)),
+                               len(bars["is"].window_dates()) * len(spec.base.symbols))
     executor = _Executor(bars, min(workers, len(confirmed)), tick)
     try:
         ranked = _rank(spec, confirmed, executor.run(in_tasks))
@@ -331,10 +336,32 @@ def _search(
     return _write(result, run) if run is not None else result
 
 
-#: Backtrader confirms at least this many of the screen's best points (and always the top ones).
-CONFIRM_MIN = 10
+#: Backtrader confirms at least this many of the screen's best points (and always the top ones). The
+#: screen matches Backtrader to 1e-15 on these strategies (tests/test_bt_search.py), so this is a
+#: check of the best few, not a second search.
+CONFIRM_MIN = 5
 #: Grids smaller than this run wholly on Backtrader (the screen would save little).
 SCREEN_MIN_COMBOS = 24
+
+
+#: CPU seconds one Backtrader bar costs per symbol (docs/benchmarks.md: ~16k bars/s for a cross).
+_SECONDS_PER_BAR = 6e-5
+#: CPU seconds a spawned worker spends importing pandas, Backtrader and the engine before its first task.
+_WORKER_START_SECONDS = 0.8
+#: A worker is started only for at least this many times its start-up cost in backtests.
+_WORK_PER_START = 5.0
+
+
+def auto_workers(n_runs: int, bars_per_run: int) -> int:
+    """How many processes a search uses when the user did not say: one more per worker that pays.
+
+    Each spawned worker re-imports the engine (``_WORKER_START_SECONDS`` of CPU). A screened grid
+    leaves a handful of Backtrader runs, which one process does faster and cheaper than two
+    that first import everything; a large unscreened grid still spreads over the CPUs.
+    """
+    work = n_runs * bars_per_run * _SECONDS_PER_BAR
+    useful = int(work // (_WORK_PER_START * _WORKER_START_SECONDS))
+    return max(1, min(os.cpu_count() or 1, useful))
 
 
 def _confirm_count(spec: OptimizeSpec, n: int) -> int:
