@@ -9,13 +9,16 @@ by the memory benchmark.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Any
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -23,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml  # noqa: E402
 from langchain_core.messages import HumanMessage, SystemMessage  # noqa: E402
+from langgraph.graph import END, START, StateGraph  # noqa: E402
+from langgraph.graph.message import add_messages  # noqa: E402
+from typing_extensions import TypedDict  # noqa: E402
 
 from agents import Brief, control_schema, load_prompt, render_brief  # noqa: E402
 from agents.brief import catalog_entries  # noqa: E402
@@ -106,6 +112,90 @@ def bench_graph(home: Path, data: DataCenter) -> list[str]:
     ]
 
 
+class _BareState(TypedDict, total=False):
+    instruction: str
+    messages: Annotated[list[Any], add_messages]
+    n: int
+
+
+def _bare_step(state: _BareState) -> dict[str, Any]:
+    return {"n": state.get("n", 0) + 1}
+
+
+def _timing_graph(spent: list[float], runs: list[int]) -> type:
+    """A ``StateGraph`` whose nodes add their own run time to ``spent`` (the rest is LangGraph's)."""
+    class TimingGraph(StateGraph):  # type: ignore[type-arg]
+        def add_node(self, node: Any, action: Any = None, **kwargs: Any) -> Any:
+            if callable(action):
+                inner = action
+
+                @functools.wraps(inner)
+                def timed(*args: Any, **kw: Any) -> Any:
+                    began = time.perf_counter()
+                    try:
+                        return inner(*args, **kw)
+                    finally:
+                        spent[0] += time.perf_counter() - began
+                        runs[0] += 1
+                action = timed
+            return super().add_node(node, action, **kwargs)
+
+    return TimingGraph
+
+
+def bench_node_overhead(home: Path, repeat: int = 40) -> list[str]:
+    """LangGraph's own cost per node step: our graph (time outside our node functions) against a
+    bare graph of no-op nodes, both on the SQLite checkpointer the CLI uses, alternately."""
+    import graphs.builder as builder
+    from graphs.checkpoint import open_sqlite_checkpointer
+
+    spent, runs = [0.0], [0]
+    original = builder.__dict__["StateGraph"]
+    setattr(builder, "StateGraph", _timing_graph(spent, runs))  # noqa: B010 (a patch, not an attribute use)
+    try:
+        orch = _orchestrator(home)
+    finally:
+        setattr(builder, "StateGraph", original)  # noqa: B010
+
+    def ours_once() -> tuple[float, int]:
+        spent[0], runs[0] = 0.0, 0
+        thread = f"bench-{uuid.uuid4().hex}"
+        payload = {"thread_id": thread, "instruction": "show my positions", "instruction_id": thread,
+                   "earlier": [], "today": "2026-01-05"}
+        began = time.perf_counter()
+        orch.graph.invoke(payload, {"configurable": {"thread_id": thread}, "recursion_limit": 50})
+        return time.perf_counter() - began - spent[0], runs[0]
+
+    _, nodes = ours_once()
+    bare_graph = StateGraph(_BareState)
+    names = [f"n{i}" for i in range(nodes)]
+    for name in names:
+        bare_graph.add_node(name, _bare_step)
+    bare_graph.add_edge(START, names[0])
+    for a, b in zip(names, names[1:], strict=False):
+        bare_graph.add_edge(a, b)
+    bare_graph.add_edge(names[-1], END)
+    bare = bare_graph.compile(checkpointer=open_sqlite_checkpointer(home / "bare-checkpoints.sqlite"))
+
+    def bare_once() -> float:
+        thread = f"bare-{uuid.uuid4().hex}"
+        began = time.perf_counter()
+        bare.invoke({"instruction": "show my positions", "messages": [], "n": 0}, {"configurable": {"thread_id": thread}})
+        return time.perf_counter() - began
+
+    ours_per, bare_per = [], []
+    for _ in range(repeat):
+        overhead, n = ours_once()
+        ours_per.append(overhead / n)
+        bare_per.append(bare_once() / nodes)
+    mine, base = statistics.median(ours_per), statistics.median(bare_per)
+    return [
+        f"| LangGraph per node step, our graph (account question, {nodes} steps; time outside our node functions, "
+        f"SQLite checkpointer) | p50 {mine * 1e3:.2f} ms | {mine / base:.2f}x bare |",
+        f"| LangGraph per node step, bare graph of {nodes} no-op nodes, same checkpointer | p50 {base * 1e3:.2f} ms | |",
+    ]
+
+
 def bench_flow(home: Path) -> str:
     orch = _orchestrator(home)
     start = time.perf_counter()
@@ -117,11 +207,17 @@ def bench_flow(home: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-flow", action="store_true", help="leave out the RL seed flow (about a minute)")
+    parser.add_argument("--overhead-only", action="store_true", help="print the per-node overhead rows only")
     args = parser.parse_args()
+    if args.overhead_only:
+        home = Path(tempfile.mkdtemp(prefix="taorui-bench-agents-"))
+        ensure_sample_store(DataCenter(home / "data"))
+        print("\n".join(bench_node_overhead(home)))
+        return
     home = Path(tempfile.mkdtemp(prefix="taorui-bench-agents-"))
     data = DataCenter(home / "data")
     ensure_sample_store(data)
-    rows = [bench_parse(data), bench_turn(data), *bench_graph(home, data)]
+    rows = [bench_parse(data), bench_turn(data), *bench_graph(home, data), *bench_node_overhead(home)]
     if not args.skip_flow:
         rows.append(bench_flow(home))
     load = os.getloadavg()[0]
