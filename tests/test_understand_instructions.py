@@ -217,3 +217,95 @@ def test_a_follow_up_recalls_the_newest_run_of_its_kind() -> None:
     hits = [{"id": "old", "metadata": {"ts": 1.0}}, {"id": "new", "metadata": {"ts": 2.0}}]
     assert [h["id"] for h in recalled_hits(RunRef(kind="rl", when="last"), hits)] == ["new", "old"]
     assert [h["id"] for h in recalled_hits(RunRef(kind="rl"), hits)] == ["old", "new"]
+
+
+# --- dev_o / dev_p kinds of failure ------------------------------------------------------------
+def test_traditional_characters_are_read_like_simplified_ones(read) -> None:  # type: ignore[no-untyped-def]
+    step = read("請在黃金上訓練一個PPO，十五萬步，滑點萬一").steps[0]
+    assert step.intent == "train_rl" and step.instruments[0].value == "GOLD"
+    assert step.timesteps.value == 150000 and step.costs.slippage.value == 0.0001
+
+
+def test_an_open_end_named_as_the_end_of_the_data(read) -> None:  # type: ignore[no-untyped-def]
+    assert _window(read("backtest rsi on crude from 2012 to end of data"), "data") == ("2012-01-01", "2019-01-03")
+
+
+def test_the_gold_etf_ticker_names_gold(read) -> None:  # type: ignore[no-untyped-def]
+    assert read("sac on gld last 2y").steps[0].instruments[0].value == "GOLD"
+
+
+def test_a_first_person_wish_is_the_request_before_an_order(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("We run a quant book and would like to know whether an MLP on alpha158 can rank the synthetic "
+                "stocks. Take 500k of capital and then buy the top 10 names.")
+    assert _intents(spec) == ["train_model", "place_order"] and spec.steps[0].features.value == "alpha158"
+
+
+def test_a_run_verb_takes_what_the_scene_named(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("My manager asks if A2C or PPO copes better with the Nasdaq. Train both from 2010 and compare.")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert {s.algo.value for s in spec.steps[:2]} == {"a2c", "ppo"}
+
+
+def test_several_runs_answer_a_first_sentence_once(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("领导想看看强化学习在黄金上行不行。你用TD3和A2C各跑一个，最近三年的数据，再比较一下。")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+
+
+def test_factor_work_keeps_a_named_hold_out(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("挖3个动量因子，合成股票池，样本外用2024年以后")
+    assert _window(spec, "test") == ("2024-01-01", "2025-12-31")
+    en = read("find 4 volatility factors on the sample universe, test them with 2017-2021 in-sample and 2022 onwards out of sample")
+    assert _window(en, "train") == ("2017-01-01", "2021-12-31") and _window(en, "test") == ("2022-01-01", "2025-12-31")
+
+
+def test_a_forward_horizon_clause_is_not_a_step(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("评估 Mean($close, 10)/$close 在csi_syn上的IC？看未来10个交易日的收益")
+    assert _intents(spec) == ["evaluate_factors"] and spec.steps[0].forward_days.value == 10
+    assert read("评估 Std($close, 20) 在合成股票池上，10日预测周期").steps[0].forward_days.value == 10
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("are any orders still waiting for my sign-off?", "account_status"),
+    ("which rule based strategies can I test?", "list_strategies"),
+    ("我的持仓里原油占比多少？浮亏多少？", "account_status"),
+    ("bring up the S&P for 2008 to 2009, I need it for a talk", "show_price"),
+    ("what was the sharpe of the backtest from last week? don't rerun it", "recall"),
+])
+def test_questions_about_the_book_the_strategies_prices_and_earlier_runs(read, text: str, intent: str) -> None:  # type: ignore[no-untyped-def]
+    spec = read(text)
+    assert _intents(spec) == [intent] and spec.question is None
+
+
+def test_starting_capital_said_after_the_amount(read) -> None:  # type: ignore[no-untyped-def]
+    assert read("backtest macd on gold with two million in starting capital").steps[0].cash.value == 2_000_000
+
+
+def test_a_list_takes_the_parameter_named_nearest(read) -> None:  # type: ignore[no-untyped-def]
+    step = read("tune the sma lengths on gold: fast 5, 10, 15 and slow 40, 60").steps[0]
+    assert {k: list(v.value) for k, v in step.grid.items()} == {"fast": [5, 10, 15], "slow": [40, 60]}
+
+
+def test_a_range_with_a_step_after_a_symbol_is_a_grid(read) -> None:  # type: ignore[no-untyped-def]
+    step = read("search the breakout window on SYN044 from 10 to 50 in steps of 10").steps[0]
+    assert list(step.grid["period"].value) == [10, 20, 30, 40, 50]
+    zh = read("双均线的快线怎么选？用原油，快线从5到15、步长5").steps[0]
+    assert zh.intent == "optimize_strategy" and list(zh.grid["fast"].value) == [5, 10, 15]
+
+
+def test_holding_off_on_orders_is_not_a_step(read) -> None:  # type: ignore[no-untyped-def]
+    assert _intents(read("在合成股票池上训练一个线性模型，特征alpha360。先不要下单，看结果再说。")) == ["train_model"]
+
+
+def test_an_open_training_window_named_after_the_hold_out_ends_before_it(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("标普上调RSI周期，最后三年做样本外，前面从2001年开始训练")
+    assert _window(spec, "train") == ("2001-01-01", "2015-12-31")
+    en = read("train from 2010 onward on gold with SAC and keep the last year out of sample")
+    assert _window(en, "train") == ("2010-01-01", "2024-12-31")
+
+
+@pytest.mark.parametrize(("text", "theme"), [
+    ("mine 3 factors on the sample universe for stocks that rebound after a sharp drop", "reversal"),
+    ("在合成股票池上挖几个强者恒强的因子", "momentum"),
+])
+def test_a_theme_described_in_words(read, text: str, theme: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text).steps[0].theme.value == theme

@@ -32,6 +32,7 @@ from agents.spec import (
 )
 from agents.understand import _lexicon as lex
 from agents.understand._extract import Found, Value, extract, find_condition, find_limit, unused_numbers
+from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._periods import PeriodMention
 from agents.understand._questions import question_for
@@ -186,7 +187,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
-        if start == 0 and clause.intent is not None and _framing(norm, end) and _later_intent(norm, found, start, router):
+        if clause.intent in (None, "compare") and not out and pending and _RUN_VERB.search(norm[start:end]):
+            # "The PM wants to know whether SAC or TD3 handles crude better. Train both on WTI": the run
+            # verb takes what the scene named (the algorithms, the strategies) as its own
+            named = _merge(local, Found(strategies=pending[-1].strategies, algos=pending[-1].algos,
+                                        models=pending[-1].models))
+            clause = classify(norm, (start, end), named, router, follows=False)
+        if start == 0 and clause.intent is not None and _framing(norm, end) and _later_intent(norm, found, start, router) \
+                and not (_WISH.search(norm[:end]) and not _later_intent(norm, found, start, router, exclude=_AFTER_RUN)):
             # "There is a debate about whether MACD beats an MA cross on crude. To settle it, please backtest ...":
             # the first sentence says why; the request follows (what it names may still be what it is about)
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
@@ -260,6 +268,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and len(expanded) == 1 and _after_full_stop(norm, start) and _refines(out[-1], expanded[0]):
             out[-1] = (expanded[0][0], _merge(local, out[-1][1]))  # "a colleague doubts RSI works. Tune it ...": one step
+            continue
+        runs = [e for e in expanded if e[0] != "compare"]
+        if len(out) == 1 and len(runs) > 1 and _after_full_stop(norm, start) and all(_refines(out[0], e) for e in runs):
+            # "老板让我看看强化学习在原油上靠不靠谱。你先用SAC和PPO各训一个": the runs that answer the first sentence
+            before = out.pop()[1]
+            out += [(intent, step if intent == "compare" else _merge(step, before)) for intent, step in expanded]
             continue
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
@@ -447,6 +461,17 @@ _SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|o
 _TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为")
 
 
+#: A verb that runs something, with the thing it runs named earlier ("train both", "backtest them").
+_RUN_VERB = re.compile(r"^\W*(?:(?:please|pls|so|and)\s+)?(?:train|fit|backtest|test|run|compare)\s+(?:both|them|each|all|"
+                       r"these|those|the\s+two|the\s+three)(?![a-z])|^\W*(?:你|请|帮我)?\s*(?:先)?(?:把)?(?:这两个|它们|两个)"
+                       r"[^,，。]{0,4}(?:训练|回测|跑)")
+#: A first sentence in which the writer says what they want is the request when only settings, an order
+#: or a comparison follow ("I run a small fund and would like to see whether LightGBM can pick stocks.
+#: Use 2 million, ... and afterwards buy the top 5%").
+_AFTER_RUN = ("place_order", "compare")
+_WISH = re.compile(r"^\W*(?:i|we)(?![a-z]).*(?<![a-z])(?:would|'d)\s+(?:like|love)\s+to(?![a-z])")
+
+
 def _framing(norm: str, end: int) -> bool:
     """Whether the text before ``end`` is a first sentence that only sets the scene (a claim, a
     debate, a loss), with the request in a later sentence."""
@@ -488,7 +513,8 @@ def _after_full_stop(norm: str, start: int) -> bool:
 #: (an earlier sentence's step, a later sentence's step) that are one request: the earlier one only
 #: framed it ("whether RSI stopped working on the Nasdaq" -> "run a parameter search for RSI ...").
 _REFINED_BY = {("backtest_strategy", "optimize_strategy"), ("mine_factors", "evaluate_factors"),
-               ("train_rl", "train_rl"), ("backtest_strategy", "backtest_strategy"), ("train_model", "train_model")}
+               ("train_rl", "train_rl"), ("backtest_strategy", "backtest_strategy"), ("train_model", "train_model"),
+               ("optimize_strategy", "optimize_strategy"), ("mine_factors", "mine_factors")}
 
 
 def _refines(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
@@ -774,9 +800,24 @@ def _quantity(found: Found) -> Sourced[Quantity] | None:
 _NO_SPLIT = frozenset({"backtest_strategy", "show_price", "evaluate_factors", "mine_factors", "recall"})
 
 
+_FACTOR_WORK = frozenset({"evaluate_factors", "mine_factors"})
+#: Words that name a held-out split, not the verb "test": factors checked "样本外用2023年以后" or "out of
+#: sample from 2021" keep that window as their test window.
+_SPLIT_WORD = re.compile(r"样本外|测试集|测试期|(?<![a-z])(?:out[- ]of[- ]sample|oos|hold[- ]?out|held[- ]out|test(?:ing)?\s+"
+                         r"(?:set|period|window))(?![a-z])")
+
+
+def _held_out(norm: str, found: Found) -> bool:
+    """Whether a test window of ``found`` is named by a split word right next to it."""
+    return any(p.role == "test" and (_SPLIT_WORD.search(norm, max(0, p.span.start - 16), p.span.start)
+                                     or _SPLIT_WORD.search(norm[p.span.end:p.span.end + 16]))
+               for p in found.periods)
+
+
 def _step(intent: str, found: Found, norm: str) -> StepSpec:
     windows = _windows(found, intent)
-    if intent in _NO_SPLIT and windows.test is not None and windows.data is None and windows.train is None:
+    if intent in _NO_SPLIT and windows.test is not None and windows.data is None and windows.train is None \
+            and not (intent in _FACTOR_WORK and _held_out(norm, found)):
         windows = Windows(data=windows.test)  # "test a golden cross over the 2000s": a backtest window
     return StepSpec(
         intent=intent,  # type: ignore[arg-type]
@@ -905,7 +946,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     if not texts or not texts[0].strip():
         raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
-    spoken = canonical(unfold(_without_quoted_objects(text)))  # a ticket as a sentence; numbers as digits
+    spoken = canonical(unfold(_without_quoted_objects(fold_traditional(text))))  # a ticket as a sentence; digits
     norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]

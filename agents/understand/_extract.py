@@ -387,7 +387,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+lengths?|channel|lengths?|devs?|widths?|std"
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
-_RANGE = re.compile(_PNAME + r"\D{0,14}?(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
+_RANGE = re.compile(_PNAME + r"(?:[^\d。;；]|(?<![a-z])syn\d{3}(?!\d)){0,16}?(?<![a-z\d])(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|(?:in\s+)?increments?\s+of|incrementing\s+by|by|every|,?\s*step\s*size|步长为?|步进|间隔|每隔|隔|每次(?:增加|加|递增|增)?|每步(?:加)?|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
@@ -415,6 +415,14 @@ def _grid_name(word: str) -> str:
     if head in ("上阈值",):
         return "upper"
     return _PARAM_ALIAS.get(word, _PARAM_ALIAS.get(head, head))
+
+
+def _list_name(match: re.Match[str]) -> str:
+    """The parameter a list of values belongs to: the name said nearest before the values ("the fast
+    and slow lengths on the S&P, fast 8, 12, 16": fast, not lengths)."""
+    gap = match.string[match.end(1):match.start(2)]
+    names = list(re.finditer(_PNAME, gap))
+    return _grid_name(names[-1].group(1) if names else match.group(1))
 
 
 def _values(raw: str) -> tuple[float, ...]:
@@ -461,14 +469,15 @@ def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
 
 def _grid(norm: str, found: Found) -> None:
     searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm) \
-        or re.search(r"\b(?:search|sweep|scan|try|test)\b.{0,40}?\d+\s*(?:to|through|-)\s*\d+\s*(?:,\s*)?(?:in\s+)?(?:steps?|by|every|increments?)\b", norm)
+        or re.search(r"\b(?:search|sweep|scan|try|test)\b.{0,40}?\d+\s*(?:to|through|-)\s*\d+\s*(?:,\s*)?(?:in\s+)?(?:steps?|by|every|increments?)\b", norm) \
+        or re.search(r"\d+\s*(?:到|至|~|-)\s*\d+\s*[,，、]?\s*(?:步长|步进|每隔|间隔)\s*为?\s*\d", norm)
     if not searching:
         lists = [(m, _values(m.group(2))) for m in _LIST.finditer(norm)]
         if not any(len(values) >= 3 for _, values in lists):
             return
         for match, values in lists:  # "fast 取 5/10/15, slow 取 30/60": one list of three makes it a search
-            if len(values) >= 2 and _grid_name(match.group(1)) not in found.grid:
-                found.grid[_grid_name(match.group(1))] = Value(values, match.start(), match.end(), match.group(0))
+            if len(values) >= 2 and _list_name(match) not in found.grid:
+                found.grid[_list_name(match)] = Value(values, match.start(), match.end(), match.group(0))
                 found.claim(match.start(), match.end())
         return
     for match in _RANGE.finditer(norm):
@@ -485,7 +494,7 @@ def _grid(norm: str, found: Found) -> None:
             found.tune.append(name)
     correction = _CORRECTION.search(norm)
     for match in _LIST.finditer(norm):
-        name = _grid_name(match.group(1))
+        name = _list_name(match)
         if name in found.grid and correction is not None and found.grid[name].start < correction.start() < match.start():
             del found.grid[name]  # "sweep fast 8-12 ... actually just fast in 8, 10, 12": the correction stands
             found.spread.discard(name)
@@ -527,7 +536,7 @@ _CASH = re.compile(
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*(?:人民币|美元|rmb|cny|usd)?\s*\$?\s*"
     + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
-    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+)?(?:starting\s+|initial\s+)?"
+    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
@@ -538,7 +547,7 @@ _FORWARD = re.compile(
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
     r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:收益|远期收益|持有|前瞻)|"
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)")
 _COUNT = re.compile(
@@ -1014,6 +1023,16 @@ _UP_TO_THAT = re.compile(r"^\s*(?:up\s+(?:to|until)|until|till|through|to)\s+(?:
                          r"(?:\s+(?:set|period|window))?)(?![a-z])|^\s*(?:到|至|直到)(?:那时|那里|测试(?:集|期)?(?:开始)?(?:之?前)?)(?:为止)?")
 
 
+_TRAIN_BEFORE = re.compile(r"(?:(?<![a-z])(?:train(?:ing|ed)?|in[- ]sample|fit)|训练(?:集|期)?|样本内)\s*(?:on|用|从)?\s*$")
+
+
+def _named_training(norm: str, period: PeriodMention, held: list[PeriodMention]) -> bool:
+    """Whether an open window is the training part by how it is said: right after "train", or after
+    the held-out part ("最后一年留作样本外，前面从2016年开始训练")."""
+    return period.span.start > min(p.span.start for p in held) or bool(
+        _TRAIN_BEFORE.search(norm, max(0, period.span.start - 24), period.span.start))
+
+
 def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: date | None) -> list[PeriodMention]:
     from dataclasses import replace as _replace
 
@@ -1025,7 +1044,10 @@ def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: d
     cut = min(p.start for p in held) - timedelta(days=1)
     out = []
     for period in periods:  # "train on everything from 2005 up to that point": an open training window ends there
-        if period.role == "train" and period.open_end and period.start <= cut and _UP_TO_THAT.match(norm[period.span.end:]):
+        if period.role == "train" and period.open_end and period.start <= cut and (
+                _UP_TO_THAT.match(norm[period.span.end:]) or (period.end > cut and _named_training(norm, period, held))):
+            # also "train from 2005 onward and keep the last 2 years out of sample", "最后一年留作样本外，前面从
+            # 2016年开始训练": a window named as the training part never runs into the held-out data
             period = _replace(period, end=cut, open_end=False)
         out.append(period)
     if any(p.role == "train" for p in out) or first_day is None or first_day > cut:

@@ -280,7 +280,8 @@ EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?
                      r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
-                     r"\blast (?:week|month)'s\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
+                     r"\blast (?:week|month)'s\b|\b(?:model|run|backtest|agent|policy|results?|training|experiment)s?\s+(?:from|of)\s+"
+                     r"(?:yesterday|last\s+(?:week|month|time|friday|monday)|the\s+other\s+day|earlier\s+today)\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")
@@ -316,6 +317,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     rather than becoming an unknown step of its own.
     """
     text = norm[span[0]:span[1]]
+    if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
+                                                   or found.strategies or found.expressions):
+        return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
     intent = _cued(text, found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
@@ -340,6 +344,13 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     return Clause(span[0], span[1], "unknown", "none")
 
 
+#: "Don't place any orders yet", "先别买，看看结果再说": a wish to hold off, not a step of its own.
+_HOLD_OFF = re.compile(r"(?<![a-z])(?:(?:don'?t|do\s+not|no\s+need\s+to|not\s+going\s+to)\s+(?:\w+\s+)?(?:buy|sell|trade|order|place)"
+                       r"|no\s+(?:orders?|trades?|trading)\s+(?:yet|for\s+now)|hold\s+off(?:\s+on)?\s+(?:buying|selling|trading|orders?)"
+                       r"|wait\s+and\s+see)(?![a-z])"
+                       r"|(?:先|暂时|暂)?(?:别|不要|不|先不|不用|无需)(?:急着)?(?:买|卖|下单|交易|建仓)|看看结果再说|看结果再说|再说吧")
+
+
 #: An out-of-scope reading below the router's confidence still declines when at least this close
 #: ("what's the weather like"); "is it a good time?" is too far from any exemplar and is asked about.
 _DECLINE_SCORE = 0.5
@@ -352,5 +363,6 @@ _PRONOUN_TRADE = re.compile(r"^\W*(?:and\s+|then\s+)?(?:buy|sell|trade|purchase|
 def _modifier(text: str, found: Found) -> bool:
     """A clause that only adds settings (approval, a horizon, costs, a window) to a step."""
     flags = found.approval is not None or found.suggest is not None or found.horizon is not None
-    settings = bool(found.costs or found.periods or found.params or found.seed or found.timesteps or found.cash)
+    settings = bool(found.costs or found.periods or found.params or found.seed or found.timesteps or found.cash
+                    or found.forward_days)  # "看未来5个交易日的收益": the horizon of the factor step before
     return flags or settings or len(text.strip()) <= 3

@@ -820,7 +820,8 @@ _SUFFIX = (
     r"|(?:to|until|till|through|and|-|~|至|到)\s*(?:now|today|present|the\s+present|date|current|the\s+latest)(?![a-z])"
     r"|至今|迄今|以来|以後|以后|之后|往后|及以后|及之后|开始|起|后(?![半续面期一二三两四五六七八九十\d])"
     r"|(?:到|至)(?:现在|今天|目前|当前|最新|今|最后|结束|末尾|数据结束|数据末尾)"
-    r"|(?:to|until|through|till)\s+the\s+(?:end(?!\s+of)|last\s+bar|end\s+of\s+(?:the\s+)?data)(?![a-z]))"
+    r"|(?:to|until|through|till|thru)\s+(?:the\s+)?(?:end(?!\s+(?:of|\d))|last\s+bar|latest\s+bar"
+    r"|end\s+of\s+(?:the\s+)?(?:available\s+)?(?:data(?:set)?|sample|series|history|store|record))(?![a-z]))"
     r"|(?P<until>为止|止|(?:and|or)\s+(?:before|earlier)(?![a-z])|及以前|及之前|inclusive(?![a-z]))"
     r"|(?P<before>以前|之前|前(?![一二三两四五六七八九十\d半后])))"
 )
@@ -870,7 +871,9 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("data", r"(?<![a-z])back[- ]?test(?:s|ed|ing|er)?(?![a-z])|回测试?|回溯测试"),
     ("test", r"(?<![a-z])(?:out[- ]of[- ]sample|oos|hold(?:ing)?[- ]?outs?|held[- ]?out|hold(?:ing)?\s+back"
              r"|set(?:ting)?\s+aside|forward[- ]test(?:s|ing)?"
-             r"|evaluat(?:e|ed|ing)(?=\s+(?:on|over|in|from|during|for|against|using)(?![a-z]))|evaluation(?:\s+(?:set|period|window))?|test(?:s|ing|ed)?(?:\s+(?:set|period|window"
+             r"|evaluat(?:e|ed|ing)(?=\s+(?:on|over|in|from|during|for|against|using)(?![a-z]))|evaluation(?:\s+(?:set|period|window))?"
+             r"|test(?:s|ing|ed)?(?!\s+(?:it|them|these|those|this|that|each|both)\s+(?:with|using|by)(?![a-z]))"
+             r"(?:\s+(?:set|period|window"
              rf"|sample|split|segment|range|part))?)(?![a-z]){_OBJECT}"),
     ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|检验(?:集|期|段|样本|区间)|留出|留作|预留|盲测"),
     ("test", r"(?<![a-z])(?:generali[sz](?:e|es|ed|ing|ation)|check(?:s|ed|ing)?(?:\s+(?:it|them|this|that|these))?"
