@@ -505,7 +505,8 @@ def _rerun_rl(data: DataCenter, runs_dir: Path, config: dict[str, Any], progress
     try:
         spec = RLRunSpec.model_validate(config)
         request = RLTrainRequest(assets=spec.assets, algo=spec.algo, timesteps=spec.timesteps, seed=spec.seed,
-                                 train=spec.train, test=spec.test, valid=spec.valid, env=spec.env)
+                                 train=spec.train, test=spec.test, valid=spec.valid, env=spec.env,
+                                 n_envs=spec.n_envs)
     except ValidationError as exc:
         raise _config_error("rl", exc) from exc
     return train_agent(data, runs_dir, request, progress).run_id

@@ -10,7 +10,8 @@ def test_rl_public_surface_is_pinned() -> None:
     assert set(rl.__all__) == {
         "ALGOS", "EVAL_KIND", "INDICATORS", "MAX_ASSETS", "RUN_KIND", "Algo", "AssetAction", "BacktestRef",
         "DateSpan", "Direction", "EnvSettings", "MultiAssetEnv", "NextAction", "Panel", "PerformanceMetrics",
-        "RLEvalResult", "RLRunResult", "RLRunSpec", "RLTrainRequest", "SingleAssetEnv", "add_indicators",
+        "RLEvalResult", "RLRunResult", "RLRunSpec", "RLTrainRequest", "SingleAssetEnv", "SingleAssetVecEnv",
+        "add_indicators",
         "evaluate_agent", "load_panel", "next_action", "performance", "prepare", "resolve_split", "train_agent",
         "PolicyStep", "policy_step",
     }

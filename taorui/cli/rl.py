@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--algo", default="ppo", choices=list(ALGOS), help="SB3 algorithm (default ppo)")
     p.add_argument("--timesteps", type=int, default=5000, help="training steps (default 5000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--n-envs", type=int, default=1,
+                   help="one asset, ppo/a2c: envs stepped together in one numpy batch (default 1, the classic run)")
     p.add_argument("--train", type=parse_span, help="training window START:END (default: 4 years before test)")
     p.add_argument("--test", type=parse_span, help="test window START:END (default: the last year of data)")
     p.add_argument("--valid", type=parse_span, help="validation window START:END for early stopping")
@@ -74,7 +76,7 @@ def _request(args: argparse.Namespace) -> RLTrainRequest:
         assets = tuple(a.strip() for a in args.asset.split(",") if a.strip())
         return RLTrainRequest(
             assets=assets, algo=args.algo, timesteps=args.timesteps, seed=args.seed,
-            train=_span(args.train), test=_span(args.test), valid=_span(args.valid), env=env,
+            train=_span(args.train), test=_span(args.test), valid=_span(args.valid), env=env, n_envs=args.n_envs,
         )
     except ValidationError as exc:
         raise InvalidArgumentError(format_validation_error(exc)) from exc

@@ -6,6 +6,7 @@ Public surface::
     evaluate_agent(data, runs_dir, run_id, test=DateSpan(...)) -> RLEvalResult
     next_action(data, runs_dir, run_id) -> NextAction
     SingleAssetEnv, MultiAssetEnv      # gymnasium environments over a Panel
+    SingleAssetVecEnv                  # SB3 VecEnv: a numpy batch of SingleAssetEnv (imports SB3 on first use)
     load_panel(data, symbols, span)    # aligned prices + indicators of one window
 
 FinRL is imported only through ``taorui_engines.rl._finrl`` (it works around FinRL's
@@ -64,6 +65,7 @@ __all__ = [
     "RLRunSpec",
     "RLTrainRequest",
     "SingleAssetEnv",
+    "SingleAssetVecEnv",
     "add_indicators",
     "evaluate_agent",
     "load_panel",
@@ -75,3 +77,13 @@ __all__ = [
     "resolve_split",
     "train_agent",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``SingleAssetVecEnv`` on first use: it subclasses SB3's VecEnv, and SB3 (torch) is not
+    imported by reading the engine's models."""
+    if name == "SingleAssetVecEnv":
+        from taorui_engines.rl._env_vec import SingleAssetVecEnv
+
+        return SingleAssetVecEnv
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

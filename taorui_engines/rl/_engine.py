@@ -110,15 +110,28 @@ def prepare(data: DataCenter, request: RLTrainRequest) -> Prepared:
     test_panel = load_panel(data, symbols, test, MIN_TEST_BARS)
     valid_panel = load_panel(data, symbols, valid, MIN_TEST_BARS) if valid is not None else None
     kind: EnvKind = "single" if len(symbols) == 1 else "multi"
+    if kind == "multi" and request.n_envs > 1:
+        raise InvalidArgumentError("n_envs > 1 trains a batch of single-asset envs; a portfolio trains on one env")
     spec = RLRunSpec(
         kind=kind, assets=symbols, market=infos[0].market, algo=request.algo, timesteps=request.timesteps,
         seed=request.seed, train=train, test=test, valid=valid, split_note=note,
-        env=_check_settings(kind, request.env, train_panel),
-        hyperparams=hyperparams(request.algo, request.timesteps), indicators=INDICATORS,
+        env=_check_settings(kind, request.env, train_panel), n_envs=request.n_envs,
+        hyperparams=hyperparams(request.algo, request.timesteps, request.n_envs), indicators=INDICATORS,
         warmup_bars=WARMUP_BARS, synthetic=any(i.synthetic for i in infos),
         provenance=_provenance(data, symbols),
     )
     return Prepared(spec=spec, train=train_panel, test=test_panel, valid=valid_panel)
+
+
+def _training_env(spec: RLRunSpec, panel: Panel) -> Any:
+    """The spec's env, or with ``n_envs`` > 1 a numpy batch of it whose rows start spread over the
+    window (a single-asset batch only: ``prepare`` refuses the rest). One env keeps the classic
+    path, so earlier runs reproduce unchanged."""
+    if spec.n_envs == 1:
+        return make_env(spec, panel)
+    from taorui_engines.rl._env_vec import SingleAssetVecEnv, spread_start_days
+
+    return SingleAssetVecEnv(panel, spec.env, spec.n_envs, spread_start_days(spec.n_envs, len(panel)))
 
 
 def _policy(model: Any) -> Policy:
@@ -206,7 +219,7 @@ def _train_and_report(data: DataCenter, prepared: Prepared, run: RunFolder, prog
     started = time.perf_counter()
     valid_env = make_env(spec, prepared.valid) if prepared.valid is not None else None
     model, trained = train_model(
-        lambda: make_env(spec, prepared.train), spec.algo, spec.timesteps, spec.seed, progress, valid_env, run.path
+        lambda: _training_env(spec, prepared.train), spec.algo, spec.timesteps, spec.seed, progress, valid_env, run.path
     )
     model_path = run.file("model.zip")
     model.save(model_path)

@@ -22,17 +22,23 @@ __all__ = [
     "Direction",
     "EnvKind",
     "EnvSettings",
+    "MAX_TRAIN_ENVS",
     "NextAction",
     "PerformanceMetrics",
     "RLEvalResult",
     "RLRunResult",
     "RLRunSpec",
     "RLTrainRequest",
+    "VEC_ALGOS",
 ]
 
 Algo = Literal["ppo", "a2c", "sac", "td3", "ddpg"]
 #: The algorithms, in the order they are listed to users.
 ALGOS: tuple[Algo, ...] = ("ppo", "a2c", "sac", "td3", "ddpg")
+#: The on-policy algorithms, which train on a batch of envs stepped together (``n_envs``).
+VEC_ALGOS: tuple[Algo, ...] = ("ppo", "a2c")
+#: Most envs one training run steps together.
+MAX_TRAIN_ENVS = 4096
 Direction = Literal["long", "flat", "short"]
 EnvKind = Literal["single", "multi"]
 
@@ -97,6 +103,17 @@ class RLTrainRequest(_Frozen):
         default=None, description="Optional validation window between train and test, for early stopping."
     )
     env: EnvSettings = Field(default_factory=EnvSettings)
+    n_envs: int = Field(
+        default=1, ge=1, le=MAX_TRAIN_ENVS,
+        description="Environments stepped together in training (one asset, ppo or a2c): more envs gather "
+        "each rollout faster; 1 keeps the classic single-env run.",
+    )
+
+    @model_validator(mode="after")
+    def _vectorisable(self) -> RLTrainRequest:
+        if self.n_envs > 1 and self.algo not in VEC_ALGOS:
+            raise ValueError(f"n_envs > 1 needs an on-policy algorithm ({', '.join(VEC_ALGOS)}), not {self.algo}")
+        return self
 
 
 class RLRunSpec(_Frozen):
@@ -113,6 +130,7 @@ class RLRunSpec(_Frozen):
     valid: DateSpan | None
     split_note: str = Field(description="How the windows were chosen (given or defaults).")
     env: EnvSettings
+    n_envs: int = Field(default=1, description="Environments stepped together in training.")
     hyperparams: dict[str, float | int | str]
     indicators: tuple[str, ...]
     warmup_bars: int

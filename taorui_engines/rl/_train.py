@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
@@ -25,6 +27,9 @@ from taorui_engines.errors import InternalError
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
 from taorui_engines.rl._finrl import finrl_config
 from taorui_engines.rl._models import ALGOS, Algo
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
 
 __all__ = ["algo_class", "hyperparams", "load_model", "train_model"]
 
@@ -61,12 +66,19 @@ def algo_class(algo: Algo) -> Any:
     return classes[algo]
 
 
-def hyperparams(algo: Algo, timesteps: int) -> dict[str, float | int | str]:
-    """FinRL's settings for ``algo``, fitted to a run of ``timesteps`` steps."""
+def hyperparams(algo: Algo, timesteps: int, n_envs: int = 1) -> dict[str, float | int | str]:
+    """FinRL's settings for ``algo``, fitted to a run of ``timesteps`` steps over ``n_envs`` envs.
+
+    SB3's ``n_steps`` counts steps *per env*. PPO keeps FinRL's rollout size in total (so
+    ``n_envs`` changes how a rollout is gathered, not how much one update sees), rounded up so
+    that it splits into whole mini-batches; A2C keeps FinRL's ``n_steps`` per env, as SB3 does.
+    """
     params: dict[str, Any] = dict(getattr(finrl_config(), f"{algo.upper()}_PARAMS"))
     if algo == "ppo":
         batch = int(params["batch_size"])
-        params["n_steps"] = max(batch, min(int(params["n_steps"]), timesteps // batch * batch))
+        rollout = max(batch, min(int(params["n_steps"]), timesteps // batch * batch))
+        step = batch // math.gcd(batch, n_envs)  # n_steps * n_envs is a multiple of batch
+        params["n_steps"] = -(-rollout // (n_envs * step)) * step
     if "buffer_size" in params:
         params["buffer_size"] = min(int(params["buffer_size"]), max(timesteps, 1000))
     return params
@@ -110,10 +122,12 @@ def _progress_callback(progress: ProgressReporter, total: int) -> Any:
     return _Progress()
 
 
-def _early_stopping(valid_env: gym.Env, workdir: Path, timesteps: int) -> Any:  # type: ignore[type-arg]
+def _early_stopping(valid_env: gym.Env, workdir: Path, timesteps: int, n_envs: int) -> Any:  # type: ignore[type-arg]
     """Evaluate on the validation window now and then; keep the best; stop when it stalls.
 
     The validation rewards (one episode per evaluation) are kept in ``evaluations.npz``.
+    SB3 counts ``eval_freq`` in vectorised steps, so it is divided by ``n_envs`` to keep the
+    same spacing in env steps.
     """
     _import_sb3()  # first: its gym banner goes to the log, not the terminal
     from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnNoModelImprovement
@@ -121,14 +135,14 @@ def _early_stopping(valid_env: gym.Env, workdir: Path, timesteps: int) -> Any:  
 
     stop = StopTrainingOnNoModelImprovement(max_no_improvement_evals=3, min_evals=2, verbose=0)
     return EvalCallback(
-        Monitor(valid_env), callback_after_eval=stop, eval_freq=max(500, timesteps // 10),
+        Monitor(valid_env), callback_after_eval=stop, eval_freq=max(1, max(500, timesteps // 10) // n_envs),
         n_eval_episodes=1, deterministic=True, best_model_save_path=str(workdir), log_path=str(workdir),
         verbose=0,
     )
 
 
 def train_model(
-    make_env: Callable[[], gym.Env],  # type: ignore[type-arg]
+    make_env: Callable[[], gym.Env | VecEnv],  # type: ignore[type-arg]
     algo: Algo,
     timesteps: int,
     seed: int,
@@ -140,17 +154,23 @@ def train_model(
 
     With ``valid_env`` (and a ``workdir`` for the checkpoint), training stops early when
     the validation reward stops improving, and the best validated model is returned.
+    ``make_env`` may build a ``VecEnv`` (several envs stepped together); the rollout settings
+    follow its ``num_envs`` (see :func:`hyperparams`).
     """
     _import_sb3()  # first: its gym banner goes to the log, not the terminal
     from stable_baselines3.common.callbacks import CallbackList
 
     cls = algo_class(algo)
+    env = make_env()
+    n_envs = int(getattr(env, "num_envs", 1))
     callbacks = [_progress_callback(default_progress(progress), timesteps)]
     if valid_env is not None and workdir is not None:
-        callbacks.append(_early_stopping(valid_env, workdir, timesteps))
+        callbacks.append(_early_stopping(valid_env, workdir, timesteps, n_envs))
     with _one_thread():
-        model = cls("MlpPolicy", make_env(), seed=seed, verbose=0, device="cpu", **hyperparams(algo, timesteps))
-        model.learn(total_timesteps=timesteps, callback=CallbackList(callbacks))
+        model = cls("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **hyperparams(algo, timesteps, n_envs))
+        with warnings.catch_warnings():  # a batched env is validated on a plain one, by design
+            warnings.filterwarnings("ignore", "Training and eval env are not of the same type", UserWarning)
+            model.learn(total_timesteps=timesteps, callback=CallbackList(callbacks))
         trained = int(model.num_timesteps)
         best = workdir / "best_model.zip" if workdir is not None else None
         if valid_env is not None and best is not None and best.exists():
