@@ -86,7 +86,8 @@ def read_bars(version: Path, infos: Sequence[InstrumentInfo], fields: Sequence[s
     hi = int(calendar.searchsorted(end, side="right"))
     ordered = sorted(infos, key=lambda i: i.symbol)
     n_days, n_syms = max(hi - lo, 0), len(ordered)
-    block = np.full((len(fields), n_days, n_syms), np.nan, dtype="float64")
+    # Symbol-major while filling (each column lands in one contiguous run), date-major on the way out.
+    block = np.full((len(fields), n_syms, n_days), np.nan, dtype="float64")
     for j, info in enumerate(ordered):
         for k, field in enumerate(fields):
             raw = store.column(info.symbol, field)
@@ -95,13 +96,17 @@ def read_bars(version: Path, infos: Sequence[InstrumentInfo], fields: Sequence[s
             first = int(raw[0])
             a, b = max(first, lo), min(first + raw.size - 1, hi)
             if a < b:
-                block[k, a - lo:b - lo, j] = raw[1 + a - first:1 + b - first]
-    flat = block.reshape(len(fields), n_days * n_syms)
-    present = ~np.isnan(flat).all(axis=0)  # (day, symbol) cells with any field, date-major
-    where = np.flatnonzero(present)
+                block[k, j, a - lo:b - lo] = raw[1 + a - first:1 + b - first]
+    empty = np.ones((n_syms, n_days), dtype=bool)  # (symbol, day) cells with no field at all
+    for k in range(len(fields)):
+        empty &= np.isnan(block[k])
+    if empty.any():
+        day, sym = np.divmod(np.flatnonzero(~empty.T), max(n_syms, 1))
+        source = sym * n_days + day
+        columns = {field: block[k].ravel().take(source) for k, field in enumerate(fields)}
+    else:  # the usual case: every cell has a bar, so a transposed copy is the whole answer
+        day, sym = np.repeat(np.arange(n_days), n_syms), np.tile(np.arange(n_syms), n_days)
+        columns = {field: block[k].T.ravel() for k, field in enumerate(fields)}
     symbols = pd.array([i.symbol for i in ordered], dtype=pd.StringDtype(na_value=np.nan))
-    data: dict[str, object] = {"date": calendar[lo:hi][where // max(n_syms, 1)],
-                               "symbol": symbols.take(where % max(n_syms, 1))}
-    for k, field in enumerate(fields):
-        data[field] = flat[k, present]
+    data: dict[str, object] = {"date": calendar[lo:hi][day], "symbol": symbols.take(sym), **columns}
     return pd.DataFrame(data)
