@@ -338,7 +338,8 @@ def test_the_public_surface_is_pinned() -> None:
 @pytest.mark.parametrize("features", ["alpha158", "alpha360"])
 def test_the_feature_cache_gives_qlibs_own_handler_values(data_center: DataCenter, tmp_path: Path,
                                                            features: str) -> None:
-    """Our handler (raw frame loaded once, then cached) equals Qlib's Alpha158/Alpha360 handler exactly."""
+    """Our handler (raw and processed frames computed once, then cached) equals Qlib's Alpha158/Alpha360
+    handler exactly, computed and from the cache."""
     from qlib.contrib.data.handler import Alpha158, Alpha360
     from qlib.data.dataset.handler import DataHandlerLP
 
@@ -364,10 +365,13 @@ def test_the_feature_cache_gives_qlibs_own_handler_values(data_center: DataCente
             learn_processors=learn, fit_start_time=segments.train[0], fit_end_time=segments.train[1],
             label=([label_expression(1)], ["LABEL0"]))
         first = build_handler(features, symbols, segments, 1, cache=cache)  # type: ignore[arg-type]
-        assert len(list((tmp_path / "features").glob("*.parquet"))) == 1
+        assert len(list((tmp_path / "features").glob("*.parquet"))) == 3  # raw, then processed for infer and learn
         second = build_handler(features, symbols, segments, 1, cache=cache)  # type: ignore[arg-type]
         other = build_handler(features, symbols, segments, 2, cache=cache)  # type: ignore[arg-type]
-    assert len(list((tmp_path / "features").glob("*.parquet"))) == 2  # another label: another entry
+        assert len(list((tmp_path / "features").glob("*.parquet"))) == 6  # another label: other entries
+        refit = Segments(train=(segments.train[0], pd.Timestamp("2020-06-30")), valid=segments.valid, test=segments.test)
+        build_handler(features, symbols, refit, 1, cache=cache)  # type: ignore[arg-type]
+    assert len(list((tmp_path / "features").glob("*.parquet"))) == 8  # same raw frame, processors fitted anew
     for key in (DataHandlerLP.DK_R, DataHandlerLP.DK_I, DataHandlerLP.DK_L):
         want = qlib_handler.fetch(data_key=key)
         pd.testing.assert_frame_equal(first.fetch(data_key=key), want)

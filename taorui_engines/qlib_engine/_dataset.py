@@ -114,10 +114,41 @@ def build_handler(
         frame: pd.DataFrame = QlibDataLoader(config=config).load(list(symbols), start, end)
         return frame
 
-    raw = cache.frame({"fields": fields, "names": names, "label": label, "symbols": sorted(symbols),
-                       "start": str(start), "end": str(end)}, load) if cache is not None else load()
-    return DataHandlerLP(instruments=list(symbols), start_time=start, end_time=end,
+    parts = {"fields": fields, "names": names, "label": label, "symbols": sorted(symbols),
+             "start": str(start), "end": str(end)}
+    raw = cache.frame(parts, load) if cache is not None else load()
+    handler_class = _processed_cache_handler(cache, {**parts, "infer": infer, "learn": learn}) if cache else DataHandlerLP
+    return handler_class(instruments=list(symbols), start_time=start, end_time=end,
                          data_loader=StaticDataLoader(config=raw), infer_processors=infer, learn_processors=learn)
+
+
+def _processed_cache_handler(cache: FeatureCache, parts: dict[str, Any]) -> Any:
+    """``DataHandlerLP`` whose processed frames (after the infer and learn processors) come from
+    ``cache`` when the same raw frame was processed the same way before.
+
+    The processors (a robust z-score fitted on the train window, a per-day z-score of the label)
+    cost more than reading the cached raw frame, and their output depends only on that frame and
+    their settings, which are in the key. On a cache hit the processors are not fitted: such a
+    handler serves ``fetch`` (all this package does with it), not a later ``process_data`` on new
+    data.
+    """
+    from qlib.data.dataset.handler import DataHandlerLP
+
+    class ProcessedCacheHandler(DataHandlerLP):  # type: ignore[misc]
+        def process_data(self, with_fit: bool = False) -> None:
+            if not with_fit:
+                super().process_data(with_fit=False)
+                return
+            infer = cache.get({**parts, "stage": "infer"})
+            learn = cache.get({**parts, "stage": "learn"}) if infer is not None else None
+            if infer is not None and learn is not None:
+                self._infer, self._learn = infer, learn
+                return
+            super().process_data(with_fit=True)
+            cache.put({**parts, "stage": "infer"}, self._infer)
+            cache.put({**parts, "stage": "learn"}, self._learn)
+
+    return ProcessedCacheHandler
 
 
 def feature_cache(center: Any, market: str) -> FeatureCache:
@@ -135,7 +166,7 @@ class FeatureCache:
     leaves no half file); the oldest are removed beyond :data:`MAX_FILES` or :data:`MAX_BYTES`.
     """
 
-    MAX_FILES = 8
+    MAX_FILES = 24  # three per dataset: the raw frame and the two processed ones
     MAX_BYTES = 4 * 2**30
 
     def __init__(self, folder: Path, store_key: str) -> None:
@@ -148,26 +179,42 @@ class FeatureCache:
         text = json.dumps({"store": self.store_key, "qlib": qlib.__version__, **parts}, sort_keys=True, default=str)
         return self.folder / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.parquet"
 
-    def frame(self, parts: dict[str, Any], load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """The cached frame for ``parts``, or ``load()`` stored for next time."""
+    def get(self, parts: dict[str, Any]) -> pd.DataFrame | None:
+        """The cached frame for ``parts``, or None (an unreadable file counts as absent)."""
         path = self._path(parts)
-        if path.exists():
-            try:
-                frame = pd.read_parquet(path, engine="pyarrow")
-                os.utime(path)  # recently used: kept longest
-                logger.info("features from cache %s", path.name)
-                return frame
-            except Exception as exc:  # an unreadable file is recomputed, never trusted
-                logger.warning("feature cache %s unreadable (%s); recomputing", path.name, exc)
-        frame = load()
+        if not path.exists():
+            return None
+        try:
+            frame = pd.read_parquet(path, engine="pyarrow")
+        except Exception as exc:  # an unreadable file is recomputed, never trusted
+            logger.warning("feature cache %s unreadable (%s); recomputing", path.name, exc)
+            return None
+        try:
+            os.utime(path)  # recently used: kept longest
+        except OSError:
+            pass
+        logger.info("features from cache %s", path.name)
+        return frame
+
+    def put(self, parts: dict[str, Any], frame: pd.DataFrame) -> None:
+        """Store ``frame`` for ``parts`` (a cache that cannot be written costs time, not the run)."""
+        path = self._path(parts)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             frame.to_parquet(tmp, engine="pyarrow")
             os.replace(tmp, path)
             self._prune()
-        except Exception as exc:  # a cache that cannot be written costs time, not the run
+        except Exception as exc:
             logger.warning("feature cache not written (%s)", exc)
+
+    def frame(self, parts: dict[str, Any], load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The cached frame for ``parts``, or ``load()`` stored for next time."""
+        found = self.get(parts)
+        if found is not None:
+            return found
+        frame = load()
+        self.put(parts, frame)
         return frame
 
     def _prune(self) -> None:
