@@ -15,7 +15,7 @@ from collections.abc import Sequence
 __all__ = ["HASH_SENSITIVE", "command_of", "main", "pin_hash_seed"]
 
 #: Commands whose numbers depend on Python's string-hash order.
-HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor", "eval"})
+HASH_SENSITIVE = frozenset({"model", "replay", "ask", "resume", "factor", "eval", "mcp"})
 
 
 def command_of(argv: Sequence[str]) -> str | None:

@@ -37,6 +37,8 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.replay",
     "taorui.cli.eval",
     "taorui.cli.trade",
+    "taorui.cli.mcp",
+    "taorui.cli.serve",
 )
 
 #: Which module registers each top-level command. A call names one command, and only that
@@ -49,6 +51,8 @@ COMMANDS: dict[str, str] = {
     "memory": "taorui.cli.memory", "ask": "taorui.cli.ask", "resume": "taorui.cli.ask",
     "factor": "taorui.cli.factor", "model": "taorui.cli.model", "replay": "taorui.cli.replay", "eval": "taorui.cli.eval",
     "trade": "taorui.cli.trade",
+    "mcp": "taorui.cli.mcp",
+    "serve": "taorui.cli.serve",
 }
 
 
@@ -74,6 +78,8 @@ SUMMARIES: dict[str, str] = {
     "replay": "rerun a run from its manifest and say whether its metrics are identical",
     "eval": "evaluate an agent backend on suites of cases (pass^k, safety)",
     "trade": "paper trading cycles: run, approve, status, explain, report",
+    "mcp": "serve the read and compute tools to other agents over MCP (stdio or HTTP)",
+    "serve": "the web console's HTTP API (127.0.0.1 by default), and its tokens",
 }
 
 
