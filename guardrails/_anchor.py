@@ -8,7 +8,8 @@ chains. Two things kept apart from the database close that gap:
 - **the key** (``audit.key``, 32 random bytes, mode 0600): every row carries
   ``mac = HMAC-SHA256(key, row hash)``, so rows cannot be forged or re-chained without it;
 - **the anchor** (``<log-digest>.json``): the log's id, its last sequence number and hash,
-  and a MAC over them, rewritten atomically after every append. A log whose newest row is
+  and a MAC over them, rewritten atomically after every append (inside a gate operation:
+  once at its end, for all its rows - ``AuditLog.sync``). A log whose newest row is
   older than its anchor was truncated; a log with another id at the same path was replaced.
 
 Both live in the anchor folder (``$TAORUI_HOME/audit_anchor`` by default, configurable so
@@ -17,7 +18,7 @@ state folder but not the anchor folder can delete or damage the log (detected), 
 hide that rows existed, forge rows, or change a row without ``verify`` saying so.
 
 The anchor is written after the row's commit without an fsync: a killed process loses at
-most the anchor update of its last row, which leaves the anchor *behind* the log. Rows past
+most the anchor update of its last row (or operation), which leaves the anchor *behind* the log. Rows past
 the anchor are still checked by their MACs, so a lagging anchor is benign; only a log
 *behind* its anchor is reported.
 """

@@ -1,26 +1,227 @@
 """SQLite plumbing shared by the guardrail stores: durable by default, one write = one commit.
 
-Every store opens its file in WAL mode with ``synchronous=FULL`` and commits each write in
-its own ``BEGIN IMMEDIATE`` transaction, so a process killed at any instant loses nothing it
-reported as written (a write may opt out of the fsync, see :meth:`Database.write`), and two processes (the graph and a person's ``taorui approve``) never
-interleave inside one write. SQLite errors become our error types.
+Every store opens its file in WAL mode and commits each write in its own ``BEGIN IMMEDIATE``
+transaction, so two processes (the graph and a person's ``taorui approve``) never interleave
+inside one write. A commit reaches the WAL through the operating system before ``COMMIT``
+returns, so a process killed at any instant loses nothing it committed; what an fsync adds
+is surviving a power cut. Outside a :func:`group_commit` scope every write is fsynced on its
+own (``synchronous=FULL``). Inside one (a ``Gate.propose``), writes commit without their fsync
+and the scope ends with one explicit durable point that fsyncs each file written once, shared
+by every thread waiting on the same file at that moment (group commit): an fsync is most of
+a commit's cost, and a proposal writes half a dozen rows over two files.
+
+Reads that a check repeats (trading state, marks, the ledger's counted rows) can be kept in
+memory by :meth:`Database.cached`, valid until this connection writes or SQLite's
+``PRAGMA data_version`` says another connection (of this process or another) committed: a
+kill switch thrown by a person's ``taorui risk halt`` is seen by the very next check.
+SQLite errors become our error types.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from taorui_engines.errors import InternalError, UnavailableError
 from taorui_engines.locks import file_lock
 
-__all__ = ["Database", "file_lock"]
+__all__ = ["Database", "HeldLock", "Syncable", "defer_sync", "file_lock", "group_commit"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Results a connection keeps per data version (a check asks for a handful).
+_CACHE_ENTRIES = 64
+
+
+class Syncable(Protocol):
+    """Something written inside a :func:`group_commit` scope that owes a durable point."""
+
+    def sync(self) -> None:
+        """Make everything committed so far durable (fsync)."""
+
+
+_scope = threading.local()
+
+
+@contextmanager
+def group_commit() -> Iterator[None]:
+    """Defer this thread's fsyncs to one durable point when the outermost scope ends.
+
+    Inside, :meth:`Database.write` commits without an fsync (the row is in the WAL and
+    survives a killed process) and registers its file; on leaving, each file written is
+    fsynced (:meth:`Database.sync`) before control returns to the caller - also when the
+    body raised, so what was committed is never left unsynced. Call it *outside* the gate's
+    serialising lock: the fsync then overlaps the next decision, and threads that finish at
+    once share one fsync per file.
+    """
+    if getattr(_scope, "owed", None) is not None:
+        yield
+        return
+    owed: dict[int, Syncable] = {}
+    _scope.owed = owed
+    try:
+        yield
+    finally:
+        _scope.owed = None
+        _sync_all(list(owed.values()))
+
+
+def _sync_all(targets: list[Syncable]) -> None:
+    """Sync every target, the files in parallel (an fsync waits on the disk, not the CPU:
+    the audit log and the state file together take about as long as one)."""
+    if len(targets) <= 1:
+        for target in targets:
+            target.sync()
+        return
+    helpers = [_SYNC_POOL.submit(target.sync) for target in targets[1:]]
+    try:
+        targets[0].sync()
+    finally:
+        for helper in helpers:
+            helper.result()
+
+
+_SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="guardrails-fsync")
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: give it a fresh fsync pool (the old
+    one would queue work no thread runs) and fresh group-commit conditions (one may have
+    been held, or an fsync in flight, at the fork)."""
+    global _SYNC_POOL
+    _SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="guardrails-fsync")
+    for sync in _FileSync._by_path.values():
+        sync._cond = threading.Condition()
+        sync._syncing = False
+    _FileSync._registry_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def defer_sync(target: Syncable) -> bool:
+    """Register ``target`` for the current scope's durable point; False outside a scope."""
+    owed: dict[int, Syncable] | None = getattr(_scope, "owed", None)
+    if owed is None:
+        return False
+    owed.setdefault(id(target), target)
+    return True
+
+
+class _FileSync:
+    """Group commit for one database file: fsync its WAL once for every commit counted so far.
+
+    Shared by all connections of this process to the file (the state and the approvals
+    stores open the same file). A caller whose commits are already covered by a finished
+    fsync returns at once; one that finds an fsync running waits for it and, if its commits
+    came after that fsync started, runs (or waits for) the next.
+    """
+
+    _by_path: dict[str, _FileSync] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wal = Path(f"{path}-wal")
+        self._cond = threading.Condition()
+        self._committed = 0
+        self._synced = 0
+        self._syncing = False
+
+    @classmethod
+    def of(cls, path: Path) -> _FileSync:
+        key = str(path.resolve())
+        with cls._registry_lock:
+            sync = cls._by_path.get(key)
+            if sync is None:
+                sync = cls._by_path[key] = cls(path)
+            return sync
+
+    def committed(self) -> int:
+        """Count one more commit (call after ``COMMIT`` returned); its ticket number."""
+        with self._cond:
+            self._committed += 1
+            return self._committed
+
+    def sync(self, ticket: int) -> None:
+        """Return once an fsync that began after commit ``ticket`` has finished."""
+        with self._cond:
+            while self._synced < ticket:
+                if not self._syncing:
+                    self._syncing = True
+                    covers = self._committed
+                    break
+                self._cond.wait()
+            else:
+                return
+        done = False
+        try:
+            self._fsync()
+            done = True
+        finally:
+            with self._cond:
+                self._syncing = False
+                if done:
+                    self._synced = max(self._synced, covers)
+                self._cond.notify_all()
+
+    def _fsync(self) -> None:
+        """fsync the WAL (or the file itself where SQLite fell back to a rollback journal).
+
+        fsync flushes the file, not a descriptor: one opened here covers what SQLite's own
+        descriptor wrote. Frames already checkpointed were synced by the checkpoint.
+        """
+        target = self._wal if self._wal.exists() else self._path
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class HeldLock:
+    """An exclusive ``flock`` on one file, its descriptor opened once and kept.
+
+    The same lock as :func:`file_lock` (advisory, across processes, dropped by the kernel
+    when a holder dies) without the mkdir/open/close per acquisition, which was a fifth of
+    a dry-run check. Not re-entrant; each instance is its own open file description, so two
+    instances (two gates on one folder) exclude each other as two processes do.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the block (a forked child opens its own description: one
+        inherited from the parent would share the parent's lock instead of excluding it)."""
+        if self._fd is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644), os.getpid()
+        fd = self._fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the descriptor (the next :meth:`held` opens it again)."""
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
 
 
 class Database:
@@ -29,6 +230,11 @@ class Database:
     def __init__(self, path: Path, schema: str) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._writes = 0
+        self._ticket = 0
+        self._cache: dict[Hashable, Any] = {}
+        self._cache_version: tuple[int, int] | None = None
+        self._file_sync = _FileSync.of(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
@@ -50,10 +256,13 @@ class Database:
         the row survives the process being killed (it is in the WAL, written through the OS),
         but not a power cut before the next durable commit, which syncs it along. For records
         that move no money, such as a dry-run check, where an fsync per row would be most of
-        the cost.
+        the cost. A durable write inside a :func:`group_commit` scope also commits without
+        its fsync, and the scope's end syncs it before the caller gets its answer.
         """
+        deferred = durable and defer_sync(self)
+        fast = deferred or not durable
         with self._lock, _translated(self.path):
-            if not durable:
+            if fast:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -63,9 +272,36 @@ class Database:
                     self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
+                self._writes += 1
+                self._ticket = self._file_sync.committed()
             finally:
-                if not durable:
+                if fast:
                     self._conn.execute("PRAGMA synchronous=FULL")
+
+    def sync(self) -> None:
+        """The durable point of a :func:`group_commit` scope: fsync this file's WAL once for
+        every commit made so far (this connection's and, on the same file, the others')."""
+        self._file_sync.sync(self._ticket)
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered until the database changes.
+
+        Valid while this connection has not written and ``PRAGMA data_version`` (which moves
+        when any other connection, in this process or another, commits) is unchanged; one
+        cheap pragma per call instead of the query and the models built from its rows.
+        ``compute`` must return an immutable value.
+        """
+        with self._lock, _translated(self.path):
+            version = (int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._writes)
+            if version != self._cache_version:
+                self._cache.clear()
+                self._cache_version = version
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+            value = compute()
+            if len(self._cache) < _CACHE_ENTRIES:
+                self._cache[key] = value
+            return value
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         """Run one query and return its rows."""

@@ -144,9 +144,16 @@ class ApprovalStore:
         return before, changed == 1, self.get(request_id, now)
 
     def in_status(self, status: ApprovalStatus) -> builtins.list[ApprovalRequest]:
-        """Every request stored with ``status`` (no expiry applied), oldest first."""
+        """Every request stored with ``status`` (no expiry applied), oldest first.
+
+        Remembered until the file changes: recovery asks for ``submitting`` before every gate
+        operation, and the answer is almost always none.
+        """
+        return list(self._db.cached(("in_status", status.value), lambda: self._in_status(status)))
+
+    def _in_status(self, status: ApprovalStatus) -> tuple[ApprovalRequest, ...]:
         rows = self._db.read("SELECT * FROM approvals WHERE status = ? ORDER BY created", (status.value,))
-        return [_request(r, datetime.fromtimestamp(0, UTC)) for r in rows]
+        return tuple(_request(r, datetime.fromtimestamp(0, UTC)) for r in rows)
 
     def all(self) -> builtins.list[ApprovalRequest]:
         """Every request as stored (for the audit cross-check), oldest first."""

@@ -11,11 +11,17 @@ A ledger row is written *before* the broker is called, with status ``sending``, 
 ``not_sent`` (a crash interrupted the call and the broker never saw the key) afterwards. A
 ``sending`` row left by a killed process is resolved by the gate's recovery from the
 broker's idempotency keys; until then it counts towards every limit (fail closed).
+
+The reads every check repeats (state, marks, rows in flight, the day's counted rows, the
+symbols sent) are remembered until the file changes (:meth:`Database.cached`): a check then
+costs one ``PRAGMA data_version`` per read instead of a query and a model per row, and a
+change by any other connection or process is still seen by the next read.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -106,6 +112,9 @@ def _ts(moment: datetime) -> float:
     return moment.timestamp()
 
 
+_DAY_S = 86_400.0
+
+
 class TradingStateStore:
     """Trading state, marks, ledger and seen fills in one SQLite file."""
 
@@ -121,6 +130,9 @@ class TradingStateStore:
     # state -----------------------------------------------------------------------------
     def current(self) -> StateRecord:
         """The state now (ACTIVE when never set)."""
+        return self._db.cached("current", self._current)
+
+    def _current(self) -> StateRecord:
         rows = self._db.read("SELECT state, reason, changed_by, changed_at FROM trading_state WHERE id = 1")
         if not rows:
             return StateRecord(state=TradingState.ACTIVE, reason="initial state", changed_by="guardrails",
@@ -164,6 +176,9 @@ class TradingStateStore:
     # marks -----------------------------------------------------------------------------
     def marks(self) -> Marks:
         """The stored marks."""
+        return self._db.cached("marks", self._marks)
+
+    def _marks(self) -> Marks:
         rows = self._db.read("SELECT high_water_mark, day, day_start_equity, last_equity FROM marks WHERE id = 1")
         return Marks(**dict(rows[0])) if rows else Marks()
 
@@ -205,14 +220,29 @@ class TradingStateStore:
 
     def in_flight(self) -> list[Submission]:
         """Rows still ``sending``: a process died between the ledger write and the outcome."""
+        return list(self._db.cached("in_flight", self._in_flight))
+
+    def _in_flight(self) -> tuple[Submission, ...]:
         rows = self._db.read("SELECT * FROM submissions WHERE status = 'sending' ORDER BY time")
-        return [Submission(**dict(r)) for r in rows]
+        return tuple(Submission(**dict(r)) for r in rows)
 
     def submissions_since(self, since: datetime) -> list[Submission]:
-        """Counted ledger rows (sending or sent) at or after ``since``, oldest first."""
-        rows = self._db.read(f"SELECT * FROM submissions WHERE time >= ? AND {_COUNTED_SQL} ORDER BY time",
-                             (_ts(since),))
-        return [Submission(**dict(r)) for r in rows]
+        """Counted ledger rows (sending or sent) at or after ``since``, oldest first.
+
+        Served from the counted rows since the UTC midnight before ``since`` (remembered per
+        day until the ledger changes), cut at ``since``: checks ask with a moving ``since``
+        that almost always falls on the same day.
+        """
+        ts = _ts(since)
+        floor = ts - ts % _DAY_S
+        times, rows = self._db.cached(("since", floor), lambda: self._counted_since(floor))
+        return list(rows[bisect_left(times, ts):])
+
+    def _counted_since(self, floor: float) -> tuple[tuple[float, ...], tuple[Submission, ...]]:
+        found = self._db.read(f"SELECT * FROM submissions WHERE time >= ? AND {_COUNTED_SQL} ORDER BY time, rowid",
+                              (floor,))
+        rows = tuple(Submission(**dict(r)) for r in found)
+        return tuple(r.time for r in rows), rows
 
     def all_submissions(self) -> list[Submission]:
         """Every ledger row, oldest first (for the audit cross-check)."""
@@ -224,7 +254,8 @@ class TradingStateStore:
 
     def symbols_sent(self) -> frozenset[str]:
         """Every symbol the gate ever sent an order for."""
-        return frozenset(r[0] for r in self._db.read(f"SELECT DISTINCT symbol FROM submissions WHERE {_COUNTED_SQL}"))
+        return self._db.cached("symbols", lambda: frozenset(
+            r[0] for r in self._db.read(f"SELECT DISTINCT symbol FROM submissions WHERE {_COUNTED_SQL}")))
 
     # fills -----------------------------------------------------------------------------
     def seen_fills(self) -> frozenset[str]:
@@ -240,6 +271,10 @@ class TradingStateStore:
         """Record a fill as audited; False if another writer recorded it first."""
         with self._db.write() as conn:
             return conn.execute("INSERT OR IGNORE INTO seen_fills VALUES (?)", (fill_id,)).rowcount == 1
+
+    def sync(self) -> None:
+        """fsync what this file holds so far (the durable point of a group commit)."""
+        self._db.sync()
 
     def close(self) -> None:
         """Close the file."""
