@@ -73,6 +73,9 @@ class DraftStep(BaseModel):
     factor_count: int | None = Field(default=None, gt=0, le=20)
     ref_when: str | None = Field(default=None, description="recall: last | yesterday | YYYY-MM-DD")
     suggest: bool = Field(default=False, description="the person asked what to do next")
+    all_positions: bool = Field(default=False, description="place_order sell on EVERY held position, only when the "
+                                                           "person said so ('close everything', '清仓所有持仓'); "
+                                                           "no instruments then")
     said: dict[str, str] = Field(default_factory=dict, description="field -> the person's exact words for it")
 
 
@@ -139,6 +142,7 @@ def _step(text: str, d: DraftStep) -> StepSpec:
         top_k=_opt(text, d, "top_k"), top_pct=_opt(text, d, "top_pct"),
         expressions=tuple(_sourced(text, d, "expressions", e) for e in d.expressions),
         theme=_opt(text, d, "theme"), factor_count=_opt(text, d, "factor_count"), ref=ref, suggest=d.suggest,
+        all_positions=d.all_positions and d.intent == "place_order",
     )
 
 
@@ -162,7 +166,8 @@ def spec_to_draft(spec: TaskSpec) -> TaskDraft:
     steps = []
     for s in spec.steps:
         values: dict[str, Any] = {"intent": s.intent, "instruments": [i.value for i in s.instruments],
-                                  "tune": list(s.tune), "suggest": s.suggest}
+                                  "tune": list(s.tune), "suggest": s.suggest,
+                                  "all_positions": s.all_positions}
         for name in ("universe", "algo", "model", "features", "strategy", "horizon", "forward_days", "timesteps",
                      "seed", "cash", "side", "condition", "limit_price", "top_k", "top_pct", "theme", "factor_count"):
             item = getattr(s, name)

@@ -195,6 +195,10 @@ class StepSpec(_Frozen):
     factor_count: Sourced[int] | None = None
     ref: Sourced[RunRef] | None = None
     suggest: bool = Field(default=False, description="The person asked what to do next (a suggestion).")
+    all_positions: bool = Field(
+        default=False, description="An order on every held position, as the person said it ('close everything', "
+                                   "'sell all my positions', '清仓所有持仓'): one sell per position of its whole size, "
+                                   "computed from the account and always approved by a person.")
 
 
 class TaskSpec(_Frozen):
@@ -226,8 +230,8 @@ def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
     """Why this task's orders wait for a person, or None when the policy alone decides.
 
     Orders wait when the person asked; when a size is computed rather than stated ("half",
-    "all", 30 % of equity, an amount of money: the planner's arithmetic on a position or a
-    price); when a size, side or symbol was inferred; or when the order hangs on a condition
+    "all", 30 % of equity, an amount of money, every held position: the planner's arithmetic on
+    a position, a price or the account); when a size, side or symbol was inferred; or when the order hangs on a condition
     ("if it is down on the day") that nothing here evaluates. Why regardless of the policy's size
     limits: the one mistake that moves money is a misread, so a person sees the computation
     before anything is sent.
@@ -239,6 +243,8 @@ def approval_reason(spec: TaskSpec) -> ApprovalReason | None:
             continue
         if step.condition is not None:
             return "conditional_order"
+        if step.all_positions:  # sizes (and symbols) read from the account: always shown and approved
+            return "computed_quantity"
         quantity = step.quantity
         if quantity is not None and quantity.source == "stated" and (quantity.value.relative
                                                                    or quantity.value.kind == "notional"):

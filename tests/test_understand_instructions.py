@@ -309,3 +309,140 @@ def test_an_open_training_window_named_after_the_hold_out_ends_before_it(read) -
 ])
 def test_a_theme_described_in_words(read, text: str, theme: str) -> None:  # type: ignore[no-untyped-def]
     assert read(text).steps[0].theme.value == theme
+
+
+# --- every held position ----------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "close everything", "sell all my positions", "Liquidate the whole portfolio, please", "exit all open positions",
+    "清仓所有持仓", "全部平仓", "把持仓全部卖掉", "一键清仓",
+])
+def test_closing_every_position_names_no_instrument_and_asks_nothing(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    spec = read(text)
+    step = spec.steps[0]
+    assert _intents(spec) == ["place_order"] and spec.question is None
+    assert step.all_positions and not step.instruments and step.side is not None and step.side.value == "sell"
+
+
+@pytest.mark.parametrize("text", ["sell it all", "把它全部清掉", "清仓", "dump them all"])
+def test_selling_all_of_an_unnamed_position_still_asks_which(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    spec = read(text)
+    assert spec.question is not None and not spec.steps[0].all_positions
+
+
+@pytest.mark.parametrize("text", ["sell all my gold", "show me all my positions", "清仓黄金"])
+def test_a_named_instrument_or_a_look_is_not_every_position(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert not any(s.all_positions for s in read(text).steps)
+
+
+def test_closing_every_position_always_waits_for_a_person(read) -> None:  # type: ignore[no-untyped-def]
+    from agents.spec import approval_reason
+
+    assert approval_reason(read("close all my positions")) == "computed_quantity"
+
+
+# --- how many factors, strategy words, vague wishes -------------------------------------------
+@pytest.mark.parametrize(("text", "count"), [
+    ("propose eleven reversal factor ideas", 11),
+    ("best 4 turnover factors please", 4),
+    ("I want a single quality factor, tested on csi_syn", 1),
+    ("give us twelve momentum factor candidates to test", 12),
+    ("挑出最强的前3个波动率因子", 3),
+    ("波动率因子来半打", 6),
+    ("给我弄仨动量因子", 3),
+])
+def test_how_many_factors_in_many_phrasings(read, text: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    step = read(text).steps[0]
+    assert step.intent == "mine_factors" and step.factor_count is not None and step.factor_count.value == count
+
+
+@pytest.mark.parametrize("text", ["mine a handful of value factors", "挖一批价值因子", "找一些动量因子"])
+def test_a_vague_amount_of_factors_states_no_count(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text).steps[0].factor_count is None
+
+
+@pytest.mark.parametrize(("text", "strategy"), [
+    ("backtest buying SYN010 on a fresh 55-day high, 2019-2021", "donchian_breakout"),
+    ("backtest a z-score reversion on WTI over 2010-2015", "bollinger_reversion"),
+    ("backtest fading big moves away from the mean on gold, 2015-2020", "bollinger_reversion"),
+])
+def test_strategy_described_in_words(read, text: str, strategy: str) -> None:  # type: ignore[no-untyped-def]
+    step = read(text).steps[0]
+    assert step.intent == "backtest_strategy" and step.strategy is not None and step.strategy.value == strategy
+
+
+@pytest.mark.parametrize(("text", "params"), [
+    ("backtest EMA 12 crossing EMA 50 on gold over 2015-2020", {"fast": 12, "slow": 50}),
+    ("纳指5日线和20日线金叉回测，2010到2015年", {"fast": 5, "slow": 20}),
+    ("backtest momentum on WTI: hold it while the past 90 day return is positive, 2005-2010", {"period": 90}),
+    ("原油动量策略：最近60个交易日收益为正就持有，2005到2010年回测", {"period": 60}),
+])
+def test_strategy_parameters_said_in_rule_words(read, text: str, params: dict[str, float]) -> None:  # type: ignore[no-untyped-def]
+    step = read(text).steps[0]
+    assert {k: v.value for k, v in step.params.items() if k in params} == params
+    assert step.forward_days is None  # a rule's lookback is not a factor horizon
+
+
+def test_a_lookback_rule_keeps_the_stated_backtest_window(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("原油动量策略：最近60个交易日收益为正就持有，2005到2010年回测")
+    assert _window(spec, "data") == ("2005-01-01", "2010-12-31")
+
+
+@pytest.mark.parametrize("text", ["do something useful with my portfolio", "随便做点什么吧"])
+def test_a_wish_without_a_task_is_asked_about(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text).question is not None
+
+
+def test_trailing_is_not_read_as_a_typo_of_training(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("backtest a trend following rule on gold: long while the trailing 30-day return is positive, 2012-2016")
+    assert _intents(spec) == ["backtest_strategy"] and spec.steps[0].params["period"].value == 30
+
+
+# --- windows placed next to the one just named --------------------------------------------------
+@pytest.mark.parametrize(("text", "role", "first", "last"), [
+    ("Train SAC on crude, test on the final 3 years and train on the four years before that", "train",
+     "2012-01-01", "2015-12-31"),
+    ("原油上训练SAC，最后两年做测试，再往前四年做训练", "train", "2013-01-01", "2016-12-31"),
+    ("Train PPO on gold: train on 2010-2014 and test on the 3 years after that", "test", "2015-01-01", "2017-12-31"),
+    ("黄金训练PPO，2010到2014年训练，之后的三年做测试", "test", "2015-01-01", "2017-12-31"),
+    ("Train SAC on gold: out of sample the last 2 years, and 2012 up to that point in sample", "train",
+     "2012-01-01", "2023-12-31"),
+    ("Train PPO on gold in-sample 2012 to mid-2019, out-of-sample from mid-2019 on", "train", "2012-01-01", "2019-06-30"),
+])
+def test_a_window_said_next_to_the_one_just_named(read, text: str, role: str, first: str, last: str) -> None:  # type: ignore[no-untyped-def]
+    window = _window(read(text), role)
+    assert window is not None
+    assert abs((date.fromisoformat(window[0]) - date.fromisoformat(first)).days) <= 5
+    assert abs((date.fromisoformat(window[1]) - date.fromisoformat(last)).days) <= 5
+
+
+def test_the_rest_starts_after_the_latest_window_named(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("Train an MLP on csi_syn: fit through 2020, validate on the first half of 2021, test on the rest")
+    assert _window(spec, "test") == ("2021-07-01", "2025-12-31")
+
+
+def test_the_second_to_last_year_is_counted_back_from_the_end(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("合成股票池训练MLP，最后一年测试，倒数第二年验证，之前的全部训练")
+    assert _window(spec, "valid") == ("2024-01-01", "2024-12-31")
+    assert _window(spec, "train") == ("2016-01-04", "2023-12-31")
+
+
+@pytest.mark.parametrize(("text", "strategy"), [
+    ("Backtest a death cross on gold with 50 and 200 day averages, 2010-2020", "sma_cross"),
+    ("backtest passive holding of the Nasdaq over 2005-2015", "buy_and_hold"),
+    ("标普被动持有回测，2010到2015年", "buy_and_hold"),
+])
+def test_more_strategy_words(read, text: str, strategy: str) -> None:  # type: ignore[no-untyped-def]
+    step = read(text).steps[0]
+    assert read(text).question is None and step.strategy is not None and step.strategy.value == strategy
+
+
+def test_the_following_years_after_an_in_sample_window_are_the_test(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("SAC on crude: in-sample 2005-2012, then test on the following 4 years")
+    assert _window(spec, "train") == ("2005-01-01", "2012-12-31")
+    assert _window(spec, "test") == ("2013-01-01", "2016-12-31")
+
+
+def test_look_up_a_run_and_retrain_it_is_recall_then_a_run(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("Pull up the last crude TD3 run and retrain it with A2C")
+    assert _intents(spec) == ["recall", "train_rl"] and spec.steps[1].algo is not None
+    assert spec.steps[1].algo.value == "a2c"

@@ -125,9 +125,62 @@ def _sized(ctx: PlanContext, symbol: str, lot: int) -> tuple[float, str, str] | 
             f"{basis_zh} / 最新收盘价 {fmt_num(price)} = {money / price:,.2f}，按每手 {lot} 取整：{qty:g}")
 
 
+def _positions(ctx: PlanContext) -> list[tuple[str, float]]:
+    """Every held position (symbol, quantity) in the account read in this step."""
+    account = ctx.last("get_account")
+    rows = (account.result.get("positions") or []) if account is not None and account.ok else []
+    return [(str(p.get("symbol")), float(p.get("qty") or 0)) for p in rows if float(p.get("qty") or 0) > 0]
+
+
+def _close_each(ctx: PlanContext) -> tuple[list[ToolCall], list[str], list[str]]:
+    """One sell per held position of its whole size in whole lots, and the computation (en, zh)."""
+    calls, en, zh = [], [], []
+    for symbol, held in _positions(ctx):
+        lot = _lot(ctx, symbol)
+        qty = math.floor(held / lot + 1e-9) * lot
+        en.append(f"- SELL {fmt_num(qty, 0)} {symbol}: {held:g} held, whole lots of {lot}: {qty:g}")
+        zh.append(f"- 卖出 {fmt_num(qty, 0)} {symbol}：持仓 {held:g}，按每手 {lot} 取整：{qty:g}")
+        if qty > 0:
+            calls.append(ToolCall("place_order", _order_args(symbol, "sell", float(qty)), ctx.index))
+    return calls, en, zh
+
+
+def close_all_recipe(ctx: PlanContext) -> Action:
+    """"Close everything": read the account, propose one sell per held position (its whole size,
+    whole lots) with the computation shown; the orders wait for a person (``approval_reason``).
+    With nothing held, nothing is sent."""
+    if ctx.may("get_account"):
+        return call(ctx, "get_account", {})
+    account = ctx.last("get_account")
+    if account is None:
+        return Answer(pick(ctx.language, "No account tool is available: the positions cannot be read; nothing was sent.",
+                           "没有可用的账户工具，无法读取持仓；未发送任何订单。"))
+    if not account.ok:
+        return failure_answer(ctx, account)
+    if ctx.last("place_order") is not None:
+        return Answer(orders_answer(ctx, {}))
+    calls, en, zh = _close_each(ctx)
+    if not _positions(ctx):
+        return Answer(pick(ctx.language, "Nothing is held in the account: there is no position to close; no order was sent.",
+                           "账户中没有任何持仓，无需平仓；未发送任何订单。"))
+    ctx.said.stated("sell every held position: " + "; ".join(line[2:] for line in en),
+                    "卖出全部持仓：" + "；".join(line[2:] for line in zh))
+    if not calls:
+        return Answer(pick(ctx.language, "No position amounts to a whole lot; no order was proposed.\n" + "\n".join(en),
+                           "没有任何持仓够一整手；没有提出订单。\n" + "\n".join(zh)))
+    if "place_order" not in ctx.tools:
+        return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
+                           "此处未配置交易：没有 place_order 工具。"))
+    head = pick(ctx.language, f"Closing every held position ({len(calls)}), from the account:",
+                f"平掉全部持仓（{len(calls)} 个），按账户计算：")
+    return CallTools(tuple(calls), "\n".join([head, *(zh if ctx.language == "zh" else en)]))
+
+
 def order_recipe(ctx: PlanContext) -> Action:
     """One order from the step: size it (a relative size from the account, shown), place_order,
     then report the gate's outcome. A computed size is always held for the person (the graph)."""
+    if ctx.step.all_positions:
+        return close_all_recipe(ctx)
     symbol = ctx.assets[0]
     lot, side = _lot(ctx, symbol), str(v(ctx.step.side, "buy"))
     kind = ctx.step.quantity.value.kind if ctx.step.quantity is not None else "units"

@@ -15,12 +15,13 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from agents.brief import CatalogEntry
 from agents.spec import (
     AGENT_OF,
+    INTENTS,
     Costs,
     Quantity,
     RunRef,
@@ -169,6 +170,7 @@ def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
         cash=keep(found.cash), quantity=quantity, side=keep(found.side), top_k=keep(found.top_k),
         top_pct=keep(found.top_pct), expressions=keep_all(found.expressions), themes=keep_all(found.themes),
         factor_count=keep(found.factor_count), approval=keep(found.approval), suggest=keep(found.suggest),
+        all_positions=keep(found.all_positions),
     )
 
 
@@ -193,6 +195,11 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             named = _merge(local, Found(strategies=pending[-1].strategies, algos=pending[-1].algos,
                                         models=pending[-1].models))
             clause = classify(norm, (start, end), named, router, follows=False)
+        if start == 0 and clause.by == "router" and local.themes and not _concrete(local) \
+                and _later_intent(norm, found, start, None, exclude=_NOT_FACTOR_WORK):
+            # "前期跌得多的股票后面会不会反弹？帮我挖6个这类因子": the question names the theme the factor request mines
+            pending.append(Found(themes=local.themes, universe=local.universe, periods=local.periods))
+            continue
         if start == 0 and clause.intent is not None and _framing(norm, end) and _later_intent(norm, found, start, router) \
                 and not (_WISH.search(norm[:end]) and not _later_intent(norm, found, start, router, exclude=_AFTER_RUN)):
             # "There is a debate about whether MACD beats an MA cross on crude. To settle it, please backtest ...":
@@ -422,6 +429,10 @@ def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, inten
     inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
                         timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
     return kind, _merge(local, inherited)
+
+
+#: Every intent but factor work (a later factor request takes the theme a first question named).
+_NOT_FACTOR_WORK = tuple(i for i in INTENTS if i not in ("mine_factors", "evaluate_factors"))
 
 
 def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None,
@@ -695,7 +706,12 @@ def _windows(found: Found, intent: str = "") -> Windows:
         parts["test"] = parts.pop("valid")  # "2021年以后验证" after a search: only Qlib models have a validation split
     elif intent != "train_model" and "valid" in parts and "train" not in parts:
         parts["train"] = parts.pop("valid")  # "调参 2000-2012, 样本外 2013-2018": the tuning window is in sample
-    train, test, data = parts.get("train"), parts.get("test"), parts.get("data")
+    train, test = parts.get("train"), parts.get("test")
+    if train is not None and test is not None and test.value.start == train.value.end > train.value.start:
+        # "in-sample to mid-2020, out-of-sample from mid-2020": one boundary day, not a test inside the training
+        train = parts["train"] = train.model_copy(update={"value": Window(
+            start=train.value.start, end=train.value.end - timedelta(days=1))})
+    data = parts.get("data")
     if train is not None and data is None and "valid" not in parts and (
             test is None or test.value.start <= train.value.end):
         parts["data"] = parts.pop("train")
@@ -838,6 +854,7 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
         theme=_one(found.themes[0] if found.themes else None), factor_count=_one(found.factor_count, int),
         ref=_ref(norm, found) if intent == "recall" else None,
         suggest=found.suggest is not None or found.horizon is not None,
+        all_positions=intent == "place_order" and found.all_positions is not None and not found.instruments,
     )
 
 

@@ -9,7 +9,7 @@ quote the person and name parameter-like words that were not used.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -65,6 +65,7 @@ class Found:
     factor_count: Value | None = None
     approval: Value | None = None
     suggest: Value | None = None
+    all_positions: Value | None = None  # "close everything", "清仓所有持仓": every held position (no instrument)
     each: bool = False
     all_params: list[tuple[str, Value]] = field(default_factory=list)
     used: list[tuple[int, int]] = field(default_factory=list)
@@ -214,12 +215,14 @@ _PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "p
                 "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal", "信号": "signal"}
 _TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,、，]|,?\s*and|和|与)\s*(\d{1,3})(?![\d.])")
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
-_MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-)\s*ma\s*\(?\s*(\d{1,3})")
-_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线)?\s*(?:和|与|、|/|,|-)\s*(\d{1,3})\s*日(?:均线|的?金叉|的?均线交叉|的?双均线)")
+_MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|over|above|vs\.?|versus|crossing(?:\s+(?:over|above))?"
+                      r"|cross(?:es)?(?:\s+(?:over|above))?|上穿|穿过)\s*(?:the\s+)?(?:s|e)?ma\s*\(?\s*(\d{1,3})")
+_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过)\s*(\d{1,3})\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
                      r"(?:simple\s+|exponential\s+|price\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
-                     r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低)")
+                     r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低|average|avg\b|mean\b|均值|平均价?"
+                     r"|z-?\s?score|z值)")
 #: "过去120天涨了就持有": a momentum rule's lookback said as "the past N days".
 _PAST_DAYS = re.compile(r"过去\s*(\d{1,3})\s*(?:天|日|个交易日)|(?<![a-z])past\s+(\d{1,3})\s+(?:trading\s+)?days")
 _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|\bmr\b|channel|通道|lookback|回看期?|rsi"
@@ -242,10 +245,34 @@ _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1
 _DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
 _THRESHOLDS = re.compile(r"(?:阈值|thresholds?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
                          r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
-                         r"(?<![\d.])(\d{1,2})\s*(?:以下)?\s*买入?\s*[,，]?\s*(\d{2})\s*(?:以上)?\s*卖|"
+                         r"(?<![\d.])(\d{1,2})\s*(?:以下|之下)?\s*(?:买入?|做多|开仓)\s*[,，、；;]?\s*(\d{2})\s*(?:以上|之上)?\s*(?:卖|平仓|离场)|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
 _PAIR_CONTEXT = re.compile(r"ma|sma|ema|cross|均线|快|慢|moving|macd|crossover|交叉|短|长|day|日|golden|金叉|参数")
+
+
+#: "go long whenever its trailing 60-day return is positive", "过去120天涨了就持有", "过去20日收益为正就做多": the
+#: lookback of a momentum rule, said as the days its return is judged over (not a data window).
+_LOOKBACK_RULE = re.compile(
+    r"(?:过去|最近|近|前)\s*(\d{1,3})\s*(?:天|日|个交易日)\s*(?:的)?\s*(?:收益率?|涨幅|回报|累计收益)?\s*(?:为正|为负|大于0|小于0|>\s*0|"
+    r"是正的|是负的|涨了|跌了|上涨|下跌|转正|转负)|"
+    r"(?<![a-z])(?:trailing|past|last|prior|previous|lookback)\s+(\d{1,3})\s*-?\s*(?:trading\s+)?(?:days?|d|bars?)(?:'s?)?\s+"
+    r"(?:total\s+)?(?:returns?|performance|change|price\s+change)\s+(?:is\s+|was\s+|are\s+|turns\s+)?(?:positive|negative|above|"
+    r"below|up|down|greater|less|over|under)|"
+    r"(?<![a-z])(?:trailing|past|prior)\s+(\d{1,3})\s*-?\s*(?:trading\s+)?(?:days?|d)(?:'s?)?\s+returns?")
+
+
+def _lookback_rule(norm: str, found: Found) -> None:
+    """A momentum rule's lookback (read before periods: "过去120天" is then not a window)."""
+    if lex.has_any(norm, lex.CUES["factor"]) or not (lex.find_spans(norm, lex.STRATEGIES)
+                                                      or lex.has_any(norm, lex.THEMES["momentum"])):
+        return  # a factor's "20日收益" is its forward horizon
+    match = _LOOKBACK_RULE.search(blank(norm, found.used))
+    if match is None:
+        return
+    group = next(i for i in range(1, 4) if match.group(i))
+    found.put("period", Value(float(match.group(group)), match.start(), match.end(), match.group(0)))
+    found.claim(match.start(), match.end())
 
 
 def _params(norm: str, context: str, found: Found) -> None:
@@ -549,10 +576,12 @@ _FORWARD = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
-    r"next[- ](day)(?:'s)?\s+returns?|次日(收益)")
+    r"next[- ](day)(?:'s)?\s+returns?|次日(收益)|"
+    r"(?<![a-z])(?:rank\s+)?ic(?:ir)?\s+(?:at|over|on|for|with)\s+(?:a\s+|the\s+)?(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\b|"
+    r"(?<![\d.])(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s+(?:rank\s+)?ic(?:ir)?\b")
 _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
-    r"(\d+|[一二两三四五六七八九十]+(?![些起下点])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
+    r"(\d+|[一二两三四五六七八九十]+(?![些起下点批组堆系套类种打])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
     r"|seven|eight|nine|ten|eleven|twelve|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"
@@ -563,7 +592,8 @@ _COUNT = re.compile(
     r"[,，]\s*(\d+|[一二两三四五六七八九十]+)\s*个\s*(?=[,，。；]|$)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
     r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them|"
     r"(?<=[,，])\s*(half a dozen|a dozen|a couple|a few)\s*(?:of\s+them\s*)?(?=[,，.;]|$)")
-_COUNT_WORDS = {"a couple of": 2, "a few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+_COUNT_WORDS = {"a couple of": 2, "a couple": 2, "a pair of": 2, "a few": 3, "several": 3, "one": 1, "a single": 1,
+                "fifteen": 15, "twenty": 20, "一打": 12, "半打": 6, "俩": 2, "仨": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                 "eleven": 11, "twelve": 12, "a dozen": 12, "half a dozen": 6}
 
@@ -676,15 +706,67 @@ def _forward(norm: str, found: Found) -> None:
 
 
 def _count(norm: str, found: Found) -> None:
+    text = blank(norm, found.used)
+    factors = lex.has_any(norm, lex.CUES["factor"]) or (found.themes and _SIGNALS.search(norm))
+    for pattern in (_COUNT, *((_MORE_COUNTS,) if factors else ())):
+        for match in pattern.finditer(text):  # "几个 ... 3 个就行": the first count with a number
+            raw = next(g for g in match.groups() if g)
+            value = _count_value(raw)
+            if value and 0 < value <= 20:
+                found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
+                found.claim(match.start(), match.start() + len(raw))
+                return
+
+
+_STOCKS_PICKED = re.compile(r"stocks?|names?|picks?|equities|shares|只|支|家|股|名")
+
+
+def _top_factors(norm: str, found: Found) -> None:
+    """"top 5 reversal factors", "挑8个动量因子", "挖一批价值因子，挑出最好的前5个": with factors as the subject
+    and nothing bought or modelled, a "top N" is how many factors are wanted, not stocks to hold."""
+    top = found.top_k
+    if top is None or found.factor_count is not None or found.side is not None or found.models \
+            or not lex.has_any(norm, lex.CUES["factor"]) or _STOCKS_PICKED.search(top.said) \
+            or lex.has_any(norm, lex.CUES["model"]) or lex.has_any(norm, lex.CUES["cycle"]):
+        return
+    found.factor_count, found.top_k = Value(top.value, top.start, top.end, top.said), None
+
+
+_SIGNALS = re.compile(r"(?<![a-z])(?:signals?|indicators?|features?|predictors?|candidates?)(?![a-z])|信号|指标")
+
+
+def _count_value(raw: str) -> float | None:
+    """"seven", "a dozen", "一打", "俩", "8": how many; "some", "几", "a handful": no number."""
     from agents.understand._numbers import parse_number
 
-    for match in _COUNT.finditer(blank(norm, found.used)):  # "几个 ... 3 个就行": the first count with a number
-        raw = next(g for g in match.groups() if g)
-        value = _COUNT_WORDS.get(raw) or (parse_number(raw) if raw not in ("some", "few", "几") else None)
-        if value and 0 < value <= 20:
-            found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
-            found.claim(match.start(), match.start() + len(raw))
-            return
+    if raw in ("some", "few", "几"):
+        return None
+    return _COUNT_WORDS.get(raw.strip()) or parse_number(raw)
+
+
+#: How many factors, said in more ways (read only where factors are the subject): a count before
+#: "candidates / ideas / signals" ("5 candidates for a value factor", "nine volume-driven factor
+#: ideas"), after a verb of asking ("find me seven of them", "build just one value factor", "up to
+#: ten", "at least 4"), or in Chinese words (一打, 半打, 俩, 仨, "来七个", "整俩出来").
+_EN_COUNT = (r"\d{1,2}|one|a single|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a dozen"
+             r"|half a dozen|a couple of|a couple|a pair of")
+_ZH_COUNT = r"一打|半打|俩|仨|\d{1,2}|[一二两三四五六七八九十]{1,3}(?![些起下点批组堆系套类种])"
+_UNIT_AFTER = (r"(?!\s*-?\s*(?:trading[- ])?(?:days?|d\b|weeks?|months?|years?|yrs?|bars?|periods?|%|percent|bps?|stocks?|"
+               r"names?|picks?|shares?|lots?|times?|sigma|std)\b)")
+_MORE_COUNTS = re.compile(
+    r"(?<![\w.$])(" + _EN_COUNT + r")" + _UNIT_AFTER + r"\s+(?:new\s+|more\s+|different\s+|distinct\s+|fresh\s+|extra\s+)?"
+    r"(?:(?!(?:days?|weeks?|months?|years?|of)\b)[\w\-]+\s+){0,3}?(?:candidate|factor|alpha|signal)?\s*(?:candidates|ideas|"
+    r"factors?|alphas?|signals|variants|versions|expressions|formulas)\b|"
+    r"(?<![a-z])(?:find|give|generate|build|propose|mine|want|pick|select|keep|show|produce|create|make|return|list|"
+    r"come\s+up\s+with|construct|design|suggest|rank|need|like|choose|shortlist)\s+(?:me\s+|us\s+)?(?:just\s+|only\s+|"
+    r"up\s+to\s+|at\s+least\s+|at\s+most\s+|no\s+more\s+than\s+|exactly\s+|about\s+|around\s+)?(?:the\s+)?"
+    r"(?:best\s+|top\s+|strongest\s+)?(" + _EN_COUNT + r")\b" + _UNIT_AFTER + r"(?!\s*(?:-|to|and|or)\s*\d)|"
+    r"(?<![a-z])(?:up\s+to|at\s+least|at\s+most|no\s+more\s+than)\s+(" + _EN_COUNT + r")\b" + _UNIT_AFTER +
+    r"(?=\s+(?:[\w\-]+\s+){0,3}?(?:factors?|alphas?|signals|candidates|ideas))|"
+    r"(?:挖|找|给|来|要|构造|构建|推荐|出|整|弄|搞|挑|选|留|保留|筛|前|生成|设计|提)\s*(?:我|出|个)?\s*(?:出)?\s*(" + _ZH_COUNT +
+    r")\s*(?:个|条|只)?(?![\d日天年月周%只支股名家])|"
+    r"(?<![\d一二两三四五六七八九十])(一打|半打|俩|仨)|"
+    r"(?<![\d一二两三四五六七八九十百])(" + _ZH_COUNT + r")\s*(?:个|条)\s*[\u4e00-\u9fff]{0,6}?(?:因子|信号|候选)")
 
 
 # --- the rest -----------------------------------------------------------------------------------
@@ -753,7 +835,8 @@ def _styled(norm: str, strategies: list[Value]) -> list[Value]:
     return out
 
 
-_CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "金叉策略", "均线交叉", "双均线", "均线"}
+_CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "金叉策略", "均线交叉", "双均线", "均线",
+                "death cross", "golden/death cross", "golden and death cross", "死叉", "金叉死叉", "金叉/死叉"}
 
 
 _APPROVAL_RE = re.compile(
@@ -837,6 +920,53 @@ def _trading(norm: str, found: Found) -> None:
         if side is not None:
             found.side = side
     _trading_phrases(norm, found)
+    _every_position(norm, found)
+
+
+#: Every held position named as such ("close everything", "sell all my positions", "清仓所有持仓",
+#: "全部平仓"). "sell it all" names one position that was not said, and is asked about.
+_ALL_POSITIONS = re.compile(
+    r"(?<![a-z])(?:all|every(?:\s+one\s+of|\s+single)?|each(?:\s+of)?|the\s+(?:whole|entire)|entire|whole)\s+"
+    r"(?:of\s+)?(?:(?:my|our|the|your|open|current|existing)\s+){0,2}(?:positions?|holdings?|stocks?\s+i\s+(?:own|hold)|"
+    r"book|portfolio)(?![a-z])|"
+    r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|unwind|clear\s+out|get\s+out\s+of|get\s+rid\s+of)\s+"
+    r"(?:out\s+)?(?:of\s+)?(?:everything|it\s+all\s+(?:out|in\s+the\s+(?:account|portfolio|book))|the\s+(?:book|portfolio))"
+    r"(?![a-z])|everything\s+(?:i|we)\s+(?:own|hold|have)|(?<![a-z])go\s+(?:completely\s+|fully\s+|all\s+)?(?:flat|to\s+cash)"
+    r"(?:\s+on\s+everything)?(?!\s+(?:on|in)\s+(?!everything))|"
+    r"(?:所有|全部|一切|全体|整个)\s*(?:的)?\s*(?:持仓|仓位|头寸|股票|品种|账户|组合)|(?:持仓|仓位|头寸)\s*(?:全部|都|全都|统统|一律)|"
+    r"全部\s*(?:平仓|清仓)|一键\s*(?:清仓|平仓)|(?:清空|平掉)\s*(?:账户|组合|仓位|持仓)")
+
+
+def _every_position(norm: str, found: Found) -> None:
+    """An order on every held position: only when no instrument, universe or pick is named, and the
+    words say positions / everything rather than "it"."""
+    match = _ALL_POSITIONS.search(norm)
+    if match is None or found.instruments or found.unknown_symbols or found.universe or found.top_k or found.top_pct:
+        return
+    if found.side is not None and found.side.value != "sell":
+        return  # "buy all the stocks in the pool" is not a liquidation
+    if found.quantity is not None and not (found.quantity.kind == "fraction_of_position"
+                                           and found.quantity.value == 1.0):
+        return  # "sell half of all my positions": not this (a size per position is not computed here)
+    if found.side is None and not _LIQUIDATE.search(norm):
+        return  # "show all my positions": a look, not an order
+    if _IT.search(norm):
+        return  # "把它全部清掉", "sell it all": one position that was not named
+    from agents.understand._numbers import QuantityMention, Span
+
+    said = Value(True, match.start(), match.end(), match.group(0))
+    found.all_positions = said
+    found.side = found.side or Value("sell", match.start(), match.end(), match.group(0))
+    if found.quantity is None:
+        found.quantity = QuantityMention(Span(match.start(), match.end(), match.group(0)), "fraction_of_position",
+                                         1.0, "sell")
+    found.claim(match.start(), match.end())
+
+
+_IT = re.compile(r"(?:把|将)\s*(?:它|它们|这个|那个|这只|那只|这些|那些)|(?<![a-z])(?:close|sell|liquidate|dump|exit|unload|"
+                 r"get\s+rid\s+of|get\s+out\s+of)\s+(?:it|this|that|them|those|these)(?![a-z'])")
+_LIQUIDATE = re.compile(r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|unwind|clear\s+out|get\s+out|get\s+rid|"
+                        r"go\s+(?:completely\s+|fully\s+|all\s+)?(?:flat|to\s+cash))|平仓|清仓|卖|平掉|清掉|清空|出掉")
 
 
 #: Order sizes said as phrases rather than numbers (all of it, "加到两成仓", "来两手", "add 20% to my ...").
@@ -945,6 +1075,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     norm = blank(norm, expression_spans)
     found.used += expression_spans
     _instruments(norm, original, symbols, found)
+    _lookback_rule(norm, found)  # before the horizon: "trailing 60-day return is positive" is a rule's lookback
     _forward(norm, found)  # before the tables: "预测期为未来一周(5个交易日)" is a forward horizon, not advice
     _tables(norm, original, found)
     for cost in find_costs(blank(norm, found.used)):
@@ -961,11 +1092,13 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
         found.claim(period.span.start, period.span.end)
     found.periods = _anchored(norm, _restated(norm, found.periods))
     found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
+    found.periods = _next_to_named(norm, found.periods, reference)
     found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
     _params(blank(norm, found.used), norm, found)
     _tune(norm, found)
     _counts(norm, found)
     _trading(norm, found)
+    _top_factors(norm, found)
     _bare_cash(norm, found)
     _flags(norm, found)
     return found
@@ -1044,8 +1177,9 @@ def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: d
     cut = min(p.start for p in held) - timedelta(days=1)
     out = []
     for period in periods:  # "train on everything from 2005 up to that point": an open training window ends there
-        if period.role == "train" and period.open_end and period.start <= cut and (
-                _UP_TO_THAT.match(norm[period.span.end:]) or (period.end > cut and _named_training(norm, period, held))):
+        up_to = _UP_TO_THAT.match(norm[period.span.end:]) is not None  # "2005 up to that point in sample" too
+        if period.role == "train" and period.start <= cut and ((up_to and (period.open_end or period.end < cut)) or (
+                period.open_end and period.end > cut and _named_training(norm, period, held))):
             # also "train from 2005 onward and keep the last 2 years out of sample", "最后一年留作样本外，前面从
             # 2016年开始训练": a window named as the training part never runs into the held-out data
             period = _replace(period, end=cut, open_end=False)
@@ -1062,7 +1196,7 @@ def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: d
 
 
 _N = r"(\d{1,2}|[一二两三四五六七八九十])"
-_FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
+_FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?<!往)(?<!推)(?<!之)前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
 _LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后面的?|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")
 _REST_PART = re.compile(r"(?<![a-z])(?:the\s+rest|the\s+remainder|(?:all\s+)?the\s+remaining(?:\s+(?:data|years|period))?|everything\s+after)"
                         r"(?![a-z])|剩下的|剩余的?|其余的?|余下的|后面的(?:全部|所有)?|之后的全部")
@@ -1083,9 +1217,16 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+_PART_FILLER = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:data|history|sample|prices)|of\s+it)\b")
+
+
 def _part_role(norm: str, start: int, end: int) -> Role | None:
     """The role word right after a part ("前三年做训练"), else right before it ("IS: the first 8y")."""
-    for near in (re.split(r"[,，;；。]", norm[end:end + 14])[0], re.split(r"[,，;；。]", norm[max(0, start - 10):start])[-1]):
+    after = norm[end:end + 14]
+    filler = _PART_FILLER.match(norm, end)
+    if filler is not None:  # "the first 4 years of data for training": the role after a little filler
+        after = norm[end:filler.end() + 14]
+    for near in (re.split(r"[,，;；。]", after)[0], re.split(r"[,，;；。]", norm[max(0, start - 10):start])[-1]):
         hits = [(m.start(), "test") for m in _TEST_ROLE.finditer(near)] + [(m.start(), "train") for m in _TRAIN_ROLE.finditer(near)]
         if hits:
             return min(hits)[1]  # type: ignore[return-value]
@@ -1126,7 +1267,8 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
         if rest is not None and role is not None and role != parts[0].role:
             end = whole.end if whole is not None else today
             if parts[0].start == (whole.start if whole else first_day):
-                parts.append(PeriodMention(role, parts[0].end + timedelta(days=1), end, Span(rest.start(), rest.end(), rest.group(0))))
+                begin = _after_named(rest.start(), [parts[0], *(p for p in periods if not _overlaps(p, parts[0]))])
+                parts.append(PeriodMention(role, begin, end, Span(rest.start(), rest.end(), rest.group(0))))
     if not parts and not any(p.role == "test" for p in periods):
         # "in-sample 2005-2014 and test on everything after": the rest of the data after a stated training window
         train = next((p for p in periods if p.role == "train" and not p.open_end), None)
@@ -1134,13 +1276,69 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
         rest = rest or (re.compile(r"(?<![a-z])(?:everything|all|the\s+data)\s+(?:after|since|thereafter)(?![a-z])|之后的全部|此后")
                         .search(norm, train.span.end) if train is not None else None)
         if train is not None and rest is not None and _part_role(norm, rest.start(), rest.end()) in ("test", None):
-            parts.append(PeriodMention("test", train.end + timedelta(days=1), today,
+            parts.append(PeriodMention("test", _after_named(rest.start(), periods), today,
                                        Span(rest.start(), rest.end(), rest.group(0))))
             return sorted([*periods, *parts], key=lambda p: p.span.start)
     if not parts:
         return periods
     kept = [p for p in periods if not any(p.span.start < q.span.end and q.span.start < p.span.end for q in parts)]
     return sorted([*kept, *[_replace(q) for q in parts]], key=lambda p: p.span.start)
+
+
+def _overlaps(a: PeriodMention, b: PeriodMention) -> bool:
+    return a.span.start < b.span.end and b.span.start < a.span.end
+
+
+def _after_named(at: int, periods: Sequence[PeriodMention]) -> date:
+    """The day after the latest-ending window named before ``at`` ("train through 2021, validate on
+    the first half of 2022, and test on the rest": the rest starts after the validation)."""
+    return max(p.end for p in periods if p.span.end <= at and p.role != "data") + timedelta(days=1)
+
+
+_NUMW = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|[一二两三四五六七八九十])"
+#: A window placed next to the one just named: "the five years before that", "再往前五年", "之后的十年",
+#: "the 3 years after that"; and "倒数第二年" / "the second-to-last year" counted back from the end.
+_BEFORE_N = re.compile(rf"(?<![a-z])(?:the\s+)?{_NUMW}\s*-?\s*(?:y|yrs?|years?)\s+(?:just\s+)?(?:before|prior\s+to|preceding|"
+                       rf"leading\s+up\s+to)\s+(?:that|it|this|then|them|those)(?![a-z])|(?:再往前推?|往前推?|再之前的?|此前的?)\s*{_NUMW}\s*年")
+_AFTER_N = re.compile(rf"(?<![a-z])(?:the\s+)?{_NUMW}\s*-?\s*(?:y|yrs?|years?)\s+(?:after\s+(?:that|it|this|then)|thereafter|"
+                      rf"following\s+(?:that|it|this))(?![a-z])|(?<![a-z])(?:the\s+)?(?:following|next|subsequent|ensuing)\s+"
+                      rf"{_NUMW}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:之后|此后|往后|再往后|随后|接下来)的?\s*{_NUMW}\s*年")
+_NTH_LAST = re.compile(r"倒数第\s*([一二两三四五六七八九十\d])\s*年|(?<![a-z])(?:the\s+)?(second|third|2nd|3rd)[- ]to[- ]last\s+years?"
+                       r"|(?<![a-z])(?:the\s+)?(penultimate)\s+year")
+_VALID_AFTER = re.compile(r"\s*(?:做|作为|用作|用来|用于|当|for|as)?\s*(?:the\s+)?(?:验证|valid(?:ation)?(?![a-z]))")
+_ORDINAL = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "penultimate": 2}
+
+
+def _next_to_named(norm: str, periods: list[PeriodMention], today: date) -> list[PeriodMention]:
+    """Windows said relative to the one just named, and years counted back from the end."""
+    from agents.understand._numbers import Span, parse_number
+
+    added: list[PeriodMention] = []
+    for pattern, side in ((_BEFORE_N, "before"), (_AFTER_N, "after"), (_NTH_LAST, "nth")):
+        for match in pattern.finditer(norm):
+            raw = next(g for g in match.groups() if g)
+            n = _ORDINAL.get(raw) or _COUNT_WORDS.get(raw) or parse_number(raw)
+            role = "valid" if _VALID_AFTER.match(norm, match.end()) else _part_role(norm, match.start(), match.end())
+            if not n or n != int(n) or role is None:
+                continue
+            span, years = Span(match.start(), match.end(), match.group(0)), int(n)
+            if side == "nth":
+                year = today.year - years + 1
+                added.append(PeriodMention(role, date(year, 1, 1), date(year, 12, 31), span))
+                continue
+            named = [p for p in periods if p.span.end <= match.start() and not p.open_end and p.role != "data"]
+            if not named:
+                continue
+            anchor = named[-1]
+            if side == "before":
+                added.append(PeriodMention(role, _years_after(anchor.start, -years), anchor.start - timedelta(days=1), span))
+            else:
+                added.append(PeriodMention(role, anchor.end + timedelta(days=1), min(today, _years_after(anchor.end, years)),
+                                           span))
+    if not added:
+        return periods
+    kept = [p for p in periods if not any(_overlaps(p, q) for q in added)]
+    return sorted([*kept, *added], key=lambda p: p.span.start)
 
 
 def _reference(found: Found, today: date, today_of: dict[str, date]) -> date:

@@ -21,13 +21,14 @@ __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLik
 
 _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
-    r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
+    r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着(?!涨|跌|上涨|下跌|走|往)|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|(?<=,)\s*(?=(?:backtest|train|fit|mine|optimi[sz]e|tune)\s+(?:a|an|another|one|the\s+same)\s)|(?<=训练|回测)\s*(?:和|并|外加|加上)\s*(?=(?:一个|一版|一次|一组)[^,，。；;]{0,12}?(?:回测|训练))|"
     r"\s+and\s+(?=(?:buy|sell|short|purchase|pick\s+up|grab|scoop\s+up|close\s+out|dump|unload)\s"
     r"|(?:put|park|throw|deploy|stick)\s+(?:another\s+)?(?:\$|usd\s*|¥)?\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?"
     r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
-    r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s))"
+    r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s)"
+    r"|\s+and\s+(?=(?:re-?train|re-?run|redo|re-?do|re-?test|re-?backtest)\s+(?:it|that|this|them|the\s+same)(?![a-z])))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
@@ -114,12 +115,17 @@ _EVALUATE_ONE = re.compile(r"\b(?:evaluate|assess|test|check|measure)\s+(?:the|m
 _FEATURE_NAMES = re.compile(r"alpha\s*-?\s*(?:158|360)")
 
 
+#: "signals that capture recent winners": with a theme, signals are factors.
+_SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
+
+
 def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
     text = _FEATURE_NAMES.sub(" ", text)  # "alpha158" is a model's feature set, not a factor request
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
-    if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and lex.has_any(text, lex.CUES["mine"])
+    if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
+                                                                            or _SIGNALS.search(text))
                                                           and not strategy_word):
         return None
     if _is_recall(text):
@@ -223,7 +229,9 @@ _CHARGED = re.compile(r"(?:佣金|手续费|费用|交易成本|成本|滑点|�
 
 _VAGUE = ("better somehow", "somehow better", "make my portfolio better", "improve my portfolio", "fix my portfolio",
           "让我的组合更好", "帮我优化一下组合", "hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
-          "发财", "稳赚", "赚大钱", "赚一笔")
+          "发财", "稳赚", "赚大钱", "赚一笔", "something useful", "anything useful", "something smart", "something clever",
+          "something interesting", "do something with", "whatever you think", "whatever you want", "surprise me",
+          "up to you", "做点什么", "做点有用的", "随便做点", "随便弄点", "随便搞点", "看着办", "你看着弄", "你决定吧")
 
 
 def _vague(text: str, found: Found) -> bool:

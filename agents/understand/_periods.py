@@ -819,7 +819,7 @@ _SUFFIX = (
     r"|(?:and|or)\s+(?:later|after|afterwards|beyond|onwards?)(?![a-z])"
     r"|(?:to|until|till|through|and|-|~|至|到)\s*(?:now|today|present|the\s+present|date|current|the\s+latest)(?![a-z])"
     r"|至今|迄今|以来|以後|以后|之后|往后|及以后|及之后|开始|起|后(?![半续面期一二三两四五六七八九十\d])"
-    r"|(?:到|至)(?:现在|今天|目前|当前|最新|今|最后|结束|末尾|数据结束|数据末尾)"
+    r"|(?:到|至)(?:现在|今天|目前|当前|最新|今|最后|结束|末尾|数据结束|数据末尾|数据最后|数据的?最后|数据的?末尾|数据的?结尾|样本结束|样本末尾|全部数据结束)"
     r"|(?:to|until|through|till|thru)\s+(?:the\s+)?(?:end(?!\s+(?:of|\d))|last\s+bar|latest\s+bar"
     r"|end\s+of\s+(?:the\s+)?(?:available\s+)?(?:data(?:set)?|sample|series|history|store|record))(?![a-z]))"
     r"|(?P<until>为止|止|(?:and|or)\s+(?:before|earlier)(?![a-z])|及以前|及之前|inclusive(?![a-z]))"

@@ -35,6 +35,8 @@ def missing_of(step: StepSpec) -> list[str]:
             step.universe is None or step.universe.source != "stated") and step.top_k is None and step.top_pct is None \
             and not step.expressions and step.windows == type(step.windows)():
         need.append("model_kind")  # "帮我训练个模型": an RL strategy on an asset, or a stock-selection model?
+    if step.intent == "place_order" and step.all_positions:
+        return []  # "close everything": every held position, sized from the account (and approved)
     if step.intent == "place_order" and step.top_k is None and step.top_pct is None:
         need += [name for name, value in (("asset", step.instruments), ("side", step.side),
                                           ("quantity", step.quantity)) if not value]

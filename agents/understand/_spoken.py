@@ -127,8 +127,8 @@ def _alpha_name(words: list[str], i: int, before: str) -> tuple[int, int] | None
 
 
 #: "sixty-day", "twenty-thousand-step": the number word and its unit, hyphenated as one word.
-_HYPHEN_UNIT = re.compile(r"(?i)\b([a-z]+(?:-[a-z]+)*)-(day|days|step|steps|week|weeks|month|months|year|years|period|"
-                          r"periods|bar|bars|session|sessions)\b")
+_HYPHEN_UNIT = re.compile(r"(?i)\b([a-z]+(?:-[a-z]+)*?)-((?:trading-|business-)?(?:day|days|step|steps|week|weeks|month|"
+                          r"months|year|years|period|periods|bar|bars|session|sessions))\b")
 
 
 _BARE_HUNDRED = re.compile(r"(?i)(?<![a-z-])(?<!one )(?<!a )hundred(?= (?:day|days|bar|bars|period|periods|week|weeks)\b)")
@@ -141,7 +141,7 @@ _FRACTION_VALUE = {"a quarter": "250000", "a quarter of a": "250000", "a half": 
 
 def _unhyphen(m: re.Match[str]) -> str:
     head = m.group(1)
-    return f"{head} {m.group(2)}" if _is_number_word(head.lower()) else m.group(0)
+    return f"{head} {m.group(2).replace('-', ' ')}" if _is_number_word(head.lower()) else m.group(0)  # "five-trading-day"
 
 
 #: "half a basis point", "one tenth of a percent", "a quarter of a bp": a fraction of a cost unit, as a decimal.
@@ -294,7 +294,8 @@ _DOMAIN = ("nasdaq", "lightgbm", "bollinger", "donchian", "momentum", "crossover
 _NOT_TYPOS = frozenset({"sharp", "share", "shares", "shape", "trade", "trader", "traders", "moved", "moves", "movie",
                         "windows", "average", "accounts", "training", "trained", "strate", "position", "window",
                         "relatively", "statistics", "strategic", "universal", "evaluated", "commissions", "optimal",
-                        "crudely", "parameterise", "approve", "approved", "factor", "tradings"})
+                        "crudely", "parameterise", "approve", "approved", "factor", "tradings", "trailing", "trialing",
+                        "straining", "draining"})
 
 
 def _typo(word: str) -> str | None:
