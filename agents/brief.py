@@ -16,7 +16,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["Brief", "CatalogEntry", "MemoryHit", "StoreCatalog", "catalog_entries", "read_brief", "render_brief"]
+__all__ = ["Brief", "CatalogEntry", "MemoryHit", "StoreCatalog", "catalog_entries", "compact_catalog", "read_brief",
+           "render_brief", "render_brief_compact"]
 
 _BLOCK = re.compile(r"```json\s*(\{.*\})\s*```", re.S)
 
@@ -140,6 +141,58 @@ def render_brief(brief: Brief) -> str:
     if brief.task:
         lines.append(f"Task: {brief.task}")
     lines += ["", "Context:", "```json", json.dumps(body, ensure_ascii=False, indent=1), "```"]
+    return "\n".join(lines)
+
+
+#: Runs of at least this many alike instruments (same market, dates, flags, lot) are listed as a range.
+_RUN = 4
+
+
+def _line(e: CatalogEntry, names: str) -> str:
+    flags = [e.kind, e.market, f"{e.start}..{e.end}"]
+    if e.kind == "universe":
+        flags.append(f"{e.members} members")
+    if e.synthetic:
+        flags.append("SYNTHETIC")
+    if e.lot_size != 1:
+        flags.append(f"lot {e.lot_size}")
+    if e.source:
+        flags.append(f"source {e.source}")
+    return f"{names}: {', '.join(flags)}"
+
+
+def compact_catalog(catalog: Sequence[CatalogEntry]) -> list[str]:
+    """The catalog in a few lines: one per instrument or universe, and alike universe members as
+    one range ("SYN000..SYN119 (120)"), so a model's context holds it in a few hundred tokens."""
+    groups: dict[tuple[Any, ...], list[CatalogEntry]] = {}
+    for e in catalog:
+        key = (e.kind, e.market, e.start, e.end, e.synthetic, e.lot_size, e.source) if e.kind == "instrument" \
+            else (e.name,)
+        groups.setdefault(key, []).append(e)
+    lines = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) >= _RUN:
+            names = sorted(m.name for m in members)
+            lines.append(_line(first, f"{names[0]}..{names[-1]} ({len(names)} instruments)"))
+        else:
+            lines += [_line(m, m.name) for m in members]
+    return lines
+
+
+def render_brief_compact(brief: Brief) -> str:
+    """The brief for a model on the wire: the same facts as :func:`render_brief` with the catalog
+    as :func:`compact_catalog` lines and empty fields left out (local servers often run small
+    contexts; the full catalog alone was most of a supervisor's first message)."""
+    body = {**brief.model_dump(mode="json", exclude={"catalog"}, exclude_defaults=True),
+            "today": brief.today.isoformat()}
+    lines = [f"Instruction: {brief.instruction}"]
+    if brief.earlier:
+        lines.append("Earlier in this conversation: " + " / ".join(brief.earlier))
+    if brief.task:
+        lines.append(f"Task: {brief.task}")
+    lines += ["", "Data in the store:", *(f"- {line}" for line in compact_catalog(brief.catalog)),
+              "", "Context:", "```json", json.dumps(body, ensure_ascii=False, separators=(",", ":")), "```"]
     return "\n".join(lines)
 
 

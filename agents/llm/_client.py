@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from agents.brief import read_brief, render_brief_compact
 from agents.llm._config import LLMConfig
 from agents.llm._repair import MalformedCall, repair_arguments
 from agents.llm._usage import UsageMeter
@@ -119,8 +120,24 @@ class ChatClient:
             backoff = max(backoff, float(after))
         return float(min(backoff, self.config.backoff_max_s))
 
+    def _wire(self, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+        """The messages as a remote model gets them: a brief's catalog in a few lines (a local
+        server's context is often 4k tokens; the full catalog alone was most of it). The offline
+        planner reads the full JSON block back and gets the messages as they are."""
+        if getattr(self.model, "reads_brief_json", False):
+            return list(messages)
+        out: list[BaseMessage] = []
+        for message in messages:
+            brief = read_brief(message.content) if isinstance(message, HumanMessage) and \
+                isinstance(message.content, str) else None
+            out.append(message if brief is None else message.model_copy(
+                update={"content": render_brief_compact(brief)}))
+        return out
+
     def _invoke(self, messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] | None) -> tuple[AIMessage, int]:
-        runnable: Any = self.model.bind_tools(list(tools)) if tools else self.model
+        # tool_choice is sent, not left to the server: some local servers call no tool without it.
+        runnable: Any = self.model.bind_tools(list(tools), tool_choice="auto") if tools else self.model
+        messages = self._wire(messages)
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
             wait=self._wait,

@@ -66,6 +66,9 @@ class OfflinePlanner(BaseChatModel):
 
     defaults: PlannerDefaults = PlannerDefaults()
     router_dir: str | None = None
+    #: It reads the brief's full JSON block back (``read_brief``): the chat client must not send
+    #: it the compact wire rendering a remote model gets.
+    reads_brief_json: bool = True
 
     def router(self) -> RouterLike | None:
         """The exemplar router (loaded once per cache folder), or None for cues only."""
