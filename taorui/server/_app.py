@@ -3,7 +3,8 @@
 Every route but ``/api/health``'s liveness needs a bearer token; see :mod:`taorui.server._auth`
 for roles. Errors answer ``{"error": {"type", "message"}}`` with 400 (bad input), 401/403
 (auth), 404, 409 (the thing changed: already answered, expired), 503 (try again); an
-unexpected failure is a 500 that says only that (the details go to the log).
+unexpected failure is a 500 that says only that (the details go to the log). The browser
+pages (``/``, ``/chat``, ``/inbox``, ...) and ``/static`` come from :mod:`taorui.server._pages`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from taorui.server._models import (
     RunSummary,
     WhoAmI,
 )
+from taorui.server._pages import mount_pages
 from taorui.server._service import ConflictError, ConsoleService, ForbiddenError, finite
 from taorui.wiring import AppContext
 from taorui_engines.errors import (
@@ -128,6 +130,7 @@ def create_app(ctx: AppContext, *, backend: Literal["offline", "openai"] = "offl
     app.add_exception_handler(TaoruiError, _handle_taorui)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _handle_unexpected)
     app.include_router(_api_router())
+    mount_pages(app)
     return app
 
 
