@@ -45,6 +45,17 @@ def test_a_themed_mining_instruction_runs_the_mining_loop_and_answers_with_a_kee
     assert "No factor library" in result.answer
 
 
+def test_a_stated_confirmation_window_alone_is_kept_and_mining_comes_before_it(home: Path) -> None:
+    """"keep the ones whose rank IC holds in 2024": 2024 is where they must hold (the confirmation
+    window, as stated); the mining years are the default ones before it, not a cut inside 2024."""
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    preview = ctx.build_orchestrator("offline").plan_only(
+        "Mine turnover factors on the sample universe and keep the ones whose rank IC holds in 2024")
+    (args,) = [c["args"] for c in preview.model_dump()["tool_calls"] if c["name"] == "mine_factors"]
+    assert (args["confirm_start"], args["confirm_end"]) == ("2024-01-01", "2024-12-31")
+    assert args["mining_end"] < "2024-01-01" <= args["confirm_start"]
+
+
 def test_explicit_expressions_are_still_evaluated_not_mined(home: Path) -> None:
     ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
     result = ctx.build_orchestrator("offline").ask(

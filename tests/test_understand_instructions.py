@@ -446,3 +446,24 @@ def test_look_up_a_run_and_retrain_it_is_recall_then_a_run(read) -> None:  # typ
     spec = read("Pull up the last crude TD3 run and retrain it with A2C")
     assert _intents(spec) == ["recall", "train_rl"] and spec.steps[1].algo is not None
     assert spec.steps[1].algo.value == "a2c"
+
+
+def test_a_top_percent_selection_is_not_also_a_share_of_equity(read) -> None:  # type: ignore[no-untyped-def]
+    """"买入前10%的股票" picks stocks; reading the same "10%" as 10% of equity would size the orders."""
+    spec = read("在合成股票池上训练LightGBM，然后按模型买入前10%的股票")
+    order = spec.steps[-1]
+    assert order.intent == "place_order" and order.top_pct is not None and order.top_pct.value == 10
+    assert order.quantity is None
+
+
+@pytest.mark.parametrize("text", ["find several momentum factors on the sample universe",
+                                  "mine a few value alphas on csi_syn"])
+def test_a_vague_amount_of_factors_states_no_count(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text).steps[0].factor_count is None
+
+
+def test_where_a_factor_must_hold_is_its_confirmation_window(read) -> None:  # type: ignore[no-untyped-def]
+    spec = read("dig up some volume factors on csi_syn and keep the ones that still work over 2023")
+    assert _window(spec, "test") == ("2023-01-01", "2023-12-31") and _window(spec, "data") is None
+    assert _intents(read("buy and hold on the SP500: 1999-2002 vs 2003-2007"))[:2] == [
+        "backtest_strategy", "backtest_strategy"]  # "hold on" after "buy and" is the strategy

@@ -64,11 +64,13 @@ def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
         ctx.said.add("the tool's default periods (the last two years of data held out for confirmation)",
                      "工具默认区间（最后两年数据留作确认期）")
         return args
-    split = w.train is not None and w.test is not None
+    # "mine on 2017-2020, confirm on 2021-2022": the stated windows as said; a confirmation alone
+    # ("keep the ones whose IC holds in 2024") is kept as stated and the mining years come before it
+    split = w.test is not None
     plan = windows_for(ctx, str(universe), split=split)
     if isinstance(plan, Answer):
         return plan
-    if split:  # "mine on 2017-2020, confirm on 2021-2022": the stated training window is mined
+    if split:
         args.update(mining_start=plan.train.start.isoformat(), mining_end=plan.train.end.isoformat(),
                     confirm_start=plan.test.start.isoformat(), confirm_end=plan.test.end.isoformat())
     else:

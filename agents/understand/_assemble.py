@@ -819,8 +819,9 @@ _NO_SPLIT = frozenset({"backtest_strategy", "show_price", "evaluate_factors", "m
 _FACTOR_WORK = frozenset({"evaluate_factors", "mine_factors"})
 #: Words that name a held-out split, not the verb "test": factors checked "样本外用2023年以后" or "out of
 #: sample from 2021" keep that window as their test window.
-_SPLIT_WORD = re.compile(r"样本外|测试集|测试期|(?<![a-z])(?:out[- ]of[- ]sample|oos|hold[- ]?out|held[- ]out|test(?:ing)?\s+"
-                         r"(?:set|period|window))(?![a-z])")
+_SPLIT_WORD = re.compile(r"样本外|测试集|测试期|确认期|(?<![a-z])(?:out[- ]of[- ]sample|oos|hold[- ]?out|held[- ]out|test(?:ing)?\s+"
+                         r"(?:set|period|window)|confirm(?:s|ed|ing|ation)?|(?<!and )holds?(?:\s+up)?|still\s+works?"
+                         r"|survives?|persists?)(?![a-z])")
 
 
 def _held_out(norm: str, found: Found) -> bool:

@@ -736,10 +736,11 @@ _SIGNALS = re.compile(r"(?<![a-z])(?:signals?|indicators?|features?|predictors?|
 
 
 def _count_value(raw: str) -> float | None:
-    """"seven", "a dozen", "一打", "俩", "8": how many; "some", "几", "a handful": no number."""
+    """"seven", "a dozen", "一打", "俩", "8": how many; "some", "a few", "several", "几", "a handful": no
+    number (the person named no count: the default applies and is named as the default)."""
     from agents.understand._numbers import parse_number
 
-    if raw in ("some", "few", "几"):
+    if raw.strip() in ("some", "few", "几", "a few", "several"):
         return None
     return _COUNT_WORDS.get(raw.strip()) or parse_number(raw)
 
@@ -1000,7 +1001,8 @@ def _trading_phrases(norm: str, found: Found) -> None:
     target = _TARGET_CANG.search(norm)
     close = _CLOSE_ALL.search(norm)
     costs = [(c.span.start, c.span.end) for c in found.costs]
-    fractions = [f for f in find_fractions(norm) if not any(a <= f[0] < b for a, b in costs)]  # "千分之二" of a cost
+    # not a cost ("千分之二") nor a span another slot read ("买入前5%的股票": a selection, not 5% of equity)
+    fractions = [f for f in find_fractions(blank(norm, found.used)) if not any(a <= f[0] < b for a, b in costs)]
     if lots is not None:
         count = parse_number(lots.group(1)) or 0
         unit: QuantityKind = "lots" if lots.group(2) == "手" else "units"

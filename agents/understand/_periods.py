@@ -895,6 +895,10 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|mining\s+(?:period|window|sample|set|span))(?![a-z])"),
     ("test", r"(?<![a-z])(?:confirm(?:s|ed|ing)?(?=\s+(?:on|over|in|with|using|during|against)(?![a-z]))"
              r"|confirmation(?:\s+(?:period|window|sample|set|span))?)(?![a-z])"),
+    # "keep the ones whose IC holds in 2024", "still works over 2023": where it must hold is held out
+    ("test", r"(?<![a-z])(?<!and )(?<!and-)(?<!& )(?:holds?(?:\s+up)?|held\s+up|still\s+works?|survives?|persists?"
+             r"|stands?\s+up)"
+             r"(?=\s+(?:in|on|over|through|during)(?![a-z]))"),
     ("train", r"挖掘(?:期|区间|阶段|样本)"),
     ("test", r"确认(?:期|区间|阶段|样本)"),
     ("train", r"训练(?:集|期|段|样本|数据|区间)?|样本内|拟合|找参数|选参数|参数寻优|寻优|优化参数|找最优|"
