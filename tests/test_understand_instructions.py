@@ -355,7 +355,9 @@ def test_how_many_factors_in_many_phrasings(read, text: str, count: int) -> None
     assert step.intent == "mine_factors" and step.factor_count is not None and step.factor_count.value == count
 
 
-@pytest.mark.parametrize("text", ["mine a handful of value factors", "挖一批价值因子", "找一些动量因子"])
+@pytest.mark.parametrize("text", ["mine a handful of value factors", "挖一批价值因子", "找一些动量因子",
+                                  "find several momentum factors on the sample universe",
+                                  "mine a few value alphas on csi_syn"])
 def test_a_vague_amount_of_factors_states_no_count(read, text: str) -> None:  # type: ignore[no-untyped-def]
     assert read(text).steps[0].factor_count is None
 
@@ -454,12 +456,6 @@ def test_a_top_percent_selection_is_not_also_a_share_of_equity(read) -> None:  #
     order = spec.steps[-1]
     assert order.intent == "place_order" and order.top_pct is not None and order.top_pct.value == 10
     assert order.quantity is None
-
-
-@pytest.mark.parametrize("text", ["find several momentum factors on the sample universe",
-                                  "mine a few value alphas on csi_syn"])
-def test_a_vague_amount_of_factors_states_no_count(read, text: str) -> None:  # type: ignore[no-untyped-def]
-    assert read(text).steps[0].factor_count is None
 
 
 def test_where_a_factor_must_hold_is_its_confirmation_window(read) -> None:  # type: ignore[no-untyped-def]
