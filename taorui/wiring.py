@@ -117,14 +117,18 @@ class AppContext:
 
     @cached_property
     def memory(self) -> MemoryStore:
-        """Long-term memory: a Chroma server when TAORUI_CHROMA_HOST is set, else ``home/memory``.
+        """Long-term memory: a Chroma server when TAORUI_CHROMA_URL (or the older
+        TAORUI_CHROMA_HOST) is set, else ``home/memory``.
 
         Cheap to build: Chroma and the embedding model load on the first operation.
         """
         from memory import MemoryConfig, MemoryStore
 
-        return MemoryStore(MemoryConfig(path=self.settings.memory_dir, host=self.settings.chroma_host,
-                                        port=self.settings.chroma_port))
+        server = self.settings.chroma_server
+        if server is None:
+            return MemoryStore(MemoryConfig(path=self.settings.memory_dir))
+        return MemoryStore(MemoryConfig(path=self.settings.memory_dir, host=server.host, port=server.port,
+                                        ssl=server.ssl))
 
     # -- guardrails -------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ Each request to ``/v1/chat/completions`` takes the next step of the script: a re
 tool calls, whose ``arguments`` may be any string, malformed JSON included), an HTTP error
 status (429, 500, 401, ...) with optional headers, or a delay longer than the client's
 timeout. Every request body is kept in ``requests`` so a test can check what the client sent
-(for example that a tool result went back to the model). No network beyond loopback.
+(for example that a tool result went back to the model). ``GET /v1/models`` lists ``models``
+(not a script step). No network beyond loopback.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def slow(seconds: float, then: Step | None = None) -> Step:
 class ScriptedLLM:
     """The server: ``base_url`` to point a client at, ``requests`` to inspect afterwards."""
 
-    def __init__(self, steps: list[Step]) -> None:
+    def __init__(self, steps: list[Step], models: tuple[str, ...] = ("scripted",)) -> None:
         self.steps = list(steps)
+        self.models = models
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -96,6 +98,16 @@ class ScriptedLLM:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                found = self.path.rstrip("/") == "/v1/models"
+                data = [{"id": m, "object": "model", "owned_by": "scripted"} for m in owner.models]
+                payload = json.dumps({"object": "list", "data": data} if found else {"error": "not found"}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -130,9 +142,9 @@ class ScriptedLLM:
 
 
 @contextmanager
-def scripted_llm(steps: list[Step]) -> Iterator[ScriptedLLM]:
+def scripted_llm(steps: list[Step], models: tuple[str, ...] = ("scripted",)) -> Iterator[ScriptedLLM]:
     """Run a scripted server for the duration of the block."""
-    server = ScriptedLLM(steps).start()
+    server = ScriptedLLM(steps, models).start()
     try:
         yield server
     finally:

@@ -39,6 +39,7 @@ GROUPS: tuple[str, ...] = (
     "taorui.cli.trade",
     "taorui.cli.mcp",
     "taorui.cli.serve",
+    "taorui.cli.doctor",
 )
 
 #: Which module registers each top-level command. A call names one command, and only that
@@ -53,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "trade": "taorui.cli.trade",
     "mcp": "taorui.cli.mcp",
     "serve": "taorui.cli.serve",
+    "doctor": "taorui.cli.doctor",
 }
 
 
@@ -80,6 +82,7 @@ SUMMARIES: dict[str, str] = {
     "trade": "paper trading cycles: run, approve, status, explain, report",
     "mcp": "serve the read and compute tools to other agents over MCP (stdio or HTTP)",
     "serve": "the web console's HTTP API (127.0.0.1 by default), and its tokens",
+    "doctor": "check the setup and each configured service; say what to fix",
 }
 
 
