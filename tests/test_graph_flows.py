@@ -57,6 +57,15 @@ def test_an_order_waits_for_approval_and_nothing_is_sent_before_it(env: GraphEnv
     assert env.broker.orders() == []
 
 
+def test_a_cost_stated_with_an_order_is_said_to_be_unused_not_dropped(env: GraphEnv) -> None:
+    """The broker charges its own rates: "佣金按万二点五算" with an order is named as not used."""
+    symbol, _ = cheap_member(env.data)
+    waiting = env.orchestrator.ask(f"买入100股{symbol}，佣金按万二点五算，下单前问我")
+    assert waiting.status == "needs_approval" and env.broker.orders() == []
+    result = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    assert "未使用：佣金 2.5 bp" in result.answer and "券商自己的费率" in result.answer
+
+
 def test_an_approved_order_is_rechecked_sent_and_filled_exactly_once(env: GraphEnv) -> None:
     symbol, price = cheap_member(env.data)
     waiting = env.orchestrator.ask(f"buy 100 {symbol}, ask me before ordering")

@@ -176,6 +176,18 @@ def close_all_recipe(ctx: PlanContext) -> Action:
     return CallTools(tuple(calls), "\n".join([head, *(zh if ctx.language == "zh" else en)]))
 
 
+def _costs_not_applied(ctx: PlanContext) -> None:
+    """A cost stated with an order ("佣金按万二点五算") cannot set what the broker charges: the fill
+    pays the broker's own rates. Said, not silently dropped."""
+    from agents.planner._common import bp
+
+    for name, zh, rate in (("commission", "佣金", ctx.step.costs.commission), ("slippage", "滑点", ctx.step.costs.slippage)):
+        if rate is not None:
+            ctx.said.ignored(f"{name} {bp(rate.value)}: an order pays the broker's own rates (see `taorui broker status`); "
+                             "a stated cost applies to backtests",
+                             f"{zh} {bp(rate.value)}：订单按券商自己的费率成交（见 `taorui broker status`），您给的成本只用于回测")
+
+
 def order_recipe(ctx: PlanContext) -> Action:
     """One order from the step: size it (a relative size from the account, shown), place_order,
     then report the gate's outcome. A computed size is always held for the person (the graph)."""
@@ -193,6 +205,7 @@ def order_recipe(ctx: PlanContext) -> Action:
         return sized
     qty, how_en, how_zh = sized
     ctx.said.stated(f"{side} {symbol}: {how_en}", f"{'买入' if side == 'buy' else '卖出'} {symbol}：{how_zh}")
+    _costs_not_applied(ctx)
     if qty <= 0:
         return Answer(pick(ctx.language, f"The computed size is zero ({how_en}); no order was proposed.",
                            f"计算出的数量为零（{how_zh}）；没有提出订单。"))  # the plan adds what was asked
@@ -285,7 +298,8 @@ def _gap_note(ctx: PlanContext, picks: list[dict[str, Any]], calls: list[ToolCal
 
     ordered = {str(c.args.get("symbol")) for c in calls}
     missing = [p["symbol"] for p in picks if p["symbol"] not in ordered]
-    reasons = [f"{sym}: " + (f"one lot {fmt_num(closes[sym] * _lot(ctx, sym))}" if sym in closes else "no price")
+    lot_word, no_price = ("一手", "无价格") if ctx.language == "zh" else ("one lot", "no price")
+    reasons = [f"{sym}: " + (f"{lot_word} {fmt_num(closes[sym] * _lot(ctx, sym))}" if sym in closes else no_price)
                for sym in missing[:8]]
     gap = order_gap(len(picks), len(picks) - len(missing), reasons)
     if gap is None:

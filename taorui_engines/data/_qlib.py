@@ -9,8 +9,11 @@ it here, the one place that knows Qlib is underneath.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -36,18 +39,38 @@ def use_store(version_path: Path, region: str) -> None:
         except ImportError as exc:  # pragma: no cover - an install problem
             raise UnavailableError(f"Qlib is not installed: {exc}") from exc
         qlib_region = REG_CN if region == "cn" else REG_US
-        logging.getLogger("qlib").setLevel(logging.WARNING)
+        _quiet_gym()
+        # Qlib's own warnings ("load calendar error: future=True", "common_infra is not set") are
+        # about its internals, printed by its handler on the user's terminal; our engines report
+        # what matters in their results. Errors still show.
+        logging.getLogger("qlib").setLevel(logging.ERROR)
         qlib.init(
             provider_uri=str(version_path),
             region=qlib_region,
             expression_cache=None,
             dataset_cache=None,
             kernels=1,
-            logging_level=logging.WARNING,
+            logging_level=logging.ERROR,
             clear_mem_cache=True,
         )
         _current = key
         logger.info("qlib initialised on %s (%s)", version_path, region)
+
+
+def _quiet_gym() -> None:
+    """Import the legacy ``gym`` (which pyqlib installs and parts of Qlib import) with its
+    deprecation banner sent to the debug log: we use gymnasium, and the banner is noise on a
+    user's terminal."""
+    if "gym" in sys.modules:
+        return
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buffer):
+            import gym  # noqa: F401
+    except ImportError:
+        return
+    if buffer.getvalue().strip():
+        logger.debug("stderr while importing gym: %s", buffer.getvalue().strip())
 
 
 def current_store() -> tuple[str, str] | None:
