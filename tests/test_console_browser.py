@@ -182,7 +182,7 @@ def _waiting_thread(live: Live, who: str) -> str:
 # the pages ---------------------------------------------------------------------------------
 
 def test_pages_are_served_with_a_strict_policy_and_no_secrets(live: Live) -> None:
-    for path in ("/", "/chat", "/inbox", "/runs", "/risk", "/audit", "/health"):
+    for path in ("/", "/chat", "/inbox", "/runs", "/trading", "/risk", "/audit", "/health"):
         page = httpx.get(live.base + path)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), path
         assert "script-src 'self'" in page.headers["content-security-policy"]
@@ -219,6 +219,8 @@ def test_a_chinese_ask_streams_its_steps_and_shows_pictures_and_run_links(browse
     expect(detail.locator("pre.config")).to_contain_text('"strategy": "momentum"')
     page.wait_for_function("() => [...document.querySelectorAll('#run-detail img')].some(i => i.naturalWidth > 0)")
     expect(page.locator(f"article.run[data-id='{run_id}']")).to_contain_text("sharpe")
+    page.click("#run-again")  # "run again": the replay of `taorui replay`, compared with the original
+    expect(page.locator("#replay-result")).to_contain_text("identical")
     screenshot(page, "runs")
     alice.close()
 
@@ -349,4 +351,45 @@ def test_the_audit_verifies_and_health_shows_each_market(browser: Browser | None
     expect(health.locator("#health-markets tr")).not_to_have_count(0)
     expect(health.locator("#health-broker")).to_contain_text("active")
     screenshot(health, "health")
+    bob.close()
+
+
+def test_the_trading_page_shows_positions_decisions_and_blocked_orders(browser: Browser | None, live: Live) -> None:
+    from datetime import UTC, date, datetime
+
+    from graphs.trading import CycleDecision
+    from taorui_engines.trading import FactorStrategy, PortfolioSpec, TradingMode
+
+    expect = _expect()
+    desk = live.ctx.trading_desk
+    desk.create(PortfolioSpec(name="rev5", strategy=FactorStrategy(expression="Ref($close,5)/$close-1"),
+                              mode=TradingMode.SUPERVISED, initial_cash=100_000.0, created=datetime.now(UTC),
+                              created_by="alice"))
+    first = desk.run("rev5", date(2024, 1, 2), date(2024, 1, 2))
+    keep = first.pending[0].intent
+    desk.decide("rev5", CycleDecision(approve=False, by="carol", reason="only the first", orders={keep.key: True}))
+    desk.run("rev5", date(2024, 1, 3), date(2024, 1, 3))  # fills the approved order; the day waits again
+
+    vic = Session(browser, live, "vic")
+    page = vic.sign_in("/trading")
+    row = page.locator("#trading-list tr[data-name='rev5']")
+    expect(row).to_contain_text("supervised")
+    expect(row).to_contain_text("since 2024-01-03")
+    detail = page.locator("#portfolio-detail")
+    expect(detail.locator("#pf-positions")).to_contain_text(keep.symbol)
+    expect(detail.locator("#pf-pnl")).to_contain_text("P&L after costs")
+    expect(detail.locator("#pf-today-title")).to_have_text("Decisions of 2024-01-03")
+    expect(detail.locator("#pf-blocked")).to_contain_text("rejected_by_person")
+    expect(detail.locator("#pf-waiting")).to_contain_text("wait for a person")
+    screenshot(page, "trading")
+    vic.close()
+
+    bob = Session(browser, live, "bob")
+    inbox = bob.sign_in("/inbox")
+    item = inbox.locator("article.item[data-id='cycle:rev5']")
+    expect(item).to_contain_text("trading cycle of portfolio rev5")
+    item.locator("input[name=reason]").fill("fine")
+    item.get_by_role("button", name="Approve").click()
+    expect(item).to_contain_text("Approved by bob")
+    assert not desk.status("rev5").pending
     bob.close()

@@ -278,3 +278,220 @@ def test_the_event_stream_carries_an_asks_progress(api: Console) -> None:
     nodes = [e["node"] for e in events if e["kind"] == "graph"]
     assert "supervisor" in nodes and events[-1]["kind"] == "ask" and events[-1]["user"] == "alice"
     assert all(e["thread_id"] == thread_id for e in events)
+
+
+# the trading cycle -------------------------------------------------------------------------
+
+def _supervised_cycle(api: Console, name: str = "sup") -> Any:
+    """A supervised paper portfolio whose first day waits for a person (as `taorui trade run`)."""
+    from datetime import UTC, date, datetime
+
+    from taorui_engines.trading import FactorStrategy, PortfolioSpec, TradingMode
+
+    desk = api.ctx.trading_desk
+    desk.create(PortfolioSpec(name=name, strategy=FactorStrategy(expression="Ref($close,5)/$close-1"),
+                              mode=TradingMode.SUPERVISED, initial_cash=100_000.0, created=datetime.now(UTC),
+                              created_by="alice"))
+    run = desk.run(name, date(2024, 1, 2), date(2024, 1, 2))
+    assert run.paused_on == date(2024, 1, 2) and run.pending
+    return run
+
+
+def test_the_trading_page_data_lists_portfolios_positions_decisions_and_blocked_orders(api: Console) -> None:
+    from datetime import date
+
+    from graphs.trading import CycleDecision
+
+    assert api.client.get("/api/trading", headers=api.auth("vic")).json() == {"portfolios": []}
+    run = _supervised_cycle(api)
+    listed = api.client.get("/api/trading", headers=api.auth("vic")).json()["portfolios"]
+    assert [(p["name"], p["mode"], p["paused_on"], p["pending"]) for p in listed] == [
+        ("sup", "supervised", "2024-01-02", len(run.pending))]
+    keep = run.pending[0].intent.key
+    api.ctx.trading_desk.decide("sup", CycleDecision(approve=False, by="bob", reason="only one",
+                                                     orders={keep: True}))
+    api.ctx.trading_desk.run("sup", date(2024, 1, 3), date(2024, 1, 3))  # the approved order fills at the open
+    view = api.client.get("/api/trading/sup", headers=api.auth("vic"))
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert body["today"] == "2024-01-03" and body["status"]["paused_on"] == "2024-01-03"  # the next day waits
+    assert [p["symbol"] for p in body["positions"]] == [run.pending[0].intent.symbol]  # filled at its open
+    assert body["report"]["days"] == 1 and "pnl_after_costs" in body["report"]
+    assert body["decisions"] and all(d["day"] == "2024-01-03" for d in body["decisions"])
+    blocked = {b["key"]: b for b in body["blocked"]}
+    assert keep not in blocked and blocked and all(b["decision"] == "rejected_by_person" for b in blocked.values())
+    assert all(b["reasons"] for b in blocked.values())
+    assert body["risk"]["state"] == "active"
+    for bad in ("nope", "../state"):
+        assert api.client.get(f"/api/trading/{bad}", headers=api.auth("vic")).status_code in (404, 422)
+    assert api.client.get("/api/trading/sup").status_code == 401
+
+
+def test_a_waiting_cycle_is_in_the_inbox_and_approved_once_by_another_approver(api: Console) -> None:
+    run = _supervised_cycle(api)
+    inbox = api.client.get("/api/approvals", headers=api.auth("vic")).json()
+    item = next(i for i in inbox if i["source"] == "cycle")
+    assert item["id"] == "cycle:sup" and item["portfolio"] == "sup" and item["proposed_by"] == "alice"
+    assert len(item["requests"]) == len(run.pending) and item["requests"][0]["intent"]["symbol"]
+    url = "/api/approvals/cycle:sup/approve"
+    assert api.client.post(url, headers=api.auth("alice")).status_code == 403  # a trader
+    assert api.client.post("/api/approvals/cycle:sup/reject", json={}, headers=api.auth("bob")).status_code == 400
+    codes: list[int] = []
+    start = threading.Barrier(2)
+
+    def approve(who: str) -> None:
+        start.wait()
+        codes.append(api.client.post(url, json={"reason": "ok"}, headers=api.auth(who)).status_code)
+
+    workers = [threading.Thread(target=approve, args=(who,)) for who in ("bob", "carol")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sorted(codes) == [200, 409]
+    decisions = api.ctx.trading_desk.journal("sup").decisions()
+    assert decisions and {d.decision for d in decisions} <= {"sent", "approved"}
+    assert not [i for i in api.client.get("/api/approvals", headers=api.auth("vic")).json() if i["source"] == "cycle"]
+    assert any(r["action"] == "approve" and r["target"] == "cycle:sup" for r in _console_rows(api))
+    assert api.ctx.trading_desk.gate("sup").verify().ok
+
+
+def test_an_approver_cannot_approve_a_cycle_of_a_portfolio_they_made(api: Console) -> None:
+    from datetime import UTC, date, datetime
+
+    from taorui_engines.trading import FactorStrategy, PortfolioSpec, TradingMode
+
+    desk = api.ctx.trading_desk
+    desk.create(PortfolioSpec(name="bobs", strategy=FactorStrategy(expression="Ref($close,5)/$close-1"),
+                              mode=TradingMode.SUPERVISED, initial_cash=100_000.0, created=datetime.now(UTC),
+                              created_by="bob"))
+    desk.run("bobs", date(2024, 1, 2), date(2024, 1, 2))
+    own = api.client.post("/api/approvals/cycle:bobs/approve", headers=api.auth("bob"))
+    assert own.status_code == 403 and "another approver" in own.json()["error"]["message"]
+    assert desk.status("bobs").pending
+    done = api.client.post("/api/approvals/cycle:bobs/reject", json={"reason": "no"}, headers=api.auth("carol"))
+    assert done.status_code == 200 and not desk.status("bobs").pending
+    assert {d.decision for d in desk.journal("bobs").decisions()} == {"rejected_by_person"}
+
+
+# run again ---------------------------------------------------------------------------------
+
+def test_run_again_replays_a_backtest_run_for_a_trader(api: Console) -> None:
+    from datetime import date
+
+    from taorui_engines.backtest import BacktestSpec, run_backtest
+
+    spec = BacktestSpec(strategy="sma_cross", symbols=("SP500",), start=date(2015, 1, 1), end=date(2015, 12, 31))
+    original = run_backtest(spec, api.ctx.data, api.ctx.settings.runs_dir).run_id
+    assert original is not None
+    url = f"/api/runs/{original}/replay"
+    assert api.client.post(url, headers=api.auth("vic")).status_code == 403
+    done = api.client.post(url, headers=api.auth("alice"))
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["run_id"] == original and body["verdict"] == "identical" and body["replay_run_id"] != original
+    listed = [r["id"] for r in api.client.get("/api/runs", headers=api.auth("vic")).json()]
+    assert body["replay_run_id"] in listed
+    assert api.client.post("/api/runs/no-such-run/replay", headers=api.auth("alice")).status_code == 404
+    assert any(r["action"] == "replay" and r["run_id"] == original for r in _console_rows(api))
+
+
+# a server killed mid-request ---------------------------------------------------------------
+
+def _serve(env: dict[str, str], port: int) -> Any:
+    """`taorui serve` (uvicorn) as a real process on ``port``."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "taorui", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _wait_up(proc: Any, base: str, headers: dict[str, str]) -> None:
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        try:
+            if httpx.get(base + "/api/me", headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("`taorui serve` did not start")
+
+
+def test_a_server_killed_mid_request_loses_nothing(home: Path, cli_env: dict[str, str]) -> None:
+    import os
+    import signal
+    import socket
+
+    import httpx
+
+    from taorui.cli import main
+    from taorui.server import Role, TokenStore
+
+    ctx = app_context(home)
+    store = TokenStore(ctx.settings.state_dir / TOKEN_FILE)
+    tokens = {name: {"Authorization": f"Bearer {store.add(name, role).token}"}
+              for name, role in (("alice", Role.TRADER), ("bob", Role.APPROVER), ("carol", Role.APPROVER))}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    symbol, _ = cheap_member(ctx.data)
+    server = _serve(cli_env, port)
+    try:
+        _wait_up(server, base, tokens["alice"])
+        asked = httpx.post(base + "/api/ask", json={"instruction": f"buy 100 {symbol}, ask me before ordering"},
+                           headers=tokens["alice"], timeout=120).json()
+        assert asked["status"] == "needs_approval", asked
+        # a second ask is in flight when the server dies (SIGKILL: nothing runs after it)
+        in_flight: list[str] = []
+        second = {"instruction": "backtest GOLD momentum", "thread_id": "t-killed-mid-ask"}
+        flying = threading.Thread(target=lambda: in_flight.append(_post_or_error(
+            base + "/api/ask", second, tokens["alice"])))
+        flying.start()
+        events = {"thread_id": second["thread_id"], "after": 0, "follow": False}
+        while not httpx.get(base + "/api/events", params=events, headers=tokens["alice"], timeout=30).text.strip():
+            threading.Event().wait(0.02)  # until the graph has started on it
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(30)
+        flying.join(30)
+        assert in_flight and in_flight[0] == "no answer"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(30)
+
+    server = _serve(cli_env, port)
+    try:
+        _wait_up(server, base, tokens["bob"])
+        inbox = httpx.get(base + "/api/approvals", headers=tokens["bob"], timeout=60).json()
+        assert [i["id"] for i in inbox if i["id"] == asked["thread_id"]] == [asked["thread_id"]]
+        url = f"{base}/api/approvals/{asked['thread_id']}/approve"
+        first = httpx.post(url, json={"reason": "after the crash"}, headers=tokens["bob"], timeout=120)
+        assert first.status_code == 200, first.text
+        assert len(first.json()["fills"]) == 1
+        again = httpx.post(url, headers=tokens["carol"], timeout=120)
+        assert again.status_code == 409
+        verified = httpx.post(base + "/api/audit/verify", headers=tokens["bob"], timeout=60).json()
+        assert verified["ok"], verified
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(30)
+    fills = app_context(home).broker.fills()
+    assert len(fills) == 1 and fills[0].symbol == symbol
+    assert main(["--home", str(home), "audit", "verify", "--json"]) == 0
+
+
+def _post_or_error(url: str, body: dict[str, Any], headers: dict[str, str]) -> str:
+    import httpx
+
+    try:
+        return str(httpx.post(url, json=body, headers=headers, timeout=120).status_code)
+    except httpx.HTTPError:
+        return "no answer"

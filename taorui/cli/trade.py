@@ -26,10 +26,10 @@ from taorui.wiring import AppContext
 from taorui_engines.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from graphs.trading import TradingDesk
+    from graphs.trading import CycleDecision, PortfolioStatus, TradingDesk
     from taorui_engines.trading import PortfolioSpec, TradingEvent
 
-__all__ = ["parse_strategy", "register"]
+__all__ = ["cycle_decision", "parse_strategy", "position_rows", "register"]
 
 
 def _day(text: str) -> date:
@@ -267,18 +267,15 @@ def _watch(args: argparse.Namespace, ctx: AppContext, ask: Any) -> int:
 
 def cmd_approve(args: argparse.Namespace, ctx: AppContext) -> int:
     """A person's decision on the waiting orders; that day then finishes."""
-    from graphs.trading import CycleDecision
     from graphs.trading._text import run_text
 
-    if args.reject and not args.reason.strip():
-        raise InvalidArgumentError("--reject needs --reason")
     orders: dict[str, bool] = {}
     for item in args.order:
         key, _, value = item.partition("=")
         if value.lower() not in ("yes", "no"):
             raise InvalidArgumentError(f"--order {item!r}: expected KEY=yes or KEY=no")
         orders[key] = value.lower() == "yes"
-    decision = CycleDecision(approve=bool(args.approve), by=_person(args.by), reason=args.reason, orders=orders)
+    decision = cycle_decision(bool(args.approve), _person(args.by), args.reason, orders)
     result = _desk(ctx).decide(args.portfolio, decision, on_event=_echo(args.json))
     text = run_text(result) + "\nContinue the replay with `taorui trade run --portfolio NAME --from .. --to ..` again."
     return emit(args, result, text)
@@ -296,12 +293,25 @@ def cmd_positions(args: argparse.Namespace, ctx: AppContext) -> int:
     """Positions at the last close."""
     status = _desk(ctx).status(args.portfolio)
     payload = {"portfolio": status.portfolio, "as_of": status.last_day, "cash": status.cash, "value": status.value,
-               "positions": [{"symbol": s, "qty": q, "close": p, "value": q * p}
-                             for s, (q, p) in sorted(status.positions.items())]}
+               "positions": position_rows(status)}
     lines = [f"{s:10} {q:>10g} @ {p:>10,.2f} = {q * p:>14,.0f}" for s, (q, p) in sorted(status.positions.items())]
     text = "\n".join([f"{status.portfolio} at {status.last_day}: cash {status.cash:,.0f}, value {status.value:,.0f}",
                       *lines])
     return emit(args, payload, text)
+
+
+def position_rows(status: PortfolioStatus) -> list[dict[str, Any]]:
+    """The positions of ``status`` as rows (symbol, qty, close, value), by symbol (also the console's)."""
+    return [{"symbol": s, "qty": q, "close": p, "value": q * p} for s, (q, p) in sorted(status.positions.items())]
+
+
+def cycle_decision(approve: bool, by: str, reason: str, orders: dict[str, bool] | None = None) -> CycleDecision:
+    """A person's decision on a portfolio's waiting orders (``trade approve``; also the console's)."""
+    from graphs.trading import CycleDecision
+
+    if not approve and not reason.strip():
+        raise InvalidArgumentError("a rejection needs a reason (--reason)")
+    return CycleDecision(approve=approve, by=by, reason=reason, orders=orders or {})
 
 
 def cmd_history(args: argparse.Namespace, ctx: AppContext) -> int:

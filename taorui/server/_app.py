@@ -35,9 +35,12 @@ from taorui.server._models import (
     HealthReport,
     KillSwitchRequest,
     KillSwitchResult,
+    PortfolioView,
+    ReplayRequest,
     RiskView,
     RunDetail,
     RunSummary,
+    TradingOverview,
     WhoAmI,
 )
 from taorui.server._pages import mount_pages
@@ -50,6 +53,7 @@ from taorui_engines.errors import (
     UnavailableError,
     UnsafeError,
 )
+from taorui_engines.manifest import ReplayResult
 
 __all__ = ["create_app"]
 
@@ -115,6 +119,7 @@ def _service(request: Request) -> ConsoleService:
 Service = Annotated[ConsoleService, Depends(_service)]
 ThreadId = Annotated[str, Path(pattern=THREAD_ID)]
 ItemId = Annotated[str, Path(min_length=1, max_length=128)]
+Portfolio = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,47}$")]
 
 
 def create_app(ctx: AppContext, *, backend: Literal["offline", "openai"] = "offline", bus: EventBus | None = None,
@@ -150,6 +155,7 @@ def _api_router() -> APIRouter:
     _approval_routes(router)
     _run_routes(router)
     _risk_routes(router)
+    _trading_routes(router)
     _event_routes(router)
     return router
 
@@ -191,10 +197,27 @@ def _run_routes(router: APIRouter) -> None:
     def run(run_id: ItemId, who: Viewer, service: Service) -> RunDetail:
         return service.run(run_id)
 
+    @router.post("/runs/{run_id}/replay", response_model=ReplayResult,
+                 summary="run again from the manifest and compare the metrics (trader)")
+    def replay(run_id: ItemId, who: Trader, service: Service, body: ReplayRequest | None = None) -> ReplayResult:
+        options = body or ReplayRequest()
+        return service.replay(who, run_id, options.allow_data_change, options.rtol)
+
     @router.get("/runs/{run_id}/files/{name:path}", summary="a file of a run folder (only inside it)",
                 response_class=FileResponse)
     def run_file(run_id: ItemId, name: str, who: Viewer, service: Service) -> FileResponse:
         return FileResponse(service.run_file(run_id, name))
+
+
+def _trading_routes(router: APIRouter) -> None:
+    @router.get("/trading", response_model=TradingOverview, summary="the paper portfolios and where each stands")
+    def trading(who: Viewer, service: Service) -> TradingOverview:
+        return service.trading()
+
+    @router.get("/trading/{portfolio}", response_model=PortfolioView,
+                summary="a portfolio's cycle: positions, P&L, the day's decisions, blocked orders")
+    def portfolio(portfolio: Portfolio, who: Viewer, service: Service) -> PortfolioView:
+        return service.portfolio(portfolio)
 
 
 def _risk_routes(router: APIRouter) -> None:

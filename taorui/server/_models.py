@@ -4,13 +4,15 @@ verification reports, are returned as they are)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphs import AskResult
+from graphs.trading import PortfolioStatus
 from guardrails import AuditRecord, AuditVerification, RiskStatus, StateChange, VerifyReport
+from taorui_engines.trading import BlockedOrder, DecisionRecord, TradeReport
 
 __all__ = [
     "THREAD_ID",
@@ -25,9 +27,14 @@ __all__ = [
     "KillSwitchRequest",
     "KillSwitchResult",
     "MarketFreshness",
+    "PortfolioSummary",
+    "PortfolioView",
+    "PositionRow",
+    "ReplayRequest",
     "RiskView",
     "RunDetail",
     "RunSummary",
+    "TradingOverview",
     "WhoAmI",
 ]
 
@@ -69,9 +76,11 @@ class DecisionRequest(_Model):
 class ApprovalItem(_Model):
     """An approval waiting for a person: a thread interrupted for its orders, or one gate request."""
 
-    id: str = Field(description="What to approve: the thread id (`source=thread`) or the request id (`apr-...`).")
-    source: Literal["thread", "gate"]
+    id: str = Field(description="What to approve: the thread id (`source=thread`), the request id (`apr-...`, "
+                                "`source=gate`) or `cycle:<portfolio>` (`source=cycle`: a trading cycle's day).")
+    source: Literal["thread", "gate", "cycle"]
     thread_id: str | None = None
+    portfolio: str | None = Field(default=None, description="The paper portfolio whose cycle waits (`source=cycle`).")
     proposed_by: str = Field(description="The API user who asked, else the agent that proposed.")
     instruction: str | None = None
     requests: list[dict[str, Any]] = Field(description="The orders with the gate's reasons and expiry.")
@@ -167,3 +176,53 @@ class HealthReport(_Model):
     broker: dict[str, Any]
     memory_bytes: int | None
     problems: list[str] = Field(default_factory=list)
+
+
+class ReplayRequest(_Model):
+    """Options of "run again" (as ``taorui replay``)."""
+
+    allow_data_change: bool = Field(default=False, description="Replay even if a series the run read has changed.")
+    rtol: float = Field(default=0.0, ge=0.0, lt=1.0, description="Relative tolerance (0: bit for bit).")
+
+
+class PortfolioSummary(_Model):
+    """One paper portfolio at a glance (``taorui trade list`` and ``status``)."""
+
+    name: str
+    strategy: str | None = None
+    mode: str | None = None
+    trading_state: str | None = None
+    cash: float | None = None
+    value: float | None = None
+    last_day: date | None = None
+    paused_on: date | None = Field(default=None, description="The day waiting for a person, if any.")
+    pending: int = Field(default=0, description="Orders waiting for a person.")
+    problem: str | None = Field(default=None, description="Why the portfolio could not be read, if it could not.")
+
+
+class TradingOverview(_Model):
+    """Every paper portfolio of the home."""
+
+    portfolios: list[PortfolioSummary]
+
+
+class PositionRow(_Model):
+    """A position at the last close (``taorui trade positions``)."""
+
+    symbol: str
+    qty: float
+    close: float
+    value: float
+
+
+class PortfolioView(_Model):
+    """A portfolio's trading cycle: positions, P&L, the day's decisions, blocked orders and why."""
+
+    portfolio: str
+    status: PortfolioStatus = Field(description="As `taorui trade status`.")
+    positions: list[PositionRow] = Field(description="As `taorui trade positions`.")
+    report: TradeReport = Field(description="As `taorui trade report` (P&L before and after costs, vs the benchmark).")
+    today: date | None = Field(description="The latest cycle day: the day waiting for a person, else the last run.")
+    decisions: list[DecisionRecord] = Field(description="Every order's decision on `today`, with the reasons.")
+    blocked: list[BlockedOrder] = Field(description="Every order that did not go, newest first, and why.")
+    risk: RiskStatus = Field(description="The portfolio's own gate: trading state, drawdown, limits (`trade risk`).")

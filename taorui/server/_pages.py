@@ -33,14 +33,15 @@ PAGES: dict[str, tuple[str, str]] = {
     "/chat": ("chat.html", "Chat"),
     "/inbox": ("inbox.html", "Approval inbox"),
     "/runs": ("runs.html", "Runs"),
+    "/trading": ("trading.html", "Trading"),
     "/risk": ("risk.html", "Risk"),
     "/audit": ("audit.html", "Audit"),
     "/health": ("health.html", "Health"),
 }
 
 #: The menu: path, label.
-NAV: tuple[tuple[str, str], ...] = (("/chat", "Chat"), ("/inbox", "Inbox"), ("/runs", "Runs"), ("/risk", "Risk"),
-                                    ("/audit", "Audit"), ("/health", "Health"))
+NAV: tuple[tuple[str, str], ...] = (("/chat", "Chat"), ("/inbox", "Inbox"), ("/runs", "Runs"), ("/trading", "Trading"),
+                                    ("/risk", "Risk"), ("/audit", "Audit"), ("/health", "Health"))
 
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
         "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")

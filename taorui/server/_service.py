@@ -33,23 +33,32 @@ from taorui.server._models import (
     HealthReport,
     KillSwitchResult,
     MarketFreshness,
+    PortfolioSummary,
+    PortfolioView,
+    PositionRow,
     RiskView,
     RunDetail,
     RunSummary,
+    TradingOverview,
 )
 from taorui.server._registry import REGISTRY_FILE, ThreadRegistry
 from taorui_engines.errors import InvalidArgumentError, NotFoundError, TaoruiError
 
 if TYPE_CHECKING:
     from graphs import Orchestrator
+    from graphs.trading import CycleRun, TradingDesk
     from taorui.wiring import AppContext
+    from taorui_engines.manifest import ReplayResult
 
-__all__ = ["CONSOLE_AUDIT_FILE", "ConflictError", "ConsoleService", "ForbiddenError", "finite"]
+__all__ = ["CONSOLE_AUDIT_FILE", "CYCLE_PREFIX", "ConflictError", "ConsoleService", "ForbiddenError", "finite"]
 
 logger = logging.getLogger(__name__)
 
 #: The console's action log (a guardrails ``AuditLog``), under ``Settings.state_dir``.
 CONSOLE_AUDIT_FILE = "console_audit.sqlite"
+
+#: Inbox ids of a trading cycle's waiting day: ``cycle:<portfolio>``.
+CYCLE_PREFIX = "cycle:"
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 
@@ -105,6 +114,7 @@ class ConsoleService:
         self.registry = ThreadRegistry(state / REGISTRY_FILE)
         self.actions = AuditLog(state / CONSOLE_AUDIT_FILE, anchor_dir=ctx.settings.anchor_dir)
         self._lock = threading.Lock()
+        self._desk_lock = threading.RLock()  # the desk caches open portfolios in a dict: one caller at a time
         self._orchestrator: Orchestrator | None = None
 
     def warm(self) -> None:
@@ -156,7 +166,7 @@ class ConsoleService:
         inside = {r.get("approval_id") for t in threads for r in t.requests}
         gate = [self._gate_item(r, now) for r in self.ctx.session_gate.approvals(ApprovalStatus.PENDING)
                 if r.id not in inside]
-        return [*threads, *gate]
+        return [*threads, *gate, *self._cycle_items(now)]
 
     def _waiting_thread(self, record: Any) -> ApprovalItem | None:
         try:
@@ -187,13 +197,18 @@ class ConsoleService:
         if not approve and not reason.strip():
             raise InvalidArgumentError("a rejection needs a reason")
         thread_id, proposer = self._target(target)
+        cycle = target[len(CYCLE_PREFIX):] if target.startswith(CYCLE_PREFIX) else None
         if approve and proposer == who.name:
             self._audit(AuditKind.DECISION_REFUSED, who, "approve", target=target,
                         message="an approver cannot approve an order they proposed")
             raise ForbiddenError(f"{who.name} proposed {target}; another approver must decide it")
         try:
-            result = (self._resume(who, thread_id, approve, reason) if thread_id is not None
-                      else self._settle(who, target, approve, reason))
+            if cycle is not None:
+                result = self._decide_cycle(who, cycle, approve, reason)
+            elif thread_id is not None:
+                result = self._resume(who, thread_id, approve, reason)
+            else:
+                result = self._settle(who, target, approve, reason)
         except ConflictError as exc:
             self._audit(AuditKind.DECISION_REFUSED, who, "approve" if approve else "reject", target=target,
                         message=exc.message)
@@ -205,7 +220,11 @@ class ConsoleService:
         return result
 
     def _target(self, target: str) -> tuple[str | None, str | None]:
-        """(thread to resume or None, who proposed) for an approval id or a thread id."""
+        """(thread to resume or None, who proposed) for an approval id, a thread id or ``cycle:<portfolio>``."""
+        if target.startswith(CYCLE_PREFIX):
+            with self._desk_lock:
+                spec = self.desk.spec(target[len(CYCLE_PREFIX):])
+            return None, spec.created_by
         record = self.registry.get(target)
         if record is not None:
             return target, record.asked_by
@@ -257,7 +276,103 @@ class ConsoleService:
                               applied=settled.decision.applied, message=settled.message,
                               settlement=finite(settled.model_dump(mode="json")), fills=fills)
 
+    def _cycle_items(self, now: datetime) -> list[ApprovalItem]:
+        """One item per paper portfolio whose cycle waits for a person (``taorui trade status``)."""
+        items = []
+        with self._desk_lock:
+            desk = self.desk
+            for name in desk.names():
+                try:
+                    status, spec = desk.status(name), desk.spec(name)
+                except TaoruiError as exc:
+                    logger.warning("portfolio %s: %s", name, exc.message)
+                    continue
+                if not status.pending:
+                    continue
+                requests = [finite(p.model_dump(mode="json")) for p in status.pending]
+                expiries = [p.expires if p.expires.tzinfo else p.expires.replace(tzinfo=UTC)
+                            for p in status.pending if p.expires is not None]
+                expires = min(expiries) if expiries else None
+                day = status.paused_on.isoformat() if status.paused_on else "?"
+                items.append(ApprovalItem(
+                    id=f"{CYCLE_PREFIX}{name}", source="cycle", portfolio=name, proposed_by=spec.created_by,
+                    instruction=f"trading cycle of {name} on {day}: {status.strategy} ({status.mode})",
+                    requests=requests, expires=expires, seconds_left=_seconds_left(expires, now)))
+        return items
+
+    def _decide_cycle(self, who: Principal, name: str, approve: bool, reason: str) -> DecisionResult:
+        """As ``taorui trade approve --portfolio NAME``: the desk finishes the waiting day (one at a time)."""
+        from taorui.cli.trade import cycle_decision
+
+        decision = cycle_decision(approve, who.name, reason)
+        with self._desk_lock:
+            before = {f.fill_id for f in self.desk.journal(name).fills()}
+            try:
+                run: CycleRun = self.desk.decide(name, decision)
+            except InvalidArgumentError as exc:  # nothing waits any more: someone decided first
+                raise ConflictError(exc.message) from exc
+            fills = [finite(f.model_dump(mode="json")) for f in self.desk.journal(name).fills()
+                     if f.fill_id not in before]
+            decided = self.desk.journal(name).decisions(run.days_run[-1]) if run.days_run else []
+        counts: dict[str, int] = {}
+        for d in decided:
+            counts[d.decision] = counts.get(d.decision, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no orders"
+        return DecisionResult(id=f"{CYCLE_PREFIX}{name}", decision="approve" if approve else "reject", by=who.name,
+                              applied=True, message=f"portfolio {name}: the day finished ({summary})",
+                              settlement=finite(run.model_dump(mode="json", exclude={"report"})), fills=fills)
+
+    # trading ------------------------------------------------------------------------------
+    @property
+    def desk(self) -> TradingDesk:
+        """The home's trading desk (``taorui trade``)."""
+        return self.ctx.trading_desk
+
+    def trading(self) -> TradingOverview:
+        """Every portfolio, as ``taorui trade list`` and ``status`` show it."""
+        out = []
+        with self._desk_lock:
+            for name in self.desk.names():
+                try:
+                    spec, status = self.desk.spec(name), self.desk.status(name)
+                except TaoruiError as exc:
+                    out.append(PortfolioSummary(name=name, problem=exc.message))
+                    continue
+                out.append(PortfolioSummary(
+                    name=name, strategy=spec.strategy_text(), mode=spec.mode.value,
+                    trading_state=status.trading_state, cash=finite(status.cash), value=finite(status.value),
+                    last_day=status.last_day, paused_on=status.paused_on, pending=len(status.pending)))
+        return TradingOverview(portfolios=out)
+
+    def portfolio(self, name: str) -> PortfolioView:
+        """One portfolio: ``trade status``, ``positions``, ``report`` (no picture) and ``risk``, and the
+        decisions of its latest day."""
+        from taorui.cli.trade import position_rows
+
+        with self._desk_lock:
+            desk = self.desk
+            status = desk.status(name)
+            report = desk.report(name, picture=False)
+            days = [d for d in (status.paused_on, status.last_day) if d is not None]
+            today = max(days) if days else None
+            decisions = desk.journal(name).decisions(today) if today else []
+            risk = desk.gate(name).status()
+        blocked = sorted(report.blocked, key=lambda b: b.day, reverse=True)
+        return PortfolioView(portfolio=name, status=status, positions=[PositionRow(**r) for r in position_rows(status)],
+                             report=report, today=today, decisions=decisions, blocked=blocked, risk=risk)
+
     # runs ---------------------------------------------------------------------------------
+    def replay(self, who: Principal, run_id: str, allow_data_change: bool = False, rtol: float = 0.0) -> ReplayResult:
+        """"Run again": as ``taorui replay RUN_ID`` (a new run folder, compared with the original)."""
+        from taorui_engines.manifest import replay
+
+        self.run_folder(run_id)  # a plain folder name of this home, or not found
+        self._audit(AuditKind.PROPOSAL, who, "replay", run_id=run_id, allow_data_change=allow_data_change)
+        result = replay(run_id, self.ctx.settings.runs_dir, self.ctx.data, allow_data_change=allow_data_change,
+                        rtol=rtol, progress=self.ctx.progress)
+        self.bus.publish("replay", f"replay {result.replay_run_id} of {run_id}: {result.verdict}", user=who.name)
+        return result
+
     def run_folder(self, run_id: str) -> Path:
         """The folder of ``run_id``; an id that is not a plain folder name is not found."""
         runs = self.ctx.settings.runs_dir.resolve()
@@ -361,13 +476,14 @@ class ConsoleService:
     def _cycles(self, problems: list[str]) -> dict[str, str | None]:
         desk = self.ctx.trading_desk
         cycles: dict[str, str | None] = {}
-        for name in desk.names():
-            try:
-                last = desk.status(name).last_day
-            except TaoruiError as exc:
-                problems.append(f"portfolio {name}: {exc.message}")
-                last = None
-            cycles[name] = last.isoformat() if last else None
+        with self._desk_lock:
+            for name in desk.names():
+                try:
+                    last = desk.status(name).last_day
+                except TaoruiError as exc:
+                    problems.append(f"portfolio {name}: {exc.message}")
+                    last = None
+                cycles[name] = last.isoformat() if last else None
         return cycles
 
 

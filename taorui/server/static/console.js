@@ -12,7 +12,7 @@
 (() => {
   const TOKEN_KEY = "taorui.console.token";
   const FLASH_KEY = "taorui.console.flash";
-  const PAGE_PATHS = ["/chat", "/inbox", "/runs", "/risk", "/audit", "/health"];
+  const PAGE_PATHS = ["/chat", "/inbox", "/runs", "/trading", "/risk", "/audit", "/health"];
   const ROLES = ["viewer", "trader", "approver", "admin"];
   const $ = (id) => document.getElementById(id);
 
@@ -372,14 +372,16 @@
       const node = el("article", { class: "item", "data-id": item.id });
       const requests = item.requests || [];
       for (const r of requests) {
-        node.append(el("div", { class: "order", text: orderText(r.order) }),
+        node.append(el("div", { class: "order", text: orderText(r.order || r.intent) }),
           el("ul", { class: "reasons" }, (r.reasons || []).map((why) => el("li", {}, el("code", { text: why.code }), " ", el("span", { lang: langOf(why.message), text: why.message })))));
       }
       const ids = requests.map((r) => r.approval_id || r.id).filter(Boolean).join(", ");
       const agent = requests.map((r) => r.order && r.order.attribution && r.order.attribution.agent).find(Boolean);
+      const SOURCES = { thread: "a chat thread, waiting for its orders", gate: "a gate request",
+        cycle: `the trading cycle of portfolio ${item.portfolio}: approving decides all its waiting orders` };
       const context = el("dl", { class: "kv small" });
       kv(context, [["proposed by", item.proposed_by], ["instruction", item.instruction || null],
-        ["agent", agent], ["source", item.source === "thread" ? "a chat thread, waiting for its orders" : "a gate request"],
+        ["agent", agent], ["source", SOURCES[item.source] || item.source],
         ["thread", item.thread_id || null], ["request", ids || null], ["expires", fmtTime(item.expires)]]);
       const instruction = context.querySelectorAll("dd")[1];
       if (instruction && item.instruction) instruction.lang = langOf(item.instruction);
@@ -475,9 +477,10 @@
 
   const stateClass = (s) => ({ done: "ok", failed: "bad", running: "warn" }[s] || "warn");
 
-  function initRuns() {
+  function initRuns(me) {
     const list = $("runs-list");
     const detail = $("run-detail");
+    const canRerun = roleAllows(me.role, "trader");
 
     async function refresh() {
       let runs;
@@ -509,8 +512,13 @@
       const scalars = Object.keys(metrics).filter((k) => metrics[k] === null || typeof metrics[k] !== "object");
       const nested = Object.keys(metrics).filter((k) => metrics[k] !== null && typeof metrics[k] === "object");
       const close = el("button", { type: "button", text: "Close", onclick: () => { history.replaceState(null, "", "/runs"); detail.hidden = true; } });
+      const replayed = el("div", { class: "outcome", id: "replay-result", role: "status" });
+      const again = el("button", { type: "button", id: "run-again", text: "Run again",
+        title: canRerun ? "rerun from its manifest and compare the metrics (taorui replay)" : "needs the trader role",
+        disabled: !canRerun, onclick: () => runAgain(run.id, again, replayed) });
       fill(detail,
-        el("h2", {}, el("span", { class: "mono", text: run.id }), el("span", { class: `state ${stateClass(run.state)}`, text: run.state || "?" }), close),
+        el("h2", {}, el("span", { class: "mono", text: run.id }), el("span", { class: `state ${stateClass(run.state)}`, text: run.state || "?" }), again, close),
+        replayed,
         el("div", { class: "pictures" }, run.pictures.map((url) => picture(url, url.split("/").pop()))),
         el("h3", { text: "Metrics" }),
         scalars.length ? metricList(metrics, scalars.filter((k) => typeof metrics[k] !== "string" || metrics[k].length < 60)) : el("p", { class: "muted", text: "no metrics.json" }),
@@ -527,6 +535,24 @@
       );
       detail.hidden = false;
       detail.scrollIntoView({ block: "start" });
+    }
+
+    async function runAgain(id, button, box) {
+      button.disabled = true;
+      show(box, "Running it again…", "outcome muted");
+      try {
+        const r = await api("POST", `/api/runs/${encodeURIComponent(id)}/replay`, {});
+        const verdict = r.verdict.replace(/_/g, " ");
+        const cls = r.verdict === "different" ? "result error" : "result";
+        box.replaceChildren(el("p", { class: cls }, `Replayed as `, el("a", { href: `#${encodeURIComponent(r.replay_run_id)}`, text: r.replay_run_id }),
+          `: ${verdict} (${r.n_identical} identical, ${r.n_within_tolerance} within tolerance, ${r.n_different} different)`));
+        const differing = r.metrics.filter((m) => m.status !== "identical" && m.status !== "ignored");
+        if (differing.length) box.append(el("ul", { class: "small" }, differing.slice(0, 20).map((m) => el("li", { text: `${m.key}: ${m.original} → ${m.replayed} [${m.status}]` }))));
+        box.className = "outcome";
+        box.hidden = false;
+        refresh();
+      } catch (e) { box.replaceChildren(el("p", { class: "result error", text: explain(e) })); box.hidden = false; }
+      button.disabled = !canRerun;
     }
 
     const current = () => decodeURIComponent(location.hash.slice(1));
@@ -553,6 +579,72 @@
       if (entries.some((e) => e.isIntersecting)) { seen.disconnect(); load(); }
     }, { rootMargin: "200px" });
     seen.observe(node);
+  }
+
+  // trading ------------------------------------------------------------------------------------
+  const DECISION_LOOK = (d) => (/sent|approved|filled|proposed_only/.test(d) ? "ok" : /pending|waiting|needs/.test(d) ? "warn" : "bad");
+
+  function reasonList(reasons) {
+    return el("ul", { class: "reasons" }, (reasons || []).map((r) => (typeof r === "string"
+      ? el("li", { lang: langOf(r), text: r })
+      : el("li", {}, el("code", { text: r.code }), " ", el("span", { lang: langOf(r.message), text: r.message })))));
+  }
+  const intentText = (d) => `${String(d.side || "").toUpperCase()} ${fmtNum(d.qty)} ${d.symbol}`;
+  const emptyRow = (cols, text) => el("tr", {}, el("td", { colspan: cols, class: "muted", text }));
+
+  function initTrading() {
+    const table = $("trading-table");
+    const detail = $("portfolio-detail");
+
+    async function refresh() {
+      let overview;
+      try { overview = await api("GET", "/api/trading"); } catch (e) { flash(explain(e)); return; }
+      const rows = overview.portfolios.map((p) => el("tr", { "data-name": p.name },
+        el("td", {}, el("a", { href: `#${encodeURIComponent(p.name)}`, text: p.name })),
+        el("td", { class: "small", text: p.strategy || p.problem || "—" }), el("td", { text: p.mode || "—" }),
+        el("td", {}, el("span", { class: `state ${TRADING_LOOK[p.trading_state] || "warn"}`, text: p.trading_state || "?" })),
+        el("td", { text: fmtNum(p.value) }), el("td", { text: fmtNum(p.cash) }), el("td", { text: p.last_day || "never" }),
+        el("td", {}, p.pending ? el("a", { href: "/inbox", text: `${p.pending} order(s) since ${p.paused_on}` }) : "—")));
+      $("trading-list").replaceChildren(...rows);
+      table.hidden = rows.length === 0;
+      $("trading-empty").hidden = rows.length > 0;
+      const current = decodeURIComponent(location.hash.slice(1)) || (overview.portfolios[0] && overview.portfolios[0].name);
+      if (current) showPortfolio(current);
+    }
+
+    async function showPortfolio(name) {
+      let v;
+      try { v = await api("GET", `/api/trading/${encodeURIComponent(name)}`); } catch (e) { flash(explain(e)); return; }
+      const s = v.status, r = v.report, k = v.risk;
+      $("pf-name").textContent = `${v.portfolio} · ${s.strategy} · ${s.mode}`;
+      show($("pf-state"), s.trading_state, `state ${TRADING_LOOK[s.trading_state] || "warn"}`);
+      show($("pf-waiting"), s.pending.length ? `${s.pending.length} order(s) of ${s.paused_on} wait for a person in the inbox.` : "");
+      kv($("pf-pnl"), [["value", fmtNum(s.value)], ["cash", fmtNum(s.cash)], ["initial cash", fmtNum(r.initial_cash)],
+        ["P&L after costs", fmtNum(r.pnl_after_costs)], ["P&L before costs", fmtNum(r.pnl_before_costs)],
+        ["commissions", fmtNum(r.commissions)], ["total return", fmtPct(r.total_return, 2)], ["sharpe", fmtNum(r.sharpe, 2)],
+        ["max drawdown", fmtPct(r.max_drawdown, 2)], ["benchmark return", fmtPct(r.benchmark_return, 2)], ["benchmark", r.benchmark],
+        ["excess return", fmtPct(r.excess_return, 2)], ["days run", `${r.days} (${r.first_day || "—"} to ${r.last_day || "—"})`],
+        ["orders sent / fills", `${r.orders_sent} / ${r.fills}`]]);
+      kv($("pf-risk"), [["state", k.state], ["reason", k.state_reason], ["drawdown", fmtPct(k.drawdown_pct / 100, 2)],
+        ["daily loss", fmtPct(k.daily_loss_pct / 100, 2)], ["orders today", fmtNum(k.orders_today)],
+        ["pending approvals", fmtNum(k.pending_approvals)], ["policy hash", k.policy_hash]]);
+      $("pf-positions").replaceChildren(...(v.positions.length ? v.positions.map((p) => el("tr", {}, el("td", { text: p.symbol }),
+        el("td", { text: fmtNum(p.qty) }), el("td", { text: fmtNum(p.close, 4) }), el("td", { text: fmtNum(p.value) })))
+        : [emptyRow(4, "no positions")]));
+      $("pf-today-title").textContent = v.today ? `Decisions of ${v.today}` : "Today's decisions";
+      $("pf-decisions").replaceChildren(...(v.decisions.length ? v.decisions.map((d) => el("tr", {}, el("td", { text: intentText(d) }),
+        el("td", {}, el("span", { class: `state ${DECISION_LOOK(d.decision)}`, text: d.decision })), el("td", { text: d.by || "—" }),
+        el("td", {}, reasonList(d.reasons)))) : [emptyRow(4, "no decisions yet")]));
+      $("pf-blocked").replaceChildren(...(v.blocked.length ? v.blocked.slice(0, 200).map((b) => el("tr", {}, el("td", { text: b.day }),
+        el("td", { text: intentText(b) }), el("td", { text: b.decision }), el("td", { text: b.by || "—" }), el("td", {}, reasonList(b.reasons))))
+        : [emptyRow(5, "no blocked orders")]));
+      $("pf-caveats").replaceChildren(...(r.caveats || []).map((c) => el("li", { lang: langOf(c), text: c })));
+      detail.hidden = false;
+    }
+
+    window.addEventListener("hashchange", () => showPortfolio(decodeURIComponent(location.hash.slice(1))));
+    $("trading-refresh").addEventListener("click", refresh);
+    return refresh();
   }
 
   // risk ---------------------------------------------------------------------------------------
@@ -691,7 +783,8 @@
   }
 
   // boot ---------------------------------------------------------------------------------------
-  const PAGES = { chat: initChat, inbox: initInbox, runs: initRuns, risk: initRisk, audit: initAudit, health: initHealth };
+  const PAGES = { chat: initChat, inbox: initInbox, runs: initRuns, trading: initTrading, risk: initRisk, audit: initAudit,
+    health: initHealth };
 
   async function boot() {
     const page = document.body.dataset.page;
