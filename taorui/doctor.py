@@ -13,7 +13,7 @@ written and removed), and send the LLM one tiny request.
     embedding   the bundled embedding model's files
     llm         offline planner, or the endpoint: reachable, the model listed, one tool call
                 round trip with ``tool_choice`` sent
-    ray         TAORUI_RAY_ADDRESS answers (the Ray backend itself is not built yet)
+    ray         TAORUI_RAY_ADDRESS answers (grid searches and multi-seed RL training run there)
     database    TAORUI_DATABASE_URL answers (the Postgres backend itself is not built yet)
     console     the console's token store
 
@@ -50,7 +50,6 @@ CheckStatus = Literal["ok", "warn", "fail", "skip"]
 #: Backends that a setting names but Taorui does not implement yet (DESIGN/issue 19). A check
 #: of such a setting still tests the address, then says plainly that nothing uses it.
 NOT_BUILT: dict[str, str] = {
-    "ray": "Taorui has no Ray backend yet: experiments run in-process whatever TAORUI_RAY_ADDRESS says",
     "database": ("Taorui has no Postgres backend yet: state stays in SQLite under home/state whatever "
                  "TAORUI_DATABASE_URL says"),
 }
@@ -368,7 +367,7 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-# -- services not built yet ------------------------------------------------------------------
+# -- services on other machines -------------------------------------------------------------
 
 
 def check_ray(settings: Settings, timeout_s: float) -> Check:
@@ -377,8 +376,8 @@ def check_ray(settings: Settings, timeout_s: float) -> Check:
     if address is None:
         return _check("ray", "skip", "not configured: experiments run in-process")
     if address in ("auto", "local"):
-        return _check("ray", "warn", f"TAORUI_RAY_ADDRESS={address}: {NOT_BUILT['ray']}",
-                      "unset TAORUI_RAY_ADDRESS until the Ray backend exists", address=address)
+        return _check("ray", "warn", f"TAORUI_RAY_ADDRESS={address}: Ray finds the cluster itself; not checked here",
+                      "give the head's host:port to have it checked", address=address)
     parts = urlsplit(address if "://" in address else f"ray://{address}")
     default = 10001 if "://" in address else 6379
     return _service("ray", "TAORUI_RAY_ADDRESS", parts.hostname or "", parts.port or default, timeout_s,

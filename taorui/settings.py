@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, description="Older form: the Chroma server's host.")
     chroma_port: int = Field(default=8000, ge=1, le=65535, description="Older form: its port.")
 
-    # -- Parallel experiments (Ray): in-process unless an address is named. Not built yet:
-    # `taorui doctor` checks the address answers and says so.
+    # -- Parallel experiments (Ray): in-process unless an address is named; with one, grid searches
+    # and multi-seed RL training run as tasks on that cluster (the CLI and tools pass it down).
     ray_address: str | None = Field(default=None, description="Ray cluster, e.g. ray://head:10001 or head:6379.")
 
     # -- Durable state: SQLite files under home/state unless a database is named. Postgres

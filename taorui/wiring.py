@@ -176,6 +176,7 @@ class AppContext:
         return ToolContext(data=self.data, runs_dir=self.settings.runs_dir, state_dir=self.settings.state_dir,
                            progress=self.progress, memory=self.memory if self.with_memory else None,
                            gate=self.session_gate, trading=self.trading_port, agent=agent,
+                           ray_address=self.settings.ray_address,
                            factor_proposer=self.factor_proposer if self.llm_backend() == "openai" else None)
 
     def factor_proposer(self, request: MiningRequest) -> ExternalProposer:

@@ -158,18 +158,25 @@ def test_an_endpoint_set_while_the_backend_is_offline_is_a_warning(home: Path, m
     assert code == 0 and llm.status == "warn" and llm.fix == "set TAORUI_LLM_BACKEND=openai to use this endpoint"
 
 
-@pytest.mark.parametrize(("setting", "name"), [("TAORUI_RAY_ADDRESS", "ray"), ("TAORUI_DATABASE_URL", "database")])
-def test_an_address_that_answers_says_the_backend_is_not_built_yet(
-        home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], listening: int,
-        setting: str, name: str) -> None:
-    value = f"127.0.0.1:{listening}" if name == "ray" else f"postgresql://taorui@127.0.0.1:{listening}/taorui"
-    monkeypatch.setenv(setting, value)
+def test_a_database_address_that_answers_says_the_backend_is_not_built_yet(
+        home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], listening: int) -> None:
+    monkeypatch.setenv("TAORUI_DATABASE_URL", f"postgresql://taorui@127.0.0.1:{listening}/taorui")
 
     code, report = doctor(home, capsys)
 
-    found = check(report, name)
+    found = check(report, "database")
     assert code == 0 and found.status == "warn"
-    assert NOT_BUILT[name] in found.summary and found.details["built"] is False
+    assert NOT_BUILT["database"] in found.summary and found.details["built"] is False
+
+
+def test_a_ray_address_that_answers_is_ok(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str], listening: int) -> None:
+    monkeypatch.setenv("TAORUI_RAY_ADDRESS", f"127.0.0.1:{listening}")
+
+    code, report = doctor(home, capsys)
+
+    found = check(report, "ray")
+    assert code == 0 and found.status == "ok" and found.details["built"] is True
 
 
 @pytest.mark.parametrize(("setting", "name"), [("TAORUI_RAY_ADDRESS", "ray"), ("TAORUI_DATABASE_URL", "database")])

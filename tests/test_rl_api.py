@@ -13,7 +13,7 @@ def test_rl_public_surface_is_pinned() -> None:
         "RLEvalResult", "RLRunResult", "RLRunSpec", "RLTrainRequest", "SingleAssetEnv", "SingleAssetVecEnv",
         "add_indicators",
         "evaluate_agent", "load_panel", "next_action", "performance", "prepare", "resolve_split", "train_agent",
-        "PolicyStep", "policy_step",
+        "PolicyStep", "policy_step", "SeedFailure", "SeedRunsResult", "train_seeds",
     }
     for name in rl.__all__:
         assert hasattr(rl, name), name

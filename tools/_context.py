@@ -45,6 +45,8 @@ class ToolContext:
     #: Builds the language-model factor proposer for one mining request, when an LLM is configured
     #: (the app injects it; tools never build a model themselves).
     factor_proposer: Callable[[MiningRequest], ExternalProposer] | None = None
+    #: The Ray cluster that grid searches run on (the app's TAORUI_RAY_ADDRESS); None: in-process.
+    ray_address: str | None = None
     #: Who is acting, carried into order attribution and run records.
     agent: str = "user"
     thread_id: str | None = None

@@ -257,7 +257,7 @@ def _optimize(args: OptimizeStrategyArgs, ctx: ToolContext) -> OptimizeStrategyR
 
     spec = OptimizeSpec(base=args.spec(), grid={k: tuple(v) for k, v in args.grid.items()},
                         oos_start=args.oos_start, oos_end=args.oos_end, metric=args.metric, top=args.top)
-    result = optimize(spec, ctx.data, ctx.runs_dir, progress=ctx.progress)
+    result = optimize(spec, ctx.data, ctx.runs_dir, progress=ctx.progress, ray_address=ctx.ray_address)
     assert result.run_id and result.run_dir and result.results_csv
     top = [RankedRow(rank=r.rank, params=r.params, in_sample=MetricSummary.of(r.in_sample),
                      out_of_sample=MetricSummary.of(r.out_of_sample) if r.out_of_sample else None)

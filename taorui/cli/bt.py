@@ -185,7 +185,8 @@ def cmd_optimize(args: argparse.Namespace, ctx: AppContext) -> int:
     """Grid search with an out-of-sample check."""
     spec = OptimizeSpec(base=_spec(args), grid=parse_grid(args.grid), oos_start=args.oos_start,
                         oos_end=args.oos_end, metric=args.metric, top=args.top, workers=args.workers)
-    result = optimize(spec, ctx.data, ctx.settings.runs_dir, progress=ctx.progress)
+    result = optimize(spec, ctx.data, ctx.settings.runs_dir, progress=ctx.progress,
+                      ray_address=ctx.settings.ray_address)
     payload = result.model_dump(mode="json")
     return emit(args, payload, _optimize_text(result))
 
@@ -194,7 +195,8 @@ def _optimize_text(result: OptimizeResult) -> str:
     metric = result.metric
     lines = [
         f"{result.strategy}: {result.n_combos} combinations ({result.n_invalid} invalid, {result.n_failed} failed) "
-        f"on {result.workers} process(es), ranked by in-sample {metric}",
+        f"on {result.workers} {'Ray CPU(s)' if result.executor == 'ray' else 'process(es)'}, "
+        f"ranked by in-sample {metric}",
         f"in-sample {result.in_sample[0]}..{result.in_sample[1]}   "
         f"out-of-sample {result.out_of_sample[0]}..{result.out_of_sample[1]}",
     ]
@@ -204,6 +206,7 @@ def _optimize_text(result: OptimizeResult) -> str:
                      f"(every point's screened {metric}: {result.screen_csv})")
     if result.synthetic_symbols:
         lines.append(f"SYNTHETIC data: {', '.join(result.synthetic_symbols[:8])}")
+    lines += [f"FAILED ({f.window.replace('_', '-')}) {f.params}: {f.error}" for f in result.failed]
     for r in result.ranking:
         if r.out_of_sample is None:
             break

@@ -18,9 +18,11 @@ from taorui_engines.rl import (
     RLEvalResult,
     RLRunResult,
     RLTrainRequest,
+    SeedRunsResult,
     evaluate_agent,
     next_action,
     train_agent,
+    train_seeds,
 )
 from tools._base import format_validation_error
 
@@ -37,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--algo", default="ppo", choices=list(ALGOS), help="SB3 algorithm (default ppo)")
     p.add_argument("--timesteps", type=int, default=5000, help="training steps (default 5000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--seeds", type=_seed_list,
+                   help="several seeds, e.g. 1,2,3: one run each (in parallel on Ray when TAORUI_RAY_ADDRESS is set)")
     p.add_argument("--n-envs", type=int, default=1,
                    help="one asset, ppo/a2c: envs stepped together in one numpy batch (default 1, the classic run)")
     p.add_argument("--train", type=parse_span, help="training window START:END (default: 4 years before test)")
@@ -113,10 +117,34 @@ def _train_text(r: RLRunResult) -> str:
     ])
 
 
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"seeds are whole numbers separated by commas, got {text!r}") from exc
+    if not seeds:
+        raise argparse.ArgumentTypeError("give at least one seed")
+    return seeds
+
+
 def cmd_train(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Train, backtest and suggest."""
+    """Train, backtest and suggest (once per seed with ``--seeds``)."""
+    if args.seeds:
+        runs = train_seeds(ctx.data, ctx.settings.runs_dir, _request(args), args.seeds, ctx.progress,
+                           ray_address=ctx.settings.ray_address)
+        emit(args, runs, _seeds_text(runs))
+        return 1 if runs.failed else 0
     result = train_agent(ctx.data, ctx.settings.runs_dir, _request(args), ctx.progress)
     return emit(args, result, _train_text(result))
+
+
+def _seeds_text(r: SeedRunsResult) -> str:
+    where = "in parallel on Ray" if r.executor == "ray" else "one after another in this process"
+    lines = [f"{len(r.seeds)} seed(s) {where}: {len(r.runs)} finished, {len(r.failed)} failed"]
+    for run in r.runs:
+        lines += ["", _train_text(run)]
+    lines += [f"FAILED seed {f.seed} (run {f.run_id}): {f.error}" for f in r.failed]
+    return "\n".join(lines)
 
 
 def cmd_act(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -32,7 +32,7 @@ from taorui_engines.errors import InternalError, InvalidArgumentError, InvalidDa
 from taorui_engines.progress import ProgressEvent, ProgressReporter, default_progress
 from taorui_engines.runs import RunFolder
 
-__all__ = ["MAX_COMBOS", "OptimizeResult", "OptimizeSpec", "RankedParams", "RankMetric", "optimize", "parse_grid"]
+__all__ = ["MAX_COMBOS", "FailedPoint", "OptimizeResult", "OptimizeSpec", "RankedParams", "RankMetric", "optimize", "parse_grid"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,16 @@ class RankedParams(BaseModel):
     out_of_sample: BacktestMetrics | None = None
 
 
+class FailedPoint(BaseModel):
+    """A grid point whose backtest did not come back, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: dict[str, Any]
+    window: Literal["in_sample", "out_of_sample"]
+    error: str
+
+
 class OptimizeResult(BaseModel):
     """The ranking, the windows and what was skipped."""
 
@@ -111,6 +121,10 @@ class OptimizeResult(BaseModel):
                                                        "the best points ran on Backtrader (see _screen).")
     n_screened_only: int = Field(default=0, description="Grid points judged by the screen alone (not in the ranking).")
     screen_csv: str | None = Field(default=None, description="Every grid point's screened metric.")
+    failed: tuple[FailedPoint, ...] = Field(default=(), description=(
+        "Backtests that failed or were lost (a worker that died more often than it is retried): "
+        "in-sample ones are missing from the ranking, out-of-sample ones have no out_of_sample."))
+    executor: Literal["local", "ray"] = Field(default="local", description="Where the backtests ran.")
 
 
 # grid text -------------------------------------------------------------------------------
@@ -245,6 +259,42 @@ class _Executor:
         self._pool.join()
 
 
+def _ray_evaluate(bars: dict[str, BarSet], task: tuple[str, str]) -> dict[str, Any]:
+    """Ray task entry: ``bars`` is the cluster's one copy (``ray.put``), resolved by Ray."""
+    _init_worker(bars)
+    return _evaluate(task)
+
+
+class _RayExecutor:
+    """Runs backtest tasks on a Ray cluster: the bars go there once, each task returns metrics.
+
+    Progress ticks as tasks finish (in any order); results come back in task order, so the
+    ranking is the in-process one. A task that raises, or whose worker died more often than
+    Ray retries it, comes back as a failed point (``ok`` False) with its reason.
+    """
+
+    def __init__(self, bars: dict[str, BarSet], address: str, tick: Callable[[], None]) -> None:
+        from taorui_engines import _ray
+
+        self.tick = tick
+        self._ray = _ray.connect(address)
+        self._bars = self._ray.put(bars)
+        self._task = _ray.remote(self._ray, _ray_evaluate)
+        self.workers = max(1, int(self._ray.cluster_resources().get("CPU", 1)))
+
+    def run(self, tasks: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Results in task order; a lost or raising task is ``{"ok": False, "error": ...}``."""
+        from taorui_engines import _ray
+
+        refs = [self._task.remote(self._bars, task) for task in tasks]
+        values = _ray.gather(self._ray, refs, lambda _i, _v: self.tick())
+        return [{"ok": False, "error": f"ray: {v.error}"} if isinstance(v, _ray.TaskFailure) else v for v in values]
+
+    def close(self, finished: bool) -> None:
+        """Drop the cluster's copy of the bars (outstanding tasks were cancelled by ``run``)."""
+        self._bars = None
+
+
 def _sort_key(metric: RankMetric, metrics: BacktestMetrics) -> float:
     value = getattr(metrics, metric)
     if value is None or not math.isfinite(value):
@@ -257,8 +307,14 @@ def optimize(
     data: DataCenter,
     runs_dir: Path | None = None,
     progress: ProgressReporter | None = None,
+    *,
+    ray_address: str | None = None,
 ) -> OptimizeResult:
-    """Run the grid in-sample, rank, run the top ones out-of-sample; write a run folder."""
+    """Run the grid in-sample, rank, run the top ones out-of-sample; write a run folder.
+
+    With ``ray_address`` (the app passes its ``TAORUI_RAY_ADDRESS``) the backtests run as
+    tasks on that Ray cluster instead of local processes; the results are the same.
+    """
     combos, invalid = _combinations(spec)
     lookback = max(validate_params(spec.base.strategy, c).lookback() for c in combos)
     base = spec.base
@@ -267,7 +323,7 @@ def optimize(
     run = (RunFolder.create(runs_dir, RUN_KIND, spec, bars["is"].run_inputs().merged(bars["oos"].run_inputs()))
            if runs_dir is not None else None)
     try:
-        result = _search(spec, combos, invalid, bars, progress, run)
+        result = _search(spec, combos, invalid, bars, progress, run, ray_address)
     except BaseException as exc:
         if run is not None:
             run.fail(exc)
@@ -286,7 +342,7 @@ def _oos_bars(data: DataCenter, spec: OptimizeSpec, lookback: int) -> BarSet:
 
 def _search(
     spec: OptimizeSpec, combos: list[dict[str, Any]], invalid: int, bars: dict[str, BarSet],
-    progress: ProgressReporter | None, run: RunFolder | None,
+    progress: ProgressReporter | None, run: RunFolder | None, ray_address: str | None = None,
 ) -> OptimizeResult:
     reporter = default_progress(progress)
     workers = spec.workers or 1
@@ -308,10 +364,13 @@ def _search(
     if spec.workers is None:
         workers = auto_workers(len(confirmed) + min(spec.top, len(confirmed)),
                                len(bars["is"].window_dates()) * len(spec.base.symbols))
-    executor = _Executor(bars, min(workers, len(confirmed)), tick)
+    executor: _Executor | _RayExecutor = (_RayExecutor(bars, ray_address, tick) if ray_address is not None
+                                          else _Executor(bars, min(workers, len(confirmed)), tick))
     try:
-        ranked = _rank(spec, confirmed, executor.run(in_tasks))
-        ranking = _with_oos(spec, ranked, executor.run)
+        in_results = executor.run(in_tasks)
+        ranked = _rank(spec, confirmed, in_results)
+        failed = _failures(confirmed, in_results)
+        ranking = _with_oos(spec, ranked, executor.run, failed)
     except BaseException:
         executor.close(finished=False)
         raise
@@ -326,8 +385,12 @@ def _search(
         out_of_sample=(spec.oos_start, spec.oos_end), n_combos=len(combos) + invalid, n_invalid=invalid,
         n_failed=len(confirmed) - len(ranking), workers=executor.workers, ranking=tuple(ranking),
         synthetic_symbols=bars["is"].synthetic, screened=screened is not None,
-        n_screened_only=len(combos) - len(confirmed),
+        n_screened_only=len(combos) - len(confirmed), failed=tuple(failed),
+        executor="ray" if ray_address is not None else "local",
     )
+    if failed:
+        logger.warning("optimize %s: %d grid point(s) failed or were lost; see the result's `failed`",
+                       spec.base.strategy, len(failed))
     if run is not None and screened is not None:
         frame = pd.DataFrame([{**{f"param_{k}": v for k, v in c.items()}, f"screen_{spec.metric}": x}
                               for c, x in zip(combos, screened, strict=True)])
@@ -410,13 +473,22 @@ def _rank(
     return sorted(scored, key=lambda item: _sort_key(spec.metric, item[1]))
 
 
+def _failures(combos: list[dict[str, Any]], results: list[dict[str, Any]], window: Literal[
+        "in_sample", "out_of_sample"] = "in_sample") -> list[FailedPoint]:
+    return [FailedPoint(params=c, window=window, error=str(r.get("error")))
+            for c, r in zip(combos, results, strict=True) if not r["ok"]]
+
+
 def _with_oos(
-    spec: OptimizeSpec, scored: list[tuple[dict[str, Any], BacktestMetrics]], run: Runner
+    spec: OptimizeSpec, scored: list[tuple[dict[str, Any], BacktestMetrics]], run: Runner,
+    failed: list[FailedPoint] | None = None,
 ) -> list[RankedParams]:
     top = scored[: spec.top]
     base = spec.base.model_copy(update={"start": spec.oos_start, "end": spec.oos_end})
     tasks = [("oos", base.model_copy(update={"params": c}).model_dump_json()) for c, _ in top]
     oos = run(tasks)
+    if failed is not None:
+        failed += _failures([c for c, _ in top], oos, "out_of_sample")
     out = [RankedParams(rank=i + 1, params=c, in_sample=m,
                         out_of_sample=BacktestMetrics.model_validate(r["metrics"]) if r["ok"] else None)
            for i, ((c, m), r) in enumerate(zip(top, oos, strict=True))]
@@ -449,6 +521,7 @@ def _write(result: OptimizeResult, run: RunFolder) -> OptimizeResult:
         "in_sample_start": result.in_sample[0].isoformat(), "in_sample_end": result.in_sample[1].isoformat(),
         "oos_start": result.out_of_sample[0].isoformat(), "oos_end": result.out_of_sample[1].isoformat(),
         "n_combos": result.n_combos, "n_invalid": result.n_invalid, "n_failed": result.n_failed,
+        "failed": [f.model_dump(mode="json") for f in result.failed], "executor": result.executor,
         "screened": result.screened, "n_screened_only": result.n_screened_only,
         "workers": result.workers, "synthetic": bool(result.synthetic_symbols),
         "benchmark_out_of_sample": result.benchmark_out_of_sample.model_dump() if result.benchmark_out_of_sample else None,

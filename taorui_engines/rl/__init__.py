@@ -8,6 +8,8 @@ Public surface::
     SingleAssetEnv, MultiAssetEnv      # gymnasium environments over a Panel
     SingleAssetVecEnv                  # SB3 VecEnv: a numpy batch of SingleAssetEnv (imports SB3 on first use)
     load_panel(data, symbols, span)    # aligned prices + indicators of one window
+    train_seeds(data, runs_dir, request, seeds=(1, 2, 3), ray_address=None) -> SeedRunsResult
+                                       # one request, several seeds: in turn here, or on a Ray cluster
 
 FinRL is imported only through ``taorui_engines.rl._finrl`` (it works around FinRL's
 package ``__init__``). Conventions (fills, costs, metrics) are in docs/rl.md.
@@ -43,6 +45,7 @@ from taorui_engines.rl._models import (
     RLRunSpec,
     RLTrainRequest,
 )
+from taorui_engines.rl._seeds import SeedFailure, SeedRunsResult, train_seeds
 
 __all__ = [
     "ALGOS",
@@ -64,6 +67,8 @@ __all__ = [
     "RLRunResult",
     "RLRunSpec",
     "RLTrainRequest",
+    "SeedFailure",
+    "SeedRunsResult",
     "SingleAssetEnv",
     "SingleAssetVecEnv",
     "add_indicators",
@@ -76,6 +81,7 @@ __all__ = [
     "prepare",
     "resolve_split",
     "train_agent",
+    "train_seeds",
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -214,13 +215,25 @@ def train_agent(
     return _guarded(run, lambda: _train_and_report(data, prepared, run, progress))  # type: ignore[no-any-return]
 
 
-def _train_and_report(data: DataCenter, prepared: Prepared, run: RunFolder, progress: ProgressReporter | None) -> RLRunResult:
+def train_prepared(prepared: Prepared, workdir: Path, progress: ProgressReporter | None = None) -> tuple[Any, int]:
+    """Train the prepared spec's model (``workdir`` holds early stopping's checkpoint); needs no
+    data center, so it can run on another process or machine."""
+    spec = prepared.spec
+    valid_env = make_env(spec, prepared.valid) if prepared.valid is not None else None
+    return train_model(  # type: ignore[no-any-return]
+        lambda: _training_env(spec, prepared.train), spec.algo, spec.timesteps, spec.seed, progress, valid_env, workdir
+    )
+
+
+#: Trains a prepared spec in a work folder: ``(model, steps trained)``.
+Trainer = Callable[[Prepared, Path], tuple[Any, int]]
+
+
+def _train_and_report(data: DataCenter, prepared: Prepared, run: RunFolder, progress: ProgressReporter | None,
+                      trainer: Trainer | None = None) -> RLRunResult:
     spec = prepared.spec
     started = time.perf_counter()
-    valid_env = make_env(spec, prepared.valid) if prepared.valid is not None else None
-    model, trained = train_model(
-        lambda: _training_env(spec, prepared.train), spec.algo, spec.timesteps, spec.seed, progress, valid_env, run.path
-    )
+    model, trained = (trainer or (lambda p, w: train_prepared(p, w, progress)))(prepared, run.path)
     model_path = run.file("model.zip")
     model.save(model_path)
     trained_s = time.perf_counter() - started
