@@ -263,6 +263,11 @@ class AppContext:
     @cached_property
     def trading_desk(self) -> TradingDesk:
         """Paper portfolios and their trading cycles under ``home/trading`` (``taorui trade``)."""
+        return self.new_trading_desk()
+
+    def new_trading_desk(self) -> TradingDesk:
+        """A desk of its own over the same portfolios (as another ``taorui trade`` process would
+        have): for a long cycle run in the background while the shared desk serves reads."""
         from graphs.trading import TradingDesk
 
         return TradingDesk(self.settings.home / "trading", self.data, self.settings.runs_dir, self.portfolio_gate,

@@ -381,6 +381,7 @@ def test_the_trading_page_shows_positions_decisions_and_blocked_orders(browser: 
     expect(detail.locator("#pf-today-title")).to_have_text("Decisions of 2024-01-03")
     expect(detail.locator("#pf-blocked")).to_contain_text("rejected_by_person")
     expect(detail.locator("#pf-waiting")).to_contain_text("wait for a person")
+    expect(detail.locator("#cycle-run")).to_be_disabled()  # a viewer cannot run the cycle
     screenshot(page, "trading")
     vic.close()
 
@@ -393,3 +394,24 @@ def test_the_trading_page_shows_positions_decisions_and_blocked_orders(browser: 
     expect(item).to_contain_text("Approved by bob")
     assert not desk.status("rev5").pending
     bob.close()
+
+
+def test_the_trading_page_runs_the_next_cycle_and_streams_its_events(browser: Browser | None, live: Live) -> None:
+    from datetime import UTC, datetime
+
+    from taorui_engines.trading import FactorStrategy, PortfolioSpec, TradingMode
+
+    expect = _expect()
+    live.ctx.trading_desk.create(PortfolioSpec(name="run1", strategy=FactorStrategy(expression="Ref($close,5)/$close-1"),
+                                               mode=TradingMode.SUPERVISED, initial_cash=100_000.0,
+                                               created=datetime.now(UTC), created_by="alice"))
+    alice = Session(browser, live, "alice")
+    page = alice.sign_in("/trading")
+    page.locator("#trading-list tr[data-name='run1'] a").click()
+    expect(page.locator("#pf-name")).to_contain_text("run1")
+    page.fill("#cycle-day", "2024-01-02")
+    page.click("#cycle-run")
+    expect(page.locator("#cycle-events li[data-type='data_updated']")).to_contain_text("2024-01-02")
+    expect(page.locator("#cycle-events li[data-kind='trading_done']")).to_contain_text("wait for a person")
+    expect(page.locator("#pf-waiting")).to_contain_text("of 2024-01-02 wait for a person")  # the page refreshed
+    alice.close()

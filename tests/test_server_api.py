@@ -374,6 +374,77 @@ def test_an_approver_cannot_approve_a_cycle_of_a_portfolio_they_made(api: Consol
     assert {d.decision for d in desk.journal("bobs").decisions()} == {"rejected_by_person"}
 
 
+def _portfolio(api: Console, name: str, made_by: str = "alice") -> None:
+    """A supervised factor portfolio, made as the first `taorui trade run --strategy` makes it."""
+    from datetime import UTC, datetime
+
+    from taorui_engines.trading import FactorStrategy, PortfolioSpec, TradingMode
+
+    api.ctx.trading_desk.create(PortfolioSpec(name=name, strategy=FactorStrategy(expression="Ref($close,5)/$close-1"),
+                                              mode=TradingMode.SUPERVISED, initial_cash=100_000.0,
+                                              created=datetime.now(UTC), created_by=made_by))
+
+
+def _sse_events(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line[len("data: "):]) for line in text.splitlines() if line.startswith("data: ")]
+
+
+def test_a_trader_runs_a_cycle_and_its_events_stream_in_order_to_trading_done(api: Console) -> None:
+    from taorui_engines.locks import file_lock
+
+    _portfolio(api, "live1")
+    url = "/api/trading/live1/run"
+    body = {"day": "2024-01-02"}
+    assert api.client.post(url, json=body, headers=api.auth("vic")).status_code == 403
+    assert api.client.post(url, json=body).status_code == 401
+    # the portfolio's run lock held (as by a `taorui trade run` in another process): the run waits on it
+    with file_lock(api.ctx.trading_desk.folder("live1") / ".run.lock"):
+        started = api.client.post(url, json=body, headers=api.auth("alice"))
+        assert started.status_code == 202, started.text
+        handle = started.json()
+        again = api.client.post(url, json=body, headers=api.auth("bob"))
+        assert again.status_code == 409 and handle["run_id"] in again.json()["error"]["message"]
+    assert handle["portfolio"] == "live1" and handle["by"] == "alice" and handle["until"] == "2024-01-02"
+    stream = api.client.get("/api/events", params={"portfolio": "live1", "after": handle["after"], "until_done": True,
+                                                   "timeout_s": 120}, headers=api.auth("vic"))
+    events = _sse_events(stream.text)
+    assert events and all(e["portfolio"] == "live1" and e["run_id"] == handle["run_id"] for e in events)
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    trading = [e for e in events if e["kind"] == "trading"]
+    types = [e["node"] for e in trading]
+    assert types[0] == "data_updated" and types.index("signal_produced") < types.index("orders_proposed")
+    assert types.index("orders_proposed") < types.index("approval_requested")  # supervised: the orders wait
+    assert all(e["data"]["type"] == e["node"] and e["data"]["day"] == "2024-01-02" and e["text"] for e in trading)
+    assert all(e["user"] == "alice" for e in events)
+    done = events[-1]
+    assert done["kind"] == "trading_done" and [e["kind"] for e in events].count("trading_done") == 1
+    assert done["data"]["status"] == "waiting_for_approval" and done["data"]["waiting_for_approval"] is True
+    assert done["data"]["days_run"] == ["2024-01-02"] and done["data"]["paused_on"] == "2024-01-02"
+    assert api.ctx.trading_desk.status("live1").pending  # in the inbox, as after `taorui trade run`
+    assert any(r["action"] == "trade_run" and r["by"] == "alice" and r["run_id"] == handle["run_id"]
+               for r in _console_rows(api))
+    # the run is over: the next one starts (and, with the day still waiting, says so in its trading_done)
+    next_run = api.client.post(url, json={"day": "2024-01-03"}, headers=api.auth("alice"))
+    assert next_run.status_code == 202, next_run.text
+    after = next_run.json()["after"]
+    stream = api.client.get("/api/events", params={"portfolio": "live1", "after": after, "until_done": True,
+                                                   "timeout_s": 120}, headers=api.auth("vic"))
+    last = _sse_events(stream.text)[-1]
+    assert last["kind"] == "trading_done" and last["data"]["status"] == "failed"
+    assert "unfinished day 2024-01-02" in last["text"]
+
+
+def test_a_cycle_run_refuses_an_unknown_portfolio_a_bad_window_or_a_looser_mode(api: Console) -> None:
+    _portfolio(api, "sup2")
+    who = api.auth("alice")
+    assert api.client.post("/api/trading/nope/run", headers=who).status_code == 404
+    for body in ({"until": "2024-01-03"}, {"day": "2024-01-03", "until": "2024-01-02"}, {"mode": "semi-auto"}):
+        answer = api.client.post("/api/trading/sup2/run", json=body, headers=who)
+        assert answer.status_code == 400, (body, answer.text)
+    assert api.client.post("/api/trading/sup2/run", json={"mode": "live"}, headers=who).status_code == 422
+    assert api.app_service.running_cycle("sup2") is None
+
+
 # run again ---------------------------------------------------------------------------------
 
 def test_run_again_replays_a_backtest_run_for_a_trader(api: Console) -> None:

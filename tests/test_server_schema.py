@@ -59,4 +59,5 @@ def test_the_schema_lists_every_api_route(api: Console) -> None:
     assert {"/api/ask", "/api/approvals", "/api/approvals/{item_id}/approve", "/api/approvals/{item_id}/reject",
             "/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/files/{name}", "/api/risk",
             "/api/risk/kill-switch", "/api/audit", "/api/audit/verify", "/api/health", "/api/events",
-            "/api/threads/{thread_id}", "/api/trading", "/api/trading/{portfolio}", "/api/runs/{run_id}/replay"} <= paths
+            "/api/threads/{thread_id}", "/api/trading", "/api/trading/{portfolio}", "/api/runs/{run_id}/replay",
+            "/api/trading/{portfolio}/run"} <= paths

@@ -27,9 +27,9 @@ from taorui_engines.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from graphs.trading import CycleDecision, PortfolioStatus, TradingDesk
-    from taorui_engines.trading import PortfolioSpec, TradingEvent
+    from taorui_engines.trading import PortfolioSpec, TradingEvent, TradingMode
 
-__all__ = ["cycle_decision", "parse_strategy", "position_rows", "register"]
+__all__ = ["cycle_decision", "event_line", "run_mode", "parse_strategy", "position_rows", "register"]
 
 
 def _day(text: str) -> date:
@@ -184,18 +184,43 @@ def _new_spec(args: argparse.Namespace, ctx: AppContext) -> PortfolioSpec:
     return PortfolioSpec.model_validate(payload)
 
 
+def event_line(event: TradingEvent, everything: bool = False) -> str | None:
+    """The line a person sees for ``event`` while the cycle runs: what ``taorui trade run`` prints
+    (a blocked or waiting order, a trading-state change); with ``everything`` a short line for
+    every other event too (the console's stream), else None for those."""
+    e: Any = event
+    if event.type == "order_decided" and (everything or e.decision not in ("sent", "proposed_only")):
+        reasons = "; ".join(r.message for r in e.reasons)[:140]
+        return f"{e.day} {e.decision} {e.side} {e.qty:g} {e.symbol}" + (f": {reasons}" if reasons else "")
+    if event.type == "risk_state_changed":
+        return f"{e.day} trading state {e.before} -> {e.after}: {e.reason}"
+    if not everything:
+        return None
+    if event.type == "data_updated":
+        return f"{e.day} data through {e.data_through} ({e.market}); {e.fills_settled} fill(s) settled at the open"
+    if event.type == "signal_produced":
+        best = ", ".join(s for s, _ in e.top[:5])
+        return f"{e.day} signal from {e.source}: {e.n_scored} names scored" + (f"; best {best}" if best else "")
+    if event.type == "orders_proposed":
+        return f"{e.day} {len(e.orders)} order(s) proposed ({e.mode}) for {len(e.targets)} target(s)"
+    if event.type == "approval_requested":
+        return f"{e.day} waits for a person: {e.side} {e.qty:g} {e.symbol} ({e.approval_kind} approval {e.approval_id})"
+    if event.type == "order_filled":
+        return f"{e.day} filled {e.side} {e.qty:g} {e.symbol} @ {e.price:,.4f} (commission {e.commission:,.2f})"
+    if event.type == "order_cancelled":
+        return f"{e.day} cancelled the unfilled {e.unfilled:g} {e.symbol}: {e.reason}"
+    if event.type == "cycle_finished":
+        return (f"{e.day} cycle {e.status}: value {e.value:,.0f}, cash {e.cash:,.0f}; {e.sent} sent, "
+                f"{e.blocked} blocked, {e.pending} pending")
+    return f"{e.day} {event.type}"
+
+
 def _echo(json_mode: bool) -> Any:
     """Print the events a person should see while the cycle runs (stderr; nothing with --json)."""
     def show(event: TradingEvent) -> None:
         if json_mode:
             return
-        line = None
-        if event.type == "order_decided" and event.decision not in ("sent", "proposed_only"):  # type: ignore[union-attr]
-            reasons = "; ".join(r.message for r in event.reasons)[:140]  # type: ignore[union-attr]
-            line = f"{event.day} {event.decision} {event.side} {event.qty:g} {event.symbol}"  # type: ignore[union-attr]
-            line += f": {reasons}" if reasons else ""
-        elif event.type == "risk_state_changed":
-            line = f"{event.day} trading state {event.before} -> {event.after}: {event.reason}"  # type: ignore[union-attr]
+        line = event_line(event)
         if line:
             sys.stderr.write(line + "\n")
     return show
@@ -208,7 +233,6 @@ def _desk(ctx: AppContext) -> TradingDesk:
 def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Make the portfolio if new, then run the window (or today's cycle)."""
     from graphs.trading._text import run_text
-    from taorui_engines.trading import TradingMode
 
     desk = _desk(ctx)
     if args.portfolio not in desk.names():
@@ -225,13 +249,7 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
             if asked != spec.strategy.model_dump(mode="json"):
                 raise InvalidArgumentError(f"portfolio {args.portfolio!r} trades {spec.strategy_text()}; a portfolio's "
                                            "strategy is fixed: pick a new --portfolio name")
-        ask = TradingMode(args.mode) if args.mode else None
-        if ask is not None and ask is not spec.mode:
-            from taorui_engines.trading import stricter
-
-            if stricter(spec.mode, ask) is spec.mode:
-                raise InvalidArgumentError(f"portfolio {args.portfolio!r} runs {spec.mode.value}; a run may only be "
-                                           f"stricter (semi-auto < supervised < dry-run), not {ask.value}")
+        ask = run_mode(spec, args.mode)
     if args.watch:
         return _watch(args, ctx, ask)
     if args.start is None:
@@ -239,6 +257,17 @@ def cmd_run(args: argparse.Namespace, ctx: AppContext) -> int:
     else:
         result = desk.run(args.portfolio, args.start, args.end or args.start, ask, on_event=_echo(args.json))
     return emit(args, result, run_text(result))
+
+
+def run_mode(spec: PortfolioSpec, mode: str | None) -> TradingMode | None:
+    """The mode asked for one run of an existing portfolio (``--mode``): only a stricter one."""
+    from taorui_engines.trading import TradingMode, stricter
+
+    ask = TradingMode(mode) if mode else None
+    if ask is not None and ask is not spec.mode and stricter(spec.mode, ask) is spec.mode:
+        raise InvalidArgumentError(f"portfolio {spec.name!r} runs {spec.mode.value}; a run may only be "
+                                   f"stricter (semi-auto < supervised < dry-run), not {ask.value}")
+    return ask
 
 
 def _watch(args: argparse.Namespace, ctx: AppContext, ask: Any) -> int:

@@ -41,6 +41,8 @@ from taorui.server._models import (
     RunDetail,
     RunSummary,
     TradingOverview,
+    TradingRunRequest,
+    TradingRunStarted,
     WhoAmI,
 )
 from taorui.server._pages import mount_pages
@@ -119,7 +121,10 @@ def _service(request: Request) -> ConsoleService:
 Service = Annotated[ConsoleService, Depends(_service)]
 ThreadId = Annotated[str, Path(pattern=THREAD_ID)]
 ItemId = Annotated[str, Path(min_length=1, max_length=128)]
-Portfolio = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,47}$")]
+PORTFOLIO = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,47}$"
+Portfolio = Annotated[str, Path(pattern=PORTFOLIO)]
+#: The events that end a stream read with ``until_done``.
+_DONE_KINDS = ("ask", "approval", "trading_done")
 
 
 def create_app(ctx: AppContext, *, backend: Literal["offline", "openai"] = "offline", bus: EventBus | None = None,
@@ -219,6 +224,14 @@ def _trading_routes(router: APIRouter) -> None:
     def portfolio(portfolio: Portfolio, who: Viewer, service: Service) -> PortfolioView:
         return service.portfolio(portfolio)
 
+    @router.post("/trading/{portfolio}/run", response_model=TradingRunStarted, status_code=202,
+                 summary="run a portfolio's trading cycle in the background, as `taorui trade run` (trader); "
+                         "its events stream on /api/events")
+    def run_cycle(portfolio: Portfolio, who: Trader, service: Service,
+                  body: TradingRunRequest | None = None) -> TradingRunStarted:
+        options = body or TradingRunRequest()
+        return service.start_cycle(who, portfolio, options.day, options.until, options.mode)
+
 
 def _risk_routes(router: APIRouter) -> None:
     @router.get("/risk", response_model=RiskView, summary="trading state and the policy (read-only)")
@@ -244,15 +257,16 @@ def _risk_routes(router: APIRouter) -> None:
 
 
 def _event_routes(router: APIRouter) -> None:
-    @router.get("/events", summary="server-sent events: progress of asks made through the API",
-                response_class=StreamingResponse)
+    @router.get("/events", summary="server-sent events: progress of asks made through the API, and the "
+                                   "events of trading cycles started through it", response_class=StreamingResponse)
     async def events(request: Request, who: Viewer, service: Service,
                      thread_id: Annotated[str | None, Query(pattern=THREAD_ID)] = None,
+                     portfolio: Annotated[str | None, Query(pattern=PORTFOLIO)] = None,
                      after: Annotated[int | None, Query(ge=0)] = None, follow: bool = True,
                      until_done: bool = False,
                      timeout_s: Annotated[float, Query(gt=0, le=3600)] = 300.0) -> StreamingResponse:
         start = after if after is not None else _last_event_id(request, service.bus.last_seq)
-        stream = _sse(request, service.bus, start, thread_id, follow, until_done, timeout_s)
+        stream = _sse(request, service.bus, start, thread_id, portfolio, follow, until_done, timeout_s)
         return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
@@ -262,19 +276,20 @@ def _last_event_id(request: Request, default: int) -> int:
     return int(text) if text.isdigit() else default
 
 
-async def _sse(request: Request, bus: EventBus, after: int, thread_id: str | None, follow: bool,
-               until_done: bool, timeout_s: float) -> AsyncIterator[str]:
-    """Events after ``after``; with ``follow`` new ones as they come, until the timeout
-    (or, with ``until_done``, the end of the thread's ask or approval)."""
+async def _sse(request: Request, bus: EventBus, after: int, thread_id: str | None, portfolio: str | None,
+               follow: bool, until_done: bool, timeout_s: float) -> AsyncIterator[str]:
+    """Events after ``after`` (of one thread, one portfolio, when given); with ``follow`` new ones
+    as they come, until the timeout (or, with ``until_done``, the end of the thread's ask or
+    approval, or of a cycle run: ``trading_done``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     quiet_since = loop.time()
     while True:
-        events = bus.since(after, thread_id)
+        events = bus.since(after, thread_id, portfolio)
         for event in events:
             after = event.seq
             yield f"id: {event.seq}\nevent: {event.kind}\ndata: {event.model_dump_json()}\n\n"
-            if until_done and event.kind in ("ask", "approval"):
+            if until_done and event.kind in _DONE_KINDS:
                 return
         if not follow or loop.time() >= deadline or await request.is_disconnected():
             return

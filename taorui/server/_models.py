@@ -35,6 +35,8 @@ __all__ = [
     "RunDetail",
     "RunSummary",
     "TradingOverview",
+    "TradingRunRequest",
+    "TradingRunStarted",
     "WhoAmI",
 ]
 
@@ -226,3 +228,28 @@ class PortfolioView(_Model):
     decisions: list[DecisionRecord] = Field(description="Every order's decision on `today`, with the reasons.")
     blocked: list[BlockedOrder] = Field(description="Every order that did not go, newest first, and why.")
     risk: RiskStatus = Field(description="The portfolio's own gate: trading state, drawdown, limits (`trade risk`).")
+
+
+class TradingRunRequest(_Model):
+    """One run of a portfolio's trading cycle, as ``taorui trade run --portfolio NAME`` takes it."""
+
+    day: date | None = Field(default=None, description="First day of a replay (`--from`); none: today's cycle, on "
+                                                       "the store's last bar (as `trade run` without `--from`).")
+    until: date | None = Field(default=None, description="Last day of a replay (`--to`; default: `day`).")
+    mode: Literal["supervised", "semi-auto", "dry-run"] | None = Field(
+        default=None, description="A stricter mode for this run only (`--mode`; semi-auto < supervised < dry-run).")
+
+
+class TradingRunStarted(_Model):
+    """A cycle run started in the background; follow it on ``/api/events``."""
+
+    run_id: str = Field(description="The run's id: its events carry it.")
+    portfolio: str
+    started: datetime
+    by: str
+    day: date | None = None
+    until: date | None = None
+    mode: str | None = None
+    after: int = Field(description="The event stream's last id before the run: read "
+                                   "`/api/events?portfolio=NAME&after=AFTER&until_done=true` to follow it.")
+    events: str = Field(description="That URL.")

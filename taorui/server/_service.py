@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import re
+import secrets
 import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -40,6 +41,7 @@ from taorui.server._models import (
     RunDetail,
     RunSummary,
     TradingOverview,
+    TradingRunStarted,
 )
 from taorui.server._registry import REGISTRY_FILE, ThreadRegistry
 from taorui_engines.errors import InvalidArgumentError, NotFoundError, TaoruiError
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from graphs.trading import CycleRun, TradingDesk
     from taorui.wiring import AppContext
     from taorui_engines.manifest import ReplayResult
+    from taorui_engines.trading import TradingEvent, TradingMode
 
 __all__ = ["CONSOLE_AUDIT_FILE", "CYCLE_PREFIX", "ConflictError", "ConsoleService", "ForbiddenError", "finite"]
 
@@ -115,6 +118,8 @@ class ConsoleService:
         self.actions = AuditLog(state / CONSOLE_AUDIT_FILE, anchor_dir=ctx.settings.anchor_dir)
         self._lock = threading.Lock()
         self._desk_lock = threading.RLock()  # the desk caches open portfolios in a dict: one caller at a time
+        self._running: dict[str, str] = {}  # portfolio -> the id of its cycle run in progress (started here)
+        self._running_lock = threading.Lock()
         self._orchestrator: Orchestrator | None = None
 
     def warm(self) -> None:
@@ -361,6 +366,86 @@ class ConsoleService:
         return PortfolioView(portfolio=name, status=status, positions=[PositionRow(**r) for r in position_rows(status)],
                              report=report, today=today, decisions=decisions, blocked=blocked, risk=risk)
 
+    # trading cycle runs ---------------------------------------------------------------------
+    def start_cycle(self, who: Principal, name: str, day: date | None = None, until: date | None = None,
+                    mode: str | None = None) -> TradingRunStarted:
+        """As ``taorui trade run --portfolio NAME [--from DAY --to UNTIL] [--mode MODE]`` on an existing
+        portfolio, in a background thread: every TradingEvent goes to the bus (kind ``trading``),
+        then one ``trading_done`` with the outcome. One run per portfolio at a time (else a conflict)."""
+        from taorui.cli.trade import run_mode
+
+        if until is not None and day is None:
+            raise InvalidArgumentError("`until` needs `day` (a replay window), as `--to` needs `--from`")
+        if day is not None and until is not None and until < day:
+            raise InvalidArgumentError(f"`until` {until} is before `day` {day}")
+        with self._desk_lock:
+            spec = self.desk.spec(name)  # an unknown portfolio is not found; the console does not make them
+        ask = run_mode(spec, mode)
+        run_id = f"cyc-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        with self._running_lock:
+            running = self._running.get(name)
+            if running is not None:
+                raise ConflictError(f"a cycle of portfolio {name!r} is already running ({running}); wait for its "
+                                    "trading_done event")
+            self._running[name] = run_id
+        try:
+            after = self.bus.last_seq
+            self._audit(AuditKind.PROPOSAL, who, "trade_run", portfolio=name, run_id=run_id,
+                        day=day.isoformat() if day else None, until=until.isoformat() if until else None, mode=mode)
+            worker = threading.Thread(target=self._run_cycle, args=(who, name, run_id, day, until, ask),
+                                      name=f"cycle-{name}", daemon=True)
+            worker.start()
+        except BaseException:
+            with self._running_lock:
+                self._running.pop(name, None)
+            raise
+        return TradingRunStarted(run_id=run_id, portfolio=name, started=datetime.now(UTC), by=who.name, day=day,
+                                 until=until or day, mode=mode, after=after,
+                                 events=f"/api/events?portfolio={name}&after={after}&until_done=true")
+
+    def running_cycle(self, name: str) -> str | None:
+        """The id of portfolio ``name``'s cycle run in progress here, if any."""
+        with self._running_lock:
+            return self._running.get(name)
+
+    def _run_cycle(self, who: Principal, name: str, run_id: str, day: date | None, until: date | None,
+                   ask: TradingMode | None) -> None:
+        """The background run: the desk call of ``taorui trade run``, its events on the bus."""
+        from taorui.cli.trade import event_line
+
+        def publish(event: TradingEvent) -> None:
+            self.bus.publish("trading", event_line(event, everything=True) or event.type, node=event.type,
+                             user=who.name, portfolio=name, run_id=run_id, data=finite(event.model_dump(mode="json")))
+
+        outcome: dict[str, Any]
+        try:
+            desk = self._run_desk()
+            if day is None:
+                run = desk.run_live(name, datetime.now(UTC), ask, on_event=publish)
+            else:
+                run = desk.run(name, day, until or day, ask, on_event=publish)
+        except TaoruiError as exc:
+            outcome = {"status": "failed", "error": exc.to_dict(), "days_run": [], "waiting_for_approval": False}
+            text = f"portfolio {name}: the cycle failed: {exc.message}"
+        except Exception:  # a worker thread: nothing above it would report the failure
+            logger.exception("the cycle run %s of portfolio %s failed", run_id, name)
+            outcome = {"status": "failed", "error": {"type": "Internal", "message": "an unexpected error; see the "
+                                                     "server log"}, "days_run": [], "waiting_for_approval": False}
+            text = f"portfolio {name}: the cycle failed (see the server log)"
+        else:
+            outcome, text = _cycle_outcome(run)
+        finally:
+            with self._running_lock:
+                self._running.pop(name, None)
+        self.bus.publish("trading_done", text, node=outcome["status"], user=who.name, portfolio=name, run_id=run_id,
+                         data=finite(outcome))
+
+    def _run_desk(self) -> TradingDesk:
+        """A desk of its own for a background run, as a ``taorui trade run`` process has one: the shared
+        desk stays free for the pages' reads while the cycle runs (the portfolio's file lock and its
+        SQLite stores keep the two apart, as they keep the CLI and the server apart)."""
+        return self.ctx.new_trading_desk()
+
     # runs ---------------------------------------------------------------------------------
     def replay(self, who: Principal, run_id: str, allow_data_change: bool = False, rtol: float = 0.0) -> ReplayResult:
         """"Run again": as ``taorui replay RUN_ID`` (a new run folder, compared with the original)."""
@@ -485,6 +570,23 @@ class ConsoleService:
                     last = None
                 cycles[name] = last.isoformat() if last else None
         return cycles
+
+
+def _cycle_outcome(run: CycleRun) -> tuple[dict[str, Any], str]:
+    """A finished run's outcome (the ``trading_done`` event's data) and its line."""
+    waiting = run.paused_on is not None
+    outcome = {"status": "waiting_for_approval" if waiting else "done", "mode": run.mode,
+               "window": [d.isoformat() for d in run.window], "days_run": [d.isoformat() for d in run.days_run],
+               "already_done": run.already_done, "waiting_for_approval": waiting,
+               "paused_on": run.paused_on.isoformat() if run.paused_on else None, "pending": len(run.pending),
+               "live_note": run.live_note}
+    days = run.days_run
+    ran = f"{len(days)} day(s) run ({days[0]} to {days[-1]})" if days else "no day to run"
+    if run.already_done:
+        ran += f", {run.already_done} already done"
+    text = f"portfolio {run.portfolio}: {ran}; " + (
+        f"{len(run.pending)} order(s) of {run.paused_on} wait for a person in the inbox" if waiting else "done")
+    return outcome, text
 
 
 def _folder_bytes(folder: Path) -> int | None:

@@ -592,9 +592,53 @@
   const intentText = (d) => `${String(d.side || "").toUpperCase()} ${fmtNum(d.qty)} ${d.symbol}`;
   const emptyRow = (cols, text) => el("tr", {}, el("td", { colspan: cols, class: "muted", text }));
 
-  function initTrading() {
+  function initTrading(me) {
     const table = $("trading-table");
     const detail = $("portfolio-detail");
+    const runButton = $("cycle-run");
+    const canRun = roleAllows(me.role, "trader");
+    const cycleEvents = $("cycle-events");
+    let shown = null;
+    let running = false;
+    if (!canRun) {
+      for (const id of ["cycle-run", "cycle-day", "cycle-until"]) $(id).disabled = true;
+      runButton.title = "needs the trader role";
+      show($("cycle-note"), `Signed in as ${me.name} (${me.role}): running a cycle needs a trader, approver or admin.`);
+    }
+
+    function cycleEvent(event) {
+      const done = event.kind === "trading_done";
+      const label = done ? `finished: ${event.node}` : event.node;
+      cycleEvents.append(el("li", { class: done ? `step done ${event.node === "failed" ? "error" : ""}` : "step",
+        "data-kind": event.kind, "data-type": event.node },
+        el("span", { class: "node", text: label }), el("span", { lang: langOf(event.text), text: event.text || "" })));
+      cycleEvents.hidden = false;
+      if (done) show($("cycle-result"), event.text, event.node === "failed" ? "result error" : "result");
+    }
+
+    $("cycle-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (!shown || running || !canRun) return;
+      const name = shown;
+      const body = {};
+      if ($("cycle-day").value) body.day = $("cycle-day").value;
+      if ($("cycle-until").value) body.until = $("cycle-until").value;
+      running = true;
+      runButton.disabled = true;
+      cycleEvents.replaceChildren();
+      show($("cycle-result"), `Starting the cycle of ${name}…`, "result muted");
+      try {
+        const handle = await api("POST", `/api/trading/${encodeURIComponent(name)}/run`, body);
+        show($("cycle-result"), `Running ${handle.run_id} (started by ${handle.by})…`, "result muted");
+        await followEvents({ portfolio: name, after: handle.after, until_done: true, timeout_s: 3600 }, cycleEvent);
+      } catch (e) {
+        show($("cycle-result"), explain(e), "result error");
+      } finally {
+        running = false;
+        runButton.disabled = !canRun;
+      }
+      await refresh();
+    });
 
     async function refresh() {
       let overview;
@@ -615,6 +659,8 @@
     async function showPortfolio(name) {
       let v;
       try { v = await api("GET", `/api/trading/${encodeURIComponent(name)}`); } catch (e) { flash(explain(e)); return; }
+      if (shown !== v.portfolio && !running) { cycleEvents.replaceChildren(); cycleEvents.hidden = true; show($("cycle-result"), ""); }
+      shown = v.portfolio;
       const s = v.status, r = v.report, k = v.risk;
       $("pf-name").textContent = `${v.portfolio} · ${s.strategy} · ${s.mode}`;
       show($("pf-state"), s.trading_state, `state ${TRADING_LOOK[s.trading_state] || "warn"}`);
