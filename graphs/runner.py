@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents import ASK_USER, control_schema
 from agents.control import SUBMIT_TASK
 from agents.planner import OfflinePlanner
 from agents.planner._plan import agent_of_step
-from agents.planner._trader import waiting_text
+from agents.planner._trader import unused_costs_text, waiting_text
 from agents.preview import PlanPreview, offline_preview, planned, preview_of
+from agents.spec import TaskSpec
 from agents.understand import detect_language
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
@@ -273,7 +274,14 @@ class Orchestrator:
         person decides with the research in front of them."""
         handover = HANDOVER.load(values["handover"]) if values.get("handover") else None
         research = str((handover.payload.get("research") if handover else None) or "").strip()
-        orders = waiting_text(approvals, values.get("language", "en"))
+        lang = values.get("language", "en")
+        orders = waiting_text(approvals, lang)
+        try:
+            spec = TaskSpec.model_validate(values["task_spec"]) if values.get("task_spec") else None
+        except ValidationError:  # a thread checkpointed by another version: its orders still show
+            spec = None
+        unused = unused_costs_text(spec, lang) if spec is not None else ""
+        orders = f"{orders}\n{unused}" if unused else orders  # said while the person decides, not after
         return f"{research}\n\n{orders}" if research else orders
 
     def plan_only(self, instruction: str) -> PlanPreview:

@@ -62,6 +62,7 @@ def test_a_cost_stated_with_an_order_is_said_to_be_unused_not_dropped(env: Graph
     symbol, _ = cheap_member(env.data)
     waiting = env.orchestrator.ask(f"买入100股{symbol}，佣金按万二点五算，下单前问我")
     assert waiting.status == "needs_approval" and env.broker.orders() == []
+    assert "未使用：佣金 2.5 bp" in waiting.answer  # said while the person decides
     result = env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
     assert "未使用：佣金 2.5 bp" in result.answer and "券商自己的费率" in result.answer
 

@@ -17,8 +17,9 @@ from agents.planner._common import call, failure_answer
 from agents.planner._context import PlanContext, v
 from agents.planner._observe import APPROVAL_MESSAGE, Observation
 from agents.planner._text import code, fmt_num, pick, state_label
+from agents.spec import StepSpec, TaskSpec
 
-__all__ = ["TRADER_RECIPES", "signal_recipe", "waiting_text"]
+__all__ = ["TRADER_RECIPES", "order_costs_unused", "signal_recipe", "unused_costs_text", "waiting_text"]
 
 
 def _lot(ctx: PlanContext, symbol: str) -> int:
@@ -176,16 +177,30 @@ def close_all_recipe(ctx: PlanContext) -> Action:
     return CallTools(tuple(calls), "\n".join([head, *(zh if ctx.language == "zh" else en)]))
 
 
-def _costs_not_applied(ctx: PlanContext) -> None:
-    """A cost stated with an order ("佣金按万二点五算") cannot set what the broker charges: the fill
-    pays the broker's own rates. Said, not silently dropped."""
+def order_costs_unused(step: StepSpec) -> list[tuple[str, str]]:
+    """(en, zh) for each cost stated with an order ("佣金按万二点五算"): it cannot set what the broker
+    charges, since the fill pays the broker's own rates. Said, not silently dropped."""
     from agents.planner._common import bp
 
-    for name, zh, rate in (("commission", "佣金", ctx.step.costs.commission), ("slippage", "滑点", ctx.step.costs.slippage)):
+    out = []
+    for name, zh, rate in (("commission", "佣金", step.costs.commission), ("slippage", "滑点", step.costs.slippage)):
         if rate is not None:
-            ctx.said.ignored(f"{name} {bp(rate.value)}: an order pays the broker's own rates (see `taorui broker status`); "
-                             "a stated cost applies to backtests",
-                             f"{zh} {bp(rate.value)}：订单按券商自己的费率成交（见 `taorui broker status`），您给的成本只用于回测")
+            out.append((f"{name} {bp(rate.value)}: an order pays the broker's own rates (see `taorui broker status`); "
+                        "a stated cost applies to backtests",
+                        f"{zh} {bp(rate.value)}：订单按券商自己的费率成交（见 `taorui broker status`），您给的成本只用于回测"))
+    return out
+
+
+def unused_costs_text(spec: TaskSpec, lang: str) -> str:
+    """The order steps' stated costs that are not used, as the waiting answer's last lines."""
+    notes = [pick(lang, en, zh) for step in spec.steps if step.intent == "place_order"
+             for en, zh in order_costs_unused(step)]
+    return "\n".join(pick(lang, f"Not used: {n}.", f"未使用：{n}。") for n in notes)
+
+
+def _costs_not_applied(ctx: PlanContext) -> None:
+    for en, zh in order_costs_unused(ctx.step):
+        ctx.said.ignored(en, zh)
 
 
 def order_recipe(ctx: PlanContext) -> Action:
