@@ -14,16 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
-import threading
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from taorui.server._sqlite import connect, create
+from taorui.server._sqlite import SqliteStore
 from taorui_engines.errors import InvalidArgumentError, NotFoundError
 
 __all__ = ["TOKEN_FILE", "IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]
@@ -100,16 +96,10 @@ def _digest(salt: str, secret: str) -> str:
     return hashlib.sha256(bytes.fromhex(salt) + secret.encode()).hexdigest()
 
 
-class TokenStore:
+class TokenStore(SqliteStore):
     """Hashed bearer tokens in one SQLite file (safe across threads and processes)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        create(self.path, _SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+    SCHEMA = _SCHEMA
 
     def add(self, name: str, role: Role) -> IssuedToken:
         """Make a token for ``name`` with ``role``; the returned token is the only copy."""

@@ -8,15 +8,11 @@ so that user is the proposer of every order it waits on).
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from taorui.server._sqlite import connect, create
+from taorui.server._sqlite import SqliteStore
 
 __all__ = ["REGISTRY_FILE", "ThreadRecord", "ThreadRegistry"]
 
@@ -44,16 +40,10 @@ class ThreadRecord(BaseModel):
     updated: datetime
 
 
-class ThreadRegistry:
+class ThreadRegistry(SqliteStore):
     """Thread -> the API user of its latest instruction (SQLite, safe across threads)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        create(self.path, _SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+    SCHEMA = _SCHEMA
 
     def record(self, thread_id: str, asked_by: str, instruction: str) -> None:
         """``asked_by`` gives the thread its latest instruction."""

@@ -7,11 +7,12 @@ A connection per call keeps the stores safe across the server's threads and a se
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-__all__ = ["connect", "create"]
+__all__ = ["SqliteStore", "connect", "create"]
 
 
 @contextmanager
@@ -30,3 +31,17 @@ def create(path: Path, schema: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with connect(path) as conn:
         conn.executescript(schema)
+
+
+class SqliteStore:
+    """Base of a console store: its file, created with ``SCHEMA``, and a lock for writers."""
+
+    SCHEMA = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        create(self.path, self.SCHEMA)
+
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
