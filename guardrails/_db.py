@@ -30,10 +30,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from taorui_engines import sqlstore
 from taorui_engines.errors import InternalError, UnavailableError
 from taorui_engines.locks import file_lock
 
-__all__ = ["Database", "HeldLock", "Syncable", "defer_sync", "file_lock", "group_commit"]
+__all__ = ["Database", "HeldLock", "PgDatabase", "SqlConnection", "Store", "Syncable", "defer_sync", "file_lock",
+           "group_commit", "open_database", "open_lock"]
 
 logger = logging.getLogger(__name__)
 
@@ -308,10 +310,109 @@ class Database:
         with self._lock, _translated(self.path):
             return list(self._conn.execute(sql, params).fetchall())
 
+    def columns(self, table: str) -> set[str]:
+        """The column names of ``table`` (for migrations of files written by older versions)."""
+        return {row[1] for row in self.read(f"PRAGMA table_info({table})")}
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+class SqlConnection(Protocol):
+    """What a store's write transaction hands it: SQLite's connection or :class:`PgConnection`."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
+        """Run one statement with ``?`` placeholders."""
+
+
+class Store(Protocol):
+    """The surface the guardrail stores use, on SQLite (:class:`Database`) or Postgres."""
+
+    path: Path
+
+    def write(self, durable: bool = True) -> Any:
+        """A context manager: one atomic write transaction yielding a :class:`SqlConnection`."""
+
+    def sync(self) -> None:
+        """The durable point of a group-commit scope."""
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered while nothing changed."""
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        """Rows of one query."""
+
+    def columns(self, table: str) -> set[str]:
+        """Column names of a table."""
+
+    def close(self) -> None:
+        """Close."""
+
+
+class PgDatabase:
+    """:class:`Database` on Postgres (``TAORUI_DATABASE_URL``): one schema per SQLite file.
+
+    Every commit is durable on the server (``synchronous_commit`` on) except a
+    ``durable=False`` write, so there is no group commit to owe: :meth:`sync` has nothing to
+    do. :meth:`cached` computes every time: Postgres has no cheap ``data_version``, and a
+    stale kill switch is worse than a query.
+    """
+
+    def __init__(self, url: str, path: Path, schema: str, extra_ddl: tuple[str, ...] = ()) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._conn = sqlstore.connect_pg(url, self.path, f"guardrail store {self.path.name}")
+        with self._lock:
+            self._conn.run_ddl([*sqlstore.pg_ddl(schema), *extra_ddl])
+
+    @contextmanager
+    def write(self, durable: bool = True) -> Iterator[sqlstore.PgConnection]:
+        """One atomic write transaction (rolled back on any error), one writer per schema."""
+        with self._lock, self._conn.transaction(durable=durable) as conn:
+            yield conn
+
+    def sync(self) -> None:
+        """Nothing owed: each commit was durable when it returned."""
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` (no cache on Postgres; see the class docs)."""
+        with self._lock:
+            return compute()
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        """Run one query and return its rows."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of ``table`` in this store's schema."""
+        with self._lock:
+            return self._conn.columns(table)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def open_database(path: Path, schema: str, pg_ddl: tuple[str, ...] = ()) -> Store:
+    """The store for ``path``: the SQLite file, or its Postgres schema when
+    ``TAORUI_DATABASE_URL`` is set (``pg_ddl``: Postgres-only statements, e.g. triggers)."""
+    url = sqlstore.database_url()
+    if url is None:
+        return Database(path, schema)
+    return PgDatabase(url, path, schema, pg_ddl)
+
+
+def open_lock(path: Path) -> HeldLock | sqlstore.PgLock:
+    """The gate's cross-process lock: ``flock`` on ``path``, or a Postgres advisory lock named
+    after it when the state lives in Postgres (several machines then exclude each other)."""
+    url = sqlstore.database_url()
+    if url is None:
+        return HeldLock(path)
+    return sqlstore.PgLock(url, sqlstore.namespace(path))
 
 
 def _run_script(conn: sqlite3.Connection, schema: str) -> None:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import builtins
 import json
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from guardrails._db import Database
+from guardrails._db import open_database
 from guardrails.models import ApprovalRequest, ApprovalStatus, Reason
 from taorui_engines.brokers.models import Order
 from taorui_engines.errors import NotFoundError
@@ -66,7 +66,7 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def _request(row: sqlite3.Row, now: datetime) -> ApprovalRequest:
+def _request(row: Any, now: datetime) -> ApprovalRequest:
     status = ApprovalStatus(row["status"])
     if status is ApprovalStatus.PENDING and now.timestamp() > row["expires"]:
         status = ApprovalStatus.EXPIRED
@@ -84,7 +84,7 @@ class ApprovalStore:
     """Approval requests in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        self._db = Database(path, _SCHEMA)
+        self._db = open_database(path, _SCHEMA)
 
     def create(
         self, order: Order, reasons: Sequence[Reason], policy_hash: str, created: datetime, expires: datetime,
@@ -137,7 +137,7 @@ class ApprovalStore:
         with self._db.write() as conn:
             changed = conn.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?"
-                " WHERE id = ? AND ((status = ? AND expires >= ?) OR (? AND status = ?))",
+                " WHERE id = ? AND ((status = ? AND expires >= ?) OR (? = 1 AND status = ?))",
                 (status.value, by, now.timestamp(), reason, request_id, ApprovalStatus.PENDING.value,
                  now.timestamp(), 0 if approve else 1, ApprovalStatus.APPROVED.value),
             ).rowcount

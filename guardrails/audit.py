@@ -51,7 +51,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails._anchor import AnchorRecord, AuditAnchor, row_mac
-from guardrails._db import Database, defer_sync
+from guardrails._db import defer_sync, open_database
 from guardrails.reference import Clock, system_clock
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,14 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+
+#: The same refusal on Postgres (a table owner who drops them is caught by the hash chain).
+_PG_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit "
+    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+)
 
 
 class AuditKind(StrEnum):
@@ -198,7 +206,7 @@ class AuditLog:
     """
 
     def __init__(self, path: Path, clock: Clock = system_clock, anchor_dir: Path | None = None) -> None:
-        self._db = Database(path, _SCHEMA)
+        self._db = open_database(path, _SCHEMA, _PG_TRIGGERS)
         self._clock = clock
         self.path = self._db.path
         self._anchor = AuditAnchor(anchor_dir or default_anchor_dir(self.path), self.path)
@@ -215,8 +223,8 @@ class AuditLog:
 
     def _open_meta(self) -> str:
         """The log's id (made on first open) and the anchor of a log that has none yet."""
+        columns = self._db.columns("audit")
         with self._db.write() as conn:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
             if "mac" not in columns:  # a log written before rows carried MACs
                 conn.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
             row = conn.execute("SELECT log_id FROM audit_meta WHERE id = 1").fetchone()
@@ -268,7 +276,8 @@ class AuditLog:
         mac = row_mac(self._key, digest)
         conn.execute("INSERT INTO audit (seq, time, kind, payload, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (seq, time, kind, text, prev, digest, mac))
-        conn.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", (seq, digest))
+        conn.execute("INSERT INTO audit_head VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
+                     " hash = excluded.hash", (seq, digest))
         return seq, prev, digest, mac
 
     def buffer(self, kind: AuditKind, payload: Mapping[str, Any]) -> None:

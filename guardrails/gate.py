@@ -91,7 +91,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails._crosscheck import AuditVerification, cross_check
-from guardrails._db import HeldLock, group_commit
+from guardrails._db import group_commit, open_lock
 from guardrails.approvals import ApprovalStore, not_open_message
 from guardrails.audit import AuditKind, AuditLog
 from guardrails.checks import Book, CheckInputs, evaluate, loss_breaches, parse_order
@@ -179,7 +179,7 @@ class Gate:
         self._approvals = ApprovalStore(self._state_dir / STATE_FILE)
         self._audit = AuditLog(self._state_dir / AUDIT_FILE, clock=wall_clock, anchor_dir=anchor_dir)
         self._lock = threading.RLock()
-        self._file_lock = HeldLock(self._state_dir / _LOCK_FILE)
+        self._file_lock = open_lock(self._state_dir / _LOCK_FILE)
         self._depth = 0
         self._recovered: list[str] = []
         self._allowed: frozenset[str] | None = None

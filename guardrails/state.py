@@ -20,7 +20,6 @@ change by any other connection or process is still seen by the next read.
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_left
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from guardrails._db import Database
+from guardrails._db import SqlConnection, open_database
 from guardrails.models import StateChange, TradingState
 
 __all__ = ["COUNTED", "Marks", "StateRecord", "Submission", "SubmissionStatus", "TradingStateStore", "severity"]
@@ -114,14 +113,19 @@ def _ts(moment: datetime) -> float:
 
 _DAY_S = 86_400.0
 
+#: Portable upsert (SQLite >= 3.24 and Postgres) of the one marks row.
+_UPSERT_MARKS = ("INSERT INTO marks VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                 " high_water_mark = excluded.high_water_mark, day = excluded.day,"
+                 " day_start_equity = excluded.day_start_equity, last_equity = excluded.last_equity")
+
 
 class TradingStateStore:
-    """Trading state, marks, ledger and seen fills in one SQLite file."""
+    """Trading state, marks, ledger and seen fills in one SQLite file (or its Postgres schema)."""
 
     def __init__(self, path: Path) -> None:
-        self._db = Database(path, _SCHEMA)
+        self._db = open_database(path, _SCHEMA)
+        columns = self._db.columns("submissions")
         with self._db.write() as conn:  # ledgers written before rows had a status
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(submissions)")}
             if "status" not in columns:
                 conn.execute("ALTER TABLE submissions ADD COLUMN status TEXT NOT NULL DEFAULT 'sent'")
             if "notional" not in columns:
@@ -157,20 +161,22 @@ class TradingStateStore:
             previous = self._state_in(conn)
             self._write_state(conn, TradingState.ACTIVE, reason, by, at)
             conn.execute(
-                "INSERT OR REPLACE INTO marks VALUES (1, ?, ?, ?, ?)",
+                _UPSERT_MARKS,
                 (equity, at.date().isoformat() if equity is not None else None, equity, equity),
             )
         return StateChange(previous=previous, state=TradingState.ACTIVE, reason=reason, by=by, time=at)
 
     @staticmethod
-    def _state_in(conn: sqlite3.Connection) -> TradingState:
+    def _state_in(conn: SqlConnection) -> TradingState:
         row = conn.execute("SELECT state FROM trading_state WHERE id = 1").fetchone()
         return TradingState.ACTIVE if row is None else TradingState(row[0])
 
     @staticmethod
-    def _write_state(conn: sqlite3.Connection, state: TradingState, reason: str, by: str, at: datetime) -> None:
+    def _write_state(conn: SqlConnection, state: TradingState, reason: str, by: str, at: datetime) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO trading_state VALUES (1, ?, ?, ?, ?)", (state.value, reason, by, _ts(at))
+            "INSERT INTO trading_state VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+            " reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+            (state.value, reason, by, _ts(at)),
         )
 
     # marks -----------------------------------------------------------------------------
@@ -189,7 +195,7 @@ class TradingStateStore:
             row = conn.execute("SELECT high_water_mark, day, day_start_equity FROM marks WHERE id = 1").fetchone()
             hwm = equity if row is None or row[0] is None else max(row[0], equity)
             start = equity if row is None or row[1] != day or row[2] is None else row[2]
-            conn.execute("INSERT OR REPLACE INTO marks VALUES (1, ?, ?, ?, ?)", (hwm, day, start, equity))
+            conn.execute(_UPSERT_MARKS, (hwm, day, start, equity))
         return Marks(high_water_mark=hwm, day=day, day_start_equity=start, last_equity=equity)
 
     # ledger ----------------------------------------------------------------------------
@@ -270,7 +276,7 @@ class TradingStateStore:
     def mark_fill_seen(self, fill_id: str) -> bool:
         """Record a fill as audited; False if another writer recorded it first."""
         with self._db.write() as conn:
-            return conn.execute("INSERT OR IGNORE INTO seen_fills VALUES (?)", (fill_id,)).rowcount == 1
+            return conn.execute("INSERT INTO seen_fills VALUES (?) ON CONFLICT DO NOTHING", (fill_id,)).rowcount == 1
 
     def sync(self) -> None:
         """fsync what this file holds so far (the durable point of a group commit)."""

@@ -68,7 +68,7 @@ def own_center(home: Path) -> DataCenter:
 @pytest.fixture
 def cli_env(home: Path) -> Iterator[dict[str, str]]:
     """Environment for running the ``taorui`` command in a subprocess on the fresh home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAORUI_")}
-    env["TAORUI_HOME"] = str(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAORUI_") or k == "TAORUI_DATABASE_URL"}
+    env["TAORUI_HOME"] = str(home)  # the database setting stays: the suite also runs against Postgres
     env["MPLBACKEND"] = "Agg"
     yield env

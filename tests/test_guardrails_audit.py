@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import pytest
 from guardrails import AuditKind, AuditLog
 from guardrails.approvals import ApprovalStore
 from guardrails.audit import GENESIS_HASH, _row_hash
+from tests._raw_store import REFUSED, RawStore
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,14 +29,11 @@ def log(tmp_path: Path) -> AuditLog:
 
 
 def tamper(path: Path, *statements: str) -> None:
-    """What someone with the sqlite3 shell could do: drop the guards, then edit."""
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
-    conn.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-    for sql in statements:
-        conn.execute(sql)
-    conn.commit()
-    conn.close()
+    """What someone with a SQL shell could do: drop the guards, then edit."""
+    with RawStore(path) as conn:
+        conn.drop_audit_guards()
+        for sql in statements:
+            conn.execute(sql)
 
 
 def test_an_untouched_log_verifies(log: AuditLog) -> None:
@@ -57,12 +54,11 @@ def test_rows_are_chained_from_the_genesis_hash(log: AuditLog) -> None:
 
 
 def test_the_log_refuses_updates_and_deletes(log: AuditLog) -> None:
-    conn = sqlite3.connect(log.path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE audit SET payload = '{}' WHERE seq = 2")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM audit WHERE seq = 2")
-    conn.close()
+    with RawStore(log.path) as conn:
+        with pytest.raises(REFUSED, match="append-only"):
+            conn.execute("UPDATE audit SET payload = '{}' WHERE seq = 2")
+        with pytest.raises(REFUSED, match="append-only"):
+            conn.execute("DELETE FROM audit WHERE seq = 2")
     assert log.verify().ok
 
 
@@ -74,7 +70,8 @@ def test_an_edited_row_is_reported(log: AuditLog) -> None:
 
 
 def test_an_edited_row_with_a_recomputed_hash_has_no_valid_mac(log: AuditLog) -> None:
-    row = sqlite3.connect(log.path).execute("SELECT time, kind, prev_hash FROM audit WHERE seq = 3").fetchone()
+    with RawStore(log.path) as conn:
+        row = conn.execute("SELECT time, kind, prev_hash FROM audit WHERE seq = 3").fetchone()
     payload = '{"n":3,"order":{"qty":300,"symbol":"SP500"}}'
     forged = _row_hash(row[2], 3, row[0], row[1], payload)
     tamper(log.path, f"UPDATE audit SET payload = '{payload}', hash = '{forged}' WHERE seq = 3")
@@ -135,8 +132,8 @@ def test_an_emptied_log_does_not_verify(log: AuditLog) -> None:
 def test_a_deleted_log_file_replaced_by_a_fresh_one_does_not_verify(log: AuditLog) -> None:
     path = log.path
     log.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with RawStore(path) as conn:
+        conn.destroy(path)
     report = AuditLog(path).verify()
     assert (report.ok, report.records) == (False, 0)
     assert "replaced" in (report.problem or "")

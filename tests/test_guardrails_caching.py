@@ -4,7 +4,6 @@ log in their place in the chain."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ from guardrails import AuditKind, Decision, ReasonCode, TradingState
 from guardrails.audit import AuditLog
 from guardrails.gate import AUDIT_FILE, STATE_FILE
 from guardrails.state import TradingStateStore
+from tests._raw_store import RawStore
 from tests.test_guardrails_fakes import T0, make_gate, order
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,8 +53,8 @@ def test_buffered_check_rows_are_written_at_close(tmp_path: Path) -> None:
         gate.check(order(qty=1))
     path = tmp_path / "state" / AUDIT_FILE
     gate.close()
-    with sqlite3.connect(path) as conn:  # a plain reader, as another process would be
-        kinds = [row[0] for row in conn.execute("SELECT kind FROM audit ORDER BY seq")]
+    with RawStore(path) as conn:  # a plain reader, as another process would be
+        kinds = [row[0] for row in conn.execute("SELECT kind FROM audit ORDER BY seq").fetchall()]
     assert kinds.count(AuditKind.CHECK.value) == 5
     assert AuditLog(path).verify().ok
 
@@ -75,7 +75,7 @@ def test_buffered_check_rows_are_written_within_the_flush_interval(tmp_path: Pat
     deadline = time.monotonic() + 5
     count = 0
     while time.monotonic() < deadline and count == 0:
-        with sqlite3.connect(path) as conn:
+        with RawStore(path) as conn:
             count = conn.execute("SELECT COUNT(*) FROM audit WHERE kind = 'check'").fetchone()[0]
         time.sleep(0.05)
     assert count == 1

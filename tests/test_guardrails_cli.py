@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from taorui.cli import main
 from taorui.settings import Settings
 from taorui.wiring import AppContext
 from taorui_engines.brokers.models import Attribution
+from tests._raw_store import RawStore
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = '{"symbol": "SP500", "side": "buy", "qty": 10, "type": "limit", "limit_price": 2700}'
@@ -157,11 +157,9 @@ def test_audit_verify_names_the_first_tampered_row_and_exits_1(home: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     for _ in range(3):
         run(home, capsys, "risk", "check", "--order", EXAMPLE, "--as-of", AS_OF, "--json")
-    conn = sqlite3.connect(home / "state" / "audit.sqlite")
-    conn.execute("DROP TRIGGER audit_no_delete")
-    conn.execute("DELETE FROM audit WHERE seq = 2")
-    conn.commit()
-    conn.close()
+    with RawStore(home / "state" / "audit.sqlite") as conn:
+        conn.drop_audit_guards()
+        conn.execute("DELETE FROM audit WHERE seq = 2")
     code, verified = run(home, capsys, "audit", "verify", "--json")
     assert (code, verified["ok"], verified["records"], verified["first_bad"]) == (1, False, 2, 2)
 

@@ -104,6 +104,7 @@ def cmd_check(args: argparse.Namespace, ctx: AppContext) -> int:
     """Dry-run the checks on one order."""
     gate = _gate(ctx, args.policy, args.as_of)
     result = gate.check(_order_arg(args.order), Attribution(agent=args.agent))
+    gate.audit_log.flush()  # one check per process: no batch to wait for, the row is written before the answer
     payload = _check_payload(result, gate)
     lines = [f"decision: {result.decision.value}  (policy {gate.policy.name} {result.policy_hash})"]
     lines += [f"  {r.code.value}: {r.message}" for r in result.reasons]
