@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 from taorui_engines import sqlstore
 from taorui_engines.errors import InternalError, UnavailableError
 from taorui_engines.locks import file_lock
+from taorui_engines.sqlstore import SqlConnection
 
 __all__ = ["Database", "HeldLock", "PgDatabase", "SqlConnection", "Store", "Syncable", "defer_sync", "file_lock",
            "group_commit", "open_database", "open_lock"]
@@ -318,13 +319,6 @@ class Database:
         """Close the connection."""
         with self._lock:
             self._conn.close()
-
-
-class SqlConnection(Protocol):
-    """What a store's write transaction hands it: SQLite's connection or :class:`PgConnection`."""
-
-    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
-        """Run one statement with ``?`` placeholders."""
 
 
 class Store(Protocol):

@@ -29,18 +29,25 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from taorui_engines.errors import InternalError, UnavailableError
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["DATABASE_ENV", "PgConnection", "PgLock", "Row", "advisory_key", "connect_pg", "database_url",
-           "namespace", "pg_ddl"]
+__all__ = ["DATABASE_ENV", "PgConnection", "PgLock", "Row", "SqlConnection", "advisory_key", "connect_pg",
+           "database_url", "namespace", "pg_ddl"]
 
 #: The setting that moves durable state to Postgres.
 DATABASE_ENV = "TAORUI_DATABASE_URL"
+
+
+class SqlConnection(Protocol):
+    """What a store writes through: SQLite's connection or :class:`PgConnection`."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any:
+        """Run one statement with ``?`` placeholders."""
 
 
 def database_url() -> str | None:
@@ -147,7 +154,7 @@ class _Cursor:
     def rowcount(self) -> int:
         return int(self._cursor.rowcount)
 
-    def fetchone(self) -> Row | None:
+    def fetchone(self) -> Any:
         if self._cursor.description is None:
             return None
         return self._cursor.fetchone()  # type: ignore[no-any-return]

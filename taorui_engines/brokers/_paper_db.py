@@ -1,6 +1,8 @@
-"""SQLite storage of the paper broker: schema, connections and transactions.
+"""Storage of the paper broker: schema, connections and transactions (SQLite, or Postgres).
 
-One file per account. WAL journal (readers, such as ``taorui broker status``, do not block
+One file per account (or, with ``TAORUI_DATABASE_URL``, one Postgres schema standing for it,
+see ``taorui_engines/sqlstore.py``; there a transaction holds the account's advisory lock
+as ``BEGIN IMMEDIATE`` holds the file's). WAL journal (readers, such as ``taorui broker status``, do not block
 the trading cycle), ``synchronous=FULL`` (a committed fill survives a power cut), and one
 ``BEGIN IMMEDIATE`` transaction per state change, so a process killed at any point leaves
 either the state before a change or the state after it, never half of one.
@@ -9,11 +11,15 @@ either the state before a change or the state after it, never half of one.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from taorui_engines import sqlstore
 from taorui_engines.errors import UnavailableError
+from taorui_engines.sqlstore import PgConnection, SqlConnection
 
 __all__ = ["SCHEMA_VERSION", "connect", "transaction"]
 
@@ -61,9 +67,28 @@ CREATE TABLE IF NOT EXISTS positions (
 """
 
 
+_pg = threading.local()
+
+
+def _pg_connection(url: str, path: Path) -> PgConnection:
+    """This thread's connection to the account's schema (kept: a Postgres connect costs
+    milliseconds, and every broker call opens one)."""
+    conns: dict[tuple[str, str], PgConnection] = getattr(_pg, "conns", None) or {}
+    _pg.conns = conns
+    key = (url, str(path))
+    if key not in conns:
+        conns[key] = sqlstore.connect_pg(url, path, f"paper broker {path.name}")
+    return conns[key]
+
+
 @contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A short-lived connection in autocommit mode (transactions are explicit)."""
+def connect(path: Path) -> Iterator[Any]:
+    """A connection in autocommit mode (transactions are explicit): a short-lived SQLite one,
+    or this thread's Postgres one."""
+    url = sqlstore.database_url()
+    if url is not None:
+        yield _pg_connection(url, path)
+        return
     try:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     except sqlite3.Error as exc:
@@ -77,8 +102,13 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: SqlConnection) -> Iterator[Any]:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
+    if isinstance(conn, PgConnection):
+        with conn.transaction() as pg:
+            yield pg
+        return
+    assert isinstance(conn, sqlite3.Connection)
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:  # another writer held the lock past the timeout
@@ -91,7 +121,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def create_schema(conn: sqlite3.Connection) -> None:
+def create_schema(conn: SqlConnection) -> None:
     """Create the tables if missing and switch the file to WAL (persistent per file)."""
+    if isinstance(conn, PgConnection):
+        conn.run_ddl(sqlstore.pg_ddl(_SCHEMA))
+        return
+    assert isinstance(conn, sqlite3.Connection)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(_SCHEMA)

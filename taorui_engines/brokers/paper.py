@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +73,7 @@ from taorui_engines.errors import (
     InvalidDateRangeError,
     NotFoundError,
 )
+from taorui_engines.sqlstore import SqlConnection
 
 __all__ = ["Clock", "PaperBroker", "PaperConfig"]
 
@@ -162,7 +163,7 @@ class PaperBroker:
         return existing
 
     @staticmethod
-    def _write_fresh_meta(conn: sqlite3.Connection, config: PaperConfig) -> None:
+    def _write_fresh_meta(conn: SqlConnection, config: PaperConfig) -> None:
         _set_meta(conn, "schema_version", str(db.SCHEMA_VERSION))
         _set_meta(conn, "config", config.model_dump_json())
         _set_meta(conn, "cash", repr(config.initial_cash))
@@ -221,7 +222,7 @@ class PaperBroker:
                 f"{info.symbol} has no daily open prices; the paper broker fills at daily opens"
             )
 
-    def _rejection(self, conn: sqlite3.Connection, order: Order) -> str | None:
+    def _rejection(self, conn: SqlConnection, order: Order) -> str | None:
         """Why the account cannot take ``order`` (None when it can)."""
         if not self.config.fractional and abs(order.qty - round(order.qty)) > QTY_EPS:
             return f"fractional quantity {order.qty} while fractional trading is off"
@@ -271,7 +272,7 @@ class PaperBroker:
             logger.info("paper settle to %s: %d fill(s)", day, len(fills))
         return fills
 
-    def _load_bars(self, open_rows: list[sqlite3.Row], held: list[str], day: date) -> dict[str, list[Bar]]:
+    def _load_bars(self, open_rows: list[Any], held: list[str], day: date) -> dict[str, list[Bar]]:
         """Daily bars per symbol from the earliest needed date up to ``day``."""
         mark_start = day - timedelta(days=_MARK_LOOKBACK_DAYS)
         starts: dict[str, date] = {s: mark_start for s in held}
@@ -313,7 +314,7 @@ class PaperBroker:
             return self._record_fill(conn, row, order, qty, price, datetime.combine(day, time()))
 
     def _bar_qty(
-        self, conn: sqlite3.Connection, row: sqlite3.Row, order: Order, bar: Bar, price: float
+        self, conn: SqlConnection, row: Any, order: Order, bar: Bar, price: float
     ) -> float | None:
         """Quantity this bar fills; cancels the order when cash or position has run out."""
         remaining = order.qty - row["filled_qty"]
@@ -327,7 +328,7 @@ class PaperBroker:
         return qty
 
     def _account_limit(
-        self, conn: sqlite3.Connection, order: Order, qty: float, price: float
+        self, conn: SqlConnection, order: Order, qty: float, price: float
     ) -> tuple[float, str]:
         """Cut ``qty`` to what cash (buys) or the position (sells, no shorting) allows."""
         if order.side is OrderSide.BUY:
@@ -340,7 +341,7 @@ class PaperBroker:
         return min(qty, max(_position_qty(conn, order.symbol), 0.0)), "no position left to sell"
 
     def _record_fill(
-        self, conn: sqlite3.Connection, row: sqlite3.Row, order: Order, qty: float, price: float,
+        self, conn: SqlConnection, row: Any, order: Order, qty: float, price: float,
         when: datetime,
     ) -> Fill:
         """Write the fill and move cash, position and order together (caller's transaction)."""
@@ -361,7 +362,7 @@ class PaperBroker:
         return fill
 
     def _advance_order(
-        self, conn: sqlite3.Connection, row: sqlite3.Row, order: Order, qty: float, price: float
+        self, conn: SqlConnection, row: Any, order: Order, qty: float, price: float
     ) -> None:
         filled = row["filled_qty"] + qty
         avg = ((row["avg_fill_price"] or 0.0) * row["filled_qty"] + price * qty) / filled
@@ -392,7 +393,7 @@ class PaperBroker:
         return fill
 
     def _check_explicit_fill(
-        self, conn: sqlite3.Connection, row: sqlite3.Row, order: Order, price: float,
+        self, conn: SqlConnection, row: Any, order: Order, price: float,
         moment: datetime, qty: float | None,
     ) -> float:
         if row["status"] not in _OPEN:
@@ -500,26 +501,26 @@ class PaperBroker:
 
 
 # row helpers -----------------------------------------------------------------------------
-def _meta(conn: sqlite3.Connection, name: str) -> str | None:
+def _meta(conn: SqlConnection, name: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
     return None if row is None else str(row["value"])
 
 
-def _set_meta(conn: sqlite3.Connection, name: str, value: str) -> None:
+def _set_meta(conn: SqlConnection, name: str, value: str) -> None:
     conn.execute("INSERT INTO meta(name, value) VALUES (?, ?) "
                  "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (name, value))
 
 
-def _cash(conn: sqlite3.Connection) -> float:
+def _cash(conn: SqlConnection) -> float:
     return float(_meta(conn, "cash") or "nan")
 
 
-def _last_asof(conn: sqlite3.Connection) -> date | None:
+def _last_asof(conn: SqlConnection) -> date | None:
     text = _meta(conn, "last_asof")
     return date.fromisoformat(text) if text else None
 
 
-def _refuse_backdated(conn: sqlite3.Connection, created: datetime) -> None:
+def _refuse_backdated(conn: SqlConnection, created: datetime) -> None:
     last = _last_asof(conn)
     if last is not None and created.date() < last:
         raise InvalidArgumentError(
@@ -528,12 +529,12 @@ def _refuse_backdated(conn: sqlite3.Connection, created: datetime) -> None:
         )
 
 
-def _position_qty(conn: sqlite3.Connection, symbol: str) -> float:
+def _position_qty(conn: SqlConnection, symbol: str) -> float:
     row = conn.execute("SELECT qty FROM positions WHERE symbol=?", (symbol,)).fetchone()
     return 0.0 if row is None else float(row["qty"])
 
 
-def _pending_sells(conn: sqlite3.Connection, symbol: str) -> float:
+def _pending_sells(conn: SqlConnection, symbol: str) -> float:
     total = 0.0
     for row in conn.execute("SELECT order_json, filled_qty FROM orders WHERE status IN (?, ?)", _OPEN):
         order = Order.model_validate_json(row["order_json"])
@@ -542,7 +543,7 @@ def _pending_sells(conn: sqlite3.Connection, symbol: str) -> float:
     return total
 
 
-def _order_row(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+def _order_row(conn: SqlConnection, key: str) -> Any:
     row = conn.execute("SELECT * FROM orders WHERE key=?", (key,)).fetchone()
     if row is None:
         raise NotFoundError(f"no order with key {key!r} at this paper broker")
@@ -550,13 +551,13 @@ def _order_row(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
 
 
 def _set_order(
-    conn: sqlite3.Connection, key: str, status: OrderStatus, reason: str | None, now: datetime
+    conn: SqlConnection, key: str, status: OrderStatus, reason: str | None, now: datetime
 ) -> None:
     conn.execute("UPDATE orders SET status=?, reason=COALESCE(?, reason), updated=? WHERE key=?",
                  (status.value, reason, now.isoformat(), key))
 
 
-def _order_state(row: sqlite3.Row) -> OrderState:
+def _order_state(row: Any) -> OrderState:
     return OrderState(
         order=Order.model_validate_json(row["order_json"]),
         status=OrderStatus(row["status"]),
@@ -567,13 +568,13 @@ def _order_state(row: sqlite3.Row) -> OrderState:
     )
 
 
-def _fill(row: sqlite3.Row) -> Fill:
+def _fill(row: Any) -> Fill:
     return Fill(fill_id=row["fill_id"], order_key=row["order_key"], symbol=row["symbol"],
                 side=OrderSide(row["side"]), qty=row["qty"], price=row["price"],
                 commission=row["commission"], time=datetime.fromisoformat(row["time"]))
 
 
-def _apply_position(conn: sqlite3.Connection, order: Order, qty: float, price: float, when: datetime) -> None:
+def _apply_position(conn: SqlConnection, order: Order, qty: float, price: float, when: datetime) -> None:
     row = conn.execute("SELECT * FROM positions WHERE symbol=?", (order.symbol,)).fetchone()
     book = PositionBook() if row is None else PositionBook(row["qty"], row["avg_price"])
     book.apply(qty if order.side is OrderSide.BUY else -qty, price)
@@ -588,7 +589,7 @@ def _apply_position(conn: sqlite3.Connection, order: Order, qty: float, price: f
     )
 
 
-def _first_eligible(row: sqlite3.Row) -> date:
+def _first_eligible(row: Any) -> date:
     """First calendar day whose bar may fill this order (after submission and last used bar)."""
     first = datetime.fromisoformat(row["submitted"]).date() + timedelta(days=1)
     if row["last_bar"]:
@@ -596,7 +597,7 @@ def _first_eligible(row: sqlite3.Row) -> date:
     return first
 
 
-def _events(open_rows: Iterable[sqlite3.Row], bars: dict[str, list[Bar]]) -> list[tuple[date, int, str]]:
+def _events(open_rows: Iterable[Any], bars: dict[str, list[Bar]]) -> list[tuple[date, int, str]]:
     """(bar date, order seq, key) for every bar an open order may use, in time order."""
     out = []
     for row in open_rows:
