@@ -269,8 +269,14 @@ class TradingStateStore:
         return frozenset(r[0] for r in self._db.read("SELECT fill_id FROM seen_fills"))
 
     def unseen_fills(self, fill_ids: list[str]) -> list[str]:
-        """The ids among ``fill_ids`` not yet recorded as audited."""
-        seen = {r[0] for r in self._db.read("SELECT fill_id FROM seen_fills")}
+        """The ids among ``fill_ids`` not yet recorded as audited (asked for those ids only:
+        the table grows with every fill of the account's life)."""
+        seen: set[str] = set()
+        for start in range(0, len(fill_ids), 500):
+            chunk = fill_ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            seen.update(r[0] for r in self._db.read(f"SELECT fill_id FROM seen_fills WHERE fill_id IN ({marks})",
+                                                    tuple(chunk)))
         return [f for f in fill_ids if f not in seen]
 
     def mark_fill_seen(self, fill_id: str) -> bool:

@@ -14,7 +14,7 @@ written and removed), and send the LLM one tiny request.
     llm         offline planner, or the endpoint: reachable, the model listed, one tool call
                 round trip with ``tool_choice`` sent
     ray         TAORUI_RAY_ADDRESS answers (grid searches and multi-seed RL training run there)
-    database    TAORUI_DATABASE_URL answers (the Postgres backend itself is not built yet)
+    database    TAORUI_DATABASE_URL: Postgres answers, logs us in, and lets us create schemas
     console     the console's token store
 
 Nothing here imports LangChain, FastAPI or an engine (only the data catalog's JSON reader):
@@ -49,10 +49,7 @@ CheckStatus = Literal["ok", "warn", "fail", "skip"]
 
 #: Backends that a setting names but Taorui does not implement yet (DESIGN/issue 19). A check
 #: of such a setting still tests the address, then says plainly that nothing uses it.
-NOT_BUILT: dict[str, str] = {
-    "database": ("Taorui has no Postgres backend yet: state stays in SQLite under home/state whatever "
-                 "TAORUI_DATABASE_URL says"),
-}
+NOT_BUILT: dict[str, str] = {}
 
 _PROBE_TOOL: dict[str, Any] = {
     "type": "function",
@@ -385,12 +382,38 @@ def check_ray(settings: Settings, timeout_s: float) -> Check:
 
 
 def check_database(settings: Settings, timeout_s: float) -> Check:
-    """TAORUI_DATABASE_URL answers on TCP; and whether anything uses it."""
+    """TAORUI_DATABASE_URL: the port answers, Postgres logs us in, and we may create schemas
+    (each state file becomes one; see taorui_engines/sqlstore.py)."""
     if settings.database_url is None:
         return _check("database", "skip", f"not configured: SQLite files under {settings.state_dir}")
-    parts = urlsplit(settings.database_url)
-    return _service("database", "TAORUI_DATABASE_URL", parts.hostname or "", parts.port or 5432, timeout_s,
-                    "start Postgres or fix TAORUI_DATABASE_URL")
+    url = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 5432
+    reached = _service("database", "TAORUI_DATABASE_URL", host, port, timeout_s,
+                       "start Postgres or fix TAORUI_DATABASE_URL")
+    if reached.status != "ok":
+        return reached
+    try:
+        import psycopg
+    except ImportError:
+        return _check("database", "fail", "TAORUI_DATABASE_URL is set but psycopg is not installed",
+                      "pip install 'taorui[postgres]'", host=host, port=port)
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout_s))) as conn:
+            row = conn.execute("SELECT current_setting('server_version'), current_user, current_database(),"
+                               " has_database_privilege(current_database(), 'CREATE')").fetchone()
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _check("database", "fail", f"{host}:{port} answers but Postgres did not let us in: {first}",
+                      "check the user, password and database name in TAORUI_DATABASE_URL", host=host, port=port)
+    assert row is not None
+    version, user, database, can_create = row
+    if not can_create:
+        return _check("database", "fail", f"Postgres {version}: user {user} may not create schemas in {database}",
+                      f"GRANT CREATE ON DATABASE {database} TO {user}", host=host, port=port)
+    return _check("database", "ok", f"Postgres {version} at {host}:{port}, database {database} as {user}: the gate's "
+                  "ledger, approvals, audit log, the paper book and graph checkpoints live there",
+                  host=host, port=port, version=str(version), built=True)
 
 
 def _service(name: str, setting: str, host: str, port: int, timeout_s: float, fix: str) -> Check:

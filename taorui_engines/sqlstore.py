@@ -179,6 +179,7 @@ class PgConnection:
         self.url, self.schema, self.what = url, schema, what
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = 0
+        self._in_tx = False
 
     def _open(self) -> psycopg.Connection[Any]:
         if self._conn is not None and not self._conn.closed and self._pid == os.getpid():
@@ -197,23 +198,75 @@ class PgConnection:
         return conn
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> _Cursor:
-        """Run one statement (``?`` placeholders) and return its cursor."""
+        """Run one statement (``?`` placeholders) and return its cursor.
+
+        Outside a transaction, a connection found dead (the server restarted since the last
+        call) is replaced and the statement sent once more: the first call after an outage
+        then works. Inside one, a lost connection is an :class:`UnavailableError` (the
+        transaction is gone; the caller decides whether to run it again).
+        """
+        import psycopg
+
         with self._translated():
-            conn = self._open()
-            if params:
-                return _Cursor(conn.execute(_pg_sql(sql), tuple(params)))  # type: ignore[arg-type]
-            return _Cursor(conn.execute(sql.replace("rowid", "key")))  # type: ignore[arg-type]
+            for attempt in (0, 1):
+                conn = self._open()
+                try:
+                    if params:
+                        return _Cursor(conn.execute(_pg_sql(sql), tuple(params)))  # type: ignore[arg-type]
+                    return _Cursor(conn.execute(sql.replace("rowid", "key")))  # type: ignore[arg-type]
+                except psycopg.OperationalError:
+                    if attempt or self._in_tx:
+                        raise
+                    self.close()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[PgConnection]:
-        """One atomic write transaction holding this namespace's writer lock."""
+        """One atomic write transaction holding this namespace's writer lock.
+
+        ``BEGIN`` on a connection found dead is retried once on a new one (nothing was
+        done yet); a failure after that rolls back, and a lost connection is an
+        :class:`UnavailableError`. A ``COMMIT`` whose answer was lost may or may not have
+        happened: the stores are written so that running the step again is safe.
+        """
+        import psycopg
+
         with self._translated():
-            conn = self._open()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema),))
-                if not durable:  # as SQLite's synchronous=NORMAL: survives a crash of ours, not of the server's disk
-                    conn.execute("SET LOCAL synchronous_commit = off")
+            for attempt in (0, 1):
+                conn = self._open()
+                try:
+                    conn.execute("BEGIN")
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema),))
+                    if not durable:  # as SQLite's synchronous=NORMAL: survives our crash, not the server's disk
+                        conn.execute("SET LOCAL synchronous_commit = off")
+                    break
+                except psycopg.OperationalError:
+                    self.close()
+                    if attempt:
+                        raise
+                except BaseException:
+                    self._rollback()
+                    raise
+            self._in_tx = True
+            try:
                 yield self
+            except BaseException:
+                self._in_tx = False
+                self._rollback()
+                raise
+            self._in_tx = False
+            conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            self.close()
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except psycopg.Error:
+            self.close()
 
     def columns(self, table: str) -> set[str]:
         """The column names of ``table`` in this schema."""
@@ -235,6 +288,7 @@ class PgConnection:
             except Exception:  # noqa: BLE001 - closing a dead connection cannot fail usefully
                 pass
         self._conn = None
+        self._in_tx = False
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -158,15 +158,16 @@ def test_an_endpoint_set_while_the_backend_is_offline_is_a_warning(home: Path, m
     assert code == 0 and llm.status == "warn" and llm.fix == "set TAORUI_LLM_BACKEND=openai to use this endpoint"
 
 
-def test_a_database_address_that_answers_says_the_backend_is_not_built_yet(
+def test_a_database_address_that_answers_but_is_not_postgres_is_a_failure(
         home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], listening: int) -> None:
     monkeypatch.setenv("TAORUI_DATABASE_URL", f"postgresql://taorui@127.0.0.1:{listening}/taorui")
 
     code, report = doctor(home, capsys)
 
     found = check(report, "database")
-    assert code == 0 and found.status == "warn"
-    assert NOT_BUILT["database"] in found.summary and found.details["built"] is False
+    assert code == 1 and found.status == "fail"
+    assert "did not let us in" in found.summary and "TAORUI_DATABASE_URL" in (found.fix or "")
+    assert NOT_BUILT == {}  # every backend a setting names is built
 
 
 def test_a_ray_address_that_answers_is_ok(home: Path, monkeypatch: pytest.MonkeyPatch,

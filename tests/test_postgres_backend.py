@@ -1,0 +1,160 @@
+"""Durable state on Postgres: a server of our own on loopback, killed mid-approval.
+
+The test starts Debian's PostgreSQL (``scripts/postgres.sh``, the one ``.ci/run`` uses) in a
+temp folder on a free port, points ``TAORUI_DATABASE_URL`` at it, and kills it (an immediate
+shutdown: clients see the connection drop) at the worst moments of an approval: after the
+broker took the order and before the gate recorded it, and between the decision and the
+send. When the server is back, the order has been sent exactly once. The broker is the
+in-memory one: a real broker's book does not live in our database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guardrails import ApprovalStatus, Decision, Gate
+from taorui_engines.brokers.models import Order, OrderState
+from taorui_engines.errors import UnavailableError
+from tests.test_guardrails_fakes import InMemoryBroker, make_gate, open_policy, order
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """One PostgreSQL cluster in a folder: start, kill (immediate), start again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, _free_port()
+        self.url = ""
+
+    def start(self) -> str:
+        done = subprocess.run(["bash", str(SCRIPT), "start", str(self.folder), str(self.port)],
+                              capture_output=True, text=True, timeout=180)
+        if done.returncode != 0:
+            pytest.skip(f"no PostgreSQL server here: {done.stderr.strip()[-300:]}")
+        self.url = done.stdout.strip().splitlines()[-1]
+        return self.url
+
+    def kill(self) -> None:
+        subprocess.run(["bash", str(SCRIPT), "kill", str(self.folder)], check=True, timeout=60)
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(SCRIPT), "stop", str(self.folder)], timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    if shutil.which("bash") is None:
+        pytest.skip("bash is needed to start PostgreSQL")
+    # not under pytest's tmp folders: they are private to us, and as root the cluster runs as
+    # the `postgres` user, who must be able to reach its folder
+    folder = Path(tempfile.mkdtemp(prefix="taorui-pg-"))
+    folder.chmod(0o711)
+    pg = Server(folder / "data")
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def on_server(server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+    monkeypatch.setenv("TAORUI_DATABASE_URL", server.url)
+    return server
+
+
+def _approve_with_a_server_crash(tmp_path: Path, server: Server, crash_after_broker: bool
+                                 ) -> tuple[Gate, InMemoryBroker, str, str]:
+    gate, broker, _, _ = make_gate(tmp_path, policy=open_policy(approvals={"always": True}))
+    key = f"k-pg-{'after' if crash_after_broker else 'before'}"
+    proposed = gate.propose(order(qty=2, key=key))
+    assert proposed.decision is Decision.NEEDS_APPROVAL and proposed.approval_id is not None
+    gate.approve(proposed.approval_id, "alice", "fine")
+    real_submit = broker.submit
+
+    def submit_then_crash(o: Order) -> OrderState:
+        state = real_submit(o)
+        server.kill()  # the broker has the order; the gate has not written that it was sent
+        return state
+
+    def crash_then_submit(o: Order) -> OrderState:
+        server.kill()  # the gate wrote 'sending'; the server dies before the broker is called
+        return real_submit(o)
+
+    broker.submit = submit_then_crash if crash_after_broker else crash_then_submit  # type: ignore[method-assign]
+    try:
+        with pytest.raises(UnavailableError, match="Postgres"):
+            gate.execute_approved(proposed.approval_id)
+    finally:
+        broker.submit = real_submit  # type: ignore[method-assign]
+        server.start()
+    return gate, broker, proposed.approval_id, key
+
+
+@pytest.mark.parametrize("crash_after_broker", [True, False], ids=["after_the_broker_took_it", "before_the_broker"])
+def test_a_server_killed_mid_approval_sends_the_order_once_when_it_is_back(
+        tmp_path: Path, on_server: Server, crash_after_broker: bool) -> None:
+    gate, broker, approval_id, key = _approve_with_a_server_crash(tmp_path, on_server, crash_after_broker)
+    sent_before_retry = list(broker.submitted)
+
+    retried = gate.execute_approved(approval_id)  # the person (or the graph) tries again
+    again = gate.execute_approved(approval_id)
+    assert broker.submitted.count(key) == 1
+    assert retried.decision is Decision.ALLOW and not again.submitted
+    assert gate.approval(approval_id).status is ApprovalStatus.EXECUTED
+    if crash_after_broker:
+        assert sent_before_retry == [key] and not retried.submitted  # settled from the broker's keys
+    assert gate.verify().ok
+
+
+def test_a_new_process_after_the_server_came_back_settles_the_order_once(tmp_path: Path, on_server: Server) -> None:
+    gate, broker, approval_id, key = _approve_with_a_server_crash(tmp_path, on_server, crash_after_broker=True)
+    gate.close()
+    fresh = Gate(gate.policy, broker, gate._reference, tmp_path / "state")  # noqa: SLF001 - same reference data
+    outcome = fresh.execute_approved(approval_id)
+    assert broker.submitted == [key] and not outcome.submitted
+    assert fresh.approval(approval_id).status is ApprovalStatus.EXECUTED
+    assert fresh.verify().ok
+
+
+def test_state_written_on_postgres_is_not_in_sqlite_files(tmp_path: Path, on_server: Server) -> None:
+    gate, _, _, _ = make_gate(tmp_path, policy=open_policy(approvals={"always": True}))
+    proposed = gate.propose(order(qty=1))
+    assert proposed.approval_id is not None
+    assert not list((tmp_path / "state").glob("*.sqlite"))  # the lock file may exist; no SQLite store does
+    assert gate.approvals()[0].id == proposed.approval_id
+
+
+def test_an_unreachable_server_is_a_clear_error_that_changes_nothing(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAORUI_DATABASE_URL", f"postgresql://taorui@127.0.0.1:{_free_port()}/taorui")
+    with pytest.raises(UnavailableError, match="cannot reach Postgres.*TAORUI_DATABASE_URL"):
+        make_gate(tmp_path)
+    assert not (tmp_path / "state").exists() or not list((tmp_path / "state").glob("*.sqlite"))
+
+
+def test_doctor_reports_the_server_it_will_use(tmp_path: Path, on_server: Server,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from taorui.cli import main
+    from taorui.doctor import DoctorReport
+
+    code = main(["--home", str(tmp_path / "home"), "doctor", "--json", "--timeout", "5"])
+    report = DoctorReport.model_validate_json(capsys.readouterr().out)
+    database = next(c for c in report.checks if c.name == "database")
+    assert database.status == "ok" and database.summary.startswith("Postgres 1"), database
+    assert code in (0, 1)  # other checks (the LLM endpoint, the data) are not this test's business
