@@ -18,6 +18,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from taorui_engines import sqlstore
+from taorui_engines.errors import UnavailableError
 
 __all__ = ["CHECKPOINT_FILE", "open_checkpointer", "open_postgres_checkpointer", "open_sqlite_checkpointer"]
 
@@ -53,9 +54,13 @@ def open_postgres_checkpointer(url: str, path: Path) -> BaseCheckpointSaver[str]
     """LangGraph's ``PostgresSaver`` in the schema standing for ``path`` (tables made once;
     concurrent first opens are serialised by a session advisory lock - not a transaction's:
     the saver's ``CREATE INDEX CONCURRENTLY`` waits for every open transaction to end)."""
-    from langgraph.checkpoint.postgres import PostgresSaver
-    from psycopg.rows import dict_row
-    from psycopg_pool import ConnectionPool
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+    except ImportError as exc:
+        raise UnavailableError(f"{sqlstore.DATABASE_ENV} is set but LangGraph's Postgres checkpointer is not "
+                               "installed: pip install 'taorui[postgres]' (or unset it for SQLite files)") from exc
 
     schema = sqlstore.namespace(path)
     bootstrap = sqlstore.PgLock(url, f"checkpoint-setup:{schema}")

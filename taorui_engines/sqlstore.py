@@ -184,7 +184,7 @@ class PgConnection:
     def _open(self) -> psycopg.Connection[Any]:
         if self._conn is not None and not self._conn.closed and self._pid == os.getpid():
             return self._conn
-        import psycopg  # imported here: SQLite users never pay for it
+        psycopg = _psycopg()
 
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
@@ -205,7 +205,7 @@ class PgConnection:
         then works. Inside one, a lost connection is an :class:`UnavailableError` (the
         transaction is gone; the caller decides whether to run it again).
         """
-        import psycopg
+        psycopg = _psycopg()
 
         with self._translated():
             for attempt in (0, 1):
@@ -229,7 +229,7 @@ class PgConnection:
         :class:`UnavailableError`. A ``COMMIT`` whose answer was lost may or may not have
         happened: the stores are written so that running the step again is safe.
         """
-        import psycopg
+        psycopg = _psycopg()
 
         with self._translated():
             for attempt in (0, 1):
@@ -258,7 +258,7 @@ class PgConnection:
             conn.execute("COMMIT")
 
     def _rollback(self) -> None:
-        import psycopg
+        psycopg = _psycopg()
 
         if self._conn is None or self._conn.closed:
             self.close()
@@ -292,7 +292,7 @@ class PgConnection:
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
-        import psycopg
+        psycopg = _psycopg()
 
         try:
             yield
@@ -344,6 +344,17 @@ class PgLock:
     def close(self) -> None:
         """Close the lock's connection."""
         self._conn.close()
+
+
+def _psycopg() -> Any:
+    """psycopg, imported on first use (SQLite users never pay for it), or a message that says
+    how to get it."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise UnavailableError(f"{DATABASE_ENV} is set but psycopg is not installed: "
+                               "pip install 'taorui[postgres]' (or unset it for SQLite files)") from exc
+    return psycopg
 
 
 def _first_line(exc: BaseException) -> str:
