@@ -46,7 +46,7 @@ from graphs.state import (
     PersonApproval,
 )
 from taorui_engines.errors import InvalidArgumentError, NotFoundError
-from taorui_engines.locks import file_lock
+from taorui_engines.locks import state_lock
 
 __all__ = ["AskResult", "GraphEvent", "Orchestrator", "PlanPreview", "ToolCallView", "new_thread_id"]
 
@@ -169,7 +169,7 @@ class Orchestrator:
                 yield
                 return
             digest = hashlib.sha256(thread_id.encode()).hexdigest()[:24]
-            with file_lock(self._lock_dir / "threads" / f"{digest}.lock"):
+            with state_lock(self._lock_dir / "threads" / f"{digest}.lock"):
                 yield
 
     def _config(self, thread_id: str) -> dict[str, Any]:
@@ -314,8 +314,9 @@ class Orchestrator:
             return preview
         state = {**state, "active": agent, "task": ", ".join(spec.intents),  # type: ignore[typeddict-item]
                  "task_spec": spec.model_dump(mode="json"), "language": spec.language}  # type: ignore[typeddict-item]
-        first = _client(self.deps, state, self.deps.executor).complete(
-            conversation(state, agent, catalog=entries), tool_schemas(self.deps, agent))
+        client = _client(self.deps, state, self.deps.executor)
+        first = client.complete(conversation(state, agent, catalog=entries),
+                                tool_schemas(self.deps, agent, state, client.model))
         calls = [{"name": c["name"], "args": c["args"]} for c in first.message.tool_calls]
         return preview.model_copy(update={"tool_calls": calls})
 

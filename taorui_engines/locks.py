@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["file_lock"]
+__all__ = ["file_lock", "state_lock"]
 
 
 @contextmanager
@@ -29,3 +29,24 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def state_lock(path: Path) -> Iterator[None]:
+    """:func:`file_lock` on ``path``, or, when durable state lives in Postgres
+    (``TAORUI_DATABASE_URL``), an advisory lock named after it: processes on several machines
+    sharing the database exclude each other as processes on one machine do. The server
+    releases it when the holder's connection dies, as the kernel does a ``flock``."""
+    from taorui_engines import sqlstore
+
+    url = sqlstore.database_url()
+    if url is None:
+        with file_lock(path):
+            yield
+        return
+    lock = sqlstore.PgLock(url, sqlstore.namespace(path))
+    try:
+        with lock.held():
+            yield
+    finally:
+        lock.close()
