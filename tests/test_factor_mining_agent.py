@@ -108,6 +108,8 @@ def test_mined_factors_are_filed_in_the_library_refused_as_duplicates_next_time_
     english = orchestrator.ask("have we tested a 20-day volatility factor before?")
     assert [c.name for c in english.tool_calls] == ["search_memory"] and english.language == "en"
     assert any(r.expression in english.answer for r in stored)
-    assert "[factors accepted" in english.answer or "[factors rejected" in english.answer  # the verdict is named
+    assert "factor (accepted)" in english.answer or "factor (rejected)" in english.answer  # the verdict is named
     assert [c.name for c in asked.tool_calls] == ["search_memory"] and asked.language == "zh"
     assert any(r.expression in asked.answer for r in stored)
+    assert "因子（已采纳）" in asked.answer or "因子（未采纳）" in asked.answer
+    assert "Factor" not in asked.answer and "accepted" not in asked.answer  # no English record prose in Chinese

@@ -4,6 +4,8 @@ are used as stated and echoed; everything else is a named default."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from agents.planner._actions import Action, Answer
@@ -312,8 +314,9 @@ _REF_KINDS = {"rl": "runs", "model": "runs", "backtest": "runs", "factor": "fact
 #: Numbers a recalled record is shown with (the first found; all of them would bury what decides).
 _KEY_METRICS = ("sharpe", "annualized_return", "cumulative_return", "max_drawdown", "excess_return",
                 "relative_excess_t", "rank_ic", "rank_icir", "confirm_rank_icir", "n_accepted", "n_tried", "ic", "icir")
-#: The engine's run kind of each kind of referred run (a filter on the runs collection).
-_RUN_KINDS = {"rl": "rl", "model": "qlib_model", "backtest": "backtest"}
+#: The engines' run kinds each kind of referred run may be (a filter on the runs collection):
+#: "the gold model we trained" is as often an RL policy as a Qlib model.
+_RUN_KINDS = {"rl": ("rl",), "model": ("qlib_model", "rl"), "backtest": ("backtest", "bt_optimize", "signal_backtest")}
 
 
 def _recall_args(ctx: PlanContext) -> dict[str, Any]:
@@ -325,7 +328,9 @@ def _recall_args(ctx: PlanContext) -> dict[str, Any]:
     if ref is not None and ref.kind in _REF_KINDS:
         args["kind"] = _REF_KINDS[ref.kind]
     if ref is not None and ref.kind in _RUN_KINDS:  # "the gold model", "刚才那个 (TD3)": only runs of that kind
-        args["where"] = f"run_kind={_RUN_KINDS[ref.kind]}"
+        kinds = _RUN_KINDS[ref.kind]
+        args["where"] = f"run_kind={kinds[0]}" if len(kinds) == 1 else \
+            "(" + " or ".join(f"run_kind={k}" for k in kinds) + ")"
     return args
 
 
@@ -334,6 +339,85 @@ def recalled_hits(ref: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if ref is not None and getattr(ref, "when", None) == "last":
         return sorted(hits, key=lambda h: float((h.get("metadata") or {}).get("ts") or 0.0), reverse=True)
     return hits
+
+
+#: Run kinds as a person says them.
+_RUN_KIND_TEXT = {
+    "rl": ("RL training", "强化学习训练"), "rl_eval": ("RL evaluation", "强化学习评估"),
+    "qlib_model": ("model training", "模型训练"), "backtest": ("backtest", "回测"),
+    "bt_optimize": ("parameter search", "参数搜索"), "signal_backtest": ("signal backtest", "信号回测"),
+    "factor_mine": ("factor mining", "因子挖掘"), "factor_eval": ("factor evaluation", "因子评估"),
+    "instruction": ("instruction", "指令"),
+}
+_RATIO_METRICS = {"cumulative_return", "annualized_return", "max_drawdown", "excess_return", "total_return"}
+_RECALL_METRIC_ZH = {"cumulative_return": "累计收益", "annualized_return": "年化收益", "max_drawdown": "最大回撤",
+                     "excess_return": "超额收益", "relative_excess_t": "超额收益 t 值", "sharpe": "夏普比率",
+                     "rank_ic": "Rank IC", "rank_icir": "Rank ICIR", "confirm_rank_icir": "确认期 Rank ICIR",
+                     "n_accepted": "采纳数", "n_tried": "尝试数", "ic": "IC", "icir": "ICIR"}
+_RECALL_METRIC_EN = {"relative_excess_t": "excess-return t", "confirm_rank_icir": "confirmation rank ICIR",
+                     "n_accepted": "accepted", "n_tried": "tried"}
+
+
+def _record_of(meta: dict[str, Any]) -> dict[str, Any]:
+    """The full record a hit's metadata carries as JSON (empty when absent or unreadable)."""
+    raw = meta.get("record")
+    if not isinstance(raw, str):
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def recalled_line(language: str, hit: dict[str, Any]) -> str:
+    """One remembered record, built from its typed fields in the reader's language.
+
+    The record's own text is English prose written when it was indexed; quoting it would put
+    English sentences into a Chinese answer. Only the person's own words (the instruction
+    that started the run, a factor's expression) are quoted as they were.
+    """
+    meta = hit.get("metadata") or {}
+    record = _record_of(meta)
+    zh = language == "zh"
+    values = {k: x for k, x in meta.items() if isinstance(x, int | float) and not isinstance(x, bool) and k != "ts"}
+    keys = [k for k in _KEY_METRICS if k in values][:5]  # what decides, not every number
+    parts = []
+    for key in keys:
+        label = _RECALL_METRIC_ZH.get(key, key) if zh else _RECALL_METRIC_EN.get(key, key.replace("_", " "))
+        shown = fmt_pct(values[key], key != "max_drawdown") if key in _RATIO_METRICS else fmt_num(values[key], 2 if key.startswith("n_") else 3)
+        if key == "cumulative_return" and isinstance(values.get("benchmark_cumulative_return"), float):
+            bench = fmt_pct(values["benchmark_cumulative_return"])
+            shown += f"（同期买入持有 {bench}）" if zh else f" (buy-and-hold {bench})"
+        parts.append(f"{label} {shown}")
+    when = str(meta.get("time") or meta.get("created") or meta.get("finished") or "")[:10]
+    text = str(hit.get("text") or "")
+    if hit.get("kind") == "factors":
+        found = re.search(r"Expression: (.+?)\. (?=[A-Z])", text)
+        expression = str(record.get("expression") or "") or (found.group(1) if found else text[:120])
+        status = str(meta.get("status") or "")
+        verdict = {"accepted": "已采纳", "rejected": "未采纳", "candidate": "候选"}.get(status, status)
+        head = (f"因子{'（' + verdict + '）' if status else ''} {code(expression)}" if zh
+                else f"factor{' (' + status + ')' if status else ''} {code(expression)}")
+    else:
+        kind = str(meta.get("run_kind") or "")
+        kind_text = _RUN_KIND_TEXT.get(kind, (kind or "run", kind or "运行"))[1 if zh else 0]
+        algo = str(meta.get("cfg_algo") or meta.get("cfg_model") or "")
+        run_id = str(meta.get("run_id") or hit.get("id") or "").removeprefix("run:")
+        state = str(meta.get("state") or "")
+        state_text = {"done": "已完成", "failed": "失败", "running": "未完成"}.get(state, state) if zh else state
+        head = f"{kind_text}{' ' + algo.upper() if algo else ''}{'，' if zh else ', '}{code(run_id)}" + (
+            f"（{state_text}）" if zh and state_text else f" ({state_text})" if state_text else "")
+        assets = (record.get("config") or {}).get("assets") if isinstance(record.get("config"), dict) else None
+        if isinstance(assets, list) and assets:
+            names = [str(a) for a in assets[:5]]
+            head += f"，标的 {'、'.join(names)}" if zh else f", on {', '.join(names)}"
+        asked = re.search(r"Instruction: (.+?)(?:\. (?=[A-Z\u4e00-\u9fff])|$)", text)
+        instruction = str(record.get("instruction") or "") or (asked.group(1) if asked else "")
+        if instruction:
+            head += f"；当时的指令：「{instruction[:160]}」" if zh else f"; asked: \"{instruction[:160]}\""
+    sep = "；" if zh else "; "
+    return f"- [{when}] {head}" + (sep + ("，" if zh else ", ").join(parts) if parts else "")
 
 
 def recall_recipe(ctx: PlanContext) -> Action:
@@ -353,15 +437,7 @@ def recall_recipe(ctx: PlanContext) -> Action:
     newest = hits is not done.result.get("results")
     lines = [pick(ctx.language, f"From memory (earlier runs, {'newest' if newest else 'best match'} first; nothing was rerun):",
                   f"记忆库中的历史记录（按{'时间从新到旧' if newest else '相关度'}排序；没有重新运行）：")]
-    for hit in hits[:5]:
-        meta = hit.get("metadata") or {}
-        values = {k: x for k, x in meta.items() if isinstance(x, int | float) and not isinstance(x, bool) and k != "ts"}
-        keys = [k for k in _KEY_METRICS if k in values] or list(values)[:6]  # what decides, not every number
-        numbers = ", ".join(f"{k}={fmt_num(values[k], 4)}" for k in keys)
-        when = meta.get("created") or meta.get("finished") or ""
-        verdict = f" {meta['status']}" if hit.get("kind") == "factors" and meta.get("status") else ""
-        lines.append(f"- [{hit.get('kind')}{verdict}{' ' + str(when)[:10] if when else ''}] {hit.get('text', '')[:200]}"
-                     + (f" ({numbers})" if numbers else ""))
+    lines += [recalled_line(ctx.language, hit) for hit in hits[:5]]
     return Answer("\n".join(lines))
 
 
