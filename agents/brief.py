@@ -180,12 +180,31 @@ def compact_catalog(catalog: Sequence[CatalogEntry]) -> list[str]:
     return lines
 
 
+def _unset(value: Any) -> bool:
+    """None, False, [] or {} (a zero is a value)."""
+    return value is None or value is False or (isinstance(value, list | dict) and not value)
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without None, False and empty values (a spec's unset fields), recursively; a
+    sourced ``value`` is kept whatever it is (a stated ``false`` is a fact)."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if k == "value" or not _unset(v)}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
 def render_brief_compact(brief: Brief) -> str:
     """The brief for a model on the wire: the same facts as :func:`render_brief` with the catalog
     as :func:`compact_catalog` lines and empty fields left out (local servers often run small
     contexts; the full catalog alone was most of a supervisor's first message)."""
-    body = {**brief.model_dump(mode="json", exclude={"catalog"}, exclude_defaults=True),
-            "today": brief.today.isoformat()}
+    body = {**brief.model_dump(mode="json", exclude={"catalog", "instruction", "task", "earlier"},
+                               exclude_defaults=True),
+            "today": brief.today.isoformat()}  # the instruction, task and earlier ones are the lines above
+    if brief.spec is not None:  # its text is the instruction again; empty and unset values say nothing
+        body["spec"] = _pruned({k: v for k, v in brief.spec.items() if k not in ("text", "backend")})
     lines = [f"Instruction: {brief.instruction}"]
     if brief.earlier:
         lines.append("Earlier in this conversation: " + " / ".join(brief.earlier))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.control import ASK_USER, HANDOVER, ROUTE
 
-__all__ = ["AGENTS", "ROLES", "SUPERVISOR", "AgentName", "Role", "load_prompt", "role"]
+__all__ = ["AGENTS", "ROLES", "STEP_TOOLS", "SUPERVISOR", "AgentName", "Role", "load_prompt", "role", "step_tools"]
 
 AgentName = Literal["strategy_advisor", "factor_miner", "trader"]
 AGENTS: tuple[AgentName, ...] = ("strategy_advisor", "factor_miner", "trader")
@@ -61,6 +61,32 @@ ROLES: dict[AgentName, Role] = {
         returns="the orders proposed, the gate's decisions, fills with prices, and why these orders",
     ),
 }
+
+
+#: The tools a step of each intent runs, its main tool first (a remote model with a small
+#: context is offered these and the role's reads, not every tool of the role). An intent not
+#: listed is offered all of its agent's tools.
+STEP_TOOLS: dict[str, tuple[str, ...]] = {
+    "train_rl": ("train_rl_agent", "evaluate_rl_agent", "rl_next_action"),
+    "train_model": ("train_qlib_model", "backtest_signal"),
+    "backtest_strategy": ("backtest_strategy", "list_strategies"),
+    "optimize_strategy": ("optimize_strategy", "list_strategies", "backtest_strategy"),
+    "list_strategies": ("list_strategies",),
+    "show_price": ("get_price",),
+    "recall": ("search_memory", "recall_run"),
+    "compare": (),
+}
+#: Offered at every step: reading prices and memory.
+_READS = ("get_price", "search_memory", "recall_run")
+
+
+def step_tools(agent: AgentName, intent: str) -> tuple[str, ...] | None:
+    """The tools of ``agent`` a step of ``intent`` is offered, or None for all of them."""
+    wanted = STEP_TOOLS.get(intent)
+    if wanted is None:
+        return None
+    tools = ROLES[agent].tools
+    return tuple(t for t in tools if t in wanted or t in _READS)
 
 
 def role(name: str) -> Role:

@@ -14,9 +14,10 @@ from agents.draft import draft_to_spec
 from agents.llm import ChatClient, Usage, UsageMeter
 from agents.planner import scope_answer
 from agents.planner._plan import agent_of_step
+from agents.roles import STEP_TOOLS, step_tools
 from agents.spec import TaskSpec, approval_reason, needs_person
 from graphs._deps import GraphDeps
-from graphs._messages import ai_id, conversation, turns
+from graphs._messages import ai_id, conversation, mine, turns
 from graphs.state import GraphState
 from taorui_engines.errors import BudgetExceededError, TaoruiError
 
@@ -42,10 +43,36 @@ def _client(deps: GraphDeps, state: GraphState, model: Any = None) -> ChatClient
 SUPERVISOR_TOOLS = (SUBMIT_TASK, ASK_USER)
 
 
-def tool_schemas(deps: GraphDeps, agent: str) -> list[dict[str, Any]]:
-    """OpenAI function schemas of the tools ``agent`` may call here (installed ones only)."""
+def _step_intent(state: GraphState, agent: str) -> str | None:
+    """The intent of ``agent``'s current step: its first step in the task spec whose main tool it
+    has not called yet (None without a spec, or once every step's main tool was called)."""
+    spec = state.get("task_spec") or {}
+    called = {c["name"] for m in mine(state.get("messages") or [], state["instruction_id"], agent)
+              if isinstance(m, AIMessage) for c in m.tool_calls}
+    for step in spec.get("steps") or []:
+        if step.get("agent") != agent:
+            continue
+        main = STEP_TOOLS.get(step.get("intent", ""), ("",))[:1]
+        if not main or main[0] not in called:
+            return str(step.get("intent"))
+    return None
+
+
+def tool_schemas(deps: GraphDeps, agent: str, state: GraphState | None = None,
+                 model: Any = None) -> list[dict[str, Any]]:
+    """OpenAI function schemas of the tools ``agent`` may call here (installed ones only).
+
+    A remote ``model`` (one that does not read the brief's JSON) given the ``state`` is offered
+    the tools of its current step only (:func:`agents.roles.step_tools`): a local server's 4k
+    context does not hold every tool of the strategy advisor. The role still decides what may
+    run: a call to any of its tools is executed and validated as before.
+    """
     role = ROLES[agent]  # type: ignore[index]
-    schemas = [{"type": "function", "function": deps.tools[n].json_schema()} for n in role.tools if n in deps.tools]
+    names = role.tools
+    if state is not None and model is not None and not getattr(model, "reads_brief_json", False):
+        intent = _step_intent(state, agent)
+        names = (step_tools(agent, intent) if intent else None) or role.tools  # type: ignore[arg-type]
+    schemas = [{"type": "function", "function": deps.tools[n].json_schema()} for n in names if n in deps.tools]
     return schemas + [control_schema(c) for c in role.control]
 
 
@@ -141,7 +168,7 @@ def agent_node(deps: GraphDeps, agent: str) -> Any:
         try:
             extra = [_budget_note(agent, budget)] if over else []
             done = client.complete(conversation(state, agent, extra, catalog=deps.catalog()),
-                                   None if over else tool_schemas(deps, agent))
+                                   None if over else tool_schemas(deps, agent, state, client.model))
         except TaoruiError as exc:
             return {**failed(exc, state.get("language", "en")), "usage": client.meter.usage.model_dump()}
         message = done.message.model_copy(update={"id": ai_id(iid, agent, turn), "name": agent})

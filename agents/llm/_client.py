@@ -23,6 +23,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from agents.brief import read_brief, render_brief_compact
 from agents.llm._config import LLMConfig
 from agents.llm._repair import MalformedCall, repair_arguments
+from agents.llm._schema import TEMPLATE_TOKENS, fit_tools, messages_tokens
 from agents.llm._usage import UsageMeter
 from taorui_engines.errors import (
     InternalError,
@@ -134,10 +135,20 @@ class ChatClient:
                 update={"content": render_brief_compact(brief)}))
         return out
 
+    def _wire_tools(self, tools: Sequence[dict[str, Any]], messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+        """The tool schemas as a remote model gets them: compacted to fit, with ``messages``, the
+        prompt budget (see :mod:`agents.llm._schema`; arguments are still validated by the tools'
+        own models). The offline planner gets them as they are."""
+        if getattr(self.model, "reads_brief_json", False):
+            return list(tools)
+        spent = TEMPLATE_TOKENS + messages_tokens([m.text for m in messages])
+        return fit_tools(tools, self.config.prompt_tokens - spent)
+
     def _invoke(self, messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] | None) -> tuple[AIMessage, int]:
         # tool_choice is sent, not left to the server: some local servers call no tool without it.
-        runnable: Any = self.model.bind_tools(list(tools), tool_choice="auto") if tools else self.model
         messages = self._wire(messages)
+        runnable: Any = self.model.bind_tools(self._wire_tools(tools, messages), tool_choice="auto") \
+            if tools else self.model
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
             wait=self._wait,

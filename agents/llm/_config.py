@@ -48,6 +48,9 @@ class LLMConfig(BaseModel):
     cost_budget_usd: float = Field(default=2.0, ge=0, description="USD per instruction.")
     price: ModelPrice | None = Field(default=None, description="Overrides the price table.")
     allow_remote: bool = Field(default=True, description="False: only loopback endpoints.")
+    prompt_tokens: int = Field(default=3500, ge=256, le=10_000_000,
+                               description="Tokens (estimated) a remote request's messages and tool schemas are "
+                                           "fitted into: a 4k-token context less room for the answer.")
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int | None = Field(default=None, ge=0, description="Sampling seed, for backends that honour one.")
 
