@@ -138,3 +138,17 @@ def test_model_train_with_overlapping_segments_exits_2(home: Path, capsys: pytes
     assert code == 2 and payload["error"]["type"] == "InvalidArgument"
     assert "time order" in payload["error"]["message"]
     assert not (home / "runs").exists()
+
+
+def test_model_train_with_two_universes_leaves_one_run_per_universe(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = ",".join(f"SYN{i:03d}" for i in range(12, 24))
+    code, payload = run_json(home, capsys, "model", "train", "--model", "linear", "--features", "custom",
+                             "--expr", REVERSAL, "--universe", SMALL, "--universe", other,
+                             "--train", "2020-01-01:2020-12-31", "--valid", "2021-01-01:2021-03-31",
+                             "--test", "2021-04-01:2021-06-30", "--no-backtest")
+
+    assert code == 0 and payload["executor"] == "local" and payload["failed"] == []
+    assert [r["universe"] for r in payload["runs"]] == [SMALL, other] == list(payload["universes"])
+    assert all(Path(r["run_dir"]).is_dir() for r in payload["runs"])

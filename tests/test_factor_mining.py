@@ -299,4 +299,4 @@ def test_the_factor_mining_package_exports_its_public_names() -> None:
     assert sorted(fm.__all__) == sorted([
         "THEMES", "AcceptanceRule", "MinedFactor", "MiningRequest", "MiningResult", "PeriodStats",
         "StopReason", "mine_factors", "theme_key", "ExternalProposer", "FeedbackFactor", "Hypothesis",
-        "ProposalBatch", "ProposerMode", "ProposerUsage", "RoundFeedback"])
+        "ProposalBatch", "ProposerMode", "ProposerUsage", "RoundFeedback", "FailedCandidate"])

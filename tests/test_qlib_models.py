@@ -331,6 +331,7 @@ def test_the_public_surface_is_pinned() -> None:
         "backtest_signal", "daily_ic", "daily_rank_ic", "equal_weight_benchmark", "evaluate_factors",
         "forward_returns", "label_expression", "qlib_errors", "rank_autocorrelation", "resolve_universe",
         "run_backtest", "summarize", "top_quantile_turnover", "train_model", "translate",
+        "UniverseFailure", "UniverseRunsResult", "train_universes",
     }
     assert all(hasattr(engine, name) for name in engine.__all__)
 

@@ -1,4 +1,5 @@
-"""Grid search and multi-seed RL training on a real local Ray cluster give the in-process results.
+"""Grid search, multi-seed RL training, factor-mining evaluation and multi-universe model training
+on a real local Ray cluster give the in-process results.
 
 One head node is started on loopback for the module (2 CPUs, no dashboard) in its own temp
 folder, and torn down by killing exactly the processes of that cluster (``ray stop --force``
@@ -29,6 +30,13 @@ from taorui_engines.backtest import BacktestSpec, OptimizeSpec, optimize  # noqa
 from taorui_engines.backtest import _search as search_module  # noqa: E402
 from taorui_engines.backtest._bars import load_bars  # noqa: E402
 from taorui_engines.data import DataCenter  # noqa: E402
+from taorui_engines.factor_mining import MiningRequest, MiningResult, mine_factors  # noqa: E402
+from taorui_engines.factor_mining import _loop as mining_loop  # noqa: E402
+from taorui_engines.factor_mining._evaluate import Panel  # noqa: E402
+from taorui_engines.factor_mining._remote import RayScorer  # noqa: E402
+from taorui_engines.progress import RecordingProgress  # noqa: E402
+from taorui_engines.qlib_engine import ModelParams, TrainConfig, train_universes  # noqa: E402
+from taorui_engines.qlib_engine import _universes as universes_module  # noqa: E402
 from taorui_engines.rl import RLTrainRequest, train_seeds  # noqa: E402
 
 RAY = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "ray"
@@ -168,3 +176,96 @@ def test_two_seeds_trained_on_ray_match_two_trained_here(data_center: DataCenter
         assert a.metrics == b.metrics and a.next_action.position == b.next_action.position
         assert (Path(b.run_dir) / "model.zip").exists() and a.run_id != b.run_id
     assert [r.next_action.backtest.run_id for r in there.runs] == [r.run_id for r in there.runs]
+
+
+# --- factor mining: a round's candidates scored as Ray tasks ------------------------------------
+MINING = {"universe": "csi_syn", "mining_start": date(2017, 1, 1), "mining_end": date(2019, 12, 31),
+          "confirm_start": date(2020, 1, 1), "confirm_end": date(2021, 12, 31), "rounds": 2, "population": 8,
+          "seed": 0, "library": ("Ref($close,5)/$close-1",)}
+
+
+def _comparable(result: MiningResult) -> dict[str, Any]:
+    return result.model_dump(exclude={"elapsed_s", "summary", "executor"})
+
+
+def test_factor_mining_on_ray_tries_judges_and_accepts_as_in_process(data_center: DataCenter,
+                                                                     ray_address: str) -> None:
+    request = MiningRequest(**MINING)  # type: ignore[arg-type]
+    progress = RecordingProgress()
+
+    here = mine_factors(data_center, request)
+    there = mine_factors(data_center, request, progress=progress, ray_address=ray_address)
+
+    assert (here.executor, there.executor) == ("local", "ray") and not there.failed
+    assert _comparable(there) == _comparable(here) and here.accepted
+    counts = [e for e in progress.events if e.task == mining_loop.CANDIDATES_TASK]
+    assert len(counts) > 2 and counts[-1].done == counts[-1].total == there.n_tried - counts[0].total
+
+
+def _panel_on_a_missing_store(center: DataCenter, where: Path) -> Panel:
+    universe = mining_loop.resolve_universe(center, "csi_syn")
+    periods = (date(2017, 1, 1), date(2019, 12, 31), date(2020, 1, 1), date(2021, 12, 31))
+    panel = Panel.open(center, universe, periods, 1, 10)
+    panel.center = DataCenter(where / "no-store")  # the workers look for the store where there is none
+    return panel
+
+
+def test_a_batch_whose_task_fails_comes_back_failed_for_each_of_its_candidates(
+        data_center: DataCenter, ray_address: str, tmp_path: Path) -> None:
+    texts = [f"Mean($close,{n})/$close" for n in range(2, 12)]
+    seen: list[tuple[int, int]] = []
+
+    scored, failed = RayScorer(_panel_on_a_missing_store(data_center, tmp_path), ray_address).score(
+        texts, lambda done, total: seen.append((done, total)))
+
+    assert not scored and sorted(failed) == sorted(texts)
+    assert all(error.startswith("ray: ") for error in failed.values())
+    assert seen[-1] == (10, 10)
+
+
+def test_a_mining_run_whose_tasks_fail_says_so_and_counts_none_of_them(
+        data_center: DataCenter, ray_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = RayScorer(_panel_on_a_missing_store(data_center, tmp_path), ray_address)
+    monkeypatch.setattr(mining_loop, "_scorer", lambda _panel, _address: broken)
+
+    result = mine_factors(data_center, MiningRequest(**MINING), ray_address=ray_address)  # type: ignore[arg-type]
+
+    assert result.executor == "ray" and result.failed and result.n_tried == 0 and not result.accepted
+    assert all(f.error.startswith("ray: ") for f in result.failed)
+    assert f"{len(result.failed)} more sent to Ray failed" in result.summary
+
+
+# --- Qlib models: one Ray task per universe ------------------------------------------------------
+HALVES = (tuple(f"SYN{i:03d}" for i in range(15)), tuple(f"SYN{i:03d}" for i in range(15, 30)))
+PLANTED = ("Ref($close,5)/$close-1", "Mean($volume,5)/Mean($volume,60)", "Std($close/Ref($close,1)-1,20)")
+
+
+def _train_config() -> TrainConfig:
+    return TrainConfig(model="lightgbm", features="custom", expressions=PLANTED, backtest=None,
+                       train=(date(2019, 1, 1), date(2020, 12, 31)), valid=(date(2021, 1, 1), date(2021, 6, 30)),
+                       test=(date(2021, 7, 1), date(2021, 12, 31)), params=ModelParams(num_boost_round=40, seed=3))
+
+
+def test_two_universes_trained_on_ray_match_two_trained_here(data_center: DataCenter, ray_address: str,
+                                                             tmp_path: Path) -> None:
+    here = train_universes(data_center, _train_config(), HALVES, tmp_path / "here")
+    there = train_universes(data_center, _train_config(), HALVES, tmp_path / "there", ray_address=ray_address)
+
+    assert (here.executor, there.executor) == ("local", "ray") and not here.failed and not there.failed
+    for a, b in zip(here.runs, there.runs, strict=True):
+        assert (a.universe, a.metrics, a.latest_signal, a.fit) == (b.universe, b.metrics, b.latest_signal, b.fit)
+        folder = Path(b.run_dir)
+        assert folder.parent == tmp_path / "there" and (folder / "status.json").exists()
+        for name in ("predictions.csv", "model_lightgbm.txt"):
+            assert (folder / name).read_bytes() == (Path(a.run_dir) / name).read_bytes()
+
+
+def test_a_universe_whose_task_fails_is_reported_not_dropped(data_center: DataCenter, ray_address: str,
+                                                             tmp_path: Path) -> None:
+    configs = [_train_config().model_copy(update={"universe": u}) for u in HALVES]
+    missing = DataCenter(tmp_path / "no-store")  # the workers look for the store where there is none
+
+    out = universes_module._on_ray(missing, configs, tmp_path / "runs", RecordingProgress(), ray_address)
+
+    assert [type(o).__name__ for o in out] == ["UniverseFailure", "UniverseFailure"]
+    assert all(o.error.startswith("ray: ") for o in out)  # type: ignore[union-attr]

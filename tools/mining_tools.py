@@ -191,7 +191,8 @@ def _mine(args: MineFactorsArgs, ctx: ToolContext) -> MineFactorsResult:
                 "TAORUI_LLM_BACKEND=openai with TAORUI_LLM_BASE_URL or TAORUI_LLM_API_KEY); the offline proposer "
                 "needs none")
         external = ctx.factor_proposer(request)
-    result = mine_factors(ctx.data, request, ctx.runs_dir, ctx.progress, proposer=external)
+    result = mine_factors(ctx.data, request, ctx.runs_dir, ctx.progress, proposer=external,
+                          ray_address=ctx.ray_address)
     rows, written, duplicates, duplicates_zh = _to_library(result, ctx, set(library))
     accepted = [rows[id(f)] for f in result.accepted]
     rejected = sorted((rows[id(f)] for f in result.rejected if f.status != "invalid"),

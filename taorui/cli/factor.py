@@ -159,7 +159,8 @@ def cmd_mine(args: argparse.Namespace, ctx: AppContext) -> int:
                 f"--proposer {request.proposer} needs a language model: set TAORUI_LLM_BACKEND=openai and "
                 "TAORUI_LLM_BASE_URL (a local OpenAI-compatible server) or TAORUI_LLM_API_KEY")
         proposer = ctx.factor_proposer(request)
-    result = mine_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress, proposer=proposer)
+    result = mine_factors(ctx.data, request, ctx.settings.runs_dir, ctx.progress, proposer=proposer,
+                          ray_address=ctx.settings.ray_address)
     payload: dict[str, Any] = result.model_dump(mode="json")
     text = _mine_text(result)
     if base is not None:

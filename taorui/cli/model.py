@@ -15,7 +15,9 @@ if TYPE_CHECKING:
         BacktestConfig,
         BacktestMetrics,
         SignalBacktestResult,
+        TrainConfig,
         TrainResult,
+        UniverseRunsResult,
     )
 
 __all__ = ["register"]
@@ -31,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--features", default="alpha158", choices=["alpha158", "alpha360", "custom", "alpha158+custom"])
     p.add_argument("--expr", action="append", default=[], metavar="EXPR",
                    help="a feature expression (repeat; needs --features custom or alpha158+custom)")
-    p.add_argument("--universe", default="csi_syn", help="universe name or comma-separated symbols")
+    p.add_argument("--universe", action="append", default=None, metavar="UNIVERSE",
+                   help="universe name or comma-separated symbols (default csi_syn); repeat to train one run per "
+                        "universe (one Ray task each when TAORUI_RAY_ADDRESS is set)")
     p.add_argument("--train", required=True, type=parse_span, help="START:END")
     p.add_argument("--valid", required=True, type=parse_span, help="START:END (after train)")
     p.add_argument("--test", required=True, type=parse_span, help="START:END (after valid)")
@@ -83,15 +87,36 @@ def cmd_train(args: argparse.Namespace, ctx: AppContext) -> int:
     """Train and print the run, the test metrics and the backtest."""
     from taorui_engines.qlib_engine import ModelParams, TrainConfig, train_model
 
+    universes = [_universe(u) for u in args.universe or ["csi_syn"]]
     config = validated(lambda: TrainConfig(
         model=args.model, features=args.features, expressions=tuple(args.expr),
-        universe=_universe(args.universe), train=args.train, valid=args.valid, test=args.test,
+        universe=universes[0], train=args.train, valid=args.valid, test=args.test,
         label_horizon=args.label_horizon,
         params=ModelParams(seed=args.seed, num_boost_round=args.num_boost_round, epochs=args.epochs),
         backtest=None if args.no_backtest else _portfolio(args),
     ))
+    if len(universes) > 1:
+        return _train_universes(args, ctx, config, universes)
     result = train_model(ctx.data, config, ctx.settings.runs_dir, ctx.progress)
     return emit(args, result.model_dump(mode="json"), _train_text(result))
+
+
+def _train_universes(args: argparse.Namespace, ctx: AppContext, config: TrainConfig,
+                     universes: list[str | tuple[str, ...]]) -> int:
+    """One run per universe (on Ray when an address is configured); exit 1 if any failed."""
+    from taorui_engines.qlib_engine import train_universes
+
+    result = train_universes(ctx.data, config, universes, ctx.settings.runs_dir, ctx.progress,
+                             ray_address=ctx.settings.ray_address)
+    code = emit(args, result.model_dump(mode="json"), _universes_text(result))
+    return code if not result.failed else 1
+
+
+def _universes_text(r: UniverseRunsResult) -> str:
+    parts = [f"{len(r.runs)} of {len(r.universes)} universe(s) trained ({r.executor})"]
+    parts += [f"\n== {run.universe} ==\n{_train_text(run)}" for run in r.runs]
+    parts += [f"FAILED {f.universe}: {f.error}" for f in r.failed]
+    return "\n".join(parts)
 
 
 def _pct(value: float | None) -> str:

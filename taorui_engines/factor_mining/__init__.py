@@ -11,14 +11,16 @@ Bonferroni correction for the number of candidates tried. A language model can p
 
 Public surface::
 
-    mine_factors(center, MiningRequest(...), runs_dir=None, progress=None, clock=..., proposer=None) -> MiningResult
+    mine_factors(center, MiningRequest(...), runs_dir=None, progress=None, clock=..., proposer=None,
+                 ray_address=None) -> MiningResult   (candidates scored as Ray tasks when an address is given)
     ExternalProposer   the seam for a language model: propose(RoundFeedback) -> ProposalBatch
-    AcceptanceRule, MinedFactor, PeriodStats, THEMES, theme_key
+    AcceptanceRule, MinedFactor, FailedCandidate, PeriodStats, THEMES, theme_key
 """
 
 from taorui_engines.factor_mining._loop import mine_factors
 from taorui_engines.factor_mining._models import (
     AcceptanceRule,
+    FailedCandidate,
     MinedFactor,
     MiningRequest,
     MiningResult,
@@ -40,6 +42,7 @@ __all__ = [
     "THEMES",
     "AcceptanceRule",
     "ExternalProposer",
+    "FailedCandidate",
     "FeedbackFactor",
     "Hypothesis",
     "ProposalBatch",

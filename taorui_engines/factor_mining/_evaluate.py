@@ -5,6 +5,10 @@ Rank IC, its summary, forward returns, rank autocorrelation, top-quintile turnov
 module only cuts the load into a mining and a confirmation period. The last ``h`` days of
 the mining period are left out of its IC, so no mining-period forward return reaches into
 the confirmation period.
+
+:func:`score_batch` is the unit of work that can run away from the loop (as a Ray task): it
+opens the store at its path, loads a batch of candidates and scores them on the mining
+period with the same code the loop uses, so a candidate gets the same numbers wherever it ran.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -120,6 +125,48 @@ class Panel:
         days = self.mining_days
         series = daily_rank_ic(a.reindex(days), b.reindex(days), self.min_count).dropna()
         return float(series.mean()) if len(series) else 0.0
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What a worker needs to score candidates: the store's path and the run's panel, no frames."""
+
+    data_dir: str
+    universe: Universe
+    horizon: int
+    min_count: int
+    mining_days: pd.DatetimeIndex
+    confirm_days: pd.DatetimeIndex
+    loaded_days: pd.DatetimeIndex
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, panel: Panel, texts: Sequence[str]) -> BatchJob:
+        """The job that scores ``texts`` on ``panel`` (by the path of its store)."""
+        return cls(str(panel.center.data_dir), panel.universe, panel.horizon, panel.min_count,
+                   panel.mining_days, panel.confirm_days, panel.loaded_days, tuple(texts))
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate's values over the loaded days and its mining-period statistics."""
+
+    text: str
+    frame: pd.DataFrame
+    stats: PeriodStats
+
+
+def score(panel: Panel, texts: Sequence[str]) -> dict[str, Scored]:
+    """Load ``texts`` in one read and score each on the mining period."""
+    frames = panel.load(texts)
+    return {t: Scored(t, frames[t], panel.stats(frames[t], panel.scored_mining_days)[0]) for t in texts}
+
+
+def score_batch(job: BatchJob) -> list[Scored]:
+    """Ray task (or plain call): open the store at ``job.data_dir`` and score ``job.texts``."""
+    panel = Panel(DataCenter(Path(job.data_dir)), job.universe, job.horizon, job.min_count,
+                  job.mining_days, job.confirm_days, job.loaded_days)
+    return list(score(panel, job.texts).values())
 
 
 def _nw_t(daily: pd.Series, horizon: int) -> float | None:

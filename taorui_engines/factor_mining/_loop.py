@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,9 +27,10 @@ from taorui_engines.data import DataCenter
 from taorui_engines.errors import BudgetExceededError, InvalidArgumentError, TaoruiError
 from taorui_engines.expressions import OPERATORS, ParsedExpression, parse_expression
 from taorui_engines.factor_mining import _tree
-from taorui_engines.factor_mining._evaluate import Panel
+from taorui_engines.factor_mining._evaluate import Panel, Scored
 from taorui_engines.factor_mining._models import (
     BUDGET_STOPS,
+    FailedCandidate,
     MinedFactor,
     MiningRequest,
     MiningResult,
@@ -47,12 +49,17 @@ from taorui_engines.progress import ProgressEvent, ProgressReporter, default_pro
 from taorui_engines.qlib_engine import FORWARD_RETURN, Universe, resolve_universe
 from taorui_engines.runs import RunFolder
 
+if TYPE_CHECKING:
+    from taorui_engines.factor_mining._remote import RayScorer
+
 logger = logging.getLogger(__name__)
 
 #: A reason for a verdict, in English and in Chinese (same numbers).
 Reason = tuple[str, str]
 
 TASK = "factor mining"
+#: Progress of one round's candidates on Ray, reported as each batch finishes.
+CANDIDATES_TASK = "factor mining candidates"
 
 
 class _Loop:
@@ -60,7 +67,7 @@ class _Loop:
 
     def __init__(self, request: MiningRequest, universe: Universe, panel: Panel,
                  reporter: ProgressReporter, clock: Callable[[], float],
-                 external: ExternalProposer | None = None) -> None:
+                 external: ExternalProposer | None = None, scorer: RayScorer | None = None) -> None:
         self.request, self.rule, self.universe, self.panel = request, request.rule, universe, panel
         self.reporter, self.clock, self.started = reporter, clock, clock()
         self.proposer = Proposer(request.seed, universe.fields, request.rule.max_size, request.rule.max_depth)
@@ -77,6 +84,8 @@ class _Loop:
         self.llm_usage = ProposerUsage()
         self.notes: list[str] = []
         self.repeats: list[str] = []
+        self.scorer = scorer
+        self.failed: list[FailedCandidate] = []
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, user: list[ParsedExpression], library: list[ParsedExpression]) -> StopReason:
@@ -223,22 +232,58 @@ class _Loop:
     # -- evaluation ----------------------------------------------------------------------
     def _evaluate(self, batch: list[Candidate], library: list[ParsedExpression], round_: int) -> None:
         texts = [c.parsed.canonical for c in batch if c.parsed is not None]
-        frames = self.panel.load(list(dict.fromkeys([*texts, *(p.canonical for p in library)])))
+        known = [p.canonical for p in library]
+        if self.scorer is None:
+            scored, failed, frames = self._score_here(texts, known)
+        else:
+            scored, failed, frames = self._score_on_ray(texts, known, round_)
         for parsed in library:
             self.library[parsed.canonical] = frames[parsed.canonical].reindex(self.panel.mining_days)
-        self.n_tried += len(batch)
-        scored = []
         for candidate in batch:
             assert candidate.parsed is not None
-            frame = frames[candidate.parsed.canonical]
-            stats, _ = self.panel.stats(frame, self.panel.scored_mining_days)
-            candidate.frame = frame.reindex(self.panel.mining_days)
-            candidate.fitness = fitness(stats.rank_icir, candidate.parsed.size, self._redundant(candidate))
-            scored.append((candidate, stats, frame))
-        scored.sort(key=lambda item: (-(item[0].fitness or 0.0), item[0].parsed.canonical))  # type: ignore[union-attr]
-        for candidate, stats, frame in scored:
+            if candidate.parsed.canonical in failed:
+                self._failed(candidate, failed[candidate.parsed.canonical])
+        batch = [c for c in batch if c.parsed is not None and c.parsed.canonical in scored]
+        self.n_tried += len(batch)
+        ranked = []
+        for candidate in batch:
+            assert candidate.parsed is not None
+            one = scored[candidate.parsed.canonical]
+            candidate.frame = one.frame.reindex(self.panel.mining_days)
+            candidate.fitness = fitness(one.stats.rank_icir, candidate.parsed.size, self._redundant(candidate))
+            ranked.append((candidate, one.stats, one.frame))
+        ranked.sort(key=lambda item: (-(item[0].fitness or 0.0), item[0].parsed.canonical))  # type: ignore[union-attr]
+        for candidate, stats, frame in ranked:
             self._judge(candidate, stats, frame)
         self._refresh_archive(batch)
+
+    def _score_here(self, texts: list[str], known: list[str]
+                    ) -> tuple[dict[str, Scored], dict[str, str], dict[str, pd.DataFrame]]:
+        """Candidates and library in one read, in this process."""
+        frames = self.panel.load(list(dict.fromkeys([*texts, *known])))
+        scored = {t: Scored(t, frames[t], self.panel.stats(frames[t], self.panel.scored_mining_days)[0])
+                  for t in texts}
+        return scored, {}, frames
+
+    def _score_on_ray(self, texts: list[str], known: list[str], round_: int
+                      ) -> tuple[dict[str, Scored], dict[str, str], dict[str, pd.DataFrame]]:
+        """Candidates as Ray tasks; the library (and the forward returns the judge needs) here."""
+        assert self.scorer is not None
+        frames = self.panel.load(known) if known or not self.panel.returns else {}
+
+        def progress(done: int, total: int) -> None:
+            self.reporter.update(ProgressEvent(CANDIDATES_TASK, done, total, f"round {round_}: {done} of {total} "
+                                                                             "candidates evaluated on ray"))
+
+        scored, failed = self.scorer.score(texts, progress)
+        return scored, failed, frames
+
+    def _failed(self, candidate: Candidate, error: str) -> None:
+        assert candidate.parsed is not None
+        candidate.gene = None  # never bred from: its numbers are unknown
+        self.failed.append(FailedCandidate(
+            expr=candidate.expr, canonical=candidate.parsed.canonical, theme=candidate.theme,
+            origin=candidate.origin, round=candidate.round, error=error))
 
     def _closest(self, candidate: Candidate) -> tuple[float | None, str | None]:
         """Largest |rank correlation| with the library and the accepted factors, and with which."""
@@ -412,8 +457,15 @@ def mine_factors(
     progress: ProgressReporter | None = None,
     clock: Callable[[], float] = time.monotonic,
     proposer: ExternalProposer | None = None,
+    *,
+    ray_address: str | None = None,
 ) -> MiningResult:
     """Run the mining loop; optionally record a run folder.
+
+    With ``ray_address`` (the app passes its ``TAORUI_RAY_ADDRESS``) each round's candidates are
+    scored as Ray tasks (in batches, each reading the store at its path); the judging, the
+    search and the record stay here, so the same seed gives the same run. A candidate whose task
+    fails is listed in ``failed`` (not judged, not counted as tried).
 
     Given expressions (``seed_expressions``, ``library``) are parsed first: an unsafe or
     invalid one refuses the whole request before anything is read or written. The 'llm' and
@@ -429,9 +481,11 @@ def mine_factors(
     library = [parse_expression(e, fields=universe.fields) for e in request.library]
     periods = (request.mining_start, request.mining_end, request.confirm_start, request.confirm_end)
     panel = Panel.open(center, universe, periods, request.horizon, request.min_count)
+    scorer = _scorer(panel, ray_address)
     run = RunFolder.create(runs_dir, "factor_mine", request) if runs_dir is not None else None
     try:
-        loop = _Loop(request, universe, panel, reporter, clock, proposer if request.proposer != "offline" else None)
+        loop = _Loop(request, universe, panel, reporter, clock, proposer if request.proposer != "offline" else None,
+                     scorer)
         stop = loop.run(user, library)
         loop.final_check()
         result = _result(loop, stop)
@@ -443,8 +497,17 @@ def mine_factors(
         if run is not None:
             run.fail(exc)
         raise
-    logger.info("factor mining: %d tried, %d accepted, stop %s", result.n_tried, len(result.accepted), stop)
+    logger.info("factor mining: %d tried, %d accepted, %d failed, stop %s", result.n_tried, len(result.accepted),
+                len(result.failed), stop)
     return result
+
+
+def _scorer(panel: Panel, ray_address: str | None) -> RayScorer | None:
+    if ray_address is None:
+        return None
+    from taorui_engines.factor_mining._remote import RayScorer
+
+    return RayScorer(panel, ray_address)
 
 
 def _result(loop: _Loop, stop: StopReason) -> MiningResult:
@@ -469,5 +532,6 @@ def _result(loop: _Loop, stop: StopReason) -> MiningResult:
         proposer_notes=loop.notes + ([f"{len(loop.repeats)} proposed expression(s) repeated earlier candidates and "
                                       "were not evaluated again"] if loop.repeats else []),
         rejected=[r for r in records if r.status != "accepted"], summary="",
+        executor="local" if loop.scorer is None else "ray", failed=loop.failed,
     )
     return result.model_copy(update={"summary": summary(result)})

@@ -186,6 +186,19 @@ class MinedFactor(BaseModel):
     t_threshold: float | None = Field(default=None, description="Bonferroni |t| threshold it was judged against.")
 
 
+class FailedCandidate(BaseModel):
+    """A candidate whose evaluation did not come back (its Ray task failed): not judged, not counted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    expr: str = Field(description="The candidate's text as proposed.")
+    canonical: str = Field(description="Canonical text.")
+    theme: str
+    origin: Origin
+    round: int = Field(description="Round (0-based) in which it was sent for evaluation.")
+    error: str = Field(description="Why its evaluation failed.")
+
+
 class MiningResult(BaseModel):
     """Everything a mining run found and tried, with the rule, periods and budget outcome."""
 
@@ -217,6 +230,10 @@ class MiningResult(BaseModel):
                                       description="What went wrong with the proposer's replies (malformed, empty).")
     accepted: list[MinedFactor]
     rejected: list[MinedFactor]
+    executor: Literal["local", "ray"] = Field(
+        default="local", description="Where candidates were evaluated: in this process, or as Ray tasks.")
+    failed: list[FailedCandidate] = Field(
+        default_factory=list, description="Candidates whose evaluation failed (Ray): not judged, not in n_tried.")
     summary: str = Field(description="A one-paragraph account of the run.")
     run_id: str | None = None
     run_dir: str | None = None

@@ -57,10 +57,17 @@ def summary(result: MiningResult) -> str:
         f"Factor mining on {result.universe}{data}, themes {', '.join(result.themes)}, "
         f"{result.horizon}-day forward returns; mining {m0}..{m1}, confirmation {c0}..{c1}. "
         f"{result.n_tried} candidates evaluated in {result.rounds_done} rounds ({result.n_invalid} refused by "
-        f"the parser), {result.elapsed_s:.1f} s, proposer {result.proposer}{_usage(result)}; "
+        f"the parser{_failed(result)}), {result.elapsed_s:.1f} s, proposer {result.proposer}{_usage(result)}; "
         f"{_STOPS[result.stop_reason]}{_notes(result)}. "
         f"Accepted {len(result.accepted)}: {found}."
     )
+
+
+def _failed(result: MiningResult) -> str:
+    if not result.failed:
+        return ""
+    return (f"; {len(result.failed)} more sent to Ray failed and were neither judged nor counted: "
+            f"{result.failed[0].error}")
 
 
 def record(run: RunFolder, result: MiningResult, ic_series: dict[str, pd.Series]) -> MiningResult:

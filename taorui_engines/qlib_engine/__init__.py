@@ -7,6 +7,8 @@ Public surface::
 
     evaluate_factors(center, FactorEvalRequest(...), runs_dir=None, progress=None) -> FactorEvaluation
     train_model(center, TrainConfig(...), runs_dir, progress=None) -> TrainResult
+    train_universes(center, TrainConfig(...), universes, runs_dir, progress=None, ray_address=None)
+        -> UniverseRunsResult   (one run per universe; one Ray task per universe when an address is given)
     backtest_signal(center, SignalBacktestRequest(...), runs_dir, progress=None) -> SignalBacktestResult
     run_backtest(center, universe, signal, start, end, BacktestConfig(...)) -> (BacktestMetrics, daily)
     compare_feature_sets(center, TrainConfig(features="alpha158", ...), extra_expressions, runs_dir)
@@ -56,6 +58,7 @@ from taorui_engines.qlib_engine._train import (
     TrainResult,
     train_model,
 )
+from taorui_engines.qlib_engine._universes import UniverseFailure, UniverseRunsResult, train_universes
 
 __all__ = [
     "DECAY_HORIZONS",
@@ -80,6 +83,8 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "Universe",
+    "UniverseFailure",
+    "UniverseRunsResult",
     "backtest_signal",
     "compare_feature_sets",
     "daily_ic",
@@ -95,5 +100,6 @@ __all__ = [
     "summarize",
     "top_quantile_turnover",
     "train_model",
+    "train_universes",
     "translate",
 ]

@@ -151,13 +151,7 @@ def train_model(
     progress: ProgressReporter | None = None,
 ) -> TrainResult:
     """Train ``config.model`` and record everything in a new run folder (failed runs too)."""
-    universe = resolve_universe(center, config.universe)
-    custom = [p.canonical for p in parse_all(config.expressions, universe)]
-    segments = _segments(center, universe, config)
-    if config.backtest is not None and config.backtest.topk >= len(universe.symbols):
-        raise InvalidArgumentError(
-            f"backtest topk ({config.backtest.topk}) must be below the number of symbols ({len(universe.symbols)})"
-        )
+    universe, custom, segments = checked_inputs(center, config)
     run = RunFolder.create(runs_dir, "qlib_model", config, training_inputs(center, universe, segments, config))
     try:
         return _Training(center, config, universe, segments, custom, run, progress).execute()
@@ -165,6 +159,18 @@ def train_model(
         _log(run, f"FAILED: {exc}")
         run.fail(exc)
         raise
+
+
+def checked_inputs(center: DataCenter, config: TrainConfig) -> tuple[Universe, list[str], Segments]:
+    """The universe, custom expressions and segments of ``config``, checked (nothing is written)."""
+    universe = resolve_universe(center, config.universe)
+    custom = [p.canonical for p in parse_all(config.expressions, universe)]
+    segments = _segments(center, universe, config)
+    if config.backtest is not None and config.backtest.topk >= len(universe.symbols):
+        raise InvalidArgumentError(
+            f"backtest topk ({config.backtest.topk}) must be below the number of symbols ({len(universe.symbols)})"
+        )
+    return universe, custom, segments
 
 
 def _segments(center: DataCenter, universe: Universe, config: TrainConfig) -> Segments:
