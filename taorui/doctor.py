@@ -437,9 +437,39 @@ def _service(name: str, setting: str, host: str, port: int, timeout_s: float, fi
 TOKEN_FILE = "console_tokens.sqlite"
 
 
+def _console_on_postgres(path: Path) -> Check:
+    """The token store's Postgres schema (``taorui_engines/sqlstore.py``): how many are active."""
+    from taorui_engines import sqlstore
+    from taorui_engines.errors import TaoruiError
+
+    url = sqlstore.database_url()
+    if url is None:  # pragma: no cover - the caller checked the setting
+        return _check("console", "skip", "no database configured")
+    conn = sqlstore.connect_pg(url, path, "console tokens")
+    try:
+        if "role" not in conn.columns("tokens"):
+            return _check("console", "ok", "no console tokens yet (the console on 127.0.0.1 needs none to start)",
+                          "before serving others: `taorui serve token add --name NAME --role approver`",
+                          schema=sqlstore.namespace(path))
+        rows = conn.execute("SELECT role, revoked FROM tokens").fetchall()
+    except TaoruiError as exc:
+        return _check("console", "fail", f"the token store in Postgres cannot be read ({exc})",
+                      "fix TAORUI_DATABASE_URL (see the database check)", schema=sqlstore.namespace(path))
+    finally:
+        conn.close()
+    active = [str(role) for role, revoked in rows if revoked is None]
+    roles: dict[str, JsonValue] = {r: active.count(r) for r in sorted(set(active))}
+    status: CheckStatus = "ok" if active else "warn"
+    fix = None if active else "add one: `taorui serve token add --name NAME --role approver`"
+    return _check("console", status, f"{len(active)} active token(s), {len(rows) - len(active)} revoked (Postgres)",
+                  fix, schema=sqlstore.namespace(path), roles=roles)
+
+
 def check_console(settings: Settings) -> Check:
     """The console's bearer-token store: readable, and how many tokens are active."""
     path = settings.state_dir / TOKEN_FILE
+    if settings.database_url is not None:
+        return _console_on_postgres(path)
     if not path.exists():
         return _check("console", "ok", "no console tokens yet (the console on 127.0.0.1 needs none to start)",
                       "before serving others: `taorui serve token add --name NAME --role approver`", path=str(path))

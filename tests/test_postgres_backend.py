@@ -157,7 +157,20 @@ def test_doctor_reports_the_server_it_will_use(tmp_path: Path, on_server: Server
     report = DoctorReport.model_validate_json(capsys.readouterr().out)
     database = next(c for c in report.checks if c.name == "database")
     assert database.status == "ok" and database.summary.startswith("Postgres 1"), database
+    console = next(c for c in report.checks if c.name == "console")
+    assert console.status == "ok" and "no console tokens yet" in console.summary  # read from its schema
     assert code in (0, 1)  # other checks (the LLM endpoint, the data) are not this test's business
+
+
+def test_console_tokens_live_in_postgres_and_any_machine_sees_them(tmp_path: Path, on_server: Server) -> None:
+    from taorui.server import Role, TokenStore
+
+    path = tmp_path / "state" / "console_tokens.sqlite"
+    issued = TokenStore(path).add("ana", Role.APPROVER)
+    assert not path.exists()  # a schema in Postgres, not a file
+    again = TokenStore(path)  # another process (or machine with the home at the same path)
+    assert again.authenticate(issued.token) is not None
+    assert [t.name for t in again.list()] == ["ana"]
 
 
 # the translation layer, no server needed ----------------------------------------------------

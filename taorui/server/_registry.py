@@ -41,14 +41,15 @@ class ThreadRecord(BaseModel):
 
 
 class ThreadRegistry(SqliteStore):
-    """Thread -> the API user of its latest instruction (SQLite, safe across threads)."""
+    """Thread -> the API user of its latest instruction (SQLite or Postgres, safe across threads)."""
 
     SCHEMA = _SCHEMA
 
     def record(self, thread_id: str, asked_by: str, instruction: str) -> None:
         """``asked_by`` gives the thread its latest instruction."""
         with self._lock, self._connect() as conn:
-            conn.execute("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO threads VALUES (?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET"
+                         " asked_by = excluded.asked_by, instruction = excluded.instruction, updated = excluded.updated",
                          (thread_id, asked_by, instruction[:2000], datetime.now(UTC).isoformat()))
 
     def get(self, thread_id: str | None) -> ThreadRecord | None:

@@ -1,7 +1,10 @@
-"""One small SQLite file per console store (tokens, thread owners), opened per call.
+"""One small store per console table (tokens, thread owners): a SQLite file opened per call, or
+its Postgres schema when ``TAORUI_DATABASE_URL`` is set.
 
-A connection per call keeps the stores safe across the server's threads and a second process
-(the CLI adding a token while the server runs); WAL lets readers go on while one writes.
+A connection per call keeps the SQLite stores safe across the server's threads and a second
+process (the CLI adding a token while the server runs); WAL lets readers go on while one
+writes. On Postgres each thread keeps one connection to the schema standing for the file
+(``taorui_engines/sqlstore.py``), so consoles on several machines share tokens and threads.
 """
 
 from __future__ import annotations
@@ -11,13 +14,28 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
+
+from taorui_engines import sqlstore
 
 __all__ = ["SqliteStore", "connect", "create"]
 
+_pg = threading.local()
+
 
 @contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """An autocommit connection to ``path`` in WAL mode, closed on exit."""
+def connect(path: Path) -> Iterator[Any]:
+    """An autocommit connection to ``path`` in WAL mode, closed on exit (or this thread's
+    connection to the file's Postgres schema)."""
+    url = sqlstore.database_url()
+    if url is not None:
+        conns: dict[tuple[str, str], sqlstore.PgConnection] = getattr(_pg, "conns", None) or {}
+        _pg.conns = conns
+        key = (url, str(path))
+        if key not in conns:
+            conns[key] = sqlstore.connect_pg(url, path, f"console store {path.name}")
+        yield conns[key]
+        return
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -27,14 +45,19 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def create(path: Path, schema: str) -> None:
-    """Make ``path``'s folder and run ``schema`` (idempotent DDL) on it."""
+    """Make ``path``'s folder (or its schema) and run ``schema`` (idempotent DDL) on it."""
+    url = sqlstore.database_url()
+    if url is not None:
+        with connect(path) as conn:
+            conn.run_ddl(sqlstore.pg_ddl(schema))
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with connect(path) as conn:
         conn.executescript(schema)
 
 
 class SqliteStore:
-    """Base of a console store: its file, created with ``SCHEMA``, and a lock for writers."""
+    """Base of a console store: its file (or schema), created with ``SCHEMA``, and a lock for writers."""
 
     SCHEMA = ""
 
@@ -43,5 +66,5 @@ class SqliteStore:
         self._lock = threading.Lock()
         create(self.path, self.SCHEMA)
 
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+    def _connect(self) -> AbstractContextManager[Any]:
         return connect(self.path)
