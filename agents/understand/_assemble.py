@@ -294,7 +294,35 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and out[-1][0] != "compare" \
             and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
         out.append(("compare", Found()))  # "... and compare them" closing the last clause
+    out = _best_out_of_sample(norm, out)
+    if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
+        out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     return _follow_up(norm, found, _implied(_advice_from_recall(out))) if out else [("unknown", found)]
+
+
+_AGAINST_RETURNS = re.compile(r"(?<![a-z])(?:against|versus|vs\.?)\s+(?:the\s+)?(?:\d+\s*-?\s*(?:d|days?|trading\s+days?)\s+)?"
+                              r"(?:forward|fwd|future|next[- ]day|subsequent)\s+returns?")
+
+
+#: "..., then run whichever is best OOS", "然后拿最优参数在2022到2025年做样本外回测": the winner of a search is
+#: run again on the held-out window, a backtest of its own after the search.
+_BEST_OOS = re.compile(
+    r"(?:then|after\s+that|afterwards|and\s+then|然后|之后|接着|再)\W?.{0,80}?(?:best|winning|winner|optimal|top|最优|最佳|最好)"
+    r".{0,60}?(?:out[- ]of[- ]sample|(?<![a-z])oos(?![a-z])|hold[- ]?out|样本外|测试集)|"
+    r"(?:then|and\s+then|然后|之后|接着|再)\W?.{0,60}?(?:out[- ]of[- ]sample|(?<![a-z])oos(?![a-z])|样本外).{0,40}?(?:best|最优|最佳)")
+
+
+def _best_out_of_sample(norm: str, out: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    then = _BEST_OOS.search(norm)
+    if len(out) != 1 or out[0][0] != "optimize_strategy" or then is None \
+            or not re.search(r"(?<![a-z])(?:backtest\w*|run|re-?run)(?![a-z])|回测|跑", norm[then.start():]):
+        return out  # "then check the winner out of sample": the search's own hold-out check
+    search = out[0][1]
+    tested = [p for p in search.periods if p.role == "test"]
+    if not tested:
+        return out
+    held = replace(search, grid={}, tune=[], spread=set(), periods=tested)
+    return [out[0], ("backtest_strategy", held)]
 
 
 #: "same as before", "like last time", "刚才那个", "上次的": the instruction points at an earlier run.
@@ -546,7 +574,8 @@ def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
     intent, found = current
     if intent != previous[0] or intent == "compare":
         return False
-    mine = (found.instruments, found.strategies, found.algos, found.models, found.expressions)
+    listed = intent == "evaluate_factors" and bool(previous[1].expressions)  # "A ; B": one list of formulas
+    mine = (found.instruments, found.strategies, found.algos, found.models, [] if listed else found.expressions)
     theirs = (previous[1].instruments, previous[1].strategies, previous[1].algos, previous[1].models,
               previous[1].expressions)
     return all(not m or [v.value for v in m] == [v.value for v in t] for m, t in zip(mine, theirs, strict=True))
@@ -933,7 +962,8 @@ def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
 _ON_A_UNIVERSE = frozenset({"train_model", "mine_factors", "evaluate_factors", "trading_cycle"})
 
 
-def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[CatalogEntry]) -> tuple[list[StepSpec], list[str]]:
+def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[CatalogEntry],
+                   norm: str = "") -> tuple[list[StepSpec], list[str]]:
     """A ticker-like word the store lacks is asked about, with the closest symbols and how to
     ingest it: "GLOD" is probably GOLD, but a guess at what to trade or test is the person's to
     confirm ("did you mean GOLD?"), never ours to make. Returns steps and unresolved words."""
@@ -942,7 +972,22 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
         if any(s.intent in NEEDS_INSTRUMENT and not s.instruments for s in steps) or any(
                 s.intent in _ON_A_UNIVERSE and s.universe is None and not s.instruments for s in steps):
             unresolved.append(str(word.value))  # "沪深300成分股上训个选股模型": not a universe the store has
+        elif str(word.value).lower() in lex.OUTSIDE and any(s.intent in NEEDS_INSTRUMENT for s in steps) \
+                and _paired(word, whole.instruments, norm):
+            unresolved.append(str(word.value))  # "白银和黄金哪个好": half of what is asked cannot be run
     return steps, unresolved
+
+
+#: A symbol the store lacks named as a peer of one it has ("silver and gold", "白银和黄金", "gold vs silver").
+_PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|versus|against|还是|或者?|对比|以及)\s*$")
+
+
+def _paired(word: Value, instruments: Sequence[Value], norm: str) -> bool:
+    for known in instruments:
+        between = norm[word.end:known.start] if word.end <= known.start else norm[known.end:word.start]
+        if _PEER_JOIN.match(between):
+            return True
+    return False
 
 
 # --- the entry point ----------------------------------------------------------------------------
@@ -975,7 +1020,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     skeletons = _skeletons(norm, whole, router)
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
     steps = _recalled_asset(steps)
-    steps, unknown = _resolve_typos(steps, whole, catalog)
+    steps, unknown = _resolve_typos(steps, whole, catalog, norm)
     steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)

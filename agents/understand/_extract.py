@@ -133,6 +133,8 @@ def _formula_at(text: str, start: int) -> Value | None:
         if match is None:
             break
         token = match.group(1).replace(" ", "")
+        if token == "--":
+            break  # "... -- 1 day fwd": a dash in prose, not two minus signs
         kind = _token_kind(token)
         if kind == "comma" and depth == 0:
             break  # a top-level comma separates two expressions
@@ -203,7 +205,7 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|信号(?=\s*\d)|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定为?|取|用)?\s*"
+    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:线|水平|阈值)?\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定在|固定为?|定在|设在|取|用)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b|个|种|项))")
 _PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
@@ -235,6 +237,9 @@ _PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+loo
 _LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
                              r"standard deviations?|sd)|倍标准差|个标准差))")
 _RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
+#: "Donchian 20", "唐奇安通道 55": a channel's name, then its length as a bare number.
+_CHANNEL_NUMBER = re.compile(r"(?:donchian|唐奇安)(?:\s*(?:channels?|breakout|通道突破|通道))?\s*[\(（]?\s*(\d{1,3})(?![\d.])"
+                             r"(?!\s*(?:%|％|bps?|基点|年|月|[-/~到至]\s*\d|y\b|yrs?\b|years?\b|months?\b|weeks?\b))")
 _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
                         r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
@@ -244,7 +249,7 @@ _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
 _DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
 _THRESHOLDS = re.compile(r"(?:阈值|thresholds?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
-                         r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,25}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
+                         r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,40}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下|之下)?\s*(?:买入?|做多|开仓)\s*[,，、；;]?\s*(\d{2})\s*(?:以上|之上)?\s*(?:卖|平仓|离场)|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
@@ -338,10 +343,14 @@ def _band_pair(context: str, found: Found) -> None:
 _SPACED_TRIPLE = re.compile(r"macd\D{0,6}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])")
 
 
+#: "MACD 12-26-9": fast-slow-signal joined by hyphens (only read beside "macd").
+_HYPHEN_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,2})\s*-\s*(\d{1,2})\s*-\s*(\d{1,2})(?![\d.-])")
+
+
 def _macd_triple(norm: str, context: str, found: Found) -> None:
     if "fast" in found.params or "macd" not in context:
         return
-    match = _TRIPLE.search(norm)
+    match = _TRIPLE.search(norm) or _HYPHEN_TRIPLE.search(norm)
     if match is None:  # "MACD 12 26 9": the name is claimed (blanked) in ``norm``; find it in the context
         spaced = _SPACED_TRIPLE.search(context)
         if spaced is not None and norm[spaced.start(1):spaced.end(3)] == context[spaced.start(1):spaced.end(3)]:
@@ -389,7 +398,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 
     several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
     past = (_PAST_DAYS,) if found.strategies else ()
-    for pattern, name in ((_RSI, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
+    for pattern, name in ((_RSI, "period"), (_CHANNEL_NUMBER, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
                           (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
                           *((p, "period") for p in past)):
         if not several and (name in found.params or ("fast" in found.params and name == "period")):
@@ -414,18 +423,20 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+lengths?|channel|lengths?|devs?|widths?|std"
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
-_RANGE = re.compile(_PNAME + r"(?:[^\d。;；]|(?<![a-z])syn\d{3}(?!\d)){0,16}?(?<![a-z\d])(\d{1,3})\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
+_RANGE = re.compile(_PNAME + r"(?:[^\d。;；]|(?<![a-z])syn\d{3}(?!\d)){0,16}?(?<![a-z\d])(\d{1,3})\s*(?:试|测|调|扫|跑)?\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|(?:in\s+)?increments?\s+of|incrementing\s+by|by|every|,?\s*step\s*size|步长为?|步进|间隔|每隔|隔|每次(?:增加|加|递增|增)?|每步(?:加)?|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
 _LIST = re.compile(_PNAME + r"[^\d;；。]{0,20}?[\[{(（]?\s*(" + _ITEM + r"(?:" + _SEP + _ITEM + r"){1,})")
-_BARE_LIST = re.compile(r"(?:try|trying|tried|testing|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,})")
+_BARE_LIST = re.compile(r"(?:try|trying|tried|testing|over|across|among|values?|在|试|取|用)\s*[\[({]?\s*(\d{1,3}(?:\s*(?:,|，|、|/|and|和|or|或)\s*\d{1,3}){2,}"
+                        r"|\d{1,3}(?:\s+\d{1,3}){2,}(?![\d.%]))")
 _TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
               "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
               "均线长度", "两个均线", "均线周期")
 _TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
                ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("devs", "devs"), ("dev", "devs"),
                ("deviations", "devs"), ("sigma", "devs"), ("标准差", "devs"), ("宽度", "devs"), ("倍数", "devs"),
+               ("oversold", "lower"), ("overbought", "upper"), ("超卖", "lower"), ("超买", "upper"),
                ("threshold", "lower"), ("thresholds", "lower"), ("thresholds", "upper"), ("阈值", "lower"),
                ("阈值", "upper"), ("上下阈值", "lower"), ("上下阈值", "upper"),
                ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"), ("signal", "signal"),
@@ -448,7 +459,9 @@ def _list_name(match: re.Match[str]) -> str:
     """The parameter a list of values belongs to: the name said nearest before the values ("the fast
     and slow lengths on the S&P, fast 8, 12, 16": fast, not lengths)."""
     gap = match.string[match.end(1):match.start(2)]
-    names = list(re.finditer(_PNAME, gap))
+    names = [n for n in re.finditer(_PNAME, gap)  # "the fast length over 8, 12": a length of the fast one
+             if not (gap[:n.start()].strip() == "" and match.group(1) in ("fast", "slow", "signal")
+                     and re.fullmatch(r"lengths?|period|window|lookback", n.group(1)))]
     return _grid_name(names[-1].group(1) if names else match.group(1))
 
 
@@ -497,7 +510,8 @@ def _spread(lo: int, hi: int, points: int = 5) -> tuple[float, ...]:
 def _grid(norm: str, found: Found) -> None:
     searching = lex.has_any(norm, lex.CUES["optimize"]) or re.search(r"\b(try|test|search)\b.{0,40}\d+\s*,\s*\d+", norm) \
         or re.search(r"\b(?:search|sweep|scan|try|test)\b.{0,40}?\d+\s*(?:to|through|-)\s*\d+\s*(?:,\s*)?(?:in\s+)?(?:steps?|by|every|increments?)\b", norm) \
-        or re.search(r"\d+\s*(?:到|至|~|-)\s*\d+\s*[,，、]?\s*(?:步长|步进|每隔|间隔)\s*为?\s*\d", norm)
+        or re.search(r"\d+\s*(?:试|测|调|扫|跑)?\s*(?:到|至|~|-)\s*\d+\s*[,，、]?\s*(?:步长|步进|每隔|间隔)\s*为?\s*\d", norm) \
+        or re.search(r"(?<![a-z])(?:from\s+)?\d+\s*(?:to|through)\s*\d+\s*,?\s*(?:in\s+)?(?:steps?\s+(?:of\s+)?|increments?\s+of\s+)\d", norm)
     if not searching:
         lists = [(m, _values(m.group(2))) for m in _LIST.finditer(norm)]
         if not any(len(values) >= 3 for _, values in lists):
@@ -574,7 +588,7 @@ _FORWARD = re.compile(
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
     r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)|"
     r"(?<![a-z])(?:rank\s+)?ic(?:ir)?\s+(?:at|over|on|for|with)\s+(?:a\s+|the\s+)?(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\b|"
@@ -688,7 +702,11 @@ _TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(\d{1,3})\s+(?:best|highest|top)[-
 
 
 #: "这个因子行不行，看5天的", "IC 看10日": with a factor, the days it is judged over are its forward horizon.
-_LOOK_DAYS = re.compile(r"看\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)(?:的|收益)?(?=\s*(?:[,，。；;!！?？]|$|收益|表现))")
+_LOOK_DAYS = re.compile(r"看\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)(?:后|之后|以后)?(?:的|收益)?(?=\s*(?:[,，。；;!！?？]|$|收益|表现))")
+
+
+_FORWARD_WEEKS = re.compile(r"(?<![\d.])([1-4])\s*-?\s*(?:trading\s+)?weeks?\s*-?\s*(?:forward|ahead|fwd|horizon|holding"
+                            r"|(?:forward\s+)?returns?)\b")
 
 
 def _forward(norm: str, found: Found) -> None:
@@ -697,6 +715,12 @@ def _forward(norm: str, found: Found) -> None:
     match = _FORWARD.search(blank(norm, found.used))
     if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"])):
         match = _LOOK_DAYS.search(blank(norm, found.used))
+    weeks = None
+    if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"]) or found.themes):
+        weeks = _FORWARD_WEEKS.search(norm)
+    if weeks is not None:  # "a one-week horizon", "2-week forward returns": five trading days a week
+        found.forward_days = Value(5 * int(weeks.group(1)), weeks.start(), weeks.end(), weeks.group(0))
+        found.claim(weeks.start(), weeks.end())
     if match:
         raw = next(g for g in match.groups() if g)
         days = 1 if raw in ("day", "收益") else int(parse_number(raw) or 0)  # "next-day returns", "次日收益"
@@ -767,6 +791,10 @@ _MORE_COUNTS = re.compile(
     r"(?:挖|找|给|来|要|构造|构建|推荐|出|整|弄|搞|挑|选|留|保留|筛|前|生成|设计|提)\s*(?:我|出|个)?\s*(?:出)?\s*(" + _ZH_COUNT +
     r")\s*(?:个|条|只)?(?![\d日天年月周%只支股名家])|"
     r"(?<![\d一二两三四五六七八九十])(一打|半打|俩|仨)|"
+    r"(?<![\w.$])(" + _EN_COUNT + r")\s+of\s+(?:them|those|these)\b|"
+    r"(?<![\w.$])(" + _EN_COUNT + r")\s+(?:would|will|should)\s+(?:do|suffice|be\s+(?:enough|plenty|fine))\b|"
+    r"(?<![\w.$])(" + _EN_COUNT + r")\s+(?:is|are)\s+(?:enough|plenty)\b|"
+    r"(?:factors?|alphas?|signals?|ideas?)\s*[x×*]\s*(" + _EN_COUNT + r")\b|"
     r"(?<![\d一二两三四五六七八九十百])(" + _ZH_COUNT + r")\s*(?:个|条)\s*[\u4e00-\u9fff]{0,6}?(?:因子|信号|候选)")
 
 
@@ -808,8 +836,25 @@ _STYLE_OF = {"bollinger_reversion": "reversion", "donchian_breakout": "breakout"
 _GENERIC = {"mean reversion", "mean-reversion", "均值回归", "均值回复", "breakout", "break-out", "突破", "突破策略"}
 _STYLED = {("reversion", "rsi_reversion"): "rsi_reversion", ("reversion", "bollinger_breakout"): "bollinger_reversion",
            ("reversion", "bollinger_reversion"): "bollinger_reversion",
-           ("breakout", "bollinger_breakout"): "bollinger_breakout", ("breakout", "donchian_breakout"): "donchian_breakout"}
+           ("breakout", "bollinger_breakout"): "bollinger_breakout", ("breakout", "donchian_breakout"): "donchian_breakout",
+           ("reversion", "sma_cross"): "bollinger_reversion"}  # "偏离20日均线太多就反向": reverting to an average
 _APART = re.compile(r"\b(?:vs\.?|versus|against|compare[ds]?|or|and|then)\b|对比|比较|还是|和|与|或|跟")
+
+
+#: "fade the bands", "高抛低吸": a reversion style said without naming an indicator.
+_NAMES_INDICATOR = re.compile(r"bollinger|bolinger|布林|rsi|z-?\s?score|z值")
+#: "dual moving-average crossover (EMA 5 over EMA 35)": a generic crossing phrase, then the averages it crosses.
+_CROSSING = re.compile(r"cross|交叉|双均线|dual|double")
+
+
+def _crossing(said: str, between: str) -> bool:
+    low = said.lower()
+    return bool(_CROSSING.search(low)) and not re.search(r"sma|simple|简单", low) and not re.search(r"[,，、]", between)
+
+
+def _generic_style(said: str, name: str) -> bool:
+    low = said.lower()
+    return low in _GENERIC or (name == "bollinger_reversion" and not _NAMES_INDICATOR.search(low))
 
 
 def _styled(norm: str, strategies: list[Value]) -> list[Value]:
@@ -819,14 +864,15 @@ def _styled(norm: str, strategies: list[Value]) -> list[Value]:
         if prev is not None and v.start - prev.end <= 70 and not _APART.search(norm[prev.end:v.start]) \
                 and not re.search(r"[;；。?？!！]", norm[prev.end:v.start]):
             pair = [(prev, str(prev.value)), (v, str(v.value))]
-            generic = [(x, name) for x, name in pair if str(x.said).lower() in _GENERIC]
-            specific = [(x, name) for x, name in pair if str(x.said).lower() not in _GENERIC]
+            generic = [(x, name) for x, name in pair if _generic_style(str(x.said), name)]
+            specific = [(x, name) for x, name in pair if not _generic_style(str(x.said), name)]
             if len(generic) == 1 and len(specific) == 1:
                 merged = _STYLED.get((_STYLE_OF.get(generic[0][1], ""), specific[0][1]))
                 if merged is not None:
                     out[-1] = Value(merged, prev.start, v.end, norm[prev.start:v.end])
                     continue
-            crossing = [x for x, name in pair if name == "sma_cross" and str(x.said).lower() in _CROSS_WORDS]
+            crossing = [x for x, name in pair if name == "sma_cross" and (str(x.said).lower() in _CROSS_WORDS
+                                                                           or _crossing(str(x.said), norm[prev.end:v.start]))]
             named = [(x, name) for x, name in pair if name in ("ema_cross", "macd")]
             if len(crossing) == 1 and len(named) == 1 and v.start - prev.end <= 25:
                 # "EMA 20/50 crossover", "EMA 12/26 金叉": the crossing of those averages, one strategy
@@ -842,7 +888,8 @@ _CROSS_WORDS = {"crossover", "cross over", "金叉", "golden cross", "cross", "�
 
 _APPROVAL_RE = re.compile(
     r"(?:ask|ping|check with|confirm with|tell|notify|message|text|call|show|let|wait for|run (?:it|them|the orders?) by)"
-    r"\s+me\s+(?:first|before|b4|prior)|(?:subject to|with|pending|needs?|requires?|after|until|w/)\s+(?:my|our)\s+"
+    r"\s+me\s+(?:first|before|b4|prior)|"
+    r"(?:run|put|pass)\s+(?:it|them|that|this|the\s+(?:orders?|trades?))\s+(?:past|by)\s+me\b|(?:subject to|with|pending|needs?|requires?|after|until|w/)\s+(?:my|our)\s+"
     r"(?:approval|ok|okay|sign[- ]?off|go[- ]ahead|confirmation|consent)|(?:don'?t|do not|never)\s+(?:send|place|submit|"
     r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交)(?:之?前|以前)\s*(?:先|请|要)?"
     r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认)|(?:我|经我|等我|让我|需要我|由我)\s*"
@@ -867,6 +914,11 @@ _NO_APPROVAL = re.compile(r"(?:no need to|don'?t need to|do not need to|needn'?t
                           r"(?:不用|无需|不需要|不必|别)(?:问我|确认|审批|请示|经过我)")
 
 
+#: "tell me which one worked better", "which of the two held up best": the runs are set side by side.
+_WHICH_BETTER = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+two|those|these))?\s+(?:worked|did|performed|was|is|"
+                           r"held\s+up|came\s+out|does|works|performs)\s+(?:better|best)(?![a-z])")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
     match = _APPROVAL_RE.search(norm) or _MY_APPROVAL.search(norm)
@@ -879,7 +931,7 @@ def _flags(norm: str, found: Found) -> None:
                                     "which one did better", "which performed better", "which came out ahead", "rank the two",
                                     "rank them", "rank both", "side-by-side", "一起比",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
-                                    "放一起", "放在一起", "并排"))
+                                    "放一起", "放在一起", "并排")) or bool(_WHICH_BETTER.search(norm))
     span = lex.span_of(norm, lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
         where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]

@@ -22,19 +22,21 @@ __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLik
 _SEQUENCERS = re.compile(
     r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着(?!涨|跌|上涨|下跌|走|往)|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
-    r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
+    r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后|完事|搞定|弄好|跑好)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|(?<=,)\s*(?=(?:backtest|train|fit|mine|optimi[sz]e|tune)\s+(?:a|an|another|one|the\s+same)\s)|(?<=训练|回测)\s*(?:和|并|外加|加上)\s*(?=(?:一个|一版|一次|一组)[^,，。；;]{0,12}?(?:回测|训练))|"
     r"\s+and\s+(?=(?:buy|sell|short|purchase|pick\s+up|grab|scoop\s+up|close\s+out|dump|unload)\s"
     r"|(?:put|park|throw|deploy|stick)\s+(?:another\s+)?(?:\$|usd\s*|¥)?\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?"
     r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
     r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s)"
+    r"|(?<=\bpositions)\s+and\s+(?=if\s)|(?<=\bholdings)\s+and\s+(?=if\s)|(?<=\baccount)\s+and\s+(?=if\s)"
     r"|\s+and\s+(?=(?:re-?train|re-?run|redo|re-?do|re-?test|re-?backtest)\s+(?:it|that|this|them|the\s+same)(?![a-z])))"
 )
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
                  "story", "诗", "故事", "天气", "笑话", "写诗", "菜谱", "翻译", "生日", "电影", "作业", "黑进", "密码", "私钥", "报税", "个税", "餐厅",
-                 "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
+                 "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "火车票", "高铁票", "动车票", "车票", "train ticket", "train tickets",
+                 "bus ticket", "concert ticket", "movie ticket", "taxi", "打车", "快递", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
                  "marketing", "slide deck", "powerpoint", "blog post", "opening paragraph", "cover letter", "爬虫", "撰写", "写一份",
                  "写一篇", "写个文案", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",

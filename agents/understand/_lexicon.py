@@ -93,7 +93,7 @@ FEATURE_SETS: Mapping[str, tuple[str, ...]] = {
 
 #: Rule strategies (Backtrader library names).
 STRATEGIES: Mapping[str, tuple[str, ...]] = {
-    "buy_and_hold": ("buy_and_hold", "just buying and holding", "buying and holding", "just holding", "just hold it", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
+    "buy_and_hold": ("buy_and_hold", "just buying and holding", "buying and holding", "just holding", "just hold it", "just hold", "and do nothing", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
                      "拿着不动", "拿住不动", "持股不动", "一直拿着", "一直持有", "躺平持有", "拿着不卖",
                      "passive holding", "passively holding", "passively hold", "hold passively", "holding passively",
                      "passive buy and hold", "passive benchmark", "被动持有", "被动持仓", "被动投资"),
@@ -110,7 +110,7 @@ STRATEGIES: Mapping[str, tuple[str, ...]] = {
                             "mean reversion", "mean-reversion", "mean rev", "mean-rev", "meanrev", "布林带回归", "布林带均值回归", "布林回归", "布林线回归",
                             "均值回归", "均值回复", "z-score", "z score", "zscore", "z-scores", "fade", "fading", "fades",
                             "revert to the mean", "reverts to the mean", "back to its average", "back to the mean",
-                            "z值", "偏离均值", "回归均值"),
+                            "z值", "偏离均值", "回归均值", "高抛低吸", "snaps back", "snap back", "snapping back"),
     "bollinger_breakout": ("bollinger_breakout", "bollinger breakout", "bollinger bands", "bollinger band", "bollinger", "bolinger",
                            "bb",
                            "bollinger", "布林带突破", "布林突破", "布林带", "布林线", "布林通道", "布林"),
@@ -151,7 +151,7 @@ THEMES: Mapping[str, tuple[str, ...]] = {
     "liquidity": ("liquidity", "illiquidity", "amihud", "流动性", "without moving the price", "moving the price",
                   "price impact", "market impact", "how easily", "ease of trading", "easy to trade", "tradability",
                   "bid-ask", "冲击成本", "好不好交易", "容易成交", "买卖价差"),
-    "turnover": ("turnover", "换手率", "换手"),
+    "turnover": ("turnover", "换手率", "换手", "change hands", "changes hands", "changing hands", "trading frequency"),
     "value": ("value", "valuation", "book-to-market", "price-to-book", "价值", "估值", "市盈率", "市净率"),
     "quality": ("quality", "profitability", "roe", "质量", "盈利能力"),
 }
@@ -176,7 +176,8 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "search thresholds", "search the", "找个最优", "找最优", "最优的",
                  "调参", "优化", "参数搜索", "寻个优", "参数敏感性", "敏感性分析", "sensitivity",
                  "网格搜索", "最优参数", "最佳参数", "寻优", "参数寻优", "找最好的参数", "扫参数", "参数扫描", "扫描", "网格", "搜一遍", "搜一下", "帮我搜", "搜索", "search channel", "search lookback", "search the lookback", "search lookbacks", "扫一下", "扫一遍", "扫一扫", "扫一轮", "扫描参数", "遍历参数", "遍历一下", "calibrate", "calibrated",
-                 "calibrating", "calibration", "recalibrate"),
+                 "calibrating", "calibration", "recalibrate", "grid the", "grid over", "grid across", "run a grid",
+                 "do a grid", "a grid of"),
     "factor": ("factor", "factors", "alpha", "alphas", "alpha signal", "alpha signals", "因子", "阿尔法"),
     "mine": ("mine", "mining", "propose", "discover", "find", "patterns", "any pattern", "规律", "generate", "search for", "come up with", "suggest",
              "try", "build", "construct", "design", "brainstorm", "invent", "look for", "挖掘", "挖", "寻找", "发现",

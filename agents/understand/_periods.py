@@ -439,6 +439,12 @@ def _decade(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, (date(year, 1, 1), date(year + 9, 12, 31)))
 
 
+def _short_decade(m: re.Match[str], today: date) -> _Atom | None:
+    tens = {"eighties": 80, "nineties": 90}.get(m["dw"] or "") or int(m["dd"])
+    year = (1900 if tens >= 30 else 2000) + tens
+    return _atom(m, (date(year, 1, 1), date(year + 9, 12, 31)))
+
+
 def _short_range(m: re.Match[str], today: date) -> _Atom | None:
     """"2018-19" / "2018/19": two years, when the tail cannot be a month."""
     year, tail = int(m["y"]), int(m["yy"])
@@ -659,6 +665,8 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (_Y, _bare_year),
         (rf"{_B}(?:the\s+)?(?P<dy>(?:19|20)\d0)'?s{_E}", _decade),
         (r"(?P<dy>(?:19|20)\d0)\s*年代", _decade),
+        # "the 90s", "the '80s", "the nineties": a decade with its century left to the reader
+        (rf"{_B}the\s+'?(?P<dd>80|90|00|10)'?s{_E}|{_B}the\s+(?P<dw>eighties|nineties){_E}", _short_decade),
         (rf"{_Y_RAW}\s*(?P<sep>[-/~])\s*(?P<yy>\d\d)(?!\d)(?:\s*年)?", _short_range),
         # parts without a year: only ever one end of a range ("March to June 2019")
         (_MONW, _partial_month),
@@ -879,7 +887,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("test", r"(?<![a-z])(?:generali[sz](?:e|es|ed|ing|ation)|check(?:s|ed|ing)?(?:\s+(?:it|them|this|that|these))?"
              r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"
-              r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d])|(?=\s*[,;)]|\s*$))"
+              r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d])|(?=\s*[,;)/|]|\s*$))"
               r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4}))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),

@@ -214,7 +214,11 @@ def _english(text: str) -> str:
             cursor = tokens[run[-1]][1]
         k = run[-1] + 1 if run else k + 1
     out.append(text[cursor:])
-    return _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", "".join(out))
+    return _GRAND.sub(r"\1 thousand", _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", "".join(out)))
+
+
+#: "forty grand", "50 grand": in money talk a grand is a thousand.
+_GRAND = re.compile(r"(?i)(?<![\w.])(\d+(?:\.\d+)?)\s*(?:grand|g's)\b")
 
 
 # --- Chinese ------------------------------------------------------------------------------------
@@ -307,6 +311,9 @@ def _typo(word: str) -> str | None:
     if any(low.startswith(d) or d.startswith(low) for d in _DOMAIN):
         return None  # "strategies", "positions", "backtested": an inflection, not a typo
     close = [d for d in difflib.get_close_matches(low, _DOMAIN, n=2, cutoff=0.84) if d[0] == low[0]]
+    if not close and len(low) >= 6:  # "nasdak": one letter wrong in a short word falls under the ratio
+        close = [d for d in _DOMAIN if len(d) == len(low) and d[0] == low[0]
+                 and sum(a != b for a, b in zip(d, low, strict=True)) == 1]
     return close[0] if len(close) == 1 else None
 
 
