@@ -12,6 +12,7 @@ DURABLE_TESTS=(tests/test_guardrails_*.py tests/test_gate_*.py tests/test_paper_
 pg=$(mktemp -d /tmp/taorui-ci-pg-XXXXXX)
 chmod 711 "$pg"  # as root the server runs as the postgres user, who must reach its folder
 trap 'bash scripts/postgres.sh stop "$pg/data"; rm -rf "$pg"' EXIT
-url=$(bash scripts/postgres.sh start "$pg/data" "${TAORUI_TEST_PG_PORT:-55439}")
+port=${TAORUI_TEST_PG_PORT:-$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+url=$(bash scripts/postgres.sh start "$pg/data" "$port")
 echo "[test] the durable-state tests again, on Postgres at $url" >&2
 TAORUI_DATABASE_URL="$url" .venv/bin/python -m pytest -q -p no:cacheprovider "${DURABLE_TESTS[@]}"
