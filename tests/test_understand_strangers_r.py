@@ -131,3 +131,93 @@ def test_a_slash_separated_valid_year(read: Any) -> None:
 
 def test_check_my_book_and_if_then_sell_is_two_steps(read: Any) -> None:
     assert _intents(read("check my holdings and if any WTI is left sell all of it")) == ["account_status", "place_order"]
+
+
+# --- second round: steps of multi-step requests and when to ask -------------------------------
+
+
+def test_a_condition_on_the_model_gates_an_order_step_it_does_not_drop_it(read: Any) -> None:
+    spec = read("Fit PPO on the Nasdaq over the last two years; if the policy turns bullish, buy 300 shares of NASDAQ.")
+    assert _intents(spec) == ["train_rl", "place_order"]
+    assert spec.steps[1].quantity is not None and spec.steps[1].quantity.value.value == 300
+
+
+def test_a_chinese_look_then_a_conditional_buy_is_two_steps(read: Any) -> None:
+    spec = read("帮我看一下纳指最近两个月的行情，如果回调了就买一成")
+    assert _intents(spec) == ["show_price", "place_order"]
+    assert spec.steps[1].quantity is not None and spec.steps[1].quantity.value.value == 10
+
+
+def test_send_me_the_book_after_the_cycle_is_its_own_step(read: Any) -> None:
+    assert _intents(read("先把今天的交易流程跑了，弄完以后把持仓发给我")) == ["trading_cycle", "account_status"]
+    spec = read("Kick off today's trading cycle, then tell me where my positions and P&L stand.")
+    assert _intents(spec) == ["trading_cycle", "account_status"] and spec.question is None
+
+
+def test_a_question_about_a_run_i_did_then_a_redo_with_another_strategy(read: Any) -> None:
+    spec = read("How much did the gold backtest we ran last week make? Then redo it as a 30-day breakout on the same dates.")
+    assert _intents(spec) == ["recall", "backtest_strategy"]
+    assert spec.steps[1].strategy is not None and spec.steps[1].strategy.value == "donchian_breakout"
+
+
+def test_a_chinese_average_crossing_rule_without_a_size_is_a_backtest(read: Any) -> None:
+    spec = read("纳指10日线上穿40日线买入，下穿卖出，2010年到2014年")
+    assert _intents(spec) == ["backtest_strategy"] and spec.question is None
+    assert spec.steps[0].strategy is not None and spec.steps[0].strategy.value == "sma_cross"
+    assert _params(spec) == {"fast": 10, "slow": 40}
+
+
+def test_clearing_out_a_position_in_slang_is_the_whole_of_it(read: Any) -> None:
+    spec = read("纳指止盈一半，黄金全卖了")
+    assert _intents(spec) == ["place_order", "place_order"] and spec.question is None
+    sizes = [s.quantity.value.value for s in spec.steps if s.quantity is not None]
+    assert sizes == [0.5, 1.0]
+
+
+def test_one_look_back_stated_twice_differently_is_asked_about(read: Any) -> None:
+    spec = read("Run a 20-day SMA backtest on gold for 2018, SMA period 50.")
+    assert spec.question is not None and "20" in spec.question and "50" in spec.question
+
+
+def test_two_look_backs_set_against_each_other_are_not_a_contradiction(read: Any) -> None:
+    spec = read("Backtest a 14-day RSI versus a 28-day RSI on crude in 2015.")
+    assert spec.question is None or "period" not in spec.question
+
+
+def test_a_size_above_its_own_cap_is_asked_about_naming_both(read: Any) -> None:
+    spec = read("Put 60% of equity into the S&P, but never more than 20% of the account.")
+    assert spec.question is not None and "60" in spec.question and "20" in spec.question
+    zh = read("全仓买入原油，不过仓位最多三成")
+    assert zh.question is not None and "全仓" in zh.question and "三成" in zh.question
+
+
+def test_a_size_within_its_cap_is_not_asked_about(read: Any) -> None:
+    assert read("Buy 5% of equity in gold, never more than 25% of the account.").question is None
+
+
+def test_the_highest_close_of_the_last_n_days_is_a_breakout_window(read: Any) -> None:
+    spec = read("Backtest buying the S&P when it closes over the highest close of the prior 60 days, 2004 to 2009.")
+    assert spec.steps[0].strategy is not None and spec.steps[0].strategy.value == "donchian_breakout"
+    assert _params(spec) == {"period": 60} and spec.question is None
+    zh = read("原油创30日新高就买，回测2005到2010年")
+    assert zh.steps[0].strategy is not None and zh.steps[0].strategy.value == "donchian_breakout"
+
+
+def test_the_whole_history_is_the_data_range_of_the_instrument(read: Any) -> None:
+    spec = read("RSI(14) on the nasdaq over its entire history")
+    data = spec.steps[0].windows.data
+    assert data is not None and str(data.value.start) == "1999-01-04" and str(data.value.end) == "2018-12-31"
+    zh = read("双均线20/60在黄金上回测，用全部历史数据")
+    data = zh.steps[0].windows.data
+    assert data is not None and str(data.value.start) == "2006-01-02"
+
+
+def test_comparing_the_tuned_strategy_does_not_add_a_default_run_of_it(read: Any) -> None:
+    spec = read("Tune the RSI period over 10, 14 and 20 on gold for 2015-2019, then backtest buy and hold on the "
+                "same dates and compare the optimised RSI with it.")
+    assert _intents(spec) == ["optimize_strategy", "backtest_strategy", "compare"]
+
+
+def test_a_week_ahead_horizon_for_themed_signals_is_five_days(read: Any) -> None:
+    spec = read("find 4 momentum signals judged on a 1-week horizon")
+    assert spec.steps[0].forward_days is not None and spec.steps[0].forward_days.value == 5

@@ -32,6 +32,7 @@ from agents.spec import (
     Windows,
 )
 from agents.understand import _lexicon as lex
+from agents.understand._conflicts import conflict_of
 from agents.understand._extract import Found, Value, extract, find_condition, find_limit, unused_numbers
 from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
@@ -250,7 +251,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
-        expanded = _expand(clause, local, norm)
+        expanded = _tuned_result(norm, out, _expand(clause, local, norm))
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
@@ -478,7 +479,8 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
                       r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
                       r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|"
-                      r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列")
+                      r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
+                      r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know")
 
 
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
@@ -551,6 +553,27 @@ def _after_full_stop(norm: str, start: int) -> bool:
 
 #: (an earlier sentence's step, a later sentence's step) that are one request: the earlier one only
 #: framed it ("whether RSI stopped working on the Nasdaq" -> "run a parameter search for RSI ...").
+#: "compare the best MACD against it", "拿最优的MACD跟它比": the winner of a search already asked for, not a
+#: new backtest of that strategy with default settings.
+_TUNED = re.compile(r"(?<![a-z])(?:the\s+)?(?:best|optimi[sz]ed|tuned|winning|top|best[- ]performing)(?:\s+(?:settings?\s+(?:of|for)|"
+                    r"performing|version\s+of|parameters?\s+(?:of|for)))?\s*$|(?:最优|最好|最佳|调好|优化后|优化好)的?\s*(?:参数的?)?\s*$")
+
+
+def _tuned_result(norm: str, out: list[tuple[str, Found]], expanded: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """Drop a backtest that only names the result of an earlier search of the same strategy."""
+    tuned = {str(v.value) for intent, found in out if intent == "optimize_strategy" for v in found.strategies}
+    if not tuned or len(expanded) < 2:
+        return expanded
+
+    def names_result(step: tuple[str, Found]) -> bool:
+        strategies = step[1].strategies
+        return step[0] == "backtest_strategy" and bool(strategies) and all(
+            str(v.value) in tuned and _TUNED.search(norm[max(0, v.start - 30):v.start]) for v in strategies)
+
+    kept = [e for e in expanded if not names_result(e)]
+    return kept if kept and any(e[0] != "compare" for e in kept) else expanded
+
+
 _REFINED_BY = {("backtest_strategy", "optimize_strategy"), ("mine_factors", "evaluate_factors"),
                ("train_rl", "train_rl"), ("backtest_strategy", "backtest_strategy"), ("train_model", "train_model"),
                ("optimize_strategy", "optimize_strategy"), ("mine_factors", "mine_factors")}
@@ -771,6 +794,31 @@ def _clip_open_starts(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) ->
                 item = item.model_copy(update={"value": Window(start=item.value.start, end=last)})
             parts[role] = item
         out.append(step.model_copy(update={"windows": Windows(**parts)}))
+    return out
+
+
+#: "whole history", "since inception", "全部历史": every day the store holds for what the step runs on.
+_WHOLE_HISTORY = re.compile(r"(?<![a-z])(?:(?:the\s+)?(?:whole|full|entire|complete)\s+(?:price\s+|data\s+)?(?:history|sample|"
+                            r"data\s*set|dataset|record)|all\s+(?:the\s+)?(?:available\s+)?(?:history|data)|since\s+inception|"
+                            r"all\s+available\s+dates|(?:every|all)\s+(?:the\s+)?days?\s+(?:you|we)\s+have)(?![a-z])|"
+                            r"全部历史|所有历史|全历史|整段历史|全部数据|所有数据|全样本|有数据以来|上市以来|成立以来|有史以来")
+
+
+def _whole_history(norm: str, steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -> list[StepSpec]:
+    """A step without a window of its own, said to run over the whole history, gets the data's full range."""
+    said = _WHOLE_HISTORY.search(norm)
+    if said is None:
+        return steps
+    spans = {e.name: (date.fromisoformat(e.start), date.fromisoformat(e.end)) for e in catalog if e.start and e.end}
+    out = []
+    for step in steps:
+        names = [str(i.value) for i in step.instruments] + ([str(step.universe.value)] if step.universe else [])
+        ranges = [spans[n] for n in names if n in spans]
+        windows = step.windows
+        if step.intent in _WINDOWED and ranges and windows.data is None and windows.train is None and windows.test is None:
+            whole = Window(start=max(r[0] for r in ranges), end=min(r[1] for r in ranges))  # the span all of them cover
+            step = step.model_copy(update={"windows": Windows(data=_stated(whole, said.group(0)), valid=windows.valid)})
+        out.append(step)
     return out
 
 
@@ -1021,7 +1069,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
     steps = _recalled_asset(steps)
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
-    steps = _clip_open_starts(_defaults_of_store(steps, catalog), catalog)
+    steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
     used = [p for _, f in skeletons for p in f.periods]  # a year only mentioned in passing is not a window
@@ -1029,6 +1077,11 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         replace(whole, periods=[p for p in whole.periods if p in used]), catalog, language)
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
+    conflict = conflict_of(norm, whole, language)
+    if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
+        asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"
+        rest = (question or "").removeprefix("在开始之前，").removeprefix("Before I start: ")
+        question = f"{asked}{'' if language == 'zh' else ' Also, '}{rest}".strip() if rest else asked
     return TaskSpec(
         text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
         approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),

@@ -167,7 +167,7 @@ def _token_kind(token: str) -> str:
 
 
 # --- instruments ---------------------------------------------------------------------------
-_TICKER = re.compile(r"(?<![A-Za-z0-9_$])([A-Z][A-Z0-9.\-]{1,9})(?![A-Za-z0-9_])")
+_TICKER = re.compile(r"(?<![A-Za-z0-9_$&])([A-Z][A-Z0-9.\-]{1,9})(?![A-Za-z0-9_])")
 _NOT_TICKERS = frozenset({
     "RL", "PPO", "A2C", "SAC", "TD3", "DDPG", "MLP", "SMA", "EMA", "MA", "MACD", "RSI", "IC", "ICIR", "OOS", "IS",
     "USD", "CNY", "RMB", "BP", "BPS", "ETF", "AI", "ML", "LGBM", "LGB", "GBDT", "TOP", "P&L", "PNL", "YTD", "Q1",
@@ -192,7 +192,7 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
     spelled = {s.upper() for spellings in lex.ASSETS.values() for s in spellings}
     for match in _TICKER.finditer(original):
         word = match.group(1).rstrip(".-")  # "... but with SAC.": the sentence's full stop is not the ticker's
-        if word in known or word in spelled or word.upper() in _NOT_TICKERS:
+        if len(word) < 2 or word in known or word in spelled or word.upper() in _NOT_TICKERS:  # "P&L.": no "L"
             continue
         if any(match.start() < v.end and v.start < match.end() for v in found.instruments):
             continue
@@ -219,6 +219,7 @@ _TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,�
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|over|above|vs\.?|versus|crossing(?:\s+(?:over|above))?"
                       r"|cross(?:es)?(?:\s+(?:over|above))?|上穿|穿过)\s*(?:the\s+)?(?:s|e)?ma\s*\(?\s*(\d{1,3})")
+_ZH_CROSSING = re.compile(r"上穿|穿过|线$")
 _ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过)\s*(\d{1,3})\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
                      r"(?:simple\s+|exponential\s+|price\s+)?"
@@ -267,6 +268,28 @@ _LOOKBACK_RULE = re.compile(
     r"(?<![a-z])(?:trailing|past|prior)\s+(\d{1,3})\s*-?\s*(?:trading\s+)?(?:days?|d)(?:'s?)?\s+returns?")
 
 
+#: "closes above the highest close of the previous 40 days", "创20日新高就买": a breakout of an N-day
+#: channel (Donchian), its window N.
+_CHANNEL = re.compile(
+    r"(?:above|over|through|beyond|exceeds?|tops?|breaks?|below|under)\s+(?:the\s+|its\s+)?(?:highest|lowest|max(?:imum)?|min(?:imum)?)"
+    r"\s+(?:close|closing\s+price|high|low|price|level)s?\s+(?:of|over|in|for|during)\s+(?:the\s+)?(?:previous|prior|past|last|"
+    r"preceding a?)\s*(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?|bars?)"
+    r"|\b(?:new\s+)?(\d{1,3})\s*-?\s*day\s+(?:highs?|lows?)\b(?=[^.;]{0,40}\b(?:buy|sell|long|short|enter|exit|go)\b)"
+    r"|创\s*(\d{1,3})\s*(?:日|天|个交易日)\s*(?:新高|新低)|(?:突破|跌破|站上)\s*(?:过去|前|近)?\s*(\d{1,3})\s*(?:日|天|个交易日)\s*(?:的)?\s*"
+    r"(?:最高价?|最低价?|高点|低点|新高|新低)")
+
+
+def _channel_rule(norm: str, found: Found) -> Value | None:
+    """The window of a channel breakout said as a rule, and the strategy it names."""
+    match = _CHANNEL.search(blank(norm, found.used))
+    if match is None:
+        return None
+    group = next(i for i in range(1, 5) if match.group(i))
+    found.put("period", Value(float(match.group(group)), match.start(), match.end(), match.group(0)))
+    found.claim(match.start(), match.end())
+    return Value("donchian_breakout", match.start(), match.end(), match.group(0))
+
+
 def _lookback_rule(norm: str, found: Found) -> None:
     """A momentum rule's lookback (read before periods: "过去120天" is then not a window)."""
     if lex.has_any(norm, lex.CUES["factor"]) or not (lex.find_spans(norm, lex.STRATEGIES)
@@ -306,6 +329,9 @@ def _params(norm: str, context: str, found: Found) -> None:
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
+                if pattern is _ZH_MA_PAIR and not found.strategies and _ZH_CROSSING.search(match.group(0)):
+                    # "5日线上穿30日线就买，下穿就卖": one average crossing another is a moving-average cross rule
+                    found.strategies.append(Value("sma_cross", match.start(), match.end(), match.group(0)))
     several = len({str(v.value) for v in found.strategies}) >= 2
     if found.strategies and ("fast" not in found.params or several):
         # with several strategies ("MACD 12, 26 and 9, then a 10/30 SMA cross") each may state its own pair
@@ -716,7 +742,8 @@ def _forward(norm: str, found: Found) -> None:
     if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"])):
         match = _LOOK_DAYS.search(blank(norm, found.used))
     weeks = None
-    if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"]) or found.themes):
+    if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"]) or found.themes
+                          or lex.find_spans(norm, lex.THEMES)):  # read before the tables: a theme word says factors
         weeks = _FORWARD_WEEKS.search(norm)
     if weeks is not None:  # "a one-week horizon", "2-week forward returns": five trading days a week
         found.forward_days = Value(5 * int(weeks.group(1)), weeks.start(), weeks.end(), weeks.group(0))
@@ -1084,7 +1111,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
-         "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "卖")
+         "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
         "allocate to", "buy into", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
@@ -1129,9 +1156,12 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     norm = blank(norm, expression_spans)
     found.used += expression_spans
     _instruments(norm, original, symbols, found)
+    channel = _channel_rule(norm, found)  # before the windows: "the previous 40 days" is the channel, not a window
     _lookback_rule(norm, found)  # before the horizon: "trailing 60-day return is positive" is a rule's lookback
     _forward(norm, found)  # before the tables: "预测期为未来一周(5个交易日)" is a forward horizon, not advice
     _tables(norm, original, found)
+    if channel is not None and not found.strategies:
+        found.strategies.append(channel)
     for cost in find_costs(blank(norm, found.used)):
         found.costs.append(cost)
         found.claim(cost.span.start, cost.span.end)

@@ -20,7 +20,7 @@ from agents.understand._extract import Found
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减掉|减|加仓|加到|清掉|清了|全清|平掉|全卖|卖光|卖完|全抛|抛掉|割肉|止盈|清光|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+that\b|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着(?!涨|跌|上涨|下跌|走|往)|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后|完事|搞定|弄好|跑好)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|(?<=,)\s*(?=(?:backtest|train|fit|mine|optimi[sz]e|tune)\s+(?:a|an|another|one|the\s+same)\s)|(?<=训练|回测)\s*(?:和|并|外加|加上)\s*(?=(?:一个|一版|一次|一组)[^,，。；;]{0,12}?(?:回测|训练))|"
@@ -96,7 +96,8 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
 
 #: "check the book - if there's crude left, sell it", "看一下黄金价格，如果跌了就买": a look, then an
 #: order that depends on what it shows (the order still waits for a person).
-_LOOK_FIRST = re.compile(r"^\W*(?:check|look at|show me|pull up|看一下|看看|先看|查一下|查查)")
+_LOOK_FIRST = re.compile(r"^\W*(?:first\s+|先\s*)?(?:(?:给我|帮我|让我)\s*)?(?:check|look at|show me|pull up|let me see|chart|plot|"
+                         r"看一下|看看|先看|查一下|查查|看下|瞧瞧|瞅瞅|查下|瞄一眼|瞄一下)")
 _CONDITION = re.compile(r"\s*(?:[,，;]|\s[-–—])\s*(?=if\b|如果|要是|若是?)")
 
 
@@ -289,6 +290,9 @@ EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?
                      r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?)\s+(?:from|of|on|dated)\s+\d{4}-\d{2}-\d{2}\b|"
                      r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
+                     r"\b(?:backtests?|runs?|models?|training|experiments?|tests?|sweeps?|optimi[sz]ations?)\s+(?:that\s+)?"
+                     r"(?:i|we|you)\s+(?:did|ran|made|trained|tested|backtested|built|had|kicked\s+off)\s+(?:yesterday|last\s+\w+|"
+                     r"earlier(?:\s+today)?|the\s+other\s+day|before|this\s+morning)\b|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
                      r"\blast (?:week|month)'s\b|\b(?:model|run|backtest|agent|policy|results?|training|experiment)s?\s+(?:from|of)\s+"
                      r"(?:yesterday|last\s+(?:week|month|time|friday|monday)|the\s+other\s+day|earlier\s+today)\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
@@ -330,6 +334,11 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
                                                    or found.strategies or found.expressions):
         return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
+    gated = _consequent(text)
+    if gated is not None and _trading_intent(gated, found) == "place_order":
+        # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
+        # gate a person checks before the order; the step is the order its consequent states
+        return Clause(span[0], span[1], "place_order", "cues")
     intent = _cued(text, found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
@@ -352,6 +361,20 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: A clause that opens with a condition ("if the model says long, ...", "要是跌了就...") and states what
+#: to do once it holds; the consequent follows the first comma or 就 after the condition.
+_GATE = re.compile(r"^\W*(?:(?:and|but|then)\s+)?(?:if|when|once|should)\s+[^,;]{3,80}?,\s*(?:then\s+)?|"
+                   r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦)[^,，;；]{1,30}?(?:的话)?(?:就|[,，]\s*(?:就)?)")
+
+
+def _consequent(text: str) -> str | None:
+    """What a conditional clause says to do once its condition holds (None without a condition)."""
+    gate = _GATE.match(text)
+    if gate is None or not text[gate.end():].strip(" ,，.。"):
+        return None
+    return text[gate.end():]
 
 
 #: "Don't place any orders yet", "先别买，看看结果再说": a wish to hold off, not a step of its own.

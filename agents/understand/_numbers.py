@@ -880,7 +880,7 @@ _WORD_FRACS: list[tuple[_LazyRe, float, FracForm]] = [
      1.0, "all"),
 ]
 _CLOSE_RE = _LazyRe(
-    r"清仓|清掉|清空|出清|卖光|卖完|全卖|全抛|抛光|平仓|平掉|平多|全平|(?P<cover>平空)"
+    r"清仓|清掉|清空|出清|卖光|卖完|全卖|全抛|抛光|平仓|平掉|平多|全平|全清|清光|全部清|全出掉|(?P<cover>平空)"
     r"|\b(?:liquidate[sd]?|flatten|unwind)\b(?:\s+(?:my|our|the|all|entire|whole)?\s*(?P<short1>short)\b)?"
     r"|\b(?:close|exit|get\s+out\s+of)(?:\s+(?:out|out\s+of|of|my|the|our|all|entire|whole|this|that|existing"
     r"|current|long|(?P<short2>short)|[A-Za-z0-9]+)){0,4}?\s+(?:positions?|holdings?|stake|exposure|longs?"
@@ -1095,7 +1095,7 @@ _VERB_RE = _LazyRe(
     r"|dispose|get\s+rid\s+of|take\s+profits?|close(?!\s*(?:price|prices|px|above|below|of\s+the|data|>|<))"
     r"|short(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|interest|squeeze"
     r"|selling|sma|ema|list|er\b)))\b"
-    r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|出货|做空)"
+    r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|出货|做空)"
     r"|(?P<buy>\b(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
@@ -1127,6 +1127,7 @@ _THRESHOLD_RE = _LazyRe(
     r"|波动|阈值|超过|高于|低于|大于|小于|不超过|至少|最多|最少|目标|年化|胜率|换手|杠杆|保证金|税|利率|权重|上限|下限|突破|跌破|达到"
     r"|[<>≥≤]", _I)
 _TAKE_PROFIT_RE = _LazyRe(r"take\s+profits?(?:\s+on)?", _I)
+_ZH_TAKE_RE = _LazyRe(r"(?:止盈|止损|割肉)\s*$")
 _TARGET_BEFORE_RE = _LazyRe(r"(?:\b(?:to|down\s+to|up\s+to|until|at)\b|到|至|为|成|在)\s*$", _I)
 _PRICE_BEFORE_RE = _LazyRe(
     r"(?:\b(?:at|price[sd]?|limit|above|below|under|over|near|around)\b|@|价格|价位|限价|单价|股价|每股|均价|成本价|以|在|跌破"
@@ -1218,6 +1219,8 @@ def _selection_threshold_or_target(norm: str, start: int, end: int) -> bool:
     """Selection (top 5%), threshold (stop loss 5%), target (reduce to 10%) around a relative amount."""
     left, right = _bounds(norm, start, end, _BREAK_RE)
     before = _TAKE_PROFIT_RE.sub("", norm[max(left, start - 30):start])[-14:]  # "take profit on half" sells
+    if not re.search(r"%|百分|个点|bp", norm[start:end]):
+        before = _ZH_TAKE_RE.sub("", before)  # "止盈一半", "割肉三分之一": a share of the position sold, not a stop level
     after = norm[end:min(_bounds(norm, start, end, _SOFT_BREAK_RE)[1], end + 12)]
     return bool(_SELECT_BEFORE_RE.search(before) or _THRESHOLD_RE.search(before)
                 or _THRESHOLD_RE.search(after.split(" of ")[0]) or _TARGET_BEFORE_RE.search(before[-10:]))

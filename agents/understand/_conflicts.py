@@ -1,0 +1,102 @@
+"""Values an instruction states twice, differently: asked about, never silently resolved.
+
+Two kinds a quant would not guess between:
+
+* one indicator's look-back given twice with different lengths ("a 10-day RSI ... using a 21-day
+  RSI period"), with nothing that makes the two a comparison or a search ("vs", "each", "or",
+  "sweep", "from ... to");
+* an order size above a cap the same instruction sets on that position ("go all in, but no more
+  than 10% of the account", "满仓……别超过两成").
+
+The question names both values, in the person's language.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.understand._extract import Found
+
+__all__ = ["conflict_of"]
+
+_INDICATORS = {"rsi": "RSI", "sma": "SMA", "ema": "EMA", "bollinger": "Bollinger", "atr": "ATR", "donchian": "Donchian",
+               "momentum": "momentum"}
+_IND = r"(rsi|sma|ema|bollinger|atr|donchian|momentum)"
+_LOOKBACK = (
+    re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|d|period|bar)s?\s+" + _IND + r"(?![a-z])"),
+    re.compile(r"(?<![a-z])" + _IND + r"\s+(?:period|window|look-?back|length)\s+(?:of\s+|=\s*|is\s+)?(\d{1,3})(?!\d|\.\d|%)"),
+    re.compile(r"(?<![a-z])" + _IND + r"\s*\(\s*(\d{1,3})\s*\)"),
+    re.compile(r"(?<![\d.])(\d{1,3})\s*日\s*" + _IND),
+)
+#: Words that make two lengths of one indicator a comparison, a list or a search.
+_SEVERAL = re.compile(r"(?<![a-z])(?:vs\.?|versus|against|compare[ds]?|comparing|each|both|or|sweep|grid|search|tune|"
+                      r"optimi[sz]e|try|between|from|range|respectively|and\s+(?:a|an|the)?\s*\d|then)(?![a-z])|"
+                      r"对比|比较|分别|还是|或|搜索|优化|网格|遍历|从|然后|再")
+
+_PCT = r"(\d+(?:\.\d+)?)\s*(?:%|percent|pct)"
+_ZH_TENTHS = {"一": 10, "两": 20, "二": 20, "三": 30, "四": 40, "五": 50, "六": 60, "七": 70, "八": 80, "九": 90}
+_ZH_PCT = r"(?:(\d+(?:\.\d+)?)\s*%|百分之\s*(\d+)|([一两二三四五六七八九])成|(半)仓)"
+_CAP_EN = re.compile(
+    r"(?<![a-z])(?:no\s+more\s+than|not\s+more\s+than|at\s+most|never\s+more\s+than|max(?:imum)?\s+(?:of\s+)?|"
+    r"cap(?:ped)?\s+(?:it\s+|the\s+position\s+)?at|limit(?:ed)?\s+(?:it\s+)?to|"
+    r"(?:don'?t|do\s+not|never|not|shouldn'?t|mustn'?t)\s+(?:let\s+)?(?:[\w']+\s+){0,4}?(?:go\s+|be\s+|get\s+)?"
+    r"(?:above|over|exceed|beyond|past|more\s+than))\s+" + _PCT)
+_CAP_ZH = re.compile(r"(?:不超过|别超过|不要超过|不能超过|不得超过|不可超过|最多|上限(?:是|为)?|不高于|别高于|封顶)\s*" + _ZH_PCT)
+
+
+def _lookback_conflict(norm: str, language: str) -> str | None:
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for pattern in _LOOKBACK:
+        for m in pattern.finditer(norm):
+            number, name = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
+            seen.setdefault(name, []).append((m.start(), int(number)))
+    for name, hits in seen.items():
+        hits.sort()
+        values = list(dict.fromkeys(v for _, v in hits))
+        if len(values) != 2:
+            continue
+        first = next(p for p, v in hits if v == values[0])
+        second = next(p for p, v in hits if v == values[1])
+        if _SEVERAL.search(norm[min(first, second):max(first, second)]) or re.search(r"[;；。]", norm[first:second]):
+            continue
+        label = _INDICATORS[name]
+        if language == "zh":
+            return f"{label} 的周期您先说了 {values[0]}，又说了 {values[1]}，以哪个为准"
+        return f"you gave the {label} period as both {values[0]} and {values[1]}; which one should I use"
+    return None
+
+
+def _cap(norm: str) -> tuple[float, str] | None:
+    m = _CAP_EN.search(norm)
+    if m is not None:
+        return float(m.group(1)), m.group(0).strip()
+    z = _CAP_ZH.search(norm)
+    if z is None:
+        return None
+    if z.group(1) or z.group(2):
+        return float(z.group(1) or z.group(2)), z.group(0)
+    return (float(_ZH_TENTHS[z.group(3)]) if z.group(3) else 50.0), z.group(0)
+
+
+def _size_conflict(norm: str, found: Found, language: str) -> str | None:
+    quantity = found.quantity
+    if quantity is None or quantity.kind != "pct_equity":
+        return None
+    cap = _cap(blank_span(norm, quantity.span.start, quantity.span.end))
+    if cap is None or quantity.value <= cap[0]:
+        return None
+    said = quantity.span.text.strip()
+    if language == "zh":
+        return f"您说了“{said}”（{quantity.value:g}%），又说“{cap[1]}”（{cap[0]:g}%），两者矛盾，按哪个来"
+    return (f"you asked for \"{said}\" ({quantity.value:g}% of the account) but also \"{cap[1]}\" ({cap[0]:g}%); "
+            "which should I use")
+
+
+def blank_span(norm: str, start: int, end: int) -> str:
+    """``norm`` with ``start:end`` blanked (the size itself is not its own cap)."""
+    return norm[:start] + " " * (end - start) + norm[end:]
+
+
+def conflict_of(norm: str, found: Found, language: str) -> str | None:
+    """A question naming two values the instruction states for one thing, or None."""
+    return _lookback_conflict(norm, language) or _size_conflict(norm, found, language)
