@@ -97,4 +97,6 @@ def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Seq
     if not asks:
         return f"Before I start: {head}."
     joined = ", ".join(asks[:-1]) + " and " + asks[-1] if len(asks) > 1 else asks[0]
-    return f"Before I start: {head + '. ' if head else ''}please tell me {joined}."
+    if head:  # a sentence of its own: "... NAME`). Please tell me how much."
+        return f"Before I start: {head.rstrip('.')}. Please tell me {joined}."
+    return f"Before I start: please tell me {joined}."
