@@ -11,6 +11,7 @@ LangGraph's own types are revived), which the graph's state is designed for.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -70,10 +71,12 @@ def open_postgres_checkpointer(url: str, path: Path) -> BaseCheckpointSaver[str]
     try:
         with bootstrap.held():
             pool = ConnectionPool(
-                url, min_size=1, max_size=4, open=True, check=ConnectionPool.check_connection,
+                url, min_size=1, max_size=4, open=True, check=ConnectionPool.check_connection, max_idle=60.0,
                 kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row,
                         "options": f"-c search_path={schema}"})
             saver = PostgresSaver(pool, serde=_serde())  # type: ignore[arg-type]  # rows are dicts (kwargs)
+            # the pool's worker threads keep it alive: close it when the saver goes
+            weakref.finalize(saver, pool.close)
             saver.setup()
     finally:
         bootstrap.close()

@@ -28,7 +28,7 @@ case "$cmd" in
       as_owner "$bin/initdb" -D "$dir" -U taorui --auth=trust -E UTF8 >/dev/null
     fi
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 -c fsync=on" start >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=500 -c fsync=on" start >/dev/null
     as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U taorui -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='taorui'" | grep -q 1 || \
       as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U taorui taorui

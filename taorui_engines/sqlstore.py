@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["DATABASE_ENV", "PgConnection", "PgLock", "Row", "SqlConnection", "advisory_key", "connect_pg",
-           "database_url", "namespace", "pg_ddl"]
+           "database_url", "namespace", "pg_ddl", "thread_connection"]
 
 #: The setting that moves durable state to Postgres.
 DATABASE_ENV = "TAORUI_DATABASE_URL"
@@ -316,6 +316,27 @@ class PgConnection:
 def connect_pg(url: str, path: Path, what: str) -> PgConnection:
     """A connection in the namespace standing for the SQLite file ``path``."""
     return PgConnection(url, namespace(path), what)
+
+
+#: Connections one thread keeps for stores opened per call (the paper book, the console's
+#: tables): a server process touches a handful of files; more than this and the least
+#: recently used is closed, so a long-lived thread that serves many homes holds no more.
+THREAD_CONNECTIONS = 8
+_per_thread = threading.local()
+
+
+def thread_connection(url: str, path: Path, what: str) -> PgConnection:
+    """This thread's kept connection to the schema standing for ``path`` (a Postgres connect
+    costs milliseconds, and such stores open one per call)."""
+    conns: dict[tuple[str, str], PgConnection] | None = getattr(_per_thread, "conns", None)
+    if conns is None:
+        conns = _per_thread.conns = {}
+    key = (url, str(path))
+    conn = conns.pop(key, None) or connect_pg(url, path, what)
+    conns[key] = conn  # most recently used last
+    while len(conns) > THREAD_CONNECTIONS:
+        conns.pop(next(iter(conns))).close()
+    return conn
 
 
 class PgLock:

@@ -20,21 +20,13 @@ from taorui_engines import sqlstore
 
 __all__ = ["SqliteStore", "connect", "create"]
 
-_pg = threading.local()
-
-
 @contextmanager
 def connect(path: Path) -> Iterator[Any]:
     """An autocommit connection to ``path`` in WAL mode, closed on exit (or this thread's
     connection to the file's Postgres schema)."""
     url = sqlstore.database_url()
     if url is not None:
-        conns: dict[tuple[str, str], sqlstore.PgConnection] = getattr(_pg, "conns", None) or {}
-        _pg.conns = conns
-        key = (url, str(path))
-        if key not in conns:
-            conns[key] = sqlstore.connect_pg(url, path, f"console store {path.name}")
-        yield conns[key]
+        yield sqlstore.thread_connection(url, path, f"console store {path.name}")
         return
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:

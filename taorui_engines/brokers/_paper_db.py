@@ -11,7 +11,6 @@ either the state before a change or the state after it, never half of one.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,27 +66,13 @@ CREATE TABLE IF NOT EXISTS positions (
 """
 
 
-_pg = threading.local()
-
-
-def _pg_connection(url: str, path: Path) -> PgConnection:
-    """This thread's connection to the account's schema (kept: a Postgres connect costs
-    milliseconds, and every broker call opens one)."""
-    conns: dict[tuple[str, str], PgConnection] = getattr(_pg, "conns", None) or {}
-    _pg.conns = conns
-    key = (url, str(path))
-    if key not in conns:
-        conns[key] = sqlstore.connect_pg(url, path, f"paper broker {path.name}")
-    return conns[key]
-
-
 @contextmanager
 def connect(path: Path) -> Iterator[Any]:
     """A connection in autocommit mode (transactions are explicit): a short-lived SQLite one,
     or this thread's Postgres one."""
     url = sqlstore.database_url()
     if url is not None:
-        yield _pg_connection(url, path)
+        yield sqlstore.thread_connection(url, path, f"paper broker {path.name}")
         return
     try:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
