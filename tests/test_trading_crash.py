@@ -25,7 +25,7 @@ from taorui.wiring import AppContext
 
 TAORUI = str(Path(sys.executable).with_name("taorui"))
 STRATEGY = "factor:Ref($close,5)/$close-1"
-WINDOW = ["--from", "2024-01-02", "--to", "2024-01-31"]
+WINDOW = ["--from", "2024-01-02", "--to", "2024-02-29"]  # long enough for 3 kills however fast a day runs
 
 
 def _policy(tmp: Path) -> Path:
@@ -64,7 +64,8 @@ def test_killing_the_cycle_at_random_points_loses_nothing_and_sends_nothing_twic
     done = subprocess.run(_run_args(policy), env=ref_env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     expected = _outcome(reference_home)
-    assert len(expected["days"]) == 22 and expected["fills"]  # type: ignore[arg-type]
+    days = len(expected["days"])  # type: ignore[arg-type]
+    assert days >= 40 and expected["fills"]
 
     rng = random.Random(20261126)
     kills = 0
@@ -80,7 +81,7 @@ def test_killing_the_cycle_at_random_points_loses_nothing_and_sends_nothing_twic
                 continue
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-2000:]
-        assert json.loads(out)["report"]["days"] == 22
+        assert json.loads(out)["report"]["days"] == days
         break
     assert kills >= 3  # the bound made sure it was really interrupted
     got = _outcome(home)
