@@ -14,6 +14,8 @@ Reads that a check repeats (trading state, marks, the ledger's counted rows) can
 memory by :meth:`Database.cached`, valid until this connection writes or SQLite's
 ``PRAGMA data_version`` says another connection (of this process or another) committed: a
 kill switch thrown by a person's ``taorui risk halt`` is seen by the very next check.
+Inside a :func:`read_scope` (one gate operation, under the gate's lock that every writer of
+these files takes) the pragma is asked once per file, not once per read.
 SQLite errors become our error types.
 """
 
@@ -36,7 +38,7 @@ from taorui_engines.locks import file_lock
 from taorui_engines.sqlstore import SqlConnection
 
 __all__ = ["Database", "HeldLock", "PgDatabase", "SqlConnection", "Store", "Syncable", "defer_sync", "file_lock",
-           "group_commit", "open_database", "open_lock"]
+           "group_commit", "open_database", "open_lock", "read_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,26 @@ def group_commit() -> Iterator[None]:
     finally:
         _scope.owed = None
         _sync_all(list(owed.values()))
+
+
+@contextmanager
+def read_scope() -> Iterator[None]:
+    """Within this thread's block, :meth:`Database.cached` asks SQLite's ``data_version`` once
+    per connection instead of once per read.
+
+    Only for a block that excludes every other process's writer of the files read - the
+    gate's operations, which hold its cross-process lock, as every writer of the state file
+    does. Commits made meanwhile in this process, on any connection to the file, still
+    invalidate (they are counted per file). Nested scopes are one scope.
+    """
+    if getattr(_scope, "epoch", None) is not None:
+        yield
+        return
+    _scope.epoch = object()
+    try:
+        yield
+    finally:
+        _scope.epoch = None
 
 
 def _sync_all(targets: list[Syncable]) -> None:
@@ -149,6 +171,11 @@ class _FileSync:
             if sync is None:
                 sync = cls._by_path[key] = cls(path)
             return sync
+
+    @property
+    def commits(self) -> int:
+        """Commits counted so far by this process's connections to the file."""
+        return self._committed
 
     def committed(self) -> int:
         """Count one more commit (call after ``COMMIT`` returned); its ticket number."""
@@ -237,6 +264,8 @@ class Database:
         self._ticket = 0
         self._cache: dict[Hashable, Any] = {}
         self._cache_version: tuple[int, int] | None = None
+        self._cache_epoch: object | None = None
+        self._data_version = 0
         self._file_sync = _FileSync.of(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -289,19 +318,26 @@ class Database:
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered until the database changes.
 
-        Valid while this connection has not written and ``PRAGMA data_version`` (which moves
-        when any other connection, in this process or another, commits) is unchanged; one
-        cheap pragma per call instead of the query and the models built from its rows.
-        ``compute`` must return an immutable value.
+        Valid while no connection of this process has committed to the file and ``PRAGMA
+        data_version`` (which moves when any other connection, in this process or another,
+        commits) is unchanged; one cheap pragma per call - or per :func:`read_scope` - instead
+        of the query and the models built from its rows. ``compute`` must return an immutable
+        value.
         """
-        with self._lock, _translated(self.path):
-            version = (int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._writes)
+        with self._lock:
+            epoch = getattr(_scope, "epoch", None)
+            if epoch is None or epoch is not self._cache_epoch:
+                with _translated(self.path):
+                    self._data_version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+                self._cache_epoch = epoch
+            version = (self._data_version, self._file_sync.commits)
             if version != self._cache_version:
                 self._cache.clear()
                 self._cache_version = version
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
-            value = compute()
+            with _translated(self.path):
+                value = compute()
             if len(self._cache) < _CACHE_ENTRIES:
                 self._cache[key] = value
             return value

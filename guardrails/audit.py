@@ -164,7 +164,25 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return value if math.isfinite(value) else repr(value)
     if kind is dict:
         items = value.items() if len(value) <= 200 else list(value.items())[:200]
-        return {str(k)[:200]: _plain(v, depth + 1) for k, v in items}
+        if depth >= MAX_DEPTH:  # its values are past the cut
+            return {str(k)[:200]: _plain(v, depth + 1) for k, v in items}
+        out = {}
+        for k, v in items:  # scalars inline: a row is mostly flat dicts of short strings
+            name = k if type(k) is str and len(k) <= 200 else str(k)[:200]
+            vkind = type(v)
+            if vkind is str:
+                out[name] = v if len(v) <= 10_000 else v[:10_000]
+            elif v is None or vkind is int or vkind is bool:
+                out[name] = v
+            else:
+                out[name] = _plain(v, depth + 1)
+        return out
+    if kind is tuple or kind is list:
+        return [_plain(v, depth + 1) for v in (value if len(value) <= 200 else value[:200])]
+    if kind is datetime:
+        return value.isoformat()
+    if issubclass(kind, StrEnum):  # decision, state, reason codes: their text, as a str would be
+        return value[:10_000]
     return _plain_slow(value, depth)
 
 

@@ -91,7 +91,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails._crosscheck import AuditVerification, cross_check
-from guardrails._db import group_commit, open_lock
+from guardrails._db import group_commit, open_lock, read_scope
 from guardrails.approvals import ApprovalStore, not_open_message
 from guardrails.audit import AuditKind, AuditLog
 from guardrails.checks import Book, CheckInputs, evaluate, loss_breaches, parse_order
@@ -227,7 +227,7 @@ class Gate:
                 finally:
                     self._depth -= 1
                 return
-            with self._file_lock.held():
+            with self._file_lock.held(), read_scope():  # no other process writes while it is held
                 self._depth = 1
                 try:
                     self._recover_in_flight()
