@@ -115,13 +115,24 @@ class ApprovalStore:
         return [r for r in out if status is None or r.status is status]
 
     def open_for_key(self, order_key: str, now: datetime) -> ApprovalRequest | None:
-        """The pending, approved or submitting request for this key, if any (expired ones excluded)."""
+        """The pending, approved or submitting request for this key, if any (expired ones excluded).
+
+        Every check and proposal asks, almost always for a key no request holds: the keys of
+        open requests (a handful) are remembered until the file changes, and only a key among
+        them is looked up.
+        """
+        if order_key not in self._db.cached("open_keys", self._open_keys):
+            return None
         rows = self._db.read(
             "SELECT * FROM approvals WHERE order_key = ? AND status IN (?, ?, ?) ORDER BY created DESC",
             (order_key, *_OPEN),
         )
         open_ = [r for r in (_request(row, now) for row in rows) if r.status is not ApprovalStatus.EXPIRED]
         return open_[0] if open_ else None
+
+    def _open_keys(self) -> frozenset[str]:
+        rows = self._db.read("SELECT DISTINCT order_key FROM approvals WHERE status IN (?, ?, ?)", _OPEN)
+        return frozenset(r[0] for r in rows)
 
     def decide(
         self, request_id: str, approve: bool, by: str, reason: str, now: datetime,
