@@ -145,6 +145,9 @@ class AcceptingBroker(StaticBroker):
     def orders(self, open_only: bool = False) -> list[OrderState]:
         return [] if open_only else list(self._orders.values())
 
+    def order(self, key: str) -> OrderState:
+        return self._orders[key]
+
     def cash(self) -> float:
         return 1e12
 

@@ -774,8 +774,12 @@ class Gate:
         if broker is None:
             return None
         try:
+            lookup = getattr(broker, "order", None)  # by key where the broker can (the paper broker)
+            if callable(lookup):
+                found = lookup(key)
+                return found if isinstance(found, OrderState) else None
             return next((s for s in broker.orders() if s.order.key == key), None)
-        except Exception:  # informational only
+        except Exception:  # informational only (an unknown key included)
             return None
 
     def _fills_of(self, key: str) -> tuple[Fill, ...]:
