@@ -3,13 +3,14 @@ Qlib's expression engine on the same store, one Parquet file (pyarrow) and one C
 
 Cold = a fresh process: imports and the first read (what a CLI call pays).
 Warm = the same read again in a process that has read before (the calendar decoded and the
-columns read once per store version). The warm methods run interleaved, one of each per round,
+fields' grids filled once per store version). The warm methods run interleaved, one of each per round,
 so a busy moment hits them all alike.
 Run: .venv/bin/python benchmarks/bench_data.py
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -94,15 +95,19 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in methods}
         for fn in methods.values():
             fn()
+        load = [os.getloadavg()[0]]
         for _ in range(REPEATS):
             for name, fn in methods.items():
                 t = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t)
+        load.append(os.getloadavg()[0])
 
     def ms(xs: list[float]) -> str:
         return f"{statistics.median(xs) * 1000:.1f} ms (min {min(xs) * 1000:.1f}, max {max(xs) * 1000:.1f})"
 
+    shared = ("the machine was shared with other work" if max(load) > 1.5
+              else "the machine was otherwise idle")
     ours = statistics.median(times["get_price (warm)"])
     lines = "\n".join(f"| {name} | {ms(xs)} | {statistics.median(xs) / ours:.1f}x |" for name, xs in times.items())
     body = f"""
@@ -115,11 +120,18 @@ median of {REPEATS} interleaved rounds (cold: {COLD_REPEATS} fresh processes).
 | `get_price`, cold (fresh process: imports + first read) | {ms(cold)} | |
 | build the embedded sample store (first use) | {build:.1f} s | |
 
-`get_price` reads the store's float32 columns directly (`taorui_engines/data/_bars.py`): the
-calendar is decoded once per store version and each column is read once and kept, since a
-version never changes (an ingest writes a new one). Its output is identical to Qlib's
-`D.features` on `$open..$volume` (checked here and in tests/test_data_store.py). Qlib stays
-the engine for expressions (`get_features`). A cold `get_price` imports Qlib: {"yes" if qlib_loaded else "no"}.
+Load average (1 min) at the start and end of the timed rounds: {load[0]:.2f} / {load[1]:.2f}
+on {os.cpu_count()} cores; this benchmark alone accounts for about 1, so {shared} (the ratios
+come from the same interleaved rounds either way).
+
+`get_price` reads the store's float32 columns directly (`taorui_engines/data/_bars.py`): a
+version never changes (an ingest writes a new one), so per version the calendar is decoded
+once and each field is kept as a date-major (days x symbols) grid whose columns are read from
+their files once. A warm read copies one slice per field into a fresh float64 block, repeats
+the dates and tiles the symbols: no per-symbol work, no transpose, no sort, no concat. Its
+output is identical to Qlib's `D.features` on `$open..$volume` (checked here and in
+tests/test_data_store.py, tests/test_get_price_fast.py). Qlib stays the engine for
+expressions (`get_features`). A cold `get_price` imports Qlib: {"yes" if qlib_loaded else "no"}.
 """
     write_section("data", "Data center: get_price vs Qlib, Parquet and CSV", body)
     print(body)
