@@ -274,16 +274,7 @@ class AuditLog:
         without its fsync; the scope's end calls :meth:`sync`, which fsyncs and moves the
         anchor once for every row of the operation before the caller gets its answer.
         """
-        self.flush()  # buffered check rows happened first: they keep their place in the chain
-        text = canonical_json(payload)
-        time = self._clock().isoformat()
-        with self._db.write(durable=durable) as conn:
-            seq, prev, digest, mac = self._insert(conn, kind.value, time, text)
-        if durable:  # a dry-run row is anchored by the next durable row, which covers it in the chain
-            if defer_sync(self):
-                self._unanchored = (seq, digest)
-            else:
-                self._anchor.advance(self.log_id, seq, digest)
+        seq, time, text, prev, digest, mac = self.write(kind, payload, durable)
         return AuditRecord(seq=seq, time=datetime.fromisoformat(time), kind=kind,
                            payload=json.loads(text), prev_hash=prev, hash=digest, mac=mac)
 
@@ -298,6 +289,22 @@ class AuditLog:
         conn.execute("INSERT INTO audit_head VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
                      " hash = excluded.hash", (seq, digest))
         return seq, prev, digest, mac
+
+    def write(self, kind: AuditKind, payload: Mapping[str, Any], durable: bool = True,
+              ) -> tuple[int, str, str, str, str, str]:
+        """:meth:`append` without building the record it returns (the gate's path: it keeps
+        none); ``(seq, time, payload text, prev hash, hash, mac)``."""
+        self.flush()  # buffered check rows happened first: they keep their place in the chain
+        text = canonical_json(payload)
+        time = self._clock().isoformat()
+        with self._db.write(durable=durable) as conn:
+            seq, prev, digest, mac = self._insert(conn, kind.value, time, text)
+        if durable:  # a dry-run row is anchored by the next durable row, which covers it in the chain
+            if defer_sync(self):
+                self._unanchored = (seq, digest)
+            else:
+                self._anchor.advance(self.log_id, seq, digest)
+        return seq, time, text, prev, digest, mac
 
     def _insert_batch(self, conn: sqlite3.Connection, rows: list[tuple[AuditKind, str, str]]) -> None:
         """Chain ``rows`` after the head in one statement batch (the same rows as one

@@ -884,7 +884,7 @@ class Gate:
                            order_state=order_state, fills=fills, submitted=submitted)
 
     def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, **payload: Any) -> None:
-        self._audit.append(kind, {"as_of": now, "policy_hash": self.policy_hash,
+        self._audit.write(kind, {"as_of": now, "policy_hash": self.policy_hash,
                                   "attribution": attribution, **payload})
 
     def close(self) -> None:
