@@ -30,9 +30,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from taorui_engines.expressions._ast import Call, Node, Num
+from taorui_engines.expressions._ast import Field as FieldNode
+
 logger = logging.getLogger(__name__)
 
 FeatureSet = Literal["alpha158", "alpha360", "custom", "alpha158+custom"]
+#: How the raw frame is computed: by instrument blocks (``_fast_features``) or Qlib's own loader.
+FeatureEngine = Literal["panel", "qlib"]
 
 #: Feature sets that take expressions (``TrainConfig.expressions``), checked by the parser.
 WITH_EXPRESSIONS: frozenset[str] = frozenset({"custom", "alpha158+custom"})
@@ -54,6 +59,17 @@ class Segments:
 def label_expression(horizon: int) -> str:
     """Qlib text of the label for ``horizon`` trading days (see the module docstring)."""
     return f"Ref($close, -{horizon + 1}) / Ref($close, -1) - 1"
+
+
+def label_tree(horizon: int) -> Node:
+    """The tree of :func:`label_expression`, built here because the parser refuses its negative ``Ref``.
+
+    The panel engine evaluates it like any feature; tests check it against Qlib's reading of the text.
+    """
+    def ref(lag: int) -> Call:
+        return Call("Ref", (FieldNode("close"), Num(float(lag), True)))
+
+    return Call("Sub", (Call("Div", (ref(-(horizon + 1)), ref(-1))), Num(1.0, True)))
 
 
 def _processors(segments: Segments) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -90,6 +106,7 @@ def build_handler(
     label_horizon: int,
     custom: Sequence[str] = (),
     cache: FeatureCache | None = None,
+    engine: FeatureEngine = "panel",
 ) -> Any:
     """A Qlib ``DataHandlerLP`` over ``symbols`` from the train start to the test end.
 
@@ -100,9 +117,17 @@ def build_handler(
     there when the same store version, symbols, window and expressions were loaded before, so
     a second run skips computing them. The processors then run on it as in Qlib's handlers.
     Qlib must be initialised on the symbols' market before this is called.
+
+    ``engine="panel"`` (the default) computes that frame by blocks of instruments with Qlib's
+    operator semantics (see :mod:`._fast_features`; what it does not implement still goes to
+    Qlib), several times faster on a first run; ``"qlib"`` calls Qlib's loader itself (kept for
+    the benchmark and the equality tests). Both give the frame the cache stores, so its key does
+    not name the engine.
     """
     from qlib.data.dataset.handler import DataHandlerLP
     from qlib.data.dataset.loader import QlibDataLoader, StaticDataLoader
+
+    from taorui_engines.qlib_engine._fast_features import load_features
 
     infer, learn = _processors(segments)
     fields, names = feature_config(features, custom)
@@ -111,6 +136,8 @@ def build_handler(
     config = {"feature": (fields, names), "label": label}
 
     def load() -> pd.DataFrame:
+        if engine == "panel":
+            return load_features(config, symbols, start, end, trees={label[0][0]: label_tree(label_horizon)})
         frame: pd.DataFrame = QlibDataLoader(config=config).load(list(symbols), start, end)
         return frame
 
@@ -163,7 +190,7 @@ class FeatureCache:
     A store version never changes (an ingest writes a new one), so a frame computed from it
     stays right; the key also holds the expressions, names, label, symbols and window and the
     Qlib version. Files are Parquet, written to a temporary name and renamed (a killed run
-    leaves no half file); the oldest are removed beyond :data:`MAX_FILES` or :data:`MAX_BYTES`.
+    leaves no half file), uncompressed; the oldest are removed beyond :data:`MAX_FILES` or :data:`MAX_BYTES`.
     """
 
     MAX_FILES = 24  # three per dataset: the raw frame and the two processed ones
@@ -202,7 +229,10 @@ class FeatureCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            frame.to_parquet(tmp, engine="pyarrow")
+            # Float columns neither compress nor dictionary-encode: pyarrow's default attempt at
+            # both cost ~5x the write itself (1.0 s against 0.2 s for Alpha158 over 120 symbols x
+            # 5 years), and the file comes out larger. Readers need no option.
+            frame.to_parquet(tmp, engine="pyarrow", compression=None, use_dictionary=False)
             os.replace(tmp, path)
             self._prune()
         except Exception as exc:
