@@ -61,9 +61,34 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
     assert report.rate >= floor, report.markdown()
 
 
-@pytest.mark.parametrize(("split", "floor"), [("held_out", 0.92), ("held_out_2", 0.93), ("held_out_3", 0.93),
-                                              ("held_out_4", 0.71)])
+@pytest.mark.parametrize(("split", "floor"), [("held_out", 0.91), ("held_out_2", 0.93), ("held_out_3", 0.93),
+                                              ("held_out_4", 0.77), ("held_out_5", 0.83)])
 def test_the_held_out_score_does_not_fall(split: str, floor: float, understander: Callable[[str], TaskSpec]) -> None:
     report = run_bank(split, understander)
     print(f"\n{split}: {report.rate:.1%} of {len(report.cases)} fully right")
     assert report.rate >= floor, f"{split} fell to {report.rate:.1%} (floor {floor:.0%}; docs/agents.md has the last figure)"
+
+
+def test_a_search_then_its_winner_out_of_sample_grades_either_way(understander: Callable[[str], TaskSpec]) -> None:
+    """One search with a test window, or a search and then a backtest of the winner on that
+    window: the same work, so the grader accepts either reading against either form."""
+    one_step = understander("Optimise the SMA crossover's fast and slow lengths on the S&P 500 over 2003-2012, "
+                            "then check the winner out of sample on 2013-2018")
+    two_steps = understander("Optimise the SMA crossover's fast and slow lengths on the S&P 500 over 2003-2012, "
+                             "then backtest the winner on 2013-2018")
+    assert one_step.intents == ("optimize_strategy",)
+    assert two_steps.intents == ("optimize_strategy", "backtest_strategy")
+    one = {"language": "en", "expect": {"steps": [{"intent": "optimize_strategy"}],
+                                        "stated": {"test_window": ["2013-01-01", "2018-12-31"]}}}
+    two = {"language": "en", "expect": {"steps": [{"intent": "optimize_strategy"},
+                                                  {"intent": "backtest_strategy",
+                                                   "data_window": ["2013-01-01", "2018-12-31"]}]}}
+    wrong = {"language": "en", "expect": {"steps": [{"intent": "optimize_strategy"},
+                                                    {"intent": "backtest_strategy",
+                                                     "data_window": ["2010-01-01", "2012-12-31"]}]}}
+    other = {"language": "en", "expect": {"steps": [{"intent": "optimize_strategy"},
+                                                    {"intent": "backtest_strategy", "strategy": "rsi"}]}}
+    for spec in (one_step, two_steps):
+        assert grade(one, spec) == [] and grade(two, spec) == []
+        assert grade(wrong, spec) != []
+        assert grade(other, spec) != []  # a backtest of another strategy is a step of its own

@@ -33,11 +33,21 @@ from agents.spec import (
 )
 from agents.understand import _lexicon as lex
 from agents.understand._conflicts import conflict_of
-from agents.understand._extract import Found, Value, extract, find_condition, find_limit, unused_numbers
+from agents.understand._extract import (
+    TUNE_WORDS,
+    Found,
+    Value,
+    asks_better,
+    extract,
+    find_condition,
+    find_limit,
+    unused_numbers,
+)
 from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._periods import PeriodMention
 from agents.understand._questions import question_for
+from agents.understand._segment import SAME, asks_which, inherit, listed_steps, segments
 from agents.understand._spoken import canonical
 from agents.understand._text import blank, detect_language, normalise
 from agents.understand._tickets import unfold
@@ -94,9 +104,20 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
         if where is not None:
             said = norm[start + where[0]:start + where[1]].strip()
             local.condition = Value(said, start + where[0], start + where[1], said)
+            if local.quantity is not None and not start + where[0] <= local.quantity.span.start < start + where[1]:
+                # "if gold is more than 40% of equity sell a third of it": the condition's words do not size
+                # the order (a third of the position, not of equity)
+                kept = local.quantity, local.side
+                local.quantity, local.side = None, None
+                _clause_order(blank(norm, [(start + where[0], start + where[1])]), start, end, local)
+                if local.quantity is None:
+                    local.quantity, local.side = kept  # read elsewhere ("就买一成"): the earlier reading stands
     return local
 
 
+#: "金额50万", "amount 200k": an order's size in money, named as an amount.
+_AMOUNT_SAID = re.compile(r"(?:金额|总金额|总额|(?<![a-z])(?:amount|notional))\s*(?:of|为|是|[:=])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
+                          r"(百万|万|千|亿|k|m|million)?")
 #: A minus sign (or 负) right before an order's size.
 _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
@@ -110,9 +131,11 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     piece = blank(norm[start:end], [(a - start, b - start) for a, b in said])
     quantity = find_quantity(piece)
     if quantity is None and local.instruments:  # "... and $10k of SYN102": an amount of money for the next name
-        money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece)
+        money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece) or \
+            _AMOUNT_SAID.search(piece)  # "再买入标普500，金额50万": the amount named as such
         if money is not None:
-            scale = {"k": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6}.get(money.group(2) or "", 1.0)
+            scale = {"k": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "万": 1e4, "千": 1e3, "亿": 1e8,
+                     "百万": 1e6}.get(money.group(2) or "", 1.0)
             quantity = QuantityMention(Span(money.start(), money.end(), money.group(0)), "notional",
                                        float(money.group(1).replace(",", "")) * scale, None)
     if quantity is None:
@@ -163,7 +186,7 @@ def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
         features=keep(found.features), all_features=keep_all(found.all_features), strategies=keep_all(found.strategies),
         params=_first_of_each(found, start, end),
         all_params=[(k, v) for k, v in found.all_params if start <= v.start < end],
-        tune=list(found.tune) if lex.has_any(norm[start:end], lex.CUES["optimize"]) else [],
+        tune=_clause_tune(found, norm[start:end], start, end),
         grid={k: v for k, v in found.grid.items() if start <= v.start < end},
         periods=[p for p in found.periods if start <= p.span.start < end],
         costs=[c for c in found.costs if start <= c.span.start < end], horizon=keep(found.horizon),
@@ -173,6 +196,18 @@ def _clause_values(found: Found, start: int, end: int, norm: str = "") -> Found:
         factor_count=keep(found.factor_count), approval=keep(found.approval), suggest=keep(found.suggest),
         all_positions=keep(found.all_positions),
     )
+
+
+def _clause_tune(found: Found, text: str, start: int, end: int) -> list[str]:
+    """The parameters a clause asks to search: the instruction's, plus those it names that it does
+    not set itself ("backtest breakout 55 days ... and after that do the optimisation of window":
+    the 55 is the backtest's, the window is the search's)."""
+    if not lex.has_any(text, lex.CUES["optimize"]):
+        return []
+    own = {k for k, v in found.params.items() if start <= v.start < end} | {
+        k for k, v in found.all_params if start <= v.start < end} | set(found.grid)
+    named = [name for word, name in TUNE_WORDS if lex.has_any(text, (word,)) and name not in own]
+    return list(dict.fromkeys([*found.tune, *named]))
 
 
 # --- clauses -> step skeletons -------------------------------------------------------------
@@ -185,7 +220,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     pending: list[Found] = []  # modifier clauses before the first step
     last_text = ""  # the clause read last (a look back that only tells is replaced by its rerun)
     rerun = False  # a rerun was made: "再训练一次" after it is that run, not another
-    for start, end in clauses_of(norm):
+    items = set(listed_steps(norm))  # the items of a numbered list: each is a request of its own
+    for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
         if BACKGROUND.search(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
         local = _within(found, start, end, norm)
@@ -210,7 +246,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
-        if _told_not_asked(norm[start:end], clause) and (
+        if start not in items and _told_not_asked(norm[start:end], clause) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):
             # "Last time I picked 20 and got burned.": a remark beside the request, not a request; what it
             # names (the strategy, the asset) may still be what the request is about, its numbers are not
@@ -230,6 +266,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             rerun = True
             continue
         last_text = norm[start:end]
+        same = _same_again(norm[start:end], clause, local, out, listed=start in items)
+        if same is not None:
+            out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
+            continue
         if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
@@ -246,12 +286,15 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                    if getattr(local, name)}
             local = _merge(local, replace(extra, **own) if own else extra)  # type: ignore[arg-type]
         pending = []
-        if not out and (clause.by == "fallback" or clause.intent in ("unknown", "compare")
+        if not out and start not in items and (clause.by == "fallback" or clause.intent in ("unknown", "compare")
                         or (clause.by == "router" and clause.intent in _TOLD)) \
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
         expanded = _tuned_result(norm, out, _expand(clause, local, norm))
+        winner = _winner_later(norm[start:end], out, expanded)
+        if winner is not None:
+            out[-1], expanded = winner  # "then backtest the best one on 2025": the search's held-out run
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
@@ -292,13 +335,86 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         for extra in pending[1:]:
             merged = _merge(merged, extra)
         out = [("show_price", merged)]  # "spx the week of oct 6 2008": a look at the series
-    if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and out[-1][0] != "compare" \
-            and lex.has_any(norm, lex.CUES["compare"]) and not all(i == "place_order" for i, _ in out):
-        out.append(("compare", Found()))  # "... and compare them" closing the last clause
+    if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and all(i != "compare" for i, _ in out) \
+            and (lex.has_any(norm, lex.CUES["compare"]) or asks_which(norm)) \
+            and not all(i == "place_order" for i, _ in out):
+        out.append(("compare", Found()))  # "... and compare them" closing the last clause (never a second one)
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     return _follow_up(norm, found, _implied(_advice_from_recall(out))) if out else [("unknown", found)]
+
+
+#: "the best one", "the winner", "最优参数": the result of a search, run again.
+_WINNER = re.compile(r"(?<![a-z])(?:best|winning|winner|optimal|top)(?![a-z])|最优|最佳|最好的")
+_BACKTEST_VERB = re.compile(r"(?<![a-z])(?:backtest\w*|bt|run|re-?run)(?![a-z])|回测|跑一下|跑一遍")
+_RUN_AGAIN = re.compile(r"(?<![a-z])(?:run|backtest\w*|bt|test|re-?run|apply|try)(?![a-z])|回测|跑|测试|检验")
+
+
+def _winner_later(text: str, out: list[tuple[str, Found]],
+                  expanded: list[tuple[str, Found]]) -> tuple[tuple[str, Found], list[tuple[str, Found]]] | None:
+    """A search, then its winner run on a window after the search's ("tune ... over 2018-2024, then
+    backtest the best one on 2025", "then run the best one on 2016-2018 against buy and hold"): the
+    later window is the search's held-out test and the window of the winner's backtest, which is
+    a step of its own even when the clause names only a benchmark (None when this is not such a run)."""
+    if not out or out[-1][0] != "optimize_strategy" or not _WINNER.search(text) or not _RUN_AGAIN.search(text):
+        return None
+    search = out[-1][1]
+    if [i for i, _ in expanded] == ["optimize_strategy"] and _BACKTEST_VERB.search(text):
+        # "then backtest the best setting on 2020-2022": "best setting" reads as a search, the verb says run it
+        expanded = [("backtest_strategy", replace(expanded[0][1], grid={}, tune=[], spread=set()))]
+    fitted = [p for p in search.periods if p.role == "data"]
+    runs = [(i, f) for i, f in expanded if i == "backtest_strategy"]
+    later = [p for _, f in runs for p in f.periods if p.role in ("data", "test")]
+    if len(fitted) != 1 or not later or not search.strategies or later[0].start <= fitted[0].end:
+        return None
+    held = replace(later[0], role="test")
+    searched = replace(search, periods=[replace(fitted[0], role="train"), held])
+    own = {str(v.value) for v in search.strategies}
+    if not any({str(v.value) for v in f.strategies} & own or not f.strategies for _, f in runs):
+        rerun = replace(search, grid={}, tune=[], spread=set(), periods=[later[0]])
+        expanded = [("backtest_strategy", rerun), *expanded]
+    return ("optimize_strategy", searched), expanded
+
+
+#: Steps a "same thing on X" clause can repeat.
+_REPEATABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "show_price", "place_order",
+                         "evaluate_factors", "mine_factors"})
+
+
+def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]],
+                listed: bool = False) -> tuple[str, Found] | None:
+    """A clause that repeats the step before with a change ("then same thing on sp500", "also train it on
+    oil with the same settings", "同样的参数在原油上再跑一次"): that step's intent and values, with what the
+    clause states in place of the earlier ones (None when the clause is not such a repeat).
+
+    ``listed``: the clause is an item of a numbered list, so it is a step even without "same"
+    ("3) 再用50日回测" after "2) 用突破策略（20日）回测": the breakout again, with 50 days)."""
+    runs = [step for step in out if step[0] != "compare"]
+    if not runs or not (SAME.search(text) or listed):
+        return None
+    intent, previous = runs[-1]
+    local = _bare_length(text, clause.start, local, previous)
+    if intent not in _REPEATABLE or clause.intent not in (None, intent) or not _changes(local):
+        return None
+    if listed and not SAME.search(text) and (local.instruments or local.strategies or local.algos or local.models):
+        return None  # an item that names what it runs on is a step of its own, read as such
+    return intent, inherit(previous, local)
+
+
+#: "再用50日", "with 50 days instead": a length said without its parameter's name.
+_BARE_LENGTH = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:-?\s*(?:days?|d|bars?|periods?)(?![a-z])|日|天)")
+
+
+def _bare_length(text: str, start: int, local: Found, previous: Found) -> Found:
+    """A repeat that states one bare length changes the one length parameter of the step before."""
+    lengths = [m for m in _BARE_LENGTH.finditer(text)]
+    if local.params or len(lengths) != 1 or len(previous.params) != 1 or local.periods:
+        return local
+    name = next(iter(previous.params))
+    match = lengths[0]
+    value = Value(float(match.group(1)), start + match.start(), start + match.end(), match.group(0))
+    return replace(local, params={name: value}, all_params=[(name, value)])
 
 
 _AGAINST_RETURNS = re.compile(r"(?<![a-z])(?:against|versus|vs\.?)\s+(?:the\s+)?(?:\d+\s*-?\s*(?:d|days?|trading\s+days?)\s+)?"
@@ -362,9 +478,10 @@ def _follow_up(norm: str, found: Found, steps: list[tuple[str, Found]]) -> list[
                   "backtest_strategy" if found.strategies or lex.has_any(norm, lex.CUES["backtest"]) else "")
         if not intent:
             return steps
+    days = [p for p in own.periods if p.start == p.end]  # "2025年12月20日那次回测": the day it ran, not a window
     what = Found(instruments=own.instruments, algos=found.algos, models=found.models, features=found.features,
-                 strategies=found.strategies)  # the kind of run looked up (its asset, when named)
-    return [("recall", what), (intent, own)]
+                 strategies=found.strategies, periods=days)  # the kind of run looked up (its asset, when named)
+    return [("recall", what), (intent, replace(own, periods=[p for p in own.periods if p not in days]))]
 
 
 #: Steps that make a result a comparison can weigh.
@@ -683,13 +800,27 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     windows = [p for p in local.periods if p.role == "data" and p.start <= p.end]
     if intent in ("train_rl", "backtest_strategy") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
             and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:], strict=False)):
-        # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared
-        return [*[(intent, replace(local, periods=[w])) for w in windows], ("compare", Found())]
+        # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared ("分别回测
+        # 2000-2009 和 2010-2018": one run per window, and nothing compared that nobody asked to compare)
+        return [*[(intent, replace(local, periods=[w])) for w in windows], *_compared(norm)]
     if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
         steps = [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                  for sym in symbols]
-        return [*steps, ("compare", Found())]
+        return [*steps, *_compared(norm)]
     return [(intent, local)]
+
+
+#: Words that set runs side by side (beyond "each / both / 分别 / 各", which only distribute a verb).
+_SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "side-by-side", "next to each other", "放一起",
+               "放在一起", "并排", "一起比", "rank them", "rank the two", "rank both")
+
+
+def _compared(norm: str) -> list[tuple[str, Found]]:
+    """The comparison closing runs one verb distributes over, when the person asks for one."""
+    if not norm or lex.has_any(norm, lex.CUES["compare"]) or lex.has_any(norm, _SIDE_WORDS) or asks_which(norm) \
+            or asks_better(norm):
+        return [("compare", Found())]
+    return []
 
 
 _BARRIER = re.compile(r"(?<![a-z])(?:vs\.?|versus|against|and|or|then|compared? (?:to|with))(?![a-z])|[与和或跟对比;；。]")
@@ -947,6 +1078,23 @@ def _recalled_asset(steps: list[StepSpec]) -> list[StepSpec]:
     return out
 
 
+def _recalled_kind(steps: list[StepSpec]) -> list[StepSpec]:
+    """"先训练TD3……再把结果和昨天那个黄金模型比一下": a run recalled to be compared with RL training, named
+    only as "the model", is an RL run (a Qlib model would be named: LightGBM, an MLP, alpha158)."""
+    runs = {s.intent for s in steps if s.intent in _RUNS}
+    if runs != {"train_rl"} or not any(s.intent == "compare" for s in steps):
+        return steps
+    out = []
+    for step in steps:
+        ref = step.ref
+        if step.intent == "recall" and ref is not None and ref.value.kind in ("model", "any") \
+                and step.model is None and step.features is None:
+            kind = ref.value.model_copy(update={"kind": "rl"})
+            step = step.model_copy(update={"ref": ref.model_copy(update={"value": kind})})
+        out.append(step)
+    return out
+
+
 def _distinct(values: list[Value]) -> list[Value]:
     seen: dict[str, Value] = {}
     for v in values:
@@ -1066,13 +1214,16 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     start_of = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
     whole = extract(norm, spoken, symbols, today, today_of, start_of)
     skeletons = _skeletons(norm, whole, router)
+    # "the 2025-12-20 backtest ... run it again": the day a recalled run ran is no window of any step
+    ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end]
+    whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
-    steps = _recalled_asset(steps)
+    steps = _recalled_kind(_recalled_asset(steps))
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
     steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
-    used = [p for _, f in skeletons for p in f.periods]  # a year only mentioned in passing is not a window
+    used = [p for _, f in skeletons for p in f.periods if p not in ran_on]  # a year said in passing is no window
     outside = None if all(s.intent == "recall" for s in steps) else _outside_data(
         replace(whole, periods=[p for p in whole.periods if p in used]), catalog, language)
     if outside is not None:

@@ -41,7 +41,8 @@ _CAP_EN = re.compile(
     r"cap(?:ped)?\s+(?:it\s+|the\s+position\s+)?at|limit(?:ed)?\s+(?:it\s+)?to|"
     r"(?:don'?t|do\s+not|never|not|shouldn'?t|mustn'?t)\s+(?:let\s+)?(?:[\w']+\s+){0,4}?(?:go\s+|be\s+|get\s+)?"
     r"(?:above|over|exceed|beyond|past|more\s+than))\s+" + _PCT)
-_CAP_ZH = re.compile(r"(?:不超过|别超过|不要超过|不能超过|不得超过|不可超过|最多|上限(?:是|为)?|不高于|别高于|封顶)\s*" + _ZH_PCT)
+_CAP_ZH = re.compile(r"(?:不超过|别超过|不要超过|不能超过|不得超过|不可超过|最多|上限(?:是|为)?|不高于|别高于|封顶|"
+                     r"(?:仓位|持仓|总仓位)?(?:控制在|控制到|限制在|限定在|压在|保持在))\s*" + _ZH_PCT)
 
 
 def _lookback_conflict(norm: str, language: str) -> str | None:
@@ -92,6 +93,22 @@ def _size_conflict(norm: str, found: Found, language: str) -> str | None:
             "which should I use")
 
 
+#: "buy and sell gold, 3 lots": both sides said for one order, with nothing to tell them apart.
+_BOTH_SIDES = re.compile(r"(?<![a-z])(?:(?:buy|purchase)\s*(?:and|or|&|/)\s*sell|sell\s*(?:and|or|&|/)\s*(?:buy|purchase))"
+                         r"(?!\s+(?:signals?|rules?|points?|thresholds?|levels?|orders|decisions|zones?))(?![a-z])|又买又卖|既买又卖")
+
+
+def _side_conflict(norm: str, found: Found, language: str) -> str | None:
+    """One instrument with both sides and one size ("buy and sell gold, 3 lots"): which side is meant."""
+    names = list(dict.fromkeys(str(v.value) for v in found.instruments))
+    said = _BOTH_SIDES.search(norm)
+    if said is None or len(names) != 1 or found.quantity is None:
+        return None
+    if language == "zh":
+        return f"{names[0]} 您既说了买又说了卖（“{said.group(0)}”），是买入还是卖出"
+    return f"you said both buy and sell for {names[0]} (\"{said.group(0)}\"); which side do you mean"
+
+
 def blank_span(norm: str, start: int, end: int) -> str:
     """``norm`` with ``start:end`` blanked (the size itself is not its own cap)."""
     return norm[:start] + " " * (end - start) + norm[end:]
@@ -99,4 +116,4 @@ def blank_span(norm: str, start: int, end: int) -> str:
 
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return _lookback_conflict(norm, language) or _size_conflict(norm, found, language)
+    return _lookback_conflict(norm, language) or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)

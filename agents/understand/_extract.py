@@ -248,8 +248,9 @@ _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|�
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
+_RSI_TRIPLE = re.compile(r"rsi\s*[\(（]\s*\d{1,3}\s*[,，、]\s*(\d{1,2})\s*[,，、]\s*(\d{2})\s*[\)）]")
 _DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
-_THRESHOLDS = re.compile(r"(?:阈值|thresholds?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
+_THRESHOLDS = re.compile(r"(?:阈值|thresholds?|bands?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
                          r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,40}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下|之下)?\s*(?:买入?|做多|开仓)\s*[,，、；;]?\s*(\d{2})\s*(?:以上|之上)?\s*(?:卖|平仓|离场)|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
@@ -319,8 +320,9 @@ def _params(norm: str, context: str, found: Found) -> None:
     _rsi_levels(context, found)
     _macd_triple(blank(norm, found.used), context, found)
     _band_pair(context, found)
+    distinct = len({str(v.value) for v in found.strategies}) >= 2  # "双均线（5日/20日）和布林带（20，2）": each its own
     for pattern in (_AVERAGES, _PAREN_PAIR):
-        if "fast" not in found.params and "period" not in found.params:
+        if "fast" not in found.params and ("period" not in found.params or distinct):
             for match in pattern.finditer(context):
                 if not any(u[0] <= match.start(1) < u[1] for u in found.used) and _pair_is_params(context, match):
                     _fast_slow(found, match)
@@ -333,20 +335,31 @@ def _params(norm: str, context: str, found: Found) -> None:
                     # "5日线上穿30日线就买，下穿就卖": one average crossing another is a moving-average cross rule
                     found.strategies.append(Value("sma_cross", match.start(), match.end(), match.group(0)))
     several = len({str(v.value) for v in found.strategies}) >= 2
-    if found.strategies and ("fast" not in found.params or several):
+    repeated = len(found.strategies) >= 2  # "sma 10/30, sma 20/60 and sma 50/200": one rule said per setting
+    if found.strategies and ("fast" not in found.params or several or repeated):
         # with several strategies ("MACD 12, 26 and 9, then a 10/30 SMA cross") each may state its own pair
         pairs = [m for m in _PAIR.finditer(blank(norm, found.used)) if _pair_is_params(context, m)]
+        joins = r"^\s*(?:vs\.?|versus|against|or|and|对比|和|与|还是|或)\s*$"
         for k, match in enumerate(pairs):
-            if k and not re.search(r"^\s*(?:vs\.?|versus|against|or|and|对比|和|与|还是|或)\s*$",
-                                   norm[pairs[k - 1].end():match.start()]):
+            between = norm[pairs[k - 1].end():match.start()] if k else ""
+            if repeated and not several:
+                between = re.sub(r"^[\s,，、]*(?:(?:and|or|vs\.?|versus|和|与|或)\s+)?", " and ", _strategy_words(between, found))
+            if k and not re.search(joins, between):
                 break  # "SMA 10/50 vs 20/100": two settings to set side by side; otherwise the first
             _fast_slow(found, match)
     _single_params(norm, context, found)
 
 
+def _strategy_words(text: str, found: Found) -> str:
+    """``text`` without the words of the strategies named in it ("、sma " between two settings)."""
+    for v in found.strategies:
+        text = text.replace(v.said, " ")
+    return text
+
+
 def _rsi_levels(context: str, found: Found) -> None:
-    """"RSI(14) 30/70": the period, then the oversold/overbought levels."""
-    match = _RSI_LEVELS.search(context)
+    """"RSI(14) 30/70", "RSI(14, 30, 70)": the period, then the oversold/overbought levels."""
+    match = _RSI_LEVELS.search(context) or _RSI_TRIPLE.search(context)  # "RSI(14, 30, 70)": period, lower, upper
     if match and not any(u[0] <= match.start(1) < u[1] for u in found.used):
         found.put("lower", Value(float(match.group(1)), match.start(1), match.end(2), match.group(0)))
         found.put("upper", Value(float(match.group(2)), match.start(1), match.end(2), match.group(0)))
@@ -394,6 +407,8 @@ def _macd_triple(norm: str, context: str, found: Found) -> None:
 
 def _threshold_params(norm: str, found: Found) -> None:
     for match in _THRESHOLDS.finditer(norm):
+        if "band" in match.group(0) and not any(v.value == "rsi_reversion" for v in found.strategies):
+            continue  # "RSI (period 14, bands 30/70)": an RSI's bands are its levels; a Bollinger's are not
         groups = [g for g in match.groups() if g is not None]
         lo, hi = groups[0], groups[1]
         found.put("lower", Value(float(lo), match.start(), match.end(), match.group(0)))
@@ -423,6 +438,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
     several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
+    several = several or _REPEATED_STEP.search(norm) is not None  # "rsi(14) ... then the same with period 21"
     past = (_PAST_DAYS,) if found.strategies else ()
     for pattern, name in ((_RSI, "period"), (_CHANNEL_NUMBER, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
                           (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
@@ -446,6 +462,11 @@ def _single_params(norm: str, context: str, found: Found) -> None:
                 break
 
 
+#: An instruction that repeats a step with another setting ("same with period 21", "同样...", a numbered
+#: list's later item): each step may state its own value of one parameter.
+_REPEATED_STEP = re.compile(r"(?<![a-z])same\s+(?:with|thing|for|but|again)(?![a-z])|同样|照此|(?:^|\s)\(?2\s*[).、]\s*\S")
+
+
 _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+lengths?|channel|lengths?|devs?|widths?|std"
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
@@ -459,7 +480,7 @@ _BARE_LIST = re.compile(r"(?:try|trying|tried|testing|over|across|among|values?|
 _TUNE_BOTH = ("two moving-average lengths", "two moving average lengths", "both lengths", "the lengths", "lengths",
               "both moving averages", "fast and slow", "fast/slow", "快慢线", "快线和慢线", "快线慢线", "两条均线", "均线参数",
               "均线长度", "两个均线", "均线周期")
-_TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
+TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), ("lookback", "period"), ("回看", "period"),
                ("窗口", "period"), ("width", "devs"), ("std", "devs"), ("devs", "devs"), ("dev", "devs"),
                ("deviations", "devs"), ("sigma", "devs"), ("标准差", "devs"), ("宽度", "devs"), ("倍数", "devs"),
                ("oversold", "lower"), ("overbought", "upper"), ("超卖", "lower"), ("超买", "upper"),
@@ -583,7 +604,7 @@ def _tune(norm: str, found: Found) -> None:
         return
     if lex.has_any(norm, _TUNE_BOTH):
         found.tune += [p for p in ("fast", "slow") if p not in found.grid and p not in found.tune]
-    for word, name in _TUNE_WORDS:
+    for word, name in TUNE_WORDS:
         if lex.has_any(norm, (word,)) and name not in found.grid and name not in found.params and name not in found.tune:
             found.tune.append(name)
 
@@ -593,7 +614,7 @@ _AMOUNT = (r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|k|m\b|w(
            r"|[零一二两三四五六七八九十百千万亿点]+)")
 _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps|env\s+steps|training\s+steps|steps|step\s+budget|ts\b|"
                         r"步(?![长数]))|"
-                        r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|步数)\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
+                        r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|时间步数?|步数)\s*(?:各|均|都|每个)?\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
                         r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
 SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|设|取|is|用|at|to"
                   r"|fixed\s+(?:at|to)|set\s+to)?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
@@ -944,6 +965,11 @@ _NO_APPROVAL = re.compile(r"(?:no need to|don'?t need to|do not need to|needn'?t
 #: "tell me which one worked better", "which of the two held up best": the runs are set side by side.
 _WHICH_BETTER = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+two|those|these))?\s+(?:worked|did|performed|was|is|"
                            r"held\s+up|came\s+out|does|works|performs)\s+(?:better|best)(?![a-z])")
+
+
+def asks_better(norm: str) -> bool:
+    """Whether ``norm`` asks which of several runs worked better ("tell me which one held up best")."""
+    return _WHICH_BETTER.search(norm) is not None
 
 
 def _flags(norm: str, found: Found) -> None:
@@ -1304,6 +1330,25 @@ def _years_after(day: date, years: int) -> date:
 _PART_FILLER = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:data|history|sample|prices)|of\s+it)\b")
 
 
+#: "the following 2 years", "接下来的两年": the years right after a first part.
+_NEXT_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:following|next|subsequent)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])"
+                        rf"|(?:接下来|随后|其后|紧接着)的?\s*{_N}(?!\d)\s*年")
+#: "the first 5 years of data", "用前五年的数据": the data a run uses.
+_DATA_AFTER = re.compile(r"\s*(?:的)?(?:数据|历史|行情)|\s+of\s+(?:the\s+)?(?:data|history|prices|series)")
+
+
+def _unnamed_first_role(norm: str, match: re.Match[str]) -> Role | None:
+    """The role of a first part said with no role word: training when the following years are then
+    tested ("using the first 5 years, then test it on the following 2 years"), the data a run uses
+    when said as data or used ("用前五年的数据"), else none (left to the other readings)."""
+    if _NEXT_PART.search(norm, match.end()) and _TEST_ROLE.search(norm, match.end()):
+        return "train"
+    used = re.search(r"(?:using|use|with|on|用|拿|取)\s*(?:the\s+)?$", norm[max(0, match.start() - 8):match.start()])
+    if _DATA_AFTER.match(norm, match.end()) or used:
+        return "data"
+    return None
+
+
 def _part_role(norm: str, start: int, end: int) -> Role | None:
     """The role word right after a part ("前三年做训练"), else right before it ("IS: the first 8y")."""
     after = norm[end:end + 14]
@@ -1330,6 +1375,11 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
     for pattern, where in ((_FIRST_PART, "first"), (_LAST_PART, "last"), (_SPAN_PART, "span")):
         for match in pattern.finditer(norm):
             role = "train" if where == "span" else _part_role(norm, match.start(), match.end())  # "3y IS": said inside
+            inside = whole is not None and whole.span.start < match.end() and match.start() < whole.span.end
+            if role is None and where == "first" and (whole is None or inside):
+                role = _unnamed_first_role(norm, match)  # "using the first 5 years", "用前五年的数据"
+                if role is not None and inside:
+                    whole = None  # "五年的数据" was read as the last five years: it is this part
             years = parse_number(next(g for g in match.groups() if g))
             if role is None or not years or years != int(years):
                 continue
@@ -1345,6 +1395,14 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
                 test = next((p for p in periods if p.role == "test"), None)
                 if test is not None and role == "train":
                     parts.append(PeriodMention("train", _years_after(test.start, -n), test.start - timedelta(days=1), span))
+    following = _NEXT_PART.search(norm, parts[0].span.end) if len(parts) == 1 and parts[0].role == "train" else None
+    if following is not None:
+        # "the first 5 years, then test it on the following 2 years": the years right after the first part
+        count = parse_number(next(g for g in following.groups() if g))
+        if count and count == int(count):
+            begin = parts[0].end + timedelta(days=1)
+            parts.append(PeriodMention("test", begin, _years_after(begin, int(count)) - timedelta(days=1),
+                                       Span(following.start(), following.end(), following.group(0))))
     if len(parts) == 1:
         rest = _REST_PART.search(norm, parts[0].span.end)
         role = _part_role(norm, rest.start(), rest.end()) if rest else None
