@@ -76,15 +76,23 @@ def bench_search(center: DataCenter) -> dict[str, tuple[float, float, int]]:
 
 
 def bench_screen(center: DataCenter) -> dict[str, Any]:
-    """A 200-point sma_cross grid: screened (the best 5 on Backtrader) vs every point on Backtrader."""
+    """A 200-point sma_cross grid: screened (the best 5 on Backtrader; median of REPEATS searches,
+    each a whole ``optimize`` call) vs every point on Backtrader (once: it takes half a minute)."""
     from taorui_engines.backtest import _search as search_module
 
     base = BacktestSpec(strategy="sma_cross", symbols=("SP500",), start=date(2003, 1, 1), end=date(2012, 12, 31))
     spec = OptimizeSpec(base=base, grid=parse_grid("fast=5:50:5,slow=60:250:10"), oos_start=date(2013, 1, 1),
                         oos_end=date(2018, 12, 31), top=4, workers=1)
-    t = time.perf_counter()
-    screened = optimize(spec, center)
-    fast = time.perf_counter() - t
+    results, cpu = [], []
+
+    def search() -> None:
+        c = time.process_time()
+        results.append(optimize(spec, center))
+        cpu.append(time.process_time() - c)
+
+    times = _median_time(search)
+    screened = results[-1]
+    assert all(r.ranking == screened.ranking for r in results)  # every repeat finds the same
     keep = search_module.SCREEN_MIN_COMBOS
     search_module.SCREEN_MIN_COMBOS = 10**9  # every point on Backtrader
     try:
@@ -93,7 +101,8 @@ def bench_screen(center: DataCenter) -> dict[str, Any]:
         slow = time.perf_counter() - t
     finally:
         search_module.SCREEN_MIN_COMBOS = keep
-    return {"n": screened.n_combos - screened.n_invalid, "screened": fast, "every": slow,
+    return {"n": screened.n_combos - screened.n_invalid, "screened": statistics.median(times), "times": times,
+            "cpu": statistics.median(cpu), "every": slow,
             "best_screened": screened.ranking[0].params, "best_every": every.ranking[0].params,
             "sharpe": screened.ranking[0].in_sample.sharpe, "sharpe_every": every.ranking[0].in_sample.sharpe}
 
@@ -124,13 +133,13 @@ def bench_optstrategy(center: DataCenter) -> dict[str, Any]:
     cerebro.broker.set_slippage_perc(0.0005)
     cerebro.addanalyzer(bt.analyzers.SharpeRatio, _name="sharpe", timeframe=bt.TimeFrame.Days, annualize=True)
     cerebro.optstrategy(PlainCross, fast=range(5, 51, 5), slow=range(60, 251, 10))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     runs = cerebro.run()
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
     scored = [(r[0].analyzers.sharpe.get_analysis().get("sharperatio") or -1e9, r[0].p.fast, r[0].p.slow)
               for r in runs]
     best = max(scored)
-    return {"n": len(runs), "time": elapsed, "best": {"fast": best[1], "slow": best[2]}}
+    return {"n": len(runs), "time": elapsed, "cpu": cpu, "best": {"fast": best[1], "slow": best[2]}}
 
 
 def _search_rows(search: dict[str, tuple[float, float, int]]) -> str:
@@ -148,6 +157,7 @@ def _fmt(xs: list[float]) -> str:
 
 
 def main() -> None:
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         center = DataCenter(Path(tmp) / "data")
         ensure_sample_store(center)
@@ -156,7 +166,9 @@ def main() -> None:
         search = bench_search(center)
         grid = bench_screen(center)
         plain = bench_optstrategy(center)
-    load = os.getloadavg()[0]
+    load.append(os.getloadavg()[0])
+    shared = ("the machine was shared with other work while these figures were taken, so they are "
+              "pessimistic and noisy" if max(load) > 1.5 else "the machine looked otherwise idle")
     body = f"""
 Timed part: the simulation only (bars already read), median of {REPEATS} runs. Costs on
 (commission 0.1%, slippage 0.05%).
@@ -171,22 +183,33 @@ A 200-point `sma_cross` grid (fast=5:50:5 x slow=60:250:10) on SP500 2003-2012, 
 
 | search | time | vs screened | best parameters (in-sample Sharpe) |
 |---|---:|---:|---|
-| Backtrader `optstrategy`, a plain SMA-cross strategy (95% of equity in, all out), Sharpe analyzer, `maxcpus=1` | {float(plain['time']):.1f} s | {float(plain['time']) / float(grid['screened']):.0f}x | {plain['best']} |
+| Backtrader `optstrategy`, a plain SMA-cross strategy (95% of equity in, all out), Sharpe analyzer, `maxcpus=1` | {float(plain['time']):.1f} s (CPU {float(plain['cpu']):.1f} s) | {float(plain['time']) / float(grid['screened']):.0f}x (CPU {float(plain['cpu']) / float(grid['cpu']):.0f}x) | {plain['best']} |
 | ours, every point on Backtrader (our rules: whole lots, next-open fills, slippage in the bar) | {float(grid['every']):.1f} s | {float(grid['every']) / float(grid['screened']):.0f}x | {grid['best_every']} ({float(grid['sharpe_every']):.3f}) |
-| ours, the vectorised screen (`taorui_engines/backtest/_screen.py`) over all {grid['n']} points, then the best 5 on Backtrader, and the top 4 out of sample | {float(grid['screened']):.2f} s | 1x | {grid['best_screened']} ({float(grid['sharpe']):.3f}) |
+| ours, the vectorised screen (`taorui_engines/backtest/_screen.py`) over all {grid['n']} points, then the best 5 on Backtrader, and the top 4 and buy and hold out of sample (median of {REPEATS} searches) | {_fmt(grid['times'])}, CPU {float(grid['cpu']):.2f} s | 1x | {grid['best_screened']} ({float(grid['sharpe']):.3f}) |
 
 The screen ranks with our engine's rules, so its best is compared with every point of our rules
 on Backtrader (the same parameters, the same Sharpe). The plain strategy's rules differ (95% of
 equity, fractional sizes, Backtrader's own Sharpe), so its best may differ; it is the time a
-Backtrader user would spend on this grid.
+Backtrader user would spend on this grid. All three searches ran in this one process, one
+after the other, so the ratios compare like with like; the CPU-time ratio (this process's CPU
+seconds) is the one other jobs on a shared machine disturb least.
+
+The screened search is the screen plus ten full Backtrader runs with our rules (the
+best 5 in sample, the top 4 and buy and hold out of sample; orders, cash checks, fills and
+costs by Backtrader's broker). Those runs are cheaper than a plain Backtrader run because the
+engine loads each feed's lines in one step and advances them without per-bar name lookups,
+computes a moving-average cross as one indicator, and skips Backtrader's per-bar work on empty
+analyzer, observer and notification lists; each is checked value for value against
+Backtrader's own path (tests/test_bt_engine.py), so every figure a search reports is
+unchanged.
 
 Processes (CPU includes the spawned workers; the default starts a worker only when the Backtrader
 work is at least five times its start-up):
 
 {_search_rows(search)}
 
-Load average when the run ended: {load:.1f} on {os.cpu_count()} cores. The machine was shared
-with other jobs while these figures were taken, so they are pessimistic and noisy.
+Load average (1 min) when the run started and ended: {load[0]:.1f} / {load[1]:.1f} on
+{os.cpu_count()} cores (this benchmark alone accounts for about 1): {shared}.
 Backtrader runs one Python event loop per backtest (a few thousand bars a second); with
 many symbols every bar visits every data feed.
 """

@@ -11,6 +11,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import backtrader as bt
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +27,8 @@ from taorui_engines.backtest import (
     simulate,
     validate_params,
 )
+from taorui_engines.backtest._engine import _ArrayFeed, _stamps
+from taorui_engines.backtest._strategies import _Base, _CrossOver
 from taorui_engines.data import DataCenter, Provenance
 from taorui_engines.errors import InvalidArgumentError, InvalidDateRangeError, UnknownSymbolError
 from taorui_engines.progress import ProgressEvent, RecordingProgress
@@ -408,6 +411,115 @@ def test_a_run_interrupted_midway_marks_its_folder_failed(data_center: DataCente
     (folder,) = list(tmp_path.iterdir())
     status = json.loads((folder / "status.json").read_text())
     assert status["state"] == "failed" and "stopped by the test" in status["error"]
+
+
+# ---------------------------------------------------------------------------------------
+# the engine's fast paths are Backtrader's own, value for value
+# ---------------------------------------------------------------------------------------
+def _feed_lines(feed: object) -> list[tuple[list[float], int, int]]:
+    bt.Cerebro().adddata(feed)
+    feed._start()  # type: ignore[attr-defined]
+    feed.preload()  # type: ignore[attr-defined]
+    return [(list(line.array), line.idx, line.lencount) for line in feed.lines.lines]  # type: ignore[attr-defined]
+
+
+def _ticks(feed: object) -> list[tuple[object, ...]]:
+    """The next-bar time and every ``tick_*`` value after each advance (NaN written "nan")."""
+    names = ("tick_close", "tick_low", "tick_high", "tick_open", "tick_volume", "tick_openinterest", "tick_last")
+    seen = []
+    while (peek := feed.advance_peek()) != float("inf"):  # type: ignore[attr-defined]
+        feed.advance()  # type: ignore[attr-defined]
+        values = [getattr(feed, n) for n in names]
+        seen.append((peek, *("nan" if v is not None and v != v else v for v in values)))
+    return seen
+
+
+def test_the_array_feed_holds_and_ticks_the_values_of_backtraders_pandas_feed(data_center: DataCenter) -> None:
+    frame = load_bars(data_center, ["SP500"], date(2010, 1, 4), date(2010, 12, 31), lookback=5).frames["SP500"]
+    ours = _ArrayFeed(dataname=frame, name="SP500", openinterest=None)
+    theirs = bt.feeds.PandasData(dataname=frame, name="SP500", openinterest=None)
+    ours_lines, their_lines = _feed_lines(ours), _feed_lines(theirs)
+    for (a, *pointers_a), (b, *pointers_b) in zip(ours_lines, their_lines, strict=True):
+        np.testing.assert_array_equal(np.array(a), np.array(b))  # NaN (open interest) equals NaN here
+        assert pointers_a == pointers_b
+    assert _ticks(ours) == _ticks(theirs)
+
+
+def test_daily_stamps_are_backtraders_date_numbers() -> None:
+    for index in (pd.bdate_range("1999-12-27", periods=400), pd.DatetimeIndex(["2020-01-06 15:30", "2020-01-07"])):
+        assert _stamps(index) == [bt.date2num(ts.to_pydatetime()) for ts in index]
+
+
+def test_a_bars_day_is_backtraders_date_of_its_stamp() -> None:
+    from types import SimpleNamespace
+
+    from backtrader.linebuffer import LineBuffer
+
+    strategy = SimpleNamespace(_days={})
+    for stamp in (733_773.0, 733_773.5, 733_773.999_999_999_9, 1.0):
+        line = LineBuffer()
+        line.forward()
+        line[0] = stamp
+        assert _Base.day_of(strategy, line) == bt.num2date(stamp).date()  # type: ignore[arg-type]
+
+
+_STEPS = [2.0, 3.0, 2.0, 2.0, 1.0, 2.0, 1.0, 3.0, 3.0, 2.0, 3.0, 1.0, 2.0, 2.0, 3.0] * 3
+
+
+@pytest.mark.parametrize("runonce", [True, False])
+@pytest.mark.parametrize(("a", "b", "averaged"), [
+    # crosses through and along exact equality, from an equal first bar and from an unequal one
+    ([2.0, *_STEPS], [2.0] * (len(_STEPS) + 1), False),
+    ([3.0, 1.0, *_STEPS], [2.0] * (len(_STEPS) + 2), False),
+    (list(100 + 10 * np.sin(np.arange(160) / 7.0)), [100.0] * 160, True),  # SMA(3) over SMA(6)
+])
+def test_the_one_pass_cross_is_backtraders_crossover_on_every_bar(
+        a: list[float], b: list[float], averaged: bool, runonce: bool) -> None:
+    rows: list[tuple[float, float]] = []
+
+    class Both(bt.Strategy):  # type: ignore[misc]
+        def __init__(self) -> None:
+            x, y = self.datas[0].close, self.datas[1].close
+            if averaged:
+                x, y = bt.ind.SMA(x, period=3), bt.ind.SMA(x, period=6)
+            self.theirs, self.ours = bt.ind.CrossOver(x, y), _CrossOver(x, y)  # type: ignore[call-arg]
+
+        def next(self) -> None:
+            rows.append((self.theirs[0], self.ours[0]))
+
+    cerebro = bt.Cerebro(stdstats=False, runonce=runonce)
+    for closes in (a, b):
+        cerebro.adddata(bt.feeds.PandasData(dataname=_frame(closes).set_index("date"), openinterest=None))
+    cerebro.addstrategy(Both)
+    cerebro.run()
+    assert len(rows) == len(a) - (6 if averaged else 1)
+    assert {theirs for theirs, _ in rows} == {-1.0, 0.0, 1.0}
+    assert all(theirs == ours for theirs, ours in rows)
+
+
+@pytest.mark.parametrize(("strategy", "symbols", "extra"), [
+    ("sma_cross", ("SP500",), {"params": {"fast": 20, "slow": 60}}),
+    ("ema_cross", ("SYN000", "SYN001", "SYN002"), {"stop_loss": 0.05, "slippage": 0.001}),
+    ("macd", ("WTI",), {"take_profit": 0.2}),
+    ("rsi_reversion", ("SP500",), {"sizing": Sizing(kind="target_weight", fraction=0.8)}),
+    ("buy_and_hold", ("SYN003", "SYN004"), {}),
+])
+def test_the_fast_bar_loop_gives_backtraders_own_backtest(
+        data_center: DataCenter, monkeypatch: pytest.MonkeyPatch, strategy: StrategyName, symbols: tuple[str, ...],
+        extra: dict) -> None:
+    """The array feed's bulk load and advance, and the strategies' lean ``_oncepost``, against
+    Backtrader's own load, advance and ``Strategy._oncepost`` on the same backtest."""
+    spec = BacktestSpec(strategy=strategy, symbols=symbols, start=date(2016, 1, 4), end=date(2019, 12, 31),
+                        cash=1_000_000, **extra)
+    bars = load_bars(data_center, symbols, spec.start, spec.end, validate_params(strategy, spec.params).lookback())
+    fast = simulate(spec, bars)
+    monkeypatch.setattr(_ArrayFeed, "_plain", lambda self: False)
+    monkeypatch.setattr(_Base, "_oncepost", bt.Strategy._oncepost)
+    plain = simulate(spec, bars)
+    pd.testing.assert_frame_equal(fast.equity, plain.equity, check_exact=True)
+    pd.testing.assert_frame_equal(fast.fills, plain.fills, check_exact=True)
+    assert fast.trades == plain.trades and fast.metrics == plain.metrics
+    assert fast.metrics.n_trades >= 1
 
 
 def test_history_before_the_window_warms_the_indicators(data_center: DataCenter) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import date
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from pydantic import ValidationError
 
 from taorui_engines.backtest import (
     BacktestSpec,
+    BarSet,
     OptimizeResult,
     OptimizeSpec,
+    StrategyName,
     _search,
     load_bars,
     optimize,
@@ -179,3 +182,59 @@ def test_the_screen_follows_backtrader_through_rejected_entries_and_whipsaws(
     screened = screen(base, bars, combos, "total_return")
     engine = [simulate(base.model_copy(update={"params": c}), bars).metrics.total_return for c in combos]
     assert max(abs(float(a) - b) for a, b in zip(screened, engine, strict=True)) < 1e-9
+
+
+def _bar_by_bar(spec: BacktestSpec, bars: BarSet, fast: int, slow: int) -> list[float]:
+    """The screen's rules walked over every bar for one combination: the reference its event walk
+    must reproduce value for value."""
+    from taorui_engines.backtest._screen import _average, _crosses
+
+    frame = bars.frames[spec.symbols[0]]
+    frame = frame.loc[frame.index <= bars.end]
+    close = frame["close"].to_numpy()
+    fast_avg, slow_avg = _average(close, fast, spec.strategy), _average(close, slow, spec.strategy)
+    up, down = _crosses(fast_avg, slow_avg)
+    lot, fraction = float(spec.lot_size or bars.default_lot()), spec.resolved_sizing().fraction
+    comm, slip = spec.commission, spec.slippage
+    cash, units, order, retry, values = float(spec.cash), 0.0, 0.0, False, []
+    for t in range(len(close)):
+        if order:
+            bar = frame.iloc[t]
+            price = min(bar["open"] * (1 + slip), bar["high"]) if order > 0 else max(bar["open"] * (1 - slip), bar["low"])
+            cost = order * price
+            fee = abs(cost) * comm
+            if order < 0 or cash >= cost + fee:
+                cash, units = cash - cost - fee, units + order
+            else:
+                retry = True
+            order = 0.0
+        if frame.index[t] < bars.start:
+            continue
+        value = cash + units * close[t]
+        values.append(value)
+        if t < slow:
+            continue
+        if units > 0 and down[t]:
+            order = -units
+        elif units == 0 and (up[t] or (retry and fast_avg[t] > slow_avg[t])):
+            price = close[t] * (1 + comm) * (1 + slip)
+            order, retry = math.floor(value * fraction / price / lot) * lot, False
+    return values
+
+
+@pytest.mark.parametrize(("symbol", "strategy", "window", "costs"), [
+    ("SYN007", "ema_cross", (2018, 2021), (0.0003, 0.0005)),  # a rejected entry retried (2020-05/06)
+    ("SP500", "sma_cross", (2003, 2012), (0.001, 0.0005)),
+])
+def test_the_screens_event_walk_gives_the_values_of_a_bar_by_bar_walk(
+        data_center: DataCenter, symbol: str, strategy: StrategyName, window: tuple[int, int],
+        costs: tuple[float, float]) -> None:
+    from taorui_engines.backtest._screen import account_values
+
+    base = BacktestSpec(strategy=strategy, symbols=(symbol,), start=date(window[0], 1, 1), end=date(window[1], 12, 31),
+                        cash=200_000, commission=costs[0], slippage=costs[1])
+    combos = [{"fast": f, "slow": s} for f in (3, 8, 21, 50) for s in (34, 89, 140)]
+    bars = load_bars(data_center, base.symbols, base.start, base.end, 140)
+    values = account_values(base, bars, combos)
+    for j, c in enumerate(combos):
+        assert values[:, j].tolist() == _bar_by_bar(base, bars, c["fast"], c["slow"]), c

@@ -12,9 +12,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import backtrader as bt
 import pandas as pd
+from backtrader.linebuffer import LineBuffer
 
 from taorui_engines.backtest._bars import OHLCV, BarSet
 from taorui_engines.backtest._metrics import compute_metrics
@@ -31,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 #: Progress is reported about this many times per run.
 _PROGRESS_STEPS = 50
+#: ``date.toordinal()`` of 1970-01-01, the day numpy's datetime64 counts from.
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class _PercentCommission(bt.CommInfoBase):  # type: ignore[misc]
@@ -40,12 +44,16 @@ class _PercentCommission(bt.CommInfoBase):  # type: ignore[misc]
 
 
 class _ArrayFeed(bt.feeds.PandasData):  # type: ignore[misc]
-    """Backtrader's pandas feed with the frame turned into plain lists once.
+    """Backtrader's pandas feed, loaded from arrays and advanced without per-bar name lookups.
 
     ``PandasData`` reads every field of every bar with ``DataFrame.iloc`` (and converts each
-    timestamp on the fly): about half of a one-symbol backtest went there, and a parameter
-    search pays it per grid point. The values stored in the lines are the same floats, so the
-    simulation is bar-for-bar identical.
+    timestamp on the fly), then Backtrader's ``load`` appends each bar to every line one value at
+    a time, and its ``advance`` looks every ``tick_*`` name up again on every bar: for a
+    one-symbol backtest that was about half the run, and a parameter search pays it per grid
+    point. Here the preload writes each line's array in one step and ``advance`` sets the same
+    ``tick_*`` values from the same arrays. The lines hold the same floats, in the same places,
+    with the same indexes, so the simulation is bar-for-bar identical (tests/test_bt_engine.py
+    compares both loaders line by line).
     """
 
     def start(self) -> None:
@@ -54,7 +62,12 @@ class _ArrayFeed(bt.feeds.PandasData):  # type: ignore[misc]
         self._columns = [(getattr(self.lines, field), frame.iloc[:, col].to_numpy(dtype=float).tolist())
                          for field, col in self._colmapping.items()
                          if field != "datetime" and col is not None]
-        self._stamps = [bt.date2num(ts.to_pydatetime()) for ts in frame.index]
+        self._stamps = _stamps(frame.index)
+        aliases = [a for a in self.getlinealiases() if a != "datetime"]
+        self._ticks = [("tick_" + a, getattr(self.lines, a)) for a in aliases]
+        self._tick_names = [name for name, _ in self._ticks]
+        self._tick_last = getattr(self.lines, self._getlinealias(0))
+        self._bulk = False
 
     def _load(self) -> bool:
         self._idx += 1
@@ -65,6 +78,66 @@ class _ArrayFeed(bt.feeds.PandasData):  # type: ignore[misc]
             line[0] = values[idx]
         self.lines.datetime[0] = self._stamps[idx]
         return True
+
+    def _plain(self) -> bool:
+        """True when Backtrader's ``load`` would keep every bar as ``_load`` gives it."""
+        return (not self._filters and not self._ffilters and not self._tzinput and not self._barstack
+                and not self._barstash and self.fromdate == -math.inf and self.todate == math.inf
+                and all(line.mode == LineBuffer.UnBounded and not len(line.array) for line in self.lines.lines))
+
+    def preload(self) -> None:
+        """Every bar into every line at once (what ``load`` in a loop would leave), then home."""
+        self._bulk = self._plain()
+        if not self._bulk:
+            super().preload()
+            return
+        n = len(self._stamps)
+        mapped = {id(line): values for line, values in self._columns}
+        mapped[id(self.lines.datetime)] = self._stamps
+        for line in self.lines.lines:
+            values = mapped.get(id(line))
+            line.array.extend(values if values is not None else [math.nan] * n)
+            line.idx = n - 1
+            line.lencount = n
+        self._idx = n
+        self._last()
+        self.home()
+
+    def advance_peek(self) -> float:
+        """The next bar's time (``inf`` after the last), as ``DataBase.advance_peek``."""
+        if not self._bulk:
+            return float(super().advance_peek())
+        first, stamps = self.lines.lines[0], self.lines.datetime
+        if first.lencount < len(first.array) - first.extension:
+            return float(stamps.array[stamps._idx + 1])
+        return math.inf
+
+    def advance(self, size: int = 1, datamaster: Any = None, ticks: bool = True) -> None:
+        """``DataBase.advance`` for the case the run-once loop uses (one step, no master clock)."""
+        if not self._bulk or size != 1 or datamaster is not None or not ticks:
+            super().advance(size, datamaster, ticks)
+            return
+        for line in self.lines.lines:  # LineBuffer.advance of an unbounded buffer
+            line._idx += 1
+            line.lencount += 1
+        first = self.lines.lines[0]
+        if first.lencount < len(first.array) - first.extension:  # the bar is its own tick
+            for name, line in self._ticks:
+                setattr(self, name, line.array[line._idx])
+            self.tick_last = self._tick_last.array[self._tick_last._idx]
+        else:  # as Backtrader: past the last bar the ticks stay nullified
+            for name in self._tick_names:
+                setattr(self, name, None)
+            self.tick_last = None
+
+
+def _stamps(index: pd.DatetimeIndex) -> list[float]:
+    """``bt.date2num`` of every timestamp; for naive midnight stamps (daily bars) that is the
+    day's ordinal as a float, computed for the whole index at once."""
+    if index.tz is None and bool((index == index.normalize()).all()):
+        days = index.to_numpy(dtype="datetime64[D]").astype("int64") + _EPOCH_ORDINAL
+        return [float(d) for d in days.tolist()]
+    return [bt.date2num(ts.to_pydatetime()) for ts in index]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""A vectorised screen of a moving-average-cross grid: every grid point in one numpy pass.
+"""A vectorised screen of a moving-average-cross grid: every grid point without Backtrader.
 
 A Backtrader run costs a fraction of a second, so a 200-point grid takes minutes. For the
 long-only crosses (``sma_cross``, ``ema_cross``) on one symbol with percent-of-equity sizing
 and no stops, the rules are simple enough to simulate for every grid point at once: the
-loop runs over the bars and each step is a numpy operation over the grid. It follows the
-engine's conventions (``_strategies.RuleStrategy`` on Backtrader):
+crosses of the whole grid come from a few numpy operations over (bars x points), and each
+point's account then moves only at its own events (a cross, the fill on the next bar), a
+few dozen steps instead of one per bar. It follows the engine's conventions
+(``_strategies.RuleStrategy`` on Backtrader):
 
 - Backtrader's ``CrossOver``: an up-cross on a bar when the last non-zero difference before it
   was negative and the fast average is now above the slow one (down-cross mirrored);
@@ -25,11 +27,12 @@ point is kept in the results file beside them.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from taorui_engines.backtest._bars import BarSet
 from taorui_engines.backtest._metrics import PERIODS_PER_YEAR
@@ -67,14 +70,22 @@ def _average(close: np.ndarray, period: int, kind: str) -> np.ndarray:
 
 
 def _crosses(fast: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(up, down) booleans per bar, as Backtrader's CrossOver over NonZeroDifference."""
+    """(up, down) booleans per bar (and per column of 2-d input), as Backtrader's CrossOver over
+    NonZeroDifference: the last non-zero difference before the bar against the sign now."""
     diff = fast - slow
-    nzd = pd.Series(np.where(diff == 0, np.nan, diff)).ffill().to_numpy()
-    before = np.concatenate([[np.nan], nzd[:-1]])
+    nzd = _ffill(np.where(diff == 0, np.nan, diff))
+    before = np.concatenate([np.full((1, *nzd.shape[1:]), np.nan), nzd[:-1]])
     with np.errstate(invalid="ignore"):
         up = (before < 0) & (fast > slow)
         down = (before > 0) & (fast < slow)
     return up, down
+
+
+def _ffill(values: np.ndarray) -> np.ndarray:
+    """NaN replaced by the last non-NaN value above it (down axis 0), NaN before any."""
+    rows = np.arange(len(values)).reshape(-1, *([1] * (values.ndim - 1)))
+    last = np.maximum.accumulate(np.where(np.isnan(values), 0, rows), axis=0)
+    return np.take_along_axis(values, np.broadcast_to(last, values.shape), axis=0)
 
 
 def screen(spec: BacktestSpec, bars: BarSet, combos: Sequence[dict[str, Any]], metric: RankMetric) -> np.ndarray:
@@ -82,67 +93,116 @@ def screen(spec: BacktestSpec, bars: BarSet, combos: Sequence[dict[str, Any]], m
     return _metric(account_values(spec, bars, combos), float(spec.cash), metric)
 
 
+@dataclass(frozen=True)
+class _Market:
+    """One symbol's bars as plain floats, and the search's costs and sizing."""
+
+    opens: list[float]
+    highs: list[float]
+    lows: list[float]
+    close: list[float]
+    cash: float
+    fraction: float
+    lot: float
+    commission: float
+    slippage: float
+
+
 def account_values(spec: BacktestSpec, bars: BarSet, combos: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Daily account value (bars in the window x combinations) as the screen simulates it."""
+    """Daily account value (bars in the window x combinations) as the screen simulates it.
+
+    Each combination's account changes only when an order fills, so the simulation walks
+    from event to event (the next cross, the fill on the bar after it) instead of over every
+    bar, and the daily values are the account between fills marked at each close.
+    """
     symbol = next(iter(bars.frames))
     frame = bars.frames[symbol]
     frame = frame.loc[frame.index <= bars.end]
-    opens, highs, lows, close = (frame[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close"))
-    n, k = len(close), len(combos)
-    cache: dict[int, np.ndarray] = {}
-
-    def avg(period: int) -> np.ndarray:
-        if period not in cache:
-            cache[period] = _average(close, period, spec.strategy)
-        return cache[period]
-
-    up = np.zeros((n, k), dtype=bool)
-    down = np.zeros((n, k), dtype=bool)
-    above = np.zeros((n, k), dtype=bool)
-    ready_from = np.zeros(k, dtype=int)
+    close = frame["close"].to_numpy(dtype="float64")
+    market = _Market(opens=frame["open"].to_numpy(dtype="float64").tolist(),
+                     highs=frame["high"].to_numpy(dtype="float64").tolist(),
+                     lows=frame["low"].to_numpy(dtype="float64").tolist(), close=close.tolist(),
+                     cash=float(spec.cash), fraction=spec.resolved_sizing().fraction,
+                     lot=float(spec.lot_size or bars.default_lot()), commission=spec.commission,
+                     slippage=spec.slippage)
+    periods = sorted({int(c[name]) for c in combos for name in ("fast", "slow")})
+    averages = np.column_stack([_average(close, p, spec.strategy) for p in periods])
+    column = {p: i for i, p in enumerate(periods)}
+    fast = averages[:, [column[int(c["fast"])] for c in combos]]
+    slow = averages[:, [column[int(c["slow"])] for c in combos]]
+    up, down = _crosses(fast, slow)
+    with np.errstate(invalid="ignore"):
+        above = fast > slow  # the long idea still holds: a rejected entry is retried
+    # CrossOver needs the slow average and one bar before it; decisions are taken in the window.
+    start = int(frame.index.searchsorted(bars.start))  # the first bar in the window
+    cash = np.empty((len(close), len(combos)))
+    units = np.empty((len(close), len(combos)))
     for j, c in enumerate(combos):
-        fast_avg, slow_avg = avg(int(c["fast"])), avg(int(c["slow"]))
-        u, d = _crosses(fast_avg, slow_avg)
-        up[:, j], down[:, j] = u, d
-        with np.errstate(invalid="ignore"):
-            above[:, j] = fast_avg > slow_avg  # the long idea still holds: a rejected entry is retried
-        ready_from[j] = int(c["slow"])  # CrossOver needs the slow average and one bar before it
-    lot = float(spec.lot_size or bars.default_lot())
-    fraction = spec.resolved_sizing().fraction
-    comm, slip = spec.commission, spec.slippage
-    in_window = np.asarray(frame.index >= bars.start)
-    cash = np.full(k, float(spec.cash))
-    units = np.zeros(k)
-    order = np.zeros(k)  # units to trade at the next open (sign = side)
-    retry = np.zeros(k, dtype=bool)
-    values: list[np.ndarray] = []
-    for t in range(n):
-        if t > 0 and order.any():
-            buy, sell = order > 0, order < 0
-            price = np.where(buy, np.minimum(opens[t] * (1 + slip), highs[t]),
-                             np.maximum(opens[t] * (1 - slip), lows[t]))
-            cost = order * price
-            fee = np.abs(cost) * comm
-            pays = ~buy | (cash >= cost + fee)
-            done = (buy | sell) & pays
-            cash = np.where(done, cash - cost - fee, cash)
-            units = np.where(done, units + order, units)
-            retry = np.where(buy & ~pays, True, retry)
-            order = np.zeros(k)
-        if not in_window[t]:
+        first = max(start, int(c["slow"]))
+        events = [(np.flatnonzero(x[first:, j]) + first).tolist() for x in (up, down, above)]
+        cash[:, j], units[:, j] = _account(market, *events)
+    return (cash + units * close[:, None])[start:]
+
+
+def _account(market: _Market, ups: list[int], downs: list[int], aboves: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Cash and units held at each bar's close for one combination, walking its events.
+
+    A decision on bar t's close fills at bar t+1's open, and bar t+1 can decide again after the
+    fill. Flat, the next decision is the next up-cross, or after a rejected entry the next bar
+    the fast average is above the slow one (an up-cross is such a bar); long, the next down-cross.
+    """
+    n = len(market.close)
+    cash_at, units_at = [0], [(market.cash, 0.0)]
+    cash, units, retry, t = market.cash, 0.0, False, 0
+    while units >= 0:  # (units below 0 or NaN: no rule applies any more)
+        pool = downs if units > 0 else aboves if retry else ups
+        k = bisect_left(pool, t)
+        if k == len(pool):
+            break
+        t = pool[k]
+        value = cash + units * market.close[t]
+        if units > 0:
+            order = -units
+        else:
+            order, retry = _entry_units(market, t, value), False
+        t += 1
+        if not (order > 0 or order < 0) or t >= n:  # nothing to trade (NaN sizes trade nothing either)
             continue
-        value = cash + units * close[t]
-        values.append(value)
-        ready = t >= ready_from
-        if not ready.any():
-            continue
-        exit_now = ready & (units > 0) & down[t]
-        enter = ready & (units == 0) & (up[t] | (retry & above[t]))
-        price = close[t] * (1 + comm) * (1 + slip)
-        size = np.floor(value * fraction / price / lot) * lot if price > 0 and math.isfinite(price) else np.zeros(k)
-        order = np.where(exit_now, -units, np.where(enter, size, 0.0))
-        retry = np.where(enter, False, retry)
-    return np.asarray(values)
+        cash, units, rejected = _fill(market, t, order, cash, units)
+        retry = retry or rejected
+        cash_at.append(t)
+        units_at.append((cash, units))
+    return _steps(n, cash_at, units_at)
+
+
+def _entry_units(market: _Market, t: int, value: float) -> float:
+    """Whole lots worth the sleeve at bar t's close, leaving room for commission and slippage."""
+    price = market.close[t] * (1 + market.commission) * (1 + market.slippage)
+    if not (price > 0 and math.isfinite(price)):
+        return 0.0
+    lots = value * market.fraction / price / market.lot
+    return float(math.floor(lots)) * market.lot if math.isfinite(lots) else lots * market.lot
+
+
+def _fill(market: _Market, t: int, order: float, cash: float, units: float) -> tuple[float, float, bool]:
+    """An order filled at bar t's open with slippage inside the bar: (cash, units, rejected)."""
+    slip = market.slippage
+    if order > 0:
+        price = min(market.opens[t] * (1 + slip), market.highs[t])
+    else:
+        price = max(market.opens[t] * (1 - slip), market.lows[t])
+    cost = order * price
+    fee = abs(cost) * market.commission
+    if order > 0 and not cash >= cost + fee:
+        return cash, units, True
+    return cash - cost - fee, units + order, False
+
+
+def _steps(n: int, at: list[int], states: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bar (cash, units) from the bars where they changed."""
+    which = np.searchsorted(np.asarray(at), np.arange(n), side="right") - 1
+    table = np.asarray(states, dtype="float64")
+    return table[which, 0], table[which, 1]
 
 
 def _metric(values: np.ndarray, cash: float, metric: RankMetric) -> np.ndarray:

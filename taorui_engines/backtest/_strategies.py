@@ -12,9 +12,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import backtrader as bt
+from backtrader.lineiterator import LineIterator
 
 from taorui_engines.backtest._models import Sizing, TradeRecord
 from taorui_engines.backtest._params import (
@@ -75,8 +76,41 @@ class _Base(bt.Strategy):  # type: ignore[misc]
         self._pending: dict[str, Any] = {}
         self._cancelled: set[int] = set()
         self._bars_seen = 0
+        self._days: dict[tuple[float, Any], date] = {}
 
     # bar loop ------------------------------------------------------------------------
+    def _oncepost(self, dt: float) -> None:
+        """Backtrader's ``Strategy._oncepost`` (backtrader==1.9.78.123, pinned) minus idle work.
+
+        Cerebro's run-once loop calls this on every bar. Backtrader's version also walks the
+        (empty) analyzer and observer lists and the order and trade notification queues
+        whether or not anything is in them: about a tenth of a backtest here. This does the
+        same steps in the same order and skips only those that would do nothing; with an
+        analyzer or observer attached it is Backtrader's own (tests/test_bt_engine.py compares
+        both loops).
+        """
+        if self.analyzers or self._lineiterators[LineIterator.ObsType]:
+            super()._oncepost(dt)
+            return
+        for indicator in self._lineiterators[LineIterator.IndType]:
+            if len(indicator._clock) > len(indicator):
+                indicator.advance()
+        if self._oldsync:
+            self.advance()
+        else:
+            self.forward()
+        self.lines.datetime[0] = dt
+        if self._orderspending or self._tradespending:
+            self._notify()
+        minperstatus = self._getminperstatus()
+        if minperstatus < 0:
+            self.next()
+        elif minperstatus == 0:
+            self.nextstart()
+        else:
+            self.prenext()
+        self.clear()
+
     def prenext(self) -> None:
         self._bar(ready=False)
 
@@ -84,14 +118,16 @@ class _Base(bt.Strategy):  # type: ignore[misc]
         self._bar(ready=True)
 
     def _bar(self, ready: bool) -> None:
-        today = self.datetime.date(0)
+        today = self.day_of(self.datetime)
         self._bars_seen += 1
-        if self.ctx.on_bar is not None:
-            self.ctx.on_bar(self._bars_seen)
-        if today < self.ctx.trade_start:
+        ctx = self.ctx
+        if ctx.on_bar is not None:
+            ctx.on_bar(self._bars_seen)
+        if today < ctx.trade_start:
             return
         self._record_equity(today)
-        self._cancel_stale(today)
+        if self._pending:
+            self._cancel_stale(today)
         if ready or self.acts_before_ready():
             self.decide(today)
 
@@ -103,8 +139,26 @@ class _Base(bt.Strategy):  # type: ignore[misc]
         """Send this bar's orders (subclasses)."""
         raise NotImplementedError
 
+    def day_of(self, stamps: Any) -> date:
+        """``stamps.date(0)``, converted once per time stamp and time zone.
+
+        Every bar asks for its day several times (the strategy's clock, then each symbol's);
+        ``num2date`` depends on the stamp and the line's zone only, so one conversion serves all.
+        A whole-day stamp without a zone (a daily bar) is ``num2date``'s ``fromordinal`` day.
+        """
+        stamp = stamps[0]
+        key = (stamp, stamps._tz)
+        day = self._days.get(key)
+        if day is None:
+            exact = stamps._tz is None and stamp.is_integer()
+            day = self._days[key] = date.fromordinal(int(stamp)) if exact else stamps.date(0)
+        return day
+
     def _record_equity(self, today: date) -> None:
-        gross = sum(abs(self.getposition(d).size) * d.close[0] for d in self.datas if len(d))
+        gross = 0  # summed in data order from 0, as sum() would
+        for d in self.datas:
+            if len(d):
+                gross += abs(self.getposition(d).size) * d.close[0]
         self.rec.equity.append((today, self.broker.getvalue(), self.broker.getcash(), gross))
 
     def _cancel_stale(self, today: date) -> None:
@@ -124,7 +178,7 @@ class _Base(bt.Strategy):  # type: ignore[misc]
 
     def has_new_bar(self, data: Any, today: date) -> bool:
         """True when ``data`` printed a bar today (a symbol may skip days)."""
-        return len(data) > 0 and data.datetime.date(0) == today
+        return len(data) > 0 and self.day_of(data.datetime) == today
 
     def send(self, data: Any, size: float) -> None:
         """A market order for ``size`` units (sign = side), remembered until it fills."""
@@ -203,12 +257,83 @@ class _Always(_Signals):
         return True
 
 
+class _CrossOver(bt.Indicator):  # type: ignore[misc]
+    """Backtrader's ``CrossOver`` (+1 up-cross, -1 down-cross, else 0) as one indicator.
+
+    ``bt.ind.CrossOver`` is a tree of about a dozen line objects (two ``CrossUp``/``CrossDown``,
+    their ``NonZeroDifference``, delays, comparisons and ``And``), each built and computed
+    apart on every run. This computes the same values in one pass with the same rules: the
+    non-zero difference is seeded with ``a - b`` on the first bar both inputs are formed and
+    keeps its last non-zero value; an up-cross is that value on the previous bar below 0 and
+    ``a > b`` now (down mirrored); the first value comes one bar after the seed, as
+    ``CrossOver``'s does. tests/test_bt_engine.py compares both on every bar.
+    """
+
+    lines = ("crossover",)
+    _mindatas = 2
+
+    def __init__(self) -> None:
+        self.addminperiod(2)  # one bar of non-zero difference before the first cross
+        self._nzd = math.nan
+
+    def nextstart(self) -> None:
+        self._nzd = self.data0[-1] - self.data1[-1]
+        self.next()
+
+    def next(self) -> None:
+        self.l.crossover[0] = self._step(self.data0[0], self.data1[0])
+
+    def oncestart(self, start: int, end: int) -> None:
+        self._nzd = self.data0.array[start - 1] - self.data1.array[start - 1]
+        self.once(start, end)
+
+    def once(self, start: int, end: int) -> None:
+        a, b, out = self.data0.array, self.data1.array, self.l.crossover.array
+        for i in range(start, end):
+            out[i] = self._step(a[i], b[i])
+
+    def _step(self, a: float, b: float) -> float:
+        """The cross on a bar with values ``a``/``b``; moves the non-zero difference on."""
+        before = self._nzd
+        cross = float(before < 0.0 and a > b) - float(before > 0.0 and a < b)
+        diff = a - b
+        self._nzd = diff if diff else before
+        return cross
+
+
+class _AverageCross(bt.Indicator):  # type: ignore[misc]
+    """A fast and a slow moving average of one line and their cross, as one indicator.
+
+    The averages are Backtrader's own (``average``: ``bt.ind.SMA`` or ``bt.ind.EMA``), built
+    inside this indicator so that they are its children: a strategy advances its own
+    indicators on every bar, and one composite is one step where three were three (``MACD``
+    is built the same way).
+    ``fast``/``slow`` carry the averages' values, bound as Backtrader binds any sub-line.
+    """
+
+    lines = ("crossover", "fast", "slow")
+    params = (("average", None), ("fast_period", 10), ("slow_period", 30))
+
+    def __init__(self) -> None:
+        fast = self.p.average(self.data, period=self.p.fast_period)
+        slow = self.p.average(self.data, period=self.p.slow_period)
+        self.l.fast = fast
+        self.l.slow = slow
+        self.l.crossover = _make(_CrossOver, fast, slow)
+
+
+def _make(indicator: type, *datas: Any, **params: Any) -> Any:
+    """``indicator(*datas, **params)``: Backtrader's metaclass takes the datas and params that
+    the indicators' own ``__init__`` (no arguments) does not declare."""
+    return cast(Any, indicator)(*datas, **params)
+
+
 class _Cross(_Signals):
     """Long between an up-cross and the next down-cross of ``a`` over ``b``."""
 
-    def __init__(self, a: Any, b: Any) -> None:
+    def __init__(self, a: Any, b: Any, cross: Any = None) -> None:
         self.a, self.b = a, b
-        self.cross = bt.ind.CrossOver(a, b)
+        self.cross = cross if cross is not None else _make(_CrossOver, a, b)
 
     def enter(self) -> bool:
         return bool(self.cross[0] > 0)
@@ -236,7 +361,8 @@ class _Threshold(_Signals):
 def _moving_cross(kind: str, d: Any, p: StrategyParams) -> _Signals:
     assert isinstance(p, MovingAverageCrossParams)
     average = bt.ind.SMA if kind == "sma_cross" else bt.ind.EMA
-    return _Cross(average(d.close, period=p.fast), average(d.close, period=p.slow))
+    both = _make(_AverageCross, d.close, average=average, fast_period=p.fast, slow_period=p.slow)
+    return _Cross(both.fast, both.slow, both.crossover)
 
 
 def _macd(d: Any, p: StrategyParams) -> _Signals:
