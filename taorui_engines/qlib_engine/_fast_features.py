@@ -26,7 +26,10 @@ What is not done here goes to Qlib: an operator this module does not implement (
 ``WMA``, ``Mad``), an input of a kind Qlib would treat specially (a condition fed to ``Ref`` or
 to arithmetic), or text our parser refuses (then Qlib evaluates it exactly as before). A store
 whose fields of one instrument span different days, or a missing column, sends the whole load
-to Qlib's ``QlibDataLoader``.
+to Qlib's ``QlibDataLoader``; so does a request for other than daily bars (only daily stores are
+checked against Qlib) or a window without a trading day (Qlib answers it with an empty frame).
+This module is the one place that decides what is computed here and what Qlib computes: the
+Alpha158 dataset and the data center's expression reads both call :func:`load_features`.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class _Unsupported(Exception):
 
 
 class _StoreMismatch(Exception):
-    """The store's layout is not the one this module reads exactly; Qlib loads everything."""
+    """The store or the request is not one this module reads exactly; Qlib loads everything."""
 
 
 def load_features(config: GroupConfig, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp,
@@ -182,6 +185,10 @@ class _PanelLoader:
         from qlib.data.data import Cal
         from qlib.utils import code_to_fname
 
+        if freq != "day":  # the block reads are checked against Qlib on daily stores only
+            raise _StoreMismatch(f"{freq} bars are read by Qlib")
+        if len(Cal.calendar(start, end, freq=freq)) == 0:  # locate_index would pick a wrong day
+            raise _StoreMismatch(f"no trading day between {start} and {end}")
         self.config, self.freq = config, freq
         self.symbols = sorted(set(symbols))  # Qlib keys its result by instrument, sorted
         self.times = (start, end)
