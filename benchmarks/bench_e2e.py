@@ -4,9 +4,12 @@ Both train PPO for 5,000 timesteps (SB3 rounds up to whole rollouts: 6,144) with
 the last five years of GOLD, the last year held out, and both run in a fresh process, so
 imports count. The plain script is what a user would write without Taorui: read a CSV,
 compute FinRL's indicators with stockstats, FinRL's ``StockTradingEnv``, SB3 PPO, then run
-the trained policy over the test year. `taorui ask` does more (understands the instruction,
-checkpoints the graph, backtests against buy and hold after costs, draws the pictures, writes
-the run folder and the answer, queues the run for memory). Rounds are interleaved.
+the trained policy over the test year. It trains on one torch thread, as `taorui ask` does
+(for reproducibility): with torch's default two OpenMP threads the same script took 36-127 s
+instead of ~12 s on the shared 2-core machine whenever other jobs ran, a baseline that would
+flatter the ratio. `taorui ask` does more (understands the instruction, checkpoints the graph,
+backtests against buy and hold after costs, draws the pictures, writes the run folder and the
+answer, queues the run for memory). Rounds are interleaved.
 
 Run: .venv/bin/python benchmarks/bench_e2e.py
 """
@@ -36,6 +39,8 @@ from stockstats import StockDataFrame
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 from taorui_engines.rl._finrl import stock_trading_env_class  # FinRL without its package __init__
+import torch
+torch.set_num_threads(1)  # as taorui trains (reproducible); 2 OpenMP threads spin against other jobs
 
 INDICATORS = ["macd", "boll_ub", "boll_lb", "rsi_30", "cci_30", "dx_30", "close_30_sma", "close_60_sma"]
 raw = pd.read_csv(sys.argv[1], parse_dates=["date"])
@@ -81,6 +86,7 @@ def main() -> None:
             ".drop(columns='symbol').to_csv(sys.argv[2], index=False)"), str(home / "data"), str(csv)],
             env=env, check=True)
         ask, plain = [], []
+        load_start = os.getloadavg()[0]
         for _ in range(ROUNDS):
             t = time.perf_counter()
             done = subprocess.run([str(taorui), "ask", INSTRUCTION, "--json"], env=env, capture_output=True, text=True)
@@ -93,21 +99,27 @@ def main() -> None:
             plain.append(time.perf_counter() - t)
     a, p = statistics.median(ask), statistics.median(plain)
     load = os.getloadavg()[0]
+    rounds = ", ".join(f"{x / y:.2f}" for x, y in zip(ask, plain, strict=True))
     body = f"""
 Both in a fresh process, {ROUNDS} interleaved rounds, median (min..max). PPO, 5,000 timesteps asked (6,144
-trained: whole rollouts of 2,048), seed 7, GOLD (SYNTHETIC) 2021-2024 train, 2025 test.
+trained: whole rollouts of 2,048), seed 7, GOLD (SYNTHETIC) 2021-2024 train, 2025 test, one torch thread
+on both sides.
 
 | what | wall time |
 | --- | --- |
 | `taorui ask "{INSTRUCTION}"` | {a:.1f} s ({min(ask):.1f}..{max(ask):.1f}) |
 | plain script: CSV + stockstats + FinRL `StockTradingEnv` + SB3 PPO + test-year rollout | {p:.1f} s ({min(plain):.1f}..{max(plain):.1f}) |
-| ratio ask / plain | {a / p:.2f} |
+| ratio ask / plain | {a / p:.2f} (per round: {rounds}) |
 
 `taorui ask` also understands the instruction, checkpoints each graph step in SQLite, backtests the
 policy against buy and hold after costs, draws the equity and drawdown pictures, writes the run
 folder and answers; memory is queued, not indexed, on this path (`memory/_pending.py`), and the
 offline planner gets no recall (it reads no brief). Our environment is numpy-vectorised
-(`taorui_engines/rl`); FinRL's steps a pandas frame. 1-minute load average at the end: {load:.1f}.
+(`taorui_engines/rl`); FinRL's steps a pandas frame. The `taorui` process freezes the survivors of
+the full garbage collections that follow imports and skips the last one at exit (`taorui/_entry.py`);
+the plain script runs Python's default collector. 1-minute load average: {load_start:.1f} at the start, {load:.1f} at the
+end (above 2 on these 2 cores means other jobs were running: both sides slow down alike, and the ratio
+is from the same interleaved run).
 """
     write_section("e2e", "End to end: gold RL instruction vs a plain FinRL + SB3 script", body)
     print(body)

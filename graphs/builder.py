@@ -63,15 +63,18 @@ def after_approval(state: GraphState) -> Literal["strategy_advisor", "factor_min
 
 
 def build_graph(deps: GraphDeps) -> StateGraph[Any]:
-    """The uncompiled graph (``compile_graph`` adds the checkpointer)."""
+    """The uncompiled graph (``compile_graph`` adds the checkpointer).
+
+    Every node reads the whole :class:`GraphState`, and says so (``input_schema``): left to infer
+    it, LangGraph resolves every postponed annotation of the state once per node
+    (``get_type_hints``), a third of the build's time for the same answer.
+    """
     graph = StateGraph(GraphState)
-    graph.add_node("prepare", prepare_node(deps))
-    graph.add_node("supervisor", supervisor_node(deps))
-    for agent in AGENTS:
-        graph.add_node(agent, agent_node(deps, agent))
-    graph.add_node("tools", tools_node(deps))
-    graph.add_node("approval", approval_node(deps))
-    graph.add_node("finish", finish_node(deps))
+    nodes: list[tuple[str, Any]] = [("prepare", prepare_node(deps)), ("supervisor", supervisor_node(deps))]
+    nodes += [(agent, agent_node(deps, agent)) for agent in AGENTS]
+    nodes += [("tools", tools_node(deps)), ("approval", approval_node(deps)), ("finish", finish_node(deps))]
+    for name, node in nodes:
+        graph.add_node(name, node, input_schema=GraphState)
     graph.add_edge(START, "prepare")
     graph.add_edge("prepare", "supervisor")
     graph.add_conditional_edges("supervisor", after_supervisor, [*AGENTS, "finish"])

@@ -1,7 +1,7 @@
-"""``python -m taorui`` is the ``taorui`` command."""
+"""``python -m taorui`` is the ``taorui`` command (the console script's entry, collector policy included)."""
 
 import sys
 
-from taorui.cli import main
+from taorui._entry import main
 
 sys.exit(main())
