@@ -175,3 +175,206 @@ def test_an_optimisation_after_a_backtest_searches_the_parameter_it_names(read: 
 ])
 def test_a_piece_without_an_action_of_its_own_stays_with_its_step(read: Any, text: str, intents: list[str]) -> None:
     assert _intents(read(text)) == intents, text
+
+
+# --- dev_t round (2026-11-27): kinds of misreading seen on a fresh writer, in our own words ----
+def _window(spec: TaskSpec, step: int, role: str) -> tuple[str, str] | None:
+    found = getattr(spec.steps[step].windows, role)
+    return None if found is None else (found.value.start.isoformat(), found.value.end.isoformat())
+
+
+@pytest.mark.parametrize("text", [
+    "optimise the sma cross fast length on wti over 2001-2009, then run the winner on 2010-2015",
+    "tune macd on the s&p 2003-2010 and apply the optimal settings to 2011-2016",
+    "grid-search the rsi period on wti 2001-2009 and test the best one on 2010-2015",
+    "在原油上优化双均线快线，2001到2009年，然后拿最优参数跑2010到2015年",
+])
+def test_any_verb_that_puts_the_winner_of_a_search_to_work_on_a_later_window_runs_it(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["optimize_strategy", "backtest_strategy"], text
+    assert _window(spec, 0, "test") is not None and _window(spec, 0, "test") == _window(spec, 1, "data"), text
+    assert not spec.ignored, text
+
+
+@pytest.mark.parametrize("text", [
+    "mine 4 volatility factors on csi_syn, then mine 4 liquidity factors and compare the two sets",
+    "先挖4个波动率因子，然后再挖4个动量因子，最后比一比",
+])
+def test_another_factor_theme_is_another_mining_step(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["mine_factors", "mine_factors", "compare"], text
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("First check my cash, second backtest an ema cross 8/21 on wti for 2016, third run today's trading cycle",
+     ["account_status", "backtest_strategy", "trading_cycle"]),
+    ("第一，看一下我的持仓；第二，回测纳指的MACD，2015年；第三，跑今天的交易流程",
+     ["account_status", "backtest_strategy", "trading_cycle"]),
+])
+def test_steps_counted_in_words_are_items_of_a_list(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text
+
+
+@pytest.mark.parametrize("text", [
+    "run the trading cycle for today, but show me my holdings first",
+    "跑一下今天的交易流程，不过先看一下账户",
+])
+def test_a_step_asked_for_first_after_another_comes_before_it(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["account_status", "trading_cycle"], text
+
+
+def test_a_condition_said_with_de_hua_ends_the_check_before_it(read: Any) -> None:
+    assert _intents(read("先看看账户里的现金，够的话就跑一下今天的交易流程")) == ["account_status", "trading_cycle"]
+
+
+def test_a_request_for_factors_said_with_propose_is_a_step_beside_an_evaluation(read: Any) -> None:
+    spec = read("suggest three volume factors for csi_syn, and also evaluate `Mean($volume, 5)/$volume`")
+    assert _intents(spec) == ["mine_factors", "evaluate_factors"]
+
+
+@pytest.mark.parametrize(("text", "symbols"), [
+    ("train SAC on the s&p 2008-2016 with 40k steps, then do the same for the nasdaq", ["SP500", "NASDAQ"]),
+    ("用PPO在原油上训练，2010年到2016年，然后对标普也做一样的", ["WTI", "SP500"]),
+    ("看看原油2014年11月的走势，再看看黄金同期的", ["WTI", "GOLD"]),
+])
+def test_doing_the_same_for_another_instrument_repeats_the_step_there(read: Any, text: str, symbols: list[str]) -> None:
+    spec = read(text)
+    assert len(spec.steps) == 2 and spec.steps[0].intent == spec.steps[1].intent, text
+    assert [_symbols(spec, 0), _symbols(spec, 1)] == [[symbols[0]], [symbols[1]]], text
+    assert _window(spec, 0, "data") == _window(spec, 1, "data"), text
+
+
+@pytest.mark.parametrize("text", [
+    "backtest bollinger 20/2 on the nasdaq for 2009, and on 2011 too",
+    "回测纳指布林带20日，2009年；2011年也跑一下",
+])
+def test_also_with_another_window_repeats_the_step_on_that_window(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy"], text
+    assert [_window(spec, i, "data")[0][:4] for i in (0, 1)] == ["2009", "2011"], text  # type: ignore[index]
+
+
+def test_the_same_strategy_after_a_recall_runs_the_recalled_kind_again(read: Any) -> None:
+    spec = read("调出上次的回测结果，然后用同样的策略在黄金上跑2019到2021年")
+    assert _intents(spec) == ["recall", "backtest_strategy"]
+    assert _symbols(spec, 1) == ["GOLD"]
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("backtest an rsi rule on gold and on wti for 2017", "backtest_strategy"),
+    ("gold prices for june 2013 and for june 2014", "show_price"),
+])
+def test_a_preposition_said_again_gives_one_run_per_item(read: Any, text: str, intent: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == [intent, intent], text
+
+
+@pytest.mark.parametrize(("text", "sizes"), [
+    ("allocate 30% of equity to the s&p and 10% into wti", [30.0, 10.0]),
+    ("纳指买三成，黄金一成", [30.0, 10.0]),
+])
+def test_a_second_size_and_instrument_after_an_order_is_a_second_order(read: Any, text: str, sizes: list[float]) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["place_order", "place_order"], text
+    assert [s.quantity.value.value for s in spec.steps if s.quantity is not None] == sizes, text
+    assert all(s.side is not None and s.side.value == "buy" for s in spec.steps), text
+    assert spec.question is None and not spec.ignored, text
+
+
+@pytest.mark.parametrize("text", ["put in an order for crude", "给原油下个单"])
+def test_an_order_with_no_side_or_size_is_asked_about(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["place_order"] and spec.question, text
+
+
+@pytest.mark.parametrize("text", ["backtest macd on the nasdaq from 2016 to 2009", "回测纳指MACD，2016年到2009年"])
+def test_a_window_that_ends_before_it_starts_is_asked_about(read: Any, text: str) -> None:
+    spec = read(text)
+    assert spec.question and "2009" in spec.question, text
+
+
+@pytest.mark.parametrize("text", ["show me wti, then sell 2 lots if it trades above 1500",
+                                  "看一下黄金，如果跌破1700就买入3手"])
+def test_a_price_level_in_a_condition_is_not_a_year(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["show_price", "place_order"], text
+    assert spec.question is None and all(s.windows.data is None for s in spec.steps), text
+
+
+@pytest.mark.parametrize("text", ["show the nasdaq in may 2010, then backtest momentum 20 on it for 2011",
+                                  "看看标普2015年8月，然后用20日动量回测它2016年"])
+def test_a_look_said_with_a_verb_and_an_instrument_is_a_step(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["show_price", "backtest_strategy"], text
+
+
+def test_using_a_recalled_model_to_buy_its_picks_is_an_order(read: Any) -> None:
+    spec = read("bring up yesterday's lightgbm model and use it to buy the top 10 names")
+    assert _intents(spec) == ["recall", "place_order"]
+
+
+@pytest.mark.parametrize("text", ["backtest rsi 10 25 75 on gold for 2019", "backtest RSI(10) with 25/75 bands on gold for 2019"])
+def test_rsi_levels_said_after_its_period_are_its_levels(read: Any, text: str) -> None:
+    assert _params(read(text), 0) == {"period": 10.0, "lower": 25.0, "upper": 75.0}, text
+
+
+@pytest.mark.parametrize("text", ["train an mlp on alpha158 for csi_syn, hold out 2024-2025",
+                                  "在合成股票池上用alpha158训练线性模型，留出2024年以后做测试"])
+def test_a_held_out_part_alone_trains_on_everything_before_it(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _window(spec, 0, "train") == ("2016-01-04", "2023-12-31"), text
+
+
+def test_a_misspelt_until_still_ends_the_window(read: Any) -> None:
+    assert _window(read("train td3 on wti from 2004 untill 2011"), 0, "data") == ("2004-01-01", "2011-12-31")
+
+
+@pytest.mark.parametrize("text", ["set last week's gold PPO run against yesterday's crude backtest, compare them",
+                                  "把昨天黄金的回测结果和上次原油的强化学习结果比较一下"])
+def test_two_earlier_runs_named_in_one_clause_are_two_recalls_each_read_in_its_own_part(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["recall", "recall", "compare"], text
+    refs = [s.ref.value for s in spec.steps[:2] if s.ref is not None]
+    assert [(r.asset, r.kind) for r in refs] in ([("GOLD", "rl"), ("WTI", "backtest")], [("GOLD", "backtest"), ("WTI", "rl")])
+    assert refs[0].when != refs[1].when, text
+
+
+@pytest.mark.parametrize("text", ["backtest macd on gold over the past 3 years, then the same thing on the nasdaq",
+                                  "回测黄金的MACD，最近三年，然后对纳指也做一样的"])
+def test_a_relative_window_repeated_on_another_instrument_ends_at_that_instruments_last_bar(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _symbols(spec, 1) == ["NASDAQ"], text
+    first, second = _window(spec, 0, "data"), _window(spec, 1, "data")
+    assert first is not None and first[1] == "2025-12-31", text
+    assert second is not None and second[1] == "2018-12-31" and second[0] >= "2015-01-01", text
+    assert spec.question is None, text
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("evaluate `Mean($close, 10)/$close` on csi_syn on 5d and 20d forward returns, each separately", [5, 20]),
+    ("评估 `Std($close, 20)/$close`，未来3天和未来10天收益各算一次", [3, 10]),
+])
+def test_an_evaluation_asked_once_per_horizon_is_one_step_per_horizon(read: Any, text: str, days: list[int]) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["evaluate_factors", "evaluate_factors"], text
+    assert [s.forward_days.value for s in spec.steps if s.forward_days is not None] == days, text
+
+
+@pytest.mark.parametrize(("text", "periods"), [
+    ("mean reversion 15 vs momentum 60 on SYN010 for 2020-2022", [15.0, 60.0]),
+    ("均值回归 15 和动量 60 在SYN010上回测，2020到2022年，比较一下", [15.0, 60.0]),
+])
+def test_a_bare_length_after_a_styles_name_is_its_period(read: Any, text: str, periods: list[float]) -> None:
+    spec = read(text)
+    assert [_params(spec, i).get("period") for i in (0, 1)] == periods, text
+
+
+@pytest.mark.parametrize("text", ["backtest bollinger 20 on gold for 2019, multiplier fixed at 2.5",
+                                  "回测黄金布林带20日，倍数固定为2.5，2019年"])
+def test_a_bollinger_width_named_before_its_number_is_read(read: Any, text: str) -> None:
+    assert _params(read(text), 0).get("devs") == 2.5, text
+
+
+@pytest.mark.parametrize("text", ["backtest一下sma 5/20 on 原油，2016年，slippage千一", "回测原油双均线5/20，2016年，cost万三"])
+def test_a_chinese_cost_after_an_english_cost_word_is_read(read: Any, text: str) -> None:
+    spec = read(text)
+    costs = spec.steps[0].costs
+    assert any(getattr(costs, name) is not None for name in ("commission", "slippage", "cost")), text

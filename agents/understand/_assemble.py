@@ -41,13 +41,14 @@ from agents.understand._extract import (
     extract,
     find_condition,
     find_limit,
+    forward_horizons,
     unused_numbers,
 )
 from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
-from agents.understand._periods import PeriodMention
+from agents.understand._periods import PeriodMention, find_periods
 from agents.understand._questions import question_for
-from agents.understand._segment import SAME, asks_which, inherit, listed_steps, segments
+from agents.understand._segment import ALSO_RUN, SAME, asks_which, inherit, listed_steps, segments
 from agents.understand._spoken import canonical
 from agents.understand._text import blank, detect_language, normalise
 from agents.understand._tickets import unfold
@@ -118,6 +119,12 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
 #: "金额50万", "amount 200k": an order's size in money, named as an amount.
 _AMOUNT_SAID = re.compile(r"(?:金额|总金额|总额|(?<![a-z])(?:amount|notional))\s*(?:of|为|是|[:=])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
                           r"(百万|万|千|亿|k|m|million)?")
+#: "20% into gold", "黄金两成": a share of equity for an order whose verb was said with the order before.
+_BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on)\s|(?<![一二两三四五六七八九十])"
+                         r"([一二两三四五六七八九])成(?:仓位?)?(?![本交])")
+#: "超过两成", "more than 20% in": a share compared against is a condition's threshold, not an order's size.
+_THRESHOLD = re.compile(r"(?:超过|超出|高于|低于|大于|小于|不到|不足|多于|少于|above|over|below|under|than|exceeds?|"
+                        r"beyond|least|most)\s*$")
 #: A minus sign (or 负) right before an order's size.
 _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
@@ -149,6 +156,15 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             amount = parse_number(bare.group(1))
             quantity = QuantityMention(Span(bare.start(), bare.end(), bare.group(0)), "lots" if lots else "units",
                                        float(amount or 0), None) if amount else None
+    if quantity is None and local.instruments:  # "... and 20% into gold", "，黄金两成": a share of equity said bare
+        share = _BARE_SHARE.search(piece)
+        if share is not None and not _THRESHOLD.search(piece[max(0, share.start() - 12):share.start()]):
+            from agents.understand._numbers import parse_number
+
+            tenths = share.group(2)
+            value = float(share.group(1)) if share.group(1) else 10.0 * float(parse_number(tenths) or 0)
+            if value > 0:
+                quantity = QuantityMention(Span(share.start(), share.end(), share.group(0)), "pct_equity", value, None)
     if quantity is not None and local.top_k is None and local.top_pct is None:
         span = Span(quantity.span.start + start, quantity.span.end + start, quantity.span.text)
         local.quantity = QuantityMention(span, quantity.kind, quantity.value, quantity.side)
@@ -274,6 +290,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
+        if clause.intent is None and out and local.periods:
+            # "then run the winner on 2013-2018", "apply the optimal settings to 2019": any verb that puts the
+            # result of the search to work on a later window is its held-out run, as "backtest the winner" is
+            winner = _winner_later(norm[start:end], out, [("backtest_strategy", local)])
+            if winner is not None:
+                out[-1], expanded = winner
+                out += expanded
+                continue
         if clause.intent is None:
             if out:
                 out[-1] = (out[-1][0], _merge(out[-1][1], local))
@@ -329,6 +353,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
             continue
+        if out and len(expanded) == 1 and out[-1][0] != "compare" and _DONE_BEFORE.search(norm[start:end]):
+            out.insert(len(out) - 1, expanded[0])  # "run the cycle, but check my cash first": this one goes first
+            continue
         out += expanded
     if not out and pending and any(p.instruments for p in pending):
         merged = pending[0]
@@ -360,10 +387,11 @@ def _winner_later(text: str, out: list[tuple[str, Found]],
     if not out or out[-1][0] != "optimize_strategy" or not _WINNER.search(text) or not _RUN_AGAIN.search(text):
         return None
     search = out[-1][1]
-    if [i for i, _ in expanded] == ["optimize_strategy"] and _BACKTEST_VERB.search(text):
-        # "then backtest the best setting on 2020-2022": "best setting" reads as a search, the verb says run it
+    if [i for i, _ in expanded] == ["optimize_strategy"] and _RUN_AGAIN.search(text):
+        # "then backtest the best setting on 2020-2022", "apply the optimal settings to 2019": "best setting"
+        # reads as a search, the verb says run it
         expanded = [("backtest_strategy", replace(expanded[0][1], grid={}, tune=[], spread=set()))]
-    fitted = [p for p in search.periods if p.role == "data"]
+    fitted = [p for p in search.periods if p.role == "data"] or [p for p in search.periods if p.role != "valid"][:1]
     runs = [(i, f) for i, f in expanded if i == "backtest_strategy"]
     later = [p for _, f in runs for p in f.periods if p.role in ("data", "test")]
     if len(fitted) != 1 or not later or not search.strategies or later[0].start <= fitted[0].end:
@@ -391,8 +419,11 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
     ``listed``: the clause is an item of a numbered list, so it is a step even without "same"
     ("3) 再用50日回测" after "2) 用突破策略（20日）回测": the breakout again, with 50 days)."""
     runs = [step for step in out if step[0] != "compare"]
-    if not runs or not (SAME.search(text) or listed):
+    also = clause.intent is None and bool(local.instruments or local.periods) and ALSO_RUN.search(text) is not None
+    if not runs or not (SAME.search(text) or listed or also):
         return None
+    if runs[-1][0] == "recall" and SAME.search(text):
+        return _recalled_again(text, runs[-1][1], local)
     intent, previous = runs[-1]
     local = _bare_length(text, clause.start, local, previous)
     if intent not in _REPEATABLE or clause.intent not in (None, intent) or not _changes(local):
@@ -400,6 +431,24 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
     if listed and not SAME.search(text) and (local.instruments or local.strategies or local.algos or local.models):
         return None  # an item that names what it runs on is a step of its own, read as such
     return intent, inherit(previous, local)
+
+
+#: "the same strategy", "同样的模型", "same agent": what a recalled run ran, named by its kind.
+_KIND_OF = (("backtest_strategy", re.compile(r"strateg|策略|规则")), ("train_model", re.compile(r"(?<![a-z])model|模型")),
+            ("train_rl", re.compile(r"(?<![a-z])(?:agent|algo(?:rithm)?|policy)|算法|智能体")))
+
+
+def _recalled_again(text: str, recalled: Found, local: Found) -> tuple[str, Found] | None:
+    """"上次回测的结果给我看看，然后在纳指上用同样的策略跑一下2015年到2018年": the recalled run's strategy (model,
+    algorithm) run again where this clause says (None when the clause does not say what kind of run)."""
+    kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
+        "backtest_strategy" if recalled.strategies else None)
+    kind = kind or next((k for k, words in _KIND_OF if words.search(text)), None)
+    if kind is None or not _changes(local):
+        return None
+    inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
+                        timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
+    return kind, _merge(local, inherited)
 
 
 #: "再用50日", "with 50 days instead": a length said without its parameter's name.
@@ -600,6 +649,10 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
                       r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know")
 
 
+#: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
+#: wants done before the one they named earlier.
+_DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
+                          r".+\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)")
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
 _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次")
 
@@ -715,9 +768,10 @@ def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
     if intent != previous[0] or intent == "compare":
         return False
     listed = intent == "evaluate_factors" and bool(previous[1].expressions)  # "A ; B": one list of formulas
-    mine = (found.instruments, found.strategies, found.algos, found.models, [] if listed else found.expressions)
+    mine = (found.instruments, found.strategies, found.algos, found.models, [] if listed else found.expressions,
+            found.themes)  # "再挖3个反转类因子" after momentum ones: another theme is another run
     theirs = (previous[1].instruments, previous[1].strategies, previous[1].algos, previous[1].models,
-              previous[1].expressions)
+              previous[1].expressions, previous[1].themes)
     return all(not m or [v.value for v in m] == [v.value for v in t] for m, t in zip(mine, theirs, strict=True))
 
 
@@ -791,6 +845,12 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
             local.factor_count is not None or re.search(r"(?<![a-z])(?:each|respectively|separately)(?![a-z])|分别|各", norm)):
         # "分别挖3个流动性因子和3个换手率因子": one search per theme
         return [(intent, replace(local, themes=[v for v in local.themes if str(v.value) == t][:1])) for t in themes]
+    horizons = forward_horizons(norm) if intent == "evaluate_factors" and local.each and local.forward_days else []
+    if len(horizons) >= 2:
+        # "未来1天和未来5天收益各算一次", "score it on 5d and on 20d forward returns each": one evaluation per horizon
+        said = re.sub(r"(?<![a-z])against\s+[^,;.]{0,40}?returns?", " ", norm)  # "against 5d and 20d returns": a score
+        compared = [("compare", Found())] if lex.has_any(said, lex.CUES["compare"]) else []
+        return [*[(intent, replace(local, forward_days=h)) for h in horizons], *compared]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
     if intent == "place_order" and len(symbols) >= 2 and (local.each or relative):
@@ -798,16 +858,41 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                 for sym in symbols]
     windows = [p for p in local.periods if p.role == "data" and p.start <= p.end]
-    if intent in ("train_rl", "backtest_strategy") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
+    if intent in ("train_rl", "backtest_strategy", "show_price") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
             and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:], strict=False)):
         # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared ("分别回测
         # 2000-2009 和 2010-2018": one run per window, and nothing compared that nobody asked to compare)
         return [*[(intent, replace(local, periods=[w])) for w in windows], *_compared(norm)]
+    if intent == "recall" and len(symbols) >= 2 and lex.has_any(norm, lex.CUES["compare"]):
+        # "把上次黄金的训练结果和昨天原油的回测结果对比一下": two earlier runs looked up, then set side by side
+        return [*[(intent, _one_of(local, sym, norm)) for sym in symbols], ("compare", Found())]
     if intent in ("train_rl", "backtest_strategy", "optimize_strategy") and len(symbols) >= 2 and local.each:
         steps = [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                  for sym in symbols]
         return [*steps, *_compared(norm)]
     return [(intent, local)]
+
+
+#: What joins two runs named in one clause ("gold's PPO run and yesterday's crude backtest").
+_JOIN = re.compile(r"(?<![a-z])(?:and|with|vs\.?|versus|against|to)(?![a-z])|和|与|跟|同")
+
+
+def _one_of(local: Found, symbol: str, norm: str) -> Found:
+    """The part of a clause that names ``symbol`` when the clause names several runs: from the word that
+    joins it to the run before up to the word that joins the next (its algorithm, model, window)."""
+    starts = sorted({v.start for v in local.instruments})
+    mine = min(v.start for v in local.instruments if str(v.value) == symbol)
+    k = starts.index(mine)
+    def cut(a: int, b: int) -> int:
+        joins = [m.start() for m in _JOIN.finditer(norm, a, b)]
+        return joins[-1] if joins else b
+    lo = cut(starts[k - 1], mine) if k else 0
+    hi = cut(mine, starts[k + 1]) if k + 1 < len(starts) else len(norm)
+    def keep(values: list[Value]) -> list[Value]:
+        return [v for v in values if lo <= v.start < hi]
+    periods = [p for p in local.periods if lo <= p.span.start < hi]
+    return replace(local, instruments=keep(local.instruments)[:1], algos=keep(local.algos), models=keep(local.models),
+                   strategies=keep(local.strategies), periods=periods, scope=(lo, hi))
 
 
 #: Words that set runs side by side (beyond "each / both / 分别 / 各", which only distribute a verb).
@@ -987,6 +1072,11 @@ def _one(v: Value | None, cast: type = str) -> Sourced[Any] | None:
 
 
 def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
+    """The earlier run a recall points at; of several named in one clause, each is read in its own part."""
+    if found.scope is not None:
+        whole = replace(found, scope=None)
+        part = _ref(" " * found.scope[0] + norm[found.scope[0]:found.scope[1]], whole)  # offsets kept
+        return part if part is not None else _ref(norm, whole)
     from agents.understand._intents import DAY_RUN, EARLIER
 
     span = lex.span_of(norm, lex.CUES["recall"])
@@ -1213,7 +1303,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     today = max(today_of.values(), default=date.today())
     start_of = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
     whole = extract(norm, spoken, symbols, today, today_of, start_of)
-    skeletons = _skeletons(norm, whole, router)
+    skeletons = _own_ends(_skeletons(norm, whole, router), whole, today, today_of)
     # "the 2025-12-20 backtest ... run it again": the day a recalled run ran is no window of any step
     ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end]
     whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
@@ -1224,8 +1314,11 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
     used = [p for _, f in skeletons for p in f.periods if p not in ran_on]  # a year said in passing is no window
-    outside = None if all(s.intent == "recall" for s in steps) else _outside_data(
-        replace(whole, periods=[p for p in whole.periods if p in used]), catalog, language)
+    outside = None if all(s.intent in ("recall", "compare") for s in steps) else next(filter(None, (
+        _outside_data(replace(whole, periods=[p for p in f.periods if p not in ran_on] or [p for p in whole.periods if p in used],
+                              instruments=f.instruments or whole.instruments, universe=f.universe or whole.universe),
+                      catalog, language)
+        for intent, f in skeletons if intent not in ("recall", "compare"))), None)
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
     conflict = conflict_of(norm, whole, language)
@@ -1236,13 +1329,46 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     return TaskSpec(
         text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
         approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),
-        question=question, ignored=tuple(dict.fromkeys([*unused_numbers(norm, whole), *_unused_periods(used, steps)])),
+        question=question, ignored=tuple(dict.fromkeys([*_unsized(unused_numbers(norm, whole), steps),
+                                                        *_unused_periods(used, steps)])),
     )
 
 
 #: Intents whose steps take windows; a period stated with another intent is read for it elsewhere.
 _WINDOWED = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "evaluate_factors",
                        "mine_factors", "show_price"})
+
+
+def _own_ends(skeletons: list[tuple[str, Found]], whole: Found, today: date,
+              today_of: dict[str, date]) -> list[tuple[str, Found]]:
+    """A relative window ("the last 5 years") of a step that runs on another instrument than the one the
+    instruction named first ends at that instrument's last bar ("train PPO on gold on the last 5 years,
+    then do the same for oil": oil's last 5 years). Windows read from their words alone are re-read; the
+    others (anchored to another window, parts of a whole) keep their dates."""
+    named = [str(v.value) for v in whole.instruments] + ([str(whole.universe.value)] if whole.universe else [])
+    reference = next((today_of[n] for n in named if n in today_of), today)  # what the extraction anchored them at
+    out = []
+    for intent, found in skeletons:
+        names = {str(v.value) for v in found.instruments}
+        end = today_of.get(next(iter(names))) if len(names) == 1 else None
+        if end is None or end == reference or not found.periods:
+            out.append((intent, found))
+            continue
+        periods = []
+        for period in found.periods:
+            before, after = find_periods(period.span.text, reference), find_periods(period.span.text, end)
+            if len(before) == len(after) == 1 and (before[0].start, before[0].end) == (period.start, period.end):
+                period = replace(period, start=after[0].start, end=after[0].end)
+            periods.append(period)
+        out.append((intent, replace(found, periods=periods)))
+    return out
+
+
+def _unsized(numbers: Sequence[str], steps: Sequence[StepSpec]) -> list[str]:
+    """The numbers no step took, less the sizes of orders read clause by clause ("buy 3 lots of gold and 2 lots of
+    wti": the instruction-wide reading keeps one size, the second order has the other)."""
+    sizes = [s.quantity.said for s in steps if s.quantity is not None and s.quantity.said]
+    return [n for n in numbers if not any(n.strip() and n.strip() in said for said in sizes)]
 
 
 def _unused_periods(periods: Sequence[PeriodMention], steps: Sequence[StepSpec]) -> list[str]:

@@ -6,7 +6,9 @@ Two kinds a quant would not guess between:
   RSI period"), with nothing that makes the two a comparison or a search ("vs", "each", "or",
   "sweep", "from ... to");
 * an order size above a cap the same instruction sets on that position ("go all in, but no more
-  than 10% of the account", "满仓……别超过两成").
+  than 10% of the account", "满仓……别超过两成");
+* a window that ends before it starts ("from 2020 to 2015", "2018年到2012年"): reading it backwards
+  or dropping one end would both be guesses.
 
 The question names both values, in the person's language.
 """
@@ -109,6 +111,21 @@ def _side_conflict(norm: str, found: Found, language: str) -> str | None:
     return f"you said both buy and sell for {names[0]} (\"{said.group(0)}\"); which side do you mean"
 
 
+#: "from 2020 to 2015", "2020-2015", "2018年到2012年": two years joined as a range (not "2020, 2015" or a date).
+_RANGE = re.compile(r"(?<!\d)(?<!\d[./-])((?:19|20)\d\d)\s*年?\s*(?:to|until|till|through|thru|-|–|—|~|到|至)\s*((?:19|20)\d\d)(?!\d|[./-]\d)")
+
+
+def _backwards_window(norm: str, language: str) -> str | None:
+    """A range whose end year comes before its start year: which years are meant."""
+    for m in _RANGE.finditer(norm):
+        start, end = int(m.group(1)), int(m.group(2))
+        if end < start:
+            if language == "zh":
+                return f"区间“{m.group(0).strip()}”的结束年份早于开始年份，是指 {end} 到 {start} 年吗"
+            return f"the window \"{m.group(0).strip()}\" ends before it starts; do you mean {end} to {start}"
+    return None
+
+
 def blank_span(norm: str, start: int, end: int) -> str:
     """``norm`` with ``start:end`` blanked (the size itself is not its own cap)."""
     return norm[:start] + " " * (end - start) + norm[end:]
@@ -116,4 +133,5 @@ def blank_span(norm: str, start: int, end: int) -> str:
 
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return _lookback_conflict(norm, language) or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
+    return (_lookback_conflict(norm, language) or _size_conflict(norm, found, language)
+            or _side_conflict(norm, found, language) or _backwards_window(norm, language))

@@ -67,6 +67,7 @@ class Found:
     suggest: Value | None = None
     all_positions: Value | None = None  # "close everything", "清仓所有持仓": every held position (no instrument)
     each: bool = False
+    scope: tuple[int, int] | None = None  # the part of the text one of several runs named in a clause was said in
     all_params: list[tuple[str, Value]] = field(default_factory=list)
     used: list[tuple[int, int]] = field(default_factory=list)
 
@@ -232,6 +233,11 @@ _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|m
                              r"|donchian|唐奇安|bollinger|布林带?)"
                              r"(?:\s*(?:strategy|策略|thing|bands?|based|指标|线))?\s*[,，]?\s*(?:like\s+|say\s+|with\s+(?:a|an)\s+|using\s+(?:a|an)\s+)?"
                              r"(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
+#: "momentum 10", "mean reversion (20)", "breakout 55 on gold": a style's length said as a bare number after its name
+#: (not a count of factors or names, a size, a range or a Bollinger pair).
+_BARE_AFTER = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b)\s*[\(（]?\s*(\d{1,3})\s*[\)）]?"
+                         r"(?![\d.,/%]|\s*(?:-|–|to\b|到|至|factors?|个|stocks?|names|只|lots?|shares?|手|股|percent|倍|/|"
+                         r"days?|d\b|日|天|bars?))")
 #: "twenty period", "a 14-period RSI", "55 bar lookback": the number before the word that names it.
 _PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+lookback|days?\s+lookback|days?\s+window"
                           r"|day\s+lookback|日周期|周期)")
@@ -247,13 +253,16 @@ _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|�
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
-_RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})\s*/\s*(\d{2})")
+_RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})(?:\s*/\s*|\s+)(\d{2})"
+                         r"(?![\d.%]|\s*(?:days?|d|日|天|bars?)(?![a-z]))")  # "rsi(14) 30/70", "rsi 14 30 70"
 _RSI_TRIPLE = re.compile(r"rsi\s*[\(（]\s*\d{1,3}\s*[,，、]\s*(\d{1,2})\s*[,，、]\s*(\d{2})\s*[\)）]")
-_DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)")
+_DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)|"
+                   r"(?:倍数|标准差倍数|宽度|(?<![a-z])(?:devs?|std|sigma|width|multiplier|k)(?![a-z]))\s*(?:固定|定|设|取|(?:fixed|set|kept|held)(?![a-z]))?\s*"
+                   r"(?:为|是|在|成|=|:|：|at|of|to)?\s*(\d(?:\.\d+)?|[一二两三](?:点五)?)(?![\d%])")  # "倍数固定为2", "devs at 2.5"
 _THRESHOLDS = re.compile(r"(?:阈值|thresholds?|bands?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
                          r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,40}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下|之下)?\s*(?:买入?|做多|开仓)\s*[,，、；;]?\s*(\d{2})\s*(?:以上|之上)?\s*(?:卖|平仓|离场)|"
-                         r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|阈值|超买超卖)|"
+                         r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|bands?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
 _PAIR_CONTEXT = re.compile(r"ma|sma|ema|cross|均线|快|慢|moving|macd|crossover|交叉|短|长|day|日|golden|金叉|参数")
 
@@ -441,7 +450,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
     several = several or _REPEATED_STEP.search(norm) is not None  # "rsi(14) ... then the same with period 21"
     past = (_PAST_DAYS,) if found.strategies else ()
     for pattern, name in ((_RSI, "period"), (_CHANNEL_NUMBER, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
-                          (_AFTER_STRATEGY, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
+                          (_AFTER_STRATEGY, "period"), (_BARE_AFTER, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
                           *((p, "period") for p in past)):
         if not several and (name in found.params or ("fast" in found.params and name == "period")):
             continue
@@ -633,7 +642,7 @@ _FORWARD = re.compile(
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:都|均|全)?(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
@@ -754,6 +763,25 @@ _LOOK_DAYS = re.compile(r"看\s*(\d+|[一二两三四五六七八九十]+)\s*(?:
 
 _FORWARD_WEEKS = re.compile(r"(?<![\d.])([1-4])\s*-?\s*(?:trading\s+)?weeks?\s*-?\s*(?:forward|ahead|fwd|horizon|holding"
                             r"|(?:forward\s+)?returns?)\b")
+
+
+_JOINED_DAYS = re.compile(r"(?<![\d.])(\d{1,2})\s*-?\s*(?:d|days?|trading\s+days?|日|天)\s*(?:and|or|,|和|与|及|、)\s*(?:on\s+)?$")
+
+
+def forward_horizons(norm: str) -> list[Value]:
+    """Every forward horizon said ("未来1天和未来5天收益各算一次", "5d and 20d forward returns"), in order."""
+    from agents.understand._numbers import parse_number
+
+    out: list[Value] = []
+    for match in _FORWARD.finditer(norm):
+        joined = _JOINED_DAYS.search(norm, max(0, match.start() - 24), match.start())
+        if joined is not None:  # "5d and 20d forward returns": the first shares the second's words
+            out.append(Value(int(joined.group(1)), joined.start(), joined.end(), joined.group(0)))
+        raw = next(g for g in match.groups() if g)
+        days = 1 if raw in ("day", "收益") else int(parse_number(raw) or 0)
+        if 0 < days <= 60:
+            out.append(Value(days, match.start(), match.end(), match.group(0)))
+    return [v for k, v in enumerate(out) if v.value not in [w.value for w in out[:k]] and 0 < int(str(v.value)) <= 60]
 
 
 def _forward(norm: str, found: Found) -> None:
@@ -972,6 +1000,12 @@ def asks_better(norm: str) -> bool:
     return _WHICH_BETTER.search(norm) is not None
 
 
+#: "on SYN042 and on SYN043", "for march 2008 and for march 2009", "在黄金上和在原油上": the preposition said again
+#: before the second item sets the items apart, as "each" does (one run per instrument or window).
+_PREP_AGAIN = re.compile(r"(?<![a-z])(on|for|in|over|during)\s+(?:the\s+)?[\w&.-]+(?:\s+\d{4})?\s+and\s+\1(?![a-z])|"
+                         r"在[^,，。;；在]{1,8}上?(?:和|跟|与)在")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
     match = _APPROVAL_RE.search(norm) or _MY_APPROVAL.search(norm)
@@ -984,7 +1018,8 @@ def _flags(norm: str, found: Found) -> None:
                                     "which one did better", "which performed better", "which came out ahead", "rank the two",
                                     "rank them", "rank both", "side-by-side", "一起比",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
-                                    "放一起", "放在一起", "并排")) or bool(_WHICH_BETTER.search(norm))
+                                    "放一起", "放在一起", "并排")) or bool(_WHICH_BETTER.search(norm)) \
+        or bool(_PREP_AGAIN.search(norm))
     span = lex.span_of(norm, lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
         where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]
@@ -1169,6 +1204,24 @@ def side_word(norm: str) -> Value | None:
     return Value(side, start, end, norm[start:end])
 
 
+#: A number compared against in a condition ("if it's under 2000", "跌破1800就买"): a price level.
+_LEVEL = re.compile(r"(?<![a-z])(?:under|below|above|over|beneath|less\s+than|more\s+than|greater\s+than|higher\s+than|"
+                    r"lower\s+than|drops?\s+(?:to|below|under)|falls?\s+(?:to|below|under)|rises?\s+(?:to|above)|"
+                    r"breaks?\s+(?:above|below)?|hits?|reaches)\s*\$?\s*(\d{3,6}(?:\.\d+)?)(?!\s*(?:-|–|to|到|至|年)\s*\d)"
+                    r"(?!\d|\s*(?:年|-\d|/\d))|(?:低于|高于|跌破|突破|跌到|涨到|站上|站稳|跌至|涨至|超过|不到)\s*\$?\s*(\d{3,6}(?:\.\d+)?)"
+                    r"(?!\d|\s*(?:年|-|到|至)\s*\d?)")
+_IF = re.compile(r"(?<![a-z])(?:if|when|once|unless|whenever)(?![a-z])|如果|要是|一旦|若|的话")
+
+
+def _price_levels(norm: str, found: Found) -> None:
+    """Claim the price levels of conditions, so no window is read from them."""
+    if not _IF.search(norm):
+        return
+    for m in _LEVEL.finditer(norm):
+        group = 1 if m.group(1) else 2
+        found.claim(m.start(group), m.end(group))
+
+
 def extract(norm: str, original: str, symbols: Collection[str], today: date,
             today_of: dict[str, date] | None = None, start_of: dict[str, date] | None = None) -> Found:
     """Every slot ``norm`` states (``original``: the same text unnormalised, for quoting).
@@ -1193,6 +1246,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
         found.claim(cost.span.start, cost.span.end)
     _settings(norm, found)
     _grid(blank(norm, found.used), found)
+    _price_levels(norm, found)  # before the windows: "if it's under 2000" is a price, not the year 2000
     reference = _reference(found, today, today_of or {})
     # Periods read the words around a window for its role: only number-bearing spans are
     # blanked for them (a blanked word would turn "train an MLP ... as the test set" into filler).
@@ -1296,6 +1350,11 @@ def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: d
         out.append(period)
     if any(p.role == "train" for p in out) or first_day is None or first_day > cut:
         return out
+    if len(out) == 1 and out[0].role == "test" and _HOLD_OUT.search(norm):
+        # "retrain linear on alpha360, hold out 2025", "留出2025年做测试": only the held-out part is named; the
+        # training part is everything before it
+        said = Span(held[0].span.start, held[0].span.end, held[0].span.text)
+        return sorted([*out, PeriodMention("train", first_day, cut, said)], key=lambda p: p.span.start)
     for match in _BEFORE_THAT.finditer(norm):
         if any(p.span.start <= match.start() < p.span.end for p in out):
             continue
@@ -1305,6 +1364,9 @@ def _train_before_held_out(norm: str, periods: list[PeriodMention], first_day: d
     return out
 
 
+#: "hold out 2025", "keep 2024-2025 out", "留出2025年": a held-out part carved from the data, not a test window alone.
+_HOLD_OUT = re.compile(r"(?<![a-z])(?:hold(?:ing)?\s+out|held\s+out|hold-?out|keep\s+\S+(?:\s+\S+)?\s+out|set\s+aside|"
+                       r"leave\s+out)(?![a-z])|留出|留作|预留|拿出")
 _N = r"(\d{1,2}|[一二两三四五六七八九十])"
 _FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?<!往)(?<!推)(?<!之)前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
 _LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后面的?|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")

@@ -223,7 +223,21 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
+    if found.instruments and _ORDER_ASKED.search(text):
+        return "place_order"  # "place an order for gold": an order whose side and size are still to be asked
+    if found.instruments and _LOOK_AT.search(text) and not (found.strategies or found.algos or found.models
+                                                             or found.expressions):
+        return "show_price"  # "show the S&P in September 2008": a look at the series, said with a verb
     return None
+
+
+#: An order asked for by name, without a side ("place an order for gold", "给原油下个单").
+_ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
+                          r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单")
+#: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
+_LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you)\s+)*(?:show|display|plot|"
+                      r"pull\s+up|bring\s+up|let\s+me\s+see|give\s+me\s+a\s+look\s+at)(?![a-z])|"
+                      r"^\W*(?:先|再|然后|请|帮我)*(?:看看|看一下|看下|显示|调出)")
 
 
 #: "佣金按0.03%计提": how a cost is charged (accrued), a setting of the run, not accounting work.

@@ -732,10 +732,10 @@ def _blocked_spans(norm: str) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------------------------
 
 _COST_TERM_RE = _LazyRe(
-    r"(?P<slippage>\bslippages?\b|\bslip\b|\bmarket[\s-]+impact\b|\bimpact[\s-]+costs?\b|滑点|滑价|冲击成本)"
+    r"(?P<slippage>\bslippages?(?![a-z])|\bslip(?![a-z])|\bmarket[\s-]+impact\b|\bimpact[\s-]+costs?\b|滑点|滑价|冲击成本)"
     r"|(?P<cost>\b(?:transaction|trading|execution)[\s-]+costs?\b|\bt-?costs?\b|\btc\b|交易成本|交易费用|费用"
-    r"|(?<!持仓)(?<!平均)(?<!持股)成本(?!价|线|均价|区)|\bcosts?\b(?!\s+(?:basis|price))|印花税|\bstamp\s+duty\b)"
-    r"|(?P<commission>\bcommissions?\b|\bcommision\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
+    r"|(?<!持仓)(?<!平均)(?<!持股)成本(?!价|线|均价|区)|\bcosts?(?![a-z])(?!\s+(?:basis|price))|印花税|\bstamp\s+duty\b)"
+    r"|(?P<commission>\bcommissions?(?![a-z])|\bcommision\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
     r"|\bfees?\b|佣金(?:费率|率)?|手续费(?:率|用)?|交易费率?|过户费|费率)"
     r"|(?P<double>来回|一买一卖|一进一出|买卖合计|买卖一共|买卖加起来|\bround[\s-]?(?:trip|turn)\b|\bin\s+and\s+out\b"
     r"|\b(?:buy|entry)\s+(?:and|plus|\+)\s+(?:sell|exit)\s+(?:combined|together|total)\b)"

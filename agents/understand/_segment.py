@@ -16,7 +16,11 @@ failed to transfer. So this module cuts in two stages:
    used). A piece that holds no action (a window, a cost, a condition) therefore stays with its
    neighbour, as before.
 
-Numbered items are cut without verification: the writer numbered them as steps.
+Numbered items are cut without verification: the writer numbered them as steps (in digits, or in words:
+"first ..., second ...", 第一/第二). Three more boundaries are verified on their own terms: after a search, a piece
+that puts the winner to work on a window ("and test the best set on 2015-2018", "用最优参数跑2019年") is its run;
+after an order, a piece that states only a size and another instrument ("and 20% into gold") is a second order;
+and a piece that says "also / too / 也" with another instrument or window repeats the step before.
 
 Two readings of the resulting clauses live here too, because they only make sense once steps
 are segmented: a clause that says "the same thing / same settings / 同样" repeats the step
@@ -33,42 +37,80 @@ from dataclasses import replace
 from agents.understand._extract import Found
 from agents.understand._intents import classify, clauses_of
 
-__all__ = ["SAME", "asks_which", "inherit", "listed_steps", "numbered_cuts", "segments"]
+__all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "numbered_cuts", "segments"]
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
             r"show|chart|plot|pull\s+up|bring\s+up|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
-            r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list)(?![a-z])")
+            r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
+            r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
-            r"买入?|卖出?|减仓|加仓|清仓|平仓|下单|调出|检查)")
+            r"买入?|卖出?|减仓|加仓|清仓|平仓|下单|调出|检查|(?:用|拿)(?=最优|最佳|最好))")
+#: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
+_SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
+            r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on)\s")
+_SIZE_ZH = r"(?:\d+(?:\.\d+)?\s*(?:%|手|股)|[一二两三四五六七八九]成(?:仓)?|半仓)"
+#: "2015年上半年也跑一下", "and on the Nasdaq too", "run it on 2019 as well": a clause with no request of its own that
+#: says "also" and names another instrument or window asks for the step before once more, there.
+ALSO_RUN = re.compile(r"(?<![a-z])(?:too|as\s+well|also)\W*$|^\W*(?:and\s+)?also\s+(?:on|for|in|over)\s|"
+                       r"也(?:要|再|都)?(?:跑|做|来|训|训练|回测|测|看|算|试)|也(?:一样|照做|同样)")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
-    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)(?={_HEAD_EN})"
-    rf"|[,;、]\s*(?:顺便|另外|同时|并且|还要|再)?\s*(?={_HEAD_ZH})|(?:顺便|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
-    r"|[,;]\s*(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,]))"
+    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)(?:use\s+(?:it|that|this|them|those|"
+    rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
+    rf"|[,;、]\s*(?:顺便|另外|同时|并且|还要|再|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?={_HEAD_ZH})|(?:顺便|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
+    r"|[,;]\s*(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
+    rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
+    r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
+    rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
-_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位")
+_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|"
+                   r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
+                   r"allocate|invest)(?![a-z])|"
+                   r"找|生成|设计|构造|构建")  # the verbs of a request for factors: "propose five reversal factors"
 _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re-?run|redo|run\s+it\s+again|train\s+it\s+again|"
                     r"重新|重跑|重训|再跑|再训)")
+#: "and test the best set on 2015-2018", "apply the optimal settings to 2019", "用最优参数跑": the result of a search
+#: put to work again, whatever the verb (it needs no strategy of its own: it runs the search's winner).
+_WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
+                         r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的))")
 _LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线")
 #: "1) ...", "2. ...", "（3）...", "3、...": an item marker inside a line.
 _MARKER = re.compile(r"(?:^|(?<=[\s,;。:：]))\(?([1-9])\s*[).、](?=\s*\S)(?!\d)")
 #: What a step of each intent needs named in its own piece to stand on its own.
 _OWN = {"backtest_strategy": ("strategies", "params"), "optimize_strategy": ("strategies", "params", "grid", "tune"),
         "train_rl": ("algos", "instruments"), "train_model": ("models", "features", "universe"),
-        "show_price": ("instruments",), "place_order": ("instruments", "quantity", "all_positions"),
+        "show_price": ("instruments",), "place_order": ("instruments", "quantity", "all_positions", "top_k", "top_pct"),
         "evaluate_factors": ("expressions", "themes"), "mine_factors": ("themes", "factor_count", "universe")}
 
 
+#: "First show me ..., second backtest ..., third run ...", "第一，看持仓；第二，回测…": steps counted in words. An
+#: ordinal marks an item only where a clause starts and a request (or a comma) follows it, so "the first 5 years"
+#: and "first half" are not items.
+_ORDINAL = re.compile(rf"(?:^|(?<=[,;.。:：!?])|(?<=[,;.。:：!?]\s)|(?<=\sand\s))(first(?:ly)?|second(?:ly)?|third(?:ly)?|"
+                      rf"fourth(?:ly)?|fifth(?:ly)?|第[一二三四五](?:步)?|首先|其次)(?=\s*[,，:：]|\s*(?:{_HEAD_EN}|{_HEAD_ZH}))")
+_COUNT = {"fir": 1, "sec": 2, "thi": 3, "fou": 4, "fif": 5, "第一": 1, "第二": 2, "第三": 3, "第四": 4, "第五": 5, "首先": 1,
+          "其次": 2}
+
+
+def _number(match: re.Match[str]) -> int:
+    """The count an item marker says: "3)" or "third" or "第三" is 3."""
+    said = match.group(1)
+    return int(said) if said.isdigit() else _COUNT[said[:2] if said[0] in "第首其" else said[:3]]
+
+
 def _markers(norm: str) -> list[re.Match[str]]:
-    """The markers of an inline numbered list (at least two, counting 1, 2, 3 ...)."""
-    found: list[re.Match[str]] = []
-    for match in _MARKER.finditer(norm):
-        if int(match.group(1)) == len(found) + 1:
-            found.append(match)
-    return found if len(found) >= 2 else []
+    """The markers of an inline numbered list (at least two, counting 1, 2, 3 ... in digits or in words)."""
+    for pattern in (_MARKER, _ORDINAL):
+        found: list[re.Match[str]] = []
+        for match in pattern.finditer(norm):
+            if _number(match) == len(found) + 1:
+                found.append(match)
+        if len(found) >= 2:
+            return found
+    return []
 
 
 def numbered_cuts(norm: str) -> list[int]:
@@ -106,10 +148,21 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     return clause.intent
 
 
+def _gapped_order(norm: str, span: tuple[int, int], left: Found, right: Found) -> bool:
+    """A piece that states only a size and another instrument after an order ("..., and 20% into gold",
+    "纳指买四成，黄金两成"): the same verb, a second order."""
+    if right.quantity is None or not right.instruments or right.strategies or right.algos or right.models:
+        return False
+    text = norm[span[0]:span[1]]
+    if not (re.match(rf"[\s,;、]*(?:and\s+)?{_SIZE_EN}", text) or re.match(rf"[\s,;、]*[^,;。]{{0,8}}?{_SIZE_ZH}", text)):
+        return False
+    return {str(v.value) for v in right.instruments}.isdisjoint({str(v.value) for v in left.instruments})
+
+
 def _distinct_steps(left: Found, right: Found) -> bool:
     """Two pieces with one intent are two steps only when they name different things (another
-    instrument, strategy, algorithm, model or side); otherwise they describe one step in parts."""
-    for name in ("instruments", "strategies", "algos", "models"):
+    instrument, strategy, algorithm, model, factor theme or side); otherwise they describe one step in parts."""
+    for name in ("instruments", "strategies", "algos", "models", "themes"):
         mine, theirs = {str(v.value) for v in getattr(right, name)}, {str(v.value) for v in getattr(left, name)}
         if mine and theirs and not mine <= theirs:
             return True
@@ -131,6 +184,16 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
         second = _reading(norm, right, theirs, follows=True)
         if first == "recall" and second is None and _RERUN.match(norm, cut):
             second = "rerun"  # "look up the PPO run from <date>, retrain it with 80k steps": the recalled run again
+        if first == "optimize_strategy" and second in (None, first) and theirs.periods and not _distinct_steps(mine, theirs) \
+                and _WINNER_RUN.match(norm, cut):
+            second = "backtest_strategy"  # "tune ... on 2005-2014 and test the best set on 2015-2018": the winner, run
+        if first == "place_order" and second is None and _gapped_order(norm, (cut, end), mine, theirs):
+            second = "place_order"  # "put 40% of equity into the Nasdaq and 20% into gold": the verb said once
+        if first is not None and second is None and (theirs.instruments or theirs.periods) \
+                and ALSO_RUN.search(norm[cut:end]) and not _reading(norm, (cut, end), theirs, True):
+            pieces.append((start, cut))  # "..., and on 2011 too": the step before, once more, where this piece says
+            start = cut
+            continue
         if first is None or second is None:
             continue
         if first == second and not SAME.search(norm[cut:end]) and not _distinct_steps(mine, theirs):
@@ -155,10 +218,14 @@ def segments(norm: str, values_of: Callable[[int, int], Found]) -> list[tuple[in
     return out or [(0, len(norm))]
 
 
-#: "same thing on sp500", "same with window 50", "with the same settings", "同样的参数", "原油也照此跑一遍".
+#: "same thing on sp500", "same with window 50", "with the same settings", "同样的参数", "原油也照此跑一遍", "then do the
+#: same for oil", "对纳指也做一样的", "再看看标普同期的" (the same window, another instrument).
 SAME = re.compile(r"(?<![a-z])(?:(?:the\s+)?same\s+(?:thing|with|for|on|but|again|settings?|setup|parameters|params|"
                   r"config(?:uration)?)|same\s+(?:\w+\s+)?(?:settings?|parameters|params|setup))(?![a-z])|"
-                  r"同样的?(?:参数|设置|设定|方法|做法)?|照此|照这个|一样的(?:参数|设置)|参数不变|其他不变|其余不变")
+                  r"(?<![a-z])(?:do|did|run|repeat)\s+the\s+same(?![a-z])|(?<![a-z])(?:over|for|on|in)\s+the\s+same\s+"
+                  r"(?:period|window|stretch|dates|timeframe|time\s+frame|years?|span)(?![a-z])|"
+                  r"同样的?(?:参数|设置|设定|方法|做法)?|照此|照这个|一样的(?:参数|设置)|参数不变|其他不变|其余不变|"
+                  r"(?:做|来|跑|弄|搞)(?:个|一遍|一次)?一样的|也一样|同期|同一(?:时期|时间段|区间)")
 
 
 def inherit(previous: Found, local: Found) -> Found:

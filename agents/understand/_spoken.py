@@ -317,7 +317,13 @@ def _typo(word: str) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
+#: Misspellings of the words that join a window's ends ("from 2018 untill 2022"): the inflection guard of
+#: :func:`_typo` keeps them ("untill" starts like "until"), so they are named.
+_JOINERS = re.compile(r"\b(?:untill|untll|unitl|utill|throught|thruogh)\b", re.IGNORECASE)
+
+
 def _typos(text: str) -> str:
+    text = _JOINERS.sub(lambda m: "through" if m.group(0).lower().startswith("th") else "until", text)
     return re.sub(r"\b[A-Za-z][A-Za-z0-9]{4,}\b", lambda m: _typo(m.group(0)) or m.group(0), text)
 
 
