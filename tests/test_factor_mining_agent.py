@@ -56,6 +56,28 @@ def test_a_stated_confirmation_window_alone_is_kept_and_mining_comes_before_it(h
     assert args["mining_end"] < "2024-01-01" <= args["confirm_start"]
 
 
+
+@pytest.mark.parametrize(("instruction", "horizon"), [
+    ("find a few volatility factors on the sample universe, judged on 5-day forward returns", 5),
+    ("在合成股票池上找几个流动性因子，预测期10天", 10),
+    ("mine reversal factors on the sample universe", None),
+])
+def test_a_stated_forward_horizon_reaches_the_mining_loop_and_a_default_is_named(
+        home: Path, instruction: str, horizon: int | None) -> None:
+    """A horizon the person states is the horizon mined on (it was once dropped for the tool's
+    1-day default); none stated: the 1-day default is said to be one."""
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    preview = ctx.build_orchestrator("offline").plan_only(instruction)
+    (args,) = [c["args"] for c in preview.model_dump()["tool_calls"] if c["name"] == "mine_factors"]
+    assert args.get("horizon") == horizon
+    MineFactorsArgs.model_validate(args)  # the tool takes what the planner builds
+
+
+def test_a_horizon_the_mining_loop_cannot_score_is_said_not_replaced(home: Path) -> None:
+    ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
+    result = ctx.build_orchestrator("offline").ask("mine momentum factors on the sample universe with a 40-day horizon")
+    assert not _mined(result) and "40 days is outside" in result.answer
+
 def test_explicit_expressions_are_still_evaluated_not_mined(home: Path) -> None:
     ctx = AppContext(settings=Settings(home=home), quiet=True, with_memory=False)
     result = ctx.build_orchestrator("offline").ask(

@@ -23,6 +23,8 @@ __all__ = ["mining_recipe", "wants_mining"]
 
 #: Share of a stated window mined; the rest (the later part) is the held-out confirmation period.
 MINING_SHARE = 0.6
+#: Longest forward-return horizon the mining tool scores (``MineFactorsArgs.horizon``).
+_MAX_HORIZON = 20
 #: Rejected candidates shown in the table (the best by mining |Rank ICIR|).
 SHOWN_REJECTED = 6
 #: Duplicates named in the answer (those of accepted library factors come first).
@@ -53,6 +55,18 @@ def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
     else:
         args["themes"] = [str(theme)]
         ctx.said.stated(f"theme {theme}", f"主题 {theme_label('zh', theme)}")
+    horizon = v(ctx.step.forward_days)
+    if horizon is None:  # the tool's own default, named as one
+        ctx.said.add("1-day forward returns", "未来 1 日收益")
+    elif not 1 <= int(horizon) <= _MAX_HORIZON:
+        return Answer(pick(ctx.language,
+                           f"Factor mining scores candidates on forward returns of 1 to {_MAX_HORIZON} trading days; "
+                           f"{int(horizon)} days is outside that. Please give a horizon in that range.",
+                           f"因子挖掘按未来 1 到 {_MAX_HORIZON} 个交易日的收益评估候选；{int(horizon)} 天超出了这个范围，"
+                           "请给一个范围内的预测期。"), halts=True)
+    else:
+        args["horizon"] = int(horizon)
+        ctx.said.stated(f"{int(horizon)}-day forward returns", f"未来 {int(horizon)} 日收益")
     proposer = _proposer_asked(ctx.spec.text)
     if proposer is not None:
         args["proposer"] = proposer
