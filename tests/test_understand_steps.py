@@ -378,3 +378,114 @@ def test_a_chinese_cost_after_an_english_cost_word_is_read(read: Any, text: str)
     spec = read(text)
     costs = spec.steps[0].costs
     assert any(getattr(costs, name) is not None for name in ("commission", "slippage", "cost")), text
+
+
+# --- fresh writer dev_u (2026-11-27): each kind in our own wording -------------------------------------------------
+@pytest.mark.parametrize(("text", "intents"), [
+    ("Train SAC on crude for 2010-2015 with 30k steps, in parallel with a bollinger 20 backtest on gold for 2014",
+     ["train_rl", "backtest_strategy"]),
+    ("Backtest momentum 20 on the Nasdaq for 2012, plus tell me my open positions", ["backtest_strategy", "account_status"]),
+    ("卖出SYN010两百股，完了查一下持仓", ["place_order", "account_status"]),
+    ("回测黄金双均线5/20，2018年，搞完再优化一下快线和慢线", ["backtest_strategy", "optimize_strategy"]),
+])
+def test_a_joining_phrase_starts_a_second_request_without_a_verb_after_it(read: Any, text: str,
+                                                                          intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("PPO gold 2015-2020 40k steps -> backtest momentum 30 over the same window -> compare",
+     ["train_rl", "backtest_strategy", "compare"]),
+    ("TD3 纳指 2010年到2014年 三万步 → 同期回测布林带20 → 比较", ["train_rl", "backtest_strategy", "compare"]),
+    ("Bollinger 20 on the S&P since 2005, after which tune the period on the same window",
+     ["backtest_strategy", "optimize_strategy"]),
+])
+def test_an_arrow_or_after_which_orders_the_steps(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text
+
+
+@pytest.mark.parametrize(("text", "tuned"), [
+    ("backtest rsi 10 on gold since 2015, then optimise the lower and upper levels", ["lower", "upper"]),
+    ("标普从2010年起跑一下RSI 21，然后把周期优化一下", ["period"]),
+])
+def test_a_search_asked_after_a_backtest_searches_that_backtests_strategy(read: Any, text: str,
+                                                                         tuned: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["backtest_strategy", "optimize_strategy"], text
+    assert spec.steps[1].strategy is not None and spec.steps[1].strategy.value == "rsi_reversion", text
+    assert sorted(spec.steps[1].tune) == tuned, text
+
+
+@pytest.mark.parametrize(("text", "second"), [
+    ("Which names did last week's MLP model pick? Then buy its top 5", "place_order"),
+    ("前天训练的原油SAC表现如何？然后用2016到2018年的数据重新训练", "train_rl"),
+])
+def test_a_question_about_an_earlier_run_then_a_request_is_two_steps(read: Any, text: str, second: str) -> None:
+    assert _intents(read(text)) == ["recall", second], text
+
+
+@pytest.mark.parametrize(("text", "symbols", "last_end"), [
+    ("Pull up gold prices in Q1 2011, together with the Nasdaq for the same window", ["GOLD", "NASDAQ"], None),
+    ("看下纳指2016年第一季度的走势，以及同期黄金", ["NASDAQ", "GOLD"], None),
+    ("黄金上个月怎么走的？还有原油上个月", ["GOLD", "WTI"], "2018-12-31"),
+])
+def test_a_joining_word_with_another_instrument_repeats_the_look(read: Any, text: str, symbols: list[str],
+                                                                  last_end: str | None) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["show_price", "show_price"], text
+    assert [_symbols(spec, 0), _symbols(spec, 1)] == [[s] for s in symbols], text
+    assert not spec.question, text
+    if last_end is not None:  # a relative window repeated on another instrument ends at that one's last bar
+        window = spec.steps[1].windows.data
+        assert window is not None and str(window.value.end) == last_end, text
+
+
+@pytest.mark.parametrize("text", ["run macd on SYN010 for 2021 and plot its price",
+                                  "回测SYN011的动量20，2022年，再画一下它的走势"])
+def test_a_look_at_its_chart_after_a_run_is_a_look_at_that_runs_instrument(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["backtest_strategy", "show_price"], text
+    assert _symbols(spec, 1) == _symbols(spec, 0), text
+
+
+@pytest.mark.parametrize("text", ["backtest momentum 20 on crude for 2010 and a bollinger 20 on crude for 2012",
+                                  "原油2010年回测动量20，2012年回测布林带20"])
+def test_strategies_each_with_a_window_of_their_own_are_not_compared_unasked(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy"], text
+    starts = [str(s.windows.data.value.start) for s in spec.steps if s.windows.data is not None]
+    assert starts == ["2010-01-01", "2012-01-01"], text
+
+
+@pytest.mark.parametrize(("text", "step", "params"), [
+    ("rsi 7/20/80 on gold for 2019", 0, {"period": 7.0, "lower": 20.0, "upper": 80.0}),
+    ("回测黄金 rsi 7/20/80，2019年", 0, {"period": 7.0, "lower": 20.0, "upper": 80.0}),
+    ("compare ema 5/20 and macd 8/21/5 on gold in 2019", 1, {"fast": 8.0, "slow": 21.0, "signal": 5.0}),
+])
+def test_slashed_settings_are_read_whole_and_stay_with_their_strategy(read: Any, text: str, step: int,
+                                                                      params: dict[str, float]) -> None:
+    assert _params(read(text), step) == params, text
+
+
+def test_a_chinese_amount_right_after_a_symbol_sizes_its_order(read: Any) -> None:
+    spec = read("买入SYN030三万元；同时卖出SYN031五百股")
+    sizes = [(s.quantity.value.kind, s.quantity.value.value) for s in spec.steps if s.quantity is not None]
+    assert sizes == [("notional", 30000.0), ("units", 500.0)]
+
+
+@pytest.mark.parametrize(("text", "fraction"), [
+    ("看一下黄金持仓，如果浮亏超过5%就清三成", 0.3),
+    ("check my crude position and if it is down more than 5% sell a quarter of it", 0.25),
+])
+def test_a_conditions_number_does_not_size_the_order_it_gates(read: Any, text: str, fraction: float) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["account_status", "place_order"], text
+    order = spec.steps[1]
+    assert order.side is not None and order.side.value == "sell", text
+    assert order.quantity is not None and order.quantity.value.value == pytest.approx(fraction), text
+
+
+@pytest.mark.parametrize("text", ["buy 3 lots of gold, and at the same time sell 2 lots of gold",
+                                  "满仓买入纳指，同时把纳指清仓"])
+def test_buying_and_selling_one_instrument_at_once_is_asked(read: Any, text: str) -> None:
+    assert read(text).question, text

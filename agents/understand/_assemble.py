@@ -32,7 +32,7 @@ from agents.spec import (
     Windows,
 )
 from agents.understand import _lexicon as lex
-from agents.understand._conflicts import conflict_of
+from agents.understand._conflicts import conflict_of, opposite_orders
 from agents.understand._extract import (
     TUNE_WORDS,
     Found,
@@ -48,7 +48,7 @@ from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._periods import PeriodMention, find_periods
 from agents.understand._questions import question_for
-from agents.understand._segment import ALSO_RUN, SAME, asks_which, inherit, listed_steps, segments
+from agents.understand._segment import ALSO_RUN, SAME, asks_which, inherit, listed_steps, looks_back, segments
 from agents.understand._spoken import canonical
 from agents.understand._text import blank, detect_language, normalise
 from agents.understand._tickets import unfold
@@ -105,9 +105,9 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
         if where is not None:
             said = norm[start + where[0]:start + where[1]].strip()
             local.condition = Value(said, start + where[0], start + where[1], said)
-            if local.quantity is not None and not start + where[0] <= local.quantity.span.start < start + where[1]:
-                # "if gold is more than 40% of equity sell a third of it": the condition's words do not size
-                # the order (a third of the position, not of equity)
+            if local.quantity is not None:
+                # "if gold is more than 40% of equity sell a third of it", "如果亏损超过10%就清一半": the condition's
+                # words do not size the order (a third, a half of the position; not of equity, not 10 %)
                 kept = local.quantity, local.side
                 local.quantity, local.side = None, None
                 _clause_order(blank(norm, [(start + where[0], start + where[1])]), start, end, local)
@@ -262,7 +262,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
-        if start not in items and _told_not_asked(norm[start:end], clause) and (
+        if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):
             # "Last time I picked 20 and got burned.": a remark beside the request, not a request; what it
             # names (the strategy, the asset) may still be what the request is about, its numbers are not
@@ -281,7 +281,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out.append(again)
             rerun = True
             continue
-        last_text = norm[start:end]
+        last_text = _with_its_mark(norm, start, end)
         same = _same_again(norm[start:end], clause, local, out, listed=start in items)
         if same is not None:
             out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
@@ -298,6 +298,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out[-1], expanded = winner
                 out += expanded
                 continue
+        if clause.intent is None and out and not local.instruments and looks_back(norm[start:end]):
+            before = out[-1][1]  # "... and show its chart": a look at what the step before ran on, over its window
+            out.append(("show_price", _merge(local, Found(instruments=before.instruments, periods=before.periods))))
+            continue
+        searched = _search_of_run(norm[start:end], clause, local, out)
+        if searched is not None:
+            out.append(searched)  # "跑个RSI 14，然后优化lower和upper": the run just made, searched
+            continue
         if clause.intent is None:
             if out:
                 out[-1] = (out[-1][0], _merge(out[-1][1], local))
@@ -370,6 +378,18 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     return _follow_up(norm, found, _implied(_advice_from_recall(out))) if out else [("unknown", found)]
+
+
+def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]]) -> tuple[str, Found] | None:
+    """"Backtest RSI 14 on crude, then optimise lower and upper": a clause that asks for a search and names no
+    strategy of its own, after a backtest, searches that backtest's strategy on its instrument and window (the
+    values the backtest fixed stay its own; the search tunes what this clause names)."""
+    if clause.intent is not None or not out or out[-1][0] != "backtest_strategy" or local.strategies \
+            or not lex.has_any(text, lex.CUES["optimize"]) or not out[-1][1].strategies:
+        return None
+    run = out[-1][1]
+    searched = replace(run, params={}, all_params=[], tune=local.tune, grid=local.grid, quantity=None, side=None)
+    return "optimize_strategy", _merge(local, searched)
 
 
 #: "the best one", "the winner", "最优参数": the result of a search, run again.
@@ -705,6 +725,12 @@ def _concrete(local: Found) -> bool:
 _TOLD = ("recall", "account_status", "explain_trades")
 
 
+def _with_its_mark(norm: str, start: int, end: int) -> str:
+    """A clause with the question mark that ends it ("上次那个模型选了哪些股票？然后..."): the mark opens the
+    next clause's span, but it is this clause that asks."""
+    return norm[start:end] + ("?" if norm[end:end + 1] in ("?", "？") and end > start else "")
+
+
 def _told_not_asked(text: str, clause: Clause) -> bool:
     """A look back or at the account that only tells (no question, no imperative)."""
     said = text.lstrip(" ?？.。!！;；,，")  # the mark that ended the sentence before is not this one's
@@ -830,6 +856,11 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         steps = [(intent, _own_params(replace(local, **{name: [v for v in values if str(v.value) == d][:1]}),  # type: ignore[arg-type]
                                       values, d, norm))
                  for d in distinct]
+        windows = _own_windows(local, values, distinct)
+        if windows:
+            # "RSI on gold for 2019 and an SMA cross on gold for 2020": each run on its own window, which sets them
+            # side by side only when the person asks for it
+            return [*[(i, replace(f, periods=[w])) for (i, f), w in zip(steps, windows, strict=True)], *_compared(norm)]
         return [*steps, ("compare", Found())]
     fasts = [(v, next((w for n, w in local.all_params if n == "slow" and w.start == v.start), None))
              for n, v in local.all_params if n == "fast"]
@@ -871,6 +902,22 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
                  for sym in symbols]
         return [*steps, *_compared(norm)]
     return [(intent, local)]
+
+
+def _own_windows(local: Found, values: list[Value], distinct: list[str]) -> list[PeriodMention]:
+    """The window each of several strategies (algorithms, models) is run on, when each is said next to one of its
+    own (all after their strategy, or all before it) and the windows do not overlap (none when they share one)."""
+    windows = sorted((p for p in local.periods if p.role == "data" and p.start <= p.end), key=lambda p: p.span.start)
+    firsts = [min(v.start for v in values if str(v.value) == d) for d in distinct]
+    if len(windows) != len(distinct) or firsts != sorted(firsts):
+        return []
+    if any(not (a.end < b.start or b.end < a.start) for a, b in zip(windows, windows[1:], strict=False)):
+        return []
+    after = zip(firsts, windows, [*firsts[1:], 10**9], strict=True)  # "RSI for 2019 and an SMA cross for 2020"
+    before = zip([-1, *firsts[:-1]], windows, firsts, strict=True)  # "2019年回测RSI，2020年回测双均线"
+    if all(a <= w.span.start < b for a, w, b in after) or all(a < w.span.start < b for a, w, b in before):
+        return windows
+    return []
 
 
 #: What joins two runs named in one clause ("gold's PPO run and yesterday's crude backtest").
@@ -1321,7 +1368,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         for intent, f in skeletons if intent not in ("recall", "compare"))), None)
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
-    conflict = conflict_of(norm, whole, language)
+    conflict = conflict_of(norm, whole, language) or opposite_orders(norm, _sides_said(norm, whole), language)
     if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
         asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"
         rest = (question or "").removeprefix("在开始之前，").removeprefix("Before I start: ")
@@ -1362,6 +1409,14 @@ def _own_ends(skeletons: list[tuple[str, Found]], whole: Found, today: date,
             periods.append(period)
         out.append((intent, replace(found, periods=periods)))
     return out
+
+
+def _sides_said(norm: str, whole: Found) -> list[tuple[str, str]]:
+    """(instrument, side) of each piece of the instruction that says an order (before pieces are merged into steps)."""
+    if whole.side is None:
+        return []
+    pieces = [_within(whole, a, b, norm) for a, b in segments(norm, lambda a, b: _within(whole, a, b, norm))]
+    return [(str(i.value), str(p.side.value)) for p in pieces if p.side is not None for i in p.instruments]
 
 
 def _unsized(numbers: Sequence[str], steps: Sequence[StepSpec]) -> list[str]:

@@ -8,7 +8,9 @@ Two kinds a quant would not guess between:
 * an order size above a cap the same instruction sets on that position ("go all in, but no more
   than 10% of the account", "满仓……别超过两成");
 * a window that ends before it starts ("from 2020 to 2015", "2018年到2012年"): reading it backwards
-  or dropping one end would both be guesses.
+  or dropping one end would both be guesses;
+* two orders on one instrument with opposite sides said to happen at once ("buy all the gold I can and
+  meanwhile close the gold position", "全仓买入…同时清仓…"): they cancel, and which one is meant is not ours to pick.
 
 The question names both values, in the person's language.
 """
@@ -19,7 +21,7 @@ import re
 
 from agents.understand._extract import Found
 
-__all__ = ["conflict_of"]
+__all__ = ["conflict_of", "opposite_orders"]
 
 _INDICATORS = {"rsi": "RSI", "sma": "SMA", "ema": "EMA", "bollinger": "Bollinger", "atr": "ATR", "donchian": "Donchian",
                "momentum": "momentum"}
@@ -135,3 +137,20 @@ def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
     return (_lookback_conflict(norm, language) or _size_conflict(norm, found, language)
             or _side_conflict(norm, found, language) or _backwards_window(norm, language))
+
+
+#: "at the same time", "meanwhile", "同时": two orders said to happen together.
+_AT_ONCE = re.compile(r"(?<![a-z])(?:at\s+the\s+same\s+time|simultaneously|meanwhile|in\s+parallel)(?![a-z])|同时|与此同时|一边")
+
+
+def opposite_orders(norm: str, orders: list[tuple[str, str]], language: str) -> str | None:
+    """Two orders, said to happen at once, that buy and sell the same instrument: which side is meant.
+    ``orders``: (instrument, side) of each order step."""
+    if not _AT_ONCE.search(norm):
+        return None
+    for name in dict.fromkeys(n for n, _ in orders):
+        if {side for n, side in orders if n == name} >= {"buy", "sell"}:
+            if language == "zh":
+                return f"您同时要求买入和卖出 {name}，两笔会相互抵消，是买入还是卖出"
+            return f"you asked to buy and to sell {name} at the same time, which cancel out; which side do you mean"
+    return None

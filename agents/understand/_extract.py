@@ -216,7 +216,8 @@ _PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "p
                 "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
                 "sigma": "devs", "width": "devs", "标准差倍数": "devs", "快线": "fast", "慢线": "slow", "短期": "fast",
                 "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal", "信号": "signal"}
-_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,、，]|,?\s*and|和|与)\s*(\d{1,3})(?![\d.])")
+#: (a blanked strategy word is a run of spaces: "sma 10/30 and macd 12" is no triple)
+_TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,、，]|,?\s*and|和|与)\s{0,2}(\d{1,3})(?![\d.])")
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|over|above|vs\.?|versus|crossing(?:\s+(?:over|above))?"
                       r"|cross(?:es)?(?:\s+(?:over|above))?|上穿|穿过)\s*(?:the\s+)?(?:s|e)?ma\s*\(?\s*(\d{1,3})")
@@ -253,7 +254,7 @@ _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|�
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
-_RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}\s*[\)）]?\s*[,，]?\s*(\d{1,2})(?:\s*/\s*|\s+)(\d{2})"
+_RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}(?!\d)\s*[\)）]?\s*(?:[,，/]\s*)?(\d{1,2})(?:\s*/\s*|\s+)(\d{2})"
                          r"(?![\d.%]|\s*(?:days?|d|日|天|bars?)(?![a-z]))")  # "rsi(14) 30/70", "rsi 14 30 70"
 _RSI_TRIPLE = re.compile(r"rsi\s*[\(（]\s*\d{1,3}\s*[,，、]\s*(\d{1,2})\s*[,，、]\s*(\d{2})\s*[\)）]")
 _DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma|std|standard deviations?|sd)\b|倍标准差|个标准差|倍)|"
@@ -495,6 +496,7 @@ TUNE_WORDS = (("period", "period"), ("周期", "period"), ("window", "period"), 
                ("oversold", "lower"), ("overbought", "upper"), ("超卖", "lower"), ("超买", "upper"),
                ("threshold", "lower"), ("thresholds", "lower"), ("thresholds", "upper"), ("阈值", "lower"),
                ("阈值", "upper"), ("上下阈值", "lower"), ("上下阈值", "upper"),
+               ("lower", "lower"), ("upper", "upper"), ("上轨", "upper"), ("下轨", "lower"),
                ("fast", "fast"), ("slow", "slow"), ("快线", "fast"), ("慢线", "slow"), ("signal", "signal"),
                ("信号线", "signal"), ("moving average setting", "fast"), ("moving average setting", "slow"),
                ("ma setting", "fast"), ("ma setting", "slow"), ("均线参数", "fast"), ("均线参数", "slow"))
@@ -1178,6 +1180,8 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 
+#: "清一半", "清三成": clearing a part of a position is a sell of that part (as the sizes of _numbers read it).
+_CLEAR_PART = re.compile(r"清(?=\s*(?:[一二两三四五六七八九十]成|一半|[二三四五]分之|\d+\s*(?:%|成)))")
 _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\boff\b(?!\s+(?:the\s+)?(?:table|hold))")
 
 
@@ -1194,7 +1198,7 @@ def side_word(norm: str) -> Value | None:
     put = _PUT_INTO.search(norm)
     if put is not None and (buy is None or put.start() < buy[0]):
         buy = put.span()
-    taken = _TAKE_OFF.search(norm)  # "take a third off my gold": a sell, said around the amount
+    taken = _TAKE_OFF.search(norm) or _CLEAR_PART.search(norm)  # "take a third off my gold", "清一半": a sell
     if taken is not None and (sell is None or taken.start() < sell[0]):
         sell = taken.span()
     chosen = min((s for s in ((sell, "sell"), (buy, "buy")) if s[0] is not None), key=lambda s: s[0][0], default=None)  # type: ignore[index]

@@ -551,7 +551,11 @@ def _letter_after(norm: str, end: int) -> bool:
 
 
 def _run_pieces(norm: str, m: re.Match[str]) -> list[tuple[int, int]]:
-    """A run, or its comma-separated parts when it is a list ("fast 8,12,16"), not "1,200"."""
+    """A run, or its comma-separated parts when it is a list ("fast 8,12,16"), not "1,200"; a name's digits and a
+    Chinese numeral said right after it ("SYN078两万元") are two runs (the name, then the amount)."""
+    named = re.match(r"[0-9]+(?=[一二两三四五六七八九十百千万亿])", m.group()) if _letter_before(norm, m.start()) else None
+    if named is not None:
+        return [(m.start(), m.start() + named.end()), (m.start() + named.end(), m.end())]
     if _run_value(m.group()) is not None or not _COMMA_LIST_RE.fullmatch(m.group()):
         return [(m.start(), m.end())]
     return [(p.start() + m.start(), p.end() + m.start()) for p in re.finditer(r"[0-9.]+", m.group())]

@@ -10,7 +10,9 @@ failed to transfer. So this module cuts in two stages:
 
 1. *Propose* a boundary wherever a connective (comma, semicolon, "and", "also", 顺便 ...) is
    followed by the head of an action (a verb that starts a request: buy, run, train, show,
-   compare, 回测, 看 ...), and at every marker of an inline numbered list that counts 1, 2, 3.
+   compare, 回测, 看 ...), at every marker of an inline numbered list that counts 1, 2, 3, and
+   after a joining phrase whatever follows it ("as well as", "along with", "in parallel with",
+   "plus", 以及, 还有: "... along with a LightGBM run on it").
 2. *Verify* a proposed boundary: it stands only when the pieces on both sides carry an intent
    of their own by lexical cues (the router is not asked: a cut must rest on words the person
    used). A piece that holds no action (a window, a cost, a condition) therefore stays with its
@@ -37,7 +39,7 @@ from dataclasses import replace
 from agents.understand._extract import Found
 from agents.understand._intents import classify, clauses_of
 
-__all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "numbered_cuts", "segments"]
+__all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
@@ -46,27 +48,41 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
-            r"买入?|卖出?|减仓|加仓|清仓|平仓|下单|调出|检查|(?:用|拿)(?=最优|最佳|最好))")
+            r"买入?|卖出?|减仓|加仓|清仓|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿)(?=最优|最佳|最好))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
 _SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
             r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on)\s")
 _SIZE_ZH = r"(?:\d+(?:\.\d+)?\s*(?:%|手|股)|[一二两三四五六七八九]成(?:仓)?|半仓)"
 #: "2015年上半年也跑一下", "and on the Nasdaq too", "run it on 2019 as well": a clause with no request of its own that
-#: says "also" and names another instrument or window asks for the step before once more, there.
+#: says "also" and names another instrument or window asks for the step before once more, there; so does one that
+#: opens with a joining word ("... as well as crude over the same period", "？以及原油上个月").
 ALSO_RUN = re.compile(r"(?<![a-z])(?:too|as\s+well|also)\W*$|^\W*(?:and\s+)?also\s+(?:on|for|in|over)\s|"
+                      r"^\W*(?:as\s+well\s+as|along\s+with|together\s+with|plus|and\s+also|以及|还有|外加)|"
                        r"也(?:要|再|都)?(?:跑|做|来|训|训练|回测|测|看|算|试)|也(?:一样|照做|同样)")
+#: What joins a second request in Chinese ("，完了看下账户", "，搞完再 tune 一下", "，顺手看下…", "以及…").
+_JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:完了|(?:搞|做|弄|跑)完(?:了|之后|以后|后)?)\s*再?)"
+#: Connectives that join two requests whatever opens the second ("... as well as crude over the same period",
+#: "along with a LightGBM run", "in parallel with a PPO retrain", "plus give me ...", "after which optimise ...",
+#: "以及同期原油", "A -> B -> C"). A cut here is proposed without a head verb; both pieces must still verify.
+_JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\s+parallel|alongside)\s+with|"
+           r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时)\s*|\s*(?:->|→|=>)\s*")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
-    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)(?:use\s+(?:it|that|this|them|those|"
+    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
+    rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime),?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
-    rf"|[,;、]\s*(?:顺便|另外|同时|并且|还要|再|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?={_HEAD_ZH})|(?:顺便|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
+    rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?={_HEAD_ZH}|{_HEAD_EN})|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
+    rf"|{_JOINED}"
     r"|[,;]\s*(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:if|once|should)\s[^,;.]{1,40}?(?:,\s*|\s+)(?:then\s+)?"
+    r"(?:buy|sell|trim|cut|close|dump|add)(?![a-z]))"
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
     r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
     rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
-_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|"
+_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
+                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle)(?![a-z])|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
                    r"找|生成|设计|构造|构建")  # the verbs of a request for factors: "propose five reversal factors"
@@ -131,11 +147,22 @@ def _introduced(norm: str, first: int) -> bool:
     return norm[:first].rstrip().endswith((":", "："))
 
 
+#: A word that points back at what the step before named ("its chart", "它的走势").
+_BACK = re.compile(r"(?<![a-z])(?:its|their|that\s+one's)(?![a-z])|它的|它们的|其")
+
+
+def looks_back(text: str) -> bool:
+    """Whether ``text`` asks for a look at what the step before named ("show its chart", "它的走势")."""
+    return _BACK.search(text) is not None and _LOOK.search(text) is not None and _SAYS.search(text) is not None
+
+
 def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> str | None:
     """The intent a piece holds by lexical cues, when it is a complete action: a request said in
     words (a verb, a look at prices) and, for a run, what it runs on or with named in the piece."""
     text = norm[span[0]:span[1]]
     clause = classify(norm, span, local, None, follows=follows)
+    if looks_back(text) and follows and clause.intent is None and not local.instruments:
+        return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
     if clause.by == "fallback" and not _LOOK.search(text):

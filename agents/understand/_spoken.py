@@ -241,7 +241,8 @@ def _chinese(text: str) -> str:
         value = parse_number(run)
         if value is None or value != int(value):
             return run
-        return str(int(value))
+        # "SYN010两百股": the digits of a name and the amount after it stay apart ("syn010 200股", not "syn010200股")
+        return (" " if before[-1:].isdigit() else "") + str(int(value))
 
     return _CN_RUN.sub(rewrite, text)
 
