@@ -9,20 +9,13 @@ from typing import Any
 import pytest
 
 from agents.spec import TaskSpec
-from agents.understand import load_router, understand
-from evals.understanding import sample_catalog
-from taorui.settings import Settings
+from tests._understand import intents as _intents
+from tests._understand import make_reader
 
 
 @pytest.fixture(scope="module")
 def read() -> Any:
-    catalog = sample_catalog()
-    router = load_router(str(Settings().cache_dir / "router"))
-    return lambda text: understand([text], catalog, router)
-
-
-def _intents(spec: TaskSpec) -> list[str]:
-    return [s.intent for s in spec.steps]
+    return make_reader()
 
 
 def _params(spec: TaskSpec, step: int = 0) -> dict[str, float]:
