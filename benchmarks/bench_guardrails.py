@@ -203,7 +203,10 @@ def bench_propose(n: int, tmp: Path) -> dict[str, float]:
     broker, the broker call, the submission row, the ledger settled, and the durable point.
     """
     gate, clock = _propose_gate(tmp / "propose")
-    return timed(lambda i: _propose_one(gate, clock, i), n)
+    try:
+        return timed(lambda i: _propose_one(gate, clock, i), n)
+    finally:
+        gate.close()
 
 
 def bench_propose_threads(n: int, tmp: Path, threads: int = 4) -> dict[str, float]:
@@ -228,6 +231,8 @@ def bench_propose_threads(n: int, tmp: Path, threads: int = 4) -> dict[str, floa
     for thread in pool:
         thread.join()
     total = time.perf_counter() - start
+    gate.close()
+    gate.close()
     samples.sort()
     return {"n": n, "per_s": n / total, "p50_us": samples[len(samples) // 2] * 1e6,
             "p99_us": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1e6,

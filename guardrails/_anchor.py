@@ -18,25 +18,39 @@ state folder but not the anchor folder can delete or damage the log (detected), 
 hide that rows existed, forge rows, or change a row without ``verify`` saying so.
 
 The anchor is written after the row's commit without an fsync: a killed process loses at
-most the anchor update of its last row (or operation), which leaves the anchor *behind* the log. Rows past
+most the anchor update of its last row (or operation), which leaves the anchor *behind* the log.
+A gate operation's anchor move (:meth:`AuditAnchor.advance_soon`) is written by a
+background thread within a few milliseconds, one write for every operation finished
+meanwhile: rewriting the file was an eighth of a durable proposal. Reading the anchor in
+this process (``AuditLog.verify``) writes what is due first; a killed process may leave the
+anchor those milliseconds behind, which is the benign direction. Rows past
 the anchor are still checked by their MACs, so a lagging anchor is benign; only a log
 *behind* its anchor is reported.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import threading
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from guardrails._db import file_lock
+from guardrails._db import HeldLock
 from taorui_engines.errors import UnavailableError
 
-__all__ = ["AnchorRecord", "AuditAnchor", "load_or_create_key", "row_mac"]
+__all__ = ["AnchorRecord", "AuditAnchor", "flush_anchors", "load_or_create_key", "row_mac"]
+
+logger = logging.getLogger(__name__)
+
+#: How long the background writer gathers anchor moves before writing them.
+ANCHOR_DELAY_S = 0.005
 
 _KEY_FILE = "audit.key"
 _KEY_BYTES = 32
@@ -100,6 +114,9 @@ class AuditAnchor:
         self._log_path = str(Path(log_path).resolve())
         name = hashlib.sha256(self._log_path.encode()).hexdigest()[:16]
         self.path = self.folder / f"audit-{name}.json"
+        self._lock_file = HeldLock(self.folder / ".anchor.lock")
+        self._mutex = threading.Lock()  # threads of this process; the flock excludes other processes
+        self._known: tuple[tuple[int, int, int, int], AnchorRecord] | None = None
 
     def read(self) -> AnchorRecord | None:
         """The stored anchor (None when there is none); a damaged file raises."""
@@ -114,6 +131,27 @@ class AuditAnchor:
         except ValidationError as exc:
             raise UnavailableError(f"the audit anchor {self.path} is damaged: {exc.error_count()} problem(s)") from exc
 
+    def _stat(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+    def _current(self) -> AnchorRecord | None:
+        """:meth:`read`, remembered while the file is the one this instance last wrote or read
+        (same inode, size and times): every replace makes a new inode, so a write by another
+        process or a hand edit is read again."""
+        stat = self._stat()
+        if stat is None:
+            self._known = None
+            return None
+        if self._known is not None and self._known[0] == stat:
+            return self._known[1]
+        record = self.read()
+        self._known = (stat, record) if record is not None else None
+        return record
+
     def authentic(self, record: AnchorRecord) -> bool:
         """True if the anchor's MAC matches its content (it was written with this key)."""
         expected = _anchor_mac(self.key, record.log_id, record.seq, record.hash, record.legacy_rows)
@@ -125,13 +163,97 @@ class AuditAnchor:
         Appends from several processes may finish out of order; the anchor only moves forward.
         An anchor naming another log is left alone: a replaced log must stay detectable.
         """
-        with file_lock(self.folder / ".anchor.lock"):
-            current = self.read()
-            if current is not None and (current.log_id != log_id or current.seq >= seq):
-                return
-            legacy = current.legacy_rows if current is not None else legacy_rows
-            record = AnchorRecord(log_path=self._log_path, log_id=log_id, seq=seq, hash=digest, legacy_rows=legacy,
-                                  mac=_anchor_mac(self.key, log_id, seq, digest, legacy))
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(record.model_dump_json(), encoding="utf-8")
-            os.replace(tmp, self.path)
+        with self._mutex:
+            known = self._known
+            if known is not None and known[1].log_id == log_id and known[1].seq >= seq and self._stat() == known[0]:
+                return  # a thread of this process already moved it past seq (a group commit's siblings)
+            with self._lock_file.held():
+                current = self._current()
+                if current is not None and (current.log_id != log_id or current.seq >= seq):
+                    return
+                legacy = current.legacy_rows if current is not None else legacy_rows
+                record = AnchorRecord(log_path=self._log_path, log_id=log_id, seq=seq, hash=digest,
+                                      legacy_rows=legacy, mac=_anchor_mac(self.key, log_id, seq, digest, legacy))
+                tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+                with open(tmp, "w", encoding="utf-8") as handle:
+                    handle.write(record.model_dump_json())
+                os.replace(tmp, self.path)
+                stat = self._stat()
+                self._known = (stat, record) if stat is not None else None
+
+    def advance_soon(self, log_id: str, seq: int, digest: str) -> None:
+        """:meth:`advance`, written by the background writer within :data:`ANCHOR_DELAY_S`
+        together with every later move of this anchor (see the module docstring)."""
+        _WRITER.submit(self, (log_id, seq, digest))
+
+    def flush(self) -> None:
+        """Write this anchor's pending move now (and wait for one being written)."""
+        _WRITER.flush(self)
+
+    def close(self) -> None:
+        """Write a pending move, then close the lock file's descriptor."""
+        try:
+            self.flush()
+        finally:
+            self._lock_file.close()
+
+
+class _AnchorWriter:
+    """One daemon thread per process that writes the anchors' pending moves in batches."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._writing = threading.Lock()  # a batch being written; flush waits for it
+        self._due: dict[AuditAnchor, tuple[str, int, str]] = {}
+        self._pid = 0
+
+    def submit(self, anchor: AuditAnchor, move: tuple[str, int, str]) -> None:
+        with self._cond:
+            current = self._due.get(anchor)
+            if current is None or move[1] > current[1]:
+                self._due[anchor] = move
+            if self._pid != os.getpid():  # first use, or a forked child: it has no writer thread
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="audit-anchor", daemon=True).start()
+            self._cond.notify()
+
+    def flush(self, anchor: AuditAnchor) -> None:
+        with self._writing:
+            with self._cond:
+                move = self._due.pop(anchor, None)
+            if move is not None:
+                anchor.advance(*move)
+
+    def flush_all(self) -> None:
+        with self._writing:
+            with self._cond:
+                due, self._due = self._due, {}
+            for anchor, move in due.items():
+                try:
+                    anchor.advance(*move)
+                except Exception as exc:  # an anchor left behind is benign; say so and go on
+                    logger.warning("could not move the audit anchor %s: %s", anchor.path, exc)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._due:
+                    self._cond.wait()
+            time.sleep(ANCHOR_DELAY_S)
+            self.flush_all()
+
+    def after_fork(self) -> None:
+        self._cond = threading.Condition()
+        self._writing = threading.Lock()
+        self._due = {}
+        self._pid = 0
+
+
+_WRITER = _AnchorWriter()
+os.register_at_fork(after_in_child=_WRITER.after_fork)
+atexit.register(_WRITER.flush_all)
+
+
+def flush_anchors() -> None:
+    """Write every anchor move this process still owes (before an anchor is read)."""
+    _WRITER.flush_all()

@@ -255,17 +255,25 @@ class HeldLock:
 
 
 class Database:
-    """One SQLite connection with a lock, durable pragmas and error translation."""
+    """One SQLite connection with a lock, durable pragmas and error translation.
+
+    :func:`open_database` shares one instance among the stores of a process that open the
+    same file (the trading state and the approvals live in one file): one connection, one
+    cache, so a ledger write that says how it changes the cached reads
+    (:meth:`keep_cache`) does not throw away the approvals' reads, and the other way round.
+    """
 
     def __init__(self, path: Path, schema: str) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._writes = 0
         self._ticket = 0
+        self._users = 1
         self._cache: dict[Hashable, Any] = {}
         self._cache_version: tuple[int, int] | None = None
         self._cache_epoch: object | None = None
         self._data_version = 0
+        self._patch: Callable[[dict[Hashable, Any]], None] | None = None
         self._file_sync = _FileSync.of(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -296,6 +304,7 @@ class Database:
         with self._lock, _translated(self.path):
             if fast:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._patch = None
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -305,10 +314,43 @@ class Database:
                     raise
                 self._conn.execute("COMMIT")
                 self._writes += 1
+                before = self._cache_version
                 self._ticket = self._file_sync.committed()
+                self._carry_cache(before)
             finally:
+                self._patch = None
                 if fast:
                     self._conn.execute("PRAGMA synchronous=FULL")
+
+    def keep_cache(self, patch: Callable[[dict[Hashable, Any]], None]) -> None:
+        """Inside :meth:`write`: how this write changes the remembered reads (:meth:`cached`).
+
+        After the commit, ``patch`` gets the cache - as it stood just before this
+        transaction - and edits the entries the write changed (replacing values, never
+        mutating them; deleting an entry it cannot update). The cache then stays valid at
+        the new version instead of being dropped: the gate's ledger re-read of a whole day
+        after every write was a quarter of a proposal. It is applied only when the cache
+        was current right before the write (no other commit, in this process or another,
+        came between, as the file's commit count and ``PRAGMA data_version`` say);
+        otherwise the cache is dropped as after any write.
+        """
+        self._patch = patch
+
+    def _carry_cache(self, before: tuple[int, int] | None) -> None:
+        """Apply the write's :meth:`keep_cache` patch when the cache it edits was current."""
+        patch = self._patch
+        if patch is None or before is None or before[1] != self._ticket - 1:
+            return
+        if int(self._conn.execute("PRAGMA data_version").fetchone()[0]) != before[0]:
+            return  # another connection committed since the cache was read: drop it
+        try:
+            patch(self._cache)
+        except Exception:  # a patch that fails leaves nothing half-edited behind
+            logger.exception("cache patch failed for %s; the cache is dropped", self.path)
+            self._cache.clear()
+            self._cache_version = None
+            return
+        self._cache_version = (before[0], self._ticket)
 
     def sync(self) -> None:
         """The durable point of a :func:`group_commit` scope: fsync this file's WAL once for
@@ -352,9 +394,40 @@ class Database:
         return {row[1] for row in self.read(f"PRAGMA table_info({table})")}
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection once the last store sharing it closes."""
         with self._lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            with _SHARED_LOCK:
+                if _SHARED.get(_shared_key(self.path)) is self:
+                    del _SHARED[_shared_key(self.path)]
             self._conn.close()
+
+
+#: Open SQLite databases of this process by (file, pid): stores of one file share one.
+_SHARED: dict[tuple[str, int], Database] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_key(path: Path) -> tuple[str, int]:
+    return str(Path(path).resolve()), os.getpid()
+
+
+def _shared_database(path: Path, schema: str) -> Database:
+    """This process's connection to ``path`` (opened on first use), with ``schema`` applied."""
+    key = _shared_key(path)
+    with _SHARED_LOCK:
+        db = _SHARED.get(key)
+        if db is not None:
+            with db._lock:
+                if db._users > 0:
+                    db._users += 1
+                    with db.write() as conn:
+                        _run_script(conn, schema)
+                    return db
+        db = _SHARED[key] = Database(path, schema)
+        return db
 
 
 class Store(Protocol):
@@ -370,6 +443,9 @@ class Store(Protocol):
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered while nothing changed."""
+
+    def keep_cache(self, patch: Callable[[dict[Hashable, Any]], None]) -> None:
+        """Inside a write: how it changes the remembered reads."""
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """Rows of one query."""
@@ -411,6 +487,9 @@ class PgDatabase:
         with self._lock:
             return compute()
 
+    def keep_cache(self, patch: Callable[[dict[Hashable, Any]], None]) -> None:
+        """Nothing is cached on Postgres."""
+
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """Run one query and return its rows."""
         with self._lock:
@@ -432,7 +511,7 @@ def open_database(path: Path, schema: str, pg_ddl: tuple[str, ...] = ()) -> Stor
     ``TAORUI_DATABASE_URL`` is set (``pg_ddl``: Postgres-only statements, e.g. triggers)."""
     url = sqlstore.database_url()
     if url is None:
-        return Database(path, schema)
+        return _shared_database(path, schema)
     return PgDatabase(url, path, schema, pg_ddl)
 
 

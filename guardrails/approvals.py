@@ -85,6 +85,7 @@ class ApprovalStore:
 
     def __init__(self, path: Path) -> None:
         self._db = open_database(path, _SCHEMA)
+        self._closed = False
 
     def create(
         self, order: Order, reasons: Sequence[Reason], policy_hash: str, created: datetime, expires: datetime,
@@ -184,8 +185,10 @@ class ApprovalStore:
         return changed == 1
 
     def close(self) -> None:
-        """Close the file."""
-        self._db.close()
+        """Close the file (once: the connection may be shared with the trading state)."""
+        if not self._closed:
+            self._closed = True
+            self._db.close()
 
 
 def not_open_message(request: ApprovalRequest) -> str:

@@ -51,7 +51,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardrails._anchor import AnchorRecord, AuditAnchor, row_mac
+from guardrails._anchor import AnchorRecord, AuditAnchor, flush_anchors, row_mac
 from guardrails._db import defer_sync, open_database
 from guardrails.reference import Clock, system_clock
 
@@ -371,7 +371,7 @@ class AuditLog:
         self._db.sync()
         pending, self._unanchored = self._unanchored, None
         if pending is not None:
-            self._anchor.advance(self.log_id, *pending)
+            self._anchor.advance_soon(self.log_id, *pending)
 
     def count(self) -> int:
         """Rows in the log."""
@@ -400,6 +400,7 @@ class AuditLog:
         """Walk the chain and check it against its MACs and its anchor; report the first row
         that is edited, forged, missing or out of place."""
         _flush_path(self.path)
+        flush_anchors()  # moves of this process's operations still waiting for the writer
         rows = self._db.read("SELECT seq, time, kind, payload, prev_hash, hash, mac FROM audit ORDER BY seq")
         head = self._db.read("SELECT seq, hash FROM audit_head WHERE id = 1")
         anchor = self._anchor.read()
@@ -433,12 +434,15 @@ class AuditLog:
         return None
 
     def close(self) -> None:
-        """Write what is buffered, then close the file."""
+        """Write what is buffered, then close the file (a second call does nothing)."""
+        if self._closed:
+            return
         try:
             self.flush()
         finally:
             self._closed = True
             atexit.unregister(self._exit_hook)
+            self._anchor.close()
             self._db.close()
 
 

@@ -20,10 +20,12 @@ change by any other connection or process is still seen by the next read.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -111,6 +113,58 @@ def _ts(moment: datetime) -> float:
     return moment.timestamp()
 
 
+# How a ledger write changes the remembered reads (``Database.keep_cache``): the cached
+# values are immutable tuples; each is replaced, never edited in place.
+def _unchanged(cache: dict[Hashable, Any]) -> None:
+    """A write that changed nothing the cache holds."""
+
+
+def _since_keys(cache: dict[Hashable, Any]) -> list[tuple[str, float]]:
+    """The cached days of counted rows, newest two only: older ones (asked before the market
+    clock crossed midnight) are dropped rather than carried, as they grow with every write."""
+    keys = sorted((k for k in cache if isinstance(k, tuple) and k[0] == "since"), key=lambda k: k[1])
+    for stale in keys[:-2]:
+        del cache[stale]
+    return keys[-2:]
+
+
+def _ledger_added(cache: dict[Hashable, Any], row: Submission) -> None:
+    """A new ``sending`` row: into every day's counted rows it falls in, in flight, its symbol sent."""
+    for key in _since_keys(cache):
+        if row.time >= key[1]:
+            times, rows = cache[key]
+            at = bisect_right(times, row.time)
+            cache[key] = ((*times[:at], row.time, *times[at:]), (*rows[:at], row, *rows[at:]))
+    flying = cache.get("in_flight")
+    if flying is not None:
+        at = bisect_right([r.time for r in flying], row.time)
+        cache["in_flight"] = (*flying[:at], row, *flying[at:])
+    symbols = cache.get("symbols")
+    if symbols is not None:
+        cache["symbols"] = symbols | {row.symbol}
+
+
+def _ledger_settled(cache: dict[Hashable, Any], key: str, status: SubmissionStatus) -> None:
+    """A row's status moved: it stays counted (``sent``) or leaves the counted rows."""
+    counted = status.value in COUNTED
+    for ckey in _since_keys(cache):
+        times, rows = cache[ckey]
+        at = next((i for i in range(len(rows) - 1, -1, -1) if rows[i].key == key), None)
+        if at is not None:
+            if counted:
+                cache[ckey] = (times, (*rows[:at], rows[at].model_copy(update={"status": status}), *rows[at + 1:]))
+            else:
+                cache[ckey] = ((*times[:at], *times[at + 1:]), (*rows[:at], *rows[at + 1:]))
+    flying = cache.get("in_flight")
+    if flying is not None:
+        if status is SubmissionStatus.SENDING:
+            cache.pop("in_flight")  # back in flight (not a move the gate makes): read again
+        else:
+            cache["in_flight"] = tuple(r for r in flying if r.key != key)
+    if not counted:
+        cache.pop("symbols", None)  # the symbol may have no counted row left: read again
+
+
 _DAY_S = 86_400.0
 
 #: Portable upsert (SQLite >= 3.24 and Postgres) of the one marks row.
@@ -124,6 +178,7 @@ class TradingStateStore:
 
     def __init__(self, path: Path) -> None:
         self._db = open_database(path, _SCHEMA)
+        self._closed = False
         columns = self._db.columns("submissions")
         with self._db.write() as conn:  # ledgers written before rows had a status
             if "status" not in columns:
@@ -189,14 +244,24 @@ class TradingStateStore:
         return Marks(**dict(rows[0])) if rows else Marks()
 
     def mark(self, equity: float, at: datetime) -> Marks:
-        """Record equity: raise the high-water mark, start a new day at its first mark."""
+        """Record equity: raise the high-water mark, start a new day at its first mark.
+
+        A mark that would store what is stored already (equity unchanged since the last mark
+        of the same day - a burst of orders at one market time) writes nothing.
+        """
         day = at.date().isoformat()
+        known = self.marks()
+        if (known.day == day and known.last_equity == equity and known.day_start_equity is not None
+                and known.high_water_mark is not None and known.high_water_mark >= equity):
+            return known
         with self._db.write() as conn:
             row = conn.execute("SELECT high_water_mark, day, day_start_equity FROM marks WHERE id = 1").fetchone()
             hwm = equity if row is None or row[0] is None else max(row[0], equity)
             start = equity if row is None or row[1] != day or row[2] is None else row[2]
             conn.execute(_UPSERT_MARKS, (hwm, day, start, equity))
-        return Marks(high_water_mark=hwm, day=day, day_start_equity=start, last_equity=equity)
+            marks = Marks(high_water_mark=hwm, day=day, day_start_equity=start, last_equity=equity)
+            self._db.keep_cache(lambda cache: cache.__setitem__("marks", marks))
+        return marks
 
     # ledger ----------------------------------------------------------------------------
     def begin_submission(self, sub: Submission) -> None:
@@ -205,6 +270,9 @@ class TradingStateStore:
         A key whose earlier attempt ended ``not_sent`` or ``refused`` may be attempted again.
         """
         with self._db.write() as conn:
+            found = conn.execute("SELECT status FROM submissions WHERE key = ?", (sub.key,)).fetchone()
+            if found is not None and found[0] in COUNTED:
+                self._db.keep_cache(_unchanged)  # the key is taken: the upsert below changes nothing
             conn.execute(
                 "INSERT INTO submissions (key, symbol, side, qty, time, approval_id, status, notional)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT(key) DO UPDATE SET"
@@ -213,11 +281,19 @@ class TradingStateStore:
                 " WHERE submissions.status NOT IN ('sending', 'sent')",
                 (sub.key, sub.symbol, sub.side, sub.qty, sub.time, sub.approval_id, sub.notional),
             )
+            if found is None:  # a new row: the newest rowid, so it sorts after every row of its time
+                row = sub.model_copy(update={"status": SubmissionStatus.SENDING})
+                self._db.keep_cache(lambda cache: _ledger_added(cache, row))
 
     def end_submission(self, key: str, status: SubmissionStatus) -> None:
         """Record how the broker call ended."""
         with self._db.write() as conn:
+            found = conn.execute("SELECT status FROM submissions WHERE key = ?", (key,)).fetchone()
             conn.execute("UPDATE submissions SET status = ? WHERE key = ?", (status.value, key))
+            if found is None:
+                self._db.keep_cache(_unchanged)
+            elif found[0] == SubmissionStatus.SENDING.value:  # the gate's move: from in flight to settled
+                self._db.keep_cache(lambda cache: _ledger_settled(cache, key, status))
 
     def submission(self, key: str) -> Submission | None:
         """The ledger row of ``key``, if any."""
@@ -289,5 +365,7 @@ class TradingStateStore:
         self._db.sync()
 
     def close(self) -> None:
-        """Close the file."""
-        self._db.close()
+        """Close the file (once: the connection may be shared with the approvals)."""
+        if not self._closed:
+            self._closed = True
+            self._db.close()

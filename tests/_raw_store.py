@@ -48,6 +48,11 @@ class RawStore:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
+    def commit(self) -> None:
+        """Commit what was executed (Postgres statements commit as they run)."""
+        if self._sqlite is not None:
+            self._sqlite.commit()
+
     def close(self) -> None:
         """Commit and close."""
         if self._pg is not None:

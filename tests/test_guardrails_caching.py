@@ -4,16 +4,18 @@ log in their place in the chain."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from guardrails import AuditKind, Decision, ReasonCode, TradingState
+from guardrails import AuditKind, Decision, ReasonCode
 from guardrails.audit import AuditLog
 from guardrails.gate import AUDIT_FILE, STATE_FILE
-from guardrails.state import TradingStateStore
+from guardrails.state import Submission, SubmissionStatus, TradingStateStore
 from tests._raw_store import RawStore
 from tests.test_guardrails_fakes import T0, make_gate, order
 
@@ -24,12 +26,13 @@ def test_a_halt_from_a_second_connection_blocks_the_next_check(tmp_path: Path) -
     gate, _, _, _ = make_gate(tmp_path)
     assert gate.check(order(qty=1)).decision is Decision.ALLOW
     assert gate.check(order(qty=1)).decision is Decision.ALLOW  # now served from the cache
-    other = TradingStateStore(tmp_path / "state" / STATE_FILE)  # its own connection, as `taorui risk halt`
-    other.escalate(TradingState.HALTED, "kill switch", "ana", T0)
+    with RawStore(tmp_path / "state" / STATE_FILE) as other:  # its own connection, as another process's
+        other.execute("INSERT INTO trading_state VALUES (1, 'halted', 'kill switch', 'ana', 0) ON CONFLICT (id)"
+                      " DO UPDATE SET state = excluded.state")
+        other.commit()
     result = gate.check(order(qty=1))
     assert result.decision is Decision.REJECT
     assert ReasonCode.TRADING_HALTED in {r.code for r in result.reasons}
-    other.close()
 
 
 def test_a_halt_from_another_process_blocks_the_next_check(tmp_path: Path) -> None:
@@ -40,7 +43,7 @@ def test_a_halt_from_another_process_blocks_the_next_check(tmp_path: Path) -> No
         from datetime import UTC, datetime
         from pathlib import Path
         from guardrails import TradingState
-        from guardrails.state import TradingStateStore
+        from guardrails.state import Submission, SubmissionStatus, TradingStateStore
         TradingStateStore(Path(sys.argv[1])).escalate(TradingState.HALTED, "kill switch", "ana", datetime.now(UTC))
     """)
     subprocess.run([sys.executable, "-c", script, str(tmp_path / "state" / STATE_FILE)], check=True, cwd=REPO)
@@ -79,3 +82,79 @@ def test_buffered_check_rows_are_written_within_the_flush_interval(tmp_path: Pat
             count = conn.execute("SELECT COUNT(*) FROM audit WHERE kind = 'check'").fetchone()[0]
         time.sleep(0.05)
     assert count == 1
+
+
+# The ledger's remembered reads are edited by the gate's own writes (Database.keep_cache)
+# instead of being read again; they must equal a fresh read after any sequence of writes.
+def _fresh(path: Path, floor: float) -> tuple[list[tuple[str, str]], list[str], set[str]]:
+    with RawStore(path) as conn:  # outside our code: no cache at all
+        since = [(r[0], r[1]) for r in conn.execute(
+            "SELECT key, status FROM submissions WHERE time >= ? AND status IN ('sending', 'sent') ORDER BY time, rowid",
+            (floor,)).fetchall()]
+        flying = [r[0] for r in conn.execute("SELECT key FROM submissions WHERE status = 'sending'").fetchall()]
+        symbols = {r[0] for r in conn.execute(
+            "SELECT DISTINCT symbol FROM submissions WHERE status IN ('sending', 'sent')").fetchall()}
+    return since, sorted(flying), symbols
+
+
+def _cached(store: TradingStateStore, since: datetime) -> tuple[list[tuple[str, str]], list[str], set[str]]:
+    rows = store.submissions_since(since)
+    return ([(r.key, r.status.value) for r in rows], sorted(r.key for r in store.in_flight()),
+            set(store.symbols_sent()))
+
+
+def test_the_ledger_cache_edited_by_writes_equals_a_fresh_read(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE
+    store = TradingStateStore(path)
+    rng = random.Random(7)
+    day = T0.replace(hour=0)
+    keys: list[str] = []
+    for step in range(300):
+        since = day + timedelta(hours=rng.choice([0, 0, 6]))
+        assert _cached(store, since) == _fresh(path, since.timestamp()), step  # warms (or checks) the cache
+        move = rng.random()
+        if move < 0.5 or not keys:  # a new row, at times in and out of order, sometimes another day
+            key = f"k{step}"
+            keys.append(key)
+            at = day + timedelta(hours=rng.uniform(-30, 30))
+            store.begin_submission(Submission(key=key, symbol=rng.choice(["SP500", "NDX", "GOLD"]), side="buy",
+                                              qty=1, time=at.timestamp()))
+        elif move < 0.85:  # a row settles: sent, refused or never sent
+            store.end_submission(rng.choice(keys), rng.choice(list(SubmissionStatus)))
+        else:  # a refused or unsent key tried again (or a taken key, which changes nothing)
+            key = rng.choice(keys)
+            store.begin_submission(Submission(key=key, symbol="GOLD", side="sell", qty=2,
+                                              time=(day + timedelta(hours=rng.uniform(0, 20))).timestamp()))
+        if step % 50 == 49:  # another connection writes: the cache must notice, not patch over it
+            with RawStore(path) as conn:
+                conn.execute("UPDATE submissions SET status = 'refused' WHERE key = ?", (rng.choice(keys),))
+                conn.commit()
+    store.close()
+
+
+def test_a_mark_that_changes_nothing_writes_nothing(tmp_path: Path) -> None:
+    store = TradingStateStore(tmp_path / STATE_FILE)
+    first = store.mark(100.0, T0)
+    with RawStore(tmp_path / STATE_FILE) as conn:
+        before = conn.execute("PRAGMA data_version").fetchone()[0]
+        assert store.mark(100.0, T0 + timedelta(minutes=5)) == first
+        assert conn.execute("PRAGMA data_version").fetchone()[0] == before  # no commit happened
+        assert store.mark(90.0, T0 + timedelta(minutes=6)).last_equity == 90.0
+        assert conn.execute("PRAGMA data_version").fetchone()[0] != before
+    later = store.mark(95.0, T0 + timedelta(days=1))
+    assert (later.day_start_equity, later.high_water_mark) == (95.0, 100.0)
+    store.close()
+
+
+def test_the_anchor_of_a_gate_operation_is_written_soon_and_before_a_verify(tmp_path: Path) -> None:
+    gate, _, _, _ = make_gate(tmp_path)
+    gate.propose(order(qty=2))
+    report = gate.verify()  # writes the pending move first
+    assert report.ok and report.anchored_seq == report.records
+    gate.propose(order(qty=3, key="later"))
+    anchor = gate.audit_log.anchor_path
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and f'"seq":{gate.audit_log.count()}' not in anchor.read_text():
+        time.sleep(0.01)  # the background writer, without anyone reading
+    assert f'"seq":{gate.audit_log.count()}' in anchor.read_text()
+    gate.close()
