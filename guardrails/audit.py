@@ -232,6 +232,7 @@ class AuditLog:
         self._key = self._anchor.key
         self.log_id = self._open_meta()
         self._pending: list[tuple[AuditKind, str, str]] = []
+        self._held = threading.local()  # rows held by each thread (:meth:`hold`)
         self._pending_lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._unanchored: tuple[int, str] | None = None
@@ -297,14 +298,64 @@ class AuditLog:
         self.flush()  # buffered check rows happened first: they keep their place in the chain
         text = canonical_json(payload)
         time = self._clock().isoformat()
-        with self._db.write(durable=durable) as conn:
-            seq, prev, digest, mac = self._insert(conn, kind.value, time, text)
+        held = self._take_held()
+        try:
+            with self._db.write(durable=durable) as conn:
+                for held_kind, held_time, held_text in held:  # this thread's held rows came first
+                    self._insert(conn, held_kind.value, held_time, held_text)
+                seq, prev, digest, mac = self._insert(conn, kind.value, time, text)
+        except BaseException:
+            self._held_rows().extend(held)  # rolled back with the row: still owed
+            raise
         if durable:  # a dry-run row is anchored by the next durable row, which covers it in the chain
             if defer_sync(self):
                 self._unanchored = (seq, digest)
             else:
                 self._anchor.advance(self.log_id, seq, digest)
         return seq, time, text, prev, digest, mac
+
+    def hold(self, kind: AuditKind, payload: Mapping[str, Any]) -> None:
+        """Serialise a durable row now and write it with this thread's next row, in the same
+        transaction, before it (or at :meth:`release`).
+
+        For a proposal: its row and the decision row commit together - one transaction, not
+        two - and both before anything the decision causes. Nothing happens between them
+        that moves money, so a process killed in between has decided nothing that needed
+        recording; every path out of the operation writes it (``Gate.propose`` releases it
+        in ``finally``).
+        """
+        self._held_rows().append((kind, self._clock().isoformat(), canonical_json(payload)))
+
+    def release(self) -> None:
+        """Write this thread's held rows, if any are left (durable, like :meth:`write`)."""
+        held = self._take_held()
+        if not held:
+            return
+        self.flush()
+        try:
+            with self._db.write() as conn:
+                for kind, time, text in held:
+                    seq, _, digest, _ = self._insert(conn, kind.value, time, text)
+        except BaseException:
+            self._held_rows().extend(held)
+            raise
+        if defer_sync(self):
+            self._unanchored = (seq, digest)
+        else:
+            self._anchor.advance(self.log_id, seq, digest)
+
+    def _held_rows(self) -> list[tuple[AuditKind, str, str]]:
+        rows: list[tuple[AuditKind, str, str]] | None = getattr(self._held, "rows", None)
+        if rows is None:
+            rows = self._held.rows = []
+        return rows
+
+    def _take_held(self) -> list[tuple[AuditKind, str, str]]:
+        rows: list[tuple[AuditKind, str, str]] | None = getattr(self._held, "rows", None)
+        if not rows:
+            return []
+        self._held.rows = []
+        return rows
 
     def _insert_batch(self, conn: sqlite3.Connection, rows: list[tuple[AuditKind, str, str]]) -> None:
         """Chain ``rows`` after the head in one statement batch (the same rows as one

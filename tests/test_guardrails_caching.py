@@ -12,6 +12,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from guardrails import AuditKind, Decision, ReasonCode
 from guardrails.audit import AuditLog
 from guardrails.gate import AUDIT_FILE, STATE_FILE
@@ -157,4 +159,20 @@ def test_the_anchor_of_a_gate_operation_is_written_soon_and_before_a_verify(tmp_
     while time.monotonic() < deadline and f'"seq":{gate.audit_log.count()}' not in anchor.read_text():
         time.sleep(0.01)  # the background writer, without anyone reading
     assert f'"seq":{gate.audit_log.count()}' in anchor.read_text()
+    gate.close()
+
+
+def test_a_proposal_row_held_for_its_decision_is_written_when_the_decision_fails(tmp_path: Path) -> None:
+    gate, _, _, _ = make_gate(tmp_path)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("price source exploded")
+
+    gate._evaluate = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        gate.propose(order(qty=2, key="held"))
+    rows = gate.audit_log.records()
+    assert [r.kind for r in rows] == [AuditKind.PROPOSAL]
+    assert rows[0].payload["order"]["key"] == "held"
+    assert gate.verify().ok
     gate.close()
