@@ -92,3 +92,21 @@ def test_a_search_then_its_winner_out_of_sample_grades_either_way(understander: 
         assert grade(one, spec) == [] and grade(two, spec) == []
         assert grade(wrong, spec) != []
         assert grade(other, spec) != []  # a backtest of another strategy is a step of its own
+
+
+def test_the_in_sample_span_of_a_split_grades_as_data_or_training_window(
+        understander: Callable[[str], TaskSpec]) -> None:
+    """"Search on A, hold out B": A is where the search runs, named the data or the training
+    window with equal right - but only beside a test window, and only for the same span."""
+    spec = understander("find the best RSI period for gold on 2018-2023, keep 2024-2025 as holdout")
+    search = [{"intent": "optimize_strategy"}]
+    as_data = {"language": "en", "expect": {"steps": search, "stated": {"data_window": ["2018-01-01", "2023-12-31"],
+                                                       "test_window": ["2024-01-01", "2025-12-31"]}}}
+    as_train = {"language": "en", "expect": {"steps": search, "stated": {"train_window": ["2018-01-01", "2023-12-31"]}}}
+    other_span = {"language": "en", "expect": {"steps": search, "stated": {"data_window": ["2016-01-01", "2023-12-31"]}}}
+    assert grade(as_data, spec) == [] and grade(as_train, spec) == []
+    assert grade(other_span, spec) != []
+    plain = understander("backtest the RSI strategy on gold over 2018-2023")  # no test window: no equivalence
+    assert plain.intents == ("backtest_strategy",)
+    assert grade({"language": "en", "expect": {"steps": [{"intent": "backtest_strategy"}],
+                                                "stated": {"train_window": ["2018-01-01", "2023-12-31"]}}}, plain) != []
