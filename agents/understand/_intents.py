@@ -42,7 +42,8 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
                  "律师", "合法吗", "admin panel", "admin console", "admin page", "break into", "hack into", "get into my old",
                  "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
-                 "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt")
+                 "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt",
+                 "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",
@@ -140,6 +141,10 @@ def _factor_intent(text: str, found: Found) -> str | None:
     return "mine_factors"
 
 
+#: "调整纳斯达克布林通道的周期参数", "把布林带的参数调到最好": a search said around its object.
+_TUNE_SPREAD = re.compile(r"调整[^，,。；;]{0,16}?参数|参数[^，,。；;]{0,4}?调(?:到|成|至)?(?:最好|最优|最佳|最合适)")
+
+
 def _research_intent(text: str, found: Found) -> str | None:
     if found.algos or lex.has_any(text, lex.CUES["rl"]):
         return "train_rl"
@@ -150,7 +155,7 @@ def _research_intent(text: str, found: Found) -> str | None:
     if not found.instruments and _PICKER.search(text) and (found.top_k or found.top_pct or _STOCKS.search(text)):
         return "train_model"  # "用AI帮我挑五只股票", "an AI model that tells me which stocks to buy": a stock-picking model
     optimize = lex.has_any(text, lex.CUES["optimize"]) or bool(found.grid) or bool(found.tune) \
-        or _BEST_OF.search(text) is not None
+        or _BEST_OF.search(text) is not None or _TUNE_SPREAD.search(text) is not None
     if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune
                      or found.grid):
         return "optimize_strategy"

@@ -61,7 +61,8 @@ UNIVERSES: Mapping[str, tuple[str, ...]] = {
                 "syn000到syn119", "syn000至syn119", "syn000-syn119", "syn000~syn119", "syn000 to syn119", "syn000..syn119",
                 "sample stocks", "stock universe", "the universe", "合成股票池", "样本股票池", "合成股票", "合成a股",
                 "股票池", "样本池", "合成池", "synthetic stock pool", "synthetic pool", "stock pool", "synthetic stock universe",
-                "synthetic equities", "synthetic names", "sample stock pool", "synthetic universe of stocks", "合成股",
+                "synthetic equities", "synthetic names", "synth stocks", "synth universe", "synth names", "synth stock pool",
+                "synth pool", "synthetic stock", "sample stock pool", "synthetic universe of stocks", "合成股",
                 "合成样本股"),
 }
 
@@ -93,7 +94,7 @@ FEATURE_SETS: Mapping[str, tuple[str, ...]] = {
 
 #: Rule strategies (Backtrader library names).
 STRATEGIES: Mapping[str, tuple[str, ...]] = {
-    "buy_and_hold": ("buy_and_hold", "just buying and holding", "buying and holding", "just holding", "just hold it", "just hold", "and do nothing", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
+    "buy_and_hold": ("buy_and_hold", "hodl", "hodling", "just hodl", "just buying and holding", "buying and holding", "just holding", "just hold it", "just hold", "and do nothing", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
                      "拿着不动", "拿住不动", "持股不动", "一直拿着", "一直持有", "躺平持有", "拿着不卖",
                      "passive holding", "passively holding", "passively hold", "hold passively", "holding passively",
                      "passive buy and hold", "passive benchmark", "被动持有", "被动持仓", "被动投资"),
@@ -153,7 +154,7 @@ THEMES: Mapping[str, tuple[str, ...]] = {
                   "bid-ask", "冲击成本", "好不好交易", "容易成交", "买卖价差"),
     "turnover": ("turnover", "换手率", "换手", "change hands", "changes hands", "changing hands", "trading frequency"),
     "value": ("value", "valuation", "book-to-market", "price-to-book", "价值", "估值", "市盈率", "市净率"),
-    "quality": ("quality", "profitability", "roe", "质量", "盈利能力"),
+    "quality": ("quality", "profitability", "roe", "质量", "品质", "盈利能力", "盈利质量"),
 }
 
 #: Cue words per intent (strong evidence when present). Order within a tuple does not matter.
@@ -185,7 +186,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
     "evaluate": ("evaluate", "evaluation", "test", "assess", "check", "measure", "ic", "rank ic", "icir",
                  "评估", "检验", "测试", "看看", "效果"),
     "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
-              "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "买入", "买进", "购买",
+              "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "ape into", "aping", "买入", "买进", "购买",
               "加仓", "卖出", "卖掉", "减仓", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
     "account": ("how much risk", "risk am i running", "risk are we running", "my risk", "our risk", "positions", "position", "postions", "positons", "possitions", "holdings", "account", "portfolio", "cash",
                 "where we stand", "where do we stand", "the book", "my book", "our book", "waiting for my approval",
@@ -203,14 +204,14 @@ CUES: Mapping[str, tuple[str, ...]] = {
                 "手里还有多少", "手上还有多少", "手里有多少", "手上有多少", "手头还有多少", "手里还剩", "手上还剩",
                 "还持有多少", "还拿着多少", "审批队列", "待批",
                 "risk status", "trading state", "pending approvals", "exposure", "drawdown", "buying power",
-                "am i in the red", "am i in the green", "in the red am i", "in the green am i", "are we in the red",
+                "am i in the red", "am i in the green", "my bags", "am i rekt", "are we rekt", "in the red am i", "in the green am i", "are we in the red",
                 "are we in the green", "in the red are we", "am i underwater", "are we underwater", "am i up or down",
                 "are we up or down",
                 "持仓", "仓位", "账户", "资金", "现金", "余额", "盈亏", "浮盈", "浮亏", "占比", "各占多少", "占多少比例", "风控", "交易状态", "待审批", "风险状态", "敞口"),
     "cycle": ("trading cycle", "daily cycle", "today's cycle", "todays cycle", "run today", "rebalance", "run the daily", "today's trades", "todays trades", "today's orders", "今天该买该卖", "日度流程",
               "每日流程", "今日流程", "当日流程",
               "do the daily", "daily run",
-              "daily rebalance", "run the cycle", "交易循环", "今日交易", "今天的交易", "每日交易", "调仓", "再平衡",
+              "daily rebalance", "run the cycle", "交易循环", "今日交易", "今天的交易", "每日交易", "调仓", "调个仓", "调下仓", "调一下仓", "调一调仓", "再平衡",
               "日内循环", "交易周期"),
     "recall": ("recall", "metrics only", "look up the run", "pull up the run", "last time", "previous run", "previous backtest", "previously", "remember", "remind me", "have we",
                "did we", "we trained", "we ran", "we tested", "we did", "we evaluated", "we mined", "we backtested",

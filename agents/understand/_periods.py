@@ -583,6 +583,8 @@ _FEATURE_EN = (r"(?!\s+(?:moving|rolling|average|avg|ma|sma|ema|high|low|highs|l
 _REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding|final)"
 _UNITS_EN = r"(?P<u>years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?|quarters?|qtrs?|sessions?|decades?)"
 _UNITS_ZH = r"(?P<u>年|个月|月|周|个?星期|个?礼拜|天|日|个?交易日|个?季度)"
+#: A quarter in Chinese: "第四季度", and in Taiwan and Hong Kong often "第四季".
+_QW = r"(?:季度|季(?![节风]))"
 
 
 @cache
@@ -635,9 +637,9 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?P<q>[1-4])q\s*(?:{_Y}|'?(?P<yy>\d\d){_E})", _quarter),
         (rf"{_B}(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th|last|final)\s+(?:fiscal\s+)?quarter"
          rf"\s+(?:of\s+|in\s+)?{_YE}", _quarter),
-        (rf"{_YZ}\s*(?:的)?\s*(?:第\s*)?(?P<q>[1-4一二三四])\s*季度", _quarter),
+        (rf"{_YZ}\s*(?:的)?\s*(?:第\s*)?(?P<q>[1-4一二三四])\s*{_QW}", _quarter),
         (rf"{_YZ}\s*(?:的)?\s*q(?P<q>[1-4]){_E}", _quarter),
-        (rf"{_YZ}\s*(?:第\s*)?(?P<q1>[1-4一二三四])\s*(?:季度)?\s*(?:-|~|到|至)\s*(?:第\s*)?(?P<q2>[1-4一二三四])\s*季度",
+        (rf"{_YZ}\s*(?:第\s*)?(?P<q1>[1-4一二三四])\s*(?:{_QW})?\s*(?:-|~|到|至)\s*(?:第\s*)?(?P<q2>[1-4一二三四])\s*{_QW}",
          _quarter_span),
         (rf"{_B}h(?P<h>[12])\s*(?:of\s+|,\s*|/|-)?\s*{_YE}", _half),
         (rf"{_Y_RAW}\s*[-/]?\s*h(?P<h>[12]){_E}", _half),
@@ -675,6 +677,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"(?<![\d年]){_CM}\s*月\s*{_CD}\s*[日号]", _partial_day),
         (rf"{_B}q(?P<q>[1-4]){_E}", _partial_quarter),
         (r"(?<![\d年])(?:第\s*)?(?P<q>[1-4一二三四])\s*季度", _partial_quarter),
+        (r"(?<![\d年])第\s*(?P<q>[1-4一二三四])\s*季(?![节度风])", _partial_quarter),
         # relative to today
         (rf"{_B}(?:the\s+)?(?:very\s+)?{_REL_WORD_EN}\s+{_NUM_EN}\s+(?P<td>trading\s+|business\s+|calendar\s+)?"
          rf"{_UNITS_EN}{_E}(?!-){_FEATURE_EN}", _rolling_en),
@@ -1000,7 +1003,7 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
         right = (item.end, nxt.start if nxt else clause[1])
         before = prev if _usable(prev, text, clause, item) and _filler(text, *left) else None
         after = nxt if _usable(nxt, text, clause, item) and _filler(text, *right) and not _points_forward(text, nxt) \
-            else None
+            and not _leads_into(text, nxt, items[k + 2] if k + 2 < len(items) else None) else None
         if before and after:
             roles[item.start] = str((before if first_is_role else after).role)
         elif before or after:
@@ -1016,6 +1019,14 @@ def _points_forward(text: str, item: _Item | None) -> bool:
     """"generalises to", "checked on", "estimating on": a role that ends in a preposition names
     the window after it, never the one before."""
     return item is not None and re.search(r"(?:\s|^)(?:to|on|over)$", text[item.start:item.end]) is not None
+
+
+def _leads_into(text: str, role: _Item | None, following: _Item | None) -> bool:
+    """"Q1-Q3 2024 test on Q4 2024": a role word followed by a preposition and then a window
+    names that window, not the one before it."""
+    return (role is not None and following is not None and following.role is None
+            and re.match(r"\s*(?:on|over|in|to|from|during)\s", text[role.end:following.start] + " ") is not None
+            and _filler(text, role.end, following.start))
 
 
 def _nearest_roles(items: list[_Item], before_first: bool) -> list[str | None]:
