@@ -241,6 +241,7 @@ _BARE_AFTER = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[
                          r"days?|d\b|日|天|bars?))")
 #: "twenty period", "a 14-period RSI", "55 bar lookback": the number before the word that names it.
 _PERIOD_WORD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:periods?\b|bars?\s+lookback|days?\s+lookback|days?\s+window"
+                          r"|(?:days?|bars?)\s+(?:look-?back\s+)?period\b"
                           r"|day\s+lookback|日周期|周期)")
 _LEADING_PERIOD = re.compile(r"(?<![\d.])(\d{1,3})\s*-?\s*(?:day|日|天)(?=\s*(?:,|，|、|\s)\s*\d(?:\.\d)?\s*(?:-?\s*(?:sigma|std|"
                              r"standard deviations?|sd)|倍标准差|个标准差))")
@@ -638,7 +639,9 @@ _CASH = re.compile(
     r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
-    r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)")
+    r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
+    r"(?:start(?:ing)?\s+(?:out\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
+    r"(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million|mm)|\d{1,3}(?:,\d{3})+|\d{4,})(?!\s*(?:shares?|lots?|units?|contracts?|steps?))")
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
@@ -970,7 +973,8 @@ _APPROVAL_RE = re.compile(
     r"(?:run|put|pass)\s+(?:it|them|that|this|the\s+(?:orders?|trades?))\s+(?:past|by)\s+me\b|(?:subject to|with|pending|needs?|requires?|after|until|w/)\s+(?:my|our)\s+"
     r"(?:approval|ok|okay|sign[- ]?off|go[- ]ahead|confirmation|consent)|(?:don'?t|do not|never)\s+(?:send|place|submit|"
     r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交)(?:之?前|以前)\s*(?:先|请|要)?"
-    r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认)|(?:我|经我|等我|让我|需要我|由我)\s*"
+    r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认|跟我说|和我说|跟我讲|说一声)|"
+    r"(?<![a-z])(?:in|with|under|using)\s+(?:an?\s+|the\s+)?(?:approval|supervised|sign-?off)[- ]mode(?![a-z])|审批模式|(?:我|经我|等我|让我|需要我|由我)\s*"
     r"(?:确认|批准|同意|审批|点头|拍板)(?:后|之后|了)?(?:再|才)?")
 
 

@@ -48,7 +48,8 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
-            r"买入?|卖出?|减仓|加仓|清仓|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿)(?=最优|最佳|最好))")
+            r"买入?|卖出?|减仓|加仓|清仓|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿)(?=最优|最佳|最好)|"
+            r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱)))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
 _SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
             r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on)\s")
@@ -60,7 +61,7 @@ ALSO_RUN = re.compile(r"(?<![a-z])(?:too|as\s+well|also)\W*$|^\W*(?:and\s+)?also
                       r"^\W*(?:as\s+well\s+as|along\s+with|together\s+with|plus|and\s+also|以及|还有|外加)|"
                        r"也(?:要|再|都)?(?:跑|做|来|训|训练|回测|测|看|算|试)|也(?:一样|照做|同样)")
 #: What joins a second request in Chinese ("，完了看下账户", "，搞完再 tune 一下", "，顺手看下…", "以及…").
-_JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:完了|(?:搞|做|弄|跑)完(?:了|之后|以后|后)?)\s*再?)"
+_JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:完了|(?:搞|做|弄|跑|调|训|测|挖|买|卖)完(?:了|之后|以后|后)?)\s*再?)"
 #: Connectives that join two requests whatever opens the second ("... as well as crude over the same period",
 #: "along with a LightGBM run", "in parallel with a PPO retrain", "plus give me ...", "after which optimise ...",
 #: "以及同期原油", "A -> B -> C"). A cut here is proposed without a head verb; both pieces must still verify.
