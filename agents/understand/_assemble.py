@@ -393,9 +393,10 @@ def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str,
 
 
 #: "the best one", "the winner", "最优参数": the result of a search, run again.
-_WINNER = re.compile(r"(?<![a-z])(?:best|winning|winner|optimal|top)(?![a-z])|最优|最佳|最好的")
+_WINNER = re.compile(r"(?<![a-z])(?:best|winning|winner|optimal|top|(?:whatever|whichever|what|the\s+one\s+that)\s+wins)(?![a-z])"
+                     r"|最优|最佳|最好的")
 _BACKTEST_VERB = re.compile(r"(?<![a-z])(?:backtest\w*|bt|run|re-?run)(?![a-z])|回测|跑一下|跑一遍")
-_RUN_AGAIN = re.compile(r"(?<![a-z])(?:run|backtest\w*|bt|test|re-?run|apply|try)(?![a-z])|回测|跑|测试|检验")
+_RUN_AGAIN = re.compile(r"(?<![a-z])(?:run|backtest\w*|bt|test|re-?run|apply|try|check|verify|validate)(?![a-z])|回测|跑|测试|检验")
 
 
 def _winner_later(text: str, out: list[tuple[str, Found]],
@@ -414,10 +415,10 @@ def _winner_later(text: str, out: list[tuple[str, Found]],
     fitted = [p for p in search.periods if p.role == "data"] or [p for p in search.periods if p.role != "valid"][:1]
     runs = [(i, f) for i, f in expanded if i == "backtest_strategy"]
     later = [p for _, f in runs for p in f.periods if p.role in ("data", "test")]
-    if len(fitted) != 1 or not later or not search.strategies or later[0].start <= fitted[0].end:
+    if len(fitted) > 1 or not later or not search.strategies or (fitted and later[0].start <= fitted[0].end):
         return None
-    held = replace(later[0], role="test")
-    searched = replace(search, periods=[replace(fitted[0], role="train"), held])
+    held = replace(later[0], role="test")  # no window of its own: the search runs on the data before the held-out one
+    searched = replace(search, periods=[replace(fitted[0], role="train"), held] if fitted else [held])
     own = {str(v.value) for v in search.strategies}
     if not any({str(v.value) for v in f.strategies} & own or not f.strategies for _, f in runs):
         rerun = replace(search, grid={}, tune=[], spread=set(), periods=[later[0]])

@@ -827,7 +827,7 @@ _PREFIX = (
     r"|(?P<between>(?<![a-z])between))(?:\s+the)?[\s-]*$")
 _SUFFIX = (
     r"[\s-]*(?:(?P<from>(?:and\s+)?(?:onwards?|forwards?)(?![a-z])|on(?=\s*(?:[,.;)]|$))"
-    r"|(?:and|or)\s+(?:later|after|afterwards|beyond|onwards?)(?![a-z])"
+    r"|(?:and|or)\s+(?:later|after|afterwards|beyond|onwards?)(?![a-z])(?!\s+(?:that|this|which|it|those|these)(?![a-z]))"
     r"|(?:to|until|till|through|and|-|~|至|到)\s*(?:now|today|present|the\s+present|date|current|the\s+latest)(?![a-z])"
     r"|至今|迄今|以来|以後|以后|之后|往后|及以后|及之后|开始|起|后(?![半续面期一二三两四五六七八九十\d])"
     r"|(?:到|至)(?:现在|今天|目前|当前|最新|今|最后|结束|末尾|数据结束|数据末尾|数据最后|数据的?最后|数据的?末尾|数据的?结尾|样本结束|样本末尾|全部数据结束)"
