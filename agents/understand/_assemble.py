@@ -227,6 +227,10 @@ def _clause_tune(found: Found, text: str, start: int, end: int) -> list[str]:
 
 
 # --- clauses -> step skeletons -------------------------------------------------------------
+#: A clause that asks again which of the strategies can be run ("like which ones can I backtest").
+_WHICH_ONES = re.compile(r"\W*(?:(?:like|i\s+mean|i\.e\.?|that\s+is|so|and)\W+)*(?:which|what)\s+(?:ones?|of\s+them|strat\w*)"
+                         r"(?![a-z])|\W*(?:也就是|就是)?(?:哪些|哪几个|哪个)")
+
 def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
     """(intent, the values that clause states) per step, modifiers folded into their step."""
     both = _recall_vs_fresh(norm, found)
@@ -260,6 +264,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
             continue
+        if out and out[-1][0] == "list_strategies" and _WHICH_ONES.match(norm, start) and not _concrete(local) \
+                and not local.strategies:
+            continue  # "what strategies have you got? like which ones can I backtest here": the same question
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
         if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) and (

@@ -124,6 +124,10 @@ _FEATURE_NAMES = re.compile(r"alpha\s*-?\s*(?:158|360)")
 _SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
 
 
+#: "how good is the 20d momentum factor", "这个换手率因子怎么样": one named factor, judged.
+_ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子")
+
+
 def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
@@ -131,13 +135,14 @@ def _factor_intent(text: str, found: Found) -> str | None:
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
                                                                             or _SIGNALS.search(text))
-                                                          and not strategy_word):
-        return None
+                                                          and not strategy_word
+                                                          and not lex.has_any(text, lex.CUES["optimize"])):
+        return None  # "optimise the momentum lookback on SYN015, try 20, 60 and 120 days": a rule's search
     if _is_recall(text):
         return "recall"
     mining = lex.has_any(text, lex.CUES["mine"]) or found.factor_count is not None or re.search(
         r"factors|alphas|因子们|几个|一些|some|a few|several", text) is not None
-    if not mining and (_EVALUATE_ONE.search(text) or lex.has_any(text, lex.CUES["evaluate"])):
+    if not mining and (_EVALUATE_ONE.search(text) or lex.has_any(text, lex.CUES["evaluate"]) or _ONE_FACTOR.search(text)):
         return "evaluate_factors"  # one named factor ("the 20-day momentum factor", "评估一下换手率因子")
     return "mine_factors"
 
