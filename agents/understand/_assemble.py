@@ -293,6 +293,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if same is not None:
             out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
             continue
+        theme_again = _theme_again(out, local, clause)
+        if theme_again is not None:
+            out.append(theme_again)  # "mine some volatility factors, then also some volume ones": another theme
+            continue
         if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
@@ -459,6 +463,18 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
     if listed and not SAME.search(text) and (local.instruments or local.strategies or local.algos or local.models):
         return None  # an item that names what it runs on is a step of its own, read as such
     return intent, inherit(previous, local)
+
+
+def _theme_again(out: list[tuple[str, Found]], local: Found, clause: Clause) -> tuple[str, Found] | None:
+    """A clause that only names another factor theme after a mining step is that mining again on it."""
+    runs = [step for step in out if step[0] != "compare"]
+    if clause.intent is not None or not runs or runs[-1][0] != "mine_factors" \
+            or not local.themes or local.instruments or local.strategies or local.algos or local.models:
+        return None
+    previous = runs[-1][1]
+    if {str(v.value) for v in local.themes} == {str(v.value) for v in previous.themes}:
+        return None
+    return "mine_factors", inherit(replace(previous, factor_count=None), local)
 
 
 #: "the same strategy", "同样的模型", "same agent": what a recalled run ran, named by its kind.
