@@ -110,3 +110,14 @@ def test_the_in_sample_span_of_a_split_grades_as_data_or_training_window(
     assert plain.intents == ("backtest_strategy",)
     assert grade({"language": "en", "expect": {"steps": [{"intent": "backtest_strategy"}],
                                                 "stated": {"train_window": ["2018-01-01", "2023-12-31"]}}}, plain) != []
+
+
+def test_the_window_of_a_training_run_grades_as_data_or_training_window(
+        understander: Callable[[str], TaskSpec]) -> None:
+    spec = understander("用LightGBM在csi_syn上训练，训练区间2018年到2022年")
+    for key in ("train_window", "data_window"):
+        case = {"language": "zh", "expect": {"steps": [{"intent": "train_model"}],
+                                             "stated": {key: ["2018-01-01", "2022-12-31"]}}}
+        assert grade(case, spec) == []
+    assert grade({"language": "zh", "expect": {"steps": [{"intent": "train_model"}],
+                                               "stated": {"train_window": ["2017-01-01", "2022-12-31"]}}}, spec) != []
