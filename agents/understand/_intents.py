@@ -194,7 +194,8 @@ _CHART = ("price chart", "price history", "chart of", "price series", "k线", "�
 _SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:position|allocation)|"
                         r"(?:what|which)\s+position\s+to\s+(?:take|hold|have|run)|"
                         r"(?:position|allocation|exposure) (?:for|over) (?:next|the next|tomorrow|tmrw|tmr|this|the coming)|"
-                        r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位")
+                        r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位|"
+                        r"(?:下周|下个?月|明天|下一?交易日|接下来)(?:的)?(?:持仓|仓位|配置|操作)(?:建议)?|(?:持仓|仓位|配置)建议")
 
 
 #: "gold is roughly 30% of it": a size described, not ordered.
@@ -230,7 +231,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
     if lex.has_any(text, _CHART):
         return "show_price"  # "the price history of both over that period": what it is of may come from before  # "the gold price chart ..., to annotate the March drawdown": a look at prices
-    if lex.has_any(text, lex.CUES["account"]) and not found.side and found.cash is None and not _SUGGESTED.search(text):
+    if lex.has_any(_SUGGESTED.sub(" ", text), lex.CUES["account"]) and not found.side and found.cash is None:
+        # "下个月的持仓建议" asks for a suggestion; "看看持仓，给我下周的持仓建议" still asks for the positions
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"

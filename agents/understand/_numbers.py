@@ -1289,7 +1289,7 @@ def _is_money(norm: str, n: _Num) -> bool:
     currency (a 万/亿 amount "of" an instrument is money: shares are counted in 股 or 手)."""
     if _WORTH_AFTER_RE.match(norm, n.end):
         return True
-    if any(c in n.numeral for c in "万亿") and norm[n.end:n.end + 1] == "的":
+    if any(c in n.numeral for c in "万亿") and norm[n.end:n.end + 3].lstrip()[:1] == "的":  # "买 20万 的 gold"
         return True
     return bool(_MONEY_BEFORE_RE.search(norm, max(0, n.start - 6), n.start) and _MONEY_AFTER_RE.match(norm, n.end))
 
