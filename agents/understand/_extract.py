@@ -810,12 +810,17 @@ def _forward(norm: str, found: Found) -> None:
             found.claim(match.start(), match.end())
 
 
+_POINTED = re.compile(r"(?:这|那|(?<![a-z])(?:these|those|both\s+of\s+these|the\s+above))\s*$")
+
+
 def _count(norm: str, found: Found) -> None:
     text = blank(norm, found.used)
     factors = lex.has_any(norm, lex.CUES["factor"]) or (found.themes and _SIGNALS.search(norm))
     for pattern in (_COUNT, *((_MORE_COUNTS,) if factors else ())):
         for match in pattern.finditer(text):  # "几个 ... 3 个就行": the first count with a number
             raw = next(g for g in match.groups() if g)
+            if _POINTED.search(text, max(0, match.start() - 7), match.start()):
+                continue  # "这两个因子", "these two factors": the ones given, counted, not a number to mine
             value = _count_value(raw)
             if value and 0 < value <= 20:
                 found.factor_count = Value(int(value), match.start(), match.end(), match.group(0))
