@@ -264,6 +264,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
             continue
+        if clause.intent == "recall" and any(i == "recall" for i, _ in out) and not _concrete(local) \
+                and lex.has_any(norm[start:end], lex.CUES["compare"]):
+            clause = replace(clause, intent="compare")  # "compare the new ones against yesterday's"
         if out and out[-1][0] == "list_strategies" and _WHICH_ONES.match(norm, start) and not _concrete(local) \
                 and not local.strategies:
             continue  # "what strategies have you got? like which ones can I backtest here": the same question
@@ -289,7 +292,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             rerun = True
             continue
         last_text = _with_its_mark(norm, start, end)
-        same = _same_again(norm[start:end], clause, local, out, listed=start in items)
+        same = _same_again(norm[start:end], clause, local, out, listed=start in items, whole=norm[:start])
         if same is not None:
             out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
             continue
@@ -443,7 +446,7 @@ _REPEATABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimi
 
 
 def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]],
-                listed: bool = False) -> tuple[str, Found] | None:
+                listed: bool = False, whole: str = "") -> tuple[str, Found] | None:
     """A clause that repeats the step before with a change ("then same thing on sp500", "also train it on
     oil with the same settings", "同样的参数在原油上再跑一次"): that step's intent and values, with what the
     clause states in place of the earlier ones (None when the clause is not such a repeat).
@@ -455,7 +458,7 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
     if not runs or not (SAME.search(text) or listed or also):
         return None
     if runs[-1][0] == "recall" and SAME.search(text):
-        return _recalled_again(text, runs[-1][1], local)
+        return _recalled_again(text, runs[-1][1], local, whole)
     intent, previous = runs[-1]
     local = _bare_length(text, clause.start, local, previous)
     if intent not in _REPEATABLE or clause.intent not in (None, intent) or not _changes(local):
@@ -478,16 +481,18 @@ def _theme_again(out: list[tuple[str, Found]], local: Found, clause: Clause) -> 
 
 
 #: "the same strategy", "同样的模型", "same agent": what a recalled run ran, named by its kind.
-_KIND_OF = (("backtest_strategy", re.compile(r"strateg|策略|规则")), ("train_model", re.compile(r"(?<![a-z])model|模型")),
+_KIND_OF = (("backtest_strategy", re.compile(r"strateg|策略|规则|backtest|回测")), ("train_model", re.compile(r"(?<![a-z])model|模型")),
             ("train_rl", re.compile(r"(?<![a-z])(?:agent|algo(?:rithm)?|policy)|算法|智能体")))
 
 
-def _recalled_again(text: str, recalled: Found, local: Found) -> tuple[str, Found] | None:
+def _recalled_again(text: str, recalled: Found, local: Found, whole: str = "") -> tuple[str, Found] | None:
     """"上次回测的结果给我看看，然后在纳指上用同样的策略跑一下2015年到2018年": the recalled run's strategy (model,
     algorithm) run again where this clause says (None when the clause does not say what kind of run)."""
     kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
         "backtest_strategy" if recalled.strategies else None)
     kind = kind or next((k for k, words in _KIND_OF if words.search(text)), None)
+    # "上周那个 S&P 的 backtest 结果拿出来，再用同样参数在纳指上跑一次": the kind of run the recall named
+    kind = kind or next((k for k, words in _KIND_OF if words.search(whole)), None)
     if kind is None or not _changes(local):
         return None
     inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,

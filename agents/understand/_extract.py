@@ -757,7 +757,7 @@ def _selection(norm: str, found: Found) -> None:
 
 _TOP_PCT = re.compile(r"(?:top|best|highest|前|排名前|最高的?)\s*(\d+(?:\.\d+)?)\s*(?:%|percent|pct|％)|"
                       r"(?:top|前)\s*(百分之[一二三四五六七八九十]+)")
-_TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(\d{1,3})\s+(?:best|highest|top)[- ](?:ranked|rated|scored)\s+(?:names|stocks)|(?:top|best|highest|前|排名前|最高的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
+_TOP_K = re.compile(r"top_?k\s*[=:]\s*(\d+)()|(\d{1,3})\s+(?:best|highest|top)[- ](?:ranked|rated|scored)\s+(?:names|stocks)|(?:top|best|highest|前|排名前|最高的?|最好的?|最强的?|最优的?|挑|选|哪|持有)\s*(\d+|[一二两三四五六七八九十]+)\s*"
                     r"(?:stocks?|names?|picks?|只|个|支|名|家|equities|shares)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?))|"
                     r"(?:top|best|highest|前|排名前)\s*(\d+|[一二两三四五六七八九十]+)(?!\s*(?:%|percent|pct|日|天|年|月|days?|years?|\d))")
 
