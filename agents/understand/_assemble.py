@@ -890,6 +890,8 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
             # "RSI on gold for 2019 and an SMA cross on gold for 2020": each run on its own window, which sets them
             # side by side only when the person asks for it
             return [*[(i, replace(f, periods=[w])) for (i, f), w in zip(steps, windows, strict=True)], *_compared(norm)]
+        if _ADDED_ON.search(norm):
+            return [*steps, *_compared(norm)]  # "run bollinger 20 on gold and also rsi 14 on the same": two runs asked
         return [*steps, ("compare", Found())]
     fasts = [(v, next((w for n, w in local.all_params if n == "slow" and w.start == v.start), None))
              for n, v in local.all_params if n == "fast"]
@@ -974,6 +976,10 @@ def _one_of(local: Found, symbol: str, norm: str) -> Found:
 #: Words that set runs side by side (beyond "each / both / 分别 / 各", which only distribute a verb).
 _SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "side-by-side", "next to each other", "放一起",
                "放在一起", "并排", "一起比", "rank them", "rank the two", "rank both")
+
+
+#: "X, and also Y": a second run added to the first, not set against it (unless the person asks).
+_ADDED_ON = re.compile(r"(?<![a-z])(?:and\s+also|as\s+well\s+as|and\s+additionally|plus\s+also)(?![a-z])|另外再?|顺便")
 
 
 def _compared(norm: str) -> list[tuple[str, Found]]:

@@ -236,7 +236,8 @@ _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|m
                              r"(?:of|为|取|用)?\s*[\(（]?\s*(\d{1,3}|[一二两三四五六七八九十百]+)\s*(?:-?\s*(?:days?|d|日|天|bars?))")
 #: "momentum 10", "mean reversion (20)", "breakout 55 on gold": a style's length said as a bare number after its name
 #: (not a count of factors or names, a size, a range or a Bollinger pair).
-_BARE_AFTER = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b)\s*[\(（]?\s*(\d{1,3})\s*[\)）]?"
+_BARE_AFTER = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|bollinger|布林带?)\s*[\(（]?\s*"
+                         r"(\d{1,3})\s*[\)）]?"
                          r"(?![\d.,/%]|\s*(?:-|–|to\b|到|至|factors?|个|stocks?|names|只|lots?|shares?|手|股|percent|倍|/|"
                          r"days?|d\b|日|天|bars?))")
 #: "twenty period", "a 14-period RSI", "55 bar lookback": the number before the word that names it.
