@@ -120,7 +120,7 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
 _AMOUNT_SAID = re.compile(r"(?:金额|总金额|总额|(?<![a-z])(?:amount|notional))\s*(?:of|为|是|[:=])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
                           r"(百万|万|千|亿|k|m|million)?")
 #: "20% into gold", "黄金两成": a share of equity for an order whose verb was said with the order before.
-_BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on)\s|(?<![一二两三四五六七八九十])"
+_BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on|to)\s|(?<![一二两三四五六七八九十])"
                          r"([一二两三四五六七八九])成(?:仓位?)?(?![本交])")
 #: "超过两成", "more than 20% in": a share compared against is a condition's threshold, not an order's size.
 _THRESHOLD = re.compile(r"(?:超过|超出|高于|低于|大于|小于|不到|不足|多于|少于|above|over|below|under|than|exceeds?|"

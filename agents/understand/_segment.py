@@ -52,7 +52,7 @@ _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?�
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱)))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
 _SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
-            r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on)\s")
+            r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on|to)\s")
 _SIZE_ZH = r"(?:\d+(?:\.\d+)?\s*(?:%|手|股)|[一二两三四五六七八九]成(?:仓)?|半仓)"
 #: "2015年上半年也跑一下", "and on the Nasdaq too", "run it on 2019 as well": a clause with no request of its own that
 #: says "also" and names another instrument or window asks for the step before once more, there; so does one that
