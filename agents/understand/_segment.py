@@ -79,6 +79,7 @@ _PROPOSED = re.compile(
     r"(?:buy|sell|trim|cut|close|dump|add)(?![a-z]))"
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
     r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
     rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
@@ -197,6 +198,12 @@ def _distinct_steps(left: Found, right: Found) -> bool:
     return left.side is not None and right.side is not None and left.side.value != right.side.value
 
 
+def _same_opens(norm: str, start: int, end: int) -> bool:
+    """A piece that opens with "(and) the same for/on ..." repeats the step before elsewhere."""
+    head = re.match(r"[\s,;]*(?:and\s+)?(?:then\s+)?(?:do\s+)?", norm[start:end])
+    return SAME.match(norm, start + (head.end() if head else 0), end) is not None
+
+
 def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Found]) -> list[tuple[int, int]]:
     """One clause cut at each proposed boundary that both sides verify, left to right (the right
     side is read up to the clause's end, so a later cut still needs the rest to stand on its own)."""
@@ -218,7 +225,8 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
         if first == "place_order" and second is None and _gapped_order(norm, (cut, end), mine, theirs):
             second = "place_order"  # "put 40% of equity into the Nasdaq and 20% into gold": the verb said once
         if first is not None and second is None and (theirs.instruments or theirs.periods) \
-                and ALSO_RUN.search(norm[cut:end]) and not _reading(norm, (cut, end), theirs, True):
+                and (ALSO_RUN.search(norm[cut:end]) or _same_opens(norm, cut, end)) \
+                and not _reading(norm, (cut, end), theirs, True):
             pieces.append((start, cut))  # "..., and on 2011 too": the step before, once more, where this piece says
             start = cut
             continue
