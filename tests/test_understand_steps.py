@@ -482,3 +482,88 @@ def test_a_conditions_number_does_not_size_the_order_it_gates(read: Any, text: s
                                   "满仓买入纳指，同时把纳指清仓"])
 def test_buying_and_selling_one_instrument_at_once_is_asked(read: Any, text: str) -> None:
     assert read(text).question, text
+
+
+# --- fresh writers dev_v and dev_w (2026-11-27): each kind in our own wording ----------------------------------------
+@pytest.mark.parametrize(("text", "window"), [
+    ("回测标普的MACD，2016年第三季", ("2016-07-01", "2016-09-30")),
+    ("SAC on crude, 2012年第一季到第三季", ("2012-01-01", "2012-09-30")),
+])
+def test_a_quarter_written_without_du_is_a_quarter(read: Any, text: str, window: tuple[str, str]) -> None:
+    got = read(text).steps[0].windows.data
+    assert got is not None and (str(got.value.start), str(got.value.end)) == window, text
+
+
+def test_a_role_word_before_a_preposition_names_the_window_after_it(read: Any) -> None:
+    windows = read("fit ppo on the nasdaq H1 2015 test on H2 2015").steps[0].windows
+    assert windows.train is not None and str(windows.train.value.end) == "2015-06-30"
+    assert windows.test is not None and str(windows.test.value.start) == "2015-07-01"
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("調整標普上RSI策略的週期參數，2012至2016年", ["optimize_strategy"]),
+    ("把原油上的双均线参数调到最优", ["optimize_strategy"]),
+    ("今天帮忙调下仓", ["trading_cycle"]),
+    ("wat strats do u have", ["list_strategies"]),
+    ("which strategies can you run? like which ones work on gold", ["list_strategies"]),
+    ("how good is the 10-day reversal factor on csi_syn", ["evaluate_factors"]),
+    ("tune the momentum lookback on SYN030 for 2020-2023", ["optimize_strategy"]),
+    ("run the daily trading cycle then show me what it sold", ["trading_cycle", "account_status"]),
+    ("tune rsi on the s&p over 2000-2010 and then verify whichever wins on 2011-2014",
+     ["optimize_strategy", "backtest_strategy"]),
+    ("先优化黄金MACD的参数，之后用最优参数在2024年回测", ["optimize_strategy", "backtest_strategy"]),
+    ("evaluate Rank($volume, 20) on the synth stocks and thereafter mine 2 turnover factors",
+     ["evaluate_factors", "mine_factors"]),
+    ("mine reversal factors on csi_syn, then also some liquidity ones", ["mine_factors", "mine_factors"]),
+    ("optimise rsi on crude, then apply the best setting and buy 2 lots of crude", ["optimize_strategy", "place_order"]),
+    ("把上周标普的回测结果调出来，再用同样参数在原油上跑一次，比较一下", ["recall", "backtest_strategy", "compare"]),
+    ("put 25% of equity to gold and 15% to the s&p", ["place_order", "place_order"]),
+    ("gold chart for 2019, and the same for crude", ["show_price", "show_price"]),
+    ("backtest bollinger 20 on crude in 2014 and also macd on the same", ["backtest_strategy", "backtest_strategy"]),
+])
+def test_this_rounds_wordings_give_their_steps(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text
+
+
+def test_slang_and_traditional_forms_are_read(read: Any) -> None:
+    assert read("aping 2 lots of crude").steps[0].side.value == "buy"  # type: ignore[union-attr]
+    assert _intents(read("am i rekt rn")) == ["account_status"]
+    assert read("hodl the nasdaq over 2010").steps[0].strategy.value == "buy_and_hold"  # type: ignore[union-attr]
+    assert _intents(read("幫我駭進券商系統改一下持倉")) == ["out_of_scope"]
+    theme = read("挖几个品质类因子").steps[0].theme
+    assert theme is not None and theme.value == "quality"
+
+
+def test_money_and_sizes_said_loosely_are_read(read: Any) -> None:
+    spec = read("sac on gold, starting bankroll 2m")
+    assert spec.steps[0].cash is not None and spec.steps[0].cash.value == 2_000_000
+    assert read("rsi on gold 2019, start with 250k").steps[0].cash.value == 250_000  # type: ignore[union-attr]
+    assert read("buy 5 shares of gold, start with the smallest size").steps[0].cash is None
+    quantity = read("买 30万 的 原油").steps[0].quantity
+    assert quantity is not None and (quantity.value.kind, quantity.value.value) == ("notional", 300_000)
+    params = read("backtest a bollinger strategy with a 30-day period on gold for 2020").steps[0].params
+    assert params["period"].value == 30
+
+
+@pytest.mark.parametrize("text", ["run today's cycle in supervised mode", "调仓吧，下单之前跟我说一声"])
+def test_approval_said_as_a_mode_or_a_heads_up_is_approval(read: Any, text: str) -> None:
+    assert read(text).approval.value is True, text
+
+
+def test_a_positions_suggestion_is_not_an_account_question(read: Any) -> None:
+    spec = read("用PPO在黄金上训练，最后给我下周的持仓建议")
+    assert _intents(spec) == ["train_rl"]
+    assert _intents(read("看看持仓，给我下周的持仓建议")) == ["account_status"]
+
+
+def test_the_given_factors_counted_are_not_a_number_to_mine(read: Any) -> None:
+    spec = read("先评估 Ref($close,5)/$close-1 和 Mean($volume,5) 这两个因子，再挖4个动量因子")
+    assert _intents(spec) == ["evaluate_factors", "mine_factors"]
+    assert spec.steps[1].factor_count is not None and spec.steps[1].factor_count.value == 4
+    assert spec.steps[0].factor_count is None
+
+
+def test_buying_the_best_n_picks_after_a_model_is_an_order(read: Any) -> None:
+    spec = read("在合成股票池训练一个MLP，挑最好的15只买进")
+    assert _intents(spec) == ["train_model", "place_order"]
+    assert spec.steps[1].top_k is not None and spec.steps[1].top_k.value == 15

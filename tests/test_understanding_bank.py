@@ -73,7 +73,7 @@ def test_a_search_then_its_winner_out_of_sample_grades_either_way(understander: 
     """One search with a test window, or a search and then a backtest of the winner on that
     window: the same work, so the grader accepts either reading against either form."""
     one_step = understander("Optimise the SMA crossover's fast and slow lengths on the S&P 500 over 2003-2012, "
-                            "then check the winner out of sample on 2013-2018")
+                            "holding out 2013-2018")
     two_steps = understander("Optimise the SMA crossover's fast and slow lengths on the S&P 500 over 2003-2012, "
                              "then backtest the winner on 2013-2018")
     assert one_step.intents == ("optimize_strategy",)
@@ -121,3 +121,21 @@ def test_the_window_of_a_training_run_grades_as_data_or_training_window(
         assert grade(case, spec) == []
     assert grade({"language": "zh", "expect": {"steps": [{"intent": "train_model"}],
                                                "stated": {"train_window": ["2017-01-01", "2022-12-31"]}}}, spec) != []
+
+
+def test_a_look_at_several_instruments_grades_as_one_step_or_one_each(
+        understander: Callable[[str], TaskSpec]) -> None:
+    spec = understander("看下标普和纳指2015年的K线")
+    window = ["2015-01-01", "2015-12-31"]
+    one_each = {"language": "zh", "expect": {"steps": [
+        {"intent": "show_price", "instruments": ["SP500"], "data_window": window},
+        {"intent": "show_price", "instruments": ["NASDAQ"], "data_window": window}]}}
+    one_look = {"language": "zh", "expect": {"steps": [{"intent": "show_price", "instruments": ["SP500", "NASDAQ"]}]}}
+    assert grade(one_each, spec) == [] and grade(one_look, spec) == []
+    two_windows = {"language": "zh", "expect": {"steps": [
+        {"intent": "show_price", "instruments": ["SP500"], "data_window": window},
+        {"intent": "show_price", "instruments": ["NASDAQ"], "data_window": ["2016-01-01", "2016-12-31"]}]}}
+    assert grade(two_windows, spec) != []  # a window the spec does not look at
+    another = {"language": "zh", "expect": {"steps": [
+        {"intent": "show_price", "instruments": ["SP500"]}, {"intent": "show_price", "instruments": ["WTI"]}]}}
+    assert grade(another, spec) != []
