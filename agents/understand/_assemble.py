@@ -1372,12 +1372,23 @@ def _without_quoted_objects(text: str) -> str:
                               + m.group(0)[m.end(2) - m.start(0):], text)
 
 
+#: A space between two Chinese characters: in a chat message ("纳指卖一半 标普加仓") it parts what a
+#: comma would part in written Chinese, which has no spaces between words.
+_CHAT_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])(?<!嗯)(?<!呃)(?<!额)(?<!那个)(?<!这个)(?<!就是)[ \t\u3000]+"
+                         r"(?=[\u4e00-\u9fff])(?![的地得了着过吧呢吗哈呀嘛哦啊么])")
+
+
+def _spaces_between_words(text: str) -> str:
+    """``text`` with each space run between Chinese characters read as a comma (same length)."""
+    return _CHAT_SPACE.sub(lambda m: "，" + " " * (len(m.group(0)) - 1), text)
+
+
 def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: RouterLike | None = None) -> TaskSpec:
     """The task spec of an instruction (``texts[0]``) and the replies that followed a question."""
     if not texts or not texts[0].strip():
         raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
-    spoken = canonical(unfold(_without_quoted_objects(fold_traditional(text))))  # a ticket as a sentence; digits
+    spoken = canonical(unfold(_without_quoted_objects(_spaces_between_words(fold_traditional(text)))))  # a ticket as a sentence; digits
     norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]
