@@ -113,22 +113,34 @@ _COUNT = {"fir": 1, "sec": 2, "thi": 3, "fou": 4, "fif": 5, "第一": 1, "第二
           "其次": 2}
 
 
+#: "①看账户 ②…", "一、看账户 二、…": items counted in circled digits or in Chinese numerals with 、.
+_CIRCLED = re.compile(r"([①②③④⑤⑥⑦⑧⑨])\s*(?=\S)|(?:^|(?<=[\s,;。:：]))([一二三四五六七八九])、(?=\s*\S)")
+#: "- check account\n- run today's cycle", "• …": a bulleted list, one item a line.
+_BULLET = re.compile(r"(?:^|(?<=\n))[ \t]*([-•*·▪])[ \t]+(?=\S)")
+
+
 def _number(match: re.Match[str]) -> int:
-    """The count an item marker says: "3)" or "third" or "第三" is 3."""
-    said = match.group(1)
+    """The count an item marker says: "3)" or "third" or "第三" or "③" or "三、" is 3."""
+    said = next(g for g in match.groups() if g)
+    if said in "①②③④⑤⑥⑦⑧⑨":
+        return "①②③④⑤⑥⑦⑧⑨".index(said) + 1
+    if said in "一二三四五六七八九":
+        return "一二三四五六七八九".index(said) + 1
     return int(said) if said.isdigit() else _COUNT[said[:2] if said[0] in "第首其" else said[:3]]
 
 
 def _markers(norm: str) -> list[re.Match[str]]:
-    """The markers of an inline numbered list (at least two, counting 1, 2, 3 ... in digits or in words)."""
-    for pattern in (_MARKER, _ORDINAL):
+    """The markers of an inline numbered list (at least two, counting 1, 2, 3 ... in digits or in words),
+    or of a bulleted one (a bullet at the start of each of at least two lines)."""
+    for pattern in (_MARKER, _ORDINAL, _CIRCLED):
         found: list[re.Match[str]] = []
         for match in pattern.finditer(norm):
             if _number(match) == len(found) + 1:
                 found.append(match)
         if len(found) >= 2:
             return found
-    return []
+    bullets = list(_BULLET.finditer(norm))
+    return bullets if len(bullets) >= 2 else []
 
 
 def numbered_cuts(norm: str) -> list[int]:
