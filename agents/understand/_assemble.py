@@ -270,7 +270,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "list_strategies" and _WHICH_ONES.match(norm, start) and not _concrete(local) \
                 and not local.strategies:
             continue  # "what strategies have you got? like which ones can I backtest here": the same question
-        if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local):
+        if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
+                and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
         if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):

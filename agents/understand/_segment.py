@@ -66,7 +66,7 @@ _JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:
 #: "along with a LightGBM run", "in parallel with a PPO retrain", "plus give me ...", "after which optimise ...",
 #: "以及同期原油", "A -> B -> C"). A cut here is proposed without a head verb; both pieces must still verify.
 _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\s+parallel|alongside)\s+with|"
-           r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时)\s*|\s*(?:->|→|=>)\s*")
+           r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时|另外)\s*|\s*(?:->|→|=>)\s*")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
     rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
@@ -179,6 +179,8 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
+    if clause.intent == "out_of_scope":
+        return clause.intent  # "... and also draft an email to my landlord": a request we decline, still a piece
     if clause.by == "fallback" and not _LOOK.search(text):
         return None  # a symbol and a date alone ("下单,syn101"): what another step runs on
     if not _SAYS.search(text) and not SAME.search(text):
