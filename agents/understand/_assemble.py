@@ -866,6 +866,11 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     if benchmark and intent == "optimize_strategy" and len(local.strategies) == len(benchmark):
         # "优化完拿最优参数跟买入持有比一比": buy and hold has nothing to tune; it is the yardstick
         return [("backtest_strategy", replace(local, grid={}, tune=[], params={}, all_params=[])), ("compare", Found())]
+    seeds = _seeds_listed(norm[clause.start:clause.end]) if intent in ("train_rl", "train_model") else []
+    if len(seeds) >= 2:
+        # "train PPO twice, seed 1 and seed 2", "种子分别是1和2": one run per seed
+        return [*[(intent, replace(local, seed=Value(s, clause.start, clause.end, f"seed {s}"))) for s in seeds],
+                *_compared(norm)]
     feature_sets = list(dict.fromkeys(str(v.value) for v in local.all_features))
     if intent == "train_model" and len(feature_sets) >= 2:
         # "one LightGBM on alpha158 and another on alpha360", "mlp/alpha360 vs linear/alpha158": one model per
@@ -977,6 +982,21 @@ def _one_of(local: Found, symbol: str, norm: str) -> Found:
 #: Words that set runs side by side (beyond "each / both / 分别 / 各", which only distribute a verb).
 _SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "side-by-side", "next to each other", "放一起",
                "放在一起", "并排", "一起比", "rank them", "rank the two", "rank both")
+
+
+#: "seed 1 and seed 2", "seeds 3, 5 and 7", "种子分别是1和2": several seeds, one run each.
+_SEEDS = re.compile(r"(?:(?<![a-z])(?:random\s+)?seeds\s*(?:of\s+|=\s*|:\s*)?(\d{1,6}(?:\s*,\s*\d{1,6})*\s*,?\s*(?:and|&|/)\s*\d{1,6})"
+                    r"|(?<![a-z])seed\s*(\d{1,6}\s*(?:and|&|or)\s*(?:seed\s*)?\d{1,6})"
+                    r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+))"
+                    r"(?![\d.])(?!\s*(?:k\b|steps?|timesteps|bps?|%|步|万|千))")
+
+
+def _seeds_listed(text: str) -> list[int]:
+    """The seeds a clause lists (empty when it names one or none)."""
+    match = _SEEDS.search(text)
+    if match is None:
+        return []
+    return list(dict.fromkeys(int(n) for n in re.findall(r"\d+", next(g for g in match.groups() if g))))
 
 
 #: "X, and also Y": a second run added to the first, not set against it (unless the person asks).
