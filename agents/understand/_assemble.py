@@ -301,6 +301,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if theme_again is not None:
             out.append(theme_again)  # "mine some volatility factors, then also some volume ones": another theme
             continue
+        if clause.intent == "compare" and out and out[-1][0] in _REPEATABLE and _AGAIN.search(norm[start:end]) \
+                and _changes(local):
+            # "then do it again with seed 7 and tell me which one is better": the run once more, then both compared
+            out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
+            out.append(("compare", Found()))
+            continue
         if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
