@@ -700,7 +700,8 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 #: Words that make a clause a request (a question, an imperative, a comparison).
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
                       r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
-                      r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|"
+                      r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
+                      r"(?<![a-z])(?:what|which)\s+(?:\w+\s+)?(?:do|did|does|am|are|is)\s+(?:i|we)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
                       r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know")
 

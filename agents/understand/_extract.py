@@ -980,7 +980,8 @@ _APPROVAL_RE = re.compile(
     r"(?:approval|ok|okay|sign[- ]?off|go[- ]ahead|confirmation|consent)|(?:don'?t|do not|never)\s+(?:send|place|submit|"
     r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交)(?:之?前|以前)\s*(?:先|请|要)?"
     r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认|跟我说|和我说|跟我讲|说一声)|"
-    r"(?<![a-z])(?:in|with|under|using)\s+(?:an?\s+|the\s+)?(?:approval|supervised|sign-?off)[- ]mode(?![a-z])|审批模式|(?:我|经我|等我|让我|需要我|由我)\s*"
+    r"(?<![a-z])(?:in|with|under|using)\s+(?:an?\s+|the\s+)?(?:approval|supervised|sign-?off)[- ]mode(?![a-z])|审批模式|"
+    r"(?:单子|订单|委托)[^,，。;；]{0,4}?(?:先)?(?:给我|让我|等我|交给我)\s*(?:审|看|确认|过目|批)|(?:我|经我|等我|让我|需要我|由我)\s*"
     r"(?:确认|批准|同意|审批|点头|拍板)(?:后|之后|了)?(?:再|才)?")
 
 
