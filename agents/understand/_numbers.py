@@ -1107,6 +1107,9 @@ _VERB_RE = _LazyRe(
     r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))\b"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|平空|投入|配置|抄底"
     r"|加(?=\s*[0-9零〇一二两三四五六七八九十半]))", _I)
+#: An order verb right before an amount, and the units a counted amount names after it.
+_ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")
+_COUNTED_AFTER_RE = _LazyRe(r"\s*(?:股|手|份|张|只|units?|shares?|lots?|contracts?)", _I)
 _BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)")
 _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
 #: Clause breaks for what a relative amount is of and what follows it: the hard breaks, plus a
@@ -1291,6 +1294,9 @@ def _is_money(norm: str, n: _Num) -> bool:
         return True
     if any(c in n.numeral for c in "万亿") and norm[n.end:n.end + 3].lstrip()[:1] == "的":  # "买 20万 的 gold"
         return True
+    if any(c in n.numeral for c in "万亿") and _ORDER_VERB_BEFORE_RE.search(norm[max(0, n.start - 4):n.start]) \
+            and not _COUNTED_AFTER_RE.match(norm, n.end):
+        return True  # "纳指加仓50万", "买入三十万": a 万-sized amount with no 股/手 counts money, not units
     return bool(_MONEY_BEFORE_RE.search(norm, max(0, n.start - 6), n.start) and _MONEY_AFTER_RE.match(norm, n.end))
 
 
