@@ -122,6 +122,8 @@ _AMOUNT_SAID = re.compile(r"(?:金额|总金额|总额|(?<![a-z])(?:amount|notio
 #: "20% into gold", "黄金两成": a share of equity for an order whose verb was said with the order before.
 _BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on|to)\s|(?<![一二两三四五六七八九十])"
                          r"([一二两三四五六七八九])成(?:仓位?)?(?![本交])")
+#: "，用三成仓位", "，仓位两成": a clause that only sizes the order said before it.
+_SIZE_ONLY = re.compile(r"[\s,，;；]*(?:用|以|按|仓位)\s*[一二两三四五六七八九]成(?:仓位?)?\s*[,，。;；]?\s*$")
 #: "超过两成", "more than 20% in": a share compared against is a condition's threshold, not an order's size.
 _THRESHOLD = re.compile(r"(?:超过|超出|高于|低于|大于|小于|不到|不足|多于|少于|above|over|below|under|than|exceeds?|"
                         r"beyond|least|most)\s*$")
@@ -156,7 +158,8 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             amount = parse_number(bare.group(1))
             quantity = QuantityMention(Span(bare.start(), bare.end(), bare.group(0)), "lots" if lots else "units",
                                        float(amount or 0), None) if amount else None
-    if quantity is None and local.instruments:  # "... and 20% into gold", "，黄金两成": a share of equity said bare
+    if quantity is None and (local.instruments or _SIZE_ONLY.match(piece)):
+        # "... and 20% into gold", "，黄金两成": a share of equity said bare; "，用三成仓位": the size of the order before
         share = _BARE_SHARE.search(piece)
         if share is not None and not _THRESHOLD.search(piece[max(0, share.start() - 12):share.start()]):
             from agents.understand._numbers import parse_number
@@ -264,6 +267,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
             continue
+        if out and out[-1][0] == "place_order" and _SIZE_ONLY.match(norm, start, end):
+            clause = replace(clause, intent=None)  # "标普加仓，用三成仓位": the size of that order, not a look at the book
         if clause.intent == "recall" and any(i == "recall" for i, _ in out) and not _concrete(local) \
                 and lex.has_any(norm[start:end], lex.CUES["compare"]):
             clause = replace(clause, intent="compare")  # "compare the new ones against yesterday's"
