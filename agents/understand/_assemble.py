@@ -306,10 +306,11 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if theme_again is not None:
             out.append(theme_again)  # "mine some volatility factors, then also some volume ones": another theme
             continue
-        if clause.intent == "compare" and out and out[-1][0] in _REPEATABLE and _AGAIN.search(norm[start:end]) \
-                and _changes(local):
-            # "then do it again with seed 7 and tell me which one is better": the run once more, then both compared
-            out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
+        if clause.intent == "compare" and out and out[-1][0] in _REPEATABLE and _changes(local) and (
+                _AGAIN.search(norm[start:end]) or SAME.search(norm[start:end]) or ALSO_RUN.search(norm[start:end])):
+            # "then do it again with seed 7 and tell me which one is better", "then same on gold and rank them",
+            # "再用同样参数在黄金上跑一下，看看哪个好": the run once more, changed, then the runs compared
+            out.append((out[-1][0], inherit(out[-1][1], local)))
             out.append(("compare", Found()))
             continue
         if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):

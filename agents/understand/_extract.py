@@ -255,6 +255,9 @@ _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|�
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
+#: "双均线 5 20", "sma cross 10 50": a cross's two lengths after its name, parted by a space only.
+_SPACED_MA_PAIR = re.compile(r"(?:双均线|均线交叉|均线|(?<![a-z])(?:sma|ema|ma)(?:\s*cross(?:over)?)?)\s+(\d{1,3})\s+(\d{1,3})"
+                             r"(?![\d.]|\s*(?:%|％|bps?|年|月|日|天|days?|years?|k\b|steps?))")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}(?!\d)\s*[\)）]?\s*(?:[,，/]\s*)?(\d{1,2})(?:\s*/\s*|\s+)(\d{2})"
                          r"(?![\d.%]|\s*(?:days?|d|日|天|bars?)(?![a-z]))")  # "rsi(14) 30/70", "rsi 14 30 70"
@@ -339,7 +342,7 @@ def _params(norm: str, context: str, found: Found) -> None:
                 if not any(u[0] <= match.start(1) < u[1] for u in found.used) and _pair_is_params(context, match):
                     _fast_slow(found, match)
                     break
-    for pattern in (_MA_PAIR, _ZH_MA_PAIR):
+    for pattern in (_MA_PAIR, _ZH_MA_PAIR, _SPACED_MA_PAIR):
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
