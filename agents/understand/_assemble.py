@@ -1375,11 +1375,18 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
                 s.intent in _ON_A_UNIVERSE and s.universe is None and not s.instruments for s in steps):
             unresolved.append(str(word.value))  # "沪深300成分股上训个选股模型": not a universe the store has
         elif str(word.value).lower() in lex.OUTSIDE and any(s.intent in NEEDS_INSTRUMENT for s in steps) \
-                and _paired(word, whole.instruments, norm):
-            unresolved.append(str(word.value))  # "白银和黄金哪个好": half of what is asked cannot be run
-    return steps, unresolved
+                and (_paired(word, whole.instruments, norm) or _OBJECT_OF_RUN.search(norm[max(0, word.start - 14):word.start])
+                     or _POSSESSED.match(norm, word.end)):
+            # "白银和黄金哪个好": half of what is asked cannot be run; "backtest the SMA cross on TSLA and compare it
+            # with the S&P", "回测一下茅台的双均线": the run itself is on a symbol the store lacks
+            unresolved.append(str(word.value))
+    return steps, list({w.upper(): w for w in unresolved}.values())  # one word named twice is asked about once
 
 
+#: A symbol named as what a run or an order is on ("... on TSLA", "buy AAPL", "回测一下茅台的…").
+_OBJECT_OF_RUN = re.compile(r"(?:(?<![a-z])(?:on|in|for|buy|sell|short|trade|backtest|train)\s+(?:the\s+)?|"
+                            r"(?:回测|训练|买入?|卖出?|做空|交易)(?:一下)?)$")
+_POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格))")
 #: A symbol the store lacks named as a peer of one it has ("silver and gold", "白银和黄金", "gold vs silver").
 _PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|versus|against|还是|或者?|对比|以及)\s*$")
 

@@ -196,7 +196,9 @@ _SUGGESTED = re.compile(r"(?:next|this|coming) (?:week|month|day)'?s? (?:positio
                         r"(?:what|which)\s+position\s+to\s+(?:take|hold|have|run)|"
                         r"(?:position|allocation|exposure) (?:for|over) (?:next|the next|tomorrow|tmrw|tmr|this|the coming)|"
                         r"tomorrow'?s (?:position|allocation)|下周(?:的)?仓位|明天(?:的)?仓位|下个月(?:的)?仓位|"
-                        r"(?:下周|下个?月|明天|下一?交易日|接下来)(?:的)?(?:持仓|仓位|配置|操作)(?:建议)?|(?:持仓|仓位|配置)建议")
+                        r"(?:下周|下个?月|明天|下一?交易日|接下来)(?:的)?(?:持仓|仓位|配置|操作)(?:建议)?|(?:持仓|仓位|配置)建议|"
+                        r"(?<![a-z])suggest(?:ed|s)?\s+(?:a\s+|the\s+)?(?:positions?|allocations?|holdings?)(?![a-z])|"
+                        r"(?<![a-z])(?:position|allocation)\s+suggestions?(?![a-z])")
 
 
 #: "gold is roughly 30% of it": a size described, not ordered.
@@ -249,7 +251,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单")
 #: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
-_LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you)\s+)*(?:show|display|plot|"
+_LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally)"
+                      r"\W+)*(?:show|display|plot|"
                       r"pull\s+up|bring\s+up|let\s+me\s+see|give\s+me\s+a\s+look\s+at)(?![a-z])|"
                       r"^\W*(?:先|再|然后|请|帮我)*(?:看看|看一下|看下|显示|调出)")
 

@@ -212,7 +212,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
     "cycle": ("trading cycle", "daily cycle", "today's cycle", "todays cycle", "run today", "rebalance", "run the daily", "today's trades", "todays trades", "today's orders", "今天该买该卖", "日度流程",
               "每日流程", "今日流程", "当日流程",
               "do the daily", "daily run",
-              "daily rebalance", "run the cycle", "交易循环", "每日循环", "每天的循环", "日常循环", "今日交易", "今天的交易", "每日交易", "调仓", "调个仓", "调下仓", "调一下仓", "调一调仓", "再平衡",
+              "daily rebalance", "run the cycle", "交易循环", "每日循环", "跑一下周期", "跑个周期", "跑下周期", "跑周期", "每天的循环", "日常循环", "今日交易", "今天的交易", "每日交易", "调仓", "调个仓", "调下仓", "调一下仓", "调一调仓", "再平衡",
               "日内循环", "交易周期"),
     "recall": ("recall", "metrics only", "look up the run", "pull up the run", "last time", "previous run", "previous backtest", "previously", "remember", "remind me", "have we",
                "did we", "we trained", "we ran", "we tested", "we did", "we evaluated", "we mined", "we backtested",

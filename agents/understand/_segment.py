@@ -49,7 +49,8 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
             r"买入?|卖出?|减仓|加仓|清仓|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
-            r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱)))")
+            r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱))|"
+            r"看(?=持仓|仓位|账户|余额|盈亏|行情|走势|k线|价格))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
 _SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
             r"\s+(?:of\s+(?:equity|the\s+account|my\s+account|cash)\s+)?(?:in|into|of|on|to)\s")
