@@ -230,6 +230,35 @@ def _clause_tune(found: Found, text: str, start: int, end: int) -> list[str]:
 
 
 # --- clauses -> step skeletons -------------------------------------------------------------
+#: "the chart for the test period", "样本外这几年的K线", "测试期的走势": the held-out window of a step before.
+_TEST_REF = re.compile(r"(?<![a-z])(?:the\s+)?(?:test(?:ing)?|out[- ]of[- ]sample|oos|hold[- ]?out|held[- ]out)\s+"
+                       r"(?:period|years?|window|span|months?|part|data)(?![a-z])|测试期|测试集(?:期间|区间|那段)?|"
+                       r"样本外(?:这几年|那几年|期间|区间|那段|这段|的?年份)")
+#: "for the whole of that month", "整个6月", "那一整个月": the month around the window said before.
+_WHOLE_MONTH = re.compile(r"(?<![a-z])(?:the\s+)?whole\s+(?:of\s+)?(?:that|the\s+same|this)\s+month(?![a-z])|"
+                          r"(?<![a-z])(?:that|the)\s+(?:whole|entire|full)\s+month(?![a-z])|整个(?:\d{1,2}|[一二三四五六七八九十]+)?月|那一?整个月|全月")
+
+
+def _referred_window(norm: str, start: int, end: int, local: Found, out: list[tuple[str, Found]]) -> Found:
+    """A clause that names a window by what it was for a step before (its test period, the whole
+    month around it) takes that window."""
+    text = norm[start:end]
+    earlier = [p for _, f in out for p in f.periods]
+    if not earlier:
+        return local
+    if _TEST_REF.search(text) and not [p for p in local.periods if p.role != "test"]:
+        held = next((p for p in reversed(earlier) if p.role == "test"), None)
+        if held is not None:
+            return replace(local, periods=[replace(held, role="data")])
+    if _WHOLE_MONTH.search(text):
+        day = earlier[-1].start
+        month = PeriodMention(role="data", start=day.replace(day=1),
+                              end=(day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
+                              span=earlier[-1].span)
+        return replace(local, periods=[month])
+    return local
+
+
 #: A clause that asks again which of the strategies can be run ("like which ones can I backtest").
 _WHICH_ONES = re.compile(r"\W*(?:(?:like|i\s+mean|i\.e\.?|that\s+is|so|and)\W+)*(?:which|what)\s+(?:ones?|of\s+them|strat\w*)"
                          r"(?![a-z])|\W*(?:也就是|就是)?(?:哪些|哪几个|哪个)")
@@ -247,7 +276,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
         if BACKGROUND.search(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
-        local = _within(found, start, end, norm)
+        local = _referred_window(norm, start, end, _within(found, start, end, norm), out)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
         if clause.intent in (None, "compare") and not out and pending and _RUN_VERB.search(norm[start:end]):
             # "The PM wants to know whether SAC or TD3 handles crude better. Train both on WTI": the run
