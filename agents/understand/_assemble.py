@@ -318,7 +318,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             else:
                 pending.append(what)
             continue
-        again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent)
+        again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent, norm[:start])
         if again is not None:
             if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")):
                 out[-1] = again  # "I ran TD3 last week and it learned nothing. Try again with 150k steps": one run
@@ -326,7 +326,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out.append(again)
             rerun = True
             continue
-        last_text = _with_its_mark(norm, start, end)
+        if clause.intent is not None:  # a clause that only modifies ("，然后把手续费改成万五") says nothing of the step
+            last_text = _with_its_mark(norm, start, end)
         same = _same_again(norm[start:end], clause, local, out, listed=start in items, whole=norm[:start])
         if same is not None:
             out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
@@ -700,7 +701,8 @@ _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it ag
 
 
 
-def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, intent: str | None) -> tuple[str, Found] | None:
+def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, intent: str | None,
+              before: str = "") -> tuple[str, Found] | None:
     """"Remind me what the last PPO run said, then retrain it with 100k steps": the recalled run,
     run again (its algorithm, model or strategy and instrument) with what this clause changes."""
     if previous is None or previous[0] != "recall" or not lex.has_any(text, _RERUN) or NOT_AGAIN.search(text):
@@ -710,6 +712,8 @@ def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, inten
     recalled = previous[1]
     kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
         "backtest_strategy" if recalled.strategies else None)
+    # "find the backtest we ran yesterday on crude and rerun it": the kind of run the recall named
+    kind = kind or next((k for k, words in _KIND_OF if words.search(before)), None)
     if kind is None:
         return None
     inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
@@ -734,10 +738,12 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 
 #: Words that make a clause a request (a question, an imperative, a comparison).
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
+                      r"bring back|bring up|dig up|dig out|pull out|"
                       r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
                       r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
                       r"(?<![a-z])(?:what|which)\s+(?:\w+\s+)?(?:do|did|does|am|are|is)\s+(?:i|we)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
+                      r"是什么|是啥|有哪些|几个|"
                       r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know")
 
 
