@@ -567,3 +567,51 @@ def test_buying_the_best_n_picks_after_a_model_is_an_order(read: Any) -> None:
     spec = read("在合成股票池训练一个MLP，挑最好的15只买进")
     assert _intents(spec) == ["train_model", "place_order"]
     assert spec.steps[1].top_k is not None and spec.steps[1].top_k.value == 15
+
+
+@pytest.mark.parametrize(("text", "first", "second"), [
+    ("sell half my crude and put 20% of equity into nasdaq", ("fraction_of_position", 0.5), ("pct_equity", 20.0)),
+    ("trim a third of my gold and buy 10% of equity of the s&p", ("fraction_of_position", 1 / 3), ("pct_equity", 10.0)),
+])
+def test_a_share_of_equity_in_the_next_order_does_not_resize_the_first(read: Any, text: str,
+                                                                       first: tuple[str, float],
+                                                                       second: tuple[str, float]) -> None:
+    """"Never guess with money": "half my crude" is half the position, whatever the next order is sized in."""
+    spec = read(text)
+    assert _intents(spec) == ["place_order", "place_order"], text
+    got = [(s.quantity.value.kind, s.quantity.value.value) for s in spec.steps if s.quantity is not None]
+    assert got[0][0] == first[0] and got[0][1] == pytest.approx(first[1]), text
+    assert got[1][0] == second[0] and got[1][1] == pytest.approx(second[1]), text
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("- look at my cash\n- backtest macd on gold 2019\n- buy 1 lot of gold", ["account_status", "backtest_strategy", "place_order"]),
+    ("①看持仓 ②回测原油RSI ③卖一半原油", ["account_status", "backtest_strategy", "place_order"]),
+    ("Look at my positions and also write a poem about the market", ["account_status", "out_of_scope"]),
+    ("train a2c on gold 2010-2018, seeds 4 and 9, then compare", ["train_rl", "train_rl", "compare"]),
+    ("backtest rsi on crude 2015 then same on gold and tell me which is better",
+     ["backtest_strategy", "backtest_strategy", "compare"]),
+    ("train ppo on the s&p 2005-2014, test on 2015-2018, then show me the s&p chart for the test period",
+     ["train_rl", "show_price"]),
+    ("pull up the backtest we ran last week on gold and rerun it with 3 bp commission", ["recall", "backtest_strategy"]),
+    ("把上次原油的SAC训练结果调出来，用5万步重新训练", ["recall", "train_rl"]),
+    ("回测黄金和原油的MACD，2019年，比较之后用胜出的那个买2手", ["backtest_strategy", "backtest_strategy", "compare",
+                                                               "place_order"]),
+    ("mine momentum factors on csi_syn and also value ones", ["mine_factors", "mine_factors"]),
+    ("td3 on gold 2015-2020 once done show my positions", ["train_rl", "account_status"]),
+    ("纳指卖三成 标普加仓 用两成仓位", ["place_order", "place_order"]),
+    ("SYN020 买五百股 SYN030 清仓", ["place_order", "place_order"]),
+])
+def test_chat_and_list_wordings_give_their_steps(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text
+
+
+def test_a_test_period_named_later_is_that_window(read: Any) -> None:
+    spec = read("train ppo on the s&p 2005-2014, test on 2015-2018, then show me the s&p chart for the test period")
+    window = spec.steps[1].windows.data
+    assert window is not None and (str(window.value.start), str(window.value.end)) == ("2015-01-01", "2018-12-31")
+
+
+def test_a_run_on_a_symbol_the_store_lacks_is_asked_even_beside_one_it_has(read: Any) -> None:
+    assert read("backtest macd on AAPL for 2016 and compare it with gold").question is not None
+    assert read("回测一下特斯拉的RSI策略，然后和黄金比较").question is not None

@@ -958,9 +958,11 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         return [*steps, ("compare", Found())]
     themes = list(dict.fromkeys(str(v.value) for v in local.themes))
     if intent == "mine_factors" and len(themes) >= 2 and (
-            local.factor_count is not None or re.search(r"(?<![a-z])(?:each|respectively|separately)(?![a-z])|分别|各", norm)):
-        # "分别挖3个流动性因子和3个换手率因子": one search per theme
-        return [(intent, replace(local, themes=[v for v in local.themes if str(v.value) == t][:1])) for t in themes]
+            local.factor_count is not None or re.search(r"(?<![a-z])(?:each|respectively|separately)(?![a-z])|分别|各", norm)
+            or _ADDED_ON.search(norm)):
+        # "分别挖3个流动性因子和3个换手率因子", "mine liquidity factors and also turnover ones": one search per theme
+        searches = [(intent, replace(local, themes=[v for v in local.themes if str(v.value) == t][:1])) for t in themes]
+        return [*searches, *_compared(norm)]
     horizons = forward_horizons(norm) if intent == "evaluate_factors" and local.each and local.forward_days else []
     if len(horizons) >= 2:
         # "未来1天和未来5天收益各算一次", "score it on 5d and on 20d forward returns each": one evaluation per horizon

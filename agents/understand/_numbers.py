@@ -1115,7 +1115,8 @@ _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
 #: Clause breaks for what a relative amount is of and what follows it: the hard breaks, plus a
 #: space between Chinese words (chat style: "先看看账户 再把黄金减仓一半") and sequencing words.
 _SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)"
-                         r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b", _I)
+                         r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b"
+                         r"|\band\s+(?=(?:put|park|buy|sell|add|allocate|invest|trim|reduce|cut|close|short|dump)\b)", _I)
 _CONDITION_RE = _LazyRe(
     r"\b(?:if|when|whenever|unless|once|after|before|until)\b"
     r"|如果|若|当|一旦|假如|要是|除非|直到|之后|以后", _I)

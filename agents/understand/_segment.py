@@ -44,6 +44,7 @@ __all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_b
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
+            r"(?:put|park|allocate|invest)(?=\s+(?:\$\s*)?\d)|"
             r"show|chart|plot|pull\s+up|bring\s+up|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
@@ -274,7 +275,8 @@ def segments(norm: str, values_of: Callable[[int, int], Found]) -> list[tuple[in
 #: same for oil", "对纳指也做一样的", "再看看标普同期的" (the same window, another instrument).
 SAME = re.compile(r"(?<![a-z])(?:(?:the\s+)?same\s+(?:thing|with|for|on|but|again|settings?|setup|parameters|params|"
                   r"config(?:uration)?)|same\s+(?:\w+\s+)?(?:settings?|parameters|params|setup))(?![a-z])|"
-                  r"(?<![a-z])(?:do|did|run|repeat)\s+the\s+same(?![a-z])|(?<![a-z])(?:over|for|on|in)\s+the\s+same\s+"
+                  r"(?<![a-z])(?:do|did|run|repeat)\s+the\s+same(?![a-z])|(?<![a-z])same\s+(?:window|period|dates|timeframe|span)(?![a-z])|"
+                  r"(?<![a-z])(?:over|for|on|in)\s+the\s+same\s+"
                   r"(?:period|window|stretch|dates|timeframe|time\s+frame|years?|span)(?![a-z])|"
                   r"同样的?(?:参数|设置|设定|方法|做法)?|照此|照这个|一样的(?:参数|设置)|参数不变|其他不变|其余不变|"
                   r"(?:做|来|跑|弄|搞)(?:个|一遍|一次)?一样的|也一样|同期|同一(?:时期|时间段|区间)")
@@ -300,7 +302,7 @@ def inherit(previous: Found, local: Found) -> Found:
 
 #: "which one learns better?", "which is best?", "哪个更好": asks for the runs side by side.
 _WHICH = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+\w+|those|these))?\s+(?:\w+\s+){0,2}?"
-                    r"(?:better|best|ahead|wins?)(?![a-z])|哪(?:个|一个|种)[^,，。;；]{0,8}?(?:好|强|高|优|赢)")
+                    r"(?:better|best|ahead|wins?)(?![a-z])|哪(?:个|一个|种|组)[^,，。;；]{0,8}?(?:好|强|高|优|赢|能用|可用|靠谱|有效)")
 
 
 def asks_which(text: str) -> bool:
