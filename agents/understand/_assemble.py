@@ -451,7 +451,7 @@ def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str,
 
 #: "the best one", "the winner", "最优参数": the result of a search, run again.
 _WINNER = re.compile(r"(?<![a-z])(?:best|winning|winner|optimal|top|(?:whatever|whichever|what|the\s+one\s+that)\s+wins)(?![a-z])"
-                     r"|最优|最佳|最好的")
+                     r"|最优|最佳|最好的|胜出|胜者")
 _BACKTEST_VERB = re.compile(r"(?<![a-z])(?:backtest\w*|bt|run|re-?run)(?![a-z])|回测|跑一下|跑一遍")
 _RUN_AGAIN = re.compile(r"(?<![a-z])(?:run|backtest\w*|bt|test|re-?run|apply|try|check|verify|validate)(?![a-z])|回测|跑|测试|检验")
 

@@ -878,6 +878,7 @@ _OBJECT = (r"(?!\s+(?:the|my|our|this|that|a|an|your|his|her)\s+(?:\w+\s+){0,2}?
 _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("none", r"(?<![a-z])(?:stress|t|adf|kpss|unit[- ]root|stationarity|hypothesis|significance|granger|a/b"
              r"|chi[- ]squared?|normality|ks|jarque[- ]bera|ljung[- ]box|diebold[- ]mariano|z)[- ]?tests?(?![a-z])"),
+    ("test", r"检验(?:一下)?(?:最优|最佳|胜出|优化后|调好|选出)的?(?:参数|那组|组合)?"),
     ("none", r"压力测试|检验"),
     ("data", r"(?<![a-z])back[- ]?test(?:s|ed|ing|er)?(?![a-z])|回测试?|回溯测试"),
     ("test", r"(?<![a-z])(?:out[- ]of[- ]sample|oos|hold(?:ing)?[- ]?outs?|held[- ]?out|hold(?:ing)?\s+back"
