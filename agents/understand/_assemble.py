@@ -488,6 +488,9 @@ _REPEATABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimi
                          "evaluate_factors", "mine_factors"})
 
 
+_SAME_WAY = re.compile(r"(?<![a-z])(?:the\s+)?same\s+(?:way|procedure|treatment|drill)(?![a-z])|同样的?(?:方法|方式|做法|流程)|一样的?(?:方法|做法|流程)")
+
+
 def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]],
                 listed: bool = False, whole: str = "") -> tuple[str, Found] | None:
     """A clause that repeats the step before with a change ("then same thing on sp500", "also train it on
@@ -504,6 +507,10 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
         return _recalled_again(text, runs[-1][1], local, whole)
     intent, previous = runs[-1]
     local = _bare_length(text, clause.start, local, previous)
+    if intent == "optimize_strategy" and clause.intent == "backtest_strategy" and local.strategies \
+            and _SAME_WAY.search(text):
+        # "tune the bollinger ..., then do mean reversion the same way": another strategy, searched alike
+        return intent, inherit(replace(previous, tune=[], grid={}), local)
     if intent not in _REPEATABLE or clause.intent not in (None, intent) or not _changes(local):
         return None
     if listed and not SAME.search(text) and (local.instruments or local.strategies or local.algos or local.models):

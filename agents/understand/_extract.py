@@ -1034,7 +1034,8 @@ def _flags(norm: str, found: Found) -> None:
                                     "which one did better", "which performed better", "which came out ahead", "rank the two",
                                     "rank them", "rank both", "side-by-side", "一起比",
                                     "各", "分别", "哪个", "对比", "比较", "比一下", "还是", "side by side", "next to each other",
-                                    "放一起", "放在一起", "并排")) or bool(_WHICH_BETTER.search(norm)) \
+                                    "放一起", "放在一起", "并排", "比一比", "都搞一下", "都跑一下", "都做一下", "都来一遍",
+                                    "都测一下", "都回测一下")) or bool(_WHICH_BETTER.search(norm)) \
         or bool(_PREP_AGAIN.search(norm))
     span = lex.span_of(norm, lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
@@ -1189,7 +1190,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "卖")
-_BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "invest in", "get into",
+_BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
