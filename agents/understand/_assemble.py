@@ -501,7 +501,7 @@ def _same_again(text: str, clause: Clause, local: Found, out: list[tuple[str, Fo
     ("3) 再用50日回测" after "2) 用突破策略（20日）回测": the breakout again, with 50 days)."""
     runs = [step for step in out if step[0] != "compare"]
     also = clause.intent is None and bool(local.instruments or local.periods) and ALSO_RUN.search(text) is not None
-    if not runs or not (SAME.search(text) or listed or also):
+    if not runs or not (SAME.search(text) or listed or also or _SAME_WAY.search(text)):
         return None
     if runs[-1][0] == "recall" and SAME.search(text):
         return _recalled_again(text, runs[-1][1], local, whole)
