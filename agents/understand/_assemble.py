@@ -532,7 +532,8 @@ def _theme_again(out: list[tuple[str, Found]], local: Found, clause: Clause) -> 
 
 #: "the same strategy", "同样的模型", "same agent": what a recalled run ran, named by its kind.
 _KIND_OF = (("backtest_strategy", re.compile(r"strateg|策略|规则|backtest|回测")), ("train_model", re.compile(r"(?<![a-z])model|模型")),
-            ("train_rl", re.compile(r"(?<![a-z])(?:agent|algo(?:rithm)?|policy)|算法|智能体")))
+            ("train_rl", re.compile(r"(?<![a-z])(?:agent|algo(?:rithm)?|policy)|算法|智能体")),
+            ("evaluate_factors", re.compile(r"(?<![a-z])factors?(?![a-z])|因子")))
 
 
 def _recalled_again(text: str, recalled: Found, local: Found, whole: str = "") -> tuple[str, Found] | None:
@@ -703,7 +704,7 @@ def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
 
 _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo", "try again",
           "try it again", "once more", "再训练一次", "再训一次", "这次改成", "这次换成", "再试一次", "重新来",
-          "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次")
+          "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次", "再测一遍", "再测一次", "重新测")
 
 
 
