@@ -239,6 +239,20 @@ _WHOLE_MONTH = re.compile(r"(?<![a-z])(?:the\s+)?whole\s+(?:of\s+)?(?:that|the\s
                           r"(?<![a-z])(?:that|the)\s+(?:whole|entire|full)\s+month(?![a-z])|整个(?:\d{1,2}|[一二三四五六七八九十]+)?月|那一?整个月|全月")
 
 
+#: "再挖三个同类型的", "mine three more of the same kind": the theme of the factors before.
+_SAME_KIND = re.compile(r"同类型?|同一类|同样类型|类似的|相似的|(?<![a-z])(?:same|similar)\s+(?:kind|type|theme|style|flavou?r)"
+                        r"|(?<![a-z])(?:like|similar\s+to)\s+(?:it|that|this|those|these)(?![a-z])")
+
+
+def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """A mining step asked for "of the same kind" mines the theme of the factor work before it."""
+    if not _SAME_KIND.search(text):
+        return expanded
+    themes = next((f.themes for i, f in reversed(out) if i in ("evaluate_factors", "mine_factors", "recall") and f.themes), [])
+    return [(i, replace(f, themes=list(themes))) if i == "mine_factors" and not f.themes and themes else (i, f)
+            for i, f in expanded]
+
+
 def _referred_window(norm: str, start: int, end: int, local: Found, out: list[tuple[str, Found]]) -> Found:
     """A clause that names a window by what it was for a step before (its test period, the whole
     month around it) takes that window."""
@@ -380,7 +394,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
-        expanded = _tuned_result(norm, out, _expand(clause, local, norm))
+        expanded = _same_kind(norm[start:end], out, _tuned_result(norm, out, _expand(clause, local, norm)))
         winner = _winner_later(norm[start:end], out, expanded)
         if winner is not None:
             out[-1], expanded = winner  # "then backtest the best one on 2025": the search's held-out run
