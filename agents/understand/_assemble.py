@@ -398,6 +398,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         winner = _winner_later(norm[start:end], out, expanded)
         if winner is not None:
             out[-1], expanded = winner  # "then backtest the best one on 2025": the search's held-out run
+        else:
+            expanded = _winner_elsewhere(norm[start:end], out, expanded)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             continue  # "compare them" after steps that already end in a comparison
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
@@ -495,6 +497,22 @@ def _winner_later(text: str, out: list[tuple[str, Found]],
         rerun = replace(search, grid={}, tune=[], spread=set(), periods=[later[0]])
         expanded = [("backtest_strategy", rerun), *expanded]
     return ("optimize_strategy", searched), expanded
+
+
+def _winner_elsewhere(text: str, out: list[tuple[str, Found]],
+                      expanded: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"找个最好的，然后用最好的参数在标普上回测": the winner of the search before, run on another instrument
+    (a backtest, not a second search)."""
+    if not out or out[-1][0] != "optimize_strategy" or [i for i, _ in expanded] != ["optimize_strategy"]:
+        return expanded
+    found = expanded[0][1]
+    search = out[-1][1]
+    if not (_WINNER.search(text) and _RUN_AGAIN.search(text)) or not found.instruments or found.grid:
+        return expanded
+    if {str(v.value) for v in found.instruments} <= {str(v.value) for v in search.instruments}:
+        return expanded
+    return [("backtest_strategy", replace(found, tune=[], grid={}, spread=set(),
+                                          strategies=found.strategies or search.strategies))]
 
 
 #: Steps a "same thing on X" clause can repeat.
