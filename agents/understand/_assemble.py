@@ -245,8 +245,13 @@ _SAME_KIND = re.compile(r"同类型?|同一类|同样类型|类似的|相似的|
 
 
 def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
-    """A mining step asked for "of the same kind" mines the theme of the factor work before it."""
+    """A mining step asked for "of the same kind" mines the theme of the factor work before it; so does
+    one that names none right after a clause that named only a theme ("然后按动量主题，再挖3个")."""
     if not _SAME_KIND.search(text):
+        if out and out[-1][0] == "recall" and out[-1][1].themes:
+            themes = out[-1][1].themes
+            return [(i, replace(f, themes=list(themes))) if i == "mine_factors" and not f.themes else (i, f)
+                    for i, f in expanded]
         return expanded
     themes = next((f.themes for i, f in reversed(out) if i in ("evaluate_factors", "mine_factors", "recall") and f.themes), [])
     return [(i, replace(f, themes=list(themes))) if i == "mine_factors" and not f.themes and themes else (i, f)
@@ -798,7 +803,7 @@ _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)
 def _changes(local: Found) -> bool:
     """Whether a clause states something a repeated run would change."""
     return bool(local.seed or local.timesteps or local.periods or local.params or local.costs or local.algos
-                or local.instruments or local.cash)
+                or local.instruments or local.cash or local.models)
 
 
 _IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|backtest|bt|run|mine|find|evaluate|test|buy|sell|"

@@ -150,7 +150,8 @@ def _factor_intent(text: str, found: Found) -> str | None:
 
 
 #: "调整纳斯达克布林通道的周期参数", "把布林带的参数调到最好": a search said around its object.
-_TUNE_SPREAD = re.compile(r"调整[^，,。；;]{0,16}?参数|参数[^，,。；;]{0,4}?调(?:到|成|至)?(?:最好|最优|最佳|最合适)")
+_TUNE_SPREAD = re.compile(r"调整[^，,。；;]{0,16}?参数|参数[^，,。；;]{0,4}?调(?:到|成|至)?(?:最好|最优|最佳|最合适)|"
+                          r"调(?!出|取|阅|仓|用)[^，,。；;\d]{1,6}?参数")
 
 
 def _research_intent(text: str, found: Found) -> str | None:
@@ -167,6 +168,8 @@ def _research_intent(text: str, found: Found) -> str | None:
     if optimize and (found.strategies or lex.has_any(text, lex.CUES["backtest"]) or found.params or found.tune
                      or found.grid):
         return "optimize_strategy"
+    if found.themes and re.search(r"主题|(?<![a-z])themes?(?![a-z])", text) and not lex.has_any(text, lex.CUES["backtest"]):
+        return None  # "按动量主题": a factor theme, not a momentum rule to backtest
     if found.strategies or lex.has_any(text, lex.CUES["backtest"]):
         return "backtest_strategy"
     return None
