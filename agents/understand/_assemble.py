@@ -258,6 +258,18 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
             for i, f in expanded]
 
 
+#: "回测两者同期的买入持有", "then backtest both of them": the instruments the step before named, each.
+_BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|(?<![a-z])(?:both(?:\s+of\s+them)?|each\s+of\s+them|the\s+two)(?![a-z])")
+
+
+def _both_of_them(text: str, local: Found, out: list[tuple[str, Found]]) -> Found:
+    """A clause that runs on "both of them" without naming them runs on each instrument named before."""
+    if local.instruments or not out or not _BOTH_OF_THEM.search(text):
+        return local
+    named = next((f.instruments for _, f in reversed(out) if len({str(v.value) for v in f.instruments}) >= 2), [])
+    return replace(local, instruments=list(named), each=True) if named else local
+
+
 def _referred_window(norm: str, start: int, end: int, local: Found, out: list[tuple[str, Found]]) -> Found:
     """A clause that names a window by what it was for a step before (its test period, the whole
     month around it) takes that window."""
@@ -295,7 +307,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
         if BACKGROUND.search(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
-        local = _referred_window(norm, start, end, _within(found, start, end, norm), out)
+        local = _both_of_them(norm[start:end], _referred_window(norm, start, end, _within(found, start, end, norm), out),
+                              out)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
         if clause.intent in (None, "compare") and not out and pending and _RUN_VERB.search(norm[start:end]):
             # "The PM wants to know whether SAC or TD3 handles crude better. Train both on WTI": the run

@@ -20,7 +20,7 @@ from agents.understand._extract import Found
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减码|加码|减掉|减|加仓|加到|买前|按它买|照着买|清掉|清了|全清|平掉|全卖|卖光|卖完|全抛|抛掉|割肉|止盈|清光|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+(?:that|which)\b|\bsubsequently\b|\bthereafter\b|(?:\band\s+)?\bonce\s+(?:done|finished|complete|that'?s\s+done|it'?s\s+done)\b|(?:\band\s+)?\bwhen\s+(?:done|finished)\b|\s*(?:->|→|=>)\s*|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减码|加码|减掉|减|加仓|加到|买前|按它买|照着买|(?<=所得|的钱|笔钱)买|清掉|清了|全清|平掉|全卖|卖光|卖完|全抛|抛掉|割肉|止盈|清光|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+(?:that|which)\b|\bsubsequently\b|\bthereafter\b|(?:\band\s+)?\bonce\s+(?:done|finished|complete|that'?s\s+done|it'?s\s+done)\b|(?:\band\s+)?\bwhen\s+(?:done|finished)\b|\s*(?:->|→|=>)\s*|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着(?!涨|跌|上涨|下跌|走|往)|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后|完事|搞定|弄好|跑好)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|"
@@ -255,7 +255,7 @@ def _trading_intent(text: str, found: Found) -> str | None:
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单")
 #: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
-_LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally)"
+_LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally|plus)"
                       r"\W+)*(?:show|display|plot|"
                       r"pull\s+up|bring\s+up|let\s+me\s+see|give\s+me\s+a\s+look\s+at)(?![a-z])|"
                       r"^\W*(?:先|再|然后|请|帮我)*(?:看看|看一下|看下|显示|调出)")

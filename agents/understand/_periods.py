@@ -993,6 +993,8 @@ def _usable(item: _Item | None, text: str, clause: tuple[int, int], window: _Ite
 def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | None) -> dict[int, str]:
     """Role for each window (by start) of one clause."""
     roles: dict[int, str] = {}
+    own: set[str] = set()  # roles a window took from a role word beside it
+    borrowed: list[int] = []  # windows that took the nearest role word of the clause instead
     first_is_role = bool(items) and items[0].role is not None
     nearest = _nearest_roles(items, first_is_role)
     for k, item in enumerate(items):
@@ -1007,12 +1009,18 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
             and not _leads_into(text, nxt, items[k + 2] if k + 2 < len(items) else None) else None
         if before and after:
             roles[item.start] = str((before if first_is_role else after).role)
+            own.add(roles[item.start])
         elif before or after:
             roles[item.start] = str((before or after).role)  # type: ignore[union-attr]
+            own.add(roles[item.start])
         elif _leans_on_data(text, left, right):
             roles[item.start] = "data"
         else:
             roles[item.start] = nearest[k] or lent or "data"
+            borrowed.append(item.start)
+    for start in borrowed:  # "2005到2015 调完用2016到2018验证": a role word next to its own window is not lent
+        if roles[start] in own and roles[start] not in ("data", "none"):
+            roles[start] = lent if lent is not None and lent not in own else "data"
     return roles
 
 
