@@ -123,7 +123,8 @@ _AMOUNT_SAID = re.compile(r"(?:金额|总金额|总额|(?<![a-z])(?:amount|notio
 _BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on|to)\s|(?<![一二两三四五六七八九十])"
                          r"([一二两三四五六七八九])成(?:仓位?)?(?![本交])")
 #: "，用三成仓位", "，仓位两成": a clause that only sizes the order said before it.
-_SIZE_ONLY = re.compile(r"[\s,，;；]*(?:用|以|按|仓位)\s*[一二两三四五六七八九]成(?:仓位?)?\s*[,，。;；]?\s*$")
+_SIZE_ONLY = re.compile(r"[\s,，;；]*(?:(?:用|以|按|仓位)\s*[一二两三四五六七八九]成(?:仓位?)?|(?:金额|总金额|总额)\s*(?:为|是)?\s*\d[\d,]*"
+                        r"(?:\.\d+)?\s*(?:万|百万|千|亿)?(?:元|块)?)\s*[,，。;；]?\s*$")
 #: "超过两成", "more than 20% in": a share compared against is a condition's threshold, not an order's size.
 _THRESHOLD = re.compile(r"(?:超过|超出|高于|低于|大于|小于|不到|不足|多于|少于|above|over|below|under|than|exceeds?|"
                         r"beyond|least|most)\s*$")
@@ -139,7 +140,10 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
     piece = blank(norm[start:end], [(a - start, b - start) for a, b in said])
     quantity = find_quantity(piece)
-    if quantity is None and local.instruments:  # "... and $10k of SYN102": an amount of money for the next name
+    amount_said = _AMOUNT_SAID.search(piece) if local.top_k is not None or local.top_pct is not None else None
+    if amount_said is not None and (quantity is None or quantity.kind != "notional"):
+        quantity = None  # "买入前5%的股票，金额50万": the picks are chosen by the 5 %, the money is the 50万
+    if quantity is None and (local.instruments or _SIZE_ONLY.match(piece) or amount_said is not None):
         money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece) or \
             _AMOUNT_SAID.search(piece)  # "再买入标普500，金额50万": the amount named as such
         if money is not None:
@@ -168,7 +172,7 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             value = float(share.group(1)) if share.group(1) else 10.0 * float(parse_number(tenths) or 0)
             if value > 0:
                 quantity = QuantityMention(Span(share.start(), share.end(), share.group(0)), "pct_equity", value, None)
-    if quantity is not None and local.top_k is None and local.top_pct is None:
+    if quantity is not None and ((local.top_k is None and local.top_pct is None) or amount_said is not None):
         span = Span(quantity.span.start + start, quantity.span.end + start, quantity.span.text)
         local.quantity = QuantityMention(span, quantity.kind, quantity.value, quantity.side)
         if quantity.side is not None:

@@ -1006,7 +1006,8 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
         right = (item.end, nxt.start if nxt else clause[1])
         before = prev if _usable(prev, text, clause, item) and _filler(text, *left) else None
         after = nxt if _usable(nxt, text, clause, item) and _filler(text, *right) and not _points_forward(text, nxt) \
-            and not _leads_into(text, nxt, items[k + 2] if k + 2 < len(items) else None) else None
+            and not _leads_into(text, nxt, items[k + 2] if k + 2 < len(items) else None,
+                                items[k + 3] if k + 3 < len(items) else None, clause) else None
         if before and after:
             roles[item.start] = str((before if first_is_role else after).role)
             own.add(roles[item.start])
@@ -1030,12 +1031,17 @@ def _points_forward(text: str, item: _Item | None) -> bool:
     return item is not None and re.search(r"(?:\s|^)(?:to|on|over)$", text[item.start:item.end]) is not None
 
 
-def _leads_into(text: str, role: _Item | None, following: _Item | None) -> bool:
-    """"Q1-Q3 2024 test on Q4 2024": a role word followed by a preposition and then a window
-    names that window, not the one before it."""
-    return (role is not None and following is not None and following.role is None
-            and re.match(r"\s*(?:on|over|in|to|from|during)\s", text[role.end:following.start] + " ") is not None
-            and _filler(text, role.end, following.start))
+def _leads_into(text: str, role: _Item | None, following: _Item | None, after: _Item | None = None,
+                clause: tuple[int, int] | None = None) -> bool:
+    """"Q1-Q3 2024 test on Q4 2024": a role word followed by a preposition and then a window names
+    that window, not the one before it; so does one right before a window that has no role word
+    of its own after it ("2016-2022 test 2023-2025 then buy", but not "2010-2015 train 2016 test")."""
+    if role is None or following is None or following.role is not None or not _filler(text, role.end, following.start):
+        return False
+    if re.match(r"\s*(?:on|over|in|to|from|during)\s", text[role.end:following.start] + " ") is not None:
+        return True
+    trailing = after is not None and after.role not in (None, "out") and _filler(text, following.end, after.start)
+    return clause is not None and not trailing and role.role in ("test", "valid") and not re.search(r"[a-z]", text[role.end:following.start])
 
 
 def _nearest_roles(items: list[_Item], before_first: bool) -> list[str | None]:
