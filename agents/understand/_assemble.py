@@ -262,6 +262,11 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
             for i, f in expanded]
 
 
+#: A clause that opens with an order verb ("then buy some", "，然后加点仓", "再减一点").
+_ORDER_OPENS = re.compile(r"\W*(?:(?:and|then|also|now|after\s+that)\W+)*(?:buy|sell|short|add|trim|reduce|cut)(?![a-z])|"
+                          r"\W*(?:然后|再|并|接着)?\s*(?:把[^,，。]{0,6})?(?:买|卖|加点仓|加一点仓|加仓|减仓|减一点|减点)")
+
+
 #: "回测两者同期的买入持有", "then backtest both of them": the instruments the step before named, each.
 _BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|(?<![a-z])(?:both(?:\s+of\s+them)?|each\s+of\s+them|the\s+two)(?![a-z])")
 
@@ -398,6 +403,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         searched = _search_of_run(norm[start:end], clause, local, out)
         if searched is not None:
             out.append(searched)  # "跑个RSI 14，然后优化lower和upper": the run just made, searched
+            continue
+        if clause.intent is None and out and local.side is not None and not local.instruments \
+                and _ORDER_OPENS.match(norm, start, end) and out[-1][1].instruments and out[-1][0] != "place_order" \
+                and not re.search(r"\d", norm[start:end]):
+            # "show me the Nasdaq chart for 2018, then buy some", "，然后加点仓": an order on what the step before
+            # was about, its size still to be asked - never dropped, never guessed
+            out.append(("place_order", replace(local, instruments=list(out[-1][1].instruments))))
             continue
         if clause.intent is None:
             if out:

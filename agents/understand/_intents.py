@@ -253,7 +253,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
 
 #: An order asked for by name, without a side ("place an order for gold", "给原油下个单").
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
-                          r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单")
+                          r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单|"
+                          r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔")
 #: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
 _LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally|plus)"
                       r"\W+)*(?:show|display|plot|"
