@@ -615,3 +615,49 @@ def test_a_test_period_named_later_is_that_window(read: Any) -> None:
 def test_a_run_on_a_symbol_the_store_lacks_is_asked_even_beside_one_it_has(read: Any) -> None:
     assert read("backtest macd on AAPL for 2016 and compare it with gold").question is not None
     assert read("回测一下特斯拉的RSI策略，然后和黄金比较").question is not None
+
+
+# --- fresh writer dev_z (2026-11-27): when to ask, in our own wording ------------------------------------------------
+@pytest.mark.parametrize(("text", "intents"), [
+    ("pull up the s&p chart for 2017, then sell some", ["show_price", "place_order"]),
+    ("看看黄金最近的走势，然后加点仓", ["show_price", "place_order"]),
+    ("查一下持仓，再把原油减一点", ["account_status", "place_order"]),
+])
+def test_an_order_without_a_size_after_a_look_is_kept_and_its_size_asked(read: Any, text: str,
+                                                                         intents: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == intents, text
+    assert spec.steps[-1].instruments and spec.steps[-1].quantity is None, text
+    assert spec.question is not None, text  # never dropped, never guessed: the size is asked
+
+
+@pytest.mark.parametrize("text", ["could you trade a bit of gold for me", "帮我交易一下原油"])
+def test_a_trade_with_no_side_or_size_is_asked(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["place_order"] and spec.question is not None, text
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("sell 2 lots of crude. sorry, I meant 3 lots", "lots", 3.0),
+    ("buy 4 lots of gold, actually make it 6", "lots", 6.0),
+    ("买入黄金2手，不对，是1手", "lots", 1.0),
+])
+def test_a_corrected_size_replaces_the_first(read: Any, text: str, kind: str, value: float) -> None:
+    spec = read(text)
+    quantity = spec.steps[0].quantity
+    assert quantity is not None and (quantity.value.kind, quantity.value.value) == (kind, value), text
+    assert len(spec.steps) == 1, text
+
+
+@pytest.mark.parametrize("text", ["buy 2 lots of gold and 1 lot of brent", "在原油和恒指上回测MACD，比较一下",
+                                  "先在纳指上训练PPO，再在日经225上训练SAC"])
+def test_a_run_or_order_on_a_symbol_the_store_lacks_is_asked(read: Any, text: str) -> None:
+    assert read(text).question is not None, text
+
+
+@pytest.mark.parametrize(("text", "intents"), [
+    ("will it rain in Shanghai tomorrow?", ["out_of_scope"]),
+    ("show me gold for 2020 and email the chart to my team", ["show_price", "out_of_scope"]),
+])
+def test_requests_we_decline_are_named_beside_those_we_run(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents, text

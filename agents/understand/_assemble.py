@@ -262,6 +262,36 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
             for i, f in expanded]
 
 
+#: A correction of what was just said ("sorry, I meant 4 lots", "不对，是3手").
+_CORRECTION = re.compile(r"(?<![a-z])(?:i\s+meant|i\s+mean|make\s+(?:it|that)|correction|typo|actually)(?![a-z])|不对|我是说|应该是|说错了|打错了")
+def _corrected_size(norm: str, start: int, end: int, out: list[tuple[str, Found]]) -> Any:
+    """The size a correction clause gives the order before it ("I meant 4 lots", "不对，是5手"), or None.
+    The corrected size may follow in the next clause of the same sentence."""
+    from agents.understand._numbers import QuantityMention, Span, find_quantity
+
+    stop = re.search(r"[。.!！?？;；\n]", norm[end:])
+    text = norm[start:end + (stop.start() if stop else len(norm) - end)]
+    cue = _CORRECTION.search(text)
+    if cue is None or not out or out[-1][0] != "place_order" or out[-1][1].quantity is None:
+        return None
+    side = out[-1][1].quantity.side or (str(out[-1][1].side.value) if out[-1][1].side else "buy")
+    verb = "卖" if re.search(r"[\u4e00-\u9fff]", text) and side == "sell" else "买" if re.search(r"[\u4e00-\u9fff]", text) \
+        else side
+    rest = re.sub(r"^[\s,，:：]*(?:是|为|要|改成|改为)?", "", text[cue.end():])
+    found = find_quantity(f"{verb} {rest}")
+    before = out[-1][1].quantity
+    bare = re.match(r"\s*(?:make\s+(?:it|that)\s+)?(\d+(?:\.\d+)?)(?!\s*(?:%|[a-z\u4e00-\u9fff]))", rest)
+    if bare is not None and (found is None or found.kind == "units") and before.kind != "units":
+        # "buy 3 lots of gold, actually make it 5": the number in the unit of the size it corrects
+        at = start + cue.end() + bare.start(1)
+        return QuantityMention(Span(at, at + len(bare.group(1)), bare.group(1)), before.kind, float(bare.group(1)),
+                               before.side)
+    if found is None:
+        return None
+    at = start + cue.end() + max(0, found.span.start - len(verb) - 1)
+    return QuantityMention(Span(at, at + len(found.span.text), found.span.text), found.kind, found.value, before.side)
+
+
 #: A clause that opens with an order verb ("then buy some", "，然后加点仓", "再减一点").
 _ORDER_OPENS = re.compile(r"\W*(?:(?:and|then|also|now|after\s+that)\W+)*(?:buy|sell|short|add|trim|reduce|cut)(?![a-z])|"
                           r"\W*(?:然后|再|并|接着)?\s*(?:把[^,，。]{0,6})?(?:买|卖|加点仓|加一点仓|加仓|减仓|减一点|减点)")
@@ -403,6 +433,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         searched = _search_of_run(norm[start:end], clause, local, out)
         if searched is not None:
             out.append(searched)  # "跑个RSI 14，然后优化lower和upper": the run just made, searched
+            continue
+        if clause.intent == "place_order" and local.quantity is not None:
+            fixed = _corrected_size(norm, start, end, [("place_order", local)])  # "卖出3手黄金，不对，是5手"
+            local = replace(local, quantity=fixed) if fixed is not None else local
+        corrected = _corrected_size(norm, start, end, out) if clause.intent is None else None
+        if corrected is not None:
+            # "Buy 2 lots of WTI. Sorry, typo, I meant 4 lots.": the corrected size replaces the first, never both
+            out[-1] = (out[-1][0], replace(out[-1][1], quantity=corrected))
             continue
         if clause.intent is None and out and local.side is not None and not local.instruments \
                 and _ORDER_OPENS.match(norm, start, end) and out[-1][1].instruments and out[-1][0] != "place_order" \
@@ -1496,8 +1534,9 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
 
 #: A symbol named as what a run or an order is on ("... on TSLA", "buy AAPL", "回测一下茅台的…").
 _OBJECT_OF_RUN = re.compile(r"(?:(?<![a-z])(?:on|in|for|buy|sell|short|trade|backtest|train)\s+(?:the\s+)?|"
+                            r"(?<![a-z])(?:lots?|shares?|units?|contracts?)\s+of\s+(?:the\s+)?|"
                             r"(?:回测|训练|买入?|卖出?|做空|交易)(?:一下)?)$")
-_POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格))")
+_POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格))|\s*上\s*(?:[\u4e00-\u9fff]{0,3})(?:训练|回测|跑|优化|测)")
 #: A symbol the store lacks named as a peer of one it has ("silver and gold", "白银和黄金", "gold vs silver").
 _PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|versus|against|还是|或者?|对比|以及)\s*$")
 

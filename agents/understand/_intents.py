@@ -45,7 +45,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
                  "律师", "合法吗", "admin panel", "admin console", "admin page", "break into", "hack into", "get into my old",
                  "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
-                 "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt",
+                 "going to rain", "will it rain", "rain in", "snow in", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt",
                  "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改")
 
 

@@ -47,7 +47,7 @@ OUTSIDE: tuple[str, ...] = (
     "bitcoin", "btc", "ethereum", "eth", "crypto", "比特币", "以太坊", "加密货币", "apple", "aapl", "苹果", "tesla",
     "tsla", "特斯拉", "nvidia", "nvda", "英伟达", "microsoft", "msft", "微软", "amazon", "amzn", "亚马逊", "google",
     "googl", "谷歌", "茅台", "贵州茅台", "腾讯", "阿里巴巴", "宁德时代", "沪深300", "csi300", "csi 300", "上证指数",
-    "上证50", "创业板", "恒生指数", "hang seng", "nikkei", "日经", "dax", "ftse", "silver", "白银", "copper", "铜",
+    "上证50", "创业板", "恒生指数", "恒指", "恒生", "hang seng", "nikkei", "nikkei 225", "日经225", "日经指数", "日经", "dax", "ftse", "silver", "白银", "copper", "铜",
     "natural gas", "天然气", "brent", "布伦特", "euro", "欧元", "日元", "yen", "treasury", "国债", "spy", "qqq",
     "russell 2000", "russell 1000", "russell 3000", "russell", "罗素2000", "罗素", "iwm", "dow jones", "dow", "道琼斯",
     "道指", "中证500", "中证1000", "csi500", "csi 500", "csi1000", "csi 1000", "沪深300成分股", "科创50", "ftse 100",

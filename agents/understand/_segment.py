@@ -44,7 +44,7 @@ __all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_b
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
-            r"reduce|liquidate|unload|offload|"
+            r"reduce|liquidate|unload|offload|email|e-mail|draft|"
             r"(?:put|park|allocate|invest)(?=\s+(?:\$\s*)?\d)|"
             r"show|chart|plot|pull\s+up|bring\s+up|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
