@@ -57,7 +57,9 @@ ROLES: dict[AgentName, Role] = {
         name="trader", title="Trader",
         tools=("get_account", "risk_status", "get_price", "place_order", "run_trading_cycle", "explain_trades",
                "search_memory"),
-        control=(), max_steps=10,
+        # "check my account, then backtest MACD on gold": research asked after a look at the book is
+        # handed on, never dropped
+        control=(HANDOVER,), handover_to=("strategy_advisor", "factor_miner"), max_steps=10,
         returns="the orders proposed, the gate's decisions, fills with prices, and why these orders",
     ),
 }

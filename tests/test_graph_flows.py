@@ -172,3 +172,13 @@ def test_memory_is_written_after_answering_and_recalled_for_a_model_that_reads_i
     third = prepare_node(deps)({"instruction": "what are my positions now?", "instruction_id": "i-3",  # type: ignore[typeddict-item]
                                 "thread_id": "t-3", "earlier": []})
     assert f"run:{Path(str(first.run_dir)).name}" in [hit["id"] for hit in third["memory"]]
+
+
+def test_research_asked_after_a_look_at_the_account_is_handed_on_not_dropped(env: GraphEnv) -> None:
+    """The trader reads the book, then hands the backtest to the strategy advisor: every step runs."""
+    result = env.orchestrator.ask("check my account, then backtest macd on gold for 2019")
+    assert result.status == "done"
+    names = [c.name for c in result.tool_calls]
+    assert "get_account" in names and "backtest_strategy" in names
+    assert names.index("get_account") < names.index("backtest_strategy")
+    assert "macd" in result.answer.lower() and "equity" in result.answer.lower()

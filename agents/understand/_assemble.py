@@ -125,6 +125,12 @@ _BARE_SHARE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:into|in|of|on|
 #: "，用三成仓位", "，仓位两成": a clause that only sizes the order said before it.
 _SIZE_ONLY = re.compile(r"[\s,，;；]*(?:(?:用|以|按|仓位)\s*[一二两三四五六七八九]成(?:仓位?)?|(?:金额|总金额|总额)\s*(?:为|是)?\s*\d[\d,]*"
                         r"(?:\.\d+)?\s*(?:万|百万|千|亿)?(?:元|块)?)\s*[,，。;；]?\s*$")
+def _sizes_only(text: str) -> bool:
+    """Whether the first part of ``text`` (to its first comma) only sizes an order ("，用两成仓位，下单前问我")."""
+    head = re.match(r"[\s,，;；]*[^,，。;；]*", text)
+    return head is not None and _SIZE_ONLY.match(head.group(0)) is not None
+
+
 #: "超过两成", "more than 20% in": a share compared against is a condition's threshold, not an order's size.
 _THRESHOLD = re.compile(r"(?:超过|超出|高于|低于|大于|小于|不到|不足|多于|少于|above|over|below|under|than|exceeds?|"
                         r"beyond|least|most)\s*$")
@@ -143,7 +149,7 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     amount_said = _AMOUNT_SAID.search(piece) if local.top_k is not None or local.top_pct is not None else None
     if amount_said is not None and (quantity is None or quantity.kind != "notional"):
         quantity = None  # "买入前5%的股票，金额50万": the picks are chosen by the 5 %, the money is the 50万
-    if quantity is None and (local.instruments or _SIZE_ONLY.match(piece) or amount_said is not None):
+    if quantity is None and (local.instruments or _sizes_only(piece) or amount_said is not None):
         money = re.search(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*([km]|mm|million)?\s+(?:of|in|worth\s+of)\s", piece) or \
             _AMOUNT_SAID.search(piece)  # "再买入标普500，金额50万": the amount named as such
         if money is not None:
@@ -367,7 +373,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
             continue
-        if out and out[-1][0] == "place_order" and _SIZE_ONLY.match(norm, start, end):
+        if out and out[-1][0] == "place_order" and _sizes_only(norm[start:end]):
             clause = replace(clause, intent=None)  # "标普加仓，用三成仓位": the size of that order, not a look at the book
         if clause.intent == "recall" and any(i == "recall" for i, _ in out) and not _concrete(local) \
                 and lex.has_any(norm[start:end], lex.CUES["compare"]):
