@@ -308,11 +308,15 @@ class AuditLog:
             self._held_rows().extend(held)  # rolled back with the row: still owed
             raise
         if durable:  # a dry-run row is anchored by the next durable row, which covers it in the chain
-            if defer_sync(self):
-                self._unanchored = (seq, digest)
-            else:
-                self._anchor.advance(self.log_id, seq, digest)
+            self._anchor_row(seq, digest)
         return seq, time, text, prev, digest, mac
+
+    def _anchor_row(self, seq: int, digest: str) -> None:
+        """Move the anchor to a durable row: now, or at the group commit's durable point (:meth:`sync`)."""
+        if defer_sync(self):
+            self._unanchored = (seq, digest)
+        else:
+            self._anchor.advance(self.log_id, seq, digest)
 
     def hold(self, kind: AuditKind, payload: Mapping[str, Any]) -> None:
         """Serialise a durable row now and write it with this thread's next row, in the same
@@ -339,10 +343,7 @@ class AuditLog:
         except BaseException:
             self._held_rows().extend(held)
             raise
-        if defer_sync(self):
-            self._unanchored = (seq, digest)
-        else:
-            self._anchor.advance(self.log_id, seq, digest)
+        self._anchor_row(seq, digest)
 
     def _held_rows(self) -> list[tuple[AuditKind, str, str]]:
         rows: list[tuple[AuditKind, str, str]] | None = getattr(self._held, "rows", None)

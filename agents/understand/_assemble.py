@@ -649,13 +649,26 @@ _KIND_OF = (("backtest_strategy", re.compile(r"strateg|策略|规则|backtest|�
 def _recalled_again(text: str, recalled: Found, local: Found, whole: str = "") -> tuple[str, Found] | None:
     """"上次回测的结果给我看看，然后在纳指上用同样的策略跑一下2015年到2018年": the recalled run's strategy (model,
     algorithm) run again where this clause says (None when the clause does not say what kind of run)."""
-    kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
-        "backtest_strategy" if recalled.strategies else None)
-    kind = kind or next((k for k, words in _KIND_OF if words.search(text)), None)
     # "上周那个 S&P 的 backtest 结果拿出来，再用同样参数在纳指上跑一次": the kind of run the recall named
-    kind = kind or next((k for k, words in _KIND_OF if words.search(whole)), None)
+    kind = _kind_recalled(recalled, text, whole)
     if kind is None or not _changes(local):
         return None
+    return _run_again(kind, recalled, local)
+
+
+def _kind_recalled(recalled: Found, *texts: str) -> str | None:
+    """The kind of run a recalled one was: its algorithm, model or strategy, else the first of
+    ``texts`` that names a kind ("the backtest we ran yesterday", "那次的因子结果")."""
+    kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
+        "backtest_strategy" if recalled.strategies else None)
+    for text in texts:
+        kind = kind or next((k for k, words in _KIND_OF if words.search(text)), None)
+    return kind
+
+
+def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
+    """The recalled run once more (what it ran and on what), with what this clause states; its
+    windows, costs, settings and sizes are the clause's to state, not carried over."""
     inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
                         timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
     return kind, _merge(local, inherited)
@@ -827,16 +840,9 @@ def _rerun_of(text: str, previous: tuple[str, Found] | None, local: Found, inten
         return None
     if intent is not None and (local.algos or local.models or local.strategies):
         return None  # it names what to run: the classifier's reading stands
-    recalled = previous[1]
-    kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
-        "backtest_strategy" if recalled.strategies else None)
     # "find the backtest we ran yesterday on crude and rerun it": the kind of run the recall named
-    kind = kind or next((k for k, words in _KIND_OF if words.search(before)), None)
-    if kind is None:
-        return None
-    inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
-                        timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
-    return kind, _merge(local, inherited)
+    kind = _kind_recalled(previous[1], before)
+    return None if kind is None else _run_again(kind, previous[1], local)
 
 
 #: Every intent but factor work (a later factor request takes the theme a first question named).
