@@ -182,3 +182,12 @@ def test_research_asked_after_a_look_at_the_account_is_handed_on_not_dropped(env
     assert "get_account" in names and "backtest_strategy" in names
     assert names.index("get_account") < names.index("backtest_strategy")
     assert "macd" in result.answer.lower() and "equity" in result.answer.lower()
+
+
+def test_a_look_at_two_markets_shows_both(env: GraphEnv) -> None:
+    """One price step naming two instruments reads and reports each (it had shown only the first)."""
+    result = env.orchestrator.ask("how did the Nasdaq do in the second half of 2015 vs the S&P?")
+    assert result.status == "done"
+    asked = [c.args.get("symbols") for c in result.tool_calls if c.name == "get_price"]
+    assert asked == [["NASDAQ"], ["SP500"]]
+    assert "NASDAQ" in result.answer and "SP500" in result.answer and "2015-07-01" in result.answer

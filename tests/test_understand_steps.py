@@ -661,3 +661,14 @@ def test_a_run_or_order_on_a_symbol_the_store_lacks_is_asked(read: Any, text: st
 ])
 def test_requests_we_decline_are_named_beside_those_we_run(read: Any, text: str, intents: list[str]) -> None:
     assert _intents(read(text)) == intents, text
+
+
+@pytest.mark.parametrize(("text", "symbols"), [
+    ("how did the Nasdaq do in the second half of 2015 vs the S&P?", {"NASDAQ", "SP500"}),
+    ("how has gold performed since 2020", {"GOLD"}),
+])
+def test_how_a_market_did_is_a_look_at_it_not_a_recall(read: Any, text: str, symbols: set[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["show_price"], text
+    assert {str(i.value) for i in spec.steps[0].instruments} == symbols, text
+    assert _intents(read("how did the gold PPO agent do yesterday?")) == ["recall"]

@@ -442,19 +442,21 @@ def recall_recipe(ctx: PlanContext) -> Action:
 
 
 def price_recipe(ctx: PlanContext) -> Action:
-    """get_price over the window, then first/last close and the change."""
-    asset = ctx.assets[0]
-    done = ctx.last("get_price")
-    if done is None:
+    """get_price over the window for each instrument of the step ("how did the Nasdaq do vs the
+    S&P": both, in the order named), then first/last close and the change of each."""
+    done = ctx.all("get_price")
+    failed = next((o for o in done if not o.ok), None)
+    if failed is not None:
+        return failure_answer(ctx, failed)
+    if len(done) < len(ctx.assets):
+        asset = ctx.assets[len(done)]
         plan = windows_for(ctx, asset, split=False)
         if isinstance(plan, Answer):
             return plan
         span = plan.whole
         args = {"symbols": [asset], "start": span.start.isoformat(), "end": span.end.isoformat()}
         return call(ctx, "get_price", args) if ctx.can_call else missing_tool(ctx, "get_price")
-    if not done.ok:
-        return failure_answer(ctx, done)
-    return Answer(price_answer(ctx, asset, done.result))
+    return Answer("\n".join(price_answer(ctx, asset, o.result) for asset, o in zip(ctx.assets, done, strict=False)))
 
 
 def price_answer(ctx: PlanContext, asset: str, r: dict[str, Any]) -> str:

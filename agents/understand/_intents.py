@@ -243,6 +243,9 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "account_status"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
+    market = _MARKET_DID.search(text)
+    if market is not None and found.instruments and not _RUN_WORD.search(market.group(1)):
+        return "show_price"  # "how did the Nasdaq do in H2 2015 vs the S&P": a look at both over the window
     if found.instruments and _ORDER_ASKED.search(text):
         return "place_order"  # "place an order for gold": an order whose side and size are still to be asked
     if found.instruments and _LOOK_AT.search(text) and not (found.strategies or found.algos or found.models
@@ -346,12 +349,22 @@ NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^
 _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
 
 
+#: "how did the Nasdaq do", "how has gold performed": what a market did (group 1 names it).
+_MARKET_DID = re.compile(r"(?<![a-z])how\s+(?:did|has|have|does|do|is)\s+((?:the\s+)?[\w&.^-]+(?:\s+[\w&.^-]+){0,2}?)\s+"
+                         r"(?:do|done|doing|perform|performed|performing|go|gone|trade|traded|fare|fared)(?![a-z])")
+_RUN_WORD = re.compile(r"(?<![a-z])(?:model|agent|run|backtest|strategy|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|factor)s?(?![a-z])")
+
+
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
     if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text) and not DAY_RUN.search(text):
         return False
     if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
         return False
+    market = _MARKET_DID.search(text)
+    if market is not None and lex.has_any(market.group(1), tuple(w for ws in lex.ASSETS.values() for w in ws)) \
+            and not _RUN_WORD.search(market.group(1)):
+        return False  # "how did the Nasdaq do in H2 2015": the market over a window, not an earlier run
     if NOT_AGAIN.search(text) or lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
                           "无需重新", "不必重新", "no re-run", "no rerun", "no retrain", "no re-train", "don't rerun",
                           "don't re-run", "do not rerun", "do not re-run", "without rerunning", "without re-running",
