@@ -282,6 +282,7 @@ class Database:
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
+            self._sync_mode = "FULL"
             self._conn.execute("PRAGMA busy_timeout=30000")
             with self.write() as conn:
                 _run_script(conn, schema)
@@ -300,10 +301,11 @@ class Database:
         its fsync, and the scope's end syncs it before the caller gets its answer.
         """
         deferred = durable and defer_sync(self)
-        fast = deferred or not durable
+        mode = "FULL" if durable and not deferred else "NORMAL"
         with self._lock, _translated(self.path):
-            if fast:
-                self._conn.execute("PRAGMA synchronous=NORMAL")
+            if mode != self._sync_mode:  # set when it changes (a group commit's writes all want NORMAL)
+                self._conn.execute(f"PRAGMA synchronous={mode}")
+                self._sync_mode = mode
             self._patch = None
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -319,8 +321,6 @@ class Database:
                 self._carry_cache(before)
             finally:
                 self._patch = None
-                if fast:
-                    self._conn.execute("PRAGMA synchronous=FULL")
 
     def keep_cache(self, patch: Callable[[dict[Hashable, Any]], None]) -> None:
         """Inside :meth:`write`: how this write changes the remembered reads (:meth:`cached`).
@@ -341,7 +341,8 @@ class Database:
         patch = self._patch
         if patch is None or before is None or before[1] != self._ticket - 1:
             return
-        if int(self._conn.execute("PRAGMA data_version").fetchone()[0]) != before[0]:
+        in_scope = getattr(_scope, "epoch", None) is not None and self._cache_epoch is _scope.epoch
+        if not in_scope and int(self._conn.execute("PRAGMA data_version").fetchone()[0]) != before[0]:
             return  # another connection committed since the cache was read: drop it
         try:
             patch(self._cache)

@@ -187,11 +187,32 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _plain_slow(value, depth)
 
 
+#: Plain forms of frozen models serialised lately, by (id, depth), with the model itself (so
+#: an id reused by a new object never matches): a proposal's order and attribution appear in
+#: its proposal, decision and submission rows, and a frozen model cannot change in between.
+_MODEL_MEMO: dict[tuple[int, int], tuple[BaseModel, Any]] = {}
+_MODEL_MEMO_SIZE = 64
+
+
+def _plain_model(value: BaseModel, depth: int) -> Any:
+    if not type(value).model_config.get("frozen"):
+        return _plain(value.model_dump(mode="json"), depth)
+    key = (id(value), depth)
+    hit = _MODEL_MEMO.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    plain = _plain(value.model_dump(mode="json"), depth)
+    if len(_MODEL_MEMO) >= _MODEL_MEMO_SIZE:
+        _MODEL_MEMO.clear()
+    _MODEL_MEMO[key] = (value, plain)
+    return plain
+
+
 def _plain_slow(value: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         return f"<cut: nested deeper than {MAX_DEPTH} levels>"
     if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="json"), depth)
+        return _plain_model(value, depth)
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, Mapping):
@@ -207,9 +228,14 @@ def _plain_slow(value: Any, depth: int) -> Any:
     return repr(value)[:2000]
 
 
+#: ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, built once
+#: (``dumps`` with options builds an encoder per call). ``_plain`` output has no cycles.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
 def canonical_json(payload: Mapping[str, Any]) -> str:
     """The exact text that is stored and hashed: sorted keys, no spaces, UTF-8."""
-    return json.dumps(_plain(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(_plain(payload))
 
 
 def _row_hash(prev_hash: str, seq: int, time: str, kind: str, payload: str) -> str:
@@ -300,10 +326,8 @@ class AuditLog:
         time = self._clock().isoformat()
         held = self._take_held()
         try:
-            with self._db.write(durable=durable) as conn:
-                for held_kind, held_time, held_text in held:  # this thread's held rows came first
-                    self._insert(conn, held_kind.value, held_time, held_text)
-                seq, prev, digest, mac = self._insert(conn, kind.value, time, text)
+            with self._db.write(durable=durable) as conn:  # this thread's held rows came first
+                seq, prev, digest, mac = self._insert_rows(conn, [*held, (kind, time, text)])
         except BaseException:
             self._held_rows().extend(held)  # rolled back with the row: still owed
             raise
@@ -338,8 +362,7 @@ class AuditLog:
         self.flush()
         try:
             with self._db.write() as conn:
-                for kind, time, text in held:
-                    seq, _, digest, _ = self._insert(conn, kind.value, time, text)
+                seq, _, digest, _ = self._insert_rows(conn, held)
         except BaseException:
             self._held_rows().extend(held)
             raise
@@ -358,9 +381,20 @@ class AuditLog:
         self._held.rows = []
         return rows
 
-    def _insert_batch(self, conn: sqlite3.Connection, rows: list[tuple[AuditKind, str, str]]) -> None:
+    def _insert_rows(self, conn: Any, rows: list[tuple[AuditKind, str, str]]) -> tuple[int, str, str, str]:
+        """Chain ``rows`` (at least one) inside the open transaction; (seq, prev, hash, mac) of the last."""
+        if not isinstance(conn, sqlite3.Connection):
+            for kind, time, text in rows:
+                last = self._insert(conn, kind.value, time, text)
+            return last
+        values = self._insert_batch(conn, rows)
+        seq, _, _, _, prev, digest, mac = values[-1]
+        return seq, prev, digest, mac
+
+    def _insert_batch(self, conn: sqlite3.Connection, rows: list[tuple[AuditKind, str, str]],
+                      ) -> list[tuple[int, str, str, str, str, str, str]]:
         """Chain ``rows`` after the head in one statement batch (the same rows as one
-        :meth:`_insert` each: the head is read once and moved once)."""
+        :meth:`_insert` each: the head is read once and moved once); the rows written."""
         head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
         seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
         values = []
@@ -374,6 +408,7 @@ class AuditLog:
         if values:
             conn.execute("INSERT INTO audit_head VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
                          " hash = excluded.hash", (seq, prev))
+        return values
 
     def buffer(self, kind: AuditKind, payload: Mapping[str, Any]) -> None:
         """Record a dry-run row later, in a batch (see the module docstring for when).

@@ -82,7 +82,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -181,6 +182,10 @@ class Gate:
         self._lock = threading.RLock()
         self._file_lock = open_lock(self._state_dir / _LOCK_FILE)
         self._depth = 0
+        self._owner: int | None = None  # the thread inside a gate operation
+        self._queue: deque[_Proposal] = deque()  # proposals waiting for a leader (see :meth:`propose`)
+        self._queue_lock = threading.Lock()
+        self._leading = False  # a caller is deciding the queue (under the queue lock)
         self._recovered: list[str] = []
         self._allowed: frozenset[str] | None = None
         if broker is not None:  # a new process after a crash: settle what the last one left
@@ -228,16 +233,117 @@ class Gate:
                     self._depth -= 1
                 return
             with self._file_lock.held(), read_scope():  # no other process writes while it is held
-                self._depth = 1
+                self._depth, self._owner = 1, threading.get_ident()
                 try:
                     self._recover_in_flight()
                     yield
                 finally:
-                    self._depth = 0
+                    try:  # what the operation kept for its next write is written before the lock goes
+                        self._audit.release()
+                        self._state.write_settled()
+                    finally:
+                        self._depth, self._owner = 0, None
 
     # proposals ------------------------------------------------------------------------
     def propose(self, order: object, attribution: Attribution | None = None) -> GateOutcome:
-        """Check an order and send it, ask for approval, or reject it (see module docs)."""
+        """Check an order and send it, ask for approval, or reject it (see module docs).
+
+        Callers proposing at the same moment are served together (group commit): whichever
+        takes the gate's lock first decides every proposal queued by then, one after another
+        in arrival order - each sees the ones before it in the ledger, exactly as if they had
+        been proposed in turn - under one hold of the cross-process lock, and one durable
+        point covers them all before any of their callers gets an answer.
+        """
+        return self.propose_many([order], attribution)[0]
+
+    def propose_many(self, orders: Sequence[object], attribution: Attribution | None = None) -> list[GateOutcome]:
+        """:meth:`propose` each order in turn (a basket: a rebalance's orders), outcomes in order.
+
+        Each order is decided after the one before it was sent (its limits count that one),
+        as separate :meth:`propose` calls would be; what the basket shares is the lock, the
+        recovery check and the durable point, so it returns once every order's rows are on
+        disk. An order that raises (a store that cannot be written) raises here after the
+        others were decided; the rest are not rolled back - each is its own decision.
+        """
+        if self._owner == threading.get_ident():  # inside a gate operation of this thread
+            return [self._propose_now(order, attribution) for order in orders]
+        tickets = [_Proposal(order, attribution) for order in orders]
+        with self._queue_lock:
+            self._queue.extend(tickets)
+            lead, self._leading = not self._leading, True
+        while True:
+            if lead:
+                self._lead(tickets)
+            waiting = next((t for t in tickets if not t.taken), None)
+            if waiting is None:
+                break
+            waiting.wake.wait()  # taken and answered, or handed the lead
+            with self._queue_lock:
+                lead, waiting.promoted = waiting.promoted, False
+                if lead:
+                    waiting.wake.clear()
+        outcomes = []
+        for ticket in tickets:
+            ticket.wake.wait()
+            if ticket.error is not None:
+                raise ticket.error
+            assert ticket.outcome is not None
+            outcomes.append(ticket.outcome)
+        return outcomes
+
+    def _lead(self, own: list[_Proposal]) -> None:
+        """Decide queued proposals (``own`` among them) under the lock, hand the lead on, and
+        answer them after the durable point.
+
+        Waiting callers sleep on their own event instead of the lock, so the leader is not
+        interrupted by each of them waking to find its proposal already taken.
+        """
+        taken: list[_Proposal] = []
+        handed = False
+        try:
+            with group_commit():  # outermost: its end is the one durable point of the batch
+                with self._serial():
+                    while True:
+                        with self._queue_lock:
+                            room = _BATCH_MAX - len(taken)
+                            batch = [self._queue.popleft() for _ in range(min(len(self._queue), room))]
+                            for ticket in batch:
+                                ticket.taken = True
+                            if not batch:
+                                self._hand_over()
+                                handed = True
+                                break
+                        taken += batch
+                        for ticket in batch:
+                            try:
+                                ticket.outcome = self._propose_now(ticket.order, ticket.attribution)
+                            except BaseException as exc:  # its caller raises it; the others go on
+                                ticket.error = exc
+        except BaseException as exc:  # no answer may claim what the failure left undone
+            for ticket in taken:
+                if ticket.error is None:
+                    ticket.outcome, ticket.error = None, exc
+            if not handed:
+                with self._queue_lock:  # ours not yet taken are withdrawn: the caller hears the error
+                    self._queue = deque(t for t in self._queue if t not in own)
+                    self._hand_over()
+            if not any(t in taken for t in own):
+                raise
+        finally:
+            for ticket in taken:
+                ticket.wake.set()
+
+    def _hand_over(self) -> None:
+        """Under the queue lock: the next waiting caller leads, or nobody is leading."""
+        if self._queue:
+            head = self._queue[0]
+            head.promoted = True
+            head.wake.set()
+        else:
+            self._leading = False
+
+    def _propose_now(self, order: object, attribution: Attribution | None) -> GateOutcome:
+        """One proposal, decided now (the caller holds the gate's lock or takes it here)."""
         with self._serial():
             parsed, attrib = _attributed(order, attribution)
             now = self._now()
@@ -254,7 +360,8 @@ class Gate:
                              reasons=result.reasons, reference_price=result.reference_price)
                 return self._act(result, now, attrib)
             finally:
-                self._audit.release()  # a path that wrote no row since (an error) still records it
+                if self._depth == 1:  # else the operation around this one writes it when it ends
+                    self._audit.release()  # a path that wrote no row since (an error) still records it
 
     def _act(self, result: CheckResult, now: datetime, attrib: Attribution) -> GateOutcome:
         if result.decision is Decision.ALLOW and result.order is not None:
@@ -424,17 +531,20 @@ class Gate:
             return self._already_sent(order, approval_id, now)
         except Exception as exc:  # any broker failure: say so, never pretend it was sent
             return self._submit_failed(order, now, approval_id, exc)
-        self._record(AuditKind.SUBMISSION, now, order.attribution, order=order, approval_id=approval_id,
-                     order_state=state)
-        self._settle_submission(order.key, approval_id, state)
+        # Written with the operation's next row, or when it lets go of the lock (before the durable
+        # point): in a batch of proposals, with the next proposal's rows, one transaction fewer each.
+        self._record(AuditKind.SUBMISSION, now, order.attribution, hold=True, order=order,
+                     approval_id=approval_id, order_state=state)
+        self._settle_submission(order.key, approval_id, state, later=True)
         self._sync_fills(now)
         state = self._order_state(order.key) or state
         return self._outcome(Decision.ALLOW, (), order, approval_id=approval_id, order_state=state,
                              fills=self._fills_of(order.key), submitted=True)
 
-    def _settle_submission(self, key: str, approval_id: str | None, state: OrderState) -> None:
+    def _settle_submission(self, key: str, approval_id: str | None, state: OrderState, later: bool = False) -> None:
         refused = state.status is OrderStatus.REJECTED
-        self._state.end_submission(key, SubmissionStatus.REFUSED if refused else SubmissionStatus.SENT)
+        self._state.end_submission(key, SubmissionStatus.REFUSED if refused else SubmissionStatus.SENT,
+                                   later=later and approval_id is None)
         if approval_id is not None:
             status = ApprovalStatus.FAILED if refused else ApprovalStatus.EXECUTED
             result = f"the broker rejected it: {state.reason}" if refused else f"sent: {state.status.value}"
@@ -812,10 +922,11 @@ class Gate:
         window = max(60.0, self.policy.orders.duplicate_window_s)
         since = min(now.replace(hour=0, minute=0, second=0, microsecond=0), now - timedelta(seconds=window))
         held = frozenset(s for s, q in (book.positions.items() if book else ()) if abs(q) > 0)
+        times, recent = self._state.recent_since(since)
         return CheckInputs(
             now=now, state=state or self._state.current().state, allowed=self._allowed_symbols(),
             quote=quote, quote_problem=quote_problem, book=book, book_problem=book_problem,
-            recent=tuple(self._state.submissions_since(since)), key_seen=self._key_seen(order.key, exclude_approval),
+            recent=recent, recent_times=times, key_seen=self._key_seen(order.key, exclude_approval),
             known_symbols=self._state.symbols_sent() | held,
         )
 
@@ -887,9 +998,13 @@ class Gate:
                            trading_state=self._state.current().state, order=order, approval_id=approval_id,
                            order_state=order_state, fills=fills, submitted=submitted)
 
-    def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, **payload: Any) -> None:
-        self._audit.write(kind, {"as_of": now, "policy_hash": self.policy_hash,
-                                  "attribution": attribution, **payload})
+    def _record(self, kind: AuditKind, now: datetime, attribution: Attribution, hold: bool = False,
+                **payload: Any) -> None:
+        row = {"as_of": now, "policy_hash": self.policy_hash, "attribution": attribution, **payload}
+        if hold:  # with this thread's next row, or at the end of the operation (``_serial``)
+            self._audit.hold(kind, row)
+        else:
+            self._audit.write(kind, row)
 
     def close(self) -> None:
         """Write the buffered check rows and close the state files and the lock."""
@@ -897,6 +1012,25 @@ class Gate:
         self._state.close()
         self._approvals.close()
         self._file_lock.close()
+
+
+#: Proposals one leader decides before it lets the durable point answer them (bounds the
+#: wait of the first caller of a long queue).
+_BATCH_MAX = 64
+
+
+class _Proposal:
+    """One queued :meth:`Gate.propose` call: its order, and its outcome once answered."""
+
+    __slots__ = ("attribution", "error", "order", "outcome", "promoted", "taken", "wake")
+
+    def __init__(self, order: object, attribution: Attribution | None) -> None:
+        self.order, self.attribution = order, attribution
+        self.taken = False  # a leader took it (under the queue lock)
+        self.promoted = False  # its caller is to lead next (under the queue lock)
+        self.outcome: GateOutcome | None = None
+        self.error: BaseException | None = None
+        self.wake = threading.Event()  # answered (after the durable point that covers it), or promoted
 
 
 def _attributed(order: object, attribution: Attribution | None) -> tuple[Order | None, Attribution]:

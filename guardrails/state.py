@@ -21,7 +21,7 @@ change by any other connection or process is still seen by the next read.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -119,6 +119,16 @@ def _unchanged(cache: dict[Hashable, Any]) -> None:
     """A write that changed nothing the cache holds."""
 
 
+def _both(first: Callable[[dict[Hashable, Any]], None],
+          then: Callable[[dict[Hashable, Any]], None]) -> Callable[[dict[Hashable, Any]], None]:
+    """One cache patch applying two, in order (a write that settles kept rows and adds one)."""
+
+    def patch(cache: dict[Hashable, Any]) -> None:
+        first(cache)
+        then(cache)
+    return patch
+
+
 def _since_keys(cache: dict[Hashable, Any]) -> list[tuple[str, float]]:
     """The cached days of counted rows, newest two only: older ones (asked before the market
     clock crossed midnight) are dropped rather than carried, as they grow with every write."""
@@ -179,6 +189,7 @@ class TradingStateStore:
     def __init__(self, path: Path) -> None:
         self._db = open_database(path, _SCHEMA)
         self._closed = False
+        self._settled_later: list[str] = []  # keys whose ``sent`` waits for the next write
         columns = self._db.columns("submissions")
         with self._db.write() as conn:  # ledgers written before rows had a status
             if "status" not in columns:
@@ -270,9 +281,10 @@ class TradingStateStore:
         A key whose earlier attempt ended ``not_sent`` or ``refused`` may be attempted again.
         """
         with self._db.write() as conn:
+            settled = self._write_settled(conn)
             found = conn.execute("SELECT status FROM submissions WHERE key = ?", (sub.key,)).fetchone()
             if found is not None and found[0] in COUNTED:
-                self._db.keep_cache(_unchanged)  # the key is taken: the upsert below changes nothing
+                self._db.keep_cache(settled)  # the key is taken: the upsert below changes nothing more
             conn.execute(
                 "INSERT INTO submissions (key, symbol, side, qty, time, approval_id, status, notional)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT(key) DO UPDATE SET"
@@ -283,25 +295,64 @@ class TradingStateStore:
             )
             if found is None:  # a new row: the newest rowid, so it sorts after every row of its time
                 row = sub.model_copy(update={"status": SubmissionStatus.SENDING})
-                self._db.keep_cache(lambda cache: _ledger_added(cache, row))
+                self._db.keep_cache(_both(settled, lambda cache: _ledger_added(cache, row)))
 
-    def end_submission(self, key: str, status: SubmissionStatus) -> None:
-        """Record how the broker call ended."""
+    def end_submission(self, key: str, status: SubmissionStatus, later: bool = False) -> None:
+        """Record how the broker call ended.
+
+        ``later=True`` (only ``sending`` -> ``sent``, by the gate inside one of its operations)
+        writes it with the ledger's next write, in the same transaction, or at
+        :meth:`write_settled`, which the gate calls before it lets go of its lock. Both
+        statuses count alike in every limit, so nothing decided meanwhile can tell them
+        apart; a process killed first leaves the row ``sending``, which the next gate
+        operation settles from the broker, as after any kill between the broker and the ledger.
+        """
+        if later and status is SubmissionStatus.SENT:
+            self._settled_later.append(key)
+            return
         with self._db.write() as conn:
+            settled = self._write_settled(conn)
             found = conn.execute("SELECT status FROM submissions WHERE key = ?", (key,)).fetchone()
             conn.execute("UPDATE submissions SET status = ? WHERE key = ?", (status.value, key))
             if found is None:
-                self._db.keep_cache(_unchanged)
+                self._db.keep_cache(settled)
             elif found[0] == SubmissionStatus.SENDING.value:  # the gate's move: from in flight to settled
-                self._db.keep_cache(lambda cache: _ledger_settled(cache, key, status))
+                self._db.keep_cache(_both(settled, lambda cache: _ledger_settled(cache, key, status)))
+
+    def write_settled(self) -> None:
+        """Write the ``sent`` statuses kept by ``end_submission(..., later=True)`` now."""
+        if not self._settled_later:
+            return
+        with self._db.write() as conn:
+            self._db.keep_cache(self._write_settled(conn))
+
+    def _write_settled(self, conn: Any) -> Callable[[dict[Hashable, Any]], None]:
+        """Inside a write: the kept ``sent`` statuses; the cache patch for them."""
+        keys, self._settled_later = self._settled_later, []
+        if not keys:
+            return _unchanged
+        try:
+            moved = [key for key in keys
+                     if conn.execute("UPDATE submissions SET status = 'sent' WHERE key = ? AND status = 'sending'",
+                                     (key,)).rowcount == 1]
+        except BaseException:
+            self._settled_later = keys + self._settled_later  # rolled back with the write: still owed
+            raise
+
+        def patch(cache: dict[Hashable, Any]) -> None:
+            for key in moved:
+                _ledger_settled(cache, key, SubmissionStatus.SENT)
+        return patch
 
     def submission(self, key: str) -> Submission | None:
         """The ledger row of ``key``, if any."""
+        self.write_settled()
         rows = self._db.read("SELECT * FROM submissions WHERE key = ?", (key,))
         return Submission(**dict(rows[0])) if rows else None
 
     def in_flight(self) -> list[Submission]:
         """Rows still ``sending``: a process died between the ledger write and the outcome."""
+        self.write_settled()
         return list(self._db.cached("in_flight", self._in_flight))
 
     def _in_flight(self) -> tuple[Submission, ...]:
@@ -315,10 +366,15 @@ class TradingStateStore:
         day until the ledger changes), cut at ``since``: checks ask with a moving ``since``
         that almost always falls on the same day.
         """
+        return list(self.recent_since(since)[1])
+
+    def recent_since(self, since: datetime) -> tuple[tuple[float, ...], tuple[Submission, ...]]:
+        """:meth:`submissions_since` with the rows' times, both oldest first (what a check bisects)."""
         ts = _ts(since)
         floor = ts - ts % _DAY_S
         times, rows = self._db.cached(("since", floor), lambda: self._counted_since(floor))
-        return list(rows[bisect_left(times, ts):])
+        at = bisect_left(times, ts)
+        return (times[at:], rows[at:]) if at else (times, rows)
 
     def _counted_since(self, floor: float) -> tuple[tuple[float, ...], tuple[Submission, ...]]:
         found = self._db.read(f"SELECT * FROM submissions WHERE time >= ? AND {_COUNTED_SQL} ORDER BY time, rowid",
@@ -367,5 +423,8 @@ class TradingStateStore:
     def close(self) -> None:
         """Close the file (once: the connection may be shared with the approvals)."""
         if not self._closed:
-            self._closed = True
-            self._db.close()
+            try:
+                self.write_settled()
+            finally:
+                self._closed = True
+                self._db.close()

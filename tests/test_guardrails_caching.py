@@ -100,9 +100,9 @@ def _fresh(path: Path, floor: float) -> tuple[list[tuple[str, str]], list[str], 
 
 
 def _cached(store: TradingStateStore, since: datetime) -> tuple[list[tuple[str, str]], list[str], set[str]]:
+    flying = sorted(r.key for r in store.in_flight())  # first: it writes kept ``sent`` statuses
     rows = store.submissions_since(since)
-    return ([(r.key, r.status.value) for r in rows], sorted(r.key for r in store.in_flight()),
-            set(store.symbols_sent()))
+    return [(r.key, r.status.value) for r in rows], flying, set(store.symbols_sent())
 
 
 def test_the_ledger_cache_edited_by_writes_equals_a_fresh_read(tmp_path: Path) -> None:
@@ -121,8 +121,15 @@ def test_the_ledger_cache_edited_by_writes_equals_a_fresh_read(tmp_path: Path) -
             at = day + timedelta(hours=rng.uniform(-30, 30))
             store.begin_submission(Submission(key=key, symbol=rng.choice(["SP500", "NDX", "GOLD"]), side="buy",
                                               qty=1, time=at.timestamp()))
-        elif move < 0.85:  # a row settles: sent, refused or never sent
+        elif move < 0.7:  # a row settles: sent, refused or never sent
             store.end_submission(rng.choice(keys), rng.choice(list(SubmissionStatus)))
+        elif move < 0.85:  # the gate's ``sent`` kept for the next write (a new row's, or a read's)
+            store.end_submission(rng.choice(keys), SubmissionStatus.SENT, later=True)
+            if rng.random() < 0.5:
+                key = f"k{step}"
+                keys.append(key)
+                store.begin_submission(Submission(key=key, symbol="SP500", side="buy", qty=1,
+                                                  time=(day + timedelta(hours=rng.uniform(-2, 20))).timestamp()))
         else:  # a refused or unsent key tried again (or a taken key, which changes nothing)
             key = rng.choice(keys)
             store.begin_submission(Submission(key=key, symbol="GOLD", side="sell", qty=2,
