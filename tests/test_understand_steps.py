@@ -584,6 +584,34 @@ def test_a_share_of_equity_in_the_next_order_does_not_resize_the_first(read: Any
     assert got[1][0] == second[0] and got[1][1] == pytest.approx(second[1]), text
 
 
+def test_half_the_position_then_a_buy_with_the_money_is_half_the_position(read: Any) -> None:
+    """"sell half the gold and use the money to buy SYN010" sized the sale as 50 % of *equity* (the
+    word "money" of the next order); the buy's size is not stated, so it is asked."""
+    spec = read("sell half the gold and use the money to buy SYN010")
+    assert _intents(spec) == ["place_order", "place_order"]
+    first = spec.steps[0].quantity
+    assert first is not None and (first.value.kind, first.value.value) == ("fraction_of_position", 0.5)
+    assert spec.steps[1].quantity is None and spec.question is not None
+
+
+def test_a_second_chinese_order_that_names_its_instrument_first_is_its_own_order(read: Any) -> None:
+    """"纳指买入总资产的10%，标普减掉一半" was one order on both instruments (the sale dropped)."""
+    spec = read("纳指买入总资产的10%，标普减掉一半")
+    assert _intents(spec) == ["place_order", "place_order"]
+    got = [(str(s.instruments[0].value), s.side.value if s.side else None,
+            s.quantity.value.kind if s.quantity else None) for s in spec.steps]
+    assert got == [("NASDAQ", "buy", "pct_equity"), ("SP500", "sell", "fraction_of_position")]
+
+
+@pytest.mark.parametrize("text", ["add to my gold position, 5% of equity, but check with me first",
+                                  "加仓黄金，总资产的5%"])
+def test_a_share_said_to_be_of_equity_stays_of_equity(read: Any, text: str) -> None:
+    """"add to my gold position, 5% of equity" was read as 5 % *of the position* (the nearer word)."""
+    spec = read(text)
+    q = spec.steps[0].quantity
+    assert q is not None and (q.value.kind, q.value.value) == ("pct_equity", 5.0), text
+
+
 @pytest.mark.parametrize(("text", "intents"), [
     ("- look at my cash\n- backtest macd on gold 2019\n- buy 1 lot of gold", ["account_status", "backtest_strategy", "place_order"]),
     ("①看持仓 ②回测原油RSI ③卖一半原油", ["account_status", "backtest_strategy", "place_order"]),

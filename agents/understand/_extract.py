@@ -1132,6 +1132,8 @@ _CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat
                         r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole))\b|全清|清掉|清了|清空"
                         r"|全部\s*(?:close|平|卖|清)|平掉所有|全平|全部出掉|全卖")
 _ADD_TO_MINE = re.compile(r"\badd\b.{0,25}?\bto\s+(?:my|our|the)\b|(?:加仓|加)\s*(?:持仓的|现有的)")
+_OF_EQUITY = re.compile(r"\s*of\s+(?:(?:my|our|the|your|total|whole|entire|available)\s+){0,3}(?:equity|capital"
+                        r"|portfolio|account|nav|cash|funds?|money|buying\s+power|balance|aum|net\s+assets?|net\s+worth)\b")
 _LOTS_ZH = re.compile(r"来\s*(\d+|[一二两三四五六七八九十]+)\s*(手|股)")
 _TARGET_CANG = re.compile(r"加到\s*(\d+|[一二两三四五六七八九十]+)\s*成仓?|加到\s*(\d+(?:\.\d+)?)\s*%")
 _MONEY_K = re.compile(r"\d+(?:\.\d+)?\s*(?:k|m|mm|bn)\b")
@@ -1150,7 +1152,8 @@ def _trading_phrases(norm: str, found: Found) -> None:
     q = found.quantity
     if q is not None and q.kind == "units" and _MONEY_K.fullmatch(q.span.text.strip()):
         found.quantity = QuantityMention(q.span, "notional", q.value, q.side)  # "buy 10k of nasdaq": money
-    if q is not None and q.kind == "pct_equity" and _ADD_TO_MINE.search(norm):
+    if q is not None and q.kind == "pct_equity" and _ADD_TO_MINE.search(norm) \
+            and not _OF_EQUITY.match(norm, q.span.end):  # "add to my gold position, 5% of equity": of equity, as said
         found.quantity = QuantityMention(q.span, "fraction_of_position", q.value / 100, "buy")  # "add 20% to my S&P"
     if found.quantity is not None:
         return

@@ -1116,7 +1116,8 @@ _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
 #: space between Chinese words (chat style: "先看看账户 再把黄金减仓一半") and sequencing words.
 _SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)"
                          r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b"
-                         r"|\band\s+(?=(?:put|park|buy|sell|add|allocate|invest|trim|reduce|cut|close|short|dump)\b)", _I)
+                         r"|\band\s+(?=(?:put|park|buy|sell|add|allocate|invest|trim|reduce|cut|close|short|dump|use|take"
+                         r"|spend|move|rotate|switch|roll|reinvest|redeploy|plough|plow)\b)", _I)
 _CONDITION_RE = _LazyRe(
     r"\b(?:if|when|whenever|unless|once|after|before|until)\b"
     r"|如果|若|当|一旦|假如|要是|除非|直到|之后|以后", _I)
@@ -1208,9 +1209,23 @@ def _side(ctx: _Ctx, start: int, end: int) -> Side | None:
     return verb.side if verb else None
 
 
+#: What a relative amount names as its base right beside it: "5% of equity", "half of my position",
+#: "总资产的10%", "持仓的一半" - said outright, it wins over a nearer word of the clause ("add to my
+#: gold position, 5% of equity").
+_OF_AFTER_RE = _LazyRe(r"\s*of\s+(?:(?:my|our|the|your|total|whole|entire|current|available)\s+){0,3}", _I)
+_OF_BEFORE_RE = _LazyRe(r"的\s*$")
+
+
 def _anchor(norm: str, start: int, end: int) -> str | None:
     """What a relative amount is of: "equity" (资金), "position" (持仓), "cang" (仓位) or None."""
     left, right = _bounds(norm, start, end, _SOFT_BREAK_RE)
+    of = _OF_AFTER_RE.match(norm, end, right)
+    before = _OF_BEFORE_RE.search(norm, left, start)
+    for name, pattern in _ANCHOR_RES:
+        if of is not None and pattern.match(norm, of.end(), right):
+            return name
+        if before is not None and any(m.end() == before.start() for m in pattern.finditer(norm, left, before.start())):
+            return name
     best: tuple[int, str] | None = None
     taken: list[tuple[int, int]] = []
     for name, pattern in _ANCHOR_RES:
