@@ -194,14 +194,51 @@ _MODEL_MEMO: dict[tuple[int, int], tuple[BaseModel, Any]] = {}
 _MODEL_MEMO_SIZE = 64
 
 
+def _json_ready(value: Any, depth: int) -> bool:
+    """True when ``_plain(value, depth)`` would return ``value`` unchanged (conservatively: False
+    sends it through ``_plain``): JSON data with short strings and keys, finite floats, small
+    containers, nested above the cut. A model's JSON dump almost always is; checking costs a
+    fraction of rebuilding it."""
+    kind = type(value)
+    if kind is str:
+        return len(value) <= 10_000
+    if kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        if len(value) > 200:
+            return False
+        for k, v in value.items():
+            if type(k) is not str or len(k) > 200:
+                return False
+            vkind = type(v)
+            if vkind is str:
+                if len(v) > 10_000:
+                    return False
+            elif not (v is None or vkind is int or vkind is bool) and not _json_ready(v, depth + 1):
+                return False
+        return True
+    if kind is list:
+        return len(value) <= 200 and all(_json_ready(v, depth + 1) for v in value)
+    return False
+
+
+def _dumped(value: BaseModel, depth: int) -> Any:
+    dump = value.model_dump(mode="json")
+    return dump if _json_ready(dump, depth) else _plain(dump, depth)
+
+
 def _plain_model(value: BaseModel, depth: int) -> Any:
     if not type(value).model_config.get("frozen"):
-        return _plain(value.model_dump(mode="json"), depth)
+        return _dumped(value, depth)
     key = (id(value), depth)
     hit = _MODEL_MEMO.get(key)
     if hit is not None and hit[0] is value:
         return hit[1]
-    plain = _plain(value.model_dump(mode="json"), depth)
+    plain = _dumped(value, depth)
     if len(_MODEL_MEMO) >= _MODEL_MEMO_SIZE:
         _MODEL_MEMO.clear()
     _MODEL_MEMO[key] = (value, plain)
@@ -454,9 +491,19 @@ class AuditLog:
             logger.warning("could not write buffered audit rows to %s: %s", self.path, exc)
 
     def sync(self) -> None:
-        """The durable point of a group commit: fsync the log, then move the anchor once."""
-        self._db.sync()
+        """The durable point of a group commit: fsync the log, then move the anchor once.
+
+        The row to anchor is taken *before* the fsync: a row another thread commits while this
+        fsync runs may not be on disk when it returns, and an anchor ahead of the durable log
+        would read as a truncated log after a power cut. That row is anchored by its own sync.
+        """
         pending, self._unanchored = self._unanchored, None
+        try:
+            self._db.sync()
+        except BaseException:
+            if pending is not None and self._unanchored is None:
+                self._unanchored = pending  # still owed to the next durable point
+            raise
         if pending is not None:
             self._anchor.advance_soon(self.log_id, *pending)
 

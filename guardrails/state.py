@@ -294,7 +294,8 @@ class TradingStateStore:
                 (sub.key, sub.symbol, sub.side, sub.qty, sub.time, sub.approval_id, sub.notional),
             )
             if found is None:  # a new row: the newest rowid, so it sorts after every row of its time
-                row = sub.model_copy(update={"status": SubmissionStatus.SENDING})
+                row = sub if sub.status is SubmissionStatus.SENDING else sub.model_copy(
+                    update={"status": SubmissionStatus.SENDING})
                 self._db.keep_cache(_both(settled, lambda cache: _ledger_added(cache, row)))
 
     def end_submission(self, key: str, status: SubmissionStatus, later: bool = False) -> None:

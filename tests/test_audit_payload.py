@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict
 
 from guardrails.audit import MAX_DEPTH, canonical_json
 from guardrails.models import Decision, ReasonCode
@@ -91,3 +92,30 @@ def test_any_json_like_payload_follows_the_rules(value: Any, wrap: int) -> None:
     for _ in range(wrap):
         payload = {"w": payload}
     assert canonical_json(payload) == _text(_spec(payload))
+
+
+class _Free(BaseModel):
+    """A model with free-form fields: what a model's dump may carry into a row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    value: float = 0.0
+    data: Any = None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.floats(), _json, st.integers(min_value=0, max_value=MAX_DEPTH + 2),
+       st.integers(min_value=0, max_value=12_000))
+def test_a_models_dump_follows_the_same_rules_at_any_depth(text: str, value: float, data: Any, wrap: int,
+                                                          pad: int) -> None:
+    """A model is serialised from its JSON dump, used as it is when it already keeps the rules
+    (the fast path) and cut otherwise: either way the text is what the rules say."""
+    model = _Free(text=text + "x" * pad, value=value, data=data)
+    payload: Any = {"m": model, "again": model}  # the second time from the memo
+    for _ in range(wrap):
+        payload = {"w": payload}
+    plain: Any = {"m": model.model_dump(mode="json"), "again": model.model_dump(mode="json")}
+    for _ in range(wrap):
+        plain = {"w": plain}
+    assert canonical_json(payload) == _text(_spec(plain))

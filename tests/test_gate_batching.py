@@ -228,3 +228,46 @@ def test_a_broker_state_survives_a_basket_with_fills(tmp_path: Path) -> None:
     assert AuditKind.SUBMISSION in kinds[:first_fill]
     assert isinstance(broker, InMemoryBroker) and all(isinstance(s, OrderState) for s in broker.orders())
     assert gate.verify().ok
+
+
+@pytest.mark.skipif(on_postgres(), reason="no group commit on Postgres")
+def test_a_failed_durable_point_keeps_the_anchor_move_owed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The anchor is moved only after the fsync that covers its row; when that fsync fails the
+    move stays owed and the next durable point makes it."""
+    import guardrails._db as db
+    from guardrails.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.sqlite", anchor_dir=tmp_path / "anchor")
+    real = db.Database.sync
+    monkeypatch.setattr(db.Database, "sync", lambda self: (_ for _ in ()).throw(OSError("disk gone")))
+    with pytest.raises(OSError), db.group_commit():
+        log.append(AuditKind.PROPOSAL, {"n": 1})
+    monkeypatch.setattr(db.Database, "sync", real)
+    log.sync()
+    report = log.verify()
+    assert report.ok and report.anchored_seq == 1
+
+
+@pytest.mark.skipif(on_postgres(), reason="no group commit on Postgres")
+def test_a_row_committed_during_an_fsync_is_not_anchored_by_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row another thread commits while a durable point's fsync runs may miss that fsync: its
+    anchor move waits for its own durable point (an anchor ahead of the synced log would read as
+    a truncated log after a power cut)."""
+    import guardrails._db as db
+    from guardrails.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.sqlite", anchor_dir=tmp_path / "anchor")
+    real = db.Database.sync
+
+    def racing(self: db.Database) -> None:
+        log._unanchored = (2, "row-committed-meanwhile")  # as the next leader's write would set it
+        real(self)
+
+    with db.group_commit():
+        log.append(AuditKind.PROPOSAL, {"n": 1})
+        monkeypatch.setattr(db.Database, "sync", racing)
+        log.sync()  # this durable point anchors row 1, which its fsync covers
+        monkeypatch.undo()
+        assert log._unanchored == (2, "row-committed-meanwhile")  # still owed to its own durable point
+        log._unanchored = None  # (no such row: nothing to anchor at the scope's end)
+    assert log.verify().anchored_seq == 1
