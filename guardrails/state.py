@@ -21,7 +21,8 @@ change by any other connection or process is still seen by the next read.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -280,8 +281,7 @@ class TradingStateStore:
 
         A key whose earlier attempt ended ``not_sent`` or ``refused`` may be attempted again.
         """
-        with self._db.write() as conn:
-            settled = self._write_settled(conn)
+        with self._ledger_write() as (conn, settled):
             found = conn.execute("SELECT status FROM submissions WHERE key = ?", (sub.key,)).fetchone()
             if found is not None and found[0] in COUNTED:
                 self._db.keep_cache(settled)  # the key is taken: the upsert below changes nothing more
@@ -311,8 +311,7 @@ class TradingStateStore:
         if later and status is SubmissionStatus.SENT:
             self._settled_later.append(key)
             return
-        with self._db.write() as conn:
-            settled = self._write_settled(conn)
+        with self._ledger_write() as (conn, settled):
             found = conn.execute("SELECT status FROM submissions WHERE key = ?", (key,)).fetchone()
             conn.execute("UPDATE submissions SET status = ? WHERE key = ?", (status.value, key))
             if found is None:
@@ -324,26 +323,24 @@ class TradingStateStore:
         """Write the ``sent`` statuses kept by ``end_submission(..., later=True)`` now."""
         if not self._settled_later:
             return
-        with self._db.write() as conn:
-            self._db.keep_cache(self._write_settled(conn))
+        with self._ledger_write() as (_, settled):
+            self._db.keep_cache(settled)
 
-    def _write_settled(self, conn: Any) -> Callable[[dict[Hashable, Any]], None]:
-        """Inside a write: the kept ``sent`` statuses; the cache patch for them."""
-        keys, self._settled_later = self._settled_later, []
-        if not keys:
-            return _unchanged
-        try:
+    @contextmanager
+    def _ledger_write(self) -> Iterator[tuple[Any, Callable[[dict[Hashable, Any]], None]]]:
+        """A ledger write that carries the kept ``sent`` statuses (and the cache patch for them);
+        they count as written once it commits, and stay kept if it rolls back."""
+        keys = list(self._settled_later)
+        with self._db.write() as conn:
             moved = [key for key in keys
                      if conn.execute("UPDATE submissions SET status = 'sent' WHERE key = ? AND status = 'sending'",
                                      (key,)).rowcount == 1]
-        except BaseException:
-            self._settled_later = keys + self._settled_later  # rolled back with the write: still owed
-            raise
 
-        def patch(cache: dict[Hashable, Any]) -> None:
-            for key in moved:
-                _ledger_settled(cache, key, SubmissionStatus.SENT)
-        return patch
+            def settled(cache: dict[Hashable, Any]) -> None:
+                for key in moved:
+                    _ledger_settled(cache, key, SubmissionStatus.SENT)
+            yield conn, (settled if moved else _unchanged)
+        del self._settled_later[:len(keys)]
 
     def submission(self, key: str) -> Submission | None:
         """The ledger row of ``key``, if any."""

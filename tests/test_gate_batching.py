@@ -271,3 +271,22 @@ def test_a_row_committed_during_an_fsync_is_not_anchored_by_it(tmp_path: Path, m
         assert log._unanchored == (2, "row-committed-meanwhile")  # still owed to its own durable point
         log._unanchored = None  # (no such row: nothing to anchor at the scope's end)
     assert log.verify().anchored_seq == 1
+
+
+def test_a_kept_sent_status_survives_a_ledger_write_that_rolls_back(tmp_path: Path) -> None:
+    """The kept ``sent`` statuses ride with the next ledger write; if that write rolls back they
+    are still kept (not lost with it) and the next write that commits carries them."""
+    from guardrails.state import TradingStateStore
+
+    path = tmp_path / "ledger.sqlite"
+    store = TradingStateStore(path)
+    store.begin_submission(Submission(key="kept-00003", symbol="SP500", side="buy", qty=1, time=T0.timestamp()))
+    store.end_submission("kept-00003", SubmissionStatus.SENT, later=True)
+    with pytest.raises(RuntimeError), store._ledger_write():
+        raise RuntimeError("the write failed after the kept statuses were applied")
+    with RawStore(path) as raw:
+        assert raw.execute("SELECT status FROM submissions WHERE key = 'kept-00003'").fetchone()[0] == "sending"
+    store.write_settled()
+    with RawStore(path) as raw:
+        assert raw.execute("SELECT status FROM submissions WHERE key = 'kept-00003'").fetchone()[0] == "sent"
+    store.close()
