@@ -103,7 +103,10 @@ def read_scope() -> Iterator[None]:
 
 def _sync_all(targets: list[Syncable]) -> None:
     """Sync every target, the files in parallel (an fsync waits on the disk, not the CPU:
-    the audit log and the state file together take about as long as one)."""
+    the audit log and the state file together take about as long as one). A target that syncs
+    others itself (``covers``: the audit log and its file) stands for them."""
+    covered = {id(c) for t in targets for c in getattr(t, "covers", ())}
+    targets = [t for t in targets if id(t) not in covered]
     if len(targets) <= 1:
         for target in targets:
             target.sync()

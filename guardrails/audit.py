@@ -289,6 +289,7 @@ class AuditLog:
 
     def __init__(self, path: Path, clock: Clock = system_clock, anchor_dir: Path | None = None) -> None:
         self._db = open_database(path, _SCHEMA, _PG_TRIGGERS)
+        self.covers = (self._db,)  # :meth:`sync` syncs the file: a group commit need not sync it apart
         self._clock = clock
         self.path = self._db.path
         self._anchor = AuditAnchor(anchor_dir or default_anchor_dir(self.path), self.path)
