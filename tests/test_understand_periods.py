@@ -60,6 +60,9 @@ ABSOLUTE_EN = [
     pytest.param("fiscal 2018-19", "2018-01-01", "2019-12-31", id="short-year-range"),
     pytest.param("the first 6 months of 2019", "2019-01-01", "2019-06-30", id="first-months-of-year"),
     pytest.param("mid-June 2019", "2019-06-11", "2019-06-20", id="mid-month"),
+    pytest.param("for the back half of 2016", "2016-07-01", "2016-12-31", id="back-half"),
+    pytest.param("the front half of 2015", "2015-01-01", "2015-06-30", id="front-half"),
+    pytest.param("the three years after 2010", "2011-01-01", "2013-12-31", id="years-after"),
 ]
 
 ABSOLUTE_ZH = [
@@ -93,6 +96,8 @@ ABSOLUTE_ZH = [
     pytest.param("2015年1月至2016年6月", "2015-01-01", "2016-06-30", id="年月到年月"),
     pytest.param("从2000年开始一直到2005年底", "2000-01-01", "2005-12-31", id="开始一直到"),
     pytest.param("2000年起到2005年", "2000-01-01", "2005-12-31", id="起到"),
+    pytest.param("黄金上跑个RSI，2018年之前那三年", "2015-01-01", "2017-12-31", id="之前那三年"),
+    pytest.param("2010年之后的两年", "2011-01-01", "2012-12-31", id="之后的两年"),
 ]
 
 

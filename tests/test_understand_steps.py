@@ -584,6 +584,38 @@ def test_a_share_of_equity_in_the_next_order_does_not_resize_the_first(read: Any
     assert got[1][0] == second[0] and got[1][1] == pytest.approx(second[1]), text
 
 
+@pytest.mark.parametrize(("text", "intents"), [
+    ("run the daily cycle but ask me before any order goes out. then show me the risk state, and what should i be "
+     "doing next week?", ["trading_cycle", "account_status"]),
+    ("hey so i've got a fair bit of gold and i'm kinda nervous about it... could you show me the last 6 months of "
+     "price and then maybe trim like 25% of the position?", ["show_price", "place_order"]),
+    ("how much cash do i have left, and what strategies can i actually run", ["account_status", "list_strategies"]),
+    ("ppo on gold and ppo on crude, same settings, 50k steps. which asset does it learn better",
+     ["train_rl", "train_rl", "compare"]),
+    ("Train TD3 and PPO on the Nasdaq 2000-2009, same settings for both", ["train_rl", "train_rl", "compare"]),
+])
+def test_a_request_beside_settings_or_context_is_its_own_step(read: Any, text: str, intents: list[str]) -> None:
+    """A clause that opens with a request ("then show me the risk state, and what should I do next week") is
+    not a setting of the step before because it also names a horizon; a sentence about what one holds is
+    context, not a look at prices; a second question, and a second "<algo> on <asset>", are steps of their own."""
+    spec = read(text)
+    assert _intents(spec) == intents, text
+    assert spec.question is None or "show_price" in intents, text
+
+
+def test_a_comparison_with_nothing_to_compare_is_asked_about(read: Any) -> None:
+    """"帮我比较一下" alone compared nothing and said so after the fact; now it asks what to compare, and the
+    reply (joined to the instruction) makes the runs and the comparison."""
+    from agents.understand import understand
+    from evals.understanding import sample_catalog
+
+    for text in ("帮我比较一下", "compare them"):
+        spec = read(text)
+        assert spec.question is not None and ("比较什么" in spec.question or "what to compare" in spec.question)
+    answered = understand(["帮我比较一下", "黄金上PPO对比SAC"], sample_catalog())
+    assert list(answered.intents) == ["train_rl", "train_rl", "compare"] and answered.question is None
+
+
 def test_half_the_position_then_a_buy_with_the_money_is_half_the_position(read: Any) -> None:
     """"sell half the gold and use the money to buy SYN010" sized the sale as 50 % of *equity* (the
     word "money" of the next order); the buy's size is not stated, so it is asked."""

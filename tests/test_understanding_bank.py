@@ -62,7 +62,7 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
 
 
 @pytest.mark.parametrize(("split", "floor"), [("held_out", 0.92), ("held_out_2", 0.95), ("held_out_3", 0.94),
-                                              ("held_out_4", 0.84), ("held_out_5", 0.87)])
+                                              ("held_out_4", 0.84), ("held_out_5", 0.88)])
 def test_the_held_out_score_does_not_fall(split: str, floor: float, understander: Callable[[str], TaskSpec]) -> None:
     report = run_bank(split, understander)
     print(f"\n{split}: {report.rate:.1%} of {len(report.cases)} fully right")

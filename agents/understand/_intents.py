@@ -393,11 +393,18 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     intent = _cued(text, found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
+    if follows and _WHICH_BETTER.search(text) and not (found.instruments or found.strategies or found.algos
+                                                       or _modifier(text, found)):
+        return Clause(span[0], span[1], "compare", "cues")  # "... which asset does it learn better?"
     if follows and _PRONOUN_TRADE.search(text) and not found.instruments and found.quantity is None:
         return Clause(span[0], span[1], None, "none")  # "... pick the best 5 and buy them": the picks of the step before
-    if _modifier(text, found) or (follows and found.instruments and not found.quantity and found.side is None):
+    opens = _OPENS_REQUEST.match(text) is not None or _ENDS_REQUEST.search(text) is not None
+    if (_modifier(text, found) and not opens) \
+            or (follows and found.instruments and not found.quantity and found.side is None and not opens):
         return Clause(span[0], span[1], None, "none")  # "标的用黄金": names what the step runs on
-    if found.instruments and not found.strategies:
+    if found.instruments and not found.strategies and not opens and _HOLDING_SAID.search(text):
+        return Clause(span[0], span[1], None, "none")  # "i've got a fair bit of gold and i'm nervous": context
+    if found.instruments and not found.strategies and not opens:
         return Clause(span[0], span[1], "show_price", "fallback")  # "spx the week of oct 6 2008"
     if router is not None:
         result = router.route(text)
@@ -409,9 +416,48 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
             return Clause(span[0], span[1], routed, "router")
         if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):
             return Clause(span[0], span[1], routed, "router")
+        head = _request_head(text) if opens else None
+        if head is not None:  # "then show me the risk state, and what should i do next week?": what it opens with
+            result = router.route(head)
+            routed = str(getattr(result, "intent", "unknown"))
+            if getattr(result, "confident", False) and routed not in ("unknown", "compare", "out_of_scope"):
+                return Clause(span[0], span[1], routed, "router")
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: A clause that opens with a request of its own ("then show me the risk state, and what should I do next
+#: week?", "could you show me the last 6 months of price"): not a mere setting of the step before, even
+#: when it also states a window or a horizon; the router reads what it asks.
+_OPENS_REQUEST = re.compile(
+    r"^\W*(?:(?:and|then|also|now|so|ok(?:ay)?|please|pls|plz|next|after\s+that|finally)[\s,]+)*"
+    r"(?:(?:could|can|would|will)\s+you\s+(?:please\s+|pls\s+)?|(?:please|pls)\s+)?"
+    r"(?:show|display|list|plot|chart|pull\s+up|bring\s+up|check|what(?:'s|\s+is|\s+are)\s+my)"
+    r"(?![a-z])"
+    r"|^\W*(?:(?:然后|接着|再|并且?|还有|最后|顺便)\s*)*(?:请|帮我|给我)?\s*(?:看一?下|看看|查一?下|查查|显示|画|列一?下|列出)")
+#: A question that asks which of the runs before came out ahead ("which asset does it learn better",
+#: "which one holds up best", "哪个学得更好"): a comparison of the steps before it.
+_WHICH_BETTER = re.compile(
+    r"(?<![a-z])(?:which|who)(?:\s+(?!of\s+my)\w+){0,5}?\s+(?:better|best|worse|wins?|won|stronger|more\s+(?:robust|stable"
+    r"|profitable|consistent))(?![a-z])|哪个[^,，。;；]{0,8}?(?:更好|更强|更稳|最好|更优|学得好|学得更好|表现好)")
+
+
+def _request_head(text: str) -> str | None:
+    """The request a clause opens with, up to its first break (None when that is the whole clause)."""
+    body = text.lstrip(" .,;:!?。，；：")
+    head = re.split(r"[,;?!？！，；。]|\s+and\s+(?=what|how|which|whether|tell|give)", body, maxsplit=1)[0].strip()
+    return head if head and head != body.strip() else None
+
+
+#: The same request said last, as Chinese often does ("原油去年四季度的图看一下", "账户情况查一下").
+_ENDS_REQUEST = re.compile(r"(?:看一?下|看看|瞧瞧|瞅瞅|画一?下|画出来|显示一?下|列一?下|查一?下|查查)(?:吧|呢|啊)?\W*$")
+
+
+#: A first-person statement of what someone holds ("i've got a fair bit of gold", "我手上有不少黄金"): the
+#: context of a request, not a look at prices.
+_HOLDING_SAID = re.compile(r"(?<![a-z])(?:i(?:'ve|\s+have)\s+got|i\s+(?:have|own|hold)|i'm\s+(?:holding|long|sitting\s+on)"
+                           r"|we\s+(?:have|own|hold))(?![a-z])|我(?:手上|手里|现在|目前)?(?:有|持有|拿着)")
 
 
 #: A clause that opens with a condition ("if the model says long, ...", "要是跌了就...") and states what

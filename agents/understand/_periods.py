@@ -392,7 +392,8 @@ def _quarter(m: re.Match[str], today: date) -> _Atom | None:
 
 
 def _half(m: re.Match[str], today: date) -> _Atom | None:
-    h = _ordinal(m["h"]) if m["h"].lower() not in ("last", "final") else 2
+    word = m["h"].lower()
+    h = 2 if word in ("last", "final", "back", "later") else 1 if word in ("front", "early") else _ordinal(word)
     return _atom(m, _clip(_months(_year_of(m, today), 6 * h - 5, 6 * h), today, m))
 
 
@@ -413,13 +414,27 @@ def _span_ending(m: re.Match[str], today: date) -> _Atom | None:
     named = m.groupdict().get("mon") or m.groupdict().get("m")
     month = _month_of(m) if named else 12
     end = _month_end(year, month)
-    if m.groupdict().get("how") and re.match(r"before|prior|pre", m["how"].lower()):
+    if m.groupdict().get("how") and re.match(r"before|prior|pre|之前|以前|前", m["how"].lower()):
         end = date(year, month if named else 1, 1) - timedelta(days=1)
     key = _unit_key(m["u"])
     n = _amount(m["n"])
     if key not in _UNIT_MONTHS or not 0 < n <= 50:
         return None
     return _atom(m, _rolling(end, months=n * _UNIT_MONTHS[key]), joinable=False)
+
+
+def _span_after(m: re.Match[str], today: date) -> _Atom | None:
+    """"the three years after 2010", "2010年之后的两年": N units from the day after the named year (or month)."""
+    year = _year_of(m, today)
+    named = m.groupdict().get("mon") or m.groupdict().get("m")
+    month = _month_of(m) if named else 12
+    start = _month_end(year, month) + timedelta(days=1)
+    key = _unit_key(m["u"])
+    n = _amount(m["n"])
+    if key not in _UNIT_MONTHS or not 0 < n <= 50:
+        return None
+    end = _shift_months(start, int(n * _UNIT_MONTHS[key])) - timedelta(days=1)
+    return _atom(m, _clip((start, end), today, m), joinable=False)
 
 
 def _year_atom(m: re.Match[str], today: date) -> _Atom | None:
@@ -644,7 +659,8 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}h(?P<h>[12])\s*(?:of\s+|,\s*|/|-)?\s*{_YE}", _half),
         (rf"{_Y_RAW}\s*[-/]?\s*h(?P<h>[12]){_E}", _half),
         (rf"{_B}(?P<h>[12])h\s*(?:{_Y}|'?(?P<yy>\d\d){_E})", _half),
-        (rf"{_B}(?:the\s+)?(?P<h>first|second|1st|2nd|latter|last)\s+half\s+(?:of\s+|in\s+)?{_YE}", _half),
+        (rf"{_B}(?:the\s+)?(?P<h>first|second|1st|2nd|latter|last|back|front|early|later)\s+half\s+(?:of\s+|in\s+)?{_YE}",
+         _half),
         (rf"{_YZ}\s*(?:的)?\s*(?P<h>[上下])半年", _half),
         (rf"{_Y_RAW}\s*(?P<h>[上下])半年", _half),
         (rf"{_B}(?:the\s+)?(?P<side>first|last|final)\s+{_NUM_EN}\s+(?P<u>months|quarters)\s+(?:of|in)\s+{_YE}",
@@ -656,6 +672,11 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
          rf"(?:\s+of\s+|-|\s+)|year[- ]end\s+|fy\s*)?(?:{_MONW},?\s+(?:of\s+)?)?{_Y}", _span_ending),
         (rf"(?:截至|截止到?|到)\s*{_YZ}\s*(?:{_CM}\s*月份?)?\s*(?:底|末)?\s*(?:为止)?\s*(?:的\s*(?:过去|近|前|最近)?|过去|近|最近)"
          rf"\s*{_NUM_ZH}\s*(?P<u>年|个月)", _span_ending),
+        # "2018年之前那三年", "2018年前的3年": N units that end the day before the named year
+        (rf"{_YZ}\s*(?P<how>之前|以前|前)\s*(?:的|那)?\s*{_NUM_ZH}\s*(?P<u>年|个月)", _span_ending),
+        # "the three years after 2010", "2010年之后的两年": N units from the day after the named year
+        (rf"{_B}(?:the\s+)?{_NUM_EN}\s+(?P<u>years?|yrs?|months?|quarters?)\s+(?:after|following)\s+{_Y}", _span_after),
+        (rf"{_YZ}\s*(?:之后|以后|后)\s*(?:的|那)?\s*{_NUM_ZH}\s*(?P<u>年|个月)", _span_after),
         # fiscal years read as calendar years ("FY2015", "FY17", "2015财年")
         (rf"{_B}fy\s*'?(?P<y>{_Y4})(?!\d)", _year_atom),
         (rf"{_B}fy\s*'?(?P<yy>\d\d){_E}", _year_atom),

@@ -58,6 +58,9 @@ def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
                        "选股模型（LightGBM、线性、MLP）"),
         "expressions": ("which factor expressions (for example \"Mean($close, 5) / $close\")",
                         "哪些因子表达式（例如 \"Mean($close, 5) / $close\"）"),
+        "compared": ("what to compare: the runs to make (for example PPO against SAC on GOLD) or earlier runs to "
+                     "look up (for example yesterday's gold model and last week's crude model)",
+                     "要比较什么：要跑的几个（例如黄金上 PPO 对比 SAC），或要调出的之前的运行（例如昨天的黄金模型和上周的原油模型）"),
         "task": ("what you would like me to do: train an RL strategy, train a model, backtest or tune a strategy, "
                  "evaluate or mine factors, or place an order",
                  "您想让我做什么：训练强化学习策略、训练模型、回测或优化策略、评估或挖掘因子，还是下单"),
@@ -85,6 +88,8 @@ def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Seq
     """One question covering every step's missing values, or None when nothing is missing."""
     missing = list(dict.fromkeys(name for i, step in enumerate(steps) for name in missing_of(step)
                                  if not (name in _RECALLED and i > 0 and steps[i - 1].intent == "recall")))
+    if steps and steps[0].intent == "compare":
+        missing.insert(0, "compared")  # "帮我比较一下" with nothing before it: nothing to compare yet
     if unknown and "asset" in missing:
         missing.remove("asset")
     if not missing and not unknown:

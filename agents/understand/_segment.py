@@ -85,13 +85,17 @@ _PROPOSED = re.compile(
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
     rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
     r"|(?<=[\u4e00-\u9fff\d%])\s+(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx)\s*(?:买|卖|清|减|加|平|止|砍))"
+    # "ppo on gold and ppo on crude": one training run each, the verb left out
+    r"|(?P<algo_on>[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s)"
+    # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what|which|how\s+(?:much|many))\s)"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
-                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle)(?![a-z])|"
+                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
                    r"找|生成|设计|构造|构建")  # the verbs of a request for factors: "propose five reversal factors"
@@ -236,6 +240,8 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
             continue
         left, right = (start, cut), (cut, end)
         mine, theirs = values_of(*left), values_of(*right)
+        if match.group("algo_on") is not None and not mine.instruments:
+            continue  # "train TD3 and PPO on the Nasdaq": two algorithms of one list, the instrument said once
         first = _reading(norm, left, mine, follows=bool(pieces))
         second = _reading(norm, right, theirs, follows=True)
         if first == "recall" and second is None and _RERUN.match(norm, cut):

@@ -48,6 +48,18 @@ _WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _AND_A_HALF = re.compile(r"\b(\d+) and a half\b", re.I)
 _SMALL_AND_A_HALF = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten) and a half\b", re.I)
 _Q_SMALL = re.compile(r"\b([qQhH]) (one|two|three|four)\b")
+#: "zero point one percent", "two point five bps", "point zero five": a decimal said digit by digit.
+_DIGIT_WORD = {"zero": "0", "oh": "0", "nought": "0", "naught": "0", "one": "1", "two": "2", "three": "3",
+               "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_DIGIT_RE = r"(?:zero|oh|nought|naught|one|two|three|four|five|six|seven|eight|nine)"
+_SPOKEN_DECIMAL = re.compile(rf"(?i)\b({_DIGIT_RE}|\d+)\s+point\s+({_DIGIT_RE}(?:\s+{_DIGIT_RE})*)\b"
+                             rf"|\bpoint\s+({_DIGIT_RE}(?:\s+{_DIGIT_RE})*)(?=\s+(?:percent|per\s*cent|pct|bps?|bips?|basis))")
+
+
+def _spoken_decimal(m: re.Match[str]) -> str:
+    whole = m.group(1) or "0"
+    whole = _DIGIT_WORD.get(whole.lower(), whole)
+    return whole + "." + "".join(_DIGIT_WORD[w.lower()] for w in (m.group(2) or m.group(3)).split())
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -161,6 +173,7 @@ def _english(text: str) -> str:
     text = _BARE_HUNDRED.sub("100", text)  # "a twenty-day / hundred-day average"
     text = _SMALL_AND_A_HALF.sub(lambda m: f"{_VALUE[m.group(1).lower()]}.5", text)
     text = _Q_SMALL.sub(lambda m: f"{m.group(1)}{_VALUE[m.group(2).lower()]}", text)
+    text = _SPOKEN_DECIMAL.sub(_spoken_decimal, text)
     tokens = _words(text)
     out: list[str] = []
     cursor = 0
