@@ -200,4 +200,31 @@ def _notes(spec: TaskSpec, said: Said) -> Said:
                 said.stated(f"read {item.said} as {item.value}", f"将 {item.said} 理解为 {item.value}")
     for words in spec.ignored:
         said.ignored(f"\"{words}\" (not a parameter of this task)", f"“{words}”（不是此任务的参数）")
+    _costs_unused(spec, said)
     return said
+
+
+#: Steps that trade (or simulate trading) and so take a stated commission or slippage.
+_TRADING_STEPS = frozenset({"backtest_strategy", "optimize_strategy", "train_rl", "train_model", "trading_cycle",
+                            "place_order"})
+_NO_COSTS = {
+    "evaluate_factors": ("a factor evaluation trades nothing: it scores IC, rank IC and top-quintile turnover",
+                         "因子评估不交易：它计算 IC、Rank IC 和头部五分位换手率"),
+    "mine_factors": ("factor mining trades nothing: candidates are scored by IC, rank IC and turnover",
+                     "因子挖掘不交易：候选因子按 IC、Rank IC 和换手率打分"),
+}
+
+
+def _costs_unused(spec: TaskSpec, said: Said) -> None:
+    """A cost the person stated for work that trades nothing is named as not used, never dropped
+    silently ("evaluate this factor with 3 bp costs": the IC has no cost to apply)."""
+    if any(step.intent in _TRADING_STEPS for step in spec.steps):
+        return
+    for step in spec.steps:
+        for name, name_zh, value in (("commission", "佣金", step.costs.commission), ("slippage", "滑点", step.costs.slippage)):
+            if value is None or value.source != "stated":
+                continue
+            why_en, why_zh = _NO_COSTS.get(step.intent, ("nothing in this request trades", "此任务不涉及交易"))
+            rate = f"{float(value.value) * 10_000:g} bp"
+            said.ignored(f"{name} {rate} ({why_en}; costs apply to backtests)",
+                         f"{name_zh} {rate}（{why_zh}；成本用于回测）")
