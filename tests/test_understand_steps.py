@@ -603,6 +603,22 @@ def test_a_request_beside_settings_or_context_is_its_own_step(read: Any, text: s
     assert spec.question is None or "show_price" in intents, text
 
 
+@pytest.mark.parametrize("text", ["train a lightgbm on the sample universe and buy some of the best ones",
+                                  "训练一个lightgbm选股模型，然后买一些排名靠前的"])
+def test_buying_the_models_picks_without_a_count_asks_how_many(read: Any, text: str) -> None:
+    """"... and buy some of the best ones" dropped the order (the step was folded into the training);
+    it is an order whose count of picks is asked, never a default top-k guessed."""
+    from agents.understand import understand
+    from evals.understanding import sample_catalog
+
+    spec = read(text)
+    assert _intents(spec) == ["train_model", "place_order"], text
+    assert spec.question is not None and ("how many of the model's top-ranked" in spec.question
+                                          or "排名前多少" in spec.question)
+    answered = understand([text, "the top 10" if spec.language == "en" else "前10只"], sample_catalog())
+    assert answered.question is None and answered.steps[1].top_k is not None and answered.steps[1].top_k.value == 10
+
+
 def test_a_comparison_with_nothing_to_compare_is_asked_about(read: Any) -> None:
     """"帮我比较一下" alone compared nothing and said so after the fact; now it asks what to compare, and the
     reply (joined to the instruction) makes the runs and the comparison."""

@@ -528,7 +528,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    return _follow_up(norm, found, _implied(_advice_from_recall(out))) if out else [("unknown", found)]
+    return _follow_up(norm, found, _implied(_advice_from_recall(out), norm)) if out else [("unknown", found)]
 
 
 def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]]) -> tuple[str, Found] | None:
@@ -1211,13 +1211,22 @@ def _own_params(local: Found, values: list[Value], chosen: str, norm: str = "") 
     return replace(local, params=own)
 
 
-def _implied(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
-    """A model step that also buys its top picks gets an order step after it."""
+#: "buy some of the best ones", "buy the top picks", "买一些排名靠前的": the model's picks, how many unsaid.
+_PICKS_SAID = re.compile(r"(?<![a-z])(?:best|top|highest[- ]ranked|highest|strongest|picks?|winners|leaders|top[- ]ranked)"
+                         r"(?![a-z])|排名靠前|靠前的|最好的|前几|排名前|得分最高|分数最高")
+
+
+def _implied(steps: list[tuple[str, Found]], norm: str = "") -> list[tuple[str, Found]]:
+    """A model step that also buys its top picks gets an order step after it - also when how many
+    is not said ("... and buy some of the best ones"): that order's size is then asked, never
+    guessed, and never dropped."""
     out: list[tuple[str, Found]] = []
     for intent, found in steps:
         out.append((intent, found))
         picks = found.top_k is not None or found.top_pct is not None
-        if intent == "train_model" and picks and found.side is not None and found.side.value == "buy":
+        buys = found.side is not None and found.side.value == "buy"
+        if intent == "train_model" and buys and (picks or _PICKS_SAID.search(norm)) \
+                and not any(i == "place_order" for i, _ in steps):
             out.append(("place_order", found))
     return out
 

@@ -58,6 +58,8 @@ def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
                        "选股模型（LightGBM、线性、MLP）"),
         "expressions": ("which factor expressions (for example \"Mean($close, 5) / $close\")",
                         "哪些因子表达式（例如 \"Mean($close, 5) / $close\"）"),
+        "picks": ("how many of the model's top-ranked stocks to buy (for example the top 10, or the top 5%)",
+                  "买入模型排名前多少的股票（例如前 10 只，或前 5%）"),
         "compared": ("what to compare: the runs to make (for example PPO against SAC on GOLD) or earlier runs to "
                      "look up (for example yesterday's gold model and last week's crude model)",
                      "要比较什么：要跑的几个（例如黄金上 PPO 对比 SAC），或要调出的之前的运行（例如昨天的黄金模型和上周的原油模型）"),
@@ -88,6 +90,11 @@ def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Seq
     """One question covering every step's missing values, or None when nothing is missing."""
     missing = list(dict.fromkeys(name for i, step in enumerate(steps) for name in missing_of(step)
                                  if not (name in _RECALLED and i > 0 and steps[i - 1].intent == "recall")))
+    for i, step in enumerate(steps):
+        if step.intent == "place_order" and i > 0 and steps[i - 1].intent == "train_model" and not step.instruments \
+                and step.top_k is None and step.top_pct is None and step.quantity is None:
+            # "... and buy some of the best ones": how many of the model's picks, not which instrument
+            missing = [name for name in missing if name not in ("asset", "quantity")] + ["picks"]
     if steps and steps[0].intent == "compare":
         missing.insert(0, "compared")  # "帮我比较一下" with nothing before it: nothing to compare yet
     if unknown and "asset" in missing:
