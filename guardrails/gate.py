@@ -18,6 +18,11 @@ API (what the agent graph and the CLI call)::
         request (a replayed graph step creates no second request); a key already sent is
         rejected as duplicate_key with the broker's state of the first order attached.
 
+    gate.propose_many(orders, attribution) -> list[GateOutcome]
+        A basket (a rebalance's orders): each decided in turn exactly as separate proposals
+        would be, under one hold of the lock and one durable point. Concurrent ``propose``
+        calls are combined the same way (group commit; see ``propose``).
+
     gate.decide(approval_id, approve, by, reason) -> ApprovalDecisionReport   (a person)
         Applies the decision if the request is still open to it and says what happened
         when it is not (another person decided first, it expired, it was sent). A rejection
