@@ -159,6 +159,13 @@ def rl_caveats(result: dict[str, Any], seeds: int = 1) -> list[Caveat]:
             code="steps_short", severity="warn", value=taken, threshold=asked,
             en=f"Training stopped after {taken:.0f} of the {asked:.0f} timesteps asked.",
             zh=f"训练在 {taken:.0f} 步时停止，少于要求的 {asked:.0f} 步。"))
+    if asked is not None and taken is not None and taken > asked:
+        out.append(Caveat(
+            code="steps_rounded", severity="info", value=taken, threshold=asked,
+            en=f"Trained {taken:.0f} timesteps for the {asked:.0f} asked: the algorithm learns in whole rollouts, "
+               "so training ends at the first rollout boundary at or past the number asked.",
+            zh=f"实际训练 {taken:.0f} 步（要求 {asked:.0f} 步）：该算法按完整的采样批次学习，"
+               "训练在达到要求步数后的第一个批次边界结束。"))
     if taken is not None and taken < SHORT_TRAINING:
         out.append(Caveat(
             code="short_training", severity="info", value=taken, threshold=SHORT_TRAINING,

@@ -74,6 +74,11 @@ def test_training_checks() -> None:
     base = {"metrics": BASE, "benchmark": BENCH}
     assert "steps_short" in codes(cv.rl_caveats({**base, "timesteps": 10_000, "trained_timesteps": 6_000}))
     assert "steps_short" not in codes(cv.rl_caveats({**base, "timesteps": 10_000, "trained_timesteps": 10_240}))
+    # PPO learns in whole rollouts: "4k steps" trains 4,096 - the stated number is not silently replaced
+    rounded = [c for c in cv.rl_caveats({**base, "timesteps": 4_000, "trained_timesteps": 4_096})
+               if c.code == "steps_rounded"]
+    assert rounded and "4096" in rounded[0].en and "4000" in rounded[0].en and "4096" in rounded[0].zh
+    assert "steps_rounded" not in codes(cv.rl_caveats({**base, "timesteps": 4_000, "trained_timesteps": 4_000}))
     assert "short_training" not in codes(cv.rl_caveats({**base, "timesteps": 200_000, "trained_timesteps": 200_000}))
     assert "one_seed" not in codes(cv.rl_caveats({**base, "timesteps": 1, "trained_timesteps": 1}, seeds=3))
 
