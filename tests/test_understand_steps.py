@@ -619,6 +619,17 @@ def test_buying_the_models_picks_without_a_count_asks_how_many(read: Any, text: 
     assert answered.question is None and answered.steps[1].top_k is not None and answered.steps[1].top_k.value == 10
 
 
+def test_an_order_conditional_on_a_result_is_kept_with_its_condition(read: Any) -> None:
+    """"tune ..., and if the out of sample is positive put 10% of equity into nasdaq" dropped the order; it
+    is an order that carries its condition (the trader asks a person to check it before approving)."""
+    spec = read("tune the breakout lookback on nasdaq over 2012-2016, test 2017-2018, and if the out of sample "
+                "is positive put 10% of equity into nasdaq")
+    assert _intents(spec) == ["optimize_strategy", "place_order"]
+    order = spec.steps[1]
+    assert order.condition is not None and order.condition.value == "if the out of sample is positive"
+    assert order.quantity is not None and (order.quantity.value.kind, order.quantity.value.value) == ("pct_equity", 10.0)
+
+
 def test_a_comparison_with_nothing_to_compare_is_asked_about(read: Any) -> None:
     """"帮我比较一下" alone compared nothing and said so after the fact; now it asks what to compare, and the
     reply (joined to the instruction) makes the runs and the comparison."""

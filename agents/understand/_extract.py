@@ -535,7 +535,8 @@ def _values(raw: str) -> tuple[float, ...]:
 #: A condition attached to an order. "see if", "tell me if I should", "whether" ask; they set no condition.
 _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|provided(?:\s+that)?|as\s+long\s+as|once|in\s+case)\s+"
                         r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
-                        r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then)\b|\s*[,.;:!?]|\s*$)"
+                        r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then|put|invest|allocate"
+                        r"|park|go\s+long)\b|\s*[,.;:!?]|\s*$)"
                         r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)")
 
 

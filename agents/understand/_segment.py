@@ -79,7 +79,7 @@ _PROPOSED = re.compile(
     rf"|{_JOINED}"
     r"|[,;]\s*(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:if|once|should)\s[^,;.]{1,40}?(?:,\s*|\s+)(?:then\s+)?"
-    r"(?:buy|sell|trim|cut|close|dump|add)(?![a-z]))"
+    r"(?:buy|sell|trim|cut|close|dump|add|put|invest|allocate|park|go\s+long|short)(?![a-z]))"
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
     r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
