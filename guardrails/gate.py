@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -191,6 +192,7 @@ class Gate:
         self._queue: deque[_Proposal] = deque()  # proposals waiting for a leader (see :meth:`propose`)
         self._queue_lock = threading.Lock()
         self._leading = False  # a caller is deciding the queue (under the queue lock)
+        self._pid = os.getpid()
         self._recovered: list[str] = []
         self._allowed: frozenset[str] | None = None
         if broker is not None:  # a new process after a crash: settle what the last one left
@@ -270,6 +272,8 @@ class Gate:
         disk. An order that raises (a store that cannot be written) raises here after the
         others were decided; the rest are not rolled back - each is its own decision.
         """
+        if self._pid != os.getpid():
+            self._forked()
         if self._owner == threading.get_ident():  # inside a gate operation of this thread
             return [self._propose_now(order, attribution) for order in orders]
         tickets = [_Proposal(order, attribution) for order in orders]
@@ -337,6 +341,15 @@ class Gate:
         finally:
             for ticket in taken:
                 ticket.wake.set()
+
+    def _forked(self) -> None:
+        """In a forked child (one thread, none of the parent's others): a leader or a queue the
+        parent had in flight at the fork is not this process's, and a lock one of its threads held
+        would never be released here."""
+        self._pid = os.getpid()
+        self._queue, self._leading = deque(), False
+        self._queue_lock, self._lock = threading.Lock(), threading.RLock()
+        self._depth, self._owner = 0, None
 
     def _hand_over(self) -> None:
         """Under the queue lock: the next waiting caller leads, or nobody is leading."""

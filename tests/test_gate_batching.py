@@ -290,3 +290,37 @@ def test_a_kept_sent_status_survives_a_ledger_write_that_rolls_back(tmp_path: Pa
     with RawStore(path) as raw:
         assert raw.execute("SELECT status FROM submissions WHERE key = 'kept-00003'").fetchone()[0] == "sent"
     store.close()
+
+
+@pytest.mark.skipif(on_postgres(), reason="a forked child shares the parent's Postgres socket")
+def test_a_forked_child_is_not_stuck_behind_its_parents_batch(tmp_path: Path) -> None:
+    """A child forked while the parent had a batch in flight (a leader, a queue, the lock held by
+    another thread) proposes on its own: none of that is its process's."""
+    import os
+    import time
+
+    gate, _, _, _ = make_gate(tmp_path)
+    gate._leading = True  # as if another thread of the parent were leading a batch at the fork
+    gate._queue.append(gate_module._Proposal(order(qty=1), WHO))
+    gate._lock.acquire()  # and held the gate's lock
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            outcome = gate.propose(order(qty=2), WHO)
+            os.write(write, b"sent" if outcome.submitted else b"not sent")
+        finally:
+            os._exit(0)
+    gate._lock.release()
+    os.close(write)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child never got an answer")
+    assert os.read(read, 64) == b"sent"
