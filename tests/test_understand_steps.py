@@ -643,6 +643,29 @@ def test_a_comparison_with_nothing_to_compare_is_asked_about(read: Any) -> None:
     assert list(answered.intents) == ["train_rl", "train_rl", "compare"] and answered.question is None
 
 
+@pytest.mark.parametrize("text", ["Sell all our Nasdaq and put the proceeds into the S&P.", "把纳指全卖了，钱全部买标普。",
+                                  "卖掉一半纳指，卖的钱全部买标普"])
+def test_buying_with_a_sales_proceeds_never_sells_or_spends_the_account(read: Any, text: str) -> None:
+    """"Sell all our Nasdaq and put the proceeds into the S&P" became two orders that each sold *everything*
+    (the sale's size spread over both instruments); "钱全部买标普" bought with 100 % of equity, and "卖的钱"
+    made the buy a sale. The second order is a buy whose size - the proceeds, known once the sale fills -
+    is asked."""
+    spec = read(text)
+    assert _intents(spec) == ["place_order", "place_order"], text
+    sale, buy = spec.steps
+    assert [str(i.value) for i in sale.instruments] == ["NASDAQ"] and sale.side is not None and sale.side.value == "sell"
+    assert [str(i.value) for i in buy.instruments] == ["SP500"] and buy.side is not None and buy.side.value == "buy", text
+    assert buy.quantity is None and spec.question is not None, text
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [("资金全部买入黄金", "pct_equity", 100.0),
+                                                     ("sell half of gold and crude", "fraction_of_position", 0.5)])
+def test_all_the_money_and_one_size_for_several_still_read_as_said(read: Any, text: str, kind: str, value: float) -> None:
+    spec = read(text)
+    assert all(s.quantity is not None and (s.quantity.value.kind, s.quantity.value.value) == (kind, value)
+               for s in spec.steps), text
+
+
 def test_half_the_position_then_a_buy_with_the_money_is_half_the_position(read: Any) -> None:
     """"sell half the gold and use the money to buy SYN010" sized the sale as 50 % of *equity* (the
     word "money" of the next order); the buy's size is not stated, so it is asked."""

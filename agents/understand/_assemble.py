@@ -1094,8 +1094,11 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         compared = [("compare", Found())] if lex.has_any(said, lex.CUES["compare"]) else []
         return [*[(intent, replace(local, forward_days=h)) for h in horizons], *compared]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
+    from agents.understand._numbers import order_sides
+
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
-    if intent == "place_order" and len(symbols) >= 2 and (local.each or relative):
+    if intent == "place_order" and len(symbols) >= 2 and (local.each or relative) \
+            and len(order_sides(norm[clause.start:clause.end])) <= 1:
         # "SYN020、SYN021各砍一半", "close out SYN042 and SYN043": the same size of each position
         return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                 for sym in symbols]
@@ -1214,6 +1217,25 @@ def _own_params(local: Found, values: list[Value], chosen: str, norm: str = "") 
 #: "buy some of the best ones", "buy the top picks", "买一些排名靠前的": the model's picks, how many unsaid.
 _PICKS_SAID = re.compile(r"(?<![a-z])(?:best|top|highest[- ]ranked|highest|strongest|picks?|winners|leaders|top[- ]ranked)"
                          r"(?![a-z])|排名靠前|靠前的|最好的|前几|排名前|得分最高|分数最高")
+
+
+#: "把纳指全卖了，钱全部买标普": after a sale, "the money, all of it" is what the sale brings in.
+_SALE_MONEY_ALL = re.compile(r"(?:[,;]|然后|再|接着)\s*(?:把)?(?:钱|资金|现金|这笔钱)\s*(?:全部|全都|都|全)")
+
+
+def _of_the_sale(steps: list[StepSpec], norm: str) -> list[StepSpec]:
+    """A buy sized as "all the money" right after a sale spends the sale's proceeds, not the whole
+    account: its size is known only once the sale fills, so it is asked, never read as 100 % of equity."""
+    if not _SALE_MONEY_ALL.search(norm):
+        return steps
+    out = list(steps)
+    for i in range(1, len(out)):
+        before, step = out[i - 1], out[i]
+        if step.intent == before.intent == "place_order" and step.side is not None and step.side.value == "buy" \
+                and before.side is not None and before.side.value == "sell" and step.quantity is not None \
+                and step.quantity.value.kind == "pct_equity" and step.quantity.value.value >= 100:
+            out[i] = step.model_copy(update={"quantity": None})
+    return out
 
 
 def _implied(steps: list[tuple[str, Found]], norm: str = "") -> list[tuple[str, Found]]:
@@ -1613,7 +1635,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end]
     whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
-    steps = _recalled_kind(_recalled_asset(steps))
+    steps = _of_the_sale(_recalled_kind(_recalled_asset(steps)), norm)
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
     steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
     approval = whole.approval

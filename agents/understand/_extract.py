@@ -1205,6 +1205,11 @@ _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\bof
 
 
 #: "put 40k into SYN111", "park $5,000 in gold": money put into a name is a buy.
+#: "卖的钱", "卖出来的资金", "the money from the sale": what a sale brings in, named as what to buy with - not a sale.
+_SALE_MONEY = re.compile(r"卖(?:出|掉)?(?:的|来的|出来的)(?:钱|资金|现金)|money\s+from\s+(?:the|that|this)\s+sale")
+#: "put the proceeds into the S&P", "use the money to buy ...": the money of a sale moved into something - a buy.
+_PROCEEDS_INTO = re.compile(r"\b(?:put|park|invest|reinvest|move|rotate|switch|deploy)\s+(?:all\s+)?(?:of\s+)?"
+                            r"(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)\s+(?:into|in|to|on)\b")
 _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s+(?:extra|further)\s+)?(?:\$|usd\s*|¥)?"
                        r"\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?\b(?:\s+(?:dollars|usd|bucks|yuan|rmb))?"
                        r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on)\b")
@@ -1213,8 +1218,9 @@ _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s
 def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
+    norm = blank(norm, [m.span() for m in _SALE_MONEY.finditer(norm)])  # "卖的钱全部买原油": the sale's money buys
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
-    put = _PUT_INTO.search(norm)
+    put = _PUT_INTO.search(norm) or _PROCEEDS_INTO.search(norm)
     if put is not None and (buy is None or put.start() < buy[0]):
         buy = put.span()
     taken = _TAKE_OFF.search(norm) or _CLEAR_PART.search(norm)  # "take a third off my gold", "清一半": a sell

@@ -52,6 +52,7 @@ __all__ = [
     "find_numbers",
     "find_quantity",
     "find_fractions",
+    "order_sides",
     "parse_fraction",
     "parse_number",
 ]
@@ -1171,6 +1172,12 @@ class _Ctx(NamedTuple):
     excluded: list[tuple[int, int]]
 
 
+def order_sides(text: str) -> set[str]:
+    """The sides the trade verbs of ``text`` imply ("sell all our Nasdaq and put the proceeds into the S&P":
+    both): one size is never spread over instruments whose verbs disagree."""
+    return {v.side for v in _verbs(text)}
+
+
 def _verbs(norm: str) -> list[_Verb]:
     """Every trade verb of the text with the side it implies."""
     return [_Verb(m.start(), m.end(), "sell" if m.lastgroup == "sell" else "buy") for m in _VERB_RE.finditer(norm)]
@@ -1274,11 +1281,29 @@ def _from_fraction(ctx: _Ctx, f: _Frac) -> tuple[QuantityKind, float, Side | Non
     anchor = _anchor(ctx.norm, f.start, f.end)
     if f.form == "all" and anchor is None and (verb is None or _distance(verb, f.start, f.end) > 12):
         return None  # "all" far from its verb is "all stocks", not "all of it"
+    if anchor == "equity" and _of_proceeds(ctx.norm, f.start, f.end):
+        return None  # "把纳指全卖了，钱全部买标普": all of what the sale brings in - known after it fills, asked
     kind_value = _fraction_kind(f, verb.side if verb else None, anchor)
     if kind_value is None:
         return None
     side = verb.side if verb else _side(ctx, f.start, f.end)
     return kind_value[0], kind_value[1], side
+
+
+#: The money a sale brings in, named as what to buy with ("the proceeds", "卖的钱", "这笔钱").
+_PROCEEDS_RE = _LazyRe(r"\bproceeds\b|\bmoney\s+from\s+(?:the|that|this)\s+sale\b|卖(?:出|掉)?(?:的|来的|出来的)钱"
+                       r"|所得|回笼的?资金|这笔钱|那笔钱|这部分钱|卖出所得", _I)
+#: A clause that opens with money right after a sale ("把纳指全卖了，钱全部买标普"): that sale's money.
+_MONEY_OPENS_RE = _LazyRe(r"^\s*(?:然后|再)?\s*(?:把)?(?:钱|资金|现金)")
+
+
+def _of_proceeds(norm: str, start: int, end: int) -> bool:
+    """Whether a share "of the money" at ``start..end`` is of a sale's proceeds, not of the account."""
+    left, right = _bounds(norm, start, end, _SOFT_BREAK_RE)
+    if _PROCEEDS_RE.search(norm, left, right):
+        return True
+    sold_before = any(v.side == "sell" for v in _verbs(norm[:left]))
+    return sold_before and _MONEY_OPENS_RE.match(norm[left:right]) is not None
 
 
 _UNIT_KIND: dict[str, QuantityKind] = {"share": "units", "unit": "units", "lot": "lots", "yuan": "notional",

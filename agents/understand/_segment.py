@@ -46,6 +46,8 @@ __all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_b
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|"
             r"(?:put|park|allocate|invest)(?=\s+(?:\$\s*)?\d)|"
+            r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+"
+            r"(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|pull\s+up|bring\s+up|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
@@ -87,6 +89,11 @@ _PROPOSED = re.compile(
     r"|(?<=[\u4e00-\u9fff\d%])\s+(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx)\s*(?:买|卖|清|减|加|平|止|砍))"
     # "ppo on gold and ppo on crude": one training run each, the verb left out
     r"|(?P<algo_on>[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s)"
+    # "sell all our nasdaq and put the proceeds into the s&p", "把纳指全卖了，钱全部买标普": the money of a sale moved
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:put|move|switch|rotate|reinvest|invest|park|use)\s+"
+    r"(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))"
+    r"|[,;、]\s*(?=(?:然后|再)?\s*(?:把)?(?:卖的|卖出的|卖掉的|卖出来的|回笼的)?(?:钱|资金|所得|现金)[^,;。]{0,8}?"
+    r"(?:买|加仓|投|转到|换成|配置))"
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what|which|how\s+(?:much|many))\s)"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
