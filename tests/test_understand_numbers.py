@@ -451,3 +451,23 @@ def test_find_quantity_is_always_positive_and_bounded(text: str) -> None:
 def test_long_repetitive_text_is_read_without_error(text: str) -> None:
     for find in (find_numbers, find_costs, find_quantity, parse_number, parse_fraction):
         find(text)
+
+
+@pytest.mark.parametrize(("text", "kind", "rate"), [
+    ("Run a backtest. Use the S&P. Bollinger, 20 and 2. 2005 through 2009. 3 bps.", "cost", 0.0003),
+    ("In-sample 2010-2018, then check the winner on 2019-2021. 2 bps commission.", "commission", 0.0002),
+    ("then backtest the best one on 2011-2018 at 3 bps", "cost", 0.0003),
+    ("ddpg on gold, 0.1% comm and 2bps slippage", "commission", 0.001),
+])
+def test_a_cost_after_a_year_or_said_in_shorthand_is_read(text: str, kind: str, rate: float) -> None:
+    """"2009. 3 bps" was read as the date 2009-03 (the cost dropped); "at 3 bps" as a target; "comm" unknown."""
+    from agents.understand._numbers import find_costs
+
+    assert any(c.kind == kind and c.rate == pytest.approx(rate) for c in find_costs(text)), find_costs(text)
+
+
+@pytest.mark.parametrize("text", ["take profit at 50 bps", "stop loss at 20 bps", "2009.3 crash"])
+def test_a_threshold_or_a_date_is_still_no_cost(text: str) -> None:
+    from agents.understand._numbers import find_costs
+
+    assert find_costs(text) == []

@@ -666,6 +666,32 @@ def test_all_the_money_and_one_size_for_several_still_read_as_said(read: Any, te
                for s in spec.steps), text
 
 
+def test_two_chinese_orders_keep_their_own_sizes(read: Any) -> None:
+    """"黄金减1/3，标普清掉" sold a third of *both* (the first size spread over the second instrument)."""
+    spec = read("黄金减1/3，标普清掉，然后看下账户")
+    assert _intents(spec) == ["place_order", "place_order", "account_status"]
+    sizes = [(str(s.instruments[0].value), s.quantity.value.value) for s in spec.steps[:2] if s.quantity is not None]
+    assert sizes == [("GOLD", pytest.approx(1 / 3)), ("SP500", 1.0)]
+
+
+@pytest.mark.parametrize(("text", "condition"), [
+    ("原油动量策略 窗口60 回测下前年下半年 滑点千一 手续费万五 回测完要是赚钱就买一成原油", "要是赚钱"),
+    ("训个ppo跑下黄金最近两年，要是收益是正的就加三成仓，先别下单等我确认", "要是收益是正的"),
+])
+def test_a_chinese_order_conditional_on_the_result_is_kept(read: Any, text: str, condition: str) -> None:
+    """The order after "回测完要是赚钱就…" / "要是收益是正的就…" was dropped (the condition's 收益 also made
+    "三成" a threshold); it is an order carrying its condition, and "等我确认" asks for approval."""
+    spec = read(text)
+    assert _intents(spec)[-1] == "place_order", text
+    order = spec.steps[-1]
+    assert order.condition is not None and order.condition.value == condition
+    assert order.quantity is not None and order.quantity.value.kind == "pct_equity"
+
+
+def test_an_approval_wish_in_chat_style_is_heard(read: Any) -> None:
+    assert read("跑一下每日交易 下单要先让我批 跑完告诉我持仓变化").approval.value is True
+
+
 def test_half_the_position_then_a_buy_with_the_money_is_half_the_position(read: Any) -> None:
     """"sell half the gold and use the money to buy SYN010" sized the sale as 50 % of *equity* (the
     word "money" of the next order); the buy's size is not stated, so it is asked."""

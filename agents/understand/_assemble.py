@@ -1094,11 +1094,12 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         compared = [("compare", Found())] if lex.has_any(said, lex.CUES["compare"]) else []
         return [*[(intent, replace(local, forward_days=h)) for h in horizons], *compared]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
-    from agents.understand._numbers import order_sides
+    from agents.understand._numbers import order_sides, relative_sizes
 
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
+    said = norm[clause.start:clause.end]
     if intent == "place_order" and len(symbols) >= 2 and (local.each or relative) \
-            and len(order_sides(norm[clause.start:clause.end])) <= 1:
+            and len(order_sides(said)) <= 1 and relative_sizes(said) <= 1:
         # "SYN020、SYN021各砍一半", "close out SYN042 and SYN043": the same size of each position
         return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                 for sym in symbols]

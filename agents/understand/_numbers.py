@@ -54,6 +54,7 @@ __all__ = [
     "find_fractions",
     "order_sides",
     "parse_fraction",
+    "relative_sizes",
     "parse_number",
 ]
 
@@ -698,7 +699,8 @@ _BLOCK_PATTERNS = [
     rf"(?<![0-9{_DIGITS}十])[0-9{_DIGITS}十]+\s*分之\s*[0-9{_CN}点.]+",
     r"(?<![0-9/.])[1-8]\s*/\s*[2-9](?![0-9/])",  # 1/3; but "sma 10/30" is two parameters
     # dates and times
-    r"(?<![0-9])(?:19|20)[0-9]{2}\s*[-/.年]\s*[0-9]{1,2}(?:\s*[-/.月]\s*[0-9]{1,2}\s*[日号]?)?(?![0-9])",
+    # "2009.3", "2009-03", "2009年3月": a date; "2005 through 2009. 3 bps": a sentence ends, a number follows
+    r"(?<![0-9])(?:19|20)[0-9]{2}(?:\s*[-/年]\s*|\.(?!\s))[0-9]{1,2}(?:\s*[-/.月]\s*[0-9]{1,2}\s*[日号]?)?(?![0-9])",
     r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])",
     r"(?<![0-9])(?:19|20)[0-9]{2}\s*(?:[-–~～至到]|to)\s*(?:19|20)[0-9]{2}(?![0-9])",
     rf"(?:(?<![0-9])(?:19|20)[0-9]{{2}}|[{_DIGITS}]{{4}})\s*年",
@@ -740,7 +742,7 @@ _COST_TERM_RE = _LazyRe(
     r"(?P<slippage>\bslippages?(?![a-z])|\bslip(?![a-z])|\bmarket[\s-]+impact\b|\bimpact[\s-]+costs?\b|滑点|滑价|冲击成本)"
     r"|(?P<cost>\b(?:transaction|trading|execution)[\s-]+costs?\b|\bt-?costs?\b|\btc\b|交易成本|交易费用|费用"
     r"|(?<!持仓)(?<!平均)(?<!持股)成本(?!价|线|均价|区)|\bcosts?(?![a-z])(?!\s+(?:basis|price))|印花税|\bstamp\s+duty\b)"
-    r"|(?P<commission>\bcommissions?(?![a-z])|\bcommision\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
+    r"|(?P<commission>\bcommissions?(?![a-z])|\bcommision\b|\bcomms?\b|\bbrokerage(?:\s+fees?)?\b|\b(?:transaction|trading)\s+fees?\b"
     r"|\bfees?\b|佣金(?:费率|率)?|手续费(?:率|用)?|交易费率?|过户费|费率)"
     r"|(?P<double>来回|一买一卖|一进一出|买卖合计|买卖一共|买卖加起来|\bround[\s-]?(?:trip|turn)\b|\bin\s+and\s+out\b"
     r"|\b(?:buy|entry)\s+(?:and|plus|\+)\s+(?:sell|exit)\s+(?:combined|together|total)\b)"
@@ -1059,7 +1061,9 @@ def _costs(norm: str, numbers: list[_Num]) -> list[tuple[int, int, CostKind, Dec
         if ri in pairs:
             t = terms[pairs[ri]]
             start, end, kind = min(r.start, t.start), max(r.end, t.end), t.kind
-        elif r.cost_unit and not _selection_threshold_or_target(norm, r.start, r.end):
+        elif r.cost_unit and (not _selection_threshold_or_target(norm, r.start, r.end)
+                              or (re.search(r"\bat\s*$", norm[max(0, r.start - 6):r.start])  # "... at 3 bps": a cost
+                                  and not _THRESHOLD_RE.search(norm[max(0, r.start - 30):r.start]))):
             start, end, kind = r.start, r.end, "cost"  # "bt sma spx 3bp": bp is a cost unit
         else:
             continue
@@ -1172,6 +1176,12 @@ class _Ctx(NamedTuple):
     excluded: list[tuple[int, int]]
 
 
+def relative_sizes(text: str) -> int:
+    """How many relative sizes ``text`` states, "close out" and "清掉" included ("黄金减1/3，标普清掉": two)."""
+    norm = _normalise(text)
+    return len(_fractions(norm, _numbers(norm)))
+
+
 def order_sides(text: str) -> set[str]:
     """The sides the trade verbs of ``text`` imply ("sell all our Nasdaq and put the proceeds into the S&P":
     both): one size is never spread over instruments whose verbs disagree."""
@@ -1252,6 +1262,7 @@ def _selection_threshold_or_target(norm: str, start: int, end: int) -> bool:
     before = _TAKE_PROFIT_RE.sub("", norm[max(left, start - 30):start])[-14:]  # "take profit on half" sells
     if not re.search(r"%|百分|个点|bp", norm[start:end]):
         before = _ZH_TAKE_RE.sub("", before)  # "止盈一半", "割肉三分之一": a share of the position sold, not a stop level
+    before = re.split(r"就|则|那么|\bthen\b", before)[-1]  # "要是收益是正的就加三成仓": the condition's words are not the amount's
     after = norm[end:min(_bounds(norm, start, end, _SOFT_BREAK_RE)[1], end + 12)]
     return bool(_SELECT_BEFORE_RE.search(before) or _THRESHOLD_RE.search(before)
                 or _THRESHOLD_RE.search(after.split(" of ")[0]) or _TARGET_BEFORE_RE.search(before[-10:]))
