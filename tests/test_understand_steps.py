@@ -688,6 +688,21 @@ def test_a_chinese_order_conditional_on_the_result_is_kept(read: Any, text: str,
     assert order.quantity is not None and order.quantity.value.kind == "pct_equity"
 
 
+@pytest.mark.parametrize(("text", "intents"), [
+    ("查下北京明天天气，顺便看下黄金最新价", ["out_of_scope", "show_price"]),
+    ("whats the weather in shanghai, also px of crude last month", ["out_of_scope", "show_price"]),
+    ("write my weekly report and bt buy and hold on SYN007 2019", ["out_of_scope", "backtest_strategy"]),
+    ("帮我写个周报 这周没啥事", ["out_of_scope"]),
+    ("今天赚了还是亏了 顺便看下黄金和原油的价格", ["account_status", "show_price"]),
+    ("有没有单子在等我批的", ["account_status"]),
+    ("What's gold trading at, and how much of it do we hold?", ["show_price", "account_status"]),
+])
+def test_a_second_request_beside_a_declined_or_short_one_is_kept(read: Any, text: str, intents: list[str]) -> None:
+    """A request we decline no longer swallows the real one beside it (nor the other way round), and a
+    P&L question or a price question in a few words is its own step."""
+    assert _intents(read(text)) == intents, text
+
+
 def test_an_approval_wish_in_chat_style_is_heard(read: Any) -> None:
     assert read("跑一下每日交易 下单要先让我批 跑完告诉我持仓变化").approval.value is True
 

@@ -46,7 +46,8 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "律师", "合法吗", "admin panel", "admin console", "admin page", "break into", "hack into", "get into my old",
                  "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
                  "going to rain", "will it rain", "rain in", "snow in", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt",
-                 "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改")
+                 "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改",
+                 "周报", "日报", "月报", "写报告", "weekly report", "daily report", "status report", "my report")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",
@@ -390,7 +391,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
         # gate a person checks before the order; the step is the order its consequent states
         return Clause(span[0], span[1], "place_order", "cues")
-    intent = _cued(text, found)
+    intent = _cued(text, found) or _cued(_LEADING_JOIN.sub("", text), found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
     if follows and _WHICH_BETTER.search(text) and not (found.instruments or found.strategies or found.algos
@@ -448,6 +449,10 @@ def _request_head(text: str) -> str | None:
     body = text.lstrip(" .,;:!?。，；：")
     head = re.split(r"[,;?!？！，；。]|\s+and\s+(?=what|how|which|whether|tell|give)", body, maxsplit=1)[0].strip()
     return head if head and head != body.strip() else None
+
+
+#: A joining word a second request opens with ("，顺便看下黄金最新价", ", also px of crude"): the cues read past it.
+_LEADING_JOIN = re.compile(r"^[\W_]*(?:(?:顺[便手带]|另外|同时|还有|并且|然后|再|also|and|plus|then|btw)[\s,，]*)+", re.I)
 
 
 #: The same request said last, as Chinese often does ("原油去年四季度的图看一下", "账户情况查一下").

@@ -44,11 +44,11 @@ __all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_b
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
-            r"reduce|liquidate|unload|offload|email|e-mail|draft|"
+            r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
             r"(?:put|park|allocate|invest)(?=\s+(?:\$\s*)?\d)|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+"
             r"(?:proceeds|money|cash|funds)(?![a-z]))|"
-            r"show|chart|plot|pull\s+up|bring\s+up|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
+            r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
@@ -96,13 +96,16 @@ _PROPOSED = re.compile(
     r"|[,;、]\s*(?=(?:然后|再)?\s*(?:把)?(?:卖的|卖出的|卖掉的|卖出来的|回笼的)?(?:钱|资金|所得|现金)[^,;。]{0,8}?"
     r"(?:买|加仓|投|转到|换成|配置))"
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
-    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what|which|how\s+(?:much|many))\s)"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what|which|where|how\s+(?:much|many))\s)"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
+                   r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
+                   r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
+                   r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
                    r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
@@ -189,12 +192,17 @@ def looks_back(text: str) -> bool:
     return _BACK.search(text) is not None and _LOOK.search(text) is not None and _SAYS.search(text) is not None
 
 
+#: "..., and where is it trading?", "what's it trading at": the price of what the piece before named.
+_IT_TRADES = re.compile(r"(?<![a-z])(?:where(?:\s+is|'s)\s+it\s+trading|what(?:'s|\s+is)\s+it\s+trading\s+at"
+                        r"|what(?:'s|\s+is)\s+it\s+(?:worth|at)\s+now)(?![a-z])")
+
+
 def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> str | None:
     """The intent a piece holds by lexical cues, when it is a complete action: a request said in
     words (a verb, a look at prices) and, for a run, what it runs on or with named in the piece."""
     text = norm[span[0]:span[1]]
     clause = classify(norm, span, local, None, follows=follows)
-    if looks_back(text) and follows and clause.intent is None and not local.instruments:
+    if (looks_back(text) or _IT_TRADES.search(text)) and follows and clause.intent is None and not local.instruments:
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
