@@ -703,6 +703,25 @@ def test_a_second_request_beside_a_declined_or_short_one_is_kept(read: Any, text
     assert _intents(read(text)) == intents, text
 
 
+@pytest.mark.parametrize("text", [
+    "Ticket #4471: train PPO on gold. In-sample 2010-2015, OOS 2016-2018. 50k timesteps, seed 7, commission 2 bps. "
+    "Benchmark the agent against buy-and-hold over the OOS window.",
+    "用PPO在黄金上训练，样本内2010-2017年，样本外2018-2020年，5万步，随机种子7，手续费万二。样本外区间再和买入持有对比一下。",
+])
+def test_benchmarking_the_run_asked_for_trains_it_once(read: Any, text: str) -> None:
+    """"Benchmark the agent against buy-and-hold" trained a second agent before the benchmark."""
+    assert _intents(read(text)) == ["train_rl", "backtest_strategy", "compare"], text
+
+
+@pytest.mark.parametrize(("text", "seeds"), [
+    ("PPO vs SAC vs TD3 on crude, 2010-2016, 100,000 timesteps each, same seed (42) for all three", [42, 42, 42]),
+    ("原油上PPO跑三个种子（1、2、3），每个3万步，比较一下稳定性。", [1, 2, 3]),
+])
+def test_seeds_in_brackets_are_read(read: Any, text: str, seeds: list[int]) -> None:
+    spec = read(text)
+    assert [s.seed.value for s in spec.steps if s.intent == "train_rl" and s.seed is not None] == seeds, text
+
+
 def test_an_approval_wish_in_chat_style_is_heard(read: Any) -> None:
     assert read("跑一下每日交易 下单要先让我批 跑完告诉我持仓变化").approval.value is True
 

@@ -1023,6 +1023,12 @@ _EACH = ("each", "both", "separately", "respectively", "vs", "versus", "against"
          "比一下", "哪个")
 
 
+#: A run named as one already asked for ("the agent", "the model", "it", "该策略"): the step before, not a new one.
+_RUN_BEFORE = re.compile(r"(?<![a-z])(?:the|that|this|our|my)\s+(?:agent|model|policy|strategy|run)(?![a-z])"
+                         r"|^\W*(?:then\s+|and\s+)?(?:benchmark|compare|check|test)\s+(?:it|them)(?![a-z])"
+                         r"|该策略|这个策略|这个模型|该模型|训练出的|训出来的|样本外区间再")
+
+
 def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Found]]:
     """One clause naming several algorithms / strategies / models (or, with "each" / "vs",
     several instruments) to compare -> one step each, then a comparison."""
@@ -1034,6 +1040,10 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         mine = replace(local, strategies=[v for v in local.strategies if v.value != "buy_and_hold"])
         held = replace(local, strategies=benchmark[:1], algos=[], models=[], params={}, all_params=[], grid={}, tune=[],
                        timesteps=None, seed=None, features=None, top_k=None, top_pct=None, quantity=None, side=None)
+        said = norm[clause.start:clause.end]
+        if intent in ("train_rl", "train_model") and not local.algos and not local.models and _RUN_BEFORE.search(said):
+            # "... Benchmark the agent against buy-and-hold over the OOS window": the run already asked for, not another
+            return [("backtest_strategy", held), ("compare", Found())]
         return [*_expand(replace(clause, intent=intent), mine, norm)[:1], ("backtest_strategy", held), ("compare", Found())]
     if benchmark and intent == "optimize_strategy" and len(local.strategies) == len(benchmark):
         # "优化完拿最优参数跟买入持有比一比": buy and hold has nothing to tune; it is the yardstick
@@ -1165,7 +1175,7 @@ _SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "s
 #: "seed 1 and seed 2", "seeds 3, 5 and 7", "种子分别是1和2": several seeds, one run each.
 _SEEDS = re.compile(r"(?:(?<![a-z])(?:random\s+)?seeds\s*(?:of\s+|=\s*|:\s*)?(\d{1,6}(?:\s*,\s*\d{1,6})*\s*,?\s*(?:and|&|/)\s*\d{1,6})"
                     r"|(?<![a-z])seed\s*(\d{1,6}\s*(?:and|&|or)\s*(?:seed\s*)?\d{1,6})"
-                    r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+))"
+                    r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*[(（]?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+))"
                     r"(?![\d.])(?!\s*(?:k\b|steps?|timesteps|bps?|%|步|万|千))")
 
 

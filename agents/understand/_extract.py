@@ -634,7 +634,7 @@ _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps
                         r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|时间步数?|步数)\s*(?:各|均|都|每个)?\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
                         r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
 SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|换成|改成|改为|换为|设|取|is|用|at|to"
-                  r"|fixed\s+(?:at|to)|set\s+to)?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
+                  r"|fixed\s+(?:at|to)|set\s+to)?\s*[(（]?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
 _CASH = re.compile(
     r"(?:(?:initial|starting|opening)\s+(?:cash|capital|account)\s+balance|cash\s+balance|initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
     r"cash(?=\s+\$?\d)|"
