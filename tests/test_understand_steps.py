@@ -722,6 +722,17 @@ def test_seeds_in_brackets_are_read(read: Any, text: str, seeds: list[int]) -> N
     assert [s.seed.value for s in spec.steps if s.intent == "train_rl" and s.seed is not None] == seeds, text
 
 
+@pytest.mark.parametrize(("text", "role", "start", "end"), [
+    ("在原油上用a2c训练十万步，九五年到零五年", "data", "1995-01-01", "2005-12-31"),
+    ("标普双均线调下参，快线慢线都调，2010到2016做样本内，17、18两年样本外", "test", "2017-01-01", "2018-12-31"),
+])
+def test_two_digit_chinese_years_are_read(read: Any, text: str, role: str, start: str, end: str) -> None:
+    """"零五年" became "5年" and "17、18两年" was not a window at all."""
+    spec = read(text)
+    window = getattr(spec.steps[0].windows, role)
+    assert window is not None and (str(window.value.start), str(window.value.end)) == (start, end), text
+
+
 def test_an_approval_wish_in_chat_style_is_heard(read: Any) -> None:
     assert read("跑一下每日交易 下单要先让我批 跑完告诉我持仓变化").approval.value is True
 

@@ -242,6 +242,7 @@ _CN_NOT_BEFORE = ("分之", "成", "折")                                # 三�
 
 def _chinese(text: str) -> str:
     text = _CN_COUNTED_UNIT.sub(lambda m: f"{_CN_UNIT_DIGIT[m.group(1)]}个", text)
+    text = _ZH_YY_SPOKEN.sub(lambda m: _ZH_DIGIT[m.group(1)] + _ZH_DIGIT[m.group(2)], text)
 
     def rewrite(m: re.Match[str]) -> str:
         run = m.group(0)
@@ -264,6 +265,13 @@ _S_AND_P = re.compile(r"\b[Ss]\s*(?:and|n|&)\s*[Pp]\b")
 #: Two-digit years as chat writes them: "08年", "00年到18年", "15到22年", "q4 08", "train 16-21".
 _ZH_YY_RANGE = re.compile(r"(?<![\d.])(\d{2})\s*(到|至|-|—|~|－)\s*(\d{2})\s*年")
 _ZH_YY = re.compile(r"(?<![\d.])(\d{2})\s*年(?!\s*(?:期|化|均|线|内|以内|左右))")
+#: "17、18两年", "17和18年": two two-digit years listed (one stretch when they are consecutive).
+_ZH_YY_PAIR = re.compile(r"(?<![\d.])(\d{2})\s*[、和与及]\s*(\d{2})\s*(?:两|二|2)?\s*年(?!\s*(?:期|化|均|线))")
+#: "九五年", "零五年", "一八年": a year said digit by digit in Chinese (before the numerals become one number); only
+#: 198x-201x, so "三五年" (three to five years) and "二三年" stay what they were.
+_ZH_YY_SPOKEN = re.compile(r"(?<![零〇一二两三四五六七八九十百千万\d])([零〇一八九])([零〇一二三四五六七八九])(?=\s*年)")
+_ZH_DIGIT = {"零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+             "八": "8", "九": "9"}
 _EN_QYY = re.compile(r"\b([qQhH][1-4])\s*'?(\d{2})\b(?!\s*(?:%|bp|d\b|days?))")
 _EN_ROLE_YY = re.compile(r"\b((?i:train(?:ing)?|valid(?:ation|ate)?|val|test(?:ing)?|oos|in-sample|out-of-sample|since)"
                          r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b))")
@@ -291,6 +299,7 @@ def _yy_range(m: re.Match[str]) -> str:
 def _two_digit_years(text: str) -> str:
     text = _EN_MON_YY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
     text = _EN_YY_RANGE.sub(_yy_range, text)
+    text = _ZH_YY_PAIR.sub(lambda m: f"{_year(m.group(1))}年和{_year(m.group(2))}年", text)
     text = _ZH_YY_RANGE.sub(lambda m: f"{_year(m.group(1))}{m.group(2)}{_year(m.group(3))}年", text)
     text = _ZH_YY.sub(lambda m: f"{_year(m.group(1))}年", text)
     text = _EN_QYY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
