@@ -733,6 +733,28 @@ def test_two_digit_chinese_years_are_read(read: Any, text: str, role: str, start
     assert window is not None and (str(window.value.start), str(window.value.end)) == (start, end), text
 
 
+@pytest.mark.parametrize("text", [
+    "Please run PPO and A2C on gold, training on Q1 2019 through Q4 2023, seed 11, 80k timesteps each, and compare "
+    "their Sharpe on 2024.",
+    "train ppo and sac on gold 2010-2015 and compare them on 2016-2018",
+])
+def test_the_window_a_comparison_names_is_where_the_runs_are_tested(read: Any, text: str) -> None:
+    """"... and compare their Sharpe on 2024" dropped 2024 (or named it unused): it is the runs' test window."""
+    spec = read(text)
+    runs = [s for s in spec.steps if s.intent == "train_rl"]
+    assert len(runs) == 2 and all(s.windows.test is not None for s in runs), text
+    assert not spec.ignored, spec.ignored
+
+
+def test_a_chinese_search_then_the_winner_on_a_later_window(read: Any) -> None:
+    """"选出最优参数后在2001-2005年回测" named the later window as unused; it is where the winner runs."""
+    spec = read("对原油RSI的周期做网格搜索，取7、14、21，样本区间1990-2000年，选出最优参数后在2001-2005年回测。")
+    assert _intents(spec) in (["optimize_strategy"], ["optimize_strategy", "backtest_strategy"])
+    test = spec.steps[0].windows.test
+    assert test is not None and (str(test.value.start), str(test.value.end)) == ("2001-01-01", "2005-12-31")
+    assert not spec.ignored
+
+
 def test_an_approval_wish_in_chat_style_is_heard(read: Any) -> None:
     assert read("跑一下每日交易 下单要先让我批 跑完告诉我持仓变化").approval.value is True
 

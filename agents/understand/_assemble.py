@@ -479,6 +479,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         else:
             expanded = _winner_elsewhere(norm[start:end], out, expanded)
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
+            if expanded[0][1].periods and not out[-1][1].periods:  # "... and compare their Sharpe on 2024": its window
+                out[-1] = ("compare", replace(out[-1][1], periods=list(expanded[0][1].periods)))
             continue  # "compare them" after steps that already end in a comparison
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
                 and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order"):
@@ -528,7 +530,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    return _follow_up(norm, found, _implied(_advice_from_recall(out), norm)) if out else [("unknown", found)]
+    return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
 
 
 def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]]) -> tuple[str, Found] | None:
@@ -1223,6 +1225,30 @@ def _own_params(local: Found, values: list[Value], chosen: str, norm: str = "") 
         if nearest(p) == chosen:
             own.setdefault(name, p)
     return replace(local, params=own)
+
+
+_TRAINED = frozenset({"train_rl", "train_model"})
+
+
+def _compared_on(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"train PPO and A2C on 2019-2023 ... and compare their Sharpe on 2024": the window the comparison names
+    is where the runs before it are tested (when none of them has a test window of its own) - not dropped."""
+    out = list(steps)
+    for k, (intent, found) in enumerate(out):
+        windows = [p for p in found.periods if p.start <= p.end]
+        runs = [j for j in range(k) if out[j][0] in _TRAINED]
+        if intent != "compare" or len(windows) != 1 or not runs:
+            continue
+        if any(p.role == "test" for j in runs for p in out[j][1].periods):
+            continue
+        test = replace(windows[0], role="test")
+        fits = [[p for p in out[j][1].periods if p.role in ("data", "train")] for j in runs]
+        if not all(fit and all(p.end < test.start for p in fit) for fit in fits):
+            continue  # a run with no window of its own (the comparison's is its data), or one it overlaps: as said
+        for j in runs:
+            out[j] = (out[j][0], replace(out[j][1], periods=[*out[j][1].periods, test]))
+        out[k] = (intent, replace(found, periods=[p for p in found.periods if p is not windows[0]]))
+    return out
 
 
 #: "buy some of the best ones", "buy the top picks", "买一些排名靠前的": the model's picks, how many unsaid.

@@ -910,6 +910,9 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
              r"(?:\s+(?:set|period|window"
              rf"|sample|split|segment|range|part))?)(?![a-z]){_OBJECT}"),
     ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|检验(?:集|期|段|样本|区间)|留出|留作|预留|盲测"),
+    # "train PPO and SAC on 2010-2015 and compare them on 2016-2018": where the runs are set side by side
+    ("test", r"(?<![a-z])compar(?:e|es|ed|ing)\s+(?:them|both|the\s+two|the\s+(?:agents|models|runs)|their\s+\w+)"
+             r"\s+(?:on|over)(?![a-z])"),
     ("test", r"(?<![a-z])(?:generali[sz](?:e|es|ed|ing|ation)|check(?:s|ed|ing)?(?:\s+(?:it|them|this|that|these))?"
              r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"

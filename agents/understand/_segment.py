@@ -53,7 +53,8 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
             r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|"
-            r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
+            r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
+            r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱))|"
             r"看(?=持仓|仓位|账户|余额|盈亏|行情|走势|k线|价格))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
@@ -115,7 +116,8 @@ _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re
 #: "and test the best set on 2015-2018", "apply the optimal settings to 2019", "用最优参数跑": the result of a search
 #: put to work again, whatever the verb (it needs no strategy of its own: it runs the search's winner).
 _WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
-                         r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的))")
+                         r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
+                         r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
 _LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线")
 #: "1) ...", "2. ...", "（3）...", "3、...": an item marker inside a line.
 _MARKER = re.compile(r"(?:^|(?<=[\s,;。:：]))\(?([1-9])\s*[).、](?=\s*\S)(?!\d)")
