@@ -59,7 +59,7 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
     report = run_bank(split, understander)
     # dev_ac and dev_ad were registered after one round of fixes (first read 84.3 % and 81.4 %); their floors
     # hold what they read now until a round brings them to the others'
-    floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {"dev_ac": 0.92, "dev_ad": 0.85}.get(split, 0.92)
+    floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {"dev_ac": 0.93, "dev_ad": 0.87}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 
