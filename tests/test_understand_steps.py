@@ -656,6 +656,7 @@ def test_buying_with_a_sales_proceeds_never_sells_or_spends_the_account(read: An
     assert [str(i.value) for i in sale.instruments] == ["NASDAQ"] and sale.side is not None and sale.side.value == "sell"
     assert [str(i.value) for i in buy.instruments] == ["SP500"] and buy.side is not None and buy.side.value == "buy", text
     assert buy.quantity is None and spec.question is not None, text
+    assert "proceeds" in spec.question or "卖出所得" in spec.question, spec.question
 
 
 @pytest.mark.parametrize(("text", "kind", "value"), [("资金全部买入黄金", "pct_equity", 100.0),

@@ -58,6 +58,9 @@ def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
                        "选股模型（LightGBM、线性、MLP）"),
         "expressions": ("which factor expressions (for example \"Mean($close, 5) / $close\")",
                         "哪些因子表达式（例如 \"Mean($close, 5) / $close\"）"),
+        "proceeds": ("how much to buy with the sale's proceeds - they are known only once the sale fills, so "
+                     "give an amount of money, units or a share of equity",
+                     "用卖出所得买入多少——所得要等卖单成交后才知道，请给出金额、股数或占权益的比例"),
         "picks": ("how many of the model's top-ranked stocks to buy (for example the top 10, or the top 5%)",
                   "买入模型排名前多少的股票（例如前 10 只，或前 5%）"),
         "compared": ("what to compare: the runs to make (for example PPO against SAC on GOLD) or earlier runs to "
@@ -95,6 +98,13 @@ def question_for(steps: Sequence[StepSpec], unknown: Sequence[str], options: Seq
                 and step.top_k is None and step.top_pct is None and step.quantity is None:
             # "... and buy some of the best ones": how many of the model's picks, not which instrument
             missing = [name for name in missing if name not in ("asset", "quantity")] + ["picks"]
+    for i, step in enumerate(steps):
+        before = steps[i - 1] if i > 0 else None
+        if step.intent == "place_order" and before is not None and before.intent == "place_order" \
+                and step.quantity is None and step.side is not None and step.side.value == "buy" \
+                and before.side is not None and before.side.value == "sell" and "quantity" in missing:
+            # "sell all our Nasdaq and put the proceeds into the S&P": what the sale brings in is known once it fills
+            missing[missing.index("quantity")] = "proceeds"
     if steps and steps[0].intent == "compare":
         missing.insert(0, "compared")  # "帮我比较一下" with nothing before it: nothing to compare yet
     if unknown and "asset" in missing:
