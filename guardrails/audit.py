@@ -474,11 +474,8 @@ class AuditLog:
             with self._pending_lock:
                 rows, self._pending = self._pending, []
                 timer, self._timer = self._timer, None
-            if isinstance(conn, sqlite3.Connection):
-                self._insert_batch(conn, rows)
-            else:
-                for kind, time, text in rows:
-                    self._insert(conn, kind.value, time, text)
+            if rows:
+                self._insert_rows(conn, rows)
         if timer is not None:
             timer.cancel()
         return len(rows)

@@ -365,21 +365,19 @@ class Gate:
         with self._serial():
             parsed, attrib = _attributed(order, attribution)
             now = self._now()
+            # The proposal row is written with the next row (the decision's), in one transaction; a path
+            # that writes none (an error) still records it when the operation lets go of the lock (``_serial``).
             self._audit.hold(AuditKind.PROPOSAL, {"as_of": now, "policy_hash": self.policy_hash,
                                                   "attribution": attrib, "order": parsed or order})
-            try:  # the proposal row is written with the next row (the decision's), in one transaction
-                self._mark(now)
-                if parsed is not None:
-                    replay = self._replayed_request(parsed, now, attrib)
-                    if replay is not None:
-                        return replay
-                result = self._evaluate(parsed or order, now)
-                self._record(AuditKind.DECISION, now, attrib, order=parsed or order, decision=result.decision,
-                             reasons=result.reasons, reference_price=result.reference_price)
-                return self._act(result, now, attrib)
-            finally:
-                if self._depth == 1:  # else the operation around this one writes it when it ends
-                    self._audit.release()  # a path that wrote no row since (an error) still records it
+            self._mark(now)
+            if parsed is not None:
+                replay = self._replayed_request(parsed, now, attrib)
+                if replay is not None:
+                    return replay
+            result = self._evaluate(parsed or order, now)
+            self._record(AuditKind.DECISION, now, attrib, order=parsed or order, decision=result.decision,
+                         reasons=result.reasons, reference_price=result.reference_price)
+            return self._act(result, now, attrib)
 
     def _act(self, result: CheckResult, now: datetime, attrib: Attribution) -> GateOutcome:
         if result.decision is Decision.ALLOW and result.order is not None:
