@@ -1304,17 +1304,12 @@ def _from_fraction(ctx: _Ctx, f: _Frac) -> tuple[QuantityKind, float, Side | Non
 #: The money a sale brings in, named as what to buy with ("the proceeds", "卖的钱", "这笔钱").
 _PROCEEDS_RE = _LazyRe(r"\bproceeds\b|\bmoney\s+from\s+(?:the|that|this)\s+sale\b|卖(?:出|掉)?(?:的|来的|出来的)钱"
                        r"|所得|回笼的?资金|这笔钱|那笔钱|这部分钱|卖出所得", _I)
-#: A clause that opens with money right after a sale ("把纳指全卖了，钱全部买标普"): that sale's money.
-_MONEY_OPENS_RE = _LazyRe(r"^\s*(?:然后|再)?\s*(?:把)?(?:钱|资金|现金)")
-
 
 def _of_proceeds(norm: str, start: int, end: int) -> bool:
-    """Whether a share "of the money" at ``start..end`` is of a sale's proceeds, not of the account."""
+    """Whether a share "of the money" at ``start..end`` is of a sale's proceeds, named in its clause ("卖的钱全部");
+    "，钱全部买标普" after a sale in an earlier clause is the assembly's to see (``_of_the_sale``)."""
     left, right = _bounds(norm, start, end, _SOFT_BREAK_RE)
-    if _PROCEEDS_RE.search(norm, left, right):
-        return True
-    sold_before = any(v.side == "sell" for v in _verbs(norm[:left]))
-    return sold_before and _MONEY_OPENS_RE.match(norm[left:right]) is not None
+    return _PROCEEDS_RE.search(norm, left, right) is not None
 
 
 _UNIT_KIND: dict[str, QuantityKind] = {"share": "units", "unit": "units", "lot": "lots", "yuan": "notional",
