@@ -46,6 +46,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
+from json.encoder import encode_basestring as _encode_key
 from pathlib import Path
 from typing import Any
 
@@ -271,8 +272,43 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 
 def canonical_json(payload: Mapping[str, Any]) -> str:
-    """The exact text that is stored and hashed: sorted keys, no spaces, UTF-8."""
-    return _CANONICAL.encode(_plain(payload))
+    """The exact text that is stored and hashed: sorted keys, no spaces, UTF-8.
+
+    A row's payload is a flat dict whose values are mostly frozen models (the order, its
+    attribution) that recur in the proposal, decision and submission rows of one proposal:
+    each such value's text is kept (:data:`_TEXT_MEMO`) and the dict is joined by hand, the
+    same text ``_CANONICAL.encode(_plain(payload))`` gives (JSON is compositional).
+    """
+    if type(payload) is not dict or len(payload) > 200:
+        return _CANONICAL.encode(_plain(payload))
+    for key in payload:
+        if type(key) is not str or len(key) > 200:
+            return _CANONICAL.encode(_plain(payload))
+    parts = []
+    for key in sorted(payload):
+        value = payload[key]
+        if isinstance(value, BaseModel) and type(value).model_config.get("frozen"):
+            text = _model_text(value)
+        else:
+            text = _CANONICAL.encode(_plain(value, 1))
+        parts.append(f"{_encode_key(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+#: Text of frozen models serialised lately as a row's top-level value, by id, with the model
+#: (an id reused by a new object never matches); see :data:`_MODEL_MEMO`.
+_TEXT_MEMO: dict[int, tuple[BaseModel, str]] = {}
+
+
+def _model_text(value: BaseModel) -> str:
+    hit = _TEXT_MEMO.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    text = _CANONICAL.encode(_plain_model(value, 1))
+    if len(_TEXT_MEMO) >= _MODEL_MEMO_SIZE:
+        _TEXT_MEMO.clear()
+    _TEXT_MEMO[id(value)] = (value, text)
+    return text
 
 
 def _row_hash(prev_hash: str, seq: int, time: str, kind: str, payload: str) -> str:
