@@ -545,9 +545,16 @@ def test_money_and_sizes_said_loosely_are_read(read: Any) -> None:
     assert params["period"].value == 30
 
 
-@pytest.mark.parametrize("text", ["run today's cycle in supervised mode", "调仓吧，下单之前跟我说一声"])
+@pytest.mark.parametrize("text", ["run today's cycle in supervised mode", "调仓吧，下单之前跟我说一声",
+                                  "rebalance today, approvals on", "cut SYN020 by a fifth w/ approval",
+                                  "sell 3 lots of crude - approval needed", "卖两手原油，要审批", "标普买5手，走审批"])
 def test_approval_said_as_a_mode_or_a_heads_up_is_approval(read: Any, text: str) -> None:
     assert read(text).approval.value is True, text
+
+
+@pytest.mark.parametrize("text", ["buy 3 lots of gold with an approval rate under 5%", "buy 3 lots of gold"])
+def test_approval_words_that_are_no_wish_are_not_approval(read: Any, text: str) -> None:
+    assert read(text).approval.value is False, text
 
 
 def test_a_positions_suggestion_is_not_an_account_question(read: Any) -> None:
@@ -876,3 +883,51 @@ def test_how_a_market_did_is_a_look_at_it_not_a_recall(read: Any, text: str, sym
     assert _intents(spec) == ["show_price"], text
     assert {str(i.value) for i in spec.steps[0].instruments} == symbols, text
     assert _intents(read("how did the gold PPO agent do yesterday?")) == ["recall"]
+
+
+# --- sixth-session fresh writers (dev_ae, dev_af): our own wordings of what they found -------------
+def test_each_over_the_instruments_a_look_named_is_one_run_per_instrument(read: Any) -> None:
+    spec = read("先看一下黄金和原油2012年的走势，再分别跑个买入持有，比较一下")
+    assert _intents(spec) == ["show_price", "backtest_strategy", "backtest_strategy", "compare"]
+    assert _symbols(spec, 1) == ["GOLD"] and _symbols(spec, 2) == ["WTI"]
+    spec = read("chart the s&p and the nasdaq over 2011, then backtest buy and hold on each")
+    assert _intents(spec)[:3] == ["show_price", "backtest_strategy", "backtest_strategy"]
+    assert _symbols(spec, 1) == ["SP500"] and _symbols(spec, 2) == ["NASDAQ"]
+    # without "each" a later run on what the look named stays one step
+    assert _intents(read("先看一下黄金和原油2012年的走势，再跑个买入持有"))[:2] == ["show_price", "backtest_strategy"]
+
+
+def test_an_algorithm_opening_the_first_sentence_is_no_article(read: Any) -> None:
+    """"A2C on ... seed 3. then same with SAC": 'a2c' once read as the article 'a' of a scene-setting sentence."""
+    spec = read("A2C on crude, train 1995-2005, 30k steps, seed 3. then same with SAC and compare")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert [s.algo.value for s in spec.steps[:2]] == ["a2c", "sac"]  # type: ignore[union-attr]
+
+
+def test_chinese_run_it_again_with_a_change_is_a_second_run(read: Any) -> None:
+    spec = read("回测一下原油的RSI，2010年全年，然后再跑个2014年全年，看看两年差多少")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+    years = [s.windows.data.value.start.year for s in spec.steps[:2]]  # type: ignore[union-attr]
+    assert years == [2010, 2014]
+    spec = read("纳指PPO训练，5万步，种子3；再用种子8训一次，比较下")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert [s.seed.value for s in spec.steps[:2]] == [3, 8]  # type: ignore[union-attr]
+    # a recalled run "再训一遍" is the recalled kind run again, not a second look-up
+    assert _intents(read("上次训的那个原油SAC效果如何？然后换成2010到2015年的数据再训一遍")) == ["recall", "train_rl"]
+
+
+def test_each_instrument_of_one_order_clause_keeps_its_own_size(read: Any) -> None:
+    """Money: "buy 300 of A and 500 of B" once became one order of 300 for both (the second size lost)."""
+    spec = read("buy 300 units of SYN010 and 500 of SYN011")
+    assert _intents(spec) == ["place_order", "place_order"]
+    assert [(_symbols(spec, i)[0], spec.steps[i].quantity.value.value) for i in (0, 1)] == [  # type: ignore[union-attr]
+        ("SYN010", 300.0), ("SYN011", 500.0)]
+    spec = read("put 5% of equity into gold and 12% into the nasdaq")
+    assert [(s.quantity.value.kind, s.quantity.value.value) for s in spec.steps] == [  # type: ignore[union-attr]
+        ("pct_equity", 5.0), ("pct_equity", 12.0)]
+    spec = read("原油买3手，标普买7手")
+    assert [(_symbols(spec, i)[0], spec.steps[i].quantity.value.value) for i in (0, 1)] == [  # type: ignore[union-attr]
+        ("WTI", 3.0), ("SP500", 7.0)]
+    # one size said once for two instruments is not split into two guesses
+    spec = read("buy 200 of SYN010 and SYN011")
+    assert all(s.quantity is None or s.quantity.value.value == 200.0 for s in spec.steps)  # type: ignore[union-attr]

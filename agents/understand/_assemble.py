@@ -46,6 +46,7 @@ from agents.understand._extract import (
 )
 from agents.understand._hant import fold_traditional
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
+from agents.understand._numbers import QuantityMention, Span, find_numbers, find_quantity, order_sides
 from agents.understand._periods import PeriodMention, find_periods
 from agents.understand._questions import question_for
 from agents.understand._segment import ALSO_RUN, SAME, asks_which, inherit, listed_steps, looks_back, segments
@@ -420,7 +421,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out.append((out[-1][0], inherit(out[-1][1], local)))
             out.append(("compare", Found()))
             continue
-        if clause.intent is None and out and not rerun and _AGAIN.search(norm[start:end]) and _changes(local):
+        if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _AGAIN.search(norm[start:end]) \
+                and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
@@ -478,6 +480,10 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out[-1], expanded = winner  # "then backtest the best one on 2025": the search's held-out run
         else:
             expanded = _winner_elsewhere(norm[start:end], out, expanded)
+        each = _each_inherited(norm[start:end], local, out, expanded)
+        if each is not None:
+            out += each  # "先看下标普和纳指2008年的走势，再分别回测个买入持有": one run per instrument named before
+            continue
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             if expanded[0][1].periods and not out[-1][1].periods:  # "... and compare their Sharpe on 2024": its window
                 out[-1] = ("compare", replace(out[-1][1], periods=list(expanded[0][1].periods)))
@@ -829,7 +835,7 @@ def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
 
 _RERUN = ("retrain", "re-train", "rerun", "re-run", "run it again", "train it again", "do it again", "redo", "try again",
           "try it again", "once more", "再训练一次", "再训一次", "这次改成", "这次换成", "再试一次", "重新来",
-          "重新训练", "重新跑", "重跑", "再跑一次", "再训练一次", "重新回测", "再回测一次", "再测一遍", "再测一次", "重新测")
+          "重新训练", "重新跑", "重跑", "再跑一次", "再训一遍", "再训练一遍", "再训练一次", "重新回测", "再回测一次", "再测一遍", "再测一次", "重新测")
 
 
 
@@ -878,7 +884,8 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
                           r".+\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)")
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
-_AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次")
+_AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次"
+                    r"|再(?:用[^,，;；。]{1,12})?(?:跑|训|训练|测|回测|做|来)(?:一)?(?:次|遍|个|下|一下)")
 
 
 def _changes(local: Found) -> bool:
@@ -892,7 +899,7 @@ _IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|b
                          r"re-?run|re-?train|close|cut|trim|reduce|add|what|which|how|is|are|should|i want|i'?d like|"
                          r"i would like|i need)(?![a-z])")
 _SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|one|he|she|they|it|this|that|last|yesterday|"
-                      r"following|before|since|as|in|after)(?![a-z])")
+                      r"following|before|since|as|in|after)(?![a-z0-9])")  # "a2c on nasdaq ..." opens with no article
 _TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为")
 
 
@@ -1110,6 +1117,10 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
 
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
     said = norm[clause.start:clause.end]
+    own_sizes = _sizes_each(norm, clause, local) if intent == "place_order" and len(symbols) >= 2 else None
+    if own_sizes is not None:
+        # "buy 100 units of SYN003 and 200 of SYN004", "gold with 10% of equity and nasdaq with 15%": each its own size
+        return [(intent, replace(local, instruments=[v], quantity=q)) for v, q in own_sizes]
     if intent == "place_order" and len(symbols) >= 2 and (local.each or relative) \
             and len(order_sides(said)) <= 1 and relative_sizes(said) <= 1:
         # "SYN020、SYN021各砍一半", "close out SYN042 and SYN043": the same size of each position
@@ -1129,6 +1140,73 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
                  for sym in symbols]
         return [*steps, *_compared(norm)]
     return [(intent, local)]
+
+
+_EACH_SAID = re.compile(r"(?<![a-z])(?:each|separately|respectively|individually|for\s+both|on\s+both|both\s+of\s+them)"
+                        r"(?![a-z])|分别|各自?|逐个|一人一个|两个都|都各")
+
+
+def _each_inherited(text: str, local: Found, out: list[tuple[str, Found]],
+                    expanded: list[tuple[str, Found]]) -> list[tuple[str, Found]] | None:
+    """A run that names no instrument but says "each" over the instruments the step before
+    named ("再分别回测个买入持有", "then backtest buy-and-hold on each"): one run per instrument,
+    then compared where the clause asks for it (a later "比一下" adds the comparison itself)."""
+    runs = [e for e in expanded if e[0] != "compare"]
+    if not out or len(runs) != 1 or runs[0][0] not in ("backtest_strategy", "train_rl", "optimize_strategy") \
+            or local.instruments or not _EACH_SAID.search(text):
+        return None
+    before = list(dict.fromkeys(str(v.value) for v in out[-1][1].instruments))
+    if len(before) < 2:
+        return None
+    intent, found = runs[0]
+    steps = [(intent, replace(found, instruments=[v for v in out[-1][1].instruments if str(v.value) == sym][:1]))
+             for sym in before]
+    return [*steps, *([("compare", Found())] if len(expanded) > 1 or _compared(text) else [])]
+
+
+_PIECE_JOIN = re.compile(r"(?<![a-z])(?:and|plus|also|then)(?![a-z])|[,，、;；和及与跟]|以及|另外|再")
+#: The unit a bare number of a later piece takes from the first piece's size ("... and 200 of SYN004").
+_LIKE_FIRST = {"units": (None, "unit", "share"), "lots": (None, "lot"), "pct_equity": ("percent",),
+               "fraction_of_position": ("percent",), "notional": (None, "money", "yuan", "dollar", "wan")}
+
+
+def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, QuantityMention]] | None:
+    """One order clause naming several instruments, each with a size of its own: (instrument, size) in
+    the order said, or None when the sizes cannot be paired one to one (then one size, or a question)."""
+    if local.quantity is None or len(order_sides(norm[clause.start:clause.end])) > 1:
+        return None
+    firsts: dict[str, Value] = {}
+    for v in sorted(local.instruments, key=lambda v: v.start):
+        firsts.setdefault(str(v.value), v)
+    mentions = list(firsts.values())
+    if len(mentions) < 2 or any(not clause.start <= v.start < clause.end for v in mentions):
+        return None
+    cuts = [clause.start]
+    for left, right in zip(mentions, mentions[1:], strict=False):
+        joins = list(_PIECE_JOIN.finditer(norm, left.end, right.start))
+        if not joins:
+            return None  # "SYN003/SYN004 100 each": no piece of its own for each
+        cuts.append(joins[-1].start())
+    cuts.append(clause.end)
+    blanked = blank(norm, [(v.start, v.end) for v in local.instruments])
+    side = local.side.value if local.side is not None else (local.quantity.side or "buy")
+    out: list[tuple[Value, QuantityMention]] = []
+    first = local.quantity
+    for mention, a, b in zip(mentions, cuts, cuts[1:], strict=False):
+        piece = blanked[a:b]
+        got = find_quantity(piece) or find_quantity(f"{'sell' if side == 'sell' else 'buy'} {piece}")
+        if got is None:
+            numbers = [n for n in find_numbers(piece) if n.unit in _LIKE_FIRST.get(first.kind, ())]
+            if len(numbers) != 1:
+                return None
+            n = numbers[0]
+            value = n.value / 100 if first.kind == "fraction_of_position" else n.value
+            got = QuantityMention(Span(a + n.span.start, a + n.span.end, n.span.text), first.kind, value, first.side)
+        else:
+            got = QuantityMention(Span(a + got.span.start, a + got.span.end, got.span.text), got.kind, got.value,
+                                  got.side)
+        out.append((mention, got))
+    return out
 
 
 def _own_windows(local: Found, values: list[Value], distinct: list[str]) -> list[PeriodMention]:

@@ -998,7 +998,9 @@ _MY_APPROVAL = re.compile(
     r"(?:等|经|须|需|要|由)?(?:我|本人)\s*(?:的)?\s*(?:审批|确认|批准|同意|过目|confirm|approve|ok\b)|"
     r"(?:挂起|挂起来|先挂着).{0,6}(?:审批|确认)|\bhold\s+(?:it|them|this|that|the\s+orders?)?\s*(?:for|until)\s+"
     r"(?:my|our)\s+(?:approval|ok|okay|sign[- ]?off|confirmation|go[- ]?ahead)|\bping\s+me\s+(?:first|before|b4)|"
-    r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住")
+    r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住|"
+    r"\bapprovals?\s+(?:on|pls|please|needed|required|mode|first)\b|\b(?:w/|with)\s*(?:an?\s+)?approvals?\b(?!\s+(?:of|from|rate))|"
+    r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)")
 
 
 #: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.

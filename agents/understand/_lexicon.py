@@ -244,7 +244,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
     "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
                 "which one is better", "which works better", "works better", "which one works", "side by side",
                 "对比", "比较", "比一下", "哪个好", "哪个更好", "哪个效果好", "哪个强", "谁更好", "pk", "相比",
-                "比比", "比一比", "比较一下", "哪个赚得多", "哪个收益高",
+                "比比", "比一比", "比较一下", "哪个赚得多", "哪个收益高", "差多少", "差别多大", "有什么区别", "有啥区别",
                 "which did better", "which one did better", "which performed better", "which one performed better",
                 "which does better", "which came out ahead", "which won", "rank the two", "rank them", "rank both",
                 "rank the results", "rank the runs", "side-by-side", "放一起比", "放在一起比", "一起比", "排个名", "排一下名"),
