@@ -931,3 +931,33 @@ def test_each_instrument_of_one_order_clause_keeps_its_own_size(read: Any) -> No
     # one size said once for two instruments is not split into two guesses
     spec = read("buy 200 of SYN010 and SYN011")
     assert all(s.quantity is None or s.quantity.value.value == 200.0 for s in spec.steps)  # type: ignore[union-attr]
+
+
+def test_advice_asked_after_the_comparison_reaches_the_runs(read: Any) -> None:
+    spec = read("在黄金上用SAC和TD3各训一个，然后比一比，给我下周的操作建议")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert all(s.suggest for s in spec.steps[:2]) and spec.steps[0].horizon.value == "week"  # type: ignore[union-attr]
+    spec = read("PPO vs A2C on the nasdaq, last 3y. compare + suggest something for next month")
+    assert [s.horizon.value for s in spec.steps[:2]] == ["month", "month"]  # type: ignore[union-attr]
+
+
+def test_a_look_or_the_book_after_a_finished_step_is_a_step_of_its_own(read: Any) -> None:
+    assert _intents(read("回测下原油的MACD，2016年，跑完顺手看下原油现价")) == ["backtest_strategy", "show_price"]
+    assert _intents(read("给SYN031买300股，买完看下持仓")) == ["place_order", "account_status"]
+    assert _intents(read("标普卖两手，卖完看下账户")) == ["place_order", "account_status"]
+    # "训完挑前20名买入": the order after the training is still an order
+    assert _intents(read("合成股票池训练一个LightGBM，训完挑前10名等权买入，用两成资金")) == ["train_model", "place_order"]
+
+
+def test_a_look_wanted_before_the_run_goes_first(read: Any) -> None:
+    assert _intents(read("跑一下今天的交易周期，跑之前先看看账户")) == ["account_status", "trading_cycle"]
+    assert _intents(read("run today's cycle, but check my positions first")) == ["account_status", "trading_cycle"]
+
+
+def test_a_formula_handed_over_beside_a_mining_request_is_evaluated(read: Any) -> None:
+    spec = read("I have an idea: Mean($volume, 5)/Mean($volume, 20). test it on csi_syn for 2020 to 2022, "
+                "then also find 3 more turnover factors")
+    assert _intents(spec) == ["evaluate_factors", "mine_factors"]
+    assert [e.value for e in spec.steps[0].expressions] == ["Mean($volume, 5)/Mean($volume, 20)"]
+    spec = read("挖4个动量因子，合成股票池，顺手把 `Ref($close,3)/$close-1` 也评估下")
+    assert _intents(spec) == ["mine_factors", "evaluate_factors"]

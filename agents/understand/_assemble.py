@@ -367,7 +367,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "前期跌得多的股票后面会不会反弹？帮我挖6个这类因子": the question names the theme the factor request mines
             pending.append(Found(themes=local.themes, universe=local.universe, periods=local.periods))
             continue
-        if start == 0 and clause.intent is not None and _framing(norm, end) and _later_intent(norm, found, start, router) \
+        if start == 0 and clause.intent is not None and not local.expressions and _framing(norm, end) \
+                and _later_intent(norm, found, start, router) \
                 and not (_WISH.search(norm[:end]) and not _later_intent(norm, found, start, router, exclude=_AFTER_RUN)):
             # "There is a debate about whether MACD beats an MA cross on crude. To settle it, please backtest ...":
             # the first sentence says why; the request follows (what it names may still be what it is about)
@@ -487,6 +488,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if expanded[0][0] == "compare" and out and out[-1][0] == "compare":
             if expanded[0][1].periods and not out[-1][1].periods:  # "... and compare their Sharpe on 2024": its window
                 out[-1] = ("compare", replace(out[-1][1], periods=list(expanded[0][1].periods)))
+            if local.suggest or local.horizon:  # "然后比一比，给我下个月的操作建议": the advice each run gives
+                out = [(i, replace(f, suggest=f.suggest or local.suggest, horizon=f.horizon or local.horizon))
+                       if i in ("train_rl", "train_model") else (i, f) for i, f in out]
             continue  # "compare them" after steps that already end in a comparison
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
                 and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order"):
@@ -882,7 +886,9 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
 #: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
 #: wants done before the one they named earlier.
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
-                          r".+\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)")
+                          r".+\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)"
+                          r"|^\W*(?:不过|但是?)?(?:在)?(?:跑|做|下单|交易|开始|执行|回测|训练|买|卖|调仓)(?:之前|以前|前)\s*"
+                          r"(?:请|麻烦|帮我)?(?:先|事先|提前)")
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
 _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次"
                     r"|再(?:用[^,，;；。]{1,12})?(?:跑|训|训练|测|回测|做|来)(?:一)?(?:次|遍|个|下|一下)")

@@ -11,7 +11,7 @@ own ("and ask me before ordering", "并给出下周操作建议") modifies the s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from agents.understand import _lexicon as lex
@@ -391,6 +391,14 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
         # gate a person checks before the order; the step is the order its consequent states
         return Clause(span[0], span[1], "place_order", "cues")
+    done = _DONE_FIRST.match(text) if follows else None
+    rest = None
+    if done is not None:  # the side the finished step's verb gave ("卖完") is not this clause's
+        said_before = found.side is not None and found.side.start < span[0] + done.end()
+        rest = _cued(text[done.end():], replace(found, side=None) if said_before else found)
+    if rest in ("account_status", "show_price"):
+        # "，卖完看下账户", "跑完顺手看下现价": what was done before is the step before; this one looks
+        return Clause(span[0], span[1], rest, "cues")
     intent = _cued(text, found) or _cued(_LEADING_JOIN.sub("", text), found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
@@ -452,6 +460,9 @@ def _request_head(text: str) -> str | None:
 
 
 #: A joining word a second request opens with ("，顺便看下黄金最新价", ", also px of crude"): the cues read past it.
+#: "买完", "卖完了再", "跑完之后": the step before finished, named as the time this clause's request comes.
+_DONE_FIRST = re.compile(r"^[\W_]*(?:然后|再)?\s*(?:搞|做|弄|跑|调|训|训练|测|挖|买|卖|下单|回测)完(?:了|之后|以后|后)?\s*"
+                         r"(?:再|就|顺[便手带])?\s*")
 _LEADING_JOIN = re.compile(r"^[\W_]*(?:(?:顺[便手带]|另外|同时|还有|并且|然后|再|also|and|plus|then|btw)[\s,，]*)+", re.I)
 
 

@@ -81,6 +81,8 @@ _PROPOSED = re.compile(
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
     rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?={_HEAD_ZH}|{_HEAD_EN})|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
     rf"|{_JOINED}"
+    # "挖3个反转因子，顺手把 `Ref($close,1)/$close-1` 也评估下": a formula handed over for its own evaluation
+    r"|[,;、]\s*(?:顺[便手带]|另外|再|然后|同时)\s*(?=把[^;。]{1,80}?(?:也|再|一起|顺便)?\s*(?:评估|测试?|检验|算)(?:一?下)?)"
     r"|(?:[,;]\s*|(?<=完)|(?<=完了)|(?<=完后))(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:if|once|should)\s[^,;.]{1,40}?(?:,\s*|\s+)(?:then\s+)?"
     r"(?:buy|sell|trim|cut|close|dump|add|put|invest|allocate|park|go\s+long|short)(?![a-z]))"
