@@ -961,3 +961,48 @@ def test_a_formula_handed_over_beside_a_mining_request_is_evaluated(read: Any) -
     assert [e.value for e in spec.steps[0].expressions] == ["Mean($volume, 5)/Mean($volume, 20)"]
     spec = read("挖4个动量因子，合成股票池，顺手把 `Ref($close,3)/$close-1` 也评估下")
     assert _intents(spec) == ["mine_factors", "evaluate_factors"]
+
+
+def test_a_recalled_rl_model_is_rerun_as_an_agent(read: Any) -> None:
+    spec = read("what did the crude RL model from last week do? then retrain it on 2015 data only")
+    assert _intents(spec) == ["recall", "train_rl"]
+
+
+def test_an_approval_said_with_first_does_not_move_the_order_ahead(read: Any) -> None:
+    spec = read("trim SYN012 by a quarter and buy SYN040 with 20000 dollars, confirm with me first")
+    assert [_symbols(spec, 0), _symbols(spec, 1)] == [["SYN012"], ["SYN040"]]
+    assert spec.approval.value is True
+
+
+def test_an_order_from_the_better_run_comes_after_the_comparison(read: Any) -> None:
+    spec = read("train a linear model on csi_syn 2016-2021, after that also train an mlp on the same, compare them, "
+                "and then buy the top 10 from the better one")
+    assert _intents(spec) == ["train_model", "train_model", "compare", "place_order"]
+
+
+def test_an_order_gated_on_the_agent_after_training_is_kept(read: Any) -> None:
+    spec = read("train SAC on gold for the last 4 years and buy it if the agent says buy, use 5% of equity")
+    assert _intents(spec) == ["train_rl", "place_order"]
+    order = spec.steps[1]
+    assert order.condition is not None and _symbols(spec, 1) == ["GOLD"]
+    assert order.quantity is not None and (order.quantity.value.kind, order.quantity.value.value) == ("pct_equity", 5.0)
+
+
+def test_a_rule_named_like_a_factor_theme_on_one_market_is_a_rule(read: Any) -> None:
+    spec = read("均值回归在原油上调一下窗口，10/30/50试试，2005-2012样本内，2013年以后样本外")
+    assert _intents(spec)[0] == "optimize_strategy"
+    assert _intents(read("挖几个均值回归类的因子，合成股票池")) == ["mine_factors"]
+
+
+def test_two_parts_of_one_year_are_two_windows(read: Any) -> None:
+    spec = read("标普2016年上半年和下半年分别回测RSI，对比一下")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+    months = [(s.windows.data.value.start.month, s.windows.data.value.end.month)  # type: ignore[union-attr]
+              for s in spec.steps[:2]]
+    assert months == [(1, 6), (7, 12)]
+
+
+def test_another_window_said_after_a_look_is_a_second_look(read: Any) -> None:
+    spec = read("纳指2000到2002年的走势，还有2008年的，都看一下")
+    assert _intents(spec) == ["show_price", "show_price"]
+    assert [s.windows.data.value.start.year for s in spec.steps] == [2000, 2008]  # type: ignore[union-attr]

@@ -524,7 +524,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
             continue
-        if out and len(expanded) == 1 and out[-1][0] != "compare" and _DONE_BEFORE.search(norm[start:end]):
+        if out and len(expanded) == 1 and out[-1][0] != "compare" and _DONE_BEFORE.search(norm[start:end]) \
+                and local.approval is None:  # "..., let me confirm first": the approval, not the order of steps
             out.insert(len(out) - 1, expanded[0])  # "run the cycle, but check my cash first": this one goes first
             continue
         out += expanded
@@ -536,7 +537,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and all(i != "compare" for i, _ in out) \
             and (lex.has_any(norm, lex.CUES["compare"]) or asks_which(norm)) \
             and not all(i == "place_order" for i, _ in out):
-        out.append(("compare", Found()))  # "... and compare them" closing the last clause (never a second one)
+        said = lex.span_of(norm, lex.CUES["compare"])
+        order = out[-1][1].side if out[-1][0] == "place_order" else None
+        if said is not None and order is not None and said[0] < order.start and len(out) >= 3:
+            # "..., compare them, and then buy the top 20 from the better one": the order follows the comparison
+            out.insert(len(out) - 1, ("compare", Found()))
+        else:
+            out.append(("compare", Found()))  # "... and compare them" closing the last clause (never a second one)
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
@@ -674,8 +681,13 @@ def _kind_recalled(recalled: Found, *texts: str) -> str | None:
     kind = "train_rl" if recalled.algos else "train_model" if recalled.models else (
         "backtest_strategy" if recalled.strategies else None)
     for text in texts:
+        if kind is None and _RL_SAID.search(text):
+            kind = "train_rl"  # "the gold RL model", "强化学习模型": an agent, whatever it is called
         kind = kind or next((k for k, words in _KIND_OF if words.search(text)), None)
     return kind
+
+
+_RL_SAID = re.compile(r"(?<![a-z])(?:rl|reinforcement[- ]learning|drl)(?![a-z])|强化学习")
 
 
 def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
@@ -886,7 +898,7 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
 #: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
 #: wants done before the one they named earlier.
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
-                          r".+\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)"
+                          r".+(?<!me)\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)"
                           r"|^\W*(?:不过|但是?)?(?:在)?(?:跑|做|下单|交易|开始|执行|回测|训练|买|卖|调仓)(?:之前|以前|前)\s*"
                           r"(?:请|麻烦|帮我)?(?:先|事先|提前)")
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")

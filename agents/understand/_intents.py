@@ -135,6 +135,8 @@ def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
     text = _FEATURE_NAMES.sub(" ", text)  # "alpha158" is a model's feature set, not a factor request
+    if found.strategies and found.instruments and not lex.has_any(text, lex.CUES["factor"]):
+        return None  # "均值回归在黄金上调下窗口": a rule on one market, its name also a factor theme
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
                                                                             or _SIGNALS.search(text))
@@ -399,6 +401,13 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if rest in ("account_status", "show_price"):
         # "，卖完看下账户", "跑完顺手看下现价": what was done before is the step before; this one looks
         return Clause(span[0], span[1], rest, "cues")
+    if follows and _ALSO_WINDOW.match(text) and found.periods and not (
+            found.instruments or found.strategies or found.algos or found.models or found.quantity or found.expressions
+            or found.themes or found.universe):
+        return Clause(span[0], span[1], None, "none")  # "原油1990到1995年的价格，还有2008年的，都看一下": the step before, there too
+    if follows and _PRONOUN_TRADE.search(text) and _TRAILING_IF.search(text):
+        # "... and buy it if the agent says buy, use 10% of equity": an order on what the step before ran, gated
+        return Clause(span[0], span[1], "place_order", "cues")
     intent = _cued(text, found) or _cued(_LEADING_JOIN.sub("", text), found)
     if intent is not None:
         return Clause(span[0], span[1], intent, "cues")
@@ -502,6 +511,8 @@ _HOLD_OFF = re.compile(r"(?<![a-z])(?:(?:don'?t|do\s+not|no\s+need\s+to|not\s+go
 _DECLINE_SCORE = 0.5
 
 
+_ALSO_WINDOW = re.compile(r"^\W*(?:还有|以及|外加|另外还有|再加上)")
+_TRAILING_IF = re.compile(r"(?<![a-z])(?:if|once|when|provided|only\s+if|in\s+case)\s+\w|(?:如果|要是|假如|一旦|若)")
 _PRONOUN_TRADE = re.compile(r"^\W*(?:and\s+|then\s+)?(?:buy|sell|trade|purchase|order)\s+(?:them|those|these|it|the\s+picks)\b"
                             r"|^\W*(?:并|然后|再)?\s*(?:买入|买|卖出|下单)(?:它们|这些|这几只|这些股票)")
 

@@ -389,8 +389,18 @@ def _durations(text: str) -> str:
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"."""
-    return _durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub("S&P", _typos(
-        _notation(text))))))))
+    return _parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub(
+        "S&P", _typos(_notation(text)))))))))
+
+
+#: "2017年上半年和下半年", "2015年一季度和三季度": the second part of the same year, said without it.
+_SECOND_PART = re.compile(r"((?:19|20)\d\d)\s*年\s*(的\s*)?((?:[上下]半年|(?:第\s*)?[1-4一二三四]\s*季度?))"
+                          r"(\s*(?:和|与|跟|、|及|以及|还有|对比|vs\.?)\s*)((?:[上下]半年|(?:第\s*)?[1-4一二三四]\s*季度?))")
+
+
+def _parts_of_a_year(text: str) -> str:
+    """The year said again before the second part, so each part is a window of its own."""
+    return _SECOND_PART.sub(lambda m: f"{m[1]}年{m[2] or ''}{m[3]}{m[4]}{m[1]}年{m[5]}", text)
 
 
 #: "2个bp", "3个基点": the measure word between a number and its unit goes.
