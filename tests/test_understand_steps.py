@@ -1006,3 +1006,25 @@ def test_another_window_said_after_a_look_is_a_second_look(read: Any) -> None:
     spec = read("纳指2000到2002年的走势，还有2008年的，都看一下")
     assert _intents(spec) == ["show_price", "show_price"]
     assert [s.windows.data.value.start.year for s in spec.steps] == [2000, 2008]  # type: ignore[union-attr]
+
+
+def test_a_run_named_by_the_day_it_ran_is_looked_up_first(read: Any) -> None:
+    spec = read("the mlp model from 2025-06-02 - what did it do? then retrain it on 2018-2023")
+    assert _intents(spec) == ["recall", "train_model"]
+    spec = read("quick look at the sac gold agent from 2025-09-30, then retrain it with seed 5 and compare")
+    assert _intents(spec) == ["recall", "train_rl", "compare"] and spec.question is None  # the day is no window
+
+
+def test_a_corrected_window_replaces_the_first(read: Any) -> None:
+    spec = read("2014年开始回测黄金的RSI，不对，用2016年开始")
+    assert spec.steps[0].windows.data.value.start.year == 2016  # type: ignore[union-attr]
+    spec = read("backtest macd on crude from 2001. sorry, I meant from 2003.")
+    assert spec.steps[0].windows.data.value.start.year == 2003  # type: ignore[union-attr]
+
+
+def test_an_outside_name_before_an_asset_word_is_asked_about(read: Any) -> None:
+    """"布伦特原油" is Brent, not the store's WTI: a run on it is asked about, never swapped."""
+    for text in ("回测下布伦特原油的MACD", "backtest macd on brent crude"):
+        spec = read(text)
+        assert spec.question is not None and ("布伦特" in spec.question or "brent" in spec.question.lower()), text
+    assert read("回测下原油的MACD").question is None

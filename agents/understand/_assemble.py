@@ -271,6 +271,18 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
 
 #: A correction of what was just said ("sorry, I meant 4 lots", "不对，是3手").
 _CORRECTION = re.compile(r"(?<![a-z])(?:i\s+meant|i\s+mean|make\s+(?:it|that)|correction|typo|actually)(?![a-z])|不对|我是说|应该是|说错了|打错了")
+def _corrected_periods(norm: str, start: int, end: int, local: Found) -> Found:
+    """"2016年开始回测…，不对，用2017年开始": a window said after a correction replaces the one of its role before it."""
+    cue = _CORRECTION.search(norm, start, end)
+    if cue is None or len(local.periods) < 2:
+        return local
+    after = [p for p in local.periods if p.span.start >= cue.end()]
+    if not after:
+        return local
+    roles = {p.role for p in after}
+    return replace(local, periods=[p for p in local.periods if p.span.start >= cue.end() or p.role not in roles])
+
+
 def _corrected_size(norm: str, start: int, end: int, out: list[tuple[str, Found]]) -> Any:
     """The size a correction clause gives the order before it ("I meant 4 lots", "不对，是5手"), or None.
     The corrected size may follow in the next clause of the same sentence."""
@@ -355,6 +367,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue  # context, not a request: neither a step nor a value of one
         local = _both_of_them(norm[start:end], _referred_window(norm, start, end, _within(found, start, end, norm), out),
                               out)
+        local = _corrected_periods(norm, start, end, local)
         clause = classify(norm, (start, end), local, router, follows=bool(out))
         if clause.intent in (None, "compare") and not out and pending and _RUN_VERB.search(norm[start:end]):
             # "The PM wants to know whether SAC or TD3 handles crude better. Train both on WTI": the run
@@ -446,6 +459,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if clause.intent == "place_order" and local.quantity is not None:
             fixed = _corrected_size(norm, start, end, [("place_order", local)])  # "卖出3手黄金，不对，是5手"
             local = replace(local, quantity=fixed) if fixed is not None else local
+        if clause.intent is None and out and local.periods and _CORRECTION.search(norm[start:end]) \
+                and out[-1][1].periods:
+            # "backtest rsi on gold from 2012. sorry, I meant from 2014": the corrected window replaces the first
+            roles = {p.role for p in local.periods}
+            kept = [p for p in out[-1][1].periods if p.role not in roles]
+            out[-1] = (out[-1][0], replace(_merge(replace(out[-1][1], periods=kept), replace(local, periods=[])),
+                                           periods=[*kept, *local.periods]))
+            continue
         corrected = _corrected_size(norm, start, end, out) if clause.intent is None else None
         if corrected is not None:
             # "Buy 2 lots of WTI. Sorry, typo, I meant 4 lots.": the corrected size replaces the first, never both
@@ -887,7 +908,7 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 #: Words that make a clause a request (a question, an imperative, a comparison).
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
                       r"bring back|bring up|dig up|dig out|pull out|"
-                      r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find)(?![a-z])|"
+                      r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find|(?:quick\s+|a\s+)?look\s+at|sanity[- ]check|review|go\s+over)(?![a-z])|"
                       r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
                       r"(?<![a-z])(?:what|which)\s+(?:\w+\s+)?(?:do|did|does|am|are|is)\s+(?:i|we)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
@@ -1711,7 +1732,7 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
 #: A symbol named as what a run or an order is on ("... on TSLA", "buy AAPL", "回测一下茅台的…").
 _OBJECT_OF_RUN = re.compile(r"(?:(?<![a-z])(?:on|in|for|buy|sell|short|trade|backtest|train)\s+(?:the\s+)?|"
                             r"(?<![a-z])(?:lots?|shares?|units?|contracts?)\s+of\s+(?:the\s+)?|"
-                            r"(?:回测|训练|买入?|卖出?|做空|交易)(?:一下)?)$")
+                            r"(?:回测|训练|买入?|卖出?|做空|交易)(?:一下|下|一个|个)?)$")
 _POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格))|\s*上\s*(?:[\u4e00-\u9fff]{0,3})(?:训练|回测|跑|优化|测)")
 #: A symbol the store lacks named as a peer of one it has ("silver and gold", "白银和黄金", "gold vs silver").
 _PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|versus|against|还是|或者?|对比|以及)\s*$")
@@ -1720,8 +1741,8 @@ _PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|vers
 def _paired(word: Value, instruments: Sequence[Value], norm: str) -> bool:
     for known in instruments:
         between = norm[word.end:known.start] if word.end <= known.start else norm[known.end:word.start]
-        if _PEER_JOIN.match(between):
-            return True
+        if _PEER_JOIN.match(between) or (word.end <= known.start and not between.strip()):
+            return True  # "白银和黄金", and "布伦特原油", "brent crude": the asset word names what the outside one is
     return False
 
 
@@ -1765,7 +1786,8 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     whole = extract(norm, spoken, symbols, today, today_of, start_of)
     skeletons = _own_ends(_skeletons(norm, whole, router), whole, today, today_of)
     # "the 2025-12-20 backtest ... run it again": the day a recalled run ran is no window of any step
-    ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end]
+    ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end or _DAY_OF_RUN.fullmatch(
+        p.span.text.strip())]  # "the a2c agent from 2025-03-14": the day it ran, not "from then on"
     whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
     steps = _of_the_sale(_recalled_kind(_recalled_asset(steps)), norm)
@@ -1792,6 +1814,9 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         question=question, ignored=tuple(dict.fromkeys([*_unsized(unused_numbers(norm, whole), steps),
                                                         *_unused_periods(used, steps)])),
     )
+
+
+_DAY_OF_RUN = re.compile(r"(?:from|on|dated)\s+\d{4}-\d{2}-\d{2}", re.I)
 
 
 #: Intents whose steps take windows; a period stated with another intent is read for it elsewhere.

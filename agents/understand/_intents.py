@@ -329,7 +329,8 @@ def _cued(text: str, found: Found) -> str | None:
 
 EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
                      r"backtests?|training|results?|experiments?|studies|study)\b|"
-                     r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?)\s+(?:from|of|on|dated)\s+\d{4}-\d{2}-\d{2}\b|"
+                     r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?|models?|agents?|polic(?:y|ies)|training)"
+                     r"\s+(?:from|of|on|dated|trained\s+on|made\s+on|built\s+on)\s+\d{4}-\d{2}-\d{2}\b|"
                      r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上回|上周|上个月|之前|刚才|前几天)[^,，。？?；;]{0,12}?(?:回测|训练|模型|因子|实验)的?"
