@@ -1028,3 +1028,41 @@ def test_an_outside_name_before_an_asset_word_is_asked_about(read: Any) -> None:
         spec = read(text)
         assert spec.question is not None and ("布伦特" in spec.question or "brent" in spec.question.lower()), text
     assert read("回测下原油的MACD").question is None
+
+
+# --- chat-style fresh writers (dev_ag): money first -------------------------------------------------
+def test_a_vague_second_size_is_asked_never_copied_from_the_first(read: Any) -> None:
+    """Money: "buy 1 lot of gold and some crude" once bought 1 lot of each - crude's size was a guess."""
+    for text in ("buy 2 lots of gold and some crude", "黄金买一手 原油也加点"):
+        spec = read(text)
+        assert _intents(spec) == ["place_order", "place_order"], text
+        assert spec.steps[0].quantity is not None and spec.steps[1].quantity is None, text
+        assert spec.question is not None, text
+
+
+def test_add_some_without_an_amount_is_an_order_whose_size_is_asked(read: Any) -> None:
+    spec = read("原油再加点")
+    assert _intents(spec) == ["place_order"] and spec.steps[0].quantity is None and spec.question is not None
+    spec = read("原油再卖两手")  # the name before "再" is what the order is on, not a look of its own
+    assert _intents(spec) == ["place_order"] and spec.steps[0].quantity.value.value == 2.0  # type: ignore[union-attr]
+
+
+def test_an_order_on_a_name_the_store_lacks_is_kept_and_asked_about(read: Any) -> None:
+    spec = read("先看下账户 然后买点宁德时代")
+    assert _intents(spec) == ["account_status", "place_order"]
+    assert spec.question is not None and "宁德时代" in spec.question
+    spec = read("check my cash then grab 50 shares of NVDA")
+    assert _intents(spec)[-1] == "place_order" and spec.question is not None and "NVDA" in spec.question
+
+
+def test_an_order_based_on_a_recalled_result_asks_for_side_and_size(read: Any) -> None:
+    for text in ("recall yesterday's gold rl run and place an order based on it", "把上次黄金的rl结果调出来 按那个下个单"):
+        spec = read(text)
+        assert _intents(spec) == ["recall", "place_order"], text
+        assert spec.steps[1].side is None and spec.steps[1].quantity is None and spec.question is not None, text
+
+
+@pytest.mark.parametrize("text", ["run todays cycle but let me ok every order first",
+                                  "check positions then buy $20k of gold but wait for my go"])
+def test_chat_approval_phrasings_ask_for_approval(read: Any, text: str) -> None:
+    assert read(text).approval.value is True, text

@@ -1209,7 +1209,11 @@ _LIKE_FIRST = {"units": (None, "unit", "share"), "lots": (None, "lot"), "pct_equ
                "fraction_of_position": ("percent",), "notional": (None, "money", "yuan", "dollar", "wan")}
 
 
-def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, QuantityMention]] | None:
+#: A size said without an amount ("some crude", "原油也加点"): an order whose size is still to be asked.
+_VAGUE_SIZE = re.compile(r"(?<![a-z])(?:some|a\s+bit(?:\s+of)?|a\s+little(?:\s+bit)?|more|a\s+few)(?![a-z])|点|些")
+
+
+def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, QuantityMention | None]] | None:
     """One order clause naming several instruments, each with a size of its own: (instrument, size) in
     the order said, or None when the sizes cannot be paired one to one (then one size, or a question)."""
     if local.quantity is None or len(order_sides(norm[clause.start:clause.end])) > 1:
@@ -1229,13 +1233,16 @@ def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, Qu
     cuts.append(clause.end)
     blanked = blank(norm, [(v.start, v.end) for v in local.instruments])
     side = local.side.value if local.side is not None else (local.quantity.side or "buy")
-    out: list[tuple[Value, QuantityMention]] = []
+    out: list[tuple[Value, QuantityMention | None]] = []
     first = local.quantity
     for mention, a, b in zip(mentions, cuts, cuts[1:], strict=False):
         piece = blanked[a:b]
         got = find_quantity(piece) or find_quantity(f"{'sell' if side == 'sell' else 'buy'} {piece}")
         if got is None:
             numbers = [n for n in find_numbers(piece) if n.unit in _LIKE_FIRST.get(first.kind, ())]
+            if not numbers and _VAGUE_SIZE.search(piece):
+                out.append((mention, None))  # "buy 1 lot of gold and some crude": that size is asked, never copied
+                continue
             if len(numbers) != 1:
                 return None
             n = numbers[0]
@@ -1245,7 +1252,7 @@ def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, Qu
             got = QuantityMention(Span(a + got.span.start, a + got.span.end, got.span.text), got.kind, got.value,
                                   got.side)
         out.append((mention, got))
-    return out
+    return out if sum(q is not None for _, q in out) >= 1 else None
 
 
 def _own_windows(local: Found, values: list[Value], distinct: list[str]) -> list[PeriodMention]:

@@ -1000,7 +1000,9 @@ _MY_APPROVAL = re.compile(
     r"(?:my|our)\s+(?:approval|ok|okay|sign[- ]?off|confirmation|go[- ]?ahead)|\bping\s+me\s+(?:first|before|b4)|"
     r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住|"
     r"\bapprovals?\s+(?:on|pls|please|needed|required|mode|first)\b|\b(?:w/|with)\s*(?:an?\s+)?approvals?\b(?!\s+(?:of|from|rate))|"
-    r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)")
+    r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)|"
+    r"\blet\s+me\s+(?:ok|okay|approve|sign\s+off(?:\s+on)?|green[- ]?light|eyeball|vet)\b|"
+    r"\bwait\s+(?:for|on)\s+(?:my|our)\s+(?:go|ok|okay|nod|word|signal|say[- ]so|green\s+light)\b")
 
 
 #: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.
@@ -1197,7 +1199,7 @@ _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
-        "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "建仓", "配置",
+        "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 

@@ -31,6 +31,8 @@ _SEQUENCERS = re.compile(
     r"|(?:put|park|throw|deploy|stick)\s+(?:another\s+)?(?:\$|usd\s*|¥)?\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?"
     r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
     r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s)"
+    r"|(?<=[,，])\s*(?=(?:然后|再|就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果)\S{0,4}?下(?:个|一个|一)?单)"
+    r"|\s+and\s+(?=place\s+(?:an?\s+)?(?:order|trade)s?\s+(?:based\s+on|from|off|according\s+to|on\s+(?:it|that|this|the)))"
     r"|(?<=\bpositions)\s+and\s+(?=if\s)|(?<=\bholdings)\s+and\s+(?=if\s)|(?<=\baccount)\s+and\s+(?=if\s)"
     r"|\s+and\s+(?=(?:re-?train|re-?run|redo|re-?do|re-?test|re-?backtest)\s+(?:it|that|this|them|the\s+same)(?![a-z])))"
 )
@@ -88,6 +90,8 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
     every character of the instruction (and every value stated) belongs to one clause."""
     spans, start, cut = [], 0, 0
     for match in _SEQUENCERS.finditer(norm):
+        if match.group(0) == "再" and _bare_name(norm[cut:match.start()].strip(" ,，、")):
+            continue  # "黄金再加点", "原油再卖两手": the name the order is on, not a step of its own
         if norm[start:match.start()].strip(" ,，、"):
             spans.append((cut, match.start()))
             cut = match.start()
@@ -97,6 +101,11 @@ def clauses_of(norm: str) -> list[tuple[int, int]]:
     elif spans:
         spans[-1] = (spans[-1][0], len(norm))
     return _conditions_cut(norm, spans or [(0, len(norm))])
+
+
+def _bare_name(text: str) -> bool:
+    """Whether ``text`` is only the name of an instrument ("黄金", "syn012")."""
+    return re.fullmatch(r"syn\d{3}", text) is not None or any(text in names for names in lex.ASSETS.values())
 
 
 #: "check the book - if there's crude left, sell it", "看一下黄金价格，如果跌了就买": a look, then an
@@ -235,8 +244,9 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "show_price"
     if _advice(text, found):
         return "train_rl"
-    if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct):
-        return "place_order"
+    if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct
+                                   or found.unknown_symbols):
+        return "place_order"  # "然后买点茅台": an order on a name the store lacks is still an order (and asked about)
     if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
     if lex.has_any(text, _CHART):
@@ -261,6 +271,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单|"
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔")
+_ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
+                              r"(?![a-z])|^\W*(?:然后|再|就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果)\S{0,4}?下(?:个|一个|一)?单")
 #: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
 _LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally|plus)"
                       r"\W+)*(?:show|display|plot|"
@@ -406,6 +418,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
             found.instruments or found.strategies or found.algos or found.models or found.quantity or found.expressions
             or found.themes or found.universe):
         return Clause(span[0], span[1], None, "none")  # "原油1990到1995年的价格，还有2008年的，都看一下": the step before, there too
+    if follows and _ORDER_BY_RESULT.search(text) and not found.instruments:
+        # "... and place an order based on it", "按那个下个单": an order whose side and size the person must still give
+        return Clause(span[0], span[1], "place_order", "cues")
     if follows and _PRONOUN_TRADE.search(text) and _TRAILING_IF.search(text):
         # "... and buy it if the agent says buy, use 10% of equity": an order on what the step before ran, gated
         return Clause(span[0], span[1], "place_order", "cues")

@@ -187,7 +187,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "评估", "检验", "测试", "看看", "效果"),
     "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
               "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "ape into", "aping", "买入", "买进", "购买",
-              "加仓", "加码", "加点仓", "减一点", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
+              "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
     "account": ("how much risk", "risk am i running", "risk are we running", "my risk", "our risk", "positions", "position", "postions", "positons", "possitions", "holdings", "account", "portfolio", "cash",
                 "where we stand", "where do we stand", "the book", "my book", "our book", "waiting for my approval",
                 "waiting on my approval", "awaiting approval", "awaiting my approval", "pending approval", "等我审批的",

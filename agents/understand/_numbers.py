@@ -1108,10 +1108,11 @@ _VERB_RE = _LazyRe(
     r"|清(?=\s*(?:[一二两三四五六七八九十]成|一半|三分之|四分之|[0-9]+\s*(?:%|成))))"
     r"|(?P<buy>\b(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
+    r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
     r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))\b"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|平空|投入|配置|抄底"
-    r"|加(?=\s*[0-9零〇一二两三四五六七八九十半]))", _I)
+    r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")
 _COUNTED_AFTER_RE = _LazyRe(r"\s*(?:股|手|份|张|只|units?|shares?|lots?|contracts?)", _I)

@@ -126,7 +126,8 @@ _MARKER = re.compile(r"(?:^|(?<=[\s,;。:：]))\(?([1-9])\s*[).、](?=\s*\S)(?!\
 #: What a step of each intent needs named in its own piece to stand on its own.
 _OWN = {"backtest_strategy": ("strategies", "params"), "optimize_strategy": ("strategies", "params", "grid", "tune"),
         "train_rl": ("algos", "instruments"), "train_model": ("models", "features", "universe"),
-        "show_price": ("instruments",), "place_order": ("instruments", "quantity", "all_positions", "top_k", "top_pct"),
+        "show_price": ("instruments",), "place_order": ("instruments", "quantity", "all_positions", "top_k", "top_pct",
+                                                           "unknown_symbols"),
         "evaluate_factors": ("expressions", "themes"), "mine_factors": ("themes", "factor_count", "universe")}
 
 
