@@ -1066,3 +1066,27 @@ def test_an_order_based_on_a_recalled_result_asks_for_side_and_size(read: Any) -
                                   "check positions then buy $20k of gold but wait for my go"])
 def test_chat_approval_phrasings_ask_for_approval(read: Any, text: str) -> None:
     assert read(text).approval.value is True, text
+
+
+def test_spaced_moving_average_settings_are_read_each(read: Any) -> None:
+    """"双均线5 30和10 60" once became one run with fast 10 / slow 30 - a mix of two stated settings."""
+    spec = read("标普上回测双均线5 20和10 50 2010年以来 比较一下")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+    assert [_params(spec, 0), _params(spec, 1)] == [{"fast": 5.0, "slow": 20.0}, {"fast": 10.0, "slow": 50.0}]
+    assert _params(read("回测黄金双均线20 60"), 0) == {"fast": 20.0, "slow": 60.0}
+
+
+def test_more_of_a_recalled_mining_is_a_new_mining_of_its_theme(read: Any) -> None:
+    spec = read("上回挖的动量因子结果是啥 再挖3个 看未来10天")
+    assert _intents(spec) == ["recall", "mine_factors"]
+    assert spec.steps[1].theme.value == "momentum" and spec.steps[1].factor_count.value == 3  # type: ignore[union-attr]
+    assert _intents(read("what did the volatility factors we mined last time look like then mine 2 more")) == [
+        "recall", "mine_factors"]
+
+
+def test_chat_questions_about_the_book_beside_other_steps_are_kept(read: Any) -> None:
+    assert _intents(read("跑完每日交易 看下盈亏")) == ["trading_cycle", "account_status"]
+    assert _intents(read("风险情况怎么样 黄金减仓20% 然后跑今天的交易")) == [
+        "account_status", "place_order", "trading_cycle"]
+    assert _intents(read("how did the ppo gold run on 2025-11-03 score and whats my account now")) == [
+        "recall", "account_status"]

@@ -492,7 +492,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             local = _merge(local, replace(extra, **own) if own else extra)  # type: ignore[arg-type]
         pending = []
         if not out and start not in items and (clause.by == "fallback" or clause.intent in ("unknown", "compare")
-                        or (clause.by == "router" and clause.intent in _TOLD)) \
+                        or (clause.by == "router" and clause.intent in _TOLD and not _ASKS_HOW.search(norm[start:end]))) \
                 and _later_intent(norm, found, start, router):
             pending.append(local)  # "标的：标普500；策略：双均线…": it names what the next step runs on
             continue
@@ -568,7 +568,19 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
+    out = _theme_of_recall(out)
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
+
+
+def _theme_of_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"上回挖的价值因子结果是啥，再挖2个": more factors of the theme the recalled mining was on."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        recalled = next((f for i, f in reversed(out) if i == "recall" and f.themes), None)
+        if intent == "mine_factors" and not found.themes and recalled is not None:
+            found = replace(found, themes=list(recalled.themes), universe=found.universe or recalled.universe)
+        out.append((intent, found))
+    return out
 
 
 def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str, Found]]) -> tuple[str, Found] | None:
@@ -918,6 +930,8 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
 
 #: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
 #: wants done before the one they named earlier.
+#: "风险情况怎么样", "how's my book": a question about the account, asked - not context for what follows.
+_ASKS_HOW = re.compile(r"怎么样|如何|咋样|多少|吗|[?？]|(?<![a-z])(?:how'?s|how\s+(?:is|are|much|many)|what'?s|whats)(?![a-z])")
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
                           r".+(?<!me)\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)"
                           r"|^\W*(?:不过|但是?)?(?:在)?(?:跑|做|下单|交易|开始|执行|回测|训练|买|卖|调仓)(?:之前|以前|前)\s*"

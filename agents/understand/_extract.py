@@ -256,8 +256,11 @@ _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|�
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 #: "双均线 5 20", "sma cross 10 50": a cross's two lengths after its name, parted by a space only.
-_SPACED_MA_PAIR = re.compile(r"(?:双均线|均线交叉|均线|(?<![a-z])(?:sma|ema|ma)(?:\s*cross(?:over)?)?)\s+(\d{1,3})\s+(\d{1,3})"
+_SPACED_MA_PAIR = re.compile(r"(?:(?:双均线|均线交叉|均线)\s*|(?<![a-z])(?:sma|ema|ma)(?:\s*cross(?:over)?)?\s+)(\d{1,3})\s+(\d{1,3})"
                              r"(?![\d.]|\s*(?:%|％|bps?|年|月|日|天|days?|years?|k\b|steps?))")
+#: "双均线5 30和10 60", "sma 10 30 vs 20 60": a second spaced pair said right after the first is a setting of its own.
+_SPACED_NEXT = re.compile(r"\s*(?:和|与|跟|对比|还是|、|,|，|vs\.?|versus|and|or)\s*(\d{1,3})\s+(\d{1,3})"
+                          r"(?![\d.]|\s*(?:%|％|bps?|年|月|日|天|days?|years?|k\b|steps?))")
 _PAREN_PAIR = re.compile(r"[\(（]\s*(\d{1,3})\s*[,，、/]\s*(\d{1,3})\s*[\)）]")
 _RSI_LEVELS = re.compile(r"rsi\s*[\(（]?\s*\d{1,3}(?!\d)\s*[\)）]?\s*(?:[,，/]\s*)?(\d{1,2})(?:\s*/\s*|\s+)(\d{2})"
                          r"(?![\d.%]|\s*(?:days?|d|日|天|bars?)(?![a-z]))")  # "rsi(14) 30/70", "rsi 14 30 70"
@@ -346,6 +349,9 @@ def _params(norm: str, context: str, found: Found) -> None:
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
+                after = _SPACED_NEXT.match(context, match.end()) if pattern is _SPACED_MA_PAIR else None
+                if after is not None:
+                    _fast_slow(found, after)
                 if pattern is _ZH_MA_PAIR and not found.strategies and _ZH_CROSSING.search(match.group(0)):
                     # "5日线上穿30日线就买，下穿就卖": one average crossing another is a moving-average cross rule
                     found.strategies.append(Value("sma_cross", match.start(), match.end(), match.group(0)))

@@ -140,12 +140,18 @@ _SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
 _ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子")
 
 
+_MINE_MORE = re.compile(r"(?<![a-z])(?:mine|dig\s+up|find|come\s+up\s+with)\s+(?:\w+\s+)?(?:more|another|others?)(?![a-z])"
+                        r"|再挖|多挖|另挖|再找")
+
+
 def _factor_intent(text: str, found: Found) -> str | None:
     if found.expressions:
         return "evaluate_factors"
     text = _FEATURE_NAMES.sub(" ", text)  # "alpha158" is a model's feature set, not a factor request
     if found.strategies and found.instruments and not lex.has_any(text, lex.CUES["factor"]):
         return None  # "均值回归在黄金上调下窗口": a rule on one market, its name also a factor theme
+    if found.factor_count is not None and _MINE_MORE.search(text):
+        return "mine_factors"  # "再挖2个", "then mine 3 more": more of the factors named before
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
                                                                             or _SIGNALS.search(text))

@@ -99,13 +99,14 @@ _PROPOSED = re.compile(
     r"|[,;、]\s*(?=(?:然后|再)?\s*(?:把)?(?:卖的|卖出的|卖掉的|卖出来的|回笼的)?(?:钱|资金|所得|现金)[^,;。]{0,8}?"
     r"(?:买|加仓|投|转到|换成|配置))"
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
-    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what|which|where|how\s+(?:much|many))\s)"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what'?s|whats|what|which|where|how\s+(?:much|many))\s)"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
+                   r"每日交易|交易周期|今天的交易|日度流程|"
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
