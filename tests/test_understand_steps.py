@@ -1090,3 +1090,27 @@ def test_chat_questions_about_the_book_beside_other_steps_are_kept(read: Any) ->
         "account_status", "place_order", "trading_cycle"]
     assert _intents(read("how did the ppo gold run on 2025-11-03 score and whats my account now")) == [
         "recall", "account_status"]
+
+
+# --- e-mail style fresh writers (dev_ah): money first ------------------------------------------------
+def test_an_order_on_a_position_meant_but_not_named_is_asked_never_the_whole_book(read: Any) -> None:
+    """Money: "sell everything in the position we talked about" once read as liquidating every position."""
+    for text in ("Sell everything in the position we discussed.", "全卖了吧，就是我们上次聊的那个。",
+                 "dump all of it - the one I mentioned yesterday"):
+        spec = read(text)
+        assert spec.steps[0].intent == "place_order" and not spec.steps[0].all_positions, text
+        assert spec.question is not None, text
+    assert read("sell everything").steps[0].all_positions  # the whole book, said so
+
+
+def test_a_position_closed_completely_is_all_of_it_and_money_each_is_per_instrument(read: Any) -> None:
+    spec = read("Account first please. Then close SYN030 completely and buy 500 shares of SYN031.")
+    assert _intents(spec) == ["account_status", "place_order", "place_order"]
+    order = spec.steps[1].quantity
+    assert order is not None and (order.value.kind, order.value.value) == ("fraction_of_position", 1.0)
+    spec = read("buy $20,000 each of gold and the Nasdaq")
+    assert [(s.quantity.value.kind, s.quantity.value.value) for s in spec.steps] == [  # type: ignore[union-attr]
+        ("notional", 20000.0), ("notional", 20000.0)]
+    # a price "each" is still a price, not money per instrument
+    spec = read("buy 100 shares of SYN010 at $25 each")
+    assert spec.steps[0].quantity.value.value == 100.0  # type: ignore[union-attr]

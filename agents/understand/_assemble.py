@@ -179,6 +179,13 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             value = float(share.group(1)) if share.group(1) else 10.0 * float(parse_number(tenths) or 0)
             if value > 0:
                 quantity = QuantityMention(Span(share.start(), share.end(), share.group(0)), "pct_equity", value, None)
+    if quantity is None and local.instruments:
+        from agents.understand._extract import CLOSE_ALL
+
+        close = CLOSE_ALL.search(piece)  # "then close SYN077 completely and buy ...": the whole of that position
+        if close is not None:
+            quantity = QuantityMention(Span(close.start(), close.end(), close.group(0)), "fraction_of_position", 1.0,
+                                       "sell")
     if quantity is not None and ((local.top_k is None and local.top_pct is None) or amount_said is not None):
         span = Span(quantity.span.start + start, quantity.span.end + start, quantity.span.text)
         local.quantity = QuantityMention(span, quantity.kind, quantity.value, quantity.side)

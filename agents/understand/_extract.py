@@ -1133,14 +1133,20 @@ def _every_position(norm: str, found: Found) -> None:
 
 
 _IT = re.compile(r"(?:把|将)\s*(?:它|它们|这个|那个|这只|那只|这些|那些)|(?<![a-z])(?:close|sell|liquidate|dump|exit|unload|"
-                 r"get\s+rid\s+of|get\s+out\s+of)\s+(?:it|this|that|them|those|these)(?![a-z'])")
+                 r"get\s+rid\s+of|get\s+out\s+of)\s+(?:it|this|that|them|those|these)(?![a-z'])"
+                 # "sell everything in the position we talked about", "全卖了，就是上次聊的那个": one position, meant not named
+                 r"|(?<![a-z])(?:in|of|from)\s+(?:the|that|this)\s+(?:one|position|holding|name|stock|trade)(?![a-z])"
+                 r"|(?<![a-z])(?:we|i|you)\s+(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])|聊的|说的那个|提到的|那个$|那只$"
+                 r"|就是[^,，。;；]{0,12}(?:那个|那只|那笔)")
 _LIQUIDATE = re.compile(r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|unwind|clear\s+out|get\s+out|get\s+rid|"
                         r"go\s+(?:completely\s+|fully\s+|all\s+)?(?:flat|to\s+cash))|平仓|清仓|卖|平掉|清掉|清空|出掉")
 
 
 #: Order sizes said as phrases rather than numbers (all of it, "加到两成仓", "来两手", "add 20% to my ...").
-_CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|dump everything|liquidate"
-                        r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole))\b|全清|清掉|清了|清空"
+CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|dump everything|liquidate"
+                        r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole)"
+                        r"|(?:close|sell|exit|liquidate|dump|unload)\s+(?:out\s+)?(?:of\s+)?(?:the\s+|my\s+|our\s+)?[\w&]+(?:\s+position)?"
+                        r"\s+(?:completely|entirely|fully|in\s+full|altogether|outright))\b|全清|清掉|清了|清空"
                         r"|全部\s*(?:close|平|卖|清)|平掉所有|全平|全部出掉|全卖")
 _ADD_TO_MINE = re.compile(r"\badd\b.{0,25}?\bto\s+(?:my|our|the)\b|(?:加仓|加)\s*(?:持仓的|现有的)")
 _OF_EQUITY = re.compile(r"\s*of\s+(?:(?:my|our|the|your|total|whole|entire|available)\s+){0,3}(?:equity|capital"
@@ -1170,7 +1176,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
         return
     lots = _LOTS_ZH.search(norm)
     target = _TARGET_CANG.search(norm)
-    close = _CLOSE_ALL.search(norm)
+    close = CLOSE_ALL.search(norm)
     costs = [(c.span.start, c.span.end) for c in found.costs]
     # not a cost ("千分之二") nor a span another slot read ("买入前5%的股票": a selection, not 5% of equity)
     fractions = [f for f in find_fractions(blank(norm, found.used)) if not any(a <= f[0] < b for a, b in costs)]

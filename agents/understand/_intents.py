@@ -140,6 +140,8 @@ _SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
 _ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子")
 
 
+_MEANT_NOT_NAMED = re.compile(r"聊的|说的那个|提到的|就是[^,，。;；]{0,12}(?:那个|那只|那笔)|(?<![a-z])(?:we|i|you)\s+"
+                              r"(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])")
 _MINE_MORE = re.compile(r"(?<![a-z])(?:mine|dig\s+up|find|come\s+up\s+with)\s+(?:\w+\s+)?(?:more|another|others?)(?![a-z])"
                         r"|再挖|多挖|另挖|再找")
 
@@ -330,8 +332,9 @@ def _cued(text: str, found: Found) -> str | None:
         return factor
     if lex.has_any(text, _PLAINLY_OUT) and not (found.instruments or found.algos or found.strategies or found.models):
         return "out_of_scope"  # "file a suspicious activity report about yesterday's fills": not a look back
-    if _is_recall(text):
-        return "recall"
+    if _is_recall(text) and not (found.side is not None and found.quantity is not None and not found.instruments
+                                 and _MEANT_NOT_NAMED.search(text)):
+        return "recall"  # ("全卖了吧，就是我们上次聊的那个": an order on a position meant, not named - it is asked about)
     research = _research_intent(text, found)
     if research is not None:
         return research

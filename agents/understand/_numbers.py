@@ -1149,7 +1149,7 @@ _PRICE_BEFORE_RE = _LazyRe(
     r"(?:\b(?:at|price[sd]?|limit|above|below|under|over|near|around)\b|@|价格|价位|限价|单价|股价|每股|均价|成本价|以|在|跌破"
     r"|突破|涨到|跌到|涨至|跌至|高于|低于|超过|大于|小于|到达|达到)\s*(?:of\s*|为\s*|是\s*|:\s*)?$", _I)
 _PRICE_AFTER_RE = _LazyRe(
-    r"\s*(?:/|\bper\s+(?:share|unit|contract)\b|\beach\b|\ba\s+share\b|一股|每股|的价格|的价位|价位|以下|以上|附近|左右|时)", _I)
+    r"\s*(?:/|\bper\s+(?:share|unit|contract)\b|\beach\b(?!\s+(?:of|on|in|into|for)\b)|\ba\s+share\b|一股|每股|的价格|的价位|价位|以下|以上|附近|左右|时)", _I)
 _CAPITAL_BEFORE_RE = _LazyRe(
     r"(?:\b(?:initial|starting|start|capital|cash|equity|balance|with\s+an?|budget)\b|本金|资金|初始|起始|账户)"
     r"[\sA-Za-z:=为是的]{0,12}$", _I)
