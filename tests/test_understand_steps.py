@@ -1114,3 +1114,20 @@ def test_a_position_closed_completely_is_all_of_it_and_money_each_is_per_instrum
     # a price "each" is still a price, not money per instrument
     spec = read("buy 100 shares of SYN010 at $25 each")
     assert spec.steps[0].quantity.value.value == 100.0  # type: ignore[union-attr]
+
+
+def test_a_bare_what_should_i_buy_is_asked_about(read: Any) -> None:
+    for text in ("我该买什么？", "what should I buy?"):
+        spec = read(text)
+        assert spec.question is not None and _intents(spec) == ["unknown"], text
+    assert _intents(read("train ppo on gold, then tell me what should I buy"))[0] == "train_rl"
+
+
+def test_a_later_item_of_a_look_list_is_kept(read: Any) -> None:
+    assert _intents(read("Show me crude this year, and then my crude position.")) == ["show_price", "account_status"]
+
+
+def test_a_recalled_run_on_it_is_on_the_instrument_just_named(read: Any) -> None:
+    spec = read("Plot crude since 2010, then tell me how yesterday's SAC run on it did.")
+    ref = spec.steps[1].ref
+    assert ref is not None and ref.value.asset == "WTI" and ref.value.when == "yesterday"

@@ -406,7 +406,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
-        if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) and (
+        if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) \
+                and not (out and _THEN_ALSO.match(norm, start, end)) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):
             # "Last time I picked 20 and got burned.": a remark beside the request, not a request; what it
             # names (the strategy, the asset) may still be what the request is about, its numbers are not
@@ -937,6 +938,8 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
 
 #: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
 #: wants done before the one they named earlier.
+#: "show me gold this year, and then my gold position": a later item of the list the first verb opened.
+_THEN_ALSO = re.compile(r"\W*(?:and\s+)?(?:then|also|next|after\s+that|plus)\s+(?:my|our)\s")
 #: "风险情况怎么样", "how's my book": a question about the account, asked - not context for what follows.
 _ASKS_HOW = re.compile(r"怎么样|如何|咋样|多少|吗|[?？]|(?<![a-z])(?:how'?s|how\s+(?:is|are|much|many)|what'?s|whats)(?![a-z])")
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
@@ -1647,7 +1650,7 @@ def _step(intent: str, found: Found, norm: str) -> StepSpec:
     )
 
 
-def _recalled_asset(steps: list[StepSpec]) -> list[StepSpec]:
+def _recalled_asset(steps: list[StepSpec], norm: str = "") -> list[StepSpec]:
     """"刚才黄金那个回测，手续费改成万五再跑一遍": the run after a recall is on the recalled run's asset."""
     out = list(steps)
     for i in range(1, len(out)):
@@ -1655,7 +1658,19 @@ def _recalled_asset(steps: list[StepSpec]) -> list[StepSpec]:
         if out[i - 1].intent == "recall" and ref is not None and ref.value.asset and not out[i].instruments \
                 and out[i].intent in NEEDS_INSTRUMENT:
             out[i] = out[i].model_copy(update={"instruments": (_inferred(ref.value.asset, ref.said),)})
+    for i in range(1, len(out)):  # "plot gold since 2020, then tell me how yesterday's PPO run on it did"
+        ref = out[i].ref
+        before = out[i - 1].instruments
+        if out[i].intent == "recall" and ref is not None and not ref.value.asset and len(before) == 1 \
+                and _ON_IT.search(norm):
+            asset = str(before[0].value)
+            out[i] = out[i].model_copy(update={"ref": ref.model_copy(update={"value": ref.value.model_copy(
+                update={"asset": asset})}), "instruments": out[i].instruments or before})
     return out
+
+
+_ON_IT = re.compile(r"(?<![a-z])(?:run|model|agent|backtest|training)\s+(?:on|for|of|with)\s+(?:it|that|this)(?![a-z])"
+                    r"|在(?:它|这个|那个)上(?:面)?(?:跑|训|回测)")
 
 
 def _recalled_kind(steps: list[StepSpec]) -> list[StepSpec]:
@@ -1818,7 +1833,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         p.span.text.strip())]  # "the a2c agent from 2025-03-14": the day it ran, not "from then on"
     whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
-    steps = _of_the_sale(_recalled_kind(_recalled_asset(steps)), norm)
+    steps = _of_the_sale(_recalled_kind(_recalled_asset(steps, norm)), norm)
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
     steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
     approval = whole.approval

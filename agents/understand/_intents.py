@@ -296,13 +296,18 @@ _VAGUE = ("better somehow", "somehow better", "make my portfolio better", "impro
           "让我的组合更好", "帮我优化一下组合", "hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
           "发财", "稳赚", "赚大钱", "赚一笔", "something useful", "anything useful", "something smart", "something clever",
           "something interesting", "do something with", "whatever you think", "whatever you want", "surprise me",
-          "up to you", "做点什么", "做点有用的", "随便做点", "随便弄点", "随便搞点", "看着办", "你看着弄", "你决定吧")
+          "up to you", "做点什么", "做点有用的", "随便做点", "随便弄点", "随便搞点", "看着办", "你看着弄", "你决定吧",
+          "搞点收益", "弄点收益", "make me rich", "make us money")
+#: "我该买什么？", "what should I buy?": vague only as the whole message (after a run they ask for its advice).
+_VAGUE_ALONE = ("该买什么", "买什么好", "买点什么", "推荐一只", "推荐个股票", "what should i buy", "what should we buy",
+                "what do i buy")
 
 
 def _vague(text: str, found: Found) -> bool:
     """A wish with no task in it ("make me money"): ask what to do rather than guess."""
     concrete = found.instruments or found.strategies or found.algos or found.models or found.expressions or found.universe
-    return lex.has_any(text, _VAGUE) and not concrete
+    alone = len(text.strip(" ?？.。!！,，")) <= 24 and lex.has_any(text, _VAGUE_ALONE)
+    return (lex.has_any(text, _VAGUE) or alone) and not concrete
 
 
 #: Verse asked for: out of scope whatever it is about ("a sonnet about moving averages", "关于均线的五言律诗").
