@@ -58,13 +58,15 @@ def test_the_grader_fails_a_wrong_reading(understander: Callable[[str], TaskSpec
 def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str], TaskSpec]) -> None:
     report = run_bank(split, understander)
     # dev_ac and dev_ad were registered after one round of fixes (first read 84.3 % and 81.4 %); their floors
-    # hold what they read now until a round brings them to the others'
-    floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {"dev_ac": 0.93, "dev_ad": 0.87}.get(split, 0.92)
+    # hold what they read now until a round brings them to the others'. dev_ae..dev_ah (sixth session) are held
+    # at what they read after their round.
+    floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {
+        "dev_ac": 0.93, "dev_ad": 0.87, "dev_ae": 0.97, "dev_af": 0.97, "dev_ag": 0.93, "dev_ah": 0.95}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 
-@pytest.mark.parametrize(("split", "floor"), [("held_out", 0.92), ("held_out_2", 0.95), ("held_out_3", 0.94),
-                                              ("held_out_4", 0.84), ("held_out_5", 0.88)])
+@pytest.mark.parametrize(("split", "floor"), [("held_out", 0.93), ("held_out_2", 0.95), ("held_out_3", 0.94),
+                                              ("held_out_4", 0.85), ("held_out_5", 0.88)])
 def test_the_held_out_score_does_not_fall(split: str, floor: float, understander: Callable[[str], TaskSpec]) -> None:
     report = run_bank(split, understander)
     print(f"\n{split}: {report.rate:.1%} of {len(report.cases)} fully right")
