@@ -1131,3 +1131,14 @@ def test_a_recalled_run_on_it_is_on_the_instrument_just_named(read: Any) -> None
     spec = read("Plot crude since 2010, then tell me how yesterday's SAC run on it did.")
     ref = spec.steps[1].ref
     assert ref is not None and ref.value.asset == "WTI" and ref.value.when == "yesterday"
+
+
+def test_a_declined_request_beside_a_chat_request_keeps_both(read: Any) -> None:
+    assert _intents(read("帮我回测下原油的rsi 顺便写首诗夸夸它")) == ["backtest_strategy", "out_of_scope"]
+    assert _intents(read("纳指2015到2017回测双均线 然后帮我把结果发到老板邮箱")) == ["backtest_strategy", "out_of_scope"]
+
+
+def test_which_one_to_buy_asks_for_advice_not_an_order(read: Any) -> None:
+    spec = read("show me SYN020 and SYN021 for 2023 and tell me which one to buy next month")
+    assert _intents(spec) == ["show_price"] and spec.question is None
+    assert spec.steps[0].horizon is not None and spec.steps[0].horizon.value == "month"

@@ -43,7 +43,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "好吃", "火锅", "外卖", "机票", "酒店", "旅游", "火车票", "高铁票", "动车票", "车票", "train ticket", "train tickets",
                  "bus ticket", "concert ticket", "movie ticket", "taxi", "打车", "快递", "女朋友", "男朋友", "唱歌", "newsletter", "press release",
                  "marketing", "slide deck", "powerpoint", "blog post", "opening paragraph", "cover letter", "爬虫", "撰写", "写一份",
-                 "写一篇", "写个文案", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
+                 "写一篇", "写个文案", "发到邮箱", "发邮件", "发到老板邮箱", "发我邮箱", "邮箱", "写邮件", "请假条", "legal", "lawyer", "lawsuit", "tax schedule", "capital gains tax", "email the",
                  "send an email", "regulator", "suspicious activity", "下雨", "开户", "申报", "计提", "管理费", "邮件",
                  "律师", "合法吗", "admin panel", "admin console", "admin page", "break into", "hack into", "get into my old",
                  "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
@@ -140,6 +140,9 @@ _SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
 _ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子")
 
 
+_WHICH_TO_BUY = re.compile(r"(?<![a-z])(?:which|what)\s+(?:one|ones|of\s+(?:them|the\s+two|these|those))?\s*"
+                           r"(?:i\s+|we\s+)?(?:should\s+(?:i\s+|we\s+)?)?(?:to\s+)?(?:buy|sell|pick|go\s+with)(?![a-z])"
+                           r"|(?:该|应该)?(?:买|卖|选)哪(?:个|只|一个|一只|些)")
 _MEANT_NOT_NAMED = re.compile(r"聊的|说的那个|提到的|就是[^,，。;；]{0,12}(?:那个|那只|那笔)|(?<![a-z])(?:we|i|you)\s+"
                               r"(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])")
 _MINE_MORE = re.compile(r"(?<![a-z])(?:mine|dig\s+up|find|come\s+up\s+with)\s+(?:\w+\s+)?(?:more|another|others?)(?![a-z])"
@@ -252,8 +255,10 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "show_price"
     if _advice(text, found):
         return "train_rl"
-    if found.side is not None and (found.quantity is not None or found.instruments or found.top_k or found.top_pct
-                                   or found.unknown_symbols):
+    # "tell me which one to buy next month", "该买哪个": advice asked, not an order
+    advice = found.quantity is None and _WHICH_TO_BUY.search(text) is not None
+    if found.side is not None and not advice and (found.quantity is not None or found.instruments or found.top_k
+                                                  or found.top_pct or found.unknown_symbols):
         return "place_order"  # "然后买点茅台": an order on a name the store lacks is still an order (and asked about)
     if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
@@ -432,6 +437,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
             found.instruments or found.strategies or found.algos or found.models or found.quantity or found.expressions
             or found.themes or found.universe):
         return Clause(span[0], span[1], None, "none")  # "原油1990到1995年的价格，还有2008年的，都看一下": the step before, there too
+    if follows and _WHICH_TO_BUY.search(text) and not (found.instruments or found.quantity or found.strategies
+                                                        or found.algos or found.models):
+        return Clause(span[0], span[1], None, "none")  # "..., and tell me which one to buy next month": its advice
     if follows and _ORDER_BY_RESULT.search(text) and not found.instruments:
         # "... and place an order based on it", "按那个下个单": an order whose side and size the person must still give
         return Clause(span[0], span[1], "place_order", "cues")
