@@ -31,12 +31,13 @@ def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
     r = obs.result
     if obs.name == "train_rl_agent":
         m, test = r.get("metrics") or {}, r.get("test") or {}
-        return {"label": f"{str(r.get('algo', '?')).upper()} on {r.get('asset')}",
+        return {"label": f"{str(r.get('algo', '?')).upper()} on {r.get('asset')}", "seed": r.get("seed", obs.args.get("seed")),
+                "run_id": r.get("run_id"),
                 "label_zh": f"{r.get('asset')} 上的 {str(r.get('algo', '?')).upper()}", "window": f"{test.get('start')}..{test.get('end')}",
                 "total": m.get("cumulative_return"), "sharpe": m.get("sharpe"), "mdd": m.get("max_drawdown")}
     if obs.name == "backtest_strategy":
         m = r.get("metrics") or {}
-        return {"label": f"{r.get('strategy')} on {', '.join(r.get('symbols') or [])}",
+        return {"label": f"{r.get('strategy')} on {', '.join(r.get('symbols') or [])}", "params": r.get("params"),
                 "label_zh": f"{', '.join(r.get('symbols') or [])} 上的{strategy_label('zh', r.get('strategy'))}",
                 "window": f"{r.get('first_day')}..{r.get('last_day')}", "total": m.get("total_return"),
                 "sharpe": m.get("sharpe"), "mdd": -abs(m["max_drawdown"]) if isinstance(m.get("max_drawdown"), int | float) else None}
@@ -63,6 +64,7 @@ def compare_recipe(ctx: PlanContext) -> Action:
     if len(rows) < 2:
         return Answer(pick(lang, "There are not two finished results to compare.", "没有两个已完成的结果可供比较。"))
     lines = [pick(lang, "Comparison (out of sample where there was a split):", "对比（有样本外划分的取样本外结果）：")]
+    rows = _told_apart(rows, lang)
     for r in rows:
         if r.get("ir") is not None or r["sharpe"] is None and "ir" in r:  # a model's portfolio: IR vs its universe
             lines.append(pick(lang, f"- {r['label']}, {r['window']}: annualized return after costs {fmt_pct(r['total'])}, "
@@ -84,6 +86,29 @@ def compare_recipe(ctx: PlanContext) -> Action:
         lines.append(pick(lang, "Caution: the results cover different windows, so they are not strictly comparable.",
                           "注意：这些结果的区间不同，不能严格比较。"))
     return Answer("\n".join(lines))
+
+
+def _told_apart(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Rows whose labels and windows are the same ("双均线 5/20 vs 10/60 on the Nasdaq", two seeds) carry what
+    sets them apart - the parameters, the seed - so the person can tell which one won."""
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows:
+        seen[(r["label"], r["window"])] = seen.get((r["label"], r["window"]), 0) + 1
+    out = []
+    for r in rows:
+        if seen[(r["label"], r["window"])] < 2:
+            out.append(r)
+            continue
+        if r.get("params"):
+            extra_en, extra_zh = f" ({params_text('en', r['params'])})", f"（{params_text('zh', r['params'])}）"
+        elif r.get("seed") is not None:
+            extra_en, extra_zh = f" (seed {r['seed']})", f"（种子 {r['seed']}）"
+        elif r.get("run_id"):
+            extra_en, extra_zh = f" (run `{r['run_id']}`)", f"（运行编号 `{r['run_id']}`）"
+        else:
+            extra_en = extra_zh = ""
+        out.append({**r, "label": r["label"] + extra_en, "label_zh": r["label_zh"] + extra_zh})
+    return out
 
 
 def _before(window: Window) -> Window:
