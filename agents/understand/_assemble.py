@@ -34,6 +34,7 @@ from agents.spec import (
 from agents.understand import _lexicon as lex
 from agents.understand._conflicts import conflict_of, opposite_orders
 from agents.understand._extract import (
+    CLOSE_ALL,
     TUNE_WORDS,
     Found,
     Value,
@@ -141,7 +142,6 @@ _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
 def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
     from agents.understand._extract import side_word
-    from agents.understand._numbers import QuantityMention, Span, find_quantity
 
     # a cost ("一买一卖合计万六") or the starting cash ("初始资金三百万元") is no order's size or side
     said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
@@ -180,8 +180,6 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             if value > 0:
                 quantity = QuantityMention(Span(share.start(), share.end(), share.group(0)), "pct_equity", value, None)
     if quantity is None and local.instruments:
-        from agents.understand._extract import CLOSE_ALL
-
         close = CLOSE_ALL.search(piece)  # "then close SYN077 completely and buy ...": the whole of that position
         if close is not None:
             quantity = QuantityMention(Span(close.start(), close.end(), close.group(0)), "fraction_of_position", 1.0,
@@ -293,8 +291,6 @@ def _corrected_periods(norm: str, start: int, end: int, local: Found) -> Found:
 def _corrected_size(norm: str, start: int, end: int, out: list[tuple[str, Found]]) -> Any:
     """The size a correction clause gives the order before it ("I meant 4 lots", "不对，是5手"), or None.
     The corrected size may follow in the next clause of the same sentence."""
-    from agents.understand._numbers import QuantityMention, Span, find_quantity
-
     stop = re.search(r"[。.!！?？;；\n]", norm[end:])
     text = norm[start:end + (stop.start() if stop else len(norm) - end)]
     cue = _CORRECTION.search(text)
@@ -1176,7 +1172,7 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         compared = [("compare", Found())] if lex.has_any(said, lex.CUES["compare"]) else []
         return [*[(intent, replace(local, forward_days=h)) for h in horizons], *compared]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
-    from agents.understand._numbers import order_sides, relative_sizes
+    from agents.understand._numbers import relative_sizes
 
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
     said = norm[clause.start:clause.end]

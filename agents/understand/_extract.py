@@ -1132,12 +1132,13 @@ def _every_position(norm: str, found: Found) -> None:
     found.claim(match.start(), match.end())
 
 
+#: "the position we talked about", "就是上次聊的那个": one position meant, not named (asked about, never guessed).
+MEANT_NOT_NAMED = (r"(?<![a-z])(?:we|i|you)\s+(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])|聊的|说的那个|提到的"
+                   r"|就是[^,，。;；]{0,12}(?:那个|那只|那笔)")
 _IT = re.compile(r"(?:把|将)\s*(?:它|它们|这个|那个|这只|那只|这些|那些)|(?<![a-z])(?:close|sell|liquidate|dump|exit|unload|"
                  r"get\s+rid\s+of|get\s+out\s+of)\s+(?:it|this|that|them|those|these)(?![a-z'])"
-                 # "sell everything in the position we talked about", "全卖了，就是上次聊的那个": one position, meant not named
                  r"|(?<![a-z])(?:in|of|from)\s+(?:the|that|this)\s+(?:one|position|holding|name|stock|trade)(?![a-z])"
-                 r"|(?<![a-z])(?:we|i|you)\s+(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])|聊的|说的那个|提到的|那个$|那只$"
-                 r"|就是[^,，。;；]{0,12}(?:那个|那只|那笔)")
+                 rf"|{MEANT_NOT_NAMED}|那个$|那只$")
 _LIQUIDATE = re.compile(r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|unwind|clear\s+out|get\s+out|get\s+rid|"
                         r"go\s+(?:completely\s+|fully\s+|all\s+)?(?:flat|to\s+cash))|平仓|清仓|卖|平掉|清掉|清空|出掉")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from agents.understand import _lexicon as lex
-from agents.understand._extract import Found
+from agents.understand._extract import MEANT_NOT_NAMED, Found
 
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
@@ -143,8 +143,7 @@ _ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s
 _WHICH_TO_BUY = re.compile(r"(?<![a-z])(?:which|what)\s+(?:one|ones|of\s+(?:them|the\s+two|these|those))?\s*"
                            r"(?:i\s+|we\s+)?(?:should\s+(?:i\s+|we\s+)?)?(?:to\s+)?(?:buy|sell|pick|go\s+with)(?![a-z])"
                            r"|(?:该|应该)?(?:买|卖|选)哪(?:个|只|一个|一只|些)")
-_MEANT_NOT_NAMED = re.compile(r"聊的|说的那个|提到的|就是[^,，。;；]{0,12}(?:那个|那只|那笔)|(?<![a-z])(?:we|i|you)\s+"
-                              r"(?:talked|spoke|discussed|chatted|mentioned)(?![a-z])")
+_MEANT_NOT_NAMED = re.compile(MEANT_NOT_NAMED)
 _MINE_MORE = re.compile(r"(?<![a-z])(?:mine|dig\s+up|find|come\s+up\s+with)\s+(?:\w+\s+)?(?:more|another|others?)(?![a-z])"
                         r"|再挖|多挖|另挖|再找")
 
