@@ -471,3 +471,12 @@ def test_a_threshold_or_a_date_is_still_no_cost(text: str) -> None:
     from agents.understand._numbers import find_costs
 
     assert find_costs(text) == []
+
+
+@pytest.mark.parametrize("text", ["两三", "一两", "三五", "七八"])
+def test_neighbouring_numerals_are_a_rough_count_not_a_two_digit_number(text: str) -> None:
+    assert parse_number(text) is None  # "买两三手" is asked about, never 23 lots
+
+
+def test_digits_read_one_by_one_still_make_a_number() -> None:
+    assert parse_number("二〇一九") == 2019 and parse_number("六零零五一九") == 600519 and parse_number("三十五") == 35

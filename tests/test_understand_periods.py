@@ -384,3 +384,16 @@ def test_mentions_come_in_text_order_without_overlap() -> None:
     found = find_periods("2015年到2018年训练，2019年验证，2020年以后测试，最近一年看一下", GOLD)
     assert [m.span.start for m in found] == sorted(m.span.start for m in found)
     assert all(a.span.end <= b.span.start for a, b in zip(found, found[1:], strict=False))
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("backtest it over the last 2-3 years", "2016-01-01"),
+    ("train on the past 3 to 5 years", "2014-01-01"),
+    ("最近两三年的数据", "2016-01-01"),
+    ("近三五年的行情", "2014-01-01"),
+    ("最近3-5年", "2014-01-01"),
+    ("最近一两个月", "2018-11-01"),
+])
+def test_a_span_said_as_a_rough_range_reads_as_its_longer_end(text: str, first: str) -> None:
+    found = _only(text)
+    assert found.start == _d(first) and found.end == SP

@@ -1142,3 +1142,24 @@ def test_which_one_to_buy_asks_for_advice_not_an_order(read: Any) -> None:
     spec = read("show me SYN020 and SYN021 for 2023 and tell me which one to buy next month")
     assert _intents(spec) == ["show_price"] and spec.question is None
     assert spec.steps[0].horizon is not None and spec.steps[0].horizon.value == "month"
+
+
+def test_close_as_a_verb_closes_the_whole_position_and_the_close_as_a_price_orders_nothing(read: Any) -> None:
+    for text in ("close gold", "close the oil one", "close the crude trade", "平掉原油"):
+        step = read(text).steps[0]
+        assert step.intent == "place_order" and step.side is not None and step.side.value == "sell", text
+        assert step.quantity is not None and step.quantity.value.kind == "fraction_of_position", text
+        assert step.quantity.value.value == 1.0, text
+    for text in ("plot gold close", "what was the close of gold in 2018", "did gold close higher yesterday",
+                 "show me where gold will close"):
+        assert _intents(read(text)) == ["show_price"], text
+
+
+def test_a_rough_count_of_lots_is_asked_and_a_rough_span_is_its_longer_end(read: Any) -> None:
+    for text in ("买两三手黄金", "黄金买个一两手"):
+        spec = read(text)
+        assert spec.question is not None and spec.steps[0].quantity is None, text
+    window = read("用最近两三年的黄金数据回测双均线").steps[0].windows.data
+    assert window is not None and str(window.value.start) == "2023-01-01"
+    window = read("二三年的黄金走势").steps[0].windows.data  # the year 2023 said digit by digit
+    assert window is not None and str(window.value.start) == "2023-01-01" and str(window.value.end) == "2023-12-31"

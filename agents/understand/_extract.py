@@ -1147,7 +1147,11 @@ _LIQUIDATE = re.compile(r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|un
 CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|dump everything|liquidate"
                         r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole)"
                         r"|(?:close|sell|exit|liquidate|dump|unload)\s+(?:out\s+)?(?:of\s+)?(?:the\s+|my\s+|our\s+)?[\w&]+(?:\s+position)?"
-                        r"\s+(?:completely|entirely|fully|in\s+full|altogether|outright))\b|全清|清掉|清了|清空"
+                        r"\s+(?:completely|entirely|fully|in\s+full|altogether|outright))\b"
+                        # "close gold.", "exit the nasdaq and buy ...": the verb and a bare name end the clause
+                        r"|\b(?:close|exit)\s+(?:out\s+)?(?:the\s+|my\s+|our\s+)?(?!(?:price|prices|px|data|above|below|at|to"
+                        r"|higher|lower|up|down|it|is|was|of|on|in|for|from|the|a|an)\b)[a-z][\w&]*(?=\s*(?:$|[.;,!?，。；]"
+                        r"|\band\b|\bthen\b|\bnow\b|\btoday\b|\bplease\b))|全清|清掉|清了|清空"
                         r"|全部\s*(?:close|平|卖|清)|平掉所有|全平|全部出掉|全卖")
 _ADD_TO_MINE = re.compile(r"\badd\b.{0,25}?\bto\s+(?:my|our|the)\b|(?:加仓|加)\s*(?:持仓的|现有的)")
 _OF_EQUITY = re.compile(r"\s*of\s+(?:(?:my|our|the|your|total|whole|entire|available)\s+){0,3}(?:equity|capital"
@@ -1232,10 +1236,20 @@ _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s
                        r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on)\b")
 
 
+#: "the close of gold", "plot gold close", "where will it close", "closed higher": the closing price, not an order.
+_CLOSE_NOUN = re.compile(
+    r"\b(?:the|a|its|their|daily|weekly|monthly|last|previous|prior|today's|yesterday's|adjusted|adj|official|settlement)"
+    r"\s+clos(?:e|ing)\b|\bclos(?:e|es|ed|ing)\s+(?:of|price|prices|px|data|series|chart|values?|levels?|higher|lower|up|down"
+    r"|above|below|flat|near|around|at\s+\$?\d)\b|\b(?:will|would|did|does|might|could|should)\s+(?:\w+\s+)?close\b"
+    r"|\b(?:gold|oil|crude|wti|nasdaq|s&p|sp500|spx|syn\d{3})(?:'s)?\s+close\b(?=\s*(?:$|[.,;?!]|\b(?:prices?|data|for|in|over"
+    r"|from|since|series|chart|values?)\b))|\bcloses\b|\bclosed\b(?!\s+(?:out|my|our|the|it|all|half))")
+
+
 def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
     norm = blank(norm, [m.span() for m in _SALE_MONEY.finditer(norm)])  # "卖的钱全部买原油": the sale's money buys
+    norm = blank(norm, [m.span() for m in _CLOSE_NOUN.finditer(norm)])  # "plot gold close": a price, not a sale
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
     put = _PUT_INTO.search(norm) or _PROCEEDS_INTO.search(norm)
     if put is not None and (buy is None or put.start() < buy[0]):

@@ -208,8 +208,14 @@ def _digit_sequence(tokens: list[_Tok]) -> Decimal | None:
     if len(tokens) == 1:
         return tokens[0].value
     if all(t.kind in ("digit", "zero") for t in tokens):
+        if len(tokens) == 2 and tokens[0].kind == "digit" and (int(tokens[0].value), int(tokens[1].value)) in _ROUGHLY:
+            return None  # "两三手", "三五百": a rough count (2 or 3), not 23 - the caller asks how many
         return Decimal("".join(str(int(t.value)) for t in tokens))
     return None
+
+
+#: Neighbouring numerals said together ("一两", "两三", "三五", "七八"): a rough count, never a two-digit number.
+_ROUGHLY = frozenset({(1, 2), (2, 3), (3, 4), (3, 5), (4, 5), (5, 6), (6, 7), (7, 8)})
 
 
 def _apply_unit(pending: _Tok | None, unit: Decimal, last_unit: Decimal | None) -> Decimal | None:
@@ -890,7 +896,7 @@ _CLOSE_RE = _LazyRe(
     r"清仓|清掉|清空|出清|卖光|卖完|全卖|全抛|抛光|平仓|平掉|平多|全平|全清|清光|全部清|全出掉|(?P<cover>平空)"
     r"|\b(?:liquidate[sd]?|flatten|unwind)\b(?:\s+(?:my|our|the|all|entire|whole)?\s*(?P<short1>short)\b)?"
     r"|\b(?:close|exit|get\s+out\s+of)(?:\s+(?:out|out\s+of|of|my|the|our|all|entire|whole|this|that|existing"
-    r"|current|long|(?P<short2>short)|[A-Za-z0-9]+)){0,4}?\s+(?:positions?|holdings?|stake|exposure|longs?"
+    r"|current|long|(?P<short2>short)|[A-Za-z0-9]+)){0,4}?\s+(?:positions?|holdings?|stake|exposure|longs?|ones?|trades?|bets?|legs?"
     r"|(?P<short3>shorts)|everything|it|all)\b"
     r"|\b(?:close|exit|get)\s+out\b(?:\s+of\b)?|\b(?:close|exit)\s+(?:all\s+of\s+)?(?:my|our)\b(?:\s+(?P<short4>short)\b)?"
     r"|\bgo\s+flat\b", _I)

@@ -551,6 +551,18 @@ def _rolling_zh(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, _relative(n, m["u"], today), joinable=False)
 
 
+def _rolling_range(m: re.Match[str], today: date) -> _Atom | None:
+    """"the last 2-3 years", "近三五年", "最近两三个月": a span given as a range reads as its longer end, which
+    holds the shorter one (the answer shows the words beside the window used)."""
+    if m["pair"]:
+        low, high = (_amount(ch) for ch in m["pair"])
+    else:
+        low, high = _amount(m["a"]), _amount(m["b"])
+    if not 0 < low < high:
+        return None
+    return _atom(m, _relative(high, m["u"], today), joinable=False)
+
+
 def _calendar(unit: str, back: int, today: date) -> _Bounds:
     """The calendar unit ``back`` units before today's (0 = this one, cut at ``today``)."""
     first, last = _unit_of(unit, today)
@@ -700,6 +712,10 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (r"(?<![\d年])(?:第\s*)?(?P<q>[1-4一二三四])\s*季度", _partial_quarter),
         (r"(?<![\d年])第\s*(?P<q>[1-4一二三四])\s*季(?![节度风])", _partial_quarter),
         # relative to today
+        (rf"{_B}(?:the\s+)?{_REL_WORD_EN}\s+(?P<pair>)(?P<a>\d{{1,2}}|two|three|four|five|six)\s*(?:-|–|~|to|or)\s*"
+         rf"(?P<b>\d{{1,2}}|three|four|five|six|seven|eight|ten)\s+(?P<u>years?|months?|quarters?){_E}", _rolling_range),
+        (r"(?:最近|近|过去|前)\s*(?:的|这)?\s*(?:(?P<pair>一两|两三|二三|三四|三五|四五|五六|七八)|(?P<a>\d{1,2})\s*(?:-|~|到|至)\s*"
+         r"(?P<b>\d{1,2}))\s*(?P<u>年|个月|个季度)(?!份?\d)", _rolling_range),
         (rf"{_B}(?:the\s+)?(?:very\s+)?{_REL_WORD_EN}\s+{_NUM_EN}\s+(?P<td>trading\s+|business\s+|calendar\s+)?"
          rf"{_UNITS_EN}{_E}(?!-){_FEATURE_EN}", _rolling_en),
         # desk shorthand: "last 5y", "past 18mo", "trailing 6m"
