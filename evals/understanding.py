@@ -272,9 +272,30 @@ def _shows_grouped(spec: TaskSpec, steps: list[dict[str, Any]]) -> list[str] | N
     return problems
 
 
+def _orders_apart(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's steps with each order on several instruments as one order per instrument.
+
+    "SYN012和SYN013各买1000股", "sell half of SYN033 and half of SYN034": one order step naming
+    both or one step each with the same side and size send the same orders, so both are right.
+    Each split step keeps every other expected value and is graded on its own (a spec that sells
+    one name and buys the other does not pass).
+    """
+    out: list[dict[str, Any]] = []
+    for step in steps:
+        names = step.get("instruments") or []
+        if step.get("intent") == "place_order" and len(names) > 1:
+            out += [{**step, "instruments": [name]} for name in names]
+        else:
+            out.append(step)
+    return out
+
+
 def _check_steps(spec: TaskSpec, steps: list[dict[str, Any]]) -> list[str]:
     intents = [s.get("intent") for s in steps]
     read = list(spec.intents)
+    apart = _orders_apart(steps)
+    if read != intents and [s.get("intent") for s in apart] == read:
+        steps, intents = apart, read
     if read == intents:
         pairs = list(zip(steps, spec.steps, strict=True))
         problems = []

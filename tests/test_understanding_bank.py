@@ -143,3 +143,20 @@ def test_a_look_at_several_instruments_grades_as_one_step_or_one_each(
     another = {"language": "zh", "expect": {"steps": [
         {"intent": "show_price", "instruments": ["SP500"]}, {"intent": "show_price", "instruments": ["WTI"]}]}}
     assert grade(another, spec) != []
+
+
+def test_an_order_on_several_instruments_grades_as_one_step_or_one_each(
+        understander: Callable[[str], TaskSpec]) -> None:
+    """"各买1000股": one order step naming both or one order each send the same orders; each split
+    order is graded on its own, so a wrong side on one of them still fails."""
+    spec = understander("SYN012和SYN013各买1000股")
+    one_order = {"language": "zh", "expect": {"steps": [
+        {"intent": "place_order", "instruments": ["SYN012", "SYN013"], "side": "buy"}],
+        "stated": {"quantity": {"kind": "units", "value": 1000}}}}
+    assert grade(one_order, spec) == []
+    sell = {"language": "zh", "expect": {"steps": [
+        {"intent": "place_order", "instruments": ["SYN012", "SYN013"], "side": "sell"}]}}
+    assert grade(sell, spec) != []
+    other = {"language": "zh", "expect": {"steps": [
+        {"intent": "place_order", "instruments": ["SYN012", "SYN014"], "side": "buy"}]}}
+    assert grade(other, spec) != []
