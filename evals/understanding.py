@@ -295,7 +295,7 @@ def _check_steps(spec: TaskSpec, steps: list[dict[str, Any]]) -> list[str]:
     read = list(spec.intents)
     apart = _orders_apart(steps)
     if read != intents and [s.get("intent") for s in apart] == read:
-        steps, intents = apart, read
+        steps, intents = apart, [s.get("intent") for s in apart]
     if read == intents:
         pairs = list(zip(steps, spec.steps, strict=True))
         problems = []

@@ -1163,3 +1163,36 @@ def test_a_rough_count_of_lots_is_asked_and_a_rough_span_is_its_longer_end(read:
     assert window is not None and str(window.value.start) == "2023-01-01"
     window = read("二三年的黄金走势").steps[0].windows.data  # the year 2023 said digit by digit
     assert window is not None and str(window.value.start) == "2023-01-01" and str(window.value.end) == "2023-12-31"
+
+
+def test_research_ticket_notation_is_read(read: Any) -> None:
+    """Ticket keys, arrows between dates, catalog ids and terse search wording, as researchers write them."""
+    spec = read("QR-1182 | PPO on GOLD. train 2010-01-01 -> 2018-12-31, test 2019-01-01 -> 2021-12-31.")
+    assert spec.question is None and _intents(spec) == ["train_rl"]
+    windows = spec.steps[0].windows
+    assert windows.train is not None and str(windows.train.value.end) == "2018-12-31"
+    assert windows.test is not None and str(windows.test.value.end) == "2021-12-31"
+    spec = read("QR-2031：黄金 PPO，2010-2019 训练，2020-2022 样本外")  # the key's digits are no year
+    assert spec.question is None and spec.steps[0].windows.test is not None
+    assert read("EOD: run today's rebalance cycle; hold all orders for my approval").question is None
+    assert _intents(read("mean_reversion on GOLD, window 10, last 3 years, commission 2bp")) == ["backtest_strategy"]
+    for text in ("sma_cross on WTI since 2000, search fast and slow, cost 0.1%", "SYN100 双均线调 fast/slow，2017-2023"):
+        step = read(text).steps[0]
+        assert step.intent == "optimize_strategy" and set(step.tune) == {"fast", "slow"}, text
+    assert _intents(read("mine 3 liquidity factors on csi_syn, plus score `Mean($volume, 5)/Mean($volume, 60)`")) == [
+        "mine_factors", "evaluate_factors"]
+    ref = read("which algo won the WTI comparison last time?").steps[0].ref
+    assert ref is not None and ref.value.kind == "rl"
+
+
+def test_a_six_digit_stock_code_is_named_as_not_in_the_store(read: Any) -> None:
+    for text in ("train lightgbm on 600519 only, alpha158 features", "回测一下600519的双均线"):
+        spec = read(text)
+        assert spec.question is not None and "600519" in spec.question, text
+    spec = read("buy 600519 shares of SYN010")  # an amount, not a code
+    assert spec.question is None and spec.steps[0].quantity is not None
+
+
+def test_a_chinese_amount_with_a_space_before_wan_is_read(read: Any) -> None:
+    q = read("SYN050 买 10 万元").steps[0].quantity
+    assert q is not None and q.value.kind == "notional" and q.value.value == 100000

@@ -1584,11 +1584,15 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
     when = day.isoformat() if day else (
         "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yday", "yday's", "昨天", "昨日")) else "last")
     kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (
-        "rl" if (found.algos or lex.has_any(norm, lex.CUES["rl"])) else (
+        "rl" if (found.algos or lex.has_any(norm, (*lex.CUES["rl"], *_ALGO_WORDS))) else (
             "model" if found.models or lex.has_any(norm, lex.CUES["model"]) else (
                 "backtest" if found.strategies or lex.has_any(norm, lex.CUES["backtest"]) else "any")))
     asset = str(found.instruments[0].value) if found.instruments else None
     return _stated(RunRef(kind=kind, asset=asset, when=when), norm[span[0]:span[1]])  # type: ignore[arg-type]
+
+
+#: "which algo won the WTI comparison last time?": the runs recalled are RL runs (the algorithms are PPO, SAC ...).
+_ALGO_WORDS = ("algo", "algos", "algorithm", "algorithms", "算法")
 
 
 def _quantity(found: Found) -> Sourced[Quantity] | None:

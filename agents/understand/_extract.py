@@ -174,8 +174,11 @@ _NOT_TICKERS = frozenset({
     "USD", "CNY", "RMB", "BP", "BPS", "ETF", "AI", "ML", "LGBM", "LGB", "GBDT", "TOP", "P&L", "PNL", "YTD", "Q1",
     "Q2", "Q3", "Q4", "H1", "H2", "AND", "OR", "THE", "I", "A", "OK", "ALPHA", "DRL", "FINRL", "QLIB", "SB3", "BT",
     "CSV", "JSON", "API", "LLM", "GPT", "CN", "US", "UTC", "AM", "PM", "VS", "PK", "NAV", "TWAP", "VWAP", "ATR",
-    "ROE", "PE", "PB", "EPS", "KDJ", "CCI", "OBV", "DMA", "ASAP", "FYI", "PX", "POS", "FX",
+    "ROE", "PE", "PB", "EPS", "KDJ", "CCI", "OBV", "DMA", "ASAP", "FYI", "PX", "POS", "FX", "EOD", "SOD", "EOW",
+    "EOM", "TBD", "TODO", "FY", "NB", "PS", "WIP", "RFC",
 })
+#: A ticket or issue key at the head of a note ("QR-1182 |", "Ticket JIRA-204:"): a reference, never a symbol.
+_ISSUE_KEY = re.compile(r"[A-Z]{2,6}-\d{2,6}")
 
 
 def _instruments(norm: str, original: str, symbols: Collection[str], found: Found) -> None:
@@ -195,9 +198,23 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
         word = match.group(1).rstrip(".-")  # "... but with SAC.": the sentence's full stop is not the ticker's
         if len(word) < 2 or word in known or word in spelled or word.upper() in _NOT_TICKERS:  # "P&L.": no "L"
             continue
+        if _ISSUE_KEY.fullmatch(word) and not word.startswith("SYN"):
+            continue
         if any(match.start() < v.end and v.start < match.end() for v in found.instruments):
             continue
         found.unknown_symbols.append(Value(word, match.start(), match.end(), word))
+    for match in _A_SHARE.finditer(original):  # "train lightgbm on 600519 only": a stock code the store lacks
+        if not _AMOUNT_BEFORE.search(original[:match.start()]):
+            found.unknown_symbols.append(Value(match.group(0), match.start(), match.end(), match.group(0)))
+
+
+#: A six-digit Shanghai/Shenzhen code ("600519", "000001.SZ") where a name goes - not an amount ("600000
+#: shares", "$300000", "cash 600000", "seed 300001").
+_A_SHARE = re.compile(r"(?<![\d.,$¥￥a-zA-Z_])[036]\d{5}(?:\.(?:SH|SZ|sh|sz|SS|ss))?(?![\d,.]\d)(?!\s*(?:shares?|units?|lots?"
+                      r"|contracts?|股|手|份|元|块|美元|dollars?|bucks|usd|rmb|cny|k\b|steps?|步|timesteps|iterations?|episodes?"
+                      r"|次|rows?|bars?|of\b|%|bps?|万|千|百))")
+_AMOUNT_BEFORE = re.compile(r"(?:[$¥￥]|\b(?:cash|capital|budget|equity|seed|steps?|timesteps|notional|worth|usd|rmb)"
+                            r"|资金|本金|种子|步数|金额)\s*[:=：]?\s*$", re.I)
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -1292,6 +1309,8 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     found = Found()
     found.expressions = expressions_in(original)
     expression_spans = [(e.start, e.end) for e in found.expressions]
+    expression_spans += [m.span() for m in _ISSUE_KEY.finditer(original)  # "QR-2031：黄金 PPO": no year 2031
+                         if not m.group(0).startswith("SYN") and len(original) == len(norm)]
     norm = blank(norm, expression_spans)
     found.used += expression_spans
     _instruments(norm, original, symbols, found)

@@ -802,7 +802,7 @@ class _Window:
     ranged: bool = False
 
 
-_CONNECT = (r"\s*(?:(?P<and>and|plus|、|和|与|加上?|外加)|to|until|till|til|through|thru|-{1,2}|~|\.\.\.?|:|/"
+_CONNECT = (r"\s*(?:(?P<and>and|plus|、|和|与|加上?|外加)|to|until|till|til|through|thru|-{1,2}>?|=>|→|⟶|~|\.\.\.?|:|/"
             r"|(?:(?:开始|起)\s*,?\s*)?(?:一直)?(?:至|到|直到))\s*")  # "从2000年开始一直到2005年底"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 

@@ -50,6 +50,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
+            r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
             r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|"

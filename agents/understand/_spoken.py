@@ -243,6 +243,7 @@ _CN_ROUGHLY = frozenset({"一两", "一二", "两三", "三四", "三五", "四�
 
 
 def _chinese(text: str) -> str:
+    text = _SPACED_BIG.sub("", text)  # "买 10 万元": the number is "10万"
     text = _CN_COUNTED_UNIT.sub(lambda m: f"{_CN_UNIT_DIGIT[m.group(1)]}个", text)
     text = _ZH_YY_SPOKEN.sub(lambda m: _ZH_DIGIT[m.group(1)] + _ZH_DIGIT[m.group(2)], text)
 
@@ -267,6 +268,7 @@ def _chinese(text: str) -> str:
     return _CN_RUN.sub(rewrite, text)
 
 
+_SPACED_BIG = re.compile(r"(?<=\d)\s+(?=[万亿](?![a-z]))")
 _S_AND_P = re.compile(r"\b[Ss]\s*(?:and|n|&)\s*[Pp]\b")
 #: Two-digit years as chat writes them: "08年", "00年到18年", "15到22年", "q4 08", "train 16-21".
 _ZH_YY_RANGE = re.compile(r"(?<![\d.])(\d{2})\s*(到|至|-|—|~|－)\s*(\d{2})\s*年")
