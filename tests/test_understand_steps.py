@@ -1196,3 +1196,25 @@ def test_a_six_digit_stock_code_is_named_as_not_in_the_store(read: Any) -> None:
 def test_a_chinese_amount_with_a_space_before_wan_is_read(read: Any) -> None:
     q = read("SYN050 买 10 万元").steps[0].quantity
     assert q is not None and q.value.kind == "notional" and q.value.value == 100000
+
+
+def test_a_search_window_said_with_tuning_words_and_a_held_out_span_are_kept(read: Any) -> None:
+    step = read("原油突破策略，窗口在 20、55、100 里选，1995-2010 调参，然后在 2011-2018 上检验最优参数").steps[0]
+    assert step.windows.train is not None and str(step.windows.train.value.start) == "1995-01-01"
+    assert step.windows.test is not None and str(step.windows.test.value.start) == "2011-01-01"
+    step = read("合成股票池上用lightgbm训练，2016-2020训练，2021调参，2022-2023测试").steps[0]  # a model's tuning split
+    assert step.windows.valid is not None and str(step.windows.valid.value.start) == "2021-01-01"
+    spec = read("NASDAQ momentum, window in {20, 60, 120}, search on 2010-2017. Walk-forward is not needed, "
+                "just hold out 2018.")
+    assert _intents(spec) == ["optimize_strategy"]  # "just hold out" is no buy-and-hold backtest
+    assert spec.steps[0].windows.test is not None and str(spec.steps[0].windows.test.value.start) == "2018-01-01"
+    spec = read("find the best fast and slow lengths for the SMA cross on the S&P over 2005 to 2015 and then check "
+                "how they hold up in 2016 to 2018")
+    assert spec.steps[0].windows.test is not None and str(spec.steps[0].windows.test.value.start) == "2016-01-01"
+
+
+def test_an_english_sentence_naming_something_in_chinese_is_answered_in_english(read: Any) -> None:
+    assert read("Please sell half my 原油 position, I think I've been holding it too long").language == "en"
+    assert read("My friend told me to try 布林带 on SYN088 over the last 2 years. Can you backtest that?").language == "en"
+    assert read("用PPO train一个gold的agent").language == "zh"
+    assert read("S&P 再 add 10% NAV").language == "zh"

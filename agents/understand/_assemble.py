@@ -601,7 +601,11 @@ def _search_of_run(text: str, clause: Clause, local: Found, out: list[tuple[str,
 
 #: "the best one", "the winner", "最优参数": the result of a search, run again.
 _WINNER = re.compile(r"(?<![a-z])(?:best|winning|winner|optimal|top|(?:whatever|whichever|what|the\s+one\s+that)\s+wins)(?![a-z])"
-                     r"|最优|最佳|最好的|胜出|胜者")
+                     # "check how they hold up on 2016-2018", "test those settings on 2019": what the search found
+                     r"|(?<![a-z])(?:(?:they|them)(?:\s+(?:hold|holds|do|does|perform|work|fare|stand))?|(?:those|these|the\s+found"
+                     r"|the\s+chosen|the\s+selected|the\s+resulting)\s+(?:settings?|params?|parameters|values|numbers|lengths"
+                     r"|windows?|set|combos?|combinations?))(?![a-z])"
+                     r"|最优|最佳|最好的|胜出|胜者|(?:这|那|选出的|找到的)(?:组|套|些)?参数")
 _BACKTEST_VERB = re.compile(r"(?<![a-z])(?:backtest\w*|bt|run|re-?run)(?![a-z])|回测|跑一下|跑一遍")
 _RUN_AGAIN = re.compile(r"(?<![a-z])(?:run|backtest\w*|bt|test|re-?run|apply|try|check|verify|validate)(?![a-z])|回测|跑|测试|检验")
 
@@ -619,7 +623,8 @@ def _winner_later(text: str, out: list[tuple[str, Found]],
         # "then backtest the best setting on 2020-2022", "apply the optimal settings to 2019": "best setting"
         # reads as a search, the verb says run it
         expanded = [("backtest_strategy", replace(expanded[0][1], grid={}, tune=[], spread=set()))]
-    fitted = [p for p in search.periods if p.role == "data"] or [p for p in search.periods if p.role != "valid"][:1]
+    fitted = ([p for p in search.periods if p.role == "data"] or [p for p in search.periods if p.role != "valid"][:1]
+              or [p for p in search.periods if p.tuning][:1])  # "1995-2010 调参": where a search tunes is where it runs
     runs = [(i, f) for i, f in expanded if i == "backtest_strategy"]
     later = [p for _, f in runs for p in f.periods if p.role in ("data", "test")]
     if len(fitted) > 1 or not later or not search.strategies or (fitted and later[0].start <= fitted[0].end):
@@ -1446,6 +1451,8 @@ def _windows(found: Found, intent: str = "") -> Windows:
     parts: dict[str, Sourced[Window]] = {}
     for period in found.periods:
         key = period.role
+        if period.tuning and intent != "train_model":
+            key = "train"  # "1995-2010 调参" for a strategy search: where it tunes is where it runs (in sample)
         if period.start > period.end:
             continue
         item = _stated(Window(start=period.start, end=period.end), period.span.text)

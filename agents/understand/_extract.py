@@ -917,6 +917,9 @@ _GLUED = re.compile(r"(?<![a-z])(rsi|sma|ema|ma|macd)(?=\d)|(?<=\d)\s*(cross)\b(
 _GLUED_NAME = {"rsi": "rsi_reversion", "sma": "sma_cross", "ma": "sma_cross", "ema": "ema_cross", "macd": "macd"}
 
 
+_HELD_OUT_WORDS = re.compile(r"(?<![a-z])(?:hold|holds|holding|held)\s+(?:back|out)(?![a-z])")
+
+
 def _tables(norm: str, original: str, found: Found) -> None:
     def hits(table: dict[str, tuple[str, ...]] | object) -> list[Value]:
         return [Value(h.value, h.start, h.end, original[h.start:h.end]) for h in lex.find_spans(norm, table)]  # type: ignore[arg-type]
@@ -926,7 +929,9 @@ def _tables(norm: str, original: str, found: Found) -> None:
     features = hits(lex.FEATURE_SETS)
     found.features = features[0] if features else None
     found.all_features = features
-    found.strategies = hits(lex.STRATEGIES)
+    held_out = [m.span() for m in _HELD_OUT_WORDS.finditer(norm)]
+    found.strategies = [v for v in hits(lex.STRATEGIES)  # "just hold out 2018": a test window, not buy and hold
+                        if not (v.value == "buy_and_hold" and any(a <= v.end <= b for a, b in held_out))]
     for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
         if not any(v.start <= match.start() < v.end for v in found.strategies):
             found.strategies.append(Value(_GLUED_NAME[match.group(1) or "ma"], match.start(), match.end(),

@@ -84,6 +84,7 @@ class PeriodMention:
     span: Span
     open_end: bool = False
     open_start: bool = False
+    tuning: bool = False  # "1995-2010 调参": a validation split for a model, the in-sample span of a strategy search
 
 
 @cache
@@ -935,7 +936,8 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
               r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d])|(?=\s*[,;)/|]|\s*$))"
               r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4}))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
-    ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?|调参|调优"),
+    ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?"),
+    ("tune", r"调参|调优"),
     ("train", r"(?<![a-z])(?:train(?:s|ed|ing)?(?:\s+(?:set|period|window|sample|split|segment))?"
               r"|in[- ]sample|is(?=\s*:?\s*\d{4})|fit(?:s|ted|ting)?|learn(?:s|ed|t|ing)?(?=\s+(?:on|over|from|using)(?![a-z]))|estimation\s+(?:period|window|sample)"
               r"|estimat(?:e|es|ed|ing)(?=\s+(?:on|over|from|using|with)(?![a-z]))"
@@ -1145,9 +1147,10 @@ def find_periods(text: str, today: date) -> list[PeriodMention]:
     norm = text.translate(_FOLD)
     windows = _apart([_modified(norm, w, today) for w in _windows(norm, _atoms(norm, today))])
     roles = _roles(norm, windows)
-    return [PeriodMention(role=_role(roles.get(w.start)), start=w.first, end=w.last,
-                          span=Span(w.start, w.end, text[w.start:w.end]),
-                          open_end=w.open_end, open_start=w.open_start) for w in windows]
+    return [PeriodMention(role=_role(roles.get(w.start) if roles.get(w.start) != "tune" else "valid"), start=w.first,
+                          end=w.last, span=Span(w.start, w.end, text[w.start:w.end]),
+                          open_end=w.open_end, open_start=w.open_start, tuning=roles.get(w.start) == "tune")
+            for w in windows]
 
 
 def _apart(windows: list[_Window]) -> list[_Window]:

@@ -23,9 +23,24 @@ _FULL_WIDTH = str.maketrans(
 
 
 def detect_language(text: str) -> Literal["en", "zh"]:
-    """``zh`` when the text holds a Chinese character, else ``en``: a Chinese speaker mixing in
-    English ("S&P 再 add 10% NAV") is answered in Chinese; an English writer seldom types one."""
-    return "zh" if _CJK.search(text) else "en"
+    """``zh`` when the text holds Chinese, else ``en``: a Chinese speaker mixing in English ("S&P 再
+    add 10% NAV", "用PPO train一个gold的agent") is answered in Chinese. An English sentence that
+    only names something in Chinese ("please sell half my 原油 position", "try 布林带 on SYN088")
+    is English: a few short Chinese names among English grammar words."""
+    runs = _CJK_RUN.findall(text)
+    if not runs:
+        return "en"
+    grammar = sum(1 for w in re.findall(r"[A-Za-z']+", text) if w.lower() in _EN_GRAMMAR)
+    if grammar >= 3 and sum(map(len, runs)) <= 6 and max(map(len, runs)) <= 4 and len(runs) <= 2:
+        return "en"
+    return "zh"
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+#: English grammar words: present in any English sentence, absent from a Chinese one that borrows English terms.
+_EN_GRAMMAR = frozenset({"the", "a", "an", "my", "our", "your", "me", "i", "i'm", "i've", "you", "it", "is", "are", "was",
+                         "to", "of", "for", "on", "in", "and", "with", "what", "how", "could", "can", "please", "that",
+                         "this", "be", "have", "has", "do", "does", "did", "about", "over", "from", "would", "should"})
 
 
 def normalise(text: str) -> str:
