@@ -1218,3 +1218,32 @@ def test_an_english_sentence_naming_something_in_chinese_is_answered_in_english(
     assert read("My friend told me to try 布林带 on SYN088 over the last 2 years. Can you backtest that?").language == "en"
     assert read("用PPO train一个gold的agent").language == "zh"
     assert read("S&P 再 add 10% NAV").language == "zh"
+
+
+def test_a_past_that_did_not_happen_is_a_backtest_with_that_cash_never_an_order(read: Any) -> None:
+    for text, cash in (("If I had started with 100,000 dollars, how would buy and hold on the Nasdaq have done "
+                        "from 2000 to 2005?", 100000), ("What if we had bought $50k of crude in 2015 and held it?", 50000),
+                       ("要是当初在2010年投了10万买黄金，现在值多少？", 100000)):
+        spec = read(text)
+        assert _intents(spec) == ["backtest_strategy"], text
+        step = spec.steps[0]
+        assert step.strategy is not None and step.strategy.value == "buy_and_hold", text
+        assert step.cash is not None and step.cash.value == cash, text
+    window = read("要是当初在2010年投了10万买黄金，现在值多少？").steps[0].windows.data
+    assert window is not None and str(window.value.end) == "2025-12-31"  # since then, to the data's end
+    assert _intents(read("buy $100,000 of gold")) == ["place_order"]
+
+
+def test_a_story_told_around_a_request_is_no_step_of_its_own(read: Any) -> None:
+    spec = read("Could you show me both SYN010 and SYN011 for 2024? My colleague mentioned them at lunch and I felt "
+                "silly not knowing.")
+    assert _intents(spec) == ["show_price"]
+    assert _intents(read("帮我回测下原油的rsi 顺便写首诗夸夸它")) == ["backtest_strategy", "out_of_scope"]
+    assert _intents(read("whats the weather in shanghai, also px of crude last month")) == ["out_of_scope", "show_price"]
+
+
+def test_new_users_words_for_pending_approvals_a_crypto_wallet_and_a_typo(read: Any) -> None:
+    assert _intents(read("are there any orders sitting there waiting for me to approve them?")) == ["account_status"]
+    assert _intents(read("could you help me set up a crypto wallet for Ethereum?")) == ["out_of_scope"]
+    assert _intents(read("能不能帮我注册一个币安账户，再弄个比特币钱包？")) == ["out_of_scope"]
+    assert _intents(read("can i see the oil pirce for Q2 2008?")) == ["show_price"]

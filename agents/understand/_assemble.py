@@ -50,7 +50,16 @@ from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike
 from agents.understand._numbers import QuantityMention, Span, find_numbers, find_quantity, order_sides
 from agents.understand._periods import PeriodMention, find_periods
 from agents.understand._questions import question_for
-from agents.understand._segment import ALSO_RUN, SAME, asks_which, inherit, listed_steps, looks_back, segments
+from agents.understand._segment import (
+    ALSO_RUN,
+    ASKED,
+    SAME,
+    asks_which,
+    inherit,
+    listed_steps,
+    looks_back,
+    segments,
+)
 from agents.understand._spoken import canonical
 from agents.understand._text import blank, detect_language, normalise
 from agents.understand._tickets import unfold
@@ -402,6 +411,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
+        if clause.intent == "out_of_scope" and not ASKED.search(norm[start:end].strip(" ,;.?!、，。？！；")) \
+                and (out or _later_intent(norm, found, start, router, exclude=("out_of_scope",))):
+            continue  # "I bought it for my daughter's wedding", "he mentioned them at lunch": a story, not a request
         if start not in items and _told_not_asked(_with_its_mark(norm, start, end), clause) \
                 and not (out and _THEN_ALSO.match(norm, start, end)) and (
                 any(i not in _TOLD for i, _ in out) or _later_intent(norm, found, start, router, exclude=_TOLD)):

@@ -668,7 +668,7 @@ _CASH = re.compile(
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
-    r"(?:start(?:ing)?\s+(?:out\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
+    r"(?:start(?:ing|ed)?\s+(?:out\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
     r"(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million|mm)|\d{1,3}(?:,\d{3})+|\d{4,})(?!\s*(?:shares?|lots?|units?|contracts?|steps?))")
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
@@ -1081,6 +1081,45 @@ _DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position
 _BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?)")
 
 
+#: A past that did not happen ("if I had started with $100,000, how would buy and hold have done", "要是当初
+#: 投了10万黄金现在多少钱"): a backtest with that starting capital - never an order.
+HYPOTHETICAL = re.compile(
+    r"(?<![a-z])(?:(?:if|had|suppose|supposing|imagine|say)\s+(?:i|we|you|someone)\s+had|what\s+if\s+(?:i|we)\s+had"
+    r"|(?:i|we)\s+had\s+(?:started|invested|put|bought|begun)|would\s+(?:\w+\s+){0,4}?have\s+(?:done|made|returned|performed"
+    r"|been|grown|turned|ended|gained|lost|fared|become))(?![a-z])"
+    r"|(?:假如|如果|要是|假设|若是?)(?:我|我们)?当初|当初(?:要是|如果)?(?:投|买|拿|放)|会(?:变成|变为|涨到|跌到)多少|现在(?:值|会有|能有)多少")
+
+
+_PUT_IN = re.compile(r"(?:投了?|投入了?|拿了?|放了?|买了?|invested|put|bought|with)\s*\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(万|千|k|m|million)?"
+                     r"(?![\d%])")
+_UNTIL_NOW = re.compile(r"现在|至今|到今天|如今|(?<![a-z])(?:now|today|held\s+(?:it|on)|still\s+hold)(?![a-z])")
+
+
+def _hypothetical(norm: str, found: Found, today: date) -> None:
+    """What a past investment would have done: its money is the starting cash, its buy a buy and hold,
+    "since then" runs to the data's end; the order words in it ("had bought") place nothing."""
+    if not HYPOTHETICAL.search(norm) or not (found.quantity is not None or found.side is not None):
+        return
+    if found.quantity is not None and found.quantity.kind == "notional":
+        span = found.quantity.span
+        found.cash = Value(float(found.quantity.value), span.start, span.end, span.text)
+    elif found.cash is None:
+        put = _PUT_IN.search(blank(norm, found.used))
+        if put is not None:
+            scale = {"万": 1e4, "千": 1e3, "k": 1e3, "m": 1e6, "million": 1e6}.get(put.group(2) or "", 1.0)
+            found.cash = Value(float(put.group(1).replace(",", "")) * scale, put.start(1), put.end(), put.group(0))
+    if found.quantity is not None and found.quantity.kind not in ("notional", "units", "lots"):
+        return
+    side = found.side
+    found.quantity, found.side = None, None
+    if not found.strategies and side is not None and side.value == "buy":
+        found.strategies = [Value("buy_and_hold", side.start, side.end, side.said)]
+    if len(found.periods) == 1 and _UNTIL_NOW.search(norm) and found.periods[0].end < today:
+        from dataclasses import replace as _replace
+
+        found.periods = [_replace(found.periods[0], end=today, open_end=True)]  # "当初在2010年投了…现在值多少": since then
+
+
 def _trading(norm: str, found: Found) -> None:
     from agents.understand._numbers import QuantityMention, Span
 
@@ -1346,6 +1385,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     _tune(norm, found)
     _counts(norm, found)
     _trading(norm, found)
+    _hypothetical(norm, found, reference)
     _top_factors(norm, found)
     _bare_cash(norm, found)
     _flags(norm, found)

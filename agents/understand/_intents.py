@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from agents.understand import _lexicon as lex
-from agents.understand._extract import MEANT_NOT_NAMED, Found
+from agents.understand._extract import HYPOTHETICAL, MEANT_NOT_NAMED, Found
 
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
@@ -49,7 +49,9 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "someone else's account", "without authorization", "unauthorised access", "unauthorized access", "管理后台", "破解",
                  "going to rain", "will it rain", "rain in", "snow in", "book me", "book a table", "reservation", "table for two", "limerick", "haiku", "sonnet", "essay", "rap about", "新闻稿", "营销", "写邮件", "发邮件", "做个ppt",
                  "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改",
-                 "周报", "日报", "月报", "写报告", "weekly report", "daily report", "status report", "my report")
+                 "周报", "日报", "月报", "写报告", "weekly report", "daily report", "status report", "my report",
+                 "crypto wallet", "bitcoin wallet", "ethereum wallet", "wallet for", "seed phrase", "binance account",
+                 "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",
@@ -250,6 +252,8 @@ _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle",
 def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["cycle"]):
         return "trading_cycle"
+    if HYPOTHETICAL.search(text) and found.instruments:
+        return "backtest_strategy"  # "if I had started with $100k, how would buy and hold have done": never an order
     if _CLOSE_ON.search(text) and found.instruments and found.quantity is None:
         return "show_price"
     if _advice(text, found):

@@ -39,7 +39,7 @@ from dataclasses import replace
 from agents.understand._extract import Found
 from agents.understand._intents import classify, clauses_of
 
-__all__ = ["ALSO_RUN", "SAME", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
+__all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
@@ -206,6 +206,13 @@ _IT_TRADES = re.compile(r"(?<![a-z])(?:where(?:\s+is|'s)\s+it\s+trading|what(?:'
                         r"|what(?:'s|\s+is)\s+it\s+(?:worth|at)\s+now)(?![a-z])")
 
 
+#: The form of a request (a question, an imperative, a wish put to us), as opposed to a story told around one.
+ASKED = re.compile(r"[?？]|(?<![a-z])(?:please|pls|plz|could|can|would|will|help|need|want|wanna|let's|i'd\s+like|tell|give|"
+                    r"write|draft|compose|send|e-?mail|book|order|reserve|translate|find|make|get|do|set\s+up|sign\s+up|open|"
+                    r"register|create|recommend|plan|explain|what|whats|what's|how|hows|which|who|where|when|why)(?![a-z])|帮|请|麻烦|能不能|"
+                    r"可以|可不可以|给我|替我|写|发|订|预订|翻译|推荐|告诉|查|吗|呢|吧|怎么|什么|哪")
+
+
 def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> str | None:
     """The intent a piece holds by lexical cues, when it is a complete action: a request said in
     words (a verb, a look at prices) and, for a run, what it runs on or with named in the piece."""
@@ -215,8 +222,9 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
-    if clause.intent == "out_of_scope":
-        return clause.intent  # "... and also draft an email to my landlord": a request we decline, still a piece
+    if clause.intent == "out_of_scope":  # "... and also draft an email to my landlord": a request we decline, still a piece
+        return clause.intent if ASKED.search(text.strip(" ,;.?!、，。？！；")) else None  # "my colleague mentioned them
+        # at lunch", "bought for my daughter's wedding": a story around the request, not one of its own
     if clause.by == "fallback" and not _LOOK.search(text):
         return None  # a symbol and a date alone ("下单,syn101"): what another step runs on
     if not _SAYS.search(text) and not SAME.search(text):

@@ -325,7 +325,7 @@ _DOMAIN = ("nasdaq", "lightgbm", "bollinger", "donchian", "momentum", "crossover
            "position", "positions", "account", "evaluate", "factors", "reinforcement", "liquidity", "volatility",
            "turnover", "trading", "average", "moving", "exponential", "relative", "drawdown", "portfolio",
            "parameters", "parameter", "sharpe", "window", "lookback", "threshold", "validation", "training",
-           "crude", "simulate")
+           "crude", "simulate", "price", "prices", "chart")
 _NOT_TYPOS = frozenset({"sharp", "share", "shares", "shape", "trade", "trader", "traders", "moved", "moves", "movie",
                         "windows", "average", "accounts", "training", "trained", "strate", "position", "window",
                         "relatively", "statistics", "strategic", "universal", "evaluated", "commissions", "optimal",
@@ -345,7 +345,14 @@ def _typo(word: str) -> str | None:
     if not close and len(low) >= 6:  # "nasdak": one letter wrong in a short word falls under the ratio
         close = [d for d in _DOMAIN if len(d) == len(low) and d[0] == low[0]
                  and sum(a != b for a, b in zip(d, low, strict=True)) == 1]
+    if not close:  # "pirce", "nasadq": two neighbouring letters swapped
+        close = [d for d in _DOMAIN if len(d) == len(low) and _swapped(low, d)]
     return close[0] if len(close) == 1 else None
+
+
+def _swapped(word: str, target: str) -> bool:
+    diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]]
 
 
 #: Misspellings of the words that join a window's ends ("from 2018 untill 2022"): the inflection guard of
