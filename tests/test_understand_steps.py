@@ -1247,3 +1247,44 @@ def test_new_users_words_for_pending_approvals_a_crypto_wallet_and_a_typo(read: 
     assert _intents(read("could you help me set up a crypto wallet for Ethereum?")) == ["out_of_scope"]
     assert _intents(read("能不能帮我注册一个币安账户，再弄个比特币钱包？")) == ["out_of_scope"]
     assert _intents(read("can i see the oil pirce for Q2 2008?")) == ["show_price"]
+
+
+def test_choices_asked_about_are_a_request_for_advice_not_an_order(read: Any) -> None:
+    spec = read("ok maybe a silly question, but what should I do with my gold next week? Buy more, sell some, or just "
+                "sit tight?")
+    assert _intents(spec) == ["train_rl"] and spec.question is None
+    assert _intents(read("我手上有点原油，下个月是继续拿着还是卖掉比较好？")) == ["train_rl"]
+
+
+def test_two_sizes_or_two_orders_offered_as_alternatives_are_asked_about(read: Any) -> None:
+    for text in ("buy 10 gold or sell 5 crude?", "Buy gold - 10 lots or 40% of equity, whichever the desk signed off.",
+                 "黄金买入，数量5手或者10万"):
+        spec = read(text)
+        assert spec.question is not None, text
+        assert "10" in spec.question and ("5" in spec.question or "40%" in spec.question), text
+
+
+def test_advice_from_the_better_of_two_runs_is_not_a_third_run(read: Any) -> None:
+    spec = read("想比较一下A2C和PPO在原油上哪个效果好，用2012年到2018年的数据，然后用好的那个告诉我下个月原油怎么操作。")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert all(s.horizon is not None and s.horizon.value == "month" for s in spec.steps[:2])
+
+
+def test_do_not_run_it_again_keeps_a_recall_a_recall(read: Any) -> None:
+    spec = read("Yesterday you trained an RL agent on oil for me, right? What did it end up recommending? "
+                "Please don't train it again, it took forever.")
+    assert _intents(spec) == ["recall"]
+    spec = read("The factors you found for me last time... were any of them good? I don't want you to run it again.")
+    assert _intents(spec) == ["recall"] and spec.steps[0].ref is not None and spec.steps[0].ref.value.kind == "factor"
+
+
+def test_testing_factors_just_mined_is_part_of_mining_them(read: Any) -> None:
+    spec = read("能不能麻烦你帮我挖几个动量类的因子？5个左右就行，在合成股票池上测一下效果。")
+    assert _intents(spec) == ["mine_factors"] and spec.question is None
+    assert spec.steps[0].factor_count is not None and spec.steps[0].factor_count.value == 5
+
+
+def test_seeing_what_a_market_did_is_a_look_before_the_run(read: Any) -> None:
+    spec = read("First I'd like to see what the Nasdaq did in 2018, and then could you backtest a MACD strategy on it "
+                "for that same year?")
+    assert _intents(spec) == ["show_price", "backtest_strategy"]

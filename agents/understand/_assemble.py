@@ -411,6 +411,16 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
+        if clause.intent == "backtest_strategy" and out and out[-1][0] in _FACTOR_WORK and not local.strategies \
+                and not local.instruments and not local.algos and not local.models:
+            out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "挖几个动量因子？5个左右，在合成股票池上测一下效果":
+            continue  # testing the factors just mined is part of mining them
+        if out and out[-1][0] == "recall" and clause.by == "router" and not _concrete(local) \
+                and _BACK_TO_IT.search(norm[start:end]):
+            continue  # "The factors you found last time... were any of them good?": about the runs recalled
+        if out and NOT_AGAIN.search(norm[start:end]) and not _concrete(local) \
+                and not lex.has_any(norm[start:end], lex.CUES["recall"]):
+            continue  # "I don't want you to run it again.": what not to do, no step
         if clause.intent == "out_of_scope" and not ASKED.search(norm[start:end].strip(" ,;.?!、，。？！；")) \
                 and (out or _later_intent(norm, found, start, router, exclude=("out_of_scope",))):
             continue  # "I bought it for my daughter's wedding", "he mentioned them at lunch": a story, not a request
@@ -529,6 +539,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out = [(i, replace(f, suggest=f.suggest or local.suggest, horizon=f.horizon or local.horizon))
                        if i in ("train_rl", "train_model") else (i, f) for i, f in out]
             continue  # "compare them" after steps that already end in a comparison
+        if out and out[-1][0] == "compare" and len(expanded) == 1 and expanded[0][0] in ("train_rl", "train_model") \
+                and not local.algos and not local.models and (local.suggest or local.horizon) \
+                and any(i == expanded[0][0] for i, _ in out):
+            # "比较A2C和PPO……然后用好的那个告诉我下个月怎么操作": the advice of the runs just compared, not a third run
+            out = [(i, replace(f, suggest=f.suggest or local.suggest, horizon=f.horizon or local.horizon))
+                   if i in ("train_rl", "train_model", "compare") else (i, f) for i, f in out]
+            continue
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
                 and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order"):
             # "Using the synthetic universe, train a linear model ...", "Using gold prices from 2010 for training,
@@ -1001,6 +1018,10 @@ def _framing(norm: str, end: int) -> bool:
     if re.search(r"[\u4e00-\u9fff]", first):
         return _TOLD_ZH.search(first) is not None
     return _SUBJECT.search(first) is not None
+
+
+#: Words pointing back at what the step before named ("any of them", "它们").
+_BACK_TO_IT = re.compile(r"(?<![a-z])(?:them|they|it|those|these|any\s+of)(?![a-z])|它们|它|那些|这些|那个|这个")
 
 
 def _concrete(local: Found) -> bool:

@@ -9,6 +9,7 @@ Two kinds a quant would not guess between:
   than 10% of the account", "满仓……别超过两成");
 * a window that ends before it starts ("from 2020 to 2015", "2018年到2012年"): reading it backwards
   or dropping one end would both be guesses;
+* two sizes or two orders offered as alternatives ("10 lots or 40% of equity", "数量5手或者10万");
 * two orders on one instrument with opposite sides said to happen at once ("buy all the gold I can and
   meanwhile close the gold position", "全仓买入…同时清仓…"): they cancel, and which one is meant is not ours to pick.
 
@@ -133,10 +134,28 @@ def blank_span(norm: str, start: int, end: int) -> str:
     return norm[:start] + " " * (end - start) + norm[end:]
 
 
+_SIZE = (r"(?:[$¥]\s*\d[\d,.]*\s*(?:k|m|mm|million)?(?![a-z])|\d[\d,.]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?"
+         r"|手|股|万|千|k(?![a-z])|元|块|dollars)(?:\s+of\s+(?:equity|the\s+account|my\s+account|the\s+book|nav))?)")
+#: "10 lots or 40% of equity", "数量5手或者10万", "buy 10 gold or sell 5 crude?": two orders or two sizes offered as
+#: alternatives - which one is meant is the person's to say (never the first, never both).
+_EITHER = re.compile(rf"{_SIZE}\s*,?\s*(?:or|或者|或是|或|还是)\s*(?:maybe\s+|perhaps\s+|else\s+|大概|也许)?{_SIZE}"
+                     r"|(?<![a-z])(?:buy|sell|short)\s+\d[^,.;?]{0,30}?\s+or\s+(?:buy|sell|short)\s+\d")
+
+
+def _either(norm: str, found: Found, language: str) -> str | None:
+    said = _EITHER.search(norm)
+    if said is None or (found.side is None and found.quantity is None):
+        return None
+    if language == "zh":
+        return f"您给了两个选择（“{said.group(0).strip()}”），下单按哪一个"
+    return f"you gave two alternatives (\"{said.group(0).strip()}\"); which one should the order use"
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
     return (_lookback_conflict(norm, language) or _size_conflict(norm, found, language)
-            or _side_conflict(norm, found, language) or _backwards_window(norm, language))
+            or _side_conflict(norm, found, language) or _either(norm, found, language)
+            or _backwards_window(norm, language))
 
 
 #: "at the same time", "meanwhile", "同时": two orders said to happen together.

@@ -211,10 +211,18 @@ _ADVICE = re.compile(r"should i (?:buy|sell|hold|do|add|cut|reduce|keep)|what sh
                      r"do you think i should|is it (?:a )?(?:good )?time to (?:buy|sell)|"
                      r"(?:我)?应该(?:买|卖|加仓|减仓|持有|怎么(?:做|办|操作))|要不要(?:买|卖|加仓|减仓)|"
                      r"买还是卖|该不该(?:买|卖)|怎么操作|该怎么(?:做|办)|该(?:加仓|减仓|买入?|卖出?|持有)(?:还是|吗|呢|\?|？)")
+#: The choices asked about: "buy more, sell some, or just sit tight?", "继续拿着还是卖掉比较好？" - a suggestion asked for.
+_CHOICES = re.compile(r"(?<![a-z])(?:buy|add|sell|trim|reduce|cut|hold|keep)(?:\s+(?:more|some|it|them|a\s+bit|a\s+little))?"
+                     r"\s*(?:,|\bor\b)\s*(?:\w+\s+){0,2}?(?:buy|add|sell|trim|reduce|cut|hold|keep|sit|stay|wait)(?![a-z])"
+                     r"[^.!?]{0,40}[?？]"
+                     r"|(?:买|加仓|拿着|持有|留着|卖|减仓|清仓)[^，。！？,.!?]{0,4}还是[^，。！？,.!?]{0,4}"
+                     r"(?:买|加仓|拿着|持有|留着|卖|卖掉|减仓|清仓|观望)")
 
 
 def _advice(text: str, found: Found) -> bool:
     """"Should I sell part of my gold?" asks for a suggestion (an RL agent's), not an order."""
+    if found.quantity is None and _CHOICES.search(text):
+        return True  # "Buy more, sell some, or just sit tight?" after "what should I do with my gold": still the advice
     return bool(_ADVICE.search(text)) and found.quantity is None and bool(found.instruments)
 
 
@@ -273,7 +281,7 @@ def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
     market = _MARKET_DID.search(text)
-    if market is not None and found.instruments and not _RUN_WORD.search(market.group(1)):
+    if market is not None and found.instruments and not _RUN_WORD.search(market.group(1) or market.group(2)):
         return "show_price"  # "how did the Nasdaq do in H2 2015 vs the S&P": a look at both over the window
     if found.instruments and _ORDER_ASKED.search(text):
         return "place_order"  # "place an order for gold": an order whose side and size are still to be asked
@@ -383,13 +391,18 @@ EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?
 DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?<![a-z])(?:run|model|backtest|training|results?|"
                       r"agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|lgbm|模型|回测|训练|结果|策略|因子)(?![a-z])")
 NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
+                       r"|\b(?:no|not|don'?t|do not|never|no need to)\b[^,.;]{0,22}?\b(?:run|train|redo|repeat|do)\s+(?:it|them|that|this|"
+                       r"those|the\s+\w+)\s+(?:again|over)\b"
                         r"|(?:不要|别|不用|无需|不必|不需要|不)\s*(?:re-?run|re-?train|重新|重跑|重训|再跑|再训练)")
 _HYPOTHETICAL = re.compile(r"\bif (?:i|we|you) (?:trained|ran|tested|backtested|used)\b|假如|如果我(?:训练|跑|用)")
 
 
 #: "how did the Nasdaq do", "how has gold performed": what a market did (group 1 names it).
 _MARKET_DID = re.compile(r"(?<![a-z])how\s+(?:did|has|have|does|do|is)\s+((?:the\s+)?[\w&.^-]+(?:\s+[\w&.^-]+){0,2}?)\s+"
-                         r"(?:do|done|doing|perform|performed|performing|go|gone|trade|traded|fare|fared)(?![a-z])")
+                         r"(?:do|done|doing|perform|performed|performing|go|gone|trade|traded|fare|fared)(?![a-z])"
+                         # "I'd like to see what the Nasdaq did in 2018": what the market did, looked at
+                         r"|(?<![a-z])(?:see|know|check|show\s+me)\s+what\s+((?:the\s+)?[\w&.^-]+(?:\s+[\w&.^-]+){0,2}?)\s+"
+                         r"(?:did|has\s+done|was\s+doing)(?![a-z])")
 _RUN_WORD = re.compile(r"(?<![a-z])(?:model|agent|run|backtest|strategy|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|factor)s?(?![a-z])")
 
 
@@ -400,8 +413,9 @@ def _is_recall(text: str) -> bool:
     if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
         return False
     market = _MARKET_DID.search(text)
-    if market is not None and lex.has_any(market.group(1), tuple(w for ws in lex.ASSETS.values() for w in ws)) \
-            and not _RUN_WORD.search(market.group(1)):
+    named = market.group(1) or market.group(2) if market is not None else ""
+    if market is not None and lex.has_any(named, tuple(w for ws in lex.ASSETS.values() for w in ws)) \
+            and not _RUN_WORD.search(named):
         return False  # "how did the Nasdaq do in H2 2015": the market over a window, not an earlier run
     if NOT_AGAIN.search(text) or lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
                           "无需重新", "不必重新", "no re-run", "no rerun", "no retrain", "no re-train", "don't rerun",
