@@ -1030,7 +1030,11 @@ _MY_APPROVAL = re.compile(
     r"\bapprovals?\s+(?:on|pls|please|needed|required|mode|first)\b|\b(?:w/|with)\s*(?:an?\s+)?approvals?\b(?!\s+(?:of|from|rate))|"
     r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)|"
     r"\blet\s+me\s+(?:ok|okay|approve|sign\s+off(?:\s+on)?|green[- ]?light|eyeball|vet)\b|"
-    r"\bwait\s+(?:for|on)\s+(?:my|our)\s+(?:go|ok|okay|nod|word|signal|say[- ]so|green\s+light)\b")
+    r"\bwait\s+(?:for|on)\s+(?:my|our)\s+(?:go|ok|okay|nod|word|signal|say[- ]so|green\s+light)\b|"
+    # "show me the proposed orders before anything executes", "下单前我要审一下"
+    r"\b(?:before|b4)\s+(?:anything|it|they|any(?:thing)?\s+orders?|orders?|the\s+orders?)\s+(?:executes?|is\s+executed|"
+    r"are\s+executed|gets?\s+(?:sent|placed|executed)|fills?|is\s+sent|are\s+sent)\b|"
+    r"(?:我|让我|给我|等我)\s*(?:要|得|先)?\s*(?:审|看|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)")
 
 
 #: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.
@@ -1265,7 +1269,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
     elif fractions and found.side is not None:
         start, end, value = fractions[0]  # "take a third off crude": a share of the position
         kind: QuantityKind = ("fraction_of_position" if found.side.value == "sell" or _ADD_TO_MINE.search(norm)
-                              else "pct_equity")
+                              or _COVER.search(norm) else "pct_equity")  # "cover half of the gold short": of the short
         amount = value if kind == "fraction_of_position" else value * 100
         side: Side = "sell" if found.side.value == "sell" else "buy"
         found.quantity = QuantityMention(Span(start, end, norm[start:end]), kind, amount, side)
@@ -1274,9 +1278,11 @@ def _trading_phrases(norm: str, found: Found) -> None:
 
 
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
+         "unwind", "hit the bid", "开空", "空单",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
+        "lift the offer", "lift the ask", "多单", "开多", "做多",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
@@ -1306,6 +1312,12 @@ _CLOSE_NOUN = re.compile(
     r"|from|since|series|chart|values?)\b))|\bcloses\b|\bclosed\b(?!\s+(?:out|my|our|the|it|all|half))")
 
 
+_COVER = re.compile(r"(?<![a-z])(?:cover(?:s|ed|ing)?|buy(?:ing)?\s+back|close\s+(?:out\s+)?(?:the\s+|my\s+|our\s+)?(?:[\w&]+\s+)?short)"
+                    r"(?![a-z])|空单\s*(?:平掉|平了|平仓|全平|回补|买回)|平空|回补空单|空头回补")
+_GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\d[\d,.]*\s*(?:k|m|mm|million)?\s*"
+                     r"(?:(?:shares?|units?|lots?|contracts?)\s+)?(?:of|worth\s+of|in)?\s")
+
+
 def side_word(norm: str) -> Value | None:
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
@@ -1315,6 +1327,14 @@ def side_word(norm: str) -> Value | None:
     put = _PUT_INTO.search(norm) or _PROCEEDS_INTO.search(norm)
     if put is not None and (buy is None or put.start() < buy[0]):
         buy = put.span()
+    cover = _COVER.search(norm)  # "cover the Nasdaq short", "纳指空单平掉": buying back what was sold short
+    if cover is not None and (buy is None or cover.start() < buy[0]):
+        buy = cover.span()
+        if sell is not None and cover.start() <= sell[0] < cover.end() + 12:
+            sell = None
+    got = _GET_ME.search(norm)  # "get me $50k of gold": a buy
+    if got is not None and (buy is None or got.start() < buy[0]):
+        buy = got.span()
     taken = _TAKE_OFF.search(norm) or _CLEAR_PART.search(norm)  # "take a third off my gold", "清一半": a sell
     if taken is not None and (sell is None or taken.start() < sell[0]):
         sell = taken.span()

@@ -893,7 +893,10 @@ _WORD_FRACS: list[tuple[_LazyRe, float, FracForm]] = [
      1.0, "all"),
 ]
 _CLOSE_RE = _LazyRe(
-    r"清仓|清掉|清空|出清|卖光|卖完|全卖|全抛|抛光|平仓|平掉|平多|全平|全清|清光|全部清|全出掉|(?P<cover>平空)"
+    r"(?P<cover>平空|空单\s*(?:平掉|平了|平仓|全平|全部平掉|回补|买回)|回补空单|空头回补"
+    r"|\b(?:cover|buy\s+back)(?:s|ed|ing)?(?:\s+(?:the|my|our|all|entire|whole|of|[a-z0-9&]+)){0,4}?\s+shorts?"
+    r"(?:\s+(?:positions?|entirely|completely|fully|in\s+full|altogether|outright))?\b)"
+    r"|清仓|清掉|清空|出清|卖光|卖完|全卖|全抛|抛光|平仓|平掉|平多|全平|全清|清光|全部清|全出掉"
     r"|\b(?:liquidate[sd]?|flatten|unwind)\b(?:\s+(?:my|our|the|all|entire|whole)?\s*(?P<short1>short)\b)?"
     r"|\b(?:close|exit|get\s+out\s+of)(?:\s+(?:out|out\s+of|of|my|the|our|all|entire|whole|this|that|existing"
     r"|current|long|(?P<short2>short)|[A-Za-z0-9]+)){0,4}?\s+(?:positions?|holdings?|stake|exposure|longs?|ones?|trades?|bets?|legs?"
@@ -1109,15 +1112,17 @@ _VERB_RE = _LazyRe(
     r"|dump|dumps|dumped|unload|offload|lighten|decrease[sd]?|lower|halve[sd]?|exit|liquidate[sd]?|liquidating"
     r"|dispose|get\s+rid\s+of|take\s+profits?|close(?!\s*(?:price|prices|px|above|below|of\s+the|data|>|<))"
     r"|short(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|interest|squeeze"
+    r"|entirely|completely|fully|in\s+full|altogether|outright"
     r"|selling|sma|ema|list|er\b)))\b"
     r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|出货|做空"
+    r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid|unwind|unwinds|unwinding"
     r"|清(?=\s*(?:[一二两三四五六七八九十]成|一半|三分之|四分之|[0-9]+\s*(?:%|成))))"
     r"|(?P<buy>\b(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
     r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))\b"
-    r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|平空|投入|配置|抄底"
+    r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底"
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")
@@ -1164,7 +1169,7 @@ _WORTH_AFTER_RE = _LazyRe(r"\s*(?:worth|in\s+value)\b", _I)
 _MONEY_BEFORE_RE = _LazyRe(r"(?:用|拿出?|花费?|动用|出资|投入|投资|\bwith\b|\bspend(?:ing)?\b)\s*$", _I)
 _MONEY_AFTER_RE = _LazyRe(r"\s*(?:的?(?:资金|现金|本金)|买|购|加仓|建仓|投|做多|配置|(?i:to\s+buy)\b|$|[,，。;；!?！？])")
 _ORDER_WORDS_RE = _LazyRe(r"\b(?:order|size|quantity|qty)\b|数量|下单|委托", _I)
-_BARE_GAP_RE = _LazyRe(r"\s*(?:(?:another|an?\s+additional|additional|more|extra|入|进|出|了|掉)\s*)?", _I)
+_BARE_GAP_RE = _LazyRe(r"\s*(?:(?:another|an?\s+additional|additional|more|extra|of|入|进|出|了|掉)\s*)?", _I)
 _BARE_AFTER_RE = _LazyRe(r"\s*(?:$|[,，。;；.!?！？])|\s+(?!(?i:times?|bars?|ticks?|points?|pips?|minutes?|mins?|hours?"
                          r"|hrs?|seconds?|sigma|std|atr|periods?|windows?|lookback|stocks|names|tickers|assets|symbols"
                          r"|equities|securities|best|worst|top)\b)[A-Za-z@$]")
@@ -1387,9 +1392,13 @@ def _candidates(ctx: _Ctx, numbers: list[_Num]) -> list[tuple[int, int, int, Qua
     """(rank, start, end, kind, value, side) of every reading as an order size; rank 1 = bare number."""
     found: list[tuple[int, int, int, QuantityKind, float, Side | None]] = []
     fractions = _fractions(ctx.norm, numbers)
+    covers = [f for f in fractions if f.form == "close" and f.side == "buy"]
     for f in fractions:
-        skip = _excluded(ctx, f.start, f.end) or _partial_close(f, fractions)
+        skip = _excluded(ctx, f.start, f.end) or _partial_close(f, fractions) or (f.form == "close" and any(
+            n.unit is not None and n.unit not in ("percent", "bp") and f.start <= n.start < f.end for n in numbers))
         got = None if skip else _from_fraction(ctx, f)
+        if got and f.form in ("ratio", "percent") and any(c.start <= f.start <= c.end + 4 for c in covers):
+            got = ("fraction_of_position", f.value, "buy")  # "cover half of the gold short": half of the short
         if got:
             found.append((0, f.start, f.end, *got))
     for n in numbers:
