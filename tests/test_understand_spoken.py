@@ -74,3 +74,32 @@ def test_unknown_keys_keep_their_words_and_plain_text_passes_through() -> None:
     assert unfold("Task: list strategies\nScope: rule strategies") == "list strategies, Scope rule strategies"
     plain = "backtest gold 2010-2015\nwith 3bp commission"
     assert unfold(plain) == plain
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("buy like two thousand shares of SYN zero four two", "buy like 2000 shares of SYN042"),
+    ("trim my SYN one oh three position", "trim my SYN103 position"),
+    ("买两千股SYN零一二", "买2000股SYN012"),
+    ("show me SYN zero zero seven for twenty twenty four", "show me SYN007 for 2024"),
+    ("the crude backtest we ran on march third twenty twenty five", "the crude backtest we ran on march 3 2025"),
+])
+def test_names_and_days_said_in_words_are_written(said: str, read: str) -> None:
+    assert canonical(said) == read
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("train a PPO on oil no wait on gold", "train a PPO on gold"),
+    ("train PPO for twenty thousand steps no make it fifty thousand", "train PPO for 50000 steps"),
+    ("show me crude in july two thousand nine no sorry two thousand eight", "show me crude in july 2008"),
+    ("buy 2 lots no 3 lots of gold", "buy 3 lots of gold"),
+    ("回测RSI 周期十四 不对 周期二十一", "回测RSI 周期21"),
+    ("用两年的 不对 三年的数据训练PPO", "用三年的数据训练PPO"),
+    ("买入3手黄金，不对，是5手", "买入5手黄金"),
+])
+def test_a_value_corrected_in_passing_is_replaced_by_its_correction(said: str, read: str) -> None:
+    assert canonical(said) == read
+
+
+@pytest.mark.parametrize("text", ["buy 10 lots no more than 5% of equity", "卖出3手黄金，不是5手吗"])
+def test_words_that_only_look_like_a_correction_change_nothing(text: str) -> None:
+    assert canonical(text) == text

@@ -37,7 +37,12 @@ _YEAR_BEFORE = frozenset("from in since to through thru till until between and d
                          "sample test testing validate validation train training year years of on by "
                          "end early late mid q h january february march april may june july "
                          "august september october november december jan feb mar apr jun jul aug sep sept "
-                         "oct nov dec".split())
+                         "oct nov dec for over around circa".split())
+#: "march third twenty twenty five": the day said as an ordinal before the year.
+_YEAR_BEFORE = _YEAR_BEFORE | frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth thirtieth twenty-first twenty-second twenty-third "
+    "twenty-fourth twenty-fifth twenty-sixth twenty-seventh twenty-eighth twenty-ninth thirty-first".split())
 _RANGE_AFTER = frozenset("to through thru till until and onwards onward".split())
 #: A lone small number is a cardinal when a unit or a counted thing follows; else it may be a pronoun.
 _UNITS = frozenset("basis bp bps bip bips day days week weeks month months year years percent pct lot lots share "
@@ -403,9 +408,77 @@ def _durations(text: str) -> str:
 
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
-    "S and P" (dictated) as "S&P"."""
-    return _parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(_S_AND_P.sub(
-        "S&P", _typos(_notation(text)))))))))
+    "S and P" (dictated) as "S&P"; a value corrected in passing replaced by its correction."""
+    return _self_corrected(_parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(
+        _S_AND_P.sub("S&P", _typos(_notation(_spoken_names(text)))))))))))
+
+
+#: A correction said in passing, as dictation and chat carry it: "20000 steps no make it 50000", "july 2009 no
+#: sorry 2008", "on oil no wait on gold", "周期14 不对 周期21". Only the corrected value stays, so no later step
+#: has to guess which of two values was meant (and neither is reported as ignored).
+_FIX_WORDS = (r"(?:no\s+wait|no\s+sorry|sorry\s+no|no\s+actually|no\s+make\s+(?:it|that)|make\s+(?:it|that)|i\s+mean"
+              r"|sorry\s+i\s+mean|no\s+no|wait\s+no|oops|no)")
+_FIX_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)((?:\s*(?:%|k\b|bps?\b|[a-z]+\b)){0,2}?)\s*[,;]?\s*"
+                         rf"\b{_FIX_WORDS}\b\s*[,;]?\s*(?:it'?s\s+|to\s+)?(\d[\d,]*(?:\.\d+)?)(?![\d/-])", re.I)
+_FIX_NUMBER_ZH = re.compile(r"(?<![\d.一二两三四五六七八九十])(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)([^\d\s，,。；;]{0,3}?)\s*[，,]?\s*"
+                            r"(?:不对|说错了|哦不|呃不|应该是|改成)\s*[，,]?\s*(?:是|改成|应该是)?\s*"
+                            r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)(?![\d/-])")
+_FIX_PHRASE = re.compile(rf"\b(on|in|for|from|with|use|using)\s+(?:[\w&.-]+\s+){{1,3}}?{_FIX_WORDS}\s*[,;]?\s*\1\s+", re.I)
+_FIX_WORD_ZH = re.compile(r"([\u4e00-\u9fff]{1,3})\s*[^\s，,。；;]{1,8}?\s*[，,]?\s*(?:不对|说错了|哦不|呃不)\s*[，,]?\s*\1")
+
+
+def _self_corrected(text: str) -> str:
+    text = _FIX_PHRASE.sub(lambda m: m.group(1) + " ", text)
+    text = _FIX_WORD_ZH.sub(lambda m: m.group(1), text)
+    for pattern in (_FIX_NUMBER, _FIX_NUMBER_ZH):
+        out, at = [], 0
+        for m in pattern.finditer(text):
+            if m.start() < at:
+                continue
+            unit, end = m.group(2), m.end()
+            said = unit.strip().lower()
+            rest = text[end:]
+            gap = len(rest) - len(rest.lstrip())
+            # the correction repeats the unit ("3手黄金，不对，是5手", "2 lots no 3 lots"): said once, after the number
+            k = max((n for n in range(1, len(said) + 1) if rest[gap:gap + n].lower() == said[:n]), default=0)
+            if k:
+                end += gap + k
+            out += [text[at:m.start()], m.group(3), unit]
+            at = end
+        text = "".join(out) + text[at:]
+    return text
+
+
+_SPOKEN_DIGIT = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                 "six": "6", "seven": "7", "eight": "8", "nine": "9", "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2",
+                 "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_EN_DIGIT = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|\d)"
+#: A sample stock's name said digit by digit ("SYN zero four two", "SYN one oh three", "SYN零一二", "syn 0 4 2").
+_SPOKEN_NAME = re.compile(rf"(?<![A-Za-z0-9])(syn)\s*(?:({_EN_DIGIT})[\s-]+({_EN_DIGIT})[\s-]+({_EN_DIGIT})(?![A-Za-z0-9])"
+                          r"|([零〇一幺二两三四五六七八九])([零〇一幺二两三四五六七八九])([零〇一幺二两三四五六七八九]))", re.I)
+
+
+_ORDINAL_DAY = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth".split(), start=1)}
+_ORDINAL_DAY.update({f"twenty-{w}": 20 + i for w, i in list(_ORDINAL_DAY.items())[:9]})
+_ORDINAL_DAY.update({f"twenty {w}": 20 + i for w, i in list(_ORDINAL_DAY.items())[:9]})
+_ORDINAL_DAY.update({"thirtieth": 30, "thirty-first": 31, "thirty first": 31})
+_MONTH_ORDINAL = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul"
+    r"|aug|sep|sept|oct|nov|dec)\s+(?:the\s+)?(" + "|".join(sorted(map(re.escape, _ORDINAL_DAY), key=len, reverse=True))
+    + r")\b", re.I)
+
+
+def _spoken_names(text: str) -> str:
+    """Names and days said in words: "SYN zero four two" -> "SYN042", "march third" -> "march 3"."""
+    text = _MONTH_ORDINAL.sub(lambda m: f"{m.group(1)} {_ORDINAL_DAY[m.group(2).lower()]}", text)
+
+    def name(m: re.Match[str]) -> str:
+        digits = [g for g in m.groups()[1:] if g is not None]
+        return m.group(1).upper() + "".join(_SPOKEN_DIGIT.get(d.lower(), d) for d in digits)
+
+    return _SPOKEN_NAME.sub(name, text)
 
 
 #: "2017年上半年和下半年", "2015年一季度和三季度": the second part of the same year, said without it.
