@@ -1319,3 +1319,39 @@ def test_an_order_that_tries_to_switch_the_guardrails_off_is_asked_about(read: A
     spec = read(text)
     assert spec.question is not None and _intents(spec) == ["place_order"]
     assert ("limits" in spec.question) if spec.language == "en" else ("风控" in spec.question)
+
+
+def test_dictated_settings_are_read(read: Any) -> None:
+    step = read("um so backtest like a ten thirty moving average cross on the s and p from twenty ten to twenty fifteen").steps[0]
+    assert _params(read("um so backtest like a ten thirty moving average cross on the s and p"), 0) == {
+        "fast": 10, "slow": 30}
+    assert step.windows.data is not None and str(step.windows.data.value.start) == "2010-01-01"
+    assert _params(read("MACD on gold twelve twenty six nine from twenty nineteen to twenty twenty one"), 0) == {
+        "fast": 12, "slow": 26, "signal": 9}
+    assert _params(read("纳指 MACD 十二 二十六 九 二零一六年一月到二零一八年六月 回测"), 0) == {"fast": 12, "slow": 26, "signal": 9}
+    step = read("训练一个SAC 黄金 两万步 种子设成七").steps[0]
+    assert step.seed is not None and step.seed.value == 7
+    step = read("train a linear model on the sample universe with alpha one five eight").steps[0]
+    assert step.features is not None and step.features.value == "alpha158"
+    step = read("do a mean reversion backtest on the s and p with a twenty day window from january twenty sixteen to "
+                "december twenty eighteen starting cash one hundred thousand").steps[0]
+    assert step.cash is not None and step.cash.value == 100000  # not the year 2018
+    assert step.windows.data is not None and str(step.windows.data.value.end) == "2018-12-31"
+    step = read("optimize the RSI period on the nasdaq twenty ten through twenty sixteen").steps[0]
+    window = step.windows.data or step.windows.train
+    assert window is not None and str(window.value.start) == "2010-01-01"
+
+
+def test_spoken_chinese_looks_and_pnl_questions(read: Any) -> None:
+    assert _intents(read("给我看一下原油二零一四年下半年那波暴跌")) == ["show_price"]
+    assert _intents(read("嗯 我的黄金现在赚了多少")) == ["account_status"]
+    assert _intents(read("how much am I up on my gold?")) == ["account_status"]
+    step = read("算一下 `Std($close, 20)/Mean($close, 20)` 因子在合成股票池上的表现 五天远期").steps[0]
+    assert step.forward_days is not None and step.forward_days.value == 5
+
+
+def test_an_order_that_follows_the_agents_advice_is_kept_and_its_side_asked(read: Any) -> None:
+    for text in ("训练一个DDPG 原油 十万步 然后呢按它的建议下单 下单前先问我",
+                 "Pit SAC against TD3 on gold over 2015-2024, then follow whichever does better with 2 lots"):
+        spec = read(text)
+        assert _intents(spec)[-1] == "place_order" and spec.question is not None, text

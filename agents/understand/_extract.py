@@ -275,6 +275,9 @@ _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|�
 #: "双均线 5 20", "sma cross 10 50": a cross's two lengths after its name, parted by a space only.
 _SPACED_MA_PAIR = re.compile(r"(?:(?:双均线|均线交叉|均线)\s*|(?<![a-z])(?:sma|ema|ma)(?:\s*cross(?:over)?)?\s+)(\d{1,3})\s+(\d{1,3})"
                              r"(?![\d.]|\s*(?:%|％|bps?|年|月|日|天|days?|years?|k\b|steps?))")
+#: "a 10 30 moving average cross", "10 30 均线": the two lengths said before the name.
+_SPACED_PAIR_BEFORE = re.compile(r"(?<![\d.$])(\d{1,3})\s+(\d{1,3})\s*(?:-?\s*day\s+)?(?:(?:simple\s+|exponential\s+)?moving\s+averages?"
+                                 r"|sma|ema|ma|双均线|均线)(?![a-z])")
 #: "双均线5 30和10 60", "sma 10 30 vs 20 60": a second spaced pair said right after the first is a setting of its own.
 _SPACED_NEXT = re.compile(r"\s*(?:和|与|跟|对比|还是|、|,|，|vs\.?|versus|and|or)\s*(\d{1,3})\s+(\d{1,3})"
                           r"(?![\d.]|\s*(?:%|％|bps?|年|月|日|天|days?|years?|k\b|steps?))")
@@ -362,7 +365,7 @@ def _params(norm: str, context: str, found: Found) -> None:
                 if not any(u[0] <= match.start(1) < u[1] for u in found.used) and _pair_is_params(context, match):
                     _fast_slow(found, match)
                     break
-    for pattern in (_MA_PAIR, _ZH_MA_PAIR, _SPACED_MA_PAIR):
+    for pattern in (_MA_PAIR, _ZH_MA_PAIR, _SPACED_MA_PAIR, _SPACED_PAIR_BEFORE):
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
@@ -417,7 +420,7 @@ def _band_pair(context: str, found: Found) -> None:
         found.claim(match.start(1), match.end(2))
 
 
-_SPACED_TRIPLE = re.compile(r"macd\D{0,6}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])")
+_SPACED_TRIPLE = re.compile(r"macd[^\d.;,，。；]{0,20}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])")
 
 
 #: "MACD 12-26-9": fast-slow-signal joined by hyphens (only read beside "macd").
@@ -664,7 +667,7 @@ _CASH = re.compile(
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*(?:人民币|美元|rmb|cny|usd)?\s*\$?\s*"
     + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
-    r"\$?\s*" + r"((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
+    r"\$?\s*" + r"(?<![\d.,])(?!(?:19|20)\d\d\s+(?:starting|initial|cash|capital))((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
     r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
@@ -679,6 +682,7 @@ _FORWARD = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
+    r"(?<![\d一二两三四五六七八九十])(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?\s*(?:远期|前瞻)|"
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)|"
     r"(?<![a-z])(?:rank\s+)?ic(?:ir)?\s+(?:at|over|on|for|with)\s+(?:a\s+|the\s+)?(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\b|"
     r"(?<![\d.])(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s+(?:rank\s+)?ic(?:ir)?\b")

@@ -257,6 +257,10 @@ _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle",
                 "今天的交易周期", "今日交易周期")
 
 
+_MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
+                      r"(?:i|we)\s+(?:up|down)|(?:my|our)\s+(?:p&l|pnl|gains?|profit|loss)\s+(?:on|in|from))(?![a-z])")
+
+
 def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(text, lex.CUES["cycle"]):
         return "trading_cycle"
@@ -278,6 +282,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
     if lex.has_any(_SUGGESTED.sub(" ", text), lex.CUES["account"]) and not found.side and found.cash is None:
         # "下个月的持仓建议" asks for a suggestion; "看看持仓，给我下周的持仓建议" still asks for the positions
         return "account_status"
+    if _MY_GAIN.search(text) and not found.side:
+        return "account_status"  # "我的黄金现在赚了多少", "how much am I up on my gold": the position's P&L
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
     market = _MARKET_DID.search(text)
@@ -296,12 +302,16 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单|"
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
-                              r"(?![a-z])|^\W*(?:然后|再|就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果)\S{0,4}?下(?:个|一个|一)?单")
+                              r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果|哪个)\S{0,5}?"
+                              r"(?:下(?:个|一个|一)?单|操作|交易)"
+                              # "then follow whichever does better with 2 lots", "act on its advice"
+                              r"|^\W*(?:(?:and|then|so)\s+)*(?:follow|act\s+on|trade\s+on|go\s+with)\s+(?:whichever|the\s+winner"
+                              r"|the\s+better|the\s+best|its|the\s+agent'?s|the\s+model'?s|their|what\s+it\s+says)(?![a-z])")
 #: A verb that asks to see something, said at the start of a clause: with an instrument and nothing to run, its prices.
 _LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|could\s+you|after\s+that|afterwards|next|finally|plus)"
                       r"\W+)*(?:show|display|plot|"
                       r"pull\s+up|bring\s+up|let\s+me\s+see|give\s+me\s+a\s+look\s+at)(?![a-z])|"
-                      r"^\W*(?:先|再|然后|请|帮我)*(?:看看|看一下|看下|显示|调出)")
+                      r"^\W*(?:先|再|然后|请|帮我|给我|让我|嗯|那个)*(?:看看|看一下|看下|显示|调出)")
 
 
 #: "佣金按0.03%计提": how a cost is charged (accrued), a setting of the run, not accounting work.

@@ -748,7 +748,7 @@ _QTY_AFTER = (
     r"|estimators|bars|samples|rows|points|pts|bps|bp|dollars|usd|cny|rmb|hkd|yuan|units?|contracts?|lots?"
     r"|tickers|symbols|times|x(?![a-z])|%|元|块|股|只|手|次|个|点|万|亿|轮|步|条|支|倍|美元|港元|k(?![a-z])"
     r"|\.\d)")
-_NUM_NEIGHBOUR = r"^\s*(?:-|~|to|and|至|到)\s*(\d{3,})(?!\d)"
+_NUM_NEIGHBOUR = r"^\s*(?:-|~|to|and|through|thru|until|till|至|到)\s*(\d{3,})(?!\d)"
 
 
 def _plausible_year(text: str, atom: _Atom) -> bool:

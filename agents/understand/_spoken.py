@@ -409,8 +409,8 @@ def _durations(text: str) -> str:
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"; a value corrected in passing replaced by its correction."""
-    return _self_corrected(_parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(
-        _S_AND_P.sub("S&P", _typos(_notation(_spoken_names(text)))))))))))
+    return _spoken_settings(_self_corrected(_parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(
+        _S_AND_P.sub("S&P", _typos(_notation(_spoken_names(text))))))))))))
 
 
 #: A correction said in passing, as dictation and chat carry it: "20000 steps no make it 50000", "july 2009 no
@@ -425,6 +425,22 @@ _FIX_NUMBER_ZH = re.compile(r"(?<![\d.一二两三四五六七八九十])(\d+(?:
                             r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)(?![\d/-])")
 _FIX_PHRASE = re.compile(rf"\b(on|in|for|from|with|use|using)\s+(?:[\w&.-]+\s+){{1,3}}?{_FIX_WORDS}\s*[,;]?\s*\1\s+", re.I)
 _FIX_WORD_ZH = re.compile(r"([\u4e00-\u9fff]{1,3})\s*[^\s，,。；;]{1,8}?\s*[，,]?\s*(?:不对|说错了|哦不|呃不)\s*[，,]?\s*\1")
+
+
+_ALPHA_SPOKEN = re.compile(r"(?<![a-z])alpha\s*(?:1\s+5\s+8|1\s+58|15\s+8|one\s+fifty\s+eight)(?!\d)|(?<![a-z])alpha\s*"
+                           r"(?:3\s+6\s+0|3\s+60|three\s+sixty)(?!\d)", re.I)
+#: A lone Chinese numeral where a value is set ("种子设成七", "快线试五 十 20") or listed after a number ("12 26 九").
+_CN_SINGLE = re.compile(r"(?:(?<=设成|设为|改成|改为|换成)|(?<=设置为)|(?<=[试取用])|(?<=\d[\s，,、])|(?<=\d\s\s))([一二三四五六七八九十])"
+                        r"(?=\s|$|[，,。;；、]|\d)")
+_CN_ONE = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "十": "10"}
+
+
+def _spoken_settings(text: str) -> str:
+    text = _ALPHA_SPOKEN.sub(lambda m: "alpha158" if "1" in m.group(0) or "one" in m.group(0).lower() else "alpha360",
+                             text)
+    for _ in range(3):  # "快线试五 十 20": each numeral of the list after the one before it
+        text = _CN_SINGLE.sub(lambda m: _CN_ONE[m.group(1)], text)
+    return text
 
 
 def _self_corrected(text: str) -> str:
