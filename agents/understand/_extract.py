@@ -420,7 +420,9 @@ def _band_pair(context: str, found: Found) -> None:
         found.claim(match.start(1), match.end(2))
 
 
-_SPACED_TRIPLE = re.compile(r"macd[^\d.;,，。；]{0,20}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])")
+_SPACED_TRIPLE = re.compile(r"macd\D{0,6}?(?<![\d.])(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?![\d.%])"
+                            # "MACD on gold 12 26 9": the name, where it runs, then its three lengths
+                            r"|macd\s+(?:on|for)\s+(?:the\s+)?[a-z&]+(?:\s+[a-z&]+)?\s+(\d{1,2})\s+(\d{1,3})\s+(\d{1,2})(?![\d.%])")
 
 
 #: "MACD 12-26-9": fast-slow-signal joined by hyphens (only read beside "macd").
@@ -433,11 +435,14 @@ def _macd_triple(norm: str, context: str, found: Found) -> None:
     match = _TRIPLE.search(norm) or _HYPHEN_TRIPLE.search(norm)
     if match is None:  # "MACD 12 26 9": the name is claimed (blanked) in ``norm``; find it in the context
         spaced = _SPACED_TRIPLE.search(context)
-        if spaced is not None and norm[spaced.start(1):spaced.end(3)] == context[spaced.start(1):spaced.end(3)]:
-            a, b, c = (float(spaced.group(i)) for i in (1, 2, 3))
+        k = 1 if spaced is not None and spaced.group(1) else 4
+        if spaced is not None and norm[spaced.start(k):spaced.end(k + 2)] == context[spaced.start(k):spaced.end(k + 2)]:
+            a, b, c = (float(spaced.group(i)) for i in (k, k + 1, k + 2))
+            if k == 4 and not (a < b and c < b):
+                return  # three numbers after the instrument that are no MACD's fast < slow, signal < slow
             for name, value in (("fast", a), ("slow", b), ("signal", c)):
-                found.put(name, Value(value, spaced.start(1), spaced.end(3), spaced.group(0)))
-            found.claim(spaced.start(1), spaced.end(3))
+                found.put(name, Value(value, spaced.start(k), spaced.end(k + 2), spaced.group(0)))
+            found.claim(spaced.start(k), spaced.end(k + 2))
         return
     if match:
         a, b, c = (float(match.group(i)) for i in (1, 2, 3))
