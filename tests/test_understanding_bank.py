@@ -59,9 +59,10 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
     report = run_bank(split, understander)
     # dev_ac and dev_ad were registered after one round of fixes (first read 84.3 % and 81.4 %); their floors
     # hold what they read now until a round brings them to the others'. dev_ae..dev_ah (sixth session) are held
-    # at what they read after their round.
+    # at what they read after their round; so are dev_ai..dev_al (seventh session: first read 90.0, 85.7, 80.7, 80.0 %).
     floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {
-        "dev_ac": 0.93, "dev_ad": 0.87, "dev_ae": 0.97, "dev_af": 0.97, "dev_ag": 0.93, "dev_ah": 0.95}.get(split, 0.92)
+        "dev_ac": 0.93, "dev_ad": 0.87, "dev_ae": 0.97, "dev_af": 0.97, "dev_ag": 0.93, "dev_ah": 0.95,
+        "dev_ai": 0.98, "dev_aj": 0.97, "dev_ak": 0.95, "dev_al": 0.95}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 
