@@ -318,7 +318,8 @@ _LOOK_AT = re.compile(r"^\W*(?:(?:and|then|also|now|first|please|pls|can\s+you|c
 _CHARGED = re.compile(r"(?:佣金|手续费|费用|交易成本|成本|滑点|费率)[^，,。；;]{0,12}?计提")
 
 
-_VAGUE = ("better somehow", "somehow better", "make my portfolio better", "improve my portfolio", "fix my portfolio",
+_VAGUE = ("稳定一点的收益", "稳定的收益", "稳定收益", "稳健的收益", "稳健收益", "稳稳地赚", "steady returns", "stable returns",
+          "consistent returns", "better somehow", "somehow better", "make my portfolio better", "improve my portfolio", "fix my portfolio",
           "让我的组合更好", "帮我优化一下组合", "hedge the book", "hedge my book", "hedge our book", "hedge everything", "对冲一下", "make me money", "make money", "get rich", "earn money", "make some money", "beat the market", "赚钱", "赚点钱",
           "发财", "稳赚", "赚大钱", "赚一笔", "something useful", "anything useful", "something smart", "something clever",
           "something interesting", "do something with", "whatever you think", "whatever you want", "surprise me",

@@ -918,6 +918,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("none", r"(?<![a-z])(?:stress|t|adf|kpss|unit[- ]root|stationarity|hypothesis|significance|granger|a/b"
              r"|chi[- ]squared?|normality|ks|jarque[- ]bera|ljung[- ]box|diebold[- ]mariano|z)[- ]?tests?(?![a-z])"),
     ("test", r"检验(?:一下)?(?:最优|最佳|胜出|优化后|调好|选出)的?(?:参数|那组|组合)?"),
+    ("test", r"(?<=[年月\d])\s?(?:上|里|内)?\s?(?:做)?检验(?!\s*(?:一下)?(?:平稳|显著|正态|假设|因子))"),  # "2020到2025年检验"
     ("none", r"压力测试|检验"),
     ("data", r"(?<![a-z])back[- ]?test(?:s|ed|ing|er)?(?![a-z])|回测试?|回溯测试"),
     ("test", r"(?<![a-z])(?:out[- ]of[- ]sample|oos|hold(?:ing)?[- ]?outs?|held[- ]?out|hold(?:ing)?\s+back"
@@ -926,7 +927,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
              r"|test(?:s|ing|ed)?(?!\s+(?:it|them|these|those|this|that|each|both)\s+(?:with|using|by)(?![a-z]))"
              r"(?:\s+(?:set|period|window"
              rf"|sample|split|segment|range|part))?)(?![a-z]){_OBJECT}"),
-    ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|检验(?:集|期|段|样本|区间)|留出|留作|预留|盲测"),
+    ("test", r"样本外|(?<!回)测试(?:集|期|段|样本|数据|区间)?|检验(?:集|期|段|样本|区间)?|留出|留作|预留|盲测"),
     # "train PPO and SAC on 2010-2015 and compare them on 2016-2018": where the runs are set side by side
     ("test", r"(?<![a-z])compar(?:e|es|ed|ing)\s+(?:them|both|the\s+two|the\s+(?:agents|models|runs)|their\s+\w+)"
              r"\s+(?:on|over)(?![a-z])"),

@@ -109,7 +109,7 @@ _PROPOSED = re.compile(
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
-                   r"每日交易|交易周期|今天的交易|日度流程|"
+                   r"每日交易|交易周期|今天的交易|日度流程|调仓|再平衡|"
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
