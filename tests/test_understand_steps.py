@@ -1355,3 +1355,32 @@ def test_an_order_that_follows_the_agents_advice_is_kept_and_its_side_asked(read
                  "Pit SAC against TD3 on gold over 2015-2024, then follow whichever does better with 2 lots"):
         spec = read(text)
         assert _intents(spec)[-1] == "place_order" and spec.question is not None, text
+
+
+@pytest.mark.parametrize(("text", "intent", "side", "kind", "value"), [
+    ("沽出一半SYN033。", "place_order", "sell", "fraction_of_position", 0.5),
+    ("SYN088沽三分之一。", "place_order", "sell", "fraction_of_position", 1 / 3),
+    ("止蝕！SYN099全部沽晒佢。", "place_order", "sell", "fraction_of_position", 1.0),
+    ("揸5手標普。", "place_order", "buy", "lots", 5),
+    ("帮我buy 10万块的SYN060，先不要直接落单，给我approve先。", "place_order", "buy", "notional", 100000),
+])
+def test_hong_kong_desk_cantonese_orders(read: Any, text: str, intent: str, side: str, kind: str, value: float) -> None:
+    spec = read(text)
+    step = spec.steps[0]
+    assert spec.question is None and step.intent == intent and step.side is not None and step.side.value == side, text
+    assert step.quantity is not None and step.quantity.value.kind == kind, text
+    assert abs(step.quantity.value.value - value) < 1e-9, text
+
+
+def test_hong_kong_research_requests_in_cantonese(read: Any) -> None:
+    spec = read("琴日訓練嗰個黃金強化學習模型，佢建議點做？唔使重新訓練。")
+    assert _intents(spec) == ["recall"] and spec.steps[0].ref is not None and spec.steps[0].ref.value.when == "yesterday"
+    assert _params(read("回測原油喺金融海嘯期間（2008年7月到2009年3月）嘅均線交叉，參數10同50。"), 0) == {"fast": 10, "slow": 50}
+    step = read("用均值回歸策略回測SYN101，期間係2019年上半年，交易成本計0.2%。").steps[0]
+    assert step.costs.commission is not None and step.costs.commission.value == 0.002
+    spec = read("Alpha360特徵加LightGBM，喺合成股票池訓練，揀分數最高嘅10隻，每隻買1000股。")
+    assert _intents(spec) == ["train_model", "place_order"] and spec.question is None
+    assert spec.steps[1].top_k is not None and spec.steps[1].top_k.value == 10
+    assert read("幫我做今日嘅再平衡，落單之前問我先。").approval.value
+    assert _intents(read("有冇單等緊我審批？")) == ["account_status"]
+    assert _intents(read("聽日香港會唔會打風？要唔要返工？")) == ["out_of_scope"]

@@ -45,7 +45,7 @@ from agents.understand._extract import (
     forward_horizons,
     unused_numbers,
 )
-from agents.understand._hant import fold_traditional
+from agents.understand._hant import fold_traditional, mandarin
 from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
 from agents.understand._numbers import QuantityMention, Span, find_numbers, find_quantity, order_sides
 from agents.understand._periods import PeriodMention, find_periods
@@ -577,6 +577,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
+            continue
+        if out and out[-1][0] == "train_model" and len(expanded) == 1 and expanded[0][0] == "place_order" \
+                and not local.instruments and not local.unknown_symbols \
+                and (out[-1][1].top_k is not None or out[-1][1].top_pct is not None):
+            model = out[-1][1]  # "…揀分數最高嘅10隻，每隻買1000股": the order buys the picks the model's step chose
+            out.append(("place_order", replace(expanded[0][1], top_k=expanded[0][1].top_k or model.top_k,
+                                               top_pct=expanded[0][1].top_pct or model.top_pct,
+                                               universe=expanded[0][1].universe or model.universe)))
             continue
         if out and len(expanded) == 1 and out[-1][0] != "compare" and _DONE_BEFORE.search(norm[start:end]) \
                 and local.approval is None:  # "..., let me confirm first": the approval, not the order of steps
@@ -1850,8 +1858,15 @@ _CHAT_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])(?<!嗯)(?<!呃)(?<!额)(?<!那�
 
 
 def _spaces_between_words(text: str) -> str:
-    """``text`` with each space run between Chinese characters read as a comma (same length)."""
-    return _CHAT_SPACE.sub(lambda m: "，" + " " * (len(m.group(0)) - 1), text)
+    """``text`` with each space run between Chinese characters read as a comma (same length), and an English
+    word glued to Chinese set apart ("帮我buy 10万块的", "用PPO train一个gold的agent"): English words are read
+    at word boundaries, which two scripts written together do not have."""
+    return _GLUED_SCRIPTS.sub(" ", _CHAT_SPACE.sub(lambda m: "，" + " " * (len(m.group(0)) - 1), text))
+
+
+_GLUED_SCRIPTS = re.compile(r"(?<=[\u4e00-\u9fff])(?=(?i:buy|sell|short|approve)(?![a-z]))"
+                            r"|(?<=[\u4e00-\u9fff](?i:buy))(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff](?i:sell))(?=[\u4e00-\u9fff])"
+                            r"|(?<=(?i:approve))(?=[\u4e00-\u9fff])")
 
 
 def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: RouterLike | None = None) -> TaskSpec:
@@ -1859,7 +1874,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     if not texts or not texts[0].strip():
         raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
-    spoken = canonical(unfold(_without_quoted_objects(_spaces_between_words(fold_traditional(text)))))  # a ticket as a sentence; digits
+    spoken = canonical(unfold(_without_quoted_objects(_spaces_between_words(mandarin(fold_traditional(text))))))  # a ticket as a sentence; digits
     norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]

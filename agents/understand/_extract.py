@@ -699,7 +699,7 @@ _COUNT = re.compile(
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"
     r"|nine|ten|eleven|twelve)\b(?!\s*(?:days?|weeks?|months?|years?|stocks?|names?|picks?|shares?|lots?|%))|"
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"
-    r"(?:挖|找|给|来|要|构造|构建|推荐|出|整|弄|搞)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
+    r"(?:挖掘|发掘|挖|找|给|来|要|构造|构建|推荐|出|整|弄|搞)\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:左右|上下)?\s*(?:就行|就够|即可|就好|吧)|因子\s*(\d+|[一二两三四五六七八九十]+)\s*个|"
     r"[,，]\s*(\d+|[一二两三四五六七八九十]+)\s*个\s*(?=[,，。；]|$)|(?:mine|find|propose|build)\s+(\d+|two|three|four|five)\s+more|"
     r"(?:mine|find|propose|build|give me|generate|,)\s*(\d+|two|three|four|five|six)\s+of\s+them|"

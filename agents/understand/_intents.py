@@ -51,7 +51,8 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "骇进", "骇入", "黑入", "入侵", "篡改", "把我的余额改",
                  "周报", "日报", "月报", "写报告", "weekly report", "daily report", "status report", "my report",
                  "crypto wallet", "bitcoin wallet", "ethereum wallet", "wallet for", "seed phrase", "binance account",
-                 "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个")
+                 "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个",
+                 "台风", "typhoon", "上班", "放假")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",

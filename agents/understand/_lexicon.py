@@ -191,7 +191,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "ape into", "aping", "买入", "买进", "购买",
               "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
     "account": ("how much risk", "risk am i running", "risk are we running", "my risk", "our risk", "positions", "position", "postions", "positons", "possitions", "holdings", "account", "portfolio", "cash",
-                "where we stand", "where do we stand", "the book", "my book", "our book", "waiting for my approval", "waiting for me to approve", "waiting for me to sign off", "waiting for my ok",
+                "where we stand", "where do we stand", "the book", "my book", "our book", "waiting for my approval", "pending my approval", "awaiting my sign-off", "正在等我审批", "等我审批", "waiting for me to approve", "waiting for me to sign off", "waiting for my ok",
                 "need my approval", "needs my approval", "need my sign-off", "orders to approve", "orders waiting",
                 "waiting orders", "orders pending", "pending orders",
                 "waiting on my approval", "awaiting approval", "awaiting my approval", "pending approval", "等我审批的",

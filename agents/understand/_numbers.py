@@ -758,7 +758,7 @@ _FILLER_RE = _LazyRe(
     r"(?:\s|[:=~≈()（）：]|\b(?:of|is|are|at|to|be|set|assumed?|assuming|around|about|approx(?:imately)?|roughly"
     r"|rate|rates|ratio|per|side|each|way|one|round|trip|both|ways|sides|leg|the|a|an|in|with|for|trade|trades"
     r"|order|orders|transaction|transactions|applied|charged?|pay|use|using)\b|为|是|按照?|设(?:置|定)?(?:为|成)?"
-    r"|取|用|率|费率|的|约|大约|收取?|算|考虑|单边|双边|单向|双向|每边|来回|每笔|每次|都|统一|暂定|定为|假设"
+    r"|取|用|率|费率|的|约|大约|收取?|算|计|考虑|单边|双边|单向|双向|每边|来回|每笔|每次|都|统一|暂定|定为|假设"
     r"|假定|标准|交易|合计|一共|总共|加起来|共|改成|改为|改到|换成|调成|调到|调整为|调整到|降到|降为|提到|提高到|上调到|下调到|combined|total|together|changed?|-)*", _I)
 _JARGON_RE = _LazyRe(
     rf"(?<![0-9{_CN}.])(?<![0-9{_CN}][点點])([万千])([0-9]+(?:\.[0-9]+)?|[{_DIGITS}]{{1,2}}(?:[点點][{_DIGITS}]+)?)(?![0-9{_CN}点])")
