@@ -1384,3 +1384,23 @@ def test_hong_kong_research_requests_in_cantonese(read: Any) -> None:
     assert read("幫我做今日嘅再平衡，落單之前問我先。").approval.value
     assert _intents(read("有冇單等緊我審批？")) == ["account_status"]
     assert _intents(read("聽日香港會唔會打風？要唔要返工？")) == ["out_of_scope"]
+
+
+def test_desk_shorthand_is_read(read: Any) -> None:
+    window = read("px ndx 08q4").steps[0].windows.data
+    assert window is not None and str(window.value.start) == "2008-10-01" and str(window.value.end) == "2008-12-31"
+    spec = read("cycle today, hold orders till i ok them")
+    assert _intents(spec) == ["trading_cycle"] and spec.approval.value
+    assert read("buy 5 lots wti, confirm w/ me 1st").approval.value
+    assert _intents(read("acct?")) == ["account_status"]
+    assert _intents(read("rebal now then show acct")) == ["trading_cycle", "account_status"]
+    spec = read("dump SYN007, buy 1000 SYN008")
+    assert _intents(spec) == ["place_order", "place_order"] and spec.question is None
+    assert spec.steps[0].quantity is not None and spec.steps[0].quantity.value.value == 1.0
+    assert _intents(read("calc my cap gains tax on the gold trades")) == ["out_of_scope"]
+    windows = read("mlp a360 csi_syn train 16-21 valid 22 test 23-25").steps[0].windows
+    assert windows.train is not None and str(windows.train.value.start) == "2016-01-01"
+    assert windows.valid is not None and str(windows.valid.value.start) == "2022-01-01"
+    step = read("回测 纳指 rsi 周期7 2000-2002 万一").steps[0]  # "2002 万一" is a year and a cost, not 2002万
+    assert step.windows.data is not None and str(step.windows.data.value.end) == "2002-12-31"
+    assert step.costs.commission is not None and step.costs.commission.value == 0.0001

@@ -1043,7 +1043,10 @@ _MY_APPROVAL = re.compile(
     # "show me the proposed orders before anything executes", "下单前我要审一下"
     r"\b(?:before|b4)\s+(?:anything|it|they|any(?:thing)?\s+orders?|orders?|the\s+orders?)\s+(?:executes?|is\s+executed|"
     r"are\s+executed|gets?\s+(?:sent|placed|executed)|fills?|is\s+sent|are\s+sent)\b|"
-    r"(?:我|让我|给我|等我)\s*(?:要|得|先)?\s*(?:审|看|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)")
+    r"(?:我|让我|给我|等我)\s*(?:要|得|先)?\s*(?:审|看|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)|"
+    # desk shorthand: "hold orders till i ok them", "confirm w/ me 1st"
+    r"\bhold\s+(?:the\s+|all\s+)?orders?\s+(?:till|until|til)\s+(?:i|we)\s+(?:ok|okay|approve|sign|confirm|check)|"
+    r"\b(?:confirm|check|clear\s+it)\s+(?:w/|with)\s*(?:me|us)\s+(?:1st|first|before)")
 
 
 #: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.
@@ -1223,7 +1226,7 @@ CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|
                         r"|(?:close|sell|exit|liquidate|dump|unload)\s+(?:out\s+)?(?:of\s+)?(?:the\s+|my\s+|our\s+)?[\w&]+(?:\s+position)?"
                         r"\s+(?:completely|entirely|fully|in\s+full|altogether|outright))\b"
                         # "close gold.", "exit the nasdaq and buy ...": the verb and a bare name end the clause
-                        r"|\b(?:close|exit)\s+(?:out\s+)?(?:the\s+|my\s+|our\s+)?(?!(?:price|prices|px|data|above|below|at|to"
+                        r"|\b(?:close|exit|dump|unload|liquidate|flatten)\s+(?:out\s+)?(?:the\s+|my\s+|our\s+|all\s+(?:of\s+)?(?:my\s+|our\s+)?)?(?!(?:price|prices|px|data|above|below|at|to"
                         r"|higher|lower|up|down|it|is|was|of|on|in|for|from|the|a|an)\b)[a-z][\w&]*(?=\s*(?:$|[.;,!?，。；]"
                         r"|\band\b|\bthen\b|\bnow\b|\btoday\b|\bplease\b))|全清|清掉|清了|清空"
                         r"|全部\s*(?:close|平|卖|清)|平掉所有|全平|全部出掉|全卖")

@@ -52,7 +52,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "周报", "日报", "月报", "写报告", "weekly report", "daily report", "status report", "my report",
                  "crypto wallet", "bitcoin wallet", "ethereum wallet", "wallet for", "seed phrase", "binance account",
                  "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个",
-                 "台风", "typhoon", "上班", "放假")
+                 "台风", "typhoon", "上班", "放假", "cap gains", "gains tax", "tax on", "tax bill")
 
 
 #: A clause that only gives context ("for context we hold 40 names, but that is not relevant",

@@ -811,8 +811,10 @@ def _jargon(norm: str, terms: list[_Term]) -> tuple[list[tuple[int, int]], list[
     found: list[_Num] = []
     for m in _JARGON_RE.finditer(norm):
         value = _jargon_value(m.group(2))
-        stands_alone = value != 1 and _DELIMITED_RE.match(norm[max(0, m.start() - 1):m.start()] + "|"
-                                                          + norm[m.end():m.end() + 1]) is not None
+        # "万一" alone is also "in case" ("万一跌了"), so a bare 万一 must stand apart on both sides ("2000-2002 万一")
+        stands_alone = _DELIMITED_RE.match(norm[max(0, m.start() - 1):m.start()] + "|"
+                                           + norm[m.end():m.end() + 1]) is not None and (
+            value != 1 or m.group(1) == "千" or re.search(r"\d", norm[max(0, m.start() - 16):m.start()]) is not None)
         if not value or not (stands_alone or _next_to_cost_term(norm, m.start(), m.end(), terms)):
             blocks.append((m.start(), m.end()))
             continue

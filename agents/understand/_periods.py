@@ -746,7 +746,8 @@ _QTY_BEFORE = (
 _QTY_AFTER = (
     r"^\s*(?:(?:-|~|to|and|至|到)\s*\d+\s*)?(?:shares?|steps?|stocks?|names|episodes?|iterations?|epochs?|trees"
     r"|estimators|bars|samples|rows|points|pts|bps|bp|dollars|usd|cny|rmb|hkd|yuan|units?|contracts?|lots?"
-    r"|tickers|symbols|times|x(?![a-z])|%|元|块|股|只|手|次|个|点|万|亿|轮|步|条|支|倍|美元|港元|k(?![a-z])"
+    r"|tickers|symbols|times|x(?![a-z])|%|元|块|股|只|手|次|个|点|万(?![一二两三四五六七八九十\d.])"
+    r"|亿|轮|步|条|支|倍|美元|港元|k(?![a-z])"
     r"|\.\d)")
 _NUM_NEIGHBOUR = r"^\s*(?:-|~|to|and|through|thru|until|till|至|到)\s*(\d{3,})(?!\d)"
 

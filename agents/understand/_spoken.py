@@ -273,7 +273,7 @@ def _chinese(text: str) -> str:
     return _CN_RUN.sub(rewrite, text)
 
 
-_SPACED_BIG = re.compile(r"(?<=\d)\s+(?=[万亿](?![a-z]))")
+_SPACED_BIG = re.compile(r"(?<=\d)\s+(?=[万亿](?![a-z0-9.一二两三四五六七八九十]))")  # "10 万元", not "2002 万一" (a cost)
 _S_AND_P = re.compile(r"\b[Ss]\s*(?:and|n|&)\s*[Pp]\b")
 #: Two-digit years as chat writes them: "08年", "00年到18年", "15到22年", "q4 08", "train 16-21".
 _ZH_YY_RANGE = re.compile(r"(?<![\d.])(\d{2})\s*(到|至|-|—|~|－)\s*(\d{2})\s*年")
@@ -286,8 +286,13 @@ _ZH_YY_SPOKEN = re.compile(r"(?<![零〇一二两三四五六七八九十百千�
 _ZH_DIGIT = {"零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
              "八": "8", "九": "9"}
 _EN_QYY = re.compile(r"\b([qQhH][1-4])\s*'?(\d{2})\b(?!\s*(?:%|bp|d\b|days?))")
+#: "08q4", "19h1": the two-digit year first, as desk shorthand writes it.
+_EN_YYQ = re.compile(r"(?<![\w.])'?(\d{2})\s?([qQhH][1-4])\b")
 _EN_ROLE_YY = re.compile(r"\b((?i:train(?:ing)?|valid(?:ation|ate)?|val|test(?:ing)?|oos|in-sample|out-of-sample|since)"
-                         r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b))")
+                         r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b"
+                         r"|\s(?i:valid|val|test|oos|train)\b))")
+#: "训练16-22", "样本外 16-18": a role word, then two-digit years.
+_ZH_ROLE_YY = re.compile(r"(训练|验证|测试|样本外|样本内|回测)\s*(\d{2})\s*(?:-|~|到|至)\s*(\d{2})(?![\d年%.])")
 
 
 def _year(yy: str) -> str:
@@ -316,6 +321,9 @@ def _two_digit_years(text: str) -> str:
     text = _ZH_YY_RANGE.sub(lambda m: f"{_year(m.group(1))}{m.group(2)}{_year(m.group(3))}年", text)
     text = _ZH_YY.sub(lambda m: f"{_year(m.group(1))}年", text)
     text = _EN_QYY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
+    text = _EN_YYQ.sub(lambda m: f"{m.group(2).upper()} {_year(m.group(1))}", text)
+    text = _ZH_ROLE_YY.sub(lambda m: f"{m.group(1)}{_year(m.group(2))}-{_year(m.group(3))}"
+                           if int(_year(m.group(2))) <= int(_year(m.group(3))) else m.group(0), text)
     return _EN_ROLE_YY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}"
                            + (f"-{_year(m.group(3))}" if m.group(3) else ""), text)
 
