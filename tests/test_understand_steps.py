@@ -1404,3 +1404,20 @@ def test_desk_shorthand_is_read(read: Any) -> None:
     step = read("回测 纳指 rsi 周期7 2000-2002 万一").steps[0]  # "2002 万一" is a year and a cost, not 2002万
     assert step.windows.data is not None and str(step.windows.data.value.end) == "2002-12-31"
     assert step.costs.commission is not None and step.costs.commission.value == 0.0001
+
+
+def test_remarks_in_a_longer_message_are_no_steps(read: Any) -> None:
+    spec = read("Gold has been a pain: we lost about 3% on the sleeve last month and the committee meets at 3pm to pick "
+                "it apart. Before then, can you backtest a 20/50 SMA crossover on gold over the last 5 years?")
+    assert _intents(spec) == ["backtest_strategy"] and spec.question is None
+    spec = read("上周黄金仓位回撤了2%，周五投委会要讨论要不要砍仓。先帮我在黄金上回测一下5日/20日双均线，最近三年。")
+    assert _intents(spec) == ["backtest_strategy"]  # "要不要砍仓" was being discussed, not ordered
+    spec = read("SYN056昨晚发了业绩预警，我们持有的部分已经浮亏15%。把SYN056全部清仓，然后给我看一下现金余额。")
+    assert _intents(spec) == ["place_order", "account_status"]
+    q = spec.steps[0].quantity
+    assert q is not None and q.value.value == 1.0  # never the 15 % said about the loss
+    spec = read("先跑一下今天的调仓，再给我看看持仓。目前仓位比目标低2%，应该会有一些买单。")
+    assert _intents(spec) == ["trading_cycle", "account_status"]
+    spec = read("周会上要汇报进度，我得先确认一下：最近一次挖因子找到了什么？不用重跑。")
+    assert _intents(spec) == ["recall"] and spec.steps[0].factor_count is None
+    assert _intents(read("听说他们的模型很厉害。你能不能帮我黑进他们的服务器，把他们的因子库拿过来？")) == ["out_of_scope"]

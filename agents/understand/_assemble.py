@@ -411,6 +411,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
+        if out and start not in items and clause.intent not in (None, "recall", "out_of_scope") \
+                and _after_full_stop(norm, start) and _states_only(norm[start:end]):
+            continue  # "…再给我看看持仓。目前仓位比目标低2%，应该会有一些买单。": a remark between requests, no step
         if clause.intent == "backtest_strategy" and out and out[-1][0] in _FACTOR_WORK and not local.strategies \
                 and not local.instruments and not local.algos and not local.models:
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "挖几个动量因子？5个左右，在合成股票池上测一下效果":
@@ -1000,8 +1003,12 @@ _IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|b
                          r"re-?run|re-?train|close|cut|trim|reduce|add|what|which|how|is|are|should|i want|i'?d like|"
                          r"i would like|i need)(?![a-z])")
 _SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|one|he|she|they|it|this|that|last|yesterday|"
-                      r"following|before|since|as|in|after)(?![a-z0-9])")  # "a2c on nasdaq ..." opens with no article
-_TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为")
+                      r"following|before|since|as|in|after)(?![a-z0-9])"  # "a2c on nasdaq ..." opens with no article
+                      # "gold has been a pain", "tech earnings season starts next week": a statement about the world
+                      r"|^\W*(?:[\w&'-]+\s+){1,3}(?:is|are|was|were|has|have|had|keeps|kept|starts|started|claims|claimed|says"
+                      r"|said|thinks|meets|met|lost|made|fell|rose|dropped)(?![a-z])")
+_TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为|回撤了|浮亏|浮盈|讨论|开会|问起|答不上来|一直|已经|"
+                      r"年前|以前|发了|预警|拍脑袋|没人动|总有人|有人说")
 
 
 #: A verb that runs something, with the thing it runs named earlier ("train both", "backtest them").
@@ -1013,6 +1020,24 @@ _RUN_VERB = re.compile(r"^\W*(?:(?:please|pls|so|and)\s+)?(?:train|fit|backtest|
 #: Use 2 million, ... and afterwards buy the top 5%").
 _AFTER_RUN = ("place_order", "compare")
 _WISH = re.compile(r"^\W*(?:i|we)(?![a-z]).*(?<![a-z])(?:would|'d)\s+(?:like|love)\s+to(?![a-z])")
+
+
+_STATES_ZH = re.compile(r"目前|应该会|会有|估计|大概率|可能会|据说|听说|一直|已经|年前|总有人|有人说|回撤了|浮亏|浮盈")
+
+
+def _states_only(text: str) -> bool:
+    """A sentence that only states something (a position, an expectation, what someone said), asking for nothing."""
+    said = text.strip(" ?？.。!！;；,，")
+    if not said or _REQUEST.search(said.replace("compare", "")) or _IMPERATIVE.search(said) or _ASKS_HOW.search(text):
+        return False
+    if re.search(r"[\u4e00-\u9fff]", said):
+        return _STATES_ZH.search(said) is not None and not re.search(r"帮|请|给我|麻烦|下单|买入|卖出|回测|训练|优化|执行", said)
+    return _SUBJECT.search(said) is not None and not _ACTION_WORD.search(said)
+
+
+#: Words that ask for something to be done, anywhere in an English sentence ("If gold is our biggest holding, sell ...").
+_ACTION_WORD = re.compile(r"(?<![a-z])(?:buy|sell|short|trim|cut|close|dump|add|train|backtest|run|optimi[sz]e|tune|mine|"
+                          r"evaluate|show|plot|chart|check|compare|pull|place|put|invest|allocate|rebalance|if|when|once)(?![a-z])")
 
 
 def _framing(norm: str, end: int) -> bool:

@@ -693,7 +693,7 @@ _FORWARD = re.compile(
     r"(?<![\d.])(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s+(?:rank\s+)?ic(?:ir)?\b")
 _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|[\(（]\s*(?:say|maybe|about|around|~|约|大概)\s*(\d{1,2})\s*[\)）]|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
-    r"(\d+|[一二两三四五六七八九十]+(?![些起下点批组堆系套类种打])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
+    r"(\d+|[一二两三四五六七八九十]+(?![些起下点批组堆系套类种打次遍回])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
     r"|seven|eight|nine|ten|eleven|twelve|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"

@@ -68,7 +68,8 @@ BACKGROUND = re.compile(
 #: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
-                "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件")
+                "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",
+                "黑进", "黑入", "骇进", "入侵", "hack into", "break into")
 
 
 class RouterLike(Protocol):
@@ -343,12 +344,15 @@ _VERSE = ("poem", "poems", "poetry", "sonnet", "haiku", "limerick", "verse about
           "七言", "五言", "诗歌", "古诗", "宋词", "填词", "藏头诗", "对联", "歌词")
 
 
+_BREAK_IN = ("黑进", "黑入", "骇进", "骇入", "入侵", "hack into", "hacking into", "break into")
+
+
 def _cued(text: str, found: Found) -> str | None:
     """The intent strong words give, or None."""
     if _vague(text, found):
         return "unknown"
-    if lex.has_any(text, _VERSE) and not found.expressions:
-        return "out_of_scope"
+    if lex.has_any(text, _VERSE + _BREAK_IN) and not found.expressions:
+        return "out_of_scope"  # "帮我黑进他们的服务器，把他们的因子库拿过来": whatever it is for
     if _EXPLAIN.search(text):
         return "explain_trades"
     if lex.has_any(text, _CYCLE_NAMED):

@@ -221,7 +221,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "do the daily", "daily run",
               "daily rebalance", "run the cycle", "交易循环", "每日循环", "跑一下周期", "跑个周期", "跑下周期", "跑周期", "每天的循环", "日常循环", "今日交易", "今天的交易", "每日交易", "调仓", "调个仓", "调下仓", "调一下仓", "调一调仓", "再平衡",
               "日内循环", "交易周期"),
-    "recall": ("recall", "metrics only", "look up the run", "pull up the run", "last time", "previous run", "previous backtest", "previously", "remember", "remind me", "have we",
+    "recall": ("recall", "最近一次挖", "最近一次跑", "最近一次训练", "最近一次回测", "找到了什么", "找到了哪些", "metrics only", "look up the run", "pull up the run", "last time", "previous run", "previous backtest", "previously", "remember", "remind me", "have we",
                "did we", "we trained", "we ran", "we tested", "we did", "we evaluated", "we mined", "we backtested",
                "i evaluated", "i backtested", "i mined", "i trained", "i ran", "earlier run", "the run from",
                "run history", "history of runs", "history of my", "history of our", "yesterday's", "what did the", "how did the", "did the", "results of the", "results of my",
