@@ -1421,3 +1421,12 @@ def test_remarks_in_a_longer_message_are_no_steps(read: Any) -> None:
     spec = read("周会上要汇报进度，我得先确认一下：最近一次挖因子找到了什么？不用重跑。")
     assert _intents(spec) == ["recall"] and spec.steps[0].factor_count is None
     assert _intents(read("听说他们的模型很厉害。你能不能帮我黑进他们的服务器，把他们的因子库拿过来？")) == ["out_of_scope"]
+
+
+def test_runs_named_once_are_run_once(read: Any) -> None:
+    spec = read("Two of our nine analysts keep pitching SYN003 and SYN088 as 'MACD names'. Let's test it: backtest a "
+                "MACD strategy on SYN003 and on SYN088 over 2020-2024 and compare the results.")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+    spec = read("I need a like-for-like comparison on the S&P 500 from 2010 to 2018: a moving-average crossover versus "
+                "Bollinger bands, both with 1 bp commission. Backtest both and compare.")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]

@@ -411,6 +411,11 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
+        if out and clause.intent in _RUNS and _RUN_VERB.search(norm[start:end]) and not _concrete(local) \
+                and sum(1 for i, _ in out if i == clause.intent) >= 2:
+            if lex.has_any(norm[start:end], lex.CUES["compare"]) and out[-1][0] != "compare":
+                out.append(("compare", Found()))  # "... a crossover versus Bollinger bands. Backtest both and compare."
+            continue  # the runs "both" names are the ones already read
         if out and start not in items and clause.intent not in (None, "recall", "out_of_scope") \
                 and _after_full_stop(norm, start) and _states_only(norm[start:end]):
             continue  # "…再给我看看持仓。目前仓位比目标低2%，应该会有一些买单。": a remark between requests, no step
@@ -1005,8 +1010,8 @@ _IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|b
 _SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|one|he|she|they|it|this|that|last|yesterday|"
                       r"following|before|since|as|in|after)(?![a-z0-9])"  # "a2c on nasdaq ..." opens with no article
                       # "gold has been a pain", "tech earnings season starts next week": a statement about the world
-                      r"|^\W*(?:[\w&'-]+\s+){1,3}(?:is|are|was|were|has|have|had|keeps|kept|starts|started|claims|claimed|says"
-                      r"|said|thinks|meets|met|lost|made|fell|rose|dropped)(?![a-z])")
+                      r"|^\W*(?:[\w&'-]+\s+){1,5}(?:is|are|was|were|has|have|had|keeps|kept|starts|started|claims|claimed|says"
+                      r"|said|thinks|meets|met|lost|made|fell|rose|dropped|keep|think|believe|claim|say)(?![a-z])")
 _TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为|回撤了|浮亏|浮盈|讨论|开会|问起|答不上来|一直|已经|"
                       r"年前|以前|发了|预警|拍脑袋|没人动|总有人|有人说")
 
