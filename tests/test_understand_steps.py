@@ -1430,3 +1430,15 @@ def test_runs_named_once_are_run_once(read: Any) -> None:
     spec = read("I need a like-for-like comparison on the S&P 500 from 2010 to 2018: a moving-average crossover versus "
                 "Bollinger bands, both with 1 bp commission. Backtest both and compare.")
     assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+
+
+def test_a_what_if_beside_a_real_order_keeps_both_apart(read: Any) -> None:
+    spec = read("要是当初在2015年投了20万买纳指，持有到2018年底，扣掉万五的佣金，现在会是多少？顺便把我持仓的三分之一黄金卖掉，下单前先问我")
+    assert _intents(spec) == ["backtest_strategy", "place_order"] and spec.approval.value
+    what_if, order = spec.steps
+    assert what_if.strategy is not None and what_if.strategy.value == "buy_and_hold"
+    assert what_if.cash is not None and what_if.cash.value == 200000
+    assert what_if.windows.data is not None and str(what_if.windows.data.value.start) == "2015-01-01"
+    assert str(what_if.windows.data.value.end) == "2018-12-31"
+    assert order.side is not None and order.side.value == "sell"
+    assert order.quantity is not None and order.quantity.value.kind == "fraction_of_position"

@@ -1113,27 +1113,42 @@ _UNTIL_NOW = re.compile(r"现在|至今|到今天|如今|(?<![a-z])(?:now|today|
 
 def _hypothetical(norm: str, found: Found, today: date) -> None:
     """What a past investment would have done: its money is the starting cash, its buy a buy and hold,
-    "since then" runs to the data's end; the order words in it ("had bought") place nothing."""
-    if not HYPOTHETICAL.search(norm) or not (found.quantity is not None or found.side is not None):
+    "since then" runs to the data's end; the order words in it ("had bought") place nothing. Only the
+    sentence that says it is read so: an order in another sentence stays an order."""
+    from dataclasses import replace as _replace
+
+    said = HYPOTHETICAL.search(norm)
+    if said is None:
         return
-    if found.quantity is not None and found.quantity.kind == "notional":
-        span = found.quantity.span
-        found.cash = Value(float(found.quantity.value), span.start, span.end, span.text)
+    head = max(norm.rfind(c, 0, said.start()) for c in ".。!！?？;；\n") + 1
+    tail = min((i for i in (norm.find(c, said.end()) for c in ".。!！?？;；\n") if i >= 0), default=len(norm))
+
+    def inside(start: int) -> bool:
+        return head <= start < tail
+
+    quantity, side = found.quantity, found.side
+    if quantity is not None and inside(quantity.span.start) and quantity.kind == "notional":
+        found.cash = Value(float(quantity.value), quantity.span.start, quantity.span.end, quantity.span.text)
     elif found.cash is None:
-        put = _PUT_IN.search(blank(norm, found.used))
+        put = _PUT_IN.search(blank(norm, found.used), head, tail)
         if put is not None:
             scale = {"万": 1e4, "千": 1e3, "k": 1e3, "m": 1e6, "million": 1e6}.get(put.group(2) or "", 1.0)
             found.cash = Value(float(put.group(1).replace(",", "")) * scale, put.start(1), put.end(), put.group(0))
-    if found.quantity is not None and found.quantity.kind not in ("notional", "units", "lots"):
-        return
-    side = found.side
-    found.quantity, found.side = None, None
-    if not found.strategies and side is not None and side.value == "buy":
-        found.strategies = [Value("buy_and_hold", side.start, side.end, side.said)]
-    if len(found.periods) == 1 and _UNTIL_NOW.search(norm) and found.periods[0].end < today:
-        from dataclasses import replace as _replace
-
-        found.periods = [_replace(found.periods[0], end=today, open_end=True)]  # "当初在2010年投了…现在值多少": since then
+    if quantity is not None and inside(quantity.span.start) and quantity.kind in ("notional", "units", "lots"):
+        found.quantity = None
+    if side is not None and inside(side.start):
+        found.side = None
+    bought = side if side is not None and inside(side.start) else side_word(norm[head:tail])
+    if bought is not None and bought.value == "buy" and not any(inside(v.start) for v in found.strategies):
+        at = bought.start if inside(bought.start) else head + bought.start
+        found.strategies = [*found.strategies, Value("buy_and_hold", at, at + len(bought.said), bought.said)]
+    mine = [p for p in found.periods if inside(p.span.start)]
+    if len(mine) == 2 and mine[1].open_start and mine[0].start <= mine[1].end:
+        # "当初在2015年投了…，持有到2018年底": from the first to the end of the second
+        joined = _replace(mine[0], end=mine[1].end)
+        found.periods = [joined if p is mine[0] else p for p in found.periods if p is not mine[1]]
+    elif len(mine) == 1 and _UNTIL_NOW.search(norm, head, tail) and mine[0].end < today:
+        found.periods = [_replace(p, end=today, open_end=True) if p is mine[0] else p for p in found.periods]
 
 
 def _trading(norm: str, found: Found) -> None:

@@ -453,7 +453,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
                                                    or found.strategies or found.expressions):
         return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
-    gated = _consequent(text)
+    gated = _consequent(text) if not HYPOTHETICAL.search(text) else None  # "要是当初投了20万…": no gate, a what-if
     if gated is not None and _trading_intent(gated, found) == "place_order":
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
         # gate a person checks before the order; the step is the order its consequent states
