@@ -29,3 +29,15 @@ def test_a_cost_stated_for_work_that_trades_nothing_is_named_unused(text: str, e
                                   "evaluate Ref($close,5)/$close-1 on csi_syn, then backtest macd on gold 2019, 3bp"])
 def test_a_cost_some_step_uses_is_not_called_unused(text: str) -> None:
     assert "commission" not in _closing(text)
+
+
+def test_a_single_length_of_a_channel_breakout_is_its_entry_channel() -> None:
+    """"a 20-day Donchian breakout": the 20 is the channel broken to enter, never dropped as unknown."""
+    from types import SimpleNamespace
+
+    from agents.planner._rules import _map_params
+
+    spec = understand(["backtest a 20-day Donchian breakout on WTI over 2010-2016"], sample_catalog())
+    ctx = SimpleNamespace(step=spec.steps[0], said=Said())
+    donchian = {"name": "donchian_breakout", "params": {"entry": {"type": "integer"}, "exit": {"type": "integer"}}}
+    assert _map_params(ctx, donchian) == {"entry": 20}  # type: ignore[arg-type]

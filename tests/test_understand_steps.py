@@ -1442,3 +1442,9 @@ def test_a_what_if_beside_a_real_order_keeps_both_apart(read: Any) -> None:
     assert str(what_if.windows.data.value.end) == "2018-12-31"
     assert order.side is not None and order.side.value == "sell"
     assert order.quantity is not None and order.quantity.value.kind == "fraction_of_position"
+
+
+def test_which_one_to_run_after_a_comparison_is_its_verdict_not_an_rl_run(read: Any) -> None:
+    spec = read("Compare a 15/45 EMA cross and a 20-day Donchian breakout on WTI over 2010-2016 with 4 bps "
+                "commission, then tell me which one you'd run")
+    assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]

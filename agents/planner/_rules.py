@@ -50,6 +50,8 @@ def _map_params(ctx: PlanContext, spec: dict[str, Any] | None) -> dict[str, floa
         match = next((n for n in names if n == generic or n.startswith(generic) or generic in n), None)
         if match is None and generic == "period":
             match = next((n for n in names if any(w in n for w in ("period", "window", "length", "lookback"))), None)
+        if match is None and generic == "period" and "entry" in names:
+            match = "entry"  # "a 20-day Donchian breakout": the channel that must be broken to enter
         if match is not None:
             kind = (spec["params"][match] or {}).get("type", "integer")
             out[match] = int(value) if kind in ("int", "integer") else value

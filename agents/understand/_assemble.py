@@ -411,6 +411,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if out and out[-1][0] == "out_of_scope" and clause.intent not in (None, "out_of_scope") and not _concrete(local) \
                 and clause.by != "cues":
             continue  # "股票账户怎么开户？手机上能开吗": the same out-of-scope question, asked on
+        if out and out[-1][0] == "compare" and clause.by == "router" and not _concrete(local) and not local.periods \
+                and _WHICH_ONE.search(norm[start:end]):
+            continue  # "…, then tell me which one you'd run": the comparison's verdict, not a new run
         if out and clause.intent in _RUNS and _RUN_VERB.search(norm[start:end]) and not _concrete(local) \
                 and sum(1 for i, _ in out if i == clause.intent) >= 2:
             if lex.has_any(norm[start:end], lex.CUES["compare"]) and out[-1][0] != "compare":
@@ -1028,6 +1031,10 @@ _WISH = re.compile(r"^\W*(?:i|we)(?![a-z]).*(?<![a-z])(?:would|'d)\s+(?:like|lov
 
 
 _STATES_ZH = re.compile(r"目前|应该会|会有|估计|大概率|可能会|据说|听说|一直|已经|年前|总有人|有人说|回撤了|浮亏|浮盈")
+
+
+_WHICH_ONE = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+two|those|these|the\s+\w+))?(?![a-z])"
+                        r"|哪个|哪一个|哪种|哪一种")
 
 
 def _states_only(text: str) -> bool:
