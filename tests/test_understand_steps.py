@@ -1448,3 +1448,10 @@ def test_which_one_to_run_after_a_comparison_is_its_verdict_not_an_rl_run(read: 
     spec = read("Compare a 15/45 EMA cross and a 20-day Donchian breakout on WTI over 2010-2016 with 4 bps "
                 "commission, then tell me which one you'd run")
     assert _intents(spec) == ["backtest_strategy", "backtest_strategy", "compare"]
+
+
+def test_a_share_of_a_position_beside_a_cash_question_stays_a_share_of_the_position(read: Any) -> None:
+    spec = read("trim my S&P by 40% and tell me what cash I have left")
+    assert _intents(spec) == ["place_order", "account_status"]
+    q = spec.steps[0].quantity
+    assert q is not None and q.value.kind == "fraction_of_position" and q.value.value == 0.4  # never 40 % of equity

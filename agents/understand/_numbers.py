@@ -1136,7 +1136,10 @@ _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
 _SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)"
                          r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b"
                          r"|\band\s+(?=(?:put|park|buy|sell|add|allocate|invest|trim|reduce|cut|close|short|dump|use|take"
-                         r"|spend|move|rotate|switch|roll|reinvest|redeploy|plough|plow)\b)", _I)
+                         r"|spend|move|rotate|switch|roll|reinvest|redeploy|plough|plow)\b)"
+                         # "trim my S&P by 40% and tell me what cash I have left": the cash is another request's
+                         r"|\band\s+(?=(?:then\s+)?(?:tell|show|let|give|check|send|report|pull|list|what|how|email|ping)\b)"
+                         r"|(?:并且?|同时)?(?=(?:告诉我|给我看|看一?下|查一?下))", _I)
 _CONDITION_RE = _LazyRe(
     r"\b(?:if|when|whenever|unless|once|after|before|until)\b"
     r"|如果|若|当|一旦|假如|要是|除非|直到|之后|以后", _I)

@@ -103,6 +103,9 @@ _PROPOSED = re.compile(
     r"(?:买|加仓|投|转到|换成|配置))"
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what'?s|whats|what|which|where|how\s+(?:much|many))\s)"
+    # "trim my S&P by 40% and tell me what cash I have left" (not "... and tell me what position it would suggest")
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:tell\s+me|let\s+me\s+know|show\s+me)\s+(?:what|how\s+much)\s"
+    r"(?![^,;.?]*(?<![a-z])(?:suggest|recommend|advi[cs]e|should|would|it\s+says|it\s+thinks)(?![a-z])))"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
@@ -113,7 +116,8 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
-                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
+                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash"
+                   r"|cash\s+(?:i|we)\s+(?:have|hold)|cash\s+(?:is\s+)?left)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
                    r"找|生成|设计|构造|构建")  # the verbs of a request for factors: "propose five reversal factors"
