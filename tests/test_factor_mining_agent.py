@@ -135,3 +135,22 @@ def test_mined_factors_are_filed_in_the_library_refused_as_duplicates_next_time_
     assert any(r.expression in asked.answer for r in stored)
     assert "因子（已采纳）" in asked.answer or "因子（未采纳）" in asked.answer
     assert "Factor" not in asked.answer and "accepted" not in asked.answer  # no English record prose in Chinese
+
+
+def test_a_count_asked_for_is_answered_beside_what_the_rules_kept() -> None:
+    """"挖3个因子": the rules decide what is kept; the answer says how that compares with the count asked for."""
+    from types import SimpleNamespace
+
+    from agents.planner._mining import _count_lines
+    from agents.understand import understand
+    from evals.understanding import sample_catalog
+
+    spec = understand(["mine 3 volume factors on csi_syn"], sample_catalog())
+    ctx = SimpleNamespace(step=spec.steps[0], language="en")
+    two = {"accepted": [{"expr": "A", "confirm_rank_icir": 0.2}, {"expr": "B", "confirm_rank_icir": 0.5}]}
+    assert "You asked for 3 factors: 2 passed every rule" in _count_lines(ctx, two)[0]  # type: ignore[arg-type]
+    four = {"accepted": [{"expr": x, "confirm_rank_icir": icir} for x, icir in zip("ABCD", (0.1, -0.6, 0.3, 0.4), strict=True)]}
+    line = _count_lines(ctx, four)[0]  # type: ignore[arg-type]
+    assert "`B`, `D`, `C`" in line and "the other 1 also passed" in line
+    spec = understand(["mine volume factors on csi_syn"], sample_catalog())
+    assert _count_lines(SimpleNamespace(step=spec.steps[0], language="en"), two) == []  # type: ignore[arg-type]

@@ -49,6 +49,9 @@ def _args(ctx: PlanContext) -> dict[str, Any] | Answer:
     else:
         ctx.said.stated(f"universe {universe}", f"股票池 {universe}")
     args: dict[str, Any] = {"universe": str(universe)}
+    if ctx.step.factor_count is not None:
+        count = int(v(ctx.step.factor_count))
+        ctx.said.stated(f"{count} factors", f"{count} 个因子")
     theme = v(ctx.step.theme)
     if theme is None:
         ctx.said.add("every theme (momentum, reversal, volatility, volume, liquidity)", "全部主题（动量、反转、波动、成交量、流动性）")
@@ -163,6 +166,7 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"未来 {r['horizon']} 日收益。共尝试 {tried} 个候选因子，保留 {kept} 个"
                   f"（保留的因子都通过了针对 {tried} 个候选的 Bonferroni 校正门槛 |t| >= {fmt_num(r.get('t_threshold'))}）。"),
              *_table(lang, r)]
+    lines.extend(_count_lines(ctx, r))
     negative = [x for x in (r.get("accepted") or []) if (x.get("direction") or 0) < 0]
     if negative:
         names = ", ".join(code(x.get("expr")) for x in negative)
@@ -195,6 +199,27 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
     text = "\n".join(line for line in lines if line)
     # A Chinese writer keeps the statistics' own names; they are set as terms, not prose.
     return _TERMS.sub(lambda m: f"`{m.group(0)}`", text) if lang == "zh" else text
+
+
+def _count_lines(ctx: PlanContext, r: dict[str, Any]) -> list[str]:
+    """"Mine 3 factors": the count asked for, beside what the rules kept - never made up by loosening them."""
+    asked = v(ctx.step.factor_count)
+    if asked is None:
+        return []
+    asked, accepted = int(asked), list(r.get("accepted") or [])
+    lang = ctx.language
+    if len(accepted) < asked:
+        return [pick(lang, f"You asked for {asked} factors: {len(accepted)} passed every rule. The rules are not loosened "
+                           "to make up the number; widen the themes, the candidates or the periods to search further.",
+                     f"您要 {asked} 个因子：通过全部规则的只有 {len(accepted)} 个。不会为了凑数放宽规则；"
+                     "可以放宽主题、增加候选数或换区间再挖。")]
+    if len(accepted) > asked:
+        best = sorted(accepted, key=lambda x: -abs(float(x.get("confirm_rank_icir") or 0.0)))[:asked]
+        names = ", ".join(code(x.get("expr")) for x in best)
+        return [pick(lang, f"You asked for {asked}: the {asked} strongest by held-out |Rank ICIR| are {names}; the other "
+                           f"{len(accepted) - asked} also passed every rule.",
+                     f"您要 {asked} 个：按确认期 |Rank ICIR| 最强的 {asked} 个是 {names}；其余 {len(accepted) - asked} 个也通过了全部规则。")]
+    return []
 
 
 _STOP_EN = {"candidate_budget": "the candidate budget", "time_budget": "the wall-time budget",
