@@ -98,7 +98,7 @@ def _common(metrics: dict[str, Any], benchmark: dict[str, Any] | None, relative:
     if trades is not None and trades < FEW_TRADES:
         out.append(Caveat(
             code="few_trades", severity="warn", value=trades, threshold=FEW_TRADES,
-            en=f"Only {trades:.0f} trades in the window: too few to judge the {what_en} by.",
+            en=f"Only {trades:.0f} trade{'' if trades == 1 else 's'} in the window: too few to judge the {what_en} by.",
             zh=f"区间内只有 {trades:.0f} 笔交易，样本太少，不足以评价该{what_zh}。"))
     if benchmark:
         mine = _num(metrics.get("total_return", metrics.get("cumulative_return")))

@@ -1455,3 +1455,12 @@ def test_a_share_of_a_position_beside_a_cash_question_stays_a_share_of_the_posit
     assert _intents(spec) == ["place_order", "account_status"]
     q = spec.steps[0].quantity
     assert q is not None and q.value.kind == "fraction_of_position" and q.value.value == 0.4  # never 40 % of equity
+
+
+def test_a_test_from_earlier_is_recalled_and_the_same_thing_elsewhere_runs_there(read: Any) -> None:
+    spec = read("what did that S&P buy-and-hold test from earlier return? then run the same thing on the Nasdaq "
+                "with 10 bps slippage")
+    assert _intents(spec) == ["recall", "backtest_strategy"]
+    assert _symbols(spec, 1) == ["NASDAQ"]  # not the recalled S&P as well
+    assert spec.steps[1].costs.slippage is not None and spec.steps[1].costs.slippage.value == 0.001
+    assert _intents(read("backtest sma on gold, same as the test before")) == ["backtest_strategy"]

@@ -132,7 +132,8 @@ def backtest_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                   f"（运行编号 {code(r.get('run_id'))}）："),
              pick(lang, f"- total return {fmt_pct(m.get('total_return'))}, annualized {fmt_pct(m.get('annualized_return'))}, "
                         f"Sharpe {fmt_num(m.get('sharpe'))}, max drawdown {fmt_pct(m.get('max_drawdown'), False)}, "
-                        f"{m.get('n_trades', 'n/a')} trades, final value {fmt_num(m.get('final_value'))}, "
+                        f"{m.get('n_trades', 'n/a')} trade{'' if m.get('n_trades') == 1 else 's'}, "
+                        f"final value {fmt_num(m.get('final_value'))}, "
                         f"commission paid {fmt_num(m.get('commission_paid'))}.",
                   f"- 总收益 {fmt_pct(m.get('total_return'))}，年化 {fmt_pct(m.get('annualized_return'))}，夏普 "
                   f"{fmt_num(m.get('sharpe'))}，最大回撤 {fmt_pct(m.get('max_drawdown'), False)}，交易 {m.get('n_trades', 'n/a')} 次，"

@@ -784,7 +784,8 @@ def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
     """The recalled run once more (what it ran and on what), with what this clause states; its
     windows, costs, settings and sizes are the clause's to state, not carried over."""
     inherited = replace(recalled, periods=[], costs=[], params={}, grid={}, tune=[], quantity=None, side=None,
-                        timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None)
+                        timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None,
+                        instruments=[] if local.instruments else recalled.instruments)  # "the same on the Nasdaq": there
     return kind, _merge(local, inherited)
 
 

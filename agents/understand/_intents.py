@@ -385,7 +385,9 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
+EARLIER = re.compile(r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|results?|experiments?|models?|agents?|training)\s+(?:we\s+(?:ran|did)\s+)?"
+                     r"(?:from\s+)?(?:earlier|before|last\s+time|the\s+other\s+day)\b|"  # "that S&P test from earlier"
+                     r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
                      r"backtests?|training|results?|experiments?|studies|study)\b|"
                      r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?|models?|agents?|polic(?:y|ies)|training)"
                      r"\s+(?:from|of|on|dated|trained\s+on|made\s+on|built\s+on)\s+\d{4}-\d{2}-\d{2}\b|"
