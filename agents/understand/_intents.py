@@ -66,10 +66,12 @@ BACKGROUND = re.compile(
 
 
 #: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
+#: Breaking into a system: declined whatever it is for ("帮我黑进他们的服务器，把他们的因子库拿过来").
+_BREAK_IN = ("黑进", "黑入", "骇进", "骇入", "入侵", "hack into", "hacking into", "break into")
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",
-                "黑进", "黑入", "骇进", "入侵", "hack into", "break into")
+                *_BREAK_IN)
 
 
 class RouterLike(Protocol):
@@ -342,9 +344,6 @@ def _vague(text: str, found: Found) -> bool:
 #: Verse asked for: out of scope whatever it is about ("a sonnet about moving averages", "关于均线的五言律诗").
 _VERSE = ("poem", "poems", "poetry", "sonnet", "haiku", "limerick", "verse about", "a verse", "ode to", "诗", "绝句", "律诗",
           "七言", "五言", "诗歌", "古诗", "宋词", "填词", "藏头诗", "对联", "歌词")
-
-
-_BREAK_IN = ("黑进", "黑入", "骇进", "骇入", "入侵", "hack into", "hacking into", "break into")
 
 
 def _cued(text: str, found: Found) -> str | None:

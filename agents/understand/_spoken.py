@@ -243,8 +243,6 @@ _GRAND = re.compile(r"(?i)(?<![\w.])(\d+(?:\.\d+)?)\s*(?:grand|g's)\b")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
 _CN_NOT_AFTER = ("之", "第", "星期", "礼拜", "周", "万", "千", "百", "点", "點")  # 百分之三十, 第一, 周一, 万三, 零点零五
 _CN_NOT_BEFORE = ("分之", "成", "折")                                # 三分之一, 三成, 八折
-#: Two neighbouring numerals said together are a rough count ("两三年", "三五手"), not a two-digit number.
-_CN_ROUGHLY = frozenset({"一两", "一二", "两三", "三四", "三五", "四五", "五六", "六七", "七八"})
 
 
 def _chinese(text: str) -> str:
@@ -260,8 +258,8 @@ def _chinese(text: str) -> str:
         if run[0] in "万千百亿" or "万" in run or "亿" in run or any(before.endswith(b) for b in _CN_NOT_AFTER) \
                 or any(after.startswith(a) for a in _CN_NOT_BEFORE):
             return run
-        if run in _CN_ROUGHLY or (run == "二三" and before.endswith(("近", "去", "前"))):
-            return run  # "两三手", "最近一两个月": a rough count, never 23 lots or 12 months
+        if run == "二三" and before.endswith(("近", "去", "前")):
+            return run  # "过去二三年": a rough count (parse_number reads "两三手", "一两个月" as none, see _numbers._ROUGHLY)
         if run == "二三" and after.startswith("年"):
             return "23"  # "二三年的走势": the year 2023 said digit by digit
         value = parse_number(run)
