@@ -1464,3 +1464,49 @@ def test_a_test_from_earlier_is_recalled_and_the_same_thing_elsewhere_runs_there
     assert _symbols(spec, 1) == ["NASDAQ"]  # not the recalled S&P as well
     assert spec.steps[1].costs.slippage is not None and spec.steps[1].costs.slippage.value == 0.001
     assert _intents(read("backtest sma on gold, same as the test before")) == ["backtest_strategy"]
+
+
+# --- eighth session: joiners, restricted sizes, bare lengths ------------------------------------
+@pytest.mark.parametrize(("text", "want"), [
+    ("跑一下今天的周期 + 看账户", ["trading_cycle", "account_status"]),
+    ("show the crude chart & my cash", ["show_price", "account_status"]),
+    ("今天的交易周期 ＋ 持仓", ["trading_cycle", "account_status"]),
+    ("train ppo on gold + sac on crude", ["train_rl", "train_rl"]),
+])
+def test_a_spaced_plus_or_ampersand_joins_two_requests(read: Any, text: str, want: list[str]) -> None:
+    assert _intents(read(text)) == want
+
+
+@pytest.mark.parametrize("text", ["backtest buy & hold on SP500", "evaluate Mean($close,5) + Std($close,5)"])
+def test_a_plus_or_ampersand_inside_one_request_does_not_cut_it(read: Any, text: str) -> None:
+    assert len(read(text).steps) == 1
+
+
+@pytest.mark.parametrize("text", ["Sell all of our crude, but only 2 lots", "原油全部卖掉，但只卖2手",
+                                  "sell half my gold, just 3 lots", "清仓黄金，只卖5手"])
+def test_a_share_of_the_position_restricted_by_a_size_is_asked_about(read: Any, text: str) -> None:
+    spec = read(text)
+    assert spec.question is not None, text
+    assert any(ch.isdigit() for ch in spec.question)  # the question names the absolute size it was given
+
+
+@pytest.mark.parametrize("text", ["sell all my gold, then buy just 2 lots of crude", "黄金清仓，然后原油只买2手"])
+def test_two_orders_with_a_share_and_a_size_are_not_a_conflict(read: Any, text: str) -> None:
+    spec = read(text)
+    assert spec.question is None and _intents(spec) == ["place_order", "place_order"]
+    assert [s.quantity.value.kind for s in spec.steps] == ["fraction_of_position", "lots"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "steps"), [("td3 gold seed 11 200k", 200_000), ("train a2c on crude for 50k", 50_000),
+                                             ("ppo gold 1.5m", 1_500_000)])
+def test_a_bare_length_beside_an_rl_algorithm_is_its_timesteps(read: Any, text: str, steps: int) -> None:
+    spec = read(text)
+    assert spec.steps[0].timesteps is not None and spec.steps[0].timesteps.value == steps
+    assert spec.steps[0].timesteps.source == "stated"
+
+
+@pytest.mark.parametrize(("text", "unused"), [("ppo gold 2m", "2m"), ("backtest sma on gold with 200k", "200k")])
+def test_a_scaled_number_no_slot_took_is_named_as_ignored(read: Any, text: str, unused: str) -> None:
+    spec = read(text)
+    assert unused in spec.ignored
+    assert all(s.timesteps is None or s.timesteps.source != "stated" for s in spec.steps)  # "2m" may be months: not guessed

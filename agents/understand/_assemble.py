@@ -1088,6 +1088,8 @@ def _with_its_mark(norm: str, start: int, end: int) -> str:
 def _told_not_asked(text: str, clause: Clause) -> bool:
     """A look back or at the account that only tells (no question, no imperative)."""
     said = text.lstrip(" ?？.。!！;；,，")  # the mark that ended the sentence before is not this one's
+    if said.startswith(("+", "＋", "&")):
+        return False  # "run today's cycle + my account": one more item of a list of requests
     return clause.by in ("cues", "router") and clause.intent in _TOLD and not _REQUEST.search(said)
 
 

@@ -11,6 +11,7 @@ Two kinds a quant would not guess between:
   or dropping one end would both be guesses;
 * an order said together with words that try to switch the guardrails off ("ignore your limits", "忽略所有风控");
 * two sizes or two orders offered as alternatives ("10 lots or 40% of equity", "数量5手或者10万");
+* a share of the position restricted by an absolute size ("sell all of our crude, but only 2 lots");
 * two orders on one instrument with opposite sides said to happen at once ("buy all the gold I can and
   meanwhile close the gold position", "全仓买入…同时清仓…"): they cancel, and which one is meant is not ours to pick.
 
@@ -143,6 +144,26 @@ _EITHER = re.compile(rf"{_SIZE}\s*,?\s*(?:or|或者|或是|或|还是)\s*(?:mayb
                      r"|(?<![a-z])(?:buy|sell|short)\s+\d[^,.;?]{0,30}?\s+or\s+(?:buy|sell|short)\s+\d")
 
 
+#: "sell all of our crude, but only 2 lots", "原油全部卖掉，但只卖2手": a share of the position and an absolute size
+#: said for one order, the second as a restriction of the first - which size is meant is the person's to say.
+_ONLY = re.compile(rf"(?<![a-z])(?:but\s+)?(?:only|just|no\s+more\s+than)\s+(?:sell\s+|buy\s+|cover\s+|trim\s+)?{_SIZE}"
+                   rf"|(?:但|不过|可是)?(?:只|仅|就)(?:要|能)?(?:卖|买|减|平|清|砍)?(?:掉|出|入)?\s*{_SIZE}")
+
+
+def _restricted(norm: str, found: Found, language: str) -> str | None:
+    quantity = found.quantity
+    if quantity is None or quantity.kind != "fraction_of_position" or found.side is None \
+            or len({str(v.value) for v in found.instruments}) > 1:  # "sell all gold, then buy just 2 lots of crude"
+        return None
+    said = _ONLY.search(blank_span(norm, quantity.span.start, quantity.span.end))
+    if said is None:
+        return None
+    whole = quantity.span.text.strip()
+    if language == "zh":
+        return f"您说了“{whole}”，又说“{said.group(0).strip()}”，这笔订单按哪个数量"
+    return f"you said \"{whole}\" and also \"{said.group(0).strip()}\"; which size should the order use"
+
+
 def _either(norm: str, found: Found, language: str) -> str | None:
     said = _EITHER.search(norm)
     if said is None or (found.side is None and found.quantity is None):
@@ -182,7 +203,8 @@ def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
     return (_override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
-            or _either(norm, found, language) or _backwards_window(norm, language))
+            or _either(norm, found, language) or _restricted(norm, found, language)
+            or _backwards_window(norm, language))
 
 
 #: "at the same time", "meanwhile", "同时": two orders said to happen together.

@@ -749,6 +749,19 @@ def _settings(norm: str, found: Found) -> None:
             setattr(found, name, Value(int(number) if name != "cash" else float(number), match.start(), match.end(),
                                        match.group(0)))
             found.claim(match.start(), match.end())
+    if found.timesteps is None and found.algos and not _ORDER_WORD.search(norm):
+        bare = _BARE_STEPS.search(blank(norm, found.used))
+        if bare is not None:  # "td3 gold seed 11 200k", "a2c on crude for 50k": an RL run's length, said bare
+            number = _amount(bare.group(1))
+            if number is not None and number >= 1000:
+                found.timesteps = Value(int(number), bare.start(1), bare.end(1), bare.group(1))
+                found.claim(bare.start(1), bare.end(1))
+
+
+#: A bare "200k" / "1.5m" beside an RL algorithm (no currency, no unit after it): its training length.
+_BARE_STEPS = re.compile(r"(?<![\w$¥.,])(\d+(?:\.\d+)?\s*k|\d+\.\d+\s*m)(?![\w%])"
+                         r"(?!\s*(?:shares?|lots?|units?|contracts?|of\s+cash|cash|capital|dollars?|usd|rmb|元|块|美元|资金|本金))")
+_ORDER_WORD = re.compile(r"(?<![a-z])(?:buy|sell|short|order|cash|capital|bankroll)(?![a-z])|买|卖|资金|本金")
 
 
 _BARE_MONEY = re.compile(r"(?<![\w$])\$\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:k|m|mm|million)?)(?![\w%])"
@@ -1725,11 +1738,14 @@ def _reference(found: Found, today: date, today_of: dict[str, date]) -> date:
     return today
 
 
+_SCALED = re.compile(r"\d\s*(?:k|m|mm|million|thousand|万|亿|百万|千万)\s*$")
+
+
 def unused_numbers(norm: str, found: Found) -> list[str]:
     """Numbers with a unit (or dates) that no slot consumed: named in the answer as ignored."""
     out = []
     for mention in find_numbers(blank(norm, found.used)):
-        if mention.unit is None:
+        if mention.unit is None and not _SCALED.search(mention.span.text):  # "with 200k": a size, of something
             continue
         out.append(mention.span.text.strip())
     return out

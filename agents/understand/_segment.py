@@ -74,7 +74,9 @@ _JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:
 #: "along with a LightGBM run", "in parallel with a PPO retrain", "plus give me ...", "after which optimise ...",
 #: "以及同期原油", "A -> B -> C"). A cut here is proposed without a head verb; both pieces must still verify.
 _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\s+parallel|alongside)\s+with|"
-           r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时|另外)\s*|\s*(?:->|→|=>)\s*")
+           r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时|另外)\s*|\s*(?:->|→|=>)\s*"
+           # "跑一下今天的周期 + 看账户", "gold chart & my cash": a spaced plus or ampersand between two requests
+           r"|\s+(?:\+|＋|&(?![- ]*(?:hold|h(?![a-z]))))\s+|\s*＋\s*")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
     rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
@@ -116,7 +118,7 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
-                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash"
+                   r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash|(?:my|our)\s+cash"
                    r"|cash\s+(?:i|we)\s+(?:have|hold)|cash\s+(?:is\s+)?left)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
