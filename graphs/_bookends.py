@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage
 
 from agents import CatalogEntry
 from agents.brief import catalog_entries
-from agents.understand import detect_language
+from agents.understand import detect_language, in_users_script
 from graphs._deps import GraphDeps, InstructionRecord
 from graphs._messages import last_ai
 from graphs.state import TOOL_CALLS, GraphState, ToolCallRecord
@@ -117,7 +117,7 @@ def finish_node(deps: GraphDeps) -> Any:
     def finish(state: GraphState) -> dict[str, Any]:
         status = state.get("status") or "done"
         status = "done" if status == "running" else status
-        answer = _answer(state)
+        answer = in_users_script(_answer(state), state["instruction"])
         _close_run(deps, state, status, answer)
         _remember(deps, state, status, answer)
         return {"status": status, "answer": answer, "agent": state.get("agent") or state.get("active")}

@@ -28,7 +28,7 @@ from agents.planner._plan import agent_of_step
 from agents.planner._trader import unused_costs_text, waiting_text
 from agents.preview import PlanPreview, offline_preview, planned, preview_of
 from agents.spec import TaskSpec
-from agents.understand import detect_language
+from agents.understand import detect_language, in_users_script
 from graphs._agents import SUPERVISOR_TOOLS, _client, spec_from_call, tool_schemas
 from graphs._approval import ApprovalDecision
 from graphs._deps import GraphDeps
@@ -282,7 +282,7 @@ class Orchestrator:
             spec = None
         unused = unused_costs_text(spec, lang) if spec is not None else ""
         orders = f"{orders}\n{unused}" if unused else orders  # said while the person decides, not after
-        return f"{research}\n\n{orders}" if research else orders
+        return in_users_script(f"{research}\n\n{orders}" if research else orders, str(values.get("instruction") or ""))
 
     def plan_only(self, instruction: str) -> PlanPreview:
         """The task spec the backend produces and the first tool calls; nothing is executed."""

@@ -191,3 +191,21 @@ def test_a_look_at_two_markets_shows_both(env: GraphEnv) -> None:
     asked = [c.args.get("symbols") for c in result.tool_calls if c.name == "get_price"]
     assert asked == [["NASDAQ"], ["SP500"]]
     assert "NASDAQ" in result.answer and "SP500" in result.answer and "2015-07-01" in result.answer
+
+
+def test_a_writer_in_traditional_characters_is_answered_in_traditional_characters(env: GraphEnv) -> None:
+    from agents.understand._hant import _ONLY_SIMPLIFIED
+
+    def simplified_only(text: str) -> set[str]:
+        return {ch for ch in text if ch in _ONLY_SIMPLIFIED}
+
+    symbol, _ = cheap_member(env.data)
+    asked = env.orchestrator.ask("幫我買點黃金")  # Hong Kong / Taiwan writing: the size is asked, in their script
+    assert asked.status == "needs_clarification" and asked.language == "zh"
+    assert "數量" in asked.answer and not simplified_only(asked.answer)
+    looked = env.orchestrator.ask("顯示我的持倉和帳戶餘額")
+    assert looked.status == "done" and "現金" in looked.answer and not simplified_only(looked.answer)
+    waiting = env.orchestrator.ask(f"買入100股{symbol}，下單之前先問我")
+    assert waiting.status == "needs_approval" and not simplified_only(waiting.answer)
+    simplified = env.orchestrator.ask("帮我买点黄金")  # a simplified writer's answer is untouched
+    assert "数量" in simplified.answer and "數量" not in simplified.answer

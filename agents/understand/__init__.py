@@ -10,6 +10,7 @@ Public surface::
     understand(texts, catalog, router=None) -> TaskSpec
     load_router(cache_dir) -> RouterLike | None      # None (logged) when it cannot be loaded
     detect_language(text) -> "en" | "zh"
+    in_users_script(answer, instruction) -> str      # traditional characters for a traditional writer
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from agents.understand._assemble import understand
+from agents.understand._hant import in_traditional, traditional_script
 from agents.understand._intents import RouterLike
 from agents.understand._text import detect_language
 
-__all__ = ["RouterLike", "detect_language", "load_router", "understand"]
+__all__ = ["RouterLike", "detect_language", "in_users_script", "load_router", "understand"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +44,10 @@ def load_router(cache_dir: str | Path) -> RouterLike | None:
     except Exception as exc:  # a missing model or a damaged cache must not stop planning
         logger.warning("intent router unavailable (%s: %s); using lexical cues only", type(exc).__name__, exc)
         return None
+
+
+def in_users_script(answer: str, instruction: str) -> str:
+    """``answer`` in the Chinese script ``instruction`` was written in: a Hong Kong or Taiwan
+    writer (訓練黃金…) reads the answer in traditional characters, not the simplified ones every
+    answer is composed in; anything else passes unchanged."""
+    return in_traditional(answer) if traditional_script(instruction) else answer

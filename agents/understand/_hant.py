@@ -8,8 +8,10 @@ uses, not a full converter: a character one-to-many in the other direction (乾,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
-__all__ = ["fold_traditional", "mandarin"]
+__all__ = ["fold_traditional", "in_traditional", "mandarin", "traditional_script"]
 
 _TRADITIONAL = (
     "訓練黃幫測帶線綫調點萬請資買賣樣評個價數據選擇倉單將與為們這來時間對說讓給現過還進運動區標準納達貨幣銀債風險條號導機學習強勢週歷記錄憶裡裏後於從產參設實驗證試結報顯圖漲頭帳賬戶額餘總虧損權審確認讀寫問"
@@ -35,6 +37,36 @@ _FOLD = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 def fold_traditional(text: str) -> str:
     """``text`` with the traditional characters of the table written in their simplified form."""
     return text.translate(_FOLD)
+
+
+_ONLY_TRADITIONAL = frozenset(t for t, s in zip(_TRADITIONAL, _SIMPLIFIED, strict=True) if t != s) - set(_SIMPLIFIED)
+#: Simplified forms that traditional writing uses too, for another word (回 beside 迴, 台 beside 臺, 只 beside 隻).
+_IN_BOTH = frozenset("里后于只面干表回台才谷系松云布占折杆志吃游制征采丑伙冲托板困夸岩厘范并准几凭")
+_ONLY_SIMPLIFIED = frozenset(s for t, s in zip(_TRADITIONAL, _SIMPLIFIED, strict=True) if t != s) - set(_TRADITIONAL) - _IN_BOTH
+
+
+def traditional_script(text: str) -> bool:
+    """Whether ``text`` is written in traditional characters (a Hong Kong or Taiwan writer): at
+    least two characters only traditional writing uses, and more of them than simplified-only ones
+    (a pasted name in the other script does not flip it)."""
+    trad = sum(1 for ch in text if ch in _ONLY_TRADITIONAL)
+    return trad >= 2 and trad > sum(1 for ch in text if ch in _ONLY_SIMPLIFIED)
+
+
+def in_traditional(text: str) -> str:
+    """``text`` (an answer written in simplified Chinese) in traditional characters, phrase by
+    phrase (OpenCC's tables, via the pure-Python ``opencc-purepy``); English, numbers and code pass
+    unchanged. Loaded on first use: only answers to traditional-script writers pay for it."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    return _converter().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    from opencc_purepy import OpenCC
+
+    return OpenCC("s2t")
 
 
 #: Cantonese as Hong Kong desks write it, said in the Mandarin every lexicon reads (after the fold above):
