@@ -1510,3 +1510,15 @@ def test_a_scaled_number_no_slot_took_is_named_as_ignored(read: Any, text: str, 
     spec = read(text)
     assert unused in spec.ignored
     assert all(s.timesteps is None or s.timesteps.source != "stated" for s in spec.steps)  # "2m" may be months: not guessed
+
+
+@pytest.mark.parametrize("text", ["Trading", "trade", "交易", "cycle"])
+def test_a_word_or_two_is_not_read_as_a_trading_cycle(read: Any, text: str) -> None:
+    spec = read(text)  # the router once ran the whole daily cycle (a model, orders) for "Trading"
+    assert spec.question is not None and ("cycle" in spec.question or "交易周期" in spec.question)
+    assert _intents(spec) in (["unknown"], [])
+
+
+@pytest.mark.parametrize("text", ["run the trading cycle", "rebalance", "跑一下今天的交易周期"])
+def test_the_cycle_said_outright_still_runs(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["trading_cycle"]

@@ -504,6 +504,8 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
             return Clause(span[0], span[1], "unknown", "none")  # "比特币能用AI炒吗": ask about the symbol, not decline
         if routed == "out_of_scope" and not follows and sure:  # a decline needs less confidence: nothing runs
             return Clause(span[0], span[1], routed, "router")
+        if routed in _MOVES_MONEY and not follows and len(re.findall(r"[a-z]+|[\u4e00-\u9fff]", text)) <= 2:
+            return Clause(span[0], span[1], "unknown", "none")  # "Trading", "trade": a whole cycle is not read from one word
         if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):
             return Clause(span[0], span[1], routed, "router")
         head = _request_head(text) if opens else None
@@ -515,6 +517,10 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: Readings the router may give that send orders: never taken from a word or two with no cue of their own.
+_MOVES_MONEY = ("trading_cycle", "place_order")
 
 
 #: A clause that opens with a request of its own ("then show me the risk state, and what should I do next

@@ -67,8 +67,8 @@ def _ask(name: str, language: str, catalog: Sequence[CatalogEntry]) -> str:
                      "look up (for example yesterday's gold model and last week's crude model)",
                      "要比较什么：要跑的几个（例如黄金上 PPO 对比 SAC），或要调出的之前的运行（例如昨天的黄金模型和上周的原油模型）"),
         "task": ("what you would like me to do: train an RL strategy, train a model, backtest or tune a strategy, "
-                 "evaluate or mine factors, or place an order",
-                 "您想让我做什么：训练强化学习策略、训练模型、回测或优化策略、评估或挖掘因子，还是下单"),
+                 "evaluate or mine factors, run the daily trading cycle, or place an order",
+                 "您想让我做什么：训练强化学习策略、训练模型、回测或优化策略、评估或挖掘因子、运行每日交易周期，还是下单"),
     }
     return table[name][1 if language == "zh" else 0]
 
