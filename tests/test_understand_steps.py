@@ -1522,3 +1522,23 @@ def test_a_word_or_two_is_not_read_as_a_trading_cycle(read: Any, text: str) -> N
 @pytest.mark.parametrize("text", ["run the trading cycle", "rebalance", "跑一下今天的交易周期"])
 def test_the_cycle_said_outright_still_runs(read: Any, text: str) -> None:
     assert _intents(read(text)) == ["trading_cycle"]
+
+
+@pytest.mark.parametrize("text", ["Scale out of a third of SYN061 and add 2,000 shares of SYN062.",
+                                  "sell a third of SYN061 and add 2,000 shares of SYN062"])
+def test_a_thousands_separator_is_no_boundary_and_each_order_keeps_its_side(read: Any, text: str) -> None:
+    spec = read(text)  # "2,000" once split into "2" and "000 shares" (a size of 0: the parser crashed)
+    assert _intents(spec) == ["place_order", "place_order"]
+    assert [s.side.value for s in spec.steps] == ["sell", "buy"]  # type: ignore[union-attr]
+    assert spec.steps[1].quantity is not None and spec.steps[1].quantity.value.value == 2000
+
+
+@pytest.mark.parametrize(("text", "sides"), [
+    ("Dump the whole SYN099 position and park 20% of equity in gold.", ["sell", "buy"]),
+    ("SYN012平一半。", ["sell"]),
+    ("pare back my gold by a quarter", ["sell"]),
+])
+def test_desk_verbs_give_each_order_its_own_side(read: Any, text: str, sides: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["place_order"] * len(sides)
+    assert [s.side.value for s in spec.steps] == sides  # type: ignore[union-attr]

@@ -1309,7 +1309,7 @@ def _each_inherited(text: str, local: Found, out: list[tuple[str, Found]],
     return [*steps, *([("compare", Found())] if len(expanded) > 1 or _compared(text) else [])]
 
 
-_PIECE_JOIN = re.compile(r"(?<![a-z])(?:and|plus|also|then)(?![a-z])|[,，、;；和及与跟]|以及|另外|再")
+_PIECE_JOIN = re.compile(r"(?<![a-z])(?:and|plus|also|then)(?![a-z])|(?<!\d),|,(?!\d)|[，、;；和及与跟]|以及|另外|再")
 #: The unit a bare number of a later piece takes from the first piece's size ("... and 200 of SYN004").
 _LIKE_FIRST = {"units": (None, "unit", "share"), "lots": (None, "lot"), "pct_equity": ("percent",),
                "fraction_of_position": ("percent",), "notional": (None, "money", "yuan", "dollar", "wan")}

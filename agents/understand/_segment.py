@@ -45,7 +45,7 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps",
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
-            r"(?:put|park|allocate|invest)(?=\s+(?:\$\s*)?\d)|"
+            r"(?:put|park|allocate|invest|add|scale\s+(?:out\s+of|into|in|back))(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+"
             r"(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
@@ -277,6 +277,8 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
         cut = match.start()
         if cut <= start or not norm[cut:end].strip(" ,;、"):
             continue
+        if norm[cut - 1].isdigit() and norm[cut:cut + 1] == "," and norm[cut + 1:cut + 2].isdigit():
+            continue  # "add 2,000 shares": a thousands separator, not a boundary
         left, right = (start, cut), (cut, end)
         mine, theirs = values_of(*left), values_of(*right)
         if match.group("algo_on") is not None and not mine.instruments:
