@@ -1542,3 +1542,23 @@ def test_desk_verbs_give_each_order_its_own_side(read: Any, text: str, sides: li
     spec = read(text)
     assert _intents(spec) == ["place_order"] * len(sides)
     assert [s.side.value for s in spec.steps] == sides  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("account status; sell 50% SYN020", ["account_status", "place_order"]),
+    ("sell all SYN010\nthen positions", ["place_order", "account_status"]),
+    ("账户状态；SYN025卖一半", ["account_status", "place_order"]),
+    ("合成股票池挖4个价值因子，未来20天；顺手SYN045清仓；另外有没有待审批的单", ["mine_factors", "place_order", "account_status"]),
+    ("positions / buy 10% of equity in SP500 / backtest buy and hold SP500 1999-2018",
+     ["account_status", "place_order", "backtest_strategy"]),
+    ("列下现在有哪些策略&原油2010-2014均值回归回测&原油买3手", ["list_strategies", "backtest_strategy", "place_order"]),
+])
+def test_a_bare_look_at_the_account_in_a_list_of_requests_is_a_step(read: Any, text: str, want: list[str]) -> None:
+    assert _intents(read(text)) == want
+
+
+def test_a_share_of_a_position_before_a_plus_and_the_account_stays_a_share_of_the_position(read: Any) -> None:
+    spec = read("grid search rsi period 7,14,21 on WTI 2000-2010 + sell a quarter of my WTI + account")
+    order = spec.steps[1]
+    assert order.quantity is not None and order.quantity.value.kind == "fraction_of_position"
+    assert order.quantity.value.value == 0.25

@@ -1088,9 +1088,23 @@ def _with_its_mark(norm: str, start: int, end: int) -> str:
 def _told_not_asked(text: str, clause: Clause) -> bool:
     """A look back or at the account that only tells (no question, no imperative)."""
     said = text.lstrip(" ?？.。!！;；,，")  # the mark that ended the sentence before is not this one's
-    if said.startswith(("+", "＋", "&")):
+    if said.startswith(("+", "＋", "&", "/")):
         return False  # "run today's cycle + my account": one more item of a list of requests
+    bare = _LEADING_JOIN.sub("", said).strip(" .。!！;；,，:：")
+    if _NOUNS_ONLY.fullmatch(bare) or _ASKS_ZH.search(bare):
+        return False  # "account status; sell 50% SYN020", "then positions", "另外有没有待审批的单": asked for, not told
     return clause.by in ("cues", "router") and clause.intent in _TOLD and not _REQUEST.search(said)
+
+
+#: The joining word a list item may open with ("then positions", "also cash", "另外…", "顺手…").
+_LEADING_JOIN = re.compile(r"^\W*(?:(?:and|then|also|plus|oh\s+and|btw|finally|lastly)\s+)+|^\W*(?:然后|再|另外|顺手|顺便|还有|最后)+")
+#: A piece that only names what to show ("account status", "positions", "my cash", "P&L", "账户状态", "持仓"):
+#: an item of a list of requests, not a remark (a remark says something of it: "my account is down 5%").
+_NOUNS_ONLY = re.compile(r"(?:(?:my|our|the|current|today'?s)\s+)*(?:account(?:\s+status)?|positions?|holdings|cash|p&l|pnl|"
+                         r"balance|risk(?:\s+state)?|approvals?|pending(?:\s+orders)?|book|exposure)(?:\s+(?:pls|please|now|too|"
+                         r"as\s+well))?|(?:我的|当前|现在的?)?(?:账户(?:状态)?|持仓|仓位|现金|盈亏|余额|风险状态|待审批(?:的单)?)(?:情况)?")
+#: A Chinese question ("有没有待审批的单", "现金还剩多少", "效果咋样来着"): asked, whatever it names.
+_ASKS_ZH = re.compile(r"有没有|有多少|剩多少|多少钱|怎么样|咋样|如何|吗$|呢$|来着")
 
 
 def _after_full_stop(norm: str, start: int) -> bool:

@@ -1130,11 +1130,11 @@ _VERB_RE = _LazyRe(
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")
 _COUNTED_AFTER_RE = _LazyRe(r"\s*(?:股|手|份|张|只|units?|shares?|lots?|contracts?)", _I)
-_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)")
+_BREAK_RE = _LazyRe(r"[;；。！？!?\n，＋]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)|\s[+&/]\s")
 _SENTENCE_RE = _LazyRe(r"[;；。！？!?\n]|\.(?=\s|$)")
 #: Clause breaks for what a relative amount is of and what follows it: the hard breaks, plus a
 #: space between Chinese words (chat style: "先看看账户 再把黄金减仓一半") and sequencing words.
-_SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)"
+_SOFT_BREAK_RE = _LazyRe(r"[;；。！？!?\n，＋]|(?<![0-9]),|,(?![0-9])|\.(?=\s|$)|\s[+&/]\s"
                          r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|再|然后|接着|\bthen\b"
                          r"|\band\s+(?=(?:put|park|buy|sell|add|allocate|invest|trim|reduce|cut|close|short|dump|use|take"
                          r"|spend|move|rotate|switch|roll|reinvest|redeploy|plough|plow)\b)"

@@ -52,7 +52,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
-_HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
+_HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
             r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
@@ -76,7 +76,7 @@ _JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:
 _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\s+parallel|alongside)\s+with|"
            r"alongside|plus|after\s+which|and\s+also|and\s+then\s+also)\s+|[,;、]?\s*(?:以及|还有|外加|同时|另外)\s*|\s*(?:->|→|=>)\s*"
            # "跑一下今天的周期 + 看账户", "gold chart & my cash": a spaced plus or ampersand between two requests
-           r"|\s+(?:\+|＋|&(?![- ]*(?:hold|h(?![a-z]))))\s+|\s*＋\s*")
+           r"|\s+(?:\+|＋|/|&(?![- ]*(?:hold|h(?![a-z]))))\s+|\s*＋\s*|(?<=[\u4e00-\u9fff])\s*[&/]\s*(?=[\u4e00-\u9fff\w])")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
     rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
