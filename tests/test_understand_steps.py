@@ -1562,3 +1562,22 @@ def test_a_share_of_a_position_before_a_plus_and_the_account_stays_a_share_of_th
     order = spec.steps[1]
     assert order.quantity is not None and order.quantity.value.kind == "fraction_of_position"
     assert order.quantity.value.value == 0.25
+
+
+@pytest.mark.parametrize("text", [
+    "🚨 gold ripping 🚨 sell a third of GOLD now 📈 show gold last 3 months 🤖 then a2c on gold 2015-2025 seed 7",
+    "🚨黄金暴涨🚨 先卖三分之一黄金 📈 看下黄金最近三个月 🤖 再用A2C在黄金2015到2025训练，种子11",
+])
+def test_emoji_between_requests_break_them_like_bullets(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["place_order", "show_price", "train_rl"]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("trim GOLD by 20% + trim WTI by 20% + show both charts for 2018", {"GOLD", "WTI"}),
+    ("SYN115、SYN116、SYN117各买1000股；顺手看下这三只最近三个月走势", {"SYN115", "SYN116", "SYN117"}),
+    ("原油买1手 标普买1手 纳指买1手 然后三个一起看下2018年四季度走势", {"WTI", "SP500", "NASDAQ"}),
+])
+def test_a_look_at_the_ones_just_ordered_shows_them_all(read: Any, text: str, names: set[str]) -> None:
+    spec = read(text)
+    assert spec.steps[-1].intent == "show_price" and set(_symbols(spec, len(spec.steps) - 1)) == names
+    assert all(s.intent == "place_order" for s in spec.steps[:-1])

@@ -329,7 +329,9 @@ _ORDER_OPENS = re.compile(r"\W*(?:(?:and|then|also|now|after\s+that)\W+)*(?:buy|
 
 
 #: "回测两者同期的买入持有", "then backtest both of them": the instruments the step before named, each.
-_BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|(?<![a-z])(?:both(?:\s+of\s+them)?|each\s+of\s+them|the\s+two)(?![a-z])")
+_BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|这[两三四五六几]只|这几个|这[三四五六]个|[两三四五六几]个一起|[两三四五六]只一起|"
+                           r"(?<![a-z])(?:both(?:\s+of\s+them)?|each\s+of\s+them|the\s+two|all\s+(?:three|four|five)"
+                           r"(?:\s+of\s+them)?|the\s+(?:three|four|five))(?![a-z])")
 
 
 def _both_of_them(text: str, local: Found, out: list[tuple[str, Found]]) -> Found:
@@ -337,6 +339,9 @@ def _both_of_them(text: str, local: Found, out: list[tuple[str, Found]]) -> Foun
     if local.instruments or not out or not _BOTH_OF_THEM.search(text):
         return local
     named = next((f.instruments for _, f in reversed(out) if len({str(v.value) for v in f.instruments}) >= 2), [])
+    if not named:  # "原油买1手，标普买1手，然后三个一起看下走势": one instrument a step, the steps before together
+        seen = {str(v.value): v for _, f in out for v in f.instruments}
+        named = list(seen.values()) if len(seen) >= 2 else []
     return replace(local, instruments=list(named), each=True) if named else local
 
 
@@ -1911,6 +1916,19 @@ _CHAT_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])(?<!嗯)(?<!呃)(?<!额)(?<!那�
                          r"(?=[\u4e00-\u9fff])(?![的地得了着过吧呢吗哈呀嘛哦啊么])")
 
 
+#: Pictographs (emoji, with their skin tones, joiners and variation selectors): chat writers set them between
+#: requests as others set a bullet ("🚨 sell a third of GOLD now 📈 show gold last 3 months 🤖 then a2c ...").
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF]"
+                    "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]*")
+
+
+def _emoji_as_breaks(text: str) -> str:
+    """``text`` with each run of emoji read as a clause break (one at either end is dropped)."""
+    if not _EMOJI.search(text):
+        return text
+    return _EMOJI.sub("; ", text).strip(" ;")
+
+
 def _spaces_between_words(text: str) -> str:
     """``text`` with each space run between Chinese characters read as a comma (same length), and an English
     word glued to Chinese set apart ("帮我buy 10万块的", "用PPO train一个gold的agent"): English words are read
@@ -1928,7 +1946,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     if not texts or not texts[0].strip():
         raise InvalidInputError("the instruction is empty: say what to do, e.g. 'backtest a 10/30 SMA cross on gold'")
     text = _joined(texts)
-    spoken = canonical(unfold(_without_quoted_objects(_spaces_between_words(mandarin(fold_traditional(text))))))  # a ticket as a sentence; digits
+    spoken = canonical(unfold(_without_quoted_objects(_spaces_between_words(mandarin(fold_traditional(_emoji_as_breaks(text)))))))  # a ticket as a sentence; digits
     norm = normalise(spoken)
     language = detect_language(texts[0])
     symbols = [e.name for e in catalog if e.kind == "instrument"]

@@ -131,6 +131,9 @@ _WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|
                          r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
                          r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
 _LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线")
+#: Several things named before, referred to together ("both", "all three", "这三只", "三个一起").
+_THOSE = re.compile(r"两者|二者|两个都|这两个|这[两三四五六几]只|这几个|这[三四五六]个|[两三四五六几]个一起|[两三四五六]只一起|它们|"
+                    r"(?<![a-z])(?:both|all\s+(?:three|four|five)|the\s+(?:two|three|four|five)|them|those|these)(?![a-z])")
 #: "1) ...", "2. ...", "（3）...", "3、...": an item marker inside a line.
 _MARKER = re.compile(r"(?:^|(?<=[\s,;。:：]))\(?([1-9])\s*[).、](?=\s*\S)(?!\d)")
 #: What a step of each intent needs named in its own piece to stand on its own.
@@ -226,6 +229,8 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     clause = classify(norm, span, local, None, follows=follows)
     if (looks_back(text) or _IT_TRADES.search(text)) and follows and clause.intent is None and not local.instruments:
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
+    if follows and clause.intent is None and not local.instruments and _LOOK.search(text) and _THOSE.search(text):
+        return "show_price"  # "... + show both charts for 2018", "然后三个一起看下走势": a look at what the steps named
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
     if clause.intent == "out_of_scope":  # "... and also draft an email to my landlord": a request we decline, still a piece
