@@ -397,3 +397,27 @@ def test_mentions_come_in_text_order_without_overlap() -> None:
 def test_a_span_said_as_a_rough_range_reads_as_its_longer_end(text: str, first: str) -> None:
     found = _only(text)
     assert found.start == _d(first) and found.end == SP
+
+
+# --- market episodes named instead of dates (eighth session) -------------------------------------
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("run a golden cross on the s&p through the gfc drawdown", date(2007, 10, 9), date(2009, 3, 9)),
+    ("buy and hold on the nasdaq through the dot-com bust", date(2000, 3, 10), date(2002, 10, 9)),
+    ("纳指在科网泡沫破裂那段跑一下macd", date(2000, 3, 10), date(2002, 10, 9)),
+    ("from the march 2020 covid low to the end of the data", date(2020, 3, 23), date(2025, 12, 31)),
+    ("标普从特朗普当选到数据结束", date(2016, 11, 8), date(2025, 12, 31)),
+    ("the crude tape from iraq's invasion of kuwait through the start of desert storm", date(1990, 8, 2), date(1991, 1, 17)),
+    ("把syn010在2016年初熔断那一周的k线调出来", date(2016, 1, 4), date(2016, 1, 8)),
+    ("during the taper tantrum", date(2013, 5, 22), date(2013, 6, 24)),
+    ("a linear model post-gfc", date(2009, 3, 10), date(2025, 12, 31)),
+])
+def test_a_named_market_episode_is_its_conventional_span(text: str, first: date, last: date) -> None:
+    assert [(p.start, p.end) for p in find_periods(text, date(2025, 12, 31))] == [(first, last)]
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("用SAC在标普上训一下，数据就用2008年金融危机那一年", date(2008, 1, 1), date(2008, 12, 31)),
+    ("回测次贷危机那轮（2007年10月到2009年3月）", date(2007, 10, 1), date(2009, 3, 31)),
+])
+def test_dates_said_beside_an_episode_decide_its_window(text: str, first: date, last: date) -> None:
+    assert [(p.start, p.end) for p in find_periods(text, date(2025, 12, 31))] == [(first, last)]

@@ -375,6 +375,74 @@ def _holiday(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, (date(year, month, day), date(year, month, day)))
 
 
+#: Market episodes a quant names instead of dates, with the span the trade conventionally gives them (index peak
+#: to trough where the episode is a drawdown: the S&P 500's for US crises, the Nasdaq's for the dot-com bust, WTI's
+#: for the 2014-16 oil crash, the Shanghai Composite's for 2015), or the day of a single event. Each pattern is
+#: matched on lower-cased, simplified text; docs/agents.md lists them.
+_EPISODES: tuple[tuple[str, tuple[date, date]], ...] = (
+    (r"(?:the\s+)?(?:gfc|global\s+financial\s+crisis|great\s+financial\s+crisis|financial\s+crisis"
+     r"|subprime\s+(?:crisis|crash|meltdown)|credit\s+crunch)"
+     r"(?:\s+(?:drawdown|crash|selloff|sell-off|bear\s+market|period|era|years?))?"
+     r"|(?:全球)?金融危机|次贷危机|次贷风暴", (date(2007, 10, 9), date(2009, 3, 9))),
+    (r"(?:the\s+)?(?:dot-?\s?com|tech|internet)\s+(?:bubble\s+)?(?:bust|crash|collapse|burst|bursting|meltdown|wreck)"
+     r"|(?:科网|互联网|网络)(?:股)?泡沫(?:的)?(?:破裂|破灭|崩盘|崩溃)|科网股?崩盘", (date(2000, 3, 10), date(2002, 10, 9))),
+    (r"(?:the\s+)?(?:covid(?:-?19)?|pandemic|corona(?:virus)?)\s+(?:crash|selloff|sell-off|drawdown|collapse|panic|plunge)"
+     r"|(?:the\s+)?(?:march|feb(?:ruary)?[-–/ ]+march)\s+2020\s+(?:crash|selloff|sell-off|panic)"
+     r"|(?:新冠)?疫情(?:期间)?的?(?:暴跌|崩盘|股灾|大跌|熔断)|2020\s*年?\s*3\s*月(?:的)?(?:暴跌|崩盘|股灾|熔断)|美股熔断",
+     (date(2020, 2, 19), date(2020, 3, 23))),
+    (r"(?:the\s+)?(?:march\s+2020\s+)?(?:covid(?:-?19)?|pandemic)\s+(?:lows?|bottom|trough)|(?:the\s+)?march\s+2020\s+(?:lows?|bottom)"
+     r"|(?:2020\s*年?\s*3\s*月)?(?:新冠)?疫情(?:的)?(?:底部|低点|最低点|谷底)", (date(2020, 3, 23), date(2020, 3, 23))),
+    (r"(?:the\s+)?(?:trump(?:'s)?\s+(?:election|victory|win)|(?:2016\s+)?(?:us\s+)?(?:presidential\s+)?election\s+of\s+trump"
+     r"|2016\s+(?:us\s+)?(?:presidential\s+)?election)|(?:特朗普|川普)(?:首次)?(?:当选|胜选|赢得大选)|2016\s*年?\s*美国?大选",
+     (date(2016, 11, 8), date(2016, 11, 8))),
+    (r"(?:the\s+)?(?:first\s+)?gulf\s+war|海湾战争", (date(1990, 8, 2), date(1991, 2, 28))),
+    (r"iraq(?:'s)?\s+invasion\s+of\s+kuwait|(?:the\s+)?invasion\s+of\s+kuwait|伊拉克入侵科威特", (date(1990, 8, 2), date(1990, 8, 2))),
+    (r"(?:the\s+)?(?:start\s+of\s+)?(?:operation\s+)?desert\s+storm|沙漠风暴(?:行动)?(?:开打|开始|打响)?", (date(1991, 1, 17), date(1991, 1, 17))),
+    (r"(?:the\s+)?(?:2013\s+)?taper\s+tantrum|(?:2013\s*年?\s*的?)?(?:缩减|削减)(?:购债)?恐慌", (date(2013, 5, 22), date(2013, 6, 24))),
+    (r"(?:20)?15\s*年?\s*的?\s*(?:a股)?股灾|(?:the\s+)?2015\s+(?:china|chinese|a-share)\s+(?:stock\s+)?(?:market\s+)?(?:crash|rout|meltdown)",
+     (date(2015, 6, 12), date(2015, 8, 26))),
+    (r"2016\s*年?\s*初?\s*的?\s*(?:a股)?熔断(?:那一?周|那几天|期间)?|(?:a股)熔断(?:那一?周|那几天|期间)?"
+     r"|(?:the\s+)?(?:january\s+)?2016\s+(?:china\s+)?circuit[- ]breakers?(?:\s+week)?", (date(2016, 1, 4), date(2016, 1, 8))),
+    (r"(?:the\s+)?(?:2014(?:[-–/](?:20)?16)?|2015)\s+(?:oil|crude)\s+(?:price\s+)?(?:crash|collapse|rout|glut|bust|slump)"
+     r"|2014\s*年?\s*(?:下半年)?的?\s*油价(?:暴跌|崩盘|腰斩)", (date(2014, 6, 20), date(2016, 2, 11))),
+    (r"(?<![\d/])9/11(?!/|\d)|(?:the\s+)?september\s+11(?:th)?\s+attacks?|911事件|九一一事件", (date(2001, 9, 10), date(2001, 9, 21))),
+    (r"(?:the\s+)?brexit\s+(?:vote|referendum|shock)|(?:英国)?脱欧公投", (date(2016, 6, 23), date(2016, 6, 27))),
+    (r"volmageddon|vol-?mageddon|(?:the\s+)?(?:feb(?:ruary)?\s+)?2018\s+vol(?:atility)?\s+(?:spike|shock|event)",
+     (date(2018, 1, 26), date(2018, 2, 8))),
+    (r"(?:the\s+)?2022\s+bear\s+market|2022\s*年?\s*的?熊市", (date(2022, 1, 3), date(2022, 10, 12))),
+    (r"(?:the\s+)?(?:1987\s+)?black\s+monday|(?:1987\s*年?\s*的?)?黑色星期一", (date(1987, 10, 19), date(1987, 10, 19))),
+    (r"(?:the\s+)?(?:2010\s+)?flash\s+crash|(?:2010\s*年?\s*的?)?闪电崩盘", (date(2010, 5, 6), date(2010, 5, 6))),
+    (r"lehman(?:'s)?\s+(?:brothers\s+)?(?:collapse|bankruptcy|failure|weekend)|雷曼(?:兄弟)?(?:倒闭|破产)",
+     (date(2008, 9, 15), date(2008, 9, 15))),
+    (r"(?:the\s+)?ltcm(?:\s+(?:crisis|collapse|blow-?up))?|(?:the\s+)?(?:1998\s+)?russian\s+(?:default|debt\s+crisis)"
+     r"|(?:1998\s*年?\s*的?)?俄罗斯(?:债务)?(?:违约|危机)", (date(1998, 7, 17), date(1998, 10, 8))),
+)
+_EPISODE_RES = tuple((re.compile(pattern), bounds) for pattern, bounds in _EPISODES)
+#: "through the GFC" is during it (a span is lived through), unlike "through 2019" or "through the start of Desert Storm".
+_THROUGH = r"(?:(?:all\s+)?through(?:out)?\s+|during\s+|over\s+|across\s+)?"
+#: "post-GFC", "post-COVID", "金融危机后", "疫情以后": from the day after the episode to the end of the data.
+_POST = ((r"post-?\s?(?:gfc|(?:financial\s+)?crisis)|(?:全球)?金融危机(?:之|以)?后", date(2009, 3, 10)),
+         (r"post-?\s?(?:covid(?:-?19)?|pandemic|corona)|(?:新冠)?疫情(?:之|以)后", date(2020, 3, 24)))
+_POST_RES = tuple((re.compile(pattern), day) for pattern, day in _POST)
+
+
+def _episode(m: re.Match[str], today: date) -> _Atom | None:
+    """"during the GFC", "科网泡沫破裂那段", "from the COVID low to the end of the data": the episode's span."""
+    said = re.sub(r"^(?:(?:all\s+)?through(?:out)?|during|over|across)\s+", "", m.group(0))
+    post = next((day for pattern, day in _POST_RES if pattern.fullmatch(said)), None)
+    if post is not None:
+        return _atom(m, (post, today)) if post <= today else None
+    bounds = next((b for pattern, b in _EPISODE_RES if pattern.fullmatch(said)), None)
+    return _atom(m, bounds) if bounds is not None else None
+
+
+def _episodes_pattern() -> str:
+    spans = "|".join(f"(?:{pattern})" for pattern, (first, last) in _EPISODES if first != last)
+    days = "|".join(f"(?:{pattern})" for pattern, (first, last) in _EPISODES if first == last)
+    posts = "|".join(f"(?:{pattern})" for pattern, _ in _POST)
+    return f"{_THROUGH}(?:{spans})|{days}|{posts}"
+
+
 _THIRDS = {"early": 0, "start": 0, "beginning": 0, "上旬": 0, "初": 0, "mid": 1, "middle": 1, "中旬": 1, "中": 1,
            "late": 2, "end": 2, "下旬": 2, "底": 2, "末": 2}
 
@@ -654,6 +722,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}year[- ]end\s+{_Y}", _year_ends),
         (rf"{_B}(?P<hol>christmas\s+eve|christmas|xmas|new\s+year'?s\s+(?:eve|day))(?:\s+day)?,?\s+(?:of\s+)?{_YE}", _holiday),
         (rf"{_YZ}\s*的?\s*(?P<hol>圣诞节?|元旦)", _holiday),
+        (_episodes_pattern(), _episode),
         (rf"{_YZ}\s*{_CM}\s*月份?\s*(?P<e>上旬|中旬|下旬|初|底|末|中)", _month_part),
         (rf"{_B}(?P<e>early|mid|late)[\s-]+{_MONW},?\s+(?:of\s+)?{_YE}", _month_part),
         (rf"{_B}(?:the\s+)?(?P<e>start|beginning|middle|end)\s+of\s+{_MONW},?\s+(?:of\s+)?{_YE}", _month_part),
@@ -1148,11 +1217,26 @@ def find_periods(text: str, today: date) -> list[PeriodMention]:
     """
     norm = text.translate(_FOLD)
     windows = _apart([_modified(norm, w, today) for w in _windows(norm, _atoms(norm, today))])
+    windows = _episodes_beside_dates(norm, windows)
     roles = _roles(norm, windows)
     return [PeriodMention(role=_role(roles.get(w.start) if roles.get(w.start) != "tune" else "valid"), start=w.first,
                           end=w.last, span=Span(w.start, w.end, text[w.start:w.end]),
                           open_end=w.open_end, open_start=w.open_start, tuning=roles.get(w.start) == "tune")
             for w in windows]
+
+
+def _episodes_beside_dates(norm: str, windows: list[_Window]) -> list[_Window]:
+    """An episode named beside dates that overlap it ("2008年金融危机那一年", "次贷危机那轮（2007年10月到2009年3月）",
+    "2008年的走势……金融危机那时候"): the dates say which part of it is meant; the name is context."""
+    named = [m.span() for m in _rx(_episodes_pattern()).finditer(norm)]
+    if not named:
+        return windows
+
+    def episode_only(w: _Window) -> bool:
+        return any(a <= w.start and w.end <= b for a, b in named)
+
+    dated = [w for w in windows if not episode_only(w)]
+    return [w for w in windows if not episode_only(w) or not any(d.first <= w.last and w.first <= d.last for d in dated)]
 
 
 def _apart(windows: list[_Window]) -> list[_Window]:
