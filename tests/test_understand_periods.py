@@ -421,3 +421,12 @@ def test_a_named_market_episode_is_its_conventional_span(text: str, first: date,
 ])
 def test_dates_said_beside_an_episode_decide_its_window(text: str, first: date, last: date) -> None:
     assert [(p.start, p.end) for p in find_periods(text, date(2025, 12, 31))] == [(first, last)]
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("2008年7月到年底", date(2008, 7, 1), date(2008, 12, 31)),
+    ("from march 2019 to year-end", date(2019, 3, 1), date(2019, 12, 31)),
+    ("from july 2020 to end-2023", date(2020, 7, 1), date(2023, 12, 31)),
+])
+def test_a_range_to_the_end_of_a_year(text: str, first: date, last: date) -> None:
+    assert [(p.start, p.end) for p in find_periods(text, date(2025, 12, 31))] == [(first, last)]

@@ -1581,3 +1581,21 @@ def test_a_look_at_the_ones_just_ordered_shows_them_all(read: Any, text: str, na
     spec = read(text)
     assert spec.steps[-1].intent == "show_price" and set(_symbols(spec, len(spec.steps) - 1)) == names
     assert all(s.intent == "place_order" for s in spec.steps[:-1])
+
+
+def test_a_factors_sign_is_kept(read: Any) -> None:
+    spec = read("短期反转 -($close/Ref($close,5)-1) 和放量因子 Mean($volume,20)/Mean($volume,120)，在csi_syn上算下IC，预测期10天")
+    said = [str(e.value) for s in spec.steps for e in s.expressions]
+    assert "-($close/Ref($close,5)-1)" in said  # the minus once fell off: the factor read with its sign flipped
+    spaced = read("evaluate on csi_syn - ($close-Mean($close,20))/Std($close,20) and Slope($close,10)")
+    assert "($close-Mean($close,20))/Std($close,20)" in [str(e.value) for s in spaced.steps for e in s.expressions]
+
+
+def test_a_book_is_capital_not_timesteps_and_covid_is_no_symbol(read: Any) -> None:
+    spec = read("Let SAC have a go at SYN020 with a 500k book.")
+    assert spec.steps[0].cash is not None and spec.steps[0].cash.value == 500_000 and spec.steps[0].timesteps is None
+    model = read("Plain linear model on Alpha158 for csi_syn: post-COVID from July 2020 to end-2023 in-sample, "
+                 "2024-25 out of sample, then buy the top 5%.")
+    assert model.question is None
+    train = model.steps[0].windows.train
+    assert train is not None and (str(train.value.start), str(train.value.end)) == ("2020-07-01", "2023-12-31")

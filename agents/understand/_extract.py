@@ -119,7 +119,8 @@ def _formula_start(text: str, i: int) -> int | None:
     return None
 
 
-_FORMULA_START = re.compile(r"(?:-\s*\d+(?:\.\d+)?\s*\*\s*)?(?:\(\s*)*(?:\$[A-Za-z_]|[A-Z][A-Za-z_]*\s*\()")
+_FORMULA_START = re.compile(r"(?:-\s*\d+(?:\.\d+)?\s*\*\s*|(?<![\w)\]$.-])-(?=[($]|[A-Z][A-Za-z_]*\s*\())?"
+                            r"(?:\(\s*)*(?:\$[A-Za-z_]|[A-Z][A-Za-z_]*\s*\()")  # "-($close/Ref($close,5)-1)": the sign is the factor's
 #: Qlib's expression operators (a capitalised word before a spaced bracket is one of these or prose).
 _QLIB_OPS = frozenset("Ref Mean Std Var Skew Kurt Max Min IdxMax IdxMin Quantile Med Mad Sum Count Delta Slope Rsquare Resi "
                       "Rank WMA EMA Corr Cov Abs Sign Log Power Add Sub Mul Div Greater Less Gt Ge Lt Le Eq Ne And Or Not "
@@ -176,6 +177,8 @@ _NOT_TICKERS = frozenset({
     "CSV", "JSON", "API", "LLM", "GPT", "CN", "US", "UTC", "AM", "PM", "VS", "PK", "NAV", "TWAP", "VWAP", "ATR",
     "ROE", "PE", "PB", "EPS", "KDJ", "CCI", "OBV", "DMA", "ASAP", "FYI", "PX", "POS", "FX", "EOD", "SOD", "EOW",
     "EOM", "TBD", "TODO", "FY", "NB", "PS", "WIP", "RFC",
+    # market episodes, desk and fund words (periods read them: "post-COVID", "through the GFC", "letter to my LPs")
+    "COVID", "GFC", "LTCM", "QE", "QT", "FOMC", "FED", "CPI", "GDP", "LP", "LPS", "GP", "CIO", "HWM", "DD",
 })
 #: A ticket or issue key at the head of a note ("QR-1182 |", "Ticket JIRA-204:"): a reference, never a symbol.
 _ISSUE_KEY = re.compile(r"[A-Z]{2,6}-\d{2,6}")
@@ -673,7 +676,7 @@ _CASH = re.compile(
     + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
     r"\$?\s*" + r"(?<![\d.,])(?!(?:19|20)\d\d\s+(?:starting|initial|cash|capital))((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
-    r"(?:cash|capital|cap\b)(?!\s+(?:flow|position))|"
+    r"(?:cash|capital|cap\b|book|bankroll)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
     r"(?:start(?:ing|ed)?\s+(?:out\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
@@ -760,7 +763,8 @@ def _settings(norm: str, found: Found) -> None:
 
 #: A bare "200k" / "1.5m" beside an RL algorithm (no currency, no unit after it): its training length.
 _BARE_STEPS = re.compile(r"(?<![\w$¥.,])(\d+(?:\.\d+)?\s*k|\d+\.\d+\s*m)(?![\w%])"
-                         r"(?!\s*(?:shares?|lots?|units?|contracts?|of\s+cash|cash|capital|dollars?|usd|rmb|元|块|美元|资金|本金))")
+                         r"(?!\s*(?:shares?|lots?|units?|contracts?|of\s+cash|cash|capital|dollars?|usd|rmb|book|bankroll|account|"
+                         r"portfolio|notional|aum|nav|元|块|美元|资金|本金))")
 _ORDER_WORD = re.compile(r"(?<![a-z])(?:buy|sell|short|order|cash|capital|bankroll)(?![a-z])|买|卖|资金|本金")
 
 

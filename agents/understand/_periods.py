@@ -565,6 +565,11 @@ def _partial_day(m: re.Match[str], today: date) -> _Atom | None:
                  fill=lambda y: _safe(lambda: _one_day(y, month, day)))
 
 
+def _partial_year_end(m: re.Match[str], today: date) -> _Atom | None:
+    """"到年底", "to year-end": the last day of the year the range's other end names."""
+    return _Atom(m.start(), m.end(), _PARTIAL, _PARTIAL, fill=lambda y: (date(y, 12, 31), date(y, 12, 31)))
+
+
 def _partial_quarter(m: re.Match[str], today: date) -> _Atom | None:
     q = _cn_int(m["q"])
     return _Atom(m.start(), m.end(), _PARTIAL, _PARTIAL, fill=lambda y: _months(y, 3 * q - 2, 3 * q))
@@ -715,7 +720,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"(?<![\d/.])(?P<m>1[0-2]|0?[1-9])/{_Y}", _month_atom),
         (rf"{_YZ}\s*{_CM}\s*月份?", _month_atom),
         (rf"{_B}(?:the\s+)?(?P<e>start|beginning|end|middle)\s+of\s+{_YE}", _year_edge),
-        (rf"{_B}(?P<e>early|mid|late)[\s-]+{_YE}", _year_edge),
+        (rf"{_B}(?P<e>early|mid|late|end|start)[\s-]+{_YE}", _year_edge),
         (rf"{_YZ}\s*(?P<e>初|底|末|中)旬?", _year_edge),
         (rf"{_B}(?:the\s+)?{_Y}\s+and\s+(?P<y2>{_Y4})\s+(?:year|fiscal[- ]year)[- ]ends{_E}", _year_ends),
         (rf"{_B}(?:the\s+)?{_Y}\s+year[- ]end{_E}", _year_ends),
@@ -779,6 +784,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_MONW}\s*(?P<d>3[01]|[12]\d|0?[1-9]){_SFX}{_E}", _partial_day),
         (rf"(?<![\d年]){_CM}\s*月\s*{_CD}\s*[日号]", _partial_day),
         (rf"{_B}q(?P<q>[1-4]){_E}", _partial_quarter),
+        (r"(?<![\d年])(?:年底|年末|年尾)|(?<![a-z])(?:the\s+)?(?:year[- ]end|end\s+of\s+the\s+year)(?![a-z\s]*\d)", _partial_year_end),
         (r"(?<![\d年])(?:第\s*)?(?P<q>[1-4一二三四])\s*季度", _partial_quarter),
         (r"(?<![\d年])第\s*(?P<q>[1-4一二三四])\s*季(?![节度风])", _partial_quarter),
         # relative to today
