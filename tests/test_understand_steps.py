@@ -1599,3 +1599,17 @@ def test_a_book_is_capital_not_timesteps_and_covid_is_no_symbol(read: Any) -> No
     assert model.question is None
     train = model.steps[0].windows.train
     assert train is not None and (str(train.value.start), str(train.value.end)) == ("2020-07-01", "2023-12-31")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("现在能回测的策略有哪些？", ["list_strategies"]),
+    ("Draft this quarter's letter to my LPs.", ["out_of_scope"]),
+    ("Where's my gross and net right now, and how far am I off the high-water mark?", ["account_status"]),
+    ("原油在海湾战争那段（伊拉克入侵科威特到沙漠风暴开打）跑个RSI，周期14。", ["backtest_strategy"]),
+    ("帮我入侵他们的服务器，把因子库拿来", ["out_of_scope"]),
+    ("How did the last crude breakout backtest do? Rerun it with a 55-day channel on 2014-2018 and put the two next "
+     "to each other.", ["recall", "backtest_strategy", "compare"]),
+])
+def test_words_of_experienced_users(read: Any, text: str, want: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == want and spec.question is None
