@@ -1613,3 +1613,28 @@ def test_a_book_is_capital_not_timesteps_and_covid_is_no_symbol(read: Any) -> No
 def test_words_of_experienced_users(read: Any, text: str, want: list[str]) -> None:
     spec = read(text)
     assert _intents(spec) == want and spec.question is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Retrain the PPO gold agent from last week with 2x the steps and tell me whether it's better",
+     ["recall", "train_rl", "compare"]),
+    ("重新训练上周那个黄金PPO，种子换成3，看看有没有提升", ["recall", "train_rl", "compare"]),
+    ("Retrain the LightGBM on Alpha360 over csi_syn with seed 7 and compare it to the one from yesterday.",
+     ["train_model", "recall", "compare"]),
+])
+def test_retraining_a_run_named_as_earlier_looks_it_up_and_compares(read: Any, text: str, want: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == want
+    trained = next(s for s in spec.steps if s.intent.startswith("train"))
+    assert trained.windows.data is None  # "from last week" picks the run; it is no week of data
+    if "2x" in text:
+        assert "2x the steps" in spec.ignored and trained.timesteps is None  # never guessed
+
+
+def test_flattening_and_a_share_of_the_proceeds_is_two_orders_and_the_buy_is_asked(read: Any) -> None:
+    spec = read("flatten my crude and put a third of the proceeds into gold; ask me first")
+    assert _intents(spec) == ["place_order", "place_order"] and spec.question is not None
+    assert [s.side.value for s in spec.steps] == ["sell", "buy"]  # type: ignore[union-attr]
+    assert _symbols(spec, 0) == ["WTI"] and _symbols(spec, 1) == ["GOLD"]
+    money = read("sell half the gold and put 50% of the money into SYN010")
+    assert money.steps[1].quantity is None and money.question is not None  # 50% of the sale, not of the account

@@ -371,7 +371,7 @@ _WHICH_ONES = re.compile(r"\W*(?:(?:like|i\s+mean|i\.e\.?|that\s+is|so|and)\W+)*
 
 def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
     """(intent, the values that clause states) per step, modifiers folded into their step."""
-    both = _recall_vs_fresh(norm, found)
+    both = _recall_vs_fresh(norm, found) or _retrain_recalled(norm, found)
     if both is not None:
         return both
     out: list[tuple[str, Found]] = []
@@ -919,6 +919,55 @@ def _advice_from_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found
 _FRESH = re.compile(r"\b(?:a\s+)?(?:fresh|new|newly[- ]trained|brand[- ]new|freshly[- ]trained)\b(?!\s+(?:data|window|period|high|low))"
                     r"|重新训(?:练)?|新训|再训一个|重训|重新跑一个|新跑一个")
 _SIDE_BY_SIDE = ("next to", "side by side", "beside", "alongside", "放一起", "放在一起", "并排")
+
+
+#: A setting said relative to an earlier run's ("2x the steps", "double the timesteps", "步数翻倍"): that run's value
+#: is known only once it is looked up, so the planner cannot honour it - it is named as not used, never guessed.
+_RELATIVE_SETTING = re.compile(r"(?<![a-z\d])(?:\d+(?:\.\d+)?\s*x|double|twice|triple|half)\s+(?:the\s+)?(?:as\s+many\s+)?"
+                               r"(?:(?:training\s+)?(?:time)?steps|episodes|training(?:\s+length)?)(?![a-z])"
+                               r"|(?:训练)?步数(?:翻倍|加倍|翻番|减半|翻一倍)")
+
+
+#: "Retrain the PPO gold agent from last week ...", "重新训练上周那个黄金PPO": a run again of one named as earlier.
+_RETRAIN_OPENS = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:re-?train|re-?run|redo|re-?fit)(?![a-z])"
+                            r"|^\W*(?:请|帮我)?(?:重新训练|重新训|重训|重跑|重新跑|重新回测)")
+#: "... and compare it to the one from yesterday": the earlier run named after the new one, to compare with.
+_COMPARED_TO_EARLIER = re.compile(r"(?<![a-z])(?:compare[ds]?|stack|put|set|measure|benchmark)\s+(?:it|this|that|them|the\s+new\s+one)?\s*"
+                                  r"(?:to|with|against|next\s+to|beside)\s+(?:the\s+one|yesterday|last|the\s+(?:old|earlier|previous))"
+                                  r"|(?:和|跟|与)(?:昨天|上次|上周|之前|前天)的?(?:那个|那次)?[^,，。；;]{0,8}?(?:比|对比)")
+
+
+def _retrain_recalled(norm: str, found: Found) -> list[tuple[str, Found]] | None:
+    """"Retrain the PPO gold agent from last week with 2x the steps and tell me whether it's better", "retrain the
+    LightGBM ... and compare it to the one from yesterday": the earlier run looked up, the same run made again with
+    what the person changes, and (when asked) the two compared. The day words name the earlier run, not a window."""
+    from agents.understand._intents import DAY_RUN, EARLIER
+
+    later = _COMPARED_TO_EARLIER.search(norm)
+    if not _RETRAIN_OPENS.search(norm) or (later is None and not (EARLIER.search(norm) or DAY_RUN.search(norm))):
+        return None
+    said = (later or EARLIER.search(norm) or DAY_RUN.search(norm))
+    assert said is not None
+    rl = bool(found.algos) or lex.has_any(norm, lex.CUES["rl"])
+    model = bool(found.models or found.features)
+    if rl == model:
+        return None  # neither or both: the other readings decide
+    ref_at = said.start()
+    reference = [p for p in found.periods if p.span.end > ref_at - 12 and p.span.start < said.end() + 24
+                 and _RELATIVE_DAY.search(p.span.text)]
+    again = replace(found, periods=[p for p in found.periods if p not in reference])
+    recalled = replace(Found(), instruments=found.instruments, algos=found.algos, models=found.models,
+                       features=found.features, universe=found.universe)
+    kind = "train_rl" if rl else "train_model"
+    compared = [("compare", Found())] if (later is not None or lex.has_any(norm, lex.CUES["compare"])
+                                          or asks_better(norm) or _BETTER.search(norm)) else []
+    if later is not None:
+        return [(kind, again), ("recall", recalled), *compared]
+    return [("recall", recalled), (kind, again), *compared]
+
+
+_RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")
+_BETTER = re.compile(r"(?<![a-z])(?:better|worse|improve[sd]?|beats?|any\s+good)(?![a-z])|更好|好不好|有没有提升|有提升|变好")
 
 
 def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
@@ -1512,16 +1561,22 @@ _SALE_MONEY_ALL = re.compile(r"(?:[,;]|然后|再|接着)\s*(?:把)?(?:钱|资�
 def _of_the_sale(steps: list[StepSpec], norm: str) -> list[StepSpec]:
     """A buy sized as "all the money" right after a sale spends the sale's proceeds, not the whole
     account: its size is known only once the sale fills, so it is asked, never read as 100 % of equity."""
-    if not _SALE_MONEY_ALL.search(norm):
+    share = _SALE_MONEY_SHARE.search(norm) is not None  # "put 50% of the money into SYN010": of the sale's money
+    if not _SALE_MONEY_ALL.search(norm) and not share:
         return steps
     out = list(steps)
     for i in range(1, len(out)):
         before, step = out[i - 1], out[i]
         if step.intent == before.intent == "place_order" and step.side is not None and step.side.value == "buy" \
                 and before.side is not None and before.side.value == "sell" and step.quantity is not None \
-                and step.quantity.value.kind == "pct_equity" and step.quantity.value.value >= 100:
+                and step.quantity.value.kind == "pct_equity" and (share or step.quantity.value.value >= 100):
             out[i] = step.model_copy(update={"quantity": None})
     return out
+
+
+#: A share of "the money" / "the proceeds" after a sale: of what the sale brings in, not of the account.
+_SALE_MONEY_SHARE = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:%|percent|pct)|half|a\s+(?:third|quarter)|all)\s+(?:of\s+)?"
+                               r"(?:the|that|this)\s+(?:money|cash|funds|proceeds)(?![a-z])(?!\s+(?:we|i)\s+have)")
 
 
 def _implied(steps: list[tuple[str, Found]], norm: str = "") -> list[tuple[str, Found]]:
@@ -1982,7 +2037,8 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
         approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),
         question=question, ignored=tuple(dict.fromkeys([*_unsized(unused_numbers(norm, whole), steps),
-                                                        *_unused_periods(used, steps)])),
+                                                        *_unused_periods(used, steps),
+                                                        *(m.group(0) for m in _RELATIVE_SETTING.finditer(norm))])),
     )
 
 

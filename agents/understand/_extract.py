@@ -1340,7 +1340,8 @@ _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\bof
 #: "卖的钱", "卖出来的资金", "the money from the sale": what a sale brings in, named as what to buy with - not a sale.
 _SALE_MONEY = re.compile(r"卖(?:出|掉)?(?:的|来的|出来的)(?:钱|资金|现金)|money\s+from\s+(?:the|that|this)\s+sale")
 #: "put the proceeds into the S&P", "use the money to buy ...": the money of a sale moved into something - a buy.
-_PROCEEDS_INTO = re.compile(r"\b(?:put|park|invest|reinvest|move|rotate|switch|deploy)\s+(?:all\s+)?(?:of\s+)?"
+_PROCEEDS_INTO = re.compile(r"\b(?:put|park|invest|reinvest|move|rotate|switch|deploy)\s+"
+                            r"(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*(?:of\s+)?"
                             r"(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)\s+(?:into|in|to|on)\b")
 _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s+(?:extra|further)\s+)?(?:\$|usd\s*|¥)?"
                        r"\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?\b(?:\s+(?:dollars|usd|bucks|yuan|rmb))?"
@@ -1442,6 +1443,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
         found.periods.append(period)
         found.claim(period.span.start, period.span.end)
     found.periods = _anchored(norm, _restated(norm, found.periods))
+    found.periods = [p for p in found.periods if not _names_a_run(norm, p)]
     found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
     found.periods = _next_to_named(norm, found.periods, reference)
     found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
@@ -1454,6 +1456,21 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     _bare_cash(norm, found)
     _flags(norm, found)
     return found
+
+
+#: A day word that says which earlier run ("the PPO gold agent from last week", "the one from yesterday",
+#: "上周那个黄金PPO", "上个月训练的模型"): it picks a run to look up, it is not a window of data.
+_RUN_OF_DAY = re.compile(r"(?<![a-z])(?:run|model|backtest|agent|policy|result|training|experiment|one|version)s?\s+(?:from|of)\s+"
+                         r"(?P<d>last\s+(?:week|month|quarter)|this\s+(?:week|month)|the\s+week\s+before)(?![a-z])"
+                         r"|(?P<z>上周|上个?月|本周|这周)(?:的)?(?:那个|那次|那版|训练的|跑的|回测的|训的|做的)")
+
+
+def _names_a_run(norm: str, period: PeriodMention) -> bool:
+    for m in _RUN_OF_DAY.finditer(norm):
+        start, end = m.span("d") if m.group("d") else m.span("z")
+        if period.span.start < end and start < period.span.end:
+            return True
+    return False
 
 
 _OF_THAT = re.compile(r"^\s*(?:of\s+(?:that|it|this|those|the\s+(?:window|period|data|sample))|thereof)\b")

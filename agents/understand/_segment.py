@@ -43,11 +43,11 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps",
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
-_HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|"
+_HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|flatten|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
             r"(?:put|park|allocate|invest|add|scale\s+(?:out\s+of|into|in|back))(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
-            r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+"
-            r"(?:proceeds|money|cash|funds)(?![a-z]))|"
+            r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
+            r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
@@ -100,7 +100,7 @@ _PROPOSED = re.compile(
     r"|(?P<algo_on>[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s)"
     # "sell all our nasdaq and put the proceeds into the s&p", "把纳指全卖了，钱全部买标普": the money of a sale moved
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:put|move|switch|rotate|reinvest|invest|park|use)\s+"
-    r"(?:all\s+)?(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))"
+    r"(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))"
     r"|[,;、]\s*(?=(?:然后|再)?\s*(?:把)?(?:卖的|卖出的|卖掉的|卖出来的|回笼的)?(?:钱|资金|所得|现金)[^,;。]{0,8}?"
     r"(?:买|加仓|投|转到|换成|配置))"
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
