@@ -1638,3 +1638,20 @@ def test_flattening_and_a_share_of_the_proceeds_is_two_orders_and_the_buy_is_ask
     assert _symbols(spec, 0) == ["WTI"] and _symbols(spec, 1) == ["GOLD"]
     money = read("sell half the gold and put 50% of the money into SYN010")
     assert money.steps[1].quantity is None and money.question is not None  # 50% of the sale, not of the account
+
+
+@pytest.mark.parametrize("text", ["buy 500 TSLA & backtest sma cross 20/50 on SP500 2000-2010",
+                                  "买1000股茅台 顺便回测下标普2000到2010年的布林带"])
+def test_an_order_on_a_symbol_the_store_lacks_never_takes_another_steps_instrument(read: Any, text: str) -> None:
+    spec = read(text)  # it once became "buy 500 SP500"
+    assert spec.question is not None
+    assert not spec.steps[0].instruments
+
+
+def test_an_order_that_takes_its_instrument_from_another_step_goes_to_a_person(read: Any) -> None:
+    from agents.spec import approval_reason
+
+    spec = read("看下黄金最近一个月走势，然后买3手")
+    assert _intents(spec) == ["show_price", "place_order"]
+    assert [i.source for i in spec.steps[1].instruments] == ["inferred"]
+    assert approval_reason(spec) == "inferred_order"

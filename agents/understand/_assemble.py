@@ -1882,8 +1882,12 @@ def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
             out.append(step)  # nothing to run with a seed, a window or costs
             continue
         update: dict[str, Any] = {}
-        if step.intent in NEEDS_INSTRUMENT and not step.instruments and shared.instruments:
-            update["instruments"] = shared.instruments
+        if step.intent in NEEDS_INSTRUMENT and not step.instruments and shared.instruments \
+                and not (step.intent == "place_order" and whole.unknown_symbols):
+            # "buy 500 TSLA & backtest ... on SP500": an order on a symbol the store lacks never takes another's; an
+            # order that takes the instrument named elsewhere ("看下黄金走势，然后买3手") took it by inference: approved
+            update["instruments"] = shared.instruments if step.intent != "place_order" else tuple(
+                i.model_copy(update={"source": "inferred"}) for i in shared.instruments)
         if step.intent in ("train_model", "trading_cycle", "mine_factors", "evaluate_factors") and step.universe is None:
             update["universe"] = shared.universe
         for name in ("windows", "costs"):
