@@ -75,3 +75,19 @@ def test_close_everything_with_no_positions_sends_nothing(env: GraphEnv) -> None
     assert env.broker.orders() == []
     assert "Nothing is held" in result.answer
     assert [c.name for c in result.tool_calls] == ["get_account"]
+
+
+def test_halving_every_position_sells_half_of_each_in_whole_lots_and_waits(env: GraphEnv) -> None:
+    held = _two_cheap_members(env.data)
+    for symbol in held:  # 200 of each: half is two whole lots of 100
+        waiting = env.orchestrator.ask(f"buy 200 {symbol}, ask me before ordering")
+        env.orchestrator.resume(waiting.thread_id, ApprovalDecision(approve=True, by="ana"))
+    sent_before = len(env.broker.orders())
+
+    waiting = env.orchestrator.ask("把所有持仓减半")  # once read as "sell all of every position"
+
+    assert waiting.status == "needs_approval"
+    orders = sorted((a["order"]["symbol"], a["order"]["side"], a["order"]["qty"]) for a in waiting.approvals)
+    assert orders == sorted((s, "sell", 100.0) for s in held)
+    assert len(env.broker.orders()) == sent_before
+    assert "50%" in waiting.answer

@@ -1655,3 +1655,11 @@ def test_an_order_that_takes_its_instrument_from_another_step_goes_to_a_person(r
     assert _intents(spec) == ["show_price", "place_order"]
     assert [i.source for i in spec.steps[1].instruments] == ["inferred"]
     assert approval_reason(spec) == "inferred_order"
+
+
+@pytest.mark.parametrize("text", ["把所有持仓减半", "账户回撤如果超过5%，就把所有持仓减半。", "halve all positions",
+                                  "sell half of all my positions"])
+def test_halving_every_position_is_half_of_each_never_all_of_it(read: Any, text: str) -> None:
+    order = read(text).steps[-1]
+    assert order.all_positions is not None and order.quantity is not None
+    assert (order.quantity.value.kind, order.quantity.value.value) == ("fraction_of_position", 0.5)

@@ -133,14 +133,26 @@ def _positions(ctx: PlanContext) -> list[tuple[str, float]]:
     return [(str(p.get("symbol")), float(p.get("qty") or 0)) for p in rows if float(p.get("qty") or 0) > 0]
 
 
+def _share_of_each(ctx: PlanContext) -> float:
+    """The share of every held position to sell: 1 for "close everything", 0.5 for "halve all positions"."""
+    quantity = ctx.step.quantity
+    if quantity is not None and quantity.value.kind == "fraction_of_position" and 0 < quantity.value.value < 1:
+        return float(quantity.value.value)
+    return 1.0
+
+
 def _close_each(ctx: PlanContext) -> tuple[list[ToolCall], list[str], list[str]]:
-    """One sell per held position of its whole size in whole lots, and the computation (en, zh)."""
+    """One sell per held position (its whole size, or the share said of each) in whole lots, and the
+    computation (en, zh)."""
     calls, en, zh = [], [], []
+    share = _share_of_each(ctx)
     for symbol, held in _positions(ctx):
         lot = _lot(ctx, symbol)
-        qty = math.floor(held / lot + 1e-9) * lot
-        en.append(f"- SELL {fmt_num(qty, 0)} {symbol}: {held:g} held, whole lots of {lot}: {qty:g}")
-        zh.append(f"- 卖出 {fmt_num(qty, 0)} {symbol}：持仓 {held:g}，按每手 {lot} 取整：{qty:g}")
+        qty = math.floor(held * share / lot + 1e-9) * lot
+        part_en = f" x {share:.0%} = {held * share:g}" if share < 1 else ""
+        part_zh = f" x {share:.0%} = {held * share:g}" if share < 1 else ""
+        en.append(f"- SELL {fmt_num(qty, 0)} {symbol}: {held:g} held{part_en}, whole lots of {lot}: {qty:g}")
+        zh.append(f"- 卖出 {fmt_num(qty, 0)} {symbol}：持仓 {held:g}{part_zh}，按每手 {lot} 取整：{qty:g}")
         if qty > 0:
             calls.append(ToolCall("place_order", _order_args(symbol, "sell", float(qty)), ctx.index))
     return calls, en, zh
@@ -164,16 +176,20 @@ def close_all_recipe(ctx: PlanContext) -> Action:
     if not _positions(ctx):
         return Answer(pick(ctx.language, "Nothing is held in the account: there is no position to close; no order was sent.",
                            "账户中没有任何持仓，无需平仓；未发送任何订单。"))
-    ctx.said.stated("sell every held position: " + "; ".join(line[2:] for line in en),
-                    "卖出全部持仓：" + "；".join(line[2:] for line in zh))
+    share = _share_of_each(ctx)
+    what_en = "sell every held position" if share >= 1 else f"sell {share:.0%} of every held position"
+    what_zh = "卖出全部持仓" if share >= 1 else f"每个持仓卖出 {share:.0%}"
+    ctx.said.stated(f"{what_en}: " + "; ".join(line[2:] for line in en), f"{what_zh}：" + "；".join(line[2:] for line in zh))
     if not calls:
         return Answer(pick(ctx.language, "No position amounts to a whole lot; no order was proposed.\n" + "\n".join(en),
                            "没有任何持仓够一整手；没有提出订单。\n" + "\n".join(zh)))
     if "place_order" not in ctx.tools:
         return Answer(pick(ctx.language, "Trading is not configured here: there is no place_order tool.",
                            "此处未配置交易：没有 place_order 工具。"))
-    head = pick(ctx.language, f"Closing every held position ({len(calls)}), from the account:",
-                f"平掉全部持仓（{len(calls)} 个），按账户计算：")
+    head = (pick(ctx.language, f"Closing every held position ({len(calls)}), from the account:",
+                 f"平掉全部持仓（{len(calls)} 个），按账户计算：") if share >= 1 else
+            pick(ctx.language, f"Selling {share:.0%} of every held position ({len(calls)}), from the account:",
+                 f"每个持仓卖出 {share:.0%}（{len(calls)} 个），按账户计算："))
     return CallTools(tuple(calls), "\n".join([head, *(zh if ctx.language == "zh" else en)]))
 
 

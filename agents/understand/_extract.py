@@ -1223,9 +1223,8 @@ def _every_position(norm: str, found: Found) -> None:
         return
     if found.side is not None and found.side.value != "sell":
         return  # "buy all the stocks in the pool" is not a liquidation
-    if found.quantity is not None and not (found.quantity.kind == "fraction_of_position"
-                                           and found.quantity.value == 1.0):
-        return  # "sell half of all my positions": not this (a size per position is not computed here)
+    if found.quantity is not None and found.quantity.kind != "fraction_of_position":
+        return  # "sell 100 shares of all my positions": no one size fits every position; asked
     if found.side is None and not _LIQUIDATE.search(norm):
         return  # "show all my positions": a look, not an order
     if _IT.search(norm):

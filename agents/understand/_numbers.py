@@ -1417,7 +1417,10 @@ def _candidates(ctx: _Ctx, numbers: list[_Num]) -> list[tuple[int, int, int, Qua
 
 
 def _partial_close(f: _Frac, fractions: list[_Frac]) -> bool:
-    """"平掉一半", "close half of my position": the close word is the verb, the amount is the half."""
+    """"平掉一半", "close half of my position": the close word is the verb, the amount is the half; "所有持仓减半",
+    "sell half of all my positions": "all" says which positions, the half is the amount."""
+    if f.form == "all":
+        return any(g.form in ("ratio", "percent") and g.value < 1 and abs(g.start - f.start) <= 16 for g in fractions)
     return f.form == "close" and any(
         g.form in ("ratio", "percent") and g.value < 1 and f.start <= g.start <= f.end + 4 for g in fractions)
 
