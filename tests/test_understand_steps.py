@@ -1663,3 +1663,21 @@ def test_halving_every_position_is_half_of_each_never_all_of_it(read: Any, text:
     order = read(text).steps[-1]
     assert order.all_positions is not None and order.quantity is not None
     assert (order.quantity.value.kind, order.quantity.value.value) == ("fraction_of_position", 0.5)
+
+
+@pytest.mark.parametrize(("text", "side", "kind", "value"), [
+    ("卖出权益2%的黄金", "sell", "pct_equity", 2.0),  # once 2% of the gold position
+    ("卖出相当于权益15%的纳指。", "sell", "pct_equity", 15.0),
+    ("Buy ten grand of SYN066.", "buy", "notional", 10_000.0),  # once 10,000 shares
+    ("Get us flat in oil. Risk wants it done before the close.", "sell", "fraction_of_position", 1.0),
+])
+def test_desk_sizes_are_read_as_the_desk_means_them(read: Any, text: str, side: str, kind: str, value: float) -> None:
+    order = read(text).steps[0]
+    assert order.intent == "place_order" and order.side is not None and order.side.value == side
+    assert order.quantity is not None and (order.quantity.value.kind, order.quantity.value.value) == (kind, value)
+
+
+def test_routing_an_order_through_approval_is_an_approval_wish_and_a_sideless_order_is_asked(read: Any) -> None:
+    assert read("Sell 7 lots of gold, route it through approval.").approval.value is True
+    sideless = read("Do 2,000 shares of SYN071.")
+    assert _intents(sideless) == ["place_order"] and sideless.question is not None

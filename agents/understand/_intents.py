@@ -307,7 +307,9 @@ def _trading_intent(text: str, found: Found) -> str | None:
 #: An order asked for by name, without a side ("place an order for gold", "给原油下个单").
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单|"
-                          r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔")
+                          r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔|"
+                          # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
+                          r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
                               r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果|哪个)\S{0,5}?"
                               r"(?:下(?:个|一个|一)?单|操作|交易)"

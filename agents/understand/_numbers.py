@@ -467,6 +467,7 @@ _EN_UNITS: list[tuple[_LazyRe, str | None, Decimal]] = [
         (r"[\s-]*(?:basis[\s-]+points?|bps?|bips?)(?![a-z])", "bp", "1"),
         (r"[\s-]*(?:yuan|rmb|cny|renminbi)(?![a-z])", "yuan", "1"),
         (r"[\s-]*(?:usd|us\s+dollars?|dollars?|bucks)(?![a-z])", "usd", "1"),
+        (r"[\s-]*grand(?![a-z])", "usd", "1000"),  # "ten grand of SYN066": $10,000, never 10,000 shares
         (r"x(?![a-z])", None, "1"),  # leverage, "3x": a number, not an identifier
     ]
 ]
@@ -904,7 +905,7 @@ _CLOSE_RE = _LazyRe(
     r"|current|long|(?P<short2>short)|[A-Za-z0-9]+)){0,4}?\s+(?:positions?|holdings?|stake|exposure|longs?|ones?|trades?|bets?|legs?"
     r"|(?P<short3>shorts)|everything|it|all)\b"
     r"|\b(?:close|exit|get)\s+out\b(?:\s+of\b)?|\b(?:close|exit)\s+(?:all\s+of\s+)?(?:my|our)\b(?:\s+(?P<short4>short)\b)?"
-    r"|\bgo\s+flat\b", _I)
+    r"|\bgo\s+flat\b|\b(?:get|go|be)\s+(?:us\s+|me\s+)?(?:completely\s+|fully\s+)?flat\s+(?:in|on)\b", _I)
 
 
 def _ratio(num: Decimal | None, den: Decimal | None) -> float | None:
@@ -1146,7 +1147,7 @@ _CONDITION_RE = _LazyRe(
     r"|如果|若|当|一旦|假如|要是|除非|直到|之后|以后", _I)
 _ANCHOR_RES: list[tuple[str, _LazyRe]] = [
     ("equity", _LazyRe(r"\b(?:equity|capital|portfolio|account|nav|cash|funds?|money|buying\s+power|balance|aum"
-                          r"|net\s+assets?|net\s+worth|wealth)\b|资金|资产|本金|账户|净值|现金|钱|总仓位|可用", _I)),
+                          r"|net\s+assets?|net\s+worth|wealth)\b|资金|资产|本金|账户|净值|现金|钱|总仓位|可用|权益|总资产", _I)),
     ("position", _LazyRe(r"\b(?:positions?|holdings?|stakes?|exposure)\b|持仓|头寸|持有|持股|底仓", _I)),
     ("cang", _LazyRe(r"仓位|(?<![加减清平建补开持调总])仓(?!库)")),
 ]
