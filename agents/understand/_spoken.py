@@ -232,10 +232,10 @@ def _english(text: str) -> str:
             cursor = tokens[run[-1]][1]
         k = run[-1] + 1 if run else k + 1
     out.append(text[cursor:])
-    return _GRAND.sub(r"\1 thousand", _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", "".join(out)))
+    return _GRAND.sub(r"\1 thousand dollars", _AND_A_HALF.sub(lambda m: f"{m.group(1)}.5", "".join(out)))
 
 
-#: "forty grand", "50 grand": in money talk a grand is a thousand.
+#: "forty grand", "50 grand": in money talk a grand is a thousand dollars (never a thousand shares).
 _GRAND = re.compile(r"(?i)(?<![\w.])(\d+(?:\.\d+)?)\s*(?:grand|g's)\b")
 
 
