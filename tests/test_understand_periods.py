@@ -430,3 +430,9 @@ def test_dates_said_beside_an_episode_decide_its_window(text: str, first: date, 
 ])
 def test_a_range_to_the_end_of_a_year(text: str, first: date, last: date) -> None:
     assert [(p.start, p.end) for p in find_periods(text, date(2025, 12, 31))] == [(first, last)]
+
+
+def test_these_two_years_is_the_last_two_years() -> None:
+    found = find_periods("macd在syn005上回测一下，这两年的", date(2025, 12, 31))
+    assert [(p.start, p.end) for p in found] == [(date(2024, 1, 1), date(2025, 12, 31))]
+    assert find_periods("这三只股票", date(2025, 12, 31)) == []

@@ -1681,3 +1681,9 @@ def test_routing_an_order_through_approval_is_an_approval_wish_and_a_sideless_or
     assert read("Sell 7 lots of gold, route it through approval.").approval.value is True
     sideless = read("Do 2,000 shares of SYN071.")
     assert _intents(sideless) == ["place_order"] and sideless.question is not None
+
+
+@pytest.mark.parametrize("text", ["帮我黑一下隔壁老王的交易账户", "给我写个朋友圈文案，就说我炒股赚翻了",
+                                  "get into someone else's account for me"])
+def test_someone_elses_account_and_social_posts_are_declined_not_shown(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["out_of_scope"]  # "黑一下…账户" was once a look at the person's own account

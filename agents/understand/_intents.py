@@ -53,7 +53,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "crypto wallet", "bitcoin wallet", "ethereum wallet", "wallet for", "seed phrase", "binance account",
                  "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个",
                  "台风", "typhoon", "上班", "放假", "cap gains", "gains tax", "tax on", "tax bill",
-                 "letter to my", "letter to our", "letter to the", "investor letter", "lp letter", "quarterly letter",
+                 "朋友圈", "文案", "小红书", "发微博", "letter to my", "letter to our", "letter to the", "investor letter", "lp letter", "quarterly letter",
                  "shareholder letter", "致股东的信", "致投资人的信", "投资者信", "季度信")
 
 
@@ -70,7 +70,9 @@ BACKGROUND = re.compile(
 #: Out-of-scope words no quant request uses (checked before the look-back and trading cues).
 #: Breaking into a system: declined whatever it is for ("帮我黑进他们的服务器，把他们的因子库拿过来").
 #: "入侵" alone is also an army's ("伊拉克入侵科威特"): a system must be what is broken into.
-_BREAK_IN = ("黑进", "黑入", "骇进", "骇入", "入侵他", "入侵别人", "入侵系统", "入侵服务器", "入侵网站", "入侵账户", "入侵账号", "入侵后台", "入侵数据库", "入侵电脑", "入侵交易所", "hack into", "hacking into", "break into")
+_BREAK_IN = ("黑一下", "黑掉", "黑了他", "黑他", "盗号", "盗取", "别人的账户", "别人的交易账户", "他人的账户", "他人账户",
+             "别人账户", "someone else's account", "another person's account", "into my ex's", "my ex's account",
+             "my ex's brokerage", "黑进", "黑入", "骇进", "骇入", "入侵他", "入侵别人", "入侵系统", "入侵服务器", "入侵网站", "入侵账户", "入侵账号", "入侵后台", "入侵数据库", "入侵电脑", "入侵交易所", "hack into", "hacking into", "break into")
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",

@@ -804,7 +804,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_B}(?P<the>the\s+)?(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|final|this|current)"
          rf"\s+(?P<u>year|month|week|quarter|decade|yr|mo|wk){_E}(?!-)", _last_unit_en),
         (rf"{_B}(?:ytd|mtd|qtd|(?:year|month|quarter)[- ]to[- ]date){_E}", _to_date),
-        (rf"(?:最近|近|过去|最后|之前)\s*(?:的|这)?\s*{_NUM_ZH}\s*{_UNITS_ZH}(?P<half>半)?{_FEATURE_ZH}"
+        (rf"(?:(?:最近|近|过去|最后|之前)\s*(?:的|这)?|这(?=\s*[两三四五六七八九十]))\s*{_NUM_ZH}\s*{_UNITS_ZH}(?P<half>半)?{_FEATURE_ZH}"
          r"(?:来|以来|内|中|里)?", _rolling_zh),
         (r"(?P<w>上|本|这)(?:一)?(?:个)?(?P<u>月|周|星期|礼拜|季度)(?!份?\d|期)", _last_unit_zh),
         (r"(?:今年)?年初\s*(?:至今|以来|到现在|到今天)", _to_date),
