@@ -1687,3 +1687,36 @@ def test_routing_an_order_through_approval_is_an_approval_wish_and_a_sideless_or
                                   "get into someone else's account for me"])
 def test_someone_elses_account_and_social_posts_are_declined_not_shown(read: Any, text: str) -> None:
     assert _intents(read(text)) == ["out_of_scope"]  # "黑一下…账户" was once a look at the person's own account
+
+
+@pytest.mark.parametrize(("text", "condition"), [
+    ("黄金跌破1800就买2手", "跌破1800"),  # once an unconditional order of 2 lots
+    ("原油涨到80就卖3手", "涨到80"),
+    ("我黄金现在是赚是亏？亏了就割一半", "亏了"),
+    ("我现在是不是空仓？是的话拿两成仓位买点标普", "是的话"),
+])
+def test_a_chinese_condition_said_without_ruguo_holds_the_order(read: Any, text: str, condition: str) -> None:
+    from agents.spec import approval_reason
+
+    spec = read(text)
+    order = spec.steps[-1]
+    assert order.intent == "place_order" and order.condition is not None and order.condition.value == condition
+    assert approval_reason(spec) == "conditional_order"
+
+
+@pytest.mark.parametrize(("text", "strategies"), [
+    ("原油追涨杀跌最近一年亏没亏？回测看看", ["momentum"]),
+    ("纳指躺平拿着和双均线，去年一整年哪个收益高", ["buy_and_hold", "sma_cross"]),
+    ("tune the fast and slow MAs for crude, 2005-2015 in sample, 2016 onwards out of sample", ["sma_cross"]),
+])
+def test_retail_names_for_strategies(read: Any, text: str, strategies: list[str]) -> None:
+    spec = read(text)
+    assert spec.question is None
+    assert [str(s.strategy.value) for s in spec.steps if s.strategy is not None] == strategies
+
+
+def test_retail_order_words(read: Any) -> None:
+    full = read("黄金满仓干了").steps[0]
+    assert full.side is not None and full.side.value == "buy" and full.quantity is not None
+    assert (full.quantity.value.kind, full.quantity.value.value) == ("pct_equity", 100.0)
+    assert read("run today's rebalance but check w me before any orders go out").approval.value is True

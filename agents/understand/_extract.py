@@ -571,7 +571,9 @@ _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|prov
                         r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
                         r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then|put|invest|allocate"
                         r"|park|go\s+long)\b|\s*[,.;:!?]|\s*$)"
-                        r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)")
+                        r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)"
+                        # "亏了就割一半", "跌破1800就买", "是的话…": a condition said without 如果
+                        r"|(?:亏了|赚了|跌了|涨了|(?:跌破|涨破|突破|跌到|涨到)\s*\d[\d.]*)(?=\s*(?:就|的话|那就))|(?<![\u4e00-\u9fff])不?是的话")
 
 
 #: A limit price stated with an order: "limit at 1000", "limit price 1,025.5", "限价1000", "@ 1000".

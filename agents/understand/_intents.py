@@ -266,7 +266,7 @@ _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle",
                 "今天的交易周期", "今日交易周期")
 
 
-_MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
+_MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样|是赚是亏|是亏是赚|赚还是亏|亏还是赚|赚没赚|亏没亏)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
                       r"(?:i|we)\s+(?:up|down)|(?:my|our)\s+(?:p&l|pnl|gains?|profit|loss)\s+(?:on|in|from))(?![a-z])")
 
 
