@@ -1720,3 +1720,26 @@ def test_retail_order_words(read: Any) -> None:
     assert full.side is not None and full.side.value == "buy" and full.quantity is not None
     assert (full.quantity.value.kind, full.quantity.value.value) == ("pct_equity", 100.0)
     assert read("run today's rebalance but check w me before any orders go out").approval.value is True
+
+
+@pytest.mark.parametrize("text", ["Move 10% of equity out of the S&P and into gold.", "把权益的10%从标普挪到黄金上。"])
+def test_moving_a_size_from_one_instrument_into_another_is_a_sale_and_a_buy(read: Any, text: str) -> None:
+    spec = read(text)
+    assert spec.question is None and _intents(spec) == ["place_order", "place_order"]
+    assert [(_symbols(spec, i)[0], s.side.value) for i, s in enumerate(spec.steps)] == [  # type: ignore[union-attr]
+        ("SP500", "sell"), ("GOLD", "buy")]
+    assert all(s.quantity is not None and s.quantity.value.kind == "pct_equity" for s in spec.steps)
+
+
+@pytest.mark.parametrize("text", ["先用周期10的RSI回测一下黄金2024年的表现，我再决定要不要加仓。",
+                                  "Quick backtest before I size this: SMA cross 20/50 on the S&P over the last 5 years."])
+def test_a_decision_left_for_later_is_no_order_and_before_i_is_no_recall(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["backtest_strategy"] and spec.question is None
+
+
+def test_an_order_by_the_agents_signal_after_training_is_kept(read: Any) -> None:
+    spec = read("黄金用PPO跑一下强化学习，跑完直接按它的信号买三成仓位")
+    assert _intents(spec) == ["train_rl", "place_order"]  # the order was once swallowed by the training step
+    cycle = read("今天的调仓跑完之后给我看下账户情况")
+    assert _intents(cycle) == ["trading_cycle", "account_status"]

@@ -1326,6 +1326,9 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         compared = [("compare", Found())] if lex.has_any(said, lex.CUES["compare"]) else []
         return [*[(intent, replace(local, forward_days=h)) for h in horizons], *compared]
     symbols = list(dict.fromkeys(str(v.value) for v in local.instruments))
+    moved = _moved_between(norm[clause.start:clause.end], clause.start, local) if intent == "place_order" else None
+    if moved is not None:
+        return moved
     from agents.understand._numbers import relative_sizes
 
     relative = local.quantity is not None and local.quantity.kind == "fraction_of_position"
@@ -1353,6 +1356,28 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
                  for sym in symbols]
         return [*steps, *_compared(norm)]
     return [(intent, local)]
+
+
+#: "Move 10% of equity out of the S&P and into gold", "把权益的10%从标普挪到黄金上": one size taken out of one
+#: instrument and put into another - a sale and a buy of that size.
+_OUT_OF = re.compile(r"(?<![a-z])(?:out\s+of|from)\s+(?:the\s+|my\s+|our\s+)?$|从\s*$")
+_INTO = re.compile(r"(?<![a-z])(?:and\s+)?(?:in)?to\s+(?:the\s+|my\s+|our\s+)?$|(?:挪|转|换|调|移|腾)(?:到|进|去|至)\s*$|到\s*$")
+_MOVE_VERB = re.compile(r"(?<![a-z])(?:move|moving|shift|shifting|rotate|rotating|switch|switching|reallocate|transfer|"
+                        r"swap)(?![a-z])|挪|转移|转到|换到|调到|腾")
+
+
+def _moved_between(text: str, start: int, local: Found) -> list[tuple[str, Found]] | None:
+    """The two orders of a move of one size from one instrument into another, or None."""
+    names = sorted(local.instruments, key=lambda v: v.start)
+    if len(names) != 2 or local.quantity is None or not _MOVE_VERB.search(text):
+        return None
+    source, target = names
+    if not _OUT_OF.search(text[:source.start - start]) or not _INTO.search(text[source.end - start:target.start - start]):
+        return None
+    sell = Value("sell", source.start, source.end, text[:source.end - start].strip())
+    buy = Value("buy", target.start, target.end, text[:target.end - start].strip())
+    return [("place_order", replace(local, instruments=[source], side=sell)),
+            ("place_order", replace(local, instruments=[target], side=buy))]
 
 
 _EACH_SAID = re.compile(r"(?<![a-z])(?:each|separately|respectively|individually|for\s+both|on\s+both|both\s+of\s+them)"

@@ -313,8 +313,9 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
                           r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
-                              r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果|哪个)\S{0,5}?"
-                              r"(?:下(?:个|一个|一)?单|操作|交易)"
+                              r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:(?:跑|训|训练)完(?:了|之后|以后|后)?)?\s*(?:直接|就|马上)?\s*"
+                              r"(?:按|照|根据|依)(?:那个|它|这个|结果|哪个|模型)\S{0,5}?"
+                              r"(?:下(?:个|一个|一)?单|操作|交易|买|卖)"
                               # "then follow whichever does better with 2 lots", "act on its advice"
                               r"|^\W*(?:(?:and|then|so)\s+)*(?:follow|act\s+on|trade\s+on|go\s+with)\s+(?:whichever|the\s+winner"
                               r"|the\s+better|the\s+best|its|the\s+agent'?s|the\s+model'?s|their|what\s+it\s+says)(?![a-z])")
@@ -392,7 +393,8 @@ def _cued(text: str, found: Found) -> str | None:
 
 
 EARLIER = re.compile(r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|results?|experiments?|models?|agents?|training)\s+(?:we\s+(?:ran|did)\s+)?"
-                     r"(?:from\s+)?(?:earlier|before|last\s+time|the\s+other\s+day)\b|"  # "that S&P test from earlier"
+                     r"(?:from\s+)?(?:earlier|before(?!\s+(?:i|we|you|it|the|that|this|doing|sizing|trading|placing|buying|selling|"
+                     r"committing|deciding)\b)|last\s+time|the\s+other\s+day)\b|"  # "that S&P test from earlier"
                      r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
                      r"backtests?|training|results?|experiments?|studies|study)\b|"
                      r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?|models?|agents?|polic(?:y|ies)|training)"
@@ -588,7 +590,11 @@ def _consequent(text: str) -> str | None:
 _HOLD_OFF = re.compile(r"(?<![a-z])(?:(?:don'?t|do\s+not|no\s+need\s+to|not\s+going\s+to)\s+(?:\w+\s+)?(?:buy|sell|trade|order|place)"
                        r"|no\s+(?:orders?|trades?|trading)\s+(?:yet|for\s+now)|hold\s+off(?:\s+on)?\s+(?:buying|selling|trading|orders?)"
                        r"|wait\s+and\s+see)(?![a-z])"
-                       r"|(?:先|暂时|暂)?(?:别|不要|不|先不|不用|无需)(?:急着)?(?:买|卖|下单|交易|建仓)|看看结果再说|看结果再说|再说吧")
+                       r"|(?:先|暂时|暂)?(?:别|不要|不|先不|不用|无需)(?:急着)?(?:买|卖|下单|交易|建仓)|看看结果再说|看结果再说|再说吧"
+                       # "我再决定要不要加仓", "then I'll decide whether to add": a decision left to the person, no order
+                       r"|(?:再|然后|之后|回头)?(?:决定|考虑|想想|看看|判断)(?:一下)?(?:要不要|是否|该不该|还要不要)"
+                       r"|(?<![a-z])(?:i'?ll|i\s+will|we'?ll|then\s+i'?ll)\s+(?:decide|think\s+about|see)\s+(?:whether|if)(?![a-z])"
+                       r"|(?<![a-z])before\s+(?:i|we)\s+(?:decide|size|commit|pull\s+the\s+trigger)(?![a-z])")
 
 
 #: An out-of-scope reading below the router's confidence still declines when at least this close
