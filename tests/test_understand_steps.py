@@ -1743,3 +1743,16 @@ def test_an_order_by_the_agents_signal_after_training_is_kept(read: Any) -> None
     assert _intents(spec) == ["train_rl", "place_order"]  # the order was once swallowed by the training step
     cycle = read("今天的调仓跑完之后给我看下账户情况")
     assert _intents(cycle) == ["trading_cycle", "account_status"]
+
+
+@pytest.mark.parametrize(("text", "params"), [
+    ("Run a golden cross on the S&P through the GFC drawdown, 50 over 200, 2 bps commission.", {"fast": 50.0, "slow": 200.0}),
+    ("标普500做均线金叉，50日上穿200日，回测2008年，手续费万二。", {"fast": 50.0, "slow": 200.0}),
+    ("252-day time-series momentum on the S&P from the Trump election to the end of the data.", {"period": 252.0}),
+    ("Fade the 10-day deviation from the mean on SYN088 over the last three years, 10 bps cost.", {"period": 10.0}),
+    ("SYN066用20日乖离率做均值回归，回测近三个季度，佣金万三。", {"period": 20.0}),
+    ("布林带在原油上跑一下，参数用20天，测2015年到2018年", {"period": 20.0}),
+])
+def test_a_strategys_lengths_in_a_quants_own_words(read: Any, text: str, params: dict[str, float]) -> None:
+    spec = read(text)
+    assert spec.question is None and _params(spec, 0) == params

@@ -242,12 +242,17 @@ _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|over|above|vs\.?|versus|crossing(?:\s+(?:over|above))?"
                       r"|cross(?:es)?(?:\s+(?:over|above))?|上穿|穿过)\s*(?:the\s+)?(?:s|e)?ma\s*\(?\s*(\d{1,3})")
 _ZH_CROSSING = re.compile(r"上穿|穿过|线$")
+_OVER_PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:-?\s*days?|日|天)?\s*(?:over|above|crossing\s+(?:above|over)|cross(?:es|ing)?\s+"
+                        r"(?:above|over)|上穿|穿过|突破)\s*(?:the\s+)?(\d{1,3})\s*(?:-?\s*days?|日|天)?(?![\d.%])")
 _ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过)\s*(\d{1,3})\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
-                     r"(?:simple\s+|exponential\s+|price\s+)?"
+                     r"(?:simple\s+|exponential\s+|price\s+|time[- ]series\s+|cross[- ]sectional\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低|average|avg\b|mean\b|均值|平均价?"
-                     r"|z-?\s?score|z值)")
+                     r"|z-?\s?score|z值|deviation\s+from\s+the\s+mean|乖离率?)")
+#: "布林带…参数用20天", "parameter 20 days": a one-length rule's length said as its parameter.
+_PARAM_DAYS = re.compile(r"参数\s*(?:用|是|为|设为|设成|取|就)?\s*(\d{1,3})\s*(?:天|日|个交易日)"
+                         r"|(?<![a-z])param(?:eter)?\s*(?:of\s+|=\s*|:\s*)?(\d{1,3})\s*(?:-?\s*days?|d)(?![a-z])")
 #: "过去120天涨了就持有": a momentum rule's lookback said as "the past N days".
 _PAST_DAYS = re.compile(r"过去\s*(\d{1,3})\s*(?:天|日|个交易日)|(?<![a-z])past\s+(\d{1,3})\s+(?:trading\s+)?days")
 _AFTER_STRATEGY = re.compile(r"(?:均值回归|突破|动量|momentum|breakout|mean[- ]reversion|mean[- ]rev\b|\bmr\b|channel|通道|lookback|回看期?|rsi"
@@ -378,6 +383,10 @@ def _params(norm: str, context: str, found: Found) -> None:
                 if pattern is _ZH_MA_PAIR and not found.strategies and _ZH_CROSSING.search(match.group(0)):
                     # "5日线上穿30日线就买，下穿就卖": one average crossing another is a moving-average cross rule
                     found.strategies.append(Value("sma_cross", match.start(), match.end(), match.group(0)))
+    if "fast" not in found.params and any(str(v.value) in ("sma_cross", "ema_cross") for v in found.strategies):
+        over = _OVER_PAIR.search(blank(context, found.used))
+        if over is not None and int(over.group(1)) < int(over.group(2)):
+            _fast_slow(found, over)  # "a golden cross, 50 over 200", "50日上穿200日": the fast average over the slow
     several = len({str(v.value) for v in found.strategies}) >= 2
     repeated = len(found.strategies) >= 2  # "sma 10/30, sma 20/60 and sma 50/200": one rule said per setting
     if found.strategies and ("fast" not in found.params or several or repeated):
@@ -488,7 +497,7 @@ def _single_params(norm: str, context: str, found: Found) -> None:
 
     several = len({str(v.value) for v in found.strategies}) >= 2  # "55日突破 vs MACD 12/26/9": each its own
     several = several or _REPEATED_STEP.search(norm) is not None  # "rsi(14) ... then the same with period 21"
-    past = (_PAST_DAYS,) if found.strategies else ()
+    past = (_PAST_DAYS, _PARAM_DAYS) if found.strategies else ()
     for pattern, name in ((_RSI, "period"), (_CHANNEL_NUMBER, "period"), (_LEADING_PERIOD, "period"), (_SINGLE, "period"),
                           (_AFTER_STRATEGY, "period"), (_BARE_AFTER, "period"), (_PERIOD_WORD, "period"), (_DEVS, "devs"),
                           *((p, "period") for p in past)):
