@@ -1756,3 +1756,12 @@ def test_an_order_by_the_agents_signal_after_training_is_kept(read: Any) -> None
 def test_a_strategys_lengths_in_a_quants_own_words(read: Any, text: str, params: dict[str, float]) -> None:
     spec = read(text)
     assert spec.question is None and _params(spec, 0) == params
+
+
+def test_factor_requests_hoping_for_money_and_desk_words(read: Any) -> None:
+    assert _intents(read("找几个能赚钱的因子")) == ["mine_factors"]
+    assert _intents(read("find me a few factors that actually make money")) == ["mine_factors"]
+    assert read("make me money").question is not None  # a wish with no task is still asked about
+    up = read("Take gold up by 5% of equity, and route it through approval.")
+    assert up.steps[0].side is not None and up.steps[0].side.value == "buy" and up.approval.value is True
+    assert _intents(read("现金还剩多少？黄金的浮动盈亏是多少？")) == ["account_status"]

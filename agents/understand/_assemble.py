@@ -625,8 +625,19 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    out = _theme_of_recall(out)
+    out = _one_look_at_the_account(_theme_of_recall(out))
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
+
+
+def _one_look_at_the_account(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"现金还剩多少？黄金的浮动盈亏是多少？": questions about the account asked one after another are one look at it."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        if intent == "account_status" and out and out[-1][0] == "account_status":
+            out[-1] = ("account_status", _merge(out[-1][1], found))
+            continue
+        out.append((intent, found))
+    return out
 
 
 def _theme_of_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:

@@ -344,7 +344,8 @@ _VAGUE_ALONE = ("该买什么", "买什么好", "买点什么", "推荐一只", 
 
 def _vague(text: str, found: Found) -> bool:
     """A wish with no task in it ("make me money"): ask what to do rather than guess."""
-    concrete = found.instruments or found.strategies or found.algos or found.models or found.expressions or found.universe
+    concrete = found.instruments or found.strategies or found.algos or found.models or found.expressions or found.universe \
+        or lex.has_any(text, lex.CUES["factor"])  # "找几个能赚钱的因子": factors are the task, making money the hope
     alone = len(text.strip(" ?？.。!！,，")) <= 24 and lex.has_any(text, _VAGUE_ALONE)
     return (lex.has_any(text, _VAGUE) or alone) and not concrete
 
