@@ -1765,3 +1765,17 @@ def test_factor_requests_hoping_for_money_and_desk_words(read: Any) -> None:
     up = read("Take gold up by 5% of equity, and route it through approval.")
     assert up.steps[0].side is not None and up.steps[0].side.value == "buy" and up.approval.value is True
     assert _intents(read("现金还剩多少？黄金的浮动盈亏是多少？")) == ["account_status"]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Oil whipsawed me yesterday, not doing that again.\n- close my WTI entirely\n- show me WTI for the last 6 months",
+     ["place_order", "show_price"]),
+    ("on the train, signal's awful.\n1. P&L\n2. halve SP500", ["account_status", "place_order"]),
+    ("在高铁上信号差\n1.盈亏\n2.标普减半", ["account_status", "place_order"]),
+    ("what should I do with SP500 tomorrow? train an a2c on the last 3 yrs first, then show my cash",
+     ["train_rl", "account_status"]),
+    ("标普明天怎么操作？先在最近三年训练个A2C，然后看下现金", ["train_rl", "account_status"]),
+])
+def test_the_line_before_a_list_and_the_question_a_run_answers_are_no_steps_of_their_own(
+        read: Any, text: str, want: list[str]) -> None:
+    assert _intents(read(text)) == want  # "on the train" once ran the whole trading cycle

@@ -392,6 +392,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             named = _merge(local, Found(strategies=pending[-1].strategies, algos=pending[-1].algos,
                                         models=pending[-1].models))
             clause = classify(norm, (start, end), named, router, follows=False)
+        if start == 0 and items and start < min(items) and clause.by in ("router", "fallback") \
+                and clause.intent not in (None, "out_of_scope") and not _REQUEST.search(norm[start:end]) \
+                and not _IMPERATIVE.search(norm[start:end]) and not ASKED.search(norm[start:end].strip(" ,;.。，；")):
+            # "Oil whipsawed me yesterday, not doing that again.\n- close my WTI ...", "在高铁上信号差\n1.盈亏\n2.…": the
+            # line before a list of requests says why; the items are the requests
+            continue
         if start == 0 and clause.by == "router" and local.themes and not _concrete(local) \
                 and _later_intent(norm, found, start, None, exclude=_NOT_FACTOR_WORK):
             # "前期跌得多的股票后面会不会反弹？帮我挖6个这类因子": the question names the theme the factor request mines
@@ -625,8 +631,24 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    out = _one_look_at_the_account(_theme_of_recall(out))
+    out = _advice_run_once(_one_look_at_the_account(_theme_of_recall(out)))
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
+
+
+def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"What should I do with SP500 tomorrow? Train an A2C on the last 3 yrs first": the advice asked and the run
+    that gives it are one training run (the one that names its algorithm), not two."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        if intent == "train_rl" and out and out[-1][0] == "train_rl":
+            before = out[-1][1]
+            names = {str(v.value) for v in before.instruments}, {str(v.value) for v in found.instruments}
+            if bool(before.algos) != bool(found.algos) and (not names[0] or not names[1] or names[0] == names[1]) \
+                    and (before.suggest or found.suggest or before.horizon or found.horizon):
+                out[-1] = ("train_rl", _merge(found, before) if found.algos else _merge(before, found))
+                continue
+        out.append((intent, found))
+    return out
 
 
 def _one_look_at_the_account(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:

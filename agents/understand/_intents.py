@@ -516,6 +516,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
             return Clause(span[0], span[1], routed, "router")
         if routed in _MOVES_MONEY and not follows and len(re.findall(r"[a-z]+|[\u4e00-\u9fff]", text)) <= 2:
             return Clause(span[0], span[1], "unknown", "none")  # "Trading", "trade": a whole cycle is not read from one word
+        if routed == "trading_cycle" and not _CYCLE_WORD.search(text):
+            # "on the train, signal's awful.", "在高铁上信号差": the router's nearest exemplar, but nothing here runs a cycle
+            return Clause(span[0], span[1], None if follows else "unknown", "none")
         if getattr(result, "confident", False) and routed != "unknown" and not (follows and routed == "compare"):
             return Clause(span[0], span[1], routed, "router")
         head = _request_head(text) if opens else None
@@ -527,6 +530,12 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: Words without which the router's "trading cycle" is not taken: a cycle sends orders.
+_CYCLE_WORD = re.compile(r"(?<![a-z])(?:cycle|rebalanc\w*|daily|morning|today'?s|tonight'?s|routine|pipeline|run\s+(?:it|the\s+\w+)|"
+                         r"trading|trade|strategy|portfolio|book|model|signals?\s+(?:and|to)|orders?)(?![a-z])|"
+                         r"周期|调仓|再平衡|流程|今天|今日|每日|日常|交易|选股|组合|下单|持仓调整")
 
 
 #: Readings the router may give that send orders: never taken from a word or two with no cue of their own.
