@@ -209,3 +209,12 @@ def test_a_writer_in_traditional_characters_is_answered_in_traditional_character
     assert waiting.status == "needs_approval" and not simplified_only(waiting.answer)
     simplified = env.orchestrator.ask("帮我买点黄金")  # a simplified writer's answer is untouched
     assert "数量" in simplified.answer and "數量" not in simplified.answer
+
+
+def test_a_cross_that_never_traded_in_the_gfc_is_not_ranked_below_a_loss(env: GraphEnv) -> None:
+    result = env.orchestrator.ask("How did a 50/200 golden cross do on the S&P during the GFC, net of 7bp costs? "
+                                  "And versus buy-and-hold.")
+    assert result.status == "done"
+    runs = [c for c in result.tool_calls if c.name == "backtest_strategy"]
+    assert len(runs) == 2 and all("2007-10-09" in str(c.args) and "2009-03-09" in str(c.args) for c in runs)
+    assert "never held a position" in result.answer and "among the runs that traded" in result.answer

@@ -1779,3 +1779,10 @@ def test_factor_requests_hoping_for_money_and_desk_words(read: Any) -> None:
 def test_the_line_before_a_list_and_the_question_a_run_answers_are_no_steps_of_their_own(
         read: Any, text: str, want: list[str]) -> None:
     assert _intents(read(text)) == want  # "on the train" once ran the whole trading cycle
+
+
+def test_a_move_with_a_cost_a_look_and_an_approval_wish_in_chinese(read: Any) -> None:
+    spec = read("把权益的15%从纳指挪到黄金，佣金按万三算，顺便看看黄金这两年的走势，下单前问我")
+    assert _intents(spec) == ["place_order", "place_order", "show_price"] and spec.question is None
+    assert [s.side.value for s in spec.steps[:2]] == ["sell", "buy"]  # type: ignore[union-attr]
+    assert spec.approval.value is True  # "下单前问我" is the approval wish, not a third order

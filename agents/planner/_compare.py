@@ -78,10 +78,21 @@ def compare_recipe(ctx: PlanContext) -> Action:
                           f"- {r['label_zh']}，{r['window']}：收益 {fmt_pct(r['total'])}，夏普 {fmt_num(r['sharpe'])}，"
                           f"最大回撤 {fmt_pct(r['mdd'])}"))
     scored = [r for r in rows if isinstance(r["sharpe"], int | float) and math.isfinite(r["sharpe"])]
+    flat = [r for r in rows if r not in scored and "ir" not in r and isinstance(r["total"], int | float)
+            and abs(r["total"]) < 1e-9]
+    for r in flat:  # no Sharpe because nothing was held: never read as the worst (nor skipped in silence)
+        losers = [x for x in scored if isinstance(x["total"], int | float) and x["total"] < 0]
+        tail_en = (f"; staying out beat {', '.join(x['label'] for x in losers)}" if losers else "")
+        tail_zh = (f"；空仓好过{'、'.join(x['label_zh'] for x in losers)}" if losers else "")
+        lines.append(pick(lang, f"{r['label']} never held a position in this window (0.0%, in cash throughout), so it "
+                                f"has no Sharpe ratio{tail_en}.",
+                          f"{r['label_zh']}在此区间从未持仓（收益 0.0%，全程现金），因此没有夏普比率{tail_zh}。"))
     if scored:
         best = max(scored, key=lambda r: r["sharpe"])
-        lines.append(pick(lang, f"Best risk-adjusted: {best['label']} (Sharpe {fmt_num(best['sharpe'])}).",
-                          f"风险调整后最好：{best['label_zh']}（夏普 {fmt_num(best['sharpe'])}）。"))
+        among = bool(flat)
+        lines.append(pick(lang, f"Best risk-adjusted{' among the runs that traded' if among else ''}: {best['label']} "
+                                f"(Sharpe {fmt_num(best['sharpe'])}).",
+                          f"{'有交易的运行中' if among else ''}风险调整后最好：{best['label_zh']}（夏普 {fmt_num(best['sharpe'])}）。"))
     if len({r["window"] for r in rows}) > 1:
         lines.append(pick(lang, "Caution: the results cover different windows, so they are not strictly comparable.",
                           "注意：这些结果的区间不同，不能严格比较。"))

@@ -1401,7 +1401,10 @@ _MOVE_VERB = re.compile(r"(?<![a-z])(?:move|moving|shift|shifting|rotate|rotatin
 
 def _moved_between(text: str, start: int, local: Found) -> list[tuple[str, Found]] | None:
     """The two orders of a move of one size from one instrument into another, or None."""
-    names = sorted(local.instruments, key=lambda v: v.start)
+    firsts: dict[str, Value] = {}
+    for v in sorted(local.instruments, key=lambda v: v.start):
+        firsts.setdefault(str(v.value), v)
+    names = list(firsts.values())
     if len(names) != 2 or local.quantity is None or not _MOVE_VERB.search(text):
         return None
     source, target = names

@@ -308,7 +308,7 @@ def _trading_intent(text: str, found: Found) -> str | None:
 
 #: An order asked for by name, without a side ("place an order for gold", "给原油下个单").
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
-                          r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单|挂(?:个|一个)?单|"
+                          r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单(?!\s*(?:前|之前|以前|时|的时候))|挂(?:个|一个)?单|"
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔|"
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
                           r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")

@@ -45,7 +45,8 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps",
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|flatten|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
-            r"(?:put|park|allocate|invest|add|scale\s+(?:out\s+of|into|in|back))(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
+            r"(?:put|park|allocate|invest|add|move|shift|rotate|reallocate|scale\s+(?:out\s+of|into|in|back))"
+            r"(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
             r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
@@ -53,7 +54,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
-            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|"
+            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|挪(?=到|进|去|至)|转移|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱))|"
