@@ -177,10 +177,7 @@ def mining_answer(ctx: PlanContext, r: dict[str, Any]) -> str:
                                    if momentum else "."),
                           f"方向：{names} 的 Rank IC 为负（数值越高，后续收益越低），使用时应取反"
                           + ("；对动量因子而言，这说明数据奖励的是反转而不是动量。" if momentum else "。")))
-    n_rejected = int(r.get("n_rejected") or 0)
-    if n_rejected > SHOWN_REJECTED:
-        lines.append(pick(lang, f"({n_rejected} dropped in all; the {SHOWN_REJECTED} strongest are shown.)",
-                          f"（共舍弃 {n_rejected} 个，仅列出最强的 {SHOWN_REJECTED} 个。）"))
+    _dropped_line(r, lang, lines)
     if r.get("budget_stop"):
         stop = str(r.get("stop_reason"))
         lines.append(pick(lang, f"Budget stop ({_STOP_EN.get(stop, stop)}): the run ended early after {r.get('rounds_done')} "
@@ -261,3 +258,19 @@ def _library_lines(lang: str, r: dict[str, Any]) -> list[str]:
         lines.append(pick(lang, f"{len(dups)} duplicates of library factors were refused: " + "; ".join(dups[:SHOWN_DUPLICATES]),
                           f"拒绝存入 {len(dups)} 个与因子库重复的因子：" + "；".join(dups[:SHOWN_DUPLICATES])))
     return lines
+
+
+def _dropped_line(r: dict[str, Any], lang: str, lines: list[str]) -> None:
+    """How many were dropped, and - where that is more than were scored and not kept - how many never reached
+    scoring (an expression that does not parse or evaluate, or one already known), so the counts add up."""
+    n_rejected = int(r.get("n_rejected") or 0)
+    if n_rejected <= SHOWN_REJECTED:
+        return
+    unscored = n_rejected - (int(r.get("n_tried") or 0) - len(r.get("accepted") or []))
+    if unscored > 0:
+        lines.append(pick(lang, f"({n_rejected} dropped in all, {unscored} of them before scoring (invalid or already "
+                                f"known); the {SHOWN_REJECTED} strongest are shown.)",
+                          f"（共舍弃 {n_rejected} 个，其中 {unscored} 个未进入评分（无效或已知）；仅列出最强的 {SHOWN_REJECTED} 个。）"))
+        return
+    lines.append(pick(lang, f"({n_rejected} dropped in all; the {SHOWN_REJECTED} strongest are shown.)",
+                      f"（共舍弃 {n_rejected} 个，仅列出最强的 {SHOWN_REJECTED} 个。）"))
