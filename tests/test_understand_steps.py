@@ -1786,3 +1786,15 @@ def test_a_move_with_a_cost_a_look_and_an_approval_wish_in_chinese(read: Any) ->
     assert _intents(spec) == ["place_order", "place_order", "show_price"] and spec.question is None
     assert [s.side.value for s in spec.steps[:2]] == ["sell", "buy"]  # type: ignore[union-attr]
     assert spec.approval.value is True  # "下单前问我" is the approval wish, not a third order
+
+
+def test_desk_phrases_for_picks_walk_forward_and_the_weeks_view(read: Any) -> None:
+    model = read("Train an MLP on Alpha360 across csi_syn, 2017 to 2023 in-sample and 2024 onward out of sample, "
+                 "then put on the top 10 names.")
+    assert _intents(model) == ["train_model", "place_order"]
+    search = read("Sweep the fast and slow legs of a dual moving-average on SYN007 over 2018-2022, then walk the winner "
+                  "forward on 2023 through the end of the data.")
+    test = search.steps[0].windows.test
+    assert test is not None and str(test.value.start) == "2023-01-01" and not search.ignored
+    cycle = read("Kick off the morning run. Nothing gets routed without my OK, and give me a view for the week.")
+    assert cycle.steps[0].horizon is not None and cycle.steps[0].horizon.value == "week"

@@ -1370,7 +1370,9 @@ _CLOSE_NOUN = re.compile(
 _COVER = re.compile(r"(?<![a-z])(?:cover(?:s|ed|ing)?|buy(?:ing)?\s+back|close\s+(?:out\s+)?(?:the\s+|my\s+|our\s+)?(?:[\w&]+\s+)?short)"
                     r"(?![a-z])|空单\s*(?:平掉|平了|平仓|全平|回补|买回)|平空|回补空单|空头回补")
 _GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\d[\d,.]*\s*(?:k|m|mm|million)?\s*"
-                     r"(?:(?:shares?|units?|lots?|contracts?)\s+)?(?:of|worth\s+of|in)?\s")
+                     r"(?:(?:shares?|units?|lots?|contracts?)\s+)?(?:of|worth\s+of|in)?\s"
+                     # "then put on the top 10 names": a desk's word for opening the positions
+                     r"|(?<![a-z])put\s+on\s+(?:the\s+)?(?:top|best|highest)(?![a-z])")
 
 
 def side_word(norm: str) -> Value | None:

@@ -133,6 +133,7 @@ HORIZONS: Mapping[str, tuple[str, ...]] = {
     "day": ("tomorrow", "tmrw", "next day", "next session", "next trading day", "tmr", "tmrw", "明天", "明日",
             "下一个交易日", "下个交易日", "次日"),
     "week": ("next week", "next wk", "nxt week", "nxt wk", "coming week", "the week ahead", "this coming week", "下周",
+             "view for the week", "view on the week", "call for the week", "for the week ahead", "本周操作", "这周怎么操作",
              "下一周", "下星期",
              "下个星期", "未来一周"),
     "month": ("next month", "next mo", "nxt month", "coming month", "the month ahead", "下个月", "下月", "未来一个月"),

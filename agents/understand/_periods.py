@@ -998,7 +998,7 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("none", r"压力测试|检验"),
     ("data", r"(?<![a-z])back[- ]?test(?:s|ed|ing|er)?(?![a-z])|回测试?|回溯测试"),
     ("test", r"(?<![a-z])(?:out[- ]of[- ]sample|oos|hold(?:ing)?[- ]?outs?|held[- ]?out|hold(?:ing)?\s+back"
-             r"|set(?:ting)?\s+aside|forward[- ]test(?:s|ing)?"
+             r"|set(?:ting)?\s+aside|forward[- ]test(?:s|ing)?|walk(?:s|ed|ing)?\s+(?:(?:it|them|the\s+\w+)\s+)?forward"
              r"|evaluat(?:e|ed|ing)(?=\s+(?:on|over|in|from|during|for|against|using)(?![a-z]))|evaluation(?:\s+(?:set|period|window))?"
              r"|test(?:s|ing|ed)?(?!\s+(?:it|them|these|those|this|that|each|both)\s+(?:with|using|by)(?![a-z]))"
              r"(?:\s+(?:set|period|window"
