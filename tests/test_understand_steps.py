@@ -1798,3 +1798,11 @@ def test_desk_phrases_for_picks_walk_forward_and_the_weeks_view(read: Any) -> No
     assert test is not None and str(test.value.start) == "2023-01-01" and not search.ignored
     cycle = read("Kick off the morning run. Nothing gets routed without my OK, and give me a view for the week.")
     assert cycle.steps[0].horizon is not None and cycle.steps[0].horizon.value == "week"
+
+
+def test_object_first_requests_dashed_indicators_and_what_an_earlier_run_used(read: Any) -> None:
+    spec = read("SYN090买5万元 SYN091买5万元 顺手把合成股票池的mlp alpha158训一下 2018到2024 还有看下持仓")
+    assert _intents(spec) == ["place_order", "place_order", "train_model", "account_status"]  # SYN091 was dropped
+    rsi = read("RSI-14 with 30/70 bands on WTI for calendar 2008, spike and crash both.")
+    assert _intents(rsi) == ["backtest_strategy"] and _params(rsi, 0) == {"period": 14.0, "lower": 30.0, "upper": 70.0}
+    assert _intents(read("上次在SYN033上的回测用的什么策略、什么参数？")) == ["recall"]

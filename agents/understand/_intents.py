@@ -367,6 +367,8 @@ def _cued(text: str, found: Found) -> str | None:
         return "trading_cycle"  # "today's cycle with the LightGBM model": the cycle, its model a detail
     if lex.has_any(text, lex.CUES["list"]) and not (lex.has_any(text, lex.CUES["account"])
                                                    and not re.search(r"strat|策略", text)):
+        if _is_recall(text):
+            return "recall"  # "上次在SYN033上的回测用的什么策略、什么参数？": what an earlier run used, not the library
         return "list_strategies"  # "请列示当前各持仓的敞口": a list of the book, not of strategies
     if found.models and not found.expressions and not lex.has_any(text, lex.CUES["mine"]) and not _is_recall(text):
         research = _research_intent(text, found)  # "LightGBM on csi_syn for our multi-factor research": a model

@@ -85,6 +85,8 @@ _PROPOSED = re.compile(
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
     rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
     rf"|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
+    # "SYN091买5万元，顺手把合成股票池的mlp alpha158训一下": a request whose object comes first (把…训一下)
+    r"|[,;、]\s*(?:顺[便手带]|另外|再|然后)\s*(?=把[^,，。;；]{1,30}?(?:训练?|回测|跑|测|挖|看|优化|评估|画))"
     # "今天的调仓跑完之后给我看下账户情况": what comes once the step before is done
     rf"|(?<=[跑训测挖买卖做弄搞调]完)(?=(?:了|之后|以后|后)?\s*(?:再|就|然后)?\s*{_HEAD_ZH})"
     rf"|{_JOINED}"

@@ -381,8 +381,12 @@ _MEMBER = re.compile(r"\s*∈\s*")
 
 
 def _notation(text: str) -> str:
-    """A developer's notation: "2000-01-01..2018-12-31" is a range, "period ∈ {7,14}" a list."""
-    return _MEMBER.sub(" in ", _DOTTED_RANGE.sub(r"\1 to \2", text))
+    """A developer's notation: "2000-01-01..2018-12-31" is a range, "period ∈ {7,14}" a list, "RSI-14" RSI 14."""
+    return _INDICATOR_DASH.sub(r"\1 \2", _MEMBER.sub(" in ", _DOTTED_RANGE.sub(r"\1 to \2", text)))
+
+
+#: "RSI-14", "SMA-50", "EMA-20/EMA-60": an indicator and its length joined by a dash.
+_INDICATOR_DASH = re.compile(r"(?i)(?<![\w-])(rsi|sma|ema|ma|atr|wma|roc|cci|boll)-(\d{1,3})(?![\d.-])")
 
 
 #: "ten-year in-sample ending 2014" -> "in-sample 2005-2014"; "the five years to the end of the data" ->
