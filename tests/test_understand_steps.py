@@ -1806,3 +1806,29 @@ def test_object_first_requests_dashed_indicators_and_what_an_earlier_run_used(re
     rsi = read("RSI-14 with 30/70 bands on WTI for calendar 2008, spike and crash both.")
     assert _intents(rsi) == ["backtest_strategy"] and _params(rsi, 0) == {"period": 14.0, "lower": 30.0, "upper": 70.0}
     assert _intents(read("上次在SYN033上的回测用的什么策略、什么参数？")) == ["recall"]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("请基于纳斯达克指数对突破策略（通道周期20日）进行回测，回测区间为2010年1月1日至2018年12月31日，费率按双边万分之五计。"
+     "如回测结果优于基准，则按账户权益的20%建仓，须经本人审批。", ["backtest_strategy", "place_order"]),
+    ("Please backtest a mean-reversion strategy on SYN033 with a 10-day lookback over 2021-01-01 to 2025-12-31. Should "
+     "the backtest outperform its benchmark, initiate a long position of 10% of equity in SYN033, subject to my approval.",
+     ["backtest_strategy", "place_order"]),
+    ("Please train a LightGBM model on the sample universe with Alpha158 features. Subject to my approval, initiate "
+     "equal-weight positions in the top 20 names by predicted score.", ["train_model", "place_order"]),
+])
+def test_a_formal_order_after_research_is_kept_with_its_condition(read: Any, text: str, want: list[str]) -> None:
+    from agents.spec import approval_reason
+
+    spec = read(text)  # each order was once dropped (the research step swallowed it)
+    assert _intents(spec) == want and spec.question is None
+    order = spec.steps[-1]
+    assert order.side is not None and order.side.value == "buy" and approval_reason(spec) is not None
+    if "如" in text or "Should" in text:
+        assert order.condition is not None
+
+
+def test_a_long_position_without_a_size_is_asked_and_open_positions_are_the_account(read: Any) -> None:
+    spec = read("Subject to my approval, please initiate a long position in SYN045.")
+    assert _intents(spec) == ["place_order"] and spec.question is not None
+    assert _intents(read("Show me all open positions and how much cash I have left.")) == ["account_status"]

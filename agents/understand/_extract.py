@@ -580,7 +580,8 @@ _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|prov
                         r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
                         r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then|put|invest|allocate"
                         r"|park|go\s+long)\b|\s*[,.;:!?]|\s*$)"
-                        r"|(?:如果|要是|若是?|假如|一旦|万一)[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)"
+                        r"|(?:如果|要是|若是?|假如|一旦|万一|(?<![例比假诸])如(?![下何今此同]))[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)"
+                        r"|(?<![a-z])should\s+(?:the|it|its|our|my|this|that)\s+[^,.;:!?]{3,80}?(?=\s*,)"
                         # "亏了就割一半", "跌破1800就买", "是的话…": a condition said without 如果
                         r"|(?:亏了|赚了|跌了|涨了|(?:跌破|涨破|突破|跌到|涨到)\s*\d[\d.]*)(?=\s*(?:就|的话|那就))|(?<![\u4e00-\u9fff])不?是的话")
 
@@ -1336,6 +1337,9 @@ _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
+        "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
+        "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
+        "满仓干", "满仓上",
         "lift the offer", "lift the ask", "多单", "开多", "做多",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")

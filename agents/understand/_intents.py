@@ -587,7 +587,7 @@ _HOLDING_SAID = re.compile(r"(?<![a-z])(?:i(?:'ve|\s+have)\s+got|i\s+(?:have|own
 #: A clause that opens with a condition ("if the model says long, ...", "要是跌了就...") and states what
 #: to do once it holds; the consequent follows the first comma or 就 after the condition.
 _GATE = re.compile(r"^\W*(?:(?:and|but|then)\s+)?(?:if|when|once|should)\s+[^,;]{3,80}?,\s*(?:then\s+)?|"
-                   r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦)[^,，;；]{1,30}?(?:的话)?(?:就|[,，]\s*(?:就)?)")
+                   r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦|如(?![下何今此同]))[^,，;；]{1,30}?(?:的话)?(?:就|则|[,，]\s*(?:就|则)?)")
 
 
 def _consequent(text: str) -> str | None:

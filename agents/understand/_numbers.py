@@ -1127,6 +1127,8 @@ _VERB_RE = _LazyRe(
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|scal(?:e|es|ed|ing)\s+in(?:to)?"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
+    r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
+    r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
     r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))\b"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"

@@ -45,6 +45,8 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps",
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|flatten|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
+            r"(?:initiate|establish)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*(?:long\s+|short\s+)?positions?)|"
+            r"open(?=\s+an?\s+(?:new\s+)?(?:long\s+|short\s+)?position)|"
             r"(?:put|park|allocate|invest|add|move|shift|rotate|reallocate|scale\s+(?:out\s+of|into|in|back))"
             r"(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
