@@ -1832,3 +1832,21 @@ def test_a_long_position_without_a_size_is_asked_and_open_positions_are_the_acco
     spec = read("Subject to my approval, please initiate a long position in SYN045.")
     assert _intents(spec) == ["place_order"] and spec.question is not None
     assert _intents(read("Show me all open positions and how much cash I have left.")) == ["account_status"]
+
+
+def test_non_native_wordings(read: Any) -> None:
+    near = read("please help me to make a backtest for gold in the nearest two years with the double moving average")
+    data = near.steps[0].windows.data
+    assert data is not None and (str(data.value.start), str(data.value.end)) == ("2024-01-01", "2025-12-31")
+    cost = read("I humbly request the tuning of window parameter of momentum strategy for SYN077. Please use the data of "
+                "2019 to 2023 and hold out 2024 and 2025. Cost please assume 0.15%. Thank you.")
+    assert cost.steps[0].costs.commission is not None or cost.steps[0].costs.slippage is not None
+    assert read("I want know if Std($close,20)/$close is good factor for predict 10 days return.").steps[0].forward_days \
+        is not None
+    assert _intents(read("What was the result of gold RL model we have trained yesterday?")) == ["recall"]
+    assert _intents(read("Kindly write a leave application to my manager for tomorrow.")) == ["out_of_scope"]
+    three = read("First show me gold chart of 2025, then backtest bollinger on same period, and after buy gold for 5% of "
+                 "equity.")
+    assert _intents(three) == ["show_price", "backtest_strategy", "place_order"]  # the order was once dropped
+    quarter = read("Reduce SYN101 by quarter.").steps[0].quantity
+    assert quarter is not None and quarter.value.value == 0.25

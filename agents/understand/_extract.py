@@ -696,7 +696,7 @@ _CASH = re.compile(
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
-    r"(\d+)\s*-?\s*(?:trading\s+)?(?:day|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
+    r"(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
     r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:都|均|全)?(?:为|是|用)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"

@@ -53,7 +53,7 @@ _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an emai
                  "crypto wallet", "bitcoin wallet", "ethereum wallet", "wallet for", "seed phrase", "binance account",
                  "coinbase account", "exchange account", "open an account", "钱包", "币安", "注册一个", "注册个",
                  "台风", "typhoon", "上班", "放假", "cap gains", "gains tax", "tax on", "tax bill",
-                 "朋友圈", "文案", "小红书", "发微博", "letter to my", "letter to our", "letter to the", "investor letter", "lp letter", "quarterly letter",
+                 "朋友圈", "文案", "小红书", "发微博", "leave application", "leave request", "sick leave", "letter to my", "letter to our", "letter to the", "investor letter", "lp letter", "quarterly letter",
                  "shareholder letter", "致股东的信", "致投资人的信", "投资者信", "季度信")
 
 
@@ -407,7 +407,7 @@ EARLIER = re.compile(r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|resul
                      r"(?:昨天|前天|上次|上回|上周|上个月|之前|刚才|前几天)[^,，。？?；;]{0,12}?(?:回测|训练|模型|因子|实验)的?"
                      r"(?:结果|记录|报告)|(?:上次|上回|昨天|前天|之前|上周)[^,，。？?；;]{0,16}?(?:调|拿|找|翻)出来|"
                      r"\b(?:backtests?|runs?|models?|training|experiments?|tests?|sweeps?|optimi[sz]ations?)\s+(?:that\s+)?"
-                     r"(?:i|we|you)\s+(?:did|ran|made|trained|tested|backtested|built|had|kicked\s+off)\s+(?:yesterday|last\s+\w+|"
+                     r"(?:i|we|you)\s+(?:(?:have|had|'ve)\s+)?(?:did|done|ran|run|made|trained|tested|backtested|built|had|kicked\s+off)\s+(?:yesterday|last\s+\w+|"
                      r"earlier(?:\s+today)?|the\s+other\s+day|before|this\s+morning)\b|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
                      r"\blast (?:week|month)'s\b|\b(?:model|run|backtest|agent|policy|results?|training|experiment)s?\s+(?:from|of)\s+"

@@ -756,7 +756,7 @@ _COST_TERM_RE = _LazyRe(
     r"|(?P<single>单边|单向|每边|双边|双向|\bboth[\s-]+(?:ways|sides)\b|\bper[\s-]+(?:side|leg)\b|\beach[\s-]+way\b"
     r"|\bone[\s-]+way\b)", _I)
 _FILLER_RE = _LazyRe(
-    r"(?:\s|[:=~≈()（）：]|\b(?:of|is|are|at|to|be|set|assumed?|assuming|around|about|approx(?:imately)?|roughly"
+    r"(?:\s|[:=~≈()（）：]|\b(?:of|is|are|at|to|be|set|assumed?|assuming|around|about|approx(?:imately)?|roughly|please|pls|kindly|take|put|make|consider"
     r"|rate|rates|ratio|per|side|each|way|one|round|trip|both|ways|sides|leg|the|a|an|in|with|for|trade|trades"
     r"|order|orders|transaction|transactions|applied|charged?|pay|use|using)\b|为|是|按照?|设(?:置|定)?(?:为|成)?"
     r"|取|用|率|费率|的|约|大约|收取?|算|计|考虑|单边|双边|单向|双向|每边|来回|每笔|每次|都|统一|暂定|定为|假设"
@@ -882,7 +882,8 @@ _DENOMS = {"half": 2, "halves": 2, **{w + s: n for w, n in [
     ("ninth", 9), ("tenth", 10)] for s in ("", "s")}}
 _EN_FRAC_RE = _LazyRe(
     r"\b(a|an|one|two|three|four|five|six|seven|eight|nine|[1-9])[\s-]+"
-    r"(halves|half|(?:third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth)s?)\b", _I)
+    r"(halves|half|(?:third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth)s?)\b"
+    r"|(?<=\bby\s)()(third|quarter)\b", _I)  # "reduce SYN101 by quarter": the article left out
 _HALF_RE = _LazyRe(
     r"(?<![\w-])(?<!first )(?<!second )half\b(?![\s-]*(?:lives?|life|years?|yearly|hours?|days?|an?\s+(?:hour|year|day|month)"
     r"|way|time|point|-?hourly))|\bhalve[sd]?\b", _I)
@@ -919,8 +920,9 @@ def _ratio_fractions(norm: str) -> list[_Frac]:
     """"a third", "two thirds", "half", "三分之一", "1/3"."""
     found: list[_Frac] = []
     for m in _EN_FRAC_RE.finditer(norm):
-        num = Decimal(1) if m.group(1).lower() in ("a", "an") else _parse_en_words(m.group(1)) or _parse_cn(m.group(1))
-        value = _ratio(num, Decimal(_DENOMS[m.group(2).lower()]))
+        said, denom = (m.group(1), m.group(2)) if m.group(1) is not None else ("a", m.group(4))
+        num = Decimal(1) if said.lower() in ("a", "an") else _parse_en_words(said) or _parse_cn(said)
+        value = _ratio(num, Decimal(_DENOMS[denom.lower()]))
         if value is not None:
             found.append(_Frac(m.start(), m.end(), value, "ratio"))
     found += [_Frac(m.start(), m.end(), 0.5, "ratio") for m in _HALF_RE.finditer(norm)]

@@ -681,7 +681,7 @@ _FEATURE_ZH = (r"(?!\s*(?:均线|均价|平均|移动|涨幅|涨跌|跌幅|收�
                r"|换手|成交|标准差|均值|线|ma|ema|sma|rsi|atr|momentum|return|vol))")
 _FEATURE_EN = (r"(?!\s+(?:moving|rolling|average|avg|ma|sma|ema|high|low|highs|lows|mean|momentum|returns?"
                r"|vol|volatility|window|lookback|change|range|horizon)\b)")
-_REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding|final)"
+_REL_WORD_EN = r"(?P<w>last|past|previous|prior|trailing|recent|most\s+recent|latest|preceding|final|nearest|closest)"
 _UNITS_EN = r"(?P<u>years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?|quarters?|qtrs?|sessions?|decades?)"
 _UNITS_ZH = r"(?P<u>年|个月|月|周|个?星期|个?礼拜|天|日|个?交易日|个?季度)"
 #: A quarter in Chinese: "第四季度", and in Taiwan and Hong Kong often "第四季".

@@ -83,7 +83,8 @@ _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
     rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
-    rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime),?\s+)?(?:use\s+(?:it|that|this|them|those|"
+    rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime|after(?:wards)?|after\s+that|finally|lastly)"
+    rf",?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
     rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
     rf"|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
