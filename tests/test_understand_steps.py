@@ -1850,3 +1850,16 @@ def test_non_native_wordings(read: Any) -> None:
     assert _intents(three) == ["show_price", "backtest_strategy", "place_order"]  # the order was once dropped
     quarter = read("Reduce SYN101 by quarter.").steps[0].quantity
     assert quarter is not None and quarter.value.value == 0.25
+
+
+def test_formal_chinese_and_english_research_plans(read: Any) -> None:
+    cycle = read("请执行今日的日度交易流程，所生成的订单须经本人审批后方可提交。")
+    assert _intents(cycle) == ["trading_cycle"] and cycle.approval.value is True
+    grid = read("请以2010年1月1日至2017年12月31日为样本内、2018年1月1日至2019年1月3日为样本外，对WTI原油动量策略的回看窗口"
+                "进行参数寻优，候选窗口为20日、60日、120日，费率按双边千分之一计。")
+    assert grid.steps[0].grid and {k: tuple(v.value) for k, v in grid.steps[0].grid.items()} == {"period": (20.0, 60.0, 120.0)}
+    factor = read("请检验20日动量因子 `$close/Ref($close,20)-1` 在合成股票池上的有效性，前瞻收益周期取20个交易日。")
+    assert factor.steps[0].forward_days is not None and factor.steps[0].forward_days.value == 20
+    two = read("Please train two Qlib models on the csi_syn universe using Alpha360 features: first a linear model, "
+               "subsequently an MLP, with training on 2016-01-01 to 2020-12-31. Finally, compare their IC.")
+    assert _intents(two) == ["train_model", "train_model", "compare"]  # "training on <date> to <date>" is no recall

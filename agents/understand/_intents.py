@@ -263,7 +263,8 @@ _EXPLAIN = re.compile(r"\bwhy\b.{0,40}?\b(?:buy|bought|pick|picked|choose|chose|
 
 #: The cycle named outright (stronger than a model named beside it).
 _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle", "run the cycle", "交易周期", "交易循环",
-                "今天的交易周期", "今日交易周期")
+                "今天的交易周期", "今日交易周期", "日度交易流程", "日度交易", "今日的交易流程", "今天的交易流程", "每日交易流程",
+                "daily trading process", "daily trading routine")
 
 
 _MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样|是赚是亏|是亏是赚|赚还是亏|亏还是赚|赚没赚|亏没亏)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
@@ -401,7 +402,8 @@ EARLIER = re.compile(r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|resul
                      r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
                      r"backtests?|training|results?|experiments?|studies|study)\b|"
                      r"\b(?:evals?|evaluations?|runs?|backtests?|results?|experiments?|models?|agents?|polic(?:y|ies)|training)"
-                     r"\s+(?:from|of|on|dated|trained\s+on|made\s+on|built\s+on)\s+\d{4}-\d{2}-\d{2}\b|"
+                     r"\s+(?:from|of|on|dated|trained\s+on|made\s+on|built\s+on)\s+\d{4}-\d{2}-\d{2}\b"
+                     r"(?!\s*(?:(?:to|through|thru|until|till|and)\s+\d|(?:-|–|~|\.\.)\s*\d))|"  # "training on 2016-01-01 to ...": a window
                      r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
                      r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
                      r"(?:昨天|前天|上次|上回|上周|上个月|之前|刚才|前几天)[^,，。？?；;]{0,12}?(?:回测|训练|模型|因子|实验)的?"
