@@ -1863,3 +1863,18 @@ def test_formal_chinese_and_english_research_plans(read: Any) -> None:
     two = read("Please train two Qlib models on the csi_syn universe using Alpha360 features: first a linear model, "
                "subsequently an MLP, with training on 2016-01-01 to 2020-12-31. Finally, compare their IC.")
     assert _intents(two) == ["train_model", "train_model", "compare"]  # "training on <date> to <date>" is no recall
+
+
+def test_stranger_a_bollinger_pair_and_a_share_of_the_position_added(read: Any) -> None:
+    spec = read("用最近三年的原油数据回测一下布林带，参数20和2，手续费万二，滑点千一，如果比买入持有好就把我原油仓位加三分之一，"
+                "下单前让我确认")
+    assert _params(spec, 0) == {"period": 20.0, "devs": 2.0}  # once fast=2/slow=20, named unused, defaults run
+    order = spec.steps[1]
+    assert order.quantity is not None and order.quantity.value.kind == "fraction_of_position"  # once a third of equity
+    assert order.side is not None and order.side.value == "buy" and order.condition is not None
+    assert read("三成仓位买入黄金").steps[0].quantity.value.kind == "pct_equity"  # type: ignore[union-attr]
+
+
+def test_stranger_a_window_from_an_episodes_turning_point(read: Any) -> None:
+    data = read("Backtest an EMA 12/26 cross on the Nasdaq from the dot-com peak to 2005 with 4bp commission").steps[0].windows.data
+    assert data is not None and (str(data.value.start), str(data.value.end)) == ("2000-03-10", "2005-12-31")

@@ -276,7 +276,7 @@ _RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
 _CHANNEL_NUMBER = re.compile(r"(?:donchian|唐奇安)(?:\s*(?:channels?|breakout|通道突破|通道))?\s*[\(（]?\s*(\d{1,3})(?![\d.])"
                              r"(?!\s*(?:%|％|bps?|基点|年|月|[-/~到至]\s*\d|y\b|yrs?\b|years?\b|months?\b|weeks?\b))")
 _BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
-                        r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
+                        r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/和与]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
 _AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")

@@ -1308,6 +1308,9 @@ def _fraction_kind(f: _Frac, side: Side | None, anchor: str | None) -> tuple[Qua
     return None
 
 
+_POSITION_THEN_SHARE_RE = _LazyRe(r"仓位\s*(?:再|各)?\s*(?:加|增加|加上|减|减少|减掉|砍|降)\s*$")
+
+
 def _from_fraction(ctx: _Ctx, f: _Frac) -> tuple[QuantityKind, float, Side | None] | None:
     """A relative amount as an order size ("sell half", "三成仓位买入"), or None."""
     if f.form == "close":
@@ -1316,6 +1319,8 @@ def _from_fraction(ctx: _Ctx, f: _Frac) -> tuple[QuantityKind, float, Side | Non
         return None
     verb = _nearest_verb(ctx, f.start, f.end)
     anchor = _anchor(ctx.norm, f.start, f.end)
+    if anchor == "cang" and f.form == "ratio" and _POSITION_THEN_SHARE_RE.search(ctx.norm[max(0, f.start - 12):f.start]):
+        anchor = "position"  # "把我原油仓位加三分之一": a third of that position, not a third of the account ("三成仓位")
     if f.form == "all" and anchor is None and (verb is None or _distance(verb, f.start, f.end) > 12):
         return None  # "all" far from its verb is "all stocks", not "all of it"
     if anchor == "equity" and _of_proceeds(ctx.norm, f.start, f.end):

@@ -386,6 +386,13 @@ _EPISODES: tuple[tuple[str, tuple[date, date]], ...] = (
      r"|(?:全球)?金融危机|次贷危机|次贷风暴", (date(2007, 10, 9), date(2009, 3, 9))),
     (r"(?:the\s+)?(?:dot-?\s?com|tech|internet)\s+(?:bubble\s+)?(?:bust|crash|collapse|burst|bursting|meltdown|wreck)"
      r"|(?:科网|互联网|网络)(?:股)?泡沫(?:的)?(?:破裂|破灭|崩盘|崩溃)|科网股?崩盘", (date(2000, 3, 10), date(2002, 10, 9))),
+    (r"(?:the\s+)?(?:dot-?\s?com|tech|internet|nasdaq)\s+(?:bubble\s+)?(?:peak|top|high)|(?:科网|互联网)(?:泡沫)?(?:的)?(?:顶点|顶部|高点|见顶)",
+     (date(2000, 3, 10), date(2000, 3, 10))),
+    (r"(?:the\s+)?(?:dot-?\s?com|tech|internet)\s+(?:bust\s+)?(?:bottom|low|trough)|(?:科网|互联网)(?:泡沫)?(?:的)?(?:底部|低点|谷底)",
+     (date(2002, 10, 9), date(2002, 10, 9))),
+    (r"(?:the\s+)?(?:pre-?\s?gfc|2007)\s+(?:peak|top|high)|(?:the\s+)?gfc\s+(?:peak|top)", (date(2007, 10, 9), date(2007, 10, 9))),
+    (r"(?:the\s+)?(?:gfc|financial\s+crisis|march\s+2009)\s+(?:bottom|low|lows|trough)|金融危机(?:的)?(?:底部|低点|谷底)",
+     (date(2009, 3, 9), date(2009, 3, 9))),
     (r"(?:the\s+)?(?:covid(?:-?19)?|pandemic|corona(?:virus)?)\s+(?:crash|selloff|sell-off|drawdown|collapse|panic|plunge)"
      r"|(?:the\s+)?(?:march|feb(?:ruary)?[-–/ ]+march)\s+2020\s+(?:crash|selloff|sell-off|panic)"
      r"|(?:新冠)?疫情(?:期间)?的?(?:暴跌|崩盘|股灾|大跌|熔断)|2020\s*年?\s*3\s*月(?:的)?(?:暴跌|崩盘|股灾|熔断)|美股熔断",
@@ -440,7 +447,7 @@ def _episodes_pattern() -> str:
     spans = "|".join(f"(?:{pattern})" for pattern, (first, last) in _EPISODES if first != last)
     days = "|".join(f"(?:{pattern})" for pattern, (first, last) in _EPISODES if first == last)
     posts = "|".join(f"(?:{pattern})" for pattern, _ in _POST)
-    return f"{_THROUGH}(?:{spans})|{days}|{posts}"
+    return f"{days}|{_THROUGH}(?:{spans})|{posts}"  # a day first: "the GFC low" is a day, not the GFC
 
 
 _THIRDS = {"early": 0, "start": 0, "beginning": 0, "上旬": 0, "初": 0, "mid": 1, "middle": 1, "中旬": 1, "中": 1,
