@@ -62,8 +62,8 @@ HELD_FOR = {
         code=GraphReasonCode.INFERRED_ORDER, message="the size, side or symbol was inferred, not stated: a person "
         "confirms it before it is sent"),
     "conditional_order": GraphReason(
-        code=GraphReasonCode.CONDITIONAL_ORDER, message="the order hangs on a condition you stated, which is not "
-        "checked automatically: a person confirms it holds before it is sent"),
+        code=GraphReasonCode.CONDITIONAL_ORDER, message="the order hangs on a condition you stated: a person "
+        "confirms it holds before it is sent"),
 }
 
 
@@ -170,6 +170,14 @@ def _execute(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, 
     batch.answer(call_id, args, done.outcome, note=done.placed.decision if done.placed else None, paper=done.paper)
 
 
+def _plan_changes(state: GraphState) -> int:
+    """How often the task's own steps change agent ("account, backtest, then sell": twice): the
+    hand-over budget guards against a model bouncing between agents, never against the plan."""
+    steps = (state.get("task_spec") or {}).get("steps") or []
+    agents = [s.get("agent") for s in steps if isinstance(s, dict) and s.get("intent") != "compare"]
+    return sum(1 for a, b in zip(agents, agents[1:], strict=False) if a and b and a != b)
+
+
 def _handover(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str, Any]) -> None:
     role = ROLES[batch.agent]  # type: ignore[index]
     raw = dict(call["args"])
@@ -178,8 +186,9 @@ def _handover(deps: GraphDeps, state: GraphState, batch: _Batch, call: dict[str,
     except ValidationError as exc:
         batch.answer(call["id"], raw, _error(HANDOVER, "InvalidArgument", str(exc)))
         return
-    if args.to not in role.handover_to or state.get("hops", 0) >= deps.max_handovers:
-        why = f"{batch.agent} may hand over only to {', '.join(role.handover_to) or 'nobody'} (at most {deps.max_handovers} times)"
+    limit = max(deps.max_handovers, _plan_changes(state))
+    if args.to not in role.handover_to or state.get("hops", 0) >= limit:
+        why = f"{batch.agent} may hand over only to {', '.join(role.handover_to) or 'nobody'} (at most {limit} times)"
         batch.answer(call["id"], raw, _error(HANDOVER, "InvalidArgument", why))
         return
     batch.handover = Handover.model_validate({"from": batch.agent, **args.model_dump()})

@@ -218,3 +218,38 @@ def test_a_cross_that_never_traded_in_the_gfc_is_not_ranked_below_a_loss(env: Gr
     runs = [c for c in result.tool_calls if c.name == "backtest_strategy"]
     assert len(runs) == 2 and all("2007-10-09" in str(c.args) and "2009-03-09" in str(c.args) for c in runs)
     assert "never held a position" in result.answer and "among the runs that traded" in result.answer
+
+
+def test_an_order_after_a_backtest_waits_for_it_and_its_condition_is_judged_on_it(env: GraphEnv) -> None:
+    """"Look at the account, backtest, and if the Sharpe is above X buy": the trader once ran the order
+    before handing the backtest on (and then never did); the condition is now read off that backtest."""
+    symbol, _ = cheap_member(env.data)
+    never = env.orchestrator.ask(f"look at my account, then backtest rsi on {symbol} for 2023, "
+                                 f"and if the Sharpe is above 50 buy 100 {symbol}")
+    assert never.status == "done"
+    names = [c.name for c in never.tool_calls]
+    assert names.index("get_account") < names.index("backtest_strategy") and "place_order" not in names
+    assert "condition did not hold" in never.answer and "not > 50.00" in never.answer
+    held = env.orchestrator.ask(f"回测一下{symbol}在2023年的RSI，如果夏普大于-50就买100股{symbol}")
+    assert held.status == "needs_approval" and held.language == "zh"
+    assert [c.name for c in held.tool_calls][:1] == ["backtest_strategy"]
+    assert "条件成立" in held.answer and "大于 -50.00" in held.answer
+    assert env.broker.orders() == []
+
+
+def test_two_earlier_runs_are_looked_up_by_algorithm_and_compared_never_retrained(home: Path) -> None:
+    from agents.llm import LLMConfig
+    from taorui.settings import Settings
+    from taorui.wiring import AppContext
+
+    root = AppContext(settings=Settings(home=home, risk_policy_file=None, audit_anchor_dir=None), quiet=True)
+    orchestrator = root.build_orchestrator(model=OfflinePlanner(defaults=TINY), llm=LLMConfig(), executor=None)
+    for algo in ("ppo", "a2c"):
+        assert orchestrator.ask(f"train {algo} on gold for 2024").status == "done"
+    result = orchestrator.ask("how did our last A2C run on gold do, and is it better than the PPO one from before?")
+    assert result.status == "done"
+    assert [c.name for c in result.tool_calls] == ["search_memory", "search_memory"], result.answer  # nothing retrained
+    assert "A2C on GOLD (recalled" in result.answer and "PPO on GOLD (recalled" in result.answer
+    assert "Comparison" in result.answer
+    missing = orchestrator.ask("what did our last TD3 run on gold return?")
+    assert "no earlier TD3 run on GOLD" in missing.answer and "not what you asked for" in missing.answer

@@ -1878,3 +1878,35 @@ def test_stranger_a_bollinger_pair_and_a_share_of_the_position_added(read: Any) 
 def test_stranger_a_window_from_an_episodes_turning_point(read: Any) -> None:
     data = read("Backtest an EMA 12/26 cross on the Nasdaq from the dot-com peak to 2005 with 4bp commission").steps[0].windows.data
     assert data is not None and (str(data.value.start), str(data.value.end)) == ("2000-03-10", "2005-12-31")
+
+
+def test_a_price_chart_asked_after_research_is_a_look_at_what_it_ran_on(read: Any) -> None:
+    spec = read("Please weigh a momentum rule against just holding WTI over 2015-2016, and graph the price for that stretch too")
+    assert _intents(spec)[-1] == "show_price" and _symbols(spec, len(spec.steps) - 1) == ["WTI"]
+    look = spec.steps[-1].windows.data
+    assert look is not None and (look.value.start.year, look.value.end.year) == (2015, 2016)
+    zh = read("回测一下纳指的MACD，然后把走势图也发我看看")
+    assert _intents(zh) == ["backtest_strategy", "show_price"] and _symbols(zh, 1) == ["NASDAQ"]
+    # a picture of the run's own results is no price chart
+    assert _intents(read("backtest sma on gold for 2021 and plot the equity curve")) == ["backtest_strategy"]
+
+
+def test_two_earlier_runs_named_by_algorithm_are_each_recalled_then_compared(read: Any) -> None:
+    spec = read("How did our last A2C run on crude do - and did it beat the DDPG one from before?")
+    assert _intents(spec) == ["recall", "recall", "compare"]
+    assert [str(s.algo.value) for s in spec.steps[:2]] == ["a2c", "ddpg"]  # type: ignore[union-attr]
+    assert all(_symbols(spec, i) == ["WTI"] for i in (0, 1))
+    zh = read("之前那个原油的SAC效果怎样？跟上次的TD3比哪个好")
+    assert _intents(zh) == ["recall", "recall", "compare"]
+    # a window that says "last" is no earlier run; a fresh run is made, not looked up
+    assert "recall" not in _intents(read("SAC vs TD3 on gold over the last two years, which is better?"))
+    assert _intents(read("上周二跑的原油SAC结果怎么样？再用同样的数据跑一个TD3对比一下"))[0] == "recall"
+
+
+def test_ten_of_an_instrument_in_chinese_is_ten_units_and_buy_and_hold_stays_in_the_condition(read: Any) -> None:
+    order = read("如果黄金RSI回测跑赢买入持有，就买8个黄金").steps[-1]
+    assert order.quantity is not None and (order.quantity.value.kind, order.quantity.value.value) == ("units", 8.0)
+    assert read("卖出3个单位原油").steps[0].quantity.value.value == 3.0  # type: ignore[union-attr]
+    spec = read("backtest macd on gold in 2022 and if it outperforms buy and hold buy 5 GOLD")
+    assert spec.steps[-1].condition is not None and "buy and hold" in spec.steps[-1].condition.value
+    assert _intents(read("找10个动量因子")) == ["mine_factors"]

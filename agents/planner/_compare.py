@@ -23,8 +23,38 @@ __all__ = ["compare_recipe", "cycle_recipe"]
 _RESULT_TOOLS = ("train_rl_agent", "backtest_strategy", "train_qlib_model", "optimize_strategy")
 
 
+def _recalled_row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
+    """The run a recall step found ("is our last TD3 better than the PPO one from before?"): its
+    remembered metrics, labelled as recalled; None when memory holds no run of what was named."""
+    from agents.planner._rules import matching_hits
+
+    obs = next((o for o in reversed(ctx.everything) if o.step == index and o.name == "search_memory" and o.ok), None)
+    if obs is None:
+        return None
+    hits = [h for h in matching_hits(ctx.spec.steps[index], list(obs.result.get("results") or []))
+            if h.get("kind") != "factors"]
+    if not hits:
+        return None
+    meta = hits[0].get("metadata") or {}
+    what = str(meta.get("cfg_algo") or meta.get("cfg_model") or meta.get("cfg_strategy") or meta.get("run_kind") or "run")
+    run_id = str(meta.get("run_id") or hits[0].get("id") or "").removeprefix("run:")
+    ref = v(ctx.spec.steps[index].ref)
+    asset = (ref.asset if ref is not None and ref.asset else None) or \
+        (str(ctx.spec.steps[index].instruments[0].value) if ctx.spec.steps[index].instruments else "")
+    start = meta.get("cfg_test_start") or meta.get("cfg_oos_start") or meta.get("cfg_start")
+    end = meta.get("cfg_test_end") or meta.get("cfg_oos_end") or meta.get("cfg_end")
+    total = meta.get("cumulative_return", meta.get("total_return"))
+    mdd = meta.get("max_drawdown")
+    return {"label": f"{what.upper() if meta.get('cfg_algo') else what}{' on ' + asset if asset else ''} (recalled, {run_id})",
+            "label_zh": f"{asset + ' 上的 ' if asset else ''}{what.upper() if meta.get('cfg_algo') else what}（历史运行 {run_id}）",
+            "window": f"{start}..{end}" if start and end else pick(ctx.language, "window not recorded", "区间未记录"), "total": total, "sharpe": meta.get("sharpe"),
+            "mdd": -abs(mdd) if isinstance(mdd, int | float) else None}
+
+
 def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
     """Label, window and headline metrics of step ``index``'s result."""
+    if ctx.spec.steps[index].intent == "recall":
+        return _recalled_row(ctx, index)
     obs = next((o for o in reversed(ctx.everything) if o.step == index and o.name in _RESULT_TOOLS and o.ok), None)
     if obs is None:
         return None

@@ -98,7 +98,14 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
     role, start = conversation.role, _start(brief)
     handed = (brief.handover or {}).get("payload") or {}
     signal = bool(handed.get("signal") is not None or handed.get("cycle")) and role == "trader"
-    mine = [i for i in range(start, len(spec.steps)) if agent_of_step(spec, i) == role]
+    # this agent's steps from ``start`` up to the first step of another agent: "check my account,
+    # backtest RSI, then sell" is trader, advisor, trader - the order runs after the backtest it
+    # may depend on, and the backtest is never skipped because the trader ran ahead to the order
+    mine = []
+    for i in range(start, len(spec.steps)):
+        if agent_of_step(spec, i) != role:
+            break
+        mine.append(i)
     if signal and start not in mine:
         mine = [start, *mine]
     texts, said = [], Said()
@@ -121,14 +128,15 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
         said.merge(ctx.said)
         if isinstance(action, Handover):  # the next agent's answer carries this one's work and notes
             research = "\n\n".join(p for p in (*texts, action.payload.get("research"), said.render(spec.language)) if p)
-            return Handover(action.to, action.note, action.run_id, {**action.payload, "research": research})
+            return Handover(action.to, action.note, action.run_id,
+                            {**_ran(conversation, brief, len(spec.steps)), **action.payload, "research": research})
         if isinstance(action, CallTools):
             return action
         if isinstance(action, Answer):
             texts.append(action.text)
             if action.halts:  # "nothing after it was run": no later step of this agent, no hand-over
                 return _after(spec, mine, brief, texts, said, halted=True)
-    return _after(spec, mine, brief, texts, said)
+    return _after(spec, mine, brief, texts, said, _ran(conversation, brief, len(spec.steps)))
 
 
 #: Runs that need an instrument; after a recall ("same as before but with SAC") the recalled run supplies it.
@@ -174,8 +182,18 @@ def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSp
     return spec.model_copy(update={"steps": tuple(steps)})
 
 
+def _ran(conversation: Conversation, brief: Brief, steps: int) -> dict[str, object]:
+    """The latest run's headline numbers, handed on: "backtest it, and if the Sharpe is above 1 sell
+    half" is judged by the trader, who does not see the strategy advisor's tool results."""
+    from agents.planner._condition import headline
+
+    numbers = headline(conversation.observations, steps)
+    handed = ((brief.handover or {}).get("payload") or {}).get("ran")
+    return {"ran": numbers} if numbers else {"ran": handed} if isinstance(handed, dict) else {}
+
+
 def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said,
-           halted: bool = False) -> Action:
+           ran: dict[str, object] | None = None, halted: bool = False) -> Action:
     """Hand over to the next step's agent, or compose the answer (always, after a failure)."""
     last = max(mine, default=-1)
     nxt = next((i for i in range(last + 1, len(spec.steps)) if agent_of_step(spec, i) not in (None,)), None)
@@ -184,7 +202,7 @@ def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said
     if not halted and nxt is not None and agent_of_step(spec, nxt) != agent_of_step(spec, mine[0] if mine else 0):
         carried = "\n\n".join(p for p in (research, body, said.render(spec.language)) if p)
         return Handover(str(agent_of_step(spec, nxt)), body[:3900] or "continue",
-                        payload={"step": nxt, "research": carried})
+                        payload={**(ran or {}), "step": nxt, "research": carried})
     notes = _notes(spec, said)
     parts = [p for p in (research if research and research not in body else None, body, notes.render(spec.language)) if p]
     return Answer("\n\n".join(parts))

@@ -423,6 +423,34 @@ def recalled_line(language: str, hit: dict[str, Any]) -> str:
     return f"- [{when}] {head}" + (sep + ("，" if zh else ", ").join(parts) if parts else "")
 
 
+def _named_of(step: Any) -> tuple[str | None, str | None]:
+    """The algorithm (or model, or strategy) and the asset a recall step names ("our last TD3 run on gold")."""
+    what = v(step.algo) or v(step.model) or v(step.strategy)
+    ref = v(step.ref)
+    asset = (ref.asset if ref is not None and ref.asset else None) or (str(step.instruments[0].value) if step.instruments else None)
+    return (str(what).lower() if what else None), asset
+
+
+def _hit_is(hit: dict[str, Any], what: str | None, asset: str | None) -> bool:
+    meta = hit.get("metadata") or {}
+    if what is not None:
+        recorded = {str(meta.get(k) or "").lower() for k in ("cfg_algo", "cfg_model", "cfg_strategy")} - {""}
+        if recorded and what not in recorded:
+            return False
+    if asset is not None:
+        text = f"{hit.get('text') or ''} {meta.get('record') or ''}".lower()
+        if asset.lower() not in text and not (asset == "GOLD" and "xau" in text) and not (asset == "WTI" and "crude" in text):
+            return False
+    return True
+
+
+def matching_hits(step: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The remembered runs of what the step names: a recall of "the TD3 run on gold" never answers
+    with a SAC run or a crude one (an empty list says memory holds none)."""
+    what, asset = _named_of(step)
+    return [h for h in recalled_hits(v(step.ref), hits) if _hit_is(h, what, asset)]
+
+
 def recall_recipe(ctx: PlanContext) -> Action:
     """search_memory for the earlier run (never a retrain), then what was found or that nothing was."""
     done = ctx.last("search_memory")
@@ -432,12 +460,21 @@ def recall_recipe(ctx: PlanContext) -> Action:
         return call(ctx, "search_memory", _recall_args(ctx))
     if not done.ok:
         return failure_answer(ctx, done)
-    hits = recalled_hits(v(ctx.step.ref), done.result.get("results") or [])
+    found = recalled_hits(v(ctx.step.ref), done.result.get("results") or [])
+    hits = matching_hits(ctx.step, found)
     if not hits:
-        return Answer(pick(ctx.language, "Memory holds no earlier run that matches this question; nothing was rerun "
-                                         "(ask me to train or backtest it if you want a fresh run).",
-                           "记忆库中没有与这个问题相符的历史运行；我没有重新运行（如需新的结果，请让我重新训练或回测）。"))
-    newest = hits is not done.result.get("results")
+        what, asset = _named_of(ctx.step)
+        named = bool(what or asset)
+        en = f"{what.upper() + ' ' if what else ''}run{' on ' + asset if asset else ''}"
+        zh = f"{asset + ' 上的' if asset else ''}{what.upper() + ' ' if what else ''}"
+        head = pick(ctx.language, f"Memory holds no earlier {en} that matches this question; "
+                                  "nothing was rerun (ask me to train or backtest it if you want a fresh run).",
+                    f"记忆库中没有与这个问题相符的{zh}历史运行；我没有重新运行（如需新的结果，请让我重新训练或回测）。")
+        if not found or not named:
+            return Answer(head)
+        others = [pick(ctx.language, "Other earlier runs (not what you asked for):", "其他历史运行（不是您问的那个）：")]
+        return Answer("\n".join([head, *others, *(recalled_line(ctx.language, hit) for hit in found[:3])]))
+    newest = found is not done.result.get("results")
     lines = [pick(ctx.language, f"From memory (earlier runs, {'newest' if newest else 'best match'} first; nothing was rerun):",
                   f"记忆库中的历史记录（按{'时间从新到旧' if newest else '相关度'}排序；没有重新运行）：")]
     lines += [recalled_line(ctx.language, hit) for hit in hits[:5]]

@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.planner._actions import Action, Answer, CallTools, ToolCall
 from agents.planner._common import call, failure_answer
+from agents.planner._condition import judge
 from agents.planner._context import PlanContext, v
 from agents.planner._observe import APPROVAL_MESSAGE, Observation
 from agents.planner._text import code, fmt_num, pick, state_label
@@ -231,6 +232,13 @@ def order_recipe(ctx: PlanContext) -> Action:
         first = _needs(ctx, kind)
         if first is not None:
             return first
+    condition = ctx.step.condition
+    verdict = judge(condition.value, ctx) if condition is not None else None
+    if verdict is not None and not verdict.held and ctx.last("place_order") is None:
+        ctx.said.stated(f"condition: {condition.value} - checked on the run before: {verdict.en}",  # type: ignore[union-attr]
+                        f"条件：{condition.value}——按前一步的运行结果判断：{verdict.zh}")  # type: ignore[union-attr]
+        return Answer(pick(ctx.language, f"Your condition did not hold ({verdict.en}); no order was proposed.",
+                           f"您的条件不成立（{verdict.zh}）；没有提出订单。"))
     sized = _sized(ctx, symbol, lot)
     if isinstance(sized, Answer):
         return sized
@@ -250,8 +258,12 @@ def order_recipe(ctx: PlanContext) -> Action:
             args.update({"order_type": "limit", "limit_price": float(limit.value)})
             ctx.said.stated(f"limit price {limit.value:g}", f"限价 {limit.value:g}")
         placed = call(ctx, "place_order", args)
-        condition = ctx.step.condition
-        if condition is not None:  # nothing here checks it: the person does, before approving
+        if condition is not None and verdict is not None:  # read off the run before it: held, and said how
+            ctx.said.stated(f"condition: {condition.value} - checked on the run before: {verdict.en}",
+                            f"条件：{condition.value}——按前一步的运行结果判断：{verdict.zh}")
+            how_en += f"; your condition held ({verdict.en})"
+            how_zh += f"；您的条件成立（{verdict.zh}）"
+        elif condition is not None:  # not a fact this system holds: the person checks it, before approving
             ctx.said.stated(f"condition (not checked automatically): {condition.value}",
                             f"条件（系统不自动判断）：{condition.value}")
             how_en += f"; only if {condition.value.removeprefix('if ').strip()} (your condition; check it before approving)"
@@ -474,7 +486,7 @@ REASON_ZH = {
     "approval_while_reducing": "减仓模式下需审批", "approval_first_order_of_day": "当日首笔订单需审批",
     "person_asked": "您要求下单前先确认", "computed_quantity": "数量是按持仓、权益或金额计算出来的，并非直接给出，需您确认",
     "inferred_order": "数量、方向或品种是推断出来的，并非直接给出，需您确认",
-    "conditional_order": "订单附带您给出的条件，系统不会自动判断该条件，需您确认条件成立",
+    "conditional_order": "订单附带您给出的条件，需您确认条件成立后再发送",
 }
 
 

@@ -116,6 +116,11 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
         if where is not None:
             said = norm[start + where[0]:start + where[1]].strip()
             local.condition = Value(said, start + where[0], start + where[1], said)
+            inside = (start + where[0], start + where[1])
+            if local.side is not None and not inside[0] <= local.side.start < inside[1]:
+                # "if it outperforms buy and hold, buy 5 GOLD": a rule named in an order's condition is what the
+                # run is measured against, not another run to make
+                local.strategies = [v for v in local.strategies if not inside[0] <= v.start < inside[1]]
             if local.quantity is not None:
                 # "if gold is more than 40% of equity sell a third of it", "如果亏损超过10%就清一半": the condition's
                 # words do not size the order (a third, a half of the position; not of equity, not 10 %)
@@ -371,7 +376,7 @@ _WHICH_ONES = re.compile(r"\W*(?:(?:like|i\s+mean|i\.e\.?|that\s+is|so|and)\W+)*
 
 def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
     """(intent, the values that clause states) per step, modifiers folded into their step."""
-    both = _recall_vs_fresh(norm, found) or _retrain_recalled(norm, found)
+    both = _recall_vs_fresh(norm, found) or _retrain_recalled(norm, found) or _two_recalled(norm, found)
     if both is not None:
         return both
     out: list[tuple[str, Found]] = []
@@ -496,8 +501,11 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out[-1], expanded = winner
                 out += expanded
                 continue
-        if clause.intent is None and out and not local.instruments and looks_back(norm[start:end]):
-            before = out[-1][1]  # "... and show its chart": a look at what the step before ran on, over its window
+        if clause.intent in (None, "show_price") and out and not local.instruments and looks_back(norm[start:end]) \
+                and any(seen.instruments for _, seen in out):
+            # "... and show its chart": a look at what the step before ran on, over its window (after a
+            # comparison, what the runs it compares ran on)
+            before = next(seen for _, seen in reversed(out) if seen.instruments)
             out.append(("show_price", _merge(local, Found(instruments=before.instruments, periods=before.periods))))
             continue
         searched = _search_of_run(norm[start:end], clause, local, out)
@@ -997,6 +1005,34 @@ def _retrain_recalled(norm: str, found: Found) -> list[tuple[str, Found]] | None
     if later is not None:
         return [(kind, again), ("recall", recalled), *compared]
     return [("recall", recalled), (kind, again), *compared]
+
+
+#: Words that mark a run as one made before ("our last TD3 run", "the PPO one from before", "上次的", "之前那个").
+_MADE_BEFORE = re.compile(r"(?<![a-z])(?:our|my|the|that)\s+(?:last|previous|earlier|prior|old|older)\s+(?:[\w-]+\s+){0,3}?"
+                          r"(?:runs?|ones?|models?|agents?|results?|training|backtests?)(?![a-z])|"
+                          r"(?<![a-z])(?:ones?|runs?|models?|agents?)\s+(?:from\s+(?:before|earlier|yesterday|last\s+(?:week|time))|"
+                          r"we\s+(?:ran|trained|did|had)(?:\s+before)?)(?![a-z])|(?<![a-z])yesterday'?s(?![a-z])|"
+                          r"上次|之前(?:那个|的)|以前那个|昨天(?:的|那个)|前天(?:的|那个)|上周[一二三四五]?(?:的|那个|跑的|训的)|原来(?:的|那个)|早先")
+#: A wish to make a run now, not to look one up: then the other readings decide.
+_MAKE_NOW = re.compile(r"(?<![a-z])(?:train|retrain|re-?run|fit|fresh|new|again)(?![a-z])|训练一|训一个|训个|跑一个|跑个|重新|再训|再跑|新训")
+#: The person asks how the two did against each other ("is it better than", "which did better", "比…好吗").
+_AGAINST_EACH = re.compile(r"(?<![a-z])(?:better|worse|beat|beats|outperform\w*|stack\s+up|compare[ds]?|versus|vs\.?|against)(?![a-z])"
+                           r"|比[^,，。；;？?]{0,16}?(?:好|强|差|高|低|优)|哪个(?:更)?(?:好|强|高)|对比|比较|比一比|比一下")
+
+
+def _two_recalled(norm: str, found: Found) -> list[tuple[str, Found]] | None:
+    """"What did our last TD3 run on gold return, and is it better than the PPO one from before?",
+    "上次的TD3黄金模型收益多少？比之前那个PPO的好吗": two runs made before, each looked up (never
+    retrained), and set side by side - one recall per algorithm (or model) named, then the comparison."""
+    names = found.algos if len(found.algos) == 2 else found.models if len(found.models) == 2 else None
+    if names is None or len({str(n.value) for n in names}) != 2 or found.strategies or found.quantity is not None:
+        return None
+    if not _MADE_BEFORE.search(norm) or _MAKE_NOW.search(norm) or not _AGAINST_EACH.search(norm):
+        return None
+    base = Found(instruments=list(found.instruments), universe=found.universe)
+    steps: list[tuple[str, Found]] = [("recall", replace(base, algos=[name]) if names is found.algos else
+                                       replace(base, models=[name])) for name in names]
+    return [*steps, ("compare", Found())]
 
 
 _RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")

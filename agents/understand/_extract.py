@@ -578,8 +578,8 @@ def _values(raw: str) -> tuple[float, ...]:
 #: A condition attached to an order. "see if", "tell me if I should", "whether" ask; they set no condition.
 _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|provided(?:\s+that)?|as\s+long\s+as|once|in\s+case)\s+"
                         r"(?!i\s+should|we\s+should|you\s+can|possible|needed|necessary|so\b)[^,.;:!?]{3,80}?"
-                        r"(?=\s+(?:buy|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then|put|invest|allocate"
-                        r"|park|go\s+long)\b|\s*[,.;:!?]|\s*$)"
+                        r"(?=\s+(?:buy(?![\s-]*(?:and|&|n|'n')[\s-]*hold)|sell|short|close|cut|trim|reduce|add|dump|get\s+rid|exit|then|put|invest"
+                        r"|allocate|park|go\s+long)\b|\s*[,.;:!?]|\s*$)"
                         r"|(?:如果|要是|若是?|假如|一旦|万一|(?<![例比假诸])如(?![下何今此同]))[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)"
                         r"|(?<![a-z])should\s+(?:the|it|its|our|my|this|that)\s+[^,.;:!?]{3,80}?(?=\s*,)"
                         # "亏了就割一半", "跌破1800就买", "是的话…": a condition said without 如果
@@ -1123,7 +1123,11 @@ def _flags(norm: str, found: Found) -> None:
 
 _DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position|pos|holding|stake)|\bdouble\s+down\b|"
                      r"(?:仓位|持仓)\s*(?:翻倍|加倍)|(?:翻倍|加倍)\s*(?:仓位|持仓)|加一倍")
-_BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?)")
+_BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?"
+                      # "买10个黄金", "卖5个单位原油": units of the instrument named right after (read before the
+                      # instrument's words are blanked: a run of spaces to the clause's end is where they were)
+                      r"|个(?:单位)?(?:的)?(?=\s*(?:黄金|原油|标普|纳指|纳斯达克|(?:gold|wti|sp500|nasdaq|syn\d{3})(?![a-z\d]))"
+                      r"|\s{2,}(?:[,，。;；!！?？]|$)))")
 
 
 #: A past that did not happen ("if I had started with $100,000, how would buy and hold have done", "要是当初

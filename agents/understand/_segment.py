@@ -51,7 +51,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
             r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
-            r"show|chart|plot|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
+            r"show|chart|plot|graph|draw|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
@@ -214,9 +214,20 @@ def _introduced(norm: str, first: int) -> bool:
 _BACK = re.compile(r"(?<![a-z])(?:its|their|that\s+one's)(?![a-z])|它的|它们的|其")
 
 
+#: "the price chart", "the price over that period", "走势图": a look whose instrument is the one already named.
+_DEFINITE_LOOK = re.compile(r"(?<![a-z])(?:the|a)\s+(?:price\s+)?(?:chart|graph|plot)(?![a-z])|(?<![a-z])the\s+prices?(?![a-z])|"
+                            r"(?<![a-z])price\s+(?:chart|graph|plot|action|path)(?![a-z])|价格走势|走势图|k线图|价格图|把走势|看[一下]*走势|画[一下个]*走势")
+#: What a look at results names instead of prices ("plot the equity curve", "画一下净值"): not a price chart.
+_NOT_PRICES = re.compile(r"equity|drawdown|curve|p&?l|returns?(?![a-z])|(?<![a-z])ic(?![a-z])|factor|results?|performance|"
+                         r"净值|回撤|收益|因子|结果|绩效|表现")
+
+
 def looks_back(text: str) -> bool:
-    """Whether ``text`` asks for a look at what the step before named ("show its chart", "它的走势")."""
-    return _BACK.search(text) is not None and _LOOK.search(text) is not None and _SAYS.search(text) is not None
+    """Whether ``text`` asks for a look at what the step before named ("show its chart", "它的走势",
+    "and chart the price over that period too")."""
+    if _LOOK.search(text) is None or _SAYS.search(text) is None:
+        return False
+    return _BACK.search(text) is not None or (_DEFINITE_LOOK.search(text) is not None and _NOT_PRICES.search(text) is None)
 
 
 #: "..., and where is it trading?", "what's it trading at": the price of what the piece before named.
@@ -236,7 +247,8 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     words (a verb, a look at prices) and, for a run, what it runs on or with named in the piece."""
     text = norm[span[0]:span[1]]
     clause = classify(norm, span, local, None, follows=follows)
-    if (looks_back(text) or _IT_TRADES.search(text)) and follows and clause.intent is None and not local.instruments:
+    if (looks_back(text) or _IT_TRADES.search(text)) and follows and clause.intent in (None, "show_price") \
+            and not local.instruments:
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if follows and clause.intent is None and not local.instruments and _LOOK.search(text) and _THOSE.search(text):
         return "show_price"  # "... + show both charts for 2018", "然后三个一起看下走势": a look at what the steps named
@@ -312,6 +324,9 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
             pieces.append((start, cut))  # "..., and on 2011 too": the step before, once more, where this piece says
             start = cut
             continue
+        if first is None and second == "show_price" and mine.instruments and not theirs.instruments \
+                and looks_back(norm[cut:end]):
+            first = "compare"  # "compare momentum against holding on WTI ..., and chart the price too": a look after it
         if first is None or second is None:
             continue
         if first == second and not SAME.search(norm[cut:end]) and not _distinct_steps(mine, theirs):
