@@ -1910,3 +1910,57 @@ def test_ten_of_an_instrument_in_chinese_is_ten_units_and_buy_and_hold_stays_in_
     spec = read("backtest macd on gold in 2022 and if it outperforms buy and hold buy 5 GOLD")
     assert spec.steps[-1].condition is not None and "buy and hold" in spec.steps[-1].condition.value
     assert _intents(read("找10个动量因子")) == ["mine_factors"]
+
+
+# --- long messages of several requests (the dev_av writers' paragraphs) ------------------------
+def test_a_look_at_the_account_asked_in_passing_is_a_step_of_its_own(read: Any) -> None:
+    first = read("Begin by telling me where our P&L stands this week. After that, backtest macd on gold for 2021")
+    assert _intents(first) == ["account_status", "backtest_strategy"]
+    told = read("chart crude for 2017 and tell me our cash")
+    assert _intents(told) == ["show_price", "account_status"]
+    pending = read("train a2c on the nasdaq for 2015, then let me know what's still pending on your side")
+    assert _intents(pending) == ["train_rl", "account_status"]
+    seen = read("Backtest rsi on SYN020 for 2022, and we need to see our positions afterwards")
+    assert _intents(seen) == ["backtest_strategy", "account_status"]
+    assert "account_status" not in _intents(read("Sell a third of my gold, I need some cash for the car"))
+
+
+def test_a_comparison_closes_the_runs_it_compares_before_a_later_look(read: Any) -> None:
+    spec = read("Train PPO on crude for 2016-2018, then DDPG the same way and compare the two. Oh and what's our cash?")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare", "account_status"]
+    zh = read("用2019到2021年的黄金数据回测双均线，再回测一下60日动量，两个比较一下，顺便告诉我黄金现在的仓位")
+    assert _intents(zh) == ["backtest_strategy", "backtest_strategy", "compare", "account_status"]
+
+
+def test_memory_words_of_the_speaker_do_not_turn_an_order_into_a_recall(read: Any) -> None:
+    spec = read("oh, before I forget, trim the SYN044 position by half and run it by me first")
+    assert _intents(spec) == ["place_order"] and spec.approval.value is True
+    order = spec.steps[0]
+    assert order.quantity is not None and order.quantity.value.value == 0.5
+    assert _intents(read("趁我还记得，原油砍一半，先让我确认"))[0] == "place_order"
+
+
+def test_two_seeds_said_once_each_are_two_runs(read: Any) -> None:
+    spec = read("train TD3 on gold over 2018-2020 once with seed 3 and once with seed 4, then compare them")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare"]
+    assert [s.seed.value for s in spec.steps[:2]] == [3, 4]  # type: ignore[union-attr]
+    assert [s.seed.value for s in read("黄金上训练两次SAC，一次种子5一次种子6").steps[:2]] == [5, 6]  # type: ignore[union-attr]
+
+
+def test_chinese_requests_after_a_comma_that_open_with_their_object_or_place(read: Any) -> None:
+    recall = read("跑一下今天的调仓，对了，上周在原油上跑的那个回测夏普是多少来着")
+    assert _intents(recall) == ["trading_cycle", "recall"]
+    look = read("在SYN040上回测一下布林带，把SYN040的图也调出来，再看看持仓")
+    assert _intents(look) == ["backtest_strategy", "show_price", "account_status"]
+    mine = read("看下SYN070最近一年的走势，在合成股票池上挖两个波动率因子")
+    assert _intents(mine) == ["show_price", "mine_factors"]
+    money = read("我账户里现在有20万现金，想拿三万块买黄金")  # a statement, then the order: not a look at the account
+    assert _intents(money) == ["place_order"]
+
+
+def test_a_window_said_for_one_step_is_no_question_about_another_steps_data(read: Any) -> None:
+    spec = read("Backtest a 20-day breakout on crude over 2000 to 2008, then sell 500 shares of SYN099")
+    assert spec.question is None and _intents(spec) == ["backtest_strategy", "place_order"]
+    zh = read("看下标普2008年的走势图，另外在合成股票池上评估一下因子 `Ref($close, 10)/$close - 1`")
+    assert zh.question is None
+    assert read("backtest rsi on SYN010 for 2008").question is not None  # the step's own window still is

@@ -382,6 +382,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     last_text = ""  # the clause read last (a look back that only tells is replaced by its rerun)
+    shown_text = ""  # the one read before it
     rerun = False  # a rerun was made: "再训练一次" after it is that run, not another
     items = set(listed_steps(norm))  # the items of a numbered list: each is a request of its own
     for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
@@ -472,7 +473,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             rerun = True
             continue
         if clause.intent is not None:  # a clause that only modifies ("，然后把手续费改成万五") says nothing of the step
-            last_text = _with_its_mark(norm, start, end)
+            shown_text, last_text = last_text, _with_its_mark(norm, start, end)
         same = _same_again(norm[start:end], clause, local, out, listed=start in items, whole=norm[:start])
         if same is not None:
             out.append(same)  # "then same thing on sp500", "3) same with window 50": the step before, changed
@@ -577,7 +578,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                    if i in ("train_rl", "train_model", "compare") else (i, f) for i, f in out]
             continue
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
-                and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order"):
+                and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order") \
+                and not (out[-1][0] == "show_price" and _SHOW_ASKED.search(shown_text)):
             # "Using the synthetic universe, train a linear model ...", "Using gold prices from 2010 for training,
             # train a PPO agent": what came before the comma only framed this request
             out[-1] = (expanded[0][0], _merge(expanded[0][1], out[-1][1]))
@@ -631,9 +633,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             and not all(i == "place_order" for i, _ in out):
         said = lex.span_of(norm, lex.CUES["compare"])
         order = out[-1][1].side if out[-1][0] == "place_order" else None
+        ran = [k for k, (i, _) in enumerate(out) if i in _COMPARABLE]
         if said is not None and order is not None and said[0] < order.start and len(out) >= 3:
             # "..., compare them, and then buy the top 20 from the better one": the order follows the comparison
             out.insert(len(out) - 1, ("compare", Found()))
+        elif len(ran) >= 2 and ran[-1] + 1 < len(out) and all(i in _AFTER_RUNS for i, _ in out[ran[-1] + 1:]):
+            # "train PPO, then SAC the same way and compare the two. Oh, and what's our cash?": the comparison
+            # closes the runs it compares; the look at the account asked after them stays after it
+            out.insert(ran[-1] + 1, ("compare", Found()))
         else:
             out.append(("compare", Found()))  # "... and compare them" closing the last clause (never a second one)
     out = _best_out_of_sample(norm, out)
@@ -1035,6 +1042,16 @@ def _two_recalled(norm: str, found: Found) -> list[tuple[str, Found]] | None:
     return [*steps, ("compare", Found())]
 
 
+#: A look asked for in words ("show me the S&P over the last five years, backtest ... on it"): a request of its
+#: own, not the frame of the run after it ("Using gold prices from 2010, train a PPO agent").
+_SHOW_ASKED = re.compile(r"(?<![a-z])(?:show|chart|plot|graph|pull\s+up|bring\s+up|display|let\s+me\s+see)(?![a-z])|"
+                         r"看一?下|看看|显示|画|调出|拉出|走势")
+
+#: Steps a comparison sets side by side, and steps that are never compared (what follows the runs).
+_COMPARABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "evaluate_factors",
+                         "mine_factors", "recall"})
+_AFTER_RUNS = frozenset({"account_status", "show_price", "place_order", "trading_cycle", "list_strategies", "out_of_scope"})
+
 _RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")
 _BETTER = re.compile(r"(?<![a-z])(?:better|worse|improve[sd]?|beats?|any\s+good)(?![a-z])|更好|好不好|有没有提升|有提升|变好")
 
@@ -1099,7 +1116,9 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 
 
 #: Words that make a clause a request (a question, an imperative, a comparison).
-_REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell me|remind|recall|pull up|look up|"
+_REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell(?:ing)?\s+(?:me|us)|remind|recall|pull up|look up|"
+                      r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+(?:to\s+(?:see|know|have)\s+(?:(?:the|our|my|current)\s+)?|"
+                      r"(?:the|our|my|current)\s+)(?:positions?|p&l|pnl|cash|book|holdings|risk|approvals?|balance|exposure|account)|"
                       r"bring back|bring up|dig up|dig out|pull out|"
                       r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find|(?:quick\s+|a\s+)?look\s+at|sanity[- ]check|review|go\s+over)(?![a-z])|"
                       r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
@@ -1572,7 +1591,10 @@ _SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "s
 #: "seed 1 and seed 2", "seeds 3, 5 and 7", "种子分别是1和2": several seeds, one run each.
 _SEEDS = re.compile(r"(?:(?<![a-z])(?:random\s+)?seeds\s*(?:of\s+|=\s*|:\s*)?(\d{1,6}(?:\s*,\s*\d{1,6})*\s*,?\s*(?:and|&|/)\s*\d{1,6})"
                     r"|(?<![a-z])seed\s*(\d{1,6}\s*(?:and|&|or)\s*(?:seed\s*)?\d{1,6})"
-                    r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*[(（]?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+))"
+                    r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*[(（]?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+)"
+                    # "once with seed 1 and once with seed 2", "一次种子1一次种子2", "种子1跑一次，种子2跑一次"
+                    r"|(?<![a-z])(seed\s*\d{1,6}[^.;\d]{0,24}?(?:and|,)\s*(?:once\s+|then\s+|again\s+)?(?:with\s+)?seed\s*\d{1,6})"
+                    r"|(种子\s*\d{1,6}[^。;；\d]{0,8}?(?:和|、|,|，|一次|再)\s*(?:一次)?\s*(?:用)?种子\s*\d{1,6}))"
                     r"(?![\d.])(?!\s*(?:k\b|steps?|timesteps|bps?|%|步|万|千))")
 
 
@@ -1969,7 +1991,20 @@ def _searched_by_default(intent: str, found: Found) -> tuple[str, ...]:
     return tuple(p for p in _DEFINING.get(str(found.strategies[0].value), ()) if p not in found.params)
 
 
-def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
+def _serves(windows: Windows, names: list[str], spans: dict[str, tuple[date, date]]) -> bool:
+    """Whether the data of ``names`` overlaps every window stated (a window of another step's data - the S&P in 2008 -
+    never reaches a step on the sample universe, whose data starts in 2016)."""
+    for window in (windows.data, windows.train, windows.valid, windows.test):
+        if window is None:
+            continue
+        for name in names:
+            first, last = spans.get(name, (date.min, date.max))
+            if window.value.start > last or window.value.end < first:
+                return False
+    return True
+
+
+def _share(steps: list[StepSpec], whole: Found, spans: dict[str, tuple[date, date]] | None = None) -> list[StepSpec]:
     """Values stated once for the whole instruction reach every step that has none of its own."""
     shared = _step("unknown", whole, "")
     out: list[StepSpec] = []
@@ -1990,6 +2025,11 @@ def _share(steps: list[StepSpec], whole: Found) -> list[StepSpec]:
         for name in ("windows", "costs"):
             if getattr(step, name) == type(getattr(step, name))():
                 update[name] = getattr(shared, name)
+        if "windows" in update and spans:
+            names = [str(i.value) for i in update.get("instruments", step.instruments)] + \
+                [str(u.value) for u in (update.get("universe") or step.universe,) if u is not None]
+            if not _serves(update["windows"], names, spans):
+                del update["windows"]
         for name in ("horizon", "seed", "timesteps", "cash", "forward_days"):
             if getattr(step, name) is None and getattr(shared, name) is not None:
                 update[name] = getattr(shared, name)
@@ -2115,7 +2155,8 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end or _DAY_OF_RUN.fullmatch(
         p.span.text.strip())]  # "the a2c agent from 2025-03-14": the day it ran, not "from then on"
     whole = replace(whole, periods=[p for p in whole.periods if p not in ran_on]) if ran_on else whole
-    steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole)
+    spans = {e.name: (date.fromisoformat(e.start), date.fromisoformat(e.end)) for e in catalog if e.start and e.end}
+    steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole, spans)
     steps = _of_the_sale(_recalled_kind(_recalled_asset(steps, norm)), norm)
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
     steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
@@ -2123,10 +2164,15 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)
     used = [p for _, f in skeletons for p in f.periods if p not in ran_on]  # a year said in passing is no window
     outside = None if all(s.intent in ("recall", "compare") for s in steps) else next(filter(None, (
-        _outside_data(replace(whole, periods=[p for p in f.periods if p not in ran_on] or [p for p in whole.periods if p in used],
-                              instruments=f.instruments or whole.instruments, universe=f.universe or whole.universe),
+        _outside_data(replace(whole, periods=[p for p in f.periods if p not in ran_on] or
+                              # a step with no window of its own is checked against the one said only when it is the
+                              # instruction's one step: "show me the S&P in 2008 ... evaluate a factor on csi_syn" is
+                              # no question about csi_syn in 2008
+                              ([p for p in whole.periods if p in used] if len(skeletons) == 1 else []),
+                              instruments=f.instruments or ([] if f.universe else whole.instruments),
+                              universe=f.universe or (None if f.instruments else whole.universe)),
                       catalog, language)
-        for intent, f in skeletons if intent not in ("recall", "compare"))), None)
+        for intent, f in skeletons if intent in _WINDOWED)), None)  # an order, a look at the account: no window
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
     conflict = conflict_of(norm, whole, language) or opposite_orders(norm, _sides_said(norm, whole), language)

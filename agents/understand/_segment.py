@@ -93,6 +93,14 @@ _PROPOSED = re.compile(
     # "今天的调仓跑完之后给我看下账户情况": what comes once the step before is done
     rf"|(?<=[跑训测挖买卖做弄搞调]完)(?=(?:了|之后|以后|后)?\s*(?:再|就|然后)?\s*{_HEAD_ZH})"
     rf"|{_JOINED}"
+    # "…，把SYN007的图也调出来", "…，把SYN030在2025年的K线拉出来": a look whose object comes first
+    r"|[,，]\s*(?=把[^,，。;；]{1,20}?(?:图|走势|k线|价格|行情)[^,，。;；]{0,6}?(?:调出|拉出|发我|给我|看|画))"
+    # "看下…的走势，在合成股票池上挖三个因子": a request that opens with where it runs
+    r"|[,，]\s*(?=在[^,，。;；]{1,14}?(?:上|里|中)\s*(?:用[^,，。;；]{0,10}?)?(?:挖|回测|训练?|跑|评估|优化|测))"
+    # "然后看下今天的盈亏，对了，上次那个回测结果是什么来着": any Chinese comma between two pieces that each hold a
+    # request of their own (both pieces must still verify, as every proposed cut)
+    r"|(?<=[\u4e00-\u9fff\d%)）`])[,，]\s*(?:对了|还有|另外|顺便|然后|再|最后)?[,，]?\s*(?=[^,，。;；]{0,12}?"
+    r"(?:上次|之前(?:那|的)|昨天|前天|上周|刚才|有没有|多少|来着|告诉我|给我看|看下|看看|查一?下|翻一?下))"
     # "帮我回测下黄金的macd 顺便写首诗夸夸它": a request we decline beside a real one (both pieces still verify)
     r"|(?:[,;、]|\s)\s*(?:顺[便手带]|另外|然后|再)\s*(?=(?:帮我|给我)?\s*(?:写|作|编|讲|订|发到|发给|翻译|查下?天气|推荐(?:个|家)?餐))"
     # "挖3个反转因子，顺手把 `Ref($close,1)/$close-1` 也评估下": a formula handed over for its own evaluation
@@ -115,8 +123,13 @@ _PROPOSED = re.compile(
     # "how much cash do i have left, and what strategies can i run": a second question (both pieces still verify)
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:what'?s|whats|what|which|where|how\s+(?:much|many))\s)"
     # "trim my S&P by 40% and tell me what cash I have left" (not "... and tell me what position it would suggest")
-    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:tell\s+me|let\s+me\s+know|show\s+me)\s+(?:what|how\s+much)\s"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:tell\s+me|let\s+me\s+know|show\s+me)\s+(?:what(?:'s|\s+is)?|how\s+much)\s"
     r"(?![^,;.?]*(?<![a-z])(?:suggest|recommend|advi[cs]e|should|would|it\s+says|it\s+thinks)(?![a-z])))"
+    # "show me the gold chart for 2025 and tell me our cash", "..., and let me know whether anything is pending"
+    r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:tell\s+me|let\s+me\s+know|show\s+me|give\s+me|"
+    r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+to\s+(?:see|know))\s+"
+    r"(?:(?:our|my|the)\s+)?(?:current\s+)?(?:cash|positions?|holdings|p&l|pnl|book|risk|balance|buying\s+power|exposure|"
+    r"account|approval\s+queue)(?![a-z])|(?:then\s+)?(?:tell\s+me|let\s+me\s+know)\s+(?:if|whether)\s+(?:anything|there|any)(?![a-z]))"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
@@ -125,6 +138,9 @@ _PROPOSED = re.compile(
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
                    r"每日交易|交易周期|今天的交易|日度流程|调仓|再平衡|"
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
+                   # "and let me know what's still pending", "tell me our cash": a look at the account asked in words
+                   r"调出|拉出|(?<![净值收益回撤])图(?!表现)|(?<![a-z])(?:let\s+me\s+know|tell\s+me|give\s+me)\s+[^,;.]{0,30}?(?:pending|approvals?|cash|positions?|"
+                   r"holdings|p&l|pnl|balance|buying\s+power|risk|exposure|queue)(?![a-z])|待审批|审批队列|购买力|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
                    r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash|(?:my|our)\s+cash"
@@ -139,7 +155,7 @@ _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re
 _WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
                          r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
                          r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
-_LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线")
+_LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|(?<![净值收益回撤])图(?!表现)")
 #: Several things named before, referred to together ("both", "all three", "这三只", "三个一起").
 _THOSE = re.compile(r"两者|二者|两个都|这两个|这[两三四五六几]只|这几个|这[三四五六]个|[两三四五六几]个一起|[两三四五六]只一起|它们|"
                     r"(?<![a-z])(?:both|all\s+(?:three|four|five)|the\s+(?:two|three|four|five)|them|those|these)(?![a-z])")

@@ -416,9 +416,16 @@ def _durations(text: str) -> str:
     return _HELD_TO.sub(r"\1", _TO_THE_END.sub(to_end, _ENDING.sub(ending, text)))
 
 
+#: Words about the speaker's memory, not a request to recall a run: "Oh and while I remember, halve the SYN030
+#: position", "趁我还记得，把原油减一半" (they once made the order a recall, and the order was lost).
+_MEMORY_FILLER = re.compile(r"(?<![a-z])(?:while\s+i\s+remember|before\s+i\s+forget|while\s+i\s+think\s+of\s+it|"
+                            r"now\s+that\s+i\s+think\s+of\s+it)(?![a-z])|趁(?:我)?(?:还)?记得|免得(?:我)?忘了|趁(?:我)?没忘", re.I)
+
+
 def canonical(text: str) -> str:
     """``text`` with spoken and written-out cardinals as digits (see the module docstring);
     "S and P" (dictated) as "S&P"; a value corrected in passing replaced by its correction."""
+    text = _MEMORY_FILLER.sub(" ", text)
     return _spoken_settings(_self_corrected(_parts_of_a_year(_durations(_COUNTED_UNIT.sub(r"\1", _two_digit_years(_chinese(_english(
         _S_AND_P.sub("S&P", _typos(_notation(_spoken_names(text))))))))))))
 
