@@ -1964,3 +1964,60 @@ def test_a_window_said_for_one_step_is_no_question_about_another_steps_data(read
     zh = read("看下标普2008年的走势图，另外在合成股票池上评估一下因子 `Ref($close, 10)/$close - 1`")
     assert zh.question is None
     assert read("backtest rsi on SYN010 for 2008").question is not None  # the step's own window still is
+
+
+# --- when to ask (the dev_aw writers' pairs) ----------------------------------------------------
+def test_an_order_taken_back_in_the_same_breath_is_asked_about_never_sent(read: Any) -> None:
+    for text in ("Buy 300 SYN012... no, 500... hmm actually leave it for now", "sell 40 WTI, make it 60, no wait, never mind",
+                 "黄金先买3手，不对，5手……算了，我再想想"):
+        spec = read(text)
+        assert spec.question is not None, text
+    # an approval wish or a condition's else is no withdrawal
+    assert read("buy 500 SYN012 but hold off until I approve it").question is None
+    assert read("回测原油的MACD，如果赚钱就买2手原油，不赚就算了").question is None
+    assert read("buy 2 lots of gold, I'm not sure about the timing but go ahead").question is None
+
+
+def test_two_sizes_offered_as_alternatives_are_asked_about(read: Any) -> None:
+    spec = read("short 3 lots of crude, or maybe 6, your call")
+    assert spec.question is not None and "alternatives" in spec.question
+
+
+def test_a_corrected_size_after_a_typo_is_the_size_used(read: Any) -> None:
+    spec = read("Buy 150 SYN021 - oops, typo, I meant 250. Buy 250.")
+    assert _intents(spec) == ["place_order"]
+    assert spec.steps[0].quantity is not None and spec.steps[0].quantity.value.value == 250
+
+
+def test_orders_whose_size_is_left_vague_are_orders_and_the_size_is_asked(read: Any) -> None:
+    for text in ("throw a bit of money at SYN044", "Put on the usual size in gold, long.", "SYN090小仓位建个仓看看",
+                 "请把SYN015的仓位降到合适水平"):
+        spec = read(text)
+        assert _intents(spec) == ["place_order"] and spec.question is not None, text
+        assert spec.steps[0].quantity is None, text
+    money = read("throw 8k at SYN044").steps[0].quantity
+    assert money is not None and (money.value.kind, money.value.value) == ("notional", 8000.0)
+    after = read("回测一下黄金的MACD，可以的话帮我上点仓位")
+    assert _intents(after) == ["backtest_strategy", "place_order"] and after.question is not None
+    assert after.steps[1].instruments[0].source == "inferred"  # the instrument of the run before: approved, not guessed
+    sized = read("backtest macd on SP500 and if it looks fine, size me in")
+    assert _intents(sized) == ["backtest_strategy", "place_order"] and sized.question is not None
+
+
+def test_chinese_short_and_london_gold(read: Any) -> None:
+    short = read("原油空3手").steps[0]
+    assert short.side is not None and short.side.value == "sell" and short.quantity is not None
+    assert read("看看是不是空仓").steps[0].intent == "account_status"  # 空仓 is a flat book, not a short
+    gold = read("买2手伦敦金")
+    assert gold.question is None and _symbols(gold, 0) == ["GOLD"]
+
+
+def test_a_thing_named_only_by_a_conversation_never_seen_is_asked_about(read: Any) -> None:
+    for text in ("Backtest the strategy we discussed on gold", "把我们之前聊的那个品种的走势调出来",
+                 "optimise that one you mentioned on the nasdaq"):
+        assert read(text).question is not None, text
+
+
+def test_a_forward_return_period_said_in_chinese_is_the_horizon(read: Any) -> None:
+    step = read("评估一下因子 Std($close,20)/$close，未来收益周期为20天").steps[0]
+    assert step.forward_days is not None and step.forward_days.value == 20 and not step.params

@@ -307,7 +307,8 @@ def _corrected_size(norm: str, start: int, end: int, out: list[tuple[str, Found]
     The corrected size may follow in the next clause of the same sentence."""
     stop = re.search(r"[。.!！?？;；\n]", norm[end:])
     text = norm[start:end + (stop.start() if stop else len(norm) - end)]
-    cue = _CORRECTION.search(text)
+    cues = list(_CORRECTION.finditer(text))  # "sorry, typo, I meant 200": the last cue word is the one the size follows
+    cue = cues[-1] if cues else None
     if cue is None or not out or out[-1][0] != "place_order" or out[-1][1].quantity is None:
         return None
     side = out[-1][1].quantity.side or (str(out[-1][1].side.value) if out[-1][1].side else "buy")
@@ -1047,6 +1048,12 @@ def _two_recalled(norm: str, found: Found) -> list[tuple[str, Found]] | None:
 _SHOW_ASKED = re.compile(r"(?<![a-z])(?:show|chart|plot|graph|pull\s+up|bring\s+up|display|let\s+me\s+see)(?![a-z])|"
                          r"看一?下|看看|显示|画|调出|拉出|走势")
 
+#: A thing named only by a conversation the system never saw ("that one we talked about", "之前说的那个策略").
+_DISCUSSED = re.compile(r"(?<![a-z])(?:that|the)\s+(?:one|strategy|stock|ticker|name|setup|idea|trade)\s+(?:we|you|i)\s+"
+                        r"(?:talked\s+about|discussed|spoke\s+about|chatted\s+about|went\s+over|mentioned)(?![a-z])|"
+                        r"(?:我们|咱们)?(?:之前|刚才|上次|早上|昨天)?(?:说|聊|讨论|提)(?:过|到)?的那(?:个|只|支)(?:策略|股票|标的|品种)?|"
+                        r"你(?:之前|刚才)?说的那(?:个|只|支)")
+
 #: Steps a comparison sets side by side, and steps that are never compared (what follows the runs).
 _COMPARABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "evaluate_factors",
                          "mine_factors", "recall"})
@@ -1670,7 +1677,7 @@ def _compared_on(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
 
 #: "buy some of the best ones", "buy the top picks", "买一些排名靠前的": the model's picks, how many unsaid.
 _PICKS_SAID = re.compile(r"(?<![a-z])(?:best|top|highest[- ]ranked|highest|strongest|picks?|winners|leaders|top[- ]ranked)"
-                         r"(?![a-z])|排名靠前|靠前的|最好的|前几|排名前|得分最高|分数最高")
+                         r"(?![a-z])|排名靠前|靠前的|最好的|前几|排名前|得分最高|分数最高|[挑选]几只|几只好的|几个好的")
 
 
 #: "把纳指全卖了，钱全部买标普": after a sale, "the money, all of it" is what the sale brings in.
@@ -2175,6 +2182,12 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         for intent, f in skeletons if intent in _WINDOWED)), None)  # an order, a look at the account: no window
     if outside is not None:
         question = f"{outside}{'。' if language == 'zh' else '. '}{question or ''}".strip()
+    discussed = _DISCUSSED.search(norm) if len(texts) == 1 else None
+    if discussed is not None:  # "the one we talked about": a conversation this system never saw - named, never guessed
+        said = discussed.group(0).strip()
+        question = (f"在开始之前，“{said}”指的是哪一个？我没有那次讨论的记录，请直接告诉我品种或策略的名称。" if language == "zh"
+                    else f"Before I start: which one do you mean by \"{said}\"? I have no record of that conversation; "
+                         "please name the instrument or strategy.")
     conflict = conflict_of(norm, whole, language) or opposite_orders(norm, _sides_said(norm, whole), language)
     if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
         asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"

@@ -141,6 +141,8 @@ _SIZE = (r"(?:[$¥]\s*\d[\d,.]*\s*(?:k|m|mm|million)?(?![a-z])|\d[\d,.]*\s*(?:%|
 #: "10 lots or 40% of equity", "数量5手或者10万", "buy 10 gold or sell 5 crude?": two orders or two sizes offered as
 #: alternatives - which one is meant is the person's to say (never the first, never both).
 _EITHER = re.compile(rf"{_SIZE}\s*,?\s*(?:or|或者|或是|或|还是)\s*(?:maybe\s+|perhaps\s+|else\s+|大概|也许)?{_SIZE}"
+                     # "sell 2 lots of WTI, or maybe 4, dunno": the second size's unit left to the first
+                     rf"|{_SIZE}(?:\s+of\s+[\w&]+)?\s*,?\s*or\s+(?:maybe|perhaps|even|possibly)\s+\d[\d,.]*(?![\d.]|\s*(?:years?|days?|bps?|%))"
                      r"|(?<![a-z])(?:buy|sell|short)\s+\d[^,.;?]{0,30}?\s+or\s+(?:buy|sell|short)\s+\d")
 
 
@@ -199,9 +201,38 @@ def _override(norm: str, found: Found, language: str) -> str | None:
             "order as usual. Shall I submit this order under the normal checks")
 
 
+#: An order taken back in the same breath ("sell 100 ... actually just keep it, not sure", "标普先卖100股……算了先别动，
+#: 我再想想"): whether it is still wanted is the person's to say - never the last size named, never sent.
+_WITHDRAWN = re.compile(r"(?<![a-z])(?:actually\s+)?(?:just\s+)?(?:keep\s+it|hold\s+off|never\s*mind|forget\s+(?:it|that|about\s+it)|"
+                        r"don'?t\s+(?:do|send|place|sell|buy)\s+(?:it|anything|that)|leave\s+it(?:\s+for\s+now)?|"
+                        r"(?:i'?m\s+)?not\s+sure(?=\s*(?:$|[.,;!?…]|(?:lol|tbh|yet|anymore|now)(?![a-z])))|let\s+me\s+think(?:\s+about\s+it)?|on\s+second\s+thoughts?,?\s+(?:no|leave|don'?t))"
+                        r"(?![a-z])|算了|先别动|先不动|别动了|我再想想|再想想|还是不要了?|先不要(?:下|卖|买|动)?|先别(?:下|卖|买)|不卖了|不买了|"
+                        r"等等再说|回头再说")
+
+
+_UNTIL_APPROVED = re.compile(r"[^。.;；]{0,14}?(?:until|till|without|before|unless|等我|给我|让我|经我|确认|审批|批准|approve|问我|过目)")
+
+
+def _withdrawn(norm: str, found: Found, language: str) -> str | None:
+    order = found.quantity.span.end if found.quantity is not None else found.side.end if found.side is not None else None
+    if order is None:
+        return None
+    said = None
+    for match in _WITHDRAWN.finditer(norm, order):
+        if _UNTIL_APPROVED.match(norm, match.end()) or (match.group(0) == "算了" and norm[match.start() - 1:match.start()] == "就"):
+            continue  # "先别下单等我确认", "don't send anything until I approve": an approval wish; "不赚就算了": the else
+        said = match  # the last one: what the person ended with
+    if said is None or re.search(r"\d|(?<![a-z])(?:buy|sell)(?![a-z])|[买卖]入?\s*\d", norm[said.end():]):
+        return None  # "算了，卖200股吧": a new order after it is the one meant (read as a correction)
+    words = said.group(0).strip()
+    if language == "zh":
+        return f"您最后说了“{words}”——这笔订单还要下吗？要下的话，按什么数量"
+    return f"you ended with \"{words}\" - should this order still be placed, and at what size"
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_override(norm, found, language) or _lookback_conflict(norm, language)
+    return (_withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)
             or _backwards_window(norm, language))

@@ -701,7 +701,7 @@ _FORWARD = re.compile(
     r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
-    r"未来收益\s*(?:看|取|用|按|为)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
+    r"未来收益(?:率)?\s*(?:的)?(?:周期|期|窗口|区间)?\s*(?:看|取|用|按|为|是)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
     r"(?<![\d一二两三四五六七八九十])(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?\s*(?:远期|前瞻)|"
     r"next[- ](day)(?:'s)?\s+returns?|次日(收益)|"
     r"(?<![a-z])(?:rank\s+)?ic(?:ir)?\s+(?:at|over|on|for|with)\s+(?:a\s+|the\s+)?(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\b|"
@@ -1337,7 +1337,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 
 
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
-         "unwind", "hit the bid", "开空", "空单",
+         "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
@@ -1345,7 +1345,9 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
         "满仓干", "满仓上",
         "lift the offer", "lift the ask", "多单", "开多", "做多",
-        "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "配置",
+        "throw some money at", "throw a little money at", "throw a lil money at", "throw money at", "size me in", "size in",
+        "put on the usual size", "put on a position", "上点仓",
+        "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "建个仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")
 
 
@@ -1361,9 +1363,11 @@ _SALE_MONEY = re.compile(r"卖(?:出|掉)?(?:的|来的|出来的)(?:钱|资金|
 _PROCEEDS_INTO = re.compile(r"\b(?:put|park|invest|reinvest|move|rotate|switch|deploy)\s+"
                             r"(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*(?:of\s+)?"
                             r"(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)\s+(?:into|in|to|on)\b")
+#: "throw a bit of money at SYN044", "throw some cash into gold": a buy whose size is still to be asked.
+_THROW_AT = re.compile(r"\bthrow\s+(?:[\w']+\s+){0,3}?(?:money|cash|capital|dollars|bucks)\s+(?:at|into|in|on)\b")
 _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s+(?:extra|further)\s+)?(?:\$|usd\s*|¥)?"
                        r"\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?\b(?:\s+(?:dollars|usd|bucks|yuan|rmb))?"
-                       r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on)\b")
+                       r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on|at)\b")
 
 
 #: "the close of gold", "plot gold close", "where will it close", "closed higher": the closing price, not an order.
@@ -1389,7 +1393,7 @@ def side_word(norm: str) -> Value | None:
     norm = blank(norm, [m.span() for m in _SALE_MONEY.finditer(norm)])  # "卖的钱全部买原油": the sale's money buys
     norm = blank(norm, [m.span() for m in _CLOSE_NOUN.finditer(norm)])  # "plot gold close": a price, not a sale
     sell, buy = lex.span_of(norm, _SELL), lex.span_of(norm, _BUY)
-    put = _PUT_INTO.search(norm) or _PROCEEDS_INTO.search(norm)
+    put = _PUT_INTO.search(norm) or _PROCEEDS_INTO.search(norm) or _THROW_AT.search(norm)
     if put is not None and (buy is None or put.start() < buy[0]):
         buy = put.span()
     cover = _COVER.search(norm)  # "cover the Nasdaq short", "纳指空单平掉": buying back what was sold short

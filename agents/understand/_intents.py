@@ -29,7 +29,7 @@ _SEQUENCERS = re.compile(
     r"(?<=[,，])\s*(?=(?:最后|然后|再)?\s*(?:一起|放一起|两者)?\s*(?:对比|比较)[^,，。;；]{0,8}[。.!！?？]?\s*$)|(?<=[,，])\s*and\s+(?=(?:buy|sell|compare|backtest|train|place))|(?<=,)\s*(?=(?:backtest|train|fit|mine|optimi[sz]e|tune)\s+(?:a|an|another|one|the\s+same)\s)|(?<=训练|回测)\s*(?:和|并|外加|加上)\s*(?=(?:一个|一版|一次|一组)[^,，。；;]{0,12}?(?:回测|训练))|"
     r"\s+and\s+(?=(?:buy|sell|short|purchase|pick\s+up|grab|scoop\s+up|close\s+out|dump|unload)\s"
     r"|(?:put|park|throw|deploy|stick)\s+(?:another\s+)?(?:\$|usd\s*|¥)?\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?"
-    r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
+    r"(?:\s+(?:dollars|usd|bucks|yuan|rmb))?\s+(?:into|in|on|at)\s)|\s+and\s+(?=\d+(?:\.\d+)?\s*(?:shares?|lots?|units?|contracts?)\s)"
     r"|\s+and\s+(?=\$\s*\d[\d,.]*\s*[km]?\s+(?:of|in|worth)\s)"
     r"|(?<=[,，])\s*(?=(?:然后|再|就)?\s*(?:按|照|根据|依)(?:那个|它|这个|结果)\S{0,4}?下(?:个|一个|一)?单)"
     r"|\s+and\s+(?=place\s+(?:an?\s+)?(?:order|trade)s?\s+(?:based\s+on|from|off|according\s+to|on\s+(?:it|that|this|the)))"
@@ -313,6 +313,9 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔|"
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
                           r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
+#: An order whose size is left vague ("上点仓位", "建个仓", "size me in", "put on a position").
+VAGUE_ORDER = re.compile(r"上点仓|建个?仓|加点仓|买一些|买点|(?<![a-z])(?:size\s+(?:me|us)\s+in|put\s+on\s+(?:a|some|the\s+usual)\s+"
+                          r"(?:position|size|trade)|throw\s+(?:some|a\s+(?:little|lil|bit\s+of))\s+money\s+at)(?![a-z])")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
                               r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:(?:跑|训|训练)完(?:了|之后|以后|后)?)?\s*(?:直接|就|马上)?\s*"
                               r"(?:按|照|根据|依)(?:那个|它|这个|结果|哪个|模型)\S{0,5}?"
@@ -488,6 +491,11 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _WHICH_TO_BUY.search(text) and not (found.instruments or found.quantity or found.strategies
                                                         or found.algos or found.models):
         return Clause(span[0], span[1], None, "none")  # "..., and tell me which one to buy next month": its advice
+    if follows and found.side is not None and not found.instruments and found.quantity is None \
+            and VAGUE_ORDER.search(text):
+        # "回测一下原油RSI，行的话帮我上点仓位", "..., and if it looks ok, size me in": an order on what the step before
+        # ran on, its size still to be asked
+        return Clause(span[0], span[1], "place_order", "cues")
     if follows and _ORDER_BY_RESULT.search(text) and not found.instruments:
         # "... and place an order based on it", "按那个下个单": an order whose side and size the person must still give
         return Clause(span[0], span[1], "place_order", "cues")

@@ -34,7 +34,7 @@ __all__ = [
 
 #: Instruments of the sample store and the words people use for them.
 ASSETS: Mapping[str, tuple[str, ...]] = {
-    "GOLD": ("gold", "gld", "xau", "xauusd", "xau/usd", "黄金", "金价", "金子", "沪金"),
+    "GOLD": ("gold", "gld", "xau", "xauusd", "xau/usd", "黄金", "金价", "金子", "沪金", "伦敦金", "现货黄金", "现货金"),
     "SP500": ("sp500", "s&p 500", "s&p500", "s&p", "sp 500", "spx", "spx500", "gspc", "^gspc", "标普500",
               "标普 500", "标普", "标准普尔500", "标准普尔", "美股大盘"),
     "NASDAQ": ("nasdaq composite", "nasdaq", "ndx", "ixic", "^ixic", "纳斯达克", "纳指", "纳斯达克指数"),
@@ -193,7 +193,11 @@ CUES: Mapping[str, tuple[str, ...]] = {
                  "评估", "检验", "测试", "看看", "效果"),
     "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
               "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "ape into", "aping", "买入", "买进", "购买",
-              "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖"),
+              "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖",
+              # sizes left vague: an order all the same, its size asked ("throw a lil money at SYN033", "少量建个仓")
+              "throw some money at", "throw a little money at", "throw a lil money at", "throw money at",
+              "put on the usual size", "put on a position", "put on some", "size me in", "size in", "建个仓", "建仓",
+              "上点仓", "降至合适", "降到合适", "调到合适"),
     "account": ("still pending", "what's pending", "whats pending", "anything pending", "pending on your side",
                 "approval queue", "buying power", "购买力", "挂着没处理", "挂着的单", "没处理的单", "挂着没成交",
                 "是不是空仓", "是不是满仓", "有没有仓位", "有没有持仓", "还有多少钱", "还有多少现金", "能用的钱", "可用资金",

@@ -1123,11 +1123,12 @@ _VERB_RE = _LazyRe(
     r"|selling|sma|ema|list|er\b)))\b"
     r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|割掉"
     r"|割(?=\s*(?:一半|[一二两三四五六七八九]成|三分之|四分之|[0-9]+\s*%))|出货|做空"
+    r"|(?<![做开平])空(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"
     r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid|unwind|unwinds|unwinding"
     r"|[清平](?=\s*(?:[一二两三四五六七八九十]成|一半|三分之|四分之|[0-9]+\s*(?:%|成))))"
     r"|(?P<buy>\b(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
-    r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|scal(?:e|es|ed|ing)\s+in(?:to)?"
+    r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|throw|throws|throwing|scal(?:e|es|ed|ing)\s+in(?:to)?"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
     r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
     r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
@@ -1187,7 +1188,7 @@ _BARE_GAP_RE = _LazyRe(r"\s*(?:(?:another|an?\s+additional|additional|more|extra
 _BARE_AFTER_RE = _LazyRe(r"\s*(?:$|[,，。;；.!?！？])|\s+(?!(?i:times?|bars?|ticks?|points?|pips?|minutes?|mins?|hours?"
                          r"|hrs?|seconds?|sigma|std|atr|periods?|windows?|lookback|stocks|names|tickers|assets|symbols"
                          r"|equities|securities|best|worst|top)\b)[A-Za-z@$]")
-_MONEY_VERB_RE = _LazyRe(r"put|invest\w*|allocat\w*|spend\w*|spent|投入|配置", _I)
+_MONEY_VERB_RE = _LazyRe(r"put|throw\w*|invest\w*|allocat\w*|spend\w*|spent|投入|配置", _I)
 
 
 class _Verb(NamedTuple):

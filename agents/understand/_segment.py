@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from agents.understand._extract import Found
-from agents.understand._intents import classify, clauses_of
+from agents.understand._intents import VAGUE_ORDER, classify, clauses_of
 
 __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
 
@@ -56,7 +56,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
-            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|挪(?=到|进|去|至)|转移|"
+            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱))|"
@@ -107,7 +107,7 @@ _PROPOSED = re.compile(
     r"|[,;、]\s*(?:顺[便手带]|另外|再|然后|同时)\s*(?=把[^;。]{1,80}?(?:也|再|一起|顺便)?\s*(?:评估|测试?|检验|算)(?:一?下)?)"
     r"|(?:[,;]\s*|(?<=完)|(?<=完了)|(?<=完后))(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:if|once|should)\s[^,;.]{1,40}?(?:,\s*|\s+)(?:then\s+)?"
-    r"(?:buy|sell|trim|cut|close|dump|add|put|invest|allocate|park|go\s+long|short)(?![a-z]))"
+    r"(?:buy|sell|trim|cut|close|dump|add|put|invest|allocate|park|go\s+long|short|size\s+(?:me|us)\s+in|throw)(?![a-z]))"
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
     r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
@@ -275,6 +275,8 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         # at lunch", "bought for my daughter's wedding": a story around the request, not one of its own
     if clause.by == "fallback" and not _LOOK.search(text):
         return None  # a symbol and a date alone ("下单,syn101"): what another step runs on
+    if clause.intent == "place_order" and follows and VAGUE_ORDER.search(text):
+        return clause.intent  # "…，行的话帮我上点仓位": an order on what the step before ran on, its size asked
     if not _SAYS.search(text) and not SAME.search(text):
         return None
     own = _OWN.get(clause.intent)
