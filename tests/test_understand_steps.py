@@ -2021,3 +2021,33 @@ def test_a_thing_named_only_by_a_conversation_never_seen_is_asked_about(read: An
 def test_a_forward_return_period_said_in_chinese_is_the_horizon(read: Any) -> None:
     step = read("评估一下因子 Std($close,20)/$close，未来收益周期为20天").steps[0]
     assert step.forward_days is not None and step.forward_days.value == 20 and not step.params
+
+
+# --- code-switching desk chat (the dev_ay writers') ---------------------------------------------
+def test_the_grammar_of_a_mixed_sentence_decides_its_language(read: Any) -> None:
+    for text in ("check my 持仓 first then sell 1 lot crude", "Train SAC on 原油 lah, 20k steps", "Backtest 布林带 on gold, 2010 to 2015"):
+        assert read(text).language == "en", text
+    for text in ("跑一下今天的trading cycle，下单前ping我", "用A2C train一个纳指的agent", "SYN010 buy 100股"):
+        assert read(text).language == "zh", text
+
+
+def test_two_orders_in_mixed_words_keep_their_own_sides_and_sizes(read: Any) -> None:
+    spec = read("SYN041 buy 300股，SYN042 sell一半")
+    assert _intents(spec) == ["place_order", "place_order"]
+    first, second = spec.steps
+    assert first.side.value == "buy" and first.quantity.value.value == 300  # type: ignore[union-attr]
+    assert second.side.value == "sell" and second.quantity.value.kind == "fraction_of_position"  # type: ignore[union-attr]
+    assert second.quantity.value.value == 0.5  # type: ignore[union-attr]
+
+
+def test_an_english_verb_next_to_chinese_still_trades(read: Any) -> None:
+    closed = read("SYN050的仓位全部close掉").steps[0]
+    assert closed.side is not None and closed.side.value == "sell"
+    assert closed.quantity is not None and (closed.quantity.value.kind, closed.quantity.value.value) == ("fraction_of_position", 1.0)
+
+
+def test_mixed_words_for_seeds_counts_cycles_and_approval(read: Any) -> None:
+    assert read("原油的SAC train个2万步，seed固定11").steps[0].seed.value == 11  # type: ignore[union-attr]
+    assert read("mine 3个volatility因子").steps[0].factor_count.value == 3  # type: ignore[union-attr]
+    cycle = read("先看下account，然后run今天的cycle，下单前要我approve")
+    assert _intents(cycle) == ["account_status", "trading_cycle"] and cycle.approval.value is True

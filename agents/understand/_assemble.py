@@ -193,6 +193,16 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             value = float(share.group(1)) if share.group(1) else 10.0 * float(parse_number(tenths) or 0)
             if value > 0:
                 quantity = QuantityMention(Span(share.start(), share.end(), share.group(0)), "pct_equity", value, None)
+    if quantity is None and local.instruments and not re.search(r"\d\s*%|%|percent|成|equity|权益|总资产|资金", piece):
+        from agents.understand._extract import side_word
+        from agents.understand._numbers import find_fractions
+
+        said_side = side_word(piece)
+        parts = find_fractions(piece)
+        if said_side is not None and said_side.value == "sell" and len(parts) == 1:
+            # "SYN088 buy 500股，SYN089 sell一半": the second order's own share of its position (never the first's size)
+            a, b, value = parts[0]
+            quantity = QuantityMention(Span(a, b, piece[a:b]), "fraction_of_position", value, "sell")
     if quantity is None and local.instruments:
         close = CLOSE_ALL.search(piece)  # "then close SYN077 completely and buy ...": the whole of that position
         if close is not None:

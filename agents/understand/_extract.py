@@ -679,7 +679,7 @@ _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps
                         r"步(?![长数]))|"
                         r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|时间步数?|步数)\s*(?:各|均|都|每个)?\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
                         r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
-SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|为|设为|设成|设置为|设定为|换成|改成|改为|换为|设|取|is|用|at|to"
+SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|固定(?:为|成|在|用)?|为|设为|设成|设置为|设定为|换成|改成|改为|换为|设|取|is|用|at|to"
                   r"|fixed\s+(?:at|to)|set\s+to)?\s*[(（]?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
 _CASH = re.compile(
     r"(?:(?:initial|starting|opening)\s+(?:cash|capital|account)\s+balance|cash\s+balance|initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
@@ -710,7 +710,7 @@ _COUNT = re.compile(
     r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|[\(（]\s*(?:say|maybe|about|around|~|约|大概)\s*(\d{1,2})\s*[\)）]|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
     r"(\d+|[一二两三四五六七八九十]+(?![些起下点批组堆系套类种打次遍回])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
     r"|seven|eight|nine|ten|eleven|twelve|two)"
-    r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+){0,2}[\u4e00-\u9fff]{0,6}"
+    r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+|[a-z\-]+(?=[\u4e00-\u9fff])){0,2}[\u4e00-\u9fff]{0,6}"
     r"(?:factors|alphas|signals|因子|alpha)|(?:give me|show me|want)\s*(\d+|[一二两三四五六七八九十]+|half a dozen|a dozen|two|three|four|five|six|seven|eight"
     r"|nine|ten|eleven|twelve)\b(?!\s*(?:days?|weeks?|months?|years?|stocks?|names?|picks?|shares?|lots?|%))|"
     r"(?:要|给我|给)\s*(\d+|[一二两三四五六七八九十]+)\s*个(?![月日天年])|"

@@ -1113,27 +1113,27 @@ _ZERO_COST = re.compile(
 # --------------------------------------------------------------------------------------------
 
 _VERB_RE = _LazyRe(
-    r"(?P<sell>\b(?:sell|sells|selling|sold|reduce[sd]?|reducing|cut|cuts|cutting|trim|trims|trimmed|trimming"
+    r"(?P<sell>(?<![A-Za-z])(?:sell|sells|selling|sold|reduce[sd]?|reducing|cut|cuts|cutting|trim|trims|trimmed|trimming"
     r"|dump|dumps|dumped|unload|offload|lighten|decrease[sd]?|lower|halve[sd]?|exit|liquidate[sd]?|liquidating"
     r"|dispose|get\s+rid\s+of|take\s+profits?|scal(?:e|es|ed|ing)\s+(?:out|back|down)|pare[sd]?(?:\s+back)?|paring"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}down\s+by)"
     r"|close(?!\s*(?:price|prices|px|above|below|of\s+the|data|>|<))"
     r"|short(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|interest|squeeze"
     r"|entirely|completely|fully|in\s+full|altogether|outright"
-    r"|selling|sma|ema|list|er\b)))\b"
+    r"|selling|sma|ema|list|er\b)))(?![A-Za-z])"
     r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|割掉"
     r"|割(?=\s*(?:一半|[一二两三四五六七八九]成|三分之|四分之|[0-9]+\s*%))|出货|做空"
     r"|(?<![做开平])空(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"
     r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid|unwind|unwinds|unwinding"
     r"|[清平](?=\s*(?:[一二两三四五六七八九十]成|一半|三分之|四分之|[0-9]+\s*(?:%|成))))"
-    r"|(?P<buy>\b(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
+    r"|(?P<buy>(?<![A-Za-z])(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|throw|throws|throwing|scal(?:e|es|ed|ing)\s+in(?:to)?"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
     r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
     r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
-    r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))\b"
+    r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))(?![A-Za-z])"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.

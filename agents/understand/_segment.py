@@ -72,7 +72,7 @@ ALSO_RUN = re.compile(r"(?<![a-z])(?:too|as\s+well|also)\W*$|^\W*(?:and\s+)?also
                       r"^\W*(?:as\s+well\s+as|along\s+with|together\s+with|plus|and\s+also|以及|还有|外加)|"
                        r"也(?:要|再|都)?(?:跑|做|来|训|训练|回测|测|看|算|试)|也(?:一样|照做|同样)")
 #: What joins a second request in Chinese ("，完了看下账户", "，搞完再 tune 一下", "，顺手看下…", "以及…").
-_JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|再|(?:完了|(?:搞|做|弄|跑|调|训|测|挖|买|卖)完(?:了|之后|以后|后)?)\s*再?)"
+_JOIN_ZH = r"(?:顺[便手带]|另外|同时|并且|还要|还有|以及|然后|接着|再|(?:完了|(?:搞|做|弄|跑|调|训|测|挖|买|卖)完(?:了|之后|以后|后)?)\s*再?)"
 #: Connectives that join two requests whatever opens the second ("... as well as crude over the same period",
 #: "along with a LightGBM run", "in parallel with a PPO retrain", "plus give me ...", "after which optimise ...",
 #: "以及同期原油", "A -> B -> C"). A cut here is proposed without a head verb; both pieces must still verify.
@@ -132,7 +132,7 @@ _PROPOSED = re.compile(
     r"account|approval\s+queue)(?![a-z])|(?:then\s+)?(?:tell\s+me|let\s+me\s+know)\s+(?:if|whether)\s+(?:anything|there|any)(?![a-z]))"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
-    r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍))"
+    r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍|(?:buy|sell|short|close|cut|trim|add|dump)(?![a-z])))"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
 _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"

@@ -30,10 +30,16 @@ def detect_language(text: str) -> Literal["en", "zh"]:
     runs = _CJK_RUN.findall(text)
     if not runs:
         return "en"
-    grammar = sum(1 for w in re.findall(r"[A-Za-z']+", text) if w.lower() in _EN_GRAMMAR)
+    # whole words only: "A2C" holds no article "a", "in-sample" no preposition "in"
+    words = [w.lower() for w in re.findall(r"(?<![A-Za-z0-9'-])[A-Za-z][A-Za-z'-]*(?![A-Za-z0-9'-])", text)]
+    grammar = sum(1 for w in words if w in _EN_GRAMMAR)
     if grammar >= 3 and sum(map(len, runs)) <= 6 and max(map(len, runs)) <= 4 and len(runs) <= 2:
         return "en"
-    return "zh"
+    # code-switching ("check my 仓位 first then buy 2 lots gold", "run一下今天的trading cycle"): the sentence's grammar
+    # decides - English function words against Chinese ones - not which script names the things
+    english = grammar + sum(1 for w in words if w in _EN_GLUE)
+    chinese = len(_ZH_GLUE.findall("".join(runs)))
+    return "en" if english > chinese else "zh"
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -41,6 +47,14 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _EN_GRAMMAR = frozenset({"the", "a", "an", "my", "our", "your", "me", "i", "i'm", "i've", "you", "it", "is", "are", "was",
                          "to", "of", "for", "on", "in", "and", "with", "what", "how", "could", "can", "please", "that",
                          "this", "be", "have", "has", "do", "does", "did", "about", "over", "from", "would", "should"})
+
+
+#: More English function words and the particles of Singapore and Hong Kong English ("seed 42 lah").
+_EN_GLUE = frozenset({"then", "first", "after", "before", "at", "by", "as", "if", "or", "but", "so", "all", "some", "us",
+                      "we", "they", "them", "its", "which", "into", "since", "until", "only", "just", "too", "also",
+                      "lah", "leh", "lor", "meh", "ah", "hor", "la", "pls", "plz", "want", "wanna", "need", "let", "give"})
+#: Chinese function words and particles: present in a Chinese sentence whatever English terms it borrows.
+_ZH_GLUE = re.compile(r"一下|一个|然后|什么|多少|怎么|的|了|把|给|我|在|用|吗|呢|吧|个|下|帮|请|再|先|就|和|是|有|看|这|那|也|都|还|要|跟|让|被")
 
 
 def normalise(text: str) -> str:
