@@ -253,3 +253,12 @@ def test_two_earlier_runs_are_looked_up_by_algorithm_and_compared_never_retraine
     assert "Comparison" in result.answer
     missing = orchestrator.ask("what did our last TD3 run on gold return?")
     assert "no earlier TD3 run on GOLD" in missing.answer and "not what you asked for" in missing.answer
+
+
+def test_two_evaluations_of_one_factor_are_compared_by_their_rank_ic(env: GraphEnv) -> None:
+    result = env.orchestrator.ask("Evaluate `Mean($volume, 5)/Mean($volume, 60)` on csi_syn in the first half of 2019 and "
+                                  "in the second half of 2019, then compare the halves")
+    assert result.status == "done"
+    assert [c.name for c in result.tool_calls].count("evaluate_factors") == 2
+    assert "Comparison of the factor evaluations" in result.answer and "Newey-West t" in result.answer
+    assert "2019-07-01" in result.answer and "not two finished results" not in result.answer

@@ -436,3 +436,29 @@ def test_these_two_years_is_the_last_two_years() -> None:
     found = find_periods("macd在syn005上回测一下，这两年的", date(2025, 12, 31))
     assert [(p.start, p.end) for p in found] == [(date(2024, 1, 1), date(2025, 12, 31))]
     assert find_periods("这三只股票", date(2025, 12, 31)) == []
+
+
+# --- research windows said the way the dev_ax writers said them ---------------------------------
+def test_a_year_that_labels_an_episode_yields_to_the_dates_beside_it() -> None:
+    from datetime import date
+
+    from agents.understand._periods import find_periods
+
+    found = find_periods("chart crude through the 2008 oil crash, july through december 2008", date(2019, 1, 3))
+    assert [(p.start, p.end) for p in found] == [(date(2008, 7, 1), date(2008, 12, 31))]
+    alone = find_periods("backtest gold through the 2013 selloff", date(2025, 12, 31))
+    assert [(p.start, p.end) for p in alone] == [(date(2013, 1, 1), date(2013, 12, 31))]  # lived through, not "up to"
+    assert find_periods("backtest gold through 2013", date(2025, 12, 31))[0].end == date(2013, 12, 31)
+
+
+def test_halves_of_a_decade_and_the_years_before_the_data_ends() -> None:
+    from datetime import date
+
+    from agents.understand._periods import find_periods
+
+    today = date(2018, 12, 31)
+    assert [(p.start, p.end) for p in find_periods("the second half of the 2000s", today)] == \
+        [(date(2005, 1, 1), date(2009, 12, 31))]
+    assert [(p.start, p.end) for p in find_periods("1990年代前半段", today)] == [(date(1990, 1, 1), date(1994, 12, 31))]
+    last = find_periods("over the three years before the data ends", today)
+    assert [(p.start, p.end) for p in last] == [(date(2016, 1, 1), date(2018, 12, 31))]

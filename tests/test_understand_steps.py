@@ -2051,3 +2051,21 @@ def test_mixed_words_for_seeds_counts_cycles_and_approval(read: Any) -> None:
     assert read("mine 3个volatility因子").steps[0].factor_count.value == 3  # type: ignore[union-attr]
     cycle = read("先看下account，然后run今天的cycle，下单前要我approve")
     assert _intents(cycle) == ["account_status", "trading_cycle"] and cycle.approval.value is True
+
+
+def test_one_run_said_again_on_another_window_is_two_runs_then_compared(read: Any) -> None:
+    zh = read("在SYN021上回测布林带，先跑2016-2018，再跑2023-2025，最后对比一下两段")
+    assert _intents(zh) == ["backtest_strategy", "backtest_strategy", "compare"]
+    windows = [(s.windows.data.value.start.year, s.windows.data.value.end.year) for s in zh.steps[:2]]  # type: ignore[union-attr]
+    assert windows == [(2016, 2018), (2023, 2025)]
+    en = read("Backtest buy and hold on the Nasdaq up to 2007, then for 2009 onward, and compare the two")
+    assert _intents(en) == ["backtest_strategy", "backtest_strategy", "compare"]
+    era = read("Run RSI on gold for 2010-2012, run the same thing for 2020-2022, and tell me which era it did better in")
+    assert _intents(era) == ["backtest_strategy", "backtest_strategy", "compare"]
+
+
+def test_comparing_the_halves_is_no_order_to_sell_half(read: Any) -> None:
+    spec = read("Evaluate `Ref($close, 5)/$close - 1` on csi_syn in the first half of 2021 and in the second half of 2021, "
+                "then compare the two halves")
+    assert _intents(spec) == ["evaluate_factors", "evaluate_factors", "compare"] and spec.question is None
+    assert read("halve my SYN010 position").steps[0].quantity.value.value == 0.5  # type: ignore[union-attr]

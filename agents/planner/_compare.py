@@ -87,10 +87,52 @@ def _row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
             "total": oos.get("total_return"), "sharpe": oos.get("sharpe"), "mdd": oos.get("max_drawdown")}
 
 
+def _factor_rows(ctx: PlanContext) -> list[dict[str, Any]]:
+    """Each factor evaluated by the steps before (an expression on a window): what the evaluations give to compare."""
+    rows = []
+    for i in range(ctx.index):
+        obs = next((o for o in reversed(ctx.everything) if o.step == i and o.name == "evaluate_factors" and o.ok), None)
+        if obs is None:
+            continue
+        r = obs.result
+        for f in r.get("results") or []:
+            rows.append({"expr": f.get("expr"), "window": f"{r.get('start')}..{r.get('end')}", "horizon": f.get("horizon"),
+                         "rank_ic": f.get("rank_ic_mean"), "rank_icir": f.get("rank_icir"), "t": f.get("rank_ic_t_nw")})
+    return rows
+
+
+def _factor_comparison(rows: list[dict[str, Any]], lang: str) -> Answer:
+    """Factor evaluations side by side ("the first half of 2019 against the second"): Rank IC, Rank ICIR and the
+    Newey-West t of each, the strongest by |Rank ICIR|, and whether the sign held."""
+    lines = [pick(lang, "Comparison of the factor evaluations:", "因子评估对比：")]
+    for r in rows:
+        lines.append(pick(lang, f"- `{r['expr']}`, {r['window']}, {r['horizon']}-day forward returns: Rank IC "
+                                f"{fmt_num(r['rank_ic'], 4)}, Rank ICIR {fmt_num(r['rank_icir'])}, Newey-West t {fmt_num(r['t'])}",
+                          f"- `{r['expr']}`，{r['window']}，未来 {r['horizon']} 日收益：Rank IC {fmt_num(r['rank_ic'], 4)}，"
+                          f"Rank ICIR {fmt_num(r['rank_icir'])}，Newey-West t 值 {fmt_num(r['t'])}"))
+    scored = [r for r in rows if isinstance(r["rank_icir"], int | float) and math.isfinite(r["rank_icir"])]
+    if scored:
+        best = max(scored, key=lambda r: abs(r["rank_icir"]))
+        lines.append(pick(lang, f"Strongest: `{best['expr']}` on {best['window']} (|Rank ICIR| {fmt_num(abs(best['rank_icir']))}).",
+                          f"最强：`{best['expr']}`，{best['window']}（|Rank ICIR| {fmt_num(abs(best['rank_icir']))}）。"))
+        signs = {r["rank_icir"] > 0 for r in scored if r["rank_icir"] != 0}
+        if len(signs) > 1:
+            lines.append(pick(lang, "The sign of the Rank IC changes between them: the factor did not hold its direction.",
+                              "各次评估的 Rank IC 符号不同：该因子的方向没有保持。"))
+        weak = [r for r in scored if not (isinstance(r["t"], int | float) and abs(r["t"]) >= 2)]
+        if weak:
+            lines.append(pick(lang, f"{len(weak)} of {len(scored)} are indistinguishable from noise (Newey-West |t| < 2).",
+                              f"{len(scored)} 次中有 {len(weak)} 次与噪声无法区分（Newey-West |t| < 2）。"))
+    return Answer("\n".join(lines))
+
+
 def compare_recipe(ctx: PlanContext) -> Action:
     """Side by side: the earlier steps' results, the best by Sharpe, and whether they are comparable."""
     rows = [r for r in (_row(ctx, i) for i in range(ctx.index)) if r is not None]
     lang = ctx.language
+    factors = _factor_rows(ctx)
+    if len(rows) < 2 and len(factors) >= 2:
+        return _factor_comparison(factors, lang)
     if len(rows) < 2:
         return Answer(pick(lang, "There are not two finished results to compare.", "没有两个已完成的结果可供比较。"))
     lines = [pick(lang, "Comparison (out of sample where there was a split):", "对比（有样本外划分的取样本外结果）：")]

@@ -500,6 +500,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out.append((out[-1][0], inherit(out[-1][1], local)))
             out.append(("compare", Found()))
             continue
+        if out and out[-1][0] in _REPEATABLE and clause.intent in (None, out[-1][0]) and local.periods \
+                and out[-1][1].periods and _AGAIN_WINDOW.search(norm[start:end]) \
+                and {(p.start, p.end) for p in local.periods}.isdisjoint({(p.start, p.end) for p in out[-1][1].periods}) \
+                and not (local.instruments or local.strategies or local.algos or local.models):
+            # "先跑2017-2019，再跑2022-2024，最后对比两段", "先单独回测2011年8月，再回测2011全年": the run once more, on the
+            # other window (never the first window replaced, never the second dropped)
+            out.append((out[-1][0], inherit(out[-1][1], local)))
+            continue
         if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _AGAIN.search(norm[start:end]) \
                 and _changes(local):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
@@ -1160,6 +1168,12 @@ _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)
                     r"|再(?:用[^,，;；。]{1,12})?(?:跑|训|训练|测|回测|做|来)(?:一)?(?:次|遍|个|下|一下)")
 
 
+#: The run said again on another window ("再跑2022-2024", "再回测2011全年", "then again for 2016 onward").
+_AGAIN_WINDOW = re.compile(r"(?<![a-z])(?:then|and)\s+(?:again\s+)?(?:(?:run|do)\s+(?:it|the\s+same(?:\s+thing)?)\s+)?"
+                           r"(?:for|over|on|in|from)\s+(?:the\s+)?(?:\d{4}|first|last|final)|"
+                           r"再(?:单独)?(?:跑|回测|测|训练?|来)(?:一下|一遍|一次)?\s*[^,，。;；]{0,4}?(?:\d{4}|最近|前|后)")
+
+
 def _changes(local: Found) -> bool:
     """Whether a clause states something a repeated run would change."""
     return bool(local.seed or local.timesteps or local.periods or local.params or local.costs or local.algos
@@ -1448,7 +1462,8 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         return [(intent, replace(local, instruments=[v for v in local.instruments if str(v.value) == sym][:1]))
                 for sym in symbols]
     windows = [p for p in local.periods if p.role == "data" and p.start <= p.end]
-    if intent in ("train_rl", "backtest_strategy", "show_price") and len(symbols) <= 1 and local.each and len(windows) >= 2 \
+    if intent in ("train_rl", "backtest_strategy", "show_price", "evaluate_factors", "mine_factors") and len(symbols) <= 1 \
+            and local.each and len(windows) >= 2 \
             and all(a.end < b.start or b.end < a.start for a, b in zip(windows, windows[1:], strict=False)):
         # "buy and hold on the SP500: 1999-2002 vs 2003-2007": one run per window, then compared ("分别回测
         # 2000-2009 和 2010-2018": one run per window, and nothing compared that nobody asked to compare)

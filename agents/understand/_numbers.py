@@ -886,7 +886,7 @@ _EN_FRAC_RE = _LazyRe(
     r"|(?<=\bby\s)()(third|quarter)\b", _I)  # "reduce SYN101 by quarter": the article left out
 _HALF_RE = _LazyRe(
     r"(?<![\w-])(?<!first )(?<!second )half\b(?![\s-]*(?:lives?|life|years?|yearly|hours?|days?|an?\s+(?:hour|year|day|month)"
-    r"|way|time|point|-?hourly))|\bhalve[sd]?\b", _I)
+    r"|way|time|point|-?hourly))|(?<!the )(?<!both )(?<!two )(?<!these )(?<!those )\bhalve[sd]?\b", _I)
 _CN_FRAC_RE = _LazyRe(rf"(?<![0-9{_DIGITS}十])([0-9]+|[{_DIGITS}十]+)\s*分之\s*([0-9]+|[{_DIGITS}十]+)")
 _SLASH_RE = _LazyRe(r"(?<![0-9/.])([1-8])\s*/\s*([2-9])(?![0-9/])")
 _WORD_FRACS: list[tuple[_LazyRe, float, FracForm]] = [
@@ -1114,7 +1114,8 @@ _ZERO_COST = re.compile(
 
 _VERB_RE = _LazyRe(
     r"(?P<sell>(?<![A-Za-z])(?:sell|sells|selling|sold|reduce[sd]?|reducing|cut|cuts|cutting|trim|trims|trimmed|trimming"
-    r"|dump|dumps|dumped|unload|offload|lighten|decrease[sd]?|lower|halve[sd]?|exit|liquidate[sd]?|liquidating"
+    r"|dump|dumps|dumped|unload|offload|lighten|decrease[sd]?|lower"
+    r"|(?<!the )(?<!both )(?<!two )(?<!these )(?<!those )halve[sd]?|exit|liquidate[sd]?|liquidating"
     r"|dispose|get\s+rid\s+of|take\s+profits?|scal(?:e|es|ed|ing)\s+(?:out|back|down)|pare[sd]?(?:\s+back)?|paring"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}down\s+by)"
     r"|close(?!\s*(?:price|prices|px|above|below|of\s+the|data|>|<))"

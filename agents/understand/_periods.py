@@ -530,6 +530,11 @@ def _decade(m: re.Match[str], today: date) -> _Atom | None:
     return _atom(m, (date(year, 1, 1), date(year + 9, 12, 31)))
 
 
+def _half_decade(m: re.Match[str], today: date) -> _Atom | None:
+    year = int(m["dy"]) + (5 if m["part"] in ("second", "late", "后半", "末") else 0)
+    return _atom(m, (date(year, 1, 1), date(year + 4, 12, 31)))
+
+
 def _short_decade(m: re.Match[str], today: date) -> _Atom | None:
     tens = {"eighties": 80, "nineties": 90}.get(m["dw"] or "") or int(m["dd"])
     year = (1900 if tens >= 30 else 2000) + tens
@@ -780,6 +785,9 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (r"(?P<cy>[〇零一二三四五六七八九]{4})\s*年", _year_atom),
         (rf"{_B}(?:the\s+)?year\s+{_Y}", _year_atom),
         (_Y, _bare_year),
+        # "the first half of the 2010s", "the late 2000s": five years of the decade
+        (rf"{_B}(?:the\s+)?(?P<part>first|second|early|late)\s+(?:half\s+of\s+)?(?:the\s+)?(?P<dy>(?:19|20)\d0)'?s{_E}", _half_decade),
+        (r"(?P<dy>(?:19|20)\d0)\s*年代(?P<part>前半|后半|初|末)(?:期|段)?", _half_decade),
         (rf"{_B}(?:the\s+)?(?P<dy>(?:19|20)\d0)'?s{_E}", _decade),
         (r"(?P<dy>(?:19|20)\d0)\s*年代", _decade),
         # "the 90s", "the '80s", "the nineties": a decade with its century left to the reader
@@ -804,6 +812,9 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         # desk shorthand: "last 5y", "past 18mo", "trailing 6m"
         (rf"{_B}(?:the\s+)?{_REL_WORD_EN}\s+(?P<n>\d{{1,3}}(?:\.\d+)?)\s?(?P<td>)(?P<u>yrs?|y|mths?|mos?|m|wks?|w|d){_E}"
          rf"(?!-){_FEATURE_EN}", _rolling_short),
+        # "over the five years before the data ends", "the 3 years up to the end of the data": the last N
+        (rf"{_B}(?:the\s+)?{_NUM_EN}\s+(?P<td>)(?P<u>years?|months?)\s+(?:before|up\s+to|leading\s+up\s+to|to)\s+the\s+"
+         rf"(?:end\s+of\s+the\s+)?(?:data|sample|series|history|dataset)(?:\s+ends?)?{_E}", _rolling_en),
         (rf"{_B}{_NUM_EN}\s+(?P<td>)(?P<u>years?|months?)\s+of\s+(?:(?:daily|price|historical|recent|past|market"
          rf"|trading)\s+)*(?:data|history|prices|bars|returns)", _rolling_en),
         (r"(?<![\d.近去后])(?P<n>\d{1,2}(?:\.\d+)?|[一二两三四五六七八九十]+|半)\s*(?P<u>年|个月)(?P<half>半)?\s*的?\s*"
@@ -837,6 +848,8 @@ _NUM_NEIGHBOUR = r"^\s*(?:-|~|to|and|through|thru|until|till|至|到)\s*(\d{3,})
 def _plausible_year(text: str, atom: _Atom) -> bool:
     """A bare "2000" next to money, counts or index names is a quantity, not a year."""
     before, after = text[max(0, atom.start - 24):atom.start], text[atom.end:atom.end + 24]
+    if _EPISODE_NOUN.match(text, atom.end) and len(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text)) > 1:
+        return False  # "through the 2020 COVID crash, February through April 2020": the episode's label; the dates decide
     neighbour = _rx(_NUM_NEIGHBOUR).match(after)
     if neighbour is not None and re.fullmatch(_Y4, neighbour.group(1)) is not None:
         return True  # "nasdaq 2003-2015": a range of years, whatever word precedes it
@@ -960,6 +973,11 @@ _SUFFIX = (
 )
 
 
+#: What follows a year that names an episode rather than a date ("the 2008 crisis", "the 2020 covid crash").
+_EPISODE_NOUN = re.compile(r"\s+(?:[a-z'-]+\s+){0,2}?(?:crash|crisis|sell-?off|recession|bubble|rally|tantrum|panic|meltdown|"
+                           r"collapse|pandemic|lockdown|war|bust|correction|drawdown|turmoil|shock|volatility)(?![a-z])")
+
+
 def _modified(text: str, window: _Window, today: date) -> _Window:
     """A window with its "since/until/before/after" words (either side) applied and spanned."""
     if not window.joinable:
@@ -969,6 +987,9 @@ def _modified(text: str, window: _Window, today: date) -> _Window:
     start = prefix.start() if prefix else window.start
     end = suffix.end() if suffix else window.end
     kind = _kind(suffix) or _kind(prefix)
+    if kind == "until" and prefix is not None and re.search(r"through|thru", prefix.group(0)) \
+            and _EPISODE_NOUN.match(text, window.end):
+        return window  # "through the 2020 COVID crash", "through the 2008 crisis": the year of an episode lived through
     if window.ranged:
         return replace(window, start=start, end=end) if kind in (None, "from", "between", "until") else window
     if kind == "week":

@@ -399,7 +399,7 @@ def inherit(previous: Found, local: Found) -> Found:
 
 
 #: "which one learns better?", "which is best?", "哪个更好": asks for the runs side by side.
-_WHICH = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+\w+|those|these))?\s+(?:\w+\s+){0,2}?"
+_WHICH = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+\w+|those|these))?\s+(?:\w+\s+){0,3}?"
                     r"(?:better|best|ahead|wins?)(?![a-z])|哪(?:个|一个|种|组)[^,，。;；]{0,8}?(?:好|强|高|优|赢|能用|可用|靠谱|有效)")
 
 
