@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -235,6 +236,12 @@ def test_an_order_after_a_backtest_waits_for_it_and_its_condition_is_judged_on_i
     assert [c.name for c in held.tool_calls][:1] == ["backtest_strategy"]
     assert "条件成立" in held.answer and "大于 -50.00" in held.answer
     assert env.broker.orders() == []
+    # against the buy and hold set beside it: the strategy's Sharpe, never buy and hold's own
+    versus = env.orchestrator.ask(f"backtest macd on {symbol} for 2022, compare it with buy and hold, and if its Sharpe is "
+                                  f"higher buy 100 {symbol}")
+    said = re.search(r"Sharpe (-?\d+\.\d+), buy and hold (-?\d+\.\d+)", versus.answer)
+    assert said is not None and said.group(1) != said.group(2), versus.answer
+    assert ("did not hold" in versus.answer) == (float(said.group(1)) <= float(said.group(2)))
 
 
 def test_two_earlier_runs_are_looked_up_by_algorithm_and_compared_never_retrained(home: Path) -> None:

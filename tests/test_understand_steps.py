@@ -2069,3 +2069,12 @@ def test_comparing_the_halves_is_no_order_to_sell_half(read: Any) -> None:
                 "then compare the two halves")
     assert _intents(spec) == ["evaluate_factors", "evaluate_factors", "compare"] and spec.question is None
     assert read("halve my SYN010 position").steps[0].quantity.value.value == 0.5  # type: ignore[union-attr]
+
+
+def test_stranger_a_run_said_again_then_compared_then_a_look(read: Any) -> None:
+    spec = read("Train PPO on gold for 2019-2021 with seed 2, then train it again with seed 3, compare the two, "
+                "and show me the gold chart for 2021.")
+    assert _intents(spec) == ["train_rl", "train_rl", "compare", "show_price"]
+    assert [s.seed.value for s in spec.steps[:2]] == [2, 3]  # type: ignore[union-attr]
+    queue = read("what's in the approval queue, and what did the last MACD backtest on crude show?")
+    assert _intents(queue) == ["account_status", "recall"]

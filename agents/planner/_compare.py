@@ -98,6 +98,15 @@ def _factor_rows(ctx: PlanContext) -> list[dict[str, Any]]:
         for f in r.get("results") or []:
             rows.append({"expr": f.get("expr"), "window": f"{r.get('start')}..{r.get('end')}", "horizon": f.get("horizon"),
                          "rank_ic": f.get("rank_ic_mean"), "rank_icir": f.get("rank_icir"), "t": f.get("rank_ic_t_nw")})
+    for i in range(ctx.index):  # "挖完再评估 X，跟挖出来的比一比": the factors the mining kept, on its mining period
+        obs = next((o for o in reversed(ctx.everything) if o.step == i and o.name == "mine_factors" and o.ok), None)
+        if obs is None:
+            continue
+        r = obs.result
+        period = r.get("mining_period") or ("?", "?")
+        for f in r.get("accepted") or []:
+            rows.append({"expr": f.get("expr"), "window": f"{period[0]}..{period[1]}", "horizon": r.get("horizon"),
+                         "rank_ic": None, "rank_icir": f.get("mining_rank_icir"), "t": f.get("mining_t"), "mined": True})
     return rows
 
 
@@ -106,6 +115,12 @@ def _factor_comparison(rows: list[dict[str, Any]], lang: str) -> Answer:
     Newey-West t of each, the strongest by |Rank ICIR|, and whether the sign held."""
     lines = [pick(lang, "Comparison of the factor evaluations:", "因子评估对比：")]
     for r in rows:
+        if r.get("mined"):
+            lines.append(pick(lang, f"- `{r['expr']}` (mined, kept), mining period {r['window']}, {r['horizon']}-day forward "
+                                    f"returns: Rank ICIR {fmt_num(r['rank_icir'])}, Newey-West t {fmt_num(r['t'])}",
+                              f"- `{r['expr']}`（挖掘保留），挖掘期 {r['window']}，未来 {r['horizon']} 日收益：Rank ICIR "
+                              f"{fmt_num(r['rank_icir'])}，Newey-West t 值 {fmt_num(r['t'])}"))
+            continue
         lines.append(pick(lang, f"- `{r['expr']}`, {r['window']}, {r['horizon']}-day forward returns: Rank IC "
                                 f"{fmt_num(r['rank_ic'], 4)}, Rank ICIR {fmt_num(r['rank_icir'])}, Newey-West t {fmt_num(r['t'])}",
                           f"- `{r['expr']}`，{r['window']}，未来 {r['horizon']} 日收益：Rank IC {fmt_num(r['rank_ic'], 4)}，"
@@ -119,6 +134,9 @@ def _factor_comparison(rows: list[dict[str, Any]], lang: str) -> Answer:
         if len(signs) > 1:
             lines.append(pick(lang, "The sign of the Rank IC changes between them: the factor did not hold its direction.",
                               "各次评估的 Rank IC 符号不同：该因子的方向没有保持。"))
+        if len({r["window"] for r in scored}) > 1:
+            lines.append(pick(lang, "Caution: the windows differ, so the numbers are not strictly comparable.",
+                              "注意：区间不同，这些数字不能严格比较。"))
         weak = [r for r in scored if not (isinstance(r["t"], int | float) and abs(r["t"]) >= 2)]
         if weak:
             lines.append(pick(lang, f"{len(weak)} of {len(scored)} are indistinguishable from noise (Newey-West |t| < 2).",
@@ -133,6 +151,10 @@ def compare_recipe(ctx: PlanContext) -> Action:
     factors = _factor_rows(ctx)
     if len(rows) < 2 and len(factors) >= 2:
         return _factor_comparison(factors, lang)
+    mined = [o for o in ctx.everything if o.step < ctx.index and o.name == "mine_factors" and o.ok]
+    if len(rows) < 2 and mined and not any(o.result.get("accepted") for o in mined):
+        return Answer(pick(lang, "The mining kept no factor, so there is nothing to set beside the others; the numbers of "
+                                 "each are above.", "挖掘没有保留任何因子，因此没有可以与之对比的对象；各自的数字见上文。"))
     if len(rows) < 2:
         return Answer(pick(lang, "There are not two finished results to compare.", "没有两个已完成的结果可供比较。"))
     lines = [pick(lang, "Comparison (out of sample where there was a split):", "对比（有样本外划分的取样本外结果）：")]

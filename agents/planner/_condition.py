@@ -43,6 +43,7 @@ _ABOVE = re.compile(r">=?|\babove\b|\bover\b|\bgreater\s+than\b|\bmore\s+than\b|
 _BELOW = re.compile(r"<=?|\bbelow\b|\bunder\b|\bless\s+than\b|\blower\s+than\b|\bat\s+most\b|\bwithin\b|\bsmaller\s+than\b|"
                     r"小于|低于|不到|不超过|以内|以下|控制在")
 _NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)\s*(%|个点|percent|pct)?")
+_HIGHER = re.compile(r"\bhigher\b|\bbetter\b|\bgreater\b|\bbigger\b|\bsmaller\b|\blower\b|更高|更好|更大|更小|更低|较高|较好")
 _BENCH = re.compile(r"buy[\s-]*(?:and|&|n)[\s-]*hold|\bholding\b|\bjust\s+holding\b|benchmark|买入持有|持有不动|拿着不动|基准|大盘")
 _WINS = re.compile(r"\bbeats?\b|\boutperform\w*|\bbetter\s+than\b|\bahead\s+of\b|\btops\b|\bwins?\b|跑赢|战胜|好于|优于|强于|超过|"
                    r"比[^,，。]{0,12}?(?:好|强|高)")
@@ -58,16 +59,21 @@ def headline(observations: Sequence[Any], before: int) -> dict[str, float] | Non
     seen = [o for o in observations if o.step < before and o.name in names and o.ok]
     if not seen:
         return None
-    obs = seen[-1]
+    # "backtest MACD, compare it with buy and hold, and if MACD's Sharpe is higher ...": the condition is about the
+    # strategy, not the buy-and-hold yardstick run beside it
+    ruled = [o for o in seen if o.result.get("strategy") != "buy_and_hold"]
+    obs = (ruled or seen)[-1]
     r: dict[str, Any] = obs.result
     if obs.name == "backtest_strategy":
         m, b = r.get("metrics") or {}, r.get("benchmark") or {}
         out = {"sharpe": m.get("sharpe"), "total_return": m.get("total_return"), "max_drawdown": m.get("max_drawdown"),
-               "bench": b.get("total_return")}
+               "bench": b.get("total_return"), "bench_sharpe": b.get("sharpe"), "bench_max_drawdown": b.get("max_drawdown")}
     elif obs.name == "train_rl_agent":
         m, b = r.get("metrics") or {}, r.get("benchmark") or {}
         out = {"sharpe": m.get("sharpe"), "total_return": m.get("cumulative_return"), "max_drawdown": m.get("max_drawdown"),
-               "bench": b.get("cumulative_return") if isinstance(b, dict) else None}
+               "bench": b.get("cumulative_return") if isinstance(b, dict) else None,
+               "bench_sharpe": b.get("sharpe") if isinstance(b, dict) else None,
+               "bench_max_drawdown": b.get("max_drawdown") if isinstance(b, dict) else None}
     else:
         top = ((r.get("top") or [{}])[0] or {}).get("out_of_sample") or {}
         out = {"sharpe": top.get("sharpe"), "total_return": top.get("total_return"), "max_drawdown": top.get("max_drawdown"),
@@ -109,6 +115,14 @@ def judge(condition: str, ctx: PlanContext) -> Verdict | None:
     metric = next((name for name, said in _METRICS if said.search(text)), None)
     if metric is None or metric not in values:
         return None
+    if _NUMBER.search(text) is None and _HIGHER.search(text) and f"bench_{metric}" in values:
+        # "如果MACD夏普更高" (than the buy and hold set beside it), "if its Sharpe is better": against the benchmark
+        mine, bench = values[metric], values[f"bench_{metric}"]
+        smaller = metric == "max_drawdown"
+        held = abs(mine) < abs(bench) if smaller else mine > bench
+        name_en, name_zh = _METRIC_NAME[metric]
+        return Verdict(held, f"{name_en} {_shown(metric, mine)}, buy and hold {_shown(metric, bench)}",
+                       f"{name_zh} {_shown(metric, mine)}，买入持有 {_shown(metric, bench)}")
     above, below = _ABOVE.search(text), _BELOW.search(text)
     if (above is None) == (below is None):
         return None  # neither, or both ("between 1 and 2"): not read here

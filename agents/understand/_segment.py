@@ -93,6 +93,8 @@ _PROPOSED = re.compile(
     # "今天的调仓跑完之后给我看下账户情况": what comes once the step before is done
     rf"|(?<=[跑训测挖买卖做弄搞调]完)(?=(?:了|之后|以后|后)?\s*(?:再|就|然后)?\s*{_HEAD_ZH})"
     rf"|{_JOINED}"
+    # "train it again with seed 6, compare the two, and show me ...": the comparison between the runs and a later look
+    r"|[,;]\s*(?:and\s+)?(?:then\s+)?(?=compare\s+(?:the|them|both|all|it|those|these)(?![a-z]))"
     # "…，把SYN007的图也调出来", "…，把SYN030在2025年的K线拉出来": a look whose object comes first
     r"|[,，]\s*(?=把[^,，。;；]{1,20}?(?:图|走势|k线|价格|行情)[^,，。;；]{0,6}?(?:调出|拉出|发我|给我|看|画))"
     # "看下…的走势，在合成股票池上挖三个因子": a request that opens with where it runs
@@ -141,6 +143,7 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    # "and let me know what's still pending", "tell me our cash": a look at the account asked in words
                    r"调出|拉出|(?<![净值收益回撤])图(?!表现)|(?<![a-z])(?:let\s+me\s+know|tell\s+me|give\s+me)\s+[^,;.]{0,30}?(?:pending|approvals?|cash|positions?|"
                    r"holdings|p&l|pnl|balance|buying\s+power|risk|exposure|queue)(?![a-z])|待审批|审批队列|购买力|"
+                   r"(?<![a-z])(?:approval\s+queue|pending\s+approvals?|awaiting\s+(?:my\s+)?approval)(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
                    r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash|(?:my|our)\s+cash"
@@ -268,6 +271,9 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
     if follows and clause.intent is None and not local.instruments and _LOOK.search(text) and _THOSE.search(text):
         return "show_price"  # "... + show both charts for 2018", "然后三个一起看下走势": a look at what the steps named
+    if clause.intent is None and _AGAIN_RUN.search(text) and re.search(r"(?<![a-z])(?:train|re-?train|run|backtest|fit)(?![a-z])"
+                                                                      r"|训|跑|回测", text):
+        return "rerun"  # "then train it again with seed 6": the run before, once more (the steps read it as such)
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
     if clause.intent == "out_of_scope":  # "... and also draft an email to my landlord": a request we decline, still a piece
@@ -280,9 +286,15 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     if not _SAYS.search(text) and not SAME.search(text):
         return None
     own = _OWN.get(clause.intent)
-    if own is not None and not any(getattr(local, name) for name in own) and not SAME.search(text):
+    if own is not None and not any(getattr(local, name) for name in own) and not SAME.search(text) \
+            and not (_AGAIN_RUN.search(text) and clause.intent in ("train_rl", "train_model", "backtest_strategy")):
         return None  # "and backtest holding the top 10 names": a part of the step before
     return clause.intent
+
+
+_COMPARE_OPENS = re.compile(r"[\s,;]*(?:and\s+)?(?:then\s+)?compare\s+(?:the|them|both|all|it|those|these)(?![a-z])")
+#: "then train it again with seed 6", "再跑一次": the run before, once more (its own piece, whatever it changes).
+_AGAIN_RUN = re.compile(r"(?<![a-z])(?:(?:it|that|this|them)\s+again|again\s+with|once\s+more)(?![a-z])|再(?:来|跑|训练?|回测)一(?:次|遍)")
 
 
 def _gapped_order(norm: str, span: tuple[int, int], left: Found, right: Found) -> bool:
@@ -345,6 +357,12 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
         if first is None and second == "show_price" and mine.instruments and not theirs.instruments \
                 and looks_back(norm[cut:end]):
             first = "compare"  # "compare momentum against holding on WTI ..., and chart the price too": a look after it
+        if first is None and second == "place_order" and (mine.instruments or mine.strategies) and theirs.side is not None \
+                and theirs.quantity is not None and (_COMPARE_OPENS.match(norm, start)
+                                                     or classify(norm, (start, cut), mine, None, follows=bool(pieces)).intent == "compare"):
+            first = "compare"  # "backtest MACD, compare it with buy and hold, and if its Sharpe is higher buy 100": the order
+        if first is not None and second is None and _COMPARE_OPENS.match(norm, cut):
+            second = "compare"  # ", compare the two": the comparison of the runs before, a piece of its own
         if first is None or second is None:
             continue
         if first == second and not SAME.search(norm[cut:end]) and not _distinct_steps(mine, theirs):
