@@ -2078,3 +2078,9 @@ def test_stranger_a_run_said_again_then_compared_then_a_look(read: Any) -> None:
     assert [s.seed.value for s in spec.steps[:2]] == [2, 3]  # type: ignore[union-attr]
     queue = read("what's in the approval queue, and what did the last MACD backtest on crude show?")
     assert _intents(queue) == ["account_status", "recall"]
+
+
+def test_a_conditions_threshold_is_not_named_an_unused_number(read: Any) -> None:
+    spec = read("回测一下黄金的布林带，如果回撤小于12%就把黄金仓位加五分之一，下单前让我确认")
+    assert spec.steps[-1].condition is not None and "12%" in spec.steps[-1].condition.value
+    assert not any("12" in words for words in spec.ignored)

@@ -234,9 +234,10 @@ def order_recipe(ctx: PlanContext) -> Action:
             return first
     condition = ctx.step.condition
     verdict = judge(condition.value, ctx) if condition is not None else None
+    if verdict is not None and condition is not None:  # said whatever follows (even a size that computes to zero)
+        ctx.said.stated(f"condition: {condition.value} - checked on the run before: {verdict.en}",
+                        f"条件：{condition.value}——按前一步的运行结果判断：{verdict.zh}")
     if verdict is not None and not verdict.held and ctx.last("place_order") is None:
-        ctx.said.stated(f"condition: {condition.value} - checked on the run before: {verdict.en}",  # type: ignore[union-attr]
-                        f"条件：{condition.value}——按前一步的运行结果判断：{verdict.zh}")  # type: ignore[union-attr]
         return Answer(pick(ctx.language, f"Your condition did not hold ({verdict.en}); no order was proposed.",
                            f"您的条件不成立（{verdict.zh}）；没有提出订单。"))
     sized = _sized(ctx, symbol, lot)
@@ -259,8 +260,6 @@ def order_recipe(ctx: PlanContext) -> Action:
             ctx.said.stated(f"limit price {limit.value:g}", f"限价 {limit.value:g}")
         placed = call(ctx, "place_order", args)
         if condition is not None and verdict is not None:  # read off the run before it: held, and said how
-            ctx.said.stated(f"condition: {condition.value} - checked on the run before: {verdict.en}",
-                            f"条件：{condition.value}——按前一步的运行结果判断：{verdict.zh}")
             how_en += f"; your condition held ({verdict.en})"
             how_zh += f"；您的条件成立（{verdict.zh}）"
         elif condition is not None:  # not a fact this system holds: the person checks it, before approving

@@ -2272,6 +2272,8 @@ def _unsized(numbers: Sequence[str], steps: Sequence[StepSpec]) -> list[str]:
     """The numbers no step took, less the sizes of orders read clause by clause ("buy 3 lots of gold and 2 lots of
     wti": the instruction-wide reading keeps one size, the second order has the other)."""
     sizes = [s.quantity.said for s in steps if s.quantity is not None and s.quantity.said]
+    # "如果回撤小于15%就…": a condition's threshold is the condition's (shown with it, judged where it can be)
+    sizes += [s.condition.value for s in steps if s.condition is not None]
     return [n for n in numbers if not any(n.strip() and n.strip() in said for said in sizes)]
 
 

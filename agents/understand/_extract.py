@@ -1096,7 +1096,8 @@ def asks_better(norm: str) -> bool:
 
 #: "on SYN042 and on SYN043", "for march 2008 and for march 2009", "在黄金上和在原油上": the preposition said again
 #: before the second item sets the items apart, as "each" does (one run per instrument or window).
-_PREP_AGAIN = re.compile(r"(?<![a-z])(on|for|in|over|during)\s+(?:the\s+)?(?:[\w&.-]+\s+){0,3}?[\w&.-]+(?:\s+\d{4})?\s+and\s+\1(?![a-z])|"
+_PREP_AGAIN = re.compile(r"(?<![a-z])(on|for|in|over|during)\s+(?:the\s+)?(?:[\w&.-]+\s+){0,3}?[\w&.-]+(?:\s+\d{4})?\s+and\s+"
+                         r"(?:again\s+|also\s+|then\s+)?\1(?![a-z])|"
                          r"在[^,，。;；在]{1,8}上?(?:和|跟|与)在")
 
 
