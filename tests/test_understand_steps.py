@@ -2084,3 +2084,12 @@ def test_a_conditions_threshold_is_not_named_an_unused_number(read: Any) -> None
     spec = read("回测一下黄金的布林带，如果回撤小于12%就把黄金仓位加五分之一，下单前让我确认")
     assert spec.steps[-1].condition is not None and "12%" in spec.steps[-1].condition.value
     assert not any("12" in words for words in spec.ignored)
+
+
+def test_a_size_said_for_each_is_every_orders_and_a_long_message_is_no_long_position(read: Any) -> None:
+    spec = read("buy 800 shares each of SYN031 and SYN032, they are the two I mentioned yesterday")
+    assert [s.quantity.value.value for s in spec.steps] == [800, 800]  # type: ignore[union-attr]  # once 800 and 2
+    long = read("A few things, sorry it's a long one. Backtest rsi on SYN010 for 2021, then buy 300 shares of it")
+    assert _intents(long) == ["backtest_strategy", "place_order"]  # "a long one" had been an order to buy 1
+    assert long.steps[1].quantity is not None and long.steps[1].quantity.value.value == 300
+    assert read("long 4 lots of gold").steps[0].side.value == "buy"  # type: ignore[union-attr]

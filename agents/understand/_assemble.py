@@ -1546,6 +1546,8 @@ def _sizes_each(norm: str, clause: Clause, local: Found) -> list[tuple[Value, Qu
     mentions = list(firsts.values())
     if len(mentions) < 2 or any(not clause.start <= v.start < clause.end for v in mentions):
         return None
+    if re.search(r"(?<![a-z])each(?![a-z])|各|每(?:个|只|支)", norm[clause.start:mentions[1].start]):
+        return None  # "buy 1,500 shares each of SYN012 and SYN013, they are the two I flagged": one size for every one
     cuts = [clause.start]
     for left, right in zip(mentions, mentions[1:], strict=False):
         joins = list(_PIECE_JOIN.finditer(norm, left.end, right.start))

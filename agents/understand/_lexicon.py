@@ -191,7 +191,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "生成", "提出", "找", "构造", "构建", "设计", "推荐", "试试", "想几个", "给几个", "来几个"),
     "evaluate": ("evaluate", "evaluation", "test", "assess", "check", "measure", "ic", "rank ic", "icir",
                  "评估", "检验", "测试", "看看", "效果"),
-    "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "long", "reduce", "trim", "cut",
+    "order": ("buy", "sell", "purchase", "short", "cover", "go long", "go short", "reduce", "trim", "cut",
               "add to", "close", "liquidate", "exit", "dump", "place an order", "order", "ape into", "aping", "买入", "买进", "购买",
               "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖",
               # sizes left vague: an order all the same, its size asked ("throw a lil money at SYN033", "少量建个仓")

@@ -1134,7 +1134,8 @@ _VERB_RE = _LazyRe(
     r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
     r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
-    r"|long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|only|er\b)))(?![A-Za-z])"
+    r"|(?<!a )(?<!so )(?<!too )(?<!how )(?<!as )(?<!very )(?<!all day )long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg"
+    r"|horizon|lookback|position|only|er\b|one\b|time|story|list|message|day|week|while|way|e-?mail|note|shot|haul|weekend)))(?![A-Za-z])"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
