@@ -26,7 +26,7 @@ _RESULT_TOOLS = ("train_rl_agent", "backtest_strategy", "train_qlib_model", "opt
 def _recalled_row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
     """The run a recall step found ("is our last TD3 better than the PPO one from before?"): its
     remembered metrics, labelled as recalled; None when memory holds no run of what was named."""
-    from agents.planner._rules import matching_hits
+    from agents.planner._rules import matching_hits, named_of
 
     obs = next((o for o in reversed(ctx.everything) if o.step == index and o.name == "search_memory" and o.ok), None)
     if obs is None:
@@ -38,9 +38,7 @@ def _recalled_row(ctx: PlanContext, index: int) -> dict[str, Any] | None:
     meta = hits[0].get("metadata") or {}
     what = str(meta.get("cfg_algo") or meta.get("cfg_model") or meta.get("cfg_strategy") or meta.get("run_kind") or "run")
     run_id = str(meta.get("run_id") or hits[0].get("id") or "").removeprefix("run:")
-    ref = v(ctx.spec.steps[index].ref)
-    asset = (ref.asset if ref is not None and ref.asset else None) or \
-        (str(ctx.spec.steps[index].instruments[0].value) if ctx.spec.steps[index].instruments else "")
+    asset = named_of(ctx.spec.steps[index])[1] or ""
     start = meta.get("cfg_test_start") or meta.get("cfg_oos_start") or meta.get("cfg_start")
     end = meta.get("cfg_test_end") or meta.get("cfg_oos_end") or meta.get("cfg_end")
     total = meta.get("cumulative_return", meta.get("total_return"))

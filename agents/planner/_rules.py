@@ -423,7 +423,7 @@ def recalled_line(language: str, hit: dict[str, Any]) -> str:
     return f"- [{when}] {head}" + (sep + ("，" if zh else ", ").join(parts) if parts else "")
 
 
-def _named_of(step: Any) -> tuple[str | None, str | None]:
+def named_of(step: Any) -> tuple[str | None, str | None]:
     """The algorithm (or model, or strategy) and the asset a recall step names ("our last TD3 run on gold")."""
     what = v(step.algo) or v(step.model) or v(step.strategy)
     ref = v(step.ref)
@@ -447,7 +447,7 @@ def _hit_is(hit: dict[str, Any], what: str | None, asset: str | None) -> bool:
 def matching_hits(step: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The remembered runs of what the step names: a recall of "the TD3 run on gold" never answers
     with a SAC run or a crude one (an empty list says memory holds none)."""
-    what, asset = _named_of(step)
+    what, asset = named_of(step)
     return [h for h in recalled_hits(v(step.ref), hits) if _hit_is(h, what, asset)]
 
 
@@ -463,10 +463,11 @@ def recall_recipe(ctx: PlanContext) -> Action:
     found = recalled_hits(v(ctx.step.ref), done.result.get("results") or [])
     hits = matching_hits(ctx.step, found)
     if not hits:
-        what, asset = _named_of(ctx.step)
+        what, asset = named_of(ctx.step)
         named = bool(what or asset)
-        en = f"{what.upper() + ' ' if what else ''}run{' on ' + asset if asset else ''}"
-        zh = f"{asset + ' 上的' if asset else ''}{what.upper() + ' ' if what else ''}"
+        label = (what.upper() if v(ctx.step.algo) else what) if what else ""  # "TD3", but "donchian_breakout" as named
+        en = f"{label + ' ' if label else ''}run{' on ' + asset if asset else ''}"
+        zh = f"{asset + ' 上的' if asset else ''}{label + ' ' if label else ''}"
         head = pick(ctx.language, f"Memory holds no earlier {en} that matches this question; "
                                   "nothing was rerun (ask me to train or backtest it if you want a fresh run).",
                     f"记忆库中没有与这个问题相符的{zh}历史运行；我没有重新运行（如需新的结果，请让我重新训练或回测）。")
