@@ -564,6 +564,35 @@ class AuditLog:
             rows = self._db.read("SELECT * FROM audit WHERE seq > ? ORDER BY seq", (after,))
         return [_record(r) for r in rows]
 
+    def has_submission(self, key: str, at: float) -> bool:
+        """Whether the log's last submission row for order ``key`` records the attempt begun at
+        market time ``at`` (epoch seconds, the ledger row's ``time``).
+
+        Recovery asks before it records a submission it found at the broker: a process killed
+        after the row committed but before the ledger was settled has already recorded it, and
+        a second row would read as the order sent twice. Only the newest row counts: a key may
+        be attempted again after an attempt that was not sent.
+        """
+        _flush_path(self.path)
+        pattern = "%" + json.dumps(key, ensure_ascii=False).replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.read("SELECT kind, payload FROM audit WHERE kind IN (?, ?) AND payload LIKE ? ESCAPE '\\'"
+                             " ORDER BY seq DESC", (AuditKind.SUBMISSION.value, AuditKind.SUBMISSION_FAILED.value,
+                                                    pattern))
+        for row in rows:
+            payload = json.loads(row["payload"])
+            order = payload.get("order")
+            found = order.get("key") if isinstance(order, dict) else payload.get("order_key")
+            if found != key:
+                continue
+            if row["kind"] != AuditKind.SUBMISSION.value:
+                return False
+            try:
+                return abs(datetime.fromisoformat(str(payload.get("as_of"))).timestamp() - at) < 1e-3
+            except ValueError:
+                return False
+        return False
+
     def verify(self) -> VerifyReport:
         """Walk the chain and check it against its MACs and its anchor; report the first row
         that is edited, forged, missing or out of place."""

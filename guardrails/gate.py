@@ -76,8 +76,9 @@ Crash safety: a submission is written to the ledger (``sending``) and its reques
 ``submitting`` before the broker is called, and settled afterwards. Whatever a killed
 process leaves in flight is settled at the start of the next gate operation (in any
 process) from the broker's idempotency keys: an order that reached the broker is recorded
-and audited as sent, one that did not is recorded as not sent and its approval can be
-executed again. Fills are audited when the gate makes them and, after a crash, by the same
+and audited as sent (unless the log already holds that attempt's row: it is committed
+before the ledger is settled), one that did not is recorded as not sent and its approval
+can be executed again. Fills are audited when the gate makes them and, after a crash, by the same
 recovery. So nothing is sent twice, nothing is claimed sent that was not, and every
 submission and fill ends up in the log.
 """
@@ -547,9 +548,14 @@ class Gate:
             return self._already_sent(order, approval_id, now)
         except Exception as exc:  # any broker failure: say so, never pretend it was sent
             return self._submit_failed(order, now, approval_id, exc)
-        # Written with the operation's next row, or when it lets go of the lock (before the durable
-        # point): in a batch of proposals, with the next proposal's rows, one transaction fewer each.
-        self._record(AuditKind.SUBMISSION, now, order.attribution, hold=True, order=order,
+        # The log's row is committed before the ledger says how the call ended, so a kill between the
+        # two leaves the ledger ``sending`` and recovery finds the row (``_resolve``), never a settled
+        # ledger row without its submission. A ``sent`` settled later (no approval) lets the row ride
+        # with the operation's next row, or go when it lets go of the lock (before the durable point):
+        # in a batch of proposals, with the next proposal's rows, one transaction fewer each. A
+        # refusal or an approval's execution settles the ledger at once, so its row is written now.
+        later = approval_id is None and state.status is not OrderStatus.REJECTED
+        self._record(AuditKind.SUBMISSION, now, order.attribution, hold=later, order=order,
                      approval_id=approval_id, order_state=state)
         self._settle_submission(order.key, approval_id, state, later=True)
         self._sync_fills(now)
@@ -652,8 +658,9 @@ class Gate:
         order = state.order if state is not None else None
         attrib = order.attribution if order is not None else Attribution(agent=_GATE)
         if arrived and state is not None:
-            self._record(AuditKind.SUBMISSION, now, attrib, order=order, approval_id=sub.approval_id,
-                         order_state=state, recovered=True)
+            if not self._audit.has_submission(sub.key, sub.time):  # a kill after the row, before the ledger
+                self._record(AuditKind.SUBMISSION, now, attrib, order=order, approval_id=sub.approval_id,
+                             order_state=state, recovered=True)
             self._settle_submission(sub.key, sub.approval_id, state)
             logger.warning("recovered order %s: it reached the broker before the crash", sub.key)
             return f"order {sub.key} reached the broker before an interruption: recorded as sent"
