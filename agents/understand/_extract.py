@@ -1388,7 +1388,12 @@ _GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\
                      r"|(?<![a-z])put\s+on\s+(?:the\s+)?(?:top|best|highest)(?![a-z])")
 
 
+#: "账户里还有多少购买力", "how much buying power", "selling pressure": the account's or the market's, no order's side.
+_NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压")
+
+
 def side_word(norm: str) -> Value | None:
+    norm = blank(norm, [m.span() for m in _NO_SIDE.finditer(norm)])
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
         norm = blank(norm, [m.span() for w in lex.STRATEGIES["buy_and_hold"] for m in re.finditer(re.escape(w), norm)])
     norm = blank(norm, [m.span() for m in _SALE_MONEY.finditer(norm)])  # "卖的钱全部买原油": the sale's money buys

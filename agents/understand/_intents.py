@@ -579,7 +579,9 @@ def _request_head(text: str) -> str | None:
 
 #: A joining word a second request opens with ("，顺便看下黄金最新价", ", also px of crude"): the cues read past it.
 #: "买完", "卖完了再", "跑完之后": the step before finished, named as the time this clause's request comes.
-_DONE_FIRST = re.compile(r"^[\W_]*(?:然后|再)?\s*(?:搞|做|弄|跑|调|训|训练|测|挖|买|卖|下单|回测)完(?:了|之后|以后|后)?\s*"
+#: "，卖完看下账户", "调仓挂好后给我看下持仓", "下完单以后看下现金": once the step before is done.
+_DONE_FIRST = re.compile(r"^[\W_]*(?:然后|再|等)?\s*(?:(?:搞|做|弄|跑|调|训|训练|测|挖|买|卖|下单|回测)完|下完单|"
+                         r"(?:调仓|订单|单子?|仓位)?(?:挂|下|调|弄|搞|做|建)好)(?:了|之后|以后|后)?\s*"
                          r"(?:再|就|顺[便手带])?\s*")
 _LEADING_JOIN = re.compile(r"^[\W_]*(?:(?:顺[便手带]|另外|同时|还有|并且|然后|再|also|and|plus|then|btw)[\s,，]*)+", re.I)
 

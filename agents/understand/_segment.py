@@ -59,7 +59,7 @@ _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|�
             r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
-            r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱))|"
+            r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱|风险|风控|敞口|购买力|审批))|"
             r"看(?=持仓|仓位|账户|余额|盈亏|行情|走势|k线|价格))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
 _SIZE_EN = (r"(?:another\s+)?(?:\d[\d.,]*\s*(?:%|percent|pct|lots?|shares?|units?|contracts?)(?![a-z])|half|a\s+(?:third|quarter))"
@@ -86,7 +86,7 @@ _PROPOSED = re.compile(
     rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime|after(?:wards)?|after\s+that|finally|lastly)"
     rf",?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
-    rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
+    rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻|照常|照旧|照例|按惯例|正常)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
     rf"|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
     # "SYN091买5万元，顺手把合成股票池的mlp alpha158训一下": a request whose object comes first (把…训一下)
     r"|[,;、]\s*(?:顺[便手带]|另外|再|然后)\s*(?=把[^,，。;；]{1,30}?(?:训练?|回测|跑|测|挖|看|优化|评估|画))"
@@ -95,6 +95,12 @@ _PROPOSED = re.compile(
     rf"|{_JOINED}"
     # "train it again with seed 6, compare the two, and show me ...": the comparison between the runs and a later look
     r"|[,;]\s*(?:and\s+)?(?:then\s+)?(?=compare\s+(?:the|them|both|all|it|those|these)(?![a-z]))"
+    # "train TD3 on gold ... and compare it against the PPO gold run from yesterday", "用…训练TD3，和昨天黄金上那个PPO
+    # 比一比": the run just asked for, set against an earlier one (a recall and a comparison of their own)
+    r"|\s+and\s+(?:then\s+)?(?=compare\s+(?:it|them|both|those|these)\s+(?:against|with|to|versus|vs)\s"
+    r"[^,;.]{0,40}?(?:yesterday|last\s+(?:time|week|run)|earlier|previous|prior|from\s+(?:monday|tuesday|wednesday|thursday|friday)))"
+    r"|[,，]\s*(?:再|然后)?\s*(?=(?:和|跟|与)[^,，。;；]{0,10}?(?:昨天|前天|上次|上周|之前|早先|前几天)[^,，。;；]{0,16}?"
+    r"(?:比一比|比一下|比较|对比|比比|pk))"
     # "…，把SYN007的图也调出来", "…，把SYN030在2025年的K线拉出来": a look whose object comes first
     r"|[,，]\s*(?=把[^,，。;；]{1,20}?(?:图|走势|k线|价格|行情)[^,，。;；]{0,6}?(?:调出|拉出|发我|给我|看|画))"
     # "看下…的走势，在合成股票池上挖三个因子": a request that opens with where it runs
@@ -130,8 +136,8 @@ _PROPOSED = re.compile(
     # "show me the gold chart for 2025 and tell me our cash", "..., and let me know whether anything is pending"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:tell\s+me|let\s+me\s+know|show\s+me|give\s+me|"
     r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+to\s+(?:see|know))\s+"
-    r"(?:(?:our|my|the)\s+)?(?:current\s+)?(?:cash|positions?|holdings|p&l|pnl|book|risk|balance|buying\s+power|exposure|"
-    r"account|approval\s+queue)(?![a-z])|(?:then\s+)?(?:tell\s+me|let\s+me\s+know)\s+(?:if|whether)\s+(?:anything|there|any)(?![a-z]))"
+    r"(?:how\s+)?(?:(?:our|my|the)\s+)?(?:current\s+)?(?:cash|positions?|holdings|p&l|pnl|book|risk|limits|balance|"
+    r"buying\s+power|exposure|account|approval\s+queue)(?![a-z])|(?:then\s+)?(?:tell\s+me|let\s+me\s+know)\s+(?:if|whether)\s+(?:anything|there|any)(?![a-z]))"
     # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
     r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍|(?:buy|sell|short|close|cut|trim|add|dump)(?![a-z])))"
@@ -292,7 +298,8 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     return clause.intent
 
 
-_COMPARE_OPENS = re.compile(r"[\s,;]*(?:and\s+)?(?:then\s+)?compare\s+(?:the|them|both|all|it|those|these)(?![a-z])")
+_COMPARE_OPENS = re.compile(r"[\s,;]*(?:and\s+)?(?:then\s+)?compare\s+(?:the|them|both|all|it|those|these)(?![a-z])|"
+                            r"[\s,，;]*(?:再|然后)?\s*(?:和|跟|与)[^,，。;；]{1,24}?(?:比一比|比一下|比较|对比|比比|pk)")
 #: "then train it again with seed 6", "再跑一次": the run before, once more (its own piece, whatever it changes).
 _AGAIN_RUN = re.compile(r"(?<![a-z])(?:(?:it|that|this|them)\s+again|again\s+with|once\s+more)(?![a-z])|再(?:来|跑|训练?|回测)一(?:次|遍)")
 
