@@ -2093,3 +2093,46 @@ def test_a_size_said_for_each_is_every_orders_and_a_long_message_is_no_long_posi
     assert _intents(long) == ["backtest_strategy", "place_order"]  # "a long one" had been an order to buy 1
     assert long.steps[1].quantity is not None and long.steps[1].quantity.value.value == 300
     assert read("long 4 lots of gold").steps[0].side.value == "buy"  # type: ignore[union-attr]
+
+
+# tenth session: the account asked beside other requests (dev_az) ------------------------------
+@pytest.mark.parametrize(("text", "intents"), [
+    ("How much buying power do we have at the moment? Then put 2% of equity into SYN100",
+     ["account_status", "place_order"]),  # "buying" was read as the order's side and the look was lost
+    ("账户里现在还有多少购买力？然后用总资产的2%买入SYN100", ["account_status", "place_order"]),
+    ("Also buy 300 shares of SYN111, and tell me how our risk limits look afterwards.", ["place_order", "account_status"]),
+    ("跑的时候先告诉我风险状态，完了照常跑一下今天的交易流程。", ["account_status", "trading_cycle"]),
+    ("买入SYN005 100股，下完单以后看下现金", ["place_order", "account_status"]),
+    ("I need positions, cash and anything waiting for approval. Then backtest MACD on gold for 2020.",
+     ["account_status", "backtest_strategy"]),  # the first sentence had been read as scene-setting
+    ("Morning. Gross and net exposure, then chart SYN003 and SYN004 for Q3 2024.", ["account_status", "show_price"]),
+    ("Let me see P&L by position, and remind me what the bollinger backtest on crude from last time said.",
+     ["account_status", "recall"]),
+    ("whats my exposure looking like + how did the gold PPO we trained yesterday do", ["account_status", "recall"]),
+    ("我想知道我们现在是净多还是净空，顺便看一下原油2018年第四季度的价格", ["account_status", "show_price"]),
+    ("Whats our positon in SP500? sell half of it", ["account_status", "place_order"]),
+    ("Are we halted? If not, sell 50 WTI.", ["account_status", "place_order"]),
+    ("if drawdown's under 5% buy 2 lots gold, otherwise do nothing", ["account_status", "place_order"]),
+    ("if the backtest's drawdown is under 10%, buy 100 gold", ["place_order"]),  # a run's result, no account look
+])
+def test_a_look_at_the_account_beside_other_requests_is_a_step(read: Any, text: str, intents: list[str]) -> None:
+    assert _intents(read(text)) == intents
+
+
+@pytest.mark.parametrize("text", ["今天成交了什么", "账上还剩几个子儿", "What's the damage this morning?", "盘点一下家底",
+                                  "Morning team - book summary please.", "挂单还有没撤的吗", "空仓了吗？",
+                                  "how close are we to the drawdown limit?", "orders working?",
+                                  "Realized vs unrealized today?",
+                                  "Is the desk still locked after yesterday's loss limit hit?"])
+def test_the_account_asked_in_desk_words_is_looked_at_not_asked_about(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["account_status"] and spec.question is None
+    assert all(s.side is None for s in spec.steps)  # "how close are we" is no order to close
+
+
+def test_a_run_set_against_an_earlier_one_is_a_run_a_recall_and_a_comparison(read: Any) -> None:
+    for text in ("train TD3 on gold for 2016 to 2025 and compare it against the PPO gold run from yesterday",
+                 "用2016到2025年的黄金数据训练TD3，和昨天黄金上那个PPO比一比，看值不值得换。"):
+        spec = read(text)
+        assert _intents(spec) == ["train_rl", "recall", "compare"], text
+        assert spec.steps[0].algo is not None and spec.steps[0].algo.value == "td3"

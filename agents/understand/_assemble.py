@@ -665,7 +665,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    out = _advice_run_once(_one_look_at_the_account(_theme_of_recall(out)))
+    out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(out))))
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
 
 
@@ -681,6 +681,28 @@ def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
                     and (before.suggest or found.suggest or before.horizon or found.horizon):
                 out[-1] = ("train_rl", _merge(found, before) if found.algos else _merge(before, found))
                 continue
+        out.append((intent, found))
+    return out
+
+
+#: A condition on the account's own state ("if drawdown's under 5%", "if we're flat on oil", "没停的话", "如果现金够").
+_ACCOUNT_CONDITION = re.compile(r"(?<![a-z])(?:drawdown|draw\s+down|cash|buying\s+power|halted|locked|flat|exposure|"
+                                r"p&l|pnl|equity|account|margin)(?![a-z])|回撤|现金|资金|购买力|停了|没停|暂停|空仓|仓位|"
+                                r"持仓|敞口|盈亏|账户")
+#: ... unless it is about a run's result ("if the backtest's drawdown is under 10%").
+_RUN_CONDITION = re.compile(r"(?<![a-z])(?:backtest|model|agent|strategy|sharpe|run|it|its)(?![a-z])|回测|模型|智能体|策略|夏普")
+
+
+def _account_for_condition(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"if drawdown's under 5% buy 2 lots gold", "if we're flat on oil, buy 20 lots": the order waits on the account's
+    state, so the account is looked at first - the person who approves it sees what the condition is judged on."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        condition = found.condition
+        if intent in ("place_order", "trading_cycle") and condition is not None \
+                and _ACCOUNT_CONDITION.search(str(condition.value)) and not _RUN_CONDITION.search(str(condition.value)) \
+                and not any(i == "account_status" for i, _ in out) and not any(i in _RUNS for i, _ in out):
+            out.append(("account_status", Found()))
         out.append((intent, found))
     return out
 
@@ -1142,11 +1164,13 @@ def _later_intent(norm: str, found: Found, after: int, router: RouterLike | None
 
 #: Words that make a clause a request (a question, an imperative, a comparison).
 _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would you|show|tell(?:ing)?\s+(?:me|us)|remind|recall|pull up|look up|"
-                      r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+(?:to\s+(?:see|know|have)\s+(?:(?:the|our|my|current)\s+)?|"
-                      r"(?:the|our|my|current)\s+)(?:positions?|p&l|pnl|cash|book|holdings|risk|approvals?|balance|exposure|account)|"
+                      r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+(?:to\s+(?:see|know|have)\s+)?"
+                      r"(?:(?:the|our|my|current)\s+)?(?:positions?|p&l|pnl|cash|book|holdings|risk|approvals?|balance|exposure|account)|"
                       r"bring back|bring up|dig up|dig out|pull out|"
                       r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find|(?:quick\s+|a\s+)?look\s+at|sanity[- ]check|review|go\s+over)(?![a-z])|"
-                      r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
+                      r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|"
+                      # "before the open: cash, positions, unrealized P&L": the account's lines, listed after a colon
+                      r":\s*(?:(?:the|our|my|current)\s+)?(?:positions?|p&l|pnl|cash|book|holdings|exposure|balance)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
                       r"(?<![a-z])(?:what|which)\s+(?:\w+\s+)?(?:do|did|does|am|are|is)\s+(?:i|we)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
                       r"是什么|是啥|有哪些|几个|"
@@ -1273,9 +1297,17 @@ def _told_not_asked(text: str, clause: Clause) -> bool:
 _LEADING_JOIN = re.compile(r"^\W*(?:(?:and|then|also|plus|oh\s+and|btw|finally|lastly)\s+)+|^\W*(?:然后|再|另外|顺手|顺便|还有|最后)+")
 #: A piece that only names what to show ("account status", "positions", "my cash", "P&L", "账户状态", "持仓"):
 #: an item of a list of requests, not a remark (a remark says something of it: "my account is down 5%").
-_NOUNS_ONLY = re.compile(r"(?:(?:my|our|the|current|today'?s)\s+)*(?:account(?:\s+status)?|positions?|holdings|cash|p&l|pnl|"
-                         r"balance|risk(?:\s+state)?|approvals?|pending(?:\s+orders)?|book|exposure)(?:\s+(?:pls|please|now|too|"
-                         r"as\s+well))?|(?:我的|当前|现在的?)?(?:账户(?:状态)?|持仓|仓位|现金|盈亏|余额|风险状态|待审批(?:的单)?)(?:情况)?")
+_ACCOUNT_NOUN_EN = (r"(?:(?:my|our|the|current|today'?s|unreali[sz]ed|reali[sz]ed|gross|net|open|pending|total|"
+                    r"available)\s+)*(?:account(?:\s+status)?|positions?|holdings|cash|p&l|pnl|p\s+and\s+l|balance|"
+                    r"risk(?:\s+(?:state|status|limits?))?|approvals?|pending(?:\s+orders)?|book|exposure|drawdown|"
+                    r"buying\s+power|fills|orders|nav|equity|gross|net)(?:\s+(?:by\s+position|summary|status))?")
+_ACCOUNT_NOUN_ZH = r"(?:我的|当前|现在的?|今天的?)?(?:账户(?:状态)?|持仓|仓位|现金|盈亏|余额|风险状态|待审批(?:的单)?|敞口|回撤|成交)(?:情况)?"
+#: A piece that only names what to show ("account status", "positions", "my cash", "P&L", "gross and net exposure",
+#: "cash, positions, unrealized P&L", "账户状态", "持仓、现金"): an item of a list of requests, not a remark (a remark
+#: says something of it: "my account is down 5%").
+_NOUNS_ONLY = re.compile(rf"{_ACCOUNT_NOUN_EN}(?:\s*(?:,|&|/|\+|\band\b)\s*(?:and\s+)?{_ACCOUNT_NOUN_EN})*"
+                         r"(?:\s+(?:pls|please|now|too|as\s+well))?|"
+                         rf"{_ACCOUNT_NOUN_ZH}(?:\s*[、,和及与]\s*{_ACCOUNT_NOUN_ZH})*")
 #: A Chinese question ("有没有待审批的单", "现金还剩多少", "效果咋样来着"): asked, whatever it names.
 _ASKS_ZH = re.compile(r"有没有|有多少|剩多少|多少钱|怎么样|咋样|如何|吗$|呢$|来着")
 

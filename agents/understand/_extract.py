@@ -1389,7 +1389,9 @@ _GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\
 
 
 #: "账户里还有多少购买力", "how much buying power", "selling pressure": the account's or the market's, no order's side.
-_NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压")
+#: "how close are we to the drawdown limit": near, not closing a position.
+_NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压|"
+                      r"(?<![a-z])(?:how\s+close|close\s+to)(?![a-z])")
 
 
 def side_word(norm: str) -> Value | None:

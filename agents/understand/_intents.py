@@ -451,6 +451,9 @@ def _is_recall(text: str) -> bool:
     if market is not None and lex.has_any(named, tuple(w for ws in lex.ASSETS.values() for w in ws)) \
             and not _RUN_WORD.search(named):
         return False  # "how did the Nasdaq do in H2 2015": the market over a window, not an earlier run
+    if lex.has_any(text, lex.CUES["account"]) and not _RUN_WORD.search(text) \
+            and not re.search(r"模型|智能体|回测|策略|因子|训练|训的|跑的|结果|结论", text):
+        return False  # "is the desk still locked after yesterday's loss limit hit?", "昨天的盈亏": the account, not a run
     if NOT_AGAIN.search(text) or lex.has_any(text, ("don't retrain", "do not retrain", "without retraining", "不要重新", "别重新", "不用重新",
                           "无需重新", "不必重新", "no re-run", "no rerun", "no retrain", "no re-train", "don't rerun",
                           "don't re-run", "do not rerun", "do not re-run", "without rerunning", "without re-running",

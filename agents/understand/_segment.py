@@ -52,7 +52,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
             r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"show|chart|plot|graph|draw|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
-            r"grid[- ]search|search|recall|look\s+up|evaluate|mine|check|display|list|"
+            r"grid[- ]search|search|recall|remind\s+(?:me|us)|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|"
@@ -149,10 +149,14 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    # "and let me know what's still pending", "tell me our cash": a look at the account asked in words
                    r"调出|拉出|(?<![净值收益回撤])图(?!表现)|(?<![a-z])(?:let\s+me\s+know|tell\s+me|give\s+me)\s+[^,;.]{0,30}?(?:pending|approvals?|cash|positions?|"
                    r"holdings|p&l|pnl|balance|buying\s+power|risk|exposure|queue)(?![a-z])|待审批|审批队列|购买力|"
+                   r"净多|净空|成交了|家底|账上|挂单|空仓|停了没|敞口|盈亏|"
                    r"(?<![a-z])(?:approval\s+queue|pending\s+approvals?|awaiting\s+(?:my\s+)?approval)(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
                    r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash|(?:my|our)\s+cash"
+                   r"|(?:my|our|the)\s+(?:exposure|p&l|pnl|drawdown|buying\s+power|fills|open\s+orders)|p&l\s+by\s+position"
+                   # "+ how did the gold PPO we trained yesterday do": a question about an earlier run
+                   r"|(?:how|what)\s+(?:did|was|were)(?=\s[^,;.?]{0,60}?(?:yesterday|last\s+(?:time|week|night)|earlier|trained|ran))"
                    r"|cash\s+(?:i|we)\s+(?:have|hold)|cash\s+(?:is\s+)?left)(?![a-z])|(?<![a-z])(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s|"
                    r"(?<![a-z])(?:propose|suggest|find|generate|come\s+up\s+with|design|build|create|discover|put|"
                    r"allocate|invest)(?![a-z])|"
