@@ -2136,3 +2136,48 @@ def test_a_run_set_against_an_earlier_one_is_a_run_a_recall_and_a_comparison(rea
         spec = read(text)
         assert _intents(spec) == ["train_rl", "recall", "compare"], text
         assert spec.steps[0].algo is not None and spec.steps[0].algo.value == "td3"
+
+
+# tenth session: research, then act (dev_ba) -------------------------------------------------
+@pytest.mark.parametrize(("text", "intents"), [
+    # a trade that did not happen, or was done before, is never an order
+    ("What would've happened if I'd sold all my S&P at the start of March 2009? Show me the S&P from then to the "
+     "end of 2009.", ["show_price"]),
+    ("我要是去年把SYN020全卖了，现在会是什么情况？给我看看SYN020去年的走势", ["show_price"]),
+    ("假设2015年8月我把标普卖掉一半，到年底能少亏多少？先给我看一下标普2015年8月到12月的价格", ["show_price"]),
+    ("What would've happened if I'd sold all my gold in March 2020?", ["backtest_strategy"]),
+    ("我上周把SYN030卖了，卖得对不对？帮我回测一下SYN030的双均线，10日和30日，最近一年", ["backtest_strategy"]),
+    # a rule's own trades are the strategy, never an order
+    ("帮我回测这么一个策略：14日RSI跌破30就买入，涨过70就卖出，标的标普，2010年以来", ["backtest_strategy"]),
+    ("原油上有没有比较靠谱的买入信号？帮我回测一下MACD金叉买入、死叉卖出的策略，1986年以来的全部数据", ["backtest_strategy"]),
+    ("黄金5日线上穿30日线就买，下穿就卖，19年6月到21年底，滑点万一", ["backtest_strategy"]),
+    ("Backtest a strategy on WTI that buys when price drops below the lower 20-day Bollinger band and sells back at "
+     "the middle band, 2005 to 2015.", ["backtest_strategy"]),
+    # an order gated on the research's result, said every way, is kept
+    ("Pls pull the last PPO run on crude, then train a fresh DDPG on crude over 2000-2018 with 40k steps, compare "
+     "the two, and if DDPG wins buy 1 lot wti.", ["recall", "train_rl", "compare", "place_order"]),
+    ("纳指 sma 10/40 回测 2008-2018 万二佣金 ok就买50 不ok就算了", ["backtest_strategy", "place_order"]),
+    ("黄金 布林20日 回测下 近两年 ok的话多2手 尽快", ["backtest_strategy", "place_order"]),
+    ("wti 回测下macd 18年的 不行就空2手", ["backtest_strategy", "place_order"]),
+    ("把上周跑的原油布林带回测调出来，和今天新跑的2016到2018年双均线回测比一下，双均线更好的话就买入1手原油",
+     ["recall", "backtest_strategy", "compare", "place_order"]),
+])
+def test_research_then_act_reads_every_order_and_no_other(read: Any, text: str, intents: list[str]) -> None:
+    spec = read(text)
+    assert _intents(spec) == intents
+    for step in spec.steps:
+        if step.intent == "place_order":
+            assert step.quantity is not None and step.side is not None  # the size and side said, never guessed
+
+
+def test_the_orders_sizes_in_desk_shorthand(read: Any) -> None:
+    gated = read("纳指 sma 10/40 回测 2008-2018 万二佣金 ok就买50 不ok就算了").steps[1]
+    assert gated.side is not None and gated.side.value == "buy"
+    assert gated.quantity is not None and gated.quantity.value.value == 50 and gated.condition is not None
+    # the condition is kept with the order (it had been dropped: the order would have gone whatever the result)
+    for text, said in (("wti 回测下macd 18年的 不行就空2手", "不行"), ("调出昨天黄金的强化学习训练结果，收益为正就加仓1手", "收益为正")):
+        order = read(text).steps[-1]
+        assert order.intent == "place_order" and order.condition is not None and order.condition.value == said
+    long = read("黄金 布林20日 回测下 近两年 ok的话多2手 尽快").steps[1]
+    assert long.side is not None and long.side.value == "buy"  # "多2手": long two lots
+    assert long.quantity is not None and (long.quantity.value.kind, long.quantity.value.value) == ("lots", 2)

@@ -389,7 +389,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     """(intent, the values that clause states) per step, modifiers folded into their step."""
     both = _recall_vs_fresh(norm, found) or _retrain_recalled(norm, found) or _two_recalled(norm, found)
     if both is not None:
-        return both
+        return both + _after_the_comparison(norm, found, router)
     out: list[tuple[str, Found]] = []
     pending: list[Found] = []  # modifier clauses before the first step
     last_text = ""  # the clause read last (a look back that only tells is replaced by its rerun)
@@ -665,7 +665,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(out))))
+    out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(out)))))
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
 
 
@@ -681,6 +681,24 @@ def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
                     and (before.suggest or found.suggest or before.horizon or found.horizon):
                 out[-1] = ("train_rl", _merge(found, before) if found.algos else _merge(before, found))
                 continue
+        out.append((intent, found))
+    return out
+
+
+_SOLD = re.compile(r"sold|sell|dump|exit|clos|cut|trim|short|卖|清|减|抛")
+
+
+def _what_if_looked_at(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"What would've happened if I'd sold all my S&P in March 2009? Show me the S&P from then to the end of 2009": a
+    sale that did not happen, with the look at that instrument asked beside it, is answered by the look (the price over
+    the window is what the sale would have avoided); alone it stays the buy-and-hold measure of that window."""
+    looked = {str(v.value) for i, f in steps if i == "show_price" for v in f.instruments}
+    out = []
+    for intent, found in steps:
+        sold = [v for v in found.strategies if v.value == "buy_and_hold" and _SOLD.search(str(v.said))]
+        if intent == "backtest_strategy" and sold and len(found.strategies) == 1 and found.instruments \
+                and {str(v.value) for v in found.instruments} <= looked:
+            continue
         out.append((intent, found))
     return out
 
@@ -1101,6 +1119,18 @@ _AFTER_RUNS = frozenset({"account_status", "show_price", "place_order", "trading
 
 _RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")
 _BETTER = re.compile(r"(?<![a-z])(?:better|worse|improve[sd]?|beats?|any\s+good)(?![a-z])|更好|好不好|有没有提升|有提升|变好")
+
+
+def _after_the_comparison(norm: str, found: Found, router: RouterLike | None) -> list[tuple[str, Found]]:
+    """The orders and looks at the account a message asks for beside an earlier run set against a fresh one ("...,
+    compare the two, and if DDPG wins buy 1 lot wti", "…比一下，双均线更好的话就买入1手原油"): never dropped."""
+    out: list[tuple[str, Found]] = []
+    for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
+        local = _within(found, start, end, norm)
+        clause = classify(norm, (start, end), local, router, follows=start > 0)
+        if clause.intent in ("place_order", "account_status") and clause.by == "cues" and start > 0:
+            out.append((clause.intent, local))
+    return out
 
 
 def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:

@@ -583,7 +583,11 @@ _CONDITION = re.compile(r"(?<![a-z])(?<!see )(?<!me )(?:only\s+if|if|unless|prov
                         r"|(?:如果|要是|若是?|假如|一旦|万一|(?<![例比假诸])如(?![下何今此同]))[^,，。；;！？!?]{1,40}?(?=就|则|那么|那就|的话|[,，。；;！？!?]|$)"
                         r"|(?<![a-z])should\s+(?:the|it|its|our|my|this|that)\s+[^,.;:!?]{3,80}?(?=\s*,)"
                         # "亏了就割一半", "跌破1800就买", "是的话…": a condition said without 如果
-                        r"|(?:亏了|赚了|跌了|涨了|(?:跌破|涨破|突破|跌到|涨到)\s*\d[\d.]*)(?=\s*(?:就|的话|那就))|(?<![\u4e00-\u9fff])不?是的话")
+                        r"|(?:亏了|赚了|跌了|涨了|(?:跌破|涨破|突破|跌到|涨到)\s*\d[\d.]*)(?=\s*(?:就|的话|那就))|(?<![\u4e00-\u9fff])不?是的话"
+                        # "ok就买50", "不行就空2手", "双均线更好的话就买入1手原油", "收益为正就加仓1手": a condition said before
+                        # an order with its size, without 如果
+                        r"|(?:^|(?<=[\s,，;；]))(?:(?!如果|要是|若|假如|一旦|万一|跌破|涨破|突破|跌到|涨到|亏了|赚了|跌了|涨了|是的话)[^\s,，。；;！？!?]){1,16}?(?=\s*(?:的话\s*(?:就|则)?|就|则)\s*"
+                        r"(?:买|卖|加仓|减仓|清|空|多|平|做多|做空)[^,，。;；]{0,10}?(?:\d|[一二两三四五六七八九十半]\s*(?:手|股|成|万|千)))")
 
 
 #: A limit price stated with an order: "limit at 1000", "limit price 1,025.5", "限价1000", "@ 1000".
@@ -1137,7 +1141,14 @@ HYPOTHETICAL = re.compile(
     r"(?<![a-z])(?:(?:if|had|suppose|supposing|imagine|say)\s+(?:i|we|you|someone)\s+had|what\s+if\s+(?:i|we)\s+had"
     r"|(?:i|we)\s+had\s+(?:started|invested|put|bought|begun)|would\s+(?:\w+\s+){0,4}?have\s+(?:done|made|returned|performed"
     r"|been|grown|turned|ended|gained|lost|fared|become))(?![a-z])"
-    r"|(?:假如|如果|要是|假设|若是?)(?:我|我们)?当初|当初(?:要是|如果)?(?:投|买|拿|放)|会(?:变成|变为|涨到|跌到)多少|现在(?:值|会有|能有)多少")
+    r"|(?:假如|如果|要是|假设|若是?)(?:我|我们)?当初|当初(?:要是|如果)?(?:投|买|拿|放)|会(?:变成|变为|涨到|跌到)多少|现在(?:值|会有|能有)多少"
+    # "what would've happened if I'd sold all my S&P in March 2009", "if we'd bought gold then"
+    r"|(?<![a-z])(?:if|had)\s+(?:i|we|you)(?:'d|\s+had)\s+(?:sold|bought|held|kept|dumped|closed|cut|trimmed|exited|"
+    r"shorted|stayed|gone|put|invested)(?![a-z])|(?<![a-z])what\s+would(?:'ve|\s+have)\s+happened(?![a-z])"
+    # "假设2015年8月我把标普卖掉一半", "我要是去年把SYN020全卖了，现在会是什么情况", "如果我2020年初买入黄金一直拿到现在，收益是多少"
+    r"|(?:假设|假如)(?:说)?(?:我|我们)?[^。？?；;]{0,30}?(?:买|卖|清|投|拿|持有)"
+    r"|(?:如果|要是|若是?)(?:我|我们)?[^,，。;；?？]{0,20}?(?:买|卖|清|投|拿)[^。？?；;]{0,30}?"
+    r"(?:会是什么|会怎么样|会怎样|会有多少|能少亏|能多赚|少亏多少|多赚多少|收益是多少|收益多少|收益有多少|赚多少|亏多少|现在会)")
 
 
 _PUT_IN = re.compile(r"(?:投了?|投入了?|拿了?|放了?|买了?|invested|put|bought|with)\s*\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(万|千|k|m|million)?"
@@ -1173,9 +1184,12 @@ def _hypothetical(norm: str, found: Found, today: date) -> None:
     if side is not None and inside(side.start):
         found.side = None
     bought = side if side is not None and inside(side.start) else side_word(norm[head:tail])
-    if bought is not None and bought.value == "buy" and not any(inside(v.start) for v in found.strategies):
+    # a sale that did not happen is measured the same way: what holding on did over that time is what it avoided
+    # ("if I'd sold all my S&P in March 2009", "假设2015年8月我把标普卖掉一半") - never an order, never a strategy asked
+    if bought is not None and not any(inside(v.start) for v in found.strategies):
         at = bought.start if inside(bought.start) else head + bought.start
-        found.strategies = [*found.strategies, Value("buy_and_hold", at, at + len(bought.said), bought.said)]
+        said = bought.said if bought.value == "buy" else norm[head:tail].strip(" ,，")  # a sale: its sentence says so
+        found.strategies = [*found.strategies, Value("buy_and_hold", at, at + len(bought.said), said)]
     mine = [p for p in found.periods if inside(p.span.start)]
     if len(mine) == 2 and mine[1].open_start and mine[0].start <= mine[1].end:
         # "当初在2015年投了…，持有到2018年底": from the first to the end of the second
@@ -1391,7 +1405,12 @@ _GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\
 #: "账户里还有多少购买力", "how much buying power", "selling pressure": the account's or the market's, no order's side.
 #: "how close are we to the drawdown limit": near, not closing a position.
 _NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压|"
-                      r"(?<![a-z])(?:how\s+close|close\s+to)(?![a-z])")
+                      r"(?<![a-z])(?:how\s+close|close\s+to)(?![a-z])|"
+                      # "有没有靠谱的买入信号", "a buy signal": a signal, not an order
+                      r"买入信号|卖出信号|买卖点|(?<![a-z])(?:buy|sell|long|short)\s+signals?(?![a-z])|"
+                      # "我上周把SYN030卖了，卖得对不对": a trade already done, asked about
+                      r"(?:上周|上个?月|上礼拜|昨天|前天|去年|之前|前几天|早些时候|当时|那时)[^,，。；;？?]{0,12}?(?:卖|买)(?:掉|入|出)?了|"
+                      r"(?:卖|买)得(?:对不对|对吗|对不|早了|晚了|太早|太晚|值不值)")
 
 
 def side_word(norm: str) -> Value | None:

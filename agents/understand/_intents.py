@@ -463,6 +463,16 @@ def _is_recall(text: str) -> bool:
                                   "再跑", "再训练"))
 
 
+#: A side said as a rule's signal: "跌破30就买入", "金叉买入、死叉卖出", "buys when ... and sells back at ...".
+_RULE_SIDE = re.compile(r"(?:金叉|死叉|上穿|下穿|突破|跌破|涨过|涨破|站上|跌到|涨到|超买|超卖|低于|高于|回落到|反弹到|新高|新低|为正|为负|"
+                        r"转正|转负)[^,，。;；]{0,10}?"
+                        r"(?:就|时|则|后)?\s*(?:买入|卖出|买回|卖掉|做多|做空|平仓|买|卖)|"
+                        r"(?<![a-z])(?:buys?|sells?|buying|selling|goes\s+(?:long|short)|go\s+(?:long|short)|shorts?)\s+"
+                        r"(?:it\s+)?(?:back\s+)?(?:when|whenever|once|on\s+(?:a|the)\s+(?:cross|break)|at\s+the\s+(?:middle|upper|lower))(?![a-z])")
+#: The message is about a rule strategy to run.
+_STRATEGY_SAID = re.compile(r"策略|回测|(?<![a-z])(?:strategy|strategies|backtest|bt|rule)(?![a-z])")
+
+
 def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike | None,
              follows: bool = False) -> Clause:
     """The intent of one clause: cues first, then the router; None for a modifier clause.
@@ -474,6 +484,10 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
                                                    or found.strategies or found.expressions):
         return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
+    if _RULE_SIDE.search(text) and found.quantity is None and _STRATEGY_SAID.search(norm):
+        # "回测这么一个策略：14日RSI跌破30就买入，涨过70就卖出", "a strategy that buys when price drops below the lower
+        # band and sells back at the middle": the rule's own trades, never an order
+        return Clause(span[0], span[1], None, "none") if follows else Clause(span[0], span[1], "backtest_strategy", "cues")
     gated = _consequent(text) if not HYPOTHETICAL.search(text) else None  # "要是当初投了20万…": no gate, a what-if
     if gated is not None and _trading_intent(gated, found) == "place_order":
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
@@ -602,7 +616,13 @@ _HOLDING_SAID = re.compile(r"(?<![a-z])(?:i(?:'ve|\s+have)\s+got|i\s+(?:have|own
 #: A clause that opens with a condition ("if the model says long, ...", "要是跌了就...") and states what
 #: to do once it holds; the consequent follows the first comma or 就 after the condition.
 _GATE = re.compile(r"^\W*(?:(?:and|but|then)\s+)?(?:if|when|once|should)\s+[^,;]{3,80}?,\s*(?:then\s+)?|"
-                   r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦|如(?![下何今此同]))[^,，;；]{1,30}?(?:的话)?(?:就|则|[,，]\s*(?:就|则)?)")
+                   r"^\W*(?:that'?s?\s+|so\s+)?(?:(?:and|but|then)\s+)?(?:if|once|should)\s+[^,;]{3,60}?\s+(?=(?:then\s+)?"
+                   r"(?:buy|sell|short|go\s+long|trim|cut|close|dump|add|put|invest|allocate)\s)|"  # "and if DDPG wins buy 1 lot"
+                   r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦|如(?![下何今此同]))[^,，;；]{1,30}?(?:的话)?(?:就|则|[,，]\s*(?:就|则)?)|"
+                   # "双均线更好的话就买入1手原油", "ok就买50", "不行就空2手", "收益为正就加仓1手": the condition said without 如果
+                   # (with a size: "创20日新高就买入" with none is a rule's signal, not an order)
+                   r"^\W*[^,，;；]{1,24}?(?:的话\s*(?:就|则)?|就|则)(?=\s*(?:买|卖|加仓|减仓|清|空|多|平|做多|做空|下单)"
+                   r"[^,，。;；]{0,10}?(?:\d|[一二两三四五六七八九十半]\s*(?:手|股|成|万|千)))")
 
 
 def _consequent(text: str) -> str | None:

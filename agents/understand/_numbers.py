@@ -1137,6 +1137,7 @@ _VERB_RE = _LazyRe(
     r"|(?<!a )(?<!so )(?<!too )(?<!how )(?<!as )(?<!very )(?<!all day )long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg"
     r"|horizon|lookback|position|only|er\b|one\b|time|story|list|message|day|week|while|way|e-?mail|note|shot|haul|weekend)))(?![A-Za-z])"
     r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
+    r"|(?<=[就则话])多(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"  # "ok的话多2手": long 2 lots
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")
@@ -1189,7 +1190,9 @@ _ORDER_WORDS_RE = _LazyRe(r"\b(?:order|size|quantity|qty)\b|数量|下单|委托
 _BARE_GAP_RE = _LazyRe(r"\s*(?:(?:another|an?\s+additional|additional|more|extra|of|入|进|出|了|掉)\s*)?", _I)
 _BARE_AFTER_RE = _LazyRe(r"\s*(?:$|[,，。;；.!?！？])|\s+(?!(?i:times?|bars?|ticks?|points?|pips?|minutes?|mins?|hours?"
                          r"|hrs?|seconds?|sigma|std|atr|periods?|windows?|lookback|stocks|names|tickers|assets|symbols"
-                         r"|equities|securities|best|worst|top)\b)[A-Za-z@$]")
+                         r"|equities|securities|best|worst|top)\b)[A-Za-z@$]"
+                         # "ok就买50 不ok就算了", "买50 然后…": desk shorthand, the next words after a space
+                         r"|\s+(?=不|然后|再|之后|否则|别|如果|要是|没|尽快|马上|谢|顺便|另外)")
 _MONEY_VERB_RE = _LazyRe(r"put|throw\w*|invest\w*|allocat\w*|spend\w*|spent|投入|配置", _I)
 
 

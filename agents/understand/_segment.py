@@ -99,7 +99,8 @@ _PROPOSED = re.compile(
     # 比一比": the run just asked for, set against an earlier one (a recall and a comparison of their own)
     r"|\s+and\s+(?:then\s+)?(?=compare\s+(?:it|them|both|those|these)\s+(?:against|with|to|versus|vs)\s"
     r"[^,;.]{0,40}?(?:yesterday|last\s+(?:time|week|run)|earlier|previous|prior|from\s+(?:monday|tuesday|wednesday|thursday|friday)))"
-    r"|[,，]\s*(?:再|然后)?\s*(?=(?:和|跟|与)[^,，。;；]{0,10}?(?:昨天|前天|上次|上周|之前|早先|前几天)[^,，。;；]{0,16}?"
+    r"|[,，]\s*(?:再|然后)?\s*(?=(?:和|跟|与)[^,，。;；]{0,10}?(?:昨天|前天|上次|上周|之前|早先|前几天|(?:今天)?新跑的|"
+    r"重新跑的|新做的)[^,，。;；]{0,16}?"
     r"(?:比一比|比一下|比较|对比|比比|pk))"
     # "…，把SYN007的图也调出来", "…，把SYN030在2025年的K线拉出来": a look whose object comes first
     r"|[,，]\s*(?=把[^,，。;；]{1,20}?(?:图|走势|k线|价格|行情)[^,，。;；]{0,6}?(?:调出|拉出|发我|给我|看|画))"
@@ -114,6 +115,9 @@ _PROPOSED = re.compile(
     # "挖3个反转因子，顺手把 `Ref($close,1)/$close-1` 也评估下": a formula handed over for its own evaluation
     r"|[,;、]\s*(?:顺[便手带]|另外|再|然后|同时)\s*(?=把[^;。]{1,80}?(?:也|再|一起|顺便)?\s*(?:评估|测试?|检验|算)(?:一?下)?)"
     r"|(?:[,;]\s*|(?<=完)|(?<=完了)|(?<=完后))(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
+    # "黄金 布林20日 回测下 近两年 ok的话多2手", "wti 回测下macd 18年的 不行就空2手": desk shorthand, the gate said after a space
+    r"|(?<=[\u4e00-\u9fff\w])\s+(?=[^\s,，。;；]{1,12}?(?:的话\s*(?:就|则)?|就|则)\s*(?:买|卖|空|多|加仓|减仓|清|平)"
+    r"[^\s,，。;；]{0,8}?\d)"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:if|once|should)\s[^,;.]{1,40}?(?:,\s*|\s+)(?:then\s+)?"
     r"(?:buy|sell|trim|cut|close|dump|add|put|invest|allocate|park|go\s+long|short|size\s+(?:me|us)\s+in|throw)(?![a-z]))"
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
@@ -150,6 +154,7 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    r"调出|拉出|(?<![净值收益回撤])图(?!表现)|(?<![a-z])(?:let\s+me\s+know|tell\s+me|give\s+me)\s+[^,;.]{0,30}?(?:pending|approvals?|cash|positions?|"
                    r"holdings|p&l|pnl|balance|buying\s+power|risk|exposure|queue)(?![a-z])|待审批|审批队列|购买力|"
                    r"净多|净空|成交了|家底|账上|挂单|空仓|停了没|敞口|盈亏|"
+                   r"(?:就|则|的话)\s*(?:买|卖|空|多|加仓|减仓|清|平)(?=[^,，。;；]{0,8}?\d)|"
                    r"(?<![a-z])(?:approval\s+queue|pending\s+approvals?|awaiting\s+(?:my\s+)?approval)(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
