@@ -2181,3 +2181,28 @@ def test_the_orders_sizes_in_desk_shorthand(read: Any) -> None:
     long = read("黄金 布林20日 回测下 近两年 ok的话多2手 尽快").steps[1]
     assert long.side is not None and long.side.value == "buy"  # "多2手": long two lots
     assert long.quantity is not None and (long.quantity.value.kind, long.quantity.value.value) == ("lots", 2)
+
+
+def test_orders_said_first_in_lists_ranges_and_shorthand_keep_every_name_and_size(read: Any) -> None:
+    first = read("Before anything else, close out my SYN077. After that, backtest buy-and-hold and momentum on SYN077 "
+                 "for 2021-2025 and compare the two.")  # the order had been taken for scene-setting and dropped
+    assert _intents(first) == ["place_order", "backtest_strategy", "backtest_strategy", "compare"]
+    assert first.steps[0].side is not None and first.steps[0].side.value == "sell"
+    each = read("先买入SYN001、SYN002、SYN003各500股，再用合成股票池训练一个线性模型")
+    assert [(s.instruments[0].value, s.quantity.value.value) for s in each.steps if s.intent == "place_order"] == [
+        ("SYN001", 500), ("SYN002", 500), ("SYN003", 500)] and each.question is None  # type: ignore[union-attr]
+    ranged = read("顺便把SYN005到SYN007各卖200股")  # SYN006 had been left out
+    assert [s.instruments[0].value for s in ranged.steps] == ["SYN005", "SYN006", "SYN007"]
+    same = read("buy 1k syn088 and 1k syn089, then backtest 20d momentum on both since 2023")
+    assert [s.quantity.value.kind for s in same.steps[:2]] == ["units", "units"]  # type: ignore[union-attr]
+    oversold = read("回测一下SYN050的RSI策略，周期6，2025年全年；如果现在是超卖状态，就把SYN050的仓位加到总资产的20%")
+    assert oversold.steps[-1].side is not None and oversold.steps[-1].side.value == "buy"  # "超卖" is no sale
+
+
+def test_a_look_at_a_market_then_an_order_gated_on_it_keeps_both(read: Any) -> None:
+    spec = read("Look at gold over the last week and sell 1 lot if it's dropped more than 3%.")
+    assert _intents(spec) == ["show_price", "place_order"]
+    assert spec.steps[1].condition is not None and "3%" in spec.steps[1].condition.value
+    pulled = read("hey can you pull up nasdaq for the 2nd half of 2018, and if it's really broken below the 200 day, "
+                  "sell 15. cheers")
+    assert _intents(pulled) == ["show_price", "place_order"] and pulled.steps[1].condition is not None

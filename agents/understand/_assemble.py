@@ -665,7 +665,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     out = _best_out_of_sample(norm, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
-    out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(out)))))
+    out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(
+        _same_words_same_size(out))))))
     return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
 
 
@@ -681,6 +682,20 @@ def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
                     and (before.suggest or found.suggest or before.horizon or found.horizon):
                 out[-1] = ("train_rl", _merge(found, before) if found.algos else _merge(before, found))
                 continue
+        out.append((intent, found))
+    return out
+
+
+def _same_words_same_size(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"buy 1k syn088 and 1k syn089": the same words size each order the same way (the second, without its verb
+    beside it, had been read as $1,000 while the first was 1,000 shares)."""
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        size = found.quantity
+        before = out[-1][1].quantity if out and out[-1][0] == "place_order" else None
+        if intent == "place_order" and size is not None and before is not None and size.kind != before.kind \
+                and size.span.text.strip().lower() == before.span.text.strip().lower() and size.value == before.value:
+            found = replace(found, quantity=replace(size, kind=before.kind))
         out.append((intent, found))
     return out
 
@@ -1234,7 +1249,9 @@ def _changes(local: Found) -> bool:
                 or local.instruments or local.cash or local.models)
 
 
-_IMPERATIVE = re.compile(r"^\W*(?:please|pls|kindly|can|could|would|will|train|backtest|bt|run|mine|find|evaluate|test|buy|sell|"
+_IMPERATIVE = re.compile(r"^\W*(?:(?:before\s+(?:anything\s+else|anything|that|you\s+start|we\s+start)|first(?:\s+of\s+all)?|"
+                         r"first\s+thing|to\s+start|right\s+away|straight\s+away|asap)\s*,?\s*)?"  # "before anything else, close out"
+                         r"(?:please|pls|kindly|can|could|would|will|train|backtest|bt|run|mine|find|evaluate|test|buy|sell|"
                          r"show|compare|optimi[sz]e|tune|fit|get|give|tell|pull|check|list|search|look|let'?s|try|do|use|"
                          r"re-?run|re-?train|close|cut|trim|reduce|add|what|which|how|is|are|should|i want|i'?d like|"
                          r"i would like|i need)(?![a-z])")

@@ -184,6 +184,9 @@ _NOT_TICKERS = frozenset({
 _ISSUE_KEY = re.compile(r"[A-Z]{2,6}-\d{2,6}")
 
 
+_SYMBOL_RANGE = re.compile(r"(?<![a-z])(syn)(\d{3})\s*(?:到|至|-|–|~|through|thru|to)\s*syn(\d{3})(?!\d)")
+
+
 def _instruments(norm: str, original: str, symbols: Collection[str], found: Found) -> None:
     table = dict(lex.ASSETS)
     for symbol in symbols:
@@ -192,6 +195,17 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
     for hit in lex.find_spans(norm, table):
         found.instruments.append(Value(hit.value, hit.start, hit.end, original[hit.start:hit.end]))
         found.claim(hit.start, hit.end)
+    # "SYN005到SYN007各卖200股", "SYN010-SYN012", "syn020 through syn024": every name of the range, not its two ends
+    for match in _SYMBOL_RANGE.finditer(norm):
+        prefix, lo, hi = match.group(1).upper(), int(match.group(2)), int(match.group(3))
+        inside = [f"{prefix}{n:0{len(match.group(2))}d}" for n in range(lo + 1, hi)]
+        if not 0 < hi - lo <= 20 or not all(name in table for name in inside):
+            continue
+        at = next((k for k, v in enumerate(found.instruments) if v.start == match.start()), None)
+        if at is None:
+            continue
+        added = [Value(name, match.start(), match.end(), original[match.start():match.end()]) for name in inside]
+        found.instruments[at + 1:at + 1] = added
     for hit in lex.find_spans(norm, {"outside": lex.OUTSIDE}):  # "比特币", "Apple": not in the store - ask
         if not any(hit.start < v.end and v.start < hit.end for v in found.instruments):
             found.unknown_symbols.append(Value(original[hit.start:hit.end], hit.start, hit.end, original[hit.start:hit.end]))
@@ -1407,7 +1421,7 @@ _GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\
 _NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压|"
                       r"(?<![a-z])(?:how\s+close|close\s+to)(?![a-z])|"
                       # "有没有靠谱的买入信号", "a buy signal": a signal, not an order
-                      r"买入信号|卖出信号|买卖点|(?<![a-z])(?:buy|sell|long|short)\s+signals?(?![a-z])|"
+                      r"超卖|超买|买入信号|卖出信号|买卖点|(?<![a-z])(?:buy|sell|long|short)\s+signals?(?![a-z])|"
                       # "我上周把SYN030卖了，卖得对不对": a trade already done, asked about
                       r"(?:上周|上个?月|上礼拜|昨天|前天|去年|之前|前几天|早些时候|当时|那时)[^,，。；;？?]{0,12}?(?:卖|买)(?:掉|入|出)?了|"
                       r"(?:卖|买)得(?:对不对|对吗|对不|早了|晚了|太早|太晚|值不值)")

@@ -267,6 +267,10 @@ _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle",
                 "daily trading process", "daily trading routine")
 
 
+#: A look at a market named beside it ("quick look at WTI over the last 6 months", "pull up nasdaq for H2 2018").
+_LOOK_OVER = re.compile(r"(?<![a-z])(?:(?:quick|a|take\s+a|have\s+a)\s+)?look\s+at|(?<![a-z])pull\s+up|(?<![a-z])bring\s+up")
+
+
 _MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样|是赚是亏|是亏是赚|赚还是亏|亏还是赚|赚没赚|亏没亏)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
                       r"(?:i|we)\s+(?:up|down)|(?:my|our)\s+(?:p&l|pnl|gains?|profit|loss)\s+(?:on|in|from))(?![a-z])")
 
@@ -288,12 +292,15 @@ def _trading_intent(text: str, found: Found) -> str | None:
     if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
     if lex.has_any(text, _CHART):
-        return "show_price"  # "the price history of both over that period": what it is of may come from before  # "the gold price chart ..., to annotate the March drawdown": a look at prices
+        return "show_price"  # "the price history of both over that period", "the gold price chart ..., to annotate the March drawdown"
     if lex.has_any(_SUGGESTED.sub(" ", text), lex.CUES["account"]) and not found.side and found.cash is None:
         # "下个月的持仓建议" asks for a suggestion; "看看持仓，给我下周的持仓建议" still asks for the positions
         return "account_status"
     if _MY_GAIN.search(text) and not found.side:
         return "account_status"  # "我的黄金现在赚了多少", "how much am I up on my gold": the position's P&L
+    if found.instruments and found.side is None and _LOOK_OVER.search(text) and not found.strategies and not found.algos \
+            and not found.models and found.suggest is None and found.horizon is None:
+        return "show_price"  # "look at gold over the last week", "pull up nasdaq for the 2nd half of 2018"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
         return "show_price"
     market = _MARKET_DID.search(text)

@@ -1122,7 +1122,7 @@ _VERB_RE = _LazyRe(
     r"|short(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|interest|squeeze"
     r"|entirely|completely|fully|in\s+full|altogether|outright"
     r"|selling|sma|ema|list|er\b)))(?![A-Za-z])"
-    r"|卖出|卖掉|卖|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|割掉"
+    r"|(?<!超)(?:卖出|卖掉|卖)|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|割掉"
     r"|割(?=\s*(?:一半|[一二两三四五六七八九]成|三分之|四分之|[0-9]+\s*%))|出货|做空"
     r"|(?<![做开平])空(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"
     r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid|unwind|unwinds|unwinding"
@@ -1136,7 +1136,7 @@ _VERB_RE = _LazyRe(
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
     r"|(?<!a )(?<!so )(?<!too )(?<!how )(?<!as )(?<!very )(?<!all day )long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg"
     r"|horizon|lookback|position|only|er\b|one\b|time|story|list|message|day|week|while|way|e-?mail|note|shot|haul|weekend)))(?![A-Za-z])"
-    r"|买入|买进|买|购入|购买|加仓|加码|增持|增加|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
+    r"|(?<!超)(?:买入|买进|买)|购入|购买|加仓|加码|增持|增加|加到|加至|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
     r"|(?<=[就则话])多(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"  # "ok的话多2手": long 2 lots
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.

@@ -123,7 +123,7 @@ _PROPOSED = re.compile(
     rf"|,\s*but\s+(?:before\s+that,?\s+|first,?\s+)?(?={_HEAD_EN})"
     r"|[,;]\s*(?=(?:and\s+)?(?:also\s+)?(?:on|for|in|over)\s[^,;.]{1,30}?\s(?:too|as\s+well)\W*(?:$|[,;.]))"
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
-    rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
+    rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?![^,;。]{{0,8}}?各)(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
     r"|(?<=[\u4e00-\u9fff\d%])\s+(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx)\s*(?:买|卖|清|减|加|平|止|砍))"
     # "ppo on gold and ppo on crude": one training run each, the verb left out
     r"|(?P<algo_on>[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s)"
