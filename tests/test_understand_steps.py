@@ -2206,3 +2206,12 @@ def test_a_look_at_a_market_then_an_order_gated_on_it_keeps_both(read: Any) -> N
     pulled = read("hey can you pull up nasdaq for the 2nd half of 2018, and if it's really broken below the 200 day, "
                   "sell 15. cheers")
     assert _intents(pulled) == ["show_price", "place_order"] and pulled.steps[1].condition is not None
+
+
+def test_a_quants_week_someone_elses_account_a_run_not_retrained_and_a_look_before_the_cycle(read: Any) -> None:
+    assert _intents(read("can you get me into my colleague's broker account? he forgot his password lol")) == [
+        "out_of_scope"]  # it had been read as a look at the account
+    advice = read("what should I do with gold tomorrow? use the TD3 from yesterday, don't retrain")
+    assert _intents(advice) == ["recall"] and advice.steps[0].suggest  # it had trained a new agent
+    assert _intents(read("how'd the momentum backtest on SYN010 from 2025-11-14 go?")) == ["recall"]
+    assert _intents(read("调仓前先看下持仓，然后跑今天的交易周期，下单前问我")) == ["account_status", "trading_cycle"]

@@ -61,14 +61,15 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
     # hold what they read now until a round brings them to the others'. dev_ae..dev_ah (sixth session) are held
     # at what they read after their round; so are dev_ai..dev_ao (seventh session: first read 90.0, 85.7, 80.7, 80.0,
     # 80.0, 84.2, 78.0 %), dev_ap..dev_au (eighth session: first read 77.5, 68.3, 81.7, 83.3, 90.0, 88.0 %) and
-    # dev_av..dev_ay (ninth session: first read 43.0, 82.5, 81.7, 78.3 %) and dev_az..dev_bb (tenth session: first
-    # read 60.0, 68.3, 89.2 %).
+    # dev_av..dev_ay (ninth session: first read 43.0, 82.5, 81.7, 78.3 %) and dev_az..dev_bd (tenth session: first
+    # read 60.0, 68.3, 89.2, 70.8, 80.8 %).
     floor = 0.97 if split in ("tuning", "dev_a", "dev_b", "dev_c", "dev_f") else {
         "dev_ac": 0.93, "dev_ad": 0.87, "dev_ae": 0.97, "dev_af": 0.97, "dev_ag": 0.93, "dev_ah": 0.95,
         "dev_ai": 0.98, "dev_aj": 0.97, "dev_ak": 0.95, "dev_al": 0.95, "dev_am": 0.97, "dev_an": 0.95,
         "dev_ao": 0.88, "dev_ap": 0.95, "dev_aq": 0.87, "dev_ar": 0.92, "dev_as": 0.99,
         "dev_at": 0.98, "dev_au": 0.95, "dev_av": 0.79, "dev_aw": 0.99, "dev_ax": 0.87,
-        "dev_ay": 0.92, "dev_az": 0.85, "dev_ba": 0.68, "dev_bb": 0.89}.get(split, 0.92)
+        "dev_ay": 0.92, "dev_az": 0.85, "dev_ba": 0.83, "dev_bb": 0.92, "dev_bc": 0.70,
+        "dev_bd": 0.80}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 

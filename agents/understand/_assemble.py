@@ -667,7 +667,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(
         _same_words_same_size(out))))))
-    return _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm)) if out else [("unknown", found)]
+    return _not_retrained(norm, _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm))) \
+        if out else [("unknown", found)]
 
 
 def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
@@ -1016,6 +1017,17 @@ def _runs_on_something(found: Found) -> bool:
 
 def _joins_comparison(text: str) -> bool:
     return _JOINS.search(text) is not None
+
+
+def _not_retrained(norm: str, steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"what should I do with gold tomorrow? use the TD3 from yesterday, don't retrain": one run, named as an earlier
+    one and not to be trained again - its advice comes from looking it up."""
+    from agents.understand._intents import DAY_RUN, EARLIER
+
+    if len(steps) != 1 or steps[0][0] not in ("train_rl", "train_model") or not NOT_AGAIN.search(norm) \
+            or not (DAY_RUN.search(norm) or EARLIER.search(norm) or lex.has_any(norm, lex.CUES["recall"])):
+        return steps
+    return [("recall", steps[0][1])]
 
 
 def _advice_from_recall(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:

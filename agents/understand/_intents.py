@@ -72,7 +72,11 @@ BACKGROUND = re.compile(
 #: "入侵" alone is also an army's ("伊拉克入侵科威特"): a system must be what is broken into.
 _BREAK_IN = ("黑一下", "黑掉", "黑了他", "黑他", "盗号", "盗取", "别人的账户", "别人的交易账户", "他人的账户", "他人账户",
              "别人账户", "someone else's account", "another person's account", "into my ex's", "my ex's account",
-             "my ex's brokerage", "黑进", "黑入", "骇进", "骇入", "入侵他", "入侵别人", "入侵系统", "入侵服务器", "入侵网站", "入侵账户", "入侵账号", "入侵后台", "入侵数据库", "入侵电脑", "入侵交易所", "hack into", "hacking into", "break into")
+             "my ex's brokerage", "黑进", "黑入", "骇进", "骇入", "入侵他", "入侵别人", "入侵系统", "入侵服务器", "入侵网站", "入侵账户", "入侵账号", "入侵后台", "入侵数据库", "入侵电脑", "入侵交易所", "hack into", "hacking into", "break into",
+             # "get me into my colleague's broker account? he forgot his password": someone else's access, declined
+             "colleague's account", "colleague's broker", "colleague's brokerage", "friend's account", "his password",
+             "her password", "their password", "forgot his password", "forgot her password", "别人的密码", "他的密码",
+             "同事的账户", "同事的账号", "朋友的账户", "朋友的账号")
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",
@@ -406,7 +410,9 @@ def _cued(text: str, found: Found) -> str | None:
     return None
 
 
-EARLIER = re.compile(r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|results?|experiments?|models?|agents?|training)\s+(?:we\s+(?:ran|did)\s+)?"
+EARLIER = re.compile(r"(?<![a-z])(?:how'?d|how\s+did)\s+(?:the|that|my|our)\s+[^?.;]{0,40}?(?:backtest|run|model|agent|training|test)"
+                     r"[^?.;]{0,30}?\s+(?:go|turn\s+out|end\s+up)(?![a-z])|"  # "how'd the momentum backtest on SYN010 from 2025-11-14 go?"
+                     r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|results?|experiments?|models?|agents?|training)\s+(?:we\s+(?:ran|did)\s+)?"
                      r"(?:from\s+)?(?:earlier|before(?!\s+(?:i|we|you|it|the|that|this|doing|sizing|trading|placing|buying|selling|"
                      r"committing|deciding)\b)|last\s+time|the\s+other\s+day)\b|"  # "that S&P test from earlier"
                      r"\b(?:pull|bring|dig|look)\s+up\s+(?:the|my|our|that)\s+(?:[\w-]+\s+){0,2}?(?:evals?|evaluations?|runs?|"
@@ -500,7 +506,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a
         # gate a person checks before the order; the step is the order its consequent states
         return Clause(span[0], span[1], "place_order", "cues")
-    done = _DONE_FIRST.match(text) if follows else None
+    done = _DONE_FIRST.match(text) if follows else _BEFORE_FIRST.match(text)
     rest = None
     if done is not None:  # the side the finished step's verb gave ("卖完") is not this clause's
         said_before = found.side is not None and found.side.start < span[0] + done.end()
@@ -607,6 +613,8 @@ def _request_head(text: str) -> str | None:
 _DONE_FIRST = re.compile(r"^[\W_]*(?:然后|再|等)?\s*(?:(?:搞|做|弄|跑|调|训|训练|测|挖|买|卖|下单|回测)完|下完单|"
                          r"(?:调仓|订单|单子?|仓位)?(?:挂|下|调|弄|搞|做|建)好)(?:了|之后|以后|后)?\s*"
                          r"(?:再|就|顺[便手带])?\s*")
+#: "调仓前先看下持仓", "下单之前先看看现金": a look asked before the step it names (which comes later, said on its own).
+_BEFORE_FIRST = re.compile(r"^[\W_]*(?:在)?(?:调仓|下单|交易|开盘|跑周期|跑交易周期|跑之)(?:之前|以前|前)\s*(?:先|,|，)?\s*")
 _LEADING_JOIN = re.compile(r"^[\W_]*(?:(?:顺[便手带]|另外|同时|还有|并且|然后|再|also|and|plus|then|btw)[\s,，]*)+", re.I)
 
 
