@@ -2215,3 +2215,22 @@ def test_a_quants_week_someone_elses_account_a_run_not_retrained_and_a_look_befo
     assert _intents(advice) == ["recall"] and advice.steps[0].suggest  # it had trained a new agent
     assert _intents(read("how'd the momentum backtest on SYN010 from 2025-11-14 go?")) == ["recall"]
     assert _intents(read("调仓前先看下持仓，然后跑今天的交易周期，下单前问我")) == ["account_status", "trading_cycle"]
+
+
+# tenth session: when to ask (dev_bd) --------------------------------------------------------
+@pytest.mark.parametrize("text", ["buy 100 SYN020 and sell 100 SYN020 at market now",  # had bought 100, the sale lost
+                                  "买100股SYN020，再卖100股SYN020",
+                                  "SYN015 500股，买卖都行，你看着办",  # had bought 500: the side was ours to pick
+                                  "buy or sell 200 WTI, your call",
+                                  "Show me WTI for 2018 and then put some money into it"])
+def test_an_order_whose_side_or_size_is_left_open_is_asked_about(read: Any, text: str) -> None:
+    spec = read(text)
+    assert spec.question is not None and "place_order" in _intents(spec)
+
+
+def test_opposite_orders_gated_apart_are_not_asked_about_and_a_carried_size_is_inferred(read: Any) -> None:
+    gated = read("sell 100 gold now and buy 100 gold if it drops 5%")
+    assert gated.question is None and _intents(gated) == ["place_order", "place_order"]
+    again = read("buy 40 units of WTI, then same size again on gold, buy side")
+    assert [(s.instruments[0].value, s.quantity.value.value, s.quantity.source) for s in again.steps] == [
+        ("WTI", 40, "stated"), ("GOLD", 40, "inferred")]  # type: ignore[union-attr]  # inferred: a person approves it

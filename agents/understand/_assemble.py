@@ -666,7 +666,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(
-        _same_words_same_size(out))))))
+        _same_size_again(norm, _same_words_same_size(out)))))))
     return _not_retrained(norm, _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm))) \
         if out else [("unknown", found)]
 
@@ -683,6 +683,29 @@ def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
                     and (before.suggest or found.suggest or before.horizon or found.horizon):
                 out[-1] = ("train_rl", _merge(found, before) if found.algos else _merge(before, found))
                 continue
+        out.append((intent, found))
+    return out
+
+
+#: "then same size again on gold", "黄金再买一样多的", "SYN090 the same amount": the size of the order before.
+_SAME_SIZE = re.compile(r"(?<![a-z])(?:(?:the\s+)?same\s+(?:size|amount|quantity|number(?:\s+of\s+\w+)?|qty)|"
+                        r"as\s+(?:much|many)\s+again|likewise)(?![a-z])|一样多|同样多|同样的?(?:数量|量|手数|股数)|"
+                        r"数量一样|一样的(?:数量|量|手数|股数)|同等数量|等量")
+
+
+def _same_size_again(norm: str, steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"buy 40 units of WTI, then same size again on gold": the second order takes the first one's size - carried
+    over, so it is shown as inferred and a person approves it (never a size of 1, never asked when it was said)."""
+    said = _SAME_SIZE.search(norm)
+    if said is None:
+        return steps
+    out: list[tuple[str, Found]] = []
+    for intent, found in steps:
+        before = out[-1][1] if out and out[-1][0] == "place_order" else None
+        if intent == "place_order" and found.quantity is None and before is not None and before.quantity is not None \
+                and before.quantity.span.end <= said.start() and not found.all_positions:
+            found = replace(found, quantity=before.quantity, quantity_carried=True,
+                            side=found.side or before.side)
         out.append((intent, found))
     return out
 
@@ -1427,6 +1450,8 @@ def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
     intent, found = current
     if intent != previous[0] or intent == "compare":
         return False
+    if found.side is not None and previous[1].side is not None and found.side.value != previous[1].side.value:
+        return False  # "buy 100 SYN020 and sell 100 SYN020": two orders (asked about), never the first alone
     listed = intent == "evaluate_factors" and bool(previous[1].expressions)  # "A ; B": one list of formulas
     mine = (found.instruments, found.strategies, found.algos, found.models, [] if listed else found.expressions,
             found.themes)  # "再挖3个反转类因子" after momentum ones: another theme is another run
@@ -2005,6 +2030,8 @@ def _quantity(found: Found) -> Sourced[Quantity] | None:
     q = found.quantity
     if q is None:
         return None
+    if found.quantity_carried:  # "same size again on gold": the earlier order's size, shown and approved
+        return _inferred(Quantity(kind=q.kind, value=q.value), q.span.text.strip()[:200] or None)
     return _stated(Quantity(kind=q.kind, value=q.value), q.span.text)
 
 

@@ -102,7 +102,11 @@ def _size_conflict(norm: str, found: Found, language: str) -> str | None:
 
 #: "buy and sell gold, 3 lots": both sides said for one order, with nothing to tell them apart.
 _BOTH_SIDES = re.compile(r"(?<![a-z])(?:(?:buy|purchase)\s*(?:and|or|&|/)\s*sell|sell\s*(?:and|or|&|/)\s*(?:buy|purchase))"
-                         r"(?!\s+(?:signals?|rules?|points?|thresholds?|levels?|orders|decisions|zones?))(?![a-z])|又买又卖|既买又卖")
+                         r"(?!\s+(?:signals?|rules?|points?|thresholds?|levels?|orders|decisions|zones?))(?![a-z])|又买又卖|既买又卖|"
+                         # "SYN015 500股，买卖都行，你看着办", "either side, your call": the side left to us - asked, never picked
+                         r"买卖都行|买卖都可以|买卖随便|买或者卖|买或卖都|买还是卖都|多空都行|多空随便|"
+                         r"(?<![a-z])(?:buy\s+or\s+sell|long\s+or\s+short|either\s+side)[^.;]{0,20}?(?:your\s+call|up\s+to\s+you|"
+                         r"whatever|either\s+way|don'?t\s+care)")
 
 
 def _side_conflict(norm: str, found: Found, language: str) -> str | None:
@@ -242,10 +246,16 @@ def conflict_of(norm: str, found: Found, language: str) -> str | None:
 _AT_ONCE = re.compile(r"(?<![a-z])(?:at\s+the\s+same\s+time|simultaneously|meanwhile|in\s+parallel)(?![a-z])|同时|与此同时|一边")
 
 
+#: A gate on an order ("sell 100 gold, and buy it back if it drops 5%", "跌了就买回来"): two sides that need not cancel.
+_GATED = re.compile(r"(?<![a-z])(?:if|when|whenever|once|unless|should|after|tomorrow|later|next)(?![a-z])|如果|要是|一旦|若|就|的话|则|"
+                    r"之后|以后|明天|下周")
+
+
 def opposite_orders(norm: str, orders: list[tuple[str, str]], language: str) -> str | None:
-    """Two orders, said to happen at once, that buy and sell the same instrument: which side is meant.
+    """Two orders, said to happen at once - or said one after the other with nothing gating either ("buy 100
+    SYN020 and sell 100 SYN020 at market now") - that buy and sell the same instrument: which side is meant.
     ``orders``: (instrument, side) of each order step."""
-    if not _AT_ONCE.search(norm):
+    if not _AT_ONCE.search(norm) and _GATED.search(norm):
         return None
     for name in dict.fromkeys(n for n, _ in orders):
         if {side for n, side in orders if n == name} >= {"buy", "sell"}:

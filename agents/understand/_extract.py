@@ -57,6 +57,8 @@ class Found:
     seed: Value | None = None
     cash: Value | None = None
     quantity: QuantityMention | None = None
+    #: the quantity was carried over from another order ("same size again on gold", "黄金再买一样多的"): inferred
+    quantity_carried: bool = False
     side: Value | None = None
     top_k: Value | None = None
     top_pct: Value | None = None
@@ -1202,8 +1204,8 @@ def _hypothetical(norm: str, found: Found, today: date) -> None:
     # ("if I'd sold all my S&P in March 2009", "假设2015年8月我把标普卖掉一半") - never an order, never a strategy asked
     if bought is not None and not any(inside(v.start) for v in found.strategies):
         at = bought.start if inside(bought.start) else head + bought.start
-        said = bought.said if bought.value == "buy" else norm[head:tail].strip(" ,，")  # a sale: its sentence says so
-        found.strategies = [*found.strategies, Value("buy_and_hold", at, at + len(bought.said), said)]
+        words = bought.said if bought.value == "buy" else norm[head:tail].strip(" ,，")  # a sale: its sentence says so
+        found.strategies = [*found.strategies, Value("buy_and_hold", at, at + len(bought.said), words)]
     mine = [p for p in found.periods if inside(p.span.start)]
     if len(mine) == 2 and mine[1].open_start and mine[0].start <= mine[1].end:
         # "当初在2015年投了…，持有到2018年底": from the first to the end of the second
@@ -1375,6 +1377,7 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "满仓干", "满仓上",
         "lift the offer", "lift the ask", "多单", "开多", "做多",
         "throw some money at", "throw a little money at", "throw a lil money at", "throw money at", "size me in", "size in",
+        "put some money into", "put some money in", "put a little money into", "put some cash into",
         "put on the usual size", "put on a position", "上点仓",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "建个仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "买")

@@ -326,7 +326,8 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
 #: An order whose size is left vague ("上点仓位", "建个仓", "size me in", "put on a position").
 VAGUE_ORDER = re.compile(r"上点仓|建个?仓|加点仓|买一些|买点|(?<![a-z])(?:size\s+(?:me|us)\s+in|put\s+on\s+(?:a|some|the\s+usual)\s+"
-                          r"(?:position|size|trade)|throw\s+(?:some|a\s+(?:little|lil|bit\s+of))\s+money\s+at)(?![a-z])")
+                          r"(?:position|size|trade)|throw\s+(?:some|a\s+(?:little|lil|bit\s+of))\s+money\s+at|"
+                          r"put\s+(?:some|a\s+(?:little|bit\s+of))\s+(?:money|cash|capital)\s+(?:into|in|on))(?![a-z])")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
                               r"(?![a-z])|^\W*(?:然后呢?|再|就|那就)?\s*(?:(?:跑|训|训练)完(?:了|之后|以后|后)?)?\s*(?:直接|就|马上)?\s*"
                               r"(?:按|照|根据|依)(?:那个|它|这个|结果|哪个|模型)\S{0,5}?"

@@ -196,6 +196,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "加仓", "加码", "加点仓", "减一点", "加点", "加一点", "加些", "减点", "grab", "pick up", "scoop up", "load up on", "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "砍", "减掉", "减半", "下单", "买", "卖",
               # sizes left vague: an order all the same, its size asked ("throw a lil money at SYN033", "少量建个仓")
               "throw some money at", "throw a little money at", "throw a lil money at", "throw money at",
+              "put some money into", "put some money in", "put a little money into", "put some cash into",
               "put on the usual size", "put on a position", "put on some", "size me in", "size in", "建个仓", "建仓",
               "上点仓", "降至合适", "降到合适", "调到合适"),
     "account": ("still pending", "what's pending", "whats pending", "anything pending", "pending on your side",
