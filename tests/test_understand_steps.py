@@ -2234,3 +2234,16 @@ def test_opposite_orders_gated_apart_are_not_asked_about_and_a_carried_size_is_i
     again = read("buy 40 units of WTI, then same size again on gold, buy side")
     assert [(s.instruments[0].value, s.quantity.value.value, s.quantity.source) for s in again.steps] == [
         ("WTI", 40, "stated"), ("GOLD", 40, "inferred")]  # type: ignore[union-attr]  # inferred: a person approves it
+
+
+# tenth session: backtests asked every way (dev_bc) ------------------------------------------
+def test_backtests_asked_in_other_words_keep_their_cash_their_rule_and_the_look_beside_them(read: Any) -> None:
+    cash = read("Could you check a bollinger system on the S&P starting from scratch with $1,000,000 in 1999? "
+                "Run it through 2003.")
+    assert cash.steps[0].cash is not None and cash.steps[0].cash.value == 1_000_000  # had been read as $1,000
+    rule = read("五日线上穿二十日线买入、下穿卖出，这个规则在SYN066上2023年的效果怎么样")
+    assert "place_order" not in _intents(rule)  # the rule's own trades had become an order
+    looked = read("测试一下布林带在标普上的表现，顺便把我的账户持仓和盈亏也报一下")
+    assert _intents(looked) == ["backtest_strategy", "account_status"]
+    held = read("合成股票池用lightgbm alpha158训练2016-2023，测试2024-2025，按结果买前15只，下单前先问我；另外看下现在持仓")
+    assert _intents(held) == ["train_model", "place_order", "account_status"]  # "测试2024-2025" is a window, no step

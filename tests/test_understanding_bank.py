@@ -68,8 +68,8 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
         "dev_ai": 0.98, "dev_aj": 0.97, "dev_ak": 0.95, "dev_al": 0.95, "dev_am": 0.97, "dev_an": 0.95,
         "dev_ao": 0.88, "dev_ap": 0.95, "dev_aq": 0.87, "dev_ar": 0.92, "dev_as": 0.99,
         "dev_at": 0.98, "dev_au": 0.95, "dev_av": 0.79, "dev_aw": 0.99, "dev_ax": 0.87,
-        "dev_ay": 0.92, "dev_az": 0.85, "dev_ba": 0.83, "dev_bb": 0.92, "dev_bc": 0.70,
-        "dev_bd": 0.80}.get(split, 0.92)
+        "dev_ay": 0.92, "dev_az": 0.85, "dev_ba": 0.83, "dev_bb": 0.92, "dev_bc": 0.72,
+        "dev_bd": 0.84}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 

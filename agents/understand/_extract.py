@@ -711,7 +711,7 @@ _CASH = re.compile(
     r"(?:cash|capital|cap\b|book|bankroll)(?!\s+(?:flow|position))|"
     r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
-    r"(?:start(?:ing|ed)?\s+(?:out\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
+    r"(?:start(?:ing|ed)?\s+(?:out\s+|from\s+scratch\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
     r"(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million|mm)|\d{1,3}(?:,\d{3})+|\d{4,})(?!\s*(?:shares?|lots?|units?|contracts?|steps?))")
 _FORWARD = re.compile(
     r"(?:horizon|forward(?:\s+returns?)?|fwd(?:\s+returns?)?|holding period|look-?ahead)\s*(?:of|=|:|is)?\s*(\d+)\s*"
@@ -800,8 +800,8 @@ _BARE_STEPS = re.compile(r"(?<![\w$¥.,])(\d+(?:\.\d+)?\s*k|\d+\.\d+\s*m)(?![\w%
 _ORDER_WORD = re.compile(r"(?<![a-z])(?:buy|sell|short|order|cash|capital|bankroll)(?![a-z])|买|卖|资金|本金")
 
 
-_BARE_MONEY = re.compile(r"(?<![\w$])\$\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:k|m|mm|million)?)(?![\w%])"
-                         r"(?!\s*(?:worth|of|in|into|for))|(?<![\d.])(\d+(?:\.\d+)?\s*(?:万|百万|千万)\s*(?:元|块)?)"
+_BARE_MONEY = re.compile(r"(?<![\w$])\$\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:k|m|mm|million)?)(?![\w%]|[.,]\d)"
+                         r"(?!\s*(?:worth|of|in(?!\s+(?:19|20)\d\d)|into|for))|(?<![\d.])(\d+(?:\.\d+)?\s*(?:万|百万|千万)\s*(?:元|块)?)"
                          r"(?=\s*(?:[,，。]|$|的?(?:本金|资金)))")
 
 

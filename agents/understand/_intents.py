@@ -484,7 +484,7 @@ _RULE_SIDE = re.compile(r"(?:金叉|死叉|上穿|下穿|突破|跌破|涨过|�
                         r"(?<![a-z])(?:buys?|sells?|buying|selling|goes\s+(?:long|short)|go\s+(?:long|short)|shorts?)\s+"
                         r"(?:it\s+)?(?:back\s+)?(?:when|whenever|once|on\s+(?:a|the)\s+(?:cross|break)|at\s+the\s+(?:middle|upper|lower))(?![a-z])")
 #: The message is about a rule strategy to run.
-_STRATEGY_SAID = re.compile(r"策略|回测|(?<![a-z])(?:strategy|strategies|backtest|bt|rule)(?![a-z])")
+_STRATEGY_SAID = re.compile(r"策略|回测|规则|效果|表现|(?<![a-z])(?:strategy|strategies|backtest|bt|rules?|system)(?![a-z])")
 
 
 def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike | None,
