@@ -2247,3 +2247,10 @@ def test_backtests_asked_in_other_words_keep_their_cash_their_rule_and_the_look_
     assert _intents(looked) == ["backtest_strategy", "account_status"]
     held = read("合成股票池用lightgbm alpha158训练2016-2023，测试2024-2025，按结果买前15只，下单前先问我；另外看下现在持仓")
     assert _intents(held) == ["train_model", "place_order", "account_status"]  # "测试2024-2025" is a window, no step
+
+
+def test_a_run_said_to_be_the_benchmark_is_compared_with(read: Any) -> None:
+    for text in ("Train PPO on gold for 20000 timesteps and run a 50/200 cross on gold as the benchmark",
+                 "在黄金上训练一个SAC，另外用RSI在黄金上跑个对照"):
+        assert _intents(read(text)) == ["train_rl", "backtest_strategy", "compare"], text
+    assert _intents(read("backtest macd on gold for 2020 as a baseline")) == ["backtest_strategy"]  # nothing to set it by

@@ -274,6 +274,9 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "strategies do you support",
              "strategies you support", "strategies are supported", "supported strategies"),
     "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
+                # "run a 50/200 cross on gold as the benchmark", "用RSI在黄金上跑个对照": a run set beside another
+                "as the benchmark", "as a benchmark", "as the baseline", "as a baseline", "跑个对照", "做个对照", "作为对照",
+                "当对照", "作为基准", "当基准", "做基准",
                 "which one is better", "which works better", "works better", "which one works", "side by side",
                 "对比", "比较", "比一下", "哪个好", "哪个更好", "哪个效果好", "哪个强", "谁更好", "pk", "相比",
                 "比比", "比一比", "比较一下", "哪个赚得多", "哪个收益高", "差多少", "差别多大", "有什么区别", "有啥区别",
