@@ -462,3 +462,14 @@ def test_halves_of_a_decade_and_the_years_before_the_data_ends() -> None:
     assert [(p.start, p.end) for p in find_periods("1990年代前半段", today)] == [(date(1990, 1, 1), date(1994, 12, 31))]
     last = find_periods("over the three years before the data ends", today)
     assert [(p.start, p.end) for p in last] == [(date(2016, 1, 1), date(2018, 12, 31))]
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("what would have happened if I had sold all my gold at the start of 2020? show me gold from then to the end "
+     "of 2021", "2020-01-01", "2021-12-31"),  # had been December 2021 alone
+    ("sold in March 2009. show me from then until end of 2009", "2009-03-01", "2009-12-31"),
+    ("2015年8月卖了标普，给我看从那时起到2015年底的走势", "2015-08-01", "2015-12-31"),
+])
+def test_from_then_starts_at_the_date_said_before(text: str, start: str, end: str) -> None:
+    last = find_periods(text, SP)[-1]
+    assert (last.start, last.end) == (_d(start), _d(end))

@@ -1251,12 +1251,30 @@ def find_periods(text: str, today: date) -> list[PeriodMention]:
     """
     norm = text.translate(_FOLD)
     windows = _apart([_modified(norm, w, today) for w in _windows(norm, _atoms(norm, today))])
-    windows = _episodes_beside_dates(norm, windows)
+    windows = _from_then(norm, _episodes_beside_dates(norm, windows))
     roles = _roles(norm, windows)
     return [PeriodMention(role=_role(roles.get(w.start) if roles.get(w.start) != "tune" else "valid"), start=w.first,
                           end=w.last, span=Span(w.start, w.end, text[w.start:w.end]),
                           open_end=w.open_end, open_start=w.open_start, tuning=roles.get(w.start) == "tune")
             for w in windows]
+
+
+#: "from then to the end of 2021", "since that date through 2009", "从那时起到2021年底": the start is the date before.
+_FROM_THEN = (r"(?:(?<![a-z])(?:from|since|starting)\s+(?:then|that\s+(?:point|date|day|time|moment))(?:\s+on)?"
+              r"(?:\s*,)?\s*(?:(?:to|until|till|through|thru|up\s+to)\s+)?(?:the\s+)?"
+              r"|(?:从|自)(?:那时(?:候)?|那天|那一?刻|那以后|那之后)(?:起|开始)?\s*(?:到|至|一直到)?)$")
+
+
+def _from_then(norm: str, windows: list[_Window]) -> list[_Window]:
+    """"What if I'd sold all my gold at the start of 2020? Show me gold from then to the end of 2021": the window
+    runs from the date said before to the one said now (it had been December 2021 alone)."""
+    out: list[_Window] = []
+    for window in windows:
+        before = norm[max(0, window.start - 60):window.start]
+        if out and _rx(_FROM_THEN).search(before) and out[-1].first <= window.last:
+            window = replace(window, first=out[-1].first, open_start=False)
+        out.append(window)
+    return out
 
 
 def _episodes_beside_dates(norm: str, windows: list[_Window]) -> list[_Window]:
