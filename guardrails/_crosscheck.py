@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardrails.audit import AuditKind, AuditRecord, VerifyReport
+from guardrails.audit import AuditKind, AuditRecord, VerifyReport, order_key_of
 from guardrails.models import ApprovalRequest, ApprovalStatus
 from guardrails.state import Submission, SubmissionStatus
 from taorui_engines.brokers.models import Fill, OrderState
@@ -68,7 +68,7 @@ class _Index:
             self._add(record.kind, record.payload)
 
     def _add(self, kind: AuditKind, payload: dict[str, Any]) -> None:
-        key = _order_key(payload)
+        key = order_key_of(payload)
         if kind is AuditKind.SUBMISSION and key:
             self.submitted.add(key)
         elif kind is AuditKind.SUBMISSION_FAILED and key:
@@ -81,12 +81,6 @@ class _Index:
             self.granted.add(str(payload.get("approval_id")))
         elif kind is AuditKind.APPROVAL_REJECTED:
             self.rejected.add(str(payload.get("approval_id")))
-
-
-def _order_key(payload: dict[str, Any]) -> str | None:
-    order = payload.get("order")
-    key = order.get("key") if isinstance(order, dict) else None
-    return str(key) if key else (str(payload["order_key"]) if payload.get("order_key") else None)
 
 
 def _ledger(rows: list[Submission], log: _Index, has_key: Callable[[str], bool] | None) -> list[CrossCheckProblem]:

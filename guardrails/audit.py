@@ -581,9 +581,7 @@ class AuditLog:
                                                     pattern))
         for row in rows:
             payload = json.loads(row["payload"])
-            order = payload.get("order")
-            found = order.get("key") if isinstance(order, dict) else payload.get("order_key")
-            if found != key:
+            if order_key_of(payload) != key:
                 continue
             if row["kind"] != AuditKind.SUBMISSION.value:
                 return False
@@ -677,6 +675,13 @@ def _exit_flusher(ref: weakref.ref[AuditLog]) -> Any:
 def default_anchor_dir(log_path: Path) -> Path:
     """``audit_anchor`` beside the folder holding the log (``$TAORUI_HOME/audit_anchor``)."""
     return Path(log_path).resolve().parent.parent / "audit_anchor"
+
+
+def order_key_of(payload: dict[str, Any]) -> str | None:
+    """The order key a row is about: its order's, or the ``order_key`` a row without the order names."""
+    order = payload.get("order")
+    key = order.get("key") if isinstance(order, dict) else None
+    return str(key) if key else (str(payload["order_key"]) if payload.get("order_key") else None)
 
 
 def _record(row: Any) -> AuditRecord:
