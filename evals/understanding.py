@@ -94,7 +94,8 @@ TUNING_SPLITS = ("tuning", "dev_a", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f",
                  "dev_l", "dev_m", "dev_n", "dev_o", "dev_p", "dev_q", "dev_r", "dev_s", "dev_t", "dev_u", "dev_v", "dev_w", "dev_x", "dev_y", "dev_z", "dev_aa", "dev_ab", "dev_ac", "dev_ad",
                  "dev_ae", "dev_af", "dev_ag", "dev_ah", "dev_ai", "dev_aj", "dev_ak", "dev_al",
                  "dev_am", "dev_an", "dev_ao", "dev_ap", "dev_aq", "dev_ar", "dev_as", "dev_at", "dev_au",
-                 "dev_av", "dev_aw", "dev_ax", "dev_ay", "dev_az", "dev_ba", "dev_bb", "dev_bc", "dev_bd")
+                 "dev_av", "dev_aw", "dev_ax", "dev_ay", "dev_az", "dev_ba", "dev_bb", "dev_bc", "dev_bd",
+                 "dev_be", "dev_bf", "dev_bg", "dev_bh")
 
 
 #: Splits written by people who never saw the parser and never used to tune it. ``held_out`` was

@@ -526,7 +526,11 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "... and show its chart": a look at what the step before ran on, over its window (after a
             # comparison, what the runs it compares ran on)
             before = next(seen for _, seen in reversed(out) if seen.instruments)
-            out.append(("show_price", _merge(local, Found(instruments=before.instruments, periods=before.periods))))
+            look = ("show_price", _merge(local, Found(instruments=before.instruments, periods=before.periods)))
+            if _DONE_BEFORE.search(norm[start:end]) and out[-1][0] == "place_order":
+                out.insert(len(out) - 1, look)  # "想半仓上车SYN088 先给我看下它最近一个月的k线": the look comes first
+            else:
+                out.append(look)
             continue
         searched = _search_of_run(norm[start:end], clause, local, out)
         if searched is not None:
@@ -625,6 +629,15 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "老板让我看看强化学习在原油上靠不靠谱。你先用SAC和PPO各训一个": the runs that answer the first sentence
             before = out.pop()[1]
             out += [(intent, step if intent == "compare" else _merge(step, before)) for intent, step in expanded]
+            continue
+        if _restates_comparison(out, expanded, local):
+            # "标普上双均线和布林带那个好？2005到2015回测对比下": the same runs and their comparison, now with a window
+            last = len(out) - 2
+            first = last
+            while first > 0 and out[first - 1][0] == out[last][0]:
+                first -= 1
+            for k in range(first, last + 1):
+                out[k] = (out[k][0], _merge(out[k][1], local))
             continue
         if out and len(expanded) == 1 and _continues(out[-1], expanded[0]):
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "...? backtest 2015-2016": the same step
@@ -1167,7 +1180,7 @@ _COMPARABLE = frozenset({"train_rl", "train_model", "backtest_strategy", "optimi
                          "mine_factors", "recall"})
 _AFTER_RUNS = frozenset({"account_status", "show_price", "place_order", "trading_cycle", "list_strategies", "out_of_scope"})
 
-_RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")
+_RELATIVE_DAY = re.compile(r"(?<![a-z])(?:yesterday|yesterdays|last|previous|earlier|the\s+other\s+day)(?![a-z])|昨天|前天|上周|上个?月|上次|之前")
 _BETTER = re.compile(r"(?<![a-z])(?:better|worse|improve[sd]?|beats?|any\s+good)(?![a-z])|更好|好不好|有没有提升|有提升|变好")
 
 
@@ -1254,7 +1267,7 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
                       r"(?<![a-z])(?:what|which)\s+(?:\w+\s+)?(?:do|did|does|am|are|is)\s+(?:i|we)(?![a-z])|"
                       r"请|帮我|给我|看|查|告诉|说下|说一下|讲讲|显示|汇报|报一下|瞄|调出|调阅|多少|怎么样|如何|哪个|吗|呢|对比|比较|比一|拿出来|列|"
                       r"是什么|是啥|有哪些|几个|"
-                      r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know")
+                      r"发我|发给我|发一下|发过来|报给我|报我|send\s+(?:me|over)|report\s+(?:back|to\s+me)|let\s+me\s+know|(?<![a-z])lmk(?![a-z])")
 
 
 #: "..., but check my cash first", "..., but before that show me the book", "不过先看一下持仓": a step the person
@@ -1266,7 +1279,9 @@ _ASKS_HOW = re.compile(r"怎么样|如何|咋样|多少|吗|[?？]|(?<![a-z])(?:
 _DONE_BEFORE = re.compile(r"^\W*(?:but|and|though)\s+(?:(?:before\s+(?:that|you\s+do|doing\s+(?:that|so)|it),?\s+).+|"
                           r".+(?<!me)\s(?:first|beforehand)\W*$)|^\W*(?:但是?|不过|可是)(?:要|请)?(?:先|事先|提前)"
                           r"|^\W*(?:不过|但是?)?(?:在)?(?:跑|做|下单|交易|开始|执行|回测|训练|买|卖|调仓)(?:之前|以前|前)\s*"
-                          r"(?:请|麻烦|帮我)?(?:先|事先|提前)")
+                          r"(?:请|麻烦|帮我)?(?:先|事先|提前)"
+                          # "想半仓上车SYN088 先给我看下它最近一个月的k线": the look said last, asked first
+                          r"|^\W*先\s*(?:给我|帮我|让我)?\s*(?:看|查|瞅|瞧)")
 _THIS_TIME = re.compile(r"^\W*(?:这次|这回|this time|now instead|instead,)")
 _AGAIN = re.compile(r"(?<![a-z])(?:again|once more|one more time|repeat(?: it)?)(?![a-z])|再来一次|再跑一次|再跑一遍|再来一遍|重复一次|再训一次|再训练一次|再做一次"
                     r"|再(?:用[^,，;；。]{1,12})?(?:跑|训|训练|测|回测|做|来)(?:一)?(?:次|遍|个|下|一下)")
@@ -1442,6 +1457,18 @@ def _refines(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
     pairs = ((before.instruments, now.instruments), (before.strategies, now.strategies), (before.algos, now.algos),
              (before.models, now.models))
     return all(not b or not n or {v.value for v in b} <= {v.value for v in n} for b, n in pairs)
+
+
+def _restates_comparison(out: list[tuple[str, Found]], expanded: list[tuple[str, Found]], local: Found) -> bool:
+    """The steps so far end in runs of one kind and their comparison, and this clause asks the same kind of
+    run (and maybe the comparison) again with nothing of its own to run on: it only adds settings to them."""
+    if len(out) < 3 or out[-1][0] != "compare" or out[-2][0] not in _COMPARABLE or not expanded:
+        return False
+    kinds = {intent for intent, _ in expanded}
+    if not kinds <= {out[-2][0], "compare"} or out[-2][0] not in kinds:
+        return False
+    return not (local.instruments or local.strategies or local.algos or local.models or local.expressions
+                or local.themes or local.side is not None or local.quantity is not None)
 
 
 def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:
@@ -2013,7 +2040,7 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
         except ValueError:
             day = None
     when = day.isoformat() if day else (
-        "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yday", "yday's", "昨天", "昨日")) else "last")
+        "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yesterdays", "yday", "yday's", "ydays", "昨天", "昨日")) else "last")
     kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (
         "rl" if (found.algos or lex.has_any(norm, (*lex.CUES["rl"], *_ALGO_WORDS))) else (
             "model" if found.models or lex.has_any(norm, lex.CUES["model"]) else (

@@ -257,10 +257,15 @@ _TRIPLE = re.compile(r"(?<![\d.$-])(\d{1,3})\s*[/,、，]\s*(\d{1,3})\s*(?:[/,�
 _PAIR = re.compile(r"(?<![\d.$-])(\d{1,3})\s*(?:/|and|&|和|与|,|、|-|vs\.?)\s*(\d{1,3})(?![\d.]|\s*(?:%|％|bp|年|月|日\s*(?:到|至)))")
 _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|over|above|vs\.?|versus|crossing(?:\s+(?:over|above))?"
                       r"|cross(?:es)?(?:\s+(?:over|above))?|上穿|穿过)\s*(?:the\s+)?(?:s|e)?ma\s*\(?\s*(\d{1,3})")
-_ZH_CROSSING = re.compile(r"上穿|穿过|线$")
-_OVER_PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:-?\s*days?|日|天)?\s*(?:over|above|crossing\s+(?:above|over)|cross(?:es|ing)?\s+"
-                        r"(?:above|over)|上穿|穿过|突破)\s*(?:the\s+)?(\d{1,3})\s*(?:-?\s*days?|日|天)?(?![\d.%])")
-_ZH_MA_PAIR = re.compile(r"(\d{1,3})\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过)\s*(\d{1,3})\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
+_ZH_CROSSING = re.compile(r"上穿|穿过|站上|下穿|线$")
+#: A length in digits or Chinese numerals ("5", "二十", "一百二十"): "五日线上穿二十日线" is a 5/20 cross.
+_LEN = r"(?<![\d一二两三四五六七八九十百千万第])(\d{1,3}|[一二两三四五六七八九十百]{1,5})"
+_OVER_PAIR = re.compile(r"(?<![\d.])" + _LEN + r"\s*(?:-?\s*days?|日|天)?\s*(?:over|above|crossing\s+(?:above|over)|cross(?:es|ing)?\s+"
+                        r"(?:above|over)|上穿|穿过|突破)\s*(?:the\s+)?" + _LEN + r"\s*(?:-?\s*days?|日|天)?(?![\d.%])")
+_ZH_MA_PAIR = re.compile(_LEN + r"\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过|站上|突破)\s*" + _LEN
+                         + r"\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
+#: "50日上穿200日": one length crossing another is a cross, even without 线.
+_ZH_CROSS_BARE = re.compile(_LEN + r"\s*日(?:均线|线)?\s*(?:上穿|穿过|站上|下穿)\s*" + _LEN + r"\s*日")
 _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]+)\s*[-\s]?(?:day|days|d|bar|日|天)\s*"
                      r"(?:simple\s+|exponential\s+|price\s+|time[- ]series\s+|cross[- ]sectional\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
@@ -291,10 +296,10 @@ _RSI = re.compile(r"rsi\s*[\(（]?\s*(\d{1,3})\s*[\)）]?")
 #: "Donchian 20", "唐奇安通道 55": a channel's name, then its length as a bare number.
 _CHANNEL_NUMBER = re.compile(r"(?:donchian|唐奇安)(?:\s*(?:channels?|breakout|通道突破|通道))?\s*[\(（]?\s*(\d{1,3})(?![\d.])"
                              r"(?!\s*(?:%|％|bps?|基点|年|月|[-/~到至]\s*\d|y\b|yrs?\b|years?\b|months?\b|weeks?\b))")
-_BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bbb|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
+_BAND_PAIR = re.compile(r"(?:bollinger(?:\s+bands?)?|bolinger|\bboll\b|\bbb|布林带?|布林线|布林通道)[^\d]{0,8}?[\(（]?\s*(\d{1,3})\s*"
                         r"(?:-?\s*(?:days?|d|日|天))?\s*[,，、/和与]?\s*(?:and\s+)?(\d(?:\.\d+)?)\s*(?:sd|std|sigma|"
                         r"standard deviations?|倍标准差|个标准差|倍)?\s*[\)）]?")
-_AVERAGES = re.compile(r"(\d{1,3})\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*(\d{1,3})\s*-?\s*(?:day|日|天)"
+_AVERAGES = re.compile(_LEN + r"\s*-?\s*(?:day|日|天)\s*(?:and|和|与|&|,|、|/)?\s*" + _LEN + r"\s*-?\s*(?:day|日|天)"
                        r"(?:\s*(?:moving\s+)?(?:averages?|ma|sma|ema|均线|移动平均))?")
 #: "双均线 5 20", "sma cross 10 50": a cross's two lengths after its name, parted by a space only.
 _SPACED_MA_PAIR = re.compile(r"(?:(?:双均线|均线交叉|均线)\s*|(?<![a-z])(?:sma|ema|ma)(?:\s*cross(?:over)?)?\s+)(\d{1,3})\s+(\d{1,3})"
@@ -389,19 +394,19 @@ def _params(norm: str, context: str, found: Found) -> None:
                 if not any(u[0] <= match.start(1) < u[1] for u in found.used) and _pair_is_params(context, match):
                     _fast_slow(found, match)
                     break
-    for pattern in (_MA_PAIR, _ZH_MA_PAIR, _SPACED_MA_PAIR, _SPACED_PAIR_BEFORE):
+    for pattern in (_MA_PAIR, _ZH_MA_PAIR, _ZH_CROSS_BARE, _SPACED_MA_PAIR, _SPACED_PAIR_BEFORE):
         for match in pattern.finditer(context):
             if not any(u[0] <= match.start(1) < u[1] for u in found.used):
                 _fast_slow(found, match)
                 after = _SPACED_NEXT.match(context, match.end()) if pattern is _SPACED_MA_PAIR else None
                 if after is not None:
                     _fast_slow(found, after)
-                if pattern is _ZH_MA_PAIR and not found.strategies and _ZH_CROSSING.search(match.group(0)):
+                if pattern in (_ZH_MA_PAIR, _ZH_CROSS_BARE) and not found.strategies and _ZH_CROSSING.search(match.group(0)):
                     # "5日线上穿30日线就买，下穿就卖": one average crossing another is a moving-average cross rule
                     found.strategies.append(Value("sma_cross", match.start(), match.end(), match.group(0)))
     if "fast" not in found.params and any(str(v.value) in ("sma_cross", "ema_cross") for v in found.strategies):
         over = _OVER_PAIR.search(blank(context, found.used))
-        if over is not None and int(over.group(1)) < int(over.group(2)):
+        if over is not None and _length(over.group(1)) < _length(over.group(2)):
             _fast_slow(found, over)  # "a golden cross, 50 over 200", "50日上穿200日": the fast average over the slow
     several = len({str(v.value) for v in found.strategies}) >= 2
     repeated = len(found.strategies) >= 2  # "sma 10/30, sma 20/60 and sma 50/200": one rule said per setting
@@ -492,15 +497,23 @@ def _threshold_params(norm: str, found: Found) -> None:
 
 def _pair_is_params(context: str, match: re.Match[str]) -> bool:
     """``10/30`` near a strategy word; not a date, a ratio of money or a threshold."""
-    a, b = int(match.group(1)), int(match.group(2))
+    a, b = _length(match.group(1)), _length(match.group(2))
     if a == b or a == 0 or b == 0 or max(a, b) > 400:
         return False
     around = context[max(0, match.start() - 30):match.end() + 30]
     return bool(_PAIR_CONTEXT.search(around))
 
 
+def _length(raw: str) -> float:
+    """A length said in digits or Chinese numerals ("二十" is 20)."""
+    from agents.understand._numbers import parse_number
+
+    value = parse_number(raw)
+    return float(value) if value is not None else 0.0
+
+
 def _fast_slow(found: Found, match: re.Match[str]) -> None:
-    fast, slow = sorted((float(match.group(1)), float(match.group(2))))
+    fast, slow = sorted((_length(match.group(1)), _length(match.group(2))))
     found.put("fast", Value(fast, match.start(), match.end(), match.group(0)))
     found.put("slow", Value(slow, match.start(), match.end(), match.group(0)))
     found.claim(match.start(), match.end())
@@ -1092,7 +1105,9 @@ _MY_APPROVAL = re.compile(
     # "show me the proposed orders before anything executes", "下单前我要审一下"
     r"\b(?:before|b4)\s+(?:anything|it|they|any(?:thing)?\s+orders?|orders?|the\s+orders?)\s+(?:executes?|is\s+executed|"
     r"are\s+executed|gets?\s+(?:sent|placed|executed)|fills?|is\s+sent|are\s+sent)\b|"
-    r"(?:我|让我|给我|等我)\s*(?:要|得|先)?\s*(?:审|看|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)|"
+    # ("帮我看一下标普", "给我看一下黄金": a look asked for, not an approval)
+    r"(?:(?<![帮给替])我|让我|等我)\s*(?:要|得|先)?\s*(?:审|看|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)|"
+    r"给我\s*(?:要|得|先)?\s*(?:审|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)|"
     # desk shorthand: "hold orders till i ok them", "confirm w/ me 1st"
     r"\bhold\s+(?:the\s+|all\s+)?orders?\s+(?:till|until|til)\s+(?:i|we)\s+(?:ok|okay|approve|sign|confirm|check)|"
     r"\b(?:confirm|check|clear\s+it)\s+(?:w/|with)\s*(?:me|us)\s+(?:1st|first|before)")
@@ -1121,8 +1136,14 @@ _PREP_AGAIN = re.compile(r"(?<![a-z])(on|for|in|over|during)\s+(?:the\s+)?(?:[\w
                          r"在[^,，。;；在]{1,8}上?(?:和|跟|与)在")
 
 
+#: What "先给我看(一下)" shows when it is a look, not the orders held for approval ("先给我看下它最近一个月的k线").
+_LOOK_OBJECT = re.compile(r"\s*(?:一?下|一眼|看)?\s*[^,，。;；!！?？]{0,12}?(?:k线|走势|价格|行情|图|报价|现价|持仓|账户|仓位|现金|盈亏)")
+
+
 def _flags(norm: str, found: Found) -> None:
     span = lex.span_of(norm, lex.CUES["approval"])
+    if span is not None and norm[span[0]:span[1]].endswith("给我看") and _LOOK_OBJECT.match(norm, span[1]):
+        span = None  # "先给我看下它的k线": a look asked first, not the orders shown before they go
     match = _APPROVAL_RE.search(norm) or _MY_APPROVAL.search(norm)
     if span is None and match is not None:
         span = match.span()
@@ -1370,7 +1391,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
-         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "卖")
+         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
         "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
@@ -1380,11 +1401,13 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "put some money into", "put some money in", "put a little money into", "put some cash into",
         "put on the usual size", "put on a position", "上点仓",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "建个仓", "配置",
-        "梭哈", "全仓买", "满仓买", "抄底", "买")
+        "梭哈", "全仓买", "满仓买", "抄底", "上车", "买")
 
 
 #: "清一半", "清三成": clearing a part of a position is a sell of that part (as the sizes of _numbers read it).
 _CLEAR_PART = re.compile(r"清(?=\s*(?:[一二两三四五六七八九十]成|一半|[二三四五]分之|\d+\s*(?:%|成)))")
+#: "上三成仓位", "纳指上半仓": putting on a share of the account is a buy of that share.
+_PUT_ON_PART = re.compile(r"上(?=\s*(?:[一二两三四五六七八九十]成|一半|半|[二三四五]分之[一二三四]|\d+\s*(?:%|成))\s*(?:的)?\s*仓)")
 _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\boff\b(?!\s+(?:the\s+)?(?:table|hold))")
 
 
@@ -1445,7 +1468,7 @@ def side_word(norm: str) -> Value | None:
         buy = cover.span()
         if sell is not None and cover.start() <= sell[0] < cover.end() + 12:
             sell = None
-    got = _GET_ME.search(norm)  # "get me $50k of gold": a buy
+    got = _GET_ME.search(norm) or _PUT_ON_PART.search(norm)  # "get me $50k of gold", "上三成仓位": a buy
     if got is not None and (buy is None or got.start() < buy[0]):
         buy = got.span()
     taken = _TAKE_OFF.search(norm) or _CLEAR_PART.search(norm)  # "take a third off my gold", "清一半": a sell

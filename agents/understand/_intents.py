@@ -275,8 +275,17 @@ _CYCLE_NAMED = ("trading cycle", "today's cycle", "todays cycle", "daily cycle",
 _LOOK_OVER = re.compile(r"(?<![a-z])(?:(?:quick|a|take\s+a|have\s+a)\s+)?look\s+at|(?<![a-z])pull\s+up|(?<![a-z])bring\s+up")
 
 
-_MY_GAIN = re.compile(r"(?:我|我们)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样|是赚是亏|是亏是赚|赚还是亏|亏还是赚|赚没赚|亏没亏)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
+#: "帮我看一下标普最近怎么样", "瞅瞅原油走势": a look at how an instrument has been doing.
+_LOOK_HOW_ZH = re.compile(r"(?:看一?下|看看|瞅瞅|瞅一?眼|瞧瞧|看一眼)[^,，。;；?？]{0,12}?(?:怎么样|咋样|如何|走势|表现|行情)")
+
+
+_MY_GAIN = re.compile(r"(?:我|我们|看下|看一下|看看|查下|查一下|算下|算一下|告诉我)的?[^，。,.?？]{0,8}?(?:赚了|亏了|盈亏|浮盈|浮亏|收益怎么样|是赚是亏|是亏是赚|赚还是亏|亏还是赚|赚没赚|亏没亏)|(?<![a-z])(?:how\s+much\s+(?:am|are)\s+"
                       r"(?:i|we)\s+(?:up|down)|(?:my|our)\s+(?:p&l|pnl|gains?|profit|loss)\s+(?:on|in|from))(?![a-z])")
+
+
+#: An order named without its side: "put an order in on gold", "place an order for crude", "黄金下个单".
+_ORDER_NOUN = re.compile(r"(?<![a-z])(?:put|place|enter|submit|send|get|fire\s+off)\s+(?:in\s+)?(?:an?\s+|the\s+|my\s+)?"
+                         r"(?:market\s+|limit\s+)?order(?![a-z])(?!\s+(?:history|book|flow|log))|下(?:个|一个|一)?单(?!前|之前|以前|的|了)")
 
 
 def _trading_intent(text: str, found: Found) -> str | None:
@@ -295,6 +304,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "place_order"  # "然后买点茅台": an order on a name the store lacks is still an order (and asked about)
     if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
+    if found.instruments and not advice and _ORDER_NOUN.search(text):
+        return "place_order"  # "put an order in on gold", "黄金下个单": an order whose side and size are still to be asked
     if lex.has_any(text, _CHART):
         return "show_price"  # "the price history of both over that period", "the gold price chart ..., to annotate the March drawdown"
     if lex.has_any(_SUGGESTED.sub(" ", text), lex.CUES["account"]) and not found.side and found.cash is None:
@@ -302,7 +313,8 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "account_status"
     if _MY_GAIN.search(text) and not found.side:
         return "account_status"  # "我的黄金现在赚了多少", "how much am I up on my gold": the position's P&L
-    if found.instruments and found.side is None and _LOOK_OVER.search(text) and not found.strategies and not found.algos \
+    if found.instruments and found.side is None and (_LOOK_OVER.search(text) or _LOOK_HOW_ZH.search(text)) \
+            and not found.strategies and not found.algos \
             and not found.models and found.suggest is None and found.horizon is None:
         return "show_price"  # "look at gold over the last week", "pull up nasdaq for the 2nd half of 2018"
     if lex.has_any(text, lex.CUES["price"]) and found.instruments:
@@ -371,6 +383,10 @@ _VERSE = ("poem", "poems", "poetry", "sonnet", "haiku", "limerick", "verse about
           "七言", "五言", "诗歌", "古诗", "宋词", "填词", "藏头诗", "对联", "歌词")
 
 
+#: "今天的仓调一下", "把仓位调整一下": the book adjusted as a whole - a rebalance, not a parameter search.
+_BOOK_ADJUSTED = re.compile(r"(?<![黄原持空多])仓位?\s*(?:调|调整|调一调|再调)(?:一下|下|一调)?(?![a-z\d参])")
+
+
 def _cued(text: str, found: Found) -> str | None:
     """The intent strong words give, or None."""
     if _vague(text, found):
@@ -381,6 +397,8 @@ def _cued(text: str, found: Found) -> str | None:
         return "explain_trades"
     if lex.has_any(text, _CYCLE_NAMED):
         return "trading_cycle"  # "today's cycle with the LightGBM model": the cycle, its model a detail
+    if _BOOK_ADJUSTED.search(text) and not (found.instruments or found.side or found.quantity or found.strategies):
+        return "trading_cycle"  # "今天的仓调一下": the book rebalanced, no one position named
     if lex.has_any(text, lex.CUES["list"]) and not (lex.has_any(text, lex.CUES["account"])
                                                    and not re.search(r"strat|策略", text)):
         if _is_recall(text):
@@ -549,6 +567,8 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         return Clause(span[0], span[1], None, "none")  # "i've got a fair bit of gold and i'm nervous": context
     if found.instruments and not found.strategies and not opens:
         return Clause(span[0], span[1], "show_price", "fallback")  # "spx the week of oct 6 2008"
+    if _PUZZLED.search(text) and not opens and not (found.strategies or found.algos or found.models or found.expressions):
+        return Clause(span[0], span[1], None, "none")  # "最近行情有点看不懂了，你先帮我…": how the person feels, context
     if router is not None:
         result = router.route(text)
         routed = str(getattr(result, "intent", "unknown"))
@@ -573,6 +593,13 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: How the person feels about the market, said before what they ask ("最近行情有点看不懂了", "the market makes no
+#: sense to me lately"): context, not a look at prices.
+_PUZZLED = re.compile(r"看不懂|看不明白|看不透|搞不懂|摸不着头脑|摸不透|心里没底|有点慌|很慌|好慌|"
+                      r"(?<![a-z])(?:makes?\s+no\s+sense|can'?t\s+(?:read|figure\s+out|make\s+sense\s+of)|confus(?:ed|ing)"
+                      r"|baffl(?:ed|ing)|no\s+idea\s+what'?s\s+going\s+on)(?![a-z])")
 
 
 #: Words without which the router's "trading cycle" is not taken: a cycle sends orders.

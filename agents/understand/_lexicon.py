@@ -211,6 +211,8 @@ CUES: Mapping[str, tuple[str, ...]] = {
                 "waiting on my approval", "awaiting approval", "awaiting my approval", "pending approval", "等我审批的",
                 "待我审批", "在等我批", "等我批的", "待批的", "待审批", "赚了还是亏了", "亏了还是赚了", "今天赚了多少", "今天亏了多少",
                 "赚了多少钱", "亏了多少钱",
+                "what im holding", "what i'm holding", "what we're holding", "what were holding", "what i got left",
+                "what i have left", "what ive got left", "what i've got left", "what we have left", "what's left in",
                 "balance", "p&l", "pnl", "how much do i hold", "how many do i have", "what do i own", "持有多少", "持有几",
                 "有多少仓位",
                 "am i holding", "are we holding", "i'm holding", "we're holding", "do i hold", "do we hold",

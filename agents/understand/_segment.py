@@ -45,6 +45,8 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps",
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|flatten|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
+            r"(?:send|lmk|tell)(?=\s+(?:(?:me|us)\s+)?(?:(?:my|our|the)\s+(?:current\s+)?)?(?:positions?|holdings|cash|p&l|pnl|balance"
+            r"|what\s+(?:i|we)(?:'?m|'?re|\s+am|\s+are|'?ve|\s+have)?\s+(?:holding|got|have|left))(?![a-z]))|"
             r"(?:initiate|establish)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*(?:long\s+|short\s+)?positions?)|"
             r"open(?=\s+an?\s+(?:new\s+)?(?:long\s+|short\s+)?position)|"
             r"(?:put|park|allocate|invest|add|move|shift|rotate|reallocate|scale\s+(?:out\s+of|into|in|back))"
@@ -56,7 +58,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|测试(?!\s*(?:集|期|区间|窗口|段|用|[0-9]|二〇|二零))|测测|模拟|"
-            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
+            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|上车|下车|梭哈|抄底|割肉|止盈|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱|风险|风控|敞口|购买力|审批))|"
@@ -128,6 +130,9 @@ _PROPOSED = re.compile(
     r"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:then\s+)?(?:do\s+)?the\s+same\s+(?:thing\s+)?(?:for|on|with)\s)"
     rf"|(?:[,;]\s*(?:and\s+)?|\s+and\s+)(?={_SIZE_EN})|[,;、]\s*(?![^,;。]{{0,8}}?各)(?=[^,;。]{{0,8}}?{_SIZE_ZH})"
     r"|(?<=[\u4e00-\u9fff\d%])\s+(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx)\s*(?:买|卖|清|减|加|平|止|砍))"
+    # "想半仓上车SYN088 先给我看下它最近一个月的k线": chat that parts its requests by spaces (the piece before must
+    # say what it does itself, so "黄金 回测下" stays one request)
+    rf"|(?P<space_zh>(?<=[\u4e00-\u9fff\w%])\s+)(?=(?:先|再|然后|顺便|顺手|另外|还有|最后|完了)\s*(?:{_HEAD_ZH}))"
     # "ppo on gold and ppo on crude": one training run each, the verb left out
     r"|(?P<algo_on>[,;]\s*(?:and\s+)?|\s+and\s+)(?=(?:ppo|a2c|sac|td3|ddpg)\s+(?:on|for)\s)"
     # "sell all our nasdaq and put the proceeds into the s&p", "把纳指全卖了，钱全部买标普": the money of a sale moved
@@ -248,7 +253,7 @@ def _introduced(norm: str, first: int) -> bool:
 
 
 #: A word that points back at what the step before named ("its chart", "它的走势").
-_BACK = re.compile(r"(?<![a-z])(?:its|their|that\s+one's)(?![a-z])|它的|它们的|其")
+_BACK = re.compile(r"(?<![a-z])(?:its|their|that\s+one's)(?![a-z])|它的|它们的|其|它们?(?=\s*(?:最近|近|这|过去|今年|去年|上个?月|本月|一年|半年))")
 
 
 #: "the price chart", "the price over that period", "走势图": a look whose instrument is the one already named.
@@ -356,6 +361,8 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
             continue  # "add 2,000 shares": a thousands separator, not a boundary
         left, right = (start, cut), (cut, end)
         mine, theirs = values_of(*left), values_of(*right)
+        if match.group("space_zh") is not None and not _SAYS.search(norm[start:cut]):
+            continue  # "黄金 再回测下": the piece before only names what the request is about
         if match.group("algo_on") is not None and not mine.instruments:
             continue  # "train TD3 and PPO on the Nasdaq": two algorithms of one list, the instrument said once
         first = _reading(norm, left, mine, follows=bool(pieces))

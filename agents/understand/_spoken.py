@@ -287,7 +287,7 @@ _EN_QYY = re.compile(r"\b([qQhH][1-4])\s*'?(\d{2})\b(?!\s*(?:%|bp|d\b|days?))")
 #: "08q4", "19h1": the two-digit year first, as desk shorthand writes it.
 _EN_YYQ = re.compile(r"(?<![\w.])'?(\d{2})\s?([qQhH][1-4])\b")
 _EN_ROLE_YY = re.compile(r"\b((?i:train(?:ing)?|valid(?:ation|ate)?|val|test(?:ing)?|oos|in-sample|out-of-sample|since)"
-                         r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b"
+                         r"|IS)\s+'?(\d{2})(?:\s*-\s*'?(\d{2}))?(?=\s*(?:[,;.)|]|$|\band\b|\bthen\b|\b(?i:onwards?|forwards?|on)\b"
                          r"|\s(?i:valid|val|test|oos|train)\b))")
 #: "训练16-22", "样本外 16-18": a role word, then two-digit years.
 _ZH_ROLE_YY = re.compile(r"(训练|验证|测试|样本外|样本内|回测)\s*(\d{2})\s*(?:-|~|到|至)\s*(\d{2})(?![\d年%.])")
