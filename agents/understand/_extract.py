@@ -242,7 +242,7 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|信号(?=\s*\d)|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:线|水平|阈值)?\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|固定在|固定为?|定在|设在|取|用)?\s*"
+    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:线|水平|阈值)?\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|设成|改成|改为|换成|调成|调到|改到|固定在|固定为?|定在|设在|取|用|changed\s+to)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b|个|种|项))")
 _PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
@@ -272,7 +272,9 @@ _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低|average|avg\b|mean\b|均值|平均价?"
                      r"|z-?\s?score|z值|deviation\s+from\s+the\s+mean|乖离率?)")
 #: "布林带…参数用20天", "parameter 20 days": a one-length rule's length said as its parameter.
-_PARAM_DAYS = re.compile(r"参数\s*(?:用|是|为|设为|设成|取|就)?\s*(\d{1,3})\s*(?:天|日|个交易日)"
+_PARAM_DAYS = re.compile(r"参数\s*(?:用|是|为|设为|设成|取|就)?\s*(\d{1,3})(?:\s*(?:天|日|个交易日)"
+                         # "布林带回测 参数20": one number, the rule's one length (not "参数20和2", "参数20%")
+                         r"|(?![\d.]|\s*(?:[,，/、和与-]\s*\d|%|年|月|万|bp|个|倍|手|股)))"
                          r"|(?<![a-z])param(?:eter)?\s*(?:of\s+|=\s*|:\s*)?(\d{1,3})\s*(?:-?\s*days?|d)(?![a-z])")
 #: "过去120天涨了就持有": a momentum rule's lookback said as "the past N days".
 _PAST_DAYS = re.compile(r"过去\s*(\d{1,3})\s*(?:天|日|个交易日)|(?<![a-z])past\s+(\d{1,3})\s+(?:trading\s+)?days")
@@ -1012,7 +1014,8 @@ def _tables(norm: str, original: str, found: Found) -> None:
     found.strategies = _styled(norm, sorted(found.strategies, key=lambda v: v.start))
     universes = hits(lex.UNIVERSES)
     found.universe = universes[0] if universes else None
-    horizons = hits(lex.HORIZONS)
+    # "优化一下周期": the 下周 of 一下 + 周期 is no week ahead
+    horizons = [v for v in hits(lex.HORIZONS) if not (str(v.said).endswith(("下周", "下星期")) and norm[v.end:v.end + 1] == "期")]
     found.horizon = horizons[0] if horizons else None
     found.themes = hits(lex.THEMES)
     for group in (found.algos, found.models, universes, horizons, features):
@@ -1081,7 +1084,7 @@ _APPROVAL_RE = re.compile(
     r"\s+me\s+(?:first|before|b4|prior)|"
     r"(?:run|put|pass)\s+(?:it|them|that|this|the\s+(?:orders?|trades?))\s+(?:past|by)\s+me\b|(?:subject to|with|pending|needs?|requires?|after|until|w/)\s+(?:my|our)\s+"
     r"(?:approval|ok|okay|sign[- ]?off|go[- ]ahead|confirmation|consent)|(?:don'?t|do not|never)\s+(?:send|place|submit|"
-    r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交)(?:之?前|以前)\s*(?:先|请|要)?"
+    r"execute|trade)\b.{0,30}\b(?:without|until|before)\b|(?:下单|买入?|卖出?|交易|发单|成交|(?<![一两三四五六七八九十\d上])下(?=之前|以前))(?:之?前|以前)\s*(?:先|请|要)?"
     r"\s*(?:问我|告诉我|让我|给我|等我|请示|找我|通知我|跟我确认|和我确认|确认|跟我说|和我说|跟我讲|说一声)|"
     r"(?<![a-z])(?:in|with|under|using)\s+(?:an?\s+|the\s+)?(?:approval|supervised|sign-?off)[- ]mode(?![a-z])|审批模式|"
     r"(?:单子|订单|委托)[^,，。;；]{0,4}?(?:先)?(?:给我|让我|等我|交给我)\s*(?:审|看|确认|过目|批)|(?:我|经我|等我|让我|需要我|由我)\s*"
@@ -1110,7 +1113,12 @@ _MY_APPROVAL = re.compile(
     r"给我\s*(?:要|得|先)?\s*(?:审|过目|过一遍|检查)\s*(?:一下|一遍|一眼|下)|"
     # desk shorthand: "hold orders till i ok them", "confirm w/ me 1st"
     r"\bhold\s+(?:the\s+|all\s+)?orders?\s+(?:till|until|til)\s+(?:i|we)\s+(?:ok|okay|approve|sign|confirm|check)|"
-    r"\b(?:confirm|check|clear\s+it)\s+(?:w/|with)\s*(?:me|us)\s+(?:1st|first|before)")
+    r"\b(?:confirm|check|clear\s+it)\s+(?:w/|with)\s*(?:me|us)\s+(?:1st|first|before|b4)|"
+    # "ask b4 u send", "confirm w me b4 placing anything", "确认后再下", "每只买2万块 先确认"
+    r"\b(?:ask|confirm|check)(?:\s+(?:w/?|with)?\s*(?:me|us))?\s+(?:b4|before)\s+(?:u\s+|you\s+)?(?:send|plac|submit|execut"
+    r"|trad|order|buy|sell|go|anything|it\s+goes)|"
+    r"(?:确认|確認)(?:后|後|之后|之後|了)\s*再\s*(?:下|买|買|卖|賣|发|發|执行|執行|操作)|"
+    r"先\s*(?:跟我|和我|让我|讓我)?\s*(?:确认|確認)(?:一下)?(?=\s*(?:$|[,，。.!！;；]|再))")
 
 
 #: "no need to check with me", "不用问我，直接下单": the person waives the approval in so many words.
@@ -1391,7 +1399,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
-         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "卖")
+         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
         "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
@@ -1436,7 +1444,8 @@ _CLOSE_NOUN = re.compile(
 
 _COVER = re.compile(r"(?<![a-z])(?:cover(?:s|ed|ing)?|buy(?:ing)?\s+back|close\s+(?:out\s+)?(?:the\s+|my\s+|our\s+)?(?:[\w&]+\s+)?short)"
                     r"(?![a-z])|空单\s*(?:平掉|平了|平仓|全平|回补|买回)|平空|回补空单|空头回补")
-_GET_ME = re.compile(r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\d[\d,.]*\s*(?:k|m|mm|million)?\s*"
+_GET_ME = re.compile(r"(?:给我|帮我)来\s*(?=\d|[一两二三四五六七八九十半]\s*(?:手|股|万|千|块|元|成))|"
+                     r"(?<![a-z])get\s+(?:me|us)\s+(?:another\s+)?(?:[$¥]\s*)?\d[\d,.]*\s*(?:k|m|mm|million)?\s*"
                      r"(?:(?:shares?|units?|lots?|contracts?)\s+)?(?:of|worth\s+of|in)?\s"
                      # "then put on the top 10 names": a desk's word for opening the positions
                      r"|(?<![a-z])put\s+on\s+(?:the\s+)?(?:top|best|highest)(?![a-z])")

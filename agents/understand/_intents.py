@@ -80,6 +80,9 @@ _BREAK_IN = ("黑一下", "黑掉", "黑了他", "黑他", "盗号", "盗取", "
 _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brokerage account", "open an account",
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",
+                "交多少税", "缴多少税", "多少税", "要交税", "要缴税",  # not 印花税, a cost of trading
+                "发个微信", "发微信", "发条微信", "发短信", "发个短信", "发条短信", "打个电话", "打电话给",
+                "text my wife", "text my husband", "message my wife", "call my wife", "call my mom",
                 *_BREAK_IN)
 
 

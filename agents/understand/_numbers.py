@@ -1138,6 +1138,7 @@ _VERB_RE = _LazyRe(
     r"|horizon|lookback|position|only|er\b|one\b|time|story|list|message|day|week|while|way|e-?mail|note|shot|haul|weekend)))(?![A-Za-z])"
     r"|(?<!超)(?:买入|买进|买)|购入|购买|加仓|加码|增持|增加|加到|加至|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
     r"|(?<=[就则话])多(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"  # "ok的话多2手": long 2 lots
+    r"|(?<=给我|帮我)来(?=\s*(?:[0-9]|[一两二三四五六七八九十半]\s*(?:手|股|万|千|块|元|成)))"  # "给我来5万块的": buy 50k
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")

@@ -58,7 +58,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
             r"(?:test|apply|use)(?=\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal)(?![a-z])))(?![a-z])")
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|测试(?!\s*(?:集|期|区间|窗口|段|用|[0-9]|二〇|二零))|测测|模拟|"
-            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|上车|下车|梭哈|抄底|割肉|止盈|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
+            r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|上车|下车|梭哈|抄底|割肉|止盈|(?<=给我)来(?=\s*\d)|(?<=全部)跑路|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
             r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱|风险|风控|敞口|购买力|审批))|"
@@ -116,7 +116,8 @@ _PROPOSED = re.compile(
     r"|(?<=[\u4e00-\u9fff\d%)）`])[,，]\s*(?:对了|还有|另外|顺便|然后|再|最后)?[,，]?\s*(?=[^,，。;；]{0,12}?"
     r"(?:上次|之前(?:那|的)|昨天|前天|上周|刚才|有没有|多少|来着|告诉我|给我看|看下|看看|查一?下|翻一?下))"
     # "帮我回测下黄金的macd 顺便写首诗夸夸它": a request we decline beside a real one (both pieces still verify)
-    r"|(?:[,;、]|\s)\s*(?:顺[便手带]|另外|然后|再)\s*(?=(?:帮我|给我)?\s*(?:写|作|编|讲|订|发到|发给|翻译|查下?天气|推荐(?:个|家)?餐))"
+    r"|(?:[,;、]|\s)\s*(?:顺[便手带]|另外|然后|再)\s*(?=(?:帮我|给我)?\s*(?:写|作|编|讲|订|发到|发给|翻译|查下?天气|推荐(?:个|家)?餐"
+    r"|给[^,，。;；\d]{1,6}?发(?:个|条|一条|一个)?(?:微信|短信|邮件|消息|信息)))"
     # "挖3个反转因子，顺手把 `Ref($close,1)/$close-1` 也评估下": a formula handed over for its own evaluation
     r"|[,;、]\s*(?:顺[便手带]|另外|再|然后|同时)\s*(?=把[^;。]{1,80}?(?:也|再|一起|顺便)?\s*(?:评估|测试?|检验|算)(?:一?下)?)"
     r"|(?:[,;]\s*|(?<=完)|(?<=完了)|(?<=完后))(?=(?:如果|要是|若是?|一旦)[^,;。]{1,30}?(?:就|[,])|[^,;。]{1,12}?的话)"
@@ -150,12 +151,16 @@ _PROPOSED = re.compile(
     r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+to\s+(?:see|know))\s+"
     r"(?:how\s+)?(?:(?:our|my|the)\s+)?(?:current\s+)?(?:cash|positions?|holdings|p&l|pnl|book|risk|limits|balance|"
     r"buying\s+power|exposure|account|approval\s+queue)(?![a-z])|(?:then\s+)?(?:tell\s+me|let\s+me\s+know)\s+(?:if|whether)\s+(?:anything|there|any)(?![a-z]))"
-    # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
+    # "标普减仓 减一半 纳指也一样": the same again on another instrument, said with no verb
     r"|[,;、]\s*(?=(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)"
-    r"\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍|(?:buy|sell|short|close|cut|trim|add|dump)(?![a-z])))"
+    r"\s*(?:也|同样|照样)\s*(?:一样|照做|同样|这样|如此|照此|照办|来一下|来一遍))"
+    # "纳指买入总资产的10%，标普减掉一半": a second order that names its instrument before its verb
+    # ("，黄金原油全部跑路": several instruments, then the verb)
+    r"|[,;、]\s*(?=(?:(?:syn\d{3}|gold|wti|crude|sp500|s&p|spx|nasdaq|ndx|黄金|原油|石油|纳指|纳斯达克|标普(?:500)?)\s*(?:和|与|跟|、)?\s*)+"
+    r"(?:全部|都|全都|一起)?\s*(?:再|也|则|就)?\s*(?:买|卖|清|减|加|平|止|砍|割|跑路|(?:buy|sell|short|close|cut|trim|add|dump)(?![a-z])))"
 )
 #: A piece that says what it does: a request verb, or a look at prices ("Q3 2021 gold chart").
-_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|账户|持仓|仓位|现金|"
+_SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot|graph|走势|价格|价位|啥价|什么价|现价|最新价|报价|行情|k线|账户|持仓|仓位|现金|"
                    r"每日交易|交易周期|今天的交易|日度流程|调仓|再平衡|"
                    r"盈亏|赚了还是亏了|亏了还是赚了|赚了多少|亏了多少|等我批|(?<![a-z])trading\s+at(?![a-z])|"
                    # "and let me know what's still pending", "tell me our cash": a look at the account asked in words
