@@ -54,6 +54,7 @@ from agents.understand._segment import (
     ALSO_RUN,
     ASKED,
     SAME,
+    WINNER_RUN,
     asks_which,
     inherit,
     listed_steps,
@@ -397,7 +398,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
     rerun = False  # a rerun was made: "再训练一次" after it is that run, not another
     items = set(listed_steps(norm))  # the items of a numbered list: each is a request of its own
     for start, end in segments(norm, lambda a, b: _within(found, a, b, norm)):
-        if BACKGROUND.search(norm[start:end]):
+        if _background(norm[start:end]):
             continue  # context, not a request: neither a step nor a value of one
         local = _both_of_them(norm[start:end], _referred_window(norm, start, end, _within(found, start, end, norm), out),
                               out)
@@ -629,6 +630,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # "老板让我看看强化学习在原油上靠不靠谱。你先用SAC和PPO各训一个": the runs that answer the first sentence
             before = out.pop()[1]
             out += [(intent, step if intent == "compare" else _merge(step, before)) for intent, step in expanded]
+            continue
+        if out and out[-1][0] == "optimize_strategy" and clause.intent in ("optimize_strategy", "backtest_strategy") \
+                and WINNER_RUN.match(norm, start) and local.periods and not (local.instruments or local.strategies) \
+                and all(p.role == "data" for p in local.periods):
+            # "然后优化一下参数，再用最优参数在2017-2018上测一下": the winner run out of sample, the search's test window
+            held = replace(local, periods=[replace(p, role="test") for p in local.periods])
+            out[-1] = (out[-1][0], _merge(out[-1][1], held))
             continue
         if _restates_comparison(out, expanded, local):
             # "标普上双均线和布林带那个好？2005到2015回测对比下": the same runs and their comparison, now with a window
@@ -1469,6 +1477,22 @@ def _restates_comparison(out: list[tuple[str, Found]], expanded: list[tuple[str,
         return False
     return not (local.instruments or local.strategies or local.algos or local.models or local.expressions
                 or local.themes or local.side is not None or local.quantity is not None)
+
+
+def _background(text: str) -> bool:
+    """Context said around the request ("for context", "背景是", "btw I know we used 2019"); "btw" or
+    "by the way" before a request of its own ("oh and btw list what strategies you've got") is a request."""
+    marks = [m.group(0) for m in BACKGROUND.finditer(text)]
+    if not marks:
+        return False
+    if all(re.fullmatch(r"btw|by the way", m) for m in marks):
+        return _REQUEST.search(text) is None and _HEAD_AFTER_BTW.search(text) is None
+    return True
+
+
+#: A request verb right after "btw" ("btw list ...", "by the way, show me ...").
+_HEAD_AFTER_BTW = re.compile(r"\b(?:btw|by\s+the\s+way)\W+(?:can\s+you\s+|could\s+you\s+|please\s+|pls\s+)?"
+                             r"(?:list|show|check|run|train|backtest|buy|sell|plot|chart|tell|give|what|how|which)\b")
 
 
 def _continues(previous: tuple[str, Found], current: tuple[str, Found]) -> bool:

@@ -434,6 +434,9 @@ def _cued(text: str, found: Found) -> str | None:
 
 EARLIER = re.compile(r"(?<![a-z])(?:how'?d|how\s+did)\s+(?:the|that|my|our)\s+[^?.;]{0,40}?(?:backtest|run|model|agent|training|test)"
                      r"[^?.;]{0,30}?\s+(?:go|turn\s+out|end\s+up)(?![a-z])|"  # "how'd the momentum backtest on SYN010 from 2025-11-14 go?"
+                     # "tell me how the gold PPO from yesterday did"
+                     r"(?<![a-z])how\s+(?:the|that|my|our)\s+[^?.;]{0,40}?(?:from|of)\s+(?:yesterday|last\s+(?:week|time|night|month)|earlier"
+                     r"|the\s+other\s+day)\s+(?:did|went|turned\s+out|performed|was|looked)(?![a-z])|"
                      r"(?<!as\sthe\s)(?<!as\s)\b(?:tests?|runs?|backtests?|results?|experiments?|models?|agents?|training)\s+(?:we\s+(?:ran|did)\s+)?"
                      r"(?:from\s+)?(?:earlier|before(?!\s+(?:i|we|you|it|the|that|this|doing|sizing|trading|placing|buying|selling|"
                      r"committing|deciding)\b)|last\s+time|the\s+other\s+day)\b|"  # "that S&P test from earlier"

@@ -258,7 +258,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "的图", "走势图", "k线图", "图也调出来", "图调出来", "图拉出来", "图也拉出来", "k线拉出来", "k线调出来", "close", "closes", "closing", "closing price",
               "how much is", "px", "ohlc", "bars", "candles", "plot", "graph", "show me the", "trading at",
               "where is it trading", "where's it trading", "where it's trading", "where it is trading",
-              "where's", "where is", "what's", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线", "什么价", "啥价", "几多钱", "现价", "价位",
+              "where's", "where is", "what's", "whats", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线", "什么价", "啥价", "几多钱", "现价", "价位",
               "涨了多少", "跌了多少", "怎么走", "涨跌", "现在多少", "点位", "画", "报一下", "报下价", "现价", "最新价", "最新价格", "当前价", "当前价格"),
     "list": ("哪些规则策略", "规则策略有哪些", "wat strats", "what strats", "which strats", "strats u got", "strats you got",
              "strats do u have", "strats do you have", "strategies have you got", "strategies you got",

@@ -1157,7 +1157,9 @@ def _assign(text: str, items: list[_Item], clause: tuple[int, int], lent: str | 
             and not _leads_into(text, nxt, items[k + 2] if k + 2 < len(items) else None,
                                 items[k + 3] if k + 3 < len(items) else None, clause) else None
         if before and after:
-            roles[item.start] = str((before if first_is_role else after).role)
+            # "2018到2023训练 2024到2025测试": a role word glued to the window before it is that window's
+            glued = k >= 2 and items[k - 2].role is None and items[k - 2].end == before.start
+            roles[item.start] = str((before if first_is_role and not glued else after).role)
             own.add(roles[item.start])
         elif before or after:
             roles[item.start] = str((before or after).role)  # type: ignore[union-attr]

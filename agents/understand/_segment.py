@@ -39,7 +39,7 @@ from dataclasses import replace
 from agents.understand._extract import Found
 from agents.understand._intents import VAGUE_ORDER, classify, clauses_of
 
-__all__ = ["ALSO_RUN", "ASKED", "SAME", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
+__all__ = ["ALSO_RUN", "ASKED", "SAME", "WINNER_RUN", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
@@ -84,8 +84,9 @@ _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\
            r"|\s+(?:\+|＋|/|&(?![- ]*(?:hold|h(?![a-z]))))\s+|\s*＋\s*|(?<=[\u4e00-\u9fff])\s*[&/]\s*(?=[\u4e00-\u9fff\w])")
 #: A connective and the head after it; the match starts where the next piece begins.
 _PROPOSED = re.compile(
-    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus|as\s+well\s+as)\s+)"
-    rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime|after(?:wards)?|after\s+that|finally|lastly)"
+    rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:oh\s+)?(?:and|also|plus|as\s+well\s+as)\s+)"
+    rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime|after(?:wards)?|after\s+that|finally|lastly"
+    rf"|btw|by\s+the\s+way|oh)"
     rf",?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
     rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻|照常|照旧|照例|按惯例|正常)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
@@ -183,7 +184,7 @@ _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re
                     r"重新|重跑|重训|再跑|再训)")
 #: "and test the best set on 2015-2018", "apply the optimal settings to 2019", "用最优参数跑": the result of a search
 #: put to work again, whatever the verb (it needs no strategy of its own: it runs the search's winner).
-_WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
+WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
                          r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
                          r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
 _LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|(?<![净值收益回撤])图(?!表现)")
@@ -375,7 +376,7 @@ def _split(norm: str, span: tuple[int, int], values_of: Callable[[int, int], Fou
         if first == "recall" and second is None and _RERUN.match(norm, cut):
             second = "rerun"  # "look up the PPO run from <date>, retrain it with 80k steps": the recalled run again
         if first == "optimize_strategy" and second in (None, first) and theirs.periods and not _distinct_steps(mine, theirs) \
-                and _WINNER_RUN.match(norm, cut):
+                and WINNER_RUN.match(norm, cut):
             second = "backtest_strategy"  # "tune ... on 2005-2014 and test the best set on 2015-2018": the winner, run
         if first == "place_order" and second is None and _gapped_order(norm, (cut, end), mine, theirs):
             second = "place_order"  # "put 40% of equity into the Nasdaq and 20% into gold": the verb said once
