@@ -300,7 +300,8 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
 
 
 #: A correction of what was just said ("sorry, I meant 4 lots", "不对，是3手").
-_CORRECTION = re.compile(r"(?<![a-z])(?:i\s+meant|i\s+mean|make\s+(?:it|that)|correction|typo|actually)(?![a-z])|不对|我是说|应该是|说错了|打错了")
+_CORRECTION = re.compile(r"(?<![a-z])(?:i\s+meant|i\s+mean|make\s+(?:it|that)|correction|typo|actually)(?![a-z])|不对|我是说|应该是|说错了|打错了"
+                         r"|(?<=算了[,，\s])\s*改(?:成|为)|(?<=算了)改(?:成|为)")
 def _corrected_periods(norm: str, start: int, end: int, local: Found) -> Found:
     """"2016年开始回测…，不对，用2017年开始": a window said after a correction replaces the one of its role before it."""
     cue = _CORRECTION.search(norm, start, end)
@@ -351,10 +352,15 @@ _BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|这[两三四五�
                            r"(?:\s+of\s+them)?|the\s+(?:three|four|five))(?![a-z])")
 
 
+_LOOK_WORD = re.compile(r"chart|plot|price|graph|走势|价格|k线|行情|图")
+
+
 def _both_of_them(text: str, local: Found, out: list[tuple[str, Found]]) -> Found:
     """A clause that runs on "both of them" without naming them runs on each instrument named before."""
     if local.instruments or not out or not _BOTH_OF_THEM.search(text):
         return local
+    if local.approval is not None and not (local.strategies or local.algos or local.models) and not _LOOK_WORD.search(text):
+        return local  # "Queue both for my approval", "两笔都先让我审一下": the orders before, held - not run on again
     named = next((f.instruments for _, f in reversed(out) if len({str(v.value) for v in f.instruments}) >= 2), [])
     if not named:  # "原油买1手，标普买1手，然后三个一起看下走势": one instrument a step, the steps before together
         seen = {str(v.value): v for _, f in out for v in f.instruments}
@@ -475,6 +481,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 out[-1] = (out[-1][0], _merge(out[-1][1], what))
             else:
                 pending.append(what)
+            continue
+        if clause.intent == "place_order" and out and out[-1][0] == "place_order" \
+                and (_RETRACTED.match(norm, start) or _RETRACTED_LAST.search(last_text)) \
+                and local.side is not None and (not local.instruments or [v.value for v in local.instruments]
+                                                == [v.value for v in out[-1][1].instruments]):
+            # "Buy two lots of gold. Actually no, scratch that, sell two lots.": the order taken back is replaced by
+            # the one said after it (its instrument, carried over, is inferred and so goes to approval)
+            out[-1] = ("place_order", local)
             continue
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent, norm[:start])
         if again is not None:
@@ -1479,6 +1493,16 @@ def _restates_comparison(out: list[tuple[str, Found]], expanded: list[tuple[str,
                 or local.themes or local.side is not None or local.quantity is not None)
 
 
+#: An order taken back at the start of the next clause ("Actually no, scratch that, sell two lots", "算了，改成卖2手").
+_RETRACTED = re.compile(r"\W*(?:(?:actually|no|wait|sorry|oops|hmm)\W+)*(?:scratch\s+that|cancel\s+that|forget\s+(?:that|it)"
+                        r"|never\s*mind|actually\s+no|no\s+wait|on\s+second\s+thoughts?)(?![a-z])"
+                        r"|\W*(?:算了|不对|不要了|取消|撤掉)(?:吧)?\W*(?:改成|换成|还是)?")
+
+
+_RETRACTED_LAST = re.compile(r"(?:scratch\s+that|cancel\s+that|forget\s+(?:that|it)|never\s*mind|actually\s+no|no\s+wait"
+                             r"|算了|不对|不要了)\W*$")
+
+
 def _background(text: str) -> bool:
     """Context said around the request ("for context", "背景是", "btw I know we used 2019"); "btw" or
     "by the way" before a request of its own ("oh and btw list what strategies you've got") is a request."""
@@ -1647,10 +1671,17 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
 
 #: "Move 10% of equity out of the S&P and into gold", "把权益的10%从标普挪到黄金上": one size taken out of one
 #: instrument and put into another - a sale and a buy of that size.
-_OUT_OF = re.compile(r"(?<![a-z])(?:out\s+of|from)\s+(?:the\s+|my\s+|our\s+)?$|从\s*$")
-_INTO = re.compile(r"(?<![a-z])(?:and\s+)?(?:in)?to\s+(?:the\s+|my\s+|our\s+)?$|(?:挪|转|换|调|移|腾)(?:到|进|去|至)\s*$|到\s*$")
+_OUT_OF = re.compile(r"(?<![a-z])(?:out\s+of|from)\s+(?:the\s+|my\s+|our\s+)?$|从\s*$"
+                     # "rotate half my crude into gold", "把一半的原油换成黄金": the holding a share is taken from
+                     r"|(?<![a-z])(?:half|a\s+(?:third|quarter)|all|\d+\s*%|\d+\s*percent)\s+(?:of\s+)?(?:my|our|the)\s+$"
+                     r"|(?<![a-z])(?:rotate|move|shift|switch|swap|transfer)\s+(?:my|our|the)\s+$|(?:把|将)[^,，。]{0,6}?$")
+_INTO = re.compile(r"(?<![a-z])(?:and\s+)?(?:in)?to\s+(?:the\s+|my\s+|our\s+)?$|(?:挪|转|换|调|移|腾)(?:到|进|去|至|成)\s*$|到\s*$"
+                   r"|(?<![a-z])(?:for|into)\s+(?:some\s+)?$")
+#: The whole of the holding moved ("everything out of nasdaq", "把纳斯达克的仓位全部挪到…", "all of my crude").
+_WHOLE_MOVED = re.compile(r"(?<![a-z])(?:everything|all\s+of\s+(?:it|my|our)|the\s+whole\s+(?:position|thing)|all\s+my|all\s+our)"
+                          r"(?![a-z])|(?:仓位|持仓)\s*全部|全部\s*(?:仓位|持仓)|全部|全都")
 _MOVE_VERB = re.compile(r"(?<![a-z])(?:move|moving|shift|shifting|rotate|rotating|switch|switching|reallocate|transfer|"
-                        r"swap)(?![a-z])|挪|转移|转到|换到|调到|腾")
+                        r"swap)(?![a-z])|挪|转移|转到|换到|换成|调到|腾")
 
 
 def _moved_between(text: str, start: int, local: Found) -> list[tuple[str, Found]] | None:
@@ -1659,15 +1690,33 @@ def _moved_between(text: str, start: int, local: Found) -> list[tuple[str, Found
     for v in sorted(local.instruments, key=lambda v: v.start):
         firsts.setdefault(str(v.value), v)
     names = list(firsts.values())
-    if len(names) != 2 or local.quantity is None or not _MOVE_VERB.search(text):
+    if len(names) != 2 or not _MOVE_VERB.search(text):
         return None
     source, target = names
     if not _OUT_OF.search(text[:source.start - start]) or not _INTO.search(text[source.end - start:target.start - start]):
         return None
+    quantity = local.quantity
+    if quantity is None:  # "rotate half my crude into gold", "把一半的原油换成黄金": the share said with no sale verb
+        head = text[:source.end - start]
+        verb = "卖 " if re.search(r"[\u4e00-\u9fff]", head) else "sell "
+        share = find_quantity(verb + head)
+        if share is not None and share.kind == "fraction_of_position":
+            at = start + max(0, share.span.start - len(verb))
+            quantity = QuantityMention(Span(at, at + len(share.span.text), share.span.text), share.kind, share.value, "sell")
+    whole = _WHOLE_MOVED.search(text)
+    if whole is not None and (quantity is None or (quantity.kind == "pct_equity" and quantity.value == 100)):
+        # "move everything out of nasdaq ...", "把纳斯达克的仓位全部挪到黄金": all of that holding
+        quantity = QuantityMention(Span(start + whole.start(), start + whole.end(), whole.group(0)),
+                                   "fraction_of_position", 1.0, "sell")
+    if quantity is None:
+        return None
     sell = Value("sell", source.start, source.end, text[:source.end - start].strip())
     buy = Value("buy", target.start, target.end, text[:target.end - start].strip())
-    return [("place_order", replace(local, instruments=[source], side=sell)),
-            ("place_order", replace(local, instruments=[target], side=buy))]
+    # a share of the account moves as that share; a share of the holding (or a count of it) buys what its sale brings
+    # in, which is known only once it fills: that size is asked, never carried over as a share of the other holding
+    bought = quantity if quantity.kind in ("pct_equity", "notional") else None
+    return [("place_order", replace(local, instruments=[source], side=sell, quantity=quantity)),
+            ("place_order", replace(local, instruments=[target], side=buy, quantity=bought))]
 
 
 _EACH_SAID = re.compile(r"(?<![a-z])(?:each|separately|respectively|individually|for\s+both|on\s+both|both\s+of\s+them)"
@@ -2079,8 +2128,8 @@ _ALGO_WORDS = ("algo", "algos", "algorithm", "algorithms", "算法")
 
 def _quantity(found: Found) -> Sourced[Quantity] | None:
     q = found.quantity
-    if q is None:
-        return None
+    if q is None or (q.kind == "fraction_of_position" and q.value > 1):
+        return None  # "sell 150% of my crude": asked about (conflict_of), never capped to 100 %
     if found.quantity_carried:  # "same size again on gold": the earlier order's size, shown and approved
         return _inferred(Quantity(kind=q.kind, value=q.value), q.span.text.strip()[:200] or None)
     return _stated(Quantity(kind=q.kind, value=q.value), q.span.text)

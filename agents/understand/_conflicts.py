@@ -147,7 +147,10 @@ _SIZE = (r"(?:[$¥]\s*\d[\d,.]*\s*(?:k|m|mm|million)?(?![a-z])|\d[\d,.]*\s*(?:%|
 _EITHER = re.compile(rf"{_SIZE}\s*,?\s*(?:or|或者|或是|或|还是)\s*(?:maybe\s+|perhaps\s+|else\s+|大概|也许)?{_SIZE}"
                      # "sell 2 lots of WTI, or maybe 4, dunno": the second size's unit left to the first
                      rf"|{_SIZE}(?:\s+of\s+[\w&]+)?\s*,?\s*or\s+(?:maybe|perhaps|even|possibly)\s+\d[\d,.]*(?![\d.]|\s*(?:years?|days?|bps?|%))"
-                     r"|(?<![a-z])(?:buy|sell|short)\s+\d[^,.;?]{0,30}?\s+or\s+(?:buy|sell|short)\s+\d")
+                     r"|(?<![a-z])(?:buy|sell|short)\s+\d[^,.;?]{0,30}?\s+or\s+(?:buy|sell|short)\s+\d"
+                     # "buy 1,000 SYN033, or 2,000, whichever, you pick", "买1000股或者2000股都行，你定"
+                     r"|\d[\d,.]*\s*(?:[\w&]+\s*)?,?\s*(?:or|或者|或|还是)\s*\d[\d,.]*[^.;。；]{0,12}?"
+                     r"(?:whichever|either|you\s+pick|your\s+call|up\s+to\s+you|都行|都可以|你定|你看着办|随便)")
 
 
 #: "sell all of our crude, but only 2 lots", "原油全部卖掉，但只卖2手": a share of the position and an absolute size
@@ -226,7 +229,8 @@ def _withdrawn(norm: str, found: Found, language: str) -> str | None:
         if _UNTIL_APPROVED.match(norm, match.end()) or (match.group(0) == "算了" and norm[match.start() - 1:match.start()] == "就"):
             continue  # "先别下单等我确认", "don't send anything until I approve": an approval wish; "不赚就算了": the else
         said = match  # the last one: what the person ended with
-    if said is None or re.search(r"\d|(?<![a-z])(?:buy|sell)(?![a-z])|[买卖]入?\s*\d", norm[said.end():]):
+    if said is None or re.search(r"\d|(?<![a-z])(?:buy|sell)(?![a-z])|[买卖]入?\s*\d|[一二两三四五六七八九十百千万]+\s*(?:手|股|万|成)",
+                                 norm[said.end():]):
         return None  # "算了，卖200股吧": a new order after it is the one meant (read as a correction)
     words = said.group(0).strip()
     if language == "zh":
@@ -234,9 +238,39 @@ def _withdrawn(norm: str, found: Found, language: str) -> str | None:
     return f"you ended with \"{words}\" - should this order still be placed, and at what size"
 
 
+#: "sell all but 100 shares", "只留100股，其余的全部卖出", "除了100股都卖掉": the rest of a position the person
+#: did not size - the order would be the position less what is kept, which is theirs to confirm, never ours to take.
+_ALL_BUT = re.compile(r"(?<![a-z])(?:all|everything|the\s+whole\s+(?:position|thing))\s+(?:but|except(?:\s+for)?|save)\s+"
+                      r"(?:the\s+(?:last\s+)?)?\d[\d,.]*(?:\s*(?:shares?|lots?|units?|contracts?))?|(?<![a-z])keep\s+(?:only\s+|just\s+)?\d[\d,.]*\s*(?:shares?|lots?|units?)?[^.;]{0,20}?"
+                      r"(?:sell|dump|close|get\s+rid\s+of)\s+(?:the\s+)?rest|"
+                      r"(?:只|仅)?(?:留|保留|剩)(?:下)?\s*\d[\d,.]*\s*(?:股|手|份)?[^。；;]{0,8}?(?:其余|其他|剩下|剩余|别的)|"
+                      r"除了?\s*\d[\d,.]*\s*(?:股|手|份)[^。；;]{0,6}?(?:都|全部|全)")
+
+
+def _all_but(norm: str, found: Found, language: str) -> str | None:
+    said = _ALL_BUT.search(norm)
+    if said is None or found.side is None:
+        return None
+    if language == "zh":
+        return f"您说了“{said.group(0).strip()}”：要卖出的数量取决于当前持仓，请直接给出要卖的数量"
+    return f"you said \"{said.group(0).strip()}\": the size depends on the current position; please give the size to sell"
+
+
+def _beyond_whole(found: Found, language: str) -> str | None:
+    """More than all of a position ("sell 150% of my crude"): no order can do that; never capped silently."""
+    quantity = found.quantity
+    if quantity is None or quantity.kind != "fraction_of_position" or quantity.value <= 1:
+        return None
+    said = quantity.span.text.strip()
+    if language == "zh":
+        return f"“{said}”超过了全部持仓（最多只能卖出100%），您要卖出多少"
+    return f"\"{said}\" is more than the whole position (at most 100% can be sold); how much do you mean"
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
+    return (_beyond_whole(found, language) or _all_but(norm, found, language)
+            or _withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)
             or _backwards_window(norm, language))

@@ -1105,6 +1105,9 @@ _MY_APPROVAL = re.compile(
     r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)|"
     r"\blet\s+me\s+(?:ok|okay|approve|sign\s+off(?:\s+on)?|green[- ]?light|eyeball|vet)\b|"
     r"\bwait\s+(?:for|on)\s+(?:my|our)\s+(?:go|ok|okay|nod|word|signal|say[- ]so|green\s+light)\b|"
+    # "only after I OK it", "once we've signed off"
+    r"\b(?:only\s+)?(?:after|once|when)\s+(?:i|we)(?:'ve|\s+have)?\s+(?:ok|okay|ok'd|okayed|approve|approved|sign(?:ed)?\s+off|"
+    r"confirm(?:ed)?|green[- ]?light(?:ed)?|say\s+so)\b|"
     # "show me the proposed orders before anything executes", "下单前我要审一下"
     r"\b(?:before|b4)\s+(?:anything|it|they|any(?:thing)?\s+orders?|orders?|the\s+orders?)\s+(?:executes?|is\s+executed|"
     r"are\s+executed|gets?\s+(?:sent|placed|executed)|fills?|is\s+sent|are\s+sent)\b|"
@@ -1399,7 +1402,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
-         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "卖")
+         "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "止损", "出掉", "lighten up", "lighten", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
         "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
@@ -1415,7 +1418,7 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
 #: "清一半", "清三成": clearing a part of a position is a sell of that part (as the sizes of _numbers read it).
 _CLEAR_PART = re.compile(r"清(?=\s*(?:[一二两三四五六七八九十]成|一半|[二三四五]分之|\d+\s*(?:%|成)))")
 #: "上三成仓位", "纳指上半仓": putting on a share of the account is a buy of that share.
-_PUT_ON_PART = re.compile(r"上(?=\s*(?:[一二两三四五六七八九十]成|一半|半|[二三四五]分之[一二三四]|\d+\s*(?:%|成))\s*(?:的)?\s*仓)")
+_PUT_ON_PART = re.compile(r"(?:上|建(?:个|一个)?)(?=\s*(?:[一二两三四五六七八九十]成|一半|半|[二三四五]分之[一二三四]|\d+\s*(?:%|成))\s*(?:的)?\s*仓)")
 _TAKE_OFF = re.compile(r"\b(?:take|took|taking|knock|shave)\b[^.;,!?]{0,40}?\boff\b(?!\s+(?:the\s+)?(?:table|hold))")
 
 

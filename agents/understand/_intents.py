@@ -286,6 +286,19 @@ _MY_GAIN = re.compile(r"(?:我|我们|看下|看一下|看看|查下|查一下|�
                       r"(?:i|we)\s+(?:up|down)|(?:my|our)\s+(?:p&l|pnl|gains?|profit|loss)\s+(?:on|in|from))(?![a-z])")
 
 
+#: Money moved from one holding into another ("rotate half my crude into gold", "move everything out of nasdaq and
+#: into the s&p", "把一半的原油换成黄金", "把纳斯达克的仓位全部挪到黄金上去").
+_ROTATE = re.compile(r"(?<![a-z])(?:rotate|rotating|move|moving|shift|shifting|switch|switching|swap|swapping|reallocate|"
+                     r"transfer)\b[^.;!?]{0,60}?\b(?:into|to|for)\b|(?:换成|换到|挪到|挪进|转到|转成|调到|移到)")
+
+
+#: A holding handed over with no side or size ("do something with my gold", "adjust my S&P position", "黄金那边你处理
+#: 一下", "黄金的仓位调整一下"): an order whose side and size are asked, never guessed.
+_HANDLE_IT = re.compile(r"(?<![a-z])(?:do\s+something\s+(?:with|about)|deal\s+with|handle|take\s+care\s+of|sort\s+out)\s+(?:my|our|the)\s"
+                        r"|(?<![a-z])(?:adjust|rebalance|tweak|fix)\s+(?:my|our|the)\s+[\w&]+\s+(?:position|holding|exposure)s?(?![a-z])"
+                        r"|(?:那边|那块|那个仓|仓位|持仓)\s*(?:你|帮我)?\s*(?:处理|弄|搞|调整|调)(?:一下|下)|你\s*(?:处理|看着办|看着弄)")
+
+
 #: An order named without its side: "put an order in on gold", "place an order for crude", "黄金下个单".
 _ORDER_NOUN = re.compile(r"(?<![a-z])(?:put|place|enter|submit|send|get|fire\s+off)\s+(?:in\s+)?(?:an?\s+|the\s+|my\s+)?"
                          r"(?:market\s+|limit\s+)?order(?![a-z])(?!\s+(?:history|book|flow|log))|下(?:个|一个|一)?单(?!前|之前|以前|的|了)")
@@ -307,7 +320,10 @@ def _trading_intent(text: str, found: Found) -> str | None:
         return "place_order"  # "然后买点茅台": an order on a name the store lacks is still an order (and asked about)
     if found.quantity is not None and found.instruments and not _COPULA.search(text):
         return "place_order"  # "... and 100 shares of SYN045": the side was said once for both
-    if found.instruments and not advice and _ORDER_NOUN.search(text):
+    if len({str(v.value) for v in found.instruments}) == 2 and _ROTATE.search(text) and not found.strategies \
+            and not found.algos and not HYPOTHETICAL.search(text):
+        return "place_order"  # "rotate half my crude into gold", "把一半的原油换成黄金": a sale and a buy
+    if found.instruments and not advice and (_ORDER_NOUN.search(text) or _HANDLE_IT.search(text)):
         return "place_order"  # "put an order in on gold", "黄金下个单": an order whose side and size are still to be asked
     if lex.has_any(text, _CHART):
         return "show_price"  # "the price history of both over that period", "the gold price chart ..., to annotate the March drawdown"

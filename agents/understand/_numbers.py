@@ -1122,12 +1122,12 @@ _VERB_RE = _LazyRe(
     r"|short(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg|horizon|lookback|position|interest|squeeze"
     r"|entirely|completely|fully|in\s+full|altogether|outright"
     r"|selling|sma|ema|list|er\b)))(?![A-Za-z])"
-    r"|(?<!超)(?:卖出|卖掉|卖)|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|割肉|割掉"
+    r"|(?<!超)(?:卖出|卖掉|卖)|抛售|抛出|抛|减仓|减持|减掉|减少|减|清仓|清掉|清空|出清|平仓|平掉|平多|砍仓|砍|降低|下调|止盈|止损|出掉|割肉|割掉"
     r"|割(?=\s*(?:一半|[一二两三四五六七八九]成|三分之|四分之|[0-9]+\s*%))|出货|做空"
     r"|(?<![做开平])空(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"
-    r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid|unwind|unwinds|unwinding"
+    r"|开空|空单(?!\s*(?:平|回补|买回))|hit\s+the\s+bid(?:\s+(?:on|for|in))?|unwind|unwinds|unwinding"
     r"|[清平](?=\s*(?:[一二两三四五六七八九十]成|一半|三分之|四分之|[0-9]+\s*(?:%|成))))"
-    r"|(?P<buy>(?<![A-Za-z])(?:buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
+    r"|(?P<buy>(?<![A-Za-z])(?:lift\s+the\s+(?:offer|ask)(?:\s+(?:on|for|in))?|buy|buys|buying|bought|purchase[sd]?|purchasing|add|adds|added|adding|acquire[sd]?"
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|throw|throws|throwing|scal(?:e|es|ed|ing)\s+in(?:to)?"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
@@ -1377,6 +1377,8 @@ def _is_money(norm: str, n: _Num) -> bool:
     currency (a 万/亿 amount "of" an instrument is money: shares are counted in 股 or 手)."""
     if _WORTH_AFTER_RE.match(norm, n.end):
         return True
+    if re.search(r"\d\s?(?:k|mm|m|bn|thousand|million)$", norm[n.start:n.end], re.I) and re.match(r"\s+of\s", norm[n.end:]):
+        return True  # "sell 40k of S&P", "buy 100k of gold": thousands of money (shares are said as shares)
     if any(c in n.numeral for c in "万亿") and norm[n.end:n.end + 3].lstrip()[:1] == "的":  # "买 20万 的 gold"
         return True
     if any(c in n.numeral for c in "万亿") and _ORDER_VERB_BEFORE_RE.search(norm[max(0, n.start - 4):n.start]) \
