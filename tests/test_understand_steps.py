@@ -2254,3 +2254,96 @@ def test_a_run_said_to_be_the_benchmark_is_compared_with(read: Any) -> None:
                  "在黄金上训练一个SAC，另外用RSI在黄金上跑个对照"):
         assert _intents(read(text)) == ["train_rl", "backtest_strategy", "compare"], text
     assert _intents(read("backtest macd on gold for 2020 as a baseline")) == ["backtest_strategy"]  # nothing to set it by
+
+
+# eleventh session: money on the desk (dev_bk) ----------------------------------------------
+@pytest.mark.parametrize("text", ["Sell 150% of my crude position.", "黄金卖出120%"])
+def test_more_than_a_whole_position_is_asked_never_capped(read: Any, text: str) -> None:
+    spec = read(text)  # had crashed on the spec's own check
+    assert spec.question is not None and "100%" in spec.question
+    assert all(s.quantity is None for s in spec.steps)
+
+
+@pytest.mark.parametrize("text", ["Sell all but 100 shares of SYN042", "SYN042只留100股，其余的全部卖出",
+                                  "Buy 1,000 SYN033, or 2,000, whichever, you pick."])
+def test_a_size_left_to_the_position_or_to_us_is_asked(read: Any, text: str) -> None:
+    assert read(text).question is not None  # had sold all, or 100, or bought the first number
+
+
+def test_an_order_taken_back_is_replaced_by_the_one_said_after_it(read: Any) -> None:
+    spec = read("Buy two lots of gold. Actually no, scratch that, sell two lots.")  # had bought 2 and sold 2
+    assert [(s.side.value, s.quantity.value.value) for s in spec.steps] == [("sell", 2)]  # type: ignore[union-attr]
+    assert spec.steps[0].instruments[0].source == "inferred"  # carried over: a person approves it
+    chinese = read("买五手黄金……算了，改成三手")
+    assert chinese.question is None and chinese.steps[0].quantity.value.value == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text, sold", [("Rotate half my crude into gold.", ("WTI", 0.5)),
+                                        ("move everything out of nasdaq and into the s&p", ("NASDAQ", 1.0)),
+                                        ("把一半的原油换成黄金", ("WTI", 0.5)),
+                                        ("把纳斯达克的仓位全部挪到黄金上去", ("NASDAQ", 1.0)),
+                                        ("Exit SYN019 completely and put the proceeds into SYN020. Queue both for my "
+                                         "approval, don't execute.", ("SYN019", 1.0))])
+def test_a_rotation_is_a_sale_and_a_buy_whose_size_is_asked(read: Any, text: str, sold: tuple[str, float]) -> None:
+    spec = read(text)  # had been a price look, or one sale of both names
+    sale, buy = spec.steps
+    assert (sale.instruments[0].value, sale.quantity.value.value) == sold  # type: ignore[union-attr]
+    assert sale.side.value == "sell" and buy.side.value == "buy" and len(buy.instruments) == 1  # type: ignore[union-attr]
+    assert buy.quantity is None and spec.question is not None  # the proceeds are known once the sale fills
+
+
+def test_desk_sizes_in_money_and_in_desk_verbs(read: Any) -> None:
+    cash = read("Need to raise some cash: sell 40k of S&P and 10k of Nasdaq. Nothing goes out until I sign off.")
+    assert [(s.quantity.value.kind, s.quantity.value.value) for s in cash.steps] == [  # type: ignore[union-attr]
+        ("notional", 40_000), ("notional", 10_000)]  # had been 40,000 and 10,000 units
+    lifted = read("Lift the offer on 1,500 SYN066")
+    assert lifted.steps[0].quantity.value.value == 1500 and lifted.steps[0].side.value == "buy"  # type: ignore[union-attr]
+    assert read("Put on a Nasdaq position, 8% of equity, only after I OK it.").approval.value is True
+
+
+@pytest.mark.parametrize("text", ["do something with my gold", "Adjust my S&P position.", "lighten up on SYN090 for me",
+                                  "黄金那边你处理一下", "黄金的仓位调整一下", "put an order in on gold"])
+def test_a_holding_handed_over_without_side_or_size_is_an_order_asked_about(read: Any, text: str) -> None:
+    spec = read(text)  # had been a price look or an account look
+    assert _intents(spec) == ["place_order"] and spec.question is not None
+
+
+# eleventh session: WeChat messages (dev_bh) -----------------------------------------------------
+def test_wechat_orders_looks_and_approvals(read: Any) -> None:
+    price = read("ＳＹＮ０５０现在啥价 给我来５万块的 下之前跟我说一声")
+    assert _intents(price) == ["show_price", "place_order"] and price.approval.value is True
+    assert price.steps[1].quantity.value.kind == "notional"  # type: ignore[union-attr]
+    run_off = read("这个月跌麻了 帮我看看账户 黄金原油全部跑路")
+    assert _intents(run_off) == ["account_status", "place_order", "place_order"]
+    same = read("标普减仓 减一半 纳指也一样")
+    assert [(s.instruments[0].value, s.quantity.value.value) for s in same.steps] == [  # type: ignore[union-attr]
+        ("SP500", 0.5), ("NASDAQ", 0.5)]
+    first = read("想半仓上车ＳＹＮ０８８ 先给我看下它最近一个月的k线")
+    assert _intents(first) == ["show_price", "place_order"] and first.approval.value is False
+    assert read("幫我看一下持倉 黃金賣一半 確認後再下").approval.value is True
+    assert _intents(read("帮我看下持仓 顺便给我老婆发个微信说今晚不回去吃饭")) == ["account_status", "out_of_scope"]
+    assert _intents(read("今天的仓调一下")) == ["trading_cycle"]
+
+
+def test_chinese_numeral_averages_and_one_parameter(read: Any) -> None:
+    cross = read("回测黄金五日线上穿二十日线就买的策略")
+    assert cross.steps[0].strategy.value == "sma_cross"  # type: ignore[union-attr]
+    assert {k: v.value for k, v in cross.steps[0].params.items()} == {"fast": 5, "slow": 20}
+    band = read("標普近三年用布林帶回測 參數２０ 然後幫我優化一下週期")
+    assert band.steps[0].params["period"].value == 20 and all(s.horizon is None for s in band.steps)  # 一下+周期
+    assert read("上次回测那个原油布林带结果多少来着 再帮我把周期改成３０重新跑一遍").steps[1].params["period"].value == 30
+
+
+def test_looks_and_account_checks_said_after_an_order(read: Any) -> None:
+    assert _intents(read("sell half my sp500 and show me what im holding after")) == ["place_order", "account_status"]
+    assert _intents(read("dump all my oil rn then lmk what i got left")) == ["place_order", "account_status"]
+    assert _intents(read("不扛了割肉 原油全部卖掉 卖完看下亏了多少")) == ["place_order", "account_status"]
+    assert _intents(read("optimise bollinger on gold 2015-2020 oh and btw list what strategies you've got")) == [
+        "optimize_strategy", "list_strategies"]
+
+
+def test_windows_said_after_their_role_and_the_winner_tested_later(read: Any) -> None:
+    split = read("训练mlp 合成股票池 2018到2023训练 2024到2025测试 然后买前5%").steps[0].windows
+    assert split.test is not None and split.test.value.start.year == 2024  # type: ignore[union-attr]
+    tuned = read("原油上跑突破策略回测，2014到2016年，然后优化一下参数，再用最优参数在2017-2018上测一下")
+    assert tuned.steps[1].intent == "optimize_strategy" and tuned.steps[1].windows.test is not None
