@@ -2433,7 +2433,8 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
         question = (f"在开始之前，“{said}”指的是哪一个？我没有那次讨论的记录，请直接告诉我品种或策略的名称。" if language == "zh"
                     else f"Before I start: which one do you mean by \"{said}\"? I have no record of that conversation; "
                          "please name the instrument or strategy.")
-    conflict = conflict_of(norm, whole, language) or opposite_orders(norm, _sides_said(norm, whole), language)
+    conflict = _unreadable_expression(steps, language) or conflict_of(norm, whole, language) \
+        or opposite_orders(norm, _sides_said(norm, whole), language)
     if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
         asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"
         rest = (question or "").removeprefix("在开始之前，").removeprefix("Before I start: ")
@@ -2448,6 +2449,33 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
 
 
 _DAY_OF_RUN = re.compile(r"(?:from|on|dated)\s+\d{4}-\d{2}-\d{2}", re.I)
+
+
+def _unreadable_expression(steps: Sequence[StepSpec], language: str) -> str | None:
+    """A factor expression the store cannot compute - a field it does not have ("$pe_ttm", "$northbound_flow") or
+    a formula that does not parse ("Mean($close, )") - is asked about before anything runs, in the person's words."""
+    from taorui_engines.errors import TaoruiError
+    from taorui_engines.expressions import BASE_FIELDS, parse_expression
+
+    for step in steps:
+        for said in step.expressions:
+            text = str(said.value)
+            missing = [f for f in dict.fromkeys(re.findall(r"\$([A-Za-z_]\w*)", text)) if f.lower() not in BASE_FIELDS]
+            have = ", ".join(f"${f}" for f in BASE_FIELDS if f != "factor")
+            if missing:
+                names = ", ".join(f"${f}" for f in missing)
+                if language == "zh":
+                    return f"因子表达式“{text}”用到了数据中没有的字段 {names}（现有字段：{have}），要换成哪个字段"
+                return f"the factor expression \"{text}\" uses {names}, which the data does not have (it has {have}); which field do you mean"
+            try:
+                parse_expression(text, fields=BASE_FIELDS)
+            except TaoruiError as err:
+                if "argument(s)" in str(err):
+                    continue  # "Rank($volume)": written in another library's arity; the evaluation says what it needs
+                if language == "zh":
+                    return f"因子表达式“{text}”写法有误，无法计算，请改正后告诉我"
+                return f"the factor expression \"{text}\" cannot be read ({err}); what should it be"
+    return None
 
 
 #: Intents whose steps take windows; a period stated with another intent is read for it elsewhere.

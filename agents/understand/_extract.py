@@ -209,6 +209,9 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
         added = [Value(name, match.start(), match.end(), original[match.start():match.end()]) for name in inside]
         found.instruments[at + 1:at + 1] = added
     for hit in lex.find_spans(norm, {"outside": lex.OUTSIDE}):  # "比特币", "Apple": not in the store - ask
+        inside = [v for v in found.instruments if hit.start <= v.start and v.end <= hit.end and v.end - v.start < hit.end - hit.start]
+        if inside:  # "标普500成分股": the index's members, which the store lacks - not the index
+            found.instruments = [v for v in found.instruments if v not in inside]
         if not any(hit.start < v.end and v.start < hit.end for v in found.instruments):
             found.unknown_symbols.append(Value(original[hit.start:hit.end], hit.start, hit.end, original[hit.start:hit.end]))
     known = {s.upper() for s in symbols} | set(lex.ASSETS)
@@ -270,6 +273,7 @@ _SINGLE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十百]
                      r"(?:simple\s+|exponential\s+|price\s+|time[- ]series\s+|cross[- ]sectional\s+)?"
                      r"(?:ma\b|sma|ema|moving average|均线|rsi|bollinger|布林|channel|通道|donchian|唐奇安|lookback|window|回看"
                      r"|breakout|突破|momentum|动量|mean reversion|均值回归|high|低点|高点|新高|新低|average|avg\b|mean\b|均值|平均价?"
+                     r"|reversal|反转|volatility|vol\b|波动率?|turnover|换手率?"
                      r"|z-?\s?score|z值|deviation\s+from\s+the\s+mean|乖离率?)")
 #: "布林带…参数用20天", "parameter 20 days": a one-length rule's length said as its parameter.
 _PARAM_DAYS = re.compile(r"参数\s*(?:用|是|为|设为|设成|取|就)?\s*(\d{1,3})(?:\s*(?:天|日|个交易日)"
@@ -990,6 +994,12 @@ _GLUED = re.compile(r"(?<![a-z])(rsi|sma|ema|ma|macd)(?=\d)|(?<=\d)\s*(cross)\b(
 _GLUED_NAME = {"rsi": "rsi_reversion", "sma": "sma_cross", "ma": "sma_cross", "ema": "ema_cross", "macd": "macd"}
 
 
+#: A market remark made with a strategy's word ("the momentum's gone", "动量起来了", "这票动量太强了", "pure momentum
+#: lol"): how the market feels to the person, not a rule to backtest.
+_MARKET_REMARK = re.compile(r"(?:'s|\s+is|\s+has|\s+was|\s+has\s+been)?\s*(?:gone|dead|fading|faded|died|"
+                            r"ripping|back|crazy|insane|lol|picking\s+up|kicking\s+in)(?![a-z])"
+                            r"|\s*(?:起来了|没了|太强|很强|好强|不行了|消失了|减弱|衰竭|来了|走了|没有了|很猛|太猛|爆发)")
+_PURE_REMARK = re.compile(r"(?<![a-z])pure\s+$")
 _HELD_OUT_WORDS = re.compile(r"(?<![a-z])(?:hold|holds|holding|held)\s+(?:back|out)(?![a-z])")
 
 
@@ -1004,7 +1014,8 @@ def _tables(norm: str, original: str, found: Found) -> None:
     found.all_features = features
     held_out = [m.span() for m in _HELD_OUT_WORDS.finditer(norm)]
     found.strategies = [v for v in hits(lex.STRATEGIES)  # "just hold out 2018": a test window, not buy and hold
-                        if not (v.value == "buy_and_hold" and any(a <= v.end <= b for a, b in held_out))]
+                        if not (v.value == "buy_and_hold" and any(a <= v.end <= b for a, b in held_out))
+                        and not _MARKET_REMARK.match(norm, v.end) and not _PURE_REMARK.search(norm, 0, v.start)]
     for match in _GLUED.finditer(norm):  # "rsi2 10/90", "ma10/30": a strategy word glued to its number
         if not any(v.start <= match.start() < v.end for v in found.strategies):
             found.strategies.append(Value(_GLUED_NAME[match.group(1) or "ma"], match.start(), match.end(),
@@ -1017,7 +1028,7 @@ def _tables(norm: str, original: str, found: Found) -> None:
     # "优化一下周期": the 下周 of 一下 + 周期 is no week ahead
     horizons = [v for v in hits(lex.HORIZONS) if not (str(v.said).endswith(("下周", "下星期")) and norm[v.end:v.end + 1] == "期")]
     found.horizon = horizons[0] if horizons else None
-    found.themes = hits(lex.THEMES)
+    found.themes = [v for v in hits(lex.THEMES) if not _MARKET_REMARK.match(norm, v.end) and not _PURE_REMARK.search(norm, 0, v.start)]
     for group in (found.algos, found.models, universes, horizons, features):
         for v in group:
             found.claim(v.start, v.end)
@@ -1457,6 +1468,8 @@ _GET_ME = re.compile(r"(?:给我|帮我)来\s*(?=\d|[一两二三四五六七八
 #: "账户里还有多少购买力", "how much buying power", "selling pressure": the account's or the market's, no order's side.
 #: "how close are we to the drawdown limit": near, not closing a position.
 _NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|pressure)(?![a-z])|购买力|买盘|卖盘|买压|卖压|抛压|"
+                      # "short-term reversal", "a short window": a length, not a short sale
+                      r"(?<![a-z])short[- ](?:term|run|window|lookback|horizon|dated|side\s+of)(?![a-z])|"
                       r"(?<![a-z])(?:how\s+close|close\s+to)(?![a-z])|"
                       # "有没有靠谱的买入信号", "a buy signal": a signal, not an order
                       r"超卖|超买|买入信号|卖出信号|买卖点|(?<![a-z])(?:buy|sell|long|short)\s+signals?(?![a-z])|"

@@ -155,7 +155,13 @@ _SIGNALS = re.compile(r"(?<![a-z])(?:signals|predictors|indicators)(?![a-z])")
 
 
 #: "how good is the 20d momentum factor", "这个换手率因子怎么样": one named factor, judged.
-_ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子")
+_ONE_FACTOR = re.compile(r"(?<![a-z])(?:the|this|that|my|our)\s+(?:[\w$().,-]+\s+){0,3}factor(?![a-z])|这个[^，,。]{0,8}因子"
+                         # "5日反转因子最近两年还有效吗", "a 1-month reversal factor", "the IC of 5-day reversal": one
+                         # factor named by its length, or asked how it does
+                         r"|(?<![\w])(?:\d+|one|two|three|six|twelve)[- ]?(?:day|d|week|month|year)s?\s+[\w-]+\s+factor(?![a-z])"
+                         r"|(?:\d+|[一二两三五六十]+)\s*(?:日|天|周|个月|月)\s*[\u4e00-\u9fff]{1,4}?因子(?!们)"
+                         r"|因子(?:的)?(?:表现|效果|ic|IC)?\s*(?:怎么样|如何|咋样|还有效吗|有效吗|管用吗|靠谱吗|还行吗)"
+                         r"|(?<![a-z])(?:rank\s+)?ic\s+of\s+(?!roughly|about|around|approx)(?:the\s+|a\s+)?(?:\d+[- ]?(?:day|d|month|week)\s+)?[a-z][\w-]*(?![a-z])")
 
 
 _WHICH_TO_BUY = re.compile(r"(?<![a-z])(?:which|what)\s+(?:one|ones|of\s+(?:them|the\s+two|these|those))?\s*"
@@ -175,6 +181,8 @@ def _factor_intent(text: str, found: Found) -> str | None:
     if found.factor_count is not None and _MINE_MORE.search(text):
         return "mine_factors"  # "再挖2个", "then mine 3 more": more of the factors named before
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
+    if found.themes and not strategy_word and not found.instruments and re.search(r"(?<![a-z])(?:rank\s+)?ic\s+of(?![a-z])(?!\s*(?:roughly|about|around|approx\w*|~|-?\d|0\.))", text):
+        return "evaluate_factors"  # "check the IC of 5-day reversal": one factor named by its theme, judged
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
                                                                             or _SIGNALS.search(text))
                                                           and not strategy_word

@@ -52,6 +52,9 @@ OUTSIDE: tuple[str, ...] = (
     "russell 2000", "russell 1000", "russell 3000", "russell", "罗素2000", "罗素", "iwm", "dow jones", "dow", "道琼斯",
     "道指", "中证500", "中证1000", "csi500", "csi 500", "csi1000", "csi 1000", "沪深300成分股", "科创50", "ftse 100",
     "stoxx", "euro stoxx", "cac 40", "kospi", "sensex", "nifty", "asx", "tsx", "msci",
+    # stock universes the store lacks (the S&P and the Nasdaq are here as indices, not as their members)
+    "港股", "标普500成分股", "标普成分股", "纳指成分股", "纳斯达克成分股", "s&p 500 constituents", "s&p 500 components",
+    "s&p 500 stocks", "sp500 constituents", "sp500 stocks", "nasdaq 100 constituents", "nasdaq 100 stocks",
 )
 
 
