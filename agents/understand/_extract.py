@@ -209,9 +209,10 @@ def _instruments(norm: str, original: str, symbols: Collection[str], found: Foun
         added = [Value(name, match.start(), match.end(), original[match.start():match.end()]) for name in inside]
         found.instruments[at + 1:at + 1] = added
     for hit in lex.find_spans(norm, {"outside": lex.OUTSIDE}):  # "比特币", "Apple": not in the store - ask
-        inside = [v for v in found.instruments if hit.start <= v.start and v.end <= hit.end and v.end - v.start < hit.end - hit.start]
-        if inside:  # "标普500成分股": the index's members, which the store lacks - not the index
-            found.instruments = [v for v in found.instruments if v not in inside]
+        members = [v for v in found.instruments if hit.start <= v.start and v.end <= hit.end
+                   and v.end - v.start < hit.end - hit.start]
+        if members:  # "标普500成分股": the index's members, which the store lacks - not the index
+            found.instruments = [v for v in found.instruments if v not in members]
         if not any(hit.start < v.end and v.start < hit.end for v in found.instruments):
             found.unknown_symbols.append(Value(original[hit.start:hit.end], hit.start, hit.end, original[hit.start:hit.end]))
     known = {s.upper() for s in symbols} | set(lex.ASSETS)
