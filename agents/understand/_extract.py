@@ -246,10 +246,10 @@ _NAMED = re.compile(
     r"(fast(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period|\s+length|\s+window)?|slow(?:\s+ma|\s+sma|\s+ema|\s+line|\s+period"
     r"|\s+length|\s+window)?|signal(?:\s+line|\s+period)?|period|window|lookback|length|entry|exit|lower|upper"
     r"|oversold|overbought|devs?|devfactor|std|sigma|width|快线|慢线|短期|长期|短均线|长均线|快均线|慢均线|信号线|信号(?=\s*\d)|周期|窗口|回看期|回看"
-    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d))\s*(?:线|水平|阈值)?\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|设成|改成|改为|换成|调成|调到|改到|固定在|固定为?|定在|设在|取|用|changed\s+to)?\s*"
+    r"|超卖|超买|下轨|上轨|标准差倍数|通道长度|channel\s+length|快(?=\s*\d)|慢(?=\s*\d)|短的(?=\s*\d)|长的(?=\s*\d))\s*(?:线|水平|阈值)?\s*(?:=|:|：|of|at|is|fixed\s+at|set\s+to|held\s+at|kept\s+at|为|设为|设成|设置为|设置成|改成|改为|换成|调成|调到|改到|固定在|固定为?|定在|设在|设|取|用|changed\s+to)?\s*"
     r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
     r"(?!\s*(?:%|年|月|bp|万|千|,\d{3}\b|个|种|项))")
-_PARAM_ALIAS = {"快": "fast", "慢": "slow", "window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
+_PARAM_ALIAS = {"快": "fast", "慢": "slow", "短的": "fast", "长的": "slow", "window": "period", "lookback": "period", "length": "period", "lengths": "period", "channel": "period",
                 "channel length": "period", "channel lengths": "period", "通道长度": "period", "通道": "period",
                 "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",

@@ -36,6 +36,7 @@ _SEQUENCERS = re.compile(
     r"|(?<=\bpositions)\s+and\s+(?=if\s)|(?<=\bholdings)\s+and\s+(?=if\s)|(?<=\baccount)\s+and\s+(?=if\s)"
     r"|\s+and\s+(?=(?:re-?train|re-?run|redo|re-?do|re-?test|re-?backtest)\s+(?:it|that|this|them|the\s+same)(?![a-z])))"
 )
+_NEWS = ("news", "headlines", "opec", "新闻", "消息面")  # asked for, not said beside an order ("the news is scaring me")
 _OUT_OF_SCOPE = ("weather", "joke", "poem", "recipe", "email to", "write an email", "translate", "birthday",
                  "movie", "song", "football", "homework", "hack", "password", "api key", "private key", "tax return",
                  "taxes", "restaurant", "dinner", "lunch", "flight", "hotel", "girlfriend", "boyfriend", "wedding",
@@ -81,6 +82,10 @@ _PLAINLY_OUT = ("regulator", "suspicious activity", "tax return", "taxes", "brok
                 "open a brokerage", "交税", "缴税", "纳税", "所得税", "income tax", "lawyer", "lawsuit", "weather", "poem",
                 "email to", "write an email", "send an email", "开户", "报税", "个税", "律师", "天气", "写诗", "写邮件", "发邮件",
                 "交多少税", "缴多少税", "多少税", "要交税", "要缴税",  # not 印花税, a cost of trading
+                # news, macro calls and moving money between banks: nothing Taorui computes
+                "news", "headlines", "opec", "the fed", "fed going to", "interest rates", "rate cut", "rate hike",
+                "新闻", "消息面", "美联储", "加息", "降息", "入金", "出金", "转点钱", "转钱到", "银行转", "开个证券账户",
+                "开证券账户", "开个户", "开个账户", "开一个账户",
                 "发个微信", "发微信", "发条微信", "发短信", "发个短信", "发条短信", "打个电话", "打电话给",
                 "text my wife", "text my husband", "message my wife", "call my wife", "call my mom",
                 *_BREAK_IN)
@@ -414,6 +419,13 @@ _VERSE = ("poem", "poems", "poetry", "sonnet", "haiku", "limerick", "verse about
 _BOOK_ADJUSTED = re.compile(r"(?<![黄原持空多])仓位?\s*(?:调|调整|调一调|再调)(?:一下|下|一调)?(?![a-z\d参])")
 
 
+#: One day's price asked as a number ("what price will gold be at exactly on Friday", "下周一黄金收盘价是多少？直接报个
+#: 数"): a point forecast no model here makes - not a look at prices.
+_POINT_FORECAST = re.compile(r"(?<![a-z])what\s+(?:price\s+)?will\s+[\w&]+\s+(?:be|close|trade|end)\b[^.?]{0,25}?"
+                             r"\b(?:on\s+(?:monday|tuesday|wednesday|thursday|friday)|tomorrow|next\s+week|by\s+friday)\b"
+                             r"|(?:下周[一二三四五]|明天|后天|周[一二三四五])[^,，。？?]{0,8}?(?:收盘价?|价格|点位)(?:会)?是多少|报个数")
+
+
 def _cued(text: str, found: Found) -> str | None:
     """The intent strong words give, or None."""
     if _vague(text, found):
@@ -446,7 +458,8 @@ def _cued(text: str, found: Found) -> str | None:
     research = _research_intent(text, found)
     if research is not None:
         return research
-    if lex.has_any(_CHARGED.sub(" ", text), _OUT_OF_SCOPE):
+    if lex.has_any(_CHARGED.sub(" ", text), _OUT_OF_SCOPE) or _POINT_FORECAST.search(text) \
+            or (lex.has_any(text, _NEWS) and found.side is None and found.quantity is None):
         return "out_of_scope"
     trading = _trading_intent(text, found)
     if trading is not None:
@@ -470,8 +483,11 @@ EARLIER = re.compile(r"(?<![a-z])(?:how'?d|how\s+did)\s+(?:the|that|my|our)\s+[^
                      r"\s+(?:from|of|on|dated|trained\s+on|made\s+on|built\s+on)\s+\d{4}-\d{2}-\d{2}\b"
                      r"(?!\s*(?:(?:to|through|thru|until|till|and)\s+\d|(?:-|–|~|\.\.)\s*\d))|"  # "training on 2016-01-01 to ...": a window
                      r"^\s*(?:之前|以前|先前)|(?<![年月日\d])(?:以前|之前)的(?:回测|模型|训练|结果|实验|因子|策略|那个)|"
-                     r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
-                     r"(?:昨天|前天|上次|上回|上周|上个月|之前|刚才|前几天)[^,，。？?；;]{0,12}?(?:回测|训练|模型|因子|实验)的?"
+                     r"(?:昨天|前天|上次|上回(?!测)|上周|上个月|之前|刚才|刚刚|上午|下午|今早|早上|那天|前几天)[^,，。？?；;]{0,10}?(?:回测|训练|训|跑|挖|测|做)(?:过)?的|"
+                     # "刚才黄金那个智能体是怎么说的", "上午那个原油的强化学习跑出来多少收益来着", "刚才那个训练跑完了吧？结果怎么样"
+                     r"(?:昨天|前天|上次|上周|刚才|刚刚|上午|下午|今早|早上)[^,，。？?；;]{0,8}?(?:那个|那次|的)[^,，。？?；;]{0,6}?"
+                     r"(?:智能体|强化学习|模型|训练|回测|agent)[^。？?；;]{0,10}?(?:怎么说|说了什么|说的|结果|收益|怎么样|多少|跑完|跑出来|表现)|"
+                     r"(?:昨天|前天|上次|上回|上周|上个月|之前|刚才|刚刚|上午|下午|今早|早上|前几天)[^,，。？?；;]{0,12}?(?:回测|训练|模型|因子|实验|智能体|强化学习)的?"
                      r"(?:结果|记录|报告)|(?:上次|上回|昨天|前天|之前|上周)[^,，。？?；;]{0,16}?(?:调|拿|找|翻)出来|"
                      r"\b(?:backtests?|runs?|models?|training|experiments?|tests?|sweeps?|optimi[sz]ations?)\s+(?:that\s+)?"
                      r"(?:i|we|you)\s+(?:(?:have|had|'ve)\s+)?(?:did|done|ran|run|made|trained|tested|backtested|built|had|kicked\s+off)\s+(?:yesterday|last\s+\w+|"

@@ -109,7 +109,7 @@ STRATEGIES: Mapping[str, tuple[str, ...]] = {
                   "均线交叉", "双均线", "均线策略", "均线", "移动平均线", "移动平均", "金叉",
                   "death cross", "golden/death cross", "golden and death cross", "死叉", "金叉死叉", "金叉/死叉"),
     "ema_cross": ("ema_cross", "ema cross", "ema crossover", "ema", "exponential moving average", "指数均线", "指数移动平均"),
-    "macd": ("macd", "异同移动平均"),
+    "macd": ("macd", "mcad", "异同移动平均"),
     "rsi_reversion": ("rsi_reversion", "rsi mean reversion", "rsi reversion", "rsi", "relative strength index", "相对强弱指标",
                       "相对强弱", "rsi指标"),
     "bollinger_reversion": ("bollinger_reversion", "bollinger reversion", "bollinger mean reversion", "bollinger band reversion",
@@ -167,7 +167,11 @@ THEMES: Mapping[str, tuple[str, ...]] = {
 #: Cue words per intent (strong evidence when present). Order within a tuple does not matter.
 CUES: Mapping[str, tuple[str, ...]] = {
     "rl": ("reinforcement learning", "reinforcement-learning", "rl agent", "rl strategy", "rl policy", "rl model",
-           "rl", "drl", "finrl", "deep rl", "agent", "policy gradient", "强化学习", "深度强化学习", "智能体"),
+           "rl", "drl", "finrl", "deep rl", "agent", "policy gradient", "强化学习", "深度强化学习", "智能体",
+           # a newcomer's words for it: "let the AI learn to trade the S&P", "让AI自己学着炒原油"
+           "learn to trade", "learns to trade", "learning to trade", "learn when to buy", "learn when to sell",
+           "learn how to trade", "train an ai", "train the ai", "teach an ai", "teach the ai", "ai learn", "ai to learn",
+           "学着炒", "学着交易", "学学怎么交易", "学会交易", "学会炒", "学怎么交易", "学怎么炒", "自己学着"),
     "train": ("train", "training", "trained", "retrain", "re-train", "retraining", "重新训练", "再训练", "fit", "fitting", "learn", "训练", "拟合", "学习", "跑一个模型"),
     "model": ("model", "machine learning", "ml model", "ai model", "ai选股", "选股模型", "ai 选股", "predictor", "pick stocks", "stock picking", "stock-picking",
               "模型", "机器学习", "预测模型", "选股"),
@@ -263,7 +267,9 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "where is it trading", "where's it trading", "where it's trading", "where it is trading",
               "where's", "where is", "what's", "whats", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线", "什么价", "啥价", "几多钱", "现价", "价位",
               "涨了多少", "跌了多少", "怎么走", "涨跌", "现在多少", "点位", "画", "报一下", "报下价", "现价", "最新价", "最新价格", "当前价", "当前价格"),
-    "list": ("哪些规则策略", "规则策略有哪些", "wat strats", "what strats", "which strats", "strats u got", "strats you got",
+    "list": ("what kinds of strategies", "what kind of strategies", "what sorts of strategies", "which kinds of strategies",
+             "strategies are there", "有哪些策略", "都有什么策略", "有什么策略", "都有哪些策略", "哪几种策略",
+             "哪些规则策略", "规则策略有哪些", "wat strats", "what strats", "which strats", "strats u got", "strats you got",
              "strats do u have", "strats do you have", "strategies have you got", "strategies you got",
              "strategies do you support", "strategies are supported", "strategies are available", "支援哪些", "支持哪些策略",
              "支持哪些交易策略", "哪些交易策略", "有哪些交易策略", "交易策略有哪些", "列个清单", "策略清单", "every rule-based strategy", "every strategy", "all strategies", "all the strategies", "all rule-based strategies",
