@@ -727,9 +727,14 @@ _CASH = re.compile(
     r"本金|初始资金|起始资金|资金量|资金|账户资金)\s*(?:=|:|of|为|是|用|按|设为|设成|设置为)?\s*(?:人民币|美元|rmb|cny|usd)?\s*\$?\s*"
     + _AMOUNT +
     r"(?:\s*(?:元|块|美元|刀|dollars?|usd))?|"
-    r"\$?\s*" + r"(?<![\d.,])(?!(?:19|20)\d\d\s+(?:starting|initial|cash|capital))((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
-    r"(?:cash|capital|cap\b|book|bankroll)(?!\s+(?:flow|position))|"
-    r"((?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(?:百万|千万|万|亿)(?:元|块)?)\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
+    r"\$?\s*" + r"(?<![\d.,])(?!(?:19|20)\d\d\s+(?:starting|initial|cash|capital|start))((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e\d+)?\s*(?:[km]\b|million|mm)?)" + r"\s*(?:dollars?\s+|usd\s+|bucks\s+)?(?:of\s+|in\s+|as\s+(?:the\s+|our\s+|my\s+)?)?(?:starting\s+|initial\s+)?"
+    r"(?:cash|capital|cap\b|book|bankroll|start(?!\s*(?:date|in|on|at|from|of|=|:)))(?!\s+(?:flow|position))(?!\s*[=:])|"
+    # "50万本金", "百万资金" (a round million said as a word alone)
+    r"((?:(?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)(?:百万|千万|万|亿)|(?<![\d一二两三四五六七八九十])(?:百万|千万))(?:元|块)?)"
+    r"\s*(?:的)?(?:初始资金|本金|起始资金|资金)|"
+    # "initial account value: 1,000,000", "account size 500k"
+    r"(?:initial|starting|opening)\s+(?:account\s+)?(?:value|equity|nav|size)\s*(?:=|:|of|is)?\s*\$?\s*"
+    r"(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million|mm)?)|"
     r"(?:put|with|start(?:ing)?\s+with)\s+\$?\s*(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million)?)\s*(?:of\s+cash|in\s+cash|capital)|"
     r"(?:start(?:ing|ed)?\s+(?:out\s+|from\s+scratch\s+)?with|(?:starting\s+|initial\s+)?bankroll(?:\s+of)?)\s+\$?\s*"
     r"(\d[\d,_]*(?:\.\d+)?\s*(?:[km]\b|million|mm)|\d{1,3}(?:,\d{3})+|\d{4,})(?!\s*(?:shares?|lots?|units?|contracts?|steps?))")

@@ -900,6 +900,7 @@ class _Window:
 
 
 _CONNECT = (r"\s*(?:(?P<and>and|plus|、|和|与|加上?|外加)|to|until|till|til|through|thru|-{1,2}>?|=>|→|⟶|~|\.\.\.?|:|/"
+            r"|[,;]?\s*end(?:_date)?\s*[=:]"  # "start=2010-01-01 end=2025-12-31", "start: 2012-01-01, end: 2015-06-30"
             r"|(?:(?:开始|起)\s*,?\s*)?(?:一直)?(?:至|到|直到))\s*")  # "从2000年开始一直到2005年底"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 
@@ -953,9 +954,10 @@ def _windows(text: str, atoms: list[_Atom]) -> Iterator[_Window]:
 _PREFIX = (
     r"(?:(?P<week>(?<![a-z])(?:the\s+)?week\s+(?:of|starting|beginning|commencing|containing)(?:\s+on)?)"
     r"|(?P<from>(?<![a-z])(?:since|from|starting(?:\s+(?:in|from|on|at|with))?|beginning(?:\s+(?:in|from|on|with))?"
-    r"|commencing|(?:starts?|started|begins?|began)(?:\s+(?:in|on|from|at|with))?)|自从|自|从|始于)"
+    r"|commencing|(?:starts?|started|begins?|began)(?:\s+(?:in|on|from|at|with))?|start(?:_date)?\s*[=:])|自从|自|从|始于)"
     r"|(?P<after>(?<![a-z])(?:after|post|later\s+than))"
     r"|(?P<until>(?<![a-z])(?:until|till|til|through|thru|up\s+(?:to|until|through)|(?:ends?|ending|ended)(?:\s+(?:in|on|at))?"
+    r"|end(?:_date)?\s*[=:]"
     r"|as\s+of"
     r"|no\s+later\s+than)|截至|截止(?:到|至)?|直到|到|至)"
     r"|(?P<before>(?<![a-z])(?:before|prior\s+to|pre|earlier\s+than))"
