@@ -1583,8 +1583,20 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     seeds = _seeds_listed(norm[clause.start:clause.end]) if intent in ("train_rl", "train_model") else []
     if len(seeds) >= 2:
         # "train PPO twice, seed 1 and seed 2", "种子分别是1和2": one run per seed
+        stability = [("compare", Found())] if _STABILITY.search(norm) and not _compared(norm) else []
         return [*[(intent, replace(local, seed=Value(s, clause.start, clause.end, f"seed {s}"))) for s in seeds],
-                *_compared(norm)]
+                *_compared(norm), *stability]
+    versus = _one_setting_versus(norm[clause.start:clause.end], intent)
+    if versus is not None:
+        # "A2C on gold, 50k vs 200k timesteps", "动量策略回看期20天对比60天": one run per value, set side by side
+        name, values, at = versus
+        runs = []
+        for v in values:
+            said = Value(int(v) if name == "timesteps" else float(v), at[0], at[1], norm[at[0]:at[1]])
+            runs.append((intent, replace(local, timesteps=said) if name == "timesteps"
+                         else replace(local, params={**local.params, "period": said},
+                                      all_params=[*[(k, x) for k, x in local.all_params if k != "period"], ("period", said)])))
+        return [*runs, ("compare", Found())]
     feature_sets = list(dict.fromkeys(str(v.value) for v in local.all_features))
     if intent == "train_model" and len(feature_sets) >= 2:
         # "one LightGBM on alpha158 and another on alpha360", "mlp/alpha360 vs linear/alpha158": one model per
@@ -1840,12 +1852,50 @@ _SIDE_WORDS = ("vs", "versus", "against", "哪个", "还是", "side by side", "s
 
 #: "seed 1 and seed 2", "seeds 3, 5 and 7", "种子分别是1和2": several seeds, one run each.
 _SEEDS = re.compile(r"(?:(?<![a-z])(?:random\s+)?seeds\s*(?:of\s+|=\s*|:\s*)?(\d{1,6}(?:\s*,\s*\d{1,6})*\s*,?\s*(?:and|&|/)\s*\d{1,6})"
-                    r"|(?<![a-z])seed\s*(\d{1,6}\s*(?:and|&|or)\s*(?:seed\s*)?\d{1,6})"
+                    r"|(?<![a-z])seed\s*(\d{1,6}\s*(?:and|&|or|vs\.?|versus)\s*(?:seed\s*)?\d{1,6})"
                     r"|(?:随机)?种子\s*(?:分别)?\s*(?:是|为|设为|用|取)?\s*[(（]?\s*(\d{1,6}(?:\s*(?:和|、|与|跟|/)\s*\d{1,6})+)"
                     # "once with seed 1 and once with seed 2", "一次种子1一次种子2", "种子1跑一次，种子2跑一次"
                     r"|(?<![a-z])(seed\s*\d{1,6}[^.;\d]{0,24}?(?:and|,)\s*(?:once\s+|then\s+|again\s+)?(?:with\s+)?seed\s*\d{1,6})"
                     r"|(种子\s*\d{1,6}[^。;；\d]{0,8}?(?:和|、|,|，|一次|再)\s*(?:一次)?\s*(?:用)?种子\s*\d{1,6}))"
                     r"(?![\d.])(?!\s*(?:k\b|steps?|timesteps|bps?|%|步|万|千))")
+
+
+#: Runs that differ only by their seed, asked about how much the seed matters ("how stable are the test ICs",
+#: "how much the seed moves the results", "看看结果稳不稳定"): the runs set side by side.
+_STABILITY = re.compile(r"(?<![a-z])(?:stab(?:le|ility)|robust(?:ness)?|consistent|consistency|vary|varies|variance|"
+                        r"spread|how\s+much\s+(?:the\s+)?seed)(?![a-z])|稳不稳定|稳定性?|稳健|差别|差异|差多少|影响多大|波动多大")
+
+
+#: One setting given two values to set against each other: "50k vs 200k timesteps", "回看期20天对比60天",
+#: "a 20-day vs a 60-day lookback".
+_STEPS_VERSUS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?\s*[km]?)\s*(?:steps?|timesteps)?\s*(?:vs\.?|versus|对比|against|or)\s*"
+                           r"(\d+(?:\.\d+)?\s*[km]?)\s*(?:time\s*steps?|timesteps|steps?|万步|步)(?![a-z])", re.I)
+_DAYS_VERSUS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:-?\s*days?|日|天|d)\s*(?:lookback\s+|window\s+)?(?:vs\.?|versus|对比|比)\s*(?:an?\s+)?"
+                          r"(\d{1,3})\s*(?:-?\s*days?|日|天|d)(?![a-z])")
+
+
+def _one_setting_versus(text: str, intent: str) -> tuple[str, list[float], tuple[int, int]] | None:
+    """(setting, values, span) of one setting said with two values against each other, or None."""
+    if intent == "train_rl":
+        m = _STEPS_VERSUS.search(text)
+        if m is not None:
+            values = [_steps_value(m.group(1), m.group(0)), _steps_value(m.group(2), m.group(0))]
+            if all(v is not None and v >= 1000 for v in values) and values[0] != values[1]:
+                return "timesteps", [float(v) for v in values if v is not None], m.span()
+    if intent == "backtest_strategy":
+        m = _DAYS_VERSUS.search(text)
+        if m is not None and m.group(1) != m.group(2):
+            return "period", [float(m.group(1)), float(m.group(2))], m.span()
+    return None
+
+
+def _steps_value(raw: str, said: str) -> float | None:
+    raw = raw.strip().lower()
+    scale = 1000.0 if raw.endswith("k") else 1_000_000.0 if raw.endswith("m") else 10_000.0 if "万步" in said else 1.0
+    try:
+        return float(raw.rstrip("km").strip()) * scale
+    except ValueError:
+        return None
 
 
 def _seeds_listed(text: str) -> list[int]:
