@@ -1589,13 +1589,15 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
     versus = _one_setting_versus(norm[clause.start:clause.end], intent)
     if versus is not None:
         # "A2C on gold, 50k vs 200k timesteps", "动量策略回看期20天对比60天": one run per value, set side by side
-        name, values, at = versus
+        setting, amounts, where = versus
         runs = []
-        for v in values:
-            said = Value(int(v) if name == "timesteps" else float(v), at[0], at[1], norm[at[0]:at[1]])
-            runs.append((intent, replace(local, timesteps=said) if name == "timesteps"
-                         else replace(local, params={**local.params, "period": said},
-                                      all_params=[*[(k, x) for k, x in local.all_params if k != "period"], ("period", said)])))
+        for amount in amounts:
+            given = Value(int(amount) if setting == "timesteps" else float(amount), where[0], where[1],
+                          norm[where[0]:where[1]])
+            runs.append((intent, replace(local, timesteps=given) if setting == "timesteps"
+                         else replace(local, params={**local.params, "period": given},
+                                      all_params=[*[(k, x) for k, x in local.all_params if k != "period"],
+                                                  ("period", given)])))
         return [*runs, ("compare", Found())]
     feature_sets = list(dict.fromkeys(str(v.value) for v in local.all_features))
     if intent == "train_model" and len(feature_sets) >= 2:
