@@ -729,6 +729,10 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Builder], ...]:
         (rf"{_Y}\s+{_MONW}", _month_atom),
         (rf"{_Y_RAW}(?P<sep>[-/])(?P<m>1[0-2]|0?[1-9])(?!\d|(?P=sep)\d)", _month_atom),
         (rf"{_Y_RAW}\.(?P<m>1[0-2]|0[1-9])(?!\d|\.\d)", _month_atom),
+        # "2016.3-2016.9", "区间 2021.6-2022.6": a one-digit month after a dot, as the end of a range of such
+        (rf"{_Y_RAW}\.(?P<m>[1-9])(?!\d|\.\d)(?=\s*(?:-|–|~|到|至|to)\s*(?:19|20)\d\d\.(?:1[0-2]|0?[1-9])(?!\d))",
+         _month_atom),
+        (rf"(?:(?<=[-–~到至])|(?<=[-–~到至] )|(?<=to ))(?P<y>{_Y4})\.(?P<m>[1-9])(?!\d|\.\d)", _month_atom),
         (rf"(?<![\d/.])(?P<m>1[0-2]|0?[1-9])/{_Y}", _month_atom),
         (rf"{_YZ}\s*{_CM}\s*月份?", _month_atom),
         (rf"{_B}(?:the\s+)?(?P<e>start|beginning|end|middle)\s+of\s+{_YE}", _year_edge),
@@ -901,6 +905,9 @@ class _Window:
 
 _CONNECT = (r"\s*(?:(?P<and>and|plus|、|和|与|加上?|外加)|to|until|till|til|through|thru|-{1,2}>?|=>|→|⟶|~|\.\.\.?|:|/"
             r"|[,;]?\s*end(?:_date)?\s*[=:]"  # "start=2010-01-01 end=2025-12-31", "start: 2012-01-01, end: 2015-06-30"
+            # "from the 10 March 2000 top to the 9 October 2002 bottom", "from Lehman (15 Sep 2008) down to the 9 March 2009 low"
+            r"|\s*(?:top|peak|high|low|bottom|trough|crash)?\s*\)?\s*,?\s*(?:(?:all\s+the\s+way|right|down|up)\s+)?"
+            r"(?:to|until|till|through|thru)\s+(?:the\s+)?"
             r"|(?:(?:开始|起)\s*,?\s*)?(?:一直)?(?:至|到|直到))\s*")  # "从2000年开始一直到2005年底"
 _BETWEEN = r"(?<![a-z])between\s+(?:the\s+)?$"
 

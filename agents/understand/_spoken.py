@@ -312,8 +312,14 @@ def _yy_range(m: re.Match[str]) -> str:
     return f"{first}-{last}" if first < last else m.group(0)
 
 
+#: "Nasdaq from '99 to '02", "'08-'09": apostrophed two-digit years as the ends of a range.
+_EN_APOS_RANGE = re.compile(r"(?<![\w'’])['’](\d{2})\s*(to|through|thru|until|till|-|–|~)\s*['’](\d{2})\b")
+
+
 def _two_digit_years(text: str) -> str:
     text = _EN_MON_YY.sub(lambda m: f"{m.group(1)} {_year(m.group(2))}", text)
+    text = _EN_APOS_RANGE.sub(lambda m: f"{_year(m.group(1))} {m.group(2)} {_year(m.group(3))}"
+                              if _year(m.group(1)) <= _year(m.group(3)) else m.group(0), text)
     text = _EN_YY_RANGE.sub(_yy_range, text)
     text = _ZH_YY_PAIR.sub(lambda m: f"{_year(m.group(1))}年和{_year(m.group(2))}年", text)
     text = _ZH_YY_RANGE.sub(lambda m: f"{_year(m.group(1))}{m.group(2)}{_year(m.group(3))}年", text)
