@@ -2164,6 +2164,8 @@ def _ref(norm: str, found: Found) -> Sourced[RunRef] | None:
             day = date.fromisoformat(iso.group(1))
         except ValueError:
             day = None
+    if day is None:  # "the gold PPO run from 14 Nov 2025", "2025年10月20日训练的那个": the day said in words
+        day = _day_in_words(norm)
     when = day.isoformat() if day else (
         "yesterday" if lex.has_any(norm, ("yesterday", "yesterday's", "yesterdays", "yday", "yday's", "ydays", "昨天", "昨日")) else "last")
     kind = "factor" if lex.has_any(norm, lex.CUES["factor"]) else (
@@ -2501,6 +2503,27 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
 
 
 _DAY_OF_RUN = re.compile(r"(?:from|on|dated)\s+\d{4}-\d{2}-\d{2}", re.I)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAY_WORDS = re.compile(r"(?<![a-z])(?:run|model|agent|backtest|training|policy|one)s?\s+(?:from|of|on|dated)\s+(?:the\s+)?"
+                        r"(?:(\d{1,2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})"
+                        r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))"
+                        r"|(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]\s*(?:训练|训|跑|做|回测|测|挖)(?:出来)?的")
+
+
+def _day_in_words(norm: str) -> date | None:
+    """The one day a recalled run is named by, written out ("14 Nov 2025", "Nov 14, 2025", "2025年10月20日")."""
+    m = _DAY_WORDS.search(norm)
+    if m is None:
+        return None
+    g = m.groups()
+    try:
+        if g[0]:
+            return date(int(g[2]), _MONTHS.index(g[1]) + 1, int(g[0]))
+        if g[3]:
+            return date(int(g[5]), _MONTHS.index(g[3]) + 1, int(g[4]))
+        return date(int(g[6]), int(g[7]), int(g[8]))
+    except ValueError:
+        return None
 
 
 def _unreadable_expression(steps: Sequence[StepSpec], language: str) -> str | None:
