@@ -136,6 +136,8 @@ def _formula_at(text: str, start: int) -> Value | None:
         match = _EXPR_TOKEN.match(text, pos)
         if match is None:
             break
+        if depth == 0 and pos > start and "\n" in text[pos:match.start(1)]:
+            break  # "评估下面三个因子：\n- A\n- B": a line break ends a formula (the next line's "-" is a bullet)
         token = match.group(1).replace(" ", "")
         if token == "--":
             break  # "... -- 1 day fwd": a dash in prose, not two minus signs
@@ -752,7 +754,7 @@ _FORWARD = re.compile(
     r"(?<![a-z])(?:rank\s+)?ic(?:ir)?\s+(?:at|over|on|for|with)\s+(?:a\s+|the\s+)?(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\b|"
     r"(?<![\d.])(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s+(?:rank\s+)?ic(?:ir)?\b")
 _COUNT = re.compile(
-    r"(?:数量|个数|count|number of factors)\s*[=:：]\s*(\d+)|[\(（]\s*(?:say|maybe|about|around|~|约|大概)\s*(\d{1,2})\s*[\)）]|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
+    r"(?:数量|个数|count|number of factors)\s*[=:：]?\s*(\d+)(?!\s*(?:%|年|月|日|天))|[\(（]\s*(?:say|maybe|about|around|~|约|大概)\s*(\d{1,2})\s*[\)）]|(?:factors?|alphas?|signals?|因子)\s*[x×*]\s*(\d{1,2})\b|"
     r"(\d+|[一二两三四五六七八九十]+(?![些起下点批组堆系套类种打次遍回])|a few|a couple of|several|some|few|几|half a dozen|a dozen|three|four|five|six"
     r"|seven|eight|nine|ten|eleven|twelve|two)"
     r"\s*(?:个|条)?\s*(?:new\s+|more\s+|different\s+|candidate\s+)?(?:[\w\-]+\s+|[a-z\-]+(?=[\u4e00-\u9fff])){0,2}[\u4e00-\u9fff]{0,6}"

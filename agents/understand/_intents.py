@@ -520,8 +520,13 @@ _MARKET_DID = re.compile(r"(?<![a-z])how\s+(?:did|has|have|does|do|is)\s+((?:the
 _RUN_WORD = re.compile(r"(?<![a-z])(?:model|agent|run|backtest|strategy|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|factor)s?(?![a-z])")
 
 
+#: "记得下单前让我确认", "remember to ask me first": a reminder of what to do, not a memory of a run.
+_REMIND_TO = re.compile(r"记得(?=\s*(?:下单|让我|问我|帮我|要|把|先|给我|提醒|设|用|加|别|不要))|(?<![a-z])remember\s+to(?![a-z])")
+
+
 def _is_recall(text: str) -> bool:
     """A question about an earlier run (not a request to run one again)."""
+    text = _REMIND_TO.sub(lambda m: " " * len(m.group(0)), text)
     if not lex.has_any(text, lex.CUES["recall"]) and not EARLIER.search(text) and not DAY_RUN.search(text):
         return False
     if _HYPOTHETICAL.search(text):  # "if I trained an RL agent on ..., would it ...": a request, asked as a what-if
@@ -553,6 +558,11 @@ _RULE_SIDE = re.compile(r"(?:金叉|死叉|上穿|下穿|突破|跌破|涨过|�
 _STRATEGY_SAID = re.compile(r"策略|回测|规则|效果|表现|(?<![a-z])(?:strategy|strategies|backtest|bt|rules?|system)(?![a-z])")
 
 
+#: A header that announces the formulas listed after it ("the following factors:", "下面三个因子：", "以下因子：").
+_FOLLOWING = re.compile(r"(?<![a-z])(?:the\s+)?following\s+(?:\w+\s+)?(?:factors?|expressions?|formulas?|alphas?)\b[^:：\n]{0,30}[:：]\s*$"
+                        r"|(?:下面|以下|下列)(?:这|的)?\s*[\d一二两三四五六七八九十几]*\s*(?:个|条)?\s*(?:因子|表达式|公式)[^:：\n]{0,12}[:：]\s*$")
+
+
 def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike | None,
              follows: bool = False) -> Clause:
     """The intent of one clause: cues first, then the router; None for a modifier clause.
@@ -568,6 +578,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         # "回测这么一个策略：14日RSI跌破30就买入，涨过70就卖出", "a strategy that buys when price drops below the lower
         # band and sells back at the middle": the rule's own trades, never an order
         return Clause(span[0], span[1], None, "none") if follows else Clause(span[0], span[1], "backtest_strategy", "cues")
+    if _FOLLOWING.search(text) and not found.expressions:
+        # "Evaluate the following factors on csi_syn:" before a list of formulas: the header of the step they make
+        return Clause(span[0], span[1], None, "none")
     gated = _consequent(text) if not HYPOTHETICAL.search(text) else None  # "要是当初投了20万…": no gate, a what-if
     if gated is not None and _trading_intent(gated, found) == "place_order":
         # "if the agent says go long, buy 10% of equity in gold", "要是跌了就抄底，买两成仓位": the condition is a

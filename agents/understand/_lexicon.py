@@ -268,7 +268,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "where's", "where is", "what's", "whats", "level", "价格", "行情", "走势", "收盘价", "收盘", "报价", "多少钱", "k线", "什么价", "啥价", "几多钱", "现价", "价位",
               "涨了多少", "跌了多少", "怎么走", "涨跌", "现在多少", "点位", "画", "报一下", "报下价", "现价", "最新价", "最新价格", "当前价", "当前价格"),
     "list": ("what kinds of strategies", "what kind of strategies", "what sorts of strategies", "which kinds of strategies",
-             "strategies are there", "有哪些策略", "都有什么策略", "有什么策略", "都有哪些策略", "哪几种策略",
+             "strategies are there", "列一下策略", "列下策略", "列出策略", "策略列表", "列一下所有策略", "有哪些策略", "都有什么策略", "有什么策略", "都有哪些策略", "哪几种策略",
              "哪些规则策略", "规则策略有哪些", "wat strats", "what strats", "which strats", "strats u got", "strats you got",
              "strats do u have", "strats do you have", "strategies have you got", "strategies you got",
              "strategies do you support", "strategies are supported", "strategies are available", "支援哪些", "支持哪些策略",
@@ -285,6 +285,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "strategies do you support",
              "strategies you support", "strategies are supported", "supported strategies"),
     "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
+                "谁好", "谁更好", "谁强", "谁更强", "谁赢", "谁厉害",
                 # "run a 50/200 cross on gold as the benchmark", "用RSI在黄金上跑个对照": a run set beside another
                 "as the benchmark", "as a benchmark", "as the baseline", "as a baseline", "跑个对照", "做个对照", "作为对照",
                 "当对照", "作为基准", "当基准", "做基准",

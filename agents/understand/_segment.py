@@ -45,6 +45,7 @@ __all__ = ["ALSO_RUN", "ASKED", "SAME", "WINNER_RUN", "asks_which", "inherit", "
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
 _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[- ]+hold)|sell|short|trim|cut|close\s+out|dump|flatten|"
             r"exit(?=\s+(?:my\s+|our\s+|the\s+)?(?:syn\d{3}|gold|wti|crude|oil|sp500|s&p|spx|nasdaq|ndx|positions?)(?![a-z]))|"
+            r"close(?=\s+(?:out\s+)?(?:my|our|the|all|half)\s)|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
             r"(?:send|lmk|tell)(?=\s+(?:(?:me|us)\s+)?(?:(?:my|our|the)\s+(?:current\s+)?)?(?:positions?|holdings|cash|p&l|pnl|balance"
             r"|what\s+(?:i|we)(?:'?m|'?re|\s+am|\s+are|'?ve|\s+have)?\s+(?:holding|got|have|left))(?![a-z]))|"
