@@ -745,7 +745,7 @@ _FORWARD = re.compile(
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|收益期|预测)\s*[:：]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|收益期|预测)\s*[:：=]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益(?:率)?\s*(?:的)?(?:周期|期|窗口|区间)?\s*(?:看|取|用|按|为|是)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
@@ -902,6 +902,9 @@ def forward_horizons(norm: str) -> list[Value]:
     return [v for k, v in enumerate(out) if v.value not in [w.value for w in out[:k]] and 0 < int(str(v.value)) <= 60]
 
 
+_NEXT_WEEK_RETURNS = re.compile(r"(?<![a-z])next[- ]week(?:'s)?\s+returns?(?![a-z])|(?:预测)?(?:下周|下一周|下个星期)的?(?:收益|回报|涨跌)")
+
+
 def _forward(norm: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
@@ -912,6 +915,13 @@ def _forward(norm: str, found: Found) -> None:
     if match is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"]) or found.themes
                           or lex.find_spans(norm, lex.THEMES)):  # read before the tables: a theme word says factors
         weeks = _FORWARD_WEEKS.search(norm)
+    if match is None and weeks is None and (found.expressions or lex.has_any(norm, lex.CUES["factor"]) or found.themes
+                                            or lex.find_spans(norm, lex.THEMES)):
+        week = _NEXT_WEEK_RETURNS.search(blank(norm, found.used))
+        if week is not None:  # "on next-week returns", "预测下周收益": a factor judged on the five days ahead
+            found.forward_days = Value(5, week.start(), week.end(), week.group(0))
+            found.claim(week.start(), week.end())
+            return
     if weeks is not None:  # "a one-week horizon", "2-week forward returns": five trading days a week
         found.forward_days = Value(5 * int(weeks.group(1)), weeks.start(), weeks.end(), weeks.group(0))
         found.claim(weeks.start(), weeks.end())
@@ -1034,7 +1044,8 @@ def _tables(norm: str, original: str, found: Found) -> None:
     universes = hits(lex.UNIVERSES)
     found.universe = universes[0] if universes else None
     # "优化一下周期": the 下周 of 一下 + 周期 is no week ahead
-    horizons = [v for v in hits(lex.HORIZONS) if not (str(v.said).endswith(("下周", "下星期")) and norm[v.end:v.end + 1] == "期")]
+    horizons = [v for v in hits(lex.HORIZONS) if not (str(v.said).endswith(("下周", "下星期")) and norm[v.end:v.end + 1] == "期")
+                and not (found.forward_days is not None and found.forward_days.start <= v.start < found.forward_days.end)]
     found.horizon = horizons[0] if horizons else None
     found.themes = [v for v in hits(lex.THEMES) if not _MARKET_REMARK.match(norm, v.end) and not _PURE_REMARK.search(norm, 0, v.start)]
     for group in (found.algos, found.models, universes, horizons, features):

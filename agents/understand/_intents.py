@@ -186,7 +186,7 @@ def _factor_intent(text: str, found: Found) -> str | None:
     if found.factor_count is not None and _MINE_MORE.search(text):
         return "mine_factors"  # "再挖2个", "then mine 3 more": more of the factors named before
     strategy_word = lex.has_any(text, ("strategy", "strategies", "策略", "rule"))
-    if found.themes and not strategy_word and not found.instruments and re.search(r"(?<![a-z])(?:rank\s+)?ic\s+of(?![a-z])(?!\s*(?:roughly|about|around|approx\w*|~|-?\d|0\.))", text):
+    if found.themes and not strategy_word and not found.instruments and re.search(r"(?<![a-z])(?:rank\s+)?ic\s+of(?![a-z])(?!\s*(?:roughly|about|around|approx\w*|~|-?0?\.\d))", text):
         return "evaluate_factors"  # "check the IC of 5-day reversal": one factor named by its theme, judged
     if not lex.has_any(text, lex.CUES["factor"]) and not (found.themes and (lex.has_any(text, lex.CUES["mine"])
                                                                             or _SIGNALS.search(text))
