@@ -617,6 +617,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and _VERB_AFTER_COMMA.match(norm, start) and norm[:start].rstrip().endswith((",", "，")) \
                 and not _runs_on_something(out[-1][1]) and out[-1][0] not in ("compare", "place_order") \
+                and not (out[-1][0] in _FACTOR_WORK and (out[-1][1].themes or out[-1][1].factor_count
+                                                         or out[-1][1].expressions)) \
                 and not (out[-1][0] == "show_price" and _SHOW_ASKED.search(shown_text)):
             # "Using the synthetic universe, train a linear model ...", "Using gold prices from 2010 for training,
             # train a PPO agent": what came before the comma only framed this request
