@@ -2347,3 +2347,75 @@ def test_windows_said_after_their_role_and_the_winner_tested_later(read: Any) ->
     assert split.test is not None and split.test.value.start.year == 2024  # type: ignore[union-attr]
     tuned = read("原油上跑突破策略回测，2014到2016年，然后优化一下参数，再用最优参数在2017-2018上测一下")
     assert tuned.steps[1].intent == "optimize_strategy" and tuned.steps[1].windows.test is not None
+
+
+# eleventh session: factor work, newcomers and research specs (dev_bi, dev_bj, dev_bl) --------------
+@pytest.mark.parametrize("text, field", [("Test Mean($pe_ttm, 20) as a value factor.", "$pe_ttm"),
+                                         ("评估 Mean($pe, 20)", "$pe"), ("check Mean($close, ) / $close for me", None)])
+def test_a_formula_the_store_cannot_compute_is_asked_about(read: Any, text: str, field: str | None) -> None:
+    spec = read(text)  # had been read as a clean evaluation that fails later
+    assert spec.question is not None and (field is None or field in spec.question)
+
+
+def test_formulas_listed_one_per_line_are_one_each(read: Any) -> None:
+    spec = read("Evaluate the following factors on csi_syn:\n1. Ref($close,5)/$close-1\n2. $high/$low-1\n3. Std($close,10)")
+    assert _intents(spec) == ["evaluate_factors"]  # the header had been a mining step of its own
+    assert [e.value for e in spec.steps[0].expressions] == ["Ref($close,5)/$close-1", "$high/$low-1", "Std($close,10)"]
+    bullets = read("评估下面三个因子：\n- $close/Mean($close,20)-1\n- Std($close,20)/Mean($close,20)\n评估完再挖3个波动率因子")
+    assert len(bullets.steps[0].expressions) == 2  # the bullet's "-" had joined them into one formula
+
+
+@pytest.mark.parametrize("text", ["5日反转因子最近两年还有效吗？", "换手率因子表现怎么样？看未来10天的收益",
+                                  "My hunch is short-term reversal is dead. Check the IC of 5-day reversal over the past two years."])
+def test_one_factor_named_by_its_length_or_asked_how_it_does_is_evaluated(read: Any, text: str) -> None:
+    spec = read(text)
+    assert _intents(spec) == ["evaluate_factors"] and spec.question is None
+    assert all(s.side is None for s in spec.steps)  # "short-term" had been a short sale
+
+
+@pytest.mark.parametrize("text", ["Sell half my SYN019, the momentum's gone.", "SYN088买入500股，动量起来了"])
+def test_a_market_remark_in_a_strategys_words_is_no_backtest(read: Any, text: str) -> None:
+    assert _intents(read(text)) == ["place_order"]
+
+
+def test_factor_horizons_and_chains(read: Any) -> None:
+    week = read("Corr($close, $volume, 20) 和 Corr($high, $volume, 20) 这两个一起评估，预测下周收益")
+    assert week.steps[0].forward_days.value == 5 and week.steps[0].horizon is None  # type: ignore[union-attr]
+    chain = read("挖4个反转因子，挑最好的训练个lightgbm，然后买入排名前5%的股票")
+    assert _intents(chain) == ["mine_factors", "train_model", "place_order"]  # the model had been dropped
+    gated = read("评估 Mean($close,10)/$close，IC要是还行就训练lightgbm，再买前20只")
+    assert _intents(gated) == ["evaluate_factors", "train_model", "place_order"]
+
+
+def test_a_newcomers_words(read: Any) -> None:
+    assert _intents(read("let the AI learn to trade the S&P - 50000 steps, seed 42")) == ["train_rl"]
+    assert _intents(read("能不能让AI自己学着炒原油？刚装好，啥也不懂")) == ["train_rl"]
+    for text in ("今天原油有什么新闻吗？听说中东那边又出事了", "What price will gold be at exactly on Friday? just give me a number",
+                 "我想开个证券账户，你能帮我开吗？"):
+        assert _intents(read(text)) == ["out_of_scope"], text
+    assert _intents(read("sell half my nasdaq, the news is scaring me")) == ["place_order"]
+    assert _intents(read("上午那个原油的强化学习跑出来多少收益来着？")) == ["recall"]
+    listed = read("What kinds of strategies are there? Also, run the Bollinger one on gold for 2015-2020.")
+    assert _intents(listed) == ["list_strategies", "backtest_strategy"]
+    kept = read("close my crude position and also write a haiku for my wife's birthday lol")
+    assert _intents(kept) == ["place_order", "out_of_scope"]  # the order had been dropped
+
+
+def test_one_setting_set_against_itself_is_one_run_per_value(read: Any) -> None:
+    steps = read("A2C on gold, 50k vs 200k timesteps, same seed (1). Train 2006-2020, test 2021-2025.").steps
+    assert [s.timesteps.value for s in steps[:2]] == [50_000, 200_000] and steps[2].intent == "compare"  # type: ignore[union-attr]
+    days = read("动量策略回看期20天对比60天，标普，2000-2018年，佣金万三。").steps
+    assert [s.params["period"].value for s in days[:2]] == [20, 60] and days[2].intent == "compare"
+    seeds = read("PPO on SP500 with seeds 1, 2 and 3, train 2000-2014, test 2015-2018 - how much the seed moves the results")
+    assert _intents(seeds) == ["train_rl", "train_rl", "train_rl", "compare"]
+
+
+def test_cash_windows_and_recalled_days_in_other_notations(read: Any) -> None:
+    assert read("WTI breakout 55d, 1986-2018, 10bp comm, 5bp slip, 100k start").steps[0].cash.value == 100_000  # type: ignore[union-attr]
+    keyed = read("strategy=breakout instrument=GOLD window=20 start=2010-01-01 end=2025-12-31 cash=300000").steps[0]
+    assert keyed.cash.value == 300_000 and keyed.windows.data.value.end.year == 2025  # type: ignore[union-attr]
+    assert read("ddpg 标普 2013-2016训练 2017-2018测试 8万步 种子5 百万资金").steps[0].cash.value == 1_000_000  # type: ignore[union-attr]
+    dotted = read("mean-reversion on gold, 2016.3-2016.9, assume 10bps all-in cost").steps[0].windows.data
+    assert (dotted.value.start.month, dotted.value.end.month) == (3, 9)  # type: ignore[union-attr]
+    ran = read("2025年10月20日训练的那个黄金PPO，结果怎么样来着？不用重跑").steps[0]
+    assert ran.intent == "recall" and ran.ref is not None and ran.ref.value.when == "2025-10-20"
