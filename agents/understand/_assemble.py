@@ -647,7 +647,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             before = out.pop()[1]
             out += [(intent, step if intent == "compare" else _merge(step, before)) for intent, step in expanded]
             continue
-        if out and out[-1][0] == "optimize_strategy" and clause.intent in ("optimize_strategy", "backtest_strategy") \
+        if out and out[-1][0] == "optimize_strategy" and [i for i, _ in expanded] == ["optimize_strategy"] \
                 and WINNER_RUN.match(norm, start) and local.periods and not (local.instruments or local.strategies) \
                 and all(p.role == "data" for p in local.periods):
             # "然后优化一下参数，再用最优参数在2017-2018上测一下": the winner run out of sample, the search's test window
