@@ -2419,3 +2419,11 @@ def test_cash_windows_and_recalled_days_in_other_notations(read: Any) -> None:
     assert (dotted.value.start.month, dotted.value.end.month) == (3, 9)  # type: ignore[union-attr]
     ran = read("2025年10月20日训练的那个黄金PPO，结果怎么样来着？不用重跑").steps[0]
     assert ran.intent == "recall" and ran.ref is not None and ran.ref.value.when == "2025-10-20"
+
+
+def test_stranger_a_look_asked_first_goes_before_the_whole_rotation_and_compared_lengths_are_used(read: Any) -> None:
+    spec = read("Rotate a third of my S&P into the Nasdaq, and show me the Nasdaq chart for 2018 first.")
+    assert _intents(spec) == ["show_price", "place_order", "place_order"]  # had been put between the sale and the buy
+    assert spec.question is not None and "proceeds" in spec.question  # had asked a bare "how much"
+    both = read("Backtest a 10-day vs 40-day momentum on crude over 2005-2015 with 3 bps slippage, which held up better?")
+    assert "10-day" not in both.ignored  # used by the first run, had been named "not used"

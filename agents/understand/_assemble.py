@@ -543,7 +543,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             before = next(seen for _, seen in reversed(out) if seen.instruments)
             look = ("show_price", _merge(local, Found(instruments=before.instruments, periods=before.periods)))
             if _DONE_BEFORE.search(norm[start:end]) and out[-1][0] == "place_order":
-                out.insert(len(out) - 1, look)  # "想半仓上车SYN088 先给我看下它最近一个月的k线": the look comes first
+                out.insert(_last_group(out), look)  # "想半仓上车SYN088 先给我看下它最近一个月的k线": the look comes first
             else:
                 out.append(look)
             continue
@@ -676,7 +676,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             continue
         if out and len(expanded) == 1 and out[-1][0] != "compare" and _DONE_BEFORE.search(norm[start:end]) \
                 and local.approval is None:  # "..., let me confirm first": the approval, not the order of steps
-            out.insert(len(out) - 1, expanded[0])  # "run the cycle, but check my cash first": this one goes first
+            # "run the cycle, but check my cash first": this one goes first (before the whole of a sale-and-buy)
+            out.insert(_last_group(out), expanded[0])
             continue
         out += expanded
     if not out and pending and any(p.instruments for p in pending):
@@ -1505,6 +1506,16 @@ _RETRACTED_LAST = re.compile(r"(?:scratch\s+that|cancel\s+that|forget\s+(?:that|
                              r"|算了|不对|不要了)\W*$")
 
 
+def _last_group(out: list[tuple[str, Found]]) -> int:
+    """Where the last step begins, taking a sale and the buy it pays for ("rotate a third of my S&P into the
+    Nasdaq") as one: what is asked "first" goes before both."""
+    k = len(out) - 1
+    if k < 1 or out[k][0] != "place_order" or out[k - 1][0] != "place_order":
+        return k
+    bought, sold = out[k][1].side, out[k - 1][1].side
+    return k - 1 if bought is not None and sold is not None and (bought.value, sold.value) == ("buy", "sell") else k
+
+
 def _background(text: str) -> bool:
     """Context said around the request ("for context", "背景是", "btw I know we used 2019"); "btw" or
     "by the way" before a request of its own ("oh and btw list what strategies you've got") is a request."""
@@ -1876,6 +1887,12 @@ _STEPS_VERSUS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?\s*[km]?)\s*(?:steps?|times
                            r"(\d+(?:\.\d+)?\s*[km]?)\s*(?:time\s*steps?|timesteps|steps?|万步|步)(?![a-z])", re.I)
 _DAYS_VERSUS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:-?\s*days?|日|天|d)\s*(?:lookback\s+|window\s+)?(?:vs\.?|versus|对比|比)\s*(?:an?\s+)?"
                           r"(\d{1,3})\s*(?:-?\s*days?|日|天|d)(?![a-z])")
+
+
+def _not_versus(norm: str, unused: list[str]) -> list[str]:
+    """The unused numbers less those of a setting set against itself ("10-day vs 40-day"): each is a run's own."""
+    said = " ".join(m.group(0) for p in (_STEPS_VERSUS, _DAYS_VERSUS) for m in p.finditer(norm))
+    return [u for u in unused if u not in said]
 
 
 def _one_setting_versus(text: str, intent: str) -> tuple[str, list[float], tuple[int, int]] | None:
@@ -2498,7 +2515,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     return TaskSpec(
         text=text, language=language, steps=tuple(steps),  # type: ignore[arg-type]
         approval=_stated(True, approval.said) if approval else Sourced[bool](value=False, source="default"),
-        question=question, ignored=tuple(dict.fromkeys([*_unsized(unused_numbers(norm, whole), steps),
+        question=question, ignored=tuple(dict.fromkeys([*_unsized(_not_versus(norm, unused_numbers(norm, whole)), steps),
                                                         *_unused_periods(used, steps),
                                                         *(m.group(0) for m in _RELATIVE_SETTING.finditer(norm))])),
     )
