@@ -2427,3 +2427,13 @@ def test_stranger_a_look_asked_first_goes_before_the_whole_rotation_and_compared
     assert spec.question is not None and "proceeds" in spec.question  # had asked a bare "how much"
     both = read("Backtest a 10-day vs 40-day momentum on crude over 2005-2015 with 3 bps slippage, which held up better?")
     assert "10-day" not in both.ignored  # used by the first run, had been named "not used"
+
+
+def test_a_runs_own_result_looked_at_and_strategy_names_in_desk_spelling(read: Any) -> None:
+    run = read("Backtest 20-day momentum on SYN030 from 2018 to 2025, 3bp commission, and show me the drawdown profile.")
+    assert _intents(run) == ["backtest_strategy"]  # the run's drawdown had been a look at the account
+    assert _intents(read("run today's cycle and show me the drawdown")) == ["trading_cycle", "account_status"]
+    cross = read("Backtest the 50/200 golden-cross on gold across its whole history (2006-2025) with 2bp commission")
+    assert cross.question is None and cross.steps[0].strategy.value == "sma_cross"  # type: ignore[union-attr]
+    three = read("Three-way comparison on SYN050 over 2017-2025: buy&hold, Bollinger(20, 2) and RSI(14).")
+    assert _intents(three) == ["backtest_strategy"] * 3 + ["compare"]

@@ -46,7 +46,15 @@ from agents.understand._extract import (
     unused_numbers,
 )
 from agents.understand._hant import fold_traditional, mandarin
-from agents.understand._intents import BACKGROUND, NOT_AGAIN, Clause, RouterLike, classify, clauses_of
+from agents.understand._intents import (
+    BACKGROUND,
+    NOT_AGAIN,
+    RESULT_LOOK,
+    Clause,
+    RouterLike,
+    classify,
+    clauses_of,
+)
 from agents.understand._numbers import QuantityMention, Span, find_numbers, find_quantity, order_sides
 from agents.understand._periods import PeriodMention, find_periods
 from agents.understand._questions import question_for
@@ -654,6 +662,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             held = replace(local, periods=[replace(p, role="test") for p in local.periods])
             out[-1] = (out[-1][0], _merge(out[-1][1], held))
             continue
+        if out and out[-1][0] in _COMPARABLE and [i for i, _ in expanded] == ["account_status"] \
+                and RESULT_LOOK.search(norm[start:end]) and not (local.instruments or local.side or local.quantity):
+            continue  # "backtest ..., and show me the drawdown profile": the run's own result, shown with it
         if _restates_comparison(out, expanded, local):
             # "标普上双均线和布林带那个好？2005到2015回测对比下": the same runs and their comparison, now with a window
             last = len(out) - 2

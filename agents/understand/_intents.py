@@ -558,6 +558,14 @@ _RULE_SIDE = re.compile(r"(?:金叉|死叉|上穿|下穿|突破|跌破|涨过|�
 _STRATEGY_SAID = re.compile(r"策略|回测|规则|效果|表现|(?<![a-z])(?:strategy|strategies|backtest|bt|rules?|system)(?![a-z])")
 
 
+#: A look at what the run before produced, not at the account ("show me the drawdown profile", "plot the equity
+#: curve", "把回撤曲线也画出来", "净值曲线发我").
+RESULT_LOOK = re.compile(r"(?<![a-z])(?:show|plot|chart|draw|give|send)\s+(?:me\s+|us\s+)?(?:the\s+|its\s+|their\s+)?"
+                          r"(?:drawdowns?(?:\s+(?:profile|curve|chart|plot|path))?|equity\s+curves?|underwater\s+(?:plot|chart|curve)"
+                          r"|p&l\s+curve|returns?\s+curve)(?![a-z])(?!\s+(?:of|on|for)\s+(?:my|our|the)\s+(?:account|book|portfolio))"
+                          r"|(?:画|发|给我看|看)(?:一下|下)?(?:它的|其)?(?:回撤曲线|净值曲线|资金曲线|收益曲线)|(?:回撤曲线|净值曲线|资金曲线)(?:也)?(?:画|发|给我)")
+
+
 #: A header that announces the formulas listed after it ("the following factors:", "下面三个因子：", "以下因子：").
 _FOLLOWING = re.compile(r"(?<![a-z])(?:the\s+)?following\s+(?:\w+\s+)?(?:factors?|expressions?|formulas?|alphas?)\b[^:：\n]{0,30}[:：]\s*$"
                         r"|(?:下面|以下|下列)(?:这|的)?\s*[\d一二两三四五六七八九十几]*\s*(?:个|条)?\s*(?:因子|表达式|公式)[^:：\n]{0,12}[:：]\s*$")

@@ -97,7 +97,7 @@ FEATURE_SETS: Mapping[str, tuple[str, ...]] = {
 
 #: Rule strategies (Backtrader library names).
 STRATEGIES: Mapping[str, tuple[str, ...]] = {
-    "buy_and_hold": ("buy_and_hold", "hodl", "hodling", "just hodl", "just buying and holding", "buying and holding", "just holding", "just hold it", "just hold", "and do nothing", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "b&h", "买入持有", "买入并持有", "持有不动",
+    "buy_and_hold": ("buy_and_hold", "hodl", "hodling", "just hodl", "just buying and holding", "buying and holding", "just holding", "just hold it", "just hold", "and do nothing", "simply holding", "buy and hold", "buy-and-hold", "buy & hold", "buy&hold", "buy n hold", "b&h", "买入持有", "买入并持有", "持有不动",
                      "拿着不动", "拿住不动", "持股不动", "一直拿着", "一直持有", "躺平持有", "拿着不卖", "躺平拿着", "躺平拿",
                      "死拿", "拿着别动",
                      "passive holding", "passively holding", "passively hold", "hold passively", "holding passively",
@@ -105,7 +105,7 @@ STRATEGIES: Mapping[str, tuple[str, ...]] = {
     "sma_cross": ("sma_cross", "sma cross", "sma crossover", "crossover", "cross over", "sma", "simple moving average", "moving average crossover",
                   "moving-average crossover", "moving average cross", "moving averages", "moving-average", "fast and slow mas",
                   "fast/slow mas", "the mas", "two mas",
-                  "moving average", "ma crossover", "ma cross", "dual ma", "double moving average", "golden cross",
+                  "moving average", "ma crossover", "ma cross", "dual ma", "double moving average", "golden cross", "golden-cross", "goldencross",
                   "均线交叉", "双均线", "均线策略", "均线", "移动平均线", "移动平均", "金叉",
                   "death cross", "golden/death cross", "golden and death cross", "死叉", "金叉死叉", "金叉/死叉"),
     "ema_cross": ("ema_cross", "ema cross", "ema crossover", "ema", "exponential moving average", "指数均线", "指数移动平均"),
