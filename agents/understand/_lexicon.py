@@ -285,7 +285,8 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "strategies do you support",
              "strategies you support", "strategies are supported", "supported strategies"),
     "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
-                "谁好", "谁更好", "谁强", "谁更强", "谁赢", "谁厉害",
+                "谁好", "谁更好", "谁强", "谁更强", "谁赢", "谁厉害", "比怎么样", "比如何", "比起来怎么样", "比起来如何",
+                "compared to", "compared with", "even worth it", "is it worth it", "worth the effort", "beats just",
                 # "run a 50/200 cross on gold as the benchmark", "用RSI在黄金上跑个对照": a run set beside another
                 "as the benchmark", "as a benchmark", "as the baseline", "as a baseline", "跑个对照", "做个对照", "作为对照",
                 "当对照", "作为基准", "当基准", "做基准",
