@@ -38,6 +38,7 @@ from agents.understand._extract import (
     TUNE_WORDS,
     Found,
     Value,
+    _amount,
     asks_better,
     extract,
     find_condition,
@@ -61,6 +62,7 @@ from agents.understand._questions import question_for
 from agents.understand._segment import (
     ALSO_RUN,
     ASKED,
+    LOOK,
     SAME,
     WINNER_RUN,
     asks_which,
@@ -360,14 +362,11 @@ _BOTH_OF_THEM = re.compile(r"两者|二者|两个都|这两个|这[两三四五�
                            r"(?:\s+of\s+them)?|the\s+(?:three|four|five))(?![a-z])")
 
 
-_LOOK_WORD = re.compile(r"chart|plot|price|graph|走势|价格|k线|行情|图")
-
-
 def _both_of_them(text: str, local: Found, out: list[tuple[str, Found]]) -> Found:
     """A clause that runs on "both of them" without naming them runs on each instrument named before."""
     if local.instruments or not out or not _BOTH_OF_THEM.search(text):
         return local
-    if local.approval is not None and not (local.strategies or local.algos or local.models) and not _LOOK_WORD.search(text):
+    if local.approval is not None and not (local.strategies or local.algos or local.models) and not LOOK.search(text):
         return local  # "Queue both for my approval", "两笔都先让我审一下": the orders before, held - not run on again
     named = next((f.instruments for _, f in reversed(out) if len({str(v.value) for v in f.instruments}) >= 2), [])
     if not named:  # "原油买1手，标普买1手，然后三个一起看下走势": one instrument a step, the steps before together
@@ -1911,7 +1910,8 @@ def _one_setting_versus(text: str, intent: str) -> tuple[str, list[float], tuple
     if intent == "train_rl":
         m = _STEPS_VERSUS.search(text)
         if m is not None:
-            values = [_steps_value(m.group(1), m.group(0)), _steps_value(m.group(2), m.group(0))]
+            # "10万步 对比 20万步": 万 counts ten thousands ("w" to the amount reader)
+            values = [_amount(g if "万步" not in m.group(0) else g.strip() + "w") for g in (m.group(1), m.group(2))]
             if all(v is not None and v >= 1000 for v in values) and values[0] != values[1]:
                 return "timesteps", [float(v) for v in values if v is not None], m.span()
     if intent == "backtest_strategy":
@@ -1919,15 +1919,6 @@ def _one_setting_versus(text: str, intent: str) -> tuple[str, list[float], tuple
         if m is not None and m.group(1) != m.group(2):
             return "period", [float(m.group(1)), float(m.group(2))], m.span()
     return None
-
-
-def _steps_value(raw: str, said: str) -> float | None:
-    raw = raw.strip().lower()
-    scale = 1000.0 if raw.endswith("k") else 1_000_000.0 if raw.endswith("m") else 10_000.0 if "万步" in said else 1.0
-    try:
-        return float(raw.rstrip("km").strip()) * scale
-    except ValueError:
-        return None
 
 
 def _seeds_listed(text: str) -> list[int]:

@@ -39,7 +39,7 @@ from dataclasses import replace
 from agents.understand._extract import Found
 from agents.understand._intents import VAGUE_ORDER, classify, clauses_of
 
-__all__ = ["ALSO_RUN", "ASKED", "SAME", "WINNER_RUN", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
+__all__ = ["ALSO_RUN", "ASKED", "LOOK", "SAME", "WINNER_RUN", "asks_which", "inherit", "listed_steps", "looks_back", "numbered_cuts", "segments"]
 
 #: The head of a request: a verb that opens a step of its own ("compare" is not one: a comparison
 #: closes the steps before it and is placed by the assembly, and "buy and hold" is a strategy).
@@ -192,7 +192,7 @@ _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re
 WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
                          r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
                          r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
-_LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|(?<![净值收益回撤])图(?!表现)")
+LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|(?<![净值收益回撤])图(?!表现)")
 #: Several things named before, referred to together ("both", "all three", "这三只", "三个一起").
 _THOSE = re.compile(r"两者|二者|两个都|这两个|这[两三四五六几]只|这几个|这[三四五六]个|[两三四五六几]个一起|[两三四五六]只一起|它们|"
                     r"(?<![a-z])(?:both|all\s+(?:three|four|five)|the\s+(?:two|three|four|five)|them|those|these)(?![a-z])")
@@ -278,7 +278,7 @@ _NOT_PRICES = re.compile(r"equity|drawdown|curve|p&?l|returns?(?![a-z])|(?<![a-z
 def looks_back(text: str) -> bool:
     """Whether ``text`` asks for a look at what the step before named ("show its chart", "它的走势",
     "and chart the price over that period too")."""
-    if _LOOK.search(text) is None or _SAYS.search(text) is None:
+    if LOOK.search(text) is None or _SAYS.search(text) is None:
         return False
     return _BACK.search(text) is not None or (_DEFINITE_LOOK.search(text) is not None and _NOT_PRICES.search(text) is None)
 
@@ -303,7 +303,7 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     if (looks_back(text) or _IT_TRADES.search(text)) and follows and clause.intent in (None, "show_price") \
             and not local.instruments:
         return "show_price"  # "... and show its chart", "再画一下它的走势": a look at what the step before ran on
-    if follows and clause.intent is None and not local.instruments and _LOOK.search(text) and _THOSE.search(text):
+    if follows and clause.intent is None and not local.instruments and LOOK.search(text) and _THOSE.search(text):
         return "show_price"  # "... + show both charts for 2018", "然后三个一起看下走势": a look at what the steps named
     if clause.intent is None and _AGAIN_RUN.search(text) and re.search(r"(?<![a-z])(?:train|re-?train|run|backtest|fit)(?![a-z])"
                                                                       r"|训|跑|回测", text):
@@ -313,7 +313,7 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     if clause.intent == "out_of_scope":  # "... and also draft an email to my landlord": a request we decline, still a piece
         return clause.intent if ASKED.search(text.strip(" ,;.?!、，。？！；")) else None  # "my colleague mentioned them
         # at lunch", "bought for my daughter's wedding": a story around the request, not one of its own
-    if clause.by == "fallback" and not _LOOK.search(text):
+    if clause.by == "fallback" and not LOOK.search(text):
         return None  # a symbol and a date alone ("下单,syn101"): what another step runs on
     if clause.intent == "place_order" and follows and VAGUE_ORDER.search(text):
         return clause.intent  # "…，行的话帮我上点仓位": an order on what the step before ran on, its size asked
