@@ -9,6 +9,7 @@ using data after t.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, date, datetime
@@ -268,8 +269,9 @@ def test_the_report_reads_in_chinese_for_a_chinese_reader(home: Path) -> None:
     report = _replay(desk, "zh", date(2024, 1, 2), date(2024, 1, 10)).report
     text = report_text(report, "zh")
     assert "扣费后盈亏" in text and "基准" in text and "合成数据" in text
-    latin = sum(c.isascii() and c.isalpha() for c in text) / max(1, sum(not c.isspace() for c in text))
-    assert latin < 0.35, text
+    prose = re.sub(r"\S*/\S*", " ", text)  # file paths and the formula are code, not prose (their length varies by host)
+    latin = sum(c.isascii() and c.isalpha() for c in prose) / max(1, sum(not c.isspace() for c in prose))
+    assert latin < 0.25, text
     assert report.picture and os.path.isfile(report.picture)
     shutil.rmtree(desk.folder("zh"))
 
