@@ -2437,3 +2437,91 @@ def test_a_runs_own_result_looked_at_and_strategy_names_in_desk_spelling(read: A
     assert cross.question is None and cross.steps[0].strategy.value == "sma_cross"  # type: ignore[union-attr]
     three = read("Three-way comparison on SYN050 over 2017-2025: buy&hold, Bollinger(20, 2) and RSI(14).")
     assert _intents(three) == ["backtest_strategy"] * 3 + ["compare"]
+
+
+# twelfth session: what is held, vague sizes, sides undecided or put right (dev_bn, dev_bq) -------------
+def test_a_holding_said_beside_an_order_is_never_the_orders_size(read: Any) -> None:
+    part = read("Out of my 200 SYN041 shares, sell 50.").steps[0]
+    assert part.quantity is not None and part.quantity.value.value == 50  # had sold all 200
+    third = read("SYN020现在持有300股，卖掉其中三分之一").steps[0]
+    assert third.quantity is not None and third.quantity.value.kind == "fraction_of_position"  # had been 300 shares
+    lots = read("持有黄金5手，卖掉2手").steps[0]
+    assert lots.quantity is not None and lots.quantity.value.value == 2 and lots.forward_days is None
+    assert read("sell my 200 shares of SYN041").steps[0].quantity.value.value == 200  # type: ignore[union-attr]
+    for text in ("I'm holding 200 SYN041, sell 500 of them", "我手上SYN020只有300股，帮我卖掉500股"):
+        assert read(text).question is not None, text  # more than is held: which number is wrong is theirs to say
+
+
+def test_vague_sizes_and_unsaid_sides_are_asked_never_filled_in(read: Any) -> None:
+    for text in ("gold's looking ready to pop. grab me some", "add a bit more nasdaq to the book, feels cheap here"):
+        spec = read(text)
+        assert _intents(spec) == ["place_order"] and spec.question is not None, text  # had been a price / account look
+    gated = read("回测一下原油的RSI策略，效果好的话就适当建点仓")
+    assert _intents(gated) == ["backtest_strategy", "place_order"] and gated.question is not None
+    through = read("Can you put through 10 lots of WTI for me?")
+    assert through.steps[0].side is None and through.question is not None  # "put" had been read as a buy
+    assert read("我看涨原油，直接上两手").steps[0].side.value == "buy"  # type: ignore[union-attr]
+    for text in ("SYN050, 500 shares... long or short, I keep flip-flopping, honestly just place it for me, whichever",
+                 "SYN050那个500股……买还是卖我也纠结半天了，你直接下单吧"):
+        assert read(text).question is not None, text  # a side had been picked
+
+
+def test_an_order_put_right_or_called_off_is_read_as_its_last_word(read: Any) -> None:
+    assert read("I said buy 500 of SYN088 but I meant sell").steps[0].side.value == "sell"  # type: ignore[union-attr]
+    fixed = read("ok so I messed up earlier, I said buy 500 of SYN088 but I meant SELL. sorry!! sell 500 shares of SYN088")
+    assert _intents(fixed) == ["place_order"] and fixed.question is None and fixed.steps[0].side.value == "sell"  # type: ignore[union-attr]
+    zh = read("刚才说错了，不是买SYN033，是卖！卖800股SYN033，抱歉抱歉")
+    assert _intents(zh) == ["place_order"] and zh.steps[0].side.value == "sell"  # type: ignore[union-attr]
+    off = read("optimise the rsi period on SYN030 over 2018-2022, then backtest the winner on 2023-2025 with 1bp commission. "
+               "then maybe buy 300 shares if it looks good? eh, actually skip the buying, just the research")
+    assert "place_order" not in _intents(off) and off.question is None
+    off_zh = read("先在SYN025上优化一下RSI的周期，2017到2021年，再用2022到2025年回测最优参数，手续费万一。本来还想顺便买点，算了，先不买")
+    assert "place_order" not in _intents(off_zh) and off_zh.question is None  # had asked whether to order after all
+    wait = read("Ok so I'd like to buy 5 lots of crude oil. But please, don't place anything without asking me first")
+    assert _intents(wait) == ["place_order"] and wait.approval.value  # an approval wish, not a call-off
+    look = read("先别下单，帮我看看SYN070现在的报价")
+    assert _intents(look) == ["show_price"] and look.question is None  # had asked for a side and a size
+    out = read("I've seen enough of SYN007. Get me out of the whole position at market.").steps[0]
+    assert out.intent == "place_order" and out.side is not None and out.side.value == "sell"  # had been an account look
+
+
+# twelfth session: steps implied, windows of a search, costs in passing (dev_bm, dev_bo) ----------------
+def test_a_fresh_run_after_a_recall_keeps_its_own_algorithm(read: Any) -> None:
+    spec = read("昨天那个原油的A2C效果怎么样？完了用TD3再训一个，对比下")
+    assert _intents(spec) == ["recall", "train_rl", "compare"]
+    assert spec.steps[1].algo is not None and spec.steps[1].algo.value == "td3"  # had been the recalled A2C
+
+
+def test_the_later_span_a_search_winner_runs_on_is_its_test_window(read: Any) -> None:
+    for text in ("布林带的周期在标普上调一下，样本内用2005到2014年，调出来的参数拿2015年之后的数据跑个样本外",
+                 "原油上的突破策略用2000到2014年调参，调好之后看看2015年以后表现怎么样",
+                 "Sweep the SMA fast over 5, 10, 20 and slow over 50, 100 on the S&P from 1999 to 2012, and let me see "
+                 "what the winner does on 2013-2018 with 2bp commission."):
+        windows = read(text).steps[0].windows
+        assert windows.test is not None and windows.test.value.start.year in (2013, 2015), text  # had been the search's data
+        assert (windows.train or windows.data).value.start.year in (1999, 2000, 2005), text  # type: ignore[union-attr]
+
+
+def test_a_look_said_beside_a_run_is_a_step_of_its_own(read: Any) -> None:
+    for text in ("原油最近两年的走势给我看看，顺便用RSI把同一段回测一下",
+                 "Pull up the S&P chart for 2008 before you backtest a 50/200 cross over that same year."):
+        assert _intents(read(text)) == ["show_price", "backtest_strategy"], text
+    assert _intents(read("标普和纳指近五年的K线都拉出来，各跑一遍动量策略，看看哪个更强"))[0] == "show_price"
+
+
+def test_costs_said_in_passing_and_pairs_said_with_hyphens(read: Any) -> None:
+    slip = read("标普那个双均线，快线10慢线50，拿2010到2015年回测一下。滑点给个2bp就行。").steps[0].costs
+    assert slip.slippage is not None and slip.slippage.value == pytest.approx(0.0002) and slip.commission is None
+    fee = read("哎，纳指的breakout策略，突破窗口用55天，给我跑个回测，从09年到现在。手续费就万二吧").steps[0].costs
+    assert fee.commission is not None and fee.commission.value == pytest.approx(0.0002)  # had been dropped
+    five = read("回测黄金的MACD，2018到2020，滑点算5个bp").steps[0].costs
+    assert five.slippage is not None and five.slippage.value == pytest.approx(0.0005)
+    pair = read("How would a 20-over-60 SMA cross have done on SP500 between 2012 and 2016?")
+    assert _params(pair, 0) == {"fast": 20, "slow": 60}
+    cycle = read("run today's trading cycle — let's make some money")
+    assert _intents(cycle) == ["trading_cycle"] and cycle.question is None  # the hope had made it "unknown"
+
+
+def test_what_a_committee_said_last_time_is_no_recall(read: Any) -> None:
+    spec = read("标普那个双均线，快线10慢线50，拿2010到2015年回测一下。委员会上次说我们参数是拍脑袋定的。滑点给个2bp就行。")
+    assert _intents(spec) == ["backtest_strategy"]

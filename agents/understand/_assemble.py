@@ -32,7 +32,7 @@ from agents.spec import (
     Windows,
 )
 from agents.understand import _lexicon as lex
-from agents.understand._conflicts import conflict_of, opposite_orders
+from agents.understand._conflicts import CALLED_OFF, conflict_of, opposite_orders
 from agents.understand._extract import (
     CLOSE_ALL,
     TUNE_WORDS,
@@ -166,12 +166,18 @@ _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
 
 def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
-    from agents.understand._extract import side_word
+    from agents.understand._extract import HOLDING, MEANT_SIDE, order_size, side_word
 
     # a cost ("一买一卖合计万六") or the starting cash ("初始资金三百万元") is no order's size or side
     said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
     piece = blank(norm[start:end], [(a - start, b - start) for a, b in said])
-    quantity = find_quantity(piece)
+    quantity, held = order_size(piece)
+    if held is not None:  # "我手上SYN020只有300股": what is held, not what is ordered
+        local.holding = QuantityMention(Span(held.span.start + start, held.span.end + start, held.span.text), held.kind,
+                                        held.value, held.side)
+        piece = blank(piece, [(held.span.start, held.span.end)])
+    elif quantity is None:  # "SYN020现在持有300股" on its own: no size of any order (not for the bare reading below)
+        piece = blank(piece, [m.span() for m in HOLDING.finditer(piece)])
     amount_said = _AMOUNT_SAID.search(piece) if local.top_k is not None or local.top_pct is not None else None
     if amount_said is not None and (quantity is None or quantity.kind != "notional"):
         quantity = None  # "买入前5%的股票，金额50万": the picks are chosen by the 5 %, the money is the 50万
@@ -228,6 +234,11 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
         side = side_word(piece)
         if side is not None:
             local.side = Value(side.value, side.start + start, side.end + start, side.said)
+    meant = MEANT_SIDE.search(piece)
+    if meant is not None:  # "I said buy 500 of SYN088 but I meant sell", "不是买，是卖": the side put right
+        put_right = meant.group("en") or meant.group("zh")
+        local.side = Value("buy" if put_right in ("buy", "买", "long") else "sell", meant.start() + start,
+                           meant.end() + start, meant.group(0))
 
 
 def _first_of_each(found: Found, start: int, end: int) -> dict[str, Value]:
@@ -442,6 +453,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
             continue
+        if out and clause.intent is None and CALLED_OFF.search(norm, start, end) and any(i == "place_order" for i, _ in out):
+            out[:] = [(i, f) for i, f in out if i != "place_order"]  # "... then maybe buy 300. eh, skip the buying"
+            continue
         if out and out[-1][0] == "place_order" and _sizes_only(norm[start:end]):
             clause = replace(clause, intent=None)  # "标普加仓，用三成仓位": the size of that order, not a look at the book
         if clause.intent == "recall" and any(i == "recall" for i, _ in out) and not _concrete(local) \
@@ -461,7 +475,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             if lex.has_any(norm[start:end], lex.CUES["compare"]) and out[-1][0] != "compare":
                 out.append(("compare", Found()))  # "... a crossover versus Bollinger bands. Backtest both and compare."
             continue  # the runs "both" names are the ones already read
-        if out and start not in items and clause.intent not in (None, "recall", "out_of_scope") \
+        if out and start not in items and (clause.intent not in (None, "recall", "out_of_scope")
+                                           or (clause.intent == "recall" and re.search(_REPORTED_ZH, norm[start:end]))) \
                 and _after_full_stop(norm, start) and _states_only(norm[start:end]):
             continue  # "…再给我看看持仓。目前仓位比目标低2%，应该会有一些买单。": a remark between requests, no step
         if clause.intent == "backtest_strategy" and out and out[-1][0] in _FACTOR_WORK and not local.strategies \
@@ -490,7 +505,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 pending.append(what)
             continue
         if clause.intent == "place_order" and out and out[-1][0] == "place_order" \
-                and (_RETRACTED.match(norm, start) or _RETRACTED_LAST.search(last_text)) \
+                and (_RETRACTED.match(norm, start) or _RETRACTED_LAST.search(last_text) or _MISSAID.search(last_text)
+                     or _MISSAID.search(norm, start, end)) \
                 and local.side is not None and (not local.instruments or [v.value for v in local.instruments]
                                                 == [v.value for v in out[-1][1].instruments]):
             # "Buy two lots of gold. Actually no, scratch that, sell two lots.": the order taken back is replaced by
@@ -1242,8 +1258,12 @@ def _recall_vs_fresh(norm: str, found: Found) -> list[tuple[str, Found]] | None:
     before = norm[:fresh.start()]
     if not (lex.has_any(before, lex.CUES["recall"]) or EARLIER.search(before) or DAY_RUN.search(before)):
         return None
-    recalled = _clause_values(found, 0, fresh.start(), norm)
-    now = _clause_values(found, fresh.start(), len(norm), norm)
+    # the fresh run is said from its clause's start ("…效果怎么样？完了用TD3再训一个": TD3 is the new run's)
+    cut = max(norm.rfind(c, 0, fresh.start()) for c in "?？。!！;；,，\n") + 1 or fresh.start()
+    if not (lex.has_any(norm[:cut], lex.CUES["recall"]) or EARLIER.search(norm[:cut]) or DAY_RUN.search(norm[:cut])):
+        cut = fresh.start()
+    recalled = _clause_values(found, 0, cut, norm)
+    now = _clause_values(found, cut, len(norm), norm)
     rl = bool(recalled.algos or now.algos) or lex.has_any(norm, lex.CUES["rl"])
     model = bool(recalled.models or now.models or recalled.features or now.features)
     if not rl and not model:
@@ -1345,8 +1365,12 @@ _SUBJECT = re.compile(r"^\W*(?:there|i|we|our|my|a|an|the|someone|some|several|o
                       # "gold has been a pain", "tech earnings season starts next week": a statement about the world
                       r"|^\W*(?:[\w&'-]+\s+){1,5}(?:is|are|was|were|has|have|had|keeps|kept|starts|started|claims|claimed|says"
                       r"|said|thinks|meets|met|lost|made|fell|rose|dropped|keep|think|believe|claim|say)(?![a-z])")
+#: Who said or felt something, and how a result was judged: a sentence of these is the background of a request.
+_REPORTED_ZH = (r"委员会|投委会|投决会|研究部|交易部|宏观组|风控部|风控那边|领导|老板|客户|合规|反馈|质疑|怀疑|担心|提出|批了|"
+                r"太依赖|只有\s*0?\.\d|太高|太好看|衰减|失效|亏得|波动(?:太|挺|很|比较)?大|不想扛|扛不住|正好|覆盖|一直说|低估|高估|"
+                r"偏成长|偏价值|太偏")
 _TOLD_ZH = re.compile(r"说|认为|觉得|听说|据说|亏了|赚了|跑输|跑赢|以为|回撤了|浮亏|浮盈|讨论|开会|问起|答不上来|一直|已经|"
-                      r"年前|以前|发了|预警|拍脑袋|没人动|总有人|有人说")
+                      r"年前|以前|发了|预警|拍脑袋|没人动|总有人|有人说|" + _REPORTED_ZH)
 
 
 #: A verb that runs something, with the thing it runs named earlier ("train both", "backtest them").
@@ -1360,7 +1384,10 @@ _AFTER_RUN = ("place_order", "compare")
 _WISH = re.compile(r"^\W*(?:i|we)(?![a-z]).*(?<![a-z])(?:would|'d)\s+(?:like|love)\s+to(?![a-z])")
 
 
-_STATES_ZH = re.compile(r"目前|应该会|会有|估计|大概率|可能会|据说|听说|一直|已经|年前|总有人|有人说|回撤了|浮亏|浮盈")
+_STATES_ZH = re.compile(r"目前|应该会|会有|估计|大概率|可能会|据说|听说|一直|已经|年前|总有人|有人说|回撤了|浮亏|浮盈|"
+                        # what a committee, a desk or the boss said or felt ("委员会上次说我们参数是拍脑袋定的", "上回PPO的结果
+                        # 太依赖种子了", "科技股财报季波动太大，我不想扛着"): the reason for a request, not one
+                        + _REPORTED_ZH)
 
 
 _WHICH_ONE = re.compile(r"(?<![a-z])which(?:\s+one|\s+of\s+(?:them|the\s+two|those|these|the\s+\w+))?(?![a-z])"
@@ -1514,6 +1541,12 @@ _RETRACTED = re.compile(r"\W*(?:(?:actually|no|wait|sorry|oops|hmm)\W+)*(?:scrat
 
 _RETRACTED_LAST = re.compile(r"(?:scratch\s+that|cancel\s+that|forget\s+(?:that|it)|never\s*mind|actually\s+no|no\s+wait"
                              r"|算了|不对|不要了)\W*$")
+
+
+#: An order said wrongly and put right ("I said buy 500 of SYN088 but I meant SELL", "刚才说错了，不是买SYN033，是卖"):
+#: the order said after it is the one meant.
+_MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant\s+(?:to\s+)?(?:buy|sell|short)|i\s+mis(?:typed|spoke|said)|"
+                      r"(?:that\s+)?was\s+a\s+typo)(?![a-z])|说错了|写错了|打错了|搞错了|不是(?:要)?(?:买|卖)")
 
 
 def _last_group(out: list[tuple[str, Found]]) -> int:
@@ -2230,8 +2263,24 @@ def _held_out(norm: str, found: Found) -> bool:
                for p in found.periods)
 
 
+#: The winner of a search, named between its in-sample span and a later one.
+_WINNER_WORD = re.compile(r"(?<![a-z])(?:winner|winning|best|optimal|optimum|top)(?![a-z])|最优|最佳|最好的?(?:参数|那组|一组)|胜出")
+
+
 def _step(intent: str, found: Found, norm: str) -> StepSpec:
     windows = _windows(found, intent)
+    if intent == "optimize_strategy" and windows.test is None and windows.train is None and len(found.periods) == 2:
+        first, later = sorted(found.periods, key=lambda p: p.span.start)
+        if first.role == later.role == "data" and later.start >= first.end - timedelta(days=7) \
+                and _WINNER_WORD.search(norm, first.span.end, later.span.start):
+            # "sweep ... from 1999 to 2012, and let me see what the winner does on 2013-2018": the winner's span is
+            # the search's held-out test
+            windows = _windows(replace(found, periods=[first, replace(later, role="test")]), intent)
+    if intent == "optimize_strategy" and windows.test is None and windows.train is not None and windows.data is not None \
+            and windows.data.value.start >= windows.train.value.end - timedelta(days=7):
+        # "样本内用2005到2014年，调出来的参数拿2015年之后的数据跑个样本外": the in-sample span and a later one the
+        # winner runs on - that later span is the search's held-out test, never the data it searches
+        windows = Windows(train=windows.train, test=windows.data)
     if intent in _NO_SPLIT and windows.test is not None and windows.data is None and windows.train is None \
             and not (intent in _FACTOR_WORK and _held_out(norm, found)):
         windows = Windows(data=windows.test)  # "test a golden cross over the 2000s": a backtest window
@@ -2509,7 +2558,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
                     else f"Before I start: which one do you mean by \"{said}\"? I have no record of that conversation; "
                          "please name the instrument or strategy.")
     conflict = _unreadable_expression(steps, language) or conflict_of(norm, whole, language) \
-        or opposite_orders(norm, _sides_said(norm, whole), language)
+        or (None if _MISSAID.search(norm) else opposite_orders(norm, _sides_said(norm, whole), language))
     if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
         asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"
         rest = (question or "").removeprefix("在开始之前，").removeprefix("Before I start: ")

@@ -105,6 +105,9 @@ _BOTH_SIDES = re.compile(r"(?<![a-z])(?:(?:buy|purchase)\s*(?:and|or|&|/)\s*sell
                          r"(?!\s+(?:signals?|rules?|points?|thresholds?|levels?|orders|decisions|zones?))(?![a-z])|又买又卖|既买又卖|"
                          # "SYN015 500股，买卖都行，你看着办", "either side, your call": the side left to us - asked, never picked
                          r"买卖都行|买卖都可以|买卖随便|买或者卖|买或卖都|买还是卖都|多空都行|多空随便|"
+                         # "SYN050, 500 shares... long or short, I keep flip-flopping", "买还是卖我也纠结半天了"
+                         r"买还是卖|卖还是买|做多还是做空|做空还是做多|多还是空|空还是多|(?<![a-z])(?:long\s*(?:or|/)\s*short|short\s*(?:or|/)\s*long)"
+                         r"(?![\s-]*(?:strateg|portfolio|equity|fund|book|signal))(?![a-z])|"
                          r"(?<![a-z])(?:buy\s+or\s+sell|long\s+or\s+short|either\s+side)[^.;]{0,20}?(?:your\s+call|up\s+to\s+you|"
                          r"whatever|either\s+way|don'?t\s+care)")
 
@@ -113,7 +116,8 @@ def _side_conflict(norm: str, found: Found, language: str) -> str | None:
     """One instrument with both sides and one size ("buy and sell gold, 3 lots"): which side is meant."""
     names = list(dict.fromkeys(str(v.value) for v in found.instruments))
     said = _BOTH_SIDES.search(norm)
-    if said is None or len(names) != 1 or found.quantity is None:
+    sized = found.quantity is not None or re.search(r"\d[\d,]*\s*(?:shares?|lots?|units?|contracts?|股|手)", norm)
+    if said is None or len(names) != 1 or not sized:
         return None
     if language == "zh":
         return f"{names[0]} 您既说了买又说了卖（“{said.group(0)}”），是买入还是卖出"
@@ -220,9 +224,20 @@ _WITHDRAWN = re.compile(r"(?<![a-z])(?:actually\s+)?(?:just\s+)?(?:keep\s+it|hol
 _UNTIL_APPROVED = re.compile(r"[^。.;；]{0,14}?(?:until|till|without|before|unless|等我|给我|让我|经我|确认|审批|批准|approve|问我|过目)")
 
 
+#: An order called off in so many words ("actually skip the buying, just the research", "本来还想顺便买点，算了，先不买"):
+#: no order, and nothing to ask.
+CALLED_OFF = re.compile(
+    r"(?<![a-z])(?:skip\s+the\s+(?:buy(?:ing)?|sell(?:ing)?|orders?|trades?|trading|purchase|sale)|forget\s+(?:about\s+)?the\s+"
+    r"(?:buy(?:ing)?|sell(?:ing)?|orders?|trades?|purchase|sale)|no\s+(?:buying|selling|orders?|trades?)\s+after\s+all|"
+    r"(?:just|only)\s+the\s+research|don'?t\s+(?:actually\s+)?(?:buy|sell|place|send)\s+(?:anything|it|them|the\s+orders?)"
+    r"(?![a-z]|\s*,?\s*(?:without|until|till|before|unless|yet|w/o))(?!.*(?:without|until|before|unless)\s))(?![a-z])|"
+    r"算了\W*(?:先|还是|就)?(?:不买|不卖|不下单|别买|别卖|别下单)|(?:先|还是|就)?(?:不买了|不卖了|不下单了)|单就?不下了|"
+    r"(?:算了|还是)\W*先不(?:买|卖|下单)|只做研究|只要研究")
+
+
 def _withdrawn(norm: str, found: Found, language: str) -> str | None:
     order = found.quantity.span.end if found.quantity is not None else found.side.end if found.side is not None else None
-    if order is None:
+    if order is None or CALLED_OFF.search(norm, order):
         return None
     said = None
     for match in _WITHDRAWN.finditer(norm, order):
@@ -267,9 +282,22 @@ def _beyond_whole(found: Found, language: str) -> str | None:
     return f"\"{said}\" is more than the whole position (at most 100% can be sold); how much do you mean"
 
 
+def _beyond_held(found: Found, language: str) -> str | None:
+    """A sale larger than the holding the person states ("I'm holding 200 SYN041, sell 500 of them",
+    "我手上只有300股，帮我卖掉500股"): one of the two numbers is wrong, and which is theirs to say."""
+    held, quantity = found.holding, found.quantity
+    if held is None or quantity is None or quantity.kind != held.kind or quantity.kind not in ("units", "lots") \
+            or quantity.value <= held.value or (found.side is not None and found.side.value != "sell"):
+        return None
+    if language == "zh":
+        return f"您说持有“{held.span.text.strip()}”，却要卖出“{quantity.span.text.strip()}”，超过了持仓：要卖出多少"
+    return (f"you said you hold \"{held.span.text.strip()}\" but asked to sell \"{quantity.span.text.strip()}\", more than "
+            "that holding; how many do you mean to sell")
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_beyond_whole(found, language) or _all_but(norm, found, language)
+    return (_beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
             or _withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)

@@ -59,6 +59,8 @@ class Found:
     quantity: QuantityMention | None = None
     #: the quantity was carried over from another order ("same size again on gold", "黄金再买一样多的"): inferred
     quantity_carried: bool = False
+    #: what the person says they hold ("out of my 200 shares", "我手上只有300股"): context, never the order's size
+    holding: QuantityMention | None = None
     side: Value | None = None
     top_k: Value | None = None
     top_pct: Value | None = None
@@ -266,8 +268,8 @@ _MA_PAIR = re.compile(r"ma\s*\(?\s*(\d{1,3})\s*\)?\s*(?:/|and|,|&|和|与|、|-|
 _ZH_CROSSING = re.compile(r"上穿|穿过|站上|下穿|线$")
 #: A length in digits or Chinese numerals ("5", "二十", "一百二十"): "五日线上穿二十日线" is a 5/20 cross.
 _LEN = r"(?<![\d一二两三四五六七八九十百千万第])(\d{1,3}|[一二两三四五六七八九十百]{1,5})"
-_OVER_PAIR = re.compile(r"(?<![\d.])" + _LEN + r"\s*(?:-?\s*days?|日|天)?\s*(?:over|above|crossing\s+(?:above|over)|cross(?:es|ing)?\s+"
-                        r"(?:above|over)|上穿|穿过|突破)\s*(?:the\s+)?" + _LEN + r"\s*(?:-?\s*days?|日|天)?(?![\d.%])")
+_OVER_PAIR = re.compile(r"(?<![\d.])" + _LEN + r"\s*(?:-?\s*days?|日|天)?\s*-?\s*(?:over|above|crossing\s+(?:above|over)|cross(?:es|ing)?\s+"
+                        r"(?:above|over)|上穿|穿过|突破)\s*-?\s*(?:the\s+)?" + _LEN + r"\s*(?:-?\s*days?|日|天)?(?![\d.%])")
 _ZH_MA_PAIR = re.compile(_LEN + r"\s*日(?:均线|线)?\s*(?:和|与|、|/|,|，|-|跟|上穿|穿过|站上|突破)\s*" + _LEN
                          + r"\s*日(?:均线|线|的?金叉|的?均线交叉|的?双均线)")
 #: "50日上穿200日": one length crossing another is a cross, even without 线.
@@ -746,7 +748,7 @@ _FORWARD = re.compile(
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
     r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|收益期|预测)\s*[:：=]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)?|"
+    r"(\d+|[一二两三四五六七八九十]+)(?!\d|\s*(?:手|股|份|张|桶|成|%|万|元|块))\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益(?:率)?\s*(?:的)?(?:周期|期|窗口|区间)?\s*(?:看|取|用|按|为|是)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
     r"(?<![\d一二两三四五六七八九十])(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:的)?\s*(?:远期|前瞻)|"
@@ -1292,7 +1294,13 @@ def _trading(norm: str, found: Found) -> None:
         found.quantity = QuantityMention(Span(barrels.start(1), barrels.end(), barrels.group(0)), "units",
                                          float(barrels.group(1)), None)
         found.claim(barrels.start(1), barrels.end())
-    quantity = find_quantity(blank(norm, found.used)) if found.quantity is None else found.quantity
+    if found.quantity is None:
+        quantity, held = order_size(blank(norm, found.used))
+        if held is not None:
+            found.holding = held
+            found.claim(held.span.start, held.span.end)
+    else:
+        quantity = found.quantity
     if quantity is not None:
         if quantity.kind == "pct_equity" and re.search(r"(?:现有|当前|已有|目前的?)(?:仓位|持仓)|existing\s+(?:position|holding)",
                                                        norm[max(0, quantity.span.start - 12):quantity.span.start]):
@@ -1306,8 +1314,57 @@ def _trading(norm: str, found: Found) -> None:
         side = side_word(blank(norm, [(c.span.start, c.span.end) for c in found.costs]))
         if side is not None:
             found.side = side
+    meant = MEANT_SIDE.search(norm)
+    if meant is not None:  # "I said buy 500 of SYN088 but I meant sell", "不是买，是卖": the side put right
+        said = meant.group("en") or meant.group("zh")
+        found.side = Value("buy" if said in ("buy", "买", "long") else "sell", meant.start(), meant.end(), meant.group(0))
     _trading_phrases(norm, found)
     _every_position(norm, found)
+
+
+def order_size(text: str) -> tuple[QuantityMention | None, QuantityMention | None]:
+    """The order's size and the holding it is taken from ("Out of my 200 SYN041 shares, sell 50",
+    "SYN020现在持有300股，卖掉其中三分之一"): a size said as what is held is never the order's size,
+    unless it is the only size and a trade verb takes it ("sell my 200 shares")."""
+    quantity = find_quantity(text)
+    held = HOLDING.search(text) if quantity is not None else None
+    if quantity is None or held is None:
+        return quantity, None
+    if not held.start() <= quantity.span.start < held.end():  # "I'm holding 200 SYN041, sell 500 of them"
+        return quantity, _held_size(text, held)
+    other = find_quantity(blank(text, [(held.start(), held.end())]))
+    if other is not None or quantity.side is None:  # a clause that only says what is held sizes nothing
+        return other, quantity
+    return quantity, None
+
+
+def _held_size(text: str, held: re.Match[str]) -> QuantityMention | None:
+    from agents.understand._numbers import Span, parse_number
+
+    number = re.search(r"\d[\d,]*(?:\.\d+)?(?:\s*k)?|[零一二两三四五六七八九十百千万]+", held.group(0))
+    value = parse_number(number.group(0).replace(" ", "")) if number is not None else None
+    if number is None or not value:
+        return None
+    lots = re.search(r"lots?|contracts?|手", held.group(0)) is not None
+    start = held.start() + number.start()
+    return QuantityMention(Span(start, held.end(), text[start:held.end()]), "lots" if lots else "units", float(value), None)
+
+
+#: The side an order was put right to ("... but I meant SELL", "不是买SYN033，是卖").
+MEANT_SIDE = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant)\s+(?:to\s+)?(?P<en>buy|sell|short|long)(?![a-z])|"
+                         r"不是(?:要)?[买卖][^,，。!！;；]{0,12}?[,，]?\s*(?:而)?是(?:要)?(?P<zh>[买卖])")
+#: A size the person says they hold: "out of my 200 shares", "I'm holding 200 SYN041", "my 300 shares of gold",
+#: "持有300股", "手上只有300股", "仓里有5手".
+_HELD_NUM = r"(?:\d[\d,]*(?:\.\d+)?(?:\s*k)?|[零一二两三四五六七八九十百千万]+)"
+_HELD_UNIT = r"(?:shares?|lots?|units?|contracts?|barrels?|ounces?|oz)"
+HOLDING = re.compile(
+    r"(?<![a-z])(?:out\s+of|of|from)\s+(?:my|our|the)\s+(?:current\s+)?" + _HELD_NUM + r"\s*(?:[a-z]{2,6}\d{0,3}\s+)?"
+    + _HELD_UNIT + r"(?![a-z])|"
+    r"(?<![a-z])(?:i'?m\s+(?:holding|sitting\s+on)|i\s+(?:currently\s+|already\s+|still\s+)?(?:hold|own|have|got)|i'?ve\s+got|"
+    r"we\s+(?:hold|own|have))\s+(?:(?:only|just|about|around)\s+)?" + _HELD_NUM + r"(?![\d.])(?:\s*" + _HELD_UNIT + r")?|"
+    r"(?:持有|只有|仅有|还有|拿着|持仓|手上有|手里有|仓里有|账户里有|现有|共有)\s*(?:[a-z]{2,6}\d{0,3}\s*|(?:黄金|原油|标普(?:500)?|纳指|纳斯达克)\s*)?"
+    + _HELD_NUM
+    + r"\s*(?:股|手|份|张|桶)")
 
 
 #: Every held position named as such ("close everything", "sell all my positions", "清仓所有持仓",
@@ -1429,7 +1486,8 @@ def _trading_phrases(norm: str, found: Found) -> None:
         found.claim(found.quantity.span.start, found.quantity.span.end)
 
 
-_SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of",
+_SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of", "get me out of",
+         "get us out of", "take me out of",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "止损", "出掉", "lighten up", "lighten", "卖")
@@ -1442,7 +1500,8 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "put some money into", "put some money in", "put a little money into", "put some cash into",
         "put on the usual size", "put on a position", "上点仓",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "建个仓", "配置",
-        "梭哈", "全仓买", "满仓买", "抄底", "上车", "买")
+        "梭哈", "全仓买", "满仓买", "抄底", "上车", "add a bit more", "add a little more", "add some more", "add more",
+        "建点仓", "适当建", "适当加", "多买", "买")
 
 
 #: "清一半", "清三成": clearing a part of a position is a sell of that part (as the sizes of _numbers read it).

@@ -369,7 +369,8 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
                           r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
 #: An order whose size is left vague ("上点仓位", "建个仓", "size me in", "put on a position").
-VAGUE_ORDER = re.compile(r"上点仓|建个?仓|加点仓|买一些|买点|(?<![a-z])(?:size\s+(?:me|us)\s+in|put\s+on\s+(?:a|some|the\s+usual)\s+"
+VAGUE_ORDER = re.compile(r"上点仓|建个?仓|建点仓|加点仓|买一些|买点|多买点|适当(?:地)?(?:建|加|买|上|补)|(?<![a-z])(?:(?:grab|buy|get|pick\s+up|add)\s+"
+                         r"(?:me\s+|us\s+)?(?:some|a\s+(?:bit|little|few)|a\s+bit\s+of)(?:\s+more)?|size\s+(?:me|us)\s+in|put\s+on\s+(?:a|some|the\s+usual)\s+"
                           r"(?:position|size|trade)|throw\s+(?:some|a\s+(?:little|lil|bit\s+of))\s+money\s+at|"
                           r"put\s+(?:some|a\s+(?:little|bit\s+of))\s+(?:money|cash|capital)\s+(?:into|in|on))(?![a-z])")
 _ORDER_BY_RESULT = re.compile(r"^\W*(?:(?:and|then|so)\s+)*(?:place|put\s+in|make|submit)\s+(?:an?\s+)?(?:order|trade)s?"
@@ -405,7 +406,8 @@ _VAGUE_ALONE = ("该买什么", "买什么好", "买点什么", "推荐一只", 
 def _vague(text: str, found: Found) -> bool:
     """A wish with no task in it ("make me money"): ask what to do rather than guess."""
     concrete = found.instruments or found.strategies or found.algos or found.models or found.expressions or found.universe \
-        or lex.has_any(text, lex.CUES["factor"])  # "找几个能赚钱的因子": factors are the task, making money the hope
+        or lex.has_any(text, lex.CUES["factor"]) \
+        or lex.has_any(text, _CYCLE_NAMED)  # "找几个能赚钱的因子", "run today's trading cycle - let's make some money": the hope
     alone = len(text.strip(" ?？.。!！,，")) <= 24 and lex.has_any(text, _VAGUE_ALONE)
     return (lex.has_any(text, _VAGUE) or alone) and not concrete
 
@@ -521,7 +523,9 @@ _RUN_WORD = re.compile(r"(?<![a-z])(?:model|agent|run|backtest|strategy|policy|p
 
 
 #: "记得下单前让我确认", "remember to ask me first": a reminder of what to do, not a memory of a run.
-_REMIND_TO = re.compile(r"记得(?=\s*(?:下单|让我|问我|帮我|要|把|先|给我|提醒|设|用|加|别|不要))|(?<![a-z])remember\s+to(?![a-z])")
+_REMIND_TO = re.compile(r"记得(?=\s*(?:下单|让我|问我|帮我|要|把|先|给我|提醒|设|用|加|别|不要))|(?<![a-z])remember\s+to(?![a-z])|"
+                        # "委员会上次说我们参数是拍脑袋定的", "上回开会提到…": when something was said, not a run recalled
+                        r"(?:上次|上回|之前|上周|昨天)\s*(?:开会|会上|会议上)?\s*(?:就)?(?:说|提到|提过|讲|讲过|觉得|认为|质疑|问过|要求)")
 
 
 def _is_recall(text: str) -> bool:
@@ -582,6 +586,11 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
                                                    or found.strategies or found.expressions):
         return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
+    held = _HOLD_OFF_LEAD.match(text)
+    if held is not None:  # "先别下单，帮我看看SYN070现在的报价": no order yet; the look asked after it is the step
+        rest = _cued(text[held.end():], replace(found, side=None, quantity=None))
+        if rest is not None and rest != "place_order":
+            return Clause(span[0], span[1], rest, "cues")
     if _RULE_SIDE.search(text) and found.quantity is None and _STRATEGY_SAID.search(norm):
         # "回测这么一个策略：14日RSI跌破30就买入，涨过70就卖出", "a strategy that buys when price drops below the lower
         # band and sells back at the middle": the rule's own trades, never an order
@@ -609,7 +618,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _WHICH_TO_BUY.search(text) and not (found.instruments or found.quantity or found.strategies
                                                         or found.algos or found.models):
         return Clause(span[0], span[1], None, "none")  # "..., and tell me which one to buy next month": its advice
-    if follows and found.side is not None and not found.instruments and found.quantity is None \
+    if found.side is not None and found.quantity is None and (follows or found.instruments or _SAID_BEFORE.search(norm[:span[0]])) \
             and VAGUE_ORDER.search(text):
         # "回测一下原油RSI，行的话帮我上点仓位", "..., and if it looks ok, size me in": an order on what the step before
         # ran on, its size still to be asked
@@ -662,6 +671,17 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows:
         return Clause(span[0], span[1], None, "none")
     return Clause(span[0], span[1], "unknown", "none")
+
+
+#: An order held off at the start of a clause, a request after it ("先别下单，帮我看看SYN070现在的报价",
+#: "don't place anything yet, just show me the book").
+_HOLD_OFF_LEAD = re.compile(r"^\W*(?:先|暂时|暂)?(?:别|不要|不用|先不)(?:急着)?(?:下单|买入?|卖出?|交易|成交)[^,，。;；]{0,4}[,，;；]\s*|"
+                            r"^\W*(?:don'?t|do\s+not)\s+(?:place|send|buy|sell|trade)\s*(?:anything|any\s+orders?|it)?\s*"
+                            r"(?:yet|for\s+now)?\s*[,;:-]\s*(?:just\s+)?")
+
+
+#: An instrument named before the clause ("gold's looking ready to pop. grab me some"): what a vague order is on.
+_SAID_BEFORE = re.compile(r"gold|crude|oil|wti|s&p|spx|sp500|nasdaq|ndx|syn\d{3}|黄金|原油|标普|纳指|纳斯达克")
 
 
 #: How the person feels about the market, said before what they ask ("最近行情有点看不懂了", "the market makes no

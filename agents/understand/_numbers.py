@@ -464,7 +464,7 @@ _EN_UNITS: list[tuple[_LazyRe, str | None, Decimal]] = [
         (r"[\s-]*(?:lots?|contracts?)(?![a-z])", "lot", "1"),
         (r"[\s-]*units?(?![a-z])", "unit", "1"),
         (r"[\s-]*(?:per\s*cent|percent|pct)(?![a-z])", "percent", "1"),
-        (r"[\s-]*(?:basis[\s-]+points?|bps?|bips?)(?![a-z])", "bp", "1"),
+        (r"[\s-]*个?\s*(?:basis[\s-]+points?|bps?|bips?)(?![a-z])", "bp", "1"),
         (r"[\s-]*(?:yuan|rmb|cny|renminbi)(?![a-z])", "yuan", "1"),
         (r"[\s-]*(?:usd|us\s+dollars?|dollars?|bucks)(?![a-z])", "usd", "1"),
         (r"[\s-]*grand(?![a-z])", "usd", "1000"),  # "ten grand of SYN066": $10,000, never 10,000 shares
@@ -758,7 +758,8 @@ _COST_TERM_RE = _LazyRe(
 _FILLER_RE = _LazyRe(
     r"(?:\s|[:=~≈()（）：]|\b(?:of|is|are|at|to|be|set|assumed?|assuming|around|about|approx(?:imately)?|roughly|please|pls|kindly|take|put|make|consider"
     r"|rate|rates|ratio|per|side|each|way|one|round|trip|both|ways|sides|leg|the|a|an|in|with|for|trade|trades"
-    r"|order|orders|transaction|transactions|applied|charged?|pay|use|using)\b|为|是|按照?|设(?:置|定)?(?:为|成)?"
+    r"|order|orders|transaction|transactions|applied|charged?|pay|use|using|say|just|call\s+it|like|maybe)\b|为|是|按照?|设(?:置|定)?(?:为|成)?"
+    r"|就|给个?|给到|来个?|先|暂且|差不多|大概|一般|直接|还是"
     r"|取|用|率|费率|的|约|大约|收取?|算|计|考虑|单边|双边|单向|双向|每边|来回|每笔|每次|都|统一|暂定|定为|假设"
     r"|假定|标准|交易|合计|一共|总共|加起来|共|改成|改为|改到|换成|调成|调到|调整为|调整到|降到|降为|提到|提高到|上调到|下调到|combined|total|together|changed?|-)*", _I)
 _JARGON_RE = _LazyRe(
@@ -1133,12 +1134,15 @@ _VERB_RE = _LazyRe(
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
     r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
     r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
-    r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call))"
+    r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call|through|in\s+(?:an?\s+|the\s+)?orders?|an?\s+orders?"
+    r"|(?:it|this|that|them|these|those)\s+through))"  # "put through 10 lots of WTI": an order, its side not said
     r"|(?<!a )(?<!so )(?<!too )(?<!how )(?<!as )(?<!very )(?<!all day )long(?![\s-]*(?:term|window|period|ma\b|moving|run|side|leg"
     r"|horizon|lookback|position|only|er\b|one\b|time|story|list|message|day|week|while|way|e-?mail|note|shot|haul|weekend)))(?![A-Za-z])"
     r"|(?<!超)(?:买入|买进|买)|购入|购买|加仓|加码|增持|增加|加到|加至|建仓|补仓|开仓|做多|开多|多单|平空|投入|配置|抄底|梭哈|满仓(?=\s*(?:干|上|买|冲|搞))"
     r"|(?<=[就则话])多(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*(?:手|股|个|单))"  # "ok的话多2手": long 2 lots
     r"|(?<=给我|帮我)来(?=\s*(?:[0-9]|[一两二三四五六七八九十半]\s*(?:手|股|万|千|块|元|成)))"  # "给我来5万块的": buy 50k
+    # "我看涨原油，直接上两手", "再上3手": lots put on, a buy
+    r"|(?:(?<=直接)|(?<=先)|(?<=再)|(?<=就)|(?<=马上)|(?<=立刻)|(?<=给我)|(?<=帮我)|(?<=^)|(?<=[,，。;；\s]))上(?=\s*(?:[0-9]+|[一二两三四五六七八九十]+)\s*手)"
     r"|加(?=\s*(?:[0-9零〇一二两三四五六七八九十半]|点|些)))", _I)
 #: An order verb right before an amount, and the units a counted amount names after it.
 _ORDER_VERB_BEFORE_RE = _LazyRe(r"(?:买入|买进|买|购入|购买|加仓|加码|建仓|补仓|卖出|卖掉|卖|减仓|减码|减持)\s*$")

@@ -91,10 +91,12 @@ _PROPOSED = re.compile(
     rf"|btw|by\s+the\s+way|oh)"
     rf",?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
-    rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻|照常|照旧|照例|按惯例|正常)?\s*(?={_HEAD_ZH}|{_HEAD_EN})"
+    rf"|[,;、]\s*(?:{_JOIN_ZH}|(?:不过|但是?|可是)(?:要|请)?先?)?\s*(?:直接|马上|立刻|照常|照旧|照例|按惯例|正常)?\s*(?:各|都|分别)?(?={_HEAD_ZH}|{_HEAD_EN})"
+    # "Pull up the S&P chart for 2008 before you backtest a 50/200 cross": the look, then the run
+    rf"|\s+before\s+(?:you|we|i)\s+(?={_HEAD_EN})"
     rf"|(?:顺[便手带]|另外)(?=[^,，。;；]{{0,6}}?{_HEAD_ZH})"
     # "SYN091买5万元，顺手把合成股票池的mlp alpha158训一下": a request whose object comes first (把…训一下)
-    r"|[,;、]\s*(?:顺[便手带]|另外|再|然后)\s*(?=把[^,，。;；]{1,30}?(?:训练?|回测|跑|测|挖|看|优化|评估|画))"
+    r"|[,;、]\s*(?:顺[便手带]|另外|再|然后)\s*(?=(?:用[^,，。;；]{1,12}?)?把[^,，。;；]{1,30}?(?:训练?|回测|跑|测|挖|看|优化|评估|画))"
     # "今天的调仓跑完之后给我看下账户情况": what comes once the step before is done
     rf"|(?<=[跑训测挖买卖做弄搞调]完)(?=(?:了|之后|以后|后)?\s*(?:再|就|然后)?\s*{_HEAD_ZH})"
     rf"|{_JOINED}"
@@ -190,7 +192,11 @@ _RERUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:re-?train|re
 #: "and test the best set on 2015-2018", "apply the optimal settings to 2019", "用最优参数跑": the result of a search
 #: put to work again, whatever the verb (it needs no strategy of its own: it runs the search's winner).
 WINNER_RUN = re.compile(r"[\s,;、]*(?:and\s+|then\s+|再|然后)?\s*(?:(?:run|re-?run|backtest|bt|test|apply|try|use)"
-                         r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
+                         r"\s+(?:\w+\s+){0,2}?(?:best|winning|winner|optimal|top)(?![a-z])|"
+                         # "and let me see what the winner does on 2013-2018", "show me how the best set holds up after 2015"
+                         r"(?:(?:let\s+me\s+see|show\s+me|tell\s+me|see|check)\s+)?(?:what|how)\s+the\s+(?:winner|winning\s+\w+|best"
+                         r"(?:\s+(?:one|set|combo|combination|params?|parameters?|settings?|pair))?|optimum)\s+(?:does|did|do|would\s+do|"
+                         r"holds?\s+up|performs?|looks?)(?![a-z])|(?:用|拿|把)?(?:最优|最佳|最好的)"
                          r"|(?:选出|找到|选定|挑出|得到)(?:了)?(?:最优|最佳|最好))")
 LOOK = re.compile(r"chart|prices?|quotes?|plot|graph|走势|价格|行情|k线|(?<![净值收益回撤])图(?!表现)")
 #: Several things named before, referred to together ("both", "all three", "这三只", "三个一起").
