@@ -2525,3 +2525,42 @@ def test_costs_said_in_passing_and_pairs_said_with_hyphens(read: Any) -> None:
 def test_what_a_committee_said_last_time_is_no_recall(read: Any) -> None:
     spec = read("标普那个双均线，快线10慢线50，拿2010到2015年回测一下。委员会上次说我们参数是拍脑袋定的。滑点给个2bp就行。")
     assert _intents(spec) == ["backtest_strategy"]
+
+
+def test_an_order_gated_on_a_run_nobody_made_yet_runs_it_first(read: Any) -> None:
+    for text in ("If MACD has made money on SYN033 since 2020, buy 300 shares.",
+                 "If MACD has made money on SYN033 since 2020 I'll take 300 shares.",
+                 "如果MACD在SYN033上2020年以来是赚钱的，就买300股"):
+        spec = read(text)
+        assert _intents(spec) == ["backtest_strategy", "place_order"], text  # the backtest had been dropped
+        assert spec.steps[0].strategy.value == "macd" and spec.steps[1].condition is not None, text  # type: ignore[union-attr]
+    moved = read("If a 14-day RSI on SYN090 has beaten buy-and-hold over 2022-2025, move 10% of equity into it.")
+    assert _intents(moved)[-1] == "place_order" and moved.steps[-1].side.value == "buy"  # type: ignore[union-attr]
+    asked = read("I want to know if momentum beats buy-and-hold on the Nasdaq since 2005 - if it does, put 30% of equity into it.")
+    assert _intents(asked)[0] == "backtest_strategy" and _intents(asked)[-1] == "place_order"  # had been the order alone
+    assert asked.steps[-1].condition is not None  # "if it does" gates the order
+
+
+def test_orders_on_separate_lines_keep_their_own_sides_and_sizes(read: Any) -> None:
+    spec = read("buy $50k spx\nsell $50k ndx")
+    assert [s.side.value for s in spec.steps] == ["buy", "sell"]  # type: ignore[union-attr]  # ndx had been bought
+    zh = read("帮我下个单：\n买入标普 5万美元\n买入纳指 5万美元")
+    assert all(s.quantity is not None and s.quantity.value.value == 50_000 for s in zh.steps) and zh.question is None
+
+
+def test_results_asked_after_a_run_and_advice_after_a_comparison_are_not_new_steps(read: Any) -> None:
+    run = read("Train PPO on the S&P for 2010-2018 with 100k steps and seed 42, then report back its Sharpe and drawdown.")
+    assert _intents(run) == ["train_rl"]  # "its drawdown" had been an account look
+    pick = read("Which does better on gold over the past five years, PPO or A2C? Go with the winner and tell me what to do tomorrow.")
+    assert _intents(pick) == ["train_rl", "train_rl", "compare"] and pick.question is None  # had asked an order's size
+    then = read("Trim my gold by half and let me see the updated P&L.")
+    assert _intents(then) == ["place_order", "account_status"]
+
+
+def test_chat_shorthand_for_closing_handling_approving_and_comparing(read: Any) -> None:
+    flat = read("flat the wti pos").steps[0]
+    assert flat.intent == "place_order" and flat.quantity is not None and flat.quantity.value.value == 1.0
+    vague = read("do sth w/ crude")
+    assert _intents(vague) == ["place_order"] and vague.question is not None  # had been a price look
+    assert read("run today's cycle, approve b4 any order goes out pls").approval.value
+    assert _intents(read("ddpg on oil last 3y, 3bps, 20k ts; a2c same setup; cmp"))[-1] == "compare"

@@ -140,7 +140,17 @@ def _within(found: Found, start: int, end: int, norm: str = "") -> Found:
                 _clause_order(blank(norm, [(start + where[0], start + where[1])]), start, end, local)
                 if local.quantity is None:
                     local.quantity, local.side = kept  # read elsewhere ("就买一成"): the earlier reading stands
+        elif local.side is not None or local.quantity is not None:
+            gate = _GATE_BEFORE.search(norm, max(0, start - 40), start)
+            if gate is not None:  # "... since 2005 - if it does, put 30% of equity into it": the gate said before the cut
+                said = gate.group(1).strip()
+                local.condition = Value(said, gate.start(1), gate.end(1), said)
     return local
+
+
+#: A gate that ends right where an order's clause begins ("… - if it does, | put 30% into it", "…，行的话，| 买两手").
+_GATE_BEFORE = re.compile(r"(?<![a-z])((?:if|when|once|provided)\s+(?:it|so|that|they|this|yes)(?:\s+\w+){0,3}?|if\s+so"
+                          r"|(?:如果|要是)?(?:是|行|可以|有效|赚钱|跑赢了?|好)的话(?:就)?)\W*$")
 
 
 #: "金额50万", "amount 200k": an order's size in money, named as an amount.
@@ -727,12 +737,33 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         else:
             out.append(("compare", Found()))  # "... and compare them" closing the last clause (never a second one)
     out = _best_out_of_sample(norm, out)
+    out = _run_the_condition_names(found, out)
     if [i for i, _ in out] in (["evaluate_factors", "compare"], ["mine_factors", "compare"]) and _AGAINST_RETURNS.search(norm):
         out = out[:1]  # "check it against 5d forward returns": how a factor is scored, not a second run to compare
     out = _advice_run_once(_one_look_at_the_account(_account_for_condition(_theme_of_recall(_what_if_looked_at(
         _same_size_again(norm, _same_words_same_size(out)))))))
     return _not_retrained(norm, _follow_up(norm, found, _implied(_advice_from_recall(_compared_on(out)), norm))) \
         if out else [("unknown", found)]
+
+
+def _run_the_condition_names(found: Found, steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """"If MACD has made money on SYN033 since 2020, buy 300 shares", "如果MACD在SYN033上2020年以来是赚钱的，就买300股":
+    the order's condition is the result of a run nobody made before it - that backtest comes first (its result
+    against buy and hold or a threshold is what the condition is judged on), never left out."""
+    if not steps or steps[0][0] != "place_order" or steps[0][1].condition is None:
+        return steps
+    cond = steps[0][1].condition
+    a, b = cond.start, cond.end
+    named = [v for v in found.strategies if a <= v.start < b and str(v.value) != "buy_and_hold"]
+    if not named:
+        return steps
+    run = Found(strategies=named[:1], instruments=[v for v in found.instruments if a <= v.start < b]
+                or steps[0][1].instruments, periods=[p for p in found.periods if a <= p.span.start < b],
+                params={k: v for k, v in found.params.items() if a <= v.start < b},
+                costs=[c for c in found.costs if a <= c.span.start < b])
+    order = replace(steps[0][1], periods=[p for p in steps[0][1].periods if not a <= p.span.start < b],
+                    params={k: v for k, v in steps[0][1].params.items() if not a <= v.start < b})
+    return [("backtest_strategy", run), ("place_order", order), *steps[1:]]
 
 
 def _advice_run_once(steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:

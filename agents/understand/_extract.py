@@ -1128,7 +1128,7 @@ _APPROVAL_RE = re.compile(
 _MY_APPROVAL = re.compile(
     r"\b(?:my|me|i|we|our)\b[^.;!?\n]{0,25}?\b(?:approv(?:e|al|es|ed)|sign[- ]?off|explicit ok|confirm(?:ation)?)\b|"
     r"\b(?:approv(?:al|e)|sign[- ]?off|confirmation)\b[^.;!?\n]{0,20}?\b(?:required|needed|necessary|mandatory|first|"
-    r"before)\b|\bapproval\s*[=:]\s*(?:true|yes|on|required|needed)\b|\bfor\s+(?:my\s+)?approval\b|"
+    r"before|b4)\b|\bapproval\s*[=:]\s*(?:true|yes|on|required|needed)\b|\bfor\s+(?:my\s+)?approval\b|"
     r"(?:等|经|须|需|要|由)?(?:我|本人)\s*(?:的)?\s*(?:审批|确认|批准|同意|过目|confirm|approve|ok\b)|"
     r"(?:挂起|挂起来|先挂着).{0,6}(?:审批|确认)|\bhold\s+(?:it|them|this|that|the\s+orders?)?\s*(?:for|until)\s+"
     r"(?:my|our)\s+(?:approval|ok|okay|sign[- ]?off|confirmation|go[- ]?ahead)|\bping\s+me\s+(?:first|before|b4)|"
@@ -1418,7 +1418,7 @@ _LIQUIDATE = re.compile(r"(?<![a-z])(?:close|sell|liquidate|dump|exit|flatten|un
 
 
 #: Order sizes said as phrases rather than numbers (all of it, "加到两成仓", "来两手", "add 20% to my ...").
-CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|dump everything|liquidate"
+CLOSE_ALL = re.compile(r"\b(?:get rid of(?: all| everything)?|close out|go flat|flatten|flat\s+(?:the|my|our)(?=\s+[\w&]+(?:\s+pos(?:ition)?)?\b)|dump everything|liquidate"
                         r"|get (?:me |us )?out of(?! half| a | \d)|exit (?:all|everything|the whole)"
                         r"|(?:close|sell|exit|liquidate|dump|unload)\s+(?:out\s+)?(?:of\s+)?(?:the\s+|my\s+|our\s+)?[\w&]+(?:\s+position)?"
                         r"\s+(?:completely|entirely|fully|in\s+full|altogether|outright))\b"
@@ -1489,7 +1489,7 @@ def _trading_phrases(norm: str, found: Found) -> None:
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of", "get me out of",
          "get us out of", "take me out of",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
-         "get rid of", "go flat", "flatten", "全清", "清掉", "清了",
+         "get rid of", "go flat", "flatten", "flat the", "flat my", "flat out", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "止损", "出掉", "lighten up", "lighten", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
@@ -1501,7 +1501,7 @@ _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money
         "put on the usual size", "put on a position", "上点仓",
         "allocate to", "buy into", "ape into", "aping into", "aping", "ape in", "scoop up", "grab", "snap up", "all in on", "go all in", "买入", "买进", "购买", "加仓", "加码", "加点仓", "加一点仓", "加点", "加一点", "加些", "建仓", "建个仓", "配置",
         "梭哈", "全仓买", "满仓买", "抄底", "上车", "add a bit more", "add a little more", "add some more", "add more",
-        "建点仓", "适当建", "适当加", "多买", "买")
+        "建点仓", "适当建", "适当加", "多买", "i'll take", "i will take", "买")
 
 
 #: "清一半", "清三成": clearing a part of a position is a sell of that part (as the sizes of _numbers read it).
@@ -1522,7 +1522,9 @@ _PROCEEDS_INTO = re.compile(r"\b(?:put|park|invest|reinvest|move|rotate|switch|d
 _THROW_AT = re.compile(r"\bthrow\s+(?:[\w']+\s+){0,3}?(?:money|cash|capital|dollars|bucks)\s+(?:at|into|in|on)\b")
 _PUT_INTO = re.compile(r"\b(?:put|park|throw|deploy|stick)\s+(?:another\s+|an?\s+(?:extra|further)\s+)?(?:\$|usd\s*|¥)?"
                        r"\d[\d,.]*\s*(?:k|m|mm|bn|thousand|million|grand)?\b(?:\s+(?:dollars|usd|bucks|yuan|rmb))?"
-                       r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on|at)\b")
+                       r"(?:\s+(?:more|extra|of\s+(?:cash|capital)))?\s+(?:into|in|on|at)\b|"
+                       # "move 10% of equity into it": a share of the account moved into a name, a buy
+                       r"\bmove\s+\d[\d,.]*\s*(?:%|percent|pct)\s+of\s+(?:equity|the\s+account|my\s+account|the\s+book|nav|cash)\s+into\b")
 
 
 #: "the close of gold", "plot gold close", "where will it close", "closed higher": the closing price, not an order.

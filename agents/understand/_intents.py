@@ -20,7 +20,7 @@ from agents.understand._extract import HYPOTHETICAL, MEANT_NOT_NAMED, Found
 __all__ = ["BACKGROUND", "DAY_RUN", "EARLIER", "NOT_AGAIN", "Clause", "RouterLike", "classify", "clauses_of"]
 
 _SEQUENCERS = re.compile(
-    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减码|加码|减掉|减|加仓|加到|买前|按它买|照着买|(?<=所得|的钱|笔钱)买|清掉|清了|全清|平掉|全卖|卖光|卖完|全抛|抛掉|割肉|止盈|清光|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+(?:that|which)\b|\bsubsequently\b|\bthereafter\b|(?:\band\s+)?\bonce\s+(?:done|finished|complete|that'?s\s+done|it'?s\s+done)\b|(?:\band\s+)?\bwhen\s+(?:done|finished)\b|\s*(?:->|→|=>)\s*|\bafterwards\b|"
+    r"(?:(?<=[\u4e00-\u9fff])\s*[,，]\s*(?=[^,，]{0,12}(?:清仓|砍|卖掉|卖出|买入|减仓|减码|加码|减掉|减|加仓|加到|买前|按它买|照着买|(?<=所得|的钱|笔钱)买|清掉|清了|全清|平掉|全卖|卖光|卖完|全抛|抛掉|割肉|止盈|清光|(?<=\d|[a-z])买(?=\d)|(?<=\d|[a-z])卖(?=\d)|(?<!\$)\bclose\b|\bcut\b|\bsell\b|\bbuy\b|\btrim\b))|[;；。!！?？]|\n(?=\s*(?:(?:buy|sell|short|trim|cut|close|dump|reduce|add)\b|[买卖减加清]))|(?<![a-z]\.[a-z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bapprox)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)\.(?=\s+[a-z(])|(?<=[,，])\s*(?:and\s+)?then\b|\band\s+then\b|\bthen\b|\bafter\s+(?:that|which)\b|\bsubsequently\b|\bthereafter\b|(?:\band\s+)?\bonce\s+(?:done|finished|complete|that'?s\s+done|it'?s\s+done)\b|(?:\band\s+)?\bwhen\s+(?:done|finished)\b|\s*(?:->|→|=>)\s*|\bafterwards\b|"
     r"\bfinally\b|\bfollowed\s+by\b|\bnext,|然后|接着(?!涨|跌|上涨|下跌|走|往)|之后再|随后|最后(?![一二两三四五六七八九十几半\d个的])|"
     r"(?<=[,，])\s*再(?!平衡|投资)|(?<=[,，])\s*这次|(?<=[,.])\s*this time\b|(?<=[,，])\s*(?=(?:跑完|做完|弄完|训完|完成后|结束后|完事|搞定|弄好|跑好)[^,，]{0,3}(?:给我|把|再|看|发))|(?<![一再])再(?=[^\s]{0,2}(?:训练|跑|回测|测|做|对比|比较|买|卖|评估|用|拿|挖|找|试|把|减|加|清))|"
     r"(?<=[,，])\s*并且?(?=[^,，。]{0,8}?(?:回测|训练|对比|比较|买|卖|下单|评估|挖掘))|"
@@ -307,7 +307,7 @@ _ROTATE = re.compile(r"(?<![a-z])(?:rotate|rotating|move|moving|shift|shifting|s
 
 #: A holding handed over with no side or size ("do something with my gold", "adjust my S&P position", "黄金那边你处理
 #: 一下", "黄金的仓位调整一下"): an order whose side and size are asked, never guessed.
-_HANDLE_IT = re.compile(r"(?<![a-z])(?:do\s+something\s+(?:with|about)|deal\s+with|handle|take\s+care\s+of|sort\s+out)\s+(?:my|our|the)\s"
+_HANDLE_IT = re.compile(r"(?<![a-z])(?:do\s+(?:something|sth|smth|stuff)\s+(?:with|about|w/)\s*(?:(?:my|our|the)\s)?|(?:deal\s+with|handle|take\s+care\s+of|sort\s+out)\s+(?:my|our|the)\s)"
                         r"|(?<![a-z])(?:adjust|rebalance|tweak|fix)\s+(?:my|our|the)\s+[\w&]+\s+(?:position|holding|exposure)s?(?![a-z])"
                         r"|(?:那边|那块|那个仓|仓位|持仓)\s*(?:你|帮我)?\s*(?:处理|弄|搞|调整|调)(?:一下|下)|你\s*(?:处理|看着办|看着弄)")
 
@@ -567,7 +567,12 @@ _STRATEGY_SAID = re.compile(r"策略|回测|规则|效果|表现|(?<![a-z])(?:st
 RESULT_LOOK = re.compile(r"(?<![a-z])(?:show|plot|chart|draw|give|send)\s+(?:me\s+|us\s+)?(?:the\s+|its\s+|their\s+)?"
                           r"(?:drawdowns?(?:\s+(?:profile|curve|chart|plot|path))?|equity\s+curves?|underwater\s+(?:plot|chart|curve)"
                           r"|p&l\s+curve|returns?\s+curve)(?![a-z])(?!\s+(?:of|on|for)\s+(?:my|our|the)\s+(?:account|book|portfolio))"
-                          r"|(?:画|发|给我看|看)(?:一下|下)?(?:它的|其)?(?:回撤曲线|净值曲线|资金曲线|收益曲线)|(?:回撤曲线|净值曲线|资金曲线)(?:也)?(?:画|发|给我)")
+                          r"|(?:画|发|给我看|看)(?:一下|下)?(?:它的|其)?(?:回撤曲线|净值曲线|资金曲线|收益曲线)|(?:回撤曲线|净值曲线|资金曲线)(?:也)?(?:画|发|给我)"
+                          # "then report back its Sharpe and drawdown": the run's own numbers
+                          r"|(?<![a-z])(?:report(?:\s+back)?|tell\s+me|give\s+me|show\s+me|send\s+me|what(?:'s|\s+(?:is|are|was|were)))\s+"
+                          r"(?:its|their|the\s+(?:run|agent|model|backtest|strategy)'?s?)\s+(?:sharpe|drawdown|max\s+drawdown|returns?|"
+                          r"p&l|metrics|numbers|stats|results?)(?![a-z])"
+                          r"|(?:它的|其)(?:夏普|回撤|最大回撤|收益|指标)")
 
 
 #: A header that announces the formulas listed after it ("the following factors:", "下面三个因子：", "以下因子：").
@@ -623,6 +628,9 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
         # "回测一下原油RSI，行的话帮我上点仓位", "..., and if it looks ok, size me in": an order on what the step before
         # ran on, its size still to be asked
         return Clause(span[0], span[1], "place_order", "cues")
+    if follows and _ORDER_BY_RESULT.search(text) and _WHAT_TO_DO.search(text) and found.side is None \
+            and found.quantity is None:
+        return Clause(span[0], span[1], None, "none")  # "Go with the winner and tell me what to do tomorrow": its advice
     if follows and _ORDER_BY_RESULT.search(text) and not found.instruments:
         # "... and place an order based on it", "按那个下个单": an order whose side and size the person must still give
         return Clause(span[0], span[1], "place_order", "cues")
@@ -678,6 +686,11 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
 _HOLD_OFF_LEAD = re.compile(r"^\W*(?:先|暂时|暂)?(?:别|不要|不用|先不)(?:急着)?(?:下单|买入?|卖出?|交易|成交)[^,，。;；]{0,4}[,，;；]\s*|"
                             r"^\W*(?:don'?t|do\s+not)\s+(?:place|send|buy|sell|trade)\s*(?:anything|any\s+orders?|it)?\s*"
                             r"(?:yet|for\s+now)?\s*[,;:-]\s*(?:just\s+)?")
+
+
+#: Advice asked for ("tell me what to do tomorrow", "该怎么操作", "给个建议"): no order of its own.
+_WHAT_TO_DO = re.compile(r"(?<![a-z])(?:what\s+(?:to|should\s+(?:i|we))\s+do|what\s+(?:to|should\s+(?:i|we))\s+(?:hold|trade)|"
+                         r"(?:a\s+)?(?:recommendation|suggestion|advice))(?![a-z])|怎么操作|如何操作|该怎么做|(?:给|出)(?:个|一个|点)?建议")
 
 
 #: An instrument named before the clause ("gold's looking ready to pop. grab me some"): what a vague order is on.
@@ -749,7 +762,7 @@ _HOLDING_SAID = re.compile(r"(?<![a-z])(?:i(?:'ve|\s+have)\s+got|i\s+(?:have|own
 #: to do once it holds; the consequent follows the first comma or 就 after the condition.
 _GATE = re.compile(r"^\W*(?:(?:and|but|then)\s+)?(?:if|when|once|should)\s+[^,;]{3,80}?,\s*(?:then\s+)?|"
                    r"^\W*(?:that'?s?\s+|so\s+)?(?:(?:and|but|then)\s+)?(?:if|once|should)\s+[^,;]{3,60}?\s+(?=(?:then\s+)?"
-                   r"(?:buy|sell|short|go\s+long|trim|cut|close|dump|add|put|invest|allocate)\s)|"  # "and if DDPG wins buy 1 lot"
+                   r"(?:buy|sell|short|go\s+long|trim|cut|close|dump|add|put|invest|allocate|i'?ll\s+take|i\s+will\s+take)\s)|"  # "and if DDPG wins buy 1 lot"
                    r"^\W*(?:那)?(?:如果|要是|若是?|万一|一旦|如(?![下何今此同]))[^,，;；]{1,30}?(?:的话)?(?:就|则|[,，]\s*(?:就|则)?)|"
                    # "双均线更好的话就买入1手原油", "ok就买50", "不行就空2手", "收益为正就加仓1手": the condition said without 如果
                    # (with a size: "创20日新高就买入" with none is a rule's signal, not an order)

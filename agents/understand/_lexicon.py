@@ -206,7 +206,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
               "put some money into", "put some money in", "put a little money into", "put some cash into",
               "put on the usual size", "put on a position", "put on some", "size me in", "size in", "建个仓", "建仓",
               "上点仓", "降至合适", "降到合适", "调到合适", "add a bit more", "add a little more", "add some more", "建点仓",
-              "get me out of", "get us out of", "get out of",
+              "get me out of", "get us out of", "get out of", "flat the", "flat my",
               "适当建", "适当加", "多买点", "多买一些"),
     "account": ("still pending", "what's pending", "whats pending", "anything pending", "pending on your side",
                 "approval queue", "buying power", "购买力", "挂着没处理", "挂着的单", "没处理的单", "挂着没成交",
@@ -286,7 +286,7 @@ CUES: Mapping[str, tuple[str, ...]] = {
              "策略有什么", "能回测哪些", "可以回测哪些", "策略有哪些", "能回测的策略", "可以回测的策略", "可回测的策略",
              "strategies do you support",
              "strategies you support", "strategies are supported", "supported strategies"),
-    "compare": ("compare", "comparison", "versus", "vs", "vs.", "against", "pit", "head to head", "which is better",
+    "compare": ("compare", "comparison", "versus", "vs", "vs.", "cmp", "against", "pit", "head to head", "which is better",
                 "谁好", "谁更好", "谁强", "谁更强", "谁赢", "谁厉害", "比怎么样", "比如何", "比起来怎么样", "比起来如何",
                 "compared to", "compared with", "even worth it", "is it worth it", "worth the effort", "beats just",
                 # "run a 50/200 cross on gold as the benchmark", "用RSI在黄金上跑个对照": a run set beside another

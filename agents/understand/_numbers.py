@@ -691,7 +691,9 @@ _BLOCK_PATTERNS = [
     r"三只乌鸦|[红黑]三兵|三重[顶底]|一阳穿三线",
     r"五粮液|三一重工|三六零|中国一重|一汽|九阳|七匹狼|四维图新|三安光电|三花智控|一心堂|三七互娱|三星|万科|五矿",
     # identifiers
-    r"(?:沪深|中证|上证|深证|创业板指?|科创|国证|深成指?|中小板指?|标普|纳斯达克|纳指|道琼斯|道指|日经|富时)\s*[0-9]+",
+    # ("标普500", "中证1000"; not "纳指 5万美元" or "标普 200股": an amount of an order on the index)
+    r"(?:沪深|中证|上证|深证|创业板指?|科创|国证|深成指?|中小板指?|标普|纳斯达克|纳指|道琼斯|道指|日经|富时)\s*[0-9]+"
+    r"(?![0-9.]|\s*(?:万|千|亿|元|块|美元|美金|手|股|份|成|%|k(?![a-z])))",
     r"\b(?:S&P|SP|CSI|SSE|SZSE|FTSE|Nikkei|Russell|Stoxx|Euro\s*Stoxx|Nasdaq|Dow|Hang\s+Seng|MSCI|ASX|DAX|CAC"
     r"|TOPIX|KOSPI|NIFTY|Sensex|Wilshire)\s*[0-9]+",
     r"\b[Tt]\s*\+\s*[0-9]+",
@@ -1132,6 +1134,7 @@ _VERB_RE = _LazyRe(
     r"|increase[sd]?|invest|invests|investing|allocate[sd]?|allocating|spend|spending|spent|cover"
     r"|grab|grabs|grabbing|pick\s+up|scoop\s+up|load\s+up\s+on|park|parks|parked|parking|throw|throws|throwing|scal(?:e|es|ed|ing)\s+in(?:to)?"
     r"|(?:take|bring)(?=\s+(?:[\w&]+\s+){0,2}up\s+by)"
+    r"|(?:(?<=i'll\s)|(?<=i\swill\s)|(?<=we'll\s)|(?<=i'd\s))take(?=\s+\d)"  # "... I'll take 300 shares": a buy
     r"|(?:initiate|establish|take|put\s+on)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*long\s+positions?"
     r"|\s+(?:an?\s+|new\s+|equal[- ]weight(?:ed)?\s+)*positions?\s+(?:in|on)\s)|open(?=\s+an?\s+(?:new\s+)?(?:long\s+)?position)"
     r"|put(?!\s*(?:options?|contracts?|spreads?|calls?|-call|through|in\s+(?:an?\s+|the\s+)?orders?|an?\s+orders?"

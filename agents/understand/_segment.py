@@ -47,6 +47,8 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"exit(?=\s+(?:my\s+|our\s+|the\s+)?(?:syn\d{3}|gold|wti|crude|oil|sp500|s&p|spx|nasdaq|ndx|positions?)(?![a-z]))|"
             r"close(?=\s+(?:out\s+)?(?:my|our|the|all|half)\s)|"
             r"reduce|liquidate|unload|offload|email|e-mail|draft|write(?=\s+(?:my|me|a|an|the|our)\s)|"
+            r"let\s+me\s+see(?=\s+(?:my|our|the)\s+(?:updated\s+|new\s+|current\s+)?(?:positions?|holdings|cash|p&l|pnl|balance|book"
+            r"|account|exposure)(?![a-z]))|"
             r"(?:send|lmk|tell)(?=\s+(?:(?:me|us)\s+)?(?:(?:my|our|the)\s+(?:current\s+)?)?(?:positions?|holdings|cash|p&l|pnl|balance"
             r"|what\s+(?:i|we)(?:'?m|'?re|\s+am|\s+are|'?ve|\s+have)?\s+(?:holding|got|have|left))(?![a-z]))|"
             r"(?:initiate|establish)(?=\s+(?:an?\s+|the\s+|new\s+|equal[- ]weight(?:ed)?\s+)*(?:long\s+|short\s+)?positions?)|"
@@ -178,6 +180,9 @@ _SAYS = re.compile(rf"(?<![a-z]){_HEAD_EN}|{_HEAD_ZH}|chart|prices?|quotes?|plot
                    r"(?:就|则|的话)\s*(?:买|卖|空|多|加仓|减仓|清|平)(?=[^,，。;；]{0,8}?\d)|"
                    r"(?<![a-z])(?:approval\s+queue|pending\s+approvals?|awaiting\s+(?:my\s+)?approval)(?![a-z])|"
                    r"(?<![a-z])(?:do|did)\s+(?:we|i)\s+(?:hold|own|have)(?![a-z])|"
+                   # "I want to know if momentum beats buy-and-hold on the Nasdaq": a run asked as a question of its result
+                   r"(?<![a-z])(?:know|find\s+out|see|check|tell\s+me|wonder(?:ing)?)\s+(?:if|whether)\s+[^,;.]{0,40}?"
+                   r"(?:beats?|outperforms?|makes?\s+money|made\s+money|holds?\s+up|works?|worked|did\s+better|does\s+better)(?![a-z])|"
                    r"(?<![a-z])where(?:\s+is|'s)\s+(?:it|\w+)\s+trading(?![a-z])|"
                    r"(?<![a-z])(?:account|cash\s+balance|balance|holdings|positions|cycle|how\s+much\s+cash|what\s+cash|(?:my|our)\s+cash"
                    r"|(?:my|our|the)\s+(?:exposure|p&l|pnl|drawdown|buying\s+power|fills|open\s+orders)|p&l\s+by\s+position"
