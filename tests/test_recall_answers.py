@@ -52,3 +52,30 @@ def test_the_model_we_trained_may_be_an_rl_policy_or_a_qlib_model() -> None:
     assert set(_RUN_KINDS["model"]) == {"qlib_model", "rl"}
     where = "(" + " or ".join(f"run_kind={k}" for k in _RUN_KINDS["model"]) + ")"
     assert parse_where(where)  # the memory filter grammar takes it
+
+
+BACKTEST_HIT = {
+    "id": "run:backtest-20261125T101010-aaaaaa", "kind": "runs", "score": 0.3,
+    "text": "Run backtest (done). Instruction: momentum on WTI. Config: strategy=momentum; symbols=WTI.",
+    "metadata": {"kind": "runs", "run_kind": "backtest", "run_id": "backtest-20261125T101010-aaaaaa", "state": "done",
+                 "cfg_strategy": "momentum", "cfg_start": "2014-07-01", "cfg_end": "2016-12-31",
+                 "cfg_commission": 0.0005, "cfg_slippage": 0.0002, "ts": 1.0},
+}
+
+
+def test_a_rerun_keeps_the_recalled_runs_window_and_costs_for_what_was_not_changed() -> None:
+    from agents.planner._observe import Conversation, Observation
+    from agents.planner._plan import _keeps_recalled, _with_recalled
+    from tests._understand import make_reader
+
+    spec = make_reader()("Rerun the last WTI momentum backtest, but charge 10 bps commission this time")
+    assert [s.intent for s in spec.steps] == ["recall", "backtest_strategy"]
+    assert _keeps_recalled(spec, 1)
+    seen = Observation(name="search_memory", args={}, ok=True, result={"results": [BACKTEST_HIT]}, step=0)
+    step = _with_recalled(spec, 1, Conversation("strategy_advisor", None, (seen,), ())).steps[1]
+    data = step.windows.data
+    assert data is not None and data.source == "inferred" and data.value.start.isoformat() == "2014-07-01"
+    assert step.costs.commission is not None and step.costs.commission.source == "stated"  # the change stands
+    assert step.costs.commission.value == 0.001  # 10 bp as said, not the earlier run's 5 bp
+    slip = step.costs.slippage
+    assert slip is not None and slip.source == "inferred" and slip.value == 0.0002  # kept from the earlier run

@@ -2564,3 +2564,22 @@ def test_chat_shorthand_for_closing_handling_approving_and_comparing(read: Any) 
     assert _intents(vague) == ["place_order"] and vague.question is not None  # had been a price look
     assert read("run today's cycle, approve b4 any order goes out pls").approval.value
     assert _intents(read("ddpg on oil last 3y, 3bps, 20k ts; a2c same setup; cmp"))[-1] == "compare"
+
+
+# twelfth session: earlier runs named by weekday, and reruns of them (dev_br) ----------------------------
+def test_a_run_named_by_its_weekday_or_days_ago_is_recalled_not_retrained(read: Any) -> None:
+    for text in ("周一训练的那个黄金模型，它对下周的建议是什么？给我看下", "周四那个纳指PPO，训练结果怎么样了？",
+                 "最近那次原油PPO用了多少步", "前两天那个纳指MACD回测，参数是啥", "show me every RL run we've done on gold so far",
+                 "The PPO on the S&P, is that done yet? show me how it came out",
+                 "gold PPO from yesterday — what's it saying for tomorrow?"):
+        assert _intents(read(text)) == ["recall"], text
+    assert _intents(read("周五模型委员会要看：在合成股票池上训练LightGBM，Alpha158"))[0] == "train_model"
+
+
+def test_a_rerun_of_an_earlier_run_recalls_it_first(read: Any) -> None:
+    for text in ("Rerun Monday's S&P momentum backtest, but charge 10 bps commission this time.",
+                 "the RSI backtest on WTI we just did — do it again over the last 5 years of data instead",
+                 "上次那个原油回测，滑点加到10bp再跑一遍"):
+        spec = read(text)
+        assert _intents(spec) == ["recall", "backtest_strategy"], text
+    assert _intents(read("backtest RSI on WTI over 2010-2015, then run it again with 5 bps"))[0] == "backtest_strategy"

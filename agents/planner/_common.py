@@ -68,8 +68,10 @@ def windows_for(ctx: PlanContext, name: str, valid: bool = False, split: bool = 
     except WindowProblem as exc:
         return Answer(pick(ctx.language, f"I cannot run this: {exc.text('en')}. Nothing was run.",
                            f"无法运行：{exc.text('zh')}。未执行任何操作。"))
-    for en, zh in plan.stated:
-        ctx.said.stated(en, zh)
+    w = ctx.step.windows
+    kept = any(x is not None and x.source == "inferred" for x in (w.data, w.train, w.valid, w.test))
+    for en, zh in plan.stated:  # a window kept from a recalled run was not said by the person: named, not "as asked"
+        (ctx.said.add if kept else ctx.said.stated)(en, zh)
     for en, zh in (*plan.defaults, *(plan.split_defaults if split else ())):
         ctx.said.add(en, zh)
     return plan
@@ -80,11 +82,15 @@ def costs(ctx: PlanContext, default_commission: float, default_slippage: float |
     c, s = ctx.step.costs.commission, ctx.step.costs.slippage
     commission = float(v(c, default_commission))
     slippage = None if default_slippage is None and s is None else float(v(s, default_slippage))
-    if c is not None:
+    if c is not None and c.source == "inferred":  # kept from a recalled run ("rerun it with 10 bps slippage")
+        ctx.said.add(f"commission {bp(commission)} ({c.said})", f"佣金 {bp(commission)}（{c.said}）")
+    elif c is not None:
         ctx.said.stated(f"commission {bp(commission)}", f"佣金 {bp(commission)}")
     else:
         ctx.said.add(f"commission {bp(commission)}", f"佣金 {bp(commission)}")
-    if slippage is not None and s is not None:
+    if slippage is not None and s is not None and s.source == "inferred":
+        ctx.said.add(f"slippage {bp(slippage)} ({s.said})", f"滑点 {bp(slippage)}（{s.said}）")
+    elif slippage is not None and s is not None:
         ctx.said.stated(f"slippage {bp(slippage)}", f"滑点 {bp(slippage)}")
     elif slippage is not None:
         ctx.said.add(f"slippage {bp(slippage)}", f"滑点 {bp(slippage)}")

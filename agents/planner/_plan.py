@@ -11,7 +11,7 @@ the comparison, and what was asked, defaulted and not used.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agents.brief import Brief
 from agents.planner._actions import Action, Answer, Ask, CallTools, Handover, Submit
@@ -113,7 +113,7 @@ def _execute(spec: TaskSpec, conversation: Conversation, brief: Brief, tools: fr
         ctx = PlanContext(spec, i, brief, tuple(o for o in conversation.observations if o.step == i),
                           conversation.observations, tools, defaults)
         recipe = signal_recipe if (signal and i == start) else _RECIPES.get(spec.steps[i].intent)
-        if recipe is not None and _lacks_recalled(spec, i):
+        if recipe is not None and (_lacks_recalled(spec, i) or _keeps_recalled(spec, i)):
             spec = _with_recalled(spec, i, conversation)
             if _lacks_recalled(spec, i):
                 texts.append(pick(spec.language, "The earlier run I recalled does not say what to run this on; please "
@@ -151,8 +151,33 @@ def _lacks_recalled(spec: TaskSpec, i: int) -> bool:
     return not step.instruments or (step.intent != "train_rl" and step.strategy is None)
 
 
+def _keeps_recalled(spec: TaskSpec, i: int) -> bool:
+    """A run right after a recall that leaves its window or a cost unsaid: "Rerun Monday's S&P momentum backtest, but
+    charge 10 bps this time" keeps what the earlier run used for everything the person did not change."""
+    step = spec.steps[i]
+    if i == 0 or spec.steps[i - 1].intent != "recall" or step.intent not in _ON_AN_ASSET:
+        return False
+    w = step.windows
+    return (w.data, w.train, w.valid, w.test) == (None, None, None, None) or step.costs.commission is None \
+        or step.costs.slippage is None
+
+
+def _recalled_window(meta: dict[str, Any], said: str) -> Any:
+    """The data window an earlier run used (its config's start and end), as an inferred value."""
+    from datetime import date
+
+    from agents.spec import Sourced, Window
+
+    try:
+        start, end = date.fromisoformat(str(meta["cfg_start"])[:10]), date.fromisoformat(str(meta["cfg_end"])[:10])
+        return Sourced[Window](value=Window(start=start, end=end), source="inferred", said=said)
+    except (KeyError, ValueError):
+        return None
+
+
 def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSpec:
-    """The follow-up step with the instrument and strategy of the run the recall found (inferred)."""
+    """The follow-up step with the instrument and strategy of the run the recall found (inferred), and - for
+    what the person left unsaid - its window and costs (inferred, and shown as taken from that run)."""
     from agents.planner._context import v
     from agents.planner._rules import recalled_hits
     from agents.spec import Sourced
@@ -175,6 +200,20 @@ def _with_recalled(spec: TaskSpec, i: int, conversation: Conversation) -> TaskSp
         found = next((k for k in STRATEGIES if k in text.lower()), None)
         if found is not None:
             update["strategy"] = Sourced[str](value=found, source="inferred", said=None)
+    meta = hits[0].get("metadata") or {}
+    said = pick(spec.language, "kept from the earlier run I recalled", "沿用调出的历史运行")
+    w = step.windows
+    if (w.data, w.train, w.valid, w.test) == (None, None, None, None):
+        window = _recalled_window(meta, said)
+        if window is not None:
+            update["windows"] = w.model_copy(update={"data": window})
+    kept = {}
+    for name in ("commission", "slippage"):
+        value = meta.get(f"cfg_{name}")
+        if getattr(step.costs, name) is None and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            kept[name] = Sourced[float](value=float(value), source="inferred", said=said)
+    if kept:
+        update["costs"] = step.costs.model_copy(update=kept)
     if not update:
         return spec
     steps = list(spec.steps)

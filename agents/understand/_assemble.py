@@ -523,6 +523,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # the one said after it (its instrument, carried over, is inferred and so goes to approval)
             out[-1] = ("place_order", local)
             continue
+        if clause.intent in _RUNS and not any(i == "recall" for i, _ in out) and _ASKED_AGAIN.search(norm, start, end) \
+                and _names_earlier_run(norm[start:end]):
+            # "Rerun Monday's S&P momentum backtest, but charge 10 bps this time", "上次那个原油回测，滑点加到10bp再跑一遍":
+            # the earlier run is looked up first (what it was, and what it used), then run again with the change
+            out.append(("recall", replace(local, periods=[], costs=[], params={}, all_params=[], grid={}, tune=[],
+                                          timesteps=None, seed=None, cash=None, quantity=None, side=None)))
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent, norm[:start])
         if again is not None:
             if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")):
@@ -1578,6 +1584,21 @@ _RETRACTED_LAST = re.compile(r"(?:scratch\s+that|cancel\s+that|forget\s+(?:that|
 #: the order said after it is the one meant.
 _MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant\s+(?:to\s+)?(?:buy|sell|short)|i\s+mis(?:typed|spoke|said)|"
                       r"(?:that\s+)?was\s+a\s+typo)(?![a-z])|说错了|写错了|打错了|搞错了|不是(?:要)?(?:买|卖)")
+
+
+#: A run asked for again ("rerun", "do it again", "once more", "重跑", "再跑一遍", "continue from the latest checkpoint").
+_ASKED_AGAIN = re.compile(r"(?<![a-z])(?:re-?run|re-?do|re-?train|(?:do|run|train|try)\s+(?:it|that|this)\s+again|again|once\s+more|"
+                        r"continue\s+(?:from|training)|keep\s+training)(?![a-z])|重跑|重新(?:跑|回测|训练|训|测)|再(?:跑|训练?|回测|测|来)一[遍次]|"
+                        r"继续训练?|接着训练?")
+
+
+def _names_earlier_run(text: str) -> bool:
+    """Whether ``text`` names a run made before ("Monday's S&P momentum backtest", "上次那个原油回测", "the one we just did")."""
+    from agents.understand._intents import DAY_RUN, EARLIER
+
+    return bool(EARLIER.search(text) or DAY_RUN.search(text) or re.search(
+        r"(?<![a-z])(?:we|you|i)\s+just\s+(?:did|ran|trained|made)|(?:the\s+)?(?:latest|last|previous)\s+(?:[\w&-]+\s+){0,3}?"
+        r"(?:checkpoint|run|backtest|model|agent|training)|(?:上次|上回|刚才|刚刚|之前|昨天|前天)[^,，。;；]{0,12}?(?:那个|那次|的)", text))
 
 
 def _last_group(out: list[tuple[str, Found]]) -> int:

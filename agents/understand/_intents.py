@@ -497,15 +497,27 @@ EARLIER = re.compile(r"(?<![a-z])(?:how'?d|how\s+did)\s+(?:the|that|my|our)\s+[^
                      r"(?:i|we|you)\s+(?:(?:have|had|'ve)\s+)?(?:did|done|ran|run|made|trained|tested|backtested|built|had|kicked\s+off)\s+(?:yesterday|last\s+\w+|"
                      r"earlier(?:\s+today)?|the\s+other\s+day|before|this\s+morning)\b|"
                      r"(?:昨天|前天|上次|上周|之前)[^,，。？?；;]{0,8}那个|结论是什么|\bwhat did (?:the|my|our|last|yesterday)|"
-                     r"\blast (?:week|month)'s\b|\b(?:model|run|backtest|agent|policy|results?|training|experiment)s?\s+(?:from|of)\s+"
-                     r"(?:yesterday|last\s+(?:week|month|time|friday|monday)|the\s+other\s+day|earlier\s+today)\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
+                     r"\blast (?:week|month)'s\b|\b(?:model|run|backtest|agent|policy|results?|training|experiment|ppo|a2c|sac|td3|ddpg|lightgbm|lgbm|mlp)s?\s+(?:from|of)\s+"
+                     r"(?:yesterday(?!'s)|last\s+(?:week|month|time|friday|monday)(?!'s)|the\s+other\s+day|earlier\s+today)\b|\d{4}-\d{2}-\d{2}\s*(?:跑|训练|做|回测|测)的|\b(?:the|my|our)\s+\d{4}-\d{2}-\d{2}\s+(?:run|backtest|training)|那个(?:回测|结果)|(?:那次|调取|调出)[^,，。;；]{0,16}?(?:回测|训练|实验|结果|评估|挖掘|result|run|backtest)|"
                      r"(?:昨天|前天|上次|之前|上周|刚才|早上|那天|前几天)(?:回测|训练|跑|挖|测|做)(?:过)?的|"
                      r"\b(?:last|previous|latest|prior|yesterday'?s|earlier)\s+(?:[\w$&-]+\s+){0,3}?"
                      r"(?:run|backtest|model|training|result|results|experiment)s?\b")
 #: "yesterday's gold model", "昨日黄金强化学习模型": a day word next to a run word (a day alone, as in
 #: "we discussed costs yesterday", is not a question about a run).
 DAY_RUN = re.compile(r"(?:\byesterday'?s?\b|\byday'?s?\b|昨日|昨天|前天)[^.;。；]{0,30}?(?<![a-z])(?:run|model|backtest|training|results?|"
-                      r"agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|lgbm|模型|回测|训练|结果|策略|因子)(?![a-z])")
+                      r"agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|mlp|lgbm|模型|回测|训练|结果|策略|因子)(?![a-z])|"
+                      # a run named by the weekday or the days ago it ran ("周一训练的那个黄金模型", "周四那个纳指PPO",
+                      # "前两天那个纳指MACD回测", "最近那次原油PPO", "Monday's S&P momentum backtest", "the gold one from Thursday")
+                      r"(?:(?:上)?(?:周|星期|礼拜)[一二三四五六日天](?!.{0,3}(?:之前|以前|开始|起))|前两天|前几天|最近那次|最近一次|上一次)[^,，。；;?？]{0,4}?"
+                      r"(?:训练|训|跑|回测|测|做|挖)?(?:过)?的?(?:那个|那次|那版)?[^,，。；;?？]{0,10}?"
+                      r"(?:模型|回测|训练|结果|策略|因子|智能体|ppo|a2c|sac|td3|ddpg|lightgbm|lgbm|mlp|macd|rsi|线性模型)(?!委员会|组|会)|"
+                      r"(?<![a-z])(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s\s+(?:[\w&$-]+\s+){0,4}?"
+                      r"(?:run|model|backtest|training|results?|agent|policy|ppo|a2c|sac|td3|ddpg|lightgbm|optimi[sz]ation|sweep)(?![a-z])|"
+                      r"(?<![a-z])(?:run|model|backtest|training|results?|agent|policy|one|optimi[sz]ation|sweep)s?\s+(?:from|on|of)\s+"
+                      r"(?:last\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?![a-z])|"
+                      # "show me every RL run we've done on gold so far", "the PPO on the S&P, is that done yet?"
+                      r"(?<![a-z])(?:every|all(?:\s+the)?|each)\s+(?:[\w&-]+\s+){0,2}?(?:runs?|backtests?|models?|trainings?)\s+(?:we|i|you)"
+                      r"(?:'ve|\s+have)?\s+(?:done|run|ran|trained|made)(?![a-z])|(?<![a-z])is\s+(?:that|it)\s+(?:done|finished)\s+yet(?![a-z])")
 NOT_AGAIN = re.compile(r"\b(?:no|not|don'?t|do not|never|without|no need to)\b[^,.;]{0,12}\b(?:re-?run|re-?train)"
                        r"|\b(?:no|not|don'?t|do not|never|no need to)\b[^,.;]{0,22}?\b(?:run|train|redo|repeat|do)\s+(?:it|them|that|this|"
                        r"those|the\s+\w+)\s+(?:again|over)\b"
