@@ -2583,3 +2583,19 @@ def test_a_rerun_of_an_earlier_run_recalls_it_first(read: Any) -> None:
         spec = read(text)
         assert _intents(spec) == ["recall", "backtest_strategy"], text
     assert _intents(read("backtest RSI on WTI over 2010-2015, then run it again with 5 bps"))[0] == "backtest_strategy"
+
+
+def test_a_run_told_of_then_run_again_is_looked_up_first_unless_the_person_ran_it_themselves(read: Any) -> None:
+    told = read("Last backtest looked too good to be true. Add 5 bps slippage and 3 bps commission and run it again.")
+    assert _intents(told) == ["recall", "backtest_strategy"] and told.question is None  # had asked what to backtest
+    assert _intents(read("上次标普的动量回测，把窗口拉长到最近十年再跑一次")) == ["recall", "backtest_strategy"]
+    assert _intents(read("I ran TD3 on gold last week and it learned nothing. Try again with 150k steps")) == ["train_rl"]
+
+
+def test_an_order_or_a_cycle_that_follows_an_earlier_run_looks_it_up_first(read: Any) -> None:
+    for text in ("follow yesterday's gold recommendation. buy, 20% of equity",
+                 "take yesterday's lightgbm model and buy its top 10 picks", "按昨天黄金模型给的建议来，买入，三成仓位"):
+        assert _intents(read(text)) == ["recall", "place_order"], text
+    for text in ("Run today's trading cycle with the same settings we used yesterday.", "今天的交易流程就按昨天的设置跑吧"):
+        assert _intents(read(text)) == ["recall", "trading_cycle"], text
+    assert _intents(read("sell half of the gold I bought yesterday")) == ["place_order"]

@@ -524,15 +524,23 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out[-1] = ("place_order", local)
             continue
         if clause.intent in _RUNS and not any(i == "recall" for i, _ in out) and _ASKED_AGAIN.search(norm, start, end) \
-                and _names_earlier_run(norm[start:end]):
+                and (_names_earlier_run(norm[start:end]) or (not out and _names_earlier_run(norm[:start]))):
             # "Rerun Monday's S&P momentum backtest, but charge 10 bps this time", "上次那个原油回测，滑点加到10bp再跑一遍":
             # the earlier run is looked up first (what it was, and what it used), then run again with the change
             out.append(("recall", replace(local, periods=[], costs=[], params={}, all_params=[], grid={}, tune=[],
                                           timesteps=None, seed=None, cash=None, quantity=None, side=None)))
+        if clause.intent in ("place_order", "trading_cycle") and not any(i == "recall" for i, _ in out) \
+                and _ACTS_ON_EARLIER.search(norm, start, end) and _names_earlier_run(norm[start:end]):
+            # "follow yesterday's gold recommendation, buy 20% of equity", "take yesterday's lightgbm model and buy its top
+            # 10 picks", "今天的交易流程就按昨天的设置跑吧": what the earlier run said or used is looked up first
+            out.append(("recall", replace(local, periods=[], costs=[], params={}, all_params=[], quantity=None, side=None,
+                                          top_k=None, top_pct=None, approval=None)))
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent, norm[:start])
         if again is not None:
-            if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")):
+            if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")) and _I_RAN.search(last_text):
                 out[-1] = again  # "I ran TD3 last week and it learned nothing. Try again with 150k steps": one run
+                # (a run only told of as the person's own; "Last backtest looked too good. Run it again with 5 bps"
+                # looks the earlier run up first, and the rerun keeps what it used)
             else:
                 out.append(again)
             rerun = True
@@ -1352,7 +1360,8 @@ _REQUEST = re.compile(r"[?？]|(?<![a-z])(?:please|pls|can you|could you|would y
                       r"(?:i|we)\s+(?:need|want|'d\s+like|would\s+like)\s+(?:to\s+(?:see|know|have)\s+)?"
                       r"(?:(?:the|our|my|current)\s+)?(?:positions?|p&l|pnl|cash|book|holdings|risk|approvals?|balance|exposure|account)|"
                       r"bring back|bring up|dig up|dig out|pull out|"
-                      r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find|(?:quick\s+|a\s+)?look\s+at|sanity[- ]check|review|go\s+over)(?![a-z])|"
+                      r"give me|list|let me see|check|compare|vs|versus|against|fetch|get me|find|(?:quick\s+|a\s+)?look\s+at|sanity[- ]check|review|go\s+over|"
+                      r"take|follow|grab)(?![a-z])|(?:按|照着?|跟着|根据)(?=[^,，。;；]{0,14}(?:建议|推荐|信号|结果|设置|选股))|"
                       r"(?:^|[,;:.]\s*)\W*(?:what|how|which)(?![a-z])|"
                       # "before the open: cash, positions, unrealized P&L": the account's lines, listed after a colon
                       r":\s*(?:(?:the|our|my|current)\s+)?(?:positions?|p&l|pnl|cash|book|holdings|exposure|balance)(?![a-z])|(?<![a-z])(?:hows|how's|whats|what's|wats)(?![a-z])|"
@@ -1586,10 +1595,22 @@ _MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant\s+(?:to\s+)?
                       r"(?:that\s+)?was\s+a\s+typo)(?![a-z])|说错了|写错了|打错了|搞错了|不是(?:要)?(?:买|卖)")
 
 
+#: An order or a cycle that takes what an earlier run said or used ("follow yesterday's recommendation", "its top 10
+#: picks", "with the same settings we used yesterday", "按昨天黄金模型给的建议来", "就用它跑", "按lightgbm选股买进来的").
+_ACTS_ON_EARLIER = re.compile(r"(?<![a-z])(?:follow|act\s+on|go\s+with|take|use|using|its|their|same\s+settings?|same\s+setup|"
+                              r"recommend(?:ation|ed)?|suggest(?:ion|ed)|picks?|signals?)(?![a-z])|按|照|根据|用它|用那个|建议|设置|选股|选出|推荐")
+
+
+#: A run the person says they made ("I ran TD3 last week", "我们上周跑了个PPO"): told, maybe never in memory.
+_I_RAN = re.compile(r"(?<![a-z])(?:i|we)(?:'ve|\s+have|\s+had)?\s+(?:just\s+|already\s+)?(?:ran|run|trained|tried|tested|backtested|did)"
+                    r"(?![a-z])|我们?(?:之前|上次|上周|昨天|前天)?(?:跑|训练|试|测|回测)(?:了|过)")
+
+
 #: A run asked for again ("rerun", "do it again", "once more", "重跑", "再跑一遍", "continue from the latest checkpoint").
 _ASKED_AGAIN = re.compile(r"(?<![a-z])(?:re-?run|re-?do|re-?train|(?:do|run|train|try)\s+(?:it|that|this)\s+again|again|once\s+more|"
+                          r"do\s+it\s+(?:with|on|over|for)\s[^.;]{1,30}?\binstead|"
                         r"continue\s+(?:from|training)|keep\s+training)(?![a-z])|重跑|重新(?:跑|回测|训练|训|测)|再(?:跑|训练?|回测|测|来)一[遍次]|"
-                        r"继续训练?|接着训练?")
+                        r"继续训练?|接着训练?|再跑一下|重跑一下|再跑|重新跑")
 
 
 def _names_earlier_run(text: str) -> bool:
@@ -1598,7 +1619,9 @@ def _names_earlier_run(text: str) -> bool:
 
     return bool(EARLIER.search(text) or DAY_RUN.search(text) or re.search(
         r"(?<![a-z])(?:we|you|i)\s+just\s+(?:did|ran|trained|made)|(?:the\s+)?(?:latest|last|previous)\s+(?:[\w&-]+\s+){0,3}?"
-        r"(?:checkpoint|run|backtest|model|agent|training)|(?:上次|上回|刚才|刚刚|之前|昨天|前天)[^,，。;；]{0,12}?(?:那个|那次|的)", text))
+        r"(?:checkpoint|run|backtest|model|agent|training)|(?:上次|上回|刚才|刚刚|之前|昨天|前天)[^,，。;；]{0,12}?(?:那个|那次|的)|"
+        r"(?<![a-z])(?:settings?|setup|parameters|params|config)\s+(?:we|i|you)\s+used\s+(?:yesterday|last\s+\w+|before|earlier)"
+        r"|(?:yesterday'?s|last\s+\w+'s)\s+(?:[\w&-]+\s+){0,2}?(?:recommendation|suggestion|signal|call|advice|picks?)", text))
 
 
 def _last_group(out: list[tuple[str, Found]]) -> int:
