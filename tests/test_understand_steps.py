@@ -2599,3 +2599,23 @@ def test_an_order_or_a_cycle_that_follows_an_earlier_run_looks_it_up_first(read:
     for text in ("Run today's trading cycle with the same settings we used yesterday.", "今天的交易流程就按昨天的设置跑吧"):
         assert _intents(read(text)) == ["recall", "trading_cycle"], text
     assert _intents(read("sell half of the gold I bought yesterday")) == ["place_order"]
+
+
+def test_a_trade_already_made_and_money_named_notional_size_nothing_wrongly(read: Any) -> None:
+    rest = read("SYN031上周已经卖了一半，剩下的这周全部出掉吧。").steps[0]
+    assert rest.quantity is not None and rest.quantity.value.value == 1.0  # had sold half again
+    rest_en = read("I already sold half my gold last week, sell the rest now").steps[0]
+    assert rest_en.quantity is not None and rest_en.quantity.value.value == 1.0
+    said = read("SYN031已经卖了一半")
+    assert said.steps[0].quantity is None and said.question is not None  # a sale told of is no order of half
+    money = read("SP500 加 200 万 notional 的多头，先 pending 给我 approve。")
+    assert money.steps[0].quantity.value.kind == "notional" and money.approval.value  # type: ignore[union-attr]  # had been 2,000,000 units
+
+
+def test_seeds_forward_horizons_grid_steps_and_approval_said_the_desk_way(read: Any) -> None:
+    rl = read("用原油2007年到2009年的数据训练一个A2C。步数十五万，种子就用2024。")
+    assert rl.question is None and rl.steps[0].seed.value == 2024  # type: ignore[union-attr]  # had been a window
+    assert read("评估 Std($volume,20)，合成池，2020年到2025年，远期收益5天。").steps[0].forward_days.value == 5  # type: ignore[union-attr]
+    grid = read("黄金动量策略的回看窗口在10到60之间搜一下，步长10。数据用最近十年").steps[0].grid
+    assert [tuple(v.value) for v in grid.values()] == [(10, 20, 30, 40, 50, 60)]
+    assert read("今天的再平衡做一下，跑完把订单清单给我，先别成交。").approval.value

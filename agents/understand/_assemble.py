@@ -176,7 +176,7 @@ _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
 
 def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
-    from agents.understand._extract import HOLDING, MEANT_SIDE, order_size, side_word
+    from agents.understand._extract import DONE_TRADE, HOLDING, MEANT_SIDE, order_size, side_word
 
     # a cost ("一买一卖合计万六") or the starting cash ("初始资金三百万元") is no order's size or side
     said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
@@ -187,7 +187,7 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
                                         held.value, held.side)
         piece = blank(piece, [(held.span.start, held.span.end)])
     elif quantity is None:  # "SYN020现在持有300股" on its own: no size of any order (not for the bare reading below)
-        piece = blank(piece, [m.span() for m in HOLDING.finditer(piece)])
+        piece = blank(piece, [m.span() for m in HOLDING.finditer(piece)] + [m.span() for m in DONE_TRADE.finditer(piece)])
     amount_said = _AMOUNT_SAID.search(piece) if local.top_k is not None or local.top_pct is not None else None
     if amount_said is not None and (quantity is None or quantity.kind != "notional"):
         quantity = None  # "买入前5%的股票，金额50万": the picks are chosen by the 5 %, the money is the 50万

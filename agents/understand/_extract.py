@@ -569,6 +569,7 @@ _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+length
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
           r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"(?:[^\d。;；]|(?<![a-z])syn\d{3}(?!\d)){0,16}?(?<![a-z\d])(\d{1,3})\s*(?:试|测|调|扫|跑)?\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
+                    r"(?:\s*(?:之间|以内|范围内)[^\d，,。;；]{0,6}?(?=\s*[,，]\s*(?:步长|步进|间隔|每隔)))?"  # "10到60之间搜一下，步长10"
                     r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|(?:in\s+)?increments?\s+of|incrementing\s+by|by|every|,?\s*step\s*size|步长为?|步进|间隔|每隔|隔|每次(?:增加|加|递增|增)?|每步(?:加)?|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
 _ITEM = r"\d{1,3}(?:\.\d+)?(?!\d)(?:\s*(?:日|天|个交易日)|-?days?(?![a-z]))?"
 _SEP = r"(?:\s*[,，、/]\s*(?:and\s+|or\s+|和|或)?|\s+(?:and\s+|or\s+)?|\s*(?:和|或)\s*)"
@@ -723,7 +724,7 @@ _TIMESTEPS = re.compile(_AMOUNT + r"\s*(?:total\s+)?(?:time\s*-?steps?|timesteps
                         r"步(?![长数]))|"
                         r"(?:time\s*-?steps?|timesteps|steps?\s*数|step\s+count|steps|训练步数|时间步数?|步数)\s*(?:各|均|都|每个)?\s*(?:=|:|of|为|to|at|拉到|提到|加到|调到|设到|增加到|"
                         r"提高到|改成|改为|设为|设成|定为|用|取)?\s*" + _AMOUNT)
-SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全)?\s*(?:=|:|：|of|固定(?:为|成|在|用)?|为|设为|设成|设置为|设定为|换成|改成|改为|换为|设|取|is|用|at|to"
+SEED = re.compile(r"(?:random\s+)?(?:seed|种子|随机种子)\s*(?:都|均|统一|全|就|还是)?\s*(?:=|:|：|of|固定(?:为|成|在|用)?|为|设为|设成|设置为|设定为|换成|改成|改为|换为|设|取|is|用|at|to"
                   r"|fixed\s+(?:at|to)|set\s+to)?\s*[(（]?\s*(\d+|(?<=[种子取为设用是])[零〇一二两三四五六七八九十百千]+)")
 _CASH = re.compile(
     r"(?:(?:initial|starting|opening)\s+(?:cash|capital|account)\s+balance|cash\s+balance|initial\s+cash|starting\s+cash|starting\s+capital|initial\s+capital|capital\s+of|cash\s+of|capital|cash(?=\s*[=:])|"
@@ -747,7 +748,7 @@ _FORWARD = re.compile(
     r"(?:-?\s*(?:trading\s+)?days?|d\b)?|"
     r"(\d+)\s*-?\s*(?:trading\s+)?(?:days?|d)\s*-?\s*(?:forward|ahead|holding|horizon|returns?|fwd|forecast)|"
     r"(\d+)\s*(?:trading\s+)?days?\s+(?:forward|ahead|fwd)|"
-    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|收益期|预测)\s*[:：=]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
+    r"(?:未来|持有期?|预测期限|预测区间|预测窗口|预测期|预测周期|前瞻收益(?:周期|期)?用?|前瞻期|前瞻|远期收益(?:率)?(?:看|用|取)?|远期|收益期|预测)\s*[:：=]?\s*(?:都|均|全)?(?:为|是|用|取)?\s*(?:未来)?\s*(?:一周\s*[\(（])?\s*"
     r"(\d+|[一二两三四五六七八九十]+)(?!\d|\s*(?:手|股|份|张|桶|成|%|万|元|块))\s*(?:日|天|个交易日)?|"
     r"(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)\s*(?:后|之后|以后)?\s*(?:的)?(?:收益|远期收益|持有|前瞻|预测周期|预测期|预测窗口|预测区间)|"
     r"未来收益(?:率)?\s*(?:的)?(?:周期|期|窗口|区间)?\s*(?:看|取|用|按|为|是)?\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天|个交易日)|"
@@ -1135,6 +1136,8 @@ _MY_APPROVAL = re.compile(
     r"\b(?:before|b4)\s+(?:anything|it|they|orders?)\s+goes?\s+out|approval\s*(?:开着|打开|开启|on\b)|hold\s*住|"
     r"\bapprovals?\s+(?:on|pls|please|needed|required|mode|first)\b|\b(?:w/|with)\s*(?:an?\s+)?approvals?\b(?!\s+(?:of|from|rate))|"
     r"(?:要|需要|得|走|须|需|先)\s*审批|审批(?:一下|下)?再(?:下|买|卖|发)|"
+    # "跑完把订单清单给我，先别成交", "approval 走一下流程，别直接成交", "先 pending 给我 approve"
+    r"(?:先|暂时|暂)?(?:别|不要)(?:直接)?成交|approval\s*走(?:一下|下)?(?:流程)?|pending\s*(?:给我|让我|等我)\s*approve|"
     r"\blet\s+me\s+(?:ok|okay|approve|sign\s+off(?:\s+on)?|green[- ]?light|eyeball|vet)\b|"
     r"\bwait\s+(?:for|on)\s+(?:my|our)\s+(?:go|ok|okay|nod|word|signal|say[- ]so|green\s+light)\b|"
     # "only after I OK it", "once we've signed off"
@@ -1320,6 +1323,9 @@ def _trading(norm: str, found: Found) -> None:
         found.side = Value("buy" if said in ("buy", "买", "long") else "sell", meant.start(), meant.end(), meant.group(0))
     _trading_phrases(norm, found)
     _every_position(norm, found)
+    q = found.quantity
+    if q is not None and any(m.start() <= q.span.start < m.end() for m in DONE_TRADE.finditer(norm)):
+        found.quantity = None  # "SYN031已经卖了一半": a sale already made sizes no order
 
 
 def order_size(text: str) -> tuple[QuantityMention | None, QuantityMention | None]:
@@ -1327,6 +1333,17 @@ def order_size(text: str) -> tuple[QuantityMention | None, QuantityMention | Non
     "SYN020现在持有300股，卖掉其中三分之一"): a size said as what is held is never the order's size,
     unless it is the only size and a trade verb takes it ("sell my 200 shares")."""
     quantity = find_quantity(text)
+    done = DONE_TRADE.search(text) if quantity is not None else None
+    if quantity is not None and done is not None and done.start() <= quantity.span.start < done.end():
+        # "SYN031上周已经卖了一半，剩下的这周全部出掉吧": what was already sold is no size of this order
+        rest = blank(text, [done.span()])
+        left = _THE_REST.search(rest)
+        if find_quantity(rest) is None and left is not None:  # "... sell the rest now": all of what is left
+            from agents.understand._numbers import Span
+
+            return QuantityMention(Span(left.start(), left.end(), text[left.start():left.end()]), "fraction_of_position",
+                                   1.0, "sell"), None
+        return find_quantity(rest), None
     held = HOLDING.search(text) if quantity is not None else None
     if quantity is None or held is None:
         return quantity, None
@@ -1353,6 +1370,15 @@ def _held_size(text: str, held: re.Match[str]) -> QuantityMention | None:
 #: The side an order was put right to ("... but I meant SELL", "不是买SYN033，是卖").
 MEANT_SIDE = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant)\s+(?:to\s+)?(?P<en>buy|sell|short|long)(?![a-z])|"
                          r"不是(?:要)?[买卖][^,，。!！;；]{0,12}?[,，]?\s*(?:而)?是(?:要)?(?P<zh>[买卖])")
+#: What is left of a position after a part was sold ("sell the rest", "卖掉剩下的").
+_THE_REST = re.compile(r"(?<![a-z])(?:sell|close|dump|exit|unload|get\s+rid\s+of)\s+(?:the\s+)?(?:rest|remainder|remaining(?:\s+\w+)?|"
+                       r"what'?s\s+left|what\s+is\s+left)(?![a-z])|(?:卖掉|卖出|清掉|出掉|平掉)剩(?:下|余)的|剩(?:下|余)的(?:都|也)?(?:卖掉|卖了|清掉|出掉)")
+#: A trade already done ("上周已经卖了一半", "已经减了三成", "I already sold half last week"): context for the order after it.
+DONE_TRADE = re.compile(r"已经?\s*(?:卖|减|清|抛|买|加)(?:出|掉|仓|持)?了\s*(?:一半|半仓|[一二两三四五六七八九]成|[一二三四五]分之[一二三四]|"
+                         r"\d+(?:\.\d+)?\s*(?:%|股|手|成))|(?<![a-z])already\s+(?:sold|trimmed|cut|dumped|bought|added)\s+"
+                         r"(?:half|a\s+third|a\s+quarter|\d+(?:\.\d+)?\s*(?:%|shares?|lots?|units?))")
+
+
 #: A size the person says they hold: "out of my 200 shares", "I'm holding 200 SYN041", "my 300 shares of gold",
 #: "持有300股", "手上只有300股", "仓里有5手".
 _HELD_NUM = r"(?:\d[\d,]*(?:\.\d+)?(?:\s*k)?|[零一二两三四五六七八九十百千万]+)"

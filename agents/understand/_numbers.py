@@ -1191,7 +1191,7 @@ _CAPITAL_BEFORE_RE = _LazyRe(
     r"(?:\b(?:initial|starting|start|capital|cash|equity|balance|with\s+an?|budget)\b|本金|资金|初始|起始|账户)"
     r"[\sA-Za-z:=为是的]{0,12}$", _I)
 _CAPITAL_AFTER_RE = _LazyRe(r"\s*(?:of\s+|in\s+|as\s+)?(?:cash|capital|starting|initial|equity)\b", _I)
-_WORTH_AFTER_RE = _LazyRe(r"\s*(?:worth|in\s+value)\b", _I)
+_WORTH_AFTER_RE = _LazyRe(r"\s*(?:worth|in\s+value|notional|(?:的)?名义(?:金额|本金)?)(?![a-z])", _I)  # "加 200 万 notional 的多头"
 _MONEY_BEFORE_RE = _LazyRe(r"(?:用|拿出?|花费?|动用|出资|投入|投资|\bwith\b|\bspend(?:ing)?\b)\s*$", _I)
 _MONEY_AFTER_RE = _LazyRe(r"\s*(?:的?(?:资金|现金|本金)|买|购|加仓|建仓|投|做多|配置|(?i:to\s+buy)\b|$|[,，。;；!?！？])")
 _ORDER_WORDS_RE = _LazyRe(r"\b(?:order|size|quantity|qty)\b|数量|下单|委托", _I)
