@@ -635,7 +635,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     if follows and _WHICH_TO_BUY.search(text) and not (found.instruments or found.quantity or found.strategies
                                                         or found.algos or found.models):
         return Clause(span[0], span[1], None, "none")  # "..., and tell me which one to buy next month": its advice
-    if found.side is not None and found.quantity is None and (follows or found.instruments or _SAID_BEFORE.search(norm[:span[0]])) \
+    if found.side is not None and found.quantity is None and (follows or found.instruments or _named_before(norm[:span[0]])) \
             and VAGUE_ORDER.search(text):
         # "回测一下原油RSI，行的话帮我上点仓位", "..., and if it looks ok, size me in": an order on what the step before
         # ran on, its size still to be asked
@@ -705,8 +705,9 @@ _WHAT_TO_DO = re.compile(r"(?<![a-z])(?:what\s+(?:to|should\s+(?:i|we))\s+do|wha
                          r"(?:a\s+)?(?:recommendation|suggestion|advice))(?![a-z])|怎么操作|如何操作|该怎么做|(?:给|出)(?:个|一个|点)?建议")
 
 
-#: An instrument named before the clause ("gold's looking ready to pop. grab me some"): what a vague order is on.
-_SAID_BEFORE = re.compile(r"gold|crude|oil|wti|s&p|spx|sp500|nasdaq|ndx|syn\d{3}|黄金|原油|标普|纳指|纳斯达克")
+def _named_before(text: str) -> bool:
+    """An instrument named before the clause ("gold's looking ready to pop. grab me some"): what a vague order is on."""
+    return re.search(r"(?<![a-z])syn\d{3}", text) is not None or lex.has_any(text, tuple(w for ws in lex.ASSETS.values() for w in ws))
 
 
 #: How the person feels about the market, said before what they ask ("最近行情有点看不懂了", "the market makes no
