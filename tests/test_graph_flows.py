@@ -269,3 +269,12 @@ def test_two_evaluations_of_one_factor_are_compared_by_their_rank_ic(env: GraphE
     assert [c.name for c in result.tool_calls].count("evaluate_factors") == 2
     assert "Comparison of the factor evaluations" in result.answer and "Newey-West t" in result.answer
     assert "2019-07-01" in result.answer and "not two finished results" not in result.answer
+
+
+def test_a_parameter_search_answer_names_the_cost_and_grid_as_asked(env: GraphEnv) -> None:
+    """The search's answer is composed on a later pass than its call: what was said is named there too."""
+    result = env.orchestrator.ask("Sweep RSI period 7/14/21 on NASDAQ 2003-2012, then let me see what the winner does "
+                                  "on 2013-2018 at 2bp")
+    assert result.status == "done" and "Parameter search" in result.answer
+    asked = result.answer.split("As you asked:", 1)[1].split("\n", 1)[0]
+    assert "commission 2 bp" in asked and "period in [7, 14, 21]" in asked and "test (out of sample) 2013" in asked

@@ -2619,3 +2619,13 @@ def test_seeds_forward_horizons_grid_steps_and_approval_said_the_desk_way(read: 
     grid = read("黄金动量策略的回看窗口在10到60之间搜一下，步长10。数据用最近十年").steps[0].grid
     assert [tuple(v.value) for v in grid.values()] == [(10, 20, 30, 40, 50, 60)]
     assert read("今天的再平衡做一下，跑完把订单清单给我，先别成交。").approval.value
+
+
+def test_stranger_a_holding_before_a_dash_and_a_comparison_of_one_span_by_first_bar(read: Any) -> None:
+    spec = read("Out of my 300 SYN012 shares, sell 100 — and ask me before it goes out")
+    assert spec.steps[0].quantity is not None and spec.steps[0].quantity.value.value == 100  # had been 300
+    assert read("Out of my 300 SYN012 shares, sell some").question is not None  # what is held is no size
+    from agents.planner._compare import _windows_differ
+
+    assert not _windows_differ(["2005-01-01..2015-12-31", "2005-01-03..2015-12-31"])  # asked vs first bar: one span
+    assert _windows_differ(["2005-01-01..2015-12-31", "2008-01-02..2015-12-31"])

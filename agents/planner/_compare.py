@@ -185,7 +185,7 @@ def compare_recipe(ctx: PlanContext) -> Action:
         lines.append(pick(lang, f"Best risk-adjusted{' among the runs that traded' if among else ''}: {best['label']} "
                                 f"(Sharpe {fmt_num(best['sharpe'])}).",
                           f"{'有交易的运行中' if among else ''}风险调整后最好：{best['label_zh']}（夏普 {fmt_num(best['sharpe'])}）。"))
-    if len({r["window"] for r in rows}) > 1:
+    if _windows_differ([str(r["window"]) for r in rows]):
         lines.append(pick(lang, "Caution: the results cover different windows, so they are not strictly comparable.",
                           "注意：这些结果的区间不同，不能严格比较。"))
     return Answer("\n".join(lines))
@@ -257,3 +257,18 @@ def cycle_recipe(ctx: PlanContext) -> Action:
     trained = ctx.last("train_qlib_model")
     payload.update({"research": action.text, "signal": (trained.result if trained else {}).get("latest_signal")})
     return Handover("trader", action.text, run_id=(trained.result if trained else {}).get("run_id"), payload=payload)
+
+
+def _windows_differ(windows: list[str]) -> bool:
+    """Whether the runs cover different spans: a span asked from 2005-01-01 and one that starts on the data's first
+    bar, 2005-01-03, are the same window (a few days apart at either end, as a weekend or a holiday makes them)."""
+    from datetime import date
+
+    spans = []
+    for w in windows:
+        try:
+            a, b = w.split("..")
+            spans.append((date.fromisoformat(a.strip()[:10]), date.fromisoformat(b.strip()[:10])))
+        except ValueError:
+            return len(set(windows)) > 1
+    return any(abs((s[0] - spans[0][0]).days) > 5 or abs((s[1] - spans[0][1]).days) > 5 for s in spans[1:])

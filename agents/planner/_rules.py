@@ -233,18 +233,20 @@ def optimize_recipe(ctx: PlanContext) -> Action:
     if isinstance(plan, Answer):
         return plan
     done = ctx.last("optimize_strategy")
+    # what was said is named on every pass, the answer's included ("at 2bp" had been left out of "as you asked")
+    name = str(v(ctx.step.strategy, ""))
+    ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}",
+                    f"策略 {strategy_label('zh', name)}，品种 {', '.join(ctx.assets)}")
+    bt_costs, cash = _bt_costs(ctx), _cash(ctx)
+    grid = _grid(ctx, _strategy_spec(ctx, name))
     if done is None:
-        name = str(v(ctx.step.strategy, ""))
-        ctx.said.stated(f"strategy {name} on {', '.join(ctx.assets)}",
-                        f"策略 {strategy_label('zh', name)}，品种 {', '.join(ctx.assets)}")
-        grid = _grid(ctx, _strategy_spec(ctx, name))
         if not grid:
             return Answer(pick(ctx.language, f"{name} has no numeric parameter to search; nothing was run.",
                                f"{strategy_label('zh', name)} 没有可搜索的数值参数；未执行。"))
         args = {"strategy": name, "symbols": list(ctx.assets), "grid": grid,
                 "start": plan.train.start.isoformat(), "end": plan.train.end.isoformat(),
                 "oos_start": plan.test.start.isoformat(), "oos_end": plan.test.end.isoformat(),
-                **_bt_costs(ctx), **_cash(ctx)}
+                **bt_costs, **cash}
         return call(ctx, "optimize_strategy", args) if ctx.can_call else missing_tool(ctx, "optimize_strategy")
     if not done.ok:
         return failure_answer(ctx, done)

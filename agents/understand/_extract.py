@@ -1326,6 +1326,10 @@ def _trading(norm: str, found: Found) -> None:
     q = found.quantity
     if q is not None and any(m.start() <= q.span.start < m.end() for m in DONE_TRADE.finditer(norm)):
         found.quantity = None  # "SYN031已经卖了一半": a sale already made sizes no order
+    elif q is not None and found.holding is None and any(m.start() <= q.span.start < m.end() for m in HOLDING.finditer(norm)) \
+            and not re.match(r"\s*(?:sell|close|dump|exit|unload|卖|清|平)", norm[max(0, q.span.start - 12):q.span.start][-8:]) \
+            and side_word(norm[:q.span.start]) is None:
+        found.quantity = None  # "out of my 300 SYN012 shares, sell …": what is held is no size (asked when nothing else sizes it)
 
 
 def order_size(text: str) -> tuple[QuantityMention | None, QuantityMention | None]:

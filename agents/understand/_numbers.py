@@ -1196,7 +1196,7 @@ _MONEY_BEFORE_RE = _LazyRe(r"(?:用|拿出?|花费?|动用|出资|投入|投资|
 _MONEY_AFTER_RE = _LazyRe(r"\s*(?:的?(?:资金|现金|本金)|买|购|加仓|建仓|投|做多|配置|(?i:to\s+buy)\b|$|[,，。;；!?！？])")
 _ORDER_WORDS_RE = _LazyRe(r"\b(?:order|size|quantity|qty)\b|数量|下单|委托", _I)
 _BARE_GAP_RE = _LazyRe(r"\s*(?:(?:another|an?\s+additional|additional|more|extra|of|入|进|出|了|掉)\s*)?", _I)
-_BARE_AFTER_RE = _LazyRe(r"\s*(?:$|[,，。;；.!?！？])|\s+(?!(?i:times?|bars?|ticks?|points?|pips?|minutes?|mins?|hours?"
+_BARE_AFTER_RE = _LazyRe(r"\s*(?:$|[,，。;；.!?！？])|\s+[—–-]{1,2}\s|\s+(?!(?i:times?|bars?|ticks?|points?|pips?|minutes?|mins?|hours?"
                          r"|hrs?|seconds?|sigma|std|atr|periods?|windows?|lookback|stocks|names|tickers|assets|symbols"
                          r"|equities|securities|best|worst|top)\b)[A-Za-z@$]"
                          # "ok就买50 不ok就算了", "买50 然后…": desk shorthand, the next words after a space
