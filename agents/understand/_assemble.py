@@ -176,7 +176,7 @@ _NEGATIVE = re.compile(r"(?:[-−–]|负)\s*\d")
 
 
 def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
-    from agents.understand._extract import DONE_TRADE, HOLDING, MEANT_SIDE, order_size, side_word
+    from agents.understand._extract import DONE_TRADE, HOLDING, order_size, side_put_right, side_word
 
     # a cost ("一买一卖合计万六") or the starting cash ("初始资金三百万元") is no order's size or side
     said = [(c.span.start, c.span.end) for c in local.costs] + ([(local.cash.start, local.cash.end)] if local.cash else [])
@@ -244,11 +244,9 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
         side = side_word(piece)
         if side is not None:
             local.side = Value(side.value, side.start + start, side.end + start, side.said)
-    meant = MEANT_SIDE.search(piece)
-    if meant is not None:  # "I said buy 500 of SYN088 but I meant sell", "不是买，是卖": the side put right
-        put_right = meant.group("en") or meant.group("zh")
-        local.side = Value("buy" if put_right in ("buy", "买", "long") else "sell", meant.start() + start,
-                           meant.end() + start, meant.group(0))
+    meant = side_put_right(piece, start)  # "I said buy 500 of SYN088 but I meant sell": the side put right
+    if meant is not None:
+        local.side = meant
 
 
 def _first_of_each(found: Found, start: int, end: int) -> dict[str, Value]:
@@ -527,14 +525,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                 and (_names_earlier_run(norm[start:end]) or (not out and _names_earlier_run(norm[:start]))):
             # "Rerun Monday's S&P momentum backtest, but charge 10 bps this time", "上次那个原油回测，滑点加到10bp再跑一遍":
             # the earlier run is looked up first (what it was, and what it used), then run again with the change
-            out.append(("recall", replace(local, periods=[], costs=[], params={}, all_params=[], grid={}, tune=[],
-                                          timesteps=None, seed=None, cash=None, quantity=None, side=None)))
+            out.append(("recall", _what_names_the_run(local)))
         if clause.intent in ("place_order", "trading_cycle") and not any(i == "recall" for i, _ in out) \
                 and _ACTS_ON_EARLIER.search(norm, start, end) and _names_earlier_run(norm[start:end]):
             # "follow yesterday's gold recommendation, buy 20% of equity", "take yesterday's lightgbm model and buy its top
             # 10 picks", "今天的交易流程就按昨天的设置跑吧": what the earlier run said or used is looked up first
-            out.append(("recall", replace(local, periods=[], costs=[], params={}, all_params=[], quantity=None, side=None,
-                                          top_k=None, top_pct=None, approval=None)))
+            out.append(("recall", _what_names_the_run(local)))
         again = _rerun_of(norm[start:end], out[-1] if out else None, local, clause.intent, norm[:start])
         if again is not None:
             if _told_not_asked(last_text, Clause(0, 0, "recall", "cues")) and _I_RAN.search(last_text):
@@ -1599,6 +1595,13 @@ _MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant\s+(?:to\s+)?
 #: picks", "with the same settings we used yesterday", "按昨天黄金模型给的建议来", "就用它跑", "按lightgbm选股买进来的").
 _ACTS_ON_EARLIER = re.compile(r"(?<![a-z])(?:follow|act\s+on|go\s+with|take|use|using|its|their|same\s+settings?|same\s+setup|"
                               r"recommend(?:ation|ed)?|suggest(?:ion|ed)|picks?|signals?)(?![a-z])|按|照|根据|用它|用那个|建议|设置|选股|选出|推荐")
+
+
+def _what_names_the_run(local: Found) -> Found:
+    """A clause's values as a recall step reads them: what names the earlier run (its instrument, algorithm, strategy,
+    model, the day it ran); the windows, costs, settings and sizes are the new step's."""
+    return replace(local, periods=[], costs=[], params={}, all_params=[], grid={}, tune=[], timesteps=None, seed=None,
+                   cash=None, quantity=None, side=None, top_k=None, top_pct=None, approval=None)
 
 
 #: A run the person says they made ("I ran TD3 last week", "我们上周跑了个PPO"): told, maybe never in memory.

@@ -1317,10 +1317,9 @@ def _trading(norm: str, found: Found) -> None:
         side = side_word(blank(norm, [(c.span.start, c.span.end) for c in found.costs]))
         if side is not None:
             found.side = side
-    meant = MEANT_SIDE.search(norm)
-    if meant is not None:  # "I said buy 500 of SYN088 but I meant sell", "不是买，是卖": the side put right
-        said = meant.group("en") or meant.group("zh")
-        found.side = Value("buy" if said in ("buy", "买", "long") else "sell", meant.start(), meant.end(), meant.group(0))
+    meant = side_put_right(norm)
+    if meant is not None:
+        found.side = meant
     _trading_phrases(norm, found)
     _every_position(norm, found)
     q = found.quantity
@@ -1381,6 +1380,16 @@ _THE_REST = re.compile(r"(?<![a-z])(?:sell|close|dump|exit|unload|get\s+rid\s+of
 DONE_TRADE = re.compile(r"已经?\s*(?:卖|减|清|抛|买|加)(?:出|掉|仓|持)?了\s*(?:一半|半仓|[一二两三四五六七八九]成|[一二三四五]分之[一二三四]|"
                          r"\d+(?:\.\d+)?\s*(?:%|股|手|成))|(?<![a-z])already\s+(?:sold|trimmed|cut|dumped|bought|added)\s+"
                          r"(?:half|a\s+third|a\s+quarter|\d+(?:\.\d+)?\s*(?:%|shares?|lots?|units?))")
+
+
+def side_put_right(text: str, offset: int = 0) -> Value | None:
+    """The side an order was corrected to ("I said buy 500 of SYN088 but I meant sell", "不是买，是卖"), or None."""
+    meant = MEANT_SIDE.search(text)
+    if meant is None:
+        return None
+    said = meant.group("en") or meant.group("zh")
+    return Value("buy" if said in ("buy", "买", "long") else "sell", meant.start() + offset, meant.end() + offset,
+                 meant.group(0))
 
 
 #: A size the person says they hold: "out of my 200 shares", "I'm holding 200 SYN041", "my 300 shares of gold",
