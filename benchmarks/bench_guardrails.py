@@ -87,11 +87,12 @@ def snapshot() -> CheckInputs:
                   for i in range(10))
     book = Book(cash=400_000.0, equity=1_000_000.0, positions={s: 300.0 for s in symbols}, open_orders=opens,
                 marks={s: 45.0 for s in symbols})
+    # the day's ledger as the gate hands it over: oldest first, with the rows' times
     recent = tuple(Submission(key=f"sent-{i}", symbol=symbols[i % 20], side="buy", qty=float(100 + i),
-                              time=(NOW - timedelta(minutes=2 + i)).timestamp()) for i in range(150))
+                              time=(NOW - timedelta(minutes=2 + i)).timestamp()) for i in reversed(range(150)))
     return CheckInputs(now=NOW, state=TradingState.ACTIVE, allowed=frozenset(symbols + ["SP500"]),
                        quote=PriceQuote(symbol="SYN005", price=45.0, time=NOW - timedelta(hours=4)), book=book,
-                       recent=recent, known_symbols=frozenset(symbols))
+                       recent=recent, recent_times=tuple(s.time for s in recent), known_symbols=frozenset(symbols))
 
 
 def bench_evaluate(n: int) -> dict[str, float]:

@@ -17,8 +17,9 @@ import json
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -71,19 +72,32 @@ class CheckInputs:
     recent_times: tuple[float, ...] | None = None
 
 
-def _after(inputs: CheckInputs, moment: float, strict: bool = False) -> int:
-    """How many rows of ``recent`` are at (or, ``strict``, after) ``moment`` or later."""
+def _in_time_order(inputs: CheckInputs) -> CheckInputs:
+    """``inputs`` with ``recent`` in time order and ``recent_times`` filled, so every window
+    below is found by bisection. The gate reads the ledger so; a caller that built the snapshot
+    itself gets it done once here rather than a scan of the day's rows per rule."""
     times = inputs.recent_times
-    if times is None or len(times) != len(inputs.recent):
-        return sum(1 for s in inputs.recent if (s.time > moment if strict else s.time >= moment))
+    if times is not None and len(times) == len(inputs.recent):
+        return inputs
+    recent = inputs.recent
+    times = tuple(s.time for s in recent)
+    if any(a > b for a, b in zip(times, times[1:], strict=False)):
+        recent = tuple(sorted(recent, key=attrgetter("time")))
+        times = tuple(s.time for s in recent)
+    return replace(inputs, recent=recent, recent_times=times)
+
+
+def _after(inputs: CheckInputs, moment: float, strict: bool = False) -> int:
+    """How many rows of ``recent`` are at (or, ``strict``, after) ``moment`` or later
+    (``inputs`` from :func:`_in_time_order`)."""
+    times = inputs.recent_times or ()
     return len(times) - (bisect_right(times, moment) if strict else bisect_left(times, moment))
 
 
 def _between(inputs: CheckInputs, low: float, high: float, strict_low: bool = False) -> Sequence[Submission]:
-    """The rows of ``recent`` from ``low`` (exclusive when ``strict_low``) to ``high`` inclusive, in order."""
-    times = inputs.recent_times
-    if times is None or len(times) != len(inputs.recent):
-        return [s for s in inputs.recent if (s.time > low if strict_low else s.time >= low) and s.time <= high]
+    """The rows of ``recent`` from ``low`` (exclusive when ``strict_low``) to ``high`` inclusive, in order
+    (``inputs`` from :func:`_in_time_order`)."""
+    times = inputs.recent_times or ()
     start = bisect_right(times, low) if strict_low else bisect_left(times, low)
     return inputs.recent[start:bisect_right(times, high)]
 
@@ -144,11 +158,12 @@ def projected_positions(book: Book) -> dict[str, float]:
     return out
 
 
-def is_risk_reducing(order: Order, book: Book | None) -> bool:
-    """Shrinks the projected position towards zero without crossing it (needs a book)."""
+def is_risk_reducing(order: Order, book: Book | None, projected: Mapping[str, float] | None = None) -> bool:
+    """Shrinks the projected position towards zero without crossing it (needs a book;
+    ``projected``: its :func:`projected_positions`, when the caller has them)."""
     if book is None:
         return False
-    held = projected_positions(book).get(order.symbol, 0.0)
+    held = (projected if projected is not None else projected_positions(book)).get(order.symbol, 0.0)
     return abs(held) > _EPS and order.signed_qty * held < 0 and order.qty <= abs(held) * (1 + _EPS)
 
 
@@ -236,7 +251,8 @@ def _size_reasons(order: Order, quote: PriceQuote, policy: Policy) -> list[Reaso
 
 
 def _book_reasons(
-    order: Order, quote: PriceQuote | None, inputs: CheckInputs, policy: Policy, reducing: bool
+    order: Order, quote: PriceQuote | None, inputs: CheckInputs, policy: Policy, reducing: bool,
+    projected: Mapping[str, float],
 ) -> list[Reason]:
     book = inputs.book
     if book is None:
@@ -248,7 +264,7 @@ def _book_reasons(
         return []
     out = _short_reasons(order, book, policy) + _buying_power_reasons(order, quote, book)
     if not reducing:
-        out += _exposure_reasons(order, quote, book, policy)
+        out += _exposure_reasons(order, quote, book, policy, projected)
     return out
 
 
@@ -282,10 +298,11 @@ def _buying_power_reasons(order: Order, quote: PriceQuote, book: Book) -> list[R
     return []
 
 
-def _exposure_reasons(order: Order, quote: PriceQuote, book: Book, policy: Policy) -> list[Reason]:
+def _exposure_reasons(
+    order: Order, quote: PriceQuote, book: Book, policy: Policy, projected: Mapping[str, float]
+) -> list[Reason]:
     limits = policy.exposure
     mark = max(_check_price(order, quote), quote.price)
-    projected = projected_positions(book)
     after = projected.get(order.symbol, 0.0) + order.signed_qty
     out: list[Reason] = []
     weight = abs(after) * mark / book.equity * 100
@@ -398,14 +415,16 @@ def evaluate(raw: object, inputs: CheckInputs, policy: Policy, approved: bool = 
     order, malformed = parse_order(raw)
     if order is None:
         return CheckResult(decision=Decision.REJECT, reasons=tuple(malformed), policy_hash=policy.version_hash)
-    reducing = is_risk_reducing(order, inputs.book)
+    inputs = _in_time_order(inputs)
+    projected = projected_positions(inputs.book) if inputs.book is not None else {}
+    reducing = is_risk_reducing(order, inputs.book, projected)
     rejects = _state_reasons(inputs.state, reducing) + _instrument_reasons(order, inputs, policy)
     rejects += _qty_reasons(order, policy) + _price_reasons(order, inputs, policy)
     quote = inputs.quote if not any(r.code is ReasonCode.STALE_PRICE for r in rejects) else None
     notional = order.qty * _check_price(order, quote) if quote is not None else None
     if quote is not None:
         rejects += _size_reasons(order, quote, policy)
-    rejects += _book_reasons(order, quote, inputs, policy, reducing)
+    rejects += _book_reasons(order, quote, inputs, policy, reducing, projected)
     rejects += _rate_reasons(order, inputs, policy)
     if rejects or notional is None:
         decision, reasons = Decision.REJECT, rejects

@@ -191,7 +191,8 @@ def test_a_kept_sent_status_is_written_before_anyone_else_reads_the_ledger(tmp_p
 
 def test_checks_read_the_same_by_bisection_as_by_scanning() -> None:
     """The rate, duplicate, aggregation and first-of-day rules give the same reasons whether the
-    rows' times are passed (bisection) or not (a scan), over random days of orders."""
+    rows come in time order with their times (as the gate passes them) or in any order without
+    them (a caller's own snapshot, put in order once by ``evaluate``), over random days of orders."""
     from guardrails import default_policy
 
     rng = random.Random(7)
@@ -210,7 +211,9 @@ def test_checks_read_the_same_by_bisection_as_by_scanning() -> None:
         base = dict(now=now, state=TradingState.ACTIVE, allowed=frozenset({"SP500", "GOLD"}),
                     quote=PriceQuote(symbol=str(candidate["symbol"]), price=4000.0, time=now - timedelta(hours=1)),
                     recent=tuple(rows))
-        scanned = evaluate(candidate, CheckInputs(**base), policy)  # type: ignore[arg-type]
+        shuffled = list(rows)
+        rng.shuffle(shuffled)
+        scanned = evaluate(candidate, CheckInputs(**{**base, "recent": tuple(shuffled)}), policy)  # type: ignore[arg-type]
         bisected = evaluate(candidate, CheckInputs(**base, recent_times=tuple(r.time for r in rows)),  # type: ignore[arg-type]
                             policy)
         assert (scanned.decision, scanned.reasons) == (bisected.decision, bisected.reasons), trial
