@@ -9,6 +9,7 @@ with no action of its own (a window, a cost, a parameter) stays with its step.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -2629,3 +2630,46 @@ def test_stranger_a_holding_before_a_dash_and_a_comparison_of_one_span_by_first_
 
     assert not _windows_differ(["2005-01-01..2015-12-31", "2005-01-03..2015-12-31"])  # asked vs first bar: one span
     assert _windows_differ(["2005-01-01..2015-12-31", "2008-01-02..2015-12-31"])
+
+
+# --- thirteenth session: splits said as shares, a run said once more, a cost written before its word ------
+def test_a_split_said_in_percentages_is_cut_from_the_history_and_never_read_as_a_size(read: Any) -> None:
+    spec = read("合成股票池上训练lightgbm，特征用alpha158，前70%训练、中间15%验证、最后15%测试。训练完买入得分最高的前20只。")
+    w = spec.steps[0].windows
+    assert w.train is not None and w.valid is not None and w.test is not None
+    assert (str(w.train.value.start), str(w.test.value.end)) == ("2016-01-04", "2025-12-31")
+    assert abs((w.train.value.end - date(2022, 12, 31)).days) <= 5
+    assert all(s.quantity is None for s in spec.steps)  # had bought 15 % of equity of the top 70 %
+    assert spec.steps[-1].top_k is not None and spec.steps[-1].top_k.value == 20
+    crude = read("原油上训练SAC，前80%的数据做样本内，后20%做样本外").steps[0].windows
+    assert crude.train is not None and crude.test is not None and str(crude.test.value.end) == "2019-01-03"
+    assert abs((crude.train.value.end - date(2012, 5, 28)).days) <= 5
+    ratio = read("LightGBM vs MLP on alpha158 over the synthetic universe, 60/20/20 train/valid/test split by time").steps[0]
+    assert ratio.windows.train is not None and ratio.windows.valid is not None
+    assert abs((ratio.windows.train.value.end - date(2021, 12, 31)).days) <= 5
+    rest = read("Train lightgbm on csi_syn, first 80% of the dates for training and the rest for testing, then buy the top 3%.")
+    assert rest.steps[0].windows.test is not None and rest.steps[0].quantity is None
+    assert rest.steps[-1].top_pct is not None and rest.steps[-1].top_pct.value == 3
+
+
+def test_a_run_said_once_more_with_a_bare_setting_is_a_second_run(read: Any) -> None:
+    pair = read("Backtest a 10/30 SMA crossover on gold for 2015 through 2020, then run it again with 20/60 and compare the two.")
+    assert _intents(pair) == ["backtest_strategy", "backtest_strategy", "compare"]
+    assert _params(pair, 0) == {"fast": 10, "slow": 30} and _params(pair, 1) == {"fast": 20, "slow": 60}
+    channel = read("黄金突破策略，通道长度20日，2020年1月到2025年6月，千一的交易成本；再用55日通道跑一遍，两个对比下")
+    assert _intents(channel) == ["backtest_strategy", "backtest_strategy", "compare"]
+    assert list(_params(channel, 1).values()) == [55] and not channel.ignored  # had been dropped, named as ignored
+    assert channel.steps[1].costs.commission is not None or channel.steps[1].costs.cost is not None
+    three = read("SYN090布林带回测，周期20；完了再跑周期40；再完了跑周期60；最后三个一起比较")
+    assert _intents(three) == ["backtest_strategy"] * 3 + ["compare"]  # "跑周期40" had been the trading cycle
+    assert [list(_params(three, i).values()) for i in range(3)] == [[20], [40], [60]]
+    once = read("Please train a PPO agent on the S&P 500 over 2005-2014. Use seed 11 so that we can rerun it.")
+    assert _intents(once) == ["train_rl"]
+
+
+def test_a_cost_written_before_its_word_is_a_cost_not_two_lots(read: Any) -> None:
+    for text in ("黄金DDPG，千分之二手续费", "黄金回测布林带，千分之二手续费"):
+        step = read(text).steps[0]
+        assert step.quantity is None, text  # "二手" had been two lots
+        assert step.costs.commission is not None and step.costs.commission.value == 0.002, text
+    assert read("买入黄金二手").steps[0].quantity is not None

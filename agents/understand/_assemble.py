@@ -200,7 +200,8 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
             quantity = QuantityMention(Span(money.start(), money.end(), money.group(0)), "notional",
                                        float(money.group(1).replace(",", "")) * scale, None)
     if quantity is None:
-        bare = re.search(r"((?<![\d.])\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股|手)(?![a-z])",
+        bare = re.search(r"((?<![\d.])\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股(?![票价息])"
+                         r"|手(?![续机里中动法段]))(?![a-z])",  # "千分之二手续费" is a cost, not two lots
                          piece) or \
             re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
         if bare is not None and local.instruments:
@@ -551,8 +552,14 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         if theme_again is not None:
             out.append(theme_again)  # "mine some volatility factors, then also some volume ones": another theme
             continue
+        if out and out[-1][0] in _REPEATABLE and clause.intent in (None, "compare", out[-1][0]) \
+                and _RUN_ONCE_MORE.search(norm, start, end):
+            # "then run it again with 20/60", "再用55日通道跑一遍", "完了再跑周期40": a length or a pair said bare is the
+            # changed setting of the run before (its parameter names)
+            local = _changed_setting(norm[start:end], start, local, out[-1][1])
         if clause.intent == "compare" and out and out[-1][0] in _REPEATABLE and _changes(local) and (
-                _AGAIN.search(norm[start:end]) or SAME.search(norm[start:end]) or ALSO_RUN.search(norm[start:end])):
+                _AGAIN.search(norm[start:end]) or SAME.search(norm[start:end]) or ALSO_RUN.search(norm[start:end])
+                or _RUN_ONCE_MORE.search(norm, start, end)):
             # "then do it again with seed 7 and tell me which one is better", "then same on gold and rank them",
             # "再用同样参数在黄金上跑一下，看看哪个好": the run once more, changed, then the runs compared
             out.append((out[-1][0], inherit(out[-1][1], local)))
@@ -566,8 +573,8 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # other window (never the first window replaced, never the second dropped)
             out.append((out[-1][0], inherit(out[-1][1], local)))
             continue
-        if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _AGAIN.search(norm[start:end]) \
-                and _changes(local):
+        if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _changes(local) \
+                and (_AGAIN.search(norm[start:end]) or _RUN_ONCE_MORE.search(norm, start, end)):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
@@ -1043,6 +1050,36 @@ def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
                         timesteps=None, seed=None, cash=None, approval=None, suggest=None, horizon=None,
                         instruments=[] if local.instruments else recalled.instruments)  # "the same on the Nasdaq": there
     return kind, _merge(local, inherited)
+
+
+#: A run said once more with a change: "run it again with 20/60", "rerun with a 55-day channel", "再用55日通道跑一遍",
+#: "完了再跑周期40", "再完了跑周期60".
+_RUN_ONCE_MORE = re.compile(r"(?<![a-z])(?<!can\s)(?<!to\s)(?<!could\s)(?<!will\s)(?<!would\s)(?<!might\s)"  # "so we can rerun it"
+                            r"(?:again|once\s+more|re-?run|re-?do|re-?test|retry|(?:try|do)\s+(?:it|that|this)\s+with)"
+                            r"(?![a-z])|再(?:完了|用|拿|换成?|改成?|按)?[^,，;；。.]{0,12}?(?:跑|回测|测)")
+_PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:/|\s+and\s+|\s*&\s*|、|和|与)\s*(\d{1,3})(?![\d.%])")
+_NAMED_LENGTH = re.compile(r"(?:周期|窗口|period|window|lookback|length)\s*(?:of|=|:|：|为|是|改为|改成|换成)?\s*(\d{1,3})(?![\d.%])")
+
+
+def _changed_setting(text: str, start: int, local: Found, previous: Found) -> Found:
+    """The setting a run said once more changes, when the clause gives it without the parameter's name:
+    one length for a one-parameter run ("再跑周期40", "with a 55-day channel"), two numbers for a
+    two-parameter one ("then again with 20/60": fast and slow, in the order the first run had them)."""
+    if local.params or local.periods and not _NAMED_LENGTH.search(text):
+        return local
+    names = list(previous.params)
+    if len(names) == 1:
+        named = _NAMED_LENGTH.search(text)
+        if named is not None:
+            value = Value(float(named.group(1)), start + named.start(1), start + named.end(), named.group(0))
+            return replace(local, params={names[0]: value}, all_params=[(names[0], value)])
+        return _bare_length(text, start, local, previous)
+    pair = _PAIR.search(text)
+    if len(names) == 2 and pair is not None:
+        a = Value(float(pair.group(1)), start + pair.start(1), start + pair.end(1), pair.group(1))
+        b = Value(float(pair.group(2)), start + pair.start(2), start + pair.end(2), pair.group(2))
+        return replace(local, params={names[0]: a, names[1]: b}, all_params=[(names[0], a), (names[1], b)])
+    return local
 
 
 #: "再用50日", "with 50 days instead": a length said without its parameter's name.
@@ -2745,6 +2782,8 @@ def _unsized(numbers: Sequence[str], steps: Sequence[StepSpec]) -> list[str]:
     sizes = [s.quantity.said for s in steps if s.quantity is not None and s.quantity.said]
     # "如果回撤小于15%就…": a condition's threshold is the condition's (shown with it, judged where it can be)
     sizes += [s.condition.value for s in steps if s.condition is not None]
+    # "再用55日通道跑一遍": a setting read for a run said once more is that run's
+    sizes += [p.said for s in steps for p in s.params.values() if p.said]
     return [n for n in numbers if not any(n.strip() and n.strip() in said for said in sizes)]
 
 

@@ -855,7 +855,7 @@ def _counts(norm: str, found: Found) -> None:
 def _selection(norm: str, found: Found) -> None:
     from agents.understand._numbers import parse_number
 
-    match = _TOP_PCT.search(norm)
+    match = _TOP_PCT.search(blank(norm, found.used))
     if match:
         raw = match.group(1) or match.group(2)
         value = float(raw) if match.group(1) else (parse_number(raw.replace("百分之", "")) or 0.0)
@@ -1682,6 +1682,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
     found.periods = _next_to_named(norm, found.periods, reference)
     found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
+    found.periods = _shares_of_history(norm, found, reference, _first_day(found, start_of or {}))
     _params(blank(norm, found.used), norm, found)
     _tune(norm, found)
     _counts(norm, found)
@@ -1927,6 +1928,29 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
         return periods
     kept = [p for p in periods if not any(p.span.start < q.span.end and q.span.start < p.span.end for q in parts)]
     return sorted([*kept, *[_replace(q) for q in parts]], key=lambda p: p.span.start)
+
+
+def _shares_of_history(norm: str, found: Found, today: date, first_day: date | None) -> list[PeriodMention]:
+    """"First 70% for training, next 15% validation, last 15% test", "60/20/20 train/valid/test",
+    "前80%的数据做样本内": the split cut from the stated window, else from the instrument's history
+    (``_splits``). The percentages are claimed: they are no ranking's top share and no order's size."""
+    from agents.understand._splits import find_splits, split_periods
+
+    parts = find_splits(norm)
+    if not parts:
+        return found.periods
+    for part in parts:
+        found.claim(part.span.start, part.span.end)
+    whole = next((p for p in found.periods if p.role == "data" and not p.open_end and not p.open_start), None)
+    first, last = (whole.start, whole.end) if whole is not None else (first_day, today)
+    if first is None:
+        return found.periods
+    cut = split_periods(parts, first, last)
+    if not cut:
+        return found.periods
+    roles = {p.role for p in cut}
+    kept = [p for p in found.periods if p.role not in roles and not any(_overlaps(p, q) for q in cut)]
+    return sorted([*kept, *cut], key=lambda p: p.span.start)
 
 
 def _overlaps(a: PeriodMention, b: PeriodMention) -> bool:

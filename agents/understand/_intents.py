@@ -592,6 +592,10 @@ _FOLLOWING = re.compile(r"(?<![a-z])(?:the\s+)?following\s+(?:\w+\s+)?(?:factors
                         r"|(?:下面|以下|下列)(?:这|的)?\s*[\d一二两三四五六七八九十几]*\s*(?:个|条)?\s*(?:因子|表达式|公式)[^:：\n]{0,12}[:：]\s*$")
 
 
+#: "周期20", "周期为40日", "把周期改成60": an indicator's length (same length as "窗口", so offsets hold).
+_PERIOD_LENGTH = re.compile(r"周期(?=\s*(?:参数)?\s*(?:为|是|=|:|：|设为|设成|改为|改成|换成|调到|用|取)?\s*\d)")
+
+
 def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike | None,
              follows: bool = False) -> Clause:
     """The intent of one clause: cues first, then the router; None for a modifier clause.
@@ -599,7 +603,7 @@ def classify(norm: str, span: tuple[int, int], found: Found, router: RouterLike 
     ``follows``: a step came before; a clause without an intent of its own then modifies it
     rather than becoming an unknown step of its own.
     """
-    text = norm[span[0]:span[1]]
+    text = _PERIOD_LENGTH.sub("窗口", norm[span[0]:span[1]])  # "再跑周期40": an indicator's length, not the cycle
     if follows and _HOLD_OFF.search(text) and not (found.instruments or found.quantity or found.algos or found.models
                                                    or found.strategies or found.expressions):
         return Clause(span[0], span[1], None, "none")  # "先别买，看看结果再说": a limit on the step before
