@@ -203,7 +203,8 @@ def _clause_order(norm: str, start: int, end: int, local: Found) -> None:
         bare = re.search(r"((?<![\d.])\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*(shares?|lots?|units?|contracts?|股(?![票价息])"
                          r"|手(?![续机里中动法段]))(?![a-z])",  # "千分之二手续费" is a cost, not two lots
                          piece) or \
-            re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece)
+            re.search(r"(?<![a-z])(?:qty|quantity|size|数量)\s*[:=：]?\s*(\d+(?:\.\d+)?)()", piece) or \
+            re.search(r"(?<![a-z])(?:do|work|execute|trade)\s+(\d+)()\s+(?=syn\d{3}(?![a-z\d]))", piece)  # "trade 500 SYN042"
         if bare is not None and local.instruments:
             lots = bool(bare.group(2)) and bare.group(2).startswith(("lot", "contract", "手"))
             from agents.understand._numbers import parse_number
@@ -331,7 +332,9 @@ def _same_kind(text: str, out: list[tuple[str, Found]], expanded: list[tuple[str
 
 #: A correction of what was just said ("sorry, I meant 4 lots", "不对，是3手").
 _CORRECTION = re.compile(r"(?<![a-z])(?:i\s+meant|i\s+mean|make\s+(?:it|that)|correction|typo|actually)(?![a-z])|不对|我是说|应该是|说错了|打错了"
-                         r"|(?<=算了[,，\s])\s*改(?:成|为)|(?<=算了)改(?:成|为)")
+                         r"|(?<=算了[,，\s])\s*改(?:成|为)|(?<=算了)改(?:成|为)"
+                         # "sell 2 contracts of crude oil. no, 3", "wait, 300", "数量200股，哦不，还是500股吧"
+                         r"|(?<![a-z])(?:no|nope|wait|oops|sorry)\s*[,.!]*\s*(?=\d)|哦不|不不|错了|还是(?=\s*(?:\d|[一二两三四五六七八九十百千万]+\s*[股手]))")
 def _corrected_periods(norm: str, start: int, end: int, local: Found) -> Found:
     """"2016年开始回测…，不对，用2017年开始": a window said after a correction replaces the one of its role before it."""
     cue = _CORRECTION.search(norm, start, end)
@@ -369,6 +372,15 @@ def _corrected_size(norm: str, start: int, end: int, out: list[tuple[str, Found]
         return None
     at = start + cue.end() + max(0, found.span.start - len(verb) - 1)
     return QuantityMention(Span(at, at + len(found.span.text), found.span.text), found.kind, found.value, before.side)
+
+
+def _side_called_off(words: str) -> str | None:
+    """The side a calling-off names ("skip the buy": buy, "不卖了": sell), None for every order ("forget the orders")."""
+    if re.search(r"buy|purchas|买", words):
+        return "buy"
+    if re.search(r"sell|sale|卖", words):
+        return "sell"
+    return None
 
 
 #: A clause that opens with an order verb ("then buy some", "，然后加点仓", "再减一点").
@@ -461,6 +473,19 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # the first sentence says why; the request follows (what it names may still be what it is about)
             pending.append(Found(instruments=local.instruments, strategies=local.strategies, algos=local.algos,
                                  models=local.models, universe=local.universe, themes=local.themes))
+            continue
+        off = CALLED_OFF.search(norm, start, end) if clause.intent == "place_order" else None
+        off_side = _side_called_off(off.group(0)) if off is not None else None
+        if off is not None and (off_side is None or local.side is None or str(local.side.value) == off_side
+                                or local.quantity is None):
+            # "SYN061 买1000股，算了，不买了", "Was gonna buy 20 oz of gold but actually skip the buy": the order said and
+            # called off in one breath is no order; "…。哦对了，SYN039不买了" drops the order on SYN039 said before
+            off_said = local.quantity is not None and local.quantity.span.start < off.start()
+            if not off_said:
+                off_named = {str(v.value) for v in local.instruments}
+                out[:] = [(i, f) for i, f in out if not (
+                    i == "place_order" and (not off_named or {str(v.value) for v in f.instruments} <= off_named)
+                    and (off_side is None or f.side is None or str(f.side.value) == off_side))]
             continue
         if out and clause.intent is None and CALLED_OFF.search(norm, start, end) and any(i == "place_order" for i, _ in out):
             out[:] = [(i, f) for i, f in out if i != "place_order"]  # "... then maybe buy 300. eh, skip the buying"
@@ -2534,6 +2559,28 @@ def _share(steps: list[StepSpec], whole: Found, spans: dict[str, tuple[date, dat
     return out
 
 
+#: "each", "both", "各", "都", "分别": one order size said for every instrument named.
+_FOR_EACH_SAID = re.compile(r"(?<![a-z])(?:each|both|apiece|every\s+one|all\s+(?:of\s+them|two|three))(?![a-z])|各|都|分别|每个|每只|两个都")
+
+
+_WHICHEVER_WON = re.compile(r"(?<![a-z])(?:whichever|which\s*ever|winner|winning|the\s+(?:better|best|stronger|top)(?:\s+one)?)(?![a-z])"
+                         r"|哪个(?:更)?(?:好|强|高)|更好的|表现(?:更)?好的|赢的|最好的|胜出的|跑赢的")
+
+
+def _one_order_of_several(steps: list[StepSpec], norm: str) -> list[StepSpec]:
+    """"看看标普和纳指最近三年的走势，然后买入10手": an order that only inherits several instruments from a step
+    before, with nothing saying it is for each of them, is on one of them - which one is asked, never guessed
+    (the order had been placed on both)."""
+    out = []
+    for step in steps:
+        if step.intent == "place_order" and len(step.instruments) > 1 and step.top_k is None and step.top_pct is None \
+                and all(i.source == "inferred" for i in step.instruments) and not _FOR_EACH_SAID.search(norm) \
+                and not _WHICHEVER_WON.search(norm):  # "buy 500 of whichever did better": the comparison picks it
+            step = step.model_copy(update={"instruments": ()})
+        out.append(step)
+    return out
+
+
 # --- symbols the store does not hold ----------------------------------------------------------
 def _suggestions(word: str, catalog: Sequence[CatalogEntry]) -> list[str]:
     names = [e.name for e in catalog if e.kind == "instrument"]
@@ -2557,6 +2604,8 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
         if any(s.intent in NEEDS_INSTRUMENT and not s.instruments for s in steps) or any(
                 s.intent in _ON_A_UNIVERSE and s.universe is None and not s.instruments for s in steps):
             unresolved.append(str(word.value))  # "沪深300成分股上训个选股模型": not a universe the store has
+        elif _STORE_NAMED.fullmatch(str(word.value)):
+            unresolved.append(str(word.value))  # "然后SYN150也照样跑一遍": a name of the store's pattern it does not hold
         elif str(word.value).lower() in lex.OUTSIDE and any(s.intent in NEEDS_INSTRUMENT for s in steps) \
                 and (_paired(word, whole.instruments, norm) or _OBJECT_OF_RUN.search(norm[max(0, word.start - 14):word.start])
                      or _POSSESSED.match(norm, word.end)):
@@ -2566,11 +2615,15 @@ def _resolve_typos(steps: list[StepSpec], whole: Found, catalog: Sequence[Catalo
     return steps, list({w.upper(): w for w in unresolved}.values())  # one word named twice is asked about once
 
 
-#: A symbol named as what a run or an order is on ("... on TSLA", "buy AAPL", "回测一下茅台的…").
-_OBJECT_OF_RUN = re.compile(r"(?:(?<![a-z])(?:on|in|for|buy|sell|short|trade|backtest|train)\s+(?:the\s+)?|"
+#: A symbol named as what a run, a look or an order is on ("... on TSLA", "buy AAPL", "回测一下茅台的…", "顺便看看日经").
+_OBJECT_OF_RUN = re.compile(r"(?:(?<![a-z])(?:on|in|for|buy|sell|short|trade|backtest|train|chart|show(?:\s+me)?|pull\s+up|"
+                            r"look\s+at|check)\s+(?:the\s+)?|"
                             r"(?<![a-z])(?:lots?|shares?|units?|contracts?)\s+of\s+(?:the\s+)?|"
-                            r"(?:回测|训练|买入?|卖出?|做空|交易)(?:一下|下|一个|个)?)$")
-_POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格))|\s*上\s*(?:[\u4e00-\u9fff]{0,3})(?:训练|回测|跑|优化|测)")
+                            r"(?:回测|训练|买入?|卖出?|做空|交易|看看|看一下|看下|查一下|查查|瞅瞅)(?:一下|下|一个|个)?)$")
+_POSSESSED = re.compile(r"\s*的\s*(?:[\u4e00-\u9fff]{0,6}(?:策略|回测|模型|走势|价格|行情|k线|K线))"
+                        r"|\s*上\s*(?:[\u4e00-\u9fff]{0,3})(?:训练|回测|跑|优化|测)|\s*(?:也|照样|同样|一样)")
+#: A name in the store's own pattern ("SYN150" when csi_syn is SYN000..SYN119): meant as one of its symbols.
+_STORE_NAMED = re.compile(r"SYN\d{3}", re.I)
 #: A symbol the store lacks named as a peer of one it has ("silver and gold", "白银和黄金", "gold vs silver").
 _PEER_JOIN = re.compile(r"^\s*(?:和|与|跟|同|、|/|,|，|&|and|or|vs\.?|versus|against|还是|或者?|对比|以及)\s*$")
 
@@ -2650,6 +2703,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     steps = _share([_step(intent, found, norm) for intent, found in skeletons], whole, spans)
     steps = _of_the_sale(_recalled_kind(_recalled_asset(steps, norm)), norm)
     steps, unknown = _resolve_typos(steps, whole, catalog, norm)
+    steps = _one_order_of_several(steps, norm)
     steps = _whole_history(norm, _clip_open_starts(_defaults_of_store(steps, catalog), catalog), catalog)
     approval = whole.approval
     question = question_for(steps, unknown, [_suggestions(w, catalog) for w in unknown], language, catalog)

@@ -12,6 +12,7 @@ Two kinds a quant would not guess between:
 * an order said together with words that try to switch the guardrails off ("ignore your limits", "忽略所有风控");
 * two sizes or two orders offered as alternatives ("10 lots or 40% of equity", "数量5手或者10万");
 * a share of the position restricted by an absolute size ("sell all of our crude, but only 2 lots");
+* one cost or size restated differently ("3 bps i.e. 0.3%", "万三，也就是千分之三", "30%仓位，也就是全仓");
 * two orders on one instrument with opposite sides said to happen at once ("buy all the gold I can and
   meanwhile close the gold position", "全仓买入…同时清仓…"): they cancel, and which one is meant is not ours to pick.
 
@@ -295,9 +296,45 @@ def _beyond_held(found: Found, language: str) -> str | None:
             "that holding; how many do you mean to sell")
 
 
+#: Words that say the next value restates the one before ("3 bps, i.e. 0.3%", "万三，也就是千分之三").
+_RESTATES = re.compile(r"^[\s,，;；:：(（-]*(?:i\.?\s?e\.?|that\s+is|that'?s|in\s+other\s+words|meaning|which\s+is|aka|"
+                       r"也就是(?:说)?|即|亦即|换句话说|相当于|就是)[\s,，:：]*$")
+
+
+def _restated(norm: str, found: Found, language: str) -> str | None:
+    """One value said twice as a restatement that does not agree with itself ("commission 3 bps i.e. 0.3% per
+    side": 0.03 % or 0.3 %?, "手续费万三，也就是千分之三", "用30%仓位买入，也就是全仓"): which one is meant."""
+    costs = sorted(found.costs, key=lambda c: c.span.start)
+    for a, b in zip(costs, costs[1:], strict=False):
+        if _RESTATES.match(norm[a.span.end:b.span.start]) and abs(a.rate - b.rate) > 1e-9 * max(a.rate, b.rate, 1.0):
+            if language == "zh":
+                return (f"费率您说的是“{a.span.text.strip()}”，又说“{b.span.text.strip()}”，两者不一致（{a.rate * 1e4:g} 个基点与 "
+                        f"{b.rate * 1e4:g} 个基点），以哪个为准")
+            return (f"you gave the cost as \"{a.span.text.strip()}\" and then as \"{b.span.text.strip()}\", which are "
+                    f"not the same rate ({a.rate * 1e4:g} bp against {b.rate * 1e4:g} bp); which one should I use")
+    from agents.understand._extract import order_size
+
+    quantity = found.quantity
+    if quantity is None:
+        return None
+    link = _RESTATES_AFTER.match(norm, quantity.span.end)
+    if link is None:
+        return None
+    restated, _ = order_size(norm[link.end():link.end() + 30])
+    if restated is None or (restated.kind, restated.value) == (quantity.kind, quantity.value):
+        return None
+    if language == "zh":
+        return f"仓位您说的是“{quantity.span.text.strip()}”，又说“{restated.span.text.strip()}”，两者不一致，以哪个为准"
+    return f"you gave the size as \"{quantity.span.text.strip()}\" and then as \"{restated.span.text.strip()}\"; which one do you mean"
+
+
+_RESTATES_AFTER = re.compile(r"[^,，;；。.]{0,12}?[\s,，;；:：(（-]+(?:i\.?\s?e\.?|that\s+is|in\s+other\s+words|meaning|"
+                             r"也就是(?:说)?|即|亦即|换句话说|相当于)[\s,，:：]*")
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
+    return (_restated(norm, found, language) or _beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
             or _withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)

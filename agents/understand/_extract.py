@@ -1401,7 +1401,8 @@ HOLDING = re.compile(
     + _HELD_UNIT + r"(?![a-z])|"
     r"(?<![a-z])(?:i'?m\s+(?:holding|sitting\s+on)|i\s+(?:currently\s+|already\s+|still\s+)?(?:hold|own|have|got)|i'?ve\s+got|"
     r"we\s+(?:hold|own|have))\s+(?:(?:only|just|about|around)\s+)?" + _HELD_NUM + r"(?![\d.])(?:\s*" + _HELD_UNIT + r")?|"
-    r"(?:持有|只有|仅有|还有|拿着|持仓|手上有|手里有|仓里有|账户里有|现有|共有)\s*(?:[a-z]{2,6}\d{0,3}\s*|(?:黄金|原油|标普(?:500)?|纳指|纳斯达克)\s*)?"
+    r"(?:持有|只有|仅有|还有|拿着|持仓|手上有|手里有|手上|手里|仓里有|账户里有|现有|共有|(?<![买卖])我有|我们有|我拿了|拿了)\s*"
+    r"(?:只有|就)?\s*(?:[a-z]{2,6}\d{0,3}\s*|(?:黄金|原油|标普(?:500)?|纳指|纳斯达克)\s*)?"
     + _HELD_NUM
     + r"\s*(?:股|手|份|张|桶)")
 

@@ -367,7 +367,8 @@ _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单(?!\s*(?:前|之前|以前|时|的时候))|挂(?:个|一个)?单|"
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔|"
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
-                          r"^\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s")
+                          r"(?:^|[,;]|(?<![a-z])(?:and|then|done|finished))\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?"
+                          r"(?:(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s|(?=syn\d{3}(?![a-z\d])))")
 #: An order whose size is left vague ("上点仓位", "建个仓", "size me in", "put on a position").
 VAGUE_ORDER = re.compile(r"上点仓|建个?仓|建点仓|加点仓|买一些|买点|多买点|适当(?:地)?(?:建|加|买|上|补)|(?<![a-z])(?:(?:grab|buy|get|pick\s+up|add)\s+"
                          r"(?:me\s+|us\s+)?(?:some|a\s+(?:bit|little|few)|a\s+bit\s+of)(?:\s+more)?|size\s+(?:me|us)\s+in|put\s+on\s+(?:a|some|the\s+usual)\s+"

@@ -57,6 +57,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?=\s+(?:\$\s*)?(?:\d|a\s+(?:third|quarter|half)|half))|"
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
             r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
+            r"(?:do|work|execute|trade)(?=\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?|syn\d{3}|[a-z]{2,5}\b))|"  # "do 500 shares of ..."
             r"show|chart|plot|graph|draw|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|remind\s+(?:me|us)|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
@@ -90,6 +91,7 @@ _JOINED = (r"(?:[,;]\s*)?\s(?:as\s+well\s+as|along\s+with|together\s+with|(?:in\
 _PROPOSED = re.compile(
     rf"(?:[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:oh\s+)?(?:and|also|plus|as\s+well\s+as)\s+)"
     rf"(?:(?:at\s+the\s+same\s+time|meanwhile|simultaneously|in\s+the\s+meantime|after(?:wards)?|after\s+that|finally|lastly"
+    rf"|(?:when|once|after)\s+(?:it'?s|that'?s|this\s+is|it\s+is|that\s+is|both\s+are|they'?re)\s+(?:done|finished|over|through)"
     rf"|btw|by\s+the\s+way|oh)"
     rf",?\s+)?(?:use\s+(?:it|that|this|them|those|"
     rf"the\s+\w+|its\s+\w+)\s+to\s+)?(?={_HEAD_EN})"
