@@ -2673,3 +2673,45 @@ def test_a_cost_written_before_its_word_is_a_cost_not_two_lots(read: Any) -> Non
         assert step.quantity is None, text  # "二手" had been two lots
         assert step.costs.commission is not None and step.costs.commission.value == 0.002, text
     assert read("买入黄金二手").steps[0].quantity is not None
+
+
+def test_orders_held_corrected_called_off_or_doubted_are_never_sized_by_a_guess(read: Any) -> None:
+    half = read("手上300股SYN032，卖掉一半").steps[0]
+    assert half.quantity is not None and half.quantity.value.kind == "fraction_of_position"  # had sold 300
+    third = read("我有600股SYN054，减掉三分之一").steps[0]
+    assert third.quantity is not None and third.quantity.value.kind == "fraction_of_position"  # had sold 600
+    assert read("sell 2 contracts of crude oil. no, 3").steps[0].quantity.value.value == 3  # type: ignore[union-attr]
+    assert read("买入SYN047，数量200股，哦不，还是500股吧").steps[0].quantity.value.value == 500  # type: ignore[union-attr]
+    assert _intents(read("SYN061 买1000股，算了，不买了，帮我看看账户持仓吧")) == ["account_status"]
+    assert _intents(read("Was gonna buy 20 oz of gold but actually skip the buy. Just tell me where gold is trading.")) \
+        == ["show_price"]
+    kept = read("SYN038买入1000股，SYN039也买1000股。哦对了，SYN039不买了")
+    assert _intents(kept) == ["place_order"] and _symbols(kept, 0) == ["SYN038"]
+    assert _intents(read("buy 100 SYN001, don't sell anything")) == ["place_order"]  # the other side called off
+    one = read("Sell 200 SYN016, I mean buy. Buy 200.")
+    assert _intents(one) == ["place_order"] and one.steps[0].side.value == "buy"  # type: ignore[union-attr]
+    for text in ("sell 300 SYN040, that's half my position. I've got 900 of them",  # 300 is not half of 900
+                 "卖出SYN015一千股，全部卖掉，我手上有两千股", "卖掉SYN018一半，也就是300股，我持有800股",
+                 "sell a quarter of SYN044, or half... eh, you pick",
+                 "Buy 50 barrels of WTI. Actually, make it 50 lots. Hmm, or was it barrels?",
+                 "SYN009 买500股 卖500股", "用30%仓位买入SYN045，也就是全仓买入",
+                 "Backtest RSI on crude for the last 10 years, commission 3 bps i.e. 0.3% per side",
+                 "回测黄金RSI策略，手续费万三，也就是千分之三，然后和双均线对比"):
+        assert read(text).question is not None, text
+    assert read("sell 300 SYN040, that's half my position. I've got 600 of them").question is None  # they agree
+
+
+def test_orders_with_no_side_or_no_size_or_on_one_of_several_are_asked(read: Any) -> None:
+    for text in ("Trade 500 SYN042 for me.", "trade SYN117", "take profits on SYN066", "SYN099 仓位动一动",
+                 "SYN031 - 200 shares, you know what to do", "pls buy SYN093, half",
+                 "Backtest bollinger on SYN005 for 2024, and when it's done, do 500 shares of SYN005.",
+                 "看看标普和纳指最近三年的走势，然后买入10手",  # on which of the two?
+                 "用MACD回测SYN001，2018到2023年，跟买入持有对比一下，然后SYN150也照样跑一遍",  # SYN150 is not in the store
+                 "纳斯达克2008年走势图，顺便看看日经"):
+        assert read(text).question is not None, text
+    assert read("看看标普和纳指最近三年的走势，然后各买入10手").question is None
+    for text, kind, value in (("double my gold", "fraction_of_position", 1.0), ("SYN070 加仓到两倍", "fraction_of_position", 1.0),
+                              ("标普满仓", "pct_equity", 100.0)):
+        step = read(text).steps[0]
+        assert step.side is not None and step.side.value == "buy" and not step.params, text
+        assert step.quantity is not None and (step.quantity.value.kind, step.quantity.value.value) == (kind, value), text

@@ -1649,7 +1649,7 @@ _RETRACTED_LAST = re.compile(r"(?:scratch\s+that|cancel\s+that|forget\s+(?:that|
 
 #: An order said wrongly and put right ("I said buy 500 of SYN088 but I meant SELL", "刚才说错了，不是买SYN033，是卖"):
 #: the order said after it is the one meant.
-_MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant\s+(?:to\s+)?(?:buy|sell|short)|i\s+mis(?:typed|spoke|said)|"
+_MISSAID = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+mean[t]?\s+(?:to\s+)?(?:buy|sell|short)|i\s+mis(?:typed|spoke|said)|"
                       r"(?:that\s+)?was\s+a\s+typo)(?![a-z])|说错了|写错了|打错了|搞错了|不是(?:要)?(?:买|卖)")
 
 
@@ -2727,7 +2727,9 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
                     else f"Before I start: which one do you mean by \"{said}\"? I have no record of that conversation; "
                          "please name the instrument or strategy.")
     conflict = _unreadable_expression(steps, language) or conflict_of(norm, whole, language) \
-        or (None if _MISSAID.search(norm) else opposite_orders(norm, _sides_said(norm, whole), language))
+        or (None if _MISSAID.search(norm) else (opposite_orders(norm, _sides_said(norm, whole), language) or opposite_orders(norm, [  # "SYN009 买500股 卖500股"
+            (str(i.value), str(s.side.value)) for s in steps if s.intent == "place_order" and s.side is not None
+            and s.top_k is None and s.top_pct is None for i in s.instruments], language)))
     if conflict is not None:  # "all in ... no more than 10%": both values named, neither guessed
         asked = f"在开始之前，{conflict}？" if language == "zh" else f"Before I start: {conflict}?"
         rest = (question or "").removeprefix("在开始之前，").removeprefix("Before I start: ")

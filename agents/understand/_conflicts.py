@@ -12,6 +12,7 @@ Two kinds a quant would not guess between:
 * an order said together with words that try to switch the guardrails off ("ignore your limits", "忽略所有风控");
 * two sizes or two orders offered as alternatives ("10 lots or 40% of equity", "数量5手或者10万");
 * a share of the position restricted by an absolute size ("sell all of our crude, but only 2 lots");
+* two sizes of one order that disagree ("sell 300, that's half - I've got 900") or that are doubted ("or was it barrels?");
 * one cost or size restated differently ("3 bps i.e. 0.3%", "万三，也就是千分之三", "30%仓位，也就是全仓");
 * two orders on one instrument with opposite sides said to happen at once ("buy all the gold I can and
   meanwhile close the gold position", "全仓买入…同时清仓…"): they cancel, and which one is meant is not ours to pick.
@@ -332,9 +333,59 @@ _RESTATES_AFTER = re.compile(r"[^,，;；。.]{0,12}?[\s,，;；:：(（-]+(?:i\
                              r"也就是(?:说)?|即|亦即|换句话说|相当于)[\s,，:：]*")
 
 
+_ALTERNATIVE = re.compile(r"(?<![a-z])(?:or|either)(?![a-z])|或者?|还是")
+#: Doubt about the size just said ("Hmm, or was it barrels?", "eh, you pick", "记不清了"): asked, never settled by us.
+_DOUBT = re.compile(r"(?<![a-z])or\s+(?:was|is|did)\s+(?:it|i)(?![a-z])|(?<![a-z])you\s+(?:pick|choose|decide)(?![a-z])"
+                    r"|记不清|不记得|你(?:来|帮我)?(?:定|选|挑)(?:吧|一个|一下)?(?=\W*$)|你看着(?:定|选)")
+
+
+def _two_sizes(norm: str, found: Found, language: str) -> str | None:
+    """Two sizes for one order that do not agree ("sell 300 SYN040, that's half my position. I've got 900",
+    "卖出一千股，全部卖掉，我手上有两千股", "sell a quarter, or half... eh, you pick", "50 barrels. Actually 50
+    lots. Hmm, or was it barrels?"): which one is meant. An absolute size and a share of a holding the person
+    states that come to the same amount agree ("sell 300, half of my 600")."""
+    from agents.understand._extract import order_size
+    from agents.understand._text import blank
+
+    q = found.quantity
+    if q is None or len({str(v.value) for v in found.instruments}) > 1:
+        return None  # sizes of orders on several instruments are each order's own
+    doubt = _DOUBT.search(norm, q.span.end)
+    spans = [(q.span.start, q.span.end)] + ([(found.holding.span.start, found.holding.span.end)] if found.holding else [])
+    other, _ = order_size(blank(norm, spans))
+    if other is not None and (other.kind, round(other.value, 6)) == (q.kind, round(q.value, 6)):
+        other = None
+    if other is None:
+        if doubt is None:
+            return None
+        return (f"您说的数量是“{q.span.text.strip()}”，但又不太确定，具体要多少" if language == "zh"
+                else f"you gave the size as \"{q.span.text.strip()}\" but then sounded unsure; which size do you mean")
+    first, second = sorted((q, other), key=lambda m: m.span.start)
+    absolute = {"units", "lots"}
+    kinds = {first.kind, second.kind}
+    between = norm[first.span.end:second.span.start]
+    if kinds != {"fraction_of_position"} | (kinds & absolute) or len(kinds) != 2:
+        if not (_ALTERNATIVE.search(between) or doubt):
+            return None  # two sizes of one kind: a correction or two orders, read elsewhere
+    held = found.holding
+    note_zh = note_en = ""
+    if len(kinds) == 2 and "fraction_of_position" in kinds and held is not None and held.kind in kinds:
+        share = first if first.kind == "fraction_of_position" else second
+        count = second if share is first else first
+        amount = share.value * held.value
+        if abs(amount - count.value) <= 0.5:
+            return None
+        note_zh = f"（按您说的持仓“{held.span.text.strip()}”，那是 {amount:g}）"
+        note_en = f" (of the \"{held.span.text.strip()}\" you hold, that is {amount:g})"
+    if language == "zh":
+        return f"数量您说了“{first.span.text.strip()}”，又说了“{second.span.text.strip()}”{note_zh}，以哪个为准"
+    return (f"you gave the size as \"{first.span.text.strip()}\" and as \"{second.span.text.strip()}\"{note_en}; "
+            "which one do you mean")
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_restated(norm, found, language) or _beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
+    return (_restated(norm, found, language) or _two_sizes(norm, found, language) or _beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
             or _withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)

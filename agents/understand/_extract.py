@@ -1203,14 +1203,17 @@ def _flags(norm: str, found: Found) -> None:
                                     "放一起", "放在一起", "并排", "比一比", "都搞一下", "都跑一下", "都做一下", "都来一遍",
                                     "都测一下", "都回测一下")) or bool(_WHICH_BETTER.search(norm)) \
         or bool(_PREP_AGAIN.search(norm))
-    span = lex.span_of(norm, lex.CUES["suggest"])
+    # "SYN031 - 200 shares, you know what to do": the order left to us, not advice asked for
+    span = lex.span_of(re.sub(r"you\s+know\s+what\s+to\s+do", lambda m: " " * len(m.group(0)), norm), lex.CUES["suggest"])
     if span is not None or found.horizon is not None:
         where = span or (found.horizon.start, found.horizon.end)  # type: ignore[union-attr]
         found.suggest = Value(True, where[0], where[1], norm[where[0]:where[1]])
 
 
 _DOUBLE = re.compile(r"\bdouble\s+(?:my|the|our)\s+(?:[\w&]+\s+){0,2}(?:position|pos|holding|stake)|\bdouble\s+down\b|"
-                     r"(?:仓位|持仓)\s*(?:翻倍|加倍)|(?:翻倍|加倍)\s*(?:仓位|持仓)|加一倍")
+                     # "double my gold", "double up on SYN003": as much again as is held
+                     r"\bdouble\s+(?:up\s+on\s+)?(?:my|our)\s+[\w&]+(?:\s+[\w&]+)?\s*$|\bdouble\s+up\s+on\s+[\w&]+|"
+                     r"(?:仓位|持仓)\s*(?:翻倍|加倍|翻一倍)|(?:翻倍|加倍)\s*(?:仓位|持仓)|加一倍|加仓到两倍|加到两倍|仓位?翻一番")
 _BARRELS = re.compile(r"(?:买入?|卖出?|buy|sell)\s*(\d+(?:\.\d+)?)\s*(?:桶|barrels?|bbl|盎司|oz|ounces?"
                       # "买10个黄金", "卖5个单位原油": units of the instrument named right after (read before the
                       # instrument's words are blanked: a run of spaces to the clause's end is where they were)
@@ -1371,7 +1374,7 @@ def _held_size(text: str, held: re.Match[str]) -> QuantityMention | None:
 
 
 #: The side an order was put right to ("... but I meant SELL", "不是买SYN033，是卖").
-MEANT_SIDE = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+meant)\s+(?:to\s+)?(?P<en>buy|sell|short|long)(?![a-z])|"
+MEANT_SIDE = re.compile(r"(?<![a-z])(?:but\s+(?:i\s+)?meant|i\s+mean[t]?)\s+(?:to\s+)?(?P<en>buy|sell|short|long)(?![a-z])|"
                          r"不是(?:要)?[买卖][^,，。!！;；]{0,12}?[,，]?\s*(?:而)?是(?:要)?(?P<zh>[买卖])")
 #: What is left of a position after a part was sold ("sell the rest", "卖掉剩下的").
 _THE_REST = re.compile(r"(?<![a-z])(?:sell|close|dump|exit|unload|get\s+rid\s+of)\s+(?:the\s+)?(?:rest|remainder|remaining(?:\s+\w+)?|"
@@ -1475,6 +1478,14 @@ _TARGET_CANG = re.compile(r"加到\s*(\d+|[一二两三四五六七八九十]+)\
 _MONEY_K = re.compile(r"\d+(?:\.\d+)?\s*(?:k|m|mm|bn)\b")
 
 
+#: What a share bought is of, when said ("half of the account", "a third of my cash", "一半资金").
+_OF_THE_ACCOUNT = re.compile(r"(?<![a-z])(?:equity|account|portfolio|cash|capital|buying\s+power|nav|money|funds?)(?![a-z])"
+                             r"|资金|本金|现金|账户|总资产|净值|仓位|仓")
+
+
+_BARE_PART = re.compile(r"(?:a\s+|one\s+)?(?:half|third|quarter)|一半|[一二三四五]分之[一二三四]")
+
+
 def _trading_phrases(norm: str, found: Found) -> None:
     from agents.understand._numbers import (
         QuantityKind,
@@ -1515,7 +1526,10 @@ def _trading_phrases(norm: str, found: Found) -> None:
         found.quantity = QuantityMention(Span(close.start(), close.end(), close.group(0)), "fraction_of_position",
                                          1.0, "sell")
         found.side = Value("sell", close.start(), close.end(), close.group(0))
-    elif fractions and found.side is not None:
+    elif fractions and found.side is not None and not (
+            found.side.value == "buy" and not _ADD_TO_MINE.search(norm) and not _COVER.search(norm)
+            and not _OF_THE_ACCOUNT.search(norm) and _BARE_PART.fullmatch(norm[fractions[0][0]:fractions[0][1]].strip())):
+        # "pls buy SYN093, half": half of what - the account, the cash, a position? asked, never guessed
         start, end, value = fractions[0]  # "take a third off crude": a share of the position
         kind: QuantityKind = ("fraction_of_position" if found.side.value == "sell" or _ADD_TO_MINE.search(norm)
                               or _COVER.search(norm) else "pct_equity")  # "cover half of the gold short": of the short
@@ -1527,14 +1541,15 @@ def _trading_phrases(norm: str, found: Found) -> None:
 
 
 _SELL = ("sell", "short", "reduce", "trim", "cut", "close", "liquidate", "exit", "dump", "unload", "offload", "get out of", "get me out of",
-         "get us out of", "take me out of",
+         "get us out of", "take me out of", "take profits on", "take profit on", "take some profits on", "take some profit on",
+         "take some off", "bank some profit", "bank profits on",
          "unwind", "hit the bid", "开空", "空单", "降至合适", "降到合适",
          "get rid of", "go flat", "flatten", "flat the", "flat my", "flat out", "全清", "清掉", "清了",
          "卖出", "卖掉", "减仓", "减码", "做空", "平仓", "清仓", "减掉", "砍", "减半", "止盈", "割肉", "减一点", "减点", "下车", "跑路", "止损", "出掉", "lighten up", "lighten", "卖")
 _BUY = ("buy", "purchase", "go long", "add to", "load up", "pick up", "put money into", "put money in", "invest in", "get into",
         "initiate a long", "initiate a position", "initiate positions", "initiate equal-weight", "initiate equal weight",
         "open a long", "open a position", "open a new position", "establish a long", "establish a position", "take a long",
-        "满仓干", "满仓上",
+        "满仓干", "满仓上", "加仓到两倍", "加到两倍", "翻倍",
         "lift the offer", "lift the ask", "多单", "开多", "做多",
         "throw some money at", "throw a little money at", "throw a lil money at", "throw money at", "size me in", "size in",
         "put some money into", "put some money in", "put a little money into", "put some cash into",
@@ -1598,6 +1613,10 @@ _NO_SIDE = re.compile(r"(?<![a-z])(?:buying|purchasing|selling)\s+(?:power|press
                       r"(?:卖|买)得(?:对不对|对吗|对不|早了|晚了|太早|太晚|值不值)")
 
 
+#: "标普满仓", "黄金满仓吧": all in, said as the wish (not "已经满仓了", a state).
+_FULL_IN = re.compile(r"(?<![已都经是])满仓(?![了的着])(?=\s*(?:$|[,，。!！;；]|吧|干|上|买|冲|搞))")
+
+
 def side_word(norm: str) -> Value | None:
     norm = blank(norm, [m.span() for m in _NO_SIDE.finditer(norm)])
     if lex.has_any(norm, lex.STRATEGIES["buy_and_hold"]):
@@ -1613,7 +1632,7 @@ def side_word(norm: str) -> Value | None:
         buy = cover.span()
         if sell is not None and cover.start() <= sell[0] < cover.end() + 12:
             sell = None
-    got = _GET_ME.search(norm) or _PUT_ON_PART.search(norm)  # "get me $50k of gold", "上三成仓位": a buy
+    got = _GET_ME.search(norm) or _PUT_ON_PART.search(norm) or _FULL_IN.search(norm)  # "get me $50k of gold", "上三成仓位", "标普满仓": a buy
     if got is not None and (buy is None or got.start() < buy[0]):
         buy = got.span()
     taken = _TAKE_OFF.search(norm) or _CLEAR_PART.search(norm)  # "take a third off my gold", "清一半": a sell
@@ -1684,6 +1703,8 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
     found.periods = _next_to_named(norm, found.periods, reference)
     found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
     found.periods = _shares_of_history(norm, found, reference, _first_day(found, start_of or {}))
+    for double in _DOUBLE.finditer(norm):  # "加仓到两倍": a size, not a band's width
+        found.claim(double.start(), double.end())
     _params(blank(norm, found.used), norm, found)
     _tune(norm, found)
     _counts(norm, found)

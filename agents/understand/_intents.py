@@ -309,7 +309,9 @@ _ROTATE = re.compile(r"(?<![a-z])(?:rotate|rotating|move|moving|shift|shifting|s
 #: 一下", "黄金的仓位调整一下"): an order whose side and size are asked, never guessed.
 _HANDLE_IT = re.compile(r"(?<![a-z])(?:do\s+(?:something|sth|smth|stuff)\s+(?:with|about|w/)\s*(?:(?:my|our|the)\s)?|(?:deal\s+with|handle|take\s+care\s+of|sort\s+out)\s+(?:my|our|the)\s)"
                         r"|(?<![a-z])(?:adjust|rebalance|tweak|fix)\s+(?:my|our|the)\s+[\w&]+\s+(?:position|holding|exposure)s?(?![a-z])"
-                        r"|(?:那边|那块|那个仓|仓位|持仓)\s*(?:你|帮我)?\s*(?:处理|弄|搞|调整|调)(?:一下|下)|你\s*(?:处理|看着办|看着弄)")
+                        r"|(?:那边|那块|那个仓|仓位|持仓)\s*(?:你|帮我)?\s*(?:处理|弄|搞|调整|调)(?:一下|下)|你\s*(?:处理|看着办|看着弄)"
+                        # "SYN099 仓位动一动", "SYN031 - 200 shares, you know what to do": an order, its side still to be said
+                        r"|(?:仓位|持仓)\s*(?:动一动|动一下|动动)|(?<![a-z])you\s+know\s+what\s+to\s+do(?![a-z])")
 
 
 #: An order named without its side: "put an order in on gold", "place an order for crude", "黄金下个单".
@@ -366,6 +368,9 @@ def _trading_intent(text: str, found: Found) -> str | None:
 _ORDER_ASKED = re.compile(r"(?<![a-z])(?:place|put\s+in|submit|enter|send|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
                           r"(?:market\s+|limit\s+)?order(?![a-z])|下(?:个|一个|一)?单(?!\s*(?:前|之前|以前|时|的时候))|挂(?:个|一个)?单|"
                           r"(?<![a-z])trade\s+(?:some|a\s+bit\s+of|a\s+little)\s+(?=\S)|交易一下|做一笔|来一笔|"
+                          # "trade SYN117", "please trade gold for me": an order on it, side and size to be asked
+                          r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?trade\s+(?=syn\d{3}(?![a-z\d])|(?:the\s+)?(?:gold|crude|oil|wti|"
+                          r"nasdaq|s&p|sp500|spx)(?:\s+for\s+me)?\W*$)|"
                           # "Do 2,000 shares of SYN071", "work 5 lots of gold": a desk's order, its side still to be said
                           r"(?:^|[,;]|(?<![a-z])(?:and|then|done|finished))\W*(?:do|work|execute|trade)\s+\d[\d,.]*\s*(?:k\s+)?"
                           r"(?:(?:shares?|lots?|units?|contracts?)\s+(?:of|in)\s|(?=syn\d{3}(?![a-z\d])))")
