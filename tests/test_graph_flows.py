@@ -278,3 +278,19 @@ def test_a_parameter_search_answer_names_the_cost_and_grid_as_asked(env: GraphEn
     assert result.status == "done" and "Parameter search" in result.answer
     asked = result.answer.split("As you asked:", 1)[1].split("\n", 1)[0]
     assert "commission 2 bp" in asked and "period in [7, 14, 21]" in asked and "test (out of sample) 2013" in asked
+
+
+def test_the_better_of_two_evaluated_factors_is_backtested_as_a_signal_out_of_sample(env: GraphEnv) -> None:
+    """"Evaluate these two, then backtest the better one": the miner's evaluation is handed over, the advisor
+    backtests the factor with the strongest Rank ICIR on the later window, with its sign and the stated cost."""
+    result = env.orchestrator.ask("先评估这两个因子：Corr($close, $volume, 10) 和 Std($close,20)/Mean($close,20)，用2020到2022年"
+                                  "的数据，然后用更好的那个在csi_syn上做信号回测，区间2023到2025年，佣金万三")
+    assert result.status == "done" and result.language == "zh"
+    assert [c.name for c in result.tool_calls if c.name in ("evaluate_factors", "backtest_signal")] == [
+        "evaluate_factors", "backtest_signal"]
+    ranked = re.findall(r"^- `([^`]+)`：IC (-?[\d.]+)", result.answer, re.M)  # the evaluation, strongest |Rank ICIR| first
+    best, ic = ranked[0]
+    call = next(c for c in result.tool_calls if c.name == "backtest_signal")
+    assert call.args["expression"] == (f"-1 * ({best})" if float(ic) < 0 else best)
+    assert call.args["start"] == "2023-01-01" and call.args["open_cost"] == pytest.approx(0.0003)
+    assert "信号做了回测" in result.answer and "等权基准" in result.answer and "样本内" not in result.answer

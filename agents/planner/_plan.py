@@ -20,7 +20,7 @@ from agents.planner._compare import compare_recipe, cycle_recipe
 from agents.planner._context import PlanContext
 from agents.planner._defaults import PlannerDefaults
 from agents.planner._factor import FACTOR_RECIPES
-from agents.planner._observe import Conversation, read_conversation
+from agents.planner._observe import Conversation, Observation, read_conversation
 from agents.planner._rules import RULE_RECIPES
 from agents.planner._text import Said, pick
 from agents.planner._trader import TRADER_RECIPES, signal_recipe
@@ -148,6 +148,8 @@ def _lacks_recalled(spec: TaskSpec, i: int) -> bool:
     step = spec.steps[i]
     if i == 0 or spec.steps[i - 1].intent != "recall" or step.intent not in _ON_AN_ASSET:
         return False
+    if step.strategy is not None and step.strategy.value == "signal" and step.universe is not None:
+        return False  # "用上次挖的最好的那个因子做个回测": a factor found in memory, run on its universe
     return not step.instruments or (step.intent != "train_rl" and step.strategy is None)
 
 
@@ -228,7 +230,30 @@ def _ran(conversation: Conversation, brief: Brief, steps: int) -> dict[str, obje
 
     numbers = headline(conversation.observations, steps)
     handed = ((brief.handover or {}).get("payload") or {}).get("ran")
-    return {"ran": numbers} if numbers else {"ran": handed} if isinstance(handed, dict) else {}
+    out: dict[str, object] = {"ran": numbers} if numbers else {"ran": handed} if isinstance(handed, dict) else {}
+    factors = factor_work(conversation.observations) or ((brief.handover or {}).get("payload") or {}).get("factors")
+    if isinstance(factors, dict):
+        out["factors"] = factors  # "mine …, keep the best one and backtest it": the backtester sees what was found
+    return out
+
+
+def factor_work(observations: Sequence[Observation]) -> dict[str, object] | None:
+    """The latest factor mining or evaluation, cut to what picks a factor to put to work (expression, sign,
+    held-out numbers, periods), handed on with the rest of a run's headline."""
+    latest = next((o for o in reversed(observations) if o.ok and o.name in ("mine_factors", "evaluate_factors")), None)
+    if latest is None:
+        return None
+    r = latest.result
+    if latest.name == "mine_factors":
+        keep = ("expr", "direction", "confirm_rank_icir", "mining_rank_icir")
+        return {"name": "mine_factors", "step": latest.step, "result": {
+            "accepted": [{k: row.get(k) for k in keep} for row in r.get("accepted") or [] if isinstance(row, dict)],
+            "n_tried": r.get("n_tried"), "mining_period": r.get("mining_period"),
+            "confirmation_period": r.get("confirmation_period")}}
+    keep = ("expr", "canonical", "rank_icir", "rank_ic_mean")
+    return {"name": "evaluate_factors", "step": latest.step, "result": {
+        "results": [{k: row.get(k) for k in keep} for row in r.get("results") or [] if isinstance(row, dict)],
+        "start": r.get("start"), "end": r.get("end")}}
 
 
 def _after(spec: TaskSpec, mine: list[int], brief: Brief, texts: list[str], said: Said,

@@ -105,7 +105,12 @@ def _fmt_params(params: dict[str, Any]) -> str:
 
 
 def backtest_recipe(ctx: PlanContext) -> Action:
-    """list_strategies (for parameter names), backtest_strategy, answer."""
+    """list_strategies (for parameter names), backtest_strategy, answer; a signal strategy (a factor
+    backtested as a signal) is ``_factor_backtest``'s."""
+    if v(ctx.step.strategy) == "signal":
+        from agents.planner._factor_backtest import factor_backtest_recipe
+
+        return factor_backtest_recipe(ctx)
     if ctx.may("list_strategies") and ctx.step.params:
         return call(ctx, "list_strategies", {})
     args = _strategy_args(ctx)

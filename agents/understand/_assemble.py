@@ -62,6 +62,7 @@ from agents.understand._questions import question_for
 from agents.understand._segment import (
     ALSO_RUN,
     ASKED,
+    BEST_FACTOR_RUN,
     LOOK,
     SAME,
     WINNER_RUN,
@@ -513,6 +514,18 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
                                            or (clause.intent == "recall" and re.search(_REPORTED_ZH, norm[start:end]))) \
                 and _after_full_stop(norm, start) and _states_only(norm[start:end]):
             continue  # "…再给我看看持仓。目前仓位比目标低2%，应该会有一些买单。": a remark between requests, no step
+        if clause.intent in ("backtest_strategy", "recall", "evaluate_factors", "mine_factors", "optimize_strategy", None) \
+                and out and (
+                out[-1][0] in _FACTOR_WORK or (
+                out[-1][0] == "recall" and _FACTOR_WORD.search(norm, 0, start))) \
+                and not local.instruments and not local.algos and not local.models \
+                and (not local.strategies or all(str(x.value) == "signal" for x in local.strategies)) \
+                and BEST_FACTOR_RUN.search(norm, start, end) and not NOT_AGAIN.search(norm, start, end) \
+                and re.search(r"(?<![a-z])(?:backtest|bt|signal)|回测|信号", norm[start:end]):
+            # "mine 5 momentum factors, keep the best one and backtest it", "挑最好的那个做回测", "用更好的那个做信号回测":
+            # the chosen factor run as a signal, a backtest of its own (the executor picks the factor and says why)
+            out.append(("backtest_strategy", local))
+            continue
         if clause.intent == "backtest_strategy" and out and out[-1][0] in _FACTOR_WORK and not local.strategies \
                 and not local.instruments and not local.algos and not local.models:
             out[-1] = (out[-1][0], _merge(out[-1][1], local))  # "挖几个动量因子？5个左右，在合成股票池上测一下效果":
@@ -578,13 +591,13 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out.append(theme_again)  # "mine some volatility factors, then also some volume ones": another theme
             continue
         if out and out[-1][0] in _REPEATABLE and clause.intent in (None, "compare", out[-1][0]) \
-                and _RUN_ONCE_MORE.search(norm, start, end):
+                and (_once_more(norm, start, end) or SAME.search(norm[start:end])):
             # "then run it again with 20/60", "再用55日通道跑一遍", "完了再跑周期40": a length or a pair said bare is the
             # changed setting of the run before (its parameter names)
             local = _changed_setting(norm[start:end], start, local, out[-1][1])
         if clause.intent == "compare" and out and out[-1][0] in _REPEATABLE and _changes(local) and (
                 _AGAIN.search(norm[start:end]) or SAME.search(norm[start:end]) or ALSO_RUN.search(norm[start:end])
-                or _RUN_ONCE_MORE.search(norm, start, end)):
+                or _once_more(norm, start, end)):
             # "then do it again with seed 7 and tell me which one is better", "then same on gold and rank them",
             # "再用同样参数在黄金上跑一下，看看哪个好": the run once more, changed, then the runs compared
             out.append((out[-1][0], inherit(out[-1][1], local)))
@@ -599,7 +612,7 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             out.append((out[-1][0], inherit(out[-1][1], local)))
             continue
         if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _changes(local) \
-                and (_AGAIN.search(norm[start:end]) or _RUN_ONCE_MORE.search(norm, start, end)):
+                and (_AGAIN.search(norm[start:end]) or _once_more(norm, start, end)):
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
@@ -1082,6 +1095,18 @@ def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
 _RUN_ONCE_MORE = re.compile(r"(?<![a-z])(?<!can\s)(?<!to\s)(?<!could\s)(?<!will\s)(?<!would\s)(?<!might\s)"  # "so we can rerun it"
                             r"(?:again|once\s+more|re-?run|re-?do|re-?test|retry|(?:try|do)\s+(?:it|that|this)\s+with)"
                             r"(?![a-z])|再(?:完了|用|拿|换成?|改成?|按)?[^,，;；。.]{0,12}?(?:跑|回测|测)")
+#: "然后换成10/60，再跑一遍": the change said first, the run once more said in the next clause.
+_CHANGED_TO = re.compile(r"换成|改成|改为|换到|改到|调成|调到")
+_THEN_AGAIN = re.compile(r"[\W_]*(?:然后|接着)?\s*再\s*(?:跑|来|回测|测|训)")
+
+
+def _once_more(norm: str, start: int, end: int) -> bool:
+    """A clause that asks for the run before once more with a change (see :data:`_RUN_ONCE_MORE`)."""
+    if _RUN_ONCE_MORE.search(norm, start, end):
+        return True
+    return _CHANGED_TO.search(norm, start, end) is not None and _THEN_AGAIN.match(norm, end) is not None
+
+
 _PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:/|\s+and\s+|\s*&\s*|、|和|与)\s*(\d{1,3})(?![\d.%])")
 _NAMED_LENGTH = re.compile(r"(?:周期|窗口|period|window|lookback|length)\s*(?:of|=|:|：|为|是|改为|改成|换成)?\s*(\d{1,3})(?![\d.%])")
 
@@ -2389,6 +2414,8 @@ _NO_SPLIT = frozenset({"backtest_strategy", "show_price", "evaluate_factors", "m
 
 
 _FACTOR_WORK = frozenset({"evaluate_factors", "mine_factors"})
+#: Factor work named ("the factors we mined last time", "上次因子挖掘的结果").
+_FACTOR_WORD = re.compile(r"(?<![a-z])(?:factors?|alphas?)(?![a-z])|因子")
 #: Words that name a held-out split, not the verb "test": factors checked "样本外用2023年以后" or "out of
 #: sample from 2021" keep that window as their test window.
 _SPLIT_WORD = re.compile(r"样本外|测试集|测试期|确认期|(?<![a-z])(?:out[- ]of[- ]sample|oos|hold[- ]?out|held[- ]out|test(?:ing)?\s+"
@@ -2551,11 +2578,26 @@ def _share(steps: list[StepSpec], whole: Found, spans: dict[str, tuple[date, dat
                 update[name] = getattr(shared, name)
         if step.intent == "place_order" and step.side is None and shared.side is not None:
             update["side"] = shared.side
-        if step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
+        factor_before = next((s for s in reversed(out) if s.intent in _FACTOR_WORK or (
+            s.intent == "recall" and s.ref is not None and s.ref.value.kind == "factor")), None)
+        if step.intent == "backtest_strategy" and step.strategy is None and not step.instruments \
+                and factor_before is not None:
+            # "mine …, keep the best one and backtest it": the factor found before, backtested as a signal on its universe
+            update["strategy"] = _inferred("signal", None)
+            if step.universe is None:
+                update["universe"] = factor_before.universe or shared.universe
+        elif step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
             before = next((s.strategy for s in reversed(out) if s.strategy is not None), None)
             if before is not None:  # "then bt the best pair on nasdaq": the strategy named before
                 update["strategy"] = Sourced[Any](value=before.value, source="inferred", said=before.said)
         out.append(step.model_copy(update=update) if update else step)
+    for i, (said, shared_in) in enumerate(zip(steps, out[:-1], strict=False)):
+        nxt = out[i + 1]
+        if shared_in.intent in _FACTOR_WORK and said.windows == type(said.windows)() and shared_in.windows == nxt.windows \
+                and nxt.intent == "backtest_strategy" and nxt.strategy is not None and nxt.strategy.value == "signal":
+            # "mine 3 momentum factors, keep the best one and backtest it over 2024-2025": the window is the
+            # backtest's; the mining keeps its own periods (searched before, confirmed after)
+            out[i] = shared_in.model_copy(update={"windows": said.windows})
     return out
 
 
@@ -2565,6 +2607,33 @@ _FOR_EACH_SAID = re.compile(r"(?<![a-z])(?:each|both|apiece|every\s+one|all\s+(?
 
 _WHICHEVER_WON = re.compile(r"(?<![a-z])(?:whichever|which\s*ever|winner|winning|the\s+(?:better|best|stronger|top)(?:\s+one)?)(?![a-z])"
                          r"|哪个(?:更)?(?:好|强|高)|更好的|表现(?:更)?好的|赢的|最好的|胜出的|跑赢的")
+
+
+#: A verdict asked between the runs just made, in words that name no comparison ("tell me which one actually
+#: learned something", "pick the winner", "so I can show him the difference", "see if it improves", "谁的IC高",
+#: "有没有好一点"): the runs set side by side.
+_VERDICT = re.compile(
+    r"(?<![a-z])(?:which(?:\s+one|\s+of\s+(?:them|the\s+(?:two|three)|those|these))?\s+(?:actually\s+|really\s+)?"
+    r"(?:learned|learnt|works|worked|wins|won|to\s+(?:run|use|keep|pick|trade|overweight|go\s+with|back)|should\s+(?:i|we)|is\s+worth)"
+    r"|pick\s+the\s+winner|rank\s+them|who\s+wins|show\s+(?:him|her|them|me|us|the\s+\w+)\s+the\s+difference"
+    r"|(?:see|tell\s+me|check|let\s+me\s+know|find\s+out)\s+(?:if|whether)\s+(?:it|the\s+(?:result|new\s+one|second)|that|this)\s+"
+    r"(?:\w+\s+)?(?:improves?|got\s+better|gets\s+better|is\s+(?:any\s+)?better|holds?\s+up|held\s+up|beats?|changes?)"
+    r"|where\s+it\s+(?:actually\s+|really\s+)?works)(?![a-z])"
+    r"|谁的[^,，。;；]{0,8}?(?:高|好|强|大|小|低)|谁(?:更)?好|谁更|有没有(?:好一点|好点|更好|改善|提升|变好|提高)|差别(?:多大|大不大)|看看差别")
+_RUN_STEPS = frozenset({"train_rl", "train_model", "backtest_strategy", "optimize_strategy", "evaluate_factors", "mine_factors"})
+
+
+def _verdict_asked(norm: str, steps: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """A comparison put after the runs when the instruction asks which of them came out ahead without the word
+    "compare" (two runs or more, or a recalled run and its rerun; none when one is already there)."""
+    if any(i == "compare" for i, _ in steps) or not _VERDICT.search(norm):
+        return steps
+    runs = [k for k, (i, _) in enumerate(steps) if i in _RUN_STEPS]
+    recalled = any(i == "recall" for i, _ in steps)
+    if len(runs) < 2 and not (recalled and runs):
+        return steps
+    at = runs[-1] + 1
+    return [*steps[:at], ("compare", Found()), *steps[at:]]
 
 
 def _one_order_of_several(steps: list[StepSpec], norm: str) -> list[StepSpec]:
@@ -2694,7 +2763,7 @@ def understand(texts: Sequence[str], catalog: Sequence[CatalogEntry], router: Ro
     today = max(today_of.values(), default=date.today())
     start_of = {e.name: date.fromisoformat(e.start) for e in catalog if e.start}
     whole = extract(norm, spoken, symbols, today, today_of, start_of)
-    skeletons = _own_ends(_skeletons(norm, whole, router), whole, today, today_of)
+    skeletons = _own_ends(_verdict_asked(norm, _skeletons(norm, whole, router)), whole, today, today_of)
     # "the 2025-12-20 backtest ... run it again": the day a recalled run ran is no window of any step
     ran_on = [p for intent, f in skeletons if intent == "recall" for p in f.periods if p.start == p.end or _DAY_OF_RUN.fullmatch(
         p.span.text.strip())]  # "the a2c agent from 2025-03-14": the day it ran, not "from then on"
@@ -2883,4 +2952,6 @@ def _defaults_of_store(steps: list[StepSpec], catalog: Sequence[CatalogEntry]) -
         return steps
     only = _inferred(universes[0], None)
     return [s.model_copy(update={"universe": only})
-            if s.intent in ("train_model", "trading_cycle") and s.universe is None else s for s in steps]
+            if (s.intent in ("train_model", "trading_cycle") or (
+                s.intent == "backtest_strategy" and s.strategy is not None and s.strategy.value == "signal"
+                and not s.instruments)) and s.universe is None else s for s in steps]

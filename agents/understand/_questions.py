@@ -25,7 +25,10 @@ def missing_of(step: StepSpec) -> list[str]:
     need: list[str] = []
     if step.intent == "unknown":
         return ["task"]
-    if step.intent in ("train_rl", "backtest_strategy", "optimize_strategy", "show_price") and not step.instruments:
+    signal = step.intent == "backtest_strategy" and step.strategy is not None and step.strategy.value == "signal" \
+        and step.universe is not None  # a factor or model signal runs on a universe, not one instrument
+    if step.intent in ("train_rl", "backtest_strategy", "optimize_strategy", "show_price") and not step.instruments \
+            and not signal:
         need.append("asset")
     if step.intent in ("backtest_strategy", "optimize_strategy") and step.strategy is None:
         need.append("strategy")

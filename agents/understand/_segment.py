@@ -58,6 +58,7 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
             r"(?:put|park|invest|reinvest|move|rotate|switch|use)(?=\s+(?:all|half|a\s+(?:third|quarter)|\d+\s*%|\d+\s*percent)?\s*"
             r"(?:of\s+)?(?:the|that|this|those)\s+(?:proceeds|money|cash|funds)(?![a-z]))|"
             r"(?:do|work|execute|trade)(?=\s+\d[\d,.]*\s*(?:k\s+)?(?:shares?|lots?|units?|contracts?|syn\d{3}|[a-z]{2,5}\b))|"  # "do 500 shares of ..."
+            r"(?:keep|take|pick)(?=\s+(?:the\s+)?(?:single\s+)?(?:best|top|strongest|winner)(?![a-z]))|"  # "…, keep the best one and backtest it"
             r"show|chart|plot|graph|draw|pull\s+up|bring\s+up|px|run|backtest|bt|train|fit|re-?train|re-?run|redo|optimi[sz]e|tune|"
             r"grid[- ]search|search|recall|remind\s+(?:me|us)|look\s+up|evaluate|mine|check|display|list|"
             r"(?:score|assess)(?=\s*(?:$|`|(?:the|this|that|these|those|it|them|factors?|expressions?|formulas?)(?![a-z])))|"
@@ -65,7 +66,8 @@ _HEAD_EN = (r"(?:(?:please|pls|then|also|now)\s+)?(?:buy(?![- ]+(?:and|n|&|'n')[
 _HEAD_ZH = (r"(?:(?:请|帮我|给我|再|也|并|还要|然后)\s*)*(?:(?:按|照|根据)(?:它|模型|结果|那个|这个)[^,，。;；]{0,6}?(?=买|卖|下单)|看一?下|看看|查一?下|查查|列(?:一?下|出)|显示|画|回测|训练|训(?!完)|跑(?!完)|优化|搜索|评估|挖|测试(?!\s*(?:集|期|区间|窗口|段|用|[0-9]|二〇|二零))|测测|模拟|"
             r"买入?|卖出?|减仓|减掉|减持|减半|砍掉?|加仓|清仓|清掉|清空|卖光|全卖|上车|下车|梭哈|抄底|割肉|止盈|(?<=给我)来(?=\s*\d)|(?<=全部)跑路|挪(?=到|进|去|至)|转移|建个?仓|上点仓|"
             r"[减加](?=\s*(?:[0-9]|[一二两三四五六七八九十半](?:成|半|分之|手|股|万|千|百)))|"
-            r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|(?:用|拿|按|以)(?=最优|最佳|最好)|"
+            r"(?:选出|找到|选定|挑出|得到)(?=(?:了)?(?:最优|最佳|最好))|清(?=一半|[一二两三四五六七八九]成)|平仓|下单|调出|检查|"
+            r"(?:用|拿|按|以|挑|选)(?=(?:里面|其中|这里面|那里面|这批|那批|表现)?的?(?:最优|最佳|最好|得分最高|排名第一|最强|更好))|"
             r"(?:告诉|通知)我(?=[^,，。;；]{0,6}(?:还剩|剩下|余额|现金|持仓|仓位|账户|盈亏|多少钱|风险|风控|敞口|购买力|审批))|"
             r"看(?=持仓|仓位|账户|余额|盈亏|行情|走势|k线|价格))")
 #: A size that opens a piece ("..., and 20% into gold", "，黄金两成"): the second order of a pair that shares its verb.
@@ -308,6 +310,18 @@ ASKED = re.compile(r"[?？]|(?<![a-z])(?:please|pls|plz|could|can|would|will|hel
                     r"可以|可不可以|给我|替我|写|发|订|预订|翻译|推荐|告诉|查|吗|呢|吧|怎么|什么|哪")
 
 
+#: A backtest of the factor just found ("keep the best one and backtest it", "backtest whichever has the higher IC",
+#: "挑最好的那个做回测", "用更好的那个在csi_syn上做信号回测", "拿得分最高的那个做信号策略"): a signal backtest.
+BEST_FACTOR_RUN = re.compile(
+    r"(?<![a-z])(?:backtest|bt)\s+(?:it|that|this|them|the\s+(?:best|top|winner|winning|strongest|better)(?:\s+(?:one|factor))?"
+    r"|whichever)(?![a-z])|(?<![a-z])(?:best|top|winning|strongest|better|highest[- ]\w+)\s+(?:one|factor)[^,;.]{0,40}?backtest"
+    r"|(?:keep|take|pick|use)\s+(?:the\s+)?(?:single\s+)?(?:best|top|strongest|winner)[^,;.]{0,40}?(?:backtest|as\s+a\s+signal)"
+    r"|as\s+a\s+signal(?:\s+strategy)?"
+    r"|(?:最好|最优|最强|得分最高|表现最好|排名第一|更好|第一)的?(?:那个|那一个|一个)?(?:因子)?[^,，。;；]{0,16}?(?:回测|信号策略)"
+    r"|(?:拿|用)(?:它|这个因子|那个因子)[^,，。;；]{0,12}?回测|做(?:个|一个)?信号(?:策略|回测)")
+
+
+
 def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> str | None:
     """The intent a piece holds by lexical cues, when it is a complete action: a request said in
     words (a verb, a look at prices) and, for a run, what it runs on or with named in the piece."""
@@ -332,6 +346,9 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         return clause.intent  # "…，行的话帮我上点仓位": an order on what the step before ran on, its size asked
     if not _SAYS.search(text) and not SAME.search(text):
         return None
+    if clause.intent in ("backtest_strategy", "mine_factors", "evaluate_factors", "recall", "optimize_strategy") and follows \
+            and BEST_FACTOR_RUN.search(text) and re.search(r"(?<![a-z])(?:backtest|bt|signal)|回测|信号", text):
+        return "backtest_strategy"  # "..., keep the best one and backtest it": the factor just found, run as a signal
     own = _OWN.get(clause.intent)
     if own is not None and not any(getattr(local, name) for name in own) and not SAME.search(text) \
             and not (_AGAIN_RUN.search(text) and clause.intent in ("train_rl", "train_model", "backtest_strategy")):
