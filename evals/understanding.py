@@ -96,7 +96,7 @@ TUNING_SPLITS = ("tuning", "dev_a", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f",
                  "dev_am", "dev_an", "dev_ao", "dev_ap", "dev_aq", "dev_ar", "dev_as", "dev_at", "dev_au",
                  "dev_av", "dev_aw", "dev_ax", "dev_ay", "dev_az", "dev_ba", "dev_bb", "dev_bc", "dev_bd",
                  "dev_be", "dev_bf", "dev_bg", "dev_bh", "dev_bi", "dev_bj", "dev_bk", "dev_bl",
-                 "dev_bm", "dev_bn", "dev_bo", "dev_bp", "dev_bq", "dev_br", "dev_bs", "dev_bt", "dev_bu", "dev_bv", "dev_bw")
+                 "dev_bm", "dev_bn", "dev_bo", "dev_bp", "dev_bq", "dev_br", "dev_bs", "dev_bt", "dev_bu", "dev_bv", "dev_bw", "dev_bx")
 
 
 #: Splits written by people who never saw the parser and never used to tune it. ``held_out`` was

@@ -2715,3 +2715,22 @@ def test_orders_with_no_side_or_no_size_or_on_one_of_several_are_asked(read: Any
         step = read(text).steps[0]
         assert step.side is not None and step.side.value == "buy" and not step.params, text
         assert step.quantity is not None and (step.quantity.value.kind, step.quantity.value.value) == (kind, value), text
+
+
+def test_splits_said_as_fractions_ratios_or_of_a_stated_window(read: Any) -> None:
+    held = read("Hold out the last quarter of the S&P data and train an A2C agent on the rest.").steps[0].windows
+    assert held.train is not None and held.test is not None and str(held.test.value.end) == "2018-12-31"
+    assert abs((held.test.value.start - date(2014, 1, 1)).days) <= 5
+    ratio = read("用2010年到2019年的黄金数据训练PPO，按8:2分训练和测试").steps[0].windows  # the window said is what is split
+    assert ratio.train is not None and ratio.test is not None and str(ratio.test.value.end) == "2019-12-31"
+    assert abs((ratio.train.value.end - date(2017, 12, 31)).days) <= 5
+    half = read("SYN088上训练DDPG，前一半数据训练，后一半测试").steps[0].windows
+    assert half.train is not None and half.test is not None
+    assert read("黄金上训练PPO，训练集占70%，测试集占50%").question is not None  # 120 % of the history: asked
+    bare = read("search the bollinger period on crude, 1990-2010 in-sample, rest out-of-sample").steps[0].windows
+    assert bare.test is not None and str(bare.test.value.start) == "2011-01-01"
+    short = read("Can you put PPO, A2C and SAC head to head on crude? 2000-2012 train, 13-15 valid, rest test.").steps[0].windows
+    assert short.valid is not None and str(short.valid.value.start) == "2013-01-01" and str(short.test.value.start) == "2016-01-01"  # type: ignore[union-attr]
+    val = read("a2c, ppo and sac on SYN003: 2016-2021 train, 2022-2023 val, 2024-2025 test. Rank them.").steps[0].windows
+    assert val.valid is not None and str(val.valid.value.start) == "2022-01-01"
+    assert _symbols(read("Bollinger 20 on sp, 2000-2010, then the same on nasdaq, compare"), 0) == ["SP500"]  # had been NASDAQ

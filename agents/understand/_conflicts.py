@@ -383,9 +383,17 @@ def _two_sizes(norm: str, found: Found, language: str) -> str | None:
             "which one do you mean")
 
 
+def _split_overfull(found: Found, language: str) -> str | None:
+    if found.split_problem is None:
+        return None
+    if language == "zh":
+        return f"数据划分“{found.split_problem}”加起来超过了全部数据，各部分应占多少"
+    return f"the split \"{found.split_problem}\" adds up to more than the whole history; what share should each part be"
+
+
 def conflict_of(norm: str, found: Found, language: str) -> str | None:
     """A question naming two values the instruction states for one thing, or None."""
-    return (_restated(norm, found, language) or _two_sizes(norm, found, language) or _beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
+    return (_split_overfull(found, language) or _restated(norm, found, language) or _two_sizes(norm, found, language) or _beyond_whole(found, language) or _beyond_held(found, language) or _all_but(norm, found, language)
             or _withdrawn(norm, found, language) or _override(norm, found, language) or _lookback_conflict(norm, language)
             or _size_conflict(norm, found, language) or _side_conflict(norm, found, language)
             or _either(norm, found, language) or _restricted(norm, found, language)

@@ -61,6 +61,8 @@ class Found:
     quantity_carried: bool = False
     #: what the person says they hold ("out of my 200 shares", "我手上只有300股"): context, never the order's size
     holding: QuantityMention | None = None
+    #: shares of a split that add up to more than the whole ("训练集占70%，测试集占50%"): asked
+    split_problem: str | None = None
     side: Value | None = None
     top_k: Value | None = None
     top_pct: Value | None = None
@@ -1699,6 +1701,7 @@ def extract(norm: str, original: str, symbols: Collection[str], today: date,
         found.claim(period.span.start, period.span.end)
     found.periods = _anchored(norm, _restated(norm, found.periods))
     found.periods = [p for p in found.periods if not _names_a_run(norm, p)]
+    found.periods = _short_year_ranges(norm, found)
     found.periods = _parts_of_total(norm, found, reference, _first_day(found, start_of or {}))
     found.periods = _next_to_named(norm, found.periods, reference)
     found.periods = _train_before_held_out(norm, found.periods, _first_day(found, start_of or {}))
@@ -1833,8 +1836,10 @@ _HOLD_OUT = re.compile(r"(?<![a-z])(?:hold(?:ing)?\s+out|held\s+out|hold-?out|ke
 _N = r"(\d{1,2}|[一二两三四五六七八九十])"
 _FIRST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?first\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?<!往)(?<!推)(?<!之)前\s*{_N}(?!\d)\s*年(?!前|以前|之前|以后|之后)")
 _LAST_PART = re.compile(rf"(?<![a-z])(?:the\s+)?(?:last|final)\s+{_N}\s*-?\s*(?:y|yrs?|years?)(?![a-z])|(?:最后|后面的?|后)\s*{_N}(?!\d)\s*年(?!前|以前|之前)")
-_REST_PART = re.compile(r"(?<![a-z])(?:the\s+rest|the\s+remainder|(?:all\s+)?the\s+remaining(?:\s+(?:data|years|period))?|everything\s+after)"
-                        r"(?![a-z])|剩下的|剩余的?|其余的?|余下的|后面的(?:全部|所有)?|之后的全部")
+_REST_PART = re.compile(r"(?<![a-z])(?:the\s+rest|the\s+remainder|(?:all\s+)?the\s+remaining(?:\s+(?:data|years|period))?|everything\s+after"
+                        # "1990-2010 in-sample, rest out-of-sample", "…之后的做样本外": the rest, said bare before its role
+                        r"|rest(?=\s+(?:(?:for|as|is|=|goes\s+to)\s+)?(?:test|testing|oos|out[- ]of[- ]sample|hold[- ]?out)))"
+                        r"(?![a-z])|剩下的|剩余的?|其余的?|余下的|后面的(?:全部|所有)?|之后的全部|(?:之后|此后|以后|往后)的(?=\s*(?:都|全部)?\s*(?:做|作|当|用作|作为|拿来)?\s*(?:测试|样本外|验证))")
 _SPAN_PART = re.compile(rf"(?<![a-z\d]){_N}\s*-?\s*(?:y|yrs?|years?)\s+(?:is|in[- ]sample|train(?:ing)?)(?![a-z])|(?<![\d一二两三四五六七八九十零〇到至-]){_N}\s*年\s*(?:样本内|训练)")
 _TRAIN_ROLE = re.compile(r"train|training|fit|in[- ]sample|(?<![a-z])is(?![a-z])|训练|样本内")
 _TEST_ROLE = re.compile(r"test|testing|(?<![a-z])oos(?![a-z])|out[- ]of[- ]sample|hold[- ]?out|测试|样本外|留出|留作")
@@ -1952,18 +1957,51 @@ def _parts_of_total(norm: str, found: Found, today: date, first_day: date | None
     return sorted([*kept, *[_replace(q) for q in parts]], key=lambda p: p.span.start)
 
 
+#: "2000-2012 train, 13-15 valid, rest test": a range of two-digit years said with its role, in a list whose other
+#: windows are said in full (the century is theirs).
+_SHORT_RANGE = re.compile(r"(?<![\d.$%/:-])(\d{2})\s*[-–~]\s*(\d{2})(?![\d.%/:])\s*(?:for\s+|as\s+)?"
+                          r"(?P<role>train(?:ing)?|valid(?:ation)?|val|test(?:ing)?|in[- ]sample|oos|out[- ]of[- ]sample"
+                          r"|训练|验证|测试|样本内|样本外)(?![a-z])")
+
+
+def _short_year_ranges(norm: str, found: Found) -> list[PeriodMention]:
+    from agents.understand._numbers import Span
+
+    full = [p for p in found.periods if p.start.year > 1900 and not p.open_start and not p.open_end]
+    if not full:
+        return found.periods
+    century = full[0].start.year // 100 * 100
+    added = []
+    for m in _SHORT_RANGE.finditer(blank(norm, found.used)):
+        first, last = century + int(m.group(1)), century + int(m.group(2))
+        if last < first or any(p.span.start <= m.start() < p.span.end for p in found.periods):
+            continue
+        word = m.group("role")
+        role: Role = "valid" if word.startswith(("val", "验证")) else "train" if word.startswith(("train", "in", "训练", "样本内")) \
+            else "test"
+        added.append(PeriodMention(role, date(first, 1, 1), date(last, 12, 31), Span(m.start(), m.end(), m.group(0))))
+        found.claim(m.start(), m.end())
+    return sorted([*found.periods, *added], key=lambda p: p.span.start) if added else found.periods
+
+
 def _shares_of_history(norm: str, found: Found, today: date, first_day: date | None) -> list[PeriodMention]:
     """"First 70% for training, next 15% validation, last 15% test", "60/20/20 train/valid/test",
     "前80%的数据做样本内": the split cut from the stated window, else from the instrument's history
     (``_splits``). The percentages are claimed: they are no ranking's top share and no order's size."""
-    from agents.understand._splits import find_splits, split_periods
+    from agents.understand._splits import find_splits, overfull, split_periods
 
     parts = find_splits(norm)
     if not parts:
         return found.periods
     for part in parts:
         found.claim(part.span.start, part.span.end)
-    whole = next((p for p in found.periods if p.role == "data" and not p.open_end and not p.open_start), None)
+    if overfull(parts):
+        found.split_problem = " + ".join(p.span.text.strip() for p in parts)
+        return found.periods
+    closed = [p for p in found.periods if not p.open_end and not p.open_start]
+    # "用2010年到2019年的黄金数据训练PPO，按8:2分": the window said is the whole that is split
+    whole = next((p for p in closed if p.role == "data"), None) or (
+        closed[0] if len(closed) == 1 and closed[0].role == "train" else None)
     first, last = (whole.start, whole.end) if whole is not None else (first_day, today)
     if first is None:
         return found.periods

@@ -35,7 +35,7 @@ __all__ = [
 #: Instruments of the sample store and the words people use for them.
 ASSETS: Mapping[str, tuple[str, ...]] = {
     "GOLD": ("gold", "gld", "xau", "xauusd", "xau/usd", "黄金", "金价", "金子", "沪金", "伦敦金", "现货黄金", "现货金"),
-    "SP500": ("sp500", "s&p 500", "s&p500", "s&p", "sp 500", "spx", "spx500", "gspc", "^gspc", "标普500",
+    "SP500": ("sp500", "s&p 500", "s&p500", "s&p", "sp 500", "spx", "sp", "spx500", "gspc", "^gspc", "标普500",
               "标普 500", "标普", "标准普尔500", "标准普尔", "美股大盘"),
     "NASDAQ": ("nasdaq composite", "nasdaq", "ndx", "ixic", "^ixic", "纳斯达克", "纳指", "纳斯达克指数"),
     "WTI": ("wti crude", "wti", "crude oil", "crude", "oil", "cl", "cl1", "usoil", "crud oil", "crud", "curde", "cruide", "原油", "石油", "油价", "美油"),

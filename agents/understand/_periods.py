@@ -1048,7 +1048,8 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
              r"|validat(?:e|es|ed|ing)\s+(?:it|them)?\s*out\s+of\s+sample)\s+(?:to|on|over)(?![a-z])"),
     ("valid", r"(?<![a-z])(?:(?:cross[- ])?validat(?:e|es|ed|ing|ion)(?:\s+(?:set|period|window|split"
               r"|segment))?|valid(?:\s+(?:set|period|window|split)|(?=\s+(?:on|from|for|in)(?![a-z]))|(?=\s*[:=\d])|(?=\s*[,;)/|]|\s*$))"
-              r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4}))|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
+              r"|val(?:\s+(?:set|period|split)|(?=\s*[:=])|(?=\s+\d{4})|(?=\s*[,;)/|]|\s*$))"  # "2022-2023 val, 2024-2025 test"
+              r"|dev(?:elopment)?\s+set|tun(?:e|ing)\s+(?:set|period|window)"
               r"|early[- ]stopping)(?![a-z])"),
     ("valid", r"(?<!样本外)验证(?:集|期|段|样本|数据|区间)?"),
     ("tune", r"调参|调优"),
