@@ -2734,3 +2734,22 @@ def test_splits_said_as_fractions_ratios_or_of_a_stated_window(read: Any) -> Non
     val = read("a2c, ppo and sac on SYN003: 2016-2021 train, 2022-2023 val, 2024-2025 test. Rank them.").steps[0].windows
     assert val.valid is not None and str(val.valid.value.start) == "2022-01-01"
     assert _symbols(read("Bollinger 20 on sp, 2000-2010, then the same on nasdaq, compare"), 0) == ["SP500"]  # had been NASDAQ
+
+
+def test_one_run_said_twice_with_one_cost_or_setting_changed_is_two_runs(read: Any) -> None:
+    each = read("分别按万三和千一的手续费回测纳指的MACD策略，最后对比一下两者差多少")
+    assert _intents(each) == ["backtest_strategy", "backtest_strategy", "compare"]
+    assert [s.costs.commission.value for s in each.steps[:2]] == [0.0003, 0.001]  # type: ignore[union-attr]  # 万三 had been lost
+    zero = read("What does MACD on gold look like with 3bp commission vs zero commission? Run it both ways and put the two "
+                "results next to each other.")
+    assert [s.costs.commission.value for s in zero.steps[:2]] == [0.0003, 0.0]  # type: ignore[union-attr]
+    slip = read("原油布林带回测，滑点按千分之一跑一次，再按万五跑一次")
+    assert [s.costs.slippage.value for s in slip.steps] == [0.001, 0.0005] and slip.steps[1].costs.commission is None  # type: ignore[union-attr]
+    assert read("Breakout on WTI, 55-day window, 2014-2016, 3bps each way plus 2bps slippage").steps[0].costs.slippage is not None
+    seed = read("Train PPO on the Nasdaq with seed 1, then do the exact same run with seed 2 and compare the two.")
+    assert _intents(seed) == ["train_rl", "train_rl", "compare"]
+    leg = read("Run SMA 10/50 on SYN099; then rerun with the slow leg at 100.")
+    assert _intents(leg) == ["backtest_strategy"] * 2 and _params(leg, 1) == {"fast": 10, "slow": 100}
+    window = read("Backtest bollinger on gold for 2015–2019, then run the identical setup on 2020–2024.")
+    assert _intents(window) == ["backtest_strategy"] * 2 and window.steps[1].windows.data.value.start.year == 2020  # type: ignore[union-attr]
+    assert _intents(read("原油20日突破策略先回测一下，再用55日通道跑一遍")) == ["backtest_strategy"] * 2

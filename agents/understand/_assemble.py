@@ -611,8 +611,12 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
             # other window (never the first window replaced, never the second dropped)
             out.append((out[-1][0], inherit(out[-1][1], local)))
             continue
-        if clause.intent is None and out and not rerun and out[-1][0] in _REPEATABLE and _changes(local) \
-                and (_AGAIN.search(norm[start:end]) or _once_more(norm, start, end)):
+        if out and not rerun and out[-1][0] in _REPEATABLE and _changes(local) and not (
+                out[-1][0] == "optimize_strategy" and _WINNER.search(norm, start, end)) and (  # the winner's run: below
+                (clause.intent is None and (_AGAIN.search(norm[start:end]) or _once_more(norm, start, end)))
+                or (clause.intent == out[-1][0] and _once_more(norm, start, end) and not (
+                    local.instruments or local.strategies or local.algos or local.models))):
+            # "…，再用55日通道跑一遍" (read as a backtest of its own): the same run once more, changed
             # "..., then again with seed 2": the step before, once more, with what this clause changes
             out.append((out[-1][0], _merge(local, replace(out[-1][1], seed=None) if local.seed else out[-1][1])))
             continue
@@ -1093,7 +1097,8 @@ def _run_again(kind: str, recalled: Found, local: Found) -> tuple[str, Found]:
 #: A run said once more with a change: "run it again with 20/60", "rerun with a 55-day channel", "再用55日通道跑一遍",
 #: "完了再跑周期40", "再完了跑周期60".
 _RUN_ONCE_MORE = re.compile(r"(?<![a-z])(?<!can\s)(?<!to\s)(?<!could\s)(?<!will\s)(?<!would\s)(?<!might\s)"  # "so we can rerun it"
-                            r"(?:again|once\s+more|re-?run|re-?do|re-?test|retry|(?:try|do)\s+(?:it|that|this)\s+with)"
+                            r"(?:again|once\s+more|re-?run|re-?do|re-?test|re-?train|retry|(?:try|do)\s+(?:it|that|this)\s+with"
+                            r"|(?:the\s+)?(?:exact(?:ly)?\s+)?(?:same|identical)\s+(?:run|setup|set-up|settings?|config(?:uration)?|backtest|test))"
                             r"(?![a-z])|再(?:完了|用|拿|换成?|改成?|按)?[^,，;；。.]{0,12}?(?:跑|回测|测)")
 #: "然后换成10/60，再跑一遍": the change said first, the run once more said in the next clause.
 _CHANGED_TO = re.compile(r"换成|改成|改为|换到|改到|调成|调到")
@@ -1107,7 +1112,9 @@ def _once_more(norm: str, start: int, end: int) -> bool:
     return _CHANGED_TO.search(norm, start, end) is not None and _THEN_AGAIN.match(norm, end) is not None
 
 
-_PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:/|\s+and\s+|\s*&\s*|、|和|与)\s*(\d{1,3})(?![\d.%])")
+_LEG = re.compile(r"(?<![a-z])(fast|slow|short|long)(?:\s+(?:leg|ma|line|window|average|moving\s+average|one|length))?\s*"
+                  r"(?:at|to|of|=|:|is)?\s*(\d{1,3})(?!\d|\.\d|%)|(快线|慢线|短均线|长均线|快均线|慢均线)\s*(?:改成|改为|换成|调到|设为|设成|用|=|为)?\s*(\d{1,3})")
+_PAIR = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:/|\s+and\s+|\s*&\s*|、|和|与)\s*(\d{1,3})(?!\d|\.\d|%)")
 _NAMED_LENGTH = re.compile(r"(?:周期|窗口|period|window|lookback|length)\s*(?:of|=|:|：|为|是|改为|改成|换成)?\s*(\d{1,3})(?![\d.%])")
 
 
@@ -1115,9 +1122,20 @@ def _changed_setting(text: str, start: int, local: Found, previous: Found) -> Fo
     """The setting a run said once more changes, when the clause gives it without the parameter's name:
     one length for a one-parameter run ("再跑周期40", "with a 55-day channel"), two numbers for a
     two-parameter one ("then again with 20/60": fast and slow, in the order the first run had them)."""
+    kinds = {c.kind for c in previous.costs}
+    if local.costs and all(c.kind == "cost" for c in local.costs) and len(kinds) == 1 and kinds != {"cost"}:
+        # "滑点按千分之一跑一次，再按万五跑一次": the rate said bare is the kind of cost the run before set
+        local = replace(local, costs=[replace(c, kind=next(iter(kinds))) for c in local.costs])
     if local.params or local.periods and not _NAMED_LENGTH.search(text):
         return local
     names = list(previous.params)
+    legs: dict[str, Value] = {}
+    for m in _LEG.finditer(text):
+        word, number, at = (m.group(1), m.group(2), 2) if m.group(1) else (m.group(3), m.group(4), 4)
+        leg = "fast" if word in ("fast", "short", "快线", "短均线", "快均线") else "slow"
+        legs[leg] = Value(float(number), start + m.start(at), start + m.end(at), m.group(0))
+    if legs and set(legs) <= set(names):  # "then rerun with the slow leg at 100", "慢线改成100再跑一次"
+        return replace(local, params=legs, all_params=list(legs.items()))
     if len(names) == 1:
         named = _NAMED_LENGTH.search(text)
         if named is not None:
@@ -1807,6 +1825,13 @@ def _expand(clause: Clause, local: Found, norm: str = "") -> list[tuple[str, Fou
         stability = [("compare", Found())] if _STABILITY.search(norm) and not _compared(norm) else []
         return [*[(intent, replace(local, seed=Value(s, clause.start, clause.end, f"seed {s}"))) for s in seeds],
                 *_compared(norm), *stability]
+    each_cost = _costs_each(norm[clause.start:clause.end], local) if intent in _RUNS else None
+    if each_cost is not None:
+        # "分别按万三和千一的手续费回测", "3bp commission vs zero commission, both ways": one run per cost, the
+        # runs set side by side when a comparison is asked
+        compared = [("compare", Found())] if _COMPARE_WORDS.search(norm) else []
+        return [*[(intent, replace(local, costs=[c, *(o for o in local.costs if o.kind != c.kind and o not in each_cost)]))
+                  for c in each_cost], *compared]
     versus = _one_setting_versus(norm[clause.start:clause.end], intent)
     if versus is not None:
         # "A2C on gold, 50k vs 200k timesteps", "动量策略回看期20天对比60天": one run per value, set side by side
@@ -2101,6 +2126,26 @@ def _not_versus(norm: str, unused: list[str]) -> list[str]:
     """The unused numbers less those of a setting set against itself ("10-day vs 40-day"): each is a run's own."""
     said = " ".join(m.group(0) for p in (_STEPS_VERSUS, _DAYS_VERSUS) for m in p.finditer(norm))
     return [u for u in unused if u not in said]
+
+
+#: Words that ask for runs side by side ("对比一下两者差多少", "put the two results next to each other").
+_COMPARE_WORDS = re.compile(r"(?<![a-z])(?:compar\w*|vs\.?|versus|side\s+by\s+side|next\s+to\s+each\s+other|how\s+much\s+"
+                            r"(?:the\s+)?costs?\s+(?:eat|take|cost))(?![a-z])|对比|比较|比一比|比一下|差多少|差别")
+_EACH_RUN = re.compile(r"(?<![a-z])(?:vs\.?|versus|both\s+ways|each(?!\s+(?:way|side|leg|trade|direction|order|fill)))(?![a-z])"
+                       r"|分别|各(?:跑|回测|测)|一次[^。]*再[^。]*一次")
+
+
+def _costs_each(text: str, local: Found) -> list[Any] | None:
+    """Two costs of one kind said for one run, one each time ("分别按万三和千一的手续费", "3bp commission vs zero
+    commission", "先不加滑点跑一次，再加上万二的滑点跑一次"): the costs, one per run (None when not so said)."""
+    if len(local.costs) < 2 or not _EACH_RUN.search(text):
+        return None
+    kinds = [c.kind for c in local.costs]
+    for kind in ("commission", "slippage", "cost"):
+        same = [c for c in local.costs if c.kind == kind or (c.kind == "cost" and kind != "cost" and kinds.count(kind) == 1)]
+        if len(same) >= 2 and len({c.rate for c in same}) == len(same):
+            return [replace(c, kind=kind) if c.kind != kind else c for c in same]
+    return None
 
 
 def _one_setting_versus(text: str, intent: str) -> tuple[str, list[float], tuple[int, int]] | None:

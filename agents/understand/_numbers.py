@@ -672,7 +672,7 @@ _CN = _CN_NUM
 _BLOCK_PATTERNS = [
     # ordinals, approximations, ranges
     rf"第\s*[0-9{_CN}]+",
-    rf"(?:[几数]+|好几|上(?=[百千万亿]))[{_UNITS}]+",
+    rf"(?:[几数]+|好几|上(?=[百千万亿](?![一二三四五六七八九]的?(?:手续费|佣金|滑点|费率|成本))))[{_UNITS}]+",  # not "加上万二的滑点"
     rf"(?<![0-9{_CN}])[0-9{_CN}]+(?:多|余|几)(?![头单空仓])",
     rf"[一二三四五六七八九两][一二三四五六七八九两][{_UNITS}]",
     # words in which 一 (or another numeral character) is not a quantity
@@ -808,6 +808,10 @@ def _jargon_value(digits: str) -> Decimal | None:
     return _parse_cn(digits)
 
 
+_JOINED_RATE = _LazyRe(rf"\s*(?:和|与|或|、|跟|到|至|还是)\s*[万千][0-9{_DIGITS}]{{1,2}}")
+_RUN_AT = _LazyRe(r"(?:按|用|以|换成|改成|改为|降到|降至|加到|提到|调到|升到)\s*$")
+
+
 def _jargon(norm: str, terms: list[_Term]) -> tuple[list[tuple[int, int]], list[_Num]]:
     """万三 (3 bp) and 千一 (0.1 %) next to a cost word, or standing alone between commas, are rates;
     anywhere else (万一 = "in case") they are words."""
@@ -819,7 +823,12 @@ def _jargon(norm: str, terms: list[_Term]) -> tuple[list[tuple[int, int]], list[
         stands_alone = _DELIMITED_RE.match(norm[max(0, m.start() - 1):m.start()] + "|"
                                            + norm[m.end():m.end() + 1]) is not None and (
             value != 1 or m.group(1) == "千" or re.search(r"\d", norm[max(0, m.start() - 16):m.start()]) is not None)
-        if not value or not (stands_alone or _next_to_cost_term(norm, m.start(), m.end(), terms)):
+        # "分别按万三和千一的手续费": one of two rates joined before their cost word; "…滑点按千分之一跑一次，再按万五跑
+        # 一次": a rate said as what to run at, in an instruction that names a cost
+        nxt = _JOINED_RATE.match(norm, m.end())
+        joined = nxt is not None and _next_to_cost_term(norm, nxt.end() - 2, nxt.end(), terms)
+        run_at = value != 1 and bool(terms) and _RUN_AT.search(norm, max(0, m.start() - 4), m.start()) is not None
+        if not value or not (stands_alone or joined or run_at or _next_to_cost_term(norm, m.start(), m.end(), terms)):
             blocks.append((m.start(), m.end()))
             continue
         unit, factor = ("bp", Decimal(1)) if m.group(1) == "万" else ("percent", Decimal("0.1"))
@@ -1100,15 +1109,17 @@ def find_costs(text: str) -> list[CostMention]:
         slip = match.group("slip") or match.group("slip2")
         comm = match.group("comm") or match.group("comm2") or match.group("comm3")
         kind: CostKind = "slippage" if slip else "commission" if comm else "cost"
-        if not any(c.kind == kind for c in found):
+        # "先不加滑点跑一次，再加上万二的滑点跑一次", "3bp commission vs zero commission": both runs' costs are said
+        if not any(c.kind == kind for c in found) or _TWO_RUNS.search(norm):
             found.append(CostMention(Span(match.start(), match.end(), match.group(0)), kind, 0.0))
-    return found
+    return sorted(found, key=lambda c: c.span.start)
 
 
+_TWO_RUNS = re.compile(r"(?<![a-z])(?:vs\.?|versus|both\s+ways|then\s+again|once\s+with)(?![a-z])|一次[^。]*再[^。]*一次|分别|各跑|各回测")
 _ZERO_COST = re.compile(
     r"(?i)(?:\b(?:no|zero|without|0)\s+(?:(?P<comm>commissions?|fees?|brokerage)|(?P<slip>slippage)|(?:transaction\s+)?costs?)\b"
     r"|\b(?P<comm2>commission|fee)[- ]free\b|\bfrictionless\b"
-    r"|(?:免|零|不收|没有|不计|不算)(?:(?P<comm3>佣金|手续费)|(?P<slip2>滑点)|交易成本|成本))")
+    r"|(?:免|零|不收|没有|不计|不算|不加|不考虑|无)(?:(?P<comm3>佣金|手续费)|(?P<slip2>滑点)|交易成本|成本))")
 
 
 # --------------------------------------------------------------------------------------------
