@@ -2753,3 +2753,14 @@ def test_one_run_said_twice_with_one_cost_or_setting_changed_is_two_runs(read: A
     window = read("Backtest bollinger on gold for 2015–2019, then run the identical setup on 2020–2024.")
     assert _intents(window) == ["backtest_strategy"] * 2 and window.steps[1].windows.data.value.start.year == 2020  # type: ignore[union-attr]
     assert _intents(read("原油20日突破策略先回测一下，再用55日通道跑一遍")) == ["backtest_strategy"] * 2
+
+
+def test_the_factor_to_backtest_said_the_desk_way_is_a_signal_backtest(read: Any) -> None:
+    for text in ("在合成股票池上挖几个反转类因子，挑IC最高的那个做成信号策略回测看看",
+                 "评估一下这两个因子：Ref($close,5)/$close-1 和 Std($close,20)/$close，预测未来5天收益，表现好的那个拿去合成股票池上回测",
+                 "调出上次的因子结果，拿排第一的因子在合成池上做信号回测，手续费按万五算",
+                 "记忆里找一下我们之前跑过的动量因子，把最好的那个在股票池上回测，时间用最近两年"):
+        spec = read(text)
+        signal = [s for s in spec.steps if s.intent == "backtest_strategy"]
+        assert len(signal) == 1 and signal[0].strategy is not None and signal[0].strategy.value == "signal", text
+        assert spec.question is None, text

@@ -73,7 +73,7 @@ def test_the_splits_tuned_on_stay_read(split: str, understander: Callable[[str],
         "dev_ay": 0.92, "dev_az": 0.85, "dev_ba": 0.83, "dev_bb": 0.92, "dev_bc": 0.72,
         "dev_bd": 0.84, "dev_be": 0.95, "dev_bf": 1.0, "dev_bg": 0.9, "dev_bh": 0.94, "dev_bi": 0.89, "dev_bj": 0.9,
         "dev_bk": 0.96, "dev_bl": 0.93, "dev_bm": 0.8, "dev_bn": 0.95, "dev_bo": 0.85, "dev_bp": 0.84, "dev_bq": 0.93,
-        "dev_br": 0.45, "dev_bs": 0.79, "dev_bt": 0.86, "dev_bu": 0.86, "dev_bv": 0.75, "dev_bw": 0.98, "dev_bx": 0.75}.get(split, 0.92)
+        "dev_br": 0.45, "dev_bs": 0.79, "dev_bt": 0.86, "dev_bu": 0.86, "dev_bv": 0.75, "dev_bw": 0.98, "dev_bx": 0.8}.get(split, 0.92)
     assert report.rate >= floor, report.markdown()
 
 

@@ -782,7 +782,9 @@ def _skeletons(norm: str, found: Found, router: RouterLike | None) -> list[tuple
         out = [("show_price", merged)]  # "spx the week of oct 6 2008": a look at the series
     if out and len([i for i, _ in out if i not in ("compare",)]) >= 2 and all(i != "compare" for i, _ in out) \
             and (lex.has_any(norm, lex.CUES["compare"]) or asks_which(norm)) \
-            and not all(i == "place_order" for i, _ in out):
+            and not all(i == "place_order" for i, _ in out) \
+            and not (any(i in _FACTOR_WORK for i, _ in out) and BEST_FACTOR_RUN.search(norm)
+                     and not lex.has_any(norm, lex.CUES["compare"])):  # "哪个好就拿哪个做信号回测": a choice, not a verdict
         said = lex.span_of(norm, lex.CUES["compare"])
         order = out[-1][1].side if out[-1][0] == "place_order" else None
         ran = [k for k, (i, _) in enumerate(out) if i in _COMPARABLE]
@@ -2673,6 +2675,8 @@ def _verdict_asked(norm: str, steps: list[tuple[str, Found]]) -> list[tuple[str,
     "compare" (two runs or more, or a recalled run and its rerun; none when one is already there)."""
     if any(i == "compare" for i, _ in steps) or not _VERDICT.search(norm):
         return steps
+    if any(i in _FACTOR_WORK for i, _ in steps) and BEST_FACTOR_RUN.search(norm):
+        return steps  # "哪个好就拿哪个做信号回测": the choice of the factor to backtest, made by the executor
     runs = [k for k, (i, _) in enumerate(steps) if i in _RUN_STEPS]
     recalled = any(i == "recall" for i, _ in steps)
     if len(runs) < 2 and not (recalled and runs):
