@@ -278,7 +278,7 @@ def _notes(spec: TaskSpec, said: Said) -> Said:
         said.stated("every order waits for your approval", "每笔订单都等待您的批准")
     for step in spec.steps:
         for item in step.instruments:
-            if item.source == "inferred" and item.said:
+            if item.source == "inferred" and item.said and item.said.strip().upper() != str(item.value).upper():
                 said.stated(f"read {item.said} as {item.value}", f"将 {item.said} 理解为 {item.value}")
     for words in spec.ignored:
         said.ignored(f"\"{words}\" (not a parameter of this task)", f"“{words}”（不是此任务的参数）")

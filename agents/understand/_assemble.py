@@ -2640,11 +2640,13 @@ def _share(steps: list[StepSpec], whole: Found, spans: dict[str, tuple[date, dat
         out.append(step.model_copy(update=update) if update else step)
     for i, (said, shared_in) in enumerate(zip(steps, out[:-1], strict=False)):
         nxt = out[i + 1]
-        if shared_in.intent in _FACTOR_WORK and said.windows == type(said.windows)() and shared_in.windows == nxt.windows \
-                and nxt.intent == "backtest_strategy" and nxt.strategy is not None and nxt.strategy.value == "signal":
-            # "mine 3 momentum factors, keep the best one and backtest it over 2024-2025": the window is the
-            # backtest's; the mining keeps its own periods (searched before, confirmed after)
-            out[i] = shared_in.model_copy(update={"windows": said.windows})
+        if shared_in.intent in _FACTOR_WORK and nxt.intent == "backtest_strategy" and nxt.strategy is not None \
+                and nxt.strategy.value == "signal":
+            # "mine 3 momentum factors, keep the best one and backtest it over 2024-2025 at 3 bp": the window and the
+            # costs are the backtest's; the mining keeps its own periods (searched before, confirmed after)
+            update = {name: getattr(said, name) for name in ("windows", "costs")
+                      if getattr(said, name) == type(getattr(said, name))() and getattr(shared_in, name) == getattr(nxt, name)}
+            out[i] = shared_in.model_copy(update=update)
     return out
 
 

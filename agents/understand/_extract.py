@@ -384,6 +384,9 @@ def _lookback_rule(norm: str, found: Found) -> None:
     found.claim(match.start(), match.end())
 
 
+_CHANGED_TO = re.compile(r"换成|改成|改为|调到|换到|改到|changed?\s+to|switch(?:ed)?\s+to")
+
+
 def _params(norm: str, context: str, found: Found) -> None:
     """Strategy parameters from ``norm`` (blanked of used spans); ``context`` is the full text."""
     from agents.understand._numbers import parse_number
@@ -394,6 +397,8 @@ def _params(norm: str, context: str, found: Found) -> None:
         value = parse_number(match.group(2))
         if value is None:
             continue
+        if _CHANGED_TO.search(match.group(0)) and any(_pair_is_params(context, m) for m in _PAIR.finditer(norm, 0, match.start())):
+            continue  # "双均线5/30回测…，然后把快线换成10再跑一次": the pair is the run; the change is the rerun's
         found.put(name, Value(float(value), match.start(), match.end(), match.group(0)))
         found.claim(match.start(), match.end())
     _threshold_params(blank(norm, found.used), found)

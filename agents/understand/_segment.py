@@ -340,6 +340,10 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
     if clause.intent is None and _AGAIN_RUN.search(text) and re.search(r"(?<![a-z])(?:train|re-?train|run|backtest|fit)(?![a-z])"
                                                                       r"|训|跑|回测", text):
         return "rerun"  # "then train it again with seed 6": the run before, once more (the steps read it as such)
+    if clause.intent in ("backtest_strategy", "mine_factors", "evaluate_factors", "recall", "optimize_strategy", None) \
+            and follows \
+            and BEST_FACTOR_RUN.search(text) and re.search(r"(?<![a-z])(?:backtest|bt|signal)|回测|信号", text):
+        return "backtest_strategy"  # "..., keep the best one and backtest it": the factor just found, run as a signal
     if clause.intent in (None, "unknown", "compare") or clause.by not in ("cues", "fallback"):
         return None
     if clause.intent == "out_of_scope":  # "... and also draft an email to my landlord": a request we decline, still a piece
@@ -351,9 +355,6 @@ def _reading(norm: str, span: tuple[int, int], local: Found, follows: bool) -> s
         return clause.intent  # "…，行的话帮我上点仓位": an order on what the step before ran on, its size asked
     if not _SAYS.search(text) and not SAME.search(text):
         return None
-    if clause.intent in ("backtest_strategy", "mine_factors", "evaluate_factors", "recall", "optimize_strategy") and follows \
-            and BEST_FACTOR_RUN.search(text) and re.search(r"(?<![a-z])(?:backtest|bt|signal)|回测|信号", text):
-        return "backtest_strategy"  # "..., keep the best one and backtest it": the factor just found, run as a signal
     own = _OWN.get(clause.intent)
     if own is not None and not any(getattr(local, name) for name in own) and not SAME.search(text) \
             and not (_AGAIN_RUN.search(text) and clause.intent in ("train_rl", "train_model", "backtest_strategy")):
