@@ -41,14 +41,14 @@ _LINK_EN = (r"\s*(?:,\s*)?(?:(?:is|are|goes|go|used|use|reserved|kept|set\s+asid
             r"(?:the\s+)?")
 _LINK_ZH = r"(?:的?(?:数据|样本|历史|时间|日期|区间))?\s*(?:来|拿来|拿去|用来|用于|用作|作为|做|作|当|当作|为|给|留作|留给)?\s*"
 
+#: Where in the history a part lies ("the first 70%", "the final third").
+_WHERE_EN = r"first|initial|earliest|next|following|middle|last|final|latest|most\s+recent|remaining"
 #: "first 70% (of the data) for training", "the last 15% as test", "next 15% validation".
-_PART_EN = re.compile(rf"(?<![a-z])(?:the\s+)?(?P<where>first|initial|earliest|opening|next|following|middle|then|"
-                      rf"last|final|latest|most\s+recent|remaining|trailing)\s+{_PCT}{_OF_DATA}{_LINK_EN}{_ROLE_EN}")
+_PART_EN = re.compile(rf"(?<![a-z])(?:the\s+)?(?P<where>{_WHERE_EN}|opening|then|trailing)\s+{_PCT}{_OF_DATA}{_LINK_EN}{_ROLE_EN}")
 #: "70% train", "15% for validation", "20% out-of-sample".
 _BARE_EN = re.compile(rf"(?<![\d.]){_PCT}{_OF_DATA}{_LINK_EN}{_ROLE_EN}")
 #: "train on the first 70%", "test on the last 20%", "hold out the final 25%".
-_ROLE_FIRST_EN = re.compile(rf"{_ROLE_EN}\s+(?:on|with|using|over)?\s*(?:the\s+)?(?P<where>first|initial|earliest|next|"
-                            rf"following|middle|last|final|latest|most\s+recent|remaining)\s+{_PCT}{_OF_DATA}")
+_ROLE_FIRST_EN = re.compile(rf"{_ROLE_EN}\s+(?:on|with|using|over)?\s*(?:the\s+)?(?P<where>{_WHERE_EN})\s+{_PCT}{_OF_DATA}")
 #: "训练集占70%，测试集占50%", "样本外用30%".
 _ROLE_FIRST_ZH = re.compile(rf"{_ROLE_ZH}\s*(?:占|为|是|用|取|拿)\s*{_PCT}")
 #: "前70%训练", "中间15%验证", "最后15%测试", "后20%做样本外", "剩下30%测试".
