@@ -2764,3 +2764,12 @@ def test_the_factor_to_backtest_said_the_desk_way_is_a_signal_backtest(read: Any
         signal = [s for s in spec.steps if s.intent == "backtest_strategy"]
         assert len(signal) == 1 and signal[0].strategy is not None and signal[0].strategy.value == "signal", text
         assert spec.question is None, text
+
+
+def test_rsi_levels_said_as_a_rule_or_as_a_grid_are_its_lower_and_upper(read: Any) -> None:
+    rule = read("RSI(14) on the Nasdaq: go long when it drops under 30, flat once it crosses 70. Backtest 2010-2018.")
+    assert _params(rule, 0) == {"period": 14, "lower": 30, "upper": 70}
+    grid = read("Optimise RSI on SYN101: lookback 7 to 21 in steps of 7, oversold level 20/25/30. 2017-2022.").steps[0].grid
+    assert {k: tuple(v.value) for k, v in grid.items()} == {"period": (7, 14, 21), "lower": (20, 25, 30)}
+    zh = read("纳指RSI参数优化：周期在6、12、24里选，超卖阈值20到30、步长5。2010到2016年做样本内，2017、2018两年样本外").steps[0].grid
+    assert tuple(zh["lower"].value) == (20, 25, 30)

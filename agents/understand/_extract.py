@@ -259,7 +259,7 @@ _PARAM_ALIAS = {"快": "fast", "慢": "slow", "短的": "fast", "长的": "slow"
                 "channel length": "period", "channel lengths": "period", "通道长度": "period", "通道": "period",
                 "周期": "period", "窗口": "period",
                 "回看期": "period", "回看": "period", "回看窗口": "period", "oversold": "lower", "overbought": "upper", "超卖": "lower",
-                "超买": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
+                "超买": "upper", "超卖阈值": "lower", "超买阈值": "upper", "超卖线": "lower", "超买线": "upper", "下轨": "lower", "上轨": "upper", "dev": "devs", "devfactor": "devs", "std": "devs",
                 "sigma": "devs", "width": "devs", "标准差倍数": "devs", "快线": "fast", "慢线": "slow", "短期": "fast",
                 "长期": "slow", "短均线": "fast", "长均线": "slow", "快均线": "fast", "慢均线": "slow", "信号线": "signal", "信号": "signal"}
 #: (a blanked strategy word is a run of spaces: "sma 10/30 and macd 12" is no triple)
@@ -331,7 +331,9 @@ _DEVS = re.compile(r"(\d(?:\.\d+)?|[一二两三](?:点五)?)\s*(?:-?\s*(?:sigma
                    r"(?:倍数|标准差倍数|宽度|(?<![a-z])(?:devs?|std|sigma|width|multiplier|k)(?![a-z]))\s*(?:固定|定|设|取|(?:fixed|set|kept|held)(?![a-z]))?\s*"
                    r"(?:为|是|在|成|=|:|：|at|of|to)?\s*(\d(?:\.\d+)?|[一二两三](?:点五)?)(?![\d%])")  # "倍数固定为2", "devs at 2.5"
 _THRESHOLDS = re.compile(r"(?:阈值|thresholds?|bands?)\D{0,4}?(\d{1,2})\s*(?:与|和|、|,|，|/|and|-)\s*(\d{2})|"
-                         r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,40}?(?:over|above|>|高于|超过|大于)\s*(\d{2})|"
+                         r"(?:under|below|<|低于|跌破|小于)\s*(\d{1,2})\D{1,40}?(?:over|above|>|高于|超过|大于|涨破|突破|站上"
+                         r"|cross(?:es|ing)?(?:\s+(?:above|over|back\s+above))?|(?:rises?|goes|gets|climbs?)\s+(?:above|over|past)"
+                         r"|exceeds?|tops?|hits?|reaches?)\s*(\d{2})|"
                          r"(?<![\d.])(\d{1,2})\s*(?:以下|之下)?\s*(?:买入?|做多|开仓)\s*[,，、；;]?\s*(\d{2})\s*(?:以上|之上)?\s*(?:卖|平仓|离场)|"
                          r"(\d{1,2})\s*/\s*(\d{2})\s*(?:rsi|thresholds?|levels?|bands?|阈值|超买超卖)|"
                          r"(?:rsi|thresholds?|levels?|阈值|超买超卖)\D{0,12}(\d{1,2})\s*(?:/|and|和|-)\s*(\d{2})")
@@ -574,7 +576,8 @@ _REPEATED_STEP = re.compile(r"(?<![a-z])same\s+(?:with|thing|for|but|again)(?![a
 
 _PNAME = (r"(fast|slow|period|window|lookback|entry|exit|signal|channel\s+lengths?|channel|lengths?|devs?|widths?|std"
           r"|\bk(?=\s+in\b)|lower(?:\s+thresholds?)?"
-          r"|upper(?:\s+thresholds?)?|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
+          r"|upper(?:\s+thresholds?)?|oversold(?:\s+(?:levels?|thresholds?|lines?))?|overbought(?:\s+(?:levels?|thresholds?|lines?))?"
+          r"|超卖阈值|超买阈值|超卖线|超买线|超卖|超买|快线|慢线|周期|窗口|通道长度|通道|回看期|回看窗口|回看|标准差倍数|倍数|下阈值|上阈值)")
 _RANGE = re.compile(_PNAME + r"(?:[^\d。;；]|(?<![a-z])syn\d{3}(?!\d)){0,16}?(?<![a-z\d])(\d{1,3})\s*(?:试|测|调|扫|跑)?\s*(?:to|-|~|through|到|至|:)\s*(\d{1,3})\s*(?:days?|日|天)?"
                     r"(?:\s*(?:之间|以内|范围内)[^\d，,。;；]{0,6}?(?=\s*[,，]\s*(?:步长|步进|间隔|每隔)))?"  # "10到60之间搜一下，步长10"
                     r"(?:\s*(?:,|，|、)?\s*(?:in\s+)?(?:steps?\s+of|step|(?:in\s+)?increments?\s+of|incrementing\s+by|by|every|,?\s*step\s*size|步长为?|步进|间隔|每隔|隔|每次(?:增加|加|递增|增)?|每步(?:加)?|每|:)\s*(\d{1,3})(?:\s*一档)?)?")
