@@ -34,6 +34,7 @@ from agents.spec import (
 from agents.understand import _lexicon as lex
 from agents.understand._conflicts import CALLED_OFF, conflict_of, opposite_orders
 from agents.understand._extract import (
+    CHANGED_TO,
     CLOSE_ALL,
     TUNE_WORDS,
     Found,
@@ -1103,7 +1104,6 @@ _RUN_ONCE_MORE = re.compile(r"(?<![a-z])(?<!can\s)(?<!to\s)(?<!could\s)(?<!will\
                             r"|(?:the\s+)?(?:exact(?:ly)?\s+)?(?:same|identical)\s+(?:run|setup|set-up|settings?|config(?:uration)?|backtest|test))"
                             r"(?![a-z])|再(?:完了|用|拿|换成?|改成?|按)?[^,，;；。.]{0,12}?(?:跑|回测|测)")
 #: "然后换成10/60，再跑一遍": the change said first, the run once more said in the next clause.
-_CHANGED_TO = re.compile(r"换成|改成|改为|换到|改到|调成|调到")
 _THEN_AGAIN = re.compile(r"[\W_]*(?:然后|接着)?\s*再\s*(?:跑|来|回测|测|训)")
 
 
@@ -1111,7 +1111,7 @@ def _once_more(norm: str, start: int, end: int) -> bool:
     """A clause that asks for the run before once more with a change (see :data:`_RUN_ONCE_MORE`)."""
     if _RUN_ONCE_MORE.search(norm, start, end):
         return True
-    return _CHANGED_TO.search(norm, start, end) is not None and _THEN_AGAIN.match(norm, end) is not None
+    return CHANGED_TO.search(norm, start, end) is not None and _THEN_AGAIN.match(norm, end) is not None
 
 
 _LEG = re.compile(r"(?<![a-z])(fast|slow|short|long)(?:\s+(?:leg|ma|line|window|average|moving\s+average|one|length))?\s*"

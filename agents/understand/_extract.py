@@ -386,7 +386,8 @@ def _lookback_rule(norm: str, found: Found) -> None:
     found.claim(match.start(), match.end())
 
 
-_CHANGED_TO = re.compile(r"换成|改成|改为|调到|换到|改到|changed?\s+to|switch(?:ed)?\s+to")
+#: A setting said as changed ("把快线换成10", "slow changed to 100"): what a rerun changes.
+CHANGED_TO = re.compile(r"换成|改成|改为|调成|调到|换到|改到|changed?\s+to|switch(?:ed)?\s+to")
 
 
 def _params(norm: str, context: str, found: Found) -> None:
@@ -399,7 +400,7 @@ def _params(norm: str, context: str, found: Found) -> None:
         value = parse_number(match.group(2))
         if value is None:
             continue
-        if _CHANGED_TO.search(match.group(0)) and any(_pair_is_params(context, m) for m in _PAIR.finditer(norm, 0, match.start())):
+        if CHANGED_TO.search(match.group(0)) and any(_pair_is_params(context, m) for m in _PAIR.finditer(norm, 0, match.start())):
             continue  # "双均线5/30回测…，然后把快线换成10再跑一次": the pair is the run; the change is the rerun's
         found.put(name, Value(float(value), match.start(), match.end(), match.group(0)))
         found.claim(match.start(), match.end())
